@@ -1,0 +1,122 @@
+// Parses and validates e-mail addresses: display names with quotes and commas, groups, objects and
+// internationalized domains. nodemailer's addressparser does the RFC 5322 tokenizing; this file
+// decides what is acceptable and says which field is wrong when it is not.
+import { domainToASCII } from 'node:url';
+import addressparser from 'nodemailer/lib/addressparser';
+import { MailError } from './errors.js';
+
+/** Anything callers may pass where an address is expected. "Ann <ann@example.com>" is accepted. */
+export type AddressInput = string | { address: string; name?: string };
+
+/** A validated mailbox. `address` keeps the domain as given (Unicode allowed); see `toAsciiAddress`. */
+export interface Address {
+  address: string;
+  name?: string;
+}
+
+// RFC 5322 atext plus dots; a quoted local part is accepted separately. Non-ASCII is allowed for
+// SMTPUTF8 (RFC 6531) mailboxes.
+const LOCAL_ATOM = /^[\p{L}\p{N}!#$%&'*+/=?^_`{|}~-]+(\.[\p{L}\p{N}!#$%&'*+/=?^_`{|}~-]+)*$/u;
+const LOCAL_QUOTED = /^"([^"\\\r\n]|\\.)*"$/;
+const ASCII_LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/i;
+const IP_LITERAL = /^\[(\d{1,3}(\.\d{1,3}){3}|IPv6:[0-9a-f:.]+)\]$/i;
+const LINE_BREAK = /[\r\n]/;
+
+/** Parses one field (to, cc, ...) into validated addresses. Groups are flattened. */
+export function parseAddressList(input: AddressInput | AddressInput[] | undefined, field: string): Address[] {
+  if (input === undefined || input === null) return [];
+  const items = Array.isArray(input) ? input : [input];
+  const out: Address[] = [];
+  for (const item of items) {
+    if (typeof item === 'string') {
+      if (LINE_BREAK.test(item)) throw invalid(field, `"${field}" contains a line break (header injection is refused)`);
+      if (item.trim() === '') continue;
+      for (const parsed of flatten(addressparser(item))) out.push(checkAddress(parsed, field, item));
+    } else if (item && typeof item === 'object' && typeof item.address === 'string') {
+      out.push(checkAddress({ address: item.address.trim(), name: item.name ?? '' }, field, item.address));
+    } else {
+      throw invalid(field, `"${field}" holds a value that is not an address: ${describe(item)}`);
+    }
+  }
+  return out;
+}
+
+/** Parses a field that takes exactly one address (from). */
+export function parseAddress(input: AddressInput, field: string): Address {
+  const list = parseAddressList(input, field);
+  if (list.length !== 1) {
+    throw invalid(field, `"${field}" must be exactly one address, got ${list.length}`);
+  }
+  return list[0]!;
+}
+
+/** "Ann <ann@example.com>" with the name quoted when it needs to be; for logs and summaries. */
+export function formatAddress(address: Address): string {
+  if (!address.name) return address.address;
+  const name = /^[\p{L}\p{N} .'-]*$/u.test(address.name) ? address.name : `"${address.name.replace(/(["\\])/g, '\\$1')}"`;
+  return `${name} <${address.address}>`;
+}
+
+/** The address with its domain in ASCII (punycode), for transports that do not speak SMTPUTF8. */
+export function toAsciiAddress(address: string): string {
+  const at = address.lastIndexOf('@');
+  const domain = address.slice(at + 1);
+  if (IP_LITERAL.test(domain)) return address;
+  return `${address.slice(0, at)}@${domainToASCII(domain)}`;
+}
+
+function checkAddress(parsed: { address: string; name: string }, field: string, original: string): Address {
+  const address = parsed.address;
+  if (LINE_BREAK.test(address) || LINE_BREAK.test(parsed.name)) {
+    throw invalid(field, `"${field}" contains a line break (header injection is refused)`);
+  }
+  const problem = addressProblem(address);
+  if (problem) throw invalid(field, `"${field}" has an invalid address ${JSON.stringify(original)}: ${problem}`);
+  const name = parsed.name.trim();
+  return name ? { address, name } : { address };
+}
+
+/** Says what is wrong with an address, or undefined when it is valid. */
+export function addressProblem(address: string): string | undefined {
+  if (!address) return 'it is empty';
+  const at = address.lastIndexOf('@');
+  if (at <= 0) return 'it has no local part and domain separated by "@"';
+  const local = address.slice(0, at);
+  const domain = address.slice(at + 1);
+  if (local.length > 64) return 'the local part is longer than 64 characters';
+  if (!LOCAL_ATOM.test(local) && !LOCAL_QUOTED.test(local)) return `the local part "${local}" has characters not allowed there`;
+  if (!domain) return 'the domain is missing';
+  if (IP_LITERAL.test(domain)) return undefined;
+  const ascii = domainToASCII(domain);
+  if (!ascii) return `the domain "${domain}" is not a valid (internationalized) domain name`;
+  const labels = ascii.split('.');
+  if (labels.length < 2) return `the domain "${domain}" has no dot`;
+  if (ascii.length > 253 || !labels.every((label) => ASCII_LABEL.test(label))) {
+    return `the domain "${domain}" is not a valid domain name`;
+  }
+  if (address.length > 254) return 'it is longer than 254 characters';
+  return undefined;
+}
+
+type ParsedEntry = { name: string; address?: string; group?: ParsedEntry[] };
+
+function flatten(entries: ParsedEntry[]): { address: string; name: string }[] {
+  const out: { address: string; name: string }[] = [];
+  for (const entry of entries) {
+    if (entry.group) out.push(...flatten(entry.group));
+    else out.push({ address: (entry.address ?? '').trim(), name: entry.name ?? '' });
+  }
+  return out;
+}
+
+function describe(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}
+
+function invalid(field: string, detail: string): MailError {
+  return new MailError('INVALID_MESSAGE', detail, { field });
+}

@@ -1,0 +1,165 @@
+// Configuration strings: `MAILROOM_DSN` or the `dsn` option. One adapter (`brevo+api://KEY@default`)
+// or a chain (`failover(a b c)`). Parsing is synchronous and strict so a typo is a CONFIG error at
+// setup; adapter modules are imported lazily so a CMS pays only for the providers it uses.
+import { MailError } from './errors.js';
+import type { MailAdapter } from './adapter.js';
+
+/** One parsed adapter DSN. Userinfo and query values are URL-decoded. */
+export interface ParsedDsn {
+  /** The full scheme, e.g. "brevo+api". */
+  scheme: string;
+  user?: string;
+  password?: string;
+  /** The host as written; "default" means the provider's real endpoint. */
+  host: string;
+  port?: number;
+  /** True when the host is "default". */
+  isDefaultHost: boolean;
+  /** The path after the host, e.g. "./outbox" for outbox://./outbox. */
+  path: string;
+  options: Record<string, string>;
+  /** The DSN with every secret replaced by "***", safe to print. */
+  redacted: string;
+}
+
+/** What an adapter module exports for DSN schemes. */
+export type AdapterFromDsn = (dsn: ParsedDsn) => MailAdapter;
+
+// Schemes whose user name is a secret (an API key), not a mailbox.
+const SECRET_USER_SCHEMES = new Set(['brevo+api', 'mailjet+api', 'mailgun+api', 'smtp2go+api', 'ses+api']);
+const SECRET_OPTIONS = /secret|password|pass|key|token|certificate|private/i;
+
+// Scheme -> adapter file in adapters/. Each module exports `fromDsn(dsn)`.
+const SCHEMES: Record<string, string> = {
+  outbox: 'outbox',
+  memory: 'memory',
+  smtp: 'smtp',
+  smtps: 'smtp',
+  gmail: 'smtp',
+  zoho: 'smtp',
+  office365: 'office365',
+  'office365+oauth': 'office365',
+  graph: 'microsoft-graph',
+  'brevo+api': 'brevo',
+  'mailjet+api': 'mailjet',
+  'mailgun+api': 'mailgun',
+  'smtp2go+api': 'smtp2go',
+  'ses+api': 'ses',
+};
+
+/** The schemes mailroom understands, for help texts and errors. */
+export const DSN_SCHEMES: readonly string[] = Object.keys(SCHEMES);
+
+/** Splits `failover(a b c)` (or a single DSN) into parsed adapter DSNs, in chain order. */
+export function parseDsnChain(dsn: string): ParsedDsn[] {
+  const trimmed = dsn.trim();
+  if (!trimmed) throw new MailError('CONFIG', 'the DSN is empty');
+  const failover = /^failover\((.*)\)$/s.exec(trimmed);
+  const parts = failover ? failover[1]!.trim().split(/\s+/).filter(Boolean) : [trimmed];
+  if (parts.length === 0) throw new MailError('CONFIG', 'failover() needs at least one DSN inside the parentheses');
+  return parts.map(parseDsn);
+}
+
+/** Parses one adapter DSN, e.g. `mailgun+api://KEY:example.com@default?region=eu`. */
+export function parseDsn(dsn: string): ParsedDsn {
+  const schemeMatch = /^([a-z0-9+.-]+):\/\/(.*)$/is.exec(dsn.trim());
+  if (!schemeMatch) throw new MailError('CONFIG', `"${redactDsnText(dsn)}" is not a DSN: expected scheme://..., e.g. smtp://user:pass@host:587`);
+  const scheme = schemeMatch[1]!.toLowerCase();
+  if (!SCHEMES[scheme]) {
+    throw new MailError('CONFIG', `unknown DSN scheme "${scheme}": use one of ${DSN_SCHEMES.join(', ')}`);
+  }
+  const rest = schemeMatch[2]!;
+  // outbox://./outbox and memory:// carry a path rather than a host.
+  if (scheme === 'outbox' || scheme === 'memory') {
+    const [pathPart = '', query = ''] = splitOnce(rest, '?');
+    const options = parseQuery(query, dsn);
+    return { scheme, host: '', isDefaultHost: false, path: decodeURIComponent(pathPart), options, redacted: `${scheme}://${rest}` };
+  }
+  let url: URL;
+  try {
+    url = new URL(`placeholder://${rest}`);
+  } catch {
+    throw new MailError('CONFIG', `"${redactDsnText(dsn)}" is not a valid DSN URL (encode "@" in a user name as %40)`);
+  }
+  if (!url.hostname) throw new MailError('CONFIG', `the DSN "${redactDsnText(dsn)}" has no host: write @default for the provider's endpoint`);
+  const options: Record<string, string> = {};
+  for (const [key, value] of url.searchParams) options[key] = value;
+  const user = url.username ? decodeURIComponent(url.username) : undefined;
+  const password = url.password ? decodeURIComponent(url.password) : undefined;
+  const parsed: ParsedDsn = {
+    scheme,
+    ...(user !== undefined ? { user } : {}),
+    ...(password !== undefined ? { password } : {}),
+    host: url.hostname,
+    ...(url.port ? { port: Number(url.port) } : {}),
+    isDefaultHost: url.hostname === 'default',
+    path: url.pathname === '/' ? '' : url.pathname,
+    options,
+    redacted: '',
+  };
+  parsed.redacted = redactParsed(parsed);
+  return parsed;
+}
+
+/** Creates the adapters of a DSN (or chain), importing only the modules it names. */
+export async function adaptersFromDsn(dsn: string): Promise<MailAdapter[]> {
+  const parsed = parseDsnChain(dsn);
+  const adapters: MailAdapter[] = [];
+  for (const one of parsed) {
+    const file = SCHEMES[one.scheme]!;
+    const module = await (import(`../adapters/${file}.js`) as Promise<{ fromDsn: AdapterFromDsn }>).catch((error: unknown) => {
+      throw new MailError('CONFIG', `the adapter for "${one.scheme}" could not be loaded: ${(error as Error).message}`, { cause: error });
+    });
+    adapters.push(module.fromDsn(one));
+  }
+  return adapters;
+}
+
+/** The DSN with secrets replaced by "***"; safe for logs and CLI output. */
+export function redactDsn(dsn: string): string {
+  try {
+    const chain = parseDsnChain(dsn);
+    const inner = chain.map((one) => one.redacted).join(' ');
+    return /^\s*failover\(/.test(dsn) ? `failover(${inner})` : inner;
+  } catch {
+    return redactDsnText(dsn);
+  }
+}
+
+/** Requires an option or user part, with an error that names it and shows the DSN's form. */
+export function requireDsnPart(dsn: ParsedDsn, value: string | undefined, what: string, example: string): string {
+  if (!value) throw new MailError('CONFIG', `the ${dsn.scheme} DSN "${dsn.redacted}" lacks ${what}: write it as ${example}`);
+  return value;
+}
+
+function redactParsed(dsn: ParsedDsn): string {
+  const userPart = dsn.user === undefined ? '' : SECRET_USER_SCHEMES.has(dsn.scheme) ? '***' : encodeURIComponent(dsn.user);
+  const passwordPart = dsn.password === undefined ? '' : ':***';
+  const auth = userPart || passwordPart ? `${userPart}${passwordPart}@` : '';
+  const query = Object.entries(dsn.options)
+    .map(([key, value]) => `${key}=${SECRET_OPTIONS.test(key) ? '***' : encodeURIComponent(value)}`)
+    .join('&');
+  return `${dsn.scheme}://${auth}${dsn.host}${dsn.port ? `:${dsn.port}` : ''}${dsn.path}${query ? `?${query}` : ''}`;
+}
+
+// For strings that do not even parse: hide the whole userinfo and any secret-looking query value.
+function redactDsnText(text: string): string {
+  return text
+    .replace(/(:\/\/)[^@/\s]*@/g, '$1***@')
+    .replace(/([?&][^=&\s]*(?:secret|password|pass|key|token)[^=&\s]*=)[^&\s)]*/gi, '$1***');
+}
+
+function parseQuery(query: string, dsn: string): Record<string, string> {
+  const options: Record<string, string> = {};
+  try {
+    for (const [key, value] of new URLSearchParams(query)) options[key] = value;
+  } catch {
+    throw new MailError('CONFIG', `the DSN "${redactDsnText(dsn)}" has an invalid query string`);
+  }
+  return options;
+}
+
+function splitOnce(text: string, separator: string): [string, string] {
+  const index = text.indexOf(separator);
+  return index < 0 ? [text, ''] : [text.slice(0, index), text.slice(index + 1)];
+}

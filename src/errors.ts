@@ -1,0 +1,158 @@
+// The one error type mailroom throws. Every adapter boundary converts whatever it catches into a
+// MailError with `cause`, so the chain can decide what to do from `code` alone.
+
+/** What went wrong, and so what the fallback chain does next (see README "Errors"). */
+export type MailErrorCode =
+  | 'INVALID_MESSAGE'
+  | 'CONFIG'
+  | 'TEMPLATE'
+  | 'UNSUPPORTED'
+  | 'AUTH'
+  | 'RATE_LIMITED'
+  | 'TRANSIENT'
+  | 'REJECTED'
+  | 'AMBIGUOUS'
+  | 'ALL_FAILED';
+
+/** One delivery attempt through one adapter, as kept in results, errors and the journal. */
+export interface Attempt {
+  adapter: string;
+  /** ISO 8601 start time. */
+  startedAt: string;
+  durationMs: number;
+  ok: boolean;
+  providerMessageId?: string;
+  error?: AttemptError;
+}
+
+/** The serializable part of a MailError that an attempt keeps. Never holds a secret. */
+export interface AttemptError {
+  code: MailErrorCode;
+  message: string;
+  status?: number;
+  smtpCode?: number;
+  enhancedCode?: string;
+  remedy?: string;
+}
+
+export interface MailErrorOptions {
+  /** Adapter or provider name ("brevo", "office365"); never a credential. */
+  provider?: string;
+  /** Overrides the default for the code (RATE_LIMITED and TRANSIENT retry, others do not). */
+  retryable?: boolean;
+  cause?: unknown;
+  /** HTTP status of the provider's answer. */
+  status?: number;
+  /** SMTP reply code, e.g. 535. */
+  smtpCode?: number;
+  /** RFC 3463 enhanced status code, e.g. "5.7.139". */
+  enhancedCode?: string;
+  /** How long the provider asked us to wait before trying again. */
+  retryAfterMs?: number;
+  /** A sentence a person can act on. */
+  remedy?: string;
+  /** The message field at fault, for INVALID_MESSAGE and TEMPLATE. */
+  field?: string;
+  /** Recipients the provider refused. */
+  rejected?: string[];
+  /** Every attempt made, for ALL_FAILED and for the error that stopped the chain. */
+  attempts?: Attempt[];
+}
+
+const RETRYABLE_CODES: ReadonlySet<MailErrorCode> = new Set(['RATE_LIMITED', 'TRANSIENT']);
+
+export class MailError extends Error {
+  override readonly name = 'MailError';
+  readonly code: MailErrorCode;
+  /** The message without the "[mailroom] [provider]" prefix. */
+  readonly detail: string;
+  provider?: string;
+  retryable: boolean;
+  status?: number;
+  smtpCode?: number;
+  enhancedCode?: string;
+  retryAfterMs?: number;
+  remedy?: string;
+  field?: string;
+  rejected?: string[];
+  attempts?: Attempt[];
+
+  constructor(code: MailErrorCode, detail: string, options: MailErrorOptions = {}) {
+    super(formatMessage(detail, options.provider), options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.detail = detail;
+    this.retryable = options.retryable ?? RETRYABLE_CODES.has(code);
+    const { cause: _cause, retryable: _retryable, ...fields } = options;
+    Object.assign(this, dropUndefined(fields));
+  }
+
+  /** Sets the provider once it is known (an error made deep inside an adapter may lack it). */
+  withProvider(provider: string): this {
+    if (!this.provider) {
+      this.provider = provider;
+      this.message = formatMessage(this.detail, provider);
+    }
+    return this;
+  }
+
+  /** The attempt-sized, secret-free view kept in results and the journal. */
+  toAttemptError(): AttemptError {
+    return dropUndefined({
+      code: this.code,
+      message: this.message,
+      status: this.status,
+      smtpCode: this.smtpCode,
+      enhancedCode: this.enhancedCode,
+      remedy: this.remedy,
+    }) as AttemptError;
+  }
+
+  toJSON(): Record<string, unknown> {
+    return dropUndefined({
+      name: this.name,
+      code: this.code,
+      message: this.message,
+      provider: this.provider,
+      retryable: this.retryable,
+      status: this.status,
+      smtpCode: this.smtpCode,
+      enhancedCode: this.enhancedCode,
+      retryAfterMs: this.retryAfterMs,
+      remedy: this.remedy,
+      field: this.field,
+      rejected: this.rejected,
+      attempts: this.attempts,
+    });
+  }
+}
+
+export function isMailError(value: unknown): value is MailError {
+  return value instanceof MailError;
+}
+
+/**
+ * Wraps anything thrown by foreign code (a vendor SDK, a socket) into a MailError, keeping it as
+ * `cause`. A MailError passes through unchanged but for its provider. A foreign error becomes
+ * `fallback.code` (TRANSIENT unless said otherwise): an adapter that knows better classifies first.
+ */
+export function toMailError(
+  error: unknown,
+  fallback: { code?: MailErrorCode; provider?: string; message?: string } = {},
+): MailError {
+  if (error instanceof MailError) return fallback.provider ? error.withProvider(fallback.provider) : error;
+  const text = error instanceof Error ? error.message : String(error);
+  const detail = fallback.message ? `${fallback.message}: ${text}` : text;
+  return new MailError(fallback.code ?? 'TRANSIENT', detail, { provider: fallback.provider, cause: error });
+}
+
+function formatMessage(detail: string, provider?: string): string {
+  return provider ? `[mailroom] [${provider}] ${detail}` : `[mailroom] ${detail}`;
+}
+
+function dropUndefined<T extends Record<string, unknown>>(object: T): Partial<T> {
+  const out: Partial<T> = {};
+  for (const [key, value] of Object.entries(object)) {
+    if (value !== undefined) (out as Record<string, unknown>)[key] = value;
+  }
+  return out;
+}

@@ -1,0 +1,249 @@
+// Turns what a caller passes (MailMessage) into the one validated shape every adapter receives
+// (NormalizedMessage). Everything that can be refused before any I/O is refused here, with the
+// field named, so an adapter never sees a header injection or an empty body.
+import { randomBytes } from 'node:crypto';
+import { domainToASCII } from 'node:url';
+import { parseAddress, parseAddressList, type Address, type AddressInput } from './address.js';
+import { MailError } from './errors.js';
+
+export interface AttachmentInput {
+  filename: string;
+  /** File content; a string is taken as UTF-8 text. Paths and URLs are never read. */
+  content: string | Uint8Array;
+  contentType?: string;
+  /** Content-ID for an inline image, referenced in the html as `cid:<cid>`. */
+  cid?: string;
+}
+
+/** What callers pass to `mailer.send`. */
+export interface MailMessage {
+  from?: AddressInput;
+  to: AddressInput | AddressInput[];
+  cc?: AddressInput | AddressInput[];
+  bcc?: AddressInput | AddressInput[];
+  replyTo?: AddressInput | AddressInput[];
+  subject?: string;
+  text?: string;
+  html?: string;
+  /** Render a template instead of (or to fill in) subject, html and text. */
+  template?: { name: string; data?: Record<string, unknown>; locale?: string };
+  attachments?: AttachmentInput[];
+  headers?: Record<string, string>;
+  tags?: string[];
+  metadata?: Record<string, string>;
+  /** A key such as `order-1042-confirmation`: a second send with a key already sent sends nothing. */
+  idempotencyKey?: string;
+}
+
+export interface NormalizedAttachment {
+  filename: string;
+  content: Buffer;
+  contentType: string;
+  /** Set for inline images. */
+  cid?: string;
+  inline: boolean;
+}
+
+/** The validated message every adapter receives. */
+export interface NormalizedMessage {
+  from: Address;
+  to: Address[];
+  cc: Address[];
+  bcc: Address[];
+  replyTo: Address[];
+  subject: string;
+  html?: string;
+  text?: string;
+  attachments: NormalizedAttachment[];
+  /** Custom headers only; the standard ones come from the fields above. */
+  headers: Record<string, string>;
+  tags: string[];
+  metadata: Record<string, string>;
+  /** Our own RFC 5322 Message-ID, with angle brackets: `<id@sender-domain>`. */
+  messageId: string;
+  idempotencyKey?: string;
+  /** The template this message was rendered from, for the journal. */
+  template?: { name: string; locale?: string };
+  date: Date;
+}
+
+/** Limits checked before any I/O. */
+export interface MessageLimits {
+  /** Most recipients (to + cc + bcc) in one message. Default 100. */
+  maxRecipients?: number;
+  /** Most bytes of subject, bodies and attachments together. Default 25 MiB. */
+  maxBytes?: number;
+}
+
+export interface NormalizeOptions {
+  defaultFrom?: AddressInput;
+  limits?: MessageLimits;
+  /** Message-ID to keep (a resend of a pending entry keeps the original one). */
+  messageId?: string;
+  now?: Date;
+}
+
+const DEFAULT_LIMITS: Required<MessageLimits> = { maxRecipients: 100, maxBytes: 25 * 1024 * 1024 };
+const HEADER_NAME = /^[!-9;-~]+$/; // RFC 5322 ftext: printable ASCII but ":"
+const LINE_BREAK = /[\r\n]/;
+// Headers the message fields own; setting them through `headers` would bypass validation.
+const RESERVED_HEADERS = new Set([
+  'from', 'to', 'cc', 'bcc', 'reply-to', 'subject', 'message-id', 'date', 'sender',
+  'content-type', 'content-transfer-encoding', 'mime-version',
+]);
+
+export function normalizeMessage(input: MailMessage, options: NormalizeOptions = {}): NormalizedMessage {
+  if (!input || typeof input !== 'object') {
+    throw new MailError('INVALID_MESSAGE', 'the message must be an object');
+  }
+  const limits = { ...DEFAULT_LIMITS, ...options.limits };
+  const fromInput = input.from ?? options.defaultFrom;
+  if (fromInput === undefined || fromInput === '') {
+    throw new MailError('INVALID_MESSAGE', '"from" is missing: set it on the message or as the mailer\'s `from` option', { field: 'from' });
+  }
+  const from = parseAddress(fromInput, 'from');
+  const to = parseAddressList(input.to, 'to');
+  const cc = parseAddressList(input.cc, 'cc');
+  const bcc = parseAddressList(input.bcc, 'bcc');
+  const replyTo = parseAddressList(input.replyTo, 'replyTo');
+  const recipients = to.length + cc.length + bcc.length;
+  if (recipients === 0) {
+    throw new MailError('INVALID_MESSAGE', 'the message has no recipient: set "to", "cc" or "bcc"', { field: 'to' });
+  }
+  if (recipients > limits.maxRecipients) {
+    throw new MailError('INVALID_MESSAGE', `the message has ${recipients} recipients, more than the limit of ${limits.maxRecipients}`, { field: 'to' });
+  }
+
+  const subject = input.subject ?? '';
+  checkString(subject, 'subject');
+  if (LINE_BREAK.test(subject)) throw injection('subject');
+  const html = optionalString(input.html, 'html');
+  const text = optionalString(input.text, 'text');
+  if (!html && !text) {
+    throw new MailError('INVALID_MESSAGE', 'the message has no body: set "text", "html" or a template', { field: 'text' });
+  }
+
+  const headers = checkHeaders(input.headers);
+  const tags = checkTags(input.tags);
+  const metadata = checkMetadata(input.metadata);
+  const attachments = (input.attachments ?? []).map(checkAttachment);
+  const bytes = Buffer.byteLength(subject) + Buffer.byteLength(html ?? '') + Buffer.byteLength(text ?? '')
+    + attachments.reduce((sum, a) => sum + a.content.length, 0);
+  if (bytes > limits.maxBytes) {
+    throw new MailError('INVALID_MESSAGE', `the message is ${bytes} bytes, more than the limit of ${limits.maxBytes}`, { field: 'attachments' });
+  }
+  if (input.idempotencyKey !== undefined) {
+    checkString(input.idempotencyKey, 'idempotencyKey');
+    if (!input.idempotencyKey || LINE_BREAK.test(input.idempotencyKey) || input.idempotencyKey.length > 200) {
+      throw new MailError('INVALID_MESSAGE', '"idempotencyKey" must be 1 to 200 characters on one line', { field: 'idempotencyKey' });
+    }
+  }
+  const template = input.template ? { name: input.template.name, ...(input.template.locale ? { locale: input.template.locale } : {}) } : undefined;
+
+  return {
+    from, to, cc, bcc, replyTo, subject,
+    ...(html ? { html } : {}),
+    ...(text ? { text } : {}),
+    attachments, headers, tags, metadata,
+    messageId: options.messageId ?? createMessageId(from.address),
+    ...(input.idempotencyKey ? { idempotencyKey: input.idempotencyKey } : {}),
+    ...(template ? { template } : {}),
+    date: options.now ?? new Date(),
+  };
+}
+
+/** `<random@domain>` with the sender's domain, as RFC 5322 section 3.6.4 recommends. */
+export function createMessageId(fromAddress: string): string {
+  const domain = fromAddress.slice(fromAddress.lastIndexOf('@') + 1);
+  const asciiDomain = domainToASCII(domain) || 'mailroom.invalid';
+  return `<${Date.now().toString(36)}.${randomBytes(9).toString('base64url')}@${asciiDomain}>`;
+}
+
+function checkHeaders(headers: Record<string, string> | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    const field = `headers.${name}`;
+    if (!HEADER_NAME.test(name)) throw new MailError('INVALID_MESSAGE', `header name ${JSON.stringify(name)} is not valid (printable ASCII, no ":" or space)`, { field });
+    if (RESERVED_HEADERS.has(name.toLowerCase())) {
+      throw new MailError('INVALID_MESSAGE', `header "${name}" is set from the message fields, not through "headers"`, { field });
+    }
+    checkString(value, field);
+    if (LINE_BREAK.test(value)) throw injection(field);
+    out[name] = value;
+  }
+  return out;
+}
+
+function checkTags(tags: string[] | undefined): string[] {
+  return (tags ?? []).map((tag, index) => {
+    checkString(tag, `tags[${index}]`);
+    if (LINE_BREAK.test(tag)) throw injection(`tags[${index}]`);
+    if (!tag.trim()) throw new MailError('INVALID_MESSAGE', `tags[${index}] is empty`, { field: `tags[${index}]` });
+    return tag;
+  });
+}
+
+function checkMetadata(metadata: Record<string, string> | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(metadata ?? {})) {
+    const field = `metadata.${key}`;
+    checkString(value, field);
+    if (LINE_BREAK.test(key) || LINE_BREAK.test(value)) throw injection(field);
+    out[key] = value;
+  }
+  return out;
+}
+
+function checkAttachment(attachment: AttachmentInput, index: number): NormalizedAttachment {
+  const field = `attachments[${index}]`;
+  if (!attachment || typeof attachment !== 'object') throw new MailError('INVALID_MESSAGE', `${field} is not an attachment object`, { field });
+  checkString(attachment.filename, `${field}.filename`);
+  if (!attachment.filename || LINE_BREAK.test(attachment.filename)) {
+    throw new MailError('INVALID_MESSAGE', `${field}.filename must be a non-empty name on one line`, { field: `${field}.filename` });
+  }
+  const { content } = attachment;
+  if (typeof content !== 'string' && !(content instanceof Uint8Array)) {
+    throw new MailError('INVALID_MESSAGE', `${field}.content must be a string or bytes (paths and URLs are never read)`, { field: `${field}.content` });
+  }
+  for (const key of ['contentType', 'cid'] as const) {
+    const value = attachment[key];
+    if (value !== undefined) {
+      checkString(value, `${field}.${key}`);
+      if (LINE_BREAK.test(value)) throw injection(`${field}.${key}`);
+    }
+  }
+  return {
+    filename: attachment.filename,
+    content: typeof content === 'string' ? Buffer.from(content, 'utf8') : Buffer.from(content.buffer, content.byteOffset, content.byteLength),
+    contentType: attachment.contentType ?? guessContentType(attachment.filename),
+    ...(attachment.cid ? { cid: attachment.cid } : {}),
+    inline: Boolean(attachment.cid),
+  };
+}
+
+const CONTENT_TYPES: Record<string, string> = {
+  pdf: 'application/pdf', png: 'image/png', jpg: 'image/jpeg', jpeg: 'image/jpeg', gif: 'image/gif',
+  svg: 'image/svg+xml', webp: 'image/webp', txt: 'text/plain', csv: 'text/csv', html: 'text/html',
+  ics: 'text/calendar', json: 'application/json', zip: 'application/zip', xml: 'application/xml',
+};
+
+function guessContentType(filename: string): string {
+  const extension = filename.slice(filename.lastIndexOf('.') + 1).toLowerCase();
+  return CONTENT_TYPES[extension] ?? 'application/octet-stream';
+}
+
+function optionalString(value: unknown, field: string): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  checkString(value, field);
+  return value as string;
+}
+
+function checkString(value: unknown, field: string): void {
+  if (typeof value !== 'string') {
+    throw new MailError('INVALID_MESSAGE', `"${field}" must be a string, got ${value === null ? 'null' : typeof value}`, { field });
+  }
+}
+
+function injection(field: string): MailError {
+  return new MailError('INVALID_MESSAGE', `"${field}" contains a line break (header injection is refused)`, { field });
+}

@@ -1,0 +1,49 @@
+// Builds RFC 5322 MIME from a NormalizedMessage with nodemailer's composer, for every adapter that
+// carries raw MIME (SMTP, SES raw, the outbox). File and URL access are off: an attachment is only
+// ever the bytes the caller gave, never a path a contact form could smuggle in.
+import MailComposer from 'nodemailer/lib/mail-composer';
+import { formatAddress, type Address } from './address.js';
+import type { NormalizedMessage } from './message.js';
+
+/** The nodemailer message options for a NormalizedMessage (also what SMTP transports take). */
+export function toNodemailerMessage(message: NormalizedMessage) {
+  const list = (addresses: Address[]) => addresses.map((a) => (a.name ? { name: a.name, address: a.address } : a.address));
+  const headers: Record<string, string> = { ...message.headers };
+  if (message.tags.length > 0) headers['X-Mailroom-Tags'] = message.tags.join(', ');
+  if (Object.keys(message.metadata).length > 0) headers['X-Mailroom-Metadata'] = JSON.stringify(message.metadata);
+  return {
+    from: message.from.name ? { name: message.from.name, address: message.from.address } : message.from.address,
+    to: list(message.to),
+    cc: list(message.cc),
+    bcc: list(message.bcc),
+    replyTo: list(message.replyTo),
+    subject: message.subject,
+    ...(message.text !== undefined ? { text: message.text } : {}),
+    ...(message.html !== undefined ? { html: message.html } : {}),
+    attachments: message.attachments.map((a) => ({
+      filename: a.filename,
+      content: a.content,
+      contentType: a.contentType,
+      ...(a.cid ? { cid: a.cid, contentDisposition: 'inline' } : {}),
+    })),
+    headers,
+    messageId: message.messageId,
+    date: message.date,
+    disableFileAccess: true,
+    disableUrlAccess: true,
+  };
+}
+
+/** The message as one MIME document. `keepBcc` writes the Bcc header (for .eml copies only). */
+export async function buildMime(message: NormalizedMessage, options: { keepBcc?: boolean } = {}): Promise<Buffer> {
+  const node = new MailComposer(toNodemailerMessage(message)).compile();
+  if (options.keepBcc) (node as unknown as { keepBcc: boolean }).keepBcc = true;
+  return new Promise((resolve, reject) => {
+    node.build((error: Error | null, output: Buffer) => (error ? reject(error) : resolve(output)));
+  });
+}
+
+/** "Ann <ann@example.com>, bob@example.com" for summaries. */
+export function formatAddressList(addresses: Address[]): string {
+  return addresses.map(formatAddress).join(', ');
+}
