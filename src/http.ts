@@ -1,0 +1,314 @@
+// The one place adapters talk HTTP: Node's fetch (undici, keep-alive by default), a per-request
+// timeout combined with the caller's signal, JSON/multipart/raw bodies, and the two mappings every
+// HTTP adapter needs: a network failure -> TRANSIENT or AMBIGUOUS, an HTTP status -> MailError.
+//
+// TRANSIENT vs AMBIGUOUS is decided by whether undici wrote the request to a socket before it
+// failed. undici publishes `undici:request:create` in the caller's async context and
+// `undici:client:sendHeaders` when it writes the request; an AsyncLocalStorage ties the two to the
+// call, so a refused connection, a DNS failure or a connect timeout (nothing sent) is TRANSIENT,
+// and a reset or timeout while waiting for the answer (the provider may have accepted it) is
+// AMBIGUOUS. When no undici events are seen (an injected non-undici fetch), the error's code decides.
+import { AsyncLocalStorage } from 'node:async_hooks';
+import diagnostics from 'node:diagnostics_channel';
+import { STATUS_CODES } from 'node:http';
+import { MailError, type MailErrorCode } from './errors.js';
+
+export interface HttpRequestOptions {
+  /** Adapter name, used in errors ("brevo"). */
+  provider: string;
+  url: string;
+  /** Default 'POST'. */
+  method?: string;
+  headers?: Record<string, string>;
+  /** Serialized with JSON.stringify; sets content-type: application/json. */
+  json?: unknown;
+  /** Sent as multipart/form-data (fetch writes the boundary). */
+  form?: FormData;
+  /** Raw body; set content-type yourself. */
+  body?: string | Uint8Array;
+  /** The SendContext signal: aborting it abandons the request. */
+  signal?: AbortSignal;
+  /** Per request, including reading the answer. Default 30000. */
+  timeoutMs?: number;
+  /** Injectable fetch. Default globalThis.fetch. */
+  fetch?: typeof fetch;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: Headers;
+  text: string;
+  /** Parsed JSON body, or undefined when the body is empty or not JSON. */
+  json: unknown;
+}
+
+/** Default per-request timeout. */
+export const DEFAULT_HTTP_TIMEOUT_MS = 30_000;
+// Longest provider text kept in an error: an HTML error page must not flood a log line.
+const MAX_DETAIL = 500;
+
+// Error codes that can only happen before the request was written to a socket.
+const BEFORE_SEND_CODES = new Set([
+  'ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL',
+  'UND_ERR_CONNECT_TIMEOUT', 'ERR_TLS_CERT_ALTNAME_INVALID', 'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'CERT_HAS_EXPIRED',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'ERR_SSL_WRONG_VERSION_NUMBER',
+]);
+const CERT_CODES = /CERT|SSL|TLS/;
+
+interface CallState { created: boolean; sent: boolean; answered: boolean }
+const calls = new AsyncLocalStorage<CallState>();
+const requestStates = new WeakMap<object, CallState>();
+
+diagnostics.subscribe('undici:request:create', (message) => {
+  const state = calls.getStore();
+  const request = (message as { request?: object }).request;
+  if (state && request) {
+    state.created = true;
+    requestStates.set(request, state);
+  }
+});
+diagnostics.subscribe('undici:client:sendHeaders', (message) => {
+  const request = (message as { request?: object }).request;
+  const state = request ? requestStates.get(request) : undefined;
+  if (state) state.sent = true;
+});
+diagnostics.subscribe('undici:request:headers', (message) => {
+  const request = (message as { request?: object }).request;
+  const state = request ? requestStates.get(request) : undefined;
+  if (state) state.answered = true;
+});
+
+/**
+ * Sends one request and reads the whole answer. Never throws on an HTTP status. Network failure
+ * before the request went out -> MailError TRANSIENT; lost after it was sent (reset, or timeout
+ * while waiting for the answer) -> AMBIGUOUS; an already aborted signal -> TRANSIENT.
+ */
+export async function httpRequest(options: HttpRequestOptions): Promise<HttpResponse> {
+  const { provider } = options;
+  const timeoutMs = options.timeoutMs ?? DEFAULT_HTTP_TIMEOUT_MS;
+  if (options.signal?.aborted) {
+    throw new MailError('TRANSIENT', 'the send was aborted before the request was made', { provider, cause: options.signal.reason });
+  }
+  const timeout = AbortSignal.timeout(timeoutMs);
+  const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
+  const headers = new Headers(options.headers);
+  let body: string | Uint8Array | FormData | undefined = options.body;
+  if (options.json !== undefined) {
+    body = JSON.stringify(options.json);
+    headers.set('content-type', 'application/json');
+  } else if (options.form) {
+    body = options.form;
+  }
+  if (!headers.has('accept')) headers.set('accept', 'application/json');
+  const doFetch = options.fetch ?? globalThis.fetch;
+  const state: CallState = { created: false, sent: false, answered: false };
+  return calls.run(state, async () => {
+    try {
+      // redirect 'manual': a mail API that redirects a POST is misconfigured, and fetch would
+      // silently turn the POST into a GET and drop the message.
+      const response = await doFetch(options.url, {
+        method: options.method ?? 'POST', headers, body, signal, redirect: 'manual',
+      });
+      state.answered = true;
+      const text = await response.text();
+      return { status: response.status, headers: response.headers, text, json: parseJson(text) };
+    } catch (error) {
+      throw networkError(error, state, { provider, timeoutMs, timedOut: timeout.aborted, url: options.url });
+    }
+  });
+}
+
+function networkError(
+  error: unknown,
+  state: CallState,
+  context: { provider: string; timeoutMs: number; timedOut: boolean; url: string },
+): MailError {
+  const { provider } = context;
+  if (error instanceof MailError) return error.withProvider(provider);
+  const cause = (error as { cause?: unknown }).cause;
+  const code = errorCode(cause) ?? errorCode(error);
+  const where = safeOrigin(context.url);
+  if (error instanceof TypeError && !state.created && /invalid url|failed to parse url/i.test(`${error.message} ${String((cause as Error | undefined)?.message)}`)) {
+    return new MailError('CONFIG', `the URL ${JSON.stringify(where)} is not valid: check the base URL option`, { provider, cause: error });
+  }
+  const sent = wasSent(state, code, cause);
+  const aborted = (error as { name?: string }).name === 'AbortError' || (error as { name?: string }).name === 'TimeoutError';
+  let what: string;
+  if (context.timedOut) what = `no answer from ${where} within ${context.timeoutMs} ms`;
+  else if (aborted) what = `the request to ${where} was aborted`;
+  else what = `the connection to ${where} failed (${code ?? describe(cause ?? error)})`;
+  if (code && CERT_CODES.test(code) && !sent) {
+    return new MailError('TRANSIENT', `${what}: the server's TLS certificate was not accepted`, { provider, cause: error, retryable: false });
+  }
+  if (state.answered) {
+    return new MailError('AMBIGUOUS', `${what} while reading the answer: the provider may have accepted the message`, { provider, cause: error });
+  }
+  if (sent) {
+    return new MailError('AMBIGUOUS', `${what} after the request was sent: the provider may have accepted the message`, { provider, cause: error });
+  }
+  return new MailError('TRANSIENT', `${what} before the request was sent`, { provider, cause: error });
+}
+
+// Whether the request may have reached the provider. undici's events are authoritative when seen;
+// a socket that closed with nothing written is "not sent" either way.
+function wasSent(state: CallState, code: string | undefined, cause: unknown): boolean {
+  const socket = (cause as { socket?: { bytesWritten?: number } } | undefined)?.socket;
+  if (socket && socket.bytesWritten === 0) return false;
+  if (state.created) return state.sent;
+  if (code && BEFORE_SEND_CODES.has(code)) return false;
+  return true;
+}
+
+/**
+ * Maps an HTTP status to a MailError: 401/403 AUTH; 429 RATE_LIMITED with retryAfterMs; 408/5xx
+ * TRANSIENT; 3xx CONFIG (a redirected base URL); other 4xx REJECTED. `detail` is the provider's
+ * own error text; `code` overrides the mapping (e.g. a 200 that is not a send confirmation).
+ */
+export function errorFromResponse(
+  response: HttpResponse,
+  options: { provider: string; detail: string; remedy?: string; code?: MailErrorCode; resetHeaders?: string[]; rejected?: string[] },
+): MailError {
+  const { status } = response;
+  const code = options.code ?? codeForStatus(status);
+  const reason = STATUS_CODES[status] ?? 'Unknown status';
+  const detail = truncate(options.detail.trim() || '(empty body)');
+  const location = status >= 300 && status < 400 ? response.headers.get('location') : null;
+  const text = `${status} ${reason}: ${detail}${location ? ` (redirected to ${safeOrigin(location)}: set the base URL to the final address)` : ''}`;
+  return new MailError(code, text, {
+    provider: options.provider,
+    status,
+    ...(code === 'RATE_LIMITED' || status === 503 ? { retryAfterMs: retryAfterMs(response.headers, options.resetHeaders) } : {}),
+    ...(options.remedy ? { remedy: options.remedy } : {}),
+    ...(options.rejected ? { rejected: options.rejected } : {}),
+  });
+}
+
+function codeForStatus(status: number): MailErrorCode {
+  if (status === 401 || status === 403) return 'AUTH';
+  if (status === 429) return 'RATE_LIMITED';
+  if (status === 408 || status >= 500) return 'TRANSIENT';
+  if (status >= 300 && status < 400) return 'CONFIG';
+  if (status >= 400) return 'REJECTED';
+  return 'TRANSIENT';
+}
+
+/**
+ * How long the server asked us to wait, in ms: `Retry-After` (seconds or an HTTP date), else the
+ * first of `resetHeaders` present. A reset value is read as seconds from now, or as a Unix time
+ * when it is that large (above 1e9 seconds, or 1e12 milliseconds).
+ */
+export function retryAfterMs(headers: Headers, resetHeaders: string[] = [], now = Date.now()): number | undefined {
+  const retryAfter = headers.get('retry-after');
+  if (retryAfter !== null) {
+    const fromValue = parseWait(retryAfter, now, true);
+    if (fromValue !== undefined) return fromValue;
+  }
+  for (const name of resetHeaders) {
+    const value = headers.get(name);
+    if (value === null) continue;
+    const fromValue = parseWait(value, now, false);
+    if (fromValue !== undefined) return fromValue;
+  }
+  return undefined;
+}
+
+function parseWait(value: string, now: number, allowDate: boolean): number | undefined {
+  const trimmed = value.trim();
+  if (/^\d+(\.\d+)?$/.test(trimmed)) {
+    const number = Number(trimmed);
+    if (number > 1e12) return Math.max(0, Math.round(number - now));
+    if (number > 1e9) return Math.max(0, Math.round(number * 1000 - now));
+    return Math.round(number * 1000);
+  }
+  if (!allowDate) return undefined;
+  const date = Date.parse(trimmed);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+/** The provider's error text from a JSON body's usual members, else the raw text; never longer than 500 chars. */
+export function errorText(response: HttpResponse, members: string[] = ['message', 'ErrorMessage', 'error']): string {
+  const json = response.json;
+  if (json && typeof json === 'object') {
+    for (const member of members) {
+      const value = (json as Record<string, unknown>)[member];
+      if (typeof value === 'string' && value) return truncate(value);
+    }
+  }
+  return truncate(response.text.trim());
+}
+
+/** Replaces every secret that appears in `text` with "***" (providers sometimes echo a key). */
+export function scrub(text: string, secrets: (string | undefined)[]): string {
+  let out = text;
+  for (const secret of secrets) if (secret && secret.length >= 4) out = out.split(secret).join('***');
+  return out;
+}
+
+/** `Basic base64(user:password)` for an Authorization header. */
+export function basicAuth(user: string, password: string): string {
+  return `Basic ${Buffer.from(`${user}:${password}`, 'utf8').toString('base64')}`;
+}
+
+/**
+ * The base URL an adapter talks to: the provider's real one, or `https://host[:port]` from a DSN
+ * whose host is not `default`. `allowHttp` (DSN `?insecure=true`) keeps http only on loopback, so
+ * a test server can stand in while a real key never travels in clear text.
+ */
+export function resolveBaseUrl(provider: string, options: { baseUrl?: string; defaultUrl: string }): string {
+  const raw = options.baseUrl ?? options.defaultUrl;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new MailError('CONFIG', `baseUrl ${JSON.stringify(raw)} is not a URL: write it as https://host[:port]`, { provider });
+  }
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopback(url.hostname))) {
+    throw new MailError('CONFIG', `baseUrl ${JSON.stringify(url.origin)} must use https (http is allowed only on loopback, for local test servers)`, { provider });
+  }
+  return url.href.replace(/\/+$/, '');
+}
+
+/** The base URL a DSN names: undefined for `@default`, else https (or http with `insecure=true`, loopback only). */
+export function baseUrlFromDsn(dsn: { isDefaultHost: boolean; host: string; port?: number; options: Record<string, string> }): string | undefined {
+  if (dsn.isDefaultHost) return undefined;
+  const protocol = dsn.options.insecure === 'true' ? 'http' : 'https';
+  const host = dsn.host.includes(':') && !dsn.host.startsWith('[') ? `[${dsn.host}]` : dsn.host;
+  return `${protocol}://${host}${dsn.port ? `:${dsn.port}` : ''}`;
+}
+
+function isLoopback(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '[::1]' || hostname === '::1' || /^127\.\d+\.\d+\.\d+$/.test(hostname);
+}
+
+function parseJson(text: string): unknown {
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function errorCode(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+// The origin and path without query or userinfo: a URL may carry a key in its query string.
+function safeOrigin(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.origin}${parsed.pathname}`;
+  } catch {
+    return '(invalid URL)';
+  }
+}
+
+function truncate(text: string): string {
+  return text.length > MAX_DETAIL ? `${text.slice(0, MAX_DETAIL)}…` : text;
+}
