@@ -8,8 +8,10 @@ import { MailError } from './errors.js';
 
 export interface AttachmentInput {
   filename: string;
-  /** File content; a string is taken as UTF-8 text. Paths and URLs are never read. */
+  /** File content; a string is taken as UTF-8 text (see `encoding`). Paths and URLs are never read. */
   content: string | Uint8Array;
+  /** How a string `content` is encoded. Default "utf8". */
+  encoding?: 'utf8' | 'base64';
   contentType?: string;
   /** Content-ID for an inline image, referenced in the html as `cid:<cid>`. */
   cid?: string;
@@ -214,7 +216,7 @@ function checkAttachment(attachment: AttachmentInput, index: number): Normalized
   }
   return {
     filename: attachment.filename,
-    content: typeof content === 'string' ? Buffer.from(content, 'utf8') : Buffer.from(content.buffer, content.byteOffset, content.byteLength),
+    content: typeof content === 'string' ? Buffer.from(content, attachment.encoding === 'base64' ? 'base64' : 'utf8') : Buffer.from(content.buffer, content.byteOffset, content.byteLength),
     contentType: attachment.contentType ?? guessContentType(attachment.filename),
     ...(attachment.cid ? { cid: attachment.cid } : {}),
     inline: Boolean(attachment.cid),

@@ -12,6 +12,8 @@ export interface RenderedTemplate {
   subject: string;
   html: string;
   text: string;
+  /** A Reply-To the template sets (e.g. the visitor of a contact form), used when the message has none. */
+  replyTo?: string;
 }
 
 export interface TemplateRenderer {

@@ -1,0 +1,42 @@
+// The memory adapter: keeps every message it is given in an array. For tests, examples and
+// development; it honours the adapter contract exactly, so a test through it exercises the real chain.
+import { allRecipients, FULL_CAPABILITIES, type MailAdapter, type SendContext, type SendReceipt } from '../src/adapter.js';
+import type { ParsedDsn } from '../src/dsn.js';
+import type { NormalizedMessage } from '../src/message.js';
+
+export interface MemoryAdapter extends MailAdapter {
+  /** Every message delivered, oldest first. */
+  readonly messages: NormalizedMessage[];
+  /** Forgets the messages delivered so far. */
+  clear(): void;
+}
+
+export interface MemoryOptions {
+  /** Adapter name in the chain. Default "memory". */
+  name?: string;
+}
+
+export function memoryAdapter(options: MemoryOptions = {}): MemoryAdapter {
+  const messages: NormalizedMessage[] = [];
+  let counter = 0;
+  return {
+    name: options.name ?? 'memory',
+    capabilities: FULL_CAPABILITIES,
+    messages,
+    async send(message: NormalizedMessage, ctx: SendContext): Promise<SendReceipt> {
+      ctx.signal.throwIfAborted();
+      messages.push(message);
+      counter += 1;
+      return { providerMessageId: `memory-${counter}`, accepted: allRecipients(message), rejected: [] };
+    },
+    async verify() {},
+    clear() {
+      messages.length = 0;
+    },
+  };
+}
+
+/** `memory://` (optionally `memory://?name=second`). */
+export function fromDsn(dsn: ParsedDsn): MailAdapter {
+  return memoryAdapter(dsn.options.name ? { name: dsn.options.name } : {});
+}

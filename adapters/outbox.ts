@@ -1,0 +1,62 @@
+// The outbox adapter: writes each message as a standard .eml file into a folder. It is the default
+// when nothing is configured, so a fresh project sends with no account, and a developer can open
+// what would have gone out in any mail client.
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { allRecipients, FULL_CAPABILITIES, type MailAdapter, type SendContext, type SendReceipt } from '../src/adapter.js';
+import type { ParsedDsn } from '../src/dsn.js';
+import { MailError } from '../src/errors.js';
+import type { NormalizedMessage } from '../src/message.js';
+import { buildMime } from '../src/mime.js';
+
+export interface OutboxOptions {
+  /** Folder the .eml files go to; created when missing. Default "./outbox". */
+  dir?: string;
+  /** Adapter name in the chain. Default "outbox". */
+  name?: string;
+}
+
+/**
+ * One file per Message-ID (`<message-id>.eml`), written atomically: sending the same message again
+ * (a resend of a pending entry keeps its Message-ID) replaces the file instead of adding a copy.
+ */
+export function outboxAdapter(options: OutboxOptions = {}): MailAdapter {
+  const dir = resolve(options.dir ?? './outbox');
+  const name = options.name ?? 'outbox';
+  let ready: Promise<unknown> | undefined;
+  return {
+    name,
+    capabilities: FULL_CAPABILITIES,
+    async send(message: NormalizedMessage, ctx: SendContext): Promise<SendReceipt> {
+      try {
+        ready ??= mkdir(dir, { recursive: true });
+        await ready;
+        ctx.signal.throwIfAborted();
+        const mime = await buildMime(message, { keepBcc: true });
+        const file = join(dir, `${fileNameFor(message.messageId)}.eml`);
+        const temporary = `${file}.${process.pid}.tmp`;
+        await writeFile(temporary, mime);
+        await rename(temporary, file);
+        return { providerMessageId: file, accepted: allRecipients(message), rejected: [] };
+      } catch (error) {
+        ready = undefined;
+        throw new MailError('TRANSIENT', `cannot write to the outbox folder ${dir}: ${(error as Error).message}`, { provider: name, cause: error });
+      }
+    },
+    async verify() {
+      await mkdir(dir, { recursive: true }).catch((error: Error) => {
+        throw new MailError('CONFIG', `cannot create the outbox folder ${dir}: ${error.message}`, { provider: name, cause: error });
+      });
+    },
+    toString: () => `outbox(${dir})`,
+  } as MailAdapter;
+}
+
+/** `outbox://./outbox` or `outbox:///var/mail/outbox`. */
+export function fromDsn(dsn: ParsedDsn): MailAdapter {
+  return outboxAdapter({ dir: dsn.path || './outbox', ...(dsn.options.name ? { name: dsn.options.name } : {}) });
+}
+
+function fileNameFor(messageId: string): string {
+  return messageId.replace(/^<|>$/g, '').replace(/[^A-Za-z0-9._@-]/g, '_');
+}

@@ -1,0 +1,21 @@
+// mailroom's public API. Adapters are imported from "mailroom/adapters/<name>" so that an app
+// loads only the providers it uses; DSN strings load them on demand.
+export { createMailer } from './mailer.js';
+export type { Mailer, MailerOptions, MailerEvents, MailerJournal, SendResult, VerifyResult } from './mailer.js';
+export type { RetryOptions, CooldownOptions } from './chain.js';
+export { MailError, isMailError, toMailError } from './errors.js';
+export type { MailErrorCode, MailErrorOptions, Attempt, AttemptError } from './errors.js';
+export { normalizeMessage, createMessageId } from './message.js';
+export type { MailMessage, NormalizedMessage, NormalizedAttachment, AttachmentInput, MessageLimits } from './message.js';
+export { parseAddress, parseAddressList, formatAddress, toAsciiAddress, addressProblem } from './address.js';
+export type { Address, AddressInput } from './address.js';
+export { FULL_CAPABILITIES, unsupportedReason, allRecipients } from './adapter.js';
+export type { MailAdapter, AdapterCapabilities, SendContext, SendReceipt } from './adapter.js';
+export { parseDsn, parseDsnChain, adaptersFromDsn, redactDsn, DSN_SCHEMES } from './dsn.js';
+export type { ParsedDsn, AdapterFromDsn } from './dsn.js';
+export { SendJournal, entryTime } from './journal.js';
+export type { JournalEntry, JournalOptions, JournalQuery, JournalPage, JournalStatus, MessageSummary } from './journal.js';
+export { diagnose, explain } from './diagnose.js';
+export type { Diagnosis } from './diagnose.js';
+export { buildMime } from './mime.js';
+export type { TemplateOptions, RenderedTemplate, TemplateRenderer } from './templates.js';

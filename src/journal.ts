@@ -1,0 +1,304 @@
+// The send journal: one entry per message accepted by `send`, written "pending" before the first
+// attempt and closed "sent" or "failed" after the last, so a killed process leaves pending entries
+// to resend and nothing vanishes. Stored on keyv; writes that arrive together are committed together.
+import type Keyv from 'keyv';
+import { decodeTime, encodeTime, monotonicFactory } from 'ulid';
+import { formatAddress } from './address.js';
+import type { Attempt } from './errors.js';
+import type { MailMessage, NormalizedMessage } from './message.js';
+import { openJournalStore, type OpenedStore } from './journal-store.js';
+
+export type JournalStatus = 'pending' | 'sent' | 'failed';
+
+/** What the journal keeps of a message for reading: never the bodies, never a secret. */
+export interface MessageSummary {
+  from: string;
+  to: string[];
+  cc: string[];
+  bcc: string[];
+  replyTo: string[];
+  subject: string;
+  template?: string;
+  locale?: string;
+  tags: string[];
+  metadata: Record<string, string>;
+  attachments: string[];
+  sizes: { html: number; text: number; attachments: number };
+}
+
+/** One message in the journal. */
+export interface JournalEntry {
+  /** ULID: sortable by creation time. */
+  id: string;
+  status: JournalStatus;
+  createdAt: string;
+  updatedAt: string;
+  /** Our RFC 5322 Message-ID; a resend of a pending entry keeps it. */
+  messageId: string;
+  idempotencyKey?: string;
+  summary: MessageSummary;
+  /** What a resend needs (template name + data, or subject/html/text), unless `storeContent: false`. */
+  content?: MailMessage;
+  attempts: Attempt[];
+  /** The adapter that delivered it. */
+  adapter?: string;
+  providerMessageId?: string;
+  /** The error that ended a failed send. */
+  error?: { code: string; message: string; remedy?: string };
+  /** An attempt may have delivered it before another adapter did (AMBIGUOUS). */
+  possibleDuplicate?: boolean;
+  warnings?: string[];
+  /** The entry this one resends. */
+  resendOf?: string;
+  /** Entries that resent this one. */
+  resentAs?: string[];
+}
+
+/** Journal settings (mailer option `journal`). */
+export interface JournalOptions {
+  /** A keyv instance, or a file path / sqlite:// / redis:// / postgres:// / memory:// URL. Default `.mailroom/journal.sqlite`. */
+  store?: string | Keyv;
+  /** Keep what a resend needs (template data or bodies, attachments). Default true. */
+  storeContent?: boolean;
+  /** How long entries are kept; 0 keeps them forever. Default 90 days. */
+  ttlMs?: number;
+}
+
+export interface JournalQuery {
+  status?: JournalStatus;
+  /** Entries created at or after this time. */
+  since?: Date | string;
+  /** Entries created before this time. */
+  until?: Date | string;
+  /** Entries with this recipient (to, cc or bcc; case-insensitive substring). */
+  to?: string;
+  /** Page size. Default 50. */
+  limit?: number;
+  /** From a previous page's `cursor`. */
+  cursor?: string;
+}
+
+export interface JournalPage {
+  entries: JournalEntry[];
+  /** Pass as `cursor` to get the next (older) page; absent on the last page. */
+  cursor?: string;
+}
+
+const DEFAULT_TTL_MS = 90 * 24 * 60 * 60 * 1000;
+const ENTRY = 'entry:';
+const KEY = 'idempotency:';
+const nextId = monotonicFactory();
+
+/** The journal's storage side. The mailer adds `resend` on top (see `MailerJournal`). */
+export class SendJournal {
+  readonly storeContent: boolean;
+  private readonly ttlMs: number | undefined;
+  private readonly opened: Promise<OpenedStore>;
+  private queue = new Map<string, unknown>();
+  private flushing: Promise<void> | undefined;
+  private waiters: Array<{ resolve: () => void; reject: (error: unknown) => void }> = [];
+
+  constructor(options: JournalOptions = {}) {
+    this.storeContent = options.storeContent ?? true;
+    const ttl = options.ttlMs ?? DEFAULT_TTL_MS;
+    this.ttlMs = ttl > 0 ? ttl : undefined;
+    this.opened = openJournalStore(options.store);
+    this.opened.catch(() => undefined); // surfaced by the first read or write
+  }
+
+  /** A description of the store without credentials, e.g. "sqlite:.mailroom/journal.sqlite". */
+  async describe(): Promise<string> {
+    return (await this.opened).description;
+  }
+
+  /** A new pending entry for a message about to be sent. Not yet written: see `write`. */
+  createEntry(message: NormalizedMessage, content: MailMessage | undefined, extra: { resendOf?: string } = {}): JournalEntry {
+    return newJournalEntry(message, this.storeContent ? content : undefined, extra);
+  }
+
+  /**
+   * Writes an entry (and its idempotency key). Resolves once it is durable. Writes made in the same
+   * tick are committed in one batch, which is what keeps the journal off a send's critical path.
+   */
+  async write(entry: JournalEntry): Promise<void> {
+    entry.updatedAt = new Date().toISOString();
+    this.queue.set(ENTRY + entry.id, structuredClone(entry));
+    if (entry.idempotencyKey) this.queue.set(KEY + entry.idempotencyKey, entry.id);
+    return new Promise((resolve, reject) => {
+      this.waiters.push({ resolve, reject });
+      if (!this.flushing) this.flushing = this.flushSoon();
+    });
+  }
+
+  async get(id: string): Promise<JournalEntry | undefined> {
+    const { keyv } = await this.opened;
+    return (await keyv.get<JournalEntry>(ENTRY + id)) ?? undefined;
+  }
+
+  /** The entry last written under an idempotency key. */
+  async findByIdempotencyKey(key: string): Promise<JournalEntry | undefined> {
+    const { keyv } = await this.opened;
+    const id = await keyv.get<string>(KEY + key);
+    return id ? this.get(id) : undefined;
+  }
+
+  /** Entries newest first, filtered; fast on the SQLite store even with 100k entries. */
+  async list(query: JournalQuery = {}): Promise<JournalPage> {
+    const opened = await this.opened;
+    const limit = Math.max(1, Math.min(query.limit ?? 50, 10_000));
+    const range = idRange(query);
+    const matches = entryFilter(query);
+    const entries = opened.sql
+      ? await this.listSql(opened, range, query, limit + 1)
+      : await this.listScan(opened.keyv, range, matches, limit + 1);
+    const page = entries.slice(0, limit);
+    const more = entries.length > limit;
+    return more ? { entries: page, cursor: page[page.length - 1]!.id } : { entries: page };
+  }
+
+  /** Deletes expired entries (the SQLite store does not expire rows by itself). Returns how many. */
+  async prune(now = Date.now()): Promise<number> {
+    const { keyv, sql } = await this.opened;
+    if (sql) {
+      const table = sql.opts.table;
+      const rows = await sql.query(`SELECT COUNT(*) AS n FROM ${table} WHERE key LIKE ? AND json_extract(value, '$.expires') < ?`, 'mailroom:%', now);
+      await sql.query(`DELETE FROM ${table} WHERE key LIKE ? AND json_extract(value, '$.expires') < ?`, 'mailroom:%', now);
+      return Number(rows[0]?.n ?? 0);
+    }
+    let pruned = 0;
+    if (!keyv.iterator) return 0;
+    for await (const [key] of keyv.iterator(undefined)) {
+      // keyv.get drops expired entries as it reads them.
+      if (String(key).includes(ENTRY) && (await keyv.get(String(key).replace(/^mailroom:/, ''))) === undefined) pruned++;
+    }
+    return pruned;
+  }
+
+  /** Waits for pending writes and closes the store. */
+  async close(): Promise<void> {
+    while (this.flushing) await this.flushing;
+    const { keyv } = await this.opened;
+    await keyv.disconnect();
+  }
+
+  private async flushSoon(): Promise<void> {
+    await new Promise((resolve) => setImmediate(resolve));
+    while (this.queue.size > 0) {
+      const batch = this.queue;
+      const waiters = this.waiters;
+      this.queue = new Map();
+      this.waiters = [];
+      try {
+        const { keyv } = await this.opened;
+        await keyv.setMany([...batch].map(([key, value]) => ({ key, value, ...(this.ttlMs ? { ttl: this.ttlMs } : {}) })));
+        for (const waiter of waiters) waiter.resolve();
+      } catch (error) {
+        for (const waiter of waiters) waiter.reject(error);
+      }
+    }
+    this.flushing = undefined;
+  }
+
+  private async listSql(opened: OpenedStore, range: { low: string; high: string }, query: JournalQuery, limit: number): Promise<JournalEntry[]> {
+    const sql = opened.sql!;
+    const conditions = ['key > ?', 'key < ?'];
+    const params: unknown[] = [`mailroom:${ENTRY}${range.low}`, `mailroom:${ENTRY}${range.high}`];
+    if (query.status) {
+      conditions.push(`json_extract(value, '$.value.status') = ?`);
+      params.push(query.status);
+    }
+    if (query.to) {
+      conditions.push(`instr(lower(json_extract(value, '$.value.summary.to') || json_extract(value, '$.value.summary.cc') || json_extract(value, '$.value.summary.bcc')), ?) > 0`);
+      params.push(query.to.toLowerCase());
+    }
+    conditions.push(`(json_extract(value, '$.expires') IS NULL OR json_extract(value, '$.expires') > ?)`);
+    params.push(Date.now());
+    const rows = await sql.query(
+      `SELECT value FROM ${sql.opts.table} WHERE ${conditions.join(' AND ')} ORDER BY key DESC LIMIT ?`,
+      ...params,
+      limit,
+    );
+    const keyv = opened.keyv;
+    const out: JournalEntry[] = [];
+    for (const row of rows) {
+      const data = (await keyv.deserialize!(row.value as string)) as { value: JournalEntry } | undefined;
+      if (data?.value) out.push(data.value);
+    }
+    return out;
+  }
+
+  // Stores without SQL (memory, Redis, Postgres through keyv): read every entry, then filter and sort.
+  private async listScan(keyv: Keyv, range: { low: string; high: string }, matches: (entry: JournalEntry) => boolean, limit: number): Promise<JournalEntry[]> {
+    if (!keyv.iterator) return [];
+    const found: JournalEntry[] = [];
+    for await (const [key, value] of keyv.iterator(undefined)) {
+      const id = String(key).slice(String(key).indexOf(ENTRY) + ENTRY.length);
+      if (!String(key).includes(ENTRY) || id <= range.low || id >= range.high) continue;
+      const entry = value as JournalEntry;
+      if (entry && matches(entry)) found.push(entry);
+    }
+    found.sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
+    return found.slice(0, limit);
+  }
+}
+
+/** A pending entry for a message about to be sent; `content` is kept for resends when given. */
+export function newJournalEntry(message: NormalizedMessage, content: MailMessage | undefined, extra: { resendOf?: string } = {}): JournalEntry {
+  const now = new Date().toISOString();
+  return {
+    id: nextId(),
+    status: 'pending',
+    createdAt: now,
+    updatedAt: now,
+    messageId: message.messageId,
+    ...(message.idempotencyKey ? { idempotencyKey: message.idempotencyKey } : {}),
+    summary: summarize(message),
+    ...(content ? { content } : {}),
+    attempts: [],
+    ...(extra.resendOf ? { resendOf: extra.resendOf } : {}),
+  };
+}
+
+function summarize(message: NormalizedMessage): MessageSummary {
+  return {
+    from: formatAddress(message.from),
+    to: message.to.map(formatAddress),
+    cc: message.cc.map(formatAddress),
+    bcc: message.bcc.map(formatAddress),
+    replyTo: message.replyTo.map(formatAddress),
+    subject: message.subject,
+    ...(message.template ? { template: message.template.name } : {}),
+    ...(message.template?.locale ? { locale: message.template.locale } : {}),
+    tags: message.tags,
+    metadata: message.metadata,
+    attachments: message.attachments.map((a) => a.filename),
+    sizes: {
+      html: Buffer.byteLength(message.html ?? ''),
+      text: Buffer.byteLength(message.text ?? ''),
+      attachments: message.attachments.reduce((sum, a) => sum + a.content.length, 0),
+    },
+  };
+}
+
+// ULIDs start with their creation time, so a time window is a key range; the cursor narrows it.
+function idRange(query: JournalQuery): { low: string; high: string } {
+  const since = query.since === undefined ? undefined : new Date(query.since).getTime();
+  const until = query.until === undefined ? undefined : new Date(query.until).getTime();
+  // A 10-character time prefix sorts just below every id of that millisecond.
+  const low = since === undefined || Number.isNaN(since) ? '' : encodeTime(Math.max(since, 0), 10);
+  let high = until === undefined || Number.isNaN(until) ? '\uffff' : encodeTime(Math.max(until, 0), 10);
+  if (query.cursor && query.cursor < high) high = query.cursor;
+  return { low, high };
+}
+
+function entryFilter(query: JournalQuery): (entry: JournalEntry) => boolean {
+  const to = query.to?.toLowerCase();
+  return (entry) =>
+    (!query.status || entry.status === query.status) &&
+    (!to || [...entry.summary.to, ...entry.summary.cc, ...entry.summary.bcc].some((address) => address.toLowerCase().includes(to)));
+}
+
+/** When an entry was created, from its id. */
+export function entryTime(entry: Pick<JournalEntry, 'id'>): Date {
+  return new Date(decodeTime(entry.id));
+}

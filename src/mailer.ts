@@ -1,0 +1,403 @@
+// createMailer: the one entry point. A message goes in once, is rendered and validated once,
+// journaled "pending", carried by the first adapter of the chain that can deliver it, and the
+// journal entry is closed "sent" or "failed". See README "How a send works".
+import { EventEmitter } from 'node:events';
+import type Keyv from 'keyv';
+import { unsupportedReason, type MailAdapter, type SendReceipt } from './adapter.js';
+import type { AddressInput } from './address.js';
+import { AdapterLane, BrokenCircuitError, type CooldownOptions, type RetryOptions } from './chain.js';
+import { adaptersFromDsn, parseDsnChain } from './dsn.js';
+import { MailError, toMailError, type Attempt } from './errors.js';
+import { newJournalEntry, SendJournal, type JournalEntry, type JournalOptions, type JournalPage, type JournalQuery } from './journal.js';
+import { normalizeMessage, type MailMessage, type MessageLimits, type NormalizedMessage } from './message.js';
+import type { TemplateOptions, TemplateRenderer } from './templates.js';
+
+export interface MailerOptions {
+  /** The chain, in fallback order. Give this or `dsn`. */
+  adapters?: MailAdapter[];
+  /** One adapter or `failover(a b c)`; see README "Configuration strings". Default: `MAILROOM_DSN`, else `outbox://./outbox`. */
+  dsn?: string;
+  /** Sender used when a message has no `from`. */
+  from?: AddressInput;
+  /** The send journal: false turns it off; a string or Keyv is the store. Default SQLite `.mailroom/journal.sqlite`. */
+  journal?: false | string | Keyv | JournalOptions;
+  /** Retries per adapter. */
+  retry?: RetryOptions;
+  /** Cooldown of a repeatedly failing adapter. */
+  cooldown?: CooldownOptions;
+  /** Longest one attempt may take. Default 30,000 ms. */
+  timeoutMs?: number;
+  /** Template lookup and layout options. */
+  templates?: TemplateOptions;
+  /** Recipient and size limits checked before any I/O. */
+  limits?: MessageLimits;
+  /**
+   * What to do when an adapter lost the connection after handing the message over (AMBIGUOUS):
+   * "failover" tries the next adapter and marks the entry as a possible duplicate; "stop" fails the
+   * send without trying further. Default "failover": a duplicate beats a lost order confirmation.
+   */
+  onAmbiguous?: 'failover' | 'stop';
+}
+
+/** A delivered message. */
+export interface SendResult {
+  /** The journal entry id (a ULID), also when the journal is off. */
+  id: string;
+  status: 'sent';
+  adapter: string;
+  providerMessageId?: string;
+  /** Our RFC 5322 Message-ID. */
+  messageId: string;
+  accepted: string[];
+  rejected: string[];
+  attempts: Attempt[];
+  /** True when an earlier send with the same idempotency key was returned instead of sending. */
+  deduplicated?: boolean;
+  warnings: string[];
+}
+
+/** Outcome of checking one adapter without sending. */
+export interface VerifyResult {
+  adapter: string;
+  ok: boolean;
+  durationMs: number;
+  error?: MailError;
+}
+
+export interface MailerEvents {
+  sent: [result: SendResult];
+  failed: [error: MailError, entryId: string];
+  failover: [info: { from: string; to?: string; error: MailError; entryId: string }];
+  'journal-error': [error: MailError];
+}
+
+/** The journal as the mailer exposes it: reading plus resend. */
+export interface MailerJournal {
+  get(id: string): Promise<JournalEntry | undefined>;
+  list(query?: JournalQuery): Promise<JournalPage>;
+  findByIdempotencyKey(key: string): Promise<JournalEntry | undefined>;
+  /** Sends a journaled message again. A pending entry is completed in place (same Message-ID); a sent or failed one gets a new entry linked by `resendOf`. */
+  resend(id: string): Promise<SendResult>;
+  /** Deletes expired entries; returns how many. */
+  prune(): Promise<number>;
+  /** Where the journal lives, without credentials. */
+  describe(): Promise<string>;
+}
+
+export interface Mailer {
+  send(message: MailMessage): Promise<SendResult>;
+  /** Checks every adapter of the chain without sending; never throws for an adapter's failure. */
+  verify(): Promise<VerifyResult[]>;
+  close(): Promise<void>;
+  on<E extends keyof MailerEvents>(event: E, listener: (...args: MailerEvents[E]) => void): Mailer;
+  off<E extends keyof MailerEvents>(event: E, listener: (...args: MailerEvents[E]) => void): Mailer;
+  /** The adapters of the chain, in order (created from the DSN on first use). */
+  adapters(): Promise<MailAdapter[]>;
+  /** The send journal; its methods throw CONFIG when the journal is off. */
+  readonly journal: MailerJournal;
+}
+
+const DEFAULT_DSN = 'outbox://./outbox';
+
+export function createMailer(options: MailerOptions = {}): Mailer {
+  const emitter = new EventEmitter();
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const onAmbiguous = options.onAmbiguous ?? 'failover';
+  const lanesReady = resolveAdapters(options).then((adapters) =>
+    adapters.map((adapter) => new AdapterLane(adapter, timeoutMs, options.retry, options.cooldown)),
+  );
+  lanesReady.catch(() => undefined); // reported by the first send or verify
+  const journal = openJournal(options.journal);
+  const inFlight = new Map<string, Promise<SendResult>>();
+  let renderer: Promise<TemplateRenderer> | undefined;
+  let closed = false;
+
+  const journalError = (error: unknown) => {
+    const mailError = toMailError(error, { code: 'CONFIG', message: 'the send journal failed' });
+    if (emitter.listenerCount('journal-error') > 0) emitter.emit('journal-error', mailError);
+  };
+
+  async function record(entry: JournalEntry): Promise<void> {
+    if (!journal) return;
+    try {
+      await journal.write(entry);
+    } catch (error) {
+      journalError(error);
+    }
+  }
+
+  async function prepare(input: MailMessage, messageId?: string): Promise<NormalizedMessage> {
+    let message = input;
+    if (input.template) {
+      renderer ??= import('./templates.js').then(({ createTemplateRenderer }) => createTemplateRenderer(options.templates));
+      const rendered = await (await renderer).render(input.template.name, input.template.data ?? {}, input.template.locale);
+      message = {
+        ...input,
+        subject: input.subject ?? rendered.subject,
+        html: input.html ?? rendered.html,
+        text: input.text ?? rendered.text,
+        ...(input.replyTo === undefined && rendered.replyTo ? { replyTo: rendered.replyTo } : {}),
+      };
+    }
+    return normalizeMessage(message, {
+      ...(options.from !== undefined ? { defaultFrom: options.from } : {}),
+      ...(options.limits ? { limits: options.limits } : {}),
+      ...(messageId ? { messageId } : {}),
+    });
+  }
+
+  async function deliver(message: NormalizedMessage, entry: JournalEntry): Promise<SendResult> {
+    const lanes = await lanesReady;
+    await record(entry);
+    const attempts = entry.attempts;
+    const warnings: string[] = [];
+    let stopping: MailError | undefined;
+    let receipt: SendReceipt | undefined;
+    let deliveredBy: string | undefined;
+
+    const tryLanes = async (candidates: AdapterLane[], force: boolean): Promise<AdapterLane[]> => {
+      const skipped: AdapterLane[] = [];
+      for (const [index, lane] of candidates.entries()) {
+        const unsupported = unsupportedReason(lane.adapter, message);
+        if (unsupported) {
+          attempts.push({ adapter: lane.adapter.name, startedAt: new Date().toISOString(), durationMs: 0, ok: false, error: unsupported.toAttemptError() });
+          continue;
+        }
+        try {
+          receipt = await lane.send(message, attempts, force);
+          deliveredBy = lane.adapter.name;
+          return skipped;
+        } catch (error) {
+          if (error instanceof BrokenCircuitError) {
+            const until = lane.coolingDownUntil();
+            warnings.push(`${lane.adapter.name} skipped: cooling down after repeated failures${until ? ` until ${until.toISOString()}` : ''}`);
+            skipped.push(lane);
+            continue;
+          }
+          const mailError = toMailError(error, { provider: lane.adapter.name });
+          if (['INVALID_MESSAGE', 'REJECTED', 'TEMPLATE', 'CONFIG'].includes(mailError.code)) {
+            stopping = mailError;
+            return skipped;
+          }
+          if (mailError.code === 'AMBIGUOUS') {
+            entry.possibleDuplicate = true;
+            warnings.push(`${lane.adapter.name} may have delivered this message before the connection was lost`);
+            if (onAmbiguous === 'stop') {
+              stopping = mailError;
+              return skipped;
+            }
+          }
+          const next = candidates[index + 1];
+          emitter.emit('failover', { from: lane.adapter.name, ...(next ? { to: next.adapter.name } : {}), error: mailError, entryId: entry.id });
+        }
+      }
+      return skipped;
+    };
+
+    const skipped = await tryLanes(lanes, false);
+    // A cooldown never leaves a message with no adapter at all: when every other adapter has
+    // failed, those cooling down are tried anyway.
+    if (!receipt && !stopping && skipped.length > 0) await tryLanes(skipped, true);
+
+    if (receipt && deliveredBy) {
+      if (receipt.rejected.length > 0) warnings.push(`${deliveredBy} refused ${receipt.rejected.length} recipient(s): ${receipt.rejected.join(', ')}`);
+      warnings.push(...(receipt.warnings ?? []));
+      const result: SendResult = {
+        id: entry.id,
+        status: 'sent',
+        adapter: deliveredBy,
+        ...(receipt.providerMessageId ? { providerMessageId: receipt.providerMessageId } : {}),
+        messageId: message.messageId,
+        accepted: receipt.accepted,
+        rejected: receipt.rejected,
+        attempts,
+        warnings,
+      };
+      Object.assign(entry, { status: 'sent', adapter: deliveredBy, ...(receipt.providerMessageId ? { providerMessageId: receipt.providerMessageId } : {}) });
+      if (warnings.length > 0) entry.warnings = warnings;
+      await record(entry);
+      emitter.emit('sent', result);
+      return result;
+    }
+
+    const failure = stopping
+      ? stopping
+      : new MailError('ALL_FAILED', `every adapter failed (${attempts.map((a) => `${a.adapter}: ${a.error?.code ?? 'ok'}`).join(', ')})`, {
+          ...lastRemedy(attempts),
+        });
+    failure.attempts = attempts;
+    entry.status = 'failed';
+    entry.error = { code: failure.code, message: failure.message, ...(failure.remedy ? { remedy: failure.remedy } : {}) };
+    if (warnings.length > 0) entry.warnings = warnings;
+    await record(entry);
+    emitter.emit('failed', failure, entry.id);
+    throw failure;
+  }
+
+  async function sendFresh(input: MailMessage): Promise<SendResult> {
+    const message = await prepare(input);
+    const key = message.idempotencyKey;
+    if (key && journal) {
+      const earlier = await journal.findByIdempotencyKey(key).catch((error: unknown) => {
+        journalError(error);
+        return undefined;
+      });
+      if (earlier?.status === 'sent') return resultFromEntry(earlier);
+      if (earlier?.status === 'pending') {
+        // An interrupted earlier send (a killed process): complete that entry with its Message-ID,
+        // so a receiver that dedupes by Message-ID keeps one copy.
+        return deliver({ ...message, messageId: earlier.messageId }, earlier);
+      }
+    }
+    const entry = journal ? journal.createEntry(message, contentToKeep(input)) : newJournalEntry(message, undefined);
+    return deliver(message, entry);
+  }
+
+  const mailer: Mailer = {
+    async send(input) {
+      if (closed) throw new MailError('CONFIG', 'this mailer is closed');
+      const key = input?.idempotencyKey;
+      if (!key) return sendFresh(input);
+      // Two concurrent sends with one key (a webhook retried while the first is running) share one delivery.
+      const running = inFlight.get(key);
+      if (running) return running.then((result) => ({ ...result, deduplicated: true }));
+      const promise = sendFresh(input).finally(() => inFlight.delete(key));
+      inFlight.set(key, promise);
+      return promise;
+    },
+
+    async verify() {
+      const lanes = await lanesReady;
+      const results: VerifyResult[] = [];
+      for (const { adapter } of lanes) {
+        const started = performance.now();
+        try {
+          await adapter.verify?.({ signal: AbortSignal.timeout(timeoutMs) });
+          results.push({ adapter: adapter.name, ok: true, durationMs: Math.round(performance.now() - started) });
+        } catch (error) {
+          results.push({ adapter: adapter.name, ok: false, durationMs: Math.round(performance.now() - started), error: toMailError(error, { provider: adapter.name }) });
+        }
+      }
+      return results;
+    },
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      await Promise.allSettled([...inFlight.values()]);
+      const lanes = await lanesReady.catch(() => []);
+      await Promise.allSettled(lanes.map(({ adapter }) => adapter.close?.()));
+      await journal?.close().catch(journalError);
+    },
+
+    on(event, listener) {
+      emitter.on(event, listener as (...args: unknown[]) => void);
+      return mailer;
+    },
+    off(event, listener) {
+      emitter.off(event, listener as (...args: unknown[]) => void);
+      return mailer;
+    },
+
+    adapters: async () => (await lanesReady).map((lane) => lane.adapter),
+
+    journal: {
+      get: (id) => requireJournal(journal).get(id),
+      list: (query) => requireJournal(journal).list(query),
+      findByIdempotencyKey: (key) => requireJournal(journal).findByIdempotencyKey(key),
+      prune: () => requireJournal(journal).prune(),
+      describe: () => requireJournal(journal).describe(),
+      async resend(id) {
+        const store = requireJournal(journal);
+        const original = await store.get(id);
+        if (!original) throw new MailError('CONFIG', `no journal entry with id ${id}`);
+        if (!original.content) {
+          throw new MailError('CONFIG', `journal entry ${id} has no stored content to resend (the journal runs with storeContent: false)`);
+        }
+        if (original.status === 'pending') {
+          // Completing an interrupted send: same entry, same Message-ID, so an idempotent receiver
+          // (and the outbox) keeps one copy if the first attempt did get through.
+          const message = await prepare(original.content, original.messageId);
+          return deliver(message, original);
+        }
+        const message = await prepare(original.content);
+        const entry = store.createEntry(message, original.content, { resendOf: original.id });
+        original.resentAs = [...(original.resentAs ?? []), entry.id];
+        await record(original);
+        return deliver(message, entry);
+      },
+    },
+  };
+  return mailer;
+}
+
+async function resolveAdapters(options: MailerOptions): Promise<MailAdapter[]> {
+  if (options.adapters && options.dsn) throw new MailError('CONFIG', 'give either `adapters` or `dsn`, not both');
+  if (options.adapters) {
+    if (options.adapters.length === 0) throw new MailError('CONFIG', '`adapters` is empty: give at least one adapter');
+    const names = new Set<string>();
+    for (const adapter of options.adapters) {
+      if (names.has(adapter.name)) throw new MailError('CONFIG', `two adapters are named "${adapter.name}": names must be unique in a chain`);
+      names.add(adapter.name);
+    }
+    return options.adapters;
+  }
+  const dsn = options.dsn ?? process.env.MAILROOM_DSN ?? DEFAULT_DSN;
+  parseDsnChain(dsn); // syntax errors surface here, before any import
+  const adapters = await adaptersFromDsn(dsn);
+  const seen = new Map<string, number>();
+  // Two adapters of one kind in a failover chain get distinct names: "smtp", "smtp-2".
+  return adapters.map((adapter) => {
+    const count = (seen.get(adapter.name) ?? 0) + 1;
+    seen.set(adapter.name, count);
+    return count === 1 ? adapter : Object.assign(Object.create(Object.getPrototypeOf(adapter) as object) as MailAdapter, adapter, { name: `${adapter.name}-${count}` });
+  });
+}
+
+function openJournal(option: MailerOptions['journal']): SendJournal | undefined {
+  if (option === false) return undefined;
+  if (option === undefined || typeof option === 'string' || isKeyv(option)) return new SendJournal({ store: option as string | Keyv | undefined });
+  return new SendJournal(option as JournalOptions);
+}
+
+function isKeyv(value: unknown): value is Keyv {
+  return typeof value === 'object' && value !== null && typeof (value as Keyv).get === 'function' && typeof (value as Keyv).set === 'function';
+}
+
+function requireJournal(journal: SendJournal | undefined): SendJournal {
+  if (!journal) throw new MailError('CONFIG', 'the send journal is off (mailer option journal: false)');
+  return journal;
+}
+
+// What a resend needs. Attachments are kept as base64 so the entry stays JSON.
+function contentToKeep(input: MailMessage): MailMessage {
+  const { attachments, ...rest } = input;
+  if (!attachments?.length) return rest;
+  return {
+    ...rest,
+    attachments: attachments.map((a) => ({
+      ...a,
+      ...(typeof a.content === 'string' ? {} : { content: Buffer.from(a.content).toString('base64'), encoding: 'base64' as const }),
+    })),
+  };
+}
+
+function resultFromEntry(entry: JournalEntry): SendResult {
+  return {
+    id: entry.id,
+    status: 'sent',
+    adapter: entry.adapter ?? 'unknown',
+    ...(entry.providerMessageId ? { providerMessageId: entry.providerMessageId } : {}),
+    messageId: entry.messageId,
+    accepted: [...entry.summary.to, ...entry.summary.cc, ...entry.summary.bcc].map((formatted) => /<([^<>]+)>$/.exec(formatted)?.[1] ?? formatted),
+    rejected: [],
+    attempts: entry.attempts,
+    deduplicated: true,
+    warnings: entry.warnings ?? [],
+  };
+}
+
+function lastRemedy(attempts: Attempt[]): { remedy?: string } {
+  const withRemedy = [...attempts].reverse().find((attempt) => attempt.error?.remedy);
+  return withRemedy?.error?.remedy ? { remedy: withRemedy.error.remedy } : {};
+}
