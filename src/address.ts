@@ -70,7 +70,7 @@ function checkAddress(parsed: { address: string; name: string }, field: string, 
   if (LINE_BREAK.test(address) || LINE_BREAK.test(parsed.name)) {
     throw invalid(field, `"${field}" contains a line break (header injection is refused)`);
   }
-  const problem = addressProblem(address);
+  const problem = address ? addressProblem(address) : 'no e-mail address found in it';
   if (problem) throw invalid(field, `"${field}" has an invalid address ${JSON.stringify(original)}: ${problem}`);
   const name = parsed.name.trim();
   return name ? { address, name } : { address };

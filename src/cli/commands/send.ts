@@ -1,0 +1,88 @@
+// `mailroom send`: one message from the command line, plain or from a template.
+import { readFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { MailError } from '../../errors.js';
+import type { MailMessage } from '../../message.js';
+import { addCommonOptions, mailerFromOptions, type CommonOptions } from '../context.js';
+
+interface SendOptions extends CommonOptions {
+  to: string[];
+  cc?: string[];
+  bcc?: string[];
+  replyTo?: string;
+  subject?: string;
+  text?: string;
+  html?: string;
+  template?: string;
+  data?: string;
+  locale?: string;
+  idempotencyKey?: string;
+  json?: boolean;
+}
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+export function register(program: Command): void {
+  addCommonOptions(
+    program
+      .command('send')
+      .description('send one message through the configured chain and journal it')
+      .requiredOption('--to <address>', 'recipient (repeat for more)', collect)
+      .option('--cc <address>', 'copy recipient (repeat for more)', collect)
+      .option('--bcc <address>', 'blind copy recipient (repeat for more)', collect)
+      .option('--reply-to <address>', 'Reply-To address')
+      .option('--subject <text>', 'subject (a template gives its own)')
+      .option('--text <text>', 'plain-text body')
+      .option('--html <html>', 'html body')
+      .option('--template <name>', 'render this template (see `mailroom preview`)')
+      .option('--data <file>', 'JSON file with the template data')
+      .option('--locale <locale>', 'template locale, e.g. fr')
+      .option('--idempotency-key <key>', 'send at most once per key')
+      .option('--json', 'print the result as JSON'),
+  )
+    .addHelpText('after', `
+Examples:
+  $ mailroom send --to ann@example.com --subject "Hello" --text "It works"
+  $ mailroom send --to ann@example.com --template order-confirmation --data order.json --locale fr
+  $ MAILROOM_DSN="failover(brevo+api://KEY@default smtp://user:pass@smtp.example.com:587)" mailroom send --to ann@example.com --text hi`)
+    .action(async (options: SendOptions) => {
+      if (!options.template && options.text === undefined && options.html === undefined) {
+        throw new MailError('INVALID_MESSAGE', 'give --text, --html or --template');
+      }
+      const data = options.data ? await readJson(options.data) : undefined;
+      const message: MailMessage = {
+        to: options.to,
+        ...(options.cc ? { cc: options.cc } : {}),
+        ...(options.bcc ? { bcc: options.bcc } : {}),
+        ...(options.replyTo ? { replyTo: options.replyTo } : {}),
+        ...(options.subject !== undefined ? { subject: options.subject } : {}),
+        ...(options.text !== undefined ? { text: options.text } : {}),
+        ...(options.html !== undefined ? { html: options.html } : {}),
+        ...(options.template ? { template: { name: options.template, ...(data ? { data } : {}), ...(options.locale ? { locale: options.locale } : {}) } } : {}),
+        ...(options.idempotencyKey ? { idempotencyKey: options.idempotencyKey } : {}),
+      };
+      const mailer = mailerFromOptions(options);
+      try {
+        const result = await mailer.send(message);
+        if (options.json) {
+          process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+        } else {
+          process.stdout.write(`sent ${result.id} via ${result.adapter}${result.deduplicated ? ' (already sent earlier: nothing sent now)' : ''}\n`);
+          process.stdout.write(`  message-id: ${result.messageId}\n`);
+          if (result.providerMessageId) process.stdout.write(`  provider id: ${result.providerMessageId}\n`);
+          process.stdout.write(`  journal: ${await mailer.journal.describe().catch(() => 'off')}\n`);
+          for (const warning of result.warnings) process.stdout.write(`  warning: ${warning}\n`);
+        }
+      } finally {
+        await mailer.close();
+      }
+    });
+}
+
+async function readJson(file: string): Promise<Record<string, unknown>> {
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+  } catch (error) {
+    throw new MailError('CONFIG', `cannot read the data file ${file}: ${(error as Error).message}`, { cause: error });
+  }
+}
