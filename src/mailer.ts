@@ -103,7 +103,7 @@ export function createMailer(options: MailerOptions = {}): Mailer {
   const emitter = new EventEmitter();
   const timeoutMs = options.timeoutMs ?? 30_000;
   const onAmbiguous = options.onAmbiguous ?? 'failover';
-  const lanesReady = resolveAdapters(options).then((adapters) =>
+  const lanesReady = resolveAdapters(options, checkChainOptions(options)).then((adapters) =>
     adapters.map((adapter) => new AdapterLane(adapter, timeoutMs, options.retry, options.cooldown)),
   );
   lanesReady.catch(() => undefined); // reported by the first send or verify
@@ -331,7 +331,9 @@ export function createMailer(options: MailerOptions = {}): Mailer {
   return mailer;
 }
 
-async function resolveAdapters(options: MailerOptions): Promise<MailAdapter[]> {
+// Mistakes in the chain options are CONFIG errors thrown by createMailer itself, at setup.
+// Returns the DSN to build the chain from, when there is no adapter list.
+function checkChainOptions(options: MailerOptions): string | undefined {
   if (options.adapters && options.dsn) throw new MailError('CONFIG', 'give either `adapters` or `dsn`, not both');
   if (options.adapters) {
     if (options.adapters.length === 0) throw new MailError('CONFIG', '`adapters` is empty: give at least one adapter');
@@ -340,10 +342,15 @@ async function resolveAdapters(options: MailerOptions): Promise<MailAdapter[]> {
       if (names.has(adapter.name)) throw new MailError('CONFIG', `two adapters are named "${adapter.name}": names must be unique in a chain`);
       names.add(adapter.name);
     }
-    return options.adapters;
+    return undefined;
   }
   const dsn = options.dsn ?? process.env.MAILROOM_DSN ?? DEFAULT_DSN;
-  parseDsnChain(dsn); // syntax errors surface here, before any import
+  parseDsnChain(dsn);
+  return dsn;
+}
+
+async function resolveAdapters(options: MailerOptions, dsn: string | undefined): Promise<MailAdapter[]> {
+  if (dsn === undefined) return options.adapters!;
   const adapters = await adaptersFromDsn(dsn);
   const seen = new Map<string, number>();
   // Two adapters of one kind in a failover chain get distinct names: "smtp", "smtp-2".

@@ -1,0 +1,282 @@
+// The fallback chain, row by row of the errors table in the README, plus retry, Retry-After,
+// timeout, cooldown, idempotency and events, through scripted adapters and a real in-memory journal.
+import { describe, expect, it } from 'vitest';
+import { createMailer, MailError, type MailerOptions, type SendResult } from '../src/index.js';
+import { scriptedAdapter, type Step } from './helpers/scripted-adapter.js';
+
+const message = { from: 'Shop <shop@example.com>', to: 'ann@example.com', subject: 'Order 1042', text: 'Thank you' };
+const fast = { retry: { attempts: 3, baseDelayMs: 1, maxDelayMs: 200 } } satisfies MailerOptions;
+
+function chain(steps: Record<string, Step[]>, options: MailerOptions = {}) {
+  const adapters = Object.entries(steps).map(([name, script]) => scriptedAdapter(name, script));
+  const mailer = createMailer({ adapters, journal: 'memory://', ...fast, ...options });
+  return { mailer, adapters };
+}
+
+async function rejection(promise: Promise<unknown>): Promise<MailError> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).toBeInstanceOf(MailError);
+    return error as MailError;
+  }
+  throw new Error('expected the send to fail');
+}
+
+describe('the chain, per error code', () => {
+  it('delivers through the first adapter when it works', async () => {
+    const { mailer, adapters } = chain({ a: ['ok'], b: ['ok'] });
+    const result = await mailer.send(message);
+    expect(result).toMatchObject({ status: 'sent', adapter: 'a', providerMessageId: 'a-1', accepted: ['ann@example.com'] });
+    expect(adapters[1]!.calls).toHaveLength(0);
+    expect(result.attempts).toEqual([expect.objectContaining({ adapter: 'a', ok: true })]);
+  });
+
+  it('INVALID_MESSAGE stops before any I/O and journals nothing', async () => {
+    const { mailer, adapters } = chain({ a: ['ok'] });
+    const error = await rejection(mailer.send({ ...message, to: 'not-an-address' }));
+    expect(error.code).toBe('INVALID_MESSAGE');
+    expect(error.field).toBe('to');
+    expect(adapters[0]!.calls).toHaveLength(0);
+    expect((await mailer.journal.list()).entries).toHaveLength(0);
+  });
+
+  it('INVALID_MESSAGE raised by an adapter stops the chain', async () => {
+    const { mailer, adapters } = chain({ a: [{ fail: 'INVALID_MESSAGE' }], b: ['ok'] });
+    expect((await rejection(mailer.send(message))).code).toBe('INVALID_MESSAGE');
+    expect(adapters[1]!.calls).toHaveLength(0);
+  });
+
+  it('CONFIG is thrown at setup for an unknown DSN scheme or a bad chain', () => {
+    expect(() => createMailer({ dsn: 'pigeon://coop' })).toThrow(expect.objectContaining({ code: 'CONFIG' }));
+    expect(() => createMailer({ adapters: [] })).toThrow(/at least one adapter/);
+    const twin = scriptedAdapter('same', ['ok']);
+    expect(() => createMailer({ adapters: [twin, scriptedAdapter('same', ['ok'])] })).toThrow(/unique/);
+  });
+
+  it('UNSUPPORTED (declared) skips to the next adapter without calling it', async () => {
+    const limited = scriptedAdapter('limited', ['ok'], { attachments: false });
+    const full = scriptedAdapter('full', ['ok']);
+    const mailer = createMailer({ adapters: [limited, full], journal: false });
+    const result = await mailer.send({ ...message, attachments: [{ filename: 'invoice.pdf', content: new Uint8Array([1, 2]) }] });
+    expect(result.adapter).toBe('full');
+    expect(limited.calls).toHaveLength(0);
+    expect(result.attempts[0]).toMatchObject({ adapter: 'limited', ok: false, error: { code: 'UNSUPPORTED' } });
+    expect(result.attempts[0]!.error!.message).toMatch(/attachments/);
+  });
+
+  it('UNSUPPORTED thrown by an adapter skips to the next without retry', async () => {
+    const { mailer, adapters } = chain({ a: [{ fail: 'UNSUPPORTED' }], b: ['ok'] });
+    expect((await mailer.send(message)).adapter).toBe('b');
+    expect(adapters[0]!.calls).toHaveLength(1);
+  });
+
+  it('AUTH moves to the next adapter without retrying', async () => {
+    const { mailer, adapters } = chain({ a: [{ fail: 'AUTH' }], b: ['ok'] });
+    const result = await mailer.send(message);
+    expect(result.adapter).toBe('b');
+    expect(adapters[0]!.calls).toHaveLength(1);
+    expect(result.attempts.map((a) => [a.adapter, a.error?.code ?? 'ok'])).toEqual([['a', 'AUTH'], ['b', 'ok']]);
+  });
+
+  it('TRANSIENT is retried on the same adapter, then the next one is tried', async () => {
+    const { mailer, adapters } = chain({ a: [{ fail: 'TRANSIENT' }], b: ['ok'] });
+    const result = await mailer.send(message);
+    expect(adapters[0]!.calls.map((call) => call.ctx.attempt)).toEqual([1, 2, 3]);
+    expect(result.adapter).toBe('b');
+    expect(result.attempts.filter((a) => a.adapter === 'a')).toHaveLength(3);
+  });
+
+  it('TRANSIENT then success stays on the same adapter', async () => {
+    const { mailer, adapters } = chain({ a: [{ fail: 'TRANSIENT' }, 'ok'], b: ['ok'] });
+    expect((await mailer.send(message)).adapter).toBe('a');
+    expect(adapters[1]!.calls).toHaveLength(0);
+  });
+
+  it('RATE_LIMITED with a short Retry-After waits that long and retries the same adapter', async () => {
+    const { mailer, adapters } = chain({ a: [{ fail: 'RATE_LIMITED', options: { retryAfterMs: 120 } }, 'ok'], b: ['ok'] });
+    const result = await mailer.send(message);
+    expect(result.adapter).toBe('a');
+    const [first, second] = adapters[0]!.calls;
+    expect(second!.at - first!.at).toBeGreaterThanOrEqual(115);
+  });
+
+  it('RATE_LIMITED with a Retry-After longer than maxDelayMs goes to the next adapter at once', async () => {
+    const { mailer, adapters } = chain({ a: [{ fail: 'RATE_LIMITED', options: { retryAfterMs: 60_000 } }], b: ['ok'] });
+    const started = performance.now();
+    const result = await mailer.send(message);
+    expect(result.adapter).toBe('b');
+    expect(adapters[0]!.calls).toHaveLength(1);
+    expect(performance.now() - started).toBeLessThan(5_000);
+  });
+
+  it('REJECTED stops the chain: the next adapter is not tried', async () => {
+    const { mailer, adapters } = chain({ a: [{ fail: 'REJECTED', options: { smtpCode: 550, rejected: ['ann@example.com'] } }], b: ['ok'] });
+    const error = await rejection(mailer.send(message));
+    expect(error.code).toBe('REJECTED');
+    expect(error.attempts).toHaveLength(1);
+    expect(adapters[1]!.calls).toHaveLength(0);
+  });
+
+  it('AMBIGUOUS goes to the next adapter by default and marks a possible duplicate', async () => {
+    const { mailer } = chain({ a: [{ fail: 'AMBIGUOUS' }], b: ['ok'] });
+    const result = await mailer.send(message);
+    expect(result.adapter).toBe('b');
+    expect(result.warnings.join()).toMatch(/may have delivered/);
+    expect((await mailer.journal.get(result.id))!.possibleDuplicate).toBe(true);
+  });
+
+  it('AMBIGUOUS stops when onAmbiguous is "stop"', async () => {
+    const { mailer, adapters } = chain({ a: [{ fail: 'AMBIGUOUS' }], b: ['ok'] }, { onAmbiguous: 'stop' });
+    expect((await rejection(mailer.send(message))).code).toBe('AMBIGUOUS');
+    expect(adapters[1]!.calls).toHaveLength(0);
+  });
+
+  it('ALL_FAILED carries every attempt in order, and the journal entry is failed', async () => {
+    const { mailer } = chain({ a: [{ fail: 'AUTH' }], b: [{ fail: 'TRANSIENT' }], c: [{ fail: 'RATE_LIMITED', options: { retryAfterMs: 90_000 } }] });
+    const error = await rejection(mailer.send(message));
+    expect(error.code).toBe('ALL_FAILED');
+    expect(error.attempts!.map((a) => `${a.adapter}:${a.error!.code}`)).toEqual([
+      'a:AUTH', 'b:TRANSIENT', 'b:TRANSIENT', 'b:TRANSIENT', 'c:RATE_LIMITED',
+    ]);
+    const [entry] = (await mailer.journal.list({ status: 'failed' })).entries;
+    expect(entry!.attempts).toHaveLength(5);
+    expect(entry!.error!.code).toBe('ALL_FAILED');
+  });
+
+  it('wraps a foreign error thrown by an adapter into a TRANSIENT MailError with its cause', async () => {
+    const foreign = new TypeError('socket hang up');
+    const { mailer } = chain({ a: [{ throw: foreign }] }, { retry: { attempts: 1 } });
+    const error = await rejection(mailer.send(message));
+    expect(error.attempts![0]!.error).toMatchObject({ code: 'TRANSIENT' });
+    expect(error.attempts![0]!.error!.message).toMatch(/socket hang up/);
+  });
+
+  it('adds the remedy of the diagnosis catalogue to an attempt', async () => {
+    const { mailer } = chain({ a: [{ fail: 'AUTH', options: { smtpCode: 535, enhancedCode: '5.7.139' } }] });
+    const error = await rejection(mailer.send(message));
+    expect(error.attempts![0]!.error!.remedy).toMatch(/SMTP AUTH is disabled/);
+    expect(error.remedy).toMatch(/SMTP AUTH is disabled/);
+  });
+});
+
+describe('timeouts', () => {
+  it('an adapter that ignores the abort signal is abandoned with TRANSIENT after timeoutMs', async () => {
+    const { mailer, adapters } = chain({ slow: ['hang'], b: ['ok'] }, { timeoutMs: 50, retry: { attempts: 1 } });
+    const result = await mailer.send(message);
+    expect(result.adapter).toBe('b');
+    expect(result.attempts[0]!.error).toMatchObject({ code: 'TRANSIENT' });
+    expect(result.attempts[0]!.error!.message).toMatch(/no answer within 50 ms/);
+    expect(adapters[0]!.calls[0]!.ctx.signal.aborted).toBe(true);
+  });
+
+  it("an adapter that honours the signal keeps its own classification (AMBIGUOUS mid-handover)", async () => {
+    const { mailer } = chain({ slow: [{ abortable: 'AMBIGUOUS' }], b: ['ok'] }, { timeoutMs: 50 });
+    const result = await mailer.send(message);
+    expect(result.attempts[0]!.error!.code).toBe('AMBIGUOUS');
+    expect(result.adapter).toBe('b');
+  });
+});
+
+describe('cooldown', () => {
+  it('skips an adapter after repeated failures and tries it again after the period', async () => {
+    const flaky = scriptedAdapter('flaky', [{ fail: 'AUTH' }, { fail: 'AUTH' }, 'ok']);
+    const backup = scriptedAdapter('backup', ['ok']);
+    const mailer = createMailer({ adapters: [flaky, backup], journal: false, cooldown: { failures: 2, periodMs: 150 } });
+    await mailer.send(message);
+    await mailer.send(message);
+    expect(flaky.calls).toHaveLength(2);
+    const third = await mailer.send(message);
+    expect(flaky.calls).toHaveLength(2); // cooling down: not called
+    expect(third.adapter).toBe('backup');
+    expect(third.warnings.join()).toMatch(/flaky skipped: cooling down/);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const fourth = await mailer.send(message);
+    expect(flaky.calls).toHaveLength(3); // back in the chain, never dead forever
+    expect(fourth.adapter).toBe('flaky');
+  });
+
+  it('tries a cooling adapter anyway when every other adapter failed', async () => {
+    const only = scriptedAdapter('only', [{ fail: 'AUTH' }, { fail: 'AUTH' }, 'ok']);
+    const mailer = createMailer({ adapters: [only], journal: false, cooldown: { failures: 2, periodMs: 60_000 } });
+    await rejection(mailer.send(message));
+    await rejection(mailer.send(message));
+    const result = await mailer.send(message);
+    expect(result.adapter).toBe('only');
+    expect(result.warnings.join()).toMatch(/cooling down/);
+  });
+
+  it('does not count message faults (REJECTED) towards a cooldown', async () => {
+    const picky = scriptedAdapter('picky', [{ fail: 'REJECTED' }, { fail: 'REJECTED' }, 'ok']);
+    const mailer = createMailer({ adapters: [picky, scriptedAdapter('other', ['ok'])], journal: false, cooldown: { failures: 2 } });
+    await rejection(mailer.send(message));
+    await rejection(mailer.send(message));
+    expect((await mailer.send(message)).adapter).toBe('picky');
+  });
+});
+
+describe('idempotency', () => {
+  it('a second send with a key already sent returns the first receipt and sends nothing', async () => {
+    const { mailer, adapters } = chain({ a: ['ok'] });
+    const first = await mailer.send({ ...message, idempotencyKey: 'order-1042-confirmation' });
+    const second = await mailer.send({ ...message, idempotencyKey: 'order-1042-confirmation' });
+    expect(adapters[0]!.delivered).toHaveLength(1);
+    expect(second).toMatchObject({ id: first.id, deduplicated: true, adapter: 'a', providerMessageId: first.providerMessageId, messageId: first.messageId });
+  });
+
+  it('concurrent sends with one key deliver once', async () => {
+    const { mailer, adapters } = chain({ a: ['ok'] });
+    const results = await Promise.all([1, 2, 3].map(() => mailer.send({ ...message, idempotencyKey: 'webhook-retry' })));
+    expect(adapters[0]!.delivered).toHaveLength(1);
+    expect(new Set(results.map((r: SendResult) => r.id)).size).toBe(1);
+  });
+
+  it('a key whose earlier send failed is sent again', async () => {
+    const { mailer, adapters } = chain({ a: [{ fail: 'AUTH' }, 'ok'] }, { retry: { attempts: 1 } });
+    await rejection(mailer.send({ ...message, idempotencyKey: 'k' }));
+    const result = await mailer.send({ ...message, idempotencyKey: 'k' });
+    expect(result.deduplicated).toBeUndefined();
+    expect(adapters[0]!.delivered).toHaveLength(1);
+  });
+});
+
+describe('events and journal failures', () => {
+  it('emits failover, sent and failed', async () => {
+    const { mailer } = chain({ a: [{ fail: 'AUTH' }], b: ['ok'] });
+    const seen: string[] = [];
+    mailer.on('failover', (info) => seen.push(`failover ${info.from}->${info.to} ${info.error.code}`));
+    mailer.on('sent', (result) => seen.push(`sent ${result.adapter}`));
+    mailer.on('failed', (error) => seen.push(`failed ${error.code}`));
+    await mailer.send(message);
+    // Refused before any I/O: not accepted, so no event.
+    expect((await rejection(mailer.send({ ...message, subject: 'a\r\nBcc: evil@example.com' }))).code).toBe('INVALID_MESSAGE');
+    expect(seen).toEqual(['failover a->b AUTH', 'sent b']);
+    const failing = chain({ a: [{ fail: 'REJECTED' }] });
+    failing.mailer.on('failed', (error) => seen.push(`failed ${error.code}`));
+    await rejection(failing.mailer.send(message));
+    expect(seen.at(-1)).toBe('failed REJECTED');
+  });
+
+  it('a broken journal never blocks delivery: it raises journal-error', async () => {
+    const { default: Keyv } = await import('keyv');
+    const broken = new Keyv({
+      store: {
+        get: async () => undefined,
+        set: async () => { throw new Error('disk full'); },
+        delete: async () => false,
+        clear: async () => undefined,
+        on: () => undefined,
+      } as never,
+      throwOnErrors: true,
+    });
+    const adapter = scriptedAdapter('a', ['ok']);
+    const mailer = createMailer({ adapters: [adapter], journal: broken });
+    const errors: MailError[] = [];
+    mailer.on('journal-error', (error) => errors.push(error));
+    const result = await mailer.send(message);
+    expect(result.status).toBe('sent');
+    expect(adapter.delivered).toHaveLength(1);
+    expect(errors.length).toBeGreaterThan(0);
+    expect(errors[0]!.message).toMatch(/disk full/);
+  });
+});
