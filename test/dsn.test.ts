@@ -1,0 +1,55 @@
+// Configuration strings: parsing, failover chains, redaction of every secret, and clear CONFIG errors.
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { adaptersFromDsn, parseDsn, parseDsnChain, redactDsn } from '../src/index.js';
+
+describe('DSN strings', () => {
+  it('decodes users, passwords, hosts, ports and options', () => {
+    const dsn = parseDsn('smtp://user%40corp.com:p%40ss%3Aword@mail.example.com:2525?pool=true');
+    expect(dsn).toMatchObject({ scheme: 'smtp', user: 'user@corp.com', password: 'p@ss:word', host: 'mail.example.com', port: 2525, isDefaultHost: false, options: { pool: 'true' } });
+    expect(parseDsn('mailgun+api://KEY:example.com@default?region=eu')).toMatchObject({ user: 'KEY', password: 'example.com', isDefaultHost: true, options: { region: 'eu' } });
+  });
+
+  it('splits a failover chain in order', () => {
+    const chain = parseDsnChain('failover(brevo+api://K1@default  mailgun+api://K2:example.com@default ses+api://A:S@default?region=eu-west-1)');
+    expect(chain.map((d) => d.scheme)).toEqual(['brevo+api', 'mailgun+api', 'ses+api']);
+  });
+
+  it('takes paths for the outbox and nothing for memory', () => {
+    expect(parseDsn('outbox://./outbox').path).toBe('./outbox');
+    expect(parseDsn('outbox:///var/mail/out').path).toBe('/var/mail/out');
+    expect(parseDsn('memory://').scheme).toBe('memory');
+  });
+
+  it('redacts every secret: passwords, API keys in the user part, secret options', () => {
+    const text = redactDsn('failover(smtp://ann%40corp.com:hunter2@mail.example.com:587 brevo+api://xkeysib-SECRET@default office365+oauth://ann%40corp.com@tenant?client_id=app&client_secret=s3cr3t graph://a%40corp.com@t?client_id=c&client_secret=zz9)');
+    for (const secret of ['hunter2', 'xkeysib-SECRET', 's3cr3t', 'zz9']) expect(text).not.toContain(secret);
+    expect(text).toContain('smtp://ann%40corp.com:***@mail.example.com:587');
+    expect(text).toContain('brevo+api://***@default');
+    expect(text).toContain('client_id=app');
+    expect(parseDsn('ses+api://AKIAXXX:wJalrSECRET@default?region=eu-west-1').redacted).toBe('ses+api://***:***@default?region=eu-west-1');
+  });
+
+  it('says what is wrong, without the secret, for unknown schemes and malformed strings', () => {
+    expect(() => parseDsn('pigeon://coop')).toThrow(/unknown DSN scheme "pigeon": use one of outbox, memory, smtp/);
+    expect(() => parseDsn('not a dsn')).toThrow(/is not a DSN/);
+    let message = '';
+    try {
+      parseDsn('smtp://user:topsecret@');
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/no host|not a valid DSN/);
+    expect(message).not.toContain('topsecret');
+    expect(() => parseDsnChain('failover()')).toThrow(/at least one/);
+  });
+
+  it('creates outbox and memory adapters from their DSNs', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mailroom-dsn-'));
+    const adapters = await adaptersFromDsn(`failover(outbox://${dir} memory://)`);
+    expect(adapters.map((a) => a.name)).toEqual(['outbox', 'memory']);
+    expect(String(adapters[0])).toBe(`outbox(${dir})`);
+  });
+});

@@ -1,0 +1,133 @@
+// Address parsing edge cases and message normalization: every header field refuses CR/LF, limits
+// and missing parts are INVALID_MESSAGE errors that name the field.
+import { describe, expect, it } from 'vitest';
+import { addressProblem, formatAddress, MailError, normalizeMessage, parseAddress, parseAddressList, toAsciiAddress, type MailMessage } from '../src/index.js';
+
+const base: MailMessage = { from: 'shop@example.com', to: 'ann@example.com', subject: 'Hello', text: 'Hi' };
+
+function invalid(run: () => unknown): MailError {
+  try {
+    run();
+  } catch (error) {
+    expect(error).toBeInstanceOf(MailError);
+    expect((error as MailError).code).toBe('INVALID_MESSAGE');
+    return error as MailError;
+  }
+  throw new Error('expected INVALID_MESSAGE');
+}
+
+describe('addresses', () => {
+  it('parses a quoted display name holding a comma and an apostrophe', () => {
+    expect(parseAddressList(`"Ann O'Neil, Sales" <ann@example.com>`, 'to')).toEqual([{ name: "Ann O'Neil, Sales", address: 'ann@example.com' }]);
+  });
+
+  it('parses lists, groups and objects alike', () => {
+    const list = parseAddressList(['a@example.com, "B" <b@example.com>', 'Team: c@example.com, d@example.com;', { address: 'e@example.com', name: 'E' }], 'to');
+    expect(list.map((a) => a.address)).toEqual(['a@example.com', 'b@example.com', 'c@example.com', 'd@example.com', 'e@example.com']);
+    expect(list[4]!.name).toBe('E');
+  });
+
+  it('accepts internationalized domains and converts them to ASCII on demand', () => {
+    const [address] = parseAddressList('José <jose@bücher.example>', 'to');
+    expect(address!.address).toBe('jose@bücher.example');
+    expect(toAsciiAddress(address!.address)).toBe('jose@xn--bcher-kva.example');
+  });
+
+  it('accepts quoted local parts, plus tags and IP literals', () => {
+    expect(addressProblem('"john doe"@example.com')).toBeUndefined();
+    expect(addressProblem('ann+orders@example.com')).toBeUndefined();
+    expect(addressProblem('postmaster@[192.0.2.1]')).toBeUndefined();
+  });
+
+  it.each([
+    ['plain', 'no e-mail address'],
+    ['@example.com', 'local part'],
+    ['ann@', 'domain'],
+    ['ann@localhost', 'no dot'],
+    ['ann..x@example.com', 'local part'],
+    ['ann@-bad-.com', 'not a valid domain'],
+    [`${'a'.repeat(65)}@example.com`, 'longer than 64'],
+  ])('refuses %s', (input, reason) => {
+    const error = invalid(() => parseAddressList(input, 'to'));
+    expect(error.field).toBe('to');
+    expect(error.message).toContain(reason);
+  });
+
+  it('refuses a display name or address with a line break (header injection)', () => {
+    invalid(() => parseAddressList({ address: 'ann@example.com', name: 'Ann\r\nBcc: evil@example.com' }, 'to'));
+    invalid(() => parseAddressList('ann@example.com\nBcc: evil@example.com', 'cc'));
+  });
+
+  it('from must be exactly one address', () => {
+    expect(invalid(() => parseAddress('a@example.com, b@example.com', 'from')).message).toMatch(/exactly one/);
+  });
+
+  it('formats names that need quoting', () => {
+    expect(formatAddress({ name: 'Ann, Sales', address: 'ann@example.com' })).toBe('"Ann, Sales" <ann@example.com>');
+    expect(formatAddress({ name: 'Ann', address: 'ann@example.com' })).toBe('Ann <ann@example.com>');
+  });
+});
+
+describe('normalizeMessage', () => {
+  it('fills the default sender and generates an RFC 5322 Message-ID on the sender domain', () => {
+    const message = normalizeMessage({ to: 'ann@example.com', text: 'x' }, { defaultFrom: 'Shop <shop@bücher.example>' });
+    expect(message.from).toEqual({ name: 'Shop', address: 'shop@bücher.example' });
+    expect(message.messageId).toMatch(/^<[A-Za-z0-9._-]+@xn--bcher-kva\.example>$/);
+    expect(normalizeMessage(base).messageId).not.toBe(normalizeMessage(base).messageId);
+  });
+
+  it('refuses a message without sender, recipient or body, naming the field', () => {
+    expect(invalid(() => normalizeMessage({ to: 'a@example.com', text: 'x' })).field).toBe('from');
+    expect(invalid(() => normalizeMessage({ ...base, to: [] })).field).toBe('to');
+    expect(invalid(() => normalizeMessage({ ...base, text: undefined })).message).toMatch(/no body/);
+  });
+
+  it.each([
+    ['subject', { subject: 'Hi\r\nBcc: evil@example.com' }],
+    ['subject (LF only)', { subject: 'Hi\nX-Evil: 1' }],
+    ['from name', { from: { name: 'Shop\rX', address: 'shop@example.com' } }],
+    ['to', { to: 'ann@example.com\r\nBcc: x@example.com' }],
+    ['cc', { cc: ['ok@example.com', { name: 'A\nB', address: 'a@example.com' }] }],
+    ['bcc', { bcc: { name: 'x\r\n', address: 'b@example.com' } }],
+    ['replyTo', { replyTo: 'Evil\r\n <e@example.com>' }],
+    ['custom header value', { headers: { 'X-Order': '1\r\nBcc: evil@example.com' } }],
+    ['custom header name', { headers: { 'X-Order\r\nBcc': '1' } }],
+    ['header name with a colon', { headers: { 'X-A:B': '1' } }],
+    ['tag', { tags: ['orders\nX'] }],
+    ['metadata value', { metadata: { order: '1\r\n2' } }],
+    ['attachment filename', { attachments: [{ filename: 'a\r\n.pdf', content: 'x' }] }],
+    ['attachment content type', { attachments: [{ filename: 'a.pdf', content: 'x', contentType: 'application/pdf\r\nX-Evil: 1' }] }],
+    ['attachment cid', { attachments: [{ filename: 'a.png', content: 'x', cid: 'logo\n' }] }],
+    ['idempotency key', { idempotencyKey: 'k\n1' }],
+  ])('refuses a line break in the %s', (_, patch) => {
+    invalid(() => normalizeMessage({ ...base, ...(patch as Partial<MailMessage>) }));
+  });
+
+  it('refuses standard headers set through headers', () => {
+    expect(invalid(() => normalizeMessage({ ...base, headers: { Bcc: 'x@example.com' } })).message).toMatch(/set from the message fields/);
+  });
+
+  it('enforces recipient and size limits', () => {
+    const many = Array.from({ length: 6 }, (_, i) => `r${i}@example.com`);
+    expect(invalid(() => normalizeMessage({ ...base, to: many }, { limits: { maxRecipients: 5 } })).message).toMatch(/6 recipients/);
+    const big = { ...base, attachments: [{ filename: 'big.bin', content: new Uint8Array(2048) }] };
+    expect(invalid(() => normalizeMessage(big, { limits: { maxBytes: 1024 } })).field).toBe('attachments');
+  });
+
+  it('refuses attachment paths: content must be given bytes', () => {
+    const error = invalid(() => normalizeMessage({ ...base, attachments: [{ filename: 'passwd', path: '/etc/passwd' } as never] }));
+    expect(error.message).toMatch(/paths and URLs are never read/);
+  });
+
+  it('decodes base64 string attachments and guesses content types', () => {
+    const message = normalizeMessage({ ...base, attachments: [{ filename: 'a.pdf', content: Buffer.from('%PDF').toString('base64'), encoding: 'base64' }, { filename: 'logo.png', content: 'x', cid: 'logo' }] });
+    expect(message.attachments[0]).toMatchObject({ contentType: 'application/pdf', inline: false });
+    expect(message.attachments[0]!.content.toString()).toBe('%PDF');
+    expect(message.attachments[1]).toMatchObject({ contentType: 'image/png', inline: true, cid: 'logo' });
+  });
+
+  it('refuses a non-string subject or body with a typed error', () => {
+    expect(invalid(() => normalizeMessage({ ...base, subject: 42 as never })).field).toBe('subject');
+    expect(invalid(() => normalizeMessage({ ...base, html: {} as never })).field).toBe('html');
+  });
+});
