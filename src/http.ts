@@ -114,7 +114,7 @@ export async function httpRequest(options: HttpRequestOptions): Promise<HttpResp
       const text = await response.text();
       return { status: response.status, headers: response.headers, text, json: parseJson(text) };
     } catch (error) {
-      throw networkError(error, state, { provider, timeoutMs, timedOut: timeout.aborted, url: options.url });
+      throw networkError(error, state, { provider, timeoutMs, timedOut: timeout.aborted, url: options.url, injected: options.fetch !== undefined });
     }
   });
 }
@@ -122,7 +122,7 @@ export async function httpRequest(options: HttpRequestOptions): Promise<HttpResp
 function networkError(
   error: unknown,
   state: CallState,
-  context: { provider: string; timeoutMs: number; timedOut: boolean; url: string },
+  context: { provider: string; timeoutMs: number; timedOut: boolean; url: string; injected: boolean },
 ): MailError {
   const { provider } = context;
   if (error instanceof MailError) return error.withProvider(provider);
@@ -132,7 +132,7 @@ function networkError(
   if (error instanceof TypeError && !state.created && /invalid url|failed to parse url/i.test(`${error.message} ${String((cause as Error | undefined)?.message)}`)) {
     return new MailError('CONFIG', `the URL ${JSON.stringify(where)} is not valid: check the base URL option`, { provider, cause: error });
   }
-  const sent = wasSent(state, code, cause);
+  const sent = wasSent(state, code, cause, context.injected);
   const aborted = (error as { name?: string }).name === 'AbortError' || (error as { name?: string }).name === 'TimeoutError';
   let what: string;
   if (context.timedOut) what = `no answer from ${where} within ${context.timeoutMs} ms`;
@@ -152,18 +152,21 @@ function networkError(
 
 // Whether the request may have reached the provider. undici's events are authoritative when seen;
 // a socket that closed with nothing written is "not sent" either way.
-function wasSent(state: CallState, code: string | undefined, cause: unknown): boolean {
+function wasSent(state: CallState, code: string | undefined, cause: unknown, injected: boolean): boolean {
   const socket = (cause as { socket?: { bytesWritten?: number } } | undefined)?.socket;
   if (socket && socket.bytesWritten === 0) return false;
   if (state.created) return state.sent;
+  // Node's own fetch always creates an undici request before writing: none means nothing left
+  // (a URL or port the fetch standard refuses, e.g. "bad port").
+  if (!injected) return false;
   if (code && BEFORE_SEND_CODES.has(code)) return false;
   return true;
 }
 
 /**
- * Maps an HTTP status to a MailError: 401/403 AUTH; 429 RATE_LIMITED with retryAfterMs; 408/5xx
- * TRANSIENT; 3xx CONFIG (a redirected base URL); other 4xx REJECTED. `detail` is the provider's
- * own error text; `code` overrides the mapping (e.g. a 200 that is not a send confirmation).
+ * Maps an HTTP status to a MailError: 401/402/403 AUTH; 429 RATE_LIMITED with retryAfterMs; 408/5xx
+ * TRANSIENT; other 4xx REJECTED; a 3xx (a redirected base URL) or an unexpected 2xx TRANSIENT but
+ * not retryable. `detail` is the provider's own error text; `code` overrides the mapping.
  */
 export function errorFromResponse(
   response: HttpResponse,
@@ -175,20 +178,24 @@ export function errorFromResponse(
   const detail = truncate(options.detail.trim() || '(empty body)');
   const location = status >= 300 && status < 400 ? response.headers.get('location') : null;
   const text = `${status} ${reason}: ${detail}${location ? ` (redirected to ${safeOrigin(location)}: set the base URL to the final address)` : ''}`;
+  // A redirect or an unexpected 1xx/2xx is a misconfigured endpoint: retrying the same one cannot
+  // help, but the next adapter can deliver, so it is TRANSIENT without retries.
+  const retryable = options.code === undefined && status < 400 ? false : undefined;
   return new MailError(code, text, {
     provider: options.provider,
     status,
+    ...(retryable === false ? { retryable } : {}),
     ...(code === 'RATE_LIMITED' || status === 503 ? { retryAfterMs: retryAfterMs(response.headers, options.resetHeaders) } : {}),
     ...(options.remedy ? { remedy: options.remedy } : {}),
     ...(options.rejected ? { rejected: options.rejected } : {}),
   });
 }
 
+// 402 (no credits left) is the account's problem, not the message's: like AUTH, the chain moves on.
 function codeForStatus(status: number): MailErrorCode {
-  if (status === 401 || status === 403) return 'AUTH';
+  if (status === 401 || status === 402 || status === 403) return 'AUTH';
   if (status === 429) return 'RATE_LIMITED';
   if (status === 408 || status >= 500) return 'TRANSIENT';
-  if (status >= 300 && status < 400) return 'CONFIG';
   if (status >= 400) return 'REJECTED';
   return 'TRANSIENT';
 }
@@ -275,6 +282,15 @@ export function baseUrlFromDsn(dsn: { isDefaultHost: boolean; host: string; port
   const protocol = dsn.options.insecure === 'true' ? 'http' : 'https';
   const host = dsn.host.includes(':') && !dsn.host.startsWith('[') ? `[${dsn.host}]` : dsn.host;
   return `${protocol}://${host}${dsn.port ? `:${dsn.port}` : ''}`;
+}
+
+/** The DSN query options every HTTP adapter takes: `name` (in the chain) and `timeout` (ms per request). */
+export function dsnCommonOptions(dsn: { options: Record<string, string> }): { name?: string; timeoutMs?: number } {
+  const timeoutMs = dsn.options.timeout === undefined ? undefined : Number(dsn.options.timeout);
+  if (timeoutMs !== undefined && !(Number.isInteger(timeoutMs) && timeoutMs > 0)) {
+    throw new MailError('CONFIG', `the DSN option timeout=${JSON.stringify(dsn.options.timeout)} must be a positive number of milliseconds`);
+  }
+  return { ...(dsn.options.name ? { name: dsn.options.name } : {}), ...(timeoutMs ? { timeoutMs } : {}) };
 }
 
 function isLoopback(hostname: string): boolean {

@@ -189,7 +189,8 @@ describe('bodies, headers and connections', () => {
     const response = await httpRequest({ provider: 'test', url: server.url, json: {} });
     expect(response.status).toBe(302);
     const error = errorFromResponse(response, { provider: 'test', detail: '' });
-    expect(error.code).toBe('CONFIG');
+    expect(error.code).toBe('TRANSIENT');
+    expect(error.retryable).toBe(false);
     expect(error.message).toContain('redirected to http://127.0.0.1:1/elsewhere');
     expect(error.message).not.toContain('secret');
   });
@@ -208,7 +209,7 @@ function response(status: number, body = '', headers: Record<string, string> = {
 
 describe('errorFromResponse', () => {
   it.each([
-    [401, 'AUTH'], [403, 'AUTH'], [429, 'RATE_LIMITED'], [408, 'TRANSIENT'], [500, 'TRANSIENT'],
+    [401, 'AUTH'], [402, 'AUTH'], [403, 'AUTH'], [429, 'RATE_LIMITED'], [408, 'TRANSIENT'], [500, 'TRANSIENT'],
     [502, 'TRANSIENT'], [503, 'TRANSIENT'], [400, 'REJECTED'], [422, 'REJECTED'], [404, 'REJECTED'],
   ] as const)('%i -> %s', (status, code) => {
     const error = errorFromResponse(response(status, '{"message":"provider text"}'), { provider: 'brevo', detail: 'provider text' });

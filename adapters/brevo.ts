@@ -1,0 +1,114 @@
+// Brevo (formerly Sendinblue) transactional email, API v3: `POST /v3/smtp/email` with the
+// `api-key` header and a JSON `sendSmtpEmail` body (Brevo's OAS, operation sendTransacEmail).
+import { unsupportedReason, allRecipients, type AdapterCapabilities, type MailAdapter, type SendContext, type SendReceipt } from '../src/adapter.js';
+import type { Address } from '../src/address.js';
+import { requireDsnPart, type ParsedDsn } from '../src/dsn.js';
+import { MailError } from '../src/errors.js';
+import { baseUrlFromDsn, dsnCommonOptions, errorFromResponse, errorText, httpRequest, resolveBaseUrl, scrub, type HttpResponse } from '../src/http.js';
+import type { NormalizedMessage } from '../src/message.js';
+
+export interface BrevoOptions {
+  /** A v3 API key (Brevo > SMTP & API > API keys), not an SMTP key. */
+  apiKey: string;
+  /** Default https://api.brevo.com. Any other https origin (a proxy); http only on loopback. */
+  baseUrl?: string;
+  /** Per-request timeout. Default 30000 ms. */
+  timeoutMs?: number;
+  /** Default globalThis.fetch. */
+  fetch?: typeof fetch;
+  /** Name in a chain, journal and errors. Default "brevo". */
+  name?: string;
+}
+
+const DEFAULT_URL = 'https://api.brevo.com';
+const NAME = 'brevo';
+// Brevo's 429 carries its own reset header, in seconds (developers.brevo.com/docs/limit-headers).
+const RESET_HEADERS = ['x-sib-ratelimit-reset'];
+
+/**
+ * What Brevo can carry. `replyTo` is a single object in the spec; its API has no Content-ID for
+ * attachments, so inline images are not supported (anymail: "does not support inline images");
+ * `messageVersions` allows 99 recipients per version, taken as the bound for one message.
+ */
+export const BREVO_CAPABILITIES: AdapterCapabilities = Object.freeze({
+  attachments: true,
+  inlineImages: false,
+  customHeaders: true,
+  tags: true,
+  metadata: true,
+  maxReplyTo: 1,
+  maxRecipients: 99,
+});
+
+export function brevoAdapter(options: BrevoOptions): MailAdapter {
+  if (!options?.apiKey) throw new MailError('CONFIG', 'brevo needs `apiKey` (a v3 API key from Brevo > SMTP & API)', { provider: NAME });
+  const { apiKey } = options;
+  const name = options.name ?? NAME;
+  const baseUrl = resolveBaseUrl(NAME, { baseUrl: options.baseUrl, defaultUrl: DEFAULT_URL });
+  const request = (path: string, init: { method?: string; json?: unknown; signal?: AbortSignal }) =>
+    httpRequest({ provider: name, url: `${baseUrl}${path}`, headers: { 'api-key': apiKey }, timeoutMs: options.timeoutMs, fetch: options.fetch, ...init });
+
+  const adapter: MailAdapter & { toString(): string } = {
+    name,
+    capabilities: BREVO_CAPABILITIES,
+    async send(message: NormalizedMessage, ctx: SendContext): Promise<SendReceipt> {
+      const refused = unsupportedReason(adapter, message);
+      if (refused) throw refused;
+      const response = await request('/v3/smtp/email', { json: toPayload(message, ctx), signal: ctx.signal });
+      const messageId = (response.json as { messageId?: unknown } | undefined)?.messageId;
+      if ((response.status === 201 || response.status === 202) && typeof messageId === 'string') {
+        return { providerMessageId: messageId, accepted: allRecipients(message), rejected: [] };
+      }
+      throw toError(response, name, apiKey);
+    },
+    // GET /v3/account: "Get account details" (https://developers.brevo.com/reference/get-account).
+    async verify(ctx: { signal?: AbortSignal } = {}): Promise<void> {
+      const response = await request('/v3/account', { method: 'GET', signal: ctx.signal });
+      if (response.status !== 200) throw toError(response, name, apiKey);
+    },
+    toString: () => `brevo(${baseUrl})`,
+  };
+  return adapter;
+}
+
+/** `brevo+api://KEY@default`; another host[:port] replaces api.brevo.com (`?insecure=true`: http, loopback only; `?name=`, `?timeout=` ms). */
+export function fromDsn(dsn: ParsedDsn): MailAdapter {
+  const apiKey = requireDsnPart(dsn, dsn.user, 'the API key', 'brevo+api://KEY@default');
+  return brevoAdapter({ apiKey, baseUrl: baseUrlFromDsn(dsn), ...dsnCommonOptions(dsn) });
+}
+
+function contact(address: Address): { email: string; name?: string } {
+  return address.name ? { email: address.address, name: address.name } : { email: address.address };
+}
+
+function toPayload(message: NormalizedMessage, ctx: SendContext): Record<string, unknown> {
+  const headers: Record<string, string> = { ...message.headers };
+  // Metadata travels as JSON in X-Mailin-custom and comes back in webhooks (anymail's Brevo backend).
+  if (Object.keys(message.metadata).length > 0) headers['X-Mailin-custom'] = JSON.stringify(message.metadata);
+  // Brevo's headers object accepts `idempotencyKey` (sendSmtpEmail.headers in the spec).
+  const idempotencyKey = ctx.idempotencyKey ?? message.idempotencyKey;
+  if (idempotencyKey) headers.idempotencyKey = idempotencyKey;
+  return {
+    sender: contact(message.from),
+    to: message.to.map(contact),
+    ...(message.cc.length ? { cc: message.cc.map(contact) } : {}),
+    ...(message.bcc.length ? { bcc: message.bcc.map(contact) } : {}),
+    ...(message.replyTo[0] ? { replyTo: contact(message.replyTo[0]) } : {}),
+    subject: message.subject,
+    ...(message.html !== undefined ? { htmlContent: message.html } : {}),
+    ...(message.text !== undefined ? { textContent: message.text } : {}),
+    ...(message.attachments.length ? { attachment: message.attachments.map((a) => ({ name: a.filename, content: a.content.toString('base64') })) } : {}),
+    ...(Object.keys(headers).length ? { headers } : {}),
+    ...(message.tags.length ? { tags: message.tags } : {}),
+  };
+}
+
+function toError(response: HttpResponse, provider: string, apiKey: string): MailError {
+  const detail = scrub(errorText(response), [apiKey]);
+  const remedy =
+    response.status === 401 ? 'Brevo refused the API key: create a v3 API key in Brevo > SMTP & API > API keys (an SMTP key does not work here).'
+    : response.status === 402 ? 'The Brevo account has no email credits left: add credits or change the plan.'
+    : /sender/i.test(detail) && response.status === 400 ? 'Add and validate the sender address or its domain in Brevo > Senders, Domains & Dedicated IPs.'
+    : undefined;
+  return errorFromResponse(response, { provider, detail, resetHeaders: RESET_HEADERS, ...(remedy ? { remedy } : {}) });
+}

@@ -1,0 +1,92 @@
+// The Brevo adapter against a local Brevo API that enforces its documented contract.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { brevoAdapter, fromDsn } from '../adapters/brevo.js';
+import { parseDsn } from '../src/dsn.js';
+import { normalizeMessage } from '../src/message.js';
+import { closedPort, expectFailure, MESSAGES, runConformance, sendContext } from './conformance.js';
+import { BREVO_ERRORS, startBrevoServer, type BrevoServer } from './providers/brevo.js';
+
+const KEY = 'xkeysib-test-0123456789abcdef';
+
+runConformance('brevo', async () => {
+  const server = await startBrevoServer(KEY);
+  const port = await closedPort();
+  return {
+    adapter: brevoAdapter({ apiKey: KEY, baseUrl: server.url }),
+    takeArrivals: async () => server.takeArrivals(),
+    inject: (fault) => server.fail(fault),
+    reset: () => server.reset(),
+    rateLimitRetryAfterMs: 2000,
+    unreachable: () => brevoAdapter({ apiKey: KEY, baseUrl: `http://127.0.0.1:${port}` }),
+    secrets: [KEY],
+    close: () => server.close(),
+  };
+}, { faults: ['auth', 'rate-limit', 'server-error', 'rejected', 'drop', 'silent'] });
+
+describe('brevo specifics', () => {
+  let server: BrevoServer;
+  beforeAll(async () => {
+    server = await startBrevoServer(KEY);
+  });
+  afterAll(() => server.close());
+
+  it('sends the documented request: path, api-key header, JSON field names', async () => {
+    const adapter = brevoAdapter({ apiKey: KEY, baseUrl: server.url });
+    const message = normalizeMessage({ ...MESSAGES['text only']!, idempotencyKey: 'order-1042' });
+    await adapter.send(message, { ...sendContext(), idempotencyKey: 'order-1042' });
+    const request = server.requests.at(-1)!;
+    expect(request.method).toBe('POST');
+    expect(request.path).toBe('/v3/smtp/email');
+    expect(request.headers['api-key']).toBe(KEY);
+    expect(request.headers['content-type']).toBe('application/json');
+    expect(request.json).toEqual({
+      sender: { email: 'shop@example.com' },
+      to: [{ email: 'ann@example.com' }],
+      subject: 'Plain text',
+      textContent: 'Only text, with ünïcödé.',
+      headers: { idempotencyKey: 'order-1042' },
+    });
+  });
+
+  it('turns a wrong key into AUTH with a remedy and without the key', async () => {
+    const adapter = brevoAdapter({ apiKey: 'xkeysib-wrong-key-000', baseUrl: server.url });
+    const error = await expectFailure(adapter.send(normalizeMessage(MESSAGES['text only']!), sendContext()));
+    expect(error.code).toBe('AUTH');
+    expect(error.message).toBe('[mailroom] [brevo] 401 Unauthorized: Key not found');
+    expect(error.remedy).toMatch(/v3 API key/);
+    expect(JSON.stringify(error)).not.toContain('xkeysib-wrong-key-000');
+  });
+
+  it('maps 402 not_enough_credits to AUTH (the next provider can send) and keeps Brevo\'s text', async () => {
+    server.script(BREVO_ERRORS.noCredits);
+    const error = await expectFailure(brevoAdapter({ apiKey: KEY, baseUrl: server.url }).send(normalizeMessage(MESSAGES['text only']!), sendContext()));
+    expect(error.code).toBe('AUTH');
+    expect(error.detail).toContain('You do not have enough credits');
+    expect(error.remedy).toMatch(/credits/);
+  });
+
+  it('refuses two reply-to addresses as UNSUPPORTED without calling Brevo', async () => {
+    const before = server.requests.length;
+    const adapter = brevoAdapter({ apiKey: KEY, baseUrl: server.url });
+    const message = normalizeMessage({ ...MESSAGES['text only']!, replyTo: ['a@example.com', 'b@example.com'] });
+    await expect(adapter.send(message, sendContext())).rejects.toMatchObject({ code: 'UNSUPPORTED' });
+    expect(server.requests.length).toBe(before);
+  });
+
+  it('refuses inline images as UNSUPPORTED', async () => {
+    const adapter = brevoAdapter({ apiKey: KEY, baseUrl: server.url });
+    const message = normalizeMessage({ ...MESSAGES['text only']!, html: '<img src="cid:x">', attachments: [{ filename: 'x.png', content: 'x', cid: 'x' }] });
+    await expect(adapter.send(message, sendContext())).rejects.toMatchObject({ code: 'UNSUPPORTED', message: expect.stringMatching(/inline images/) });
+  });
+
+  it('builds from a DSN, keeping the key out of String()', async () => {
+    const adapter = fromDsn(parseDsn(`brevo+api://${KEY}@127.0.0.1:${server.port}?insecure=true&name=brevo-eu`));
+    expect(adapter.name).toBe('brevo-eu');
+    expect(String(adapter)).toBe(`brevo(http://127.0.0.1:${server.port})`);
+    await adapter.verify!();
+    expect(String(fromDsn(parseDsn(`brevo+api://${KEY}@default`)))).toBe('brevo(https://api.brevo.com)');
+    expect(String(fromDsn(parseDsn(`brevo+api://${KEY}@proxy.example.com:8443`)))).toBe('brevo(https://proxy.example.com:8443)');
+    expect(() => fromDsn(parseDsn('brevo+api://default'))).toThrow(/lacks the API key/);
+    expect(() => fromDsn(parseDsn(`brevo+api://${KEY}@proxy.example.com?insecure=true`))).toThrow(/https/);
+  });
+});

@@ -1,0 +1,349 @@
+// The shared adapter conformance suite: the same messages and the same faults for every adapter,
+// checked against what actually arrived at the (local) provider.
+//
+// Use, in an adapter's test file, at top level:
+//
+//   runConformance('brevo', async () => {
+//     const server = await startBrevoServer();               // anything that receives mail
+//     return {
+//       adapter: brevoAdapter({ apiKey: KEY, baseUrl: server.url }),
+//       takeArrivals: async () => server.takeArrivals(),     // Arrival[] since the last call
+//       inject: (fault) => server.fail(fault),               // script the next answer
+//       unreachable: () => brevoAdapter({ apiKey: KEY, baseUrl: `http://127.0.0.1:${port}` }), // port = await closedPort()
+//       secrets: [KEY],
+//       close: () => server.close(),
+//     };
+//   }, { faults: ['auth', 'rate-limit', 'server-error', 'rejected', 'drop', 'silent'] });
+//
+// The harness translates what its server received into an `Arrival` (the provider-neutral view of
+// a delivered message); `arrivalFromMime` does that for raw MIME (SMTP, SES, outbox). The suite
+// sends each message of MESSAGES with the parts the adapter's capabilities cannot carry removed,
+// checks every field on arrival and the receipt, then checks that each capability the adapter lacks
+// is refused as UNSUPPORTED (by `unsupportedReason` and by `send` itself), that each fault maps to
+// its code, that `verify()` sends nothing, and that no secret shows in the adapter or its errors.
+import { once } from 'node:events';
+import net from 'node:net';
+import { inspect } from 'node:util';
+import { simpleParser, type AddressObject } from 'mailparser';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { unsupportedReason, type MailAdapter, type SendContext, type SendReceipt } from '../src/adapter.js';
+import type { Address } from '../src/address.js';
+import { MailError, type MailErrorCode } from '../src/errors.js';
+import { normalizeMessage, type MailMessage, type NormalizedMessage } from '../src/message.js';
+
+/** A message as the provider received it, in provider-neutral form. */
+export interface Arrival {
+  from: Address;
+  to: Address[];
+  cc: Address[];
+  /** Names may be lost (an SMTP envelope has none): only addresses are compared. */
+  bcc: Address[];
+  replyTo: Address[];
+  subject: string;
+  text?: string;
+  html?: string;
+  attachments: { filename: string; contentType: string; content: Buffer; cid?: string; inline: boolean }[];
+  /** Custom headers as they arrived; extra headers are fine, names compare case-insensitively. */
+  headers: Record<string, string>;
+  tags: string[];
+  metadata: Record<string, string>;
+  /** The id the provider answered with, exactly as the receipt must carry it (if it issues one). */
+  providerMessageId?: string;
+}
+
+/** Faults a harness can script. Each maps to one code (see FAULT_CODES). */
+export type Fault = 'auth' | 'rate-limit' | 'server-error' | 'rejected' | 'drop' | 'silent';
+
+/** What each fault must become. `drop`: the connection closes after the request arrived; `silent`: no answer. */
+export const FAULT_CODES: Record<Fault, MailErrorCode> = {
+  auth: 'AUTH',
+  'rate-limit': 'RATE_LIMITED',
+  'server-error': 'TRANSIENT',
+  rejected: 'REJECTED',
+  drop: 'AMBIGUOUS',
+  silent: 'AMBIGUOUS',
+};
+
+export interface ConformanceHarness {
+  adapter: MailAdapter;
+  /** What reached the provider since the last call, oldest first. */
+  takeArrivals(): Promise<Arrival[]>;
+  /** Makes the provider answer the next request with this fault (then it recovers). */
+  inject?(fault: Fault): void | Promise<void>;
+  /** The wait the injected rate-limit answer asks for, when the provider tells one. */
+  rateLimitRetryAfterMs?: number;
+  /** The same adapter pointed at a port where nothing listens: must fail TRANSIENT (required unless `unreachable: false`). */
+  unreachable?(): MailAdapter;
+  /** Credentials that must never show in `String(adapter)`, `inspect`, errors or their JSON. */
+  secrets?: string[];
+  /** Clears injected faults and arrivals before each test. */
+  reset?(): void | Promise<void>;
+  close?(): Promise<void>;
+}
+
+// 1x1 transparent PNG and a "PDF" with every byte value, so a lossy encoding cannot pass.
+const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==', 'base64');
+const PDF = Buffer.concat([Buffer.from('%PDF-1.4\n'), Buffer.from(Array.from({ length: 256 }, (_, i) => i))]);
+
+/** The message set every adapter carries. `full` exercises every field. */
+export const MESSAGES: Record<string, MailMessage> = {
+  full: {
+    from: { name: 'Zoë Ünal — Boutique', address: 'shop@example.com' },
+    to: ['"O\'Neil, Ann" <ann@example.com>', { name: '李小龙', address: 'bruce@example.org' }],
+    cc: 'Chloé Dubois <chloe@example.net>',
+    bcc: ['audit@example.com'],
+    replyTo: 'Service Client <support@example.com>',
+    subject: 'Votre commande n° 1042 — 注文確認 ✓ 🎉',
+    text: 'Merci pour votre commande n° 1042.\nGrüße, 李小龙 🎉',
+    html: '<p>Merci pour votre commande n° <b>1042</b>.</p><p><img src="cid:logo@mailroom" alt="logo"> Grüße 🎉</p>',
+    attachments: [
+      { filename: 'facture-1042.pdf', content: PDF, contentType: 'application/pdf' },
+      { filename: 'logo.png', content: PNG, contentType: 'image/png', cid: 'logo@mailroom' },
+    ],
+    headers: { 'X-Order-Id': '1042', 'X-Campaign': 'printemps-2026' },
+    tags: ['order', 'confirmation'],
+    metadata: { orderId: '1042', customer: 'c-77' },
+  },
+  'text only': {
+    from: 'shop@example.com',
+    to: 'ann@example.com',
+    subject: 'Plain text',
+    text: 'Only text, with ünïcödé.',
+  },
+  'html only': {
+    from: 'Shop <shop@example.com>',
+    to: ['ann@example.com', 'bob@example.org'],
+    subject: 'HTML only',
+    html: '<h1>Hello</h1><p>Only html.</p>',
+  },
+};
+
+/** Drops the parts of a message the adapter declares it cannot carry. */
+export function fitToCapabilities(message: MailMessage, adapter: MailAdapter): MailMessage {
+  const caps = adapter.capabilities;
+  const out: MailMessage = { ...message };
+  if (out.attachments) {
+    out.attachments = out.attachments.filter((a) => (a.cid ? caps.inlineImages : caps.attachments));
+    if (!caps.inlineImages && out.html) out.html = out.html.replace(/<img src="cid:[^"]*"[^>]*>/g, '');
+  }
+  if (out.headers && caps.customHeaders === false) delete out.headers;
+  if (!caps.tags) delete out.tags;
+  if (!caps.metadata) delete out.metadata;
+  return out;
+}
+
+/** A loopback port where nothing listens (bound, then released), for `unreachable()`. */
+export async function closedPort(): Promise<number> {
+  const server = net.createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as net.AddressInfo;
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+/** A SendContext for one attempt; `timeoutMs` aborts it like the mailer's per-attempt timeout. */
+export function sendContext(timeoutMs = 10_000): SendContext {
+  return { signal: AbortSignal.timeout(timeoutMs), attempt: 1 };
+}
+
+/** Turns raw MIME (plus the envelope recipients, for Bcc) into an Arrival; reads mailroom's tag/metadata headers. */
+export async function arrivalFromMime(raw: Buffer | string, envelope?: { to: string[] }): Promise<Arrival> {
+  const mail = await simpleParser(raw, { skipTextToHtml: true, skipHtmlToText: true, skipImageLinks: true });
+  const list = (value: AddressObject | AddressObject[] | undefined): Address[] =>
+    (Array.isArray(value) ? value : value ? [value] : []).flatMap((group) =>
+      group.value.map((a) => (a.name ? { address: a.address ?? '', name: a.name } : { address: a.address ?? '' })));
+  const to = list(mail.to);
+  const cc = list(mail.cc);
+  const visible = new Set([...to, ...cc].map((a) => a.address.toLowerCase()));
+  const bcc = envelope ? envelope.to.filter((a) => !visible.has(a.toLowerCase())).map((address) => ({ address })) : list(mail.bcc);
+  const headers: Record<string, string> = {};
+  for (const line of mail.headerLines) {
+    const name = line.line.slice(0, line.line.indexOf(':'));
+    if (/^x-/i.test(name)) headers[name] = String(mail.headers.get(line.key) ?? '');
+  }
+  const tagHeader = mail.headers.get('x-mailroom-tags');
+  const metadataHeader = mail.headers.get('x-mailroom-metadata');
+  return {
+    from: list(mail.from)[0] ?? { address: '' },
+    to, cc, bcc,
+    replyTo: list(mail.replyTo),
+    subject: mail.subject ?? '',
+    ...(mail.text !== undefined ? { text: mail.text } : {}),
+    ...(typeof mail.html === 'string' ? { html: mail.html } : {}),
+    attachments: mail.attachments.map((a) => ({
+      filename: a.filename ?? '',
+      contentType: a.contentType,
+      content: a.content,
+      ...(a.cid ? { cid: a.cid } : {}),
+      inline: a.contentDisposition === 'inline' || Boolean(a.cid && a.related),
+    })),
+    headers,
+    tags: typeof tagHeader === 'string' ? tagHeader.split(',').map((t) => t.trim()).filter(Boolean) : [],
+    metadata: typeof metadataHeader === 'string' ? (JSON.parse(metadataHeader) as Record<string, string>) : {},
+  };
+}
+
+/** Checks one arrival field by field against the message that was sent. */
+export function expectArrival(arrival: Arrival, sent: NormalizedMessage): void {
+  const people = (list: Address[]) => list.map((a) => ({ address: a.address.toLowerCase(), name: a.name ?? '' })).sort((x, y) => x.address.localeCompare(y.address));
+  const addresses = (list: Address[]) => list.map((a) => a.address.toLowerCase()).sort();
+  expect(people([arrival.from]), 'from').toEqual(people([sent.from]));
+  expect(people(arrival.to), 'to').toEqual(people(sent.to));
+  expect(people(arrival.cc), 'cc').toEqual(people(sent.cc));
+  expect(addresses(arrival.bcc), 'bcc').toEqual(addresses(sent.bcc));
+  expect(people(arrival.replyTo), 'replyTo').toEqual(people(sent.replyTo));
+  expect(arrival.subject, 'subject').toBe(sent.subject);
+  const body = (text: string | undefined) => text?.replace(/\r\n/g, '\n').trim();
+  expect(body(arrival.text), 'text').toBe(body(sent.text));
+  expect(body(arrival.html), 'html').toBe(body(sent.html));
+  expect(arrival.attachments, 'attachments').toHaveLength(sent.attachments.length);
+  for (const attachment of sent.attachments) {
+    // Inline images are matched by Content-ID: some providers (Mailgun) name the part after it.
+    const got = attachment.inline
+      ? arrival.attachments.find((a) => a.cid?.replace(/^<|>$/g, '') === attachment.cid)
+      : arrival.attachments.find((a) => !a.inline && a.filename === attachment.filename);
+    expect(got, `attachment ${attachment.filename}`).toBeDefined();
+    expect(got!.inline, `attachment ${attachment.filename} inline`).toBe(attachment.inline);
+    expect(got!.contentType.split(';')[0]!.trim().toLowerCase(), `attachment ${attachment.filename} type`).toBe(attachment.contentType);
+    expect(Buffer.compare(got!.content, attachment.content), `attachment ${attachment.filename} bytes`).toBe(0);
+  }
+  const arrivedHeaders = new Map(Object.entries(arrival.headers).map(([name, value]) => [name.toLowerCase(), value]));
+  for (const [name, value] of Object.entries(sent.headers)) {
+    expect(arrivedHeaders.get(name.toLowerCase()), `header ${name}`).toBe(value);
+  }
+  expect([...arrival.tags].sort(), 'tags').toEqual([...sent.tags].sort());
+  expect(arrival.metadata, 'metadata').toEqual(sent.metadata);
+}
+
+// One message per capability the adapter may lack, each carrying just that feature.
+function capabilityProbes(adapter: MailAdapter): { what: string; message: MailMessage }[] {
+  const caps = adapter.capabilities;
+  const base = MESSAGES['text only']!;
+  const probes: { what: string; message: MailMessage }[] = [];
+  if (!caps.attachments) probes.push({ what: 'attachments', message: { ...base, attachments: [{ filename: 'a.pdf', content: PDF }] } });
+  if (!caps.inlineImages) probes.push({ what: 'inline images', message: { ...base, html: '<img src="cid:i">', attachments: [{ filename: 'i.png', content: PNG, cid: 'i' }] } });
+  if (caps.customHeaders === false) probes.push({ what: 'custom headers', message: { ...base, headers: { 'X-Order-Id': '1' } } });
+  if (caps.customHeaders === 'x-only') probes.push({ what: 'non-X- headers', message: { ...base, headers: { 'List-Unsubscribe': '<mailto:u@example.com>' } } });
+  if (!caps.tags) probes.push({ what: 'tags', message: { ...base, tags: ['t'] } });
+  if (!caps.metadata) probes.push({ what: 'metadata', message: { ...base, metadata: { k: 'v' } } });
+  if (Number.isFinite(caps.maxReplyTo)) {
+    const replyTo = Array.from({ length: caps.maxReplyTo + 1 }, (_, i) => `reply${i}@example.com`);
+    probes.push({ what: `${replyTo.length} reply-to addresses`, message: { ...base, replyTo } });
+  }
+  if (Number.isFinite(caps.maxRecipients) && caps.maxRecipients < 1000) {
+    const to = Array.from({ length: caps.maxRecipients + 1 }, (_, i) => `r${i}@example.com`);
+    probes.push({ what: `${to.length} recipients`, message: { ...base, to } });
+  }
+  return probes;
+}
+
+function expectNoSecret(text: string, secrets: string[]): void {
+  for (const secret of secrets) expect(text.includes(secret), 'a secret leaked').toBe(false);
+}
+
+/** Awaits a promise that must reject with a MailError, and returns that error. */
+export async function expectFailure(promise: Promise<unknown>): Promise<MailError> {
+  const outcome = await promise.then((value) => value, (error: unknown) => error);
+  expect(outcome, 'should have failed with a MailError').toBeInstanceOf(MailError);
+  return outcome as MailError;
+}
+
+async function sendFailure(adapter: MailAdapter, message: NormalizedMessage, ctx: SendContext): Promise<MailError> {
+  const outcome = await adapter.send(message, ctx).then((receipt: SendReceipt) => receipt, (error: unknown) => error);
+  expect(outcome, 'send should have failed with a MailError').toBeInstanceOf(MailError);
+  return outcome as MailError;
+}
+
+/** Which optional parts of the suite apply; known when the tests are registered, so none is skipped at run time. */
+export interface ConformanceOptions {
+  /** Faults the harness's `inject` can produce. Default none. */
+  faults?: Fault[];
+  /** Whether the adapter has `verify()`. Default true. */
+  verify?: boolean;
+  /** Whether the harness gives an `unreachable()` adapter. Default true. */
+  unreachable?: boolean;
+}
+
+/** Registers the conformance tests for one adapter. Call at the top level of a test file. */
+export function runConformance(name: string, setup: () => Promise<ConformanceHarness>, options: ConformanceOptions = {}): void {
+  const faults = options.faults ?? [];
+  describe(`${name}: adapter conformance`, () => {
+    let h: ConformanceHarness;
+    beforeAll(async () => {
+      h = await setup();
+    });
+    afterAll(async () => {
+      await h?.close?.();
+    });
+    beforeEach(async () => {
+      await h.reset?.();
+      await h.takeArrivals();
+    });
+
+    for (const [label, input] of Object.entries(MESSAGES)) {
+      it(`delivers the "${label}" message with every field intact`, async () => {
+        const message = normalizeMessage(fitToCapabilities(input, h.adapter));
+        expect(unsupportedReason(h.adapter, message)).toBeUndefined();
+        const receipt = await h.adapter.send(message, sendContext());
+        const arrivals = await h.takeArrivals();
+        expect(arrivals).toHaveLength(1);
+        expectArrival(arrivals[0]!, message);
+        const recipients = [...message.to, ...message.cc, ...message.bcc].map((a) => a.address).sort();
+        expect([...receipt.accepted].sort()).toEqual(recipients);
+        expect(receipt.rejected).toEqual([]);
+        if (arrivals[0]!.providerMessageId !== undefined) {
+          expect(receipt.providerMessageId).toBe(arrivals[0]!.providerMessageId);
+        }
+      });
+    }
+
+    it('refuses each capability it lacks with UNSUPPORTED, before sending anything', async () => {
+      for (const probe of capabilityProbes(h.adapter)) {
+        const message = normalizeMessage(probe.message, { limits: { maxRecipients: 100_000 } });
+        expect(unsupportedReason(h.adapter, message)?.code, probe.what).toBe('UNSUPPORTED');
+        const error = await sendFailure(h.adapter, message, sendContext());
+        expect(error.code, probe.what).toBe('UNSUPPORTED');
+      }
+      expect(await h.takeArrivals()).toEqual([]);
+    });
+
+    if (faults.length > 0) it(`maps each scripted fault to its code: ${faults.join(', ')}`, async () => {
+      expect(h.inject, 'the harness needs inject() for its faults').toBeTypeOf('function');
+      const message = normalizeMessage(MESSAGES['text only']!);
+      for (const fault of faults) {
+        await h.inject!(fault);
+        const error = await sendFailure(h.adapter, message, sendContext(fault === 'silent' ? 400 : 10_000));
+        expect(error.code, fault).toBe(FAULT_CODES[fault]);
+        expect(error.provider, fault).toBe(h.adapter.name);
+        if (fault === 'rate-limit' && h.rateLimitRetryAfterMs !== undefined) expect(error.retryAfterMs).toBe(h.rateLimitRetryAfterMs);
+        expectNoSecret(`${error.message} ${JSON.stringify(error)} ${inspect(error)}`, h.secrets ?? []);
+        await h.reset?.();
+      }
+    });
+
+    if (options.unreachable !== false) it('fails TRANSIENT when the provider cannot be reached', async () => {
+      expect(h.unreachable, 'the harness needs unreachable()').toBeTypeOf('function');
+      const error = await sendFailure(h.unreachable!(), normalizeMessage(MESSAGES['text only']!), sendContext());
+      expect(error.code).toBe('TRANSIENT');
+      expectNoSecret(`${error.message} ${JSON.stringify(error)}`, h.secrets ?? []);
+    });
+
+    if (options.verify !== false) it('verify() checks the credentials and sends nothing', async () => {
+      expect(h.adapter.verify, 'the adapter needs verify()').toBeTypeOf('function');
+      await h.adapter.verify!({ signal: AbortSignal.timeout(10_000) });
+      expect(await h.takeArrivals()).toEqual([]);
+      if (faults.includes('auth')) {
+        await h.inject!('auth');
+        const error = await h.adapter.verify!({}).then(() => undefined, (e: unknown) => e);
+        expect(error).toBeInstanceOf(MailError);
+        expect((error as MailError).code).toBe('AUTH');
+      }
+    });
+
+    it('never shows a secret in its name, String() or inspect()', () => {
+      const shown = `${h.adapter.name} ${String(h.adapter)} ${inspect(h.adapter, { depth: 6, showHidden: true })} ${JSON.stringify(h.adapter) ?? ''}`;
+      expectNoSecret(shown, h.secrets ?? []);
+    });
+  });
+}
