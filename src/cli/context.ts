@@ -1,29 +1,99 @@
-// What every command needs: the mailer built from --dsn / MAILROOM_DSN (default: the outbox) and
-// the journal from --journal / MAILROOM_JOURNAL (default: .mailroom/journal.sqlite).
+// What every command needs: the configuration, found and merged once. Precedence, highest first:
+// the command's flags (--dsn, --journal, --from), the environment (MAILROOM_DSN, MAILROOM_JOURNAL,
+// MAILROOM_FROM), then the configuration file (--config, MAILROOM_CONFIG, or mailroom.config.* in
+// the working directory). With none of them the mailer's defaults apply (outbox, SQLite journal).
 import type { Command } from 'commander';
-import { createMailer, type Mailer } from '../mailer.js';
+import { findConfigFile, loadConfigFile, toMailerOptions, type MailroomConfig } from '../config.js';
+import { parseDsnChain, redactDsn } from '../dsn.js';
+import { MailError } from '../errors.js';
+import { createMailer, type Mailer, type MailerOptions } from '../mailer.js';
+import { DEFAULT_JOURNAL_PATH } from '../journal-store.js';
 
 /** The options shared by commands that send or read the journal. */
 export interface CommonOptions {
   dsn?: string;
   journal?: string;
   from?: string;
+  config?: string;
+}
+
+/** The configuration a command runs with, and where each part came from (for `doctor`). */
+export interface CliContext {
+  config: MailroomConfig;
+  /** The configuration file read, if any. */
+  file?: string;
+  sources: { dsn: string; journal: string; from: string };
+  /** The DSN in effect, redacted; undefined when the chain is given as adapter objects. */
+  redactedDsn?: string;
 }
 
 export function addCommonOptions(command: Command): Command {
   return command
-    .option('--dsn <dsn>', 'adapter or failover(a b c) chain (default: $MAILROOM_DSN, else outbox://./outbox)')
-    .option('--journal <store>', 'journal store: a file path, sqlite://, redis://, postgres:// or memory:// (default: $MAILROOM_JOURNAL, else .mailroom/journal.sqlite)')
-    .option('--from <address>', 'sender when the message has none (default: $MAILROOM_FROM)');
+    .option('--dsn <dsn>', 'adapter or failover(a b c) chain (default: $MAILROOM_DSN, else the config file, else outbox://./outbox)')
+    .option('--journal <store>', `journal store: a file path, sqlite://, redis://, postgres:// or memory:// (default: $MAILROOM_JOURNAL, else the config file, else ${DEFAULT_JOURNAL_PATH})`)
+    .option('--from <address>', 'sender when the message has none (default: $MAILROOM_FROM, else the config file)')
+    .option('--config <file>', 'configuration file (default: $MAILROOM_CONFIG, else mailroom.config.{js,mjs,ts,json} in this folder)');
 }
 
-export function mailerFromOptions(options: CommonOptions): Mailer {
-  const dsn = options.dsn ?? process.env.MAILROOM_DSN;
-  const journal = options.journal ?? process.env.MAILROOM_JOURNAL;
-  const from = options.from ?? process.env.MAILROOM_FROM;
-  return createMailer({
-    ...(dsn ? { dsn } : {}),
-    ...(journal ? { journal } : {}),
-    ...(from ? { from } : {}),
-  });
+/** Finds, loads, validates and merges the configuration for a command. */
+export async function loadContext(options: CommonOptions, env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): Promise<CliContext> {
+  const file = options.config ?? env.MAILROOM_CONFIG ?? findConfigFile(cwd);
+  const fromFile = file ? await loadConfigFile(file) : {};
+  const config: MailroomConfig = { ...fromFile };
+  const fileLabel = file ? `the config file ${file}` : '';
+
+  const pick = (flag: string | undefined, variable: string, flagName: string): [string | undefined, string] => {
+    if (flag !== undefined) return [flag, `the ${flagName} option`];
+    const value = env[variable];
+    if (value !== undefined && value !== '') return [value, variable];
+    return [undefined, ''];
+  };
+
+  const [dsn, dsnSource] = pick(options.dsn, 'MAILROOM_DSN', '--dsn');
+  if (dsn !== undefined) {
+    parseDsnChain(dsn); // a CONFIG error with the DSN redacted
+    config.dsn = dsn;
+    delete config.adapters;
+  }
+  const [journal, journalSource] = pick(options.journal, 'MAILROOM_JOURNAL', '--journal');
+  if (journal !== undefined) {
+    // Keep retention and storeContent from the file; only the store changes.
+    const base = fromFile.journal;
+    const settings = typeof base === 'object' && base !== null && !('get' in base) ? base : undefined;
+    config.journal = settings ? { ...settings, store: journal } : journal;
+  }
+  const [from, fromSource] = pick(options.from, 'MAILROOM_FROM', '--from');
+  if (from !== undefined) config.from = from;
+
+  const sources = {
+    dsn: dsnSource || (fromFile.dsn ? fileLabel : fromFile.adapters ? `adapters in ${fileLabel}` : 'the default (outbox://./outbox)'),
+    journal: journalSource || (fromFile.journal !== undefined ? fileLabel : `the default (${DEFAULT_JOURNAL_PATH})`),
+    from: fromSource || (fromFile.from !== undefined ? fileLabel : 'not set'),
+  };
+  const effectiveDsn = config.adapters ? undefined : config.dsn ?? 'outbox://./outbox';
+  return {
+    config,
+    ...(file ? { file } : {}),
+    sources,
+    ...(effectiveDsn ? { redactedDsn: redactDsn(effectiveDsn) } : {}),
+  };
+}
+
+/** Mailer options for the context, with `overrides` on top. */
+export function mailerOptions(context: CliContext, overrides: Partial<MailerOptions> = {}): MailerOptions {
+  const options = { ...toMailerOptions(context.config), ...overrides };
+  // Without a DSN anywhere the mailer would read MAILROOM_DSN itself; the context already did.
+  if (!options.adapters && !options.dsn) options.dsn = 'outbox://./outbox';
+  return options;
+}
+
+export async function mailerFromOptions(options: CommonOptions, overrides: Partial<MailerOptions> = {}): Promise<Mailer> {
+  return createMailer(mailerOptions(await loadContext(options), overrides));
+}
+
+/** Throws when a flag value is not a positive whole number. */
+export function positiveInteger(value: string, flag: string): number {
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < 1) throw new MailError('CONFIG', `${flag} must be a positive whole number, got "${value}"`);
+  return number;
 }

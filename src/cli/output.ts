@@ -23,3 +23,32 @@ export function printError(error: MailError): void {
 export function truncate(text: string, width: number): string {
   return text.length <= width ? text : `${text.slice(0, Math.max(0, width - 1))}…`;
 }
+
+/** Prints a value as indented JSON on stdout. */
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/**
+ * One CSV line (RFC 4180 quoting). A cell that a spreadsheet would run as a formula (a subject
+ * typed into a contact form as "=HYPERLINK(...)") is prefixed with an apostrophe.
+ */
+export function csvLine(cells: Array<string | number | undefined>): string {
+  return cells
+    .map((cell) => {
+      let text = cell === undefined ? '' : String(cell);
+      if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
+      return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+    })
+    .join(',');
+}
+
+/** "2026-01-31 08:00:00" in UTC, for tables. */
+export function shortTime(iso: string): string {
+  return iso.replace('T', ' ').slice(0, 19);
+}
+
+/** "1.2 s" or "85 ms". */
+export function elapsed(ms: number): string {
+  return ms >= 1_000 ? `${(ms / 1_000).toFixed(1)} s` : `${Math.round(ms)} ms`;
+}

@@ -1,59 +1,202 @@
-// `mailroom journal`: the send journal as a readable table, newest first.
+// `mailroom journal`: the send journal newest first, filtered, as a table, JSON or CSV; and
+// `mailroom journal show ID`: one entry with every attempt, its codes and remedies.
+// Stored message content (bodies, template data) is never printed: it may hold reset links.
 import type { Command } from 'commander';
+import { parseTimePoint } from '../../duration.js';
 import { MailError } from '../../errors.js';
-import type { JournalStatus } from '../../journal.js';
-import { addCommonOptions, mailerFromOptions, type CommonOptions } from '../context.js';
-import { printTable, truncate } from '../output.js';
+import type { JournalEntry, JournalQuery, JournalStatus } from '../../journal.js';
+import type { Mailer } from '../../mailer.js';
+import { addCommonOptions, mailerFromOptions, positiveInteger, type CommonOptions } from '../context.js';
+import { csvLine, elapsed, printJson, printTable, shortTime, truncate } from '../output.js';
 
-interface JournalCommandOptions extends CommonOptions {
+interface ListOptions extends CommonOptions {
   status?: string;
+  since?: string;
+  until?: string;
+  to?: string;
   limit: string;
+  cursor?: string;
   json?: boolean;
+  csv?: boolean;
 }
 
-const STATUSES = ['pending', 'sent', 'failed'];
+const STATUSES: JournalStatus[] = ['pending', 'sent', 'failed'];
+
+/** An entry as the CLI prints it: everything but the stored content, and whether it is there. */
+export function printableEntry(entry: JournalEntry): Omit<JournalEntry, 'content'> & { contentStored: boolean } {
+  const { content, ...rest } = entry;
+  return { ...rest, contentStored: content !== undefined };
+}
+
+/** The journal query the shared filter flags describe. */
+export function journalQuery(options: { status?: string; since?: string; until?: string; to?: string }, now = new Date()): JournalQuery {
+  if (options.status && !STATUSES.includes(options.status as JournalStatus)) {
+    throw new MailError('CONFIG', `--status must be one of ${STATUSES.join(', ')}, got "${options.status}"`);
+  }
+  return {
+    ...(options.status ? { status: options.status as JournalStatus } : {}),
+    ...(options.since ? { since: parseTimePoint(options.since, '--since', now) } : {}),
+    ...(options.until ? { until: parseTimePoint(options.until, '--until', now) } : {}),
+    ...(options.to ? { to: options.to } : {}),
+  };
+}
+
+/** Up to `limit` entries for a query, following cursors past the journal's page size. */
+export async function collectEntries(mailer: Mailer, query: JournalQuery, limit: number): Promise<{ entries: JournalEntry[]; cursor?: string }> {
+  const entries: JournalEntry[] = [];
+  let cursor = query.cursor;
+  do {
+    const page = await mailer.journal.list({ ...query, limit: Math.min(limit - entries.length, 1_000), ...(cursor ? { cursor } : {}) });
+    entries.push(...page.entries);
+    cursor = page.cursor;
+  } while (cursor && entries.length < limit);
+  return cursor ? { entries, cursor } : { entries };
+}
 
 export function register(program: Command): void {
-  addCommonOptions(
+  const journal = addCommonOptions(
     program
       .command('journal')
-      .description('list journaled messages, newest first')
+      .description('list journaled messages, newest first (see also: journal show ID)')
       .option('--status <status>', 'only pending, sent or failed entries')
+      .option('--since <when>', 'entries created after this: a duration back from now (30m, 2h, 1d) or a date (2026-01-31)')
+      .option('--until <when>', 'entries created before this (same forms as --since)')
+      .option('--to <address>', 'entries with this recipient (to, cc or bcc; part of an address matches)')
       .option('--limit <n>', 'how many entries', '20')
-      .option('--json', 'print entries as JSON'),
+      .option('--cursor <id>', 'continue after this entry (printed at the end of a full page)')
+      .option('--json', 'print entries as JSON')
+      .option('--csv', 'print entries as CSV'),
   )
     .addHelpText('after', `
 Examples:
   $ mailroom journal
-  $ mailroom journal --status failed --limit 50`)
-    .action(async (options: JournalCommandOptions) => {
-      if (options.status && !STATUSES.includes(options.status)) {
-        throw new MailError('CONFIG', `--status must be one of ${STATUSES.join(', ')}, got "${options.status}"`);
-      }
-      const limit = Number(options.limit);
-      if (!Number.isInteger(limit) || limit < 1) throw new MailError('CONFIG', `--limit must be a positive whole number, got "${options.limit}"`);
-      const mailer = mailerFromOptions(options);
+  $ mailroom journal --status failed --since 2h
+  $ mailroom journal --to ann@example.com --since 2026-01-31 --limit 100
+  $ mailroom journal --since 1d --csv > today.csv
+  $ mailroom journal show 01JH3Q8ZP6X1V4N2W5R7T9K0BC`)
+    .action(async (options: ListOptions) => {
+      if (options.json && options.csv) throw new MailError('CONFIG', 'give --json or --csv, not both');
+      const query = { ...journalQuery(options), ...(options.cursor ? { cursor: options.cursor } : {}) };
+      const limit = positiveInteger(options.limit, '--limit');
+      const mailer = await mailerFromOptions(options);
       try {
-        const page = await mailer.journal.list({ ...(options.status ? { status: options.status as JournalStatus } : {}), limit });
-        if (options.json) {
-          process.stdout.write(`${JSON.stringify(page.entries, null, 2)}\n`);
-          return;
-        }
+        const { entries, cursor } = await collectEntries(mailer, query, limit);
+        if (options.json) return printJson(entries.map(printableEntry));
+        if (options.csv) return printCsv(entries);
         printTable(
-          ['ID', 'CREATED', 'STATUS', 'ADAPTER', 'TO', 'SUBJECT', 'ERROR'],
-          page.entries.map((entry) => [
+          ['ID', 'CREATED (UTC)', 'STATUS', 'ADAPTER', 'TO', 'SUBJECT', 'ERROR'],
+          entries.map((entry) => [
             entry.id,
-            entry.createdAt.replace('T', ' ').slice(0, 19),
-            entry.status,
+            shortTime(entry.createdAt),
+            `${entry.status}${entry.resentAs?.length ? ' (resent)' : ''}${entry.resendOf ? ' (resend)' : ''}`,
             entry.adapter ?? '-',
             truncate(entry.summary.to.join(', '), 30),
             truncate(entry.summary.subject, 40),
-            entry.error ? truncate(`${entry.error.code}: ${entry.error.message}`, 60) : '',
+            entry.error ? truncate(`${entry.error.code}: ${entry.error.message}`, 70) : '',
           ]),
         );
-        if (page.entries.length === 0) process.stdout.write('(no entries)\n');
+        if (entries.length === 0) process.stdout.write('(no entries)\n');
+        if (cursor) process.stdout.write(`more entries: add --cursor ${cursor}\n`);
       } finally {
         await mailer.close();
       }
     });
+
+  addCommonOptions(
+    journal
+      .command('show')
+      .description('one journal entry with every attempt, its error codes and remedies')
+      .argument('<id>', 'the entry id (first column of `mailroom journal`)')
+      .option('--json', 'print the entry as JSON'),
+  )
+    .addHelpText('after', `
+Examples:
+  $ mailroom journal show 01JH3Q8ZP6X1V4N2W5R7T9K0BC
+  $ mailroom journal show 01JH3Q8ZP6X1V4N2W5R7T9K0BC --json`)
+    .action(async (id: string, _options: unknown, command: Command) => {
+      const options = command.optsWithGlobals<CommonOptions & { json?: boolean }>();
+      const mailer = await mailerFromOptions(options);
+      try {
+        const entry = await mailer.journal.get(id);
+        if (!entry) {
+          throw new MailError('CONFIG', `no journal entry with id ${id} in ${await mailer.journal.describe()}`, {
+            remedy: 'copy the id from the first column of `mailroom journal`, and check --journal / MAILROOM_JOURNAL points at the same store',
+          });
+        }
+        if (options.json) return printJson(printableEntry(entry));
+        printEntry(entry);
+      } finally {
+        await mailer.close();
+      }
+    });
+}
+
+function printCsv(entries: JournalEntry[]): void {
+  const header = ['id', 'createdAt', 'updatedAt', 'status', 'adapter', 'providerMessageId', 'messageId', 'from', 'to', 'cc', 'bcc', 'subject', 'template', 'attempts', 'errorCode', 'errorMessage', 'remedy', 'resendOf', 'resentAs', 'possibleDuplicate'];
+  process.stdout.write(`${csvLine(header)}\n`);
+  for (const entry of entries) {
+    process.stdout.write(
+      `${csvLine([
+        entry.id,
+        entry.createdAt,
+        entry.updatedAt,
+        entry.status,
+        entry.adapter,
+        entry.providerMessageId,
+        entry.messageId,
+        entry.summary.from,
+        entry.summary.to.join('; '),
+        entry.summary.cc.join('; '),
+        entry.summary.bcc.join('; '),
+        entry.summary.subject,
+        entry.summary.template,
+        entry.attempts.length,
+        entry.error?.code,
+        entry.error?.message,
+        entry.error?.remedy,
+        entry.resendOf,
+        entry.resentAs?.join('; '),
+        entry.possibleDuplicate ? 'yes' : '',
+      ])}\n`,
+    );
+  }
+}
+
+function printEntry(entry: JournalEntry): void {
+  const { summary } = entry;
+  const rows: Array<[string, string | undefined]> = [
+    ['entry', entry.id],
+    ['status', entry.status],
+    ['created', `${shortTime(entry.createdAt)} UTC`],
+    ['updated', `${shortTime(entry.updatedAt)} UTC`],
+    ['message-id', entry.messageId],
+    ['from', summary.from],
+    ['to', summary.to.join(', ')],
+    ['cc', summary.cc.join(', ') || undefined],
+    ['bcc', summary.bcc.join(', ') || undefined],
+    ['reply-to', summary.replyTo.join(', ') || undefined],
+    ['subject', summary.subject],
+    ['template', summary.template ? `${summary.template}${summary.locale ? ` (${summary.locale})` : ''}` : undefined],
+    ['attachments', summary.attachments.join(', ') || undefined],
+    ['tags', summary.tags.join(', ') || undefined],
+    ['idempotency', entry.idempotencyKey],
+    ['adapter', entry.adapter],
+    ['provider id', entry.providerMessageId],
+    ['resend of', entry.resendOf],
+    ['resent as', entry.resentAs?.join(', ')],
+    ['duplicate?', entry.possibleDuplicate ? 'possibly: an adapter lost the connection after handing the message over' : undefined],
+    ['content', entry.content ? `stored (mailroom resend ${entry.id} sends it again)` : 'not stored (cannot be resent)'],
+    ['error', entry.error ? `${entry.error.code}: ${entry.error.message}` : undefined],
+    ['remedy', entry.error?.remedy],
+  ];
+  for (const [label, value] of rows) if (value !== undefined && value !== '') process.stdout.write(`${label.padEnd(13)}${value}\n`);
+  for (const warning of entry.warnings ?? []) process.stdout.write(`${'warning'.padEnd(13)}${warning}\n`);
+  process.stdout.write(`\nattempts (${entry.attempts.length}):\n`);
+  entry.attempts.forEach((attempt, index) => {
+    const codes = attempt.error ? [attempt.error.code, attempt.error.status, attempt.error.smtpCode, attempt.error.enhancedCode].filter((part) => part !== undefined).join(' ') : '';
+    process.stdout.write(`  ${index + 1}. ${attempt.adapter}  ${shortTime(attempt.startedAt)}  ${elapsed(attempt.durationMs)}  ${attempt.ok ? 'ok' : 'failed'}${codes ? `  ${codes}` : ''}${attempt.providerMessageId ? `  ${attempt.providerMessageId}` : ''}\n`);
+    if (attempt.error) process.stdout.write(`     ${attempt.error.message}\n`);
+    if (attempt.error?.remedy) process.stdout.write(`     remedy: ${attempt.error.remedy}\n`);
+  });
+  if (entry.attempts.length === 0) process.stdout.write('  (none yet: the send has not started or was interrupted; `mailroom resend` completes it)\n');
 }

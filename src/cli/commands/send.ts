@@ -61,7 +61,7 @@ Examples:
         ...(options.template ? { template: { name: options.template, ...(data ? { data } : {}), ...(options.locale ? { locale: options.locale } : {}) } } : {}),
         ...(options.idempotencyKey ? { idempotencyKey: options.idempotencyKey } : {}),
       };
-      const mailer = mailerFromOptions(options);
+      const mailer = await mailerFromOptions(options);
       try {
         const result = await mailer.send(message);
         if (options.json) {

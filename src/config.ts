@@ -1,0 +1,194 @@
+// The mailroom configuration file (`mailroom.config.{js,mjs,ts,json}`): where it is looked for, how
+// it is loaded, and the schema it is validated against, so that a wrong option is one clear CONFIG
+// error naming the option and what it expects. Used by the CLI and by integrations that read a file.
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type Keyv from 'keyv';
+import { z } from 'zod';
+import type { MailAdapter } from './adapter.js';
+import { addressProblem, type AddressInput } from './address.js';
+import { parseDsnChain } from './dsn.js';
+import { durationMs } from './duration.js';
+import { MailError } from './errors.js';
+import type { MailerOptions } from './mailer.js';
+
+/** File names looked for in the working directory, in this order. */
+export const CONFIG_FILE_NAMES = ['mailroom.config.js', 'mailroom.config.mjs', 'mailroom.config.ts', 'mailroom.config.json'] as const;
+
+/** What a configuration file holds: the mailer options that make sense outside code. */
+export interface MailroomConfig {
+  /** One adapter or `failover(a b c)`. Give this or `adapters`. */
+  dsn?: string;
+  /** Adapter objects (JavaScript and TypeScript configs only). */
+  adapters?: MailAdapter[];
+  /** Default sender. */
+  from?: AddressInput;
+  /**
+   * The send journal: false turns it off; a string is the store (file path, sqlite://, redis://,
+   * postgres://, memory://); an object also sets `storeContent` and `ttlMs` (retention, a number of
+   * milliseconds or a duration such as "30d"; 0 keeps entries forever). Default SQLite
+   * `.mailroom/journal.sqlite`, kept 90 days.
+   */
+  journal?: false | string | Keyv | { store?: string | Keyv; storeContent?: boolean; ttlMs?: number };
+  retry?: { attempts?: number; baseDelayMs?: number; maxDelayMs?: number };
+  cooldown?: { failures?: number; periodMs?: number };
+  /** Longest one attempt may take. Default 30,000 ms. */
+  timeoutMs?: number;
+  templates?: { dir?: string };
+  limits?: { maxRecipients?: number; maxBytes?: number };
+  /** Default "failover". */
+  onAmbiguous?: 'failover' | 'stop';
+}
+
+const isAdapter = (value: unknown): value is MailAdapter =>
+  typeof value === 'object' && value !== null && typeof (value as MailAdapter).name === 'string' && typeof (value as MailAdapter).send === 'function';
+
+const isKeyv = (value: unknown): value is Keyv =>
+  typeof value === 'object' && value !== null && typeof (value as Keyv).get === 'function' && typeof (value as Keyv).set === 'function';
+
+const wholeNumber = (min: number) => z.number({ error: `expected a whole number of ${min} or more` }).int({ error: `expected a whole number of ${min} or more` }).min(min, { error: `expected a whole number of ${min} or more` });
+
+const keyvStore = z.custom<Keyv>(isKeyv);
+const storeSchema = z.union([z.string().min(1), keyvStore], { error: 'expected a store: a file path, sqlite://, redis://, postgres:// or memory:// URL, or a Keyv instance' });
+
+const retention = z.union([wholeNumber(0), z.string()], { error: 'expected milliseconds or a duration such as "30d"' }).transform((value, context) => {
+  if (typeof value === 'number') return value;
+  const ms = durationMs(value);
+  if (ms === undefined) {
+    context.addIssue({ code: 'custom', message: `expected milliseconds or a duration such as "30d", got "${value}"` });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+const addressSchema = z
+  .union([z.string(), z.strictObject({ address: z.string(), name: z.string().optional() })], { error: 'expected an address such as "Shop <shop@example.com>" or { address, name }' })
+  .superRefine((value, context) => {
+    const address = typeof value === 'string' ? /<([^<>]*)>\s*$/.exec(value)?.[1] ?? value : value.address;
+    const problem = addressProblem(address.trim());
+    if (problem) context.addIssue({ code: 'custom', message: `expected an address such as "Shop <shop@example.com>": ${problem}` });
+  });
+
+/** The schema every configuration file is checked against. Unknown options are errors (typos). */
+export const mailroomConfigSchema = z
+  .strictObject({
+    dsn: z
+      .string({ error: 'expected a DSN string such as "smtp://user:pass@host:587" or "failover(a b)"' })
+      .superRefine((value, context) => {
+        try {
+          parseDsnChain(value);
+        } catch (error) {
+          // dsn.ts error messages show the DSN redacted, never its secrets.
+          context.addIssue({ code: 'custom', message: error instanceof MailError ? error.detail : 'not a valid DSN' });
+        }
+      })
+      .optional(),
+    adapters: z.array(z.custom<MailAdapter>(isAdapter, { error: 'expected an adapter object with a name and send()' })).min(1, { error: 'expected at least one adapter' }).optional(),
+    from: addressSchema.optional(),
+    journal: z
+      .union(
+        [
+          z.literal(false),
+          storeSchema,
+          z.strictObject({ store: storeSchema.optional(), storeContent: z.boolean({ error: 'expected true or false' }).optional(), ttlMs: retention.optional() }),
+        ],
+        { error: 'expected false, a store (file path or URL) or { store, storeContent, ttlMs }' },
+      )
+      .optional(),
+    retry: z.strictObject({ attempts: wholeNumber(1).optional(), baseDelayMs: wholeNumber(0).optional(), maxDelayMs: wholeNumber(0).optional() }).optional(),
+    cooldown: z.strictObject({ failures: wholeNumber(1).optional(), periodMs: wholeNumber(0).optional() }).optional(),
+    timeoutMs: wholeNumber(1).optional(),
+    templates: z.strictObject({ dir: z.string({ error: 'expected a folder path' }).optional() }).optional(),
+    limits: z.strictObject({ maxRecipients: wholeNumber(1).optional(), maxBytes: wholeNumber(1).optional() }).optional(),
+    onAmbiguous: z.enum(['failover', 'stop']).optional(),
+  })
+  .superRefine((value, context) => {
+    if (value.dsn !== undefined && value.adapters !== undefined) {
+      context.addIssue({ code: 'custom', path: ['adapters'], message: 'give either "dsn" or "adapters", not both' });
+    }
+  });
+
+/** Identity helper that gives a JavaScript or TypeScript config file type checking. */
+export function defineConfig(config: MailroomConfig): MailroomConfig {
+  return config;
+}
+
+/**
+ * Checks a configuration object; throws one CONFIG error listing every wrong option with what it
+ * expects. `origin` (a file name) starts the message. Option values are never echoed, as they may be secrets.
+ */
+export function validateConfig(value: unknown, origin = 'configuration'): MailroomConfig {
+  const result = mailroomConfigSchema.safeParse(value);
+  if (result.success) return result.data as MailroomConfig;
+  const known = Object.keys(mailroomConfigSchema.shape).join(', ');
+  const describe = (issue: z.core.$ZodIssue, prefix: PropertyKey[]): string[] => {
+    const path = [...prefix, ...issue.path].map(String).join('.');
+    if (issue.code === 'unrecognized_keys') {
+      const names = issue.keys.map((key) => `"${path ? `${path}.` : ''}${key}"`).join(', ');
+      return [`unknown option ${names}${path ? '' : ` (known options: ${known})`}`];
+    }
+    if (issue.code === 'invalid_union') {
+      // When the value had the right shape for one alternative (an object for `journal`), what is
+      // wrong inside it says more than the list of alternatives.
+      const inside = issue.errors.filter((branch) => branch.length > 0 && branch.every((nested) => nested.path.length > 0));
+      if (inside.length === 1) return inside[0]!.flatMap((nested) => describe(nested, [...prefix, ...issue.path]));
+    }
+    const expected = issue.message.replace(/^Invalid (input|option): /, '');
+    return [path ? `option "${path}": ${expected}` : expected];
+  };
+  const problems = result.error.issues.flatMap((issue) => describe(issue, []));
+  throw new MailError('CONFIG', `${origin}: ${problems.join('; ')}`);
+}
+
+/** The first configuration file found in `cwd`, if any. */
+export function findConfigFile(cwd: string = process.cwd()): string | undefined {
+  return CONFIG_FILE_NAMES.map((name) => join(cwd, name)).find((file) => existsSync(file));
+}
+
+/**
+ * Loads and validates a configuration file. `.js`/`.mjs` files are imported (their default export,
+ * an object or a function returning one); `.json` is parsed; `.ts` needs the `tsx` package.
+ */
+export async function loadConfigFile(file: string): Promise<MailroomConfig> {
+  const path = resolve(file);
+  const name = basename(path);
+  if (!existsSync(path)) throw new MailError('CONFIG', `the configuration file ${file} does not exist`);
+  let value: unknown;
+  if (path.endsWith('.json')) {
+    try {
+      value = JSON.parse(await readFile(path, 'utf8'));
+    } catch (error) {
+      // JSON.parse messages quote a few characters of the text at most: position, not content.
+      throw new MailError('CONFIG', `${name} is not valid JSON: ${(error as Error).message.replace(/"[^"]*"/g, '…')}`, { cause: error });
+    }
+  } else if (/\.(c|m)?js$/.test(path)) {
+    value = await importConfig(() => import(pathToFileURL(path).href), name);
+  } else if (/\.(c|m)?ts$/.test(path)) {
+    const api = (await import('tsx/esm/api').catch(() => undefined)) as { tsImport: (specifier: string, parent: string) => Promise<unknown> } | undefined;
+    if (!api) {
+      throw new MailError('CONFIG', `${name} is TypeScript, which needs the "tsx" package: run npm install --save-dev tsx, or use mailroom.config.mjs or .json`);
+    }
+    value = await importConfig(() => api.tsImport(pathToFileURL(path).href, import.meta.url), name);
+  } else {
+    throw new MailError('CONFIG', `${name}: a configuration file ends in .js, .mjs, .ts or .json`);
+  }
+  return validateConfig(value, name);
+}
+
+async function importConfig(load: () => Promise<unknown>, name: string): Promise<unknown> {
+  let module: { default?: unknown };
+  try {
+    module = (await load()) as { default?: unknown };
+  } catch (error) {
+    throw new MailError('CONFIG', `${name} could not be loaded: ${(error as Error).message}`, { cause: error });
+  }
+  const exported = module.default ?? module;
+  return typeof exported === 'function' ? (exported as () => unknown)() : exported;
+}
+
+/** The mailer options a configuration stands for. */
+export function toMailerOptions(config: MailroomConfig): MailerOptions {
+  return { ...config };
+}
