@@ -1,0 +1,20 @@
+// A minimal Payload 3 config with mailroom as its email adapter: payload.sendEmail and Payload's
+// own emails (forgot password, verification) go through mailroom's chain and journal.
+import { sqliteAdapter } from '@payloadcms/db-sqlite';
+import { mailroomAdapter } from 'mailroom/payload';
+import { buildConfig } from 'payload';
+
+export default buildConfig({
+  secret: process.env.PAYLOAD_SECRET,
+  serverURL: process.env.SERVER_URL ?? 'http://localhost:3000',
+  telemetry: false,
+  db: sqliteAdapter({ client: { url: process.env.DATABASE_URL ?? 'file:./payload.db' }, push: true }),
+  collections: [{ slug: 'users', auth: true, fields: [] }],
+  email: mailroomAdapter({
+    defaultFromAddress: process.env.MAIL_FROM_ADDRESS ?? 'shop@example.com',
+    defaultFromName: process.env.MAIL_FROM_NAME ?? 'Example Shop',
+    // Mailer options (see mailroom's README): a DSN or a failover(...) chain, the journal, templates.
+    dsn: process.env.MAILROOM_DSN ?? 'outbox://./outbox',
+    journal: process.env.MAILROOM_JOURNAL ?? '.mailroom/journal.sqlite',
+  }),
+});

@@ -1,0 +1,50 @@
+// Payload 3 email adapter: `email: mailroomAdapter({ dsn, defaultFromAddress, defaultFromName })`
+// in payload.config. Payload's own emails (forgot password, verification) and `payload.sendEmail`
+// then go through one mailroom mailer: chain, retry, journal.
+import { formatAddress } from '../address.js';
+import { createMailer, type Mailer, type MailerOptions, type SendResult } from '../mailer.js';
+import { toMailMessage, type CmsMailOptions } from './cms-message.js';
+
+export interface MailroomPayloadOptions extends MailerOptions {
+  /** Sender address for messages without `from`; Payload also uses it for its own emails. */
+  defaultFromAddress: string;
+  /** Sender name that goes with `defaultFromAddress`. */
+  defaultFromName: string;
+  /** A mailer to use as is (its own options apply; the mailer options here are then ignored). */
+  mailer?: Mailer;
+}
+
+/** What Payload passes to `sendEmail`: nodemailer's message options plus a mailroom template. */
+export type PayloadSendEmailOptions = CmsMailOptions;
+
+/** The initialized adapter Payload keeps as `payload.email`. */
+export interface MailroomPayloadEmail {
+  name: 'mailroom';
+  defaultFromAddress: string;
+  defaultFromName: string;
+  /** Sends through mailroom and resolves the send result (journal id, adapter, message ids). */
+  sendEmail(message: PayloadSendEmailOptions): Promise<SendResult>;
+  /** The mailer behind the adapter: its journal, events, and `close()` at shutdown. */
+  mailer: Mailer;
+}
+
+/** Payload's `EmailAdapter` shape; structural, so mailroom does not depend on payload. */
+export type MailroomPayloadAdapter = (args: { payload: unknown }) => MailroomPayloadEmail;
+
+export function mailroomAdapter(options: MailroomPayloadOptions): MailroomPayloadAdapter {
+  const { defaultFromAddress, defaultFromName, mailer: given, ...mailerOptions } = options;
+  const from = formatAddress({ address: defaultFromAddress, ...(defaultFromName ? { name: defaultFromName } : {}) });
+  let mailer: Mailer | undefined = given;
+  return () => {
+    // Payload may build its config more than once (tests, hot reload); one mailer serves them all.
+    mailer ??= createMailer(mailerOptions);
+    const shared = mailer;
+    return {
+      name: 'mailroom',
+      defaultFromAddress,
+      defaultFromName,
+      mailer: shared,
+      sendEmail: (message) => shared.send(toMailMessage(message, { from })),
+    };
+  };
+}

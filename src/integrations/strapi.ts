@@ -1,0 +1,106 @@
+// Strapi 5 email provider: `provider: 'mailroom/strapi'` in config/plugins. Strapi require()s this
+// module and calls the named `init` export once at bootstrap; every email Strapi sends (its own
+// password resets included) then goes through one mailroom mailer: chain, retry, journal.
+import type { AddressInput } from '../address.js';
+import { MailError } from '../errors.js';
+import { createMailer, type Mailer, type MailerOptions, type SendResult } from '../mailer.js';
+import { toMailMessage, type CmsMailOptions } from './cms-message.js';
+
+/** `providerOptions` in Strapi's email config: mailer options, or a mailer the app already made. */
+export interface StrapiProviderOptions extends MailerOptions {
+  /** A mailer to use as is (its own options apply; the other options here are then ignored). */
+  mailer?: Mailer;
+}
+
+/** `settings` in Strapi's email config. */
+export interface StrapiProviderSettings {
+  /** Sender for messages that have none. Default: the mailer's `from` option. */
+  defaultFrom?: AddressInput;
+  /** Reply-To for messages that have none, or an empty one (users-permissions sends `replyTo: ""`). */
+  defaultReplyTo?: AddressInput;
+  /** Shown by Strapi's admin email settings page; not used by mailroom. */
+  testAddress?: string;
+}
+
+/** What Strapi's email service passes to `send`: nodemailer-style options plus a mailroom template. */
+export type StrapiSendOptions = CmsMailOptions;
+
+/** What Strapi's admin email settings page shows about the provider. */
+export interface StrapiProviderCapabilities {
+  /** The chain in fallback order, e.g. "office365 → brevo" (names only, never a credential). */
+  transport?: { host: string };
+  features: string[];
+  /** Adapter names of the chain, in fallback order. */
+  adapters: string[];
+}
+
+/** The provider object Strapi keeps as `strapi.plugin('email').provider`. */
+export interface StrapiEmailProvider {
+  send(options: StrapiSendOptions): Promise<SendResult>;
+  /** Checks every adapter of the chain; throws a MailError naming each one that failed. */
+  verify(): Promise<void>;
+  /** True when no message is being sent. */
+  isIdle(): boolean;
+  close(): Promise<void>;
+  getCapabilities(): StrapiProviderCapabilities;
+  /** The mailer behind the provider, for its journal and events. */
+  readonly mailer: Mailer;
+}
+
+export function init(providerOptions: StrapiProviderOptions = {}, settings: StrapiProviderSettings = {}): StrapiEmailProvider {
+  const { mailer: given, ...mailerOptions } = providerOptions ?? {};
+  const mailer = given ?? createMailer(mailerOptions);
+  const defaults = {
+    ...(settings?.defaultFrom ? { from: settings.defaultFrom } : {}),
+    ...(settings?.defaultReplyTo ? { replyTo: settings.defaultReplyTo } : {}),
+  };
+  let sending = 0;
+  let adapterNames: string[] = [];
+  // Names are known once a DSN chain is built; the admin page asks synchronously, so keep them.
+  mailer.adapters().then(
+    (adapters) => { adapterNames = adapters.map((adapter) => adapter.name); },
+    () => undefined, // a broken configuration is reported by the first send or verify
+  );
+
+  return {
+    mailer,
+
+    async send(options) {
+      sending += 1;
+      try {
+        return await mailer.send(toMailMessage(options, defaults));
+      } catch (error) {
+        throw forStrapi(error);
+      } finally {
+        sending -= 1;
+      }
+    },
+
+    async verify() {
+      const failed = (await mailer.verify()).filter((result) => !result.ok);
+      if (failed.length > 0) {
+        const detail = failed.map((result) => `${result.adapter}: ${result.error?.message ?? 'failed'}`).join('; ');
+        throw new MailError(failed[0]!.error?.code ?? 'CONFIG', `verification failed for ${detail}`, { cause: failed[0]!.error });
+      }
+    },
+
+    isIdle: () => sending === 0,
+
+    close: () => mailer.close(),
+
+    getCapabilities: () => ({
+      ...(adapterNames.length > 0 ? { transport: { host: adapterNames.join(' → ') } } : {}),
+      features: [],
+      adapters: [...adapterNames],
+    }),
+  };
+}
+
+// Strapi's email controller answers 400 with the message for an error whose statusCode is 400,
+// and a bare 500 otherwise: a message the caller got wrong should say so.
+function forStrapi(error: unknown): unknown {
+  if (error instanceof MailError && (error.code === 'INVALID_MESSAGE' || error.code === 'TEMPLATE')) {
+    return Object.assign(error, { statusCode: 400 });
+  }
+  return error;
+}
