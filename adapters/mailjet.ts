@@ -1,0 +1,149 @@
+// Mailjet Send API v3.1: `POST /v3.1/send` with HTTP Basic (API key : secret key) and
+// `{"Messages":[…]}` (dev.mailjet.com/email/guides/send-api-v31). One message per call, so a
+// per-message error is this message's error.
+import { unsupportedReason, allRecipients, type AdapterCapabilities, type MailAdapter, type SendContext, type SendReceipt } from '../src/adapter.js';
+import type { Address } from '../src/address.js';
+import { requireDsnPart, type ParsedDsn } from '../src/dsn.js';
+import { MailError } from '../src/errors.js';
+import { basicAuth, baseUrlFromDsn, dsnCommonOptions, errorFromResponse, errorText, httpRequest, resolveBaseUrl, scrub, type HttpResponse } from '../src/http.js';
+import type { NormalizedMessage } from '../src/message.js';
+
+export interface MailjetOptions {
+  /** The API key (public part). */
+  apiKey: string;
+  /** The secret key. */
+  secretKey: string;
+  /** Default https://api.mailjet.com. Any other https origin (a proxy); http only on loopback. */
+  baseUrl?: string;
+  /** Per-request timeout. Default 30000 ms. */
+  timeoutMs?: number;
+  /** Default globalThis.fetch. */
+  fetch?: typeof fetch;
+  /** Name in a chain, journal and errors. Default "mailjet". */
+  name?: string;
+}
+
+const DEFAULT_URL = 'https://api.mailjet.com';
+const NAME = 'mailjet';
+
+/** One `ReplyTo` object; at most 50 recipients per message (Send API v3.1 limits). */
+export const MAILJET_CAPABILITIES: AdapterCapabilities = Object.freeze({
+  attachments: true,
+  inlineImages: true,
+  customHeaders: true,
+  tags: true,
+  metadata: true,
+  maxReplyTo: 1,
+  maxRecipients: 50,
+});
+
+interface MailjetError { ErrorCode?: string; ErrorMessage?: string; StatusCode?: number; ErrorRelatedTo?: string[] }
+interface MailjetResult {
+  Status?: string;
+  Errors?: MailjetError[];
+  To?: { Email: string; MessageID?: string; MessageUUID?: string }[];
+}
+
+export function mailjetAdapter(options: MailjetOptions): MailAdapter {
+  if (!options?.apiKey || !options.secretKey) {
+    throw new MailError('CONFIG', 'mailjet needs `apiKey` and `secretKey` (Mailjet > Account settings > API keys)', { provider: NAME });
+  }
+  const { apiKey, secretKey } = options;
+  const name = options.name ?? NAME;
+  const baseUrl = resolveBaseUrl(NAME, { baseUrl: options.baseUrl, defaultUrl: DEFAULT_URL });
+  const secrets = [apiKey, secretKey];
+  const request = (path: string, init: { method?: string; json?: unknown; signal?: AbortSignal }) =>
+    httpRequest({ provider: name, url: `${baseUrl}${path}`, headers: { authorization: basicAuth(apiKey, secretKey) }, timeoutMs: options.timeoutMs, fetch: options.fetch, ...init });
+
+  const adapter: MailAdapter & { toString(): string } = {
+    name,
+    capabilities: MAILJET_CAPABILITIES,
+    async send(message: NormalizedMessage, ctx: SendContext): Promise<SendReceipt> {
+      const refused = unsupportedReason(adapter, message);
+      if (refused) throw refused;
+      const response = await request('/v3.1/send', { json: { Messages: [toPayload(message, ctx)] }, signal: ctx.signal });
+      const result = parseResult(response.text);
+      if (response.status === 200 && result?.Status === 'success') {
+        const first = result.To?.[0];
+        return { ...(first?.MessageID ? { providerMessageId: first.MessageID } : {}), accepted: allRecipients(message), rejected: [] };
+      }
+      throw toError(response, result, name, secrets);
+    },
+    // GET /v3/REST/apikey: "API key configuration", readable by any valid key pair
+    // (dev.mailjet.com/email/reference/settings/api-key-configuration).
+    async verify(ctx: { signal?: AbortSignal } = {}): Promise<void> {
+      const response = await request('/v3/REST/apikey', { method: 'GET', signal: ctx.signal });
+      if (response.status !== 200) throw toError(response, undefined, name, secrets);
+    },
+    toString: () => `mailjet(${baseUrl})`,
+  };
+  return adapter;
+}
+
+/** `mailjet+api://KEY:SECRET@default`; another host[:port] replaces api.mailjet.com (`?insecure=true`: http, loopback only). */
+export function fromDsn(dsn: ParsedDsn): MailAdapter {
+  const example = 'mailjet+api://KEY:SECRET@default';
+  return mailjetAdapter({
+    apiKey: requireDsnPart(dsn, dsn.user, 'the API key', example),
+    secretKey: requireDsnPart(dsn, dsn.password, 'the secret key', example),
+    baseUrl: baseUrlFromDsn(dsn),
+    ...dsnCommonOptions(dsn),
+  });
+}
+
+function contact(address: Address): { Email: string; Name?: string } {
+  return address.name ? { Email: address.address, Name: address.name } : { Email: address.address };
+}
+
+function toPayload(message: NormalizedMessage, ctx: SendContext): Record<string, unknown> {
+  const files = message.attachments.filter((a) => !a.inline);
+  const inline = message.attachments.filter((a) => a.inline);
+  const part = (a: NormalizedMessage['attachments'][number]) => ({ ContentType: a.contentType, Filename: a.filename, Base64Content: a.content.toString('base64') });
+  const customId = ctx.idempotencyKey ?? message.idempotencyKey;
+  return {
+    From: contact(message.from),
+    To: message.to.map(contact),
+    ...(message.cc.length ? { Cc: message.cc.map(contact) } : {}),
+    ...(message.bcc.length ? { Bcc: message.bcc.map(contact) } : {}),
+    ...(message.replyTo[0] ? { ReplyTo: contact(message.replyTo[0]) } : {}),
+    Subject: message.subject,
+    ...(message.text !== undefined ? { TextPart: message.text } : {}),
+    ...(message.html !== undefined ? { HTMLPart: message.html } : {}),
+    ...(files.length ? { Attachments: files.map(part) } : {}),
+    ...(inline.length ? { InlinedAttachments: inline.map((a) => ({ ...part(a), ContentID: a.cid })) } : {}),
+    ...(Object.keys(message.headers).length ? { Headers: message.headers } : {}),
+    // Mailjet has one campaign per message: several tags become one campaign name "a,b".
+    ...(message.tags.length ? { CustomCampaign: message.tags.join(',') } : {}),
+    // Metadata comes back in event webhooks as EventPayload (anymail's Mailjet backend does the same).
+    ...(Object.keys(message.metadata).length ? { EventPayload: JSON.stringify(message.metadata) } : {}),
+    ...(customId ? { CustomID: customId } : {}),
+  };
+}
+
+// MessageID is an integer above 2^53 (the docs' examples: 70650219165027410), which JSON.parse
+// would round; quote it before parsing so the receipt and the journal keep it exactly.
+function parseResult(text: string): MailjetResult | undefined {
+  try {
+    const body = JSON.parse(text.replace(/("MessageID"\s*:\s*)(\d+)/g, '$1"$2"')) as { Messages?: MailjetResult[] };
+    return body.Messages?.[0];
+  } catch {
+    return undefined;
+  }
+}
+
+function toError(response: HttpResponse, result: MailjetResult | undefined, provider: string, secrets: string[]): MailError {
+  const errors = result?.Errors ?? [];
+  const detail = scrub(
+    errors.length
+      ? errors.map((e) => `${e.ErrorCode ?? 'error'}: ${e.ErrorMessage ?? ''}${e.ErrorRelatedTo?.length ? ` (${e.ErrorRelatedTo.join(', ')})` : ''}`).join('; ')
+      : errorText(response, ['ErrorMessage', 'message']),
+    secrets,
+  );
+  // A per-message error carries its own status (send-0008, a From not authorized, is 403 inside a 400).
+  const status = errors.find((e) => e.StatusCode === 401 || e.StatusCode === 403)?.StatusCode ?? response.status;
+  const remedy =
+    status === 401 ? 'Mailjet refused the key pair: check the API key and secret key in Mailjet > Account settings > API keys (a sub-account key needs its own secret).'
+    : errors.some((e) => e.ErrorCode === 'send-0008') ? 'Mailjet does not allow this From address: validate the sender address or its domain in Mailjet > Account settings > Senders & domains.'
+    : undefined;
+  return errorFromResponse({ ...response, status }, { provider, detail, ...(remedy ? { remedy } : {}) });
+}
