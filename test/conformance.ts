@@ -147,6 +147,17 @@ export function sendContext(timeoutMs = 10_000): SendContext {
   return { signal: AbortSignal.timeout(timeoutMs), attempt: 1 };
 }
 
+// mailparser leaves RFC 2047 encoded words in X- headers as they are; nodemailer writes them for
+// values with quotes or non-ASCII (e.g. the metadata JSON).
+function decodeWords(value: string): string {
+  return value.replace(/=\?([^?]+)\?([QqBb])\?([^?]*)\?=(?:\s+(?==\?))?/g, (_word, charset: string, encoding: string, text: string) => {
+    const bytes = encoding.toUpperCase() === 'B'
+      ? Buffer.from(text, 'base64')
+      : Buffer.from(text.replace(/_/g, ' ').replace(/=([0-9A-F]{2})/gi, (_hex, hex: string) => String.fromCharCode(parseInt(hex, 16))), 'latin1');
+    return new TextDecoder(charset).decode(bytes);
+  });
+}
+
 /** Turns raw MIME (plus the envelope recipients, for Bcc) into an Arrival; reads mailroom's tag/metadata headers. */
 export async function arrivalFromMime(raw: Buffer | string, envelope?: { to: string[] }): Promise<Arrival> {
   const mail = await simpleParser(raw, { skipTextToHtml: true, skipHtmlToText: true, skipImageLinks: true });
@@ -160,16 +171,17 @@ export async function arrivalFromMime(raw: Buffer | string, envelope?: { to: str
   const headers: Record<string, string> = {};
   for (const line of mail.headerLines) {
     const name = line.line.slice(0, line.line.indexOf(':'));
-    if (/^x-/i.test(name)) headers[name] = String(mail.headers.get(line.key) ?? '');
+    if (/^x-/i.test(name)) headers[name] = decodeWords(String(mail.headers.get(line.key) ?? ''));
   }
-  const tagHeader = mail.headers.get('x-mailroom-tags');
-  const metadataHeader = mail.headers.get('x-mailroom-metadata');
+  const tagHeader = headers[Object.keys(headers).find((h) => /^x-mailroom-tags$/i.test(h)) ?? ''];
+  const metadataHeader = headers[Object.keys(headers).find((h) => /^x-mailroom-metadata$/i.test(h)) ?? ''];
   return {
     from: list(mail.from)[0] ?? { address: '' },
     to, cc, bcc,
     replyTo: list(mail.replyTo),
     subject: mail.subject ?? '',
-    ...(mail.text !== undefined ? { text: mail.text } : {}),
+    // mailparser reports "" for a message without a text part.
+    ...(mail.text ? { text: mail.text } : {}),
     ...(typeof mail.html === 'string' ? { html: mail.html } : {}),
     attachments: mail.attachments.map((a) => ({
       filename: a.filename ?? '',

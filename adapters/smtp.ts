@@ -1,0 +1,289 @@
+// Generic SMTP adapter on a pooled nodemailer transport: any server, a smart host / Exchange
+// connector (no AUTH), and the named presets gmail:// and zoho://. TLS is required by default
+// (STARTTLS, or implicit TLS on 465) with certificate checks on; nodemailer never reads files or
+// URLs for a message. Every failure becomes a MailError through src/smtp-errors.ts.
+import nodemailer from 'nodemailer';
+import type { SendMailOptions, SentMessageInfo, Transporter } from 'nodemailer';
+import type { ConnectionOptions } from 'node:tls';
+import { FULL_CAPABILITIES, type AdapterCapabilities, type MailAdapter, type SendContext, type SendReceipt } from '../src/adapter.js';
+import type { ParsedDsn } from '../src/dsn.js';
+import { requireDsnPart } from '../src/dsn.js';
+import { MailError, toMailError } from '../src/errors.js';
+import type { NormalizedMessage } from '../src/message.js';
+import { toNodemailerMessage } from '../src/mime.js';
+import { SendLimiter } from '../src/send-limits.js';
+import { GMAIL_PRESET, zohoPreset, type SmtpPreset } from '../src/smtp-presets.js';
+import { smtpError } from '../src/smtp-errors.js';
+
+/** An OAuth2 access token for AUTH XOAUTH2. */
+export interface SmtpAccessToken {
+  accessToken: string;
+  expiresOn?: Date;
+  /** True when the token came from a cache: a 535 then triggers one retry with a fresh token. */
+  fromCache?: boolean;
+}
+
+/** Supplies XOAUTH2 tokens; `forceRefresh` asks for a new one (the cached one was refused). */
+export type SmtpTokenProvider = (options: { forceRefresh: boolean }) => Promise<SmtpAccessToken>;
+
+/** Mailbox + password (AUTH PLAIN/LOGIN), or mailbox + token provider (AUTH XOAUTH2). */
+export type SmtpAuth = { user: string; pass: string } | { user: string; token: SmtpTokenProvider };
+
+export interface SmtpTlsOptions {
+  /** Extra CA certificates to trust (PEM), e.g. a private CA. Default: the system's. */
+  ca?: string | string[];
+  /** Verify the server certificate. Default true; false is for a lab, never for the Internet. */
+  rejectUnauthorized?: boolean;
+  /** Lowest TLS version. Default Node's (TLS 1.2). */
+  minVersion?: 'TLSv1.2' | 'TLSv1.3';
+  /** Name to check the certificate against, when connecting by IP. Default the host. */
+  servername?: string;
+}
+
+export interface SmtpAdapterOptions {
+  /** Adapter name in chains, results and the journal. Default "smtp". */
+  name?: string;
+  host: string;
+  /** Default 465 when `secure`, otherwise 587. */
+  port?: number;
+  /** Implicit TLS from the first byte (port 465). Default true when the port is 465. */
+  secure?: boolean;
+  /**
+   * Refuse to continue without STARTTLS. Default true. Set false only for a smart host on a network
+   * you trust: the session then uses STARTTLS when offered and otherwise runs in plaintext.
+   */
+  requireTLS?: boolean;
+  /** Credentials; leave out for a relay that accepts mail from your address (a connector). */
+  auth?: SmtpAuth;
+  tls?: SmtpTlsOptions;
+  /** Most pooled connections open at once. Default 5. */
+  maxConnections?: number;
+  /** Messages sent over one connection before it is replaced. Default 100. */
+  maxMessages?: number;
+  /** Pace: most messages per minute, or a limiter shared with other adapters. Default unlimited. */
+  messagesPerMinute?: number | SendLimiter;
+  /** Longest a message waits under `messagesPerMinute` before failing RATE_LIMITED. Default 10,000 ms. */
+  maxWaitMs?: number;
+  /** Time to open the TCP connection. Default 30,000 ms. */
+  connectionTimeoutMs?: number;
+  /** Time to wait for the server's greeting (a wrong TLS mode shows up here). Default 30,000 ms. */
+  greetingTimeoutMs?: number;
+  /** Inactivity allowed on an open connection. Default 60,000 ms. */
+  socketTimeoutMs?: number;
+  /** Host name sent with EHLO. Default the machine's name. */
+  clientName?: string;
+  /** Override what the chain may route here. Default: everything. */
+  capabilities?: Partial<AdapterCapabilities>;
+}
+
+// Per-send state the 'stream' plugin reads (see constructor).
+interface Delivery {
+  handedOver: boolean;
+}
+const DELIVERY = 'mailroomDelivery';
+
+export class SmtpAdapter implements MailAdapter {
+  readonly name: string;
+  readonly capabilities: AdapterCapabilities;
+  // Private (#) so util.inspect and JSON.stringify of the adapter never reach the credentials.
+  readonly #transporter: Transporter;
+  private readonly limiter: SendLimiter | undefined;
+  private readonly description: string;
+  readonly #tokenAuth: SmtpTokenProvider | undefined;
+  // XOAUTH2 bookkeeping for the one retry after a refused cached token.
+  private lastTokenFromCache = false;
+  private renewToken = false;
+
+  constructor(options: SmtpAdapterOptions) {
+    if (!options.host) throw new MailError('CONFIG', 'the SMTP adapter needs a host');
+    this.name = options.name ?? 'smtp';
+    this.capabilities = { ...FULL_CAPABILITIES, ...options.capabilities };
+    const secure = options.secure ?? options.port === 465;
+    const port = options.port ?? (secure ? 465 : 587);
+    this.description = `${this.name}(${options.host}:${port}${options.auth ? `, ${options.auth.user}` : ''})`;
+    this.limiter = options.messagesPerMinute instanceof SendLimiter
+      ? options.messagesPerMinute
+      : options.messagesPerMinute
+        ? new SendLimiter({ messagesPerMinute: options.messagesPerMinute, maxWaitMs: options.maxWaitMs, provider: this.name })
+        : undefined;
+    this.#tokenAuth = options.auth && 'token' in options.auth ? options.auth.token : undefined;
+
+    const tls: ConnectionOptions = {
+      rejectUnauthorized: options.tls?.rejectUnauthorized ?? true,
+      minVersion: options.tls?.minVersion ?? 'TLSv1.2',
+      ...(options.tls?.ca ? { ca: options.tls.ca } : {}),
+      ...(options.tls?.servername ? { servername: options.tls.servername } : {}),
+    };
+    this.#transporter = nodemailer.createTransport({
+      pool: true,
+      host: options.host,
+      port,
+      secure,
+      requireTLS: !secure && (options.requireTLS ?? true),
+      tls,
+      maxConnections: options.maxConnections ?? 5,
+      maxMessages: options.maxMessages ?? 100,
+      // The chain decides about retries: nodemailer must never resend a message on its own, which
+      // it would do after a connection dropped mid-delivery (a possible duplicate).
+      maxRequeues: 0,
+      connectionTimeout: options.connectionTimeoutMs ?? 30_000,
+      greetingTimeout: options.greetingTimeoutMs ?? 30_000,
+      socketTimeout: options.socketTimeoutMs ?? 60_000,
+      ...(options.clientName ? { name: options.clientName } : {}),
+      logger: false,
+      disableFileAccess: true,
+      disableUrlAccess: true,
+      ...(options.auth ? { auth: this.nodemailerAuth(options.auth) } : {}),
+    });
+    // Marks the moment the whole message has been read by the connection's DATA stream, i.e. the
+    // end of DATA is being written: a connection lost after that is AMBIGUOUS, before it TRANSIENT.
+    // A processFunc is the last stage before the DATA stream and is only read after the 354.
+    this.#transporter.use('stream', (mail, done) => {
+      const delivery = (mail.data as Record<string, unknown>)[DELIVERY] as Delivery | undefined;
+      if (delivery) {
+        mail.message.processFunc((input) => {
+          input.once('end', () => {
+            delivery.handedOver = true;
+          });
+          return input;
+        });
+      }
+      done();
+    });
+  }
+
+  async send(message: NormalizedMessage, ctx: SendContext): Promise<SendReceipt> {
+    if (ctx.signal.aborted) throw new MailError('TRANSIENT', 'the send was aborted before it started', { provider: this.name, cause: ctx.signal.reason });
+    await this.limiter?.acquire(ctx.signal);
+    try {
+      return await this.deliver(message, ctx);
+    } catch (error) {
+      const mailError = error as MailError;
+      // Office 365 answers 535 when a cached token was revoked or lost its permission: one retry
+      // with a token fetched anew, never more (a real credential problem stays an AUTH error).
+      if (mailError.code === 'AUTH' && this.#tokenAuth && this.lastTokenFromCache) {
+        this.renewToken = true;
+        this.lastTokenFromCache = false;
+        return this.deliver(message, ctx);
+      }
+      throw error;
+    }
+  }
+
+  async verify(ctx: { signal?: AbortSignal } = {}): Promise<void> {
+    try {
+      await raceAbort(this.#transporter.verify(), ctx.signal);
+    } catch (error) {
+      throw smtpError(error, { provider: this.name, handedOver: false });
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#transporter.close();
+  }
+
+  toString(): string {
+    return this.description;
+  }
+
+  private async deliver(message: NormalizedMessage, ctx: SendContext): Promise<SendReceipt> {
+    const delivery: Delivery = { handedOver: false };
+    try {
+      const mail = { ...toNodemailerMessage(message), signal: ctx.signal, [DELIVERY]: delivery } as SendMailOptions;
+      const info = (await this.#transporter.sendMail(mail)) as SentMessageInfo;
+      const addresses = (list: unknown[] | undefined) => (list ?? []).map((entry) => (typeof entry === 'string' ? entry : (entry as { address: string }).address));
+      const rejected = addresses(info.rejected);
+      return {
+        // SMTP hands back no id of its own; the Message-ID we set is what message traces search.
+        providerMessageId: message.messageId,
+        accepted: addresses(info.accepted),
+        rejected,
+        ...(rejected.length > 0 ? { warnings: [`${this.name}: the server refused ${rejected.length} recipient(s): ${rejected.join(', ')}`] } : {}),
+      };
+    } catch (error) {
+      throw smtpError(error, { provider: this.name, handedOver: delivery.handedOver });
+    }
+  }
+
+  private nodemailerAuth(auth: SmtpAuth) {
+    if ('pass' in auth) return { user: auth.user, pass: auth.pass };
+    const provider = auth.token;
+    return {
+      type: 'OAuth2' as const,
+      user: auth.user,
+      // nodemailer calls this for every new connection, and with renew=true after a refused token.
+      provisionCallback: (_user: string, renew: boolean, callback: (error: Error | null, token?: string, expires?: number) => void) => {
+        const forceRefresh = renew || this.renewToken;
+        this.renewToken = false;
+        provider({ forceRefresh }).then(
+          (token) => {
+            this.lastTokenFromCache = Boolean(token.fromCache) && !forceRefresh;
+            callback(null, token.accessToken, token.expiresOn?.getTime());
+          },
+          // nodemailer rewrites the `code` of the error it is given: hand it a wrapper so the
+          // MailError inside (smtp-errors unwraps `cause`) keeps its own code.
+          (error: unknown) => {
+            const mailError = toMailError(error, { code: 'AUTH', provider: this.name });
+            callback(new Error(mailError.message, { cause: mailError }));
+          },
+        );
+      },
+    };
+  }
+}
+
+/** A pooled SMTP adapter. Defaults: STARTTLS required, certificates checked, 5 connections. */
+export function smtpAdapter(options: SmtpAdapterOptions): SmtpAdapter {
+  return new SmtpAdapter(options);
+}
+
+/**
+ * `smtp://user:pass@host:587` (STARTTLS), `smtps://user:pass@host:465` (implicit TLS),
+ * `smtp://relay.corp.local:25` (a connector, no AUTH), `gmail://user%40gmail.com:APP_PASSWORD@default`,
+ * `zoho://user%40corp.com:pass@default?region=eu&organization=true`.
+ * Query options: requireTLS=false, maxConnections, maxMessages, messagesPerMinute, name.
+ */
+export function fromDsn(dsn: ParsedDsn): SmtpAdapter {
+  const preset = presetFor(dsn);
+  const option = (key: string) => dsn.options[key];
+  const number = (key: string) => {
+    const value = option(key);
+    if (value === undefined) return undefined;
+    const parsed = Number(value);
+    if (!Number.isFinite(parsed) || parsed < 0) throw new MailError('CONFIG', `the DSN "${dsn.redacted}" has ${key}=${value}, which is not a number`);
+    return parsed;
+  };
+  const host = dsn.isDefaultHost ? preset?.host : dsn.host;
+  if (!host) throw new MailError('CONFIG', `the ${dsn.scheme} DSN "${dsn.redacted}" needs a host: smtp://user:pass@smtp.example.com:587`);
+  const secure = dsn.scheme === 'smtps' || (preset?.secure ?? false);
+  if (preset) requireDsnPart(dsn, dsn.password, 'a password', `${dsn.scheme}://user%40example.com:APP_PASSWORD@default`);
+  const auth = dsn.user !== undefined ? { user: dsn.user, pass: dsn.password ?? '' } : undefined;
+  return smtpAdapter({
+    name: option('name') ?? (dsn.scheme === 'smtps' ? 'smtp' : dsn.scheme),
+    host,
+    port: dsn.port ?? (secure ? 465 : preset?.port ?? 587),
+    secure,
+    ...(option('requireTLS') === 'false' ? { requireTLS: false } : {}),
+    ...(auth ? { auth } : {}),
+    ...(preset?.minVersion ? { tls: { minVersion: preset.minVersion } } : {}),
+    maxConnections: number('maxConnections') ?? preset?.maxConnections,
+    maxMessages: number('maxMessages'),
+    messagesPerMinute: number('messagesPerMinute') ?? preset?.messagesPerMinute,
+  });
+}
+
+function presetFor(dsn: ParsedDsn): SmtpPreset | undefined {
+  if (dsn.scheme === 'gmail') return GMAIL_PRESET;
+  if (dsn.scheme === 'zoho') return zohoPreset(dsn.options.region ?? 'com', dsn.options.organization === 'true');
+  return undefined;
+}
+
+function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  return new Promise<T>((resolve, reject) => {
+    const abort = () => reject(new MailError('TRANSIENT', 'verify was aborted', { cause: signal.reason }));
+    if (signal.aborted) return abort();
+    signal.addEventListener('abort', abort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', abort));
+  });
+}

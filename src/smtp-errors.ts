@@ -1,0 +1,99 @@
+// Turns whatever an SMTP exchange throws (nodemailer errors carrying the server's reply, socket and
+// TLS errors) into a MailError the chain can act on, with the remedy from the catalogue attached.
+// Shared by every SMTP-based adapter (smtp, office365, gmail, zoho).
+import { diagnose } from './diagnose.js';
+import { MailError, type MailErrorCode } from './errors.js';
+
+/** The fields nodemailer sets on its errors (see nodemailer `_formatError`). */
+interface SmtpFailure {
+  message?: string;
+  code?: string;
+  originalCode?: string;
+  response?: string;
+  responseCode?: number;
+  command?: string;
+  rejected?: string[];
+  rejectedErrors?: SmtpFailure[];
+  cause?: unknown;
+}
+
+export interface SmtpErrorContext {
+  provider: string;
+  /** True once the whole message, end of DATA included, was written to the server. */
+  handedOver: boolean;
+}
+
+const ENHANCED = /\b([245]\.\d{1,3}\.\d{1,3})\b/;
+// 4xx replies that mean "slow down" rather than "something broke": 4.3.2 is Office 365's
+// concurrent-connection limit, 4.7.x/4.4.5 are the usual throttling and greylisting codes.
+const THROTTLE_TEXT = /throttl|rate limit|limit exceeded|try again later|slow down|too many (connections|messages|requests|sessions)/i;
+const THROTTLE_ENHANCED = /^4\.(3\.2|4\.5|7\.\d+)$/;
+const CONNECTION_CODES = new Set(['ECONNECTION', 'ESOCKET', 'ETIMEDOUT', 'EDNS', 'EPROTOCOL', 'EABORT', 'EPROXY']);
+const CERTIFICATE = /certificate|self[- ]signed|unable to verify|Hostname\/IP does not match|CERT_|ERR_TLS_CERT/i;
+const AUTH_COMMANDS = /^AUTH\b/;
+
+/** Maps one SMTP failure to a MailError, with `remedy` from the catalogue when it knows one. */
+export function smtpError(error: unknown, context: SmtpErrorContext): MailError {
+  // A MailError (e.g. a token failure) travels through nodemailer wrapped: unwrap it as is.
+  const failure = (error ?? {}) as SmtpFailure;
+  if (error instanceof MailError) return diagnose(error.withProvider(context.provider));
+  if (failure.cause instanceof MailError) return diagnose(failure.cause.withProvider(context.provider));
+  return diagnose(classify(failure, error, context));
+}
+
+function classify(failure: SmtpFailure, error: unknown, context: SmtpErrorContext): MailError {
+  const { provider, handedOver } = context;
+  const response = failure.response?.trim();
+  const smtpCode = failure.responseCode || undefined;
+  const enhancedCode = response ? ENHANCED.exec(response)?.[1] : undefined;
+  const command = failure.command ?? '';
+  const base = { provider, cause: error, ...(smtpCode ? { smtpCode } : {}), ...(enhancedCode ? { enhancedCode } : {}) };
+  const where = command && command !== 'API' && command !== 'CONN' ? ` at ${command.split(' ')[0]}` : '';
+  const make = (code: MailErrorCode, detail: string, extra: { retryable?: boolean; rejected?: string[]; retryAfterMs?: number } = {}) =>
+    new MailError(code, detail, { ...base, ...extra });
+
+  if (smtpCode) {
+    const reply = `the server answered ${response}${where}`;
+    // The connection died with a failure reply on its way out (e.g. 421 before closing) after the
+    // message was handed over: what happened to the message is unknown.
+    if (handedOver && failure.code === 'ECONNECTION') return make('AMBIGUOUS', `${reply}; the message may have been delivered`);
+    if (smtpCode === 421 || smtpCode === 432) return make('RATE_LIMITED', reply);
+    if (smtpCode >= 400 && smtpCode < 500) {
+      const throttled = THROTTLE_TEXT.test(response ?? '') || (enhancedCode !== undefined && THROTTLE_ENHANCED.test(enhancedCode));
+      return make(throttled ? 'RATE_LIMITED' : 'TRANSIENT', reply);
+    }
+    if (smtpCode === 530 || smtpCode === 534 || smtpCode === 535 || smtpCode === 538 || AUTH_COMMANDS.test(command) || failure.code === 'EAUTH') {
+      return make('AUTH', reply);
+    }
+    // Office 365 answers these on MAIL FROM or at the end of DATA; none is about this message.
+    if (enhancedCode === '5.7.30') return make('AUTH', reply);
+    if (enhancedCode === '5.7.708') return make('AUTH', reply);
+    if (/SubmissionQuotaExceeded/i.test(response ?? '')) return make('RATE_LIMITED', reply, { retryable: false });
+    if (failure.code === 'EENVELOPE' || failure.code === 'EMESSAGE' || /^(MAIL|RCPT|DATA)/.test(command)) {
+      const rejected = rejectedRecipients(failure);
+      return make('REJECTED', reply, rejected.length > 0 ? { rejected } : {});
+    }
+    // A 5xx while setting up the session (greeting, EHLO, STARTTLS): retrying will not help, the
+    // next adapter might.
+    return make('TRANSIENT', reply, { retryable: false });
+  }
+
+  const text = failure.message ?? String(error);
+  if (failure.code === 'ETLS' || CERTIFICATE.test(text) || CERTIFICATE.test(failure.originalCode ?? '')) {
+    return make('TRANSIENT', `TLS failed${where}: ${text}`, { retryable: false });
+  }
+  if (failure.code === 'EAUTH' || failure.code === 'ENOAUTH' || failure.code === 'EOAUTH2') return make('AUTH', `authentication failed: ${text}`);
+  if (failure.code === 'EENVELOPE' || failure.code === 'EMESSAGE') return make('REJECTED', text, { rejected: rejectedRecipients(failure) });
+  if (handedOver) {
+    return make('AMBIGUOUS', `the connection was lost after the whole message was sent, before the server confirmed it (${text}); it may have been delivered`);
+  }
+  if (CONNECTION_CODES.has(failure.code ?? '') || /ECONNREFUSED|ECONNRESET|EPIPE|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ETIMEDOUT/.test(`${failure.originalCode} ${text}`)) {
+    return make('TRANSIENT', `connection failed${where}: ${text}`);
+  }
+  return make('TRANSIENT', text);
+}
+
+function rejectedRecipients(failure: SmtpFailure): string[] {
+  if (Array.isArray(failure.rejected) && failure.rejected.length > 0) return failure.rejected;
+  return [];
+}

@@ -1,0 +1,274 @@
+// The generic SMTP adapter against a real SMTP server on loopback (STARTTLS on a generated
+// certificate): delivery, pooling, TLS rules, every SMTP outcome's MailError code, drops at each
+// phase (AMBIGUOUS only after the end of DATA), presets and DSNs, and no secret anywhere.
+import { inspect } from 'node:util';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { fromDsn, smtpAdapter, SmtpAdapter, type SmtpAdapterOptions } from '../adapters/smtp.js';
+import { parseDsn } from '../src/dsn.js';
+import { MailError } from '../src/errors.js';
+import { normalizeMessage, type MailMessage } from '../src/message.js';
+import { arrivalFromMime, runConformance, sendContext, type Fault } from './conformance.js';
+import { startSmtpServer, type SmtpPhase, type SmtpReply, type TestSmtpServer } from './helpers/smtp-server.js';
+import { createTestTls, type TestTls } from './helpers/tls.js';
+
+const USER = 'shop@example.com';
+const PASSWORD = 'pw-Sup3r-s3cret';
+let tls: TestTls;
+const open: { close(): Promise<void> }[] = [];
+
+beforeAll(async () => {
+  tls = await createTestTls();
+});
+afterEach(async () => {
+  while (open.length) await open.pop()!.close();
+});
+
+async function server(options: Parameters<typeof startSmtpServer>[0] = {}): Promise<TestSmtpServer> {
+  const started = await startSmtpServer({ tls, users: { [USER]: PASSWORD }, ...options });
+  open.push(started);
+  return started;
+}
+function adapter(target: TestSmtpServer, options: Partial<SmtpAdapterOptions> = {}): SmtpAdapter {
+  const created = smtpAdapter({
+    host: 'localhost', port: target.port, auth: { user: USER, pass: PASSWORD }, tls: { ca: tls.ca },
+    greetingTimeoutMs: 2000, ...options,
+  });
+  // Closed before the servers (afterEach pops in reverse order).
+  open.push(created as { close(): Promise<void> });
+  return created;
+}
+const message = (overrides: Partial<MailMessage> = {}) =>
+  normalizeMessage({ from: USER, to: 'ann@example.com', subject: 'Order 1042', text: 'Thank you.', ...overrides });
+async function failure(promise: Promise<unknown>): Promise<MailError> {
+  const error = await promise.then(() => undefined, (e: unknown) => e);
+  expect(error).toBeInstanceOf(MailError);
+  return error as MailError;
+}
+
+// One-shot replies, for the conformance harness: the provider answers one fault, then recovers.
+function once(reply: SmtpReply) {
+  let used = false;
+  return () => (used ? undefined : ((used = true), reply));
+}
+
+runConformance('smtp', async () => {
+  const testTls = await createTestTls();
+  const target = await startSmtpServer({ tls: testTls, users: { [USER]: PASSWORD } });
+  const make = (port: number) => smtpAdapter({ host: 'localhost', port, auth: { user: USER, pass: PASSWORD }, tls: { ca: testTls.ca }, greetingTimeoutMs: 2000 });
+  const main = make(target.port);
+  let taken = 0;
+  const faults: Partial<Record<Fault, () => void>> = {
+    // A pooled connection is already authenticated, so the refusal comes at MAIL FROM (530 5.7.57)
+    // for a send, and at AUTH for a new connection (verify).
+    auth: () => {
+      target.script.reply.AUTH = once({ code: 535, message: '5.7.3 Authentication unsuccessful' });
+      target.script.reply.MAIL = once({ code: 530, message: '5.7.57 Client not authenticated to send mail' });
+    },
+    'rate-limit': () => { target.script.reply.MAIL = once({ code: 432, message: '4.3.2 Concurrent connections limit exceeded' }); },
+    'server-error': () => { target.script.reply['DATA-END'] = once({ code: 451, message: '4.3.0 Temporary server error' }); },
+    rejected: () => { target.script.reply['DATA-END'] = once({ code: 550, message: '5.6.0 Message rejected' }); },
+    drop: () => { target.script.drop = 'DATA-END'; },
+  };
+  return {
+    adapter: main,
+    takeArrivals: async () => {
+      const fresh = target.messages.slice(taken);
+      taken = target.messages.length;
+      return Promise.all(fresh.map((m) => arrivalFromMime(m.raw, { to: m.to })));
+    },
+    inject: (fault) => faults[fault]!(),
+    unreachable: () => make(9),
+    secrets: [PASSWORD],
+    reset: () => { target.script.reply = {}; target.script.drop = undefined; },
+    close: async () => { await main.close(); await target.close(); },
+  };
+}, { faults: ['auth', 'rate-limit', 'server-error', 'rejected', 'drop'] });
+
+describe('smtp adapter: delivery', () => {
+  it('sends over STARTTLS with AUTH, Bcc only in the envelope, and says which recipients were accepted', async () => {
+    const target = await server();
+    const smtp = adapter(target);
+    const sent = message({ to: ['ann@example.com', 'bob@example.org'], bcc: 'audit@example.com' });
+    const receipt = await smtp.send(sent, sendContext());
+    expect(receipt.accepted.sort()).toEqual(['ann@example.com', 'audit@example.com', 'bob@example.org']);
+    expect(receipt.rejected).toEqual([]);
+    expect(receipt.providerMessageId).toBe(sent.messageId);
+    const [received] = target.messages;
+    expect(received!.secure).toBe(true);
+    expect(received!.user).toBe(USER);
+    expect(received!.to.sort()).toEqual(['ann@example.com', 'audit@example.com', 'bob@example.org']);
+    expect(received!.raw.toString()).not.toMatch(/^Bcc:/im);
+    expect(received!.raw.toString()).toContain(`Message-ID: ${sent.messageId}`);
+    expect(target.commands.indexOf('STARTTLS')).toBeLessThan(target.commands.indexOf('AUTH'));
+  });
+
+  it('reuses pooled connections: 12 messages over at most 2 connections', async () => {
+    const target = await server();
+    const smtp = adapter(target, { maxConnections: 2 });
+    const receipts = await Promise.all(Array.from({ length: 12 }, (_, i) => smtp.send(message({ subject: `n${i}` }), sendContext())));
+    expect(receipts).toHaveLength(12);
+    expect(target.messages).toHaveLength(12);
+    expect(target.connections).toBeLessThanOrEqual(2);
+    expect(target.auths.filter((a) => a.ok).length).toBeLessThanOrEqual(2);
+  });
+
+  it('opens a new connection after maxMessages', async () => {
+    const target = await server();
+    const smtp = adapter(target, { maxConnections: 1, maxMessages: 2 });
+    for (let i = 0; i < 4; i++) await smtp.send(message(), sendContext());
+    expect(target.connections).toBe(2);
+  });
+
+  it('reports recipients refused at RCPT and delivers to the others', async () => {
+    const target = await server({ script: { reply: { RCPT: ({ address }) => (address === 'gone@example.com' ? { code: 550, message: '5.1.1 User unknown' } : undefined) } } });
+    const receipt = await adapter(target).send(message({ to: ['ann@example.com', 'gone@example.com'] }), sendContext());
+    expect(receipt.accepted).toEqual(['ann@example.com']);
+    expect(receipt.rejected).toEqual(['gone@example.com']);
+    expect(receipt.warnings?.[0]).toContain('gone@example.com');
+  });
+
+  it('relays through a smart host without AUTH, still over STARTTLS', async () => {
+    const target = await server({ authOptional: true });
+    await adapter(target, { auth: undefined }).send(message(), sendContext());
+    expect(target.messages[0]!.secure).toBe(true);
+    expect(target.auths).toEqual([]);
+  });
+
+  it('sends in plaintext only when TLS is explicitly opted out and the server has none', async () => {
+    const target = await server({ tls: undefined, authOptional: true });
+    const refused = await failure(adapter(target, { auth: undefined }).send(message(), sendContext()));
+    expect(refused.code).toBe('TRANSIENT');
+    expect(target.messages).toHaveLength(0);
+    await adapter(target, { auth: undefined, requireTLS: false }).send(message(), sendContext());
+    expect(target.messages[0]!.secure).toBe(false);
+  });
+
+  it('sends over implicit TLS (smtps, port 465 style)', async () => {
+    const target = await server({ secure: true });
+    await adapter(target, { secure: true }).send(message(), sendContext());
+    expect(target.messages[0]!.secure).toBe(true);
+  });
+});
+
+describe('smtp adapter: TLS and connection failures', () => {
+  it('refuses to authenticate without STARTTLS: credentials never cross in plaintext', async () => {
+    const target = await server({ tls: undefined });
+    const error = await failure(adapter(target).send(message(), sendContext()));
+    expect(error.code).toBe('TRANSIENT');
+    expect(error.retryable).toBe(false);
+    expect(error.remedy).toMatch(/STARTTLS/);
+    expect(target.commands).not.toContain('AUTH');
+  });
+
+  it('maps a server refusing AUTH before STARTTLS (538) to AUTH with a remedy', async () => {
+    const target = await server({ tls: undefined, script: { reply: { AUTH: { code: 538, message: '5.7.11 Encryption required for requested authentication mechanism' } } } });
+    const error = await failure(adapter(target, { requireTLS: false }).send(message(), sendContext()));
+    expect(error.code).toBe('AUTH');
+    expect(error.smtpCode).toBe(538);
+    expect(error.remedy).toMatch(/STARTTLS|TLS/);
+  });
+
+  it('rejects a certificate it does not trust', async () => {
+    const target = await server({ untrustedCertificate: true });
+    const error = await failure(adapter(target).send(message(), sendContext()));
+    expect(error.code).toBe('TRANSIENT');
+    expect(error.retryable).toBe(false);
+    expect(error.remedy).toMatch(/certificate/i);
+    expect(target.auths).toEqual([]);
+  });
+
+  it('explains a wrong port: implicit TLS against a STARTTLS port, STARTTLS against an implicit TLS port', async () => {
+    const starttls = await server();
+    const wrongTls = await failure(adapter(starttls, { secure: true }).send(message(), sendContext()));
+    expect(wrongTls.code).toBe('TRANSIENT');
+    expect(wrongTls.remedy).toMatch(/587/);
+    const implicit = await server({ secure: true });
+    const noGreeting = await failure(adapter(implicit, { greetingTimeoutMs: 300 }).send(message(), sendContext()));
+    expect(noGreeting.code).toBe('TRANSIENT');
+    expect(noGreeting.remedy).toMatch(/465/);
+  });
+
+  it('fails TRANSIENT when nothing listens, with a remedy about host and port', async () => {
+    const error = await failure(smtpAdapter({ host: '127.0.0.1', port: 9, tls: { servername: 'localhost' } }).send(message(), sendContext()));
+    expect(error.code).toBe('TRANSIENT');
+    expect(error.remedy).toMatch(/port/i);
+  });
+
+  const phases: [SmtpPhase, 'TRANSIENT' | 'AMBIGUOUS'][] = [
+    ['connect', 'TRANSIENT'], ['EHLO', 'TRANSIENT'], ['STARTTLS', 'TRANSIENT'], ['AUTH', 'TRANSIENT'],
+    ['MAIL', 'TRANSIENT'], ['RCPT', 'TRANSIENT'], ['DATA', 'TRANSIENT'], ['DATA-END', 'AMBIGUOUS'],
+  ];
+  it.each(phases)('a connection dropped at %s is %s', async (phase, code) => {
+    const target = await server({ script: { reply: {}, drop: phase } });
+    const error = await failure(adapter(target).send(message(), sendContext()));
+    expect(error.code).toBe(code);
+    expect(error.provider).toBe('smtp');
+    // Nothing was resent behind the caller's back.
+    expect(target.messages).toHaveLength(0);
+    expect(target.commands.filter((c) => c === 'DATA').length).toBeLessThanOrEqual(1);
+  });
+
+  it('a reply to the end of DATA that never comes is AMBIGUOUS when the caller gives up', async () => {
+    const target = await server({ dataEndDelayMs: 2000 });
+    const error = await failure(adapter(target).send(message(), sendContext(500)));
+    expect(error.code).toBe('AMBIGUOUS');
+  });
+});
+
+describe('smtp adapter: SMTP replies to MailError codes', () => {
+  const cases: [string, SmtpPhase, SmtpReply, string, string[]?][] = [
+    ['421 at MAIL', 'MAIL', { code: 421, message: '4.7.0 Too many connections, slow down' }, 'RATE_LIMITED'],
+    ['451 4.7.500 throttling at RCPT', 'RCPT', { code: 451, message: '4.7.500 Server busy. Please try again later' }, 'RATE_LIMITED'],
+    ['other 4xx at DATA-END', 'DATA-END', { code: 451, message: '4.3.0 Mail server temporarily rejected message' }, 'TRANSIENT'],
+    ['535 at AUTH', 'AUTH', { code: 535, message: '5.7.3 Authentication unsuccessful' }, 'AUTH'],
+    ['530 at MAIL', 'MAIL', { code: 530, message: '5.7.57 Client not authenticated to send mail' }, 'AUTH'],
+    ['550 at RCPT (all)', 'RCPT', { code: 550, message: '5.1.1 User unknown' }, 'REJECTED', ['ann@example.com']],
+    ['554 at DATA-END', 'DATA-END', { code: 554, message: '5.6.0 Message content rejected' }, 'REJECTED'],
+    ['550 at MAIL', 'MAIL', { code: 550, message: '5.7.1 Sender rejected' }, 'REJECTED'],
+  ];
+  it.each(cases)('%s -> %s', async (_label, phase, reply, code, rejected) => {
+    const target = await server({ script: { reply: { [phase]: reply } } });
+    const error = await failure(adapter(target).send(message(), sendContext()));
+    expect(error.code).toBe(code);
+    expect(error.smtpCode).toBe(reply.code);
+    expect(error.enhancedCode).toBe(reply.message.split(' ')[0]);
+    if (rejected) expect(error.rejected).toEqual(rejected);
+  });
+});
+
+describe('smtp adapter: verify, DSN and secrets', () => {
+  it('verify() connects, upgrades and authenticates without sending', async () => {
+    const target = await server();
+    await adapter(target).verify();
+    expect(target.auths).toEqual([{ method: 'PLAIN', username: USER, ok: true, secure: true }]);
+    expect(target.commands).not.toContain('MAIL');
+    const bad = await failure(adapter(target, { auth: { user: USER, pass: 'wrong' } }).verify());
+    expect(bad.code).toBe('AUTH');
+    expect(bad.smtpCode).toBe(535);
+  });
+
+  it('builds adapters from smtp://, smtps://, gmail:// and zoho:// without showing the password', () => {
+    const plain = fromDsn(parseDsn(`smtp://${encodeURIComponent(USER)}:${PASSWORD}@mail.example.com:2525?maxConnections=2`));
+    expect(String(plain)).toBe(`smtp(mail.example.com:2525, ${USER})`);
+    const implicit = fromDsn(parseDsn('smtps://u:p@mail.example.com'));
+    expect(String(implicit)).toBe('smtp(mail.example.com:465, u)');
+    const relay = fromDsn(parseDsn('smtp://relay.corp.local:25'));
+    expect(String(relay)).toBe('smtp(relay.corp.local:25)');
+    const gmail = fromDsn(parseDsn(`gmail://ann%40gmail.com:${PASSWORD}@default`));
+    expect(gmail.name).toBe('gmail');
+    expect(String(gmail)).toBe('gmail(smtp.gmail.com:587, ann@gmail.com)');
+    expect(String(fromDsn(parseDsn('zoho://ann%40corp.eu:p@default?region=eu&organization=true')))).toBe('zoho(smtppro.zoho.eu:587, ann@corp.eu)');
+    expect(String(fromDsn(parseDsn('zoho://ann%40zoho.in:p@default?region=in')))).toBe('zoho(smtp.zoho.in:587, ann@zoho.in)');
+    expect(() => fromDsn(parseDsn('zoho://ann%40corp.eu:p@default?region=mars'))).toThrow(/unknown Zoho region/);
+    expect(() => fromDsn(parseDsn('gmail://ann%40gmail.com@default'))).toThrow(/password/);
+    for (const shown of [plain, gmail].map((a) => `${a.name} ${String(a)} ${inspect(a, { depth: 8, showHidden: true })} ${JSON.stringify(a)}`)) {
+      expect(shown).not.toContain(PASSWORD);
+    }
+  });
+
+  it('keeps the password out of errors', async () => {
+    const target = await server();
+    const error = await failure(adapter(target, { auth: { user: USER, pass: `${PASSWORD}-wrong` } }).send(message(), sendContext()));
+    expect(`${error.message} ${JSON.stringify(error)} ${inspect(error)}`).not.toContain(PASSWORD);
+  });
+});
