@@ -2,8 +2,13 @@
 // The `mailroom` command. Each command lives in commands/<name>.ts and registers itself here.
 import { Command } from 'commander';
 import { MailError } from '../errors.js';
+import { register as registerDoctor } from './commands/doctor.js';
+import { register as registerExplain } from './commands/explain.js';
 import { register as registerJournal } from './commands/journal.js';
+import { register as registerResend } from './commands/resend.js';
 import { register as registerSend } from './commands/send.js';
+import { register as registerTest } from './commands/test.js';
+import { register as registerVerify } from './commands/verify.js';
 import { printError } from './output.js';
 
 const program = new Command('mailroom')
@@ -13,6 +18,11 @@ const program = new Command('mailroom')
 
 registerSend(program);
 registerJournal(program);
+registerTest(program);
+registerVerify(program);
+registerResend(program);
+registerExplain(program);
+registerDoctor(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   printError(error instanceof MailError ? error : new MailError('CONFIG', (error as Error).message ?? String(error), { cause: error }));
