@@ -180,7 +180,7 @@ export function errorFromResponse(
   const text = `${status} ${reason}: ${detail}${location ? ` (redirected to ${safeOrigin(location)}: set the base URL to the final address)` : ''}`;
   // A redirect or an unexpected 1xx/2xx is a misconfigured endpoint: retrying the same one cannot
   // help, but the next adapter can deliver, so it is TRANSIENT without retries.
-  const retryable = options.code === undefined && status < 400 ? false : undefined;
+  const retryable = status < 400 ? false : undefined;
   return new MailError(code, text, {
     provider: options.provider,
     status,

@@ -1,0 +1,132 @@
+// Mailgun Messages API: `POST /v3/{domain}/messages` as multipart/form-data with HTTP Basic
+// (`api` : API key), in the US (api.mailgun.net) or EU (api.eu.mailgun.net) region, where each
+// domain lives in exactly one (Mailgun's OAS; documentation.mailgun.com/docs/mailgun/api-reference).
+import { unsupportedReason, allRecipients, type AdapterCapabilities, type MailAdapter, type SendContext, type SendReceipt } from '../src/adapter.js';
+import { formatAddress } from '../src/address.js';
+import { requireDsnPart, type ParsedDsn } from '../src/dsn.js';
+import { MailError } from '../src/errors.js';
+import { basicAuth, baseUrlFromDsn, dsnCommonOptions, errorFromResponse, errorText, httpRequest, resolveBaseUrl, scrub, type HttpResponse } from '../src/http.js';
+import type { NormalizedMessage } from '../src/message.js';
+
+export interface MailgunOptions {
+  /** A Mailgun API key (or a domain sending key). */
+  apiKey: string;
+  /** The sending domain as set up in Mailgun, e.g. "mg.example.com". */
+  domain: string;
+  /** Where the domain lives. Default "us". */
+  region?: 'us' | 'eu';
+  /** Overrides the region's URL (a proxy); http only on loopback. */
+  baseUrl?: string;
+  /** Per-request timeout. Default 30000 ms. */
+  timeoutMs?: number;
+  /** Default globalThis.fetch. */
+  fetch?: typeof fetch;
+  /** Name in a chain, journal and errors. Default "mailgun". */
+  name?: string;
+}
+
+const REGION_URLS = { us: 'https://api.mailgun.net', eu: 'https://api.eu.mailgun.net' } as const;
+const NAME = 'mailgun';
+
+/** Everything but more than 1,000 recipients (the recipient-variables batch limit). */
+export const MAILGUN_CAPABILITIES: AdapterCapabilities = Object.freeze({
+  attachments: true,
+  inlineImages: true,
+  customHeaders: true,
+  tags: true,
+  metadata: true,
+  maxReplyTo: Number.POSITIVE_INFINITY,
+  maxRecipients: 1000,
+});
+
+export function mailgunAdapter(options: MailgunOptions): MailAdapter {
+  if (!options?.apiKey || !options.domain) throw new MailError('CONFIG', 'mailgun needs `apiKey` and `domain` (Mailgun > Sending > Domains)', { provider: NAME });
+  const region = options.region ?? 'us';
+  if (!(region in REGION_URLS)) throw new MailError('CONFIG', `mailgun region "${region}" is not "us" or "eu"`, { provider: NAME });
+  const { apiKey, domain } = options;
+  const name = options.name ?? NAME;
+  const baseUrl = resolveBaseUrl(NAME, { baseUrl: options.baseUrl, defaultUrl: REGION_URLS[region] });
+  const request = (path: string, init: { method?: string; form?: FormData; signal?: AbortSignal }) =>
+    httpRequest({ provider: name, url: `${baseUrl}${path}`, headers: { authorization: basicAuth('api', apiKey) }, timeoutMs: options.timeoutMs, fetch: options.fetch, ...init });
+  const context = { provider: name, apiKey, domain, region };
+
+  const adapter: MailAdapter & { toString(): string } = {
+    name,
+    capabilities: MAILGUN_CAPABILITIES,
+    async send(message: NormalizedMessage, ctx: SendContext): Promise<SendReceipt> {
+      const refused = unsupportedReason(adapter, message);
+      if (refused) throw refused;
+      const response = await request(`/v3/${encodeURIComponent(domain)}/messages`, { form: toForm(message), signal: ctx.signal });
+      const id = (response.json as { id?: unknown } | undefined)?.id;
+      if (response.status === 200 && typeof id === 'string') return { providerMessageId: id, accepted: allRecipients(message), rejected: [] };
+      throw toError(response, context);
+    },
+    // GET /v4/domains/{name}: "Get domain details" (documentation.mailgun.com, get-v4-domains--name-).
+    async verify(ctx: { signal?: AbortSignal } = {}): Promise<void> {
+      const response = await request(`/v4/domains/${encodeURIComponent(domain)}`, { method: 'GET', signal: ctx.signal });
+      if (response.status !== 200 || !(response.json as { domain?: unknown } | undefined)?.domain) throw toError(response, context);
+    },
+    toString: () => `mailgun(${baseUrl}, ${domain})`,
+  };
+  return adapter;
+}
+
+/** `mailgun+api://KEY:DOMAIN@default?region=eu`; another host[:port] replaces the region's host. */
+export function fromDsn(dsn: ParsedDsn): MailAdapter {
+  const example = 'mailgun+api://KEY:mg.example.com@default?region=eu';
+  const region = dsn.options.region ?? 'us';
+  if (region !== 'us' && region !== 'eu') throw new MailError('CONFIG', `the mailgun DSN "${dsn.redacted}" has region=${region}: use us or eu`, { provider: NAME });
+  return mailgunAdapter({
+    apiKey: requireDsnPart(dsn, dsn.user, 'the API key', example),
+    domain: requireDsnPart(dsn, dsn.password, 'the sending domain', example),
+    region,
+    baseUrl: baseUrlFromDsn(dsn),
+    ...dsnCommonOptions(dsn),
+  });
+}
+
+function toForm(message: NormalizedMessage): FormData {
+  const form = new FormData();
+  form.append('from', formatAddress(message.from));
+  // Repeating the field is the documented alternative to comma-joining, and needs no quoting rules.
+  for (const field of ['to', 'cc', 'bcc'] as const) for (const address of message[field]) form.append(field, formatAddress(address));
+  form.append('subject', message.subject);
+  if (message.text !== undefined) form.append('text', message.text);
+  if (message.html !== undefined) form.append('html', message.html);
+  if (message.replyTo.length) form.append('h:Reply-To', message.replyTo.map(formatAddress).join(', '));
+  for (const [header, value] of Object.entries(message.headers)) form.append(`h:${header}`, value);
+  for (const tag of message.tags) form.append('o:tag', tag);
+  for (const [key, value] of Object.entries(message.metadata)) form.append(`v:${key}`, value);
+  for (const a of message.attachments) {
+    // Mailgun names an inline part's Content-ID after its file name, so the file is named by its cid.
+    const blob = new Blob([new Uint8Array(a.content)], { type: a.contentType });
+    if (a.inline) form.append('inline', blob, a.cid!);
+    else form.append('attachment', blob, a.filename);
+  }
+  return form;
+}
+
+function toError(response: HttpResponse, context: { provider: string; apiKey: string; domain: string; region: string }): MailError {
+  const detail = scrub(errorText(response), [context.apiKey]);
+  const { provider } = context;
+  if (response.status === 200) {
+    // An unknown path (e.g. a malformed domain) answers 200 "Mailgun Magnificent API" (anymail's Mailgun backend).
+    return errorFromResponse(response, {
+      provider, detail, code: 'TRANSIENT',
+      remedy: `Mailgun answered without a send confirmation: check the domain "${context.domain}" and the base URL.`,
+    });
+  }
+  if (response.status === 404 && /domain not found/i.test(detail)) {
+    const other = context.region === 'eu' ? 'us' : 'eu';
+    // Not the message's fault: the domain lives in the other region (or not in this account), so the next adapter may send it.
+    return errorFromResponse(response, { provider, detail, code: 'AUTH', remedy: `The domain "${context.domain}" may be in the other region: set region=${other}, or check the domain under Mailgun > Sending > Domains.` });
+  }
+  if (response.status === 401) {
+    return errorFromResponse(response, { provider, detail, remedy: 'Mailgun refused the API key: use a key from Mailgun > API Security (a domain sending key works only for its domain).' });
+  }
+  const error = errorFromResponse(response, { provider, detail });
+  // Mailgun's 429 text says "try again after N seconds" when no Retry-After header does.
+  const wait = /try again after (\d+) seconds/i.exec(detail);
+  if (error.code === 'RATE_LIMITED' && error.retryAfterMs === undefined && wait) error.retryAfterMs = Number(wait[1]) * 1000;
+  return error;
+}
