@@ -1,0 +1,151 @@
+// SMTP2GO API v3: `POST /v3/email/send` with JSON and the `X-Smtp2go-Api-Key` header
+// (developers.smtp2go.com/reference/introduction-1). A 200 can still hold per-recipient failures
+// (`data.failed`, `data.failures[]`): those recipients are reported rejected, and a send in which
+// every recipient failed is REJECTED.
+import { unsupportedReason, allRecipients, type AdapterCapabilities, type MailAdapter, type SendContext, type SendReceipt } from '../src/adapter.js';
+import { formatAddress, type Address } from '../src/address.js';
+import { requireDsnPart, type ParsedDsn } from '../src/dsn.js';
+import { MailError } from '../src/errors.js';
+import { baseUrlFromDsn, dsnCommonOptions, errorFromResponse, httpRequest, resolveBaseUrl, scrub, type HttpResponse } from '../src/http.js';
+import type { NormalizedMessage } from '../src/message.js';
+
+export interface Smtp2goOptions {
+  /** An API key ("api-" + 32 characters) from SMTP2GO > Sending > API Keys. */
+  apiKey: string;
+  /** Regional endpoint; default the global one, which routes to the nearest region. */
+  region?: 'us' | 'eu' | 'au';
+  /** Overrides the URL (a proxy); http only on loopback. */
+  baseUrl?: string;
+  /** Per-request timeout. Default 30000 ms. */
+  timeoutMs?: number;
+  /** Default globalThis.fetch. */
+  fetch?: typeof fetch;
+  /** Name in a chain, journal and errors. Default "smtp2go". */
+  name?: string;
+}
+
+const NAME = 'smtp2go';
+const RESET_HEADERS = ['x-rate-limit-reset'];
+
+/**
+ * The schema has no tag or metadata field, so both travel as the same X-Mailroom-* headers the MIME
+ * adapters write; at most 100 addresses per to/cc/bcc field, taken as the bound for one message.
+ */
+export const SMTP2GO_CAPABILITIES: AdapterCapabilities = Object.freeze({
+  attachments: true,
+  inlineImages: true,
+  customHeaders: true,
+  tags: true,
+  metadata: true,
+  maxReplyTo: Number.POSITIVE_INFINITY,
+  maxRecipients: 100,
+});
+
+interface Smtp2goData { succeeded?: number; failed?: number; failures?: unknown[]; email_id?: string; error?: string; error_code?: string; field_validation_errors?: unknown }
+
+export function smtp2goAdapter(options: Smtp2goOptions): MailAdapter {
+  if (!options?.apiKey) throw new MailError('CONFIG', 'smtp2go needs `apiKey` (SMTP2GO > Sending > API Keys)', { provider: NAME });
+  const { apiKey } = options;
+  const name = options.name ?? NAME;
+  const defaultUrl = options.region ? `https://${options.region}-api.smtp2go.com` : 'https://api.smtp2go.com';
+  const baseUrl = resolveBaseUrl(NAME, { baseUrl: options.baseUrl, defaultUrl });
+  const request = (path: string, json: unknown, signal?: AbortSignal) =>
+    httpRequest({ provider: name, url: `${baseUrl}/v3${path}`, headers: { 'X-Smtp2go-Api-Key': apiKey }, json, signal, timeoutMs: options.timeoutMs, fetch: options.fetch });
+
+  const adapter: MailAdapter & { toString(): string } = {
+    name,
+    capabilities: SMTP2GO_CAPABILITIES,
+    async send(message: NormalizedMessage, ctx: SendContext): Promise<SendReceipt> {
+      const refused = unsupportedReason(adapter, message);
+      if (refused) throw refused;
+      const response = await request('/email/send', toPayload(message), ctx.signal);
+      const data = (response.json as { data?: Smtp2goData } | undefined)?.data;
+      if (response.status !== 200 || !data || typeof data.succeeded !== 'number') throw toError(response, data, name, apiKey);
+      const recipients = allRecipients(message);
+      const rejected = failedRecipients(data, recipients);
+      if (data.succeeded === 0) {
+        throw new MailError('REJECTED', `SMTP2GO accepted the request but no recipient: ${describeFailures(data)}`, { provider: name, status: 200, rejected: recipients });
+      }
+      const accepted = recipients.filter((r) => !rejected.includes(r));
+      return {
+        ...(data.email_id ? { providerMessageId: data.email_id } : {}),
+        accepted,
+        rejected,
+        ...(rejected.length ? { warnings: [`SMTP2GO refused ${rejected.length} recipient(s): ${describeFailures(data)}`] } : {}),
+      };
+    },
+    // POST /v3/stats/email_summary: an account report that sends nothing (developers.smtp2go.com/docs/endpoints).
+    async verify(ctx: { signal?: AbortSignal } = {}): Promise<void> {
+      const response = await request('/stats/email_summary', {}, ctx.signal);
+      if (response.status !== 200) throw toError(response, (response.json as { data?: Smtp2goData } | undefined)?.data, name, apiKey);
+    },
+    toString: () => `smtp2go(${baseUrl})`,
+  };
+  return adapter;
+}
+
+/** `smtp2go+api://KEY@default` (`?region=eu|us|au`); another host[:port] replaces api.smtp2go.com. */
+export function fromDsn(dsn: ParsedDsn): MailAdapter {
+  const region = dsn.options.region;
+  if (region !== undefined && region !== 'us' && region !== 'eu' && region !== 'au') {
+    throw new MailError('CONFIG', `the smtp2go DSN "${dsn.redacted}" has region=${region}: use us, eu or au`, { provider: NAME });
+  }
+  return smtp2goAdapter({
+    apiKey: requireDsnPart(dsn, dsn.user, 'the API key', 'smtp2go+api://KEY@default'),
+    ...(region ? { region } : {}),
+    baseUrl: baseUrlFromDsn(dsn),
+    ...dsnCommonOptions(dsn),
+  });
+}
+
+// The official SDK writes "<a@b>" when there is no display name.
+function mailbox(address: Address): string {
+  return address.name ? formatAddress(address) : `<${address.address}>`;
+}
+
+function toPayload(message: NormalizedMessage): Record<string, unknown> {
+  const headers: { header: string; value: string }[] = Object.entries(message.headers).map(([header, value]) => ({ header, value }));
+  if (message.replyTo.length) headers.push({ header: 'Reply-To', value: message.replyTo.map(formatAddress).join(', ') });
+  if (message.tags.length) headers.push({ header: 'X-Mailroom-Tags', value: message.tags.join(', ') });
+  if (Object.keys(message.metadata).length) headers.push({ header: 'X-Mailroom-Metadata', value: JSON.stringify(message.metadata) });
+  const file = (a: NormalizedMessage['attachments'][number], filename: string) => ({ filename, fileblob: a.content.toString('base64'), mimetype: a.contentType });
+  const files = message.attachments.filter((a) => !a.inline);
+  // Inline parts are referenced as cid:<filename>, so an inline part is named by its cid.
+  const inlines = message.attachments.filter((a) => a.inline);
+  return {
+    sender: mailbox(message.from),
+    to: message.to.map(mailbox),
+    ...(message.cc.length ? { cc: message.cc.map(mailbox) } : {}),
+    ...(message.bcc.length ? { bcc: message.bcc.map(mailbox) } : {}),
+    subject: message.subject,
+    ...(message.html !== undefined ? { html_body: message.html } : {}),
+    ...(message.text !== undefined ? { text_body: message.text } : {}),
+    ...(headers.length ? { custom_headers: headers } : {}),
+    ...(files.length ? { attachments: files.map((a) => file(a, a.filename)) } : {}),
+    ...(inlines.length ? { inlines: inlines.map((a) => file(a, a.cid!)) } : {}),
+  };
+}
+
+// failures[] entries are not documented precisely: strings, or objects naming the address.
+function failedRecipients(data: Smtp2goData, recipients: string[]): string[] {
+  const text = JSON.stringify(data.failures ?? []).toLowerCase();
+  const named = recipients.filter((r) => text.includes(r.toLowerCase()));
+  if (named.length > 0 || !data.failed) return named;
+  return data.succeeded === 0 ? recipients : [];
+}
+
+function describeFailures(data: Smtp2goData): string {
+  return (data.failures ?? []).map((f) => (typeof f === 'string' ? f : JSON.stringify(f))).join('; ') || `${data.failed ?? 0} failed`;
+}
+
+function toError(response: HttpResponse, data: Smtp2goData | undefined, provider: string, apiKey: string): MailError {
+  const field = data?.field_validation_errors ? ` ${JSON.stringify(data.field_validation_errors)}` : '';
+  const detail = scrub(data?.error ? `${data.error}${data.error_code ? ` (${data.error_code})` : ''}${field}` : response.text.trim(), [apiKey]);
+  const remedy = response.status === 401 || data?.error_code?.endsWith('API_KEY_INVALID')
+    ? 'SMTP2GO refused the API key: create one in SMTP2GO > Sending > API Keys and allow it the /email/send endpoint.'
+    : data?.error_code?.endsWith('ENDPOINT_PERMISSION_DENIED') ? 'The SMTP2GO API key may not call this endpoint: edit its permissions in SMTP2GO > Sending > API Keys.'
+    : undefined;
+  // A key without permission for the endpoint is the account's problem, not the message's (400 otherwise stops the chain).
+  const code = data?.error_code?.endsWith('ENDPOINT_PERMISSION_DENIED') ? 'AUTH' as const : undefined;
+  return errorFromResponse(response, { provider, detail, resetHeaders: RESET_HEADERS, ...(remedy ? { remedy } : {}), ...(code ? { code } : {}) });
+}
