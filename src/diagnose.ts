@@ -33,6 +33,14 @@ const RULES: Rule[] = [
     remedy: `Basic auth for SMTP AUTH is retired for this tenant: ${TO_OAUTH}.`,
     retry: false,
   },
+  // Before the 5.7.139 rules: a 5.7.57 reply often quotes the 5.7.139 that caused it.
+  {
+    rule: 'o365-not-authenticated',
+    match: /\b5\.7\.57\b/,
+    meaning: 'The client tried to send without a successful AUTH',
+    remedy: 'The session was not authenticated before MAIL FROM: give credentials (office365:// or office365+oauth://), and use port 587 with STARTTLS; Office 365 accepts no anonymous submission on smtp.office365.com. When the reply also names 5.7.139, SMTP AUTH is disabled for the mailbox: ' + ENABLE_SMTP_AUTH + '.',
+    retry: false,
+  },
   {
     rule: 'o365-security-defaults',
     match: /\b5\.7\.139\b.*security defaults/i,
@@ -66,13 +74,6 @@ const RULES: Rule[] = [
     match: /\b5\.7\.3\b/,
     meaning: 'Exchange Online refused the credentials: a wrong mailbox or password, or (OAuth2) the app is not allowed on this mailbox',
     remedy: `Check that the user name is the full mailbox address and the password is current. With OAuth2 the token was valid but Exchange does not know the app: ${EXCHANGE_OAUTH_STEPS}, and grant SMTP.SendAsApp with admin consent.`,
-    retry: false,
-  },
-  {
-    rule: 'o365-not-authenticated',
-    match: /\b5\.7\.57\b/,
-    meaning: 'The client tried to send without a successful AUTH',
-    remedy: 'The session was not authenticated before MAIL FROM: give credentials (office365:// or office365+oauth://), and use port 587 with STARTTLS; Office 365 accepts no anonymous submission on smtp.office365.com.',
     retry: false,
   },
   {

@@ -1,0 +1,166 @@
+// Office 365 / Exchange Online SMTP submission: smtp.office365.com:587, STARTTLS, TLS 1.2+, at most
+// 3 connections and 30 messages per minute per mailbox. Two ways in: basic (mailbox + password,
+// which Microsoft is retiring: a warning says so once per process) and OAuth2 client credentials
+// (AUTH XOAUTH2 with a token from src/microsoft-token.ts). The SMTP work is adapters/smtp.ts.
+import type { INetworkModule } from '@azure/msal-node';
+import type { AdapterCapabilities, MailAdapter, SendContext, SendReceipt } from '../src/adapter.js';
+import { senderAdvice } from '../src/diagnose.js';
+import { requireDsnPart, type ParsedDsn } from '../src/dsn.js';
+import { MailError } from '../src/errors.js';
+import type { NormalizedMessage } from '../src/message.js';
+import { MicrosoftTokenSource, OUTLOOK_SCOPE, type MicrosoftCertificate } from '../src/microsoft-token.js';
+import type { SendLimiter } from '../src/send-limits.js';
+import { OFFICE365_PRESET } from '../src/smtp-presets.js';
+import { SmtpAdapter, type SmtpTlsOptions } from './smtp.js';
+
+/** OAuth2 client credentials for the app registered in Entra ID (SMTP.SendAsApp permission). */
+export interface Office365OAuthOptions {
+  /** Directory (tenant) ID or domain. */
+  tenant: string;
+  /** Application (client) ID. */
+  clientId: string;
+  /** A client secret's value; or `certificate`. */
+  clientSecret?: string;
+  certificate?: MicrosoftCertificate;
+  /** Identity platform host. Default https://login.microsoftonline.com. */
+  authority?: string;
+  /** msal's HTTP client (a proxy, or tests). Default msal's own. */
+  networkClient?: INetworkModule;
+}
+
+export interface Office365Options {
+  /** The sending mailbox's full address, also the SMTP user name. */
+  mailbox: string;
+  /** Basic auth: the mailbox password. Give this or `oauth` (or `tokenSource`). */
+  password?: string;
+  /** OAuth2 client credentials: tokens for https://outlook.office365.com/.default. */
+  oauth?: Office365OAuthOptions;
+  /** A token source to share (e.g. one app sending from several mailboxes). Its scope must be the Outlook one. */
+  tokenSource?: MicrosoftTokenSource;
+  /** Adapter name. Default "office365". */
+  name?: string;
+  /** SMTP host. Default smtp.office365.com (STARTTLS is kept whatever the host). */
+  host?: string;
+  /** Default 587. */
+  port?: number;
+  tls?: SmtpTlsOptions;
+  /** Default 3: Microsoft allows 3 concurrent connections per mailbox. */
+  maxConnections?: number;
+  /** Default 30 per minute per mailbox (Exchange Online); or a limiter shared by every adapter of this mailbox. */
+  messagesPerMinute?: number | SendLimiter;
+  /** Longest a message waits for a slot before failing RATE_LIMITED. Default 10,000 ms. */
+  maxWaitMs?: number;
+  /** Default 30,000 ms. */
+  greetingTimeoutMs?: number;
+}
+
+/** The process-wide warning code for basic auth, so it is emitted once however many adapters exist. */
+export const BASIC_AUTH_WARNING_CODE = 'MAILROOM_O365_BASIC_AUTH';
+let basicAuthWarned = false;
+
+export class Office365Adapter implements MailAdapter {
+  readonly name: string;
+  readonly capabilities: AdapterCapabilities;
+  readonly mode: 'basic' | 'oauth2';
+  readonly #smtp: SmtpAdapter;
+
+  constructor(options: Office365Options) {
+    const name = options.name ?? 'office365';
+    if (!options.mailbox) throw new MailError('CONFIG', 'the Office 365 adapter needs the sending mailbox (its full address)', { provider: name });
+    const tokens = options.tokenSource ?? (options.oauth
+      ? new MicrosoftTokenSource({ ...options.oauth, scope: OUTLOOK_SCOPE, provider: name })
+      : undefined);
+    if (!tokens && !options.password) {
+      throw new MailError('CONFIG', 'the Office 365 adapter needs a password (basic auth) or OAuth2 client credentials', { provider: name });
+    }
+    if (tokens && tokens.scope !== OUTLOOK_SCOPE) {
+      throw new MailError('CONFIG', `the token source must request ${OUTLOOK_SCOPE} for SMTP, not ${tokens.scope}`, { provider: name });
+    }
+    this.name = name;
+    this.mode = tokens ? 'oauth2' : 'basic';
+    if (this.mode === 'basic') warnBasicAuth();
+    this.#smtp = new SmtpAdapter({
+      name,
+      host: options.host ?? OFFICE365_PRESET.host,
+      port: options.port ?? OFFICE365_PRESET.port,
+      secure: false,
+      requireTLS: true,
+      tls: { minVersion: OFFICE365_PRESET.minVersion, ...options.tls },
+      auth: tokens
+        ? { user: options.mailbox, token: ({ forceRefresh }) => tokens.getToken({ forceRefresh }) }
+        : { user: options.mailbox, pass: options.password! },
+      maxConnections: options.maxConnections ?? OFFICE365_PRESET.maxConnections,
+      messagesPerMinute: options.messagesPerMinute ?? OFFICE365_PRESET.messagesPerMinute,
+      ...(options.maxWaitMs !== undefined ? { maxWaitMs: options.maxWaitMs } : {}),
+      ...(options.greetingTimeoutMs !== undefined ? { greetingTimeoutMs: options.greetingTimeoutMs } : {}),
+      // Exchange Online takes at most 500 recipients per message.
+      capabilities: { maxRecipients: 500 },
+    });
+    this.capabilities = this.#smtp.capabilities;
+  }
+
+  async send(message: NormalizedMessage, ctx: SendContext): Promise<SendReceipt> {
+    const receipt = await this.#smtp.send(message, ctx);
+    const advice = senderAdvice(message.from.address);
+    return advice ? { ...receipt, warnings: [...(receipt.warnings ?? []), advice] } : receipt;
+  }
+
+  verify(ctx?: { signal?: AbortSignal }): Promise<void> {
+    return this.#smtp.verify(ctx);
+  }
+
+  close(): Promise<void> {
+    return this.#smtp.close();
+  }
+
+  toString(): string {
+    return `${String(this.#smtp)} [${this.mode}]`;
+  }
+}
+
+/** Office 365 SMTP: basic (`password`) or OAuth2 (`oauth`). Defaults: 3 connections, 30 messages/minute. */
+export function office365Adapter(options: Office365Options): Office365Adapter {
+  return new Office365Adapter(options);
+}
+
+/**
+ * `office365://user%40corp.com:PASSWORD@default` (basic; a host other than `default` replaces
+ * smtp.office365.com) or `office365+oauth://user%40corp.com@TENANT?client_id=..&client_secret=..`
+ * (options: authority, smtp_host, smtp_port). Both: maxConnections, messagesPerMinute, name.
+ */
+export function fromDsn(dsn: ParsedDsn): Office365Adapter {
+  const mailbox = requireDsnPart(dsn, dsn.user, 'the mailbox', `${dsn.scheme}://user%40corp.com${dsn.scheme === 'office365' ? ':PASSWORD@default' : '@TENANT?client_id=...&client_secret=...'}`);
+  const number = (key: string) => (dsn.options[key] === undefined ? undefined : Number(dsn.options[key]));
+  const common = {
+    mailbox,
+    ...(dsn.options.name ? { name: dsn.options.name } : {}),
+    ...(number('maxConnections') ? { maxConnections: number('maxConnections') } : {}),
+    ...(number('messagesPerMinute') ? { messagesPerMinute: number('messagesPerMinute') } : {}),
+  };
+  if (dsn.scheme === 'office365+oauth') {
+    const clientId = requireDsnPart(dsn, dsn.options.client_id, 'client_id', 'office365+oauth://user%40corp.com@TENANT?client_id=...&client_secret=...');
+    const clientSecret = requireDsnPart(dsn, dsn.options.client_secret, 'client_secret', 'office365+oauth://user%40corp.com@TENANT?client_id=...&client_secret=...');
+    return office365Adapter({
+      ...common,
+      oauth: { tenant: dsn.host, clientId, clientSecret, ...(dsn.options.authority ? { authority: dsn.options.authority } : {}) },
+      ...(dsn.options.smtp_host ? { host: dsn.options.smtp_host } : {}),
+      ...(number('smtp_port') ? { port: number('smtp_port') } : {}),
+    });
+  }
+  const password = requireDsnPart(dsn, dsn.password, 'the password', 'office365://user%40corp.com:PASSWORD@default');
+  return office365Adapter({
+    ...common,
+    password,
+    ...(dsn.isDefaultHost ? {} : { host: dsn.host }),
+    ...(dsn.port ? { port: dsn.port } : {}),
+  });
+}
+
+function warnBasicAuth(): void {
+  if (basicAuthWarned) return;
+  basicAuthWarned = true;
+  process.emitWarning(
+    'Office 365 basic auth (mailbox + password) for SMTP works only until the tenant\'s administrator or Microsoft turns it off: Microsoft disables it by default for existing tenants from the end of December 2026. Move to OAuth2: register an app with the SMTP.SendAsApp permission, register its service principal in Exchange and grant it the mailbox, then use office365+oauth://mailbox@TENANT?client_id=..&client_secret=.. (or graph:// with Mail.Send). See README "Office 365".',
+    { code: BASIC_AUTH_WARNING_CODE, type: 'MailroomWarning' },
+  );
+}
