@@ -12,17 +12,15 @@ process.env.STRAPI_TELEMETRY_DISABLED ??= 'true';
 
 async function main() {
   const strapi = await createStrapi({ ...(await compileStrapi({ appDir: __dirname })), autoReload: false, serveAdminPanel: false }).load();
-  const provider = strapi.plugin('email').provider;
   try {
     const result = await strapi.plugin('email').service('email').send({
       to: process.argv[2] ?? 'customer@example.com',
       subject: 'Hello from Strapi through mailroom',
       text: 'This message went through Strapi\'s email plugin and mailroom.',
     });
-    console.log(JSON.stringify(await provider.mailer.journal.get(result.id), null, 2));
+    console.log(JSON.stringify(await strapi.plugin('email').provider.mailer.journal.get(result.id), null, 2));
   } finally {
     await strapi.destroy();
-    await provider.close();
   }
 }
 

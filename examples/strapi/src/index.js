@@ -1,5 +1,7 @@
-// App lifecycle. Strapi seeds its password-reset email with the sender "no-reply@strapi.io",
-// which no real mail provider will send for you; clearing it lets mailroom's defaultFrom apply.
+// App lifecycle. Strapi seeds its password-reset email with the sender "no-reply@strapi.io", which
+// no real mail provider will send for you: clearing it lets mailroom's defaultFrom apply. Strapi
+// does not close email providers on shutdown, so `destroy` closes mailroom (journal flushed, SMTP
+// pool closed).
 const STRAPI_PLACEHOLDER_SENDER = 'no-reply@strapi.io';
 
 module.exports = {
@@ -18,5 +20,9 @@ module.exports = {
       }
     }
     if (changed) await store.set({ key: 'email', value: emails });
+  },
+
+  async destroy({ strapi }) {
+    await strapi.plugin('email').provider?.close?.();
   },
 };

@@ -1,0 +1,110 @@
+// A real Payload 3 (no Next.js) booted from examples/payload with mailroom as its email adapter:
+// payload.sendEmail and Payload's own forgot-password email must reach an SMTP server through
+// mailroom (STARTTLS, AUTH) and be written to mailroom's journal.
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Payload } from 'payload';
+import type { MailroomPayloadEmail } from 'mailroom/payload';
+import { copyExample, type ExampleApp } from './helpers/example-app.js';
+import { startSmtpSink, type SmtpSink } from './helpers/smtp-sink.js';
+
+let sink: SmtpSink;
+let app: ExampleApp;
+let journalDir: string;
+let payload: Payload;
+let email: MailroomPayloadEmail;
+
+beforeAll(async () => {
+  sink = await startSmtpSink();
+  app = await copyExample('payload');
+  journalDir = await mkdtemp(join(tmpdir(), 'mailroom-payload-journal-'));
+  Object.assign(process.env, {
+    MAILROOM_DSN: sink.dsn,
+    MAILROOM_JOURNAL: join(journalDir, 'journal.sqlite'),
+    DATABASE_URL: ':memory:',
+    PAYLOAD_SECRET: randomBytes(24).toString('base64'),
+    SERVER_URL: 'http://cms.example.com',
+    MAIL_FROM_ADDRESS: 'shop@example.com',
+    MAIL_FROM_NAME: 'Example Shop',
+  });
+  const { default: config } = (await import(pathToFileURL(join(app.dir, 'payload.config.js')).href)) as { default: unknown };
+  const { getPayload } = (await import(pathToFileURL(join(app.dir, 'node_modules', 'payload', 'dist', 'index.js')).href)) as typeof import('payload');
+  payload = await getPayload({ config: config as Parameters<typeof getPayload>[0]['config'], key: 'mailroom-payload-e2e' });
+  email = payload.email as unknown as MailroomPayloadEmail;
+});
+
+afterAll(async () => {
+  await email?.mailer.close();
+  await payload?.destroy();
+  await sink?.close();
+  await app?.remove();
+  if (journalDir) await rm(journalDir, { recursive: true, force: true });
+});
+
+describe('Payload 3 with mailroomAdapter', () => {
+  it('is the email adapter Payload initialized, with the configured default sender', () => {
+    expect(email.name).toBe('mailroom');
+    expect(email.defaultFromAddress).toBe('shop@example.com');
+    expect(email.defaultFromName).toBe('Example Shop');
+  });
+
+  it('delivers payload.sendEmail over STARTTLS with AUTH, fills the sender, and journals it', async () => {
+    const result = (await payload.sendEmail({
+      to: 'Ann Editor <ann@example.org>',
+      subject: 'Draft ready for review',
+      text: 'The draft "Spring sale" is ready.',
+      html: '<p>The draft <b>Spring sale</b> is ready.</p>',
+    })) as Awaited<ReturnType<MailroomPayloadEmail['sendEmail']>>;
+
+    const received = await sink.waitFor((m) => m.mail.subject === 'Draft ready for review');
+    expect(received.secure).toBe(true);
+    expect(received.user).toBe(sink.user);
+    expect(received.envelope).toEqual({ from: 'shop@example.com', to: ['ann@example.org'] });
+    expect(received.mail.from?.value).toEqual([{ address: 'shop@example.com', name: 'Example Shop' }]);
+    expect(received.mail.text?.trim()).toBe('The draft "Spring sale" is ready.');
+    expect(received.mail.messageId).toBe(result.messageId);
+
+    expect(result).toMatchObject({ status: 'sent', adapter: 'smtp', accepted: ['ann@example.org'] });
+    const entry = await email.mailer.journal.get(result.id);
+    expect(entry).toMatchObject({ status: 'sent', adapter: 'smtp', messageId: result.messageId });
+    expect(entry?.summary).toMatchObject({ from: 'Example Shop <shop@example.com>', to: ['Ann Editor <ann@example.org>'], subject: 'Draft ready for review' });
+    expect(JSON.stringify(entry)).not.toContain(sink.pass);
+  });
+
+  it.each([
+    ['an object', { name: 'Night Desk', address: 'desk@example.com' }],
+    ['a quoted string', '"Night Desk" <desk@example.com>'],
+  ])('keeps a sender given as %s', async (label, from) => {
+    const subject = `Sender as ${label}`;
+    await payload.sendEmail({ from, to: 'ann@example.org', subject, text: 'x' });
+    const received = await sink.waitFor((m) => m.mail.subject === subject);
+    expect(received.mail.from?.value).toEqual([{ address: 'desk@example.com', name: 'Night Desk' }]);
+    expect(received.envelope.from).toBe('desk@example.com');
+  });
+
+  it('delivers Payload\'s own forgot-password email through mailroom and journals it', async () => {
+    const address = 'forgetful@example.org';
+    await payload.create({ collection: 'users', data: { email: address, password: randomBytes(12).toString('base64') } });
+    const token = await payload.forgotPassword({ collection: 'users', data: { email: address }, disableEmail: false });
+
+    const received = await sink.waitFor((m) => m.envelope.to.includes(address));
+    expect(received.mail.subject).toBe('Reset Your Password');
+    expect(received.mail.from?.value).toEqual([{ address: 'shop@example.com', name: 'Example Shop' }]);
+    expect(received.mail.html).toContain(`http://cms.example.com/admin/reset/${token}`);
+
+    const { entries } = await email.mailer.journal.list({ to: address });
+    expect(entries).toHaveLength(1);
+    expect(entries[0]).toMatchObject({ status: 'sent', adapter: 'smtp', summary: { subject: 'Reset Your Password' } });
+    expect(entries[0]?.messageId).toBe(received.mail.messageId);
+  });
+
+  it('refuses a message Payload cannot send, with the field named, and sends nothing', async () => {
+    const before = sink.received.length;
+    await expect(payload.sendEmail({ to: 'not-an-address', subject: 'Bad', text: 'x' })).rejects.toMatchObject({ code: 'INVALID_MESSAGE', field: 'to' });
+    expect(sink.received.length).toBe(before);
+  });
+});

@@ -1,0 +1,177 @@
+// A real Strapi 5 app (examples/strapi, without the admin panel) with mailroom as its email
+// provider: the email service, sendTemplatedEmail, a mailroom template and users-permissions'
+// forgot-password request must reach an SMTP server through mailroom (STARTTLS, AUTH), with the
+// provider's defaultFrom / defaultReplyTo applied, and be written to mailroom's journal.
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { StrapiEmailProvider } from 'mailroom/strapi';
+import { copyExample, type ExampleApp } from './helpers/example-app.js';
+import { startSmtpSink, type SmtpSink } from './helpers/smtp-sink.js';
+
+// The slice of Strapi's API these tests use.
+interface EmailService {
+  send(options: Record<string, unknown>): Promise<{ id: string; messageId: string; adapter: string }>;
+  sendTemplatedEmail(options: Record<string, unknown>, template: Record<string, string>, data: Record<string, unknown>): Promise<{ id: string }>;
+}
+interface StrapiInstance {
+  plugin(name: string): { service(name: string): unknown; provider: StrapiEmailProvider };
+  db: { query(uid: string): { findOne(args: { where: Record<string, unknown> }): Promise<Record<string, unknown> | null> } };
+  server: { httpServer: { address(): AddressInfo | string | null } };
+  listen(): Promise<void>;
+  destroy(): Promise<void>;
+}
+
+const FROM = { address: 'shop@example.com', name: 'Example Shop' };
+const REPLY_TO = { address: 'support@example.com', name: 'Example Support' };
+
+let sink: SmtpSink;
+let app: ExampleApp;
+let dataDir: string;
+let strapi: StrapiInstance;
+let provider: StrapiEmailProvider;
+let emailService: EmailService;
+let baseUrl: string;
+
+beforeAll(async () => {
+  sink = await startSmtpSink();
+  app = await copyExample('strapi');
+  dataDir = await mkdtemp(join(tmpdir(), 'mailroom-strapi-data-'));
+  const secret = () => randomBytes(24).toString('base64');
+  Object.assign(process.env, {
+    MAILROOM_DSN: sink.dsn,
+    MAILROOM_JOURNAL: join(dataDir, 'journal.sqlite'),
+    DATABASE_FILENAME: join(dataDir, 'strapi.db'),
+    MAIL_FROM: `${FROM.name} <${FROM.address}>`,
+    MAIL_REPLY_TO: `${REPLY_TO.name} <${REPLY_TO.address}>`,
+    HOST: '127.0.0.1',
+    PORT: '0',
+    APP_KEYS: `${secret()},${secret()}`,
+    ADMIN_JWT_SECRET: secret(),
+    API_TOKEN_SALT: secret(),
+    TRANSFER_TOKEN_SALT: secret(),
+    ENCRYPTION_KEY: secret(),
+    JWT_SECRET: secret(),
+    STRAPI_TELEMETRY_DISABLED: 'true',
+    STRAPI_DISABLE_UPDATE_NOTIFICATION: 'true',
+    STRAPI_LOG_LEVEL: 'warn',
+  });
+  const appRequire = createRequire(join(app.dir, 'package.json'));
+  const { compileStrapi, createStrapi } = appRequire('@strapi/strapi') as {
+    compileStrapi(options: { appDir: string }): Promise<Record<string, unknown>>;
+    createStrapi(options: Record<string, unknown>): { load(): Promise<StrapiInstance> };
+  };
+  strapi = await createStrapi({ ...(await compileStrapi({ appDir: app.dir })), autoReload: false, serveAdminPanel: false }).load();
+  await strapi.listen();
+  const address = strapi.server.httpServer.address() as AddressInfo;
+  baseUrl = `http://127.0.0.1:${address.port}`;
+  provider = strapi.plugin('email').provider;
+  emailService = strapi.plugin('email').service('email') as EmailService;
+});
+
+afterAll(async () => {
+  // Strapi's destroy() calls process.removeAllListeners(), which would cut this test worker off
+  // from vitest: keep the worker's own listeners and put them back.
+  const listeners = process.eventNames().map((name) => [name, process.rawListeners(name)] as const);
+  await strapi?.destroy();
+  for (const [name, list] of listeners) {
+    for (const listener of list) {
+      if (!process.rawListeners(name).includes(listener)) process.on(name as NodeJS.Signals, listener as (...args: unknown[]) => void);
+    }
+  }
+  await sink?.close();
+  await app?.remove();
+  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+});
+
+describe('Strapi 5 with provider "mailroom/strapi"', () => {
+  it('loaded mailroom as the email provider, with the admin settings hooks', async () => {
+    // verify() waits for the chain, which a DSN builds in the background at startup.
+    expect(typeof provider.send).toBe('function');
+    await expect(provider.verify()).resolves.toBeUndefined();
+    expect(provider.getCapabilities()).toEqual({ transport: { host: 'smtp' }, features: [], adapters: ['smtp'] });
+    expect(provider.isIdle()).toBe(true);
+  });
+
+  it('delivers the email service\'s send over STARTTLS with AUTH, applying defaultFrom and defaultReplyTo', async () => {
+    const result = await emailService.send({ to: 'ann@example.org', subject: 'New comment', text: 'A reader left a comment.', replyTo: '' });
+    const received = await sink.waitFor((m) => m.mail.subject === 'New comment');
+    expect(received.secure).toBe(true);
+    expect(received.user).toBe(sink.user);
+    expect(received.mail.from?.value).toEqual([FROM]);
+    expect(received.mail.replyTo?.value).toEqual([REPLY_TO]);
+    expect(received.envelope).toEqual({ from: FROM.address, to: ['ann@example.org'] });
+    expect(received.mail.messageId).toBe(result.messageId);
+    const entry = await provider.mailer.journal.get(result.id);
+    expect(entry).toMatchObject({ status: 'sent', adapter: 'smtp', summary: { subject: 'New comment', from: 'Example Shop <shop@example.com>' } });
+    expect(JSON.stringify(entry)).not.toContain(sink.pass);
+  });
+
+  it('keeps a sender and reply-to the caller gives', async () => {
+    await emailService.send({ to: 'ann@example.org', from: 'Night Desk <desk@example.com>', replyTo: 'night@example.com', subject: 'Own sender', text: 'x' });
+    const received = await sink.waitFor((m) => m.mail.subject === 'Own sender');
+    expect(received.mail.from?.value).toEqual([{ address: 'desk@example.com', name: 'Night Desk' }]);
+    expect(received.mail.replyTo?.value).toEqual([{ address: 'night@example.com', name: '' }]);
+  });
+
+  it('delivers sendTemplatedEmail, rendered by Strapi, with the defaults applied', async () => {
+    await emailService.sendTemplatedEmail(
+      { to: 'ann@example.org' },
+      { subject: 'Welcome <%= user.firstname %>', text: 'Hello <%= user.firstname %>, welcome aboard.', html: '<p>Hello <%= user.firstname %>, welcome aboard.</p>' },
+      { user: { firstname: 'Ann' } },
+    );
+    const received = await sink.waitFor((m) => m.mail.subject === 'Welcome Ann');
+    expect(received.mail.text?.trim()).toBe('Hello Ann, welcome aboard.');
+    expect(received.mail.html).toContain('<p>Hello Ann, welcome aboard.</p>');
+    expect(received.mail.from?.value).toEqual([FROM]);
+    expect(received.mail.replyTo?.value).toEqual([REPLY_TO]);
+  });
+
+  it('renders a mailroom template given as `template: { name, data }`', async () => {
+    const mailroomDir = dirname(createRequire(join(app.dir, 'package.json')).resolve('mailroom/package.json'));
+    const data = JSON.parse(await readFile(join(mailroomDir, 'templates', 'order-confirmation.sample.json'), 'utf8')) as Record<string, unknown>;
+    const result = await emailService.send({ to: 'camille.martin@example.com', template: { name: 'order-confirmation', data } });
+    const received = await sink.waitFor((m) => m.mail.subject === 'Order 1042 confirmed');
+    expect(received.mail.html).toContain('Camille Martin');
+    expect(received.mail.text).toContain('1042');
+    expect(received.mail.from?.value).toEqual([FROM]);
+    const entry = await provider.mailer.journal.get(result.id);
+    expect(entry?.summary.template).toBe('order-confirmation');
+  });
+
+  it('delivers users-permissions\' forgot-password email with defaultFrom and defaultReplyTo (it sends replyTo "")', async () => {
+    const email = 'forgetful@example.org';
+    await (strapi.plugin('users-permissions').service('user') as { add(values: Record<string, unknown>): Promise<unknown> }).add({
+      username: 'forgetful', email, password: randomBytes(12).toString('base64'), provider: 'local', confirmed: true,
+    });
+    const response = await fetch(`${baseUrl}/api/auth/forgot-password`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email }),
+    });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ ok: true });
+
+    const received = await sink.waitFor((m) => m.envelope.to.includes(email));
+    expect(received.mail.subject).toBe('Reset password');
+    expect(received.mail.from?.value).toEqual([FROM]);
+    expect(received.mail.replyTo?.value).toEqual([REPLY_TO]);
+    const user = await strapi.db.query('plugin::users-permissions.user').findOne({ where: { email } });
+    expect(typeof user?.resetPasswordToken).toBe('string');
+    expect(received.mail.text).toContain(`code=${String(user?.resetPasswordToken)}`);
+
+    const { entries } = await provider.mailer.journal.list({ to: email });
+    expect(entries).toHaveLength(1);
+    expect(entries[0]).toMatchObject({ status: 'sent', adapter: 'smtp', summary: { subject: 'Reset password', replyTo: ['Example Support <support@example.com>'] } });
+  });
+
+  it('answers 400 through the email plugin for a message mailroom refuses, and sends nothing', async () => {
+    const before = sink.received.length;
+    await expect(emailService.send({ to: 'not-an-address', subject: 'Bad', text: 'x' })).rejects.toMatchObject({ code: 'INVALID_MESSAGE', statusCode: 400 });
+    expect(sink.received.length).toBe(before);
+  });
+});
