@@ -1,0 +1,203 @@
+// Amazon SES v2 SendEmail through @aws-sdk/client-sesv2, as raw MIME built by src/mime.ts so every
+// header, inline image and attachment survives; recipients go in Destination (the envelope, so Bcc
+// is delivered without a Bcc header). The SDK's HTTP goes through src/http.ts, so a lost connection
+// is classified TRANSIENT or AMBIGUOUS exactly as for the other HTTP adapters, and the SDK's own
+// retries are off: the mailer's chain retries.
+import type { SESv2Client } from '@aws-sdk/client-sesv2';
+import { FULL_CAPABILITIES, allRecipients, unsupportedReason, type AdapterCapabilities, type MailAdapter, type SendContext, type SendReceipt } from '../src/adapter.js';
+import { toAsciiAddress } from '../src/address.js';
+import type { ParsedDsn } from '../src/dsn.js';
+import { MailError, type MailErrorCode } from '../src/errors.js';
+import { baseUrlFromDsn, dsnCommonOptions, httpRequest, resolveBaseUrl } from '../src/http.js';
+import type { NormalizedMessage } from '../src/message.js';
+import { buildMime } from '../src/mime.js';
+
+export interface SesOptions {
+  /** AWS region, e.g. "eu-west-1". Default: the SDK's (AWS_REGION, profile). */
+  region?: string;
+  /** Static credentials. Default: the SDK's default provider chain (env, profile, SSO, instance role...). */
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  /** Configuration set for event publishing. Default none. */
+  configurationSet?: string;
+  /** Replaces https://email.{region}.amazonaws.com (a VPC endpoint, a local emulator); http only on loopback. */
+  endpoint?: string;
+  /** Per-request timeout. Default 30000 ms. */
+  timeoutMs?: number;
+  /** Default globalThis.fetch. */
+  fetch?: typeof fetch;
+  /** A ready client (its own handler and retries then apply). Default: one built from the options above. */
+  client?: SESv2Client;
+  /** Name in a chain, journal and errors. Default "ses". */
+  name?: string;
+}
+
+const NAME = 'ses';
+
+/** Raw MIME carries everything; SES takes 50 recipients per message (SES quotas). */
+export const SES_CAPABILITIES: AdapterCapabilities = Object.freeze({ ...FULL_CAPABILITIES, maxRecipients: 50 });
+
+// SES error names (botocore sesv2 service-2.json and the common errors page) -> what the chain does.
+const ERROR_CODES: Record<string, MailErrorCode> = {
+  TooManyRequestsException: 'RATE_LIMITED',
+  LimitExceededException: 'RATE_LIMITED',
+  Throttling: 'RATE_LIMITED',
+  ThrottlingException: 'RATE_LIMITED',
+  MessageRejected: 'REJECTED',
+  BadRequestException: 'REJECTED',
+  MailFromDomainNotVerifiedException: 'REJECTED',
+  AccountSuspendedException: 'AUTH',
+  SendingPausedException: 'AUTH',
+  NotFoundException: 'AUTH',
+  AccessDeniedException: 'AUTH',
+  UnrecognizedClientException: 'AUTH',
+  InvalidClientTokenId: 'AUTH',
+  InvalidSignatureException: 'AUTH',
+  SignatureDoesNotMatch: 'AUTH',
+  MissingAuthenticationToken: 'AUTH',
+  MissingAuthenticationTokenException: 'AUTH',
+  IncompleteSignature: 'AUTH',
+  ExpiredToken: 'AUTH',
+  ExpiredTokenException: 'AUTH',
+  CredentialsProviderError: 'AUTH',
+  InternalServiceErrorException: 'TRANSIENT',
+};
+
+const REMEDIES: Record<string, string> = {
+  MessageRejected: 'SES refused the message: in the SES sandbox both sender and recipients must be verified identities; otherwise verify the From address or domain in the region you send from.',
+  MailFromDomainNotVerifiedException: 'The custom MAIL FROM domain is not verified: check its MX and SPF records in SES > Identities.',
+  AccountSuspendedException: 'The SES account is suspended from sending: see the SES console > Reputation metrics.',
+  SendingPausedException: 'Sending is paused for this account or configuration set: resume it in SES.',
+  NotFoundException: 'SES does not know a resource in the request, usually the configuration set: check configurationSet and the region.',
+  CredentialsProviderError: 'No AWS credentials were found: pass credentials, or set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or a profile.',
+};
+
+export function sesAdapter(options: SesOptions = {}): MailAdapter {
+  const name = options.name ?? NAME;
+  const endpoint = options.endpoint ? resolveBaseUrl(NAME, { baseUrl: options.endpoint, defaultUrl: options.endpoint }) : undefined;
+  let client: Promise<{ client: SESv2Client; sdk: typeof import('@aws-sdk/client-sesv2') }> | undefined;
+  const getClient = () => (client ??= loadClient(options, name, endpoint));
+  const call = async <T>(run: (c: { client: SESv2Client; sdk: typeof import('@aws-sdk/client-sesv2') }) => Promise<T>): Promise<T> => {
+    try {
+      return await run(await getClient());
+    } catch (error) {
+      throw toError(error, name);
+    }
+  };
+
+  const adapter: MailAdapter & { toString(): string } = {
+    name,
+    capabilities: SES_CAPABILITIES,
+    async send(message: NormalizedMessage, ctx: SendContext): Promise<SendReceipt> {
+      const refused = unsupportedReason(adapter, message);
+      if (refused) throw refused;
+      const raw = await buildMime(message);
+      const output = await call(({ client: c, sdk }) => c.send(new sdk.SendEmailCommand({
+        // SES wants ASCII (punycode) domains in the envelope.
+        Destination: {
+          ToAddresses: message.to.map((a) => toAsciiAddress(a.address)),
+          CcAddresses: message.cc.map((a) => toAsciiAddress(a.address)),
+          BccAddresses: message.bcc.map((a) => toAsciiAddress(a.address)),
+        },
+        Content: { Raw: { Data: raw } },
+        ...(options.configurationSet ? { ConfigurationSetName: options.configurationSet } : {}),
+        ...(message.tags.length || Object.keys(message.metadata).length ? { EmailTags: emailTags(message) } : {}),
+      }), { abortSignal: ctx.signal }));
+      return { ...(output.MessageId ? { providerMessageId: output.MessageId } : {}), accepted: allRecipients(message), rejected: [] };
+    },
+    // GetAccount reads the account's sending status and sends nothing
+    // (docs.aws.amazon.com/ses/latest/APIReference-V2/API_GetAccount.html).
+    async verify(ctx: { signal?: AbortSignal } = {}): Promise<void> {
+      const account = await call(({ client: c, sdk }) => c.send(new sdk.GetAccountCommand({}), { abortSignal: ctx.signal }));
+      if (account.SendingEnabled === false) {
+        throw new MailError('AUTH', 'sending is disabled for this SES account', { provider: name, remedy: REMEDIES.SendingPausedException! });
+      }
+    },
+    async close() {
+      if (client && !options.client) (await client).client.destroy();
+    },
+    toString: () => `ses(${endpoint ?? options.region ?? 'default region'})`,
+  };
+  return adapter;
+}
+
+/** `ses+api://ACCESS:SECRET@default?region=eu-west-1` (no userinfo: the default credential chain); `configuration_set=`. */
+export function fromDsn(dsn: ParsedDsn): MailAdapter {
+  if ((dsn.user === undefined) !== (dsn.password === undefined)) {
+    throw new MailError('CONFIG', `the ses DSN "${dsn.redacted}" needs both ACCESS:SECRET, or neither for the default credential chain`, { provider: NAME });
+  }
+  const base = baseUrlFromDsn(dsn);
+  return sesAdapter({
+    ...(dsn.options.region ? { region: dsn.options.region } : {}),
+    ...(dsn.user && dsn.password ? { credentials: { accessKeyId: dsn.user, secretAccessKey: dsn.password, ...(dsn.options.session_token ? { sessionToken: dsn.options.session_token } : {}) } } : {}),
+    ...(dsn.options.configuration_set ? { configurationSet: dsn.options.configuration_set } : {}),
+    ...(base ? { endpoint: base } : {}),
+    ...dsnCommonOptions(dsn),
+  });
+}
+
+// The SDK is heavy: load it on first use, so importing mailroom stays fast.
+async function loadClient(options: SesOptions, provider: string, endpoint: string | undefined) {
+  const sdk = await import('@aws-sdk/client-sesv2').catch((error: unknown) => {
+    throw new MailError('CONFIG', 'the ses adapter needs @aws-sdk/client-sesv2: npm install @aws-sdk/client-sesv2', { provider, cause: error });
+  });
+  if (options.client) return { client: options.client, sdk };
+  const client = new sdk.SESv2Client({
+    ...(options.region ? { region: options.region } : {}),
+    ...(options.credentials ? { credentials: options.credentials } : {}),
+    ...(endpoint ? { endpoint } : {}),
+    maxAttempts: 1,
+    requestHandler: fetchHandler(provider, options),
+  });
+  return { client, sdk };
+}
+
+// A smithy request handler on src/http.ts: the signed request goes out through fetch unchanged.
+function fetchHandler(provider: string, options: SesOptions) {
+  return {
+    async handle(request: { method: string; protocol: string; hostname: string; port?: number; path: string; query?: Record<string, string | string[] | null>; headers: Record<string, string>; body?: unknown }, handlerOptions: { abortSignal?: AbortSignal } = {}) {
+      const query = new URLSearchParams();
+      for (const [key, value] of Object.entries(request.query ?? {})) for (const one of [value].flat()) if (one !== null) query.append(key, one);
+      const url = `${request.protocol}//${request.hostname}${request.port ? `:${request.port}` : ''}${request.path}${query.size ? `?${query}` : ''}`;
+      const headers = Object.fromEntries(Object.entries(request.headers).filter(([key]) => !/^(host|content-length)$/i.test(key)));
+      const response = await httpRequest({
+        provider, url, method: request.method, headers,
+        ...(typeof request.body === 'string' || request.body instanceof Uint8Array ? { body: request.body } : {}),
+        ...(handlerOptions.abortSignal ? { signal: handlerOptions.abortSignal as AbortSignal } : {}),
+        timeoutMs: options.timeoutMs, fetch: options.fetch,
+      });
+      const responseHeaders: Record<string, string> = {};
+      response.headers.forEach((value, key) => { responseHeaders[key] = value; });
+      return { response: { statusCode: response.status, headers: responseHeaders, body: new TextEncoder().encode(response.text) } };
+    },
+    updateHttpClientConfig() {},
+    httpHandlerConfigs: () => ({}),
+    destroy() {},
+  };
+}
+
+// EmailTags names and values allow only [A-Za-z0-9_-] (≤ 256): a tag becomes "tag-<name>" = "true",
+// a metadata pair becomes its key and value, with other characters replaced by "_".
+function emailTags(message: NormalizedMessage): { Name: string; Value: string }[] {
+  const clean = (text: string) => text.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 256) || '_';
+  return [
+    ...message.tags.map((tag) => ({ Name: clean(`tag-${tag}`), Value: 'true' })),
+    ...Object.entries(message.metadata).map(([key, value]) => ({ Name: clean(key), Value: clean(value) })),
+  ];
+}
+
+function toError(error: unknown, provider: string): MailError {
+  if (error instanceof MailError) return error.withProvider(provider);
+  const e = error as { name?: string; message?: string; $metadata?: { httpStatusCode?: number }; $retryable?: { throttling?: boolean } };
+  const errorName = e.name ?? 'Error';
+  const status = e.$metadata?.httpStatusCode;
+  const code: MailErrorCode = ERROR_CODES[errorName]
+    ?? (e.$retryable?.throttling ? 'RATE_LIMITED'
+      : status === 401 || status === 403 ? 'AUTH'
+      : status === 429 ? 'RATE_LIMITED'
+      : status !== undefined && status >= 400 && status < 500 ? 'REJECTED'
+      : 'TRANSIENT');
+  const remedy = REMEDIES[errorName] ?? (code === 'AUTH' ? 'AWS refused the credentials: check the access key, the secret, the region and the ses:SendRawEmail / ses:SendEmail permission.' : undefined);
+  return new MailError(code, `${status ? `${status} ` : ''}${errorName}: ${e.message ?? 'no message'}`, {
+    provider, cause: error, ...(status ? { status } : {}), ...(remedy ? { remedy } : {}),
+  });
+}

@@ -1,0 +1,106 @@
+// The SES adapter against aws-ses-v2-local (a real SES v2 emulator, started as a child process),
+// checking the raw MIME it receives, plus SES's throttling, rejection and credential errors.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fromDsn, sesAdapter } from '../adapters/ses.js';
+import { parseDsn } from '../src/dsn.js';
+import { normalizeMessage } from '../src/message.js';
+import { closedPort, expectFailure, MESSAGES, runConformance, sendContext } from './conformance.js';
+import { SES_ERRORS, startSesServer, type SesTestServer } from './providers/ses.js';
+
+const credentials = { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' };
+const region = 'eu-west-1';
+
+runConformance('ses', async () => {
+  const server = await startSesServer();
+  const port = await closedPort();
+  return {
+    adapter: sesAdapter({ region, credentials, endpoint: server.url }),
+    takeArrivals: async () => server.takeArrivals(),
+    inject: (fault) => server.fail(fault),
+    reset: () => server.reset(),
+    unreachable: () => sesAdapter({ region, credentials, endpoint: `http://127.0.0.1:${port}` }),
+    secrets: [credentials.secretAccessKey],
+    close: () => server.close(),
+  };
+}, { faults: ['auth', 'rate-limit', 'server-error', 'rejected', 'drop', 'silent'] });
+
+describe('ses specifics', () => {
+  let server: SesTestServer;
+  beforeAll(async () => {
+    server = await startSesServer();
+  });
+  afterAll(() => server?.close());
+  const adapter = (extra: Parameters<typeof sesAdapter>[0] = {}) => sesAdapter({ region, credentials, endpoint: server.url, ...extra });
+
+  it('sends raw MIME that the emulator stores with subject, bodies and attachment bytes intact', async () => {
+    const message = normalizeMessage(MESSAGES.full!);
+    const receipt = await adapter({ configurationSet: 'transactional' }).send(message, sendContext());
+    const stored = (await server.store()).find((e) => e.messageId === receipt.providerMessageId);
+    expect(stored).toBeDefined();
+    expect(stored!.subject).toBe(message.subject);
+    expect(stored!.from).toContain('shop@example.com');
+    expect(stored!.destination.to.join(' ')).toContain('bruce@example.org');
+    expect(stored!.destination.cc.join(' ')).toContain('chloe@example.net');
+    expect(stored!.body.html).toContain('Merci pour votre commande'); // its parser inlines cid: images as data URIs
+    const pdf = stored!.attachments.find((a) => a.filename === 'facture-1042.pdf');
+    expect(Buffer.from(pdf!.content, 'base64').equals(message.attachments[0]!.content)).toBe(true);
+    expect(stored!.attachments.find((a) => a.cid === 'logo@mailroom')?.contentType).toBe('image/png');
+
+    const request = server.sendRequests.at(-1)!;
+    expect(request.ConfigurationSetName).toBe('transactional');
+    expect(request.Destination).toEqual({ ToAddresses: ['ann@example.com', 'bruce@example.org'], CcAddresses: ['chloe@example.net'], BccAddresses: ['audit@example.com'] });
+    expect(request.EmailTags).toEqual([
+      { Name: 'tag-order', Value: 'true' }, { Name: 'tag-confirmation', Value: 'true' },
+      { Name: 'orderId', Value: '1042' }, { Name: 'customer', Value: 'c-77' },
+    ]);
+    const mime = Buffer.from((request.Content as { Raw: { Data: string } }).Raw.Data, 'base64').toString();
+    expect(mime).not.toMatch(/^Bcc:/im); // Bcc only in the envelope
+    expect(mime).toContain(`Message-ID: ${message.messageId}`);
+  });
+
+  it('signs with SigV4 for the configured region', async () => {
+    await adapter().send(normalizeMessage(MESSAGES['text only']!), sendContext());
+    const authorization = String(server.requests.at(-1)!.headers.authorization);
+    expect(authorization).toMatch(new RegExp(`^AWS4-HMAC-SHA256 Credential=${credentials.accessKeyId}/\\d{8}/${region}/ses/aws4_request, SignedHeaders=.*host.*, Signature=[0-9a-f]{64}$`));
+    expect(authorization).not.toContain(credentials.secretAccessKey);
+  });
+
+  it('maps throttling to RATE_LIMITED and MessageRejected to REJECTED with SES\'s text and a remedy', async () => {
+    server.script(SES_ERRORS.throttled);
+    const throttled = await expectFailure(adapter().send(normalizeMessage(MESSAGES['text only']!), sendContext()));
+    expect(throttled.code).toBe('RATE_LIMITED');
+    expect(throttled.detail).toBe('429 TooManyRequestsException: Maximum sending rate exceeded.');
+    server.script(SES_ERRORS.rejected);
+    const rejected = await expectFailure(adapter().send(normalizeMessage(MESSAGES['text only']!), sendContext()));
+    expect(rejected.code).toBe('REJECTED');
+    expect(rejected.detail).toMatch(/MessageRejected: Email address is not verified/);
+    expect(rejected.remedy).toMatch(/sandbox/);
+    server.script(SES_ERRORS.noConfigurationSet);
+    const missing = await expectFailure(adapter({ configurationSet: 'missing' }).send(normalizeMessage(MESSAGES['text only']!), sendContext()));
+    expect(missing.code).toBe('AUTH');
+    expect(missing.remedy).toMatch(/configuration set/);
+  });
+
+  it('verify() reads the account with GetAccount', async () => {
+    await adapter().verify!();
+    expect(server.requests.at(-1)!.path).toBe('/v2/email/account');
+    expect(server.requests.at(-1)!.method).toBe('GET');
+  });
+
+  it('refuses a 51st recipient as UNSUPPORTED', async () => {
+    const many = normalizeMessage({ ...MESSAGES['text only']!, to: Array.from({ length: 51 }, (_, i) => `r${i}@example.com`) });
+    await expect(adapter().send(many, sendContext())).rejects.toMatchObject({ code: 'UNSUPPORTED' });
+  });
+
+  it('builds from a DSN: static keys or the default chain, region, configuration set, endpoint', async () => {
+    const host = new URL(server.url);
+    const built = fromDsn(parseDsn(`ses+api://${credentials.accessKeyId}:${encodeURIComponent(credentials.secretAccessKey)}@${host.hostname}:${host.port}?region=${region}&insecure=true&configuration_set=tx`));
+    const receipt = await built.send(normalizeMessage(MESSAGES['text only']!), sendContext());
+    expect(receipt.providerMessageId).toMatch(/^ses-/);
+    expect(server.sendRequests.at(-1)!.ConfigurationSetName).toBe('tx');
+    expect(String(built)).not.toContain(credentials.secretAccessKey);
+    expect(String(fromDsn(parseDsn(`ses+api://default?region=${region}`)))).toBe(`ses(${region})`);
+    expect(() => fromDsn(parseDsn('ses+api://ONLYKEY@default'))).toThrow(/both ACCESS:SECRET/);
+    await built.close!();
+  });
+});
