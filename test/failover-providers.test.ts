@@ -1,0 +1,69 @@
+// A real failover chain across three providers, configured by DSN through createMailer: Brevo
+// answers 429, Mailgun 500, SES (aws-ses-v2-local) delivers, and the journal keeps all three attempts.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createMailer } from '../src/mailer.js';
+import { brevoAdapter } from '../adapters/brevo.js';
+import { fitToCapabilities, MESSAGES } from './conformance.js';
+import { BREVO_ERRORS, startBrevoServer, type BrevoServer } from './providers/brevo.js';
+import { MAILGUN_ERRORS, startMailgunServer } from './providers/mailgun.js';
+import type { ProviderServer } from './providers/server.js';
+import { startSesServer, type SesTestServer } from './providers/ses.js';
+
+const BREVO_KEY = 'xkeysib-failover-0123456789';
+const MAILGUN_KEY = 'key-failover-0123456789abcdef';
+const AWS = { id: 'AKIAFAILOVEREXAMPLE', secret: 'failoverSecretKeyEXAMPLE0123456789' };
+
+describe('failover(brevo mailgun ses)', () => {
+  let brevo: BrevoServer;
+  let mailgun: ProviderServer;
+  let ses: SesTestServer;
+  beforeAll(async () => {
+    [brevo, mailgun, ses] = await Promise.all([startBrevoServer(BREVO_KEY), startMailgunServer(MAILGUN_KEY, ['mg.example.com']), startSesServer()]);
+  });
+  afterAll(async () => {
+    await Promise.all([brevo?.close(), mailgun?.close(), ses?.close()]);
+  });
+
+  it('delivers through SES after Brevo 429 and Mailgun 500, and journals every attempt with its code', async () => {
+    const local = (server: { port: number }) => `127.0.0.1:${server.port}`;
+    const dsn = `failover(brevo+api://${BREVO_KEY}@${local(brevo)}?insecure=true `
+      + `mailgun+api://${MAILGUN_KEY}:mg.example.com@${local(mailgun)}?insecure=true `
+      + `ses+api://${AWS.id}:${AWS.secret}@${local(ses)}?insecure=true&region=eu-west-1)`;
+    const mailer = createMailer({ dsn, journal: { store: 'memory://' }, retry: { attempts: 1 } });
+    const failovers: string[] = [];
+    mailer.on('failover', (...args: unknown[]) => failovers.push(JSON.stringify(args).slice(0, 200)));
+    brevo.script(BREVO_ERRORS.rateLimited);
+    mailgun.script(MAILGUN_ERRORS.serverError);
+
+    // Everything Brevo can carry (all but the inline image), so its turn is a real attempt.
+    const result = await mailer.send(fitToCapabilities(MESSAGES.full!, brevoAdapter({ apiKey: 'capabilities-only' })));
+    expect(result.adapter).toBe('ses');
+    expect(result.providerMessageId).toMatch(/^ses-\d+$/);
+    expect(result.attempts.map((a) => [a.adapter, a.ok, a.error?.code, a.error?.status])).toEqual([
+      ['brevo', false, 'RATE_LIMITED', 429],
+      ['mailgun', false, 'TRANSIENT', 500],
+      ['ses', true, undefined, undefined],
+    ]);
+    expect(failovers.length).toBeGreaterThanOrEqual(2);
+
+    const entry = await mailer.journal.get(result.id);
+    expect(entry?.status).toBe('sent');
+    expect(entry?.adapter).toBe('ses');
+    expect(entry?.providerMessageId).toBe(result.providerMessageId);
+    expect(entry?.attempts.map((a) => [a.adapter, a.ok, a.error?.code])).toEqual([
+      ['brevo', false, 'RATE_LIMITED'],
+      ['mailgun', false, 'TRANSIENT'],
+      ['ses', true, undefined],
+    ]);
+    expect(entry?.attempts[0]?.error?.message).toContain('429 Too Many Requests: The expected rate limit is exceeded.');
+    expect(entry?.attempts[1]?.error?.message).toContain('500 Internal Server Error: Internal Server Error');
+    const journaled = JSON.stringify(entry);
+    for (const secret of [BREVO_KEY, MAILGUN_KEY, AWS.secret]) expect(journaled).not.toContain(secret);
+
+    // Each provider saw exactly one send; only SES delivered.
+    expect(brevo.requests.filter((r) => r.path === '/v3/smtp/email')).toHaveLength(1);
+    expect(mailgun.requests.filter((r) => r.path.endsWith('/messages'))).toHaveLength(1);
+    expect((await ses.store()).filter((e) => e.messageId === result.providerMessageId)).toHaveLength(1);
+    await mailer.close();
+  });
+});
