@@ -1,0 +1,201 @@
+// Microsoft Graph sendMail (PROVIDERS.md §6): `POST /v1.0/users/{mailbox}/sendMail` with an app-only
+// token (Mail.Send application permission) from src/microsoft-token.ts; JSON message with
+// recipients, reply-to, html/text body, file and inline attachments, `x-` headers; 202 means
+// accepted (Graph returns no message id). HTTP goes through src/http.ts.
+import type { INetworkModule } from '@azure/msal-node';
+import { allRecipients, unsupportedReason, type AdapterCapabilities, type MailAdapter, type SendContext, type SendReceipt } from '../src/adapter.js';
+import type { Address } from '../src/address.js';
+import { diagnose, senderAdvice } from '../src/diagnose.js';
+import { requireDsnPart, type ParsedDsn } from '../src/dsn.js';
+import { MailError } from '../src/errors.js';
+import { dsnCommonOptions, errorFromResponse, httpRequest, resolveBaseUrl, scrub, type HttpResponse } from '../src/http.js';
+import type { NormalizedMessage } from '../src/message.js';
+import { GRAPH_SCOPE, MicrosoftTokenSource, type MicrosoftCertificate } from '../src/microsoft-token.js';
+
+export interface GraphOptions {
+  /** The sending mailbox: its user principal name (usually the address) or object id. */
+  mailbox: string;
+  /** Directory (tenant) ID or domain. Not needed with `tokenSource`. */
+  tenant?: string;
+  /** Application (client) ID, with the Mail.Send application permission. */
+  clientId?: string;
+  /** A client secret's value; or `certificate`. */
+  clientSecret?: string;
+  certificate?: MicrosoftCertificate;
+  /** A token source to share between adapters; its scope must be the Graph one. */
+  tokenSource?: MicrosoftTokenSource;
+  /** Identity platform host. Default https://login.microsoftonline.com. */
+  authority?: string;
+  /** msal's HTTP client (a proxy, or tests). Default msal's own. */
+  networkClient?: INetworkModule;
+  /** Graph host. Default https://graph.microsoft.com (national clouds differ); http only on loopback. */
+  baseUrl?: string;
+  /** Keep a copy in the mailbox's Sent Items. Default true (Graph's default). */
+  saveToSentItems?: boolean;
+  /** Per-request timeout. Default 30,000 ms. */
+  timeoutMs?: number;
+  /** Default globalThis.fetch. */
+  fetch?: typeof fetch;
+  /** Name in a chain, journal and errors. Default "graph". */
+  name?: string;
+}
+
+const DEFAULT_URL = 'https://graph.microsoft.com';
+// Larger attachments need Graph's upload-session flow (learn.microsoft.com/graph/outlook-large-attachments).
+const MAX_ATTACHMENT_BYTES = 3 * 1024 * 1024;
+
+/** Graph takes any number of reply-to addresses, only `x-` custom headers, and 500 recipients. */
+export const GRAPH_CAPABILITIES: AdapterCapabilities = Object.freeze({
+  attachments: true,
+  inlineImages: true,
+  customHeaders: 'x-only',
+  // Tags and metadata travel as X-Mailroom-Tags / X-Mailroom-Metadata headers, like over SMTP.
+  tags: true,
+  metadata: true,
+  maxReplyTo: Number.POSITIVE_INFINITY,
+  maxRecipients: 500,
+});
+
+export class GraphAdapter implements MailAdapter {
+  readonly name: string;
+  readonly capabilities = GRAPH_CAPABILITIES;
+  readonly mailbox: string;
+  readonly #tokens: MicrosoftTokenSource;
+  readonly #options: GraphOptions;
+  readonly #baseUrl: string;
+
+  constructor(options: GraphOptions) {
+    const name = options.name ?? 'graph';
+    if (!options.mailbox) throw new MailError('CONFIG', 'the Graph adapter needs the sending mailbox (user principal name or id)', { provider: name });
+    const tokens = options.tokenSource ?? new MicrosoftTokenSource({
+      tenant: options.tenant ?? '',
+      clientId: options.clientId ?? '',
+      ...(options.clientSecret ? { clientSecret: options.clientSecret } : {}),
+      ...(options.certificate ? { certificate: options.certificate } : {}),
+      ...(options.authority ? { authority: options.authority } : {}),
+      ...(options.networkClient ? { networkClient: options.networkClient } : {}),
+      scope: GRAPH_SCOPE,
+      provider: name,
+    });
+    if (tokens.scope !== GRAPH_SCOPE) throw new MailError('CONFIG', `the token source must request ${GRAPH_SCOPE}, not ${tokens.scope}`, { provider: name });
+    this.name = name;
+    this.mailbox = options.mailbox;
+    this.#tokens = tokens;
+    this.#options = options;
+    this.#baseUrl = resolveBaseUrl(name, { baseUrl: options.baseUrl, defaultUrl: DEFAULT_URL });
+  }
+
+  async send(message: NormalizedMessage, ctx: SendContext): Promise<SendReceipt> {
+    const refused = unsupportedReason(this, message) ?? this.#tooLarge(message);
+    if (refused) throw refused;
+    const body = { message: toGraphMessage(message), saveToSentItems: this.#options.saveToSentItems ?? true };
+    let token = await this.#tokens.getToken();
+    let response = await this.#post(body, token.accessToken, ctx.signal);
+    // A cached token refused (revoked, or consent changed since): one retry with a fresh one.
+    if (response.status === 401 && token.fromCache) {
+      token = await this.#tokens.getToken({ forceRefresh: true });
+      response = await this.#post(body, token.accessToken, ctx.signal);
+    }
+    if (response.status === 202) {
+      const advice = senderAdvice(message.from.address);
+      return { accepted: allRecipients(message), rejected: [], ...(advice ? { warnings: [advice] } : {}) };
+    }
+    throw this.#error(response, token.accessToken);
+  }
+
+  /** Checks the app's credentials with the identity platform now (a fresh token); sends nothing. */
+  async verify(): Promise<void> {
+    await this.#tokens.getToken({ forceRefresh: true });
+  }
+
+  toString(): string {
+    return `${this.name}(${this.#baseUrl}, ${this.mailbox})`;
+  }
+
+  #post(json: unknown, accessToken: string, signal: AbortSignal): Promise<HttpResponse> {
+    return httpRequest({
+      provider: this.name,
+      url: `${this.#baseUrl}/v1.0/users/${encodeURIComponent(this.mailbox)}/sendMail`,
+      headers: { authorization: `Bearer ${accessToken}` },
+      json,
+      signal,
+      ...(this.#options.timeoutMs ? { timeoutMs: this.#options.timeoutMs } : {}),
+      ...(this.#options.fetch ? { fetch: this.#options.fetch } : {}),
+    });
+  }
+
+  #tooLarge(message: NormalizedMessage): MailError | undefined {
+    const big = message.attachments.find((a) => a.content.length > MAX_ATTACHMENT_BYTES);
+    if (!big) return undefined;
+    return new MailError('UNSUPPORTED', `${this.name} cannot carry this message: attachment "${big.filename}" is over 3 MB (Graph needs an upload session for it)`, { provider: this.name });
+  }
+
+  #error(response: HttpResponse, accessToken: string): MailError {
+    const error = (response.json as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
+    const detail = error && typeof error.message === 'string'
+      ? `${typeof error.code === 'string' ? `${error.code}: ` : ''}${error.message}`
+      : response.text;
+    return diagnose(errorFromResponse(response, { provider: this.name, detail: scrub(detail, [accessToken, this.#options.clientSecret]) }));
+  }
+}
+
+/** Microsoft Graph sendMail with app-only credentials (Mail.Send). */
+export function graphAdapter(options: GraphOptions): GraphAdapter {
+  return new GraphAdapter(options);
+}
+
+/**
+ * `graph://user%40corp.com@TENANT?client_id=..&client_secret=..`; options: authority (identity
+ * host), base_url (Graph host), save_to_sent_items=false, name, timeout.
+ */
+export function fromDsn(dsn: ParsedDsn): GraphAdapter {
+  const example = 'graph://user%40corp.com@TENANT?client_id=...&client_secret=...';
+  const mailbox = requireDsnPart(dsn, dsn.user, 'the mailbox', example);
+  const clientId = requireDsnPart(dsn, dsn.options.client_id, 'client_id', example);
+  const clientSecret = requireDsnPart(dsn, dsn.options.client_secret, 'client_secret', example);
+  return graphAdapter({
+    mailbox,
+    tenant: dsn.host,
+    clientId,
+    clientSecret,
+    ...(dsn.options.authority ? { authority: dsn.options.authority } : {}),
+    ...(dsn.options.base_url ? { baseUrl: dsn.options.base_url } : {}),
+    ...(dsn.options.save_to_sent_items === 'false' ? { saveToSentItems: false } : {}),
+    ...dsnCommonOptions(dsn),
+  });
+}
+
+function recipient(address: Address) {
+  return { emailAddress: address.name ? { address: address.address, name: address.name } : { address: address.address } };
+}
+
+/** The Graph `message` resource for a NormalizedMessage (PROVIDERS.md §6, R1/R2). */
+export function toGraphMessage(message: NormalizedMessage): Record<string, unknown> {
+  const headers: Record<string, string> = { ...message.headers };
+  if (message.tags.length > 0) headers['X-Mailroom-Tags'] = message.tags.join(', ');
+  if (Object.keys(message.metadata).length > 0) headers['X-Mailroom-Metadata'] = JSON.stringify(message.metadata);
+  // Graph has one body: html when there is one (the text part is then dropped), else text.
+  const body = message.html !== undefined ? { contentType: 'HTML', content: message.html } : { contentType: 'Text', content: message.text ?? '' };
+  return {
+    subject: message.subject,
+    body,
+    from: recipient(message.from),
+    toRecipients: message.to.map(recipient),
+    ...(message.cc.length ? { ccRecipients: message.cc.map(recipient) } : {}),
+    ...(message.bcc.length ? { bccRecipients: message.bcc.map(recipient) } : {}),
+    ...(message.replyTo.length ? { replyTo: message.replyTo.map(recipient) } : {}),
+    ...(message.attachments.length
+      ? {
+          attachments: message.attachments.map((a) => ({
+            '@odata.type': '#microsoft.graph.fileAttachment',
+            name: a.filename,
+            contentType: a.contentType,
+            contentBytes: a.content.toString('base64'),
+            isInline: a.inline,
+            ...(a.cid ? { contentId: a.cid } : {}),
+          })),
+        }
+      : {}),
+    ...(Object.keys(headers).length ? { internetMessageHeaders: Object.entries(headers).map(([name, value]) => ({ name, value })) } : {}),
+  };
+}
