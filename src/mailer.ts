@@ -357,7 +357,19 @@ async function resolveAdapters(options: MailerOptions, dsn: string | undefined):
   return adapters.map((adapter) => {
     const count = (seen.get(adapter.name) ?? 0) + 1;
     seen.set(adapter.name, count);
-    return count === 1 ? adapter : Object.assign(Object.create(Object.getPrototypeOf(adapter) as object) as MailAdapter, adapter, { name: `${adapter.name}-${count}` });
+    return count === 1 ? adapter : renamed(adapter, `${adapter.name}-${count}`);
+  });
+}
+
+// A view of the adapter under another name. Methods run on the adapter itself, so class adapters
+// with private fields (#transporter) keep working, which a copy of their properties would not.
+function renamed(adapter: MailAdapter, name: string): MailAdapter {
+  return new Proxy(adapter, {
+    get(target, property) {
+      if (property === 'name') return name;
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
   });
 }
 
