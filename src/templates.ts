@@ -257,7 +257,9 @@ export function createTemplateRenderer(options: TemplateOptions = {}): TemplateR
     const fm = source.frontMatter;
     if (!fm.subject) throw new MailError('TEMPLATE', `${file}: the front matter has no "subject"`, { field: 'template' });
 
-    checkHandlebarsSyntax(lib.handlebars, composed);
+    // The body alone first: an unclosed block would otherwise be reported at the layout's end.
+    checkHandlebarsSyntax(lib.handlebars, source.body, (line) => ({ file, line: source.bodyLine + line - 1 }));
+    checkHandlebarsSyntax(lib.handlebars, composed.mjml, composed.locate);
     const html = await compileMjml(lib, composed, file);
 
     const partials = await loadPartials(lib, [html, fm.text ?? ''], dirs, deps);
@@ -395,13 +397,13 @@ async function compileMjml(lib: Libraries, composed: ComposedSource, file: strin
   return result.html;
 }
 
-function checkHandlebarsSyntax(handlebars: Handlebars, composed: ComposedSource): void {
+function checkHandlebarsSyntax(handlebars: Handlebars, source: string, locate: ComposedSource['locate']): void {
   try {
-    handlebars.parse(composed.mjml);
+    handlebars.parse(source);
   } catch (error) {
     const message = (error as Error).message;
     const line = /line (\d+)/.exec(message)?.[1];
-    const at = composed.locate(line ? Number(line) : 1);
+    const at = locate(line ? Number(line) : 1);
     throw new MailError('TEMPLATE', `${at.file}:${at.line}: Handlebars syntax error: ${message.split('\n').pop()}`, { field: 'template', cause: error });
   }
 }
