@@ -184,7 +184,9 @@ async function importConfig(load: () => Promise<unknown>, name: string): Promise
   } catch (error) {
     throw new MailError('CONFIG', `${name} could not be loaded: ${(error as Error).message}`, { cause: error });
   }
-  const exported = module.default ?? module;
+  let exported: unknown = module.default ?? module;
+  // A .ts file outside an ESM package is loaded as CommonJS, whose export arrives wrapped once more.
+  if (typeof exported === 'object' && exported !== null && 'default' in exported) exported = (exported as { default: unknown }).default;
   return typeof exported === 'function' ? (exported as () => unknown)() : exported;
 }
 

@@ -22,6 +22,7 @@ export interface CliContext {
   config: MailroomConfig;
   /** The configuration file read, if any. */
   file?: string;
+  /** "the --dsn option", "MAILROOM_DSN", "the config file ./mailroom.config.json", "the default" or "not set". */
   sources: { dsn: string; journal: string; from: string };
   /** The DSN in effect, redacted; undefined when the chain is given as adapter objects. */
   redactedDsn?: string;
@@ -66,8 +67,8 @@ export async function loadContext(options: CommonOptions, env: NodeJS.ProcessEnv
   if (from !== undefined) config.from = from;
 
   const sources = {
-    dsn: dsnSource || (fromFile.dsn ? fileLabel : fromFile.adapters ? `adapters in ${fileLabel}` : 'the default (outbox://./outbox)'),
-    journal: journalSource || (fromFile.journal !== undefined ? fileLabel : `the default (${DEFAULT_JOURNAL_PATH})`),
+    dsn: dsnSource || (fromFile.dsn ? fileLabel : fromFile.adapters ? `adapters in ${fileLabel}` : 'the default'),
+    journal: journalSource || (fileSetsStore(fromFile.journal) ? fileLabel : 'the default'),
     from: fromSource || (fromFile.from !== undefined ? fileLabel : 'not set'),
   };
   const effectiveDsn = config.adapters ? undefined : config.dsn ?? 'outbox://./outbox';
@@ -77,6 +78,18 @@ export async function loadContext(options: CommonOptions, env: NodeJS.ProcessEnv
     sources,
     ...(effectiveDsn ? { redactedDsn: redactDsn(effectiveDsn) } : {}),
   };
+}
+
+// Whether the file's `journal` option names a store (or turns the journal off), not only its settings.
+function fileSetsStore(journal: MailroomConfig['journal']): boolean {
+  if (journal === undefined) return false;
+  if (typeof journal !== 'object' || 'get' in journal) return true;
+  return journal.store !== undefined;
+}
+
+/** "(the default)" or "(from MAILROOM_DSN)": where a setting came from, for messages. */
+export function origin(source: string): string {
+  return source === 'the default' ? '(the default)' : `(from ${source})`;
 }
 
 /** Mailer options for the context, with `overrides` on top. */
