@@ -166,8 +166,10 @@ describe('mailroom CLI', () => {
       expect(arrivals).toHaveLength(1);
       const mail = await simpleParser(good.messages.at(-1)!.raw);
       expect(mail.to && 'text' in mail.to ? mail.to.text : '').toBe('ann@example.com');
-      expect(mail.subject ?? '').not.toBe('');
-      expect(`${mail.text ?? ''} ${mail.html || ''}`).toContain('smtp');
+      expect(mail.subject).toBe('mailroom test email via smtp');
+      expect(mail.text).toMatch(/Adapter\s+smtp/);
+      expect(mail.text).toContain('smtp → brevo');
+      expect(mail.text).toContain('Shop <shop@example.com>');
       const journaled = await entries(cwd);
       expect(journaled.map((entry) => [entry.status, entry.adapter, entry.summary.template])).toEqual([
         ['sent', 'brevo', 'test-email'],
@@ -222,7 +224,7 @@ describe('mailroom CLI', () => {
       expect(all.code).toBe(0);
       const lines = all.stdout.trim().split('\n');
       expect(lines[0]).toMatch(/^ID\s+CREATED \(UTC\)\s+STATUS\s+ADAPTER\s+TO\s+SUBJECT\s+ERROR$/);
-      expect(lines[1]).toMatch(new RegExp(`^${bobId}\\s.*\\sfailed\\s+-\\s+bob@example.com\\s.*ALL_FAILED`));
+      expect(lines[1]).toMatch(new RegExp(`^${bobId}\\s.*\\sfailed\\s+-\\s+bob@example.com\\s+=HYPERLINK\\("x"\\)\\s+AUTH 535 5\\.7\\.3: \\[smtp\\] `));
       expect(lines[2]).toMatch(new RegExp(`^${annId}\\s.*\\ssent\\s+smtp\\s+ann@example.com\\s+Order 1042$`));
       expect((await entries(cwd, '--status', 'failed')).map((entry) => entry.id)).toEqual([bobId]);
       expect((await entries(cwd, '--to', 'ANN@example')).map((entry) => entry.id)).toEqual([annId]);

@@ -92,7 +92,7 @@ Examples:
             entry.adapter ?? '-',
             truncate(entry.summary.to.join(', '), 30),
             truncate(entry.summary.subject, 40),
-            entry.error ? truncate(`${entry.error.code}: ${entry.error.message}`, 70) : '',
+            entry.error ? truncate(errorSummary(entry), 70) : '',
           ]),
         );
         if (entries.length === 0) process.stdout.write('(no entries)\n');
@@ -129,6 +129,14 @@ Examples:
         await mailer.close();
       }
     });
+}
+
+// ALL_FAILED alone says little in a table: the last adapter's own error says why.
+function errorSummary(entry: JournalEntry): string {
+  const last = [...entry.attempts].reverse().find((attempt) => attempt.error)?.error;
+  const error = last ?? entry.error!;
+  const codes = [error.code, 'smtpCode' in error ? error.smtpCode : undefined, 'enhancedCode' in error ? error.enhancedCode : undefined, 'status' in error ? error.status : undefined];
+  return `${codes.filter((part) => part !== undefined).join(' ')}: ${error.message.replace(/^\[mailroom\] /, '')}`;
 }
 
 function printCsv(entries: JournalEntry[]): void {

@@ -4,6 +4,7 @@
 import { hostname } from 'node:os';
 import type { Command } from 'commander';
 import type { MailAdapter } from '../../adapter.js';
+import { formatAddress, parseAddress } from '../../address.js';
 import { MailError, toMailError } from '../../errors.js';
 import { createMailer } from '../../mailer.js';
 import { checksSummary, printChecks, type CheckResult } from '../checks.js';
@@ -79,7 +80,13 @@ async function sendTest(adapter: MailAdapter, chain: MailAdapter[], to: string, 
       to,
       template: {
         name: 'test-email',
-        data: { adapter: adapter.name, chain: chain.map((one) => one.name), time: new Date().toISOString(), host: hostname() },
+        data: {
+          adapter: adapter.name,
+          chain: chain.map((one) => one.name),
+          time: new Date().toISOString(),
+          host: hostname(),
+          ...(context.config.from !== undefined ? { from: formatAddress(parseAddress(context.config.from, 'from')) } : {}),
+        },
       },
     });
     return {
