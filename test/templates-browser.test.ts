@@ -72,16 +72,17 @@ describe('order confirmation in headless Chromium', () => {
       for (const width of [375, 600]) {
         await page.setViewportSize({ width, height: 900 });
         await page.goto(`${base}/order-${locale}.html`, { waitUntil: 'load' });
-        const size = await page.evaluate(() => ({ scrollWidth: document.documentElement.scrollWidth, clientWidth: document.documentElement.clientWidth }));
+        // Page functions as strings: this file is compiled without the DOM library.
+        const size = await page.evaluate<{ scrollWidth: number; clientWidth: number }>('({ scrollWidth: document.documentElement.scrollWidth, clientWidth: document.documentElement.clientWidth })');
         await page.screenshot({ path: path.join(ARTEFACTS, `order-confirmation-${locale}-${width}.png`), fullPage: true });
         expect(size.clientWidth, `viewport ${width}`).toBe(width);
         expect(size.scrollWidth, `no horizontal scrollbar at ${width} px`).toBeLessThanOrEqual(size.clientWidth);
-        const text = await page.evaluate(() => document.body.innerText);
+        const text = await page.evaluate<string>('document.body.innerText');
         for (const item of data.order.items) {
           expect(text).toContain(item.name);
           expect(text).toContain(item.sku);
         }
-        expect(await page.locator('img[src$="/logo.svg"]').evaluate((img: HTMLImageElement) => img.naturalWidth)).toBeGreaterThan(0);
+        expect(await page.locator('img[src$="/logo.svg"]').evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth)).toBeGreaterThan(0);
       }
     } finally {
       await page.close();

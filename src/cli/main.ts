@@ -5,6 +5,7 @@ import { MailError } from '../errors.js';
 import { register as registerDoctor } from './commands/doctor.js';
 import { register as registerExplain } from './commands/explain.js';
 import { register as registerJournal } from './commands/journal.js';
+import { register as registerPreview } from './commands/preview.js';
 import { register as registerResend } from './commands/resend.js';
 import { register as registerSend } from './commands/send.js';
 import { register as registerTest } from './commands/test.js';
@@ -23,6 +24,7 @@ registerVerify(program);
 registerResend(program);
 registerExplain(program);
 registerDoctor(program);
+registerPreview(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   printError(error instanceof MailError ? error : new MailError('CONFIG', (error as Error).message ?? String(error), { cause: error }));
