@@ -18,4 +18,5 @@ export type { JournalEntry, JournalOptions, JournalQuery, JournalPage, JournalSt
 export { diagnose, explain } from './diagnose.js';
 export type { Diagnosis } from './diagnose.js';
 export { buildMime } from './mime.js';
-export type { TemplateOptions, RenderedTemplate, TemplateRenderer } from './templates.js';
+export { createTemplateRenderer } from './templates.js';
+export type { TemplateOptions, RenderedTemplate, TemplateRenderer, BrandOptions, StrictOptions, TemplateHelper } from './templates.js';
