@@ -65,7 +65,9 @@ export function deriveTextTemplate(html: string, convert: HtmlToText): string {
     return `\uE000${index}\uE001`;
   });
   // Handlebars drops a line holding nothing but one block tag; html-to-text may put several on a line.
-  const lines = convert(protectedHtml).split('\n').flatMap((line) => {
+  // "{{" in the converted text came from the html's own text (an entity, say), never from an
+  // expression (those are placeholders now): keep it literal in the text template.
+  const lines = convert(protectedHtml).replace(/\{\{/g, '\\{{').split('\n').flatMap((line) => {
     const ids = ONLY_PLACEHOLDERS.test(line) ? [...line.matchAll(PLACEHOLDER)].map((match) => Number(match[1])) : [];
     return ids.length > 1 && ids.every((id) => kindOf(tokens[id]!) !== 'other') ? ids.map((id) => `\uE000${id}\uE001`) : [line];
   });

@@ -209,9 +209,20 @@ export function createTemplateRenderer(options: TemplateOptions = {}): TemplateR
     if (entry && (!entry.deps || !reloadOnChange || isCurrent(entry.deps))) {
       return entry.promise;
     }
-    const fresh: CacheEntry = { promise: Promise.resolve() as unknown as Promise<CompiledTemplate> };
-    fresh.promise = compile(resolved, (deps) => { fresh.deps = deps; });
-    fresh.promise.catch(() => { if (cache.get(resolved.file) === fresh) cache.delete(resolved.file); });
+    const deps: Dependency[] = [];
+    const fresh: CacheEntry = {
+      promise: compile(resolved, deps).then(
+        (template) => {
+          fresh.deps = deps;
+          return template;
+        },
+        (error: unknown) => {
+          // A template that failed to compile is tried again on the next render.
+          if (cache.get(resolved.file) === fresh) cache.delete(resolved.file);
+          throw error;
+        },
+      ),
+    };
     cache.set(resolved.file, fresh);
     return fresh.promise;
   }
@@ -249,9 +260,9 @@ export function createTemplateRenderer(options: TemplateOptions = {}): TemplateR
     return { source, composed: composeSource(source, { file: layout.file, rendered }) };
   }
 
-  async function compile(resolved: Resolved, onDeps: (deps: Dependency[]) => void): Promise<CompiledTemplate> {
+  // Compiles a template; `deps` receives every file and folder its result depends on.
+  async function compile(resolved: Resolved, deps: Dependency[]): Promise<CompiledTemplate> {
     const lib = await load();
-    const deps: Dependency[] = [];
     const { source, composed } = await compose(resolved, deps, lib);
     const { file } = resolved;
     const fm = source.frontMatter;
@@ -308,7 +319,6 @@ export function createTemplateRenderer(options: TemplateOptions = {}): TemplateR
       text,
       htmlToText: lib.htmlToText,
     };
-    onDeps(deps);
     return entry;
   }
 
@@ -572,6 +582,10 @@ function fillBrand(body: string, brand: Required<BrandOptions>): string {
 
 function checkBrand(input: BrandOptions): Required<BrandOptions> {
   const brand: Required<BrandOptions> = { name: '', logoUrl: '', logoWidth: 140, color: '#1f4e79', address: '', url: '', ...input };
+  for (const [key, value] of Object.entries(brand)) {
+    // Brand values become part of the compiled template: "{{" there would be evaluated at each send.
+    if (typeof value === 'string' && value.includes('{{')) throw new MailError('CONFIG', `brand.${key} must not contain "{{"`, { field: `brand.${key}` });
+  }
   if (!BRAND_COLOR.test(brand.color)) throw new MailError('CONFIG', `brand.color ${JSON.stringify(brand.color)} must be #rgb or #rrggbb`, { field: 'brand.color' });
   for (const key of ['logoUrl', 'url'] as const) {
     if (brand[key] && !/^(https?:\/\/|cid:)/i.test(brand[key])) {

@@ -127,6 +127,7 @@ describe('built-in templates', () => {
   it('refuses brand options that would break the layout', () => {
     expect(() => createTemplateRenderer({ brand: { color: 'red;x' } })).toThrow(/brand.color/);
     expect(() => createTemplateRenderer({ brand: { logoUrl: 'javascript:alert(1)' } })).toThrow(/brand.logoUrl/);
+    expect(() => createTemplateRenderer({ brand: { name: 'Shop {{secret}}' } })).toThrow(/brand.name must not contain "\{\{"/);
   });
 });
 
@@ -140,6 +141,13 @@ describe('escaping and helpers', () => {
     expect(out.html).toContain('href="https://x.example/?a&#x3D;1&amp;b&#x3D;&quot;2&quot;"');
     expect(out.text).toContain('Hello Tom & "Jerry" <b>, link [https://x.example/?a=1&b="2"]');
     expect(out.subject).toBe('Hi Tom & "Jerry" <b>');
+  });
+
+  it('braces written as entities in the html stay literal in the text part', async () => {
+    await writeFile(path.join(dir, 'braces.mjml'), page('<mj-text>&#123;&#123;name}} is {{name}}</mj-text>'));
+    const out = await renderer().render('braces', { name: 'Ann' });
+    expect(out.html).toContain('&#123;&#123;name}} is Ann');
+    expect(out.text).toContain('{{name}} is Ann');
   });
 
   it('{{{x}}} puts trusted html in the html part and its text in the text part', async () => {
