@@ -70,6 +70,25 @@ async function writeConfig(file: string, text: string): Promise<void> {
   await writeFile(file, text);
 }
 
+/** Runs the built CLI with a pseudo-terminal (util-linux `script`), as a person at a terminal would. */
+function runInTerminal(args: string[], options: { cwd: string }): Promise<Run> {
+  const quote = (text: string) => `'${text.replace(/'/g, `'\\''`)}'`;
+  const command = [process.execPath, CLI, ...args].map(quote).join(' ');
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, NODE_EXTRA_CA_CERTS: caFile, TERM: 'xterm' };
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn('script', ['-qec', command, '/dev/null'], { cwd: options.cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      outputs.push({ args, env: {}, stdout, stderr: '' });
+      resolvePromise({ code, stdout, stderr: '' });
+    });
+    child.stdin.end();
+  });
+}
+
 async function workdir(name: string): Promise<string> {
   const dir = join(base, name);
   await mkdir(dir, { recursive: true });
@@ -110,7 +129,7 @@ afterAll(async () => {
 
 describe('mailroom CLI', () => {
   it('has --help with examples on every command', async () => {
-    const commands = [['send'], ['test'], ['verify'], ['journal'], ['journal', 'show'], ['resend'], ['explain'], ['doctor']];
+    const commands = [['send'], ['test'], ['verify'], ['journal'], ['journal', 'show'], ['journal', 'prune'], ['resend'], ['explain'], ['doctor']];
     const cwd = await workdir('help');
     const runs = await Promise.all(commands.map((command) => run([...command, '--help'], { cwd })));
     runs.forEach((help, index) => {
@@ -329,6 +348,33 @@ describe('mailroom CLI', () => {
     });
   });
 
+  describe('resend at a terminal, and prune', () => {
+    it('shows a progress bar when stderr is a terminal', async () => {
+      const cwd = await workdir('resend-tty');
+      for (const to of ['dan@example.com', 'eve@example.com']) {
+        expect((await run(['send', '--to', to, '--from', 'shop@example.com', '--subject', 'Hi', '--text', 'Hi', '--dsn', BAD], { cwd })).code).toBe(1);
+      }
+      const result = await runInTerminal(['resend', '--failed', '--dsn', GOOD, '--from', 'shop@example.com'], { cwd });
+      expect(result.code).toBe(0);
+      expect(result.stdout).toMatch(/resending \[[█░]+\] 2\/2 {2}failed: 0/);
+      expect(result.stdout).not.toContain('resend 1/2');
+      expect(result.stdout).toContain('resent 2: 2 sent, 0 failed');
+    });
+
+    it('prunes entries past their retention', async () => {
+      const cwd = await workdir('prune');
+      const journal = new SendJournal({ store: join(cwd, '.mailroom/journal.sqlite'), ttlMs: 1 });
+      const content = { from: 'shop@example.com', to: 'old@example.com', subject: 'Old', text: 'Old' };
+      await journal.write(journal.createEntry(normalizeMessage(content), content));
+      await journal.close();
+      await new Promise((done) => setTimeout(done, 20));
+      const pruned = await run(['journal', 'prune'], { cwd });
+      expect(pruned.code).toBe(0);
+      expect(pruned.stdout.trim()).toBe('pruned 1 expired entry from sqlite:.mailroom/journal.sqlite');
+      expect((await run(['journal', 'prune'], { cwd })).stdout.trim()).toBe('pruned 0 expired entries from sqlite:.mailroom/journal.sqlite');
+    });
+  });
+
   describe('explain', () => {
     it('explains an SMTP reply, from arguments or standard input', async () => {
       const cwd = await workdir('explain');
@@ -394,7 +440,7 @@ describe('mailroom CLI', () => {
       const findings = JSON.parse(result.stdout) as Array<{ level: string; check: string; message: string }>;
       expect(findings.filter((finding) => finding.level !== 'ok')).toEqual([]);
       expect(findings.map((finding) => finding.check)).toEqual(['configuration', 'chain', 'sender', 'journal', 'retention']);
-      expect(findings.find((finding) => finding.check === 'retention')?.message).toBe('journal entries are kept for 30d');
+      expect(findings.find((finding) => finding.check === 'retention')?.message).toMatch(/^journal entries are kept for 30d; `mailroom journal prune` /);
       expect(findings.find((finding) => finding.check === 'journal')?.message).toMatch(/^sqlite:data\/mail\.sqlite \(from the config file .*mailroom\.config\.json\) is reachable and writable$/);
     });
   });

@@ -11,7 +11,7 @@ import { formatDuration } from '../../duration.js';
 import { toMailError } from '../../errors.js';
 import { openJournalStore } from '../../journal-store.js';
 import { createMailer } from '../../mailer.js';
-import { addCommonOptions, loadContext, mailerOptions, type CliContext, type CommonOptions } from '../context.js';
+import { addCommonOptions, loadContext, mailerOptions, origin, type CliContext, type CommonOptions } from '../context.js';
 import { printJson } from '../output.js';
 
 type Level = 'ok' | 'info' | 'warning' | 'error';
@@ -93,7 +93,7 @@ async function chainAdapters(context: CliContext, findings: Finding[]): Promise<
 function chainFindings(context: CliContext, adapters: MailAdapter[], dsns: ParsedDsn[]): Finding[] {
   const findings: Finding[] = [];
   const names = adapters.map((adapter) => adapter.name).join(', ');
-  const where = context.redactedDsn ? `${context.redactedDsn} (from ${context.sources.dsn})` : `adapters from ${context.sources.dsn}`;
+  const where = context.redactedDsn ? `${context.redactedDsn} ${origin(context.sources.dsn)}` : `adapters from ${context.sources.dsn}`;
   findings.push({ level: 'ok', check: 'chain', message: `${where}: ${adapters.length} adapter${adapters.length === 1 ? '' : 's'} (${names})` });
   if (adapters.length === 1) {
     findings.push({
@@ -203,6 +203,7 @@ async function journalFindings(context: CliContext): Promise<Finding[]> {
   const settings = typeof journal === 'object' && journal !== null && !('get' in journal) ? journal : undefined;
   const store = settings ? settings.store : journal;
   const findings: Finding[] = [];
+  let sqlite = false;
   try {
     const opened = await openJournalStore(store as Parameters<typeof openJournalStore>[0]);
     try {
@@ -212,7 +213,8 @@ async function journalFindings(context: CliContext): Promise<Finding[]> {
       const read = await opened.keyv.get<string>(key);
       await opened.keyv.delete(key);
       if (read !== 'ok') throw new Error('a value written could not be read back');
-      findings.push({ level: 'ok', check: 'journal', message: `${opened.description} (from ${context.sources.journal}) is reachable and writable` });
+      sqlite = opened.sql !== undefined;
+      findings.push({ level: 'ok', check: 'journal', message: `${opened.description} ${origin(context.sources.journal)} is reachable and writable` });
       if (opened.description === 'memory') {
         findings.push({ level: 'warning', check: 'journal', message: 'the journal is in memory: it is lost when the process ends', remedy: 'use a file (the default .mailroom/journal.sqlite), redis:// or postgres://' });
       }
@@ -224,7 +226,7 @@ async function journalFindings(context: CliContext): Promise<Finding[]> {
     findings.push({
       level: 'error',
       check: 'journal',
-      message: `the journal (from ${context.sources.journal}) cannot be used: ${failure.message}`,
+      message: `the journal ${origin(context.sources.journal)} cannot be used: ${failure.message}`,
       remedy: failure.remedy ?? 'check that the journal folder exists and is writable by this user, or that the Redis/Postgres server is up and the URL is right; MAILROOM_JOURNAL or --journal sets it',
     });
     return findings;
@@ -242,7 +244,7 @@ async function journalFindings(context: CliContext): Promise<Finding[]> {
     findings.push({
       level: set ? 'ok' : 'info',
       check: 'retention',
-      message: `journal entries are kept ${formatDuration(ttlMs ?? DEFAULT_RETENTION_MS)}${set ? '' : ' (the default)'}`,
+      message: `journal entries are kept for ${formatDuration(ttlMs ?? DEFAULT_RETENTION_MS)}${set ? '' : ' (the default)'}${sqlite ? '; `mailroom journal prune` (e.g. daily from cron) deletes the expired rows, which SQLite keeps until then' : ''}`,
       ...(set ? {} : { remedy: 'to choose, set "journal": { "ttlMs": "30d" } in the configuration file' }),
     });
   }

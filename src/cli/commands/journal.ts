@@ -73,7 +73,8 @@ Examples:
   $ mailroom journal --status failed --since 2h
   $ mailroom journal --to ann@example.com --since 2026-01-31 --limit 100
   $ mailroom journal --since 1d --csv > today.csv
-  $ mailroom journal show 01JH3Q8ZP6X1V4N2W5R7T9K0BC`)
+  $ mailroom journal show 01JH3Q8ZP6X1V4N2W5R7T9K0BC
+  $ mailroom journal prune`)
     .action(async (options: ListOptions) => {
       if (options.json && options.csv) throw new MailError('CONFIG', 'give --json or --csv, not both');
       const query = { ...journalQuery(options), ...(options.cursor ? { cursor: options.cursor } : {}) };
@@ -97,6 +98,25 @@ Examples:
         );
         if (entries.length === 0) process.stdout.write('(no entries)\n');
         if (cursor) process.stdout.write(`more entries: add --cursor ${cursor}\n`);
+      } finally {
+        await mailer.close();
+      }
+    });
+
+  addCommonOptions(
+    journal
+      .command('prune')
+      .description('delete entries older than the retention (journal ttlMs); the SQLite store keeps expired rows until pruned'),
+  )
+    .addHelpText('after', `
+Examples:
+  $ mailroom journal prune
+  $ mailroom journal prune --journal /var/lib/shop/mail.sqlite`)
+    .action(async (_options: unknown, command: Command) => {
+      const mailer = await mailerFromOptions(command.optsWithGlobals<CommonOptions>());
+      try {
+        const pruned = await mailer.journal.prune();
+        process.stdout.write(`pruned ${pruned} expired ${pruned === 1 ? 'entry' : 'entries'} from ${await mailer.journal.describe()}\n`);
       } finally {
         await mailer.close();
       }
