@@ -18,6 +18,7 @@ export interface HelperSets {
   text: Record<string, HelperDelegate>;
 }
 
+const MAX_FORMATTERS = 500;
 type DateStyle = 'full' | 'long' | 'medium' | 'short';
 const DATE_STYLES = new Set<string>(['full', 'long', 'medium', 'short']);
 
@@ -34,13 +35,19 @@ export function createHelpers(settings: HelperSettings): HelperSets {
   const numberFormat = (locale: string, key: string, make: () => Intl.NumberFormat): Intl.NumberFormat => {
     const cacheKey = `n|${locale}|${key}`;
     let format = formatters.get(cacheKey) as Intl.NumberFormat | undefined;
-    if (!format) formatters.set(cacheKey, (format = make()));
+    if (!format) {
+      if (formatters.size >= MAX_FORMATTERS) formatters.clear(); // locales come from callers: stay bounded
+      formatters.set(cacheKey, (format = make()));
+    }
     return format;
   };
   const dateFormat = (locale: string, key: string, make: () => Intl.DateTimeFormat): Intl.DateTimeFormat => {
     const cacheKey = `d|${locale}|${key}`;
     let format = formatters.get(cacheKey) as Intl.DateTimeFormat | undefined;
-    if (!format) formatters.set(cacheKey, (format = make()));
+    if (!format) {
+      if (formatters.size >= MAX_FORMATTERS) formatters.clear(); // locales come from callers: stay bounded
+      formatters.set(cacheKey, (format = make()));
+    }
     return format;
   };
 

@@ -126,6 +126,7 @@ const LINE_BREAK = /[\r\n]/;
 // Control characters (and Unicode line separators) in a value would break a header: made spaces.
 const HEADER_UNSAFE = /[\u0000-\u001f\u007f\u2028\u2029]+/g;
 const REPLY_TO_PATTERN = /^(.*?)\s*<([^<>]+)>\s*$/;
+const MAX_MEMO = 1_000;
 const DEFAULT_STRICT: Required<StrictOptions> = { subject: true, required: true, body: false };
 
 export function createTemplateRenderer(options: TemplateOptions = {}): TemplateRenderer {
@@ -187,6 +188,8 @@ export function createTemplateRenderer(options: TemplateOptions = {}): TemplateR
     const found = findFile(dirs, name, 'mjml', locale);
     if (found) {
       const resolved = { name, file: found.file, fileLocale: found.fileLocale };
+      // Locales come from callers, and there are endless valid tags: keep the map bounded.
+      if (resolutions.size >= MAX_MEMO) resolutions.clear();
       resolutions.set(key, { resolved, folders: found.searched });
       return resolved;
     }
