@@ -19,6 +19,8 @@ export interface MailerOptions {
   dsn?: string;
   /** Sender used when a message has no `from`. */
   from?: AddressInput;
+  /** Reply-To used when neither a message nor its template gives one. Default: none. */
+  replyTo?: AddressInput | AddressInput[];
   /** The send journal: false turns it off; a string or Keyv is the store. Default SQLite `.mailroom/journal.sqlite`. */
   journal?: false | string | Keyv | JournalOptions;
   /** Retries per adapter. */
@@ -139,6 +141,7 @@ export function createMailer(options: MailerOptions = {}): Mailer {
         ...(input.replyTo === undefined && rendered.replyTo ? { replyTo: rendered.replyTo } : {}),
       };
     }
+    if (message.replyTo === undefined && options.replyTo !== undefined) message = { ...message, replyTo: options.replyTo };
     return normalizeMessage(message, {
       ...(options.from !== undefined ? { defaultFrom: options.from } : {}),
       ...(options.limits ? { limits: options.limits } : {}),
