@@ -6,17 +6,17 @@ import { MailError } from '../errors.js';
 import { createMailer, type Mailer, type MailerOptions, type SendResult } from '../mailer.js';
 import { toMailMessage, type CmsMailOptions } from './cms-message.js';
 
-/** `providerOptions` in Strapi's email config: mailer options, or a mailer the app already made. */
-export interface StrapiProviderOptions extends MailerOptions {
-  /** A mailer to use as is (its own options apply; the other options here are then ignored). */
-  mailer?: Mailer;
-}
+/** `providerOptions` in Strapi's email config: mailer options (a DSN or adapters, journal, templates...). */
+export type StrapiProviderOptions = MailerOptions;
 
 /** `settings` in Strapi's email config. */
 export interface StrapiProviderSettings {
-  /** Sender for messages that have none. Default: the mailer's `from` option. */
+  /** Sender for messages that have none, or an empty one. Default: `providerOptions.from`. */
   defaultFrom?: AddressInput;
-  /** Reply-To for messages that have none, or an empty one (users-permissions sends `replyTo: ""`). */
+  /**
+   * Reply-To for messages that have none, or an empty one (users-permissions sends `replyTo: ""`).
+   * A template's own reply-to (contact-form: the visitor) comes first. Default: `providerOptions.replyTo`.
+   */
   defaultReplyTo?: AddressInput;
   /** Shown by Strapi's admin email settings page; not used by mailroom. */
   testAddress?: string;
@@ -27,7 +27,10 @@ export type StrapiSendOptions = CmsMailOptions;
 
 /** What Strapi's admin email settings page shows about the provider. */
 export interface StrapiProviderCapabilities {
-  /** The chain in fallback order, e.g. "office365 → brevo" (names only, never a credential). */
+  /**
+   * The chain in fallback order, e.g. "office365 → brevo" (names only, never a credential). Names
+   * appear once the chain is built: right after startup for a DSN, at once for `adapters`.
+   */
   transport?: { host: string };
   features: string[];
   /** Adapter names of the chain, in fallback order. */
@@ -48,12 +51,13 @@ export interface StrapiEmailProvider {
 }
 
 export function init(providerOptions: StrapiProviderOptions = {}, settings: StrapiProviderSettings = {}): StrapiEmailProvider {
-  const { mailer: given, ...mailerOptions } = providerOptions ?? {};
-  const mailer = given ?? createMailer(mailerOptions);
-  const defaults = {
+  // The defaults go to the mailer, which applies them after rendering a template, so that a
+  // template's own reply-to is not overridden by the site-wide default.
+  const mailer = createMailer({
+    ...providerOptions,
     ...(settings?.defaultFrom ? { from: settings.defaultFrom } : {}),
     ...(settings?.defaultReplyTo ? { replyTo: settings.defaultReplyTo } : {}),
-  };
+  });
   let sending = 0;
   let adapterNames: string[] = [];
   // Names are known once a DSN chain is built; the admin page asks synchronously, so keep them.
@@ -68,7 +72,7 @@ export function init(providerOptions: StrapiProviderOptions = {}, settings: Stra
     async send(options) {
       sending += 1;
       try {
-        return await mailer.send(toMailMessage(options, defaults));
+        return await mailer.send(toMailMessage(options));
       } catch (error) {
         throw forStrapi(error);
       } finally {

@@ -1,0 +1,177 @@
+// The Strapi provider and the Payload adapter at unit level, through the memory adapter and a real
+// in-memory journal: defaults, Strapi's `replyTo: ""`, nodemailer-style senders, templates,
+// attachments, errors. The real CMSs are exercised in test/cms/.
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { memoryAdapter } from '../adapters/memory.js';
+import { MailError } from '../src/errors.js';
+import { mailroomAdapter } from '../src/integrations/payload.js';
+import { init } from '../src/integrations/strapi.js';
+
+const FROM = 'Example Shop <shop@example.com>';
+const REPLY_TO = 'Support <support@example.com>';
+
+function strapiProvider(settings = { defaultFrom: FROM, defaultReplyTo: REPLY_TO }) {
+  const memory = memoryAdapter();
+  const provider = init({ adapters: [memory], journal: 'memory://' }, settings);
+  return { memory, provider };
+}
+
+function payloadEmail() {
+  const memory = memoryAdapter();
+  const adapter = mailroomAdapter({ adapters: [memory], journal: 'memory://', defaultFromAddress: 'shop@example.com', defaultFromName: 'Example Shop' });
+  return { memory, email: adapter({ payload: {} }) };
+}
+
+describe('mailroom/strapi', () => {
+  it('applies defaultFrom and defaultReplyTo to a message without them', async () => {
+    const { memory, provider } = strapiProvider();
+    const result = await provider.send({ to: 'ann@example.org', subject: 'Hi', text: 'Hello' });
+    expect(memory.messages[0]).toMatchObject({
+      from: { address: 'shop@example.com', name: 'Example Shop' },
+      replyTo: [{ address: 'support@example.com', name: 'Support' }],
+      to: [{ address: 'ann@example.org' }],
+    });
+    expect(result).toMatchObject({ status: 'sent', adapter: 'memory' });
+    expect(await provider.mailer.journal.get(result.id)).toMatchObject({ status: 'sent', summary: { from: FROM, replyTo: [REPLY_TO] } });
+  });
+
+  it('applies the defaults when Strapi passes empty strings (users-permissions sends replyTo: "")', async () => {
+    const { memory, provider } = strapiProvider();
+    await provider.send({ to: 'ann@example.org', from: '', replyTo: '', cc: '', subject: 'Reset password', text: 'x' });
+    expect(memory.messages[0]?.from.address).toBe('shop@example.com');
+    expect(memory.messages[0]?.replyTo.map((a) => a.address)).toEqual(['support@example.com']);
+    expect(memory.messages[0]?.cc).toEqual([]);
+  });
+
+  it('keeps the sender and reply-to the caller gives', async () => {
+    const { memory, provider } = strapiProvider();
+    await provider.send({ to: 'ann@example.org', from: '"Desk, Night" <desk@example.com>', replyTo: ['a@example.com', 'b@example.com'], subject: 'x', text: 'x' });
+    expect(memory.messages[0]?.from).toEqual({ address: 'desk@example.com', name: 'Desk, Night' });
+    expect(memory.messages[0]?.replyTo.map((a) => a.address)).toEqual(['a@example.com', 'b@example.com']);
+  });
+
+  it('falls back to the mailer\'s own `from` when settings give no defaultFrom', async () => {
+    const memory = memoryAdapter();
+    const provider = init({ adapters: [memory], journal: false, from: 'mailer@example.com' }, {});
+    await provider.send({ to: 'ann@example.org', subject: 'x', text: 'x', replyTo: '' });
+    expect(memory.messages[0]?.from.address).toBe('mailer@example.com');
+    expect(memory.messages[0]?.replyTo).toEqual([]);
+  });
+
+  it('renders a mailroom template given as template: { name, data }', async () => {
+    const { memory, provider } = strapiProvider();
+    const result = await provider.send({
+      to: 'owner@example.com',
+      template: { name: 'contact-form', data: { visitor: { name: 'Léa <b>Dubois</b>', email: 'lea@example.org' }, message: 'Hello' } },
+    });
+    const sent = memory.messages[0]!;
+    expect(sent.subject).toBe('Contact form: Léa <b>Dubois</b>');
+    expect(sent.html).toContain('Léa &lt;b&gt;Dubois&lt;/b&gt;');
+    expect(sent.text).toContain('Hello');
+    // The template's own reply-to (the visitor) wins over defaultReplyTo, which is only a fallback.
+    expect(sent.replyTo.map((a) => a.address)).toEqual(['lea@example.org']);
+    expect((await provider.mailer.journal.get(result.id))?.summary.template).toBe('contact-form');
+
+    await provider.send({ to: 'lea@example.org', template: { name: 'contact-form-receipt', data: { visitor: { name: 'Léa' }, message: 'Hello' } }, replyTo: '' });
+    expect(memory.messages[1]?.replyTo.map((a) => a.address)).toEqual(['support@example.com']);
+  });
+
+  it('carries nodemailer-style attachments and Buffer bodies, and refuses paths', async () => {
+    const { memory, provider } = strapiProvider();
+    await provider.send({
+      to: 'ann@example.org', subject: 'Invoice', text: Buffer.from('See attached'),
+      attachments: [{ filename: 'a.txt', content: 'plain' }, { filename: 'b.bin', content: 'AAEC', encoding: 'base64' }],
+    });
+    expect(memory.messages[0]?.text).toBe('See attached');
+    expect(memory.messages[0]?.attachments.map((a) => [a.filename, [...a.content]])).toEqual([
+      ['a.txt', [...Buffer.from('plain')]],
+      ['b.bin', [0, 1, 2]],
+    ]);
+    await expect(provider.send({ to: 'ann@example.org', subject: 'x', text: 'x', attachments: [{ filename: 'p', path: '/etc/passwd' }] }))
+      .rejects.toMatchObject({ code: 'INVALID_MESSAGE', field: 'attachments[0]' });
+    expect(memory.messages).toHaveLength(1);
+  });
+
+  it('marks a refused message statusCode 400 so Strapi answers 400 with the reason', async () => {
+    const { memory, provider } = strapiProvider();
+    const error = await provider.send({ to: 'nobody', subject: 'x', text: 'x' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(MailError);
+    expect(error).toMatchObject({ code: 'INVALID_MESSAGE', field: 'to', statusCode: 400 });
+    await expect(provider.send({ to: 'ann@example.org', template: { name: 'no-such-template' } })).rejects.toMatchObject({ code: 'TEMPLATE', statusCode: 400 });
+    expect(memory.messages).toHaveLength(0);
+  });
+
+  it('answers the admin settings page: verify, isIdle while sending, capabilities', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => { release = resolve; });
+    const memory = memoryAdapter({ name: 'primary' });
+    const slow = { ...memory, name: 'primary', send: async (...args: Parameters<typeof memory.send>) => { await gate; return memory.send(...args); } };
+    const provider = init({ adapters: [slow, memoryAdapter({ name: 'backup' })], journal: false }, { defaultFrom: FROM });
+    await expect(provider.verify()).resolves.toBeUndefined();
+    expect(provider.getCapabilities()).toEqual({ transport: { host: 'primary → backup' }, features: [], adapters: ['primary', 'backup'] });
+    expect(provider.isIdle()).toBe(true);
+    const sending = provider.send({ to: 'ann@example.org', subject: 'x', text: 'x' });
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(provider.isIdle()).toBe(false);
+    release();
+    await sending;
+    expect(provider.isIdle()).toBe(true);
+    await provider.close();
+  });
+
+  it('verify names each adapter that failed', async () => {
+    const broken = { ...memoryAdapter({ name: 'broken' }), verify: async () => { throw new MailError('AUTH', 'credentials refused', { provider: 'broken' }); } };
+    const provider = init({ adapters: [memoryAdapter(), broken], journal: false }, {});
+    await expect(provider.verify()).rejects.toMatchObject({ code: 'AUTH', message: expect.stringContaining('broken: [mailroom] [broken] credentials refused') });
+  });
+
+  it('is found by Strapi\'s loader: require("mailroom/strapi") from CommonJS gives a named init', () => {
+    // What @strapi/email does: require.resolve, require, then read `init`.
+    const script = "const p = require(require.resolve('mailroom/strapi')); process.stdout.write(typeof p.init + ' ' + typeof p.default)";
+    const run = spawnSync(process.execPath, ['-e', script], { cwd: fileURLToPath(new URL('..', import.meta.url)), encoding: 'utf8' });
+    expect(run.stderr).not.toMatch(/Error/);
+    expect(run.stdout).toBe('function undefined');
+  });
+});
+
+describe('mailroom/payload', () => {
+  it('has the shape Payload expects', () => {
+    const { email } = payloadEmail();
+    expect(email).toMatchObject({ name: 'mailroom', defaultFromAddress: 'shop@example.com', defaultFromName: 'Example Shop' });
+    expect(typeof email.sendEmail).toBe('function');
+  });
+
+  it('fills `from` when absent and returns the send result', async () => {
+    const { memory, email } = payloadEmail();
+    const result = await email.sendEmail({ to: 'ann@example.org', subject: 'x', html: '<p>x</p>' });
+    expect(memory.messages[0]?.from).toEqual({ address: 'shop@example.com', name: 'Example Shop' });
+    expect(result).toMatchObject({ status: 'sent', adapter: 'memory', providerMessageId: 'memory-1', accepted: ['ann@example.org'] });
+    expect(await email.mailer.journal.get(result.id)).toMatchObject({ status: 'sent' });
+  });
+
+  it.each([
+    ['a plain address', 'desk@example.com', { address: 'desk@example.com' }],
+    ['an object', { name: 'Night Desk', address: 'desk@example.com' }, { address: 'desk@example.com', name: 'Night Desk' }],
+    ['a quoted "Name" <addr>', '"Desk, Night" <desk@example.com>', { address: 'desk@example.com', name: 'Desk, Night' }],
+    ['Payload\'s own format', '"Example Shop" <shop@example.com>', { address: 'shop@example.com', name: 'Example Shop' }],
+  ])('takes from as %s', async (_label, from, expected) => {
+    const { memory, email } = payloadEmail();
+    await email.sendEmail({ from, to: [{ name: 'Ann', address: 'ann@example.org' }, 'bob@example.org'], subject: 'x', text: 'x' });
+    expect(memory.messages[0]?.from).toEqual(expected);
+    expect(memory.messages[0]?.to).toEqual([{ address: 'ann@example.org', name: 'Ann' }, { address: 'bob@example.org' }]);
+  });
+
+  it('uses one mailer however often Payload initializes the adapter', () => {
+    const adapter = mailroomAdapter({ adapters: [memoryAdapter()], journal: false, defaultFromAddress: 'shop@example.com', defaultFromName: '' });
+    expect(adapter({ payload: {} }).mailer).toBe(adapter({ payload: {} }).mailer);
+  });
+
+  it('renders a mailroom template and rejects a bad message with MailError', async () => {
+    const { memory, email } = payloadEmail();
+    await email.sendEmail({ to: 'lea@example.org', template: { name: 'contact-form-receipt', data: { visitor: { name: 'Léa' }, message: 'Hi' } } });
+    expect(memory.messages[0]?.html).toContain('Thank you, Léa');
+    await expect(email.sendEmail({ to: 'ann@example.org', subject: 'x\r\nBcc: evil@example.com', text: 'x' })).rejects.toMatchObject({ code: 'INVALID_MESSAGE', field: 'subject' });
+  });
+});
