@@ -40,16 +40,30 @@ export interface CmsMailOptions {
   idempotencyKey?: string;
 }
 
+/**
+ * The same fields with any value: what a CMS's own wider types (nodemailer's, in Payload) allow.
+ * Every value is checked at run time, so a wrong one is an INVALID_MESSAGE naming the field.
+ */
+export type UncheckedMailOptions = { [K in keyof CmsMailOptions]?: unknown };
+
 /** Defaults applied where the CMS passes nothing, or an empty string. */
 export interface CmsDefaults {
   from?: AddressInput;
   replyTo?: AddressInput;
 }
 
-export function toMailMessage(options: CmsMailOptions, defaults: CmsDefaults = {}): MailMessage {
-  if (!options || typeof options !== 'object') {
+export function toMailMessage(input: CmsMailOptions | UncheckedMailOptions, defaults: CmsDefaults = {}): MailMessage {
+  if (!input || typeof input !== 'object') {
     throw new MailError('INVALID_MESSAGE', 'the email options must be an object');
   }
+  if (input.attachments !== undefined && !Array.isArray(input.attachments)) {
+    throw new MailError('INVALID_MESSAGE', '"attachments" must be a list', { field: 'attachments' });
+  }
+  if (input.headers !== undefined && (typeof input.headers !== 'object' || input.headers === null)) {
+    throw new MailError('INVALID_MESSAGE', '"headers" must be an object of header names and values', { field: 'headers' });
+  }
+  // The remaining values are checked by normalizeMessage, which names the field at fault.
+  const options = input as CmsMailOptions;
   const from = present(options.from) ? options.from : defaults.from;
   const replyTo = present(options.replyTo) ? options.replyTo : defaults.replyTo;
   const message: MailMessage = {
@@ -98,6 +112,7 @@ function body(value: string | Uint8Array | undefined): string | undefined {
 
 function attachment(input: CmsAttachment, index: number): AttachmentInput {
   const field = `attachments[${index}]`;
+  if (!input || typeof input !== 'object') throw new MailError('INVALID_MESSAGE', `${field} is not an attachment object`, { field });
   if (input.path !== undefined || input.href !== undefined) {
     throw new MailError('INVALID_MESSAGE', `${field} gives a path or URL; pass the file content instead (mailroom never reads files or URLs for a message)`, { field });
   }

@@ -3,7 +3,7 @@
 // then go through one mailroom mailer: chain, retry, journal.
 import { formatAddress } from '../address.js';
 import { createMailer, type Mailer, type MailerOptions, type SendResult } from '../mailer.js';
-import { toMailMessage, type CmsMailOptions } from './cms-message.js';
+import { toMailMessage, type CmsMailOptions, type UncheckedMailOptions } from './cms-message.js';
 
 export interface MailroomPayloadOptions extends MailerOptions {
   /** Sender address for messages without `from`; Payload also uses it for its own emails. */
@@ -14,8 +14,12 @@ export interface MailroomPayloadOptions extends MailerOptions {
   mailer?: Mailer;
 }
 
-/** What Payload passes to `sendEmail`: nodemailer's message options plus a mailroom template. */
-export type PayloadSendEmailOptions = CmsMailOptions;
+/**
+ * What Payload passes to `sendEmail`: nodemailer's message options (shaped like CmsMailOptions),
+ * plus a mailroom `template`. Typed loosely so that Payload's own (nodemailer) types fit; each
+ * value is checked at run time.
+ */
+export type PayloadSendEmailOptions = CmsMailOptions | UncheckedMailOptions;
 
 /** The initialized adapter Payload keeps as `payload.email`. */
 export interface MailroomPayloadEmail {

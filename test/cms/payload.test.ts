@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Payload } from 'payload';
-import type { MailroomPayloadEmail } from 'mailroom/payload';
+import { mailroomAdapter, type MailroomPayloadEmail } from 'mailroom/payload';
 import { copyExample, type ExampleApp } from './helpers/example-app.js';
 import { startSmtpSink, type SmtpSink } from './helpers/smtp-sink.js';
 
@@ -108,3 +108,6 @@ describe('Payload 3 with mailroomAdapter', () => {
     expect(sink.received.length).toBe(before);
   });
 });
+
+// Compile-time check (tsc -p test/cms): mailroomAdapter fits Payload's own EmailAdapter type.
+export const typeCheck: import('payload').EmailAdapter = mailroomAdapter({ dsn: 'memory://', defaultFromAddress: 'a@example.com', defaultFromName: 'A' });

@@ -22,4 +22,6 @@ if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]]; then
 fi
 
 cd "$here"
+# Types too: mailroomAdapter must fit Payload's own EmailAdapter type (see payload.test.ts).
+"$root/node_modules/.bin/tsc" -p "$here"
 exec npx vitest run "$@"
