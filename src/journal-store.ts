@@ -22,23 +22,25 @@ export interface OpenedStore {
   sql?: SqlCapableStore;
   /** Human description without credentials, e.g. "sqlite:.mailroom/journal.sqlite". */
   description: string;
+  /** False for a Keyv the caller passed in: the caller closes it. */
+  owned: boolean;
 }
 
 const NAMESPACE = 'mailroom';
 
 export async function openJournalStore(store: string | Keyv | undefined): Promise<OpenedStore> {
-  if (store instanceof Keyv) return { keyv: store, description: 'keyv (custom store)' };
+  if (store instanceof Keyv) return { keyv: store, description: 'keyv (custom store)', owned: false };
   const target = store ?? DEFAULT_JOURNAL_PATH;
   if (target === 'memory://' || target === 'memory') {
-    return { keyv: new Keyv({ namespace: NAMESPACE, throwOnErrors: true }), description: 'memory' };
+    return { keyv: new Keyv({ namespace: NAMESPACE, throwOnErrors: true }), description: 'memory', owned: true };
   }
   if (/^rediss?:\/\//.test(target)) {
     const { default: KeyvRedis } = await importOptional<{ default: new (url: string) => object }>('@keyv/redis');
-    return { keyv: new Keyv({ store: new KeyvRedis(target), namespace: NAMESPACE, throwOnErrors: true }), description: redactUrl(target) };
+    return { keyv: new Keyv({ store: new KeyvRedis(target), namespace: NAMESPACE, throwOnErrors: true }), description: redactUrl(target), owned: true };
   }
   if (/^postgres(ql)?:\/\//.test(target)) {
     const { default: KeyvPostgres } = await importOptional<{ default: new (options: { uri: string }) => object }>('@keyv/postgres');
-    return { keyv: new Keyv({ store: new KeyvPostgres({ uri: target }), namespace: NAMESPACE, throwOnErrors: true }), description: redactUrl(target) };
+    return { keyv: new Keyv({ store: new KeyvPostgres({ uri: target }), namespace: NAMESPACE, throwOnErrors: true }), description: redactUrl(target), owned: true };
   }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(target) && !target.startsWith('sqlite://')) {
     throw new MailError('CONFIG', `journal store "${redactUrl(target)}" is not supported: use a file path, sqlite://, redis://, postgres:// or memory://`);
@@ -64,7 +66,7 @@ async function openSqlite(path: string): Promise<OpenedStore> {
     throw new MailError('CONFIG', `cannot open the journal ${file}: ${(error as Error).message}`, { cause: error });
   }
   addBatchedWrites(store);
-  return { keyv: new Keyv({ store, namespace: NAMESPACE, throwOnErrors: true }), sql: store, description: `sqlite:${path}` };
+  return { keyv: new Keyv({ store, namespace: NAMESPACE, throwOnErrors: true }), sql: store, description: `sqlite:${path}`, owned: true };
 }
 
 // keyv.setMany hands serialized rows to store.setMany when the store has one. @keyv/sqlite has none,

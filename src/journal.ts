@@ -177,8 +177,8 @@ export class SendJournal {
   /** Waits for pending writes and closes the store. */
   async close(): Promise<void> {
     while (this.flushing) await this.flushing;
-    const { keyv } = await this.opened;
-    await keyv.disconnect();
+    const { keyv, owned } = await this.opened;
+    if (owned) await keyv.disconnect();
   }
 
   private async flushSoon(): Promise<void> {
