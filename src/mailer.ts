@@ -4,7 +4,7 @@
 import { EventEmitter } from 'node:events';
 import type Keyv from 'keyv';
 import { unsupportedReason, type MailAdapter, type SendReceipt } from './adapter.js';
-import type { AddressInput } from './address.js';
+import { formatAddress, type AddressInput } from './address.js';
 import { AdapterLane, BrokenCircuitError, type CooldownOptions, type RetryOptions } from './chain.js';
 import { adaptersFromDsn, parseDsnChain } from './dsn.js';
 import { MailError, toMailError, type Attempt } from './errors.js';
@@ -252,7 +252,7 @@ export function createMailer(options: MailerOptions = {}): Mailer {
         return deliver({ ...message, messageId: earlier.messageId }, earlier);
       }
     }
-    const entry = journal ? journal.createEntry(message, contentToKeep(input)) : newJournalEntry(message, undefined);
+    const entry = journal ? journal.createEntry(message, contentToKeep(input, message)) : newJournalEntry(message, undefined);
     return deliver(message, entry);
   }
 
@@ -391,9 +391,16 @@ function requireJournal(journal: SendJournal | undefined): SendJournal {
   return journal;
 }
 
-// What a resend needs. Attachments are kept as base64 so the entry stays JSON.
-function contentToKeep(input: MailMessage): MailMessage {
-  const { attachments, ...rest } = input;
+// What a resend needs: the message as given, with the sender and reply-to it was actually sent
+// with (they may have come from the mailer's defaults, which a later process may not share).
+// Attachments are kept as base64 so the entry stays JSON.
+function contentToKeep(input: MailMessage, message: NormalizedMessage): MailMessage {
+  const { attachments, ...given } = input;
+  const rest: MailMessage = {
+    ...given,
+    from: input.from ?? formatAddress(message.from),
+    ...(input.replyTo === undefined && message.replyTo.length > 0 ? { replyTo: message.replyTo.map(formatAddress) } : {}),
+  };
   if (!attachments?.length) return rest;
   return {
     ...rest,

@@ -128,6 +128,20 @@ describe.each(stores)('journal on %s', (kind, storeFor) => {
     await mailer.close();
   });
 
+  it('resends with the sender and reply-to the message went out with, even from a mailer without those defaults', async () => {
+    const store = storeFor();
+    const first = createMailer({ adapters: [memoryAdapter()], from: 'Shop <shop@example.com>', replyTo: 'help@example.com', journal: store });
+    const sent = await first.send({ to: unique(), subject: 'Receipt', text: 'x' });
+    const adapter = memoryAdapter();
+    const later = createMailer({ adapters: [adapter], journal: store });
+    const again = await later.journal.resend(sent.id);
+    expect(again.status).toBe('sent');
+    expect(adapter.messages[0]!.from).toEqual({ name: 'Shop', address: 'shop@example.com' });
+    expect(adapter.messages[0]!.replyTo).toEqual([{ address: 'help@example.com' }]);
+    await first.close();
+    await later.close();
+  });
+
   it('completes a pending entry in place, keeping its Message-ID', async () => {
     const store = storeFor();
     const journal = new SendJournal({ store });
