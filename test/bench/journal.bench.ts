@@ -1,0 +1,99 @@
+// Benchmark: the send journal's cost. 5,000 messages through the mailer to the memory adapter with
+// the SQLite journal off and on, in one run, and their ratio (target: at least 5,000 journaled
+// messages/s on a 2-core machine). Then listing on 100,000 entries: the indexed SQLite query
+// against a full scan of the same store (what any keyv store without SQL does).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Keyv from 'keyv';
+import { memoryAdapter } from '../../adapters/memory.js';
+import { createMailer, normalizeMessage, SendJournal, type MailerOptions } from '../../src/index.js';
+
+const MESSAGES = 5_000;
+const CONCURRENCY = 32; // an app sending order confirmations from concurrent requests
+const ENTRIES = 100_000;
+const dir = mkdtempSync(join(tmpdir(), 'mailroom-bench-'));
+
+async function throughput(journal: MailerOptions['journal'], concurrency: number): Promise<number> {
+  const mailer = createMailer({ adapters: [memoryAdapter()], from: 'Shop <shop@example.com>', journal });
+  await mailer.send({ to: 'warmup@example.com', subject: 'warm-up', text: 'x' });
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < MESSAGES) {
+        const n = next++;
+        await mailer.send({ to: `Customer ${n} <customer${n}@example.com>`, subject: `Order ${n} confirmed`, text: `Thank you for order ${n}.`, tags: ['orders'] });
+      }
+    }),
+  );
+  const perSecond = MESSAGES / ((performance.now() - started) / 1000);
+  await mailer.close();
+  return perSecond;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+async function timed(run: () => Promise<unknown>, times: number): Promise<number> {
+  const samples: number[] = [];
+  for (let i = 0; i < times; i++) {
+    const started = performance.now();
+    await run();
+    samples.push(performance.now() - started);
+  }
+  return median(samples);
+}
+
+async function main(): Promise<void> {
+  const rate = (n: number) => `${Math.round(n).toLocaleString('en')} messages/s`;
+  await throughput(false, CONCURRENCY); // warm-up: let the JIT settle before either measurement
+  for (const concurrency of [CONCURRENCY, 1]) {
+    const off = await throughput(false, concurrency);
+    const on = await throughput(join(dir, `journal-${concurrency}.sqlite`), concurrency);
+    const label = concurrency === 1 ? 'one at a time' : `${concurrency} concurrent sends`;
+    console.log(`send ${MESSAGES} messages, ${label}:`);
+    console.log(`  journal off (baseline)  ${rate(off)}`);
+    console.log(`  SQLite journal on       ${rate(on)}`);
+    console.log(`  ratio on/off            ${(on / off).toFixed(2)}${concurrency === CONCURRENCY ? `   target: >= 5,000 journaled messages/s -> ${on >= 5_000 ? 'met' : 'NOT met'}` : ''}`);
+  }
+
+  // 100k entries: written through the journal's own batched path.
+  const store = join(dir, 'large.sqlite');
+  const journal = new SendJournal({ store });
+  const base = { from: 'shop@example.com', subject: 'Order', text: 'x' };
+  const filling = performance.now();
+  for (let start = 0; start < ENTRIES; start += 1_000) {
+    const writes: Promise<void>[] = [];
+    for (let i = start; i < start + 1_000; i++) {
+      const message = normalizeMessage({ ...base, to: `customer${i}@example.com` });
+      const entry = journal.createEntry(message, undefined);
+      entry.status = i % 100 === 0 ? 'failed' : 'sent';
+      writes.push(journal.write(entry));
+    }
+    await Promise.all(writes);
+  }
+  console.log(`\njournal of ${ENTRIES.toLocaleString('en')} entries written in ${((performance.now() - filling) / 1000).toFixed(1)} s`);
+  const indexed = {
+    newest: await timed(() => journal.list({ limit: 50 }), 20),
+    failed: await timed(() => journal.list({ status: 'failed', limit: 50 }), 20),
+    recipient: await timed(() => journal.list({ to: 'customer99999@', limit: 50 }), 5),
+  };
+  await journal.close();
+  // The same rows read as a store without SQL would: every entry through keyv's iterator.
+  const { default: KeyvSqlite } = await import('@keyv/sqlite');
+  const scanStore = new Keyv({ store: new KeyvSqlite({ uri: `sqlite://${store}`, iterationLimit: 1000 } as never), namespace: 'mailroom' });
+  const scanning = new SendJournal({ store: scanStore });
+  const scanned = await timed(() => scanning.list({ limit: 50 }), 1);
+  console.log(`list newest 50 (SQLite, indexed)     ${indexed.newest.toFixed(2)} ms median`);
+  console.log(`list 50 failed (SQLite, indexed)     ${indexed.failed.toFixed(2)} ms median`);
+  console.log(`list by recipient (SQLite, indexed)  ${indexed.recipient.toFixed(2)} ms median`);
+  console.log(`list newest 50 by full scan (baseline) ${scanned.toFixed(0)} ms`);
+  console.log(`ratio scan/indexed                   ${(scanned / indexed.newest).toFixed(0)}x faster`);
+  await scanStore.disconnect();
+  rmSync(dir, { recursive: true, force: true });
+}
+
+await main();
