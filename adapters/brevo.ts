@@ -1,6 +1,6 @@
 // Brevo (formerly Sendinblue) transactional email, API v3: `POST /v3/smtp/email` with the
 // `api-key` header and a JSON `sendSmtpEmail` body (Brevo's OAS, operation sendTransacEmail).
-import { unsupportedReason, allRecipients, type AdapterCapabilities, type MailAdapter, type SendContext, type SendReceipt } from '../src/adapter.js';
+import { FULL_CAPABILITIES, unsupportedReason, allRecipients, type AdapterCapabilities, type MailAdapter, type SendContext, type SendReceipt } from '../src/adapter.js';
 import type { Address } from '../src/address.js';
 import { requireDsnPart, type ParsedDsn } from '../src/dsn.js';
 import { MailError } from '../src/errors.js';
@@ -30,15 +30,7 @@ const RESET_HEADERS = ['x-sib-ratelimit-reset'];
  * attachments, so inline images are not supported (anymail: "does not support inline images");
  * `messageVersions` allows 99 recipients per version, taken as the bound for one message.
  */
-export const BREVO_CAPABILITIES: AdapterCapabilities = Object.freeze({
-  attachments: true,
-  inlineImages: false,
-  customHeaders: true,
-  tags: true,
-  metadata: true,
-  maxReplyTo: 1,
-  maxRecipients: 99,
-});
+export const BREVO_CAPABILITIES: AdapterCapabilities = Object.freeze({ ...FULL_CAPABILITIES, inlineImages: false, maxReplyTo: 1, maxRecipients: 99 });
 
 export function brevoAdapter(options: BrevoOptions): MailAdapter {
   if (!options?.apiKey) throw new MailError('CONFIG', 'brevo needs `apiKey` (a v3 API key from Brevo > SMTP & API)', { provider: NAME });

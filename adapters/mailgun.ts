@@ -1,7 +1,7 @@
 // Mailgun Messages API: `POST /v3/{domain}/messages` as multipart/form-data with HTTP Basic
 // (`api` : API key), in the US (api.mailgun.net) or EU (api.eu.mailgun.net) region, where each
 // domain lives in exactly one (Mailgun's OAS; documentation.mailgun.com/docs/mailgun/api-reference).
-import { unsupportedReason, allRecipients, type AdapterCapabilities, type MailAdapter, type SendContext, type SendReceipt } from '../src/adapter.js';
+import { FULL_CAPABILITIES, unsupportedReason, allRecipients, type AdapterCapabilities, type MailAdapter, type SendContext, type SendReceipt } from '../src/adapter.js';
 import { formatAddress } from '../src/address.js';
 import { requireDsnPart, type ParsedDsn } from '../src/dsn.js';
 import { MailError } from '../src/errors.js';
@@ -29,15 +29,7 @@ const REGION_URLS = { us: 'https://api.mailgun.net', eu: 'https://api.eu.mailgun
 const NAME = 'mailgun';
 
 /** Everything but more than 1,000 recipients (the recipient-variables batch limit). */
-export const MAILGUN_CAPABILITIES: AdapterCapabilities = Object.freeze({
-  attachments: true,
-  inlineImages: true,
-  customHeaders: true,
-  tags: true,
-  metadata: true,
-  maxReplyTo: Number.POSITIVE_INFINITY,
-  maxRecipients: 1000,
-});
+export const MAILGUN_CAPABILITIES: AdapterCapabilities = Object.freeze({ ...FULL_CAPABILITIES, maxRecipients: 1000 });
 
 export function mailgunAdapter(options: MailgunOptions): MailAdapter {
   if (!options?.apiKey || !options.domain) throw new MailError('CONFIG', 'mailgun needs `apiKey` and `domain` (Mailgun > Sending > Domains)', { provider: NAME });

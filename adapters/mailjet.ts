@@ -1,7 +1,7 @@
 // Mailjet Send API v3.1: `POST /v3.1/send` with HTTP Basic (API key : secret key) and
 // `{"Messages":[…]}` (dev.mailjet.com/email/guides/send-api-v31). One message per call, so a
 // per-message error is this message's error.
-import { unsupportedReason, allRecipients, type AdapterCapabilities, type MailAdapter, type SendContext, type SendReceipt } from '../src/adapter.js';
+import { FULL_CAPABILITIES, unsupportedReason, allRecipients, type AdapterCapabilities, type MailAdapter, type SendContext, type SendReceipt } from '../src/adapter.js';
 import type { Address } from '../src/address.js';
 import { requireDsnPart, type ParsedDsn } from '../src/dsn.js';
 import { MailError } from '../src/errors.js';
@@ -27,15 +27,7 @@ const DEFAULT_URL = 'https://api.mailjet.com';
 const NAME = 'mailjet';
 
 /** One `ReplyTo` object; at most 50 recipients per message (Send API v3.1 limits). */
-export const MAILJET_CAPABILITIES: AdapterCapabilities = Object.freeze({
-  attachments: true,
-  inlineImages: true,
-  customHeaders: true,
-  tags: true,
-  metadata: true,
-  maxReplyTo: 1,
-  maxRecipients: 50,
-});
+export const MAILJET_CAPABILITIES: AdapterCapabilities = Object.freeze({ ...FULL_CAPABILITIES, maxReplyTo: 1, maxRecipients: 50 });
 
 interface MailjetError { ErrorCode?: string; ErrorMessage?: string; StatusCode?: number; ErrorRelatedTo?: string[] }
 interface MailjetResult {

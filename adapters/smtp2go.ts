@@ -2,7 +2,7 @@
 // (developers.smtp2go.com/reference/introduction-1). A 200 can still hold per-recipient failures
 // (`data.failed`, `data.failures[]`): those recipients are reported rejected, and a send in which
 // every recipient failed is REJECTED.
-import { unsupportedReason, allRecipients, type AdapterCapabilities, type MailAdapter, type SendContext, type SendReceipt } from '../src/adapter.js';
+import { FULL_CAPABILITIES, unsupportedReason, allRecipients, type AdapterCapabilities, type MailAdapter, type SendContext, type SendReceipt } from '../src/adapter.js';
 import { formatAddress, type Address } from '../src/address.js';
 import { requireDsnPart, type ParsedDsn } from '../src/dsn.js';
 import { MailError } from '../src/errors.js';
@@ -31,15 +31,7 @@ const RESET_HEADERS = ['x-rate-limit-reset'];
  * The schema has no tag or metadata field, so both travel as the same X-Mailroom-* headers the MIME
  * adapters write; at most 100 addresses per to/cc/bcc field, taken as the bound for one message.
  */
-export const SMTP2GO_CAPABILITIES: AdapterCapabilities = Object.freeze({
-  attachments: true,
-  inlineImages: true,
-  customHeaders: true,
-  tags: true,
-  metadata: true,
-  maxReplyTo: Number.POSITIVE_INFINITY,
-  maxRecipients: 100,
-});
+export const SMTP2GO_CAPABILITIES: AdapterCapabilities = Object.freeze({ ...FULL_CAPABILITIES, maxRecipients: 100 });
 
 interface Smtp2goData { succeeded?: number; failed?: number; failures?: unknown[]; email_id?: string; error?: string; error_code?: string; field_validation_errors?: unknown }
 

@@ -7,6 +7,7 @@ import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MailError } from '../src/errors.js';
 import { basicAuth, baseUrlFromDsn, errorFromResponse, errorText, httpRequest, resolveBaseUrl, retryAfterMs, scrub, type HttpResponse } from '../src/http.js';
+import { mailErrorOf } from './helpers/assertions.js';
 
 const closers: (() => void)[] = [];
 afterEach(() => {
@@ -33,11 +34,6 @@ async function httpServer(handler: http.RequestListener): Promise<{ url: string;
   return { url: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`, connections: () => connections };
 }
 
-async function failure(promise: Promise<unknown>): Promise<MailError> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
-  expect(error).toBeInstanceOf(MailError);
-  return error as MailError;
-}
 
 // Resolves once the whole request (headers and body) has reached the server socket.
 function afterRequest(socket: net.Socket, then: () => void): void {
@@ -53,7 +49,7 @@ describe('network failures: before the request was sent -> TRANSIENT', () => {
     const host = await tcpServer(() => undefined);
     closers.splice(0).forEach((close) => close());
     await new Promise((resolve) => setTimeout(resolve, 20));
-    const error = await failure(httpRequest({ provider: 'test', url: `http://${host}/send`, body: 'hello' }));
+    const error = await mailErrorOf(httpRequest({ provider: 'test', url: `http://${host}/send`, body: 'hello' }));
     expect(error.code).toBe('TRANSIENT');
     expect(error.retryable).toBe(true);
     expect(error.provider).toBe('test');
@@ -62,7 +58,7 @@ describe('network failures: before the request was sent -> TRANSIENT', () => {
 
   it('a connection reset as soon as it is accepted', async () => {
     const host = await tcpServer((socket) => socket.resetAndDestroy());
-    const error = await failure(httpRequest({ provider: 'test', url: `http://${host}/send`, body: 'hello' }));
+    const error = await mailErrorOf(httpRequest({ provider: 'test', url: `http://${host}/send`, body: 'hello' }));
     expect(error.code).toBe('TRANSIENT');
   });
 
@@ -70,7 +66,7 @@ describe('network failures: before the request was sent -> TRANSIENT', () => {
     let received = 0;
     const host = await tcpServer((socket) => socket.on('data', (chunk) => { received += chunk.length; }));
     const started = Date.now();
-    const error = await failure(httpRequest({ provider: 'test', url: `https://${host}/send`, body: 'hello', timeoutMs: 300 }));
+    const error = await mailErrorOf(httpRequest({ provider: 'test', url: `https://${host}/send`, body: 'hello', timeoutMs: 300 }));
     expect(error.code).toBe('TRANSIENT');
     expect(error.detail).toMatch(/within 300 ms before the request was sent/);
     expect(Date.now() - started).toBeLessThan(2000);
@@ -81,7 +77,7 @@ describe('network failures: before the request was sent -> TRANSIENT', () => {
     const fakeFetch = (async () => {
       throw new TypeError('fetch failed', { cause: Object.assign(new Error('getaddrinfo ENOTFOUND api.example'), { code: 'ENOTFOUND' }) });
     }) as typeof fetch;
-    const error = await failure(httpRequest({ provider: 'test', url: 'https://api.example/send', fetch: fakeFetch }));
+    const error = await mailErrorOf(httpRequest({ provider: 'test', url: 'https://api.example/send', fetch: fakeFetch }));
     expect(error.code).toBe('TRANSIENT');
     expect(error.cause).toBeInstanceOf(TypeError);
   });
@@ -89,7 +85,7 @@ describe('network failures: before the request was sent -> TRANSIENT', () => {
   it('a signal already aborted by the caller', async () => {
     const controller = new AbortController();
     controller.abort();
-    const error = await failure(httpRequest({ provider: 'test', url: 'http://127.0.0.1:9/', signal: controller.signal }));
+    const error = await mailErrorOf(httpRequest({ provider: 'test', url: 'http://127.0.0.1:9/', signal: controller.signal }));
     expect(error.code).toBe('TRANSIENT');
   });
 });
@@ -97,7 +93,7 @@ describe('network failures: before the request was sent -> TRANSIENT', () => {
 describe('network failures: after the request was sent -> AMBIGUOUS', () => {
   it('the server closes the connection once it has the request', async () => {
     const host = await tcpServer((socket) => afterRequest(socket, () => socket.end()));
-    const error = await failure(httpRequest({ provider: 'test', url: `http://${host}/send`, body: 'hello' }));
+    const error = await mailErrorOf(httpRequest({ provider: 'test', url: `http://${host}/send`, body: 'hello' }));
     expect(error.code).toBe('AMBIGUOUS');
     expect(error.retryable).toBe(false);
     expect(error.detail).toMatch(/after the request was sent/);
@@ -105,13 +101,13 @@ describe('network failures: after the request was sent -> AMBIGUOUS', () => {
 
   it('the server resets the connection once it has the request', async () => {
     const host = await tcpServer((socket) => afterRequest(socket, () => socket.resetAndDestroy()));
-    const error = await failure(httpRequest({ provider: 'test', url: `http://${host}/send`, body: 'hello' }));
+    const error = await mailErrorOf(httpRequest({ provider: 'test', url: `http://${host}/send`, body: 'hello' }));
     expect(error.code).toBe('AMBIGUOUS');
   });
 
   it('no answer within the timeout', async () => {
     const host = await tcpServer(() => undefined);
-    const error = await failure(httpRequest({ provider: 'test', url: `http://${host}/send`, body: 'hello', timeoutMs: 200 }));
+    const error = await mailErrorOf(httpRequest({ provider: 'test', url: `http://${host}/send`, body: 'hello', timeoutMs: 200 }));
     expect(error.code).toBe('AMBIGUOUS');
     expect(error.detail).toMatch(/no answer from http:\/\/127\.0\.0\.1:\d+\/send within 200 ms/);
   });
@@ -119,7 +115,7 @@ describe('network failures: after the request was sent -> AMBIGUOUS', () => {
   it('the caller aborts while waiting for the answer', async () => {
     const controller = new AbortController();
     const host = await tcpServer((socket) => afterRequest(socket, () => controller.abort()));
-    const error = await failure(httpRequest({ provider: 'test', url: `http://${host}/send`, body: 'hello', signal: controller.signal }));
+    const error = await mailErrorOf(httpRequest({ provider: 'test', url: `http://${host}/send`, body: 'hello', signal: controller.signal }));
     expect(error.code).toBe('AMBIGUOUS');
     expect(error.detail).toMatch(/aborted/);
   });
@@ -130,7 +126,7 @@ describe('network failures: after the request was sent -> AMBIGUOUS', () => {
         socket.write('HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{"id":');
         setTimeout(() => socket.destroy(), 20);
       }));
-    const error = await failure(httpRequest({ provider: 'test', url: `http://${host}/send`, body: 'hello' }));
+    const error = await mailErrorOf(httpRequest({ provider: 'test', url: `http://${host}/send`, body: 'hello' }));
     expect(error.code).toBe('AMBIGUOUS');
     expect(error.detail).toMatch(/reading the answer/);
   });
@@ -196,7 +192,7 @@ describe('bodies, headers and connections', () => {
   });
 
   it('refuses a URL that does not parse as CONFIG', async () => {
-    const error = await failure(httpRequest({ provider: 'test', url: 'not a url' }));
+    const error = await mailErrorOf(httpRequest({ provider: 'test', url: 'not a url' }));
     expect(error.code).toBe('CONFIG');
   });
 });

@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { createMailer, MailError, type MailerOptions, type SendResult } from '../src/index.js';
 import { scriptedAdapter, type Step } from './helpers/scripted-adapter.js';
+import { mailErrorOf } from './helpers/assertions.js';
 
 const message = { from: 'Shop <shop@example.com>', to: 'ann@example.com', subject: 'Order 1042', text: 'Thank you' };
 const fast = { retry: { attempts: 3, baseDelayMs: 1, maxDelayMs: 200 } } satisfies MailerOptions;
@@ -13,15 +14,6 @@ function chain(steps: Record<string, Step[]>, options: MailerOptions = {}) {
   return { mailer, adapters };
 }
 
-async function rejection(promise: Promise<unknown>): Promise<MailError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(MailError);
-    return error as MailError;
-  }
-  throw new Error('expected the send to fail');
-}
 
 describe('the chain, per error code', () => {
   it('delivers through the first adapter when it works', async () => {
@@ -34,7 +26,7 @@ describe('the chain, per error code', () => {
 
   it('INVALID_MESSAGE stops before any I/O and journals nothing', async () => {
     const { mailer, adapters } = chain({ a: ['ok'] });
-    const error = await rejection(mailer.send({ ...message, to: 'not-an-address' }));
+    const error = await mailErrorOf(mailer.send({ ...message, to: 'not-an-address' }));
     expect(error.code).toBe('INVALID_MESSAGE');
     expect(error.field).toBe('to');
     expect(adapters[0]!.calls).toHaveLength(0);
@@ -43,7 +35,7 @@ describe('the chain, per error code', () => {
 
   it('INVALID_MESSAGE raised by an adapter stops the chain', async () => {
     const { mailer, adapters } = chain({ a: [{ fail: 'INVALID_MESSAGE' }], b: ['ok'] });
-    expect((await rejection(mailer.send(message))).code).toBe('INVALID_MESSAGE');
+    expect((await mailErrorOf(mailer.send(message))).code).toBe('INVALID_MESSAGE');
     expect(adapters[1]!.calls).toHaveLength(0);
   });
 
@@ -112,7 +104,7 @@ describe('the chain, per error code', () => {
 
   it('REJECTED stops the chain: the next adapter is not tried', async () => {
     const { mailer, adapters } = chain({ a: [{ fail: 'REJECTED', options: { smtpCode: 550, rejected: ['ann@example.com'] } }], b: ['ok'] });
-    const error = await rejection(mailer.send(message));
+    const error = await mailErrorOf(mailer.send(message));
     expect(error.code).toBe('REJECTED');
     expect(error.attempts).toHaveLength(1);
     expect(adapters[1]!.calls).toHaveLength(0);
@@ -128,13 +120,13 @@ describe('the chain, per error code', () => {
 
   it('AMBIGUOUS stops when onAmbiguous is "stop"', async () => {
     const { mailer, adapters } = chain({ a: [{ fail: 'AMBIGUOUS' }], b: ['ok'] }, { onAmbiguous: 'stop' });
-    expect((await rejection(mailer.send(message))).code).toBe('AMBIGUOUS');
+    expect((await mailErrorOf(mailer.send(message))).code).toBe('AMBIGUOUS');
     expect(adapters[1]!.calls).toHaveLength(0);
   });
 
   it('ALL_FAILED carries every attempt in order, and the journal entry is failed', async () => {
     const { mailer } = chain({ a: [{ fail: 'AUTH' }], b: [{ fail: 'TRANSIENT' }], c: [{ fail: 'RATE_LIMITED', options: { retryAfterMs: 90_000 } }] });
-    const error = await rejection(mailer.send(message));
+    const error = await mailErrorOf(mailer.send(message));
     expect(error.code).toBe('ALL_FAILED');
     expect(error.attempts!.map((a) => `${a.adapter}:${a.error!.code}`)).toEqual([
       'a:AUTH', 'b:TRANSIENT', 'b:TRANSIENT', 'b:TRANSIENT', 'c:RATE_LIMITED',
@@ -147,14 +139,14 @@ describe('the chain, per error code', () => {
   it('wraps a foreign error thrown by an adapter into a TRANSIENT MailError with its cause', async () => {
     const foreign = new TypeError('socket hang up');
     const { mailer } = chain({ a: [{ throw: foreign }] }, { retry: { attempts: 1 } });
-    const error = await rejection(mailer.send(message));
+    const error = await mailErrorOf(mailer.send(message));
     expect(error.attempts![0]!.error).toMatchObject({ code: 'TRANSIENT' });
     expect(error.attempts![0]!.error!.message).toMatch(/socket hang up/);
   });
 
   it('adds the remedy of the diagnosis catalogue to an attempt', async () => {
     const { mailer } = chain({ a: [{ fail: 'AUTH', options: { smtpCode: 535, enhancedCode: '5.7.139' } }] });
-    const error = await rejection(mailer.send(message));
+    const error = await mailErrorOf(mailer.send(message));
     expect(error.attempts![0]!.error!.remedy).toMatch(/SMTP AUTH is disabled/);
     expect(error.remedy).toMatch(/SMTP AUTH is disabled/);
   });
@@ -199,8 +191,8 @@ describe('cooldown', () => {
   it('tries a cooling adapter anyway when every other adapter failed', async () => {
     const only = scriptedAdapter('only', [{ fail: 'AUTH' }, { fail: 'AUTH' }, 'ok']);
     const mailer = createMailer({ adapters: [only], journal: false, cooldown: { failures: 2, periodMs: 60_000 } });
-    await rejection(mailer.send(message));
-    await rejection(mailer.send(message));
+    await mailErrorOf(mailer.send(message));
+    await mailErrorOf(mailer.send(message));
     const result = await mailer.send(message);
     expect(result.adapter).toBe('only');
     expect(result.warnings.join()).toMatch(/cooling down/);
@@ -209,8 +201,8 @@ describe('cooldown', () => {
   it('does not count message faults (REJECTED) towards a cooldown', async () => {
     const picky = scriptedAdapter('picky', [{ fail: 'REJECTED' }, { fail: 'REJECTED' }, 'ok']);
     const mailer = createMailer({ adapters: [picky, scriptedAdapter('other', ['ok'])], journal: false, cooldown: { failures: 2 } });
-    await rejection(mailer.send(message));
-    await rejection(mailer.send(message));
+    await mailErrorOf(mailer.send(message));
+    await mailErrorOf(mailer.send(message));
     expect((await mailer.send(message)).adapter).toBe('picky');
   });
 });
@@ -233,7 +225,7 @@ describe('idempotency', () => {
 
   it('a key whose earlier send failed is sent again', async () => {
     const { mailer, adapters } = chain({ a: [{ fail: 'AUTH' }, 'ok'] }, { retry: { attempts: 1 } });
-    await rejection(mailer.send({ ...message, idempotencyKey: 'k' }));
+    await mailErrorOf(mailer.send({ ...message, idempotencyKey: 'k' }));
     const result = await mailer.send({ ...message, idempotencyKey: 'k' });
     expect(result.deduplicated).toBeUndefined();
     expect(adapters[0]!.delivered).toHaveLength(1);
@@ -249,11 +241,11 @@ describe('events and journal failures', () => {
     mailer.on('failed', (error) => seen.push(`failed ${error.code}`));
     await mailer.send(message);
     // Refused before any I/O: not accepted, so no event.
-    expect((await rejection(mailer.send({ ...message, subject: 'a\r\nBcc: evil@example.com' }))).code).toBe('INVALID_MESSAGE');
+    expect((await mailErrorOf(mailer.send({ ...message, subject: 'a\r\nBcc: evil@example.com' }))).code).toBe('INVALID_MESSAGE');
     expect(seen).toEqual(['failover a->b AUTH', 'sent b']);
     const failing = chain({ a: [{ fail: 'REJECTED' }] });
     failing.mailer.on('failed', (error) => seen.push(`failed ${error.code}`));
-    await rejection(failing.mailer.send(message));
+    await mailErrorOf(failing.mailer.send(message));
     expect(seen.at(-1)).toBe('failed REJECTED');
   });
 

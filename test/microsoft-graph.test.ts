@@ -12,6 +12,7 @@ import { aadError, networkClient, startIdentityServer, type IdentityServer } fro
 import { createTestTls, type TestTls } from './helpers/tls.js';
 import { GRAPH_ERRORS, startGraphServer } from './providers/graph.js';
 import type { ProviderServer } from './providers/server.js';
+import { mailErrorOf } from './helpers/assertions.js';
 
 const MAILBOX = 'orders@corp.example';
 const TENANT = '11111111-2222-3333-4444-555555555555';
@@ -46,11 +47,6 @@ function adapter(options: Partial<GraphOptions> = {}): GraphAdapter {
 }
 const message = (overrides: Partial<MailMessage> = {}) =>
   normalizeMessage({ from: MAILBOX, to: 'customer@example.com', subject: 'Order 1042', text: 'Thank you.', ...overrides });
-async function failure(promise: Promise<unknown>): Promise<MailError> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
-  expect(error).toBeInstanceOf(MailError);
-  return error as MailError;
-}
 
 describe('graph: the sendMail contract', () => {
   it('posts the documented request and reads 202 as accepted', async () => {
@@ -88,9 +84,9 @@ describe('graph: the sendMail contract', () => {
   });
 
   it('refuses a non-x- header and an attachment over 3 MB as UNSUPPORTED, before any request', async () => {
-    const header = await failure(adapter().send(message({ headers: { 'List-Unsubscribe': '<mailto:u@example.com>' } }), sendContext()));
+    const header = await mailErrorOf(adapter().send(message({ headers: { 'List-Unsubscribe': '<mailto:u@example.com>' } }), sendContext()));
     expect(header.code).toBe('UNSUPPORTED');
-    const big = await failure(adapter().send(message({ attachments: [{ filename: 'big.bin', content: new Uint8Array(3 * 1024 * 1024 + 1) }] }), sendContext()));
+    const big = await mailErrorOf(adapter().send(message({ attachments: [{ filename: 'big.bin', content: new Uint8Array(3 * 1024 * 1024 + 1) }] }), sendContext()));
     expect(big.code).toBe('UNSUPPORTED');
     expect(big.message).toMatch(/3 MB/);
     expect(graph.requests).toHaveLength(0);
@@ -106,7 +102,7 @@ describe('graph: errors', () => {
     ['404 ErrorInvalidUser', GRAPH_ERRORS.user, 'REJECTED', /licence/, undefined],
   ] as const)('%s', async (_label, answer, code, remedy, retryAfter) => {
     graph.script(answer);
-    const error = await failure(adapter().send(message(), sendContext()));
+    const error = await mailErrorOf(adapter().send(message(), sendContext()));
     expect(error.code).toBe(code);
     expect(error.status).toBe(answer.status);
     expect(error.provider).toBe('graph');
@@ -124,14 +120,14 @@ describe('graph: errors', () => {
     expect(graph.requests[1]!.headers.authorization).not.toBe(graph.requests[2]!.headers.authorization);
     expect(identity.requests).toHaveLength(2);
     graph.script(GRAPH_ERRORS.auth, 2);
-    const error = await failure(graphAdapterUnderTest.send(message(), sendContext()));
+    const error = await mailErrorOf(graphAdapterUnderTest.send(message(), sendContext()));
     expect(error.code).toBe('AUTH');
     expect(identity.requests).toHaveLength(3);
   });
 
   it('maps a token error to AUTH with the AADSTS code and sends nothing', async () => {
     identity.error = aadError(401, 'invalid_client', 7000222, `The provided client secret keys for app '${CLIENT_ID}' are expired.`);
-    const error = await failure(adapter().send(message(), sendContext()));
+    const error = await mailErrorOf(adapter().send(message(), sendContext()));
     expect(error.code).toBe('AUTH');
     expect(error.message).toMatch(/AADSTS7000222/);
     expect(error.remedy).toMatch(/expired/);
@@ -140,7 +136,7 @@ describe('graph: errors', () => {
 
   it('a connection dropped after the request arrived is AMBIGUOUS', async () => {
     graph.script('drop');
-    expect((await failure(adapter().send(message(), sendContext()))).code).toBe('AMBIGUOUS');
+    expect((await mailErrorOf(adapter().send(message(), sendContext()))).code).toBe('AMBIGUOUS');
   });
 });
 
@@ -152,7 +148,7 @@ describe('graph: verify, sender advice, DSN and secrets', () => {
     expect(identity.requests).toHaveLength(2);
     expect(graph.requests).toHaveLength(0);
     identity.error = aadError(400, 'invalid_grant', 65001, 'The user or administrator has not consented to use the application.');
-    const error = await failure(graphAdapterUnderTest.verify());
+    const error = await mailErrorOf(graphAdapterUnderTest.verify());
     expect(error.code).toBe('AUTH');
     expect(error.remedy).toMatch(/admin consent/);
   });
@@ -168,7 +164,7 @@ describe('graph: verify, sender advice, DSN and secrets', () => {
     expect(() => fromDsn(parseDsn(`graph://orders%40corp.example@${TENANT}?client_id=${CLIENT_ID}`))).toThrow(/client_secret/);
     const used = adapter();
     graph.script(GRAPH_ERRORS.forbidden);
-    const error = await failure(used.send(message(), sendContext()));
+    const error = await mailErrorOf(used.send(message(), sendContext()));
     for (const shown of [fromString, used].map((a) => `${String(a)} ${inspect(a, { depth: 8, showHidden: true })} ${JSON.stringify(a)}`).concat(`${error.message} ${JSON.stringify(error)}`)) {
       expect(shown).not.toContain(SECRET);
       for (const token of identity.issued) expect(shown).not.toContain(token);

@@ -8,6 +8,7 @@ import { MailError } from '../src/errors.js';
 import { GRAPH_SCOPE, MicrosoftTokenSource, OUTLOOK_SCOPE, type MicrosoftTokenOptions } from '../src/microsoft-token.js';
 import { aadError, networkClient, startIdentityServer, type IdentityServer } from './helpers/identity-server.js';
 import { createTestTls, type TestTls } from './helpers/tls.js';
+import { mailErrorOf } from './helpers/assertions.js';
 
 const TENANT = '11111111-2222-3333-4444-555555555555';
 const CLIENT_ID = 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee';
@@ -31,11 +32,6 @@ function source(options: Partial<MicrosoftTokenOptions> = {}): MicrosoftTokenSou
     tenant: TENANT, clientId: CLIENT_ID, clientSecret: SECRET, scope: OUTLOOK_SCOPE,
     authority: identity.url, networkClient: networkClient(tls.ca), ...options,
   });
-}
-async function failure(promise: Promise<unknown>): Promise<MailError> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
-  expect(error).toBeInstanceOf(MailError);
-  return error as MailError;
 }
 
 describe('MicrosoftTokenSource', () => {
@@ -99,7 +95,7 @@ describe('MicrosoftTokenSource', () => {
   it.each(errors)('maps %s to AUTH with the AADSTS code and a remedy', async (_label, arrange, code, remedy) => {
     arrange();
     const tokens = _label === 'a wrong secret' ? source({ clientSecret: 'wrong-secret-value' }) : source();
-    const error = await failure(tokens.getToken());
+    const error = await mailErrorOf(tokens.getToken());
     expect(error.code).toBe('AUTH');
     expect(error.message).toMatch(code);
     expect(error.message).not.toMatch(/Trace ID/);
@@ -108,14 +104,14 @@ describe('MicrosoftTokenSource', () => {
   });
 
   it('maps an unknown tenant to AUTH with a remedy about the tenant', async () => {
-    const error = await failure(source({ tenant: 'not-my-tenant.onmicrosoft.com' }).getToken());
+    const error = await mailErrorOf(source({ tenant: 'not-my-tenant.onmicrosoft.com' }).getToken());
     expect(error.code).toBe('AUTH');
     expect(error.message).toMatch(/AADSTS90002/);
     expect(error.remedy).toMatch(/tenant/i);
   });
 
   it('maps an unreachable identity platform to TRANSIENT', async () => {
-    const error = await failure(source({ authority: 'https://localhost:9' }).getToken());
+    const error = await mailErrorOf(source({ authority: 'https://localhost:9' }).getToken());
     expect(error.code).toBe('TRANSIENT');
   });
 

@@ -14,6 +14,7 @@ import { sendContext } from './conformance.js';
 import { networkClient, startIdentityServer, type IdentityServer } from './helpers/identity-server.js';
 import { startSmtpServer, type SmtpPhase, type SmtpReply, type TestSmtpServer } from './helpers/smtp-server.js';
 import { createTestTls, type TestTls } from './helpers/tls.js';
+import { mailErrorOf } from './helpers/assertions.js';
 
 const MAILBOX = 'orders@corp.example';
 const PASSWORD = 'Basic-Pa55word!';
@@ -57,11 +58,6 @@ function oauth(target: TestSmtpServer, options: Partial<Office365Options> = {}):
 }
 const message = (overrides: Partial<MailMessage> = {}) =>
   normalizeMessage({ from: MAILBOX, to: 'customer@example.com', subject: 'Order 1042', text: 'Thank you.', ...overrides });
-async function failure(promise: Promise<unknown>): Promise<MailError> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
-  expect(error).toBeInstanceOf(MailError);
-  return error as MailError;
-}
 
 describe('office365: basic auth', () => {
   it('sends with the mailbox and password over STARTTLS, and warns once per process how to move to OAuth2', async () => {
@@ -86,7 +82,7 @@ describe('office365: basic auth', () => {
 
   it('refuses to authenticate where STARTTLS is not offered', async () => {
     const target = await server({ starttls: false });
-    const error = await failure(basic(target).send(message(), sendContext()));
+    const error = await mailErrorOf(basic(target).send(message(), sendContext()));
     expect(error.code).toBe('TRANSIENT');
     expect(error.remedy).toMatch(/STARTTLS/);
     expect(target.auths).toEqual([]);
@@ -119,7 +115,7 @@ describe('office365: OAuth2 (XOAUTH2 with msal-node client credentials)', () => 
 
   it('does not retry a 535 on a token it has just fetched', async () => {
     const target = await server({ tokens: { [MAILBOX]: [] } });
-    const error = await failure(oauth(target).send(message(), sendContext()));
+    const error = await mailErrorOf(oauth(target).send(message(), sendContext()));
     expect(error.code).toBe('AUTH');
     expect(error.remedy).toMatch(/New-ServicePrincipal/);
     expect(target.auths).toHaveLength(1);
@@ -128,7 +124,7 @@ describe('office365: OAuth2 (XOAUTH2 with msal-node client credentials)', () => 
   it('maps a token failure (wrong secret) to AUTH with the AADSTS code, without the secret', async () => {
     const target = await server();
     const adapter = oauth(target, { oauth: { tenant: TENANT, clientId: CLIENT_ID, clientSecret: 'not-the-secret', authority: identity.url, networkClient: networkClient(tls.ca) } });
-    const error = await failure(adapter.send(message(), sendContext()));
+    const error = await mailErrorOf(adapter.send(message(), sendContext()));
     expect(error.code).toBe('AUTH');
     expect(error.provider).toBe('office365');
     expect(error.message).toMatch(/AADSTS7000215/);
@@ -159,7 +155,7 @@ describe('office365: every documented error code gets its code and remedy', () =
   ];
   it.each(cases)('%s', async (_label, phase, reply, code, remedy) => {
     const target = await server({ script: { reply: { [phase]: reply } } });
-    const error = await failure(basic(target).send(message(), sendContext()));
+    const error = await mailErrorOf(basic(target).send(message(), sendContext()));
     expect(error.code).toBe(code);
     expect(error.smtpCode).toBe(reply.code);
     expect(error.enhancedCode).toBe(reply.message.split(' ')[0]);
@@ -191,7 +187,7 @@ describe('office365: sending limits and sender advice', () => {
     const adapter = basic(target, { maxWaitMs: 1000, messagesPerMinute: 2 });
     await adapter.send(message(), sendContext());
     await adapter.send(message(), sendContext());
-    const error = await failure(adapter.send(message(), sendContext()));
+    const error = await mailErrorOf(adapter.send(message(), sendContext()));
     expect(error.code).toBe('RATE_LIMITED');
     expect(error.retryAfterMs).toBeGreaterThan(50_000);
     expect(error.retryAfterMs).toBeLessThanOrEqual(60_000);
@@ -228,7 +224,7 @@ describe('office365: DSN, mailer and secrets', () => {
   it('puts the remedy into the mailer result and journal attempt', async () => {
     const target = await server({ script: { reply: { AUTH: { code: 535, message: '5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Mailbox.' } } } });
     const mailer = createMailer({ adapters: [basic(target)], journal: false, retry: { attempts: 1 } });
-    const error = await failure(mailer.send({ from: MAILBOX, to: 'customer@example.com', subject: 'x', text: 'y' }));
+    const error = await mailErrorOf(mailer.send({ from: MAILBOX, to: 'customer@example.com', subject: 'x', text: 'y' }));
     const attempt = error.attempts?.[0];
     expect(attempt?.error?.code).toBe('AUTH');
     expect(attempt?.error?.enhancedCode).toBe('5.7.139');

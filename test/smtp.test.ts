@@ -10,6 +10,7 @@ import { normalizeMessage, type MailMessage } from '../src/message.js';
 import { arrivalFromMime, runConformance, sendContext, type Fault } from './conformance.js';
 import { startSmtpServer, type SmtpPhase, type SmtpReply, type TestSmtpServer } from './helpers/smtp-server.js';
 import { createTestTls, type TestTls } from './helpers/tls.js';
+import { mailErrorOf } from './helpers/assertions.js';
 
 const USER = 'shop@example.com';
 const PASSWORD = 'pw-Sup3r-s3cret';
@@ -39,11 +40,6 @@ function adapter(target: TestSmtpServer, options: Partial<SmtpAdapterOptions> = 
 }
 const message = (overrides: Partial<MailMessage> = {}) =>
   normalizeMessage({ from: USER, to: 'ann@example.com', subject: 'Order 1042', text: 'Thank you.', ...overrides });
-async function failure(promise: Promise<unknown>): Promise<MailError> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
-  expect(error).toBeInstanceOf(MailError);
-  return error as MailError;
-}
 
 // One-shot replies, for the conformance harness: the provider answers one fault, then recovers.
 function once(reply: SmtpReply) {
@@ -136,7 +132,7 @@ describe('smtp adapter: delivery', () => {
 
   it('sends in plaintext only when TLS is explicitly opted out and the server has none', async () => {
     const target = await server({ tls: undefined, authOptional: true });
-    const refused = await failure(adapter(target, { auth: undefined }).send(message(), sendContext()));
+    const refused = await mailErrorOf(adapter(target, { auth: undefined }).send(message(), sendContext()));
     expect(refused.code).toBe('TRANSIENT');
     expect(target.messages).toHaveLength(0);
     await adapter(target, { auth: undefined, requireTLS: false }).send(message(), sendContext());
@@ -153,7 +149,7 @@ describe('smtp adapter: delivery', () => {
 describe('smtp adapter: TLS and connection failures', () => {
   it('refuses to authenticate without STARTTLS: credentials never cross in plaintext', async () => {
     const target = await server({ tls: undefined });
-    const error = await failure(adapter(target).send(message(), sendContext()));
+    const error = await mailErrorOf(adapter(target).send(message(), sendContext()));
     expect(error.code).toBe('TRANSIENT');
     expect(error.retryable).toBe(false);
     expect(error.remedy).toMatch(/STARTTLS/);
@@ -162,7 +158,7 @@ describe('smtp adapter: TLS and connection failures', () => {
 
   it('maps a server refusing AUTH before STARTTLS (538) to AUTH with a remedy', async () => {
     const target = await server({ tls: undefined, script: { reply: { AUTH: { code: 538, message: '5.7.11 Encryption required for requested authentication mechanism' } } } });
-    const error = await failure(adapter(target, { requireTLS: false }).send(message(), sendContext()));
+    const error = await mailErrorOf(adapter(target, { requireTLS: false }).send(message(), sendContext()));
     expect(error.code).toBe('AUTH');
     expect(error.smtpCode).toBe(538);
     expect(error.remedy).toMatch(/STARTTLS|TLS/);
@@ -170,7 +166,7 @@ describe('smtp adapter: TLS and connection failures', () => {
 
   it('rejects a certificate it does not trust', async () => {
     const target = await server({ untrustedCertificate: true });
-    const error = await failure(adapter(target).send(message(), sendContext()));
+    const error = await mailErrorOf(adapter(target).send(message(), sendContext()));
     expect(error.code).toBe('TRANSIENT');
     expect(error.retryable).toBe(false);
     expect(error.remedy).toMatch(/certificate/i);
@@ -179,17 +175,17 @@ describe('smtp adapter: TLS and connection failures', () => {
 
   it('explains a wrong port: implicit TLS against a STARTTLS port, STARTTLS against an implicit TLS port', async () => {
     const starttls = await server();
-    const wrongTls = await failure(adapter(starttls, { secure: true }).send(message(), sendContext()));
+    const wrongTls = await mailErrorOf(adapter(starttls, { secure: true }).send(message(), sendContext()));
     expect(wrongTls.code).toBe('TRANSIENT');
     expect(wrongTls.remedy).toMatch(/587/);
     const implicit = await server({ secure: true });
-    const noGreeting = await failure(adapter(implicit, { greetingTimeoutMs: 300 }).send(message(), sendContext()));
+    const noGreeting = await mailErrorOf(adapter(implicit, { greetingTimeoutMs: 300 }).send(message(), sendContext()));
     expect(noGreeting.code).toBe('TRANSIENT');
     expect(noGreeting.remedy).toMatch(/465/);
   });
 
   it('fails TRANSIENT when nothing listens, with a remedy about host and port', async () => {
-    const error = await failure(smtpAdapter({ host: '127.0.0.1', port: 9, tls: { servername: 'localhost' } }).send(message(), sendContext()));
+    const error = await mailErrorOf(smtpAdapter({ host: '127.0.0.1', port: 9, tls: { servername: 'localhost' } }).send(message(), sendContext()));
     expect(error.code).toBe('TRANSIENT');
     expect(error.remedy).toMatch(/port/i);
   });
@@ -200,7 +196,7 @@ describe('smtp adapter: TLS and connection failures', () => {
   ];
   it.each(phases)('a connection dropped at %s is %s', async (phase, code) => {
     const target = await server({ script: { reply: {}, drop: phase } });
-    const error = await failure(adapter(target).send(message(), sendContext()));
+    const error = await mailErrorOf(adapter(target).send(message(), sendContext()));
     expect(error.code).toBe(code);
     expect(error.provider).toBe('smtp');
     // Nothing was resent behind the caller's back.
@@ -210,7 +206,7 @@ describe('smtp adapter: TLS and connection failures', () => {
 
   it('a reply to the end of DATA that never comes is AMBIGUOUS when the caller gives up', async () => {
     const target = await server({ dataEndDelayMs: 2000 });
-    const error = await failure(adapter(target).send(message(), sendContext(500)));
+    const error = await mailErrorOf(adapter(target).send(message(), sendContext(500)));
     expect(error.code).toBe('AMBIGUOUS');
   });
 });
@@ -228,7 +224,7 @@ describe('smtp adapter: SMTP replies to MailError codes', () => {
   ];
   it.each(cases)('%s -> %s', async (_label, phase, reply, code, rejected) => {
     const target = await server({ script: { reply: { [phase]: reply } } });
-    const error = await failure(adapter(target).send(message(), sendContext()));
+    const error = await mailErrorOf(adapter(target).send(message(), sendContext()));
     expect(error.code).toBe(code);
     expect(error.smtpCode).toBe(reply.code);
     expect(error.enhancedCode).toBe(reply.message.split(' ')[0]);
@@ -242,7 +238,7 @@ describe('smtp adapter: verify, DSN and secrets', () => {
     await adapter(target).verify();
     expect(target.auths).toEqual([{ method: 'PLAIN', username: USER, ok: true, secure: true }]);
     expect(target.commands).not.toContain('MAIL');
-    const bad = await failure(adapter(target, { auth: { user: USER, pass: 'wrong' } }).verify());
+    const bad = await mailErrorOf(adapter(target, { auth: { user: USER, pass: 'wrong' } }).verify());
     expect(bad.code).toBe('AUTH');
     expect(bad.smtpCode).toBe(535);
   });
@@ -268,7 +264,7 @@ describe('smtp adapter: verify, DSN and secrets', () => {
 
   it('keeps the password out of errors', async () => {
     const target = await server();
-    const error = await failure(adapter(target, { auth: { user: USER, pass: `${PASSWORD}-wrong` } }).send(message(), sendContext()));
+    const error = await mailErrorOf(adapter(target, { auth: { user: USER, pass: `${PASSWORD}-wrong` } }).send(message(), sendContext()));
     expect(`${error.message} ${JSON.stringify(error)} ${inspect(error)}`).not.toContain(PASSWORD);
   });
 });
