@@ -78,12 +78,17 @@ export class AdapterLane {
 
   /**
    * Sends through this adapter with retries, appending every attempt to `attempts`. Throws the last
-   * MailError, or a BrokenCircuitError when the adapter is cooling down and `force` is false.
+   * MailError; answers COOLING_DOWN without trying when the adapter is cooling down, unless `force`.
    */
-  async send(message: NormalizedMessage, attempts: Attempt[], force = false): Promise<SendReceipt> {
+  async send(message: NormalizedMessage, attempts: Attempt[], force = false): Promise<SendReceipt | typeof COOLING_DOWN> {
     const run = () => this.retryPolicy.execute(({ attempt }) => this.attemptOnce(message, attempt + 1, attempts));
     if (force) return run();
-    return this.breaker.execute(run);
+    try {
+      return await this.breaker.execute(run);
+    } catch (error) {
+      if (error instanceof BrokenCircuitError) return COOLING_DOWN;
+      throw error;
+    }
   }
 
   private async attemptOnce(message: NormalizedMessage, attempt: number, attempts: Attempt[]): Promise<SendReceipt> {
@@ -105,7 +110,8 @@ export class AdapterLane {
   }
 }
 
-export { BrokenCircuitError };
+/** What `AdapterLane.send` answers for an adapter taken out of the chain for a while. */
+export const COOLING_DOWN = 'cooling-down';
 
 // Exponential backoff with cockatiel's decorrelated jitter, except that a Retry-After the provider
 // sent wins (the retry predicate has already refused waits longer than maxDelayMs).

@@ -5,7 +5,9 @@ import { EventEmitter } from 'node:events';
 import type Keyv from 'keyv';
 import { unsupportedReason, type MailAdapter, type SendReceipt } from './adapter.js';
 import { formatAddress, type AddressInput } from './address.js';
-import { AdapterLane, BrokenCircuitError, type CooldownOptions, type RetryOptions } from './chain.js';
+// chain.ts (and cockatiel behind it) is loaded with the first chain, not at import: a CMS imports
+// mailroom at every boot.
+import type { AdapterLane, CooldownOptions, RetryOptions } from './chain.js';
 import { adaptersFromDsn, parseDsnChain } from './dsn.js';
 import { MailError, toMailError, type Attempt } from './errors.js';
 import { newJournalEntry, SendJournal, type JournalEntry, type JournalOptions, type JournalPage, type JournalQuery } from './journal.js';
@@ -105,7 +107,7 @@ export function createMailer(options: MailerOptions = {}): Mailer {
   const emitter = new EventEmitter();
   const timeoutMs = options.timeoutMs ?? 30_000;
   const onAmbiguous = options.onAmbiguous ?? 'failover';
-  const lanesReady = resolveAdapters(options, checkChainOptions(options)).then((adapters) =>
+  const lanesReady = Promise.all([resolveAdapters(options, checkChainOptions(options)), import('./chain.js')]).then(([adapters, { AdapterLane }]) =>
     adapters.map((adapter) => new AdapterLane(adapter, timeoutMs, options.retry, options.cooldown)),
   );
   lanesReady.catch(() => undefined); // reported by the first send or verify
@@ -167,16 +169,17 @@ export function createMailer(options: MailerOptions = {}): Mailer {
           continue;
         }
         try {
-          receipt = await lane.send(message, attempts, force);
-          deliveredBy = lane.adapter.name;
-          return skipped;
-        } catch (error) {
-          if (error instanceof BrokenCircuitError) {
+          const answer = await lane.send(message, attempts, force);
+          if (answer === 'cooling-down') {
             const until = lane.coolingDownUntil();
             warnings.push(`${lane.adapter.name} skipped: cooling down after repeated failures${until ? ` until ${until.toISOString()}` : ''}`);
             skipped.push(lane);
             continue;
           }
+          receipt = answer;
+          deliveredBy = lane.adapter.name;
+          return skipped;
+        } catch (error) {
           const mailError = toMailError(error, { provider: lane.adapter.name });
           if (['INVALID_MESSAGE', 'REJECTED', 'TEMPLATE', 'CONFIG'].includes(mailError.code)) {
             stopping = mailError;
