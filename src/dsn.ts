@@ -77,7 +77,7 @@ export function parseDsn(dsn: string): ParsedDsn {
   }
   let url: URL;
   try {
-    url = new URL(`placeholder://${rest}`);
+    url = new URL(`placeholder://${encodeUserinfo(rest)}`);
   } catch {
     throw new MailError('CONFIG', `"${redactDsnText(dsn)}" is not a valid DSN URL (encode "@" in a user name as %40)`);
   }
@@ -142,10 +142,21 @@ function redactParsed(dsn: ParsedDsn): string {
   return `${dsn.scheme}://${auth}${dsn.host}${dsn.port ? `:${dsn.port}` : ''}${dsn.path}${query ? `?${query}` : ''}`;
 }
 
-// For strings that do not even parse: hide the whole userinfo and any secret-looking query value.
+// AWS secret keys hold "/" (and sometimes "#" would be typed raw): in a URL it would end the
+// userinfo early, the DSN would not parse and the secret would sit in the error text. A host never
+// holds "@", so everything before the last "@" ahead of the query is the userinfo.
+function encodeUserinfo(rest: string): string {
+  const [authorityAndPath] = splitOnce(rest, '?');
+  const at = authorityAndPath.lastIndexOf('@');
+  if (at < 0) return rest;
+  return rest.slice(0, at).replace(/[/#]/g, (c) => encodeURIComponent(c)) + rest.slice(at);
+}
+
+// For strings that do not even parse: hide the whole userinfo (up to the last "@", since a secret
+// may hold "/") and any secret-looking query value.
 function redactDsnText(text: string): string {
   return text
-    .replace(/(:\/\/)[^@/\s]*@/g, '$1***@')
+    .replace(/(:\/\/)\S*@/g, '$1***@')
     .replace(/([?&][^=&\s]*(?:secret|password|pass|key|token)[^=&\s]*=)[^&\s)]*/gi, '$1***');
 }
 

@@ -32,6 +32,24 @@ describe('DSN strings', () => {
     expect(parseDsn('ses+api://AKIAXXX:wJalrSECRET@default?region=eu-west-1').redacted).toBe('ses+api://***:***@default?region=eu-west-1');
   });
 
+  it('takes an AWS secret key with "/" and "+" as written, and never shows it', () => {
+    const secret = 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY';
+    const dsn = parseDsn(`ses+api://AKIAIOSFODNN7EXAMPLE:${secret}@default?region=eu-west-1`);
+    expect(dsn).toMatchObject({ user: 'AKIAIOSFODNN7EXAMPLE', password: secret, isDefaultHost: true, options: { region: 'eu-west-1' } });
+    expect(dsn.redacted).toBe('ses+api://***:***@default?region=eu-west-1');
+    expect(parseDsn(`ses+api://AKIAIOSFODNN7EXAMPLE:${encodeURIComponent(secret)}@default`).password).toBe(secret);
+    expect(redactDsn(`failover(ses+api://A:${secret}@default brevo+api://K@default)`)).not.toContain('K7MDENG');
+    // A DSN that still does not parse keeps a secret with "/" out of its error text.
+    let message = '';
+    try {
+      parseDsn(`ses+api://A:${secret}@default:notaport`);
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/not a valid DSN/);
+    expect(message).not.toContain('K7MDENG');
+  });
+
   it('says what is wrong, without the secret, for unknown schemes and malformed strings', () => {
     expect(() => parseDsn('pigeon://coop')).toThrow(/unknown DSN scheme "pigeon": use one of outbox, memory, smtp/);
     expect(() => parseDsn('not a dsn')).toThrow(/is not a DSN/);
