@@ -18,7 +18,7 @@ describe('failover(brevo mailgun ses)', () => {
   let mailgun: ProviderServer;
   let ses: SesTestServer;
   beforeAll(async () => {
-    [brevo, mailgun, ses] = await Promise.all([startBrevoServer(BREVO_KEY), startMailgunServer(MAILGUN_KEY, ['mg.example.com']), startSesServer()]);
+    [brevo, mailgun, ses] = await Promise.all([startBrevoServer(BREVO_KEY), startMailgunServer(MAILGUN_KEY, ['mg.example.com']), startSesServer({ credentials: { accessKeyId: AWS.id, secretAccessKey: AWS.secret }, region: 'eu-west-1' })]);
   });
   afterAll(async () => {
     await Promise.all([brevo?.close(), mailgun?.close(), ses?.close()]);

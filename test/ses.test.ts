@@ -11,7 +11,7 @@ const credentials = { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'wJa
 const region = 'eu-west-1';
 
 runConformance('ses', async () => {
-  const server = await startSesServer();
+  const server = await startSesServer({ credentials, region });
   const port = await closedPort();
   return {
     adapter: sesAdapter({ region, credentials, endpoint: server.url }),
@@ -27,7 +27,7 @@ runConformance('ses', async () => {
 describe('ses specifics', () => {
   let server: SesTestServer;
   beforeAll(async () => {
-    server = await startSesServer();
+    server = await startSesServer({ credentials, region });
   });
   afterAll(() => server?.close());
   const adapter = (extra: Parameters<typeof sesAdapter>[0] = {}) => sesAdapter({ region, credentials, endpoint: server.url, ...extra });
@@ -63,6 +63,20 @@ describe('ses specifics', () => {
     const authorization = String(server.requests.at(-1)!.headers.authorization);
     expect(authorization).toMatch(new RegExp(`^AWS4-HMAC-SHA256 Credential=${credentials.accessKeyId}/\\d{8}/${region}/ses/aws4_request, SignedHeaders=.*host.*, Signature=[0-9a-f]{64}$`));
     expect(authorization).not.toContain(credentials.secretAccessKey);
+  });
+
+  it('is refused (AUTH) by the SigV4 check when the secret, the key id or the region is wrong', async () => {
+    const message = normalizeMessage(MESSAGES['text only']!);
+    const wrongSecret = await expectFailure(adapter({ credentials: { ...credentials, secretAccessKey: 'not-the-secret-EXAMPLEKEY' } }).send(message, sendContext()));
+    expect(wrongSecret.code).toBe('AUTH');
+    expect(wrongSecret.detail).toMatch(/^403 SignatureDoesNotMatch/);
+    expect(wrongSecret.message).not.toContain('not-the-secret-EXAMPLEKEY');
+    const wrongKey = await expectFailure(adapter({ credentials: { ...credentials, accessKeyId: 'AKIAUNKNOWNEXAMPLE00' } }).send(message, sendContext()));
+    expect(wrongKey.code).toBe('AUTH');
+    expect(wrongKey.detail).toMatch(/UnrecognizedClientException: The security token included in the request is invalid/);
+    const wrongRegion = await expectFailure(adapter({ region: 'us-east-1' }).verify!());
+    expect(wrongRegion.code).toBe('AUTH');
+    expect(wrongRegion.remedy).toMatch(/region/);
   });
 
   it('maps throttling to RATE_LIMITED and MessageRejected to REJECTED with SES\'s text and a remedy', async () => {
