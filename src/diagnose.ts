@@ -33,14 +33,6 @@ const RULES: Rule[] = [
     remedy: `Basic auth for SMTP AUTH is retired for this tenant: ${TO_OAUTH}.`,
     retry: false,
   },
-  // Before the 5.7.139 rules: a 5.7.57 reply often quotes the 5.7.139 that caused it.
-  {
-    rule: 'o365-not-authenticated',
-    match: /\b5\.7\.57\b/,
-    meaning: 'The client tried to send without a successful AUTH',
-    remedy: 'The session was not authenticated before MAIL FROM: give credentials (office365:// or office365+oauth://), and use port 587 with STARTTLS; Office 365 accepts no anonymous submission on smtp.office365.com. When the reply also names 5.7.139, SMTP AUTH is disabled for the mailbox: ' + ENABLE_SMTP_AUTH + '.',
-    retry: false,
-  },
   {
     rule: 'o365-security-defaults',
     match: /\b5\.7\.139\b.*security defaults/i,
@@ -60,6 +52,29 @@ const RULES: Rule[] = [
     match: /\b5\.7\.139\b.*basic authentication is disabled/i,
     meaning: 'Basic authentication is turned off for this tenant',
     remedy: `Basic auth is disabled for the tenant: ${TO_OAUTH}, or ask an administrator to re-enable Basic auth for SMTP AUTH while you migrate.`,
+    retry: false,
+  },
+  {
+    rule: 'o365-wrong-password',
+    match: /\b5\.7\.139\b.*credentials were incorrect/i,
+    meaning: 'Exchange Online refused the mailbox and password',
+    remedy: `The user name or password is wrong: use the full mailbox address and its current password (an account with multi-factor authentication needs an app password, where the tenant allows them), or ${TO_OAUTH}.`,
+    retry: false,
+  },
+  {
+    rule: 'o365-account-locked',
+    match: /\b5\.7\.139\b.*(account (is )?locked|account has an issue)/i,
+    meaning: 'Microsoft Entra ID has locked or blocked the account (too many failed sign-ins, or sign-in blocked by an administrator)',
+    remedy: `The account is locked: stop sending with this password (repeated failures keep it locked), have an administrator check its sign-in logs in Microsoft Entra admin center and unlock it, then set the current password; or ${TO_OAUTH}.`,
+    retry: false,
+  },
+  // A 5.7.57 reply often quotes the 5.7.139 that caused it: after the specific 5.7.139 variants
+  // (their cause is the one to fix), before the generic 5.7.139 rule.
+  {
+    rule: 'o365-not-authenticated',
+    match: /\b5\.7\.57\b/,
+    meaning: 'The client tried to send without a successful AUTH',
+    remedy: 'The session was not authenticated before MAIL FROM: give credentials (office365:// or office365+oauth://), and use port 587 with STARTTLS; Office 365 accepts no anonymous submission on smtp.office365.com. When the reply also names 5.7.139, SMTP AUTH is disabled for the mailbox: ' + ENABLE_SMTP_AUTH + '.',
     retry: false,
   },
   {

@@ -12,6 +12,11 @@ describe('explain', () => {
     ['535 5.7.139 Authentication unsuccessful, the request did not meet the criteria to be authenticated successfully.', 'o365-conditional-access'],
     ['535 5.7.139 Authentication unsuccessful, basic authentication is disabled.', 'o365-basic-auth-disabled'],
     ['535 5.7.3 Authentication unsuccessful', 'o365-bad-credentials'],
+    ['535 5.7.139 Authentication unsuccessful, the user credentials were incorrect. [CH2PR15CA0029.namprd15.prod.outlook.com]', 'o365-wrong-password'],
+    ['535 5.7.139 Authentication unsuccessful, account locked. Contact your administrator.', 'o365-account-locked'],
+    // A 5.7.57 that quotes a specific 5.7.139 cause gets the remedy of that cause.
+    ['530 5.7.57 Client not authenticated to send mail. Error: 535 5.7.139 Authentication unsuccessful, account locked. Contact your administrator.', 'o365-account-locked'],
+    ['530 5.7.57 Client not authenticated to send mail. Error: 535 5.7.139 Authentication unsuccessful, the user credentials were incorrect.', 'o365-wrong-password'],
     ['550 5.7.30 Basic authentication is not supported for Client Submission.', 'o365-basic-auth-retired'],
     ['530 5.7.57 Client not authenticated to send mail. Error: 535 5.7.139 Authentication unsuccessful', 'o365-not-authenticated'],
     ['550 5.7.60 SMTP; Client does not have permissions to send as this sender', 'o365-send-as-denied'],

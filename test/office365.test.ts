@@ -141,6 +141,8 @@ describe('office365: every documented error code gets its code and remedy', () =
     ['5.7.139 security defaults', 'AUTH', { code: 535, message: "5.7.139 Authentication unsuccessful, user is locked by your organization's security defaults policy. Contact your administrator." }, 'AUTH', /Security Defaults/],
     ['5.7.139 conditional access', 'AUTH', { code: 535, message: '5.7.139 Authentication unsuccessful, the request did not meet the criteria to be authenticated successfully. Contact your administrator.' }, 'AUTH', /Conditional Access/],
     ['5.7.139 basic disabled', 'AUTH', { code: 535, message: '5.7.139 Authentication unsuccessful, basic authentication is disabled.' }, 'AUTH', /re-enable Basic auth/],
+    ['5.7.139 wrong password', 'AUTH', { code: 535, message: '5.7.139 Authentication unsuccessful, the user credentials were incorrect. [CH2PR15CA0029.namprd15.prod.outlook.com]' }, 'AUTH', /password is wrong/],
+    ['5.7.139 account locked', 'AUTH', { code: 535, message: '5.7.139 Authentication unsuccessful, account locked. Contact your administrator.' }, 'AUTH', /account is locked/],
     ['5.7.3', 'AUTH', { code: 535, message: '5.7.3 Authentication unsuccessful' }, 'AUTH', /full mailbox address/],
     ['5.7.30', 'AUTH', { code: 550, message: '5.7.30 Basic authentication is not supported for Client Submission.' }, 'AUTH', /retired.*OAuth2/],
     ['5.7.57', 'MAIL', { code: 530, message: '5.7.57 Client not authenticated to send mail. Error: 535 5.7.139' }, 'AUTH', /not authenticated before MAIL FROM/],
