@@ -16,6 +16,11 @@ export type { ParsedDsn, AdapterFromDsn } from './dsn.js';
 export { SendJournal, entryTime } from './journal.js';
 export type { JournalEntry, JournalOptions, JournalQuery, JournalPage, JournalStatus, MessageSummary } from './journal.js';
 export { diagnose, explain } from './diagnose.js';
+// Shared between adapters of one mailbox / one app registration (adapter options `messagesPerMinute`, `tokenSource`).
+export { SendLimiter } from './send-limits.js';
+export type { SendLimitOptions } from './send-limits.js';
+export { MicrosoftTokenSource, OUTLOOK_SCOPE, GRAPH_SCOPE } from './microsoft-token.js';
+export type { MicrosoftTokenOptions, MicrosoftToken, MicrosoftCertificate } from './microsoft-token.js';
 export type { Diagnosis } from './diagnose.js';
 export { buildMime } from './mime.js';
 export { createTemplateRenderer } from './templates.js';

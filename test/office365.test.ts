@@ -196,6 +196,24 @@ describe('office365: sending limits and sender advice', () => {
     expect(target.messages).toHaveLength(2);
   });
 
+  it('shares one limiter and one token source, both from the package entry, between adapters of one mailbox', async () => {
+    const entry = await import('../src/index.js');
+    const target = await server();
+    const limiter = new entry.SendLimiter({ messagesPerMinute: 2, maxWaitMs: 1000, provider: 'office365' });
+    const tokens = new entry.MicrosoftTokenSource({
+      tenant: TENANT, clientId: CLIENT_ID, clientSecret: SECRET, scope: entry.OUTLOOK_SCOPE, authority: identity.url, networkClient: networkClient(tls.ca),
+    });
+    const first = oauth(target, { oauth: undefined, tokenSource: tokens, messagesPerMinute: limiter });
+    const second = oauth(target, { oauth: undefined, tokenSource: tokens, messagesPerMinute: limiter, name: 'office365-2' });
+    await first.send(message(), sendContext());
+    await second.send(message(), sendContext());
+    const error = await mailErrorOf(second.send(message(), sendContext()));
+    expect(error.code).toBe('RATE_LIMITED');
+    expect(error.retryAfterMs).toBeGreaterThan(50_000);
+    expect(target.messages).toHaveLength(2);
+    expect(identity.requests).toHaveLength(1);
+  });
+
   it('advises against an onmicrosoft.com sender in the receipt warnings', async () => {
     const target = await server({ users: { 'shop@corp.onmicrosoft.com': PASSWORD } });
     const adapter = basic(target, { mailbox: 'shop@corp.onmicrosoft.com' });
