@@ -43,6 +43,8 @@ export interface GraphOptions {
 const DEFAULT_URL = 'https://graph.microsoft.com';
 // Larger attachments need Graph's upload-session flow (learn.microsoft.com/graph/outlook-large-attachments).
 const MAX_ATTACHMENT_BYTES = 3 * 1024 * 1024;
+// Graph error codes about the mailbox in the URL (PROVIDERS.md §6, open question 30).
+const MAILBOX_ERRORS = new Set(['ErrorInvalidUser', 'MailboxNotEnabledForRESTAPI', 'ResourceNotFound']);
 
 /** Graph takes any number of reply-to addresses, only `x-` custom headers, and 500 recipients. */
 export const GRAPH_CAPABILITIES: AdapterCapabilities = Object.freeze({
@@ -135,7 +137,14 @@ export class GraphAdapter implements MailAdapter {
     const detail = error && typeof error.message === 'string'
       ? `${typeof error.code === 'string' ? `${error.code}: ` : ''}${error.message}`
       : response.text;
-    return diagnose(errorFromResponse(response, { provider: this.name, detail: scrub(detail, [accessToken, this.#options.clientSecret]) }));
+    // An unknown or unlicensed sending mailbox refuses every message, not this one: the chain must
+    // move on to the next adapter (AUTH), not stop as it does on REJECTED.
+    const mailboxProblem = typeof error?.code === 'string' && MAILBOX_ERRORS.has(error.code);
+    return diagnose(errorFromResponse(response, {
+      provider: this.name,
+      detail: scrub(detail, [accessToken, this.#options.clientSecret]),
+      ...(mailboxProblem ? { code: 'AUTH' as const } : {}),
+    }));
   }
 }
 

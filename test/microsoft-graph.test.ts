@@ -99,7 +99,8 @@ describe('graph: errors', () => {
     ['429 with Retry-After', GRAPH_ERRORS['rate-limit'], 'RATE_LIMITED', /4 concurrent/, 2000],
     ['503 with Retry-After', GRAPH_ERRORS['server-error'], 'TRANSIENT', undefined, 3000],
     ['400 ErrorInvalidRecipients', GRAPH_ERRORS.rejected, 'REJECTED', undefined, undefined],
-    ['404 ErrorInvalidUser', GRAPH_ERRORS.user, 'REJECTED', /licence/, undefined],
+    // The sending mailbox is wrong: every message would fail, so the chain must try the next adapter.
+    ['404 ErrorInvalidUser', GRAPH_ERRORS.user, 'AUTH', /licence/, undefined],
   ] as const)('%s', async (_label, answer, code, remedy, retryAfter) => {
     graph.script(answer);
     const error = await mailErrorOf(adapter().send(message(), sendContext()));
