@@ -130,7 +130,14 @@ export function office365Adapter(options: Office365Options): Office365Adapter {
  */
 export function fromDsn(dsn: ParsedDsn): Office365Adapter {
   const mailbox = requireDsnPart(dsn, dsn.user, 'the mailbox', `${dsn.scheme}://user%40corp.com${dsn.scheme === 'office365' ? ':PASSWORD@default' : '@TENANT?client_id=...&client_secret=...'}`);
-  const number = (key: string) => (dsn.options[key] === undefined ? undefined : Number(dsn.options[key]));
+  const number = (key: string) => {
+    const value = dsn.options[key];
+    if (value === undefined) return undefined;
+    const parsed = Number(value);
+    // A typo must not silently fall back to the defaults (or to no limit at all).
+    if (!Number.isInteger(parsed) || parsed < 1) throw new MailError('CONFIG', `the DSN "${dsn.redacted}" has ${key}=${value}, which is not a whole number of at least 1`, { provider: dsn.options.name ?? 'office365' });
+    return parsed;
+  };
   const common = {
     mailbox,
     ...(dsn.options.name ? { name: dsn.options.name } : {}),

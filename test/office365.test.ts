@@ -239,6 +239,8 @@ describe('office365: DSN, mailer and secrets', () => {
     }
     expect(() => fromDsn(parseDsn(`office365+oauth://orders%40corp.example@${TENANT}?client_id=${CLIENT_ID}`))).toThrow(/client_secret/);
     expect(() => fromDsn(parseDsn('office365://orders%40corp.example@default'))).toThrow(/password/);
+    expect(() => fromDsn(parseDsn('office365://orders%40corp.example:pw@default?messagesPerMinute=thirty'))).toThrow(/messagesPerMinute=thirty/);
+    expect(() => fromDsn(parseDsn('office365://orders%40corp.example:pw@default?maxConnections=0'))).toThrow(MailError);
   });
 
   it('puts the remedy into the mailer result and journal attempt', async () => {
