@@ -274,7 +274,7 @@ const RULES: Rule[] = [
     rule: 'tls-certificate',
     match: /certificate|self[- ]signed|unable to verify|Hostname\/IP does not match|ERR_TLS_CERT/i,
     meaning: 'The server\'s TLS certificate could not be verified',
-    remedy: 'Check that the host name matches the server certificate (connect by name, not IP, or set tls.servername); for a private CA pass its PEM as tls.ca. Do not turn verification off on the Internet.',
+    remedy: 'Check that the host name matches the server certificate (connect by name, not IP, or set tls.servername); for a private CA pass its PEM as tls.ca (SMTP) or trust it process-wide with NODE_EXTRA_CA_CERTS=/path/ca.pem (HTTPS and the identity platform too). Do not turn verification off on the Internet.',
     retry: false,
   },
   {
@@ -288,7 +288,7 @@ const RULES: Rule[] = [
     rule: 'connection-refused',
     match: /ECONNREFUSED/,
     meaning: 'Nothing accepts connections at this host and port',
-    remedy: 'Nothing listens at this host and port: check both (587 for submission with STARTTLS, 465 for smtps://); many clouds block outbound port 25.',
+    remedy: 'Nothing listens at this host and port: check both (SMTP submission: 587 with STARTTLS, 465 with smtps://; many clouds block outbound port 25).',
     retry: true,
   },
   {
@@ -305,6 +305,21 @@ const RULES: Rule[] = [
     remedy: 'The connection timed out: a firewall probably drops this port (outbound 25 and 587 are often blocked); check the host, port and egress rules.',
     retry: true,
   },
+  // --- identity platform not reached (after the rules above, which name the cause when it is known) ---
+  {
+    rule: 'aad-authority-unreachable',
+    match: /endpoints_resolution_error/,
+    meaning: 'msal could not read the tenant\'s metadata from the identity platform',
+    remedy: 'The identity platform did not answer: check the authority (default https://login.microsoftonline.com) and the tenant, and that this machine reaches the authority over HTTPS (proxy, firewall; a private CA trusted through NODE_EXTRA_CA_CERTS).',
+    retry: true,
+  },
+  {
+    rule: 'aad-authority-insecure',
+    match: /authority_uri_insecure/,
+    meaning: 'The authority is not an https:// URL',
+    remedy: 'msal talks to the identity platform only over HTTPS: give the authority as https://host[:port] (a local test server needs a certificate, trusted through NODE_EXTRA_CA_CERTS).',
+    retry: false,
+  },
   // --- generic SMTP authentication, then the sender domain ---
   {
     rule: 'smtp-auth-failed',
@@ -315,7 +330,9 @@ const RULES: Rule[] = [
   },
   {
     rule: 'onmicrosoft-sender',
-    match: /onmicrosoft\.com/i,
+    // An address, not the bare domain: tenants are often named corp.onmicrosoft.com, and a token
+    // error that names the tenant is not about the sender.
+    match: /@[\w.-]+\.onmicrosoft\.com\b/i,
     meaning: 'The sender address is on the tenant\'s default onmicrosoft.com domain',
     remedy: 'Mail from an onmicrosoft.com address is often filtered as junk and is rate-limited by Microsoft: add your own domain to the tenant, publish SPF, DKIM and DMARC for it, and send from that domain.',
     retry: false,

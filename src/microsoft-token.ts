@@ -126,8 +126,12 @@ export class MicrosoftTokenSource {
         : await fetch(url, { signal: AbortSignal.timeout(10_000) }).then(async (r) => ({ status: r.status, body: (await r.json()) as unknown }));
       const description = (response.body as { error_description?: unknown } | undefined)?.error_description;
       return response.status >= 400 && typeof description === 'string' ? description : undefined;
-    } catch {
-      return undefined;
+    } catch (error) {
+      // No answer at all (refused, DNS, an untrusted certificate): name that cause, not msal's bare code.
+      const cause = (error as { cause?: { message?: unknown; code?: unknown } }).cause;
+      const text = typeof cause?.message === 'string' ? cause.message : (error as Error).message;
+      const code = typeof cause?.code === 'string' && !text.includes(cause.code) ? ` (${cause.code})` : '';
+      return `the identity platform at ${new URL(url).origin} did not answer: ${text}${code}`;
     }
   }
 

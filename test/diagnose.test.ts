@@ -53,6 +53,8 @@ describe('explain', () => {
 
   it('knows nothing about text it has no rule for', () => {
     expect(explain('250 OK')).toBeUndefined();
+    // A tenant named corp.onmicrosoft.com is not a sender on that domain.
+    expect(explain('getting a token for tenant contoso.onmicrosoft.com failed: no_tokens_found')).toBeUndefined();
   });
 
   it('says whether retrying can help', () => {

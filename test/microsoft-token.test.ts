@@ -2,6 +2,7 @@
 // acquired with a secret or a certificate, cached, renewed before expiry, forced anew, and
 // AADSTS errors mapped to AUTH with the code in the message and a remedy.
 import { createHash } from 'node:crypto';
+import { createServer, type AddressInfo } from 'node:net';
 import { inspect } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { MailError } from '../src/errors.js';
@@ -110,9 +111,30 @@ describe('MicrosoftTokenSource', () => {
     expect(error.remedy).toMatch(/tenant/i);
   });
 
-  it('maps an unreachable identity platform to TRANSIENT', async () => {
-    const error = await mailErrorOf(source({ authority: 'https://localhost:9' }).getToken());
+  it('maps an unreachable identity platform to TRANSIENT, naming the cause', async () => {
+    const closed = await new Promise<number>((resolve) => {
+      const probe = createServer().listen(0, '127.0.0.1', () => {
+        const { port } = probe.address() as AddressInfo;
+        probe.close(() => resolve(port));
+      });
+    });
+    const error = await mailErrorOf(source({ authority: `https://127.0.0.1:${closed}`, networkClient: undefined }).getToken());
     expect(error.code).toBe('TRANSIENT');
+    expect(error.message).toContain(`the identity platform at https://127.0.0.1:${closed} did not answer: connect ECONNREFUSED`);
+    expect(error.remedy).toMatch(/Nothing listens/);
+  });
+
+  it('explains an identity platform whose certificate is not trusted, and an http authority', async () => {
+    // msal's own HTTP client trusts only the system CAs (the test CA is not among them).
+    const untrusted = await mailErrorOf(source({ networkClient: undefined }).getToken());
+    expect(untrusted.code).toBe('TRANSIENT');
+    expect(untrusted.message).toMatch(/did not answer: .*certificate/);
+    expect(untrusted.remedy).toMatch(/NODE_EXTRA_CA_CERTS/);
+    const insecure = await mailErrorOf(source({ authority: identity.url.replace('https:', 'http:') }).getToken());
+    expect(insecure.message).toMatch(/authority_uri_insecure/);
+    expect(insecure.remedy).toMatch(/https:\/\//);
+    // The tenant's onmicrosoft.com name in these messages is not a sender address.
+    expect(untrusted.remedy).not.toMatch(/SPF/);
   });
 
   it('never shows the secret', () => {
