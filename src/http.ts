@@ -125,7 +125,14 @@ function networkError(
   context: { provider: string; timeoutMs: number; timedOut: boolean; url: string; injected: boolean },
 ): MailError {
   const { provider } = context;
-  if (error instanceof MailError) return error.withProvider(provider);
+  if (error instanceof MailError) {
+    // The caller's signal aborted with its own MailError (the mailer's per-attempt timeout), which
+    // fetch rejects with as is: a request that had already gone out may still have been accepted.
+    if (state.sent || state.answered) {
+      return new MailError('AMBIGUOUS', `${error.detail} after the request was sent: the provider may have accepted the message`, { provider, cause: error });
+    }
+    return error.withProvider(provider);
+  }
   const cause = (error as { cause?: unknown }).cause;
   const code = errorCode(cause) ?? errorCode(error);
   const where = safeOrigin(context.url);

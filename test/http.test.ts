@@ -5,7 +5,9 @@ import { once } from 'node:events';
 import http from 'node:http';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { brevoAdapter } from '../adapters/brevo.js';
 import { MailError } from '../src/errors.js';
+import { createMailer } from '../src/mailer.js';
 import { basicAuth, baseUrlFromDsn, errorFromResponse, errorText, httpRequest, resolveBaseUrl, retryAfterMs, scrub, type HttpResponse } from '../src/http.js';
 import { mailErrorOf } from './helpers/assertions.js';
 
@@ -118,6 +120,25 @@ describe('network failures: after the request was sent -> AMBIGUOUS', () => {
     const error = await mailErrorOf(httpRequest({ provider: 'test', url: `http://${host}/send`, body: 'hello', signal: controller.signal }));
     expect(error.code).toBe('AMBIGUOUS');
     expect(error.detail).toMatch(/aborted/);
+  });
+
+  it('the caller aborts with its own MailError (the mailer\'s attempt timeout) while waiting for the answer', async () => {
+    const controller = new AbortController();
+    const host = await tcpServer((socket) => afterRequest(socket, () => controller.abort(new MailError('TRANSIENT', 'no answer within 300 ms (mailer option timeoutMs)'))));
+    const error = await mailErrorOf(httpRequest({ provider: 'test', url: `http://${host}/send`, body: 'hello', signal: controller.signal }));
+    expect(error.code).toBe('AMBIGUOUS');
+    expect(error.provider).toBe('test');
+    expect(error.detail).toBe('no answer within 300 ms (mailer option timeoutMs) after the request was sent: the provider may have accepted the message');
+  });
+
+  it('a provider that never answers, under the mailer\'s timeout, is AMBIGUOUS and not retried', async () => {
+    let requests = 0;
+    const host = await tcpServer((socket) => socket.on('data', (chunk) => { requests += chunk.toString('latin1').split('POST /v3/smtp/email ').length - 1; }));
+    const mailer = createMailer({ adapters: [brevoAdapter({ apiKey: 'xkeysib-test', baseUrl: `http://${host}` })], journal: false, timeoutMs: 300, retry: { attempts: 3, baseDelayMs: 1 } });
+    const error = await mailErrorOf(mailer.send({ from: 'shop@example.com', to: 'ann@example.com', subject: 's', text: 'hello' }));
+    expect(error.attempts?.map((a) => a.error?.code)).toEqual(['AMBIGUOUS']);
+    expect(requests).toBe(1);
+    await mailer.close();
   });
 
   it('the connection drops in the middle of the answer body', async () => {
