@@ -59,11 +59,13 @@ export function smtp2goAdapter(options: Smtp2goOptions): MailAdapter {
         throw new MailError('REJECTED', `SMTP2GO accepted the request but no recipient: ${describeFailures(data)}`, { provider: name, status: 200, rejected: recipients });
       }
       const accepted = recipients.filter((r) => !rejected.includes(r));
+      // A failure whose text names no recipient we sent to is still reported, as a warning.
+      const failed = rejected.length || data.failed || 0;
       return {
         ...(data.email_id ? { providerMessageId: data.email_id } : {}),
         accepted,
         rejected,
-        ...(rejected.length ? { warnings: [`SMTP2GO refused ${rejected.length} recipient(s): ${describeFailures(data)}`] } : {}),
+        ...(failed ? { warnings: [`SMTP2GO refused ${failed} recipient(s): ${describeFailures(data)}`] } : {}),
       };
     },
     // POST /v3/stats/email_summary: an account report that sends nothing (developers.smtp2go.com/docs/endpoints).

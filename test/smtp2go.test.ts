@@ -54,6 +54,13 @@ describe('smtp2go specifics', () => {
     expect(receipt.warnings?.[0]).toMatch(/refused 1 recipient.*bob@example.org: 550/);
   });
 
+  it('warns about a failure inside a 200 even when its text names no recipient', async () => {
+    server.script({ status: 200, body: { request_id: 'r-1', data: { succeeded: 1, failed: 1, failures: ['550 mailbox unavailable'], email_id: '1abc-def' } } });
+    const receipt = await adapter().send(two(), sendContext());
+    expect(receipt.rejected).toEqual([]);
+    expect(receipt.warnings).toEqual(['SMTP2GO refused 1 recipient(s): 550 mailbox unavailable']);
+  });
+
   it('fails REJECTED when every recipient failed inside a 200', async () => {
     server.script(partialFailure(['ann@example.com', 'bob@example.org'], 0));
     const error = await expectFailure(adapter().send(two(), sendContext()));
