@@ -243,7 +243,7 @@ function capabilityProbes(adapter: MailAdapter): { what: string; message: MailMe
     const replyTo = Array.from({ length: caps.maxReplyTo + 1 }, (_, i) => `reply${i}@example.com`);
     probes.push({ what: `${replyTo.length} reply-to addresses`, message: { ...base, replyTo } });
   }
-  if (Number.isFinite(caps.maxRecipients) && caps.maxRecipients < 1000) {
+  if (Number.isFinite(caps.maxRecipients) && caps.maxRecipients <= 10_000) {
     const to = Array.from({ length: caps.maxRecipients + 1 }, (_, i) => `r${i}@example.com`);
     probes.push({ what: `${to.length} recipients`, message: { ...base, to } });
   }
