@@ -196,7 +196,7 @@ function toError(error: unknown, provider: string): MailError {
       : status === 429 ? 'RATE_LIMITED'
       : status !== undefined && status >= 400 && status < 500 ? 'REJECTED'
       : 'TRANSIENT');
-  const remedy = REMEDIES[errorName] ?? (code === 'AUTH' ? 'AWS refused the credentials: check the access key, the secret, the region and the ses:SendRawEmail / ses:SendEmail permission.' : undefined);
+  const remedy = REMEDIES[errorName] ?? (code === 'AUTH' ? 'AWS refused the credentials: check the access key, the secret, the region and the IAM permissions (ses:SendEmail and ses:SendRawEmail to send, ses:GetAccount for verify).' : undefined);
   return new MailError(code, `${status ? `${status} ` : ''}${errorName}: ${e.message ?? 'no message'}`, {
     provider, cause: error, ...(status ? { status } : {}), ...(remedy ? { remedy } : {}),
   });

@@ -76,7 +76,7 @@ describe('ses specifics', () => {
     expect(wrongKey.detail).toMatch(/UnrecognizedClientException: The security token included in the request is invalid/);
     const wrongRegion = await expectFailure(adapter({ region: 'us-east-1' }).verify!());
     expect(wrongRegion.code).toBe('AUTH');
-    expect(wrongRegion.remedy).toMatch(/region/);
+    expect(wrongRegion.remedy).toMatch(/region.*ses:GetAccount for verify/);
   });
 
   it('maps throttling to RATE_LIMITED and MessageRejected to REJECTED with SES\'s text and a remedy', async () => {
