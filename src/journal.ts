@@ -123,7 +123,9 @@ export class SendJournal {
   async write(entry: JournalEntry): Promise<void> {
     entry.updatedAt = new Date().toISOString();
     this.queue.set(ENTRY + entry.id, structuredClone(entry));
-    if (entry.idempotencyKey) this.queue.set(KEY + entry.idempotencyKey, entry.id);
+    // An entry that was resent is superseded by its resend: rewriting it (to add the link) must not
+    // point its idempotency key back at it.
+    if (entry.idempotencyKey && !entry.resentAs?.length) this.queue.set(KEY + entry.idempotencyKey, entry.id);
     return new Promise((resolve, reject) => {
       this.waiters.push({ resolve, reject });
       if (!this.flushing) this.flushing = this.flushSoon();

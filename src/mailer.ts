@@ -254,6 +254,14 @@ export function createMailer(options: MailerOptions = {}): Mailer {
         // so a receiver that dedupes by Message-ID keeps one copy.
         return deliver({ ...message, messageId: earlier.messageId }, earlier);
       }
+      if (earlier?.status === 'failed' && journal) {
+        // The caller retrying a failed send (a payment webhook delivered again): this is a resend
+        // of that entry, linked both ways so `resend --failed` does not send it a second time.
+        const entry = journal.createEntry(message, contentToKeep(input, message), { resendOf: earlier.id });
+        earlier.resentAs = [...(earlier.resentAs ?? []), entry.id];
+        await record(earlier);
+        return deliver(message, entry);
+      }
     }
     const entry = journal ? journal.createEntry(message, contentToKeep(input, message)) : newJournalEntry(message, undefined);
     return deliver(message, entry);
@@ -325,6 +333,12 @@ export function createMailer(options: MailerOptions = {}): Mailer {
           // (and the outbox) keeps one copy if the first attempt did get through.
           const message = await prepare(original.content, original.messageId);
           return deliver(message, original);
+        }
+        if (original.status === 'failed' && original.idempotencyKey) {
+          // Its key was delivered since (by a later send with the same key): sending again would be
+          // the duplicate the key exists to prevent.
+          const latest = await store.findByIdempotencyKey(original.idempotencyKey);
+          if (latest && latest.id !== original.id && latest.status === 'sent') return resultFromEntry(latest);
         }
         const message = await prepare(original.content);
         const entry = store.createEntry(message, original.content, { resendOf: original.id });

@@ -1,7 +1,8 @@
 // The fallback chain, row by row of the errors table in the README, plus retry, Retry-After,
 // timeout, cooldown, idempotency and events, through scripted adapters and a real in-memory journal.
+import Keyv from 'keyv';
 import { describe, expect, it } from 'vitest';
-import { createMailer, MailError, type MailerOptions, type SendResult } from '../src/index.js';
+import { createMailer, MailError, SendJournal, type MailerOptions, type SendResult } from '../src/index.js';
 import { scriptedAdapter, type Step } from './helpers/scripted-adapter.js';
 import { mailErrorOf } from './helpers/assertions.js';
 
@@ -228,6 +229,34 @@ describe('idempotency', () => {
     await mailErrorOf(mailer.send({ ...message, idempotencyKey: 'k' }));
     const result = await mailer.send({ ...message, idempotencyKey: 'k' });
     expect(result.deduplicated).toBeUndefined();
+    expect(adapters[0]!.delivered).toHaveLength(1);
+  });
+
+  it('a failed send retried with its key is linked to it, so resending failed entries sends nothing twice', async () => {
+    const { mailer, adapters } = chain({ a: [{ fail: 'AUTH' }, 'ok'] }, { retry: { attempts: 1 } });
+    const failure = await mailErrorOf(mailer.send({ ...message, idempotencyKey: 'order-7-confirmation' }));
+    expect(failure.code).toBe('ALL_FAILED');
+    const retried = await mailer.send({ ...message, idempotencyKey: 'order-7-confirmation' });
+    const [failed] = (await mailer.journal.list({ status: 'failed' })).entries;
+    expect(failed!.resentAs).toEqual([retried.id]);
+    expect((await mailer.journal.get(retried.id))!.resendOf).toBe(failed!.id);
+    expect(adapters[0]!.delivered).toHaveLength(1);
+  });
+
+  it('resending a failed entry whose key was delivered since returns that delivery and sends nothing', async () => {
+    const store = new Keyv();
+    const { mailer, adapters } = chain({ a: [{ fail: 'AUTH' }, 'ok'] }, { retry: { attempts: 1 }, journal: store });
+    await mailErrorOf(mailer.send({ ...message, idempotencyKey: 'order-8-confirmation' }));
+    const delivered = await mailer.send({ ...message, idempotencyKey: 'order-8-confirmation' });
+    // As a journal from before the link (or a lost link write) leaves it: the failed entry without
+    // resentAs, the key pointing at the later delivery.
+    const journal = new SendJournal({ store });
+    const [failed] = (await journal.list({ status: 'failed' })).entries;
+    delete failed!.resentAs;
+    await journal.write(failed!);
+    await journal.write((await journal.get(delivered.id))!);
+    const resent = await mailer.journal.resend(failed!.id);
+    expect(resent).toMatchObject({ id: delivered.id, deduplicated: true, adapter: 'a' });
     expect(adapters[0]!.delivered).toHaveLength(1);
   });
 });
