@@ -9,7 +9,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const cmsDir = resolve(here, '..');
 const examplesDir = resolve(cmsDir, '..', '..', 'examples');
 // Left behind by running an example in place; never part of what is tested.
-const SKIP = new Set(['node_modules', '.tmp', '.mailroom', 'outbox', 'database', '.strapi', 'dist', 'build']);
+const SKIP = new Set(['node_modules', '.env', '.tmp', '.mailroom', 'outbox', 'database', '.strapi', 'dist', 'build']);
 
 export interface ExampleApp {
   dir: string;
