@@ -27,6 +27,8 @@ export interface OpenedStore {
 }
 
 const NAMESPACE = 'mailroom';
+/** How long a networked journal store (Redis, Postgres) may take to connect before a call fails. */
+const STORE_CONNECT_TIMEOUT_MS = 5_000;
 
 export async function openJournalStore(store: string | Keyv | undefined): Promise<OpenedStore> {
   if (store instanceof Keyv) return { keyv: store, description: 'keyv (custom store)', owned: false };
@@ -35,12 +37,17 @@ export async function openJournalStore(store: string | Keyv | undefined): Promis
     return { keyv: new Keyv({ namespace: NAMESPACE, throwOnErrors: true }), description: 'memory', owned: true };
   }
   if (/^rediss?:\/\//.test(target)) {
-    const { default: KeyvRedis } = await importOptional<{ default: new (url: string) => object }>('@keyv/redis');
-    return { keyv: new Keyv({ store: new KeyvRedis(target), namespace: NAMESPACE, throwOnErrors: true }), description: redactUrl(target), owned: true };
+    const { default: KeyvRedis } = await importOptional<{ default: new (url: string, options: { connectionTimeout: number }) => object }>('@keyv/redis');
+    // Without a connection timeout the Redis client reconnects forever on a refused connection or a
+    // wrong password, and every journal call (and so every send) would wait for it.
+    const store = new KeyvRedis(target, { connectionTimeout: STORE_CONNECT_TIMEOUT_MS });
+    return { keyv: new Keyv({ store, namespace: NAMESPACE, throwOnErrors: true }), description: redactUrl(target), owned: true };
   }
   if (/^postgres(ql)?:\/\//.test(target)) {
-    const { default: KeyvPostgres } = await importOptional<{ default: new (options: { uri: string }) => object }>('@keyv/postgres');
-    return { keyv: new Keyv({ store: new KeyvPostgres({ uri: target }), namespace: NAMESPACE, throwOnErrors: true }), description: redactUrl(target), owned: true };
+    const { default: KeyvPostgres } = await importOptional<{ default: new (options: { uri: string; connectionTimeoutMillis: number }) => object }>('@keyv/postgres');
+    // pg waits for a connection without limit by default (a firewall that drops packets).
+    const store = new KeyvPostgres({ uri: target, connectionTimeoutMillis: STORE_CONNECT_TIMEOUT_MS });
+    return { keyv: new Keyv({ store, namespace: NAMESPACE, throwOnErrors: true }), description: redactUrl(target), owned: true };
   }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(target) && !target.startsWith('sqlite://')) {
     throw new MailError('CONFIG', `journal store "${redactUrl(target)}" is not supported: use a file path, sqlite://, redis://, postgres:// or memory://`);

@@ -222,6 +222,19 @@ describe('mailroom CLI', () => {
     });
   });
 
+  describe('send', () => {
+    it('delivers when the journal fails, and says on stderr that the journal failed', async () => {
+      const cwd = await workdir('send-journal-down');
+      await writeFile(join(cwd, 'not-a-folder'), 'x');
+      const before = good.messages.length;
+      const result = await run(['send', '--to', 'ann@example.com', '--from', 'shop@example.com', '--subject', 'Hi', '--text', 'Hi', '--dsn', GOOD, '--journal', 'not-a-folder/journal.sqlite'], { cwd });
+      expect(result.code).toBe(0);
+      expect(result.stdout).toMatch(/^sent \w{26} via smtp$/m);
+      expect(good.messages.length).toBe(before + 1);
+      expect(result.stderr).toMatch(/^warning: the send journal failed: .*not-a-folder/m);
+    });
+  });
+
   describe('journal', () => {
     let cwd: string;
     let annId: string;

@@ -2,6 +2,7 @@
 // redis-server. The same behaviour is required of each.
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import Keyv from 'keyv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -211,4 +212,22 @@ describe('journal on sqlite: retention', () => {
     expect(adapter.messages).toHaveLength(1);
     expect(errors[0]!.message).toMatch(/journal/);
   });
+
+  it('a Redis journal that refuses connections is a journal-error after the connect timeout, and the message is still delivered', async () => {
+    // A port nobody listens on: the Redis client would otherwise reconnect forever and hold the send.
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    await new Promise((resolve) => server.close(resolve));
+    const adapter = memoryAdapter();
+    const mailer = createMailer({ adapters: [adapter], from: 'shop@example.com', journal: `redis://127.0.0.1:${port}` });
+    const errors: Error[] = [];
+    mailer.on('journal-error', (error) => errors.push(error));
+    const result = await mailer.send({ to: 'a@example.com', text: 'x' });
+    expect(result.status).toBe('sent');
+    expect(adapter.messages).toHaveLength(1);
+    expect(errors.length).toBeGreaterThan(0);
+    await expect(mailer.journal.list()).rejects.toThrow(/connect/);
+    await mailer.close();
+  }, 30_000);
 });

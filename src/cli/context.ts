@@ -101,7 +101,20 @@ export function mailerOptions(context: CliContext, overrides: Partial<MailerOpti
 }
 
 export async function mailerFromOptions(options: CommonOptions, overrides: Partial<MailerOptions> = {}): Promise<Mailer> {
-  return createMailer(mailerOptions(await loadContext(options), overrides));
+  return reportJournalErrors(createMailer(mailerOptions(await loadContext(options), overrides)));
+}
+
+/**
+ * Prints each distinct journal failure once on stderr. The mailer delivers anyway, so without this a
+ * command would report "sent" while the journal (and so `mailroom resend`) knows nothing of it.
+ */
+export function reportJournalErrors(mailer: Mailer): Mailer {
+  const seen = new Set<string>();
+  return mailer.on('journal-error', (error) => {
+    if (seen.has(error.message)) return;
+    seen.add(error.message);
+    process.stderr.write(`warning: the send journal failed: ${error.message.replace(/^\[mailroom\] (the send journal failed: )?/, '')}\n`);
+  });
 }
 
 /** Throws when a flag value is not a positive whole number. */

@@ -8,7 +8,7 @@ import { formatAddress, parseAddress } from '../../address.js';
 import { MailError, toMailError } from '../../errors.js';
 import { createMailer } from '../../mailer.js';
 import { checksSummary, printChecks, type CheckResult } from '../checks.js';
-import { addCommonOptions, loadContext, mailerOptions, type CommonOptions } from '../context.js';
+import { addCommonOptions, loadContext, mailerOptions, reportJournalErrors, type CommonOptions } from '../context.js';
 import { printJson } from '../output.js';
 
 interface TestOptions extends CommonOptions {
@@ -69,7 +69,7 @@ async function sendTest(adapter: MailAdapter, chain: MailAdapter[], to: string, 
     ...(adapter.verify ? { verify: (ctx?: { signal?: AbortSignal }) => adapter.verify!(ctx) } : {}),
   };
   // One attempt: the point is to see how this adapter answers now, not to wait through backoff.
-  const mailer = createMailer(mailerOptions(context, { adapters: [lent], dsn: undefined, retry: { attempts: 1 } }));
+  const mailer = reportJournalErrors(createMailer(mailerOptions(context, { adapters: [lent], dsn: undefined, retry: { attempts: 1 } })));
   let failedEntry: string | undefined;
   mailer.on('failed', (_error, entryId) => {
     failedEntry = entryId;
