@@ -418,7 +418,7 @@ describe('mailroom CLI', () => {
       );
       const result = await run(['doctor'], { cwd });
       expect(result.code).toBe(0);
-      expect(result.stdout).toMatch(/^OK +configuration +read .*mailroom\.config\.json$/m);
+      expect(result.stdout).toMatch(/^OK +configuration +read \.\/mailroom\.config\.json$/m);
       expect(result.stdout).toMatch(/^WARNING +office365-auth +office365:\/\/admin%40contoso\.onmicrosoft\.com:\*\*\*@default uses basic auth .*end of December 2026/m);
       expect(result.stdout).toMatch(/remedy: move to OAuth2 .*office365\+oauth:\/\//);
       expect(result.stdout).toMatch(/^WARNING +sender +the sender admin@contoso\.onmicrosoft\.com .*onmicrosoft\.com domain/m);

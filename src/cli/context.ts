@@ -2,6 +2,7 @@
 // the command's flags (--dsn, --journal, --from), the environment (MAILROOM_DSN, MAILROOM_JOURNAL,
 // MAILROOM_FROM), then the configuration file (--config, MAILROOM_CONFIG, or mailroom.config.* in
 // the working directory). With none of them the mailer's defaults apply (outbox, SQLite journal).
+import { isAbsolute, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { findConfigFile, loadConfigFile, toMailerOptions, type MailroomConfig } from '../config.js';
 import { parseDsnChain, redactDsn } from '../dsn.js';
@@ -38,8 +39,9 @@ export function addCommonOptions(command: Command): Command {
 
 /** Finds, loads, validates and merges the configuration for a command. */
 export async function loadContext(options: CommonOptions, env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): Promise<CliContext> {
-  const file = options.config ?? env.MAILROOM_CONFIG ?? findConfigFile(cwd);
-  const fromFile = file ? await loadConfigFile(file) : {};
+  const found = options.config ?? env.MAILROOM_CONFIG ?? findConfigFile(cwd);
+  const fromFile = found ? await loadConfigFile(found) : {};
+  const file = found ? shownPath(found, cwd) : undefined;
   const config: MailroomConfig = { ...fromFile };
   const fileLabel = file ? `the config file ${file}` : '';
 
@@ -78,6 +80,12 @@ export async function loadContext(options: CommonOptions, env: NodeJS.ProcessEnv
     sources,
     ...(effectiveDsn ? { redactedDsn: redactDsn(effectiveDsn) } : {}),
   };
+}
+
+// "./mailroom.config.json" for a file in the working directory (as people type it), else as given.
+function shownPath(file: string, cwd: string): string {
+  const path = relative(cwd, resolve(cwd, file));
+  return path && !path.startsWith('..') && !isAbsolute(path) ? `./${path}` : file;
 }
 
 // Whether the file's `journal` option names a store (or turns the journal off), not only its settings.
