@@ -13,6 +13,7 @@ import { parseDsnChain } from './dsn.js';
 import { durationMs } from './duration.js';
 import { MailError } from './errors.js';
 import type { MailerOptions } from './mailer.js';
+import type { TemplateOptions } from './templates.js';
 
 /** File names looked for in the working directory, in this order. */
 export const CONFIG_FILE_NAMES = ['mailroom.config.js', 'mailroom.config.mjs', 'mailroom.config.ts', 'mailroom.config.json'] as const;
@@ -25,6 +26,8 @@ export interface MailroomConfig {
   adapters?: MailAdapter[];
   /** Default sender. */
   from?: AddressInput;
+  /** Reply-To when neither a message nor its template sets one. */
+  replyTo?: AddressInput | AddressInput[];
   /**
    * The send journal: false turns it off; a string is the store (file path, sqlite://, redis://,
    * postgres://, memory://); an object also sets `storeContent` and `ttlMs` (retention, a number of
@@ -36,7 +39,8 @@ export interface MailroomConfig {
   cooldown?: { failures?: number; periodMs?: number };
   /** Longest one attempt may take. Default 30,000 ms. */
   timeoutMs?: number;
-  templates?: { dir?: string };
+  /** Template options (`helpers` only in a .js/.mjs/.ts file). */
+  templates?: TemplateOptions;
   limits?: { maxRecipients?: number; maxBytes?: number };
   /** Default "failover". */
   onAmbiguous?: 'failover' | 'stop';
@@ -71,6 +75,35 @@ const addressSchema = z
     if (problem) context.addIssue({ code: 'custom', message: `expected an address such as "Shop <shop@example.com>": ${problem}` });
   });
 
+const text = (what: string) => z.string({ error: `expected ${what}` });
+const flag = z.boolean({ error: 'expected true or false' });
+
+// TemplateOptions, as far as a file can hold them; `helpers` (functions) only from JS/TS files.
+const templatesSchema = z.strictObject({
+  dir: text('a folder path').optional(),
+  builtinDir: z.union([z.string(), z.literal(false)], { error: 'expected a folder path or false' }).optional(),
+  brand: z
+    .strictObject({
+      name: text('a name').optional(),
+      logoUrl: text('an https URL').optional(),
+      logoWidth: wholeNumber(1).optional(),
+      color: text('a colour such as "#1f4e79"').optional(),
+      address: text('a postal address').optional(),
+      url: text('a URL').optional(),
+    })
+    .optional(),
+  defaultLocale: text('a locale such as "en" or "fr-CA"').optional(),
+  currency: text('an ISO 4217 currency such as "EUR"').optional(),
+  timeZone: text('an IANA time zone such as "Europe/Paris"').optional(),
+  strict: z
+    .union([flag, z.strictObject({ subject: flag.optional(), required: flag.optional(), body: flag.optional() })], {
+      error: 'expected true, false or { subject, required, body }',
+    })
+    .optional(),
+  reloadOnChange: flag.optional(),
+  helpers: z.record(z.string(), z.custom<(...args: unknown[]) => unknown>((value) => typeof value === 'function', { error: 'expected a function' })).optional(),
+});
+
 /** The schema every configuration file is checked against. Unknown options are errors (typos). */
 export const mailroomConfigSchema = z
   .strictObject({
@@ -87,6 +120,7 @@ export const mailroomConfigSchema = z
       .optional(),
     adapters: z.array(z.custom<MailAdapter>(isAdapter, { error: 'expected an adapter object with a name and send()' })).min(1, { error: 'expected at least one adapter' }).optional(),
     from: addressSchema.optional(),
+    replyTo: z.union([addressSchema, z.array(addressSchema)]).optional(),
     journal: z
       .union(
         [
@@ -100,7 +134,7 @@ export const mailroomConfigSchema = z
     retry: z.strictObject({ attempts: wholeNumber(1).optional(), baseDelayMs: wholeNumber(0).optional(), maxDelayMs: wholeNumber(0).optional() }).optional(),
     cooldown: z.strictObject({ failures: wholeNumber(1).optional(), periodMs: wholeNumber(0).optional() }).optional(),
     timeoutMs: wholeNumber(1).optional(),
-    templates: z.strictObject({ dir: z.string({ error: 'expected a folder path' }).optional() }).optional(),
+    templates: templatesSchema.optional(),
     limits: z.strictObject({ maxRecipients: wholeNumber(1).optional(), maxBytes: wholeNumber(1).optional() }).optional(),
     onAmbiguous: z.enum(['failover', 'stop']).optional(),
   })

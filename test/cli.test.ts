@@ -3,7 +3,7 @@
 // AUTH (one that accepts, one that answers Office 365's 5.7.139), and the local Brevo API. Every
 // output of the suite is kept, and the last test checks that no configured secret appears in any.
 import { execFile, spawn } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -484,6 +484,26 @@ describe('mailroom CLI', () => {
       expect(named.stdout).toMatch(/^brevo\s+failed/m);
     });
 
+    it('takes the template options (brand, locale) and a default reply-to from a JSON file', async () => {
+      const cwd = await workdir('config-templates');
+      await writeConfig(
+        join(cwd, 'mailroom.config.json'),
+        JSON.stringify({ dsn: 'outbox://./outbox', from: 'shop@example.com', replyTo: 'Help <help@example.com>', templates: { brand: { name: 'Atelier Lumière' }, defaultLocale: 'fr', strict: { body: false } } }),
+      );
+      const preview = await run(['preview', 'test-email'], { cwd });
+      expect(preview.code).toBe(0);
+      expect(preview.stdout).toContain('Atelier Lumière');
+      const sent = await run(['send', '--to', 'ann@example.com', '--subject', 'Hi', '--text', 'Hi', '--json'], { cwd });
+      expect(sent.code).toBe(0);
+      const eml = await readFile((JSON.parse(sent.stdout) as { providerMessageId: string }).providerMessageId, 'utf8');
+      expect(eml).toMatch(/^Reply-To: Help <help@example\.com>\r?$/m);
+      await writeConfig(join(cwd, 'mailroom.config.json'), JSON.stringify({ templates: { brand: { nmae: 'x', logoWidth: 'wide' } } }));
+      const wrong = await run(['doctor'], { cwd });
+      expect(wrong.code).toBe(1);
+      expect(wrong.stdout).toContain('unknown option "templates.brand.nmae"');
+      expect(wrong.stdout).toContain('option "templates.brand.logoWidth": expected a whole number of 1 or more');
+    });
+
     it('names the wrong option and what it expects, without echoing values', async () => {
       const cwd = await workdir('config-wrong');
       await writeConfig(join(cwd, 'mailroom.config.json'), JSON.stringify({ dsn: GOOD, onAmbiguous: 'retry', jornal: 'x', retry: { attempts: 0 } }));
@@ -492,7 +512,7 @@ describe('mailroom CLI', () => {
       expect(result.stderr).toContain('error CONFIG: [mailroom] mailroom.config.json:');
       expect(result.stderr).toContain('option "retry.attempts": expected a whole number of 1 or more');
       expect(result.stderr).toContain('option "onAmbiguous": expected one of "failover"|"stop"');
-      expect(result.stderr).toContain('unknown option "jornal" (known options: dsn, adapters, from, journal,');
+      expect(result.stderr).toContain('unknown option "jornal" (known options: dsn, adapters, from, replyTo, journal,');
       const badDsn = await run(['verify', '--dsn', `smtp://ann:${REMOTE_PASSWORD}@`], { cwd: await workdir('config-bad-dsn') });
       expect(badDsn.code).toBe(1);
       expect(badDsn.stderr).toContain('error CONFIG');
