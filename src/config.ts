@@ -101,6 +101,7 @@ const templatesSchema = z.strictObject({
     })
     .optional(),
   reloadOnChange: flag.optional(),
+  reloadCheckMs: wholeNumber(0).optional(),
   helpers: z.record(z.string(), z.custom<(...args: unknown[]) => unknown>((value) => typeof value === 'function', { error: 'expected a function' })).optional(),
 });
 
