@@ -59,10 +59,16 @@ export interface TemplateOptions {
   /** Missing data that is an error (TEMPLATE). `true`: all; `false`: none. Default `{ subject: true, required: true, body: false }`. */
   strict?: boolean | StrictOptions;
   /**
-   * Check the files a template depends on at every render (a few µs of `stat` each) and recompile
-   * one that changed. `false` compiles each template once for the renderer's life. Default true.
+   * Check the files a template depends on (a few µs of `stat` each) and recompile one that changed.
+   * `false` compiles each template once for the renderer's life. Default true.
    */
   reloadOnChange?: boolean;
+  /**
+   * With `reloadOnChange`, how often at most the files of one template are checked: a burst of
+   * sends pays the `stat` calls once per interval, not once per message. 0 checks at every render.
+   * Default 1000 ms.
+   */
+  reloadCheckMs?: number;
   /** Extra Handlebars helpers, for both the html and the text part. Default: none. */
   helpers?: Record<string, TemplateHelper>;
 }
@@ -139,6 +145,18 @@ export function createTemplateRenderer(options: TemplateOptions = {}): TemplateR
     : typeof options.strict === 'boolean' ? { subject: options.strict, required: options.strict, body: options.strict }
     : { ...DEFAULT_STRICT, ...options.strict };
   const reloadOnChange = options.reloadOnChange ?? true;
+  const reloadCheckMs = Math.max(0, options.reloadCheckMs ?? 1_000);
+  // When each dependency list was last found current; a check within reloadCheckMs is skipped.
+  const checkedAt = new WeakMap<Dependency[], number>();
+  const unchanged = (deps: Dependency[]): boolean => {
+    if (!reloadOnChange) return true;
+    const now = performance.now();
+    const last = checkedAt.get(deps);
+    if (last !== undefined && now - last < reloadCheckMs) return true;
+    if (!isCurrent(deps)) return false;
+    checkedAt.set(deps, now);
+    return true;
+  };
   const helpers = createHelpers({ currency: options.currency ?? 'EUR', timeZone: options.timeZone, defaultLocale });
   const extraHelpers = (options.helpers ?? {}) as Record<string, HelperDelegate>;
 
@@ -184,13 +202,14 @@ export function createTemplateRenderer(options: TemplateOptions = {}): TemplateR
     }
     const key = `${name}|${locale ?? ''}`;
     const known = resolutions.get(key);
-    if (known && (!reloadOnChange || isCurrent(known.folders))) return known.resolved;
+    if (known && unchanged(known.folders)) return known.resolved;
     const found = findFile(dirs, name, 'mjml', locale);
     if (found) {
       const resolved = { name, file: found.file, fileLocale: found.fileLocale };
       // Locales come from callers, and there are endless valid tags: keep the map bounded.
       if (resolutions.size >= MAX_MEMO) resolutions.clear();
       resolutions.set(key, { resolved, folders: found.searched });
+      checkedAt.set(found.searched, performance.now());
       return resolved;
     }
     throw new MailError('TEMPLATE', `unknown template "${name}"; known templates: ${listNames().join(', ') || 'none'} (looked in ${dirs.join(', ') || 'no folder'})`, { field: 'template.name' });
@@ -209,7 +228,7 @@ export function createTemplateRenderer(options: TemplateOptions = {}): TemplateR
 
   function compiled(resolved: Resolved): Promise<CompiledTemplate> {
     const entry = cache.get(resolved.file);
-    if (entry && (!entry.deps || !reloadOnChange || isCurrent(entry.deps))) {
+    if (entry && (!entry.deps || unchanged(entry.deps))) {
       return entry.promise;
     }
     const deps: Dependency[] = [];
@@ -217,6 +236,7 @@ export function createTemplateRenderer(options: TemplateOptions = {}): TemplateR
       promise: compile(resolved, deps).then(
         (template) => {
           fresh.deps = deps;
+          checkedAt.set(deps, performance.now());
           return template;
         },
         (error: unknown) => {

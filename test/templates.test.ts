@@ -345,7 +345,7 @@ describe('compile cache', () => {
   const version = (word: string) => `---\nsubject: "${word} {{n}}"\n---\n<mj-section><mj-column><mj-text>${word} body {{n}}</mj-text></mj-column></mj-section>\n`;
 
   it('an edited template file is compiled again on the next render', async () => {
-    const r = renderer();
+    const r = renderer({ reloadCheckMs: 0 });
     await writeFile(file(), version('first'));
     expect(lines((await r.render('live', { n: 1 })).text)).toEqual(['first body 1', 'Atelier Lumière', '3 place Bellecour', '69002 Lyon', 'https://atelier.example.com']);
     await writeFile(file(), version('second'));
@@ -354,8 +354,18 @@ describe('compile cache', () => {
     expect(out.text).toContain('second body 2');
   });
 
+  it('checks the files at most once per reloadCheckMs', async () => {
+    const r = renderer({ reloadCheckMs: 300 });
+    await writeFile(file(), version('first'));
+    expect((await r.render('live', { n: 1 })).subject).toBe('first 1');
+    await writeFile(file(), version('second'));
+    expect((await r.render('live', { n: 1 })).subject).toBe('first 1'); // within the interval: not checked
+    await new Promise((resolve) => setTimeout(resolve, 350));
+    expect((await r.render('live', { n: 1 })).subject).toBe('second 1');
+  });
+
   it('compiles once per file version: same mtime and size means the cached compile', async () => {
-    const r = renderer();
+    const r = renderer({ reloadCheckMs: 0 });
     const then = 1_700_000_000; // whole seconds: utimes cannot restore a nanosecond part
     await writeFile(file(), version('alpha'));
     await utimes(file(), then, then);
@@ -369,7 +379,7 @@ describe('compile cache', () => {
   });
 
   it('an edited layout or partial and a new locale file are seen too', async () => {
-    const r = renderer();
+    const r = renderer({ reloadCheckMs: 0 });
     await mkdir(path.join(dir, 'layouts'));
     await mkdir(path.join(dir, 'partials'));
     await writeFile(path.join(dir, 'layouts', 'default.mjml'), '<mjml><mj-body>{{{body}}}<mj-section><mj-column><mj-text>L1</mj-text></mj-column></mj-section></mj-body></mjml>');
