@@ -139,7 +139,10 @@ function redactParsed(dsn: ParsedDsn): string {
   const query = Object.entries(dsn.options)
     .map(([key, value]) => `${key}=${SECRET_OPTIONS.test(key) ? '***' : encodeURIComponent(value)}`)
     .join('&');
-  return `${dsn.scheme}://${auth}${dsn.host}${dsn.port ? `:${dsn.port}` : ''}${dsn.path}${query ? `?${query}` : ''}`;
+  // brevo+api://KEY with "@default" forgotten: the key was read as the host.
+  const keyAsHost = SECRET_USER_SCHEMES.has(dsn.scheme) && dsn.user === undefined && !dsn.isDefaultHost;
+  const location = keyAsHost ? '***' : `${dsn.host}${dsn.port ? `:${dsn.port}` : ''}${dsn.path}`;
+  return `${dsn.scheme}://${auth}${location}${query ? `?${query}` : ''}`;
 }
 
 // AWS secret keys hold "/" (and sometimes "#" would be typed raw): in a URL it would end the
@@ -153,11 +156,14 @@ function encodeUserinfo(rest: string): string {
 }
 
 // For strings that do not even parse: hide the whole userinfo (up to the last "@", since a secret
-// may hold "/") and any secret-looking query value.
+// may hold "/") and any secret-looking query value. Without any "@" ("mailjet+api://KEY:SECRET",
+// "@default" forgotten) the would-be host and port may be the credentials: hide them too.
 function redactDsnText(text: string): string {
-  return text
-    .replace(/(:\/\/)\S*@/g, '$1***@')
-    .replace(/([?&][^=&\s]*(?:secret|password|pass|key|token)[^=&\s]*=)[^&\s)]*/gi, '$1***');
+  // Word by word: a failover(...) chain holds several DSNs, each with or without an "@".
+  const authorities = text.replace(/\S+/g, (word) =>
+    /:\/\/[^?]*@/.test(word) ? word.replace(/(:\/\/)\S*@/, '$1***@') : word.replace(/(:\/\/)[^?)]+/, '$1***'),
+  );
+  return authorities.replace(/([?&][^=&\s]*(?:secret|password|pass|key|token)[^=&\s]*=)[^&\s)]*/gi, '$1***');
 }
 
 function parseQuery(query: string, dsn: string): Record<string, string> {

@@ -64,6 +64,23 @@ describe('DSN strings', () => {
     expect(() => parseDsnChain('failover()')).toThrow(/at least one/);
   });
 
+  it('keeps the credentials out of the error when "@default" is forgotten', () => {
+    // The commonest slip: the key (or key:secret) is then read as the host (and port).
+    const slips = ['mailjet+api://PUBKEY1:mjSECRET1', 'ses+api://AKIA1:awsSECRET/2x', 'brevo+api://xkeysib-SECRET3', 'smtp2go+api://api-SECRET4', 'mailgun+api://mgSECRET5:mg.example.com', 'smtp://ann:smtpSECRET6'];
+    for (const slip of slips) {
+      let message = '';
+      try {
+        // When it parses, the key sits in the host, and the adapter's error quotes the redacted form.
+        message = parseDsn(slip).redacted;
+      } catch (error) {
+        message = (error as Error).message;
+      }
+      expect(message, slip).toMatch(/:\/\/\*\*\*/);
+      for (const secret of ['PUBKEY1', 'mjSECRET1', 'awsSECRET', 'SECRET3', 'SECRET4', 'mgSECRET5', 'smtpSECRET6']) expect(message, slip).not.toContain(secret);
+    }
+    expect(redactDsn('failover(mailjet+api://K:mjSECRET7 brevo+api://x@default)')).not.toContain('mjSECRET7');
+  });
+
   it('creates outbox and memory adapters from their DSNs', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'mailroom-dsn-'));
     const adapters = await adaptersFromDsn(`failover(outbox://${dir} memory://)`);
