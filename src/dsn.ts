@@ -110,9 +110,27 @@ export async function adaptersFromDsn(dsn: string): Promise<MailAdapter[]> {
     const module = await (import(/* @vite-ignore */ `../adapters/${file}.js`) as Promise<{ fromDsn: AdapterFromDsn }>).catch((error: unknown) => {
       throw new MailError('CONFIG', `the adapter for "${one.scheme}" could not be loaded: ${(error as Error).message}`, { cause: error });
     });
-    adapters.push(module.fromDsn(one));
+    adapters.push(withUsedOptions(one, (tracked) => module.fromDsn(tracked)));
   }
   return adapters;
+}
+
+// A query option no adapter reads is almost always a typo (`?regoin=eu`) that would otherwise be
+// ignored in silence: the adapter is built from a view of the DSN that notes which options it reads.
+function withUsedOptions(dsn: ParsedDsn, build: (dsn: ParsedDsn) => MailAdapter): MailAdapter {
+  const read = new Set<string>();
+  const options = new Proxy(dsn.options, {
+    get(target, key) {
+      if (typeof key === 'string') read.add(key);
+      return Reflect.get(target, key) as unknown;
+    },
+  });
+  const adapter = build({ ...dsn, options });
+  const unused = Object.keys(dsn.options).filter((key) => !read.has(key));
+  if (unused.length > 0) {
+    throw new MailError('CONFIG', `the ${dsn.scheme} DSN "${dsn.redacted}" has ${unused.map((key) => `"${key}"`).join(', ')}, which this adapter does not use: check the spelling (README "Configuration strings")`);
+  }
+  return adapter;
 }
 
 /** The DSN with secrets replaced by "***"; safe for logs and CLI output. */

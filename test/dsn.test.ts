@@ -81,6 +81,13 @@ describe('DSN strings', () => {
     expect(redactDsn('failover(mailjet+api://K:mjSECRET7 brevo+api://x@default)')).not.toContain('mjSECRET7');
   });
 
+  it('refuses a query option the adapter does not use (a typo), without showing secrets', async () => {
+    await expect(adaptersFromDsn('mailgun+api://KEY:example.com@default?regoin=eu')).rejects.toThrow(/"regoin", which this adapter does not use/);
+    await expect(adaptersFromDsn('brevo+api://KEY@default?region=eu')).rejects.toThrow(/brevo\+api:\/\/\*\*\*@default\?region=eu" has "region"/);
+    const [adapter] = await adaptersFromDsn('mailgun+api://KEY:example.com@default?region=eu');
+    expect(adapter!.name).toBe('mailgun');
+  });
+
   it('creates outbox and memory adapters from their DSNs', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'mailroom-dsn-'));
     const adapters = await adaptersFromDsn(`failover(outbox://${dir} memory://)`);
