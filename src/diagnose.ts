@@ -337,6 +337,35 @@ const RULES: Rule[] = [
     remedy: 'Mail from an onmicrosoft.com address is often filtered as junk and is rate-limited by Microsoft: add your own domain to the tenant, publish SPF, DKIM and DMARC for it, and send from that domain.',
     retry: false,
   },
+  // --- last resort: what any server's reply code says (RFC 5321 reply classes, RFC 3463 codes) ---
+  {
+    rule: 'smtp-recipient-unknown',
+    match: /\b5\.1\.(1|10)\b|\b55[03]\b.*\b(user unknown|no such user|does not exist|recipient not found|unknown recipient)/i,
+    meaning: 'The recipient\'s mailbox does not exist at that domain',
+    remedy: 'Check the recipient address for typos; the receiving server says there is no such mailbox, so retrying or another adapter will not help.',
+    retry: false,
+  },
+  {
+    rule: 'smtp-relay-denied',
+    match: /relay(ing)? (access )?(denied|not permitted)|unable to relay|\b5\.7\.1\b.*\brelay/i,
+    meaning: 'The server does not relay mail for this client to outside domains',
+    remedy: 'Authenticate (give a user and password, or OAuth2) or, for a smart host, add this machine\'s IP address to the server\'s or connector\'s allowed relay list.',
+    retry: false,
+  },
+  {
+    rule: 'smtp-policy-rejected',
+    match: /\b5\.7\.\d{1,3}\b|^554\b|\b554 /,
+    meaning: 'The server refused the message by policy: a spam filter, the sender\'s reputation or a missing permission',
+    remedy: 'Read the server\'s text for the reason; check that the From domain publishes SPF, DKIM and DMARC that match this sending service, and that the sender may send as that address.',
+    retry: false,
+  },
+  {
+    rule: 'smtp-temporary',
+    match: /^4\d\d\b|\b4\d\d [45]\.|\b4\.\d{1,3}\.\d{1,3}\b/,
+    meaning: 'A temporary failure: the server asks the client to try again later (busy, throttled or greylisting)',
+    remedy: 'Nothing to fix yet: mailroom retries with backoff and then tries the next adapter. If it persists, check the provider\'s status page and your sending rate.',
+    retry: true,
+  },
 ];
 
 /** Looks a failure text up in the catalogue. */

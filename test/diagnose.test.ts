@@ -44,6 +44,13 @@ describe('explain', () => {
     ['connect ECONNREFUSED 127.0.0.1:587', 'connection-refused'],
     ['535 Incorrect authentication data', 'smtp-auth-failed'],
     ['550 5.7.1 Message rejected from shop@corp.onmicrosoft.com', 'onmicrosoft-sender'],
+    // Last resort, for any server: the reply code's own meaning.
+    ['550 5.1.1 <nobody@example.com>: Recipient address rejected: User unknown', 'smtp-recipient-unknown'],
+    ['550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup', 'smtp-recipient-unknown'],
+    ['554 5.7.1 <x@example.org>: Relay access denied', 'smtp-relay-denied'],
+    ['550 5.7.1 Message rejected as spam by Content Filtering', 'smtp-policy-rejected'],
+    ['421 4.7.0 Try again later, closing connection', 'smtp-temporary'],
+    ['451 4.7.1 Greylisted, please try again in 300 seconds', 'smtp-temporary'],
   ];
   it.each(cases)('%s -> %s', (text, rule) => {
     const diagnosis = explain(text);
