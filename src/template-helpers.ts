@@ -32,24 +32,16 @@ export function createHelpers(settings: HelperSettings): HelperSets {
     const locale: unknown = (options.data as { locale?: unknown } | undefined)?.locale;
     return typeof locale === 'string' ? locale : settings.defaultLocale;
   };
-  const numberFormat = (locale: string, key: string, make: () => Intl.NumberFormat): Intl.NumberFormat => {
-    const cacheKey = `n|${locale}|${key}`;
-    let format = formatters.get(cacheKey) as Intl.NumberFormat | undefined;
+  const cached = <T extends Intl.NumberFormat | Intl.DateTimeFormat>(cacheKey: string, make: () => T): T => {
+    let format = formatters.get(cacheKey) as T | undefined;
     if (!format) {
       if (formatters.size >= MAX_FORMATTERS) formatters.clear(); // locales come from callers: stay bounded
       formatters.set(cacheKey, (format = make()));
     }
     return format;
   };
-  const dateFormat = (locale: string, key: string, make: () => Intl.DateTimeFormat): Intl.DateTimeFormat => {
-    const cacheKey = `d|${locale}|${key}`;
-    let format = formatters.get(cacheKey) as Intl.DateTimeFormat | undefined;
-    if (!format) {
-      if (formatters.size >= MAX_FORMATTERS) formatters.clear(); // locales come from callers: stay bounded
-      formatters.set(cacheKey, (format = make()));
-    }
-    return format;
-  };
+  const numberFormat = (locale: string, key: string, make: () => Intl.NumberFormat) => cached(`n|${locale}|${key}`, make);
+  const dateFormat = (locale: string, key: string, make: () => Intl.DateTimeFormat) => cached(`d|${locale}|${key}`, make);
 
   /** `{{money amount}}`, `{{money amount "CHF"}}` or `{{money amount currency=order.currency}}`: amount in major units. */
   const money: HelperDelegate = (value: unknown, code: unknown, last?: HelperOptions) => {
