@@ -2,7 +2,7 @@
 // (`api` : API key), in the US (api.mailgun.net) or EU (api.eu.mailgun.net) region, where each
 // domain lives in exactly one (Mailgun's OAS; documentation.mailgun.com/docs/mailgun/api-reference).
 import { FULL_CAPABILITIES, unsupportedReason, allRecipients, type AdapterCapabilities, type MailAdapter, type SendContext, type SendReceipt } from '../src/adapter.js';
-import { formatAddress } from '../src/address.js';
+import { formatAddress, formatAddressList } from '../src/address.js';
 import { requireDsnPart, type ParsedDsn } from '../src/dsn.js';
 import { MailError } from '../src/errors.js';
 import { basicAuth, baseUrlFromDsn, dsnCommonOptions, errorFromResponse, errorText, httpRequest, resolveBaseUrl, scrub, type HttpResponse } from '../src/http.js';
@@ -85,7 +85,7 @@ function toForm(message: NormalizedMessage): FormData {
   form.append('subject', message.subject);
   if (message.text !== undefined) form.append('text', message.text);
   if (message.html !== undefined) form.append('html', message.html);
-  if (message.replyTo.length) form.append('h:Reply-To', message.replyTo.map(formatAddress).join(', '));
+  if (message.replyTo.length) form.append('h:Reply-To', formatAddressList(message.replyTo));
   for (const [header, value] of Object.entries(message.headers)) form.append(`h:${header}`, value);
   for (const tag of message.tags) form.append('o:tag', tag);
   for (const [key, value] of Object.entries(message.metadata)) form.append(`v:${key}`, value);

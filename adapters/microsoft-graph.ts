@@ -9,7 +9,7 @@ import { diagnose, senderAdvice } from '../src/diagnose.js';
 import { requireDsnPart, type ParsedDsn } from '../src/dsn.js';
 import { MailError } from '../src/errors.js';
 import { dsnCommonOptions, errorFromResponse, httpRequest, resolveBaseUrl, scrub, type HttpResponse } from '../src/http.js';
-import type { NormalizedMessage } from '../src/message.js';
+import { headersWithTags, type NormalizedMessage } from '../src/message.js';
 import { GRAPH_SCOPE, MicrosoftTokenSource, type MicrosoftCertificate } from '../src/microsoft-token.js';
 
 export interface GraphOptions {
@@ -180,9 +180,7 @@ function recipient(address: Address) {
 
 /** The Graph `message` resource for a NormalizedMessage (PROVIDERS.md §6, R1/R2). */
 export function toGraphMessage(message: NormalizedMessage): Record<string, unknown> {
-  const headers: Record<string, string> = { ...message.headers };
-  if (message.tags.length > 0) headers['X-Mailroom-Tags'] = message.tags.join(', ');
-  if (Object.keys(message.metadata).length > 0) headers['X-Mailroom-Metadata'] = JSON.stringify(message.metadata);
+  const headers = headersWithTags(message);
   // Graph has one body: html when there is one (the text part is then dropped), else text.
   const body = message.html !== undefined ? { contentType: 'HTML', content: message.html } : { contentType: 'Text', content: message.text ?? '' };
   return {

@@ -3,11 +3,11 @@
 // (`data.failed`, `data.failures[]`): those recipients are reported rejected, and a send in which
 // every recipient failed is REJECTED.
 import { FULL_CAPABILITIES, unsupportedReason, allRecipients, type AdapterCapabilities, type MailAdapter, type SendContext, type SendReceipt } from '../src/adapter.js';
-import { formatAddress, type Address } from '../src/address.js';
+import { formatAddress, formatAddressList, type Address } from '../src/address.js';
 import { requireDsnPart, type ParsedDsn } from '../src/dsn.js';
 import { MailError } from '../src/errors.js';
 import { baseUrlFromDsn, dsnCommonOptions, errorFromResponse, httpRequest, resolveBaseUrl, scrub, type HttpResponse } from '../src/http.js';
-import type { NormalizedMessage } from '../src/message.js';
+import { headersWithTags, type NormalizedMessage } from '../src/message.js';
 
 export interface Smtp2goOptions {
   /** An API key ("api-" + 32 characters) from SMTP2GO > Sending > API Keys. */
@@ -98,10 +98,8 @@ function mailbox(address: Address): string {
 }
 
 function toPayload(message: NormalizedMessage): Record<string, unknown> {
-  const headers: { header: string; value: string }[] = Object.entries(message.headers).map(([header, value]) => ({ header, value }));
-  if (message.replyTo.length) headers.push({ header: 'Reply-To', value: message.replyTo.map(formatAddress).join(', ') });
-  if (message.tags.length) headers.push({ header: 'X-Mailroom-Tags', value: message.tags.join(', ') });
-  if (Object.keys(message.metadata).length) headers.push({ header: 'X-Mailroom-Metadata', value: JSON.stringify(message.metadata) });
+  const headers = Object.entries(headersWithTags(message)).map(([header, value]) => ({ header, value }));
+  if (message.replyTo.length) headers.push({ header: 'Reply-To', value: formatAddressList(message.replyTo) });
   const file = (a: NormalizedMessage['attachments'][number], filename: string) => ({ filename, fileblob: a.content.toString('base64'), mimetype: a.contentType });
   const files = message.attachments.filter((a) => !a.inline);
   // Inline parts are referenced as cid:<filename>, so an inline part is named by its cid.

@@ -57,6 +57,11 @@ export function formatAddress(address: Address): string {
   return `${name} <${address.address}>`;
 }
 
+/** "Ann <ann@example.com>, bob@example.com": one header value for several addresses. */
+export function formatAddressList(addresses: Address[]): string {
+  return addresses.map(formatAddress).join(', ');
+}
+
 /** The address with its domain in ASCII (punycode), for transports that do not speak SMTPUTF8. */
 export function toAsciiAddress(address: string): string {
   const at = address.lastIndexOf('@');

@@ -154,6 +154,17 @@ export function normalizeMessage(input: MailMessage, options: NormalizeOptions =
   };
 }
 
+/**
+ * The custom headers plus tags and metadata as `X-Mailroom-Tags` / `X-Mailroom-Metadata`, for the
+ * carriers that have no field of their own for them (MIME, Graph, SMTP2GO), so they read the same everywhere.
+ */
+export function headersWithTags(message: NormalizedMessage): Record<string, string> {
+  const headers: Record<string, string> = { ...message.headers };
+  if (message.tags.length > 0) headers['X-Mailroom-Tags'] = message.tags.join(', ');
+  if (Object.keys(message.metadata).length > 0) headers['X-Mailroom-Metadata'] = JSON.stringify(message.metadata);
+  return headers;
+}
+
 /** `<random@domain>` with the sender's domain, as RFC 5322 section 3.6.4 recommends. */
 export function createMessageId(fromAddress: string): string {
   const domain = fromAddress.slice(fromAddress.lastIndexOf('@') + 1);

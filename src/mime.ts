@@ -2,15 +2,12 @@
 // carries raw MIME (SMTP, SES raw, the outbox). File and URL access are off: an attachment is only
 // ever the bytes the caller gave, never a path a contact form could smuggle in.
 import MailComposer from 'nodemailer/lib/mail-composer';
-import { formatAddress, type Address } from './address.js';
-import type { NormalizedMessage } from './message.js';
+import type { Address } from './address.js';
+import { headersWithTags, type NormalizedMessage } from './message.js';
 
 /** The nodemailer message options for a NormalizedMessage (also what SMTP transports take). */
 export function toNodemailerMessage(message: NormalizedMessage) {
   const list = (addresses: Address[]) => addresses.map((a) => (a.name ? { name: a.name, address: a.address } : a.address));
-  const headers: Record<string, string> = { ...message.headers };
-  if (message.tags.length > 0) headers['X-Mailroom-Tags'] = message.tags.join(', ');
-  if (Object.keys(message.metadata).length > 0) headers['X-Mailroom-Metadata'] = JSON.stringify(message.metadata);
   return {
     from: message.from.name ? { name: message.from.name, address: message.from.address } : message.from.address,
     to: list(message.to),
@@ -26,7 +23,7 @@ export function toNodemailerMessage(message: NormalizedMessage) {
       contentType: a.contentType,
       ...(a.cid ? { cid: a.cid, contentDisposition: 'inline' } : {}),
     })),
-    headers,
+    headers: headersWithTags(message),
     messageId: message.messageId,
     date: message.date,
     disableFileAccess: true,
@@ -43,7 +40,3 @@ export async function buildMime(message: NormalizedMessage, options: { keepBcc?:
   });
 }
 
-/** "Ann <ann@example.com>, bob@example.com" for summaries. */
-export function formatAddressList(addresses: Address[]): string {
-  return addresses.map(formatAddress).join(', ');
-}
