@@ -5,7 +5,7 @@
 import type { INetworkModule } from '@azure/msal-node';
 import type { AdapterCapabilities, MailAdapter, SendContext, SendReceipt } from '../src/adapter.js';
 import { senderAdvice } from '../src/diagnose.js';
-import { requireDsnPart, type ParsedDsn } from '../src/dsn.js';
+import { dsnWholeNumber, requireDsnPart, type ParsedDsn } from '../src/dsn.js';
 import { MailError } from '../src/errors.js';
 import type { NormalizedMessage } from '../src/message.js';
 import { MicrosoftTokenSource, OUTLOOK_SCOPE, type MicrosoftCertificate } from '../src/microsoft-token.js';
@@ -130,28 +130,23 @@ export function office365Adapter(options: Office365Options): Office365Adapter {
  */
 export function fromDsn(dsn: ParsedDsn): Office365Adapter {
   const mailbox = requireDsnPart(dsn, dsn.user, 'the mailbox', `${dsn.scheme}://user%40corp.com${dsn.scheme === 'office365' ? ':PASSWORD@default' : '@TENANT?client_id=...&client_secret=...'}`);
-  const number = (key: string) => {
-    const value = dsn.options[key];
-    if (value === undefined) return undefined;
-    const parsed = Number(value);
-    // A typo must not silently fall back to the defaults (or to no limit at all).
-    if (!Number.isInteger(parsed) || parsed < 1) throw new MailError('CONFIG', `the DSN "${dsn.redacted}" has ${key}=${value}, which is not a whole number of at least 1`, { provider: dsn.options.name ?? 'office365' });
-    return parsed;
-  };
+  const maxConnections = dsnWholeNumber(dsn, 'maxConnections');
+  const messagesPerMinute = dsnWholeNumber(dsn, 'messagesPerMinute');
   const common = {
     mailbox,
     ...(dsn.options.name ? { name: dsn.options.name } : {}),
-    ...(number('maxConnections') ? { maxConnections: number('maxConnections') } : {}),
-    ...(number('messagesPerMinute') ? { messagesPerMinute: number('messagesPerMinute') } : {}),
+    ...(maxConnections ? { maxConnections } : {}),
+    ...(messagesPerMinute ? { messagesPerMinute } : {}),
   };
   if (dsn.scheme === 'office365+oauth') {
     const clientId = requireDsnPart(dsn, dsn.options.client_id, 'client_id', 'office365+oauth://user%40corp.com@TENANT?client_id=...&client_secret=...');
     const clientSecret = requireDsnPart(dsn, dsn.options.client_secret, 'client_secret', 'office365+oauth://user%40corp.com@TENANT?client_id=...&client_secret=...');
+    const smtpPort = dsnWholeNumber(dsn, 'smtp_port');
     return office365Adapter({
       ...common,
       oauth: { tenant: dsn.host, clientId, clientSecret, ...(dsn.options.authority ? { authority: dsn.options.authority } : {}) },
       ...(dsn.options.smtp_host ? { host: dsn.options.smtp_host } : {}),
-      ...(number('smtp_port') ? { port: number('smtp_port') } : {}),
+      ...(smtpPort ? { port: smtpPort } : {}),
     });
   }
   const password = requireDsnPart(dsn, dsn.password, 'the password', 'office365://user%40corp.com:PASSWORD@default');

@@ -6,8 +6,7 @@ import nodemailer from 'nodemailer';
 import type { SendMailOptions, SentMessageInfo, Transporter } from 'nodemailer';
 import type { ConnectionOptions } from 'node:tls';
 import { FULL_CAPABILITIES, type AdapterCapabilities, type MailAdapter, type SendContext, type SendReceipt } from '../src/adapter.js';
-import type { ParsedDsn } from '../src/dsn.js';
-import { requireDsnPart } from '../src/dsn.js';
+import { dsnWholeNumber, requireDsnPart, type ParsedDsn } from '../src/dsn.js';
 import { MailError, toMailError } from '../src/errors.js';
 import type { NormalizedMessage } from '../src/message.js';
 import { toNodemailerMessage } from '../src/mime.js';
@@ -246,13 +245,6 @@ export function smtpAdapter(options: SmtpAdapterOptions): SmtpAdapter {
 export function fromDsn(dsn: ParsedDsn): SmtpAdapter {
   const preset = presetFor(dsn);
   const option = (key: string) => dsn.options[key];
-  const number = (key: string) => {
-    const value = option(key);
-    if (value === undefined) return undefined;
-    const parsed = Number(value);
-    if (!Number.isFinite(parsed) || parsed < 0) throw new MailError('CONFIG', `the DSN "${dsn.redacted}" has ${key}=${value}, which is not a number`);
-    return parsed;
-  };
   const host = dsn.isDefaultHost ? preset?.host : dsn.host;
   if (!host) throw new MailError('CONFIG', `the ${dsn.scheme} DSN "${dsn.redacted}" needs a host: smtp://user:pass@smtp.example.com:587`);
   const secure = dsn.scheme === 'smtps' || (preset?.secure ?? false);
@@ -266,9 +258,9 @@ export function fromDsn(dsn: ParsedDsn): SmtpAdapter {
     ...(option('requireTLS') === 'false' ? { requireTLS: false } : {}),
     ...(auth ? { auth } : {}),
     ...(preset?.minVersion ? { tls: { minVersion: preset.minVersion } } : {}),
-    maxConnections: number('maxConnections') ?? preset?.maxConnections,
-    maxMessages: number('maxMessages'),
-    messagesPerMinute: number('messagesPerMinute') ?? preset?.messagesPerMinute,
+    maxConnections: dsnWholeNumber(dsn, 'maxConnections') ?? preset?.maxConnections,
+    maxMessages: dsnWholeNumber(dsn, 'maxMessages'),
+    messagesPerMinute: dsnWholeNumber(dsn, 'messagesPerMinute') ?? preset?.messagesPerMinute,
   });
 }
 

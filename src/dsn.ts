@@ -150,6 +150,21 @@ export function requireDsnPart(dsn: ParsedDsn, value: string | undefined, what: 
   return value;
 }
 
+/**
+ * A query option that counts something (connections, messages per minute, milliseconds): a whole
+ * number of at least 1, or undefined when absent. A typo is a CONFIG error, never a silent default
+ * (or no limit at all).
+ */
+export function dsnWholeNumber(dsn: ParsedDsn, key: string): number | undefined {
+  const value = dsn.options[key];
+  if (value === undefined) return undefined;
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 1) {
+    throw new MailError('CONFIG', `the ${dsn.scheme} DSN "${dsn.redacted}" has ${key}=${value}, which is not a whole number of at least 1`);
+  }
+  return parsed;
+}
+
 function redactParsed(dsn: ParsedDsn): string {
   const userPart = dsn.user === undefined ? '' : SECRET_USER_SCHEMES.has(dsn.scheme) ? '***' : encodeURIComponent(dsn.user);
   const passwordPart = dsn.password === undefined ? '' : ':***';

@@ -11,6 +11,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import diagnostics from 'node:diagnostics_channel';
 import { STATUS_CODES } from 'node:http';
+import { dsnWholeNumber, type ParsedDsn } from './dsn.js';
 import { MailError, type MailErrorCode } from './errors.js';
 
 export interface HttpRequestOptions {
@@ -292,11 +293,8 @@ export function baseUrlFromDsn(dsn: { isDefaultHost: boolean; host: string; port
 }
 
 /** The DSN query options every HTTP adapter takes: `name` (in the chain) and `timeout` (ms per request). */
-export function dsnCommonOptions(dsn: { options: Record<string, string> }): { name?: string; timeoutMs?: number } {
-  const timeoutMs = dsn.options.timeout === undefined ? undefined : Number(dsn.options.timeout);
-  if (timeoutMs !== undefined && !(Number.isInteger(timeoutMs) && timeoutMs > 0)) {
-    throw new MailError('CONFIG', `the DSN option timeout=${JSON.stringify(dsn.options.timeout)} must be a positive number of milliseconds`);
-  }
+export function dsnCommonOptions(dsn: ParsedDsn): { name?: string; timeoutMs?: number } {
+  const timeoutMs = dsnWholeNumber(dsn, 'timeout');
   return { ...(dsn.options.name ? { name: dsn.options.name } : {}), ...(timeoutMs ? { timeoutMs } : {}) };
 }
 
