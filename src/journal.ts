@@ -84,7 +84,8 @@ export interface JournalPage {
   cursor?: string;
 }
 
-const DEFAULT_TTL_MS = 90 * 24 * 60 * 60 * 1000;
+/** How long entries are kept when `ttlMs` is not set: 90 days. */
+export const DEFAULT_TTL_MS = 90 * 24 * 60 * 60 * 1000;
 const ENTRY = 'entry:';
 const KEY = 'idempotency:';
 const nextId = monotonicFactory();

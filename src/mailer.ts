@@ -101,7 +101,8 @@ export interface Mailer {
   readonly journal: MailerJournal;
 }
 
-const DEFAULT_DSN = 'outbox://./outbox';
+/** The chain when neither `adapters`, `dsn` nor MAILROOM_DSN says otherwise. */
+export const DEFAULT_DSN = 'outbox://./outbox';
 
 export function createMailer(options: MailerOptions = {}): Mailer {
   const emitter = new EventEmitter();

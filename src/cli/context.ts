@@ -4,10 +4,11 @@
 // the working directory). With none of them the mailer's defaults apply (outbox, SQLite journal).
 import { isAbsolute, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
+import type Keyv from 'keyv';
 import { findConfigFile, loadConfigFile, toMailerOptions, type MailroomConfig } from '../config.js';
 import { parseDsnChain, redactDsn } from '../dsn.js';
 import { MailError } from '../errors.js';
-import { createMailer, type Mailer, type MailerOptions } from '../mailer.js';
+import { createMailer, DEFAULT_DSN, type Mailer, type MailerOptions } from '../mailer.js';
 import { DEFAULT_JOURNAL_PATH } from '../journal-store.js';
 
 /** The options shared by commands that send or read the journal. */
@@ -61,8 +62,7 @@ export async function loadContext(options: CommonOptions, env: NodeJS.ProcessEnv
   const [journal, journalSource] = pick(options.journal, 'MAILROOM_JOURNAL', '--journal');
   if (journal !== undefined) {
     // Keep retention and storeContent from the file; only the store changes.
-    const base = fromFile.journal;
-    const settings = typeof base === 'object' && base !== null && !('get' in base) ? base : undefined;
+    const settings = journalSettings(fromFile.journal);
     config.journal = settings ? { ...settings, store: journal } : journal;
   }
   const [from, fromSource] = pick(options.from, 'MAILROOM_FROM', '--from');
@@ -73,7 +73,7 @@ export async function loadContext(options: CommonOptions, env: NodeJS.ProcessEnv
     journal: journalSource || (fileSetsStore(fromFile.journal) ? fileLabel : 'the default'),
     from: fromSource || (fromFile.from !== undefined ? fileLabel : 'not set'),
   };
-  const effectiveDsn = config.adapters ? undefined : config.dsn ?? 'outbox://./outbox';
+  const effectiveDsn = config.adapters ? undefined : config.dsn ?? DEFAULT_DSN;
   return {
     config,
     ...(file ? { file } : {}),
@@ -91,8 +91,13 @@ function shownPath(file: string, cwd: string): string {
 // Whether the file's `journal` option names a store (or turns the journal off), not only its settings.
 function fileSetsStore(journal: MailroomConfig['journal']): boolean {
   if (journal === undefined) return false;
-  if (typeof journal !== 'object' || 'get' in journal) return true;
-  return journal.store !== undefined;
+  const settings = journalSettings(journal);
+  return !settings || settings.store !== undefined;
+}
+
+/** The `journal` option when it is a settings object (store, ttlMs, storeContent); undefined for a store, false or nothing. */
+export function journalSettings(journal: MailroomConfig['journal']): Exclude<MailroomConfig['journal'], string | false | Keyv | undefined> | undefined {
+  return typeof journal === 'object' && journal !== null && !('get' in journal) ? journal : undefined;
 }
 
 /** "(the default)" or "(from MAILROOM_DSN)": where a setting came from, for messages. */
@@ -104,7 +109,7 @@ export function origin(source: string): string {
 export function mailerOptions(context: CliContext, overrides: Partial<MailerOptions> = {}): MailerOptions {
   const options = { ...toMailerOptions(context.config), ...overrides };
   // Without a DSN anywhere the mailer would read MAILROOM_DSN itself; the context already did.
-  if (!options.adapters && !options.dsn) options.dsn = 'outbox://./outbox';
+  if (!options.adapters && !options.dsn) options.dsn = DEFAULT_DSN;
   return options;
 }
 

@@ -10,8 +10,9 @@ import { parseDsnChain, type ParsedDsn } from '../../dsn.js';
 import { formatDuration } from '../../duration.js';
 import { toMailError } from '../../errors.js';
 import { openJournalStore } from '../../journal-store.js';
-import { createMailer } from '../../mailer.js';
-import { addCommonOptions, loadContext, mailerOptions, origin, type CliContext, type CommonOptions } from '../context.js';
+import { DEFAULT_TTL_MS } from '../../journal.js';
+import { createMailer, DEFAULT_DSN } from '../../mailer.js';
+import { addCommonOptions, journalSettings, loadContext, mailerOptions, origin, type CliContext, type CommonOptions } from '../context.js';
 import { printJson } from '../output.js';
 
 type Level = 'ok' | 'info' | 'warning' | 'error';
@@ -24,7 +25,6 @@ export interface Finding {
 }
 
 const LABELS: Record<Level, string> = { ok: 'OK', info: 'INFO', warning: 'WARNING', error: 'ERROR' };
-const DEFAULT_RETENTION_MS = 90 * 86_400_000;
 const OAUTH_REMEDY =
   'move to OAuth2 before then: register an app with the SMTP.SendAsApp permission and use office365+oauth://MAILBOX@TENANT?client_id=..&client_secret=.. (or graph://MAILBOX@TENANT?client_id=..&client_secret=.. with Mail.Send); see README "Office 365"';
 
@@ -66,7 +66,7 @@ async function examine(options: CommonOptions): Promise<Finding[]> {
     check: 'configuration',
     message: context.file ? `read ${context.file}` : 'no configuration file (flags and environment only)',
   });
-  const dsns = context.config.adapters ? [] : parseDsnChain(context.config.dsn ?? 'outbox://./outbox');
+  const dsns = context.config.adapters ? [] : parseDsnChain(context.config.dsn ?? DEFAULT_DSN);
   const adapters = await chainAdapters(context, findings);
   if (adapters) findings.push(...chainFindings(context, adapters, dsns));
   findings.push(...dsns.flatMap(tlsFindings));
@@ -200,7 +200,7 @@ async function journalFindings(context: CliContext): Promise<Finding[]> {
   if (journal === false) {
     return [{ level: 'warning', check: 'journal', message: 'the send journal is off: no log of what was sent, nothing to resend after a failure', remedy: 'remove journal: false (the default is an SQLite file, .mailroom/journal.sqlite)' }];
   }
-  const settings = typeof journal === 'object' && journal !== null && !('get' in journal) ? journal : undefined;
+  const settings = journalSettings(journal);
   const store = settings ? settings.store : journal;
   const findings: Finding[] = [];
   let sqlite = false;
@@ -244,7 +244,7 @@ async function journalFindings(context: CliContext): Promise<Finding[]> {
     findings.push({
       level: set ? 'ok' : 'info',
       check: 'retention',
-      message: `journal entries are kept for ${formatDuration(ttlMs ?? DEFAULT_RETENTION_MS)}${set ? '' : ' (the default)'}${sqlite ? '; `mailroom journal prune` (e.g. daily from cron) deletes the expired rows, which SQLite keeps until then' : ''}`,
+      message: `journal entries are kept for ${formatDuration(ttlMs ?? DEFAULT_TTL_MS)}${set ? '' : ' (the default)'}${sqlite ? '; `mailroom journal prune` (e.g. daily from cron) deletes the expired rows, which SQLite keeps until then' : ''}`,
       ...(set ? {} : { remedy: 'to choose, set "journal": { "ttlMs": "30d" } in the configuration file' }),
     });
   }

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { MailError } from '../../errors.js';
 import type { MailMessage } from '../../message.js';
 import { addCommonOptions, mailerFromOptions, type CommonOptions } from '../context.js';
+import { printJson } from '../output.js';
 
 interface SendOptions extends CommonOptions {
   to: string[];
@@ -65,7 +66,7 @@ Examples:
       try {
         const result = await mailer.send(message);
         if (options.json) {
-          process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+          printJson(result);
         } else {
           process.stdout.write(`sent ${result.id} via ${result.adapter}${result.deduplicated ? ' (already sent earlier: nothing sent now)' : ''}\n`);
           process.stdout.write(`  message-id: ${result.messageId}\n`);
