@@ -21,6 +21,7 @@ export interface GraphOptions {
   clientId?: string;
   /** A client secret's value; or `certificate`. */
   clientSecret?: string;
+  /** A certificate registered on the app (thumbprint + private key), instead of a secret. Default: none. */
   certificate?: MicrosoftCertificate;
   /** A token source to share between adapters; its scope must be the Graph one. */
   tokenSource?: MicrosoftTokenSource;

@@ -21,6 +21,7 @@ export interface Office365OAuthOptions {
   clientId: string;
   /** A client secret's value; or `certificate`. */
   clientSecret?: string;
+  /** A certificate registered on the app (thumbprint + private key), instead of a secret. Default: none. */
   certificate?: MicrosoftCertificate;
   /** Identity platform host. Default https://login.microsoftonline.com. */
   authority?: string;
@@ -43,6 +44,7 @@ export interface Office365Options {
   host?: string;
   /** Default 587. */
   port?: number;
+  /** Extra CAs (a proxy or a test server). Default: certificates checked against the system's CAs, TLS 1.2 or later. */
   tls?: SmtpTlsOptions;
   /** Default 3: Microsoft allows 3 concurrent connections per mailbox. */
   maxConnections?: number;

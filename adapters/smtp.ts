@@ -54,6 +54,7 @@ export interface SmtpAdapterOptions {
   requireTLS?: boolean;
   /** Credentials; leave out for a relay that accepts mail from your address (a connector). */
   auth?: SmtpAuth;
+  /** Extra CAs, certificate checks, lowest TLS version. Default: certificates checked against the system's CAs, TLS 1.2 or later. */
   tls?: SmtpTlsOptions;
   /** Most pooled connections open at once. Default 5. */
   maxConnections?: number;

@@ -27,6 +27,7 @@ export interface MicrosoftTokenOptions {
   clientId: string;
   /** A client secret's value. One of `clientSecret` or `certificate` is required. */
   clientSecret?: string;
+  /** A certificate registered on the app (thumbprint + private key), instead of a secret. Default: none. */
   certificate?: MicrosoftCertificate;
   /** e.g. OUTLOOK_SCOPE or GRAPH_SCOPE. */
   scope: string;
