@@ -255,7 +255,7 @@ export function createMailer(options: MailerOptions = {}): Mailer {
         // so a receiver that dedupes by Message-ID keeps one copy.
         return deliver({ ...message, messageId: earlier.messageId }, earlier);
       }
-      if (earlier?.status === 'failed' && journal) {
+      if (earlier?.status === 'failed') {
         // The caller retrying a failed send (a payment webhook delivered again): this is a resend
         // of that entry, linked both ways so `resend --failed` does not send it a second time.
         const entry = journal.createEntry(message, contentToKeep(input, message), { resendOf: earlier.id });
@@ -270,7 +270,7 @@ export function createMailer(options: MailerOptions = {}): Mailer {
 
   const mailer: Mailer = {
     async send(input) {
-      if (closed) throw new MailError('CONFIG', 'this mailer is closed');
+      if (closed) throw new MailError('CONFIG', 'send() was called after close(): this mailer is closed; create a new one with createMailer()');
       const key = input?.idempotencyKey;
       if (!key) return sendFresh(input);
       // Two concurrent sends with one key (a webhook retried while the first is running) share one delivery.
