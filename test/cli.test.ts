@@ -139,6 +139,13 @@ describe('mailroom CLI', () => {
     });
   });
 
+  it('prints the package version', async () => {
+    const manifest = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    const version = await run(['--version'], { cwd: await workdir('version') });
+    expect(version.code).toBe(0);
+    expect(version.stdout.trim()).toBe(manifest.version);
+  });
+
   describe('verify', () => {
     it('checks each adapter without sending, with the code and remedy of each failure, and exits 1', async () => {
       const cwd = await workdir('verify');

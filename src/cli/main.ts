@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // The `mailroom` command. Each command lives in commands/<name>.ts and registers itself here.
+import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { MailError } from '../errors.js';
 import { register as registerDoctor } from './commands/doctor.js';
@@ -14,7 +15,7 @@ import { printError } from './output.js';
 
 const program = new Command('mailroom')
   .description('Send mail through any provider with a fallback chain, a send journal and templates.')
-  .version(process.env.npm_package_version ?? '0.1.0')
+  .version(packageVersion())
   .showHelpAfterError('(run with --help for usage)');
 
 registerSend(program);
@@ -30,3 +31,17 @@ program.parseAsync(process.argv).catch((error: unknown) => {
   printError(error instanceof MailError ? error : new MailError('CONFIG', (error as Error).message ?? String(error), { cause: error }));
   process.exitCode = process.exitCode && process.exitCode !== 0 ? process.exitCode : 1;
 });
+
+// package.json sits at the package root: ../../ from src/cli/, ../../../ from dist/src/cli/.
+function packageVersion(): string {
+  for (const relative of ['../../package.json', '../../../package.json']) {
+    try {
+      const manifest = JSON.parse(readFileSync(new URL(relative, import.meta.url), 'utf8')) as { name?: string; version?: string };
+      if (manifest.name === 'mailroom' && manifest.version) return manifest.version;
+    } catch {
+      // not at this level
+    }
+  }
+  return 'unknown';
+}
+
