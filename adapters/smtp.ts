@@ -100,7 +100,7 @@ export class SmtpAdapter implements MailAdapter {
     this.capabilities = { ...FULL_CAPABILITIES, ...options.capabilities };
     const secure = options.secure ?? options.port === 465;
     const port = options.port ?? (secure ? 465 : 587);
-    this.description = `${this.name}(${options.host}:${port}${options.auth ? `, ${options.auth.user}` : ''})`;
+    this.description = `${this.name}(${options.host}:${port}${secure ? ' TLS' : ''}${options.auth ? `, ${options.auth.user}` : ''})`;
     this.limiter = options.messagesPerMinute instanceof SendLimiter
       ? options.messagesPerMinute
       : options.messagesPerMinute
@@ -238,7 +238,7 @@ export function smtpAdapter(options: SmtpAdapterOptions): SmtpAdapter {
 }
 
 /**
- * `smtp://user:pass@host:587` (STARTTLS), `smtps://user:pass@host:465` (implicit TLS),
+ * `smtp://user:pass@host:587` (STARTTLS), `smtps://user:pass@host:465` or any DSN on port 465 (implicit TLS),
  * `smtp://relay.corp.local:25` (a connector, no AUTH), `gmail://user%40gmail.com:APP_PASSWORD@default`,
  * `zoho://user%40corp.com:pass@default?region=eu&organization=true`.
  * Query options: requireTLS=false, maxConnections, maxMessages, messagesPerMinute, name.
@@ -248,7 +248,8 @@ export function fromDsn(dsn: ParsedDsn): SmtpAdapter {
   const option = (key: string) => dsn.options[key];
   const host = dsn.isDefaultHost ? preset?.host : dsn.host;
   if (!host) throw new MailError('CONFIG', `the ${dsn.scheme} DSN "${dsn.redacted}" needs a host: smtp://user:pass@smtp.example.com:587`);
-  const secure = dsn.scheme === 'smtps' || (preset?.secure ?? false);
+  // Port 465 is implicit TLS (RFC 8314): a STARTTLS client there waits for a greeting that never comes.
+  const secure = dsn.scheme === 'smtps' || dsn.port === 465 || (preset?.secure ?? false);
   if (preset) requireDsnPart(dsn, dsn.password, 'a password', `${dsn.scheme}://user%40example.com:APP_PASSWORD@default`);
   const auth = dsn.user !== undefined ? { user: dsn.user, pass: dsn.password ?? '' } : undefined;
   return smtpAdapter({

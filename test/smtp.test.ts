@@ -247,7 +247,9 @@ describe('smtp adapter: verify, DSN and secrets', () => {
     const plain = fromDsn(parseDsn(`smtp://${encodeURIComponent(USER)}:${PASSWORD}@mail.example.com:2525?maxConnections=2`));
     expect(String(plain)).toBe(`smtp(mail.example.com:2525, ${USER})`);
     const implicit = fromDsn(parseDsn('smtps://u:p@mail.example.com'));
-    expect(String(implicit)).toBe('smtp(mail.example.com:465, u)');
+    expect(String(implicit)).toBe('smtp(mail.example.com:465 TLS, u)');
+    // Port 465 is implicit TLS whatever the scheme: STARTTLS there would wait for a greeting in vain.
+    expect(String(fromDsn(parseDsn('smtp://u:p@mail.example.com:465')))).toBe('smtp(mail.example.com:465 TLS, u)');
     const relay = fromDsn(parseDsn('smtp://relay.corp.local:25'));
     expect(String(relay)).toBe('smtp(relay.corp.local:25)');
     const gmail = fromDsn(parseDsn(`gmail://ann%40gmail.com:${PASSWORD}@default`));
