@@ -1,4 +1,4 @@
-// mailroom's public API. Adapters are imported from "mailroom/adapters/<name>" so that an app
+// mailroom's public API. Adapters are imported from "mailroom-js/adapters/<name>" so that an app
 // loads only the providers it uses; DSN strings load them on demand.
 export { createMailer } from './mailer.js';
 export type { Mailer, MailerOptions, MailerEvents, MailerJournal, SendResult, VerifyResult } from './mailer.js';

@@ -24,7 +24,7 @@ function payloadEmail() {
   return { memory, email: adapter({ payload: {} }) };
 }
 
-describe('mailroom/strapi', () => {
+describe('mailroom-js/strapi', () => {
   it('applies defaultFrom and defaultReplyTo to a message without them', async () => {
     const { memory, provider } = strapiProvider();
     const result = await provider.send({ to: 'ann@example.org', subject: 'Hi', text: 'Hello' });
@@ -127,16 +127,16 @@ describe('mailroom/strapi', () => {
     await expect(provider.verify()).rejects.toMatchObject({ code: 'AUTH', message: expect.stringContaining('broken: [mailroom] [broken] credentials refused') });
   });
 
-  it('is found by Strapi\'s loader: require("mailroom/strapi") from CommonJS gives a named init', () => {
+  it('is found by Strapi\'s loader: require("mailroom-js/strapi") from CommonJS gives a named init', () => {
     // What @strapi/email does: require.resolve, require, then read `init`.
-    const script = "const p = require(require.resolve('mailroom/strapi')); process.stdout.write(typeof p.init + ' ' + typeof p.default)";
+    const script = "const p = require(require.resolve('mailroom-js/strapi')); process.stdout.write(typeof p.init + ' ' + typeof p.default)";
     const run = spawnSync(process.execPath, ['-e', script], { cwd: fileURLToPath(new URL('..', import.meta.url)), encoding: 'utf8' });
     expect(run.stderr).not.toMatch(/Error/);
     expect(run.stdout).toBe('function undefined');
   });
 });
 
-describe('mailroom/payload', () => {
+describe('mailroom-js/payload', () => {
   it('has the shape Payload expects', () => {
     const { email } = payloadEmail();
     expect(email).toMatchObject({ name: 'mailroom', defaultFromAddress: 'shop@example.com', defaultFromName: 'Example Shop' });

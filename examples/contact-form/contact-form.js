@@ -3,7 +3,7 @@
 // the visitor. Bots are turned away by a honeypot field and a per-IP rate limit; visitor input
 // only ever reaches HTML through escaping (the templates escape variables, this file escapes the
 // pages it writes itself).
-import { addressProblem } from 'mailroom';
+import { addressProblem } from 'mailroom-js';
 
 const MAX_BODY_BYTES = 32 * 1024;
 const LIMITS = { name: 100, email: 254, topic: 150, message: 5000 };
@@ -12,7 +12,7 @@ const CONTROL = /[\u0000-\u001f\u007f]/;
 
 /**
  * @param {object} options
- * @param {import('mailroom').Mailer} options.mailer
+ * @param {import('mailroom-js').Mailer} options.mailer
  * @param {string} options.owner Where messages go, e.g. "Shop <hello@shop.example>".
  * @param {string} [options.siteName] Shown on the pages. Default "our site".
  * @param {number} [options.rateLimit] Submissions per IP per window. Default 5.

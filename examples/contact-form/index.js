@@ -2,7 +2,7 @@
 // default into ./outbox as .eml files; set MAILROOM_DSN for a real provider.
 //   node examples/contact-form/index.js
 import { createServer } from 'node:http';
-import { createMailer } from 'mailroom';
+import { createMailer } from 'mailroom-js';
 import { createContactForm } from './contact-form.js';
 
 const env = process.env;

@@ -4,7 +4,7 @@
 // customer still gets one email; the second run returns the first receipt from the journal.
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { createMailer } from 'mailroom';
+import { createMailer } from 'mailroom-js';
 
 const file = process.argv[2] ?? fileURLToPath(new URL('./order-1042.json', import.meta.url));
 const data = JSON.parse(await readFile(file, 'utf8'));

@@ -1,7 +1,7 @@
 // A minimal Payload 3 config with mailroom as its email adapter: payload.sendEmail and Payload's
 // own emails (forgot password, verification) go through mailroom's chain and journal.
 import { sqliteAdapter } from '@payloadcms/db-sqlite';
-import { mailroomAdapter } from 'mailroom/payload';
+import { mailroomAdapter } from 'mailroom-js/payload';
 import { buildConfig } from 'payload';
 
 export default buildConfig({

@@ -37,7 +37,7 @@ function packageVersion(): string {
   for (const relative of ['../../package.json', '../../../package.json']) {
     try {
       const manifest = JSON.parse(readFileSync(new URL(relative, import.meta.url), 'utf8')) as { name?: string; version?: string };
-      if (manifest.name === 'mailroom' && manifest.version) return manifest.version;
+      if (manifest.name === 'mailroom-js' && manifest.version) return manifest.version;
     } catch {
       // not at this level
     }

@@ -1,4 +1,4 @@
-// Strapi 5 email provider: `provider: 'mailroom/strapi'` in config/plugins. Strapi require()s this
+// Strapi 5 email provider: `provider: 'mailroom-js/strapi'` in config/plugins. Strapi require()s this
 // module and calls the named `init` export once at bootstrap; every email Strapi sends (its own
 // password resets included) then goes through one mailroom mailer: chain, retry, journal.
 import type { AddressInput } from '../address.js';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Payload } from 'payload';
-import { mailroomAdapter, type MailroomPayloadEmail } from 'mailroom/payload';
+import { mailroomAdapter, type MailroomPayloadEmail } from 'mailroom-js/payload';
 import { copyExample, type ExampleApp } from './helpers/example-app.js';
 import { startSmtpSink, type SmtpSink } from './helpers/smtp-sink.js';
 

@@ -9,7 +9,7 @@ root="$(cd "$here/../.." && pwd)"
 cache="${MAILROOM_CMS_NPM_CACHE:-$HOME/.cache/mailroom-cms-npm}"
 export STRAPI_TELEMETRY_DISABLED=true
 
-# The CMSs load the built package (test/cms depends on "mailroom": "file:../..").
+# The CMSs load the built package (test/cms depends on "mailroom-js": "file:../..").
 (cd "$root" && npm run build --silent)
 
 # npm ci wipes node_modules, and better-sqlite3 compiles from source (~1 min): skip it when the

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { StrapiEmailProvider } from 'mailroom/strapi';
+import type { StrapiEmailProvider } from 'mailroom-js/strapi';
 import { copyExample, type ExampleApp } from './helpers/example-app.js';
 import { startSmtpSink, type SmtpSink } from './helpers/smtp-sink.js';
 
@@ -88,7 +88,7 @@ afterAll(async () => {
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
 
-describe('Strapi 5 with provider "mailroom/strapi"', () => {
+describe('Strapi 5 with provider "mailroom-js/strapi"', () => {
   it('loaded mailroom as the email provider, with the admin settings hooks', async () => {
     // verify() waits for the chain, which a DSN builds in the background at startup.
     expect(typeof provider.send).toBe('function');
@@ -132,7 +132,7 @@ describe('Strapi 5 with provider "mailroom/strapi"', () => {
   });
 
   it('renders a mailroom template given as `template: { name, data }`', async () => {
-    const mailroomDir = dirname(createRequire(join(app.dir, 'package.json')).resolve('mailroom/package.json'));
+    const mailroomDir = dirname(createRequire(join(app.dir, 'package.json')).resolve('mailroom-js/package.json'));
     const data = JSON.parse(await readFile(join(mailroomDir, 'templates', 'order-confirmation.sample.json'), 'utf8')) as Record<string, unknown>;
     const result = await emailService.send({ to: 'camille.martin@example.com', template: { name: 'order-confirmation', data } });
     const received = await sink.waitFor((m) => m.mail.subject === 'Order 1042 confirmed');

@@ -3,7 +3,7 @@
 module.exports = ({ env }) => ({
   email: {
     config: {
-      provider: 'mailroom/strapi',
+      provider: 'mailroom-js/strapi',
       // Mailer options (see mailroom's README): a DSN or a failover(...) chain, the journal, templates.
       providerOptions: {
         dsn: env('MAILROOM_DSN', 'outbox://./outbox'),
