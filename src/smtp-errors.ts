@@ -34,11 +34,19 @@ const AUTH_COMMANDS = /^AUTH\b/;
 
 /** Maps one SMTP failure to a MailError, with `remedy` from the catalogue when it knows one. */
 export function smtpError(error: unknown, context: SmtpErrorContext): MailError {
-  // A MailError (e.g. a token failure) travels through nodemailer wrapped: unwrap it as is.
   const failure = (error ?? {}) as SmtpFailure;
-  if (error instanceof MailError) return diagnose(error.withProvider(context.provider));
-  if (failure.cause instanceof MailError) return diagnose(failure.cause.withProvider(context.provider));
+  // A MailError (a token failure, or the mailer's timeout as the abort reason) travels through
+  // nodemailer wrapped: unwrap it, unless the message was already handed over. Then only a reply
+  // from the server says what happened; anything else (a timeout, an abort) is AMBIGUOUS, whatever
+  // wraps it, or the chain would retry a message that the server may be about to accept.
+  const carried = error instanceof MailError ? error : failure.cause instanceof MailError ? failure.cause : undefined;
+  if (carried && !(context.handedOver && carried.smtpCode === undefined)) return diagnose(carried.withProvider(context.provider));
+  if (carried) return diagnose(notConfirmed(carried.detail, error, context.provider));
   return diagnose(classify(failure, error, context));
+}
+
+function notConfirmed(what: string, error: unknown, provider: string): MailError {
+  return new MailError('AMBIGUOUS', `the whole message was sent but the server did not confirm it (${what}); it may have been delivered`, { provider, cause: error });
 }
 
 function classify(failure: SmtpFailure, error: unknown, context: SmtpErrorContext): MailError {

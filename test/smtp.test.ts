@@ -5,6 +5,7 @@ import { inspect } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { fromDsn, smtpAdapter, SmtpAdapter, type SmtpAdapterOptions } from '../adapters/smtp.js';
 import { parseDsn } from '../src/dsn.js';
+import { createMailer } from '../src/mailer.js';
 import { MailError } from '../src/errors.js';
 import { normalizeMessage, type MailMessage } from '../src/message.js';
 import { arrivalFromMime, runConformance, sendContext, type Fault } from './conformance.js';
@@ -208,6 +209,24 @@ describe('smtp adapter: TLS and connection failures', () => {
     const target = await server({ dataEndDelayMs: 2000 });
     const error = await mailErrorOf(adapter(target).send(message(), sendContext(500)));
     expect(error.code).toBe('AMBIGUOUS');
+  });
+
+  // The mailer's timeout aborts with a MailError of its own (TRANSIENT), which nodemailer carries as
+  // the cause of its abort error: the handover decides, not what the error wraps.
+  it('a 250 after the end of DATA that comes after the mailer timeout is AMBIGUOUS: one attempt, flagged, never retried', async () => {
+    const target = await server({ dataEndDelayMs: 1500 });
+    const mailer = createMailer({ adapters: [adapter(target)], journal: 'memory://', timeoutMs: 400, retry: { attempts: 3, baseDelayMs: 10 } });
+    try {
+      const error = await mailErrorOf(mailer.send({ from: USER, to: 'ann@example.com', subject: 'Order 1042', text: 'Thank you.', idempotencyKey: 'slow-250' }));
+      expect(error.attempts?.map((attempt) => attempt.error?.code)).toEqual(['AMBIGUOUS']);
+      const entry = await mailer.journal.findByIdempotencyKey('slow-250');
+      expect(entry?.possibleDuplicate).toBe(true);
+      // The server did take it (its 250 came late): one copy, not one per retry.
+      await new Promise((resolve) => setTimeout(resolve, 1600));
+      expect(target.messages).toHaveLength(1);
+    } finally {
+      await mailer.close();
+    }
   });
 });
 
