@@ -21,6 +21,8 @@ const LOCAL_QUOTED = /^"([^"\\\r\n]|\\.)*"$/;
 const ASCII_LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/i;
 const IP_LITERAL = /^\[(\d{1,3}(\.\d{1,3}){3}|IPv6:[0-9a-f:.]+)\]$/i;
 const LINE_BREAK = /[\r\n]/;
+// C0 controls but tab, and DEL: never part of an address or a display name.
+const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f]/;
 
 /** Parses one field (to, cc, ...) into validated addresses. Groups are flattened. */
 export function parseAddressList(input: AddressInput | AddressInput[] | undefined, field: string): Address[] {
@@ -31,8 +33,12 @@ export function parseAddressList(input: AddressInput | AddressInput[] | undefine
     if (typeof item === 'string') {
       if (LINE_BREAK.test(item)) throw invalid(field, `"${field}" contains a line break (header injection is refused)`);
       if (item.trim() === '') continue;
-      for (const parsed of flatten(addressparser(item))) out.push(checkAddress(parsed, field, item));
+      refuseMalformed(item, field);
+      for (const parsed of flatten(addressparser(item))) out.push(checkAddress(asWritten(parsed, item, field), field, item));
     } else if (item && typeof item === 'object' && typeof item.address === 'string') {
+      if (LINE_BREAK.test(item.address) || LINE_BREAK.test(item.name ?? '')) throw invalid(field, `"${field}" contains a line break (header injection is refused)`);
+      refuseMalformed(item.address, field);
+      if (item.name) refuseMalformed(item.name, field, 'display name');
       out.push(checkAddress({ address: item.address.trim(), name: item.name ?? '' }, field, item.address));
     } else {
       throw invalid(field, `"${field}" holds a value that is not an address: ${describe(item)}`);
@@ -68,6 +74,36 @@ export function toAsciiAddress(address: string): string {
   const domain = address.slice(at + 1);
   if (IP_LITERAL.test(domain)) return address;
   return `${address.slice(0, at)}@${domainToASCII(domain)}`;
+}
+
+// addressparser repairs what it cannot parse: it drops control characters, closes an open quote or
+// angle bracket, and reads a stray word before an address as its display name, so the message
+// would go to an address nobody wrote. What it would have to repair is refused instead.
+function refuseMalformed(text: string, field: string, what = 'address'): void {
+  const control = CONTROL.exec(text);
+  if (control) {
+    throw invalid(field, `"${field}" has an invalid ${what} ${JSON.stringify(text)}: it contains a control character (U+${control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')})`);
+  }
+  if (what !== 'address') return;
+  const quotes = text.replace(/\\./g, '').split('"').length - 1;
+  if (quotes % 2 === 1) throw invalid(field, `"${field}" has an invalid address ${JSON.stringify(text)}: it has an unterminated quote`);
+  const outsideQuotes = text.replace(/\\./g, '').replace(/"[^"]*"/g, '');
+  if ((outsideQuotes.match(/</g)?.length ?? 0) !== (outsideQuotes.match(/>/g)?.length ?? 0)) {
+    throw invalid(field, `"${field}" has an invalid address ${JSON.stringify(text)}: it has an unterminated angle bracket`);
+  }
+}
+
+// An address is accepted only as written: bare, in angle brackets after a display name, or with its
+// name as a comment ("ann@example.com (Ann)"). Anything else means addressparser rewrote it.
+function asWritten(parsed: { address: string; name: string }, item: string, field: string): { address: string; name: string } {
+  const { address, name } = parsed;
+  if (!address) return parsed;
+  const escaped = address.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const inBrackets = new RegExp(`<\\s*${escaped}\\s*>`).test(item);
+  const bare = new RegExp(`(^|[\\s,:;])${escaped}(?=$|[\\s,;(])`).test(item);
+  const nameAsComment = name !== '' && item.includes(`(${name})`);
+  if (inBrackets || (bare && (name === '' || nameAsComment))) return parsed;
+  throw invalid(field, `"${field}" has an invalid address ${JSON.stringify(item)}: it is not one address, a "Name <address>" pair, or a comma-separated list of them`);
 }
 
 function checkAddress(parsed: { address: string; name: string }, field: string, original: string): Address {

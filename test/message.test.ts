@@ -58,6 +58,37 @@ describe('addresses', () => {
     invalid(() => parseAddressList('ann@example.com\nBcc: evil@example.com', 'cc'));
   });
 
+  // addressparser repairs what it cannot parse (drops a NUL, reads a stray word as a display name,
+  // closes a quote): the message would go to an address nobody typed. Both forms refuse instead.
+  it.each([
+    ['a NUL', 'a\0@example.com', 'control character'],
+    ['another control character', 'a\u0001@example.com', 'control character'],
+    ['a space in the local part', 'a b@example.com', 'a b@example.com'],
+    ['two addresses without a comma', 'ann@example.com bob@example.com', 'ann@example.com bob@example.com'],
+    ['an unterminated quote', '"ann@example.com', 'unterminated'],
+    ['an unterminated quoted name', '"Ann <ann@example.com>', 'unterminated'],
+    ['an unclosed angle bracket', 'Ann <ann@example.com', 'unterminated'],
+  ])('refuses %s in string and object form alike, naming the field', (_label, input, reason) => {
+    for (const form of [input, { address: input }]) {
+      const error = invalid(() => normalizeMessage({ from: 'shop@example.com', to: 'ok@example.com', cc: [form], subject: 's', text: 't' }));
+      expect(error.field).toBe('cc');
+      expect(error.message).toContain('"cc"');
+      expect(error.message).toContain(reason);
+    }
+  });
+
+  it('refuses a control character in a display name', () => {
+    expect(invalid(() => parseAddressList({ address: 'ann@example.com', name: 'Ann\0' }, 'to')).message).toContain('control character');
+    expect(invalid(() => parseAddressList('"Ann\u0007" <ann@example.com>', 'to')).message).toContain('control character');
+  });
+
+  it('still reads display names, comments, groups and quoted local parts as written', () => {
+    expect(parseAddressList('ann@example.com (Ann)', 'to')).toEqual([{ address: 'ann@example.com', name: 'Ann' }]);
+    expect(parseAddressList('"john doe"@example.com', 'to').map((a) => a.address)).toEqual(['"john doe"@example.com']);
+    expect(parseAddressList('Ann Lee <ann@example.com>, <bob@example.com>', 'to')).toEqual([{ address: 'ann@example.com', name: 'Ann Lee' }, { address: 'bob@example.com' }]);
+    expect(parseAddressList('"Lee, \\"Ann\\"" <ann@example.com>', 'to')).toEqual([{ address: 'ann@example.com', name: 'Lee, "Ann"' }]);
+  });
+
   it('from must be exactly one address', () => {
     expect(invalid(() => parseAddress('a@example.com, b@example.com', 'from')).message).toMatch(/exactly one/);
   });
