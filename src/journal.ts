@@ -97,7 +97,7 @@ export class SendJournal {
   private readonly opened: Promise<OpenedStore>;
   private queue = new Map<string, unknown>();
   private flushing: Promise<void> | undefined;
-  private waiters: Array<{ resolve: () => void; reject: (error: unknown) => void }> = [];
+  private waiters: Array<{ keys: string[]; resolve: () => void; reject: (error: unknown) => void }> = [];
 
   constructor(options: JournalOptions = {}) {
     this.storeContent = options.storeContent ?? true;
@@ -123,12 +123,16 @@ export class SendJournal {
    */
   async write(entry: JournalEntry): Promise<void> {
     entry.updatedAt = new Date().toISOString();
-    this.queue.set(ENTRY + entry.id, structuredClone(entry));
+    const keys = [ENTRY + entry.id];
+    this.queue.set(keys[0]!, structuredClone(entry));
     // An entry that was resent is superseded by its resend: rewriting it (to add the link) must not
     // point its idempotency key back at it.
-    if (entry.idempotencyKey && !entry.resentAs?.length) this.queue.set(KEY + entry.idempotencyKey, entry.id);
+    if (entry.idempotencyKey && !entry.resentAs?.length) {
+      keys.push(KEY + entry.idempotencyKey);
+      this.queue.set(keys[1]!, entry.id);
+    }
     return new Promise((resolve, reject) => {
-      this.waiters.push({ resolve, reject });
+      this.waiters.push({ keys, resolve, reject });
       if (!this.flushing) this.flushing = this.flushSoon();
     });
   }
@@ -191,15 +195,42 @@ export class SendJournal {
       const waiters = this.waiters;
       this.queue = new Map();
       this.waiters = [];
+      let keyv: Keyv;
       try {
-        const { keyv } = await this.opened;
-        await keyv.setMany([...batch].map(([key, value]) => ({ key, value, ...(this.ttlMs ? { ttl: this.ttlMs } : {}) })));
-        for (const waiter of waiters) waiter.resolve();
+        keyv = (await this.opened).keyv;
       } catch (error) {
         for (const waiter of waiters) waiter.reject(error);
+        continue;
+      }
+      const failed = await this.commit(keyv, batch);
+      for (const waiter of waiters) {
+        const error = waiter.keys.map((key) => failed.get(key)).find((one) => one !== undefined);
+        if (error === undefined) waiter.resolve();
+        else waiter.reject(error);
       }
     }
     this.flushing = undefined;
+  }
+
+  // One batch in one transaction; when the store refuses it, row by row, so one row it cannot take
+  // (a value it cannot serialize, a row too large) fails alone. Returns the rows that failed.
+  private async commit(keyv: Keyv, batch: Map<string, unknown>): Promise<Map<string, unknown>> {
+    const ttl = this.ttlMs ? { ttl: this.ttlMs } : {};
+    const failed = new Map<string, unknown>();
+    try {
+      const results = await keyv.setMany([...batch].map(([key, value]) => ({ key, value, ...ttl })));
+      if (results.every(Boolean)) return failed;
+    } catch {
+      // Written again below, row by row, to find the row at fault.
+    }
+    for (const [key, value] of batch) {
+      try {
+        if (!(await keyv.set(key, value, this.ttlMs))) failed.set(key, new Error(`the journal store did not write ${key}`));
+      } catch (error) {
+        failed.set(key, error);
+      }
+    }
+    return failed;
   }
 
   private async listSql(opened: OpenedStore, range: { low: string; high: string }, query: JournalQuery, limit: number): Promise<JournalEntry[]> {

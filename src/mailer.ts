@@ -114,6 +114,13 @@ export function createMailer(options: MailerOptions = {}): Mailer {
   lanesReady.catch(() => undefined); // reported by the first send or verify
   const journal = openJournal(options.journal);
   const inFlight = new Map<string, Promise<SendResult>>();
+  const running = new Set<Promise<unknown>>();
+  const track = <T>(work: Promise<T>): Promise<T> => {
+    running.add(work);
+    const forget = () => running.delete(work);
+    work.then(forget, forget);
+    return work;
+  };
   let renderer: Promise<TemplateRenderer> | undefined;
   let closed = false;
 
@@ -242,6 +249,7 @@ export function createMailer(options: MailerOptions = {}): Mailer {
   }
 
   async function sendFresh(input: MailMessage): Promise<SendResult> {
+    if (journal?.storeContent) refuseUnstorableData(input);
     const message = await prepare(input);
     const key = message.idempotencyKey;
     if (key && journal) {
@@ -272,11 +280,11 @@ export function createMailer(options: MailerOptions = {}): Mailer {
     async send(input) {
       if (closed) throw new MailError('CONFIG', 'send() was called after close(): this mailer is closed; create a new one with createMailer()');
       const key = input?.idempotencyKey;
-      if (!key) return sendFresh(input);
+      if (!key) return track(sendFresh(input));
       // Two concurrent sends with one key (a webhook retried while the first is running) share one delivery.
       const running = inFlight.get(key);
       if (running) return running.then((result) => ({ ...result, deduplicated: true }));
-      const promise = sendFresh(input).finally(() => inFlight.delete(key));
+      const promise = track(sendFresh(input)).finally(() => inFlight.delete(key));
       inFlight.set(key, promise);
       return promise;
     },
@@ -299,7 +307,8 @@ export function createMailer(options: MailerOptions = {}): Mailer {
     async close() {
       if (closed) return;
       closed = true;
-      await Promise.allSettled([...inFlight.values()]);
+      // Every send still running (keyed or not, resends included) closes its journal entry first.
+      while (running.size > 0) await Promise.allSettled([...running]);
       const lanes = await lanesReady.catch(() => []);
       await Promise.allSettled(lanes.map(({ adapter }) => adapter.close?.()));
       await journal?.close().catch(journalError);
@@ -333,7 +342,7 @@ export function createMailer(options: MailerOptions = {}): Mailer {
           // Completing an interrupted send: same entry, same Message-ID, so an idempotent receiver
           // (and the outbox) keeps one copy if the first attempt did get through.
           const message = await prepare(original.content, original.messageId);
-          return deliver(message, original);
+          return track(deliver(message, original));
         }
         if (original.status === 'failed' && original.idempotencyKey) {
           // Its key was delivered since (by a later send with the same key): sending again would be
@@ -345,7 +354,7 @@ export function createMailer(options: MailerOptions = {}): Mailer {
         const entry = store.createEntry(message, original.content, { resendOf: original.id });
         original.resentAs = [...(original.resentAs ?? []), entry.id];
         await record(original);
-        return deliver(message, entry);
+        return track(deliver(message, entry));
       },
     },
   };
@@ -427,6 +436,19 @@ function contentToKeep(input: MailMessage, message: NormalizedMessage): MailMess
       ...(typeof a.content === 'string' ? {} : { content: Buffer.from(a.content).toString('base64'), encoding: 'base64' as const }),
     })),
   };
+}
+
+// The journal keeps template data as JSON for resends: a value JSON cannot carry (a BigInt, a
+// circular object) would fail the write of every entry committed in the same batch. Refused before
+// anything is written, as the message's own fault.
+function refuseUnstorableData(input: MailMessage): void {
+  const data = input?.template?.data;
+  if (data === undefined) return;
+  try {
+    JSON.stringify(data);
+  } catch (error) {
+    throw new MailError('TEMPLATE', `template.data cannot be kept in the send journal for a resend: ${(error as Error).message}. Pass plain JSON values (a BigInt as a string or number, no circular references), or run the journal with storeContent: false`, { field: 'template.data', cause: error });
+  }
 }
 
 function resultFromEntry(entry: JournalEntry): SendResult {

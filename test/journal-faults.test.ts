@@ -1,0 +1,104 @@
+// The journal under faults that touch many messages at once: one message that cannot be written
+// must not take the others of its batch down, and close() must not close the journal under sends
+// still in flight. Real SQLite files and a real HTTP provider server.
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Keyv from 'keyv';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { brevoAdapter } from '../adapters/brevo.js';
+import { memoryAdapter } from '../adapters/memory.js';
+import { createMailer, MailError, SendJournal, normalizeMessage, type MailMessage } from '../src/index.js';
+import { startBrevoServer } from './providers/brevo.js';
+import { mailErrorOf } from './helpers/assertions.js';
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'mailroom-journal-faults-'));
+});
+const sqlite = () => join(dir, `${Math.random().toString(36).slice(2)}.sqlite`);
+const message = (n: number, extra: Partial<MailMessage> = {}): MailMessage => ({
+  from: 'shop@example.com', to: `buyer-${n}@example.com`, subject: `Order ${n}`, text: 'Thanks', idempotencyKey: `order-${n}`, ...extra,
+});
+
+describe('one bad message never takes others down', () => {
+  const circular: Record<string, unknown> = { name: 'loop' };
+  circular.self = circular;
+  it.each([
+    ['a BigInt', { total: 10n }],
+    ['a circular object', { order: circular }],
+  ])('template data holding %s is refused before anything is written; the messages sent with it are journaled', async (_label, data) => {
+    const adapter = memoryAdapter();
+    const journal = sqlite();
+    const mailer = createMailer({ adapters: [adapter], journal });
+    const bad = { ...message(0), template: { name: 'test-email', data: { adapter: 'memory', time: new Date().toISOString(), host: 'test', ...data } } };
+    const [refused, ...sent] = await Promise.allSettled([mailer.send(bad), ...Array.from({ length: 20 }, (_, n) => mailer.send(message(n + 1)))]);
+    expect(refused!.status).toBe('rejected');
+    const error = (refused as PromiseRejectedResult).reason as MailError;
+    expect(error).toBeInstanceOf(MailError);
+    expect(error.code).toBe('TEMPLATE');
+    expect(error.field).toBe('template.data');
+    expect(sent.every((outcome) => outcome.status === 'fulfilled')).toBe(true);
+    await mailer.close();
+
+    const reader = createMailer({ adapters: [memoryAdapter()], journal });
+    const { entries } = await reader.journal.list({ limit: 100 });
+    expect(entries.map((entry) => entry.status)).toEqual(Array(20).fill('sent'));
+    expect(await reader.journal.findByIdempotencyKey('order-0')).toBeUndefined();
+    expect(adapter.messages).toHaveLength(20);
+    await reader.close();
+  });
+
+  it('a batch the store refuses is written again row by row: only the bad row fails', async () => {
+    // A store whose serializer refuses one row, as a row the SQLite binding cannot bind would.
+    const keyv = new Keyv({ throwOnErrors: true, serialize: (data) => {
+      const text = JSON.stringify(data);
+      if (text.includes('poison')) throw new Error('cannot serialize this row');
+      return text;
+    } });
+    const journal = new SendJournal({ store: keyv });
+    const entries = Array.from({ length: 10 }, (_, n) => journal.createEntry(normalizeMessage(message(n, n === 3 ? { subject: 'poison' } : {})), undefined));
+    const outcomes = await Promise.allSettled(entries.map((entry) => journal.write(entry)));
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(entries.map((_, n) => (n === 3 ? 'rejected' : 'fulfilled')));
+    for (const [n, entry] of entries.entries()) {
+      if (n === 3) expect(await journal.get(entry.id)).toBeUndefined();
+      else expect((await journal.get(entry.id))?.status).toBe('pending');
+    }
+    expect((await journal.findByIdempotencyKey('order-4'))?.id).toBe(entries[4]!.id);
+  });
+});
+
+describe('close() waits for every send in flight', () => {
+  it('20 HTTP sends without idempotency keys, closed while in flight, all end sent in the journal', async () => {
+    const server = await startBrevoServer();
+    try {
+      // Each request waits a moment before it goes out, so close() is called with all 20 in flight.
+      const slowFetch: typeof fetch = async (input, init) => {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        return fetch(input, init);
+      };
+      const journal = sqlite();
+      const mailer = createMailer({ adapters: [brevoAdapter({ apiKey: 'xkeysib-test-0123456789abcdef', baseUrl: server.url, fetch: slowFetch })], journal });
+      const sends = Array.from({ length: 20 }, (_, n) => mailer.send({ ...message(n), idempotencyKey: undefined }));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      await mailer.close();
+      expect(server.takeArrivals()).toHaveLength(20);
+      const outcomes = await Promise.allSettled(sends);
+      expect(outcomes.filter((outcome) => outcome.status === 'fulfilled')).toHaveLength(20);
+      const reader = createMailer({ adapters: [memoryAdapter()], journal });
+      const { entries } = await reader.journal.list({ limit: 100 });
+      expect(entries.map((entry) => entry.status)).toEqual(Array(20).fill('sent'));
+      await reader.close();
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('a send after close() is refused, one made before it is journaled', async () => {
+    const mailer = createMailer({ adapters: [memoryAdapter()], journal: sqlite() });
+    const first = mailer.send(message(1));
+    await mailer.close();
+    expect((await first).status).toBe('sent');
+    expect((await mailErrorOf(mailer.send(message(2)))).code).toBe('CONFIG');
+  });
+});
