@@ -67,13 +67,26 @@ async function openSqlite(path: string): Promise<OpenedStore> {
   const store = new KeyvSqlite({ uri: `sqlite://${file}`, busyTimeout: 10_000, iterationLimit: 1000 } as never) as unknown as SqlCapableStore & object;
   try {
     // WAL + NORMAL: ~12k writes/s instead of ~1k, and still durable across a killed process.
-    await store.query('PRAGMA journal_mode=WAL');
+    await whenNotBusy(() => store.query('PRAGMA journal_mode=WAL'));
     await store.query('PRAGMA synchronous=NORMAL');
   } catch (error) {
     throw new MailError('CONFIG', `cannot open the journal ${file}: ${(error as Error).message}`, { cause: error });
   }
   addBatchedWrites(store);
   return { keyv: new Keyv({ store, namespace: NAMESPACE, throwOnErrors: true }), sql: store, description: `sqlite:${path}`, owned: true };
+}
+
+// Switching a new file to WAL takes an exclusive lock, and SQLite's busy timeout does not cover it:
+// two processes (or two mailers) opening one new journal at once would see SQLITE_BUSY.
+async function whenNotBusy<T>(run: () => Promise<T>, tries = 100): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await run();
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'SQLITE_BUSY' || attempt >= tries) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
 }
 
 // keyv.setMany hands serialized rows to store.setMany when the store has one. @keyv/sqlite has none,
