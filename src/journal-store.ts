@@ -3,9 +3,11 @@
 // SQLite file tuned for many small writes; optional stores are imported lazily and a missing package
 // is a CONFIG error that names it.
 import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import Keyv from 'keyv';
 import { MailError } from './errors.js';
+import { builtinSqlite, NodeSqliteStore } from './node-sqlite-store.js';
 
 /** Where the journal lives when nothing is configured. */
 export const DEFAULT_JOURNAL_PATH = '.mailroom/journal.sqlite';
@@ -22,6 +24,8 @@ export interface OpenedStore {
   sql?: SqlCapableStore;
   /** Human description without credentials, e.g. "sqlite:.mailroom/journal.sqlite". */
   description: string;
+  /** Which SQLite runs the store, when it is the SQLite one. */
+  driver?: 'node:sqlite' | 'sqlite3';
   /** False for a Keyv the caller passed in: the caller closes it. */
   owned: boolean;
 }
@@ -29,6 +33,8 @@ export interface OpenedStore {
 const NAMESPACE = 'mailroom';
 /** How long a networked journal store (Redis, Postgres) may take to connect before a call fails. */
 const STORE_CONNECT_TIMEOUT_MS = 5_000;
+/** How long SQLite waits for another process's write lock (the CLI resending while the app sends). */
+const BUSY_TIMEOUT_MS = 10_000;
 
 export async function openJournalStore(store: string | Keyv | undefined): Promise<OpenedStore> {
   if (store instanceof Keyv) return { keyv: store, description: 'keyv (custom store)', owned: false };
@@ -60,20 +66,91 @@ async function openSqlite(path: string): Promise<OpenedStore> {
   try {
     mkdirSync(dirname(file), { recursive: true });
   } catch (error) {
-    throw new MailError('CONFIG', `cannot create the journal folder ${dirname(file)}: ${(error as Error).message}`, { cause: error });
+    throw unwritable(`cannot create the journal folder for ${file}: ${(error as Error).message}`, error);
   }
-  const { default: KeyvSqlite } = await import('@keyv/sqlite');
-  // iterationLimit: keyv pages through SQLite 10 rows at a time by default, which is quadratic.
-  const store = new KeyvSqlite({ uri: `sqlite://${file}`, busyTimeout: 10_000, iterationLimit: 1000 } as never) as unknown as SqlCapableStore & object;
+  const driver = await sqliteDriver();
+  let store: SqlCapableStore & object;
   try {
+    store = driver.open(file);
     // WAL + NORMAL: ~12k writes/s instead of ~1k, and still durable across a killed process.
     await whenNotBusy(() => store.query('PRAGMA journal_mode=WAL'));
     await store.query('PRAGMA synchronous=NORMAL');
+    await proveWritable(store);
   } catch (error) {
-    throw new MailError('CONFIG', `cannot open the journal ${file}: ${(error as Error).message}`, { cause: error });
+    throw unwritable(`cannot open the journal ${file} for writing: ${(error as Error).message}`, error);
   }
   addBatchedWrites(store);
-  return { keyv: new Keyv({ store, namespace: NAMESPACE, throwOnErrors: true }), sql: store, description: `sqlite:${path}`, owned: true };
+  return { keyv: new Keyv({ store, namespace: NAMESPACE, throwOnErrors: true }), sql: store, description: `sqlite:${path}`, driver: driver.name, owned: true };
+}
+
+interface SqliteDriver {
+  name: 'node:sqlite' | 'sqlite3';
+  open(file: string): SqlCapableStore & object;
+}
+
+/**
+ * Which SQLite runs the journal: Node's own (node:sqlite) on Node >= 24, where it is stable and
+ * needs no native build; otherwise the sqlite3 package's native binding; and where that binding is
+ * missing (install scripts skipped), node:sqlite again if this runtime has it (Node 22 prints an
+ * ExperimentalWarning for it, which is why it is not the first choice there).
+ */
+async function sqliteDriver(): Promise<SqliteDriver> {
+  const major = Number(process.versions.node.split('.')[0]);
+  const builtin = major >= 24 ? builtinSqlite() : undefined;
+  if (builtin) return builtinDriver(builtin);
+  let bindingError: unknown;
+  try {
+    // Loaded with require first: a missing native binding is then a plain exception here, where an
+    // ESM import of @keyv/sqlite would leave a rejected module job behind (an unhandled rejection).
+    createRequire(import.meta.url)('sqlite3');
+  } catch (error) {
+    bindingError = error;
+  }
+  if (bindingError === undefined) {
+    const { default: KeyvSqlite } = await import('@keyv/sqlite');
+    return {
+      name: 'sqlite3',
+      // iterationLimit: keyv pages through SQLite 10 rows at a time by default, which is quadratic.
+      open: (file) => new KeyvSqlite({ uri: `sqlite://${file}`, busyTimeout: BUSY_TIMEOUT_MS, iterationLimit: 1000 } as never) as unknown as SqlCapableStore & object,
+    };
+  }
+  const fallback = builtinSqlite();
+  if (fallback) return builtinDriver(fallback);
+  throw new MailError('CONFIG', `the SQLite journal cannot load the native binding of the package sqlite3 (${firstLine(bindingError)})`, {
+    cause: bindingError,
+    remedy:
+      'Build it: run `npm rebuild sqlite3` (its install script was skipped: allow it, e.g. `pnpm approve-builds`, or `npm install` without --ignore-scripts). ' +
+      'Or run on Node >= 24, whose built-in SQLite the journal uses without any build, or choose another store: journal: "redis://…", "postgres://…", "memory://" or false.',
+  });
+}
+
+function builtinDriver(sqlite: NonNullable<ReturnType<typeof builtinSqlite>>): SqliteDriver {
+  return { name: 'node:sqlite', open: (file) => new NodeSqliteStore(sqlite, file, { busyTimeoutMs: BUSY_TIMEOUT_MS }) };
+}
+
+// SQLite opens a file it may not write read-only without a word: a write inside a transaction that
+// is rolled back shows it now, not at the first entry.
+async function proveWritable(store: SqlCapableStore): Promise<void> {
+  await store.query('BEGIN IMMEDIATE');
+  try {
+    await store.query(`INSERT INTO ${store.opts.table} (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value`, `${NAMESPACE}:write-check`, '{}');
+  } finally {
+    await store.query('ROLLBACK').catch(() => undefined);
+  }
+}
+
+/** The journal file cannot be created or written: a CONFIG error that says where and what to do. */
+function unwritable(reason: string, cause: unknown): MailError {
+  return new MailError('CONFIG', reason, {
+    cause,
+    remedy:
+      'Point the journal at a writable place (journal: "/var/lib/myapp/journal.sqlite", or "/tmp/…" on a serverless host), make that folder and file writable by this process, ' +
+      'or use a networked store (journal: "redis://…" or "postgres://…"); journal: false turns it off (no resend, no idempotency keys).',
+  });
+}
+
+function firstLine(error: unknown): string {
+  return String((error as Error)?.message ?? error).split('\n')[0]!;
 }
 
 // Switching a new file to WAL takes an exclusive lock, and SQLite's busy timeout does not cover it:
@@ -83,7 +160,10 @@ async function whenNotBusy<T>(run: () => Promise<T>, tries = 100): Promise<T> {
     try {
       return await run();
     } catch (error) {
-      if ((error as { code?: string }).code !== 'SQLITE_BUSY' || attempt >= tries) throw error;
+      // sqlite3 says code SQLITE_BUSY; node:sqlite gives SQLite's number (5, or an extended code of it).
+      const { code, errcode } = error as { code?: string; errcode?: number };
+      const busy = code === 'SQLITE_BUSY' || (typeof errcode === 'number' && (errcode & 0xff) === 5);
+      if (!busy || attempt >= tries) throw error;
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
   }

@@ -94,7 +94,8 @@ const nextId = monotonicFactory();
 export class SendJournal {
   readonly storeContent: boolean;
   private readonly ttlMs: number | undefined;
-  private readonly opened: Promise<OpenedStore>;
+  private readonly store: string | Keyv | undefined;
+  private opening: Promise<OpenedStore> | undefined;
   private queue = new Map<string, unknown>();
   private flushing: Promise<void> | undefined;
   private waiters: Array<{ keys: string[]; resolve: () => void; reject: (error: unknown) => void }> = [];
@@ -103,13 +104,25 @@ export class SendJournal {
     this.storeContent = options.storeContent ?? true;
     const ttl = options.ttlMs ?? DEFAULT_TTL_MS;
     this.ttlMs = ttl > 0 ? ttl : undefined;
-    this.opened = openJournalStore(options.store);
-    this.opened.catch(() => undefined); // surfaced by the first read or write
+    this.store = options.store;
+  }
+
+  /**
+   * Opens the store, on first use only: a mailer that never sends writes nothing (a read-only or
+   * serverless filesystem). Rejects with a CONFIG MailError, with a remedy, when the store cannot
+   * be opened and written; later calls get the same error.
+   */
+  open(): Promise<OpenedStore> {
+    if (!this.opening) {
+      this.opening = openJournalStore(this.store);
+      this.opening.catch(() => undefined); // each caller gets the rejection it awaits
+    }
+    return this.opening;
   }
 
   /** A description of the store without credentials, e.g. "sqlite:.mailroom/journal.sqlite". */
   async describe(): Promise<string> {
-    return (await this.opened).description;
+    return (await this.open()).description;
   }
 
   /** A new pending entry for a message about to be sent. Not yet written: see `write`. */
@@ -138,20 +151,20 @@ export class SendJournal {
   }
 
   async get(id: string): Promise<JournalEntry | undefined> {
-    const { keyv } = await this.opened;
+    const { keyv } = await this.open();
     return (await keyv.get<JournalEntry>(ENTRY + id)) ?? undefined;
   }
 
   /** The entry last written under an idempotency key. */
   async findByIdempotencyKey(key: string): Promise<JournalEntry | undefined> {
-    const { keyv } = await this.opened;
+    const { keyv } = await this.open();
     const id = await keyv.get<string>(KEY + key);
     return id ? this.get(id) : undefined;
   }
 
   /** Entries newest first, filtered; fast on the SQLite store even with 100k entries. */
   async list(query: JournalQuery = {}): Promise<JournalPage> {
-    const opened = await this.opened;
+    const opened = await this.open();
     const limit = Math.max(1, Math.min(query.limit ?? 50, 10_000));
     const range = idRange(query);
     const matches = entryFilter(query);
@@ -165,7 +178,7 @@ export class SendJournal {
 
   /** Deletes expired entries (the SQLite store does not expire rows by itself). Returns how many. */
   async prune(now = Date.now()): Promise<number> {
-    const { keyv, sql } = await this.opened;
+    const { keyv, sql } = await this.open();
     if (sql) {
       const table = sql.opts.table;
       const rows = await sql.query(`SELECT COUNT(*) AS n FROM ${table} WHERE key LIKE ? AND json_extract(value, '$.expires') < ?`, 'mailroom:%', now);
@@ -184,8 +197,9 @@ export class SendJournal {
   /** Waits for pending writes and closes the store. */
   async close(): Promise<void> {
     while (this.flushing) await this.flushing;
-    const { keyv, owned } = await this.opened;
-    if (owned) await keyv.disconnect();
+    // Never opened (nothing was sent), or it could not be: nothing to close.
+    const opened = await this.opening?.catch(() => undefined);
+    if (opened?.owned) await opened.keyv.disconnect();
   }
 
   private async flushSoon(): Promise<void> {
@@ -197,7 +211,7 @@ export class SendJournal {
       this.waiters = [];
       let keyv: Keyv;
       try {
-        keyv = (await this.opened).keyv;
+        keyv = (await this.open()).keyv;
       } catch (error) {
         for (const waiter of waiters) waiter.reject(error);
         continue;

@@ -101,6 +101,9 @@ export interface Mailer {
   readonly journal: MailerJournal;
 }
 
+/** `code` of the process warning printed once when the send journal fails. */
+export const JOURNAL_WARNING_CODE = 'MAILROOM_JOURNAL_FAILED';
+
 /** The chain when neither `adapters`, `dsn` nor MAILROOM_DSN says otherwise. */
 export const DEFAULT_DSN = 'outbox://./outbox';
 
@@ -124,17 +127,27 @@ export function createMailer(options: MailerOptions = {}): Mailer {
   let renderer: Promise<TemplateRenderer> | undefined;
   let closed = false;
 
+  let journalWarned = false;
   const journalError = (error: unknown) => {
     const mailError = toMailError(error, { code: 'CONFIG', message: 'the send journal failed' });
+    // Never silent: a journal that cannot be written loses resends and idempotency keys, so the
+    // first failure is printed once even when nobody listens to journal-error.
+    if (!journalWarned) {
+      journalWarned = true;
+      process.emitWarning(`${mailError.message}${mailError.remedy ? ` ${mailError.remedy}` : ''}`, { type: 'MailroomWarning', code: JOURNAL_WARNING_CODE });
+    }
     if (emitter.listenerCount('journal-error') > 0) emitter.emit('journal-error', mailError);
   };
 
-  async function record(entry: JournalEntry): Promise<void> {
-    if (!journal) return;
+  /** Writes an entry; resolves the failure (raised as journal-error too), or undefined. */
+  async function record(entry: JournalEntry): Promise<unknown> {
+    if (!journal) return undefined;
     try {
       await journal.write(entry);
+      return undefined;
     } catch (error) {
       journalError(error);
+      return error ?? new Error('the journal write failed');
     }
   }
 
@@ -161,7 +174,9 @@ export function createMailer(options: MailerOptions = {}): Mailer {
 
   async function deliver(message: NormalizedMessage, entry: JournalEntry): Promise<SendResult> {
     const lanes = await lanesReady;
-    await record(entry);
+    // A key is only a promise if the journal holds it: without the pending entry, a retry would send again.
+    const unrecorded = await record(entry);
+    if (unrecorded !== undefined && message.idempotencyKey) throw keyCannotBeHonoured(message.idempotencyKey, unrecorded);
     const attempts = entry.attempts;
     const warnings: string[] = [];
     let stopping: MailError | undefined;
@@ -255,7 +270,7 @@ export function createMailer(options: MailerOptions = {}): Mailer {
     if (key && journal) {
       const earlier = await journal.findByIdempotencyKey(key).catch((error: unknown) => {
         journalError(error);
-        return undefined;
+        throw keyCannotBeHonoured(key, error);
       });
       if (earlier?.status === 'sent') return resultFromEntry(earlier);
       if (earlier?.status === 'pending') {
@@ -469,4 +484,15 @@ function resultFromEntry(entry: JournalEntry): SendResult {
 function lastRemedy(attempts: Attempt[]): { remedy?: string } {
   const withRemedy = [...attempts].reverse().find((attempt) => attempt.error?.remedy);
   return withRemedy?.error?.remedy ? { remedy: withRemedy.error.remedy } : {};
+}
+
+// A send with an idempotency key is refused when the journal cannot be read or written: sending it
+// anyway would silently drop the guarantee the key asks for (a retried webhook would send twice).
+function keyCannotBeHonoured(key: string, error: unknown): MailError {
+  const cause = error instanceof MailError ? error : undefined;
+  const reason = `: ${cause ? cause.detail : (error as Error)?.message ?? String(error)}`;
+  return new MailError(cause?.code === 'CONFIG' ? 'CONFIG' : 'TRANSIENT', `the idempotency key "${key}" cannot be honoured because the send journal failed${reason}; nothing was sent`, {
+    cause: error,
+    remedy: `${cause?.remedy ? `${cause.remedy} ` : ''}Fix the journal, or send without idempotencyKey if a duplicate is acceptable.`,
+  });
 }

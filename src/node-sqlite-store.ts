@@ -1,0 +1,100 @@
+// A keyv store on the SQLite that Node ships (`node:sqlite`), so the journal needs no native build
+// where the runtime has one. It keeps @keyv/sqlite's table layout (`keyv`: key VARCHAR(255)
+// PRIMARY KEY, value TEXT) so one journal file can be read by either driver, and answers the same
+// `query(sql, ...params)` the journal's indexed listing uses.
+import { EventEmitter } from 'node:events';
+
+/** The part of node:sqlite's `DatabaseSync` this store uses. */
+interface DatabaseSync {
+  exec(sql: string): void;
+  prepare(sql: string): { all(...params: unknown[]): Array<Record<string, unknown>> };
+  close(): void;
+}
+interface SqliteModule {
+  DatabaseSync: new (path: string) => DatabaseSync;
+}
+
+/** node:sqlite when this runtime provides it (Node >= 22.13 and 23.4 unflagged), else undefined. */
+export function builtinSqlite(): SqliteModule | undefined {
+  try {
+    return process.getBuiltinModule?.('node:sqlite') as SqliteModule | undefined;
+  } catch {
+    return undefined; // an older runtime that knows the name only behind --experimental-sqlite
+  }
+}
+
+export class NodeSqliteStore extends EventEmitter {
+  readonly opts: { table: string; dialect: 'sqlite'; url: string };
+  readonly ttlSupport = false;
+  namespace?: string;
+  readonly #db: DatabaseSync;
+
+  constructor(sqlite: SqliteModule, file: string, options: { busyTimeoutMs: number }) {
+    super();
+    this.opts = { table: 'keyv', dialect: 'sqlite', url: `sqlite://${file}` };
+    this.#db = new sqlite.DatabaseSync(file);
+    this.#db.exec(`PRAGMA busy_timeout = ${Math.floor(options.busyTimeoutMs)}`);
+    this.#db.exec(`CREATE TABLE IF NOT EXISTS ${this.opts.table}(key VARCHAR(255) PRIMARY KEY, value TEXT)`);
+  }
+
+  /** Runs one statement; resolves its rows. Async like @keyv/sqlite's, though node:sqlite is synchronous. */
+  async query(sql: string, ...params: unknown[]): Promise<Array<Record<string, unknown>>> {
+    // @keyv/sqlite's callers may pass the parameters as one array.
+    const values = params.length === 1 && Array.isArray(params[0]) ? (params[0] as unknown[]) : params;
+    return this.#db.prepare(sql).all(...values);
+  }
+
+  async get(key: string): Promise<string | undefined> {
+    const rows = await this.query(`SELECT value FROM ${this.opts.table} WHERE key = ?`, key);
+    return rows[0]?.value as string | undefined;
+  }
+
+  async getMany(keys: string[]): Promise<Array<string | undefined>> {
+    const rows = await this.query(`SELECT key, value FROM ${this.opts.table} WHERE key IN (SELECT value FROM json_each(?))`, JSON.stringify(keys));
+    const found = new Map(rows.map((row) => [row.key as string, row.value as string]));
+    return keys.map((key) => found.get(key));
+  }
+
+  async set(key: string, value: string): Promise<void> {
+    await this.query(`INSERT INTO ${this.opts.table} (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value`, key, value);
+  }
+
+  async delete(key: string): Promise<boolean> {
+    const rows = await this.query(`DELETE FROM ${this.opts.table} WHERE key = ? RETURNING key`, key);
+    return rows.length > 0;
+  }
+
+  async deleteMany(keys: string[]): Promise<boolean> {
+    const rows = await this.query(`DELETE FROM ${this.opts.table} WHERE key IN (SELECT value FROM json_each(?)) RETURNING key`, JSON.stringify(keys));
+    return rows.length > 0;
+  }
+
+  async has(key: string): Promise<boolean> {
+    return (await this.get(key)) !== undefined;
+  }
+
+  async clear(): Promise<void> {
+    await this.query(`DELETE FROM ${this.opts.table} WHERE key LIKE ?`, this.namespace ? `${this.namespace}:%` : '%');
+  }
+
+  async *iterator(namespace?: string): AsyncGenerator<[string, string]> {
+    const pageSize = 1000;
+    // Pages by key, not OFFSET: each page is an index seek, so a full scan stays linear.
+    let after = '';
+    for (;;) {
+      const rows = await this.query(
+        `SELECT key, value FROM ${this.opts.table} WHERE key LIKE ? AND key > ? ORDER BY key LIMIT ?`,
+        `${namespace ? `${namespace}:` : ''}%`,
+        after,
+        pageSize,
+      );
+      for (const row of rows) yield [row.key as string, row.value as string];
+      if (rows.length < pageSize) return;
+      after = rows[rows.length - 1]!.key as string;
+    }
+  }
+
+  async disconnect(): Promise<void> {
+    this.#db.close();
+  }
+}

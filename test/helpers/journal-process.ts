@@ -1,0 +1,84 @@
+// Runs test/fixtures/journal-sender.ts in a child process: as another user when the tests run as
+// root (root writes to read-only files, so a read-only journal can only be shown as someone else),
+// and optionally with the sqlite3 package's native binding hidden, as after an install whose
+// scripts were skipped.
+import { spawn } from 'node:child_process';
+import { chmod, cp, mkdir, mkdtemp, symlink, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const sender = fileURLToPath(new URL('../fixtures/journal-sender.ts', import.meta.url));
+const UNPRIVILEGED = 65534; // "nobody"
+// By path: the child runs in a folder of its own, where `--import tsx` would not resolve.
+const tsxLoader = pathToFileURL(join(dirname(createRequire(import.meta.url).resolve('tsx/package.json')), 'dist', 'loader.mjs')).href;
+
+export interface SenderRun {
+  code: number | null;
+  lines: Array<Record<string, unknown>>;
+  stderr: string;
+}
+
+export interface SenderOptions {
+  cwd: string;
+  /** Run as an unprivileged user when this process is root. */
+  unprivileged?: boolean;
+  /** Extra node arguments, e.g. from `hideSqliteBinding()`. */
+  nodeArgs?: string[];
+}
+
+export function runJournalSender(plan: unknown, options: SenderOptions): Promise<SenderRun> {
+  const asOther = options.unprivileged && process.getuid?.() === 0 ? { uid: UNPRIVILEGED, gid: UNPRIVILEGED } : {};
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', tsxLoader, sender, JSON.stringify(plan)], {
+      cwd: options.cwd,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, MAILROOM_DSN: '', NODE_ENV: 'test' },
+      ...asOther,
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      const lines = stdout.split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as Record<string, unknown>);
+      resolve({ code, lines, stderr });
+    });
+  });
+}
+
+/** A folder any user can read and write (the child may run as another user). */
+export async function openFolder(prefix: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  await chmod(dir, 0o777);
+  return dir;
+}
+
+/**
+ * Node arguments that make `require('sqlite3')` load a copy of the package without its compiled
+ * binding: the `bindings` package then throws its real "Could not locate the bindings file" error.
+ */
+export async function hideSqliteBinding(): Promise<string[]> {
+  const require = createRequire(import.meta.url);
+  const root = await openFolder('mailroom-nobinding-');
+  const realPackage = dirname(require.resolve('sqlite3/package.json'));
+  const copy = join(root, 'node_modules', 'sqlite3');
+  await mkdir(join(root, 'node_modules'), { recursive: true });
+  await cp(realPackage, copy, { recursive: true, filter: (source) => !source.startsWith(join(realPackage, 'build')) });
+  await symlink(dirname(require.resolve('bindings/package.json')), join(root, 'node_modules', 'bindings'));
+  const main = join(copy, 'lib', 'sqlite3.js');
+  const preload = join(root, 'hide-sqlite3.cjs');
+  await writeFile(
+    preload,
+    `const Module = require('node:module');
+const resolveFilename = Module._resolveFilename;
+Module._resolveFilename = function (request, ...rest) {
+  return request === 'sqlite3' ? ${JSON.stringify(main)} : resolveFilename.call(this, request, ...rest);
+};
+`,
+  );
+  await chmod(root, 0o755);
+  return ['--require', preload];
+}

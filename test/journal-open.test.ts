@@ -1,0 +1,151 @@
+// How the journal opens, in child processes that meet what users meet: nothing is written before the
+// first send (read-only and serverless filesystems), a missing SQLite native binding or an
+// unwritable journal never takes the process down, is said once on stderr even when nobody listens
+// to journal-error, and makes sends with an idempotency key fail instead of silently dropping the key.
+import { chmod, mkdir, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { hideSqliteBinding, openFolder, runJournalSender, type SenderRun } from './helpers/journal-process.js';
+
+const outboxPlan = (dir: string, journal?: string) => ({ mailer: { dsn: `outbox://${join(dir, 'outbox')}`, ...(journal ? { journal } : {}) }, listen: true });
+const sent = (run: SenderRun) => run.lines.filter((line) => 'sent' in line);
+const errors = (run: SenderRun) => run.lines.filter((line) => 'error' in line).map((line) => line.error as { code: string; message: string; remedy?: string });
+const closed = (run: SenderRun) => run.lines.find((line) => 'closed' in line) as { journalErrors: string[] } | undefined;
+const warnings = (run: SenderRun) => run.stderr.split('\n').filter((line) => line.includes('MailroomWarning'));
+
+describe('the journal opens on first use', () => {
+  it('createMailer and close write nothing: no .mailroom folder appears', async () => {
+    const dir = await openFolder('mailroom-lazy-');
+    const run = await runJournalSender({ mailer: { dsn: `outbox://${join(dir, 'outbox')}` }, sends: [] }, { cwd: dir });
+    expect(run.code).toBe(0);
+    expect(await readdir(dir)).toEqual([]);
+    expect(run.stderr).toBe('');
+  });
+
+  it('a read-only working directory: createMailer and close succeed in silence, and the first send says where it could not write', async () => {
+    const dir = await openFolder('mailroom-rocwd-');
+    const cwd = join(dir, 'app');
+    await mkdir(cwd);
+    await chmod(cwd, 0o555);
+    const quiet = await runJournalSender({ mailer: { dsn: `outbox://${join(dir, 'outbox')}` }, sends: [], listen: true }, { cwd, unprivileged: true });
+    expect(quiet.code).toBe(0);
+    expect(quiet.stderr).toBe('');
+    expect(closed(quiet)?.journalErrors).toEqual([]);
+
+    const sending = await runJournalSender({ ...outboxPlan(dir), sends: [{}] }, { cwd, unprivileged: true });
+    expect(sent(sending)).toHaveLength(1);
+    expect(warnings(sending)).toHaveLength(1);
+    expect(sending.stderr).toContain(join(cwd, '.mailroom', 'journal.sqlite'));
+    expect(await readdir(cwd)).toEqual([]);
+  });
+});
+
+describe('an unwritable journal is never silent', () => {
+  const cases: Array<[string, (dir: string) => Promise<string>]> = [
+    ['a read-only folder', async (dir) => {
+      const folder = join(dir, 'journal');
+      await mkdir(folder);
+      await chmod(folder, 0o555);
+      return join(folder, 'journal.sqlite');
+    }],
+    ['a read-only file', async (dir) => {
+      // A journal written earlier (by a deploy step as another user, say) that this process may only read.
+      const folder = join(dir, 'journal');
+      await mkdir(folder);
+      await chmod(folder, 0o777);
+      const file = join(folder, 'journal.sqlite');
+      const seed = await runJournalSender({ ...outboxPlan(join(dir, 'seed'), file), sends: [{}] }, { cwd: dir });
+      expect(sent(seed)).toHaveLength(1);
+      await chmod(file, 0o444);
+      return file;
+    }],
+    ['a path under a file', async (dir) => {
+      const notAFolder = join(dir, 'not-a-folder');
+      await writeFile(notAFolder, 'x');
+      return join(notAFolder, 'journal.sqlite');
+    }],
+  ];
+
+  it.each(cases)('%s: messages without a key are sent, the failure is printed once on stderr without any listener, a keyed send is refused', async (_, makeJournal) => {
+    const dir = await openFolder('mailroom-unwritable-');
+    const journal = await makeJournal(dir);
+    const run = await runJournalSender(
+      { mailer: { dsn: `outbox://${join(dir, 'outbox')}`, journal }, sends: [{}, {}, { idempotencyKey: 'order-1042-confirmation' }] },
+      { cwd: dir, unprivileged: true },
+    );
+    expect(run.code).toBe(0);
+    expect(sent(run)).toHaveLength(2);
+    expect(warnings(run)).toHaveLength(1);
+    expect(run.stderr).toContain(journal);
+    const [refused] = errors(run);
+    expect(refused).toMatchObject({ code: 'CONFIG' });
+    expect(refused!.message).toMatch(/idempotency key "order-1042-confirmation" cannot be honoured.*nothing was sent/);
+    expect(refused!.remedy).toMatch(/writable/);
+    // Two messages at the sink, not three: the keyed one was not sent.
+    expect((await readdir(join(dir, 'outbox'))).filter((name) => name.endsWith('.eml'))).toHaveLength(2);
+  });
+
+  it('the journal-error event still fires for each failure when someone listens', async () => {
+    const dir = await openFolder('mailroom-unwritable-');
+    const notAFolder = join(dir, 'not-a-folder');
+    await writeFile(notAFolder, 'x');
+    const run = await runJournalSender({ ...outboxPlan(dir, join(notAFolder, 'journal.sqlite')), sends: [{}] }, { cwd: dir });
+    expect(sent(run)).toHaveLength(1);
+    expect(closed(run)?.journalErrors.length).toBeGreaterThan(0);
+    expect(new Set(closed(run)?.journalErrors)).toEqual(new Set(['CONFIG']));
+    expect(warnings(run)).toHaveLength(1);
+  });
+});
+
+describe('a missing SQLite native binding', () => {
+  let nodeArgs: string[];
+  beforeAll(async () => {
+    nodeArgs = await hideSqliteBinding();
+  });
+
+  // Where Node has its own SQLite (node:sqlite: Node >= 22.13), the journal falls back to it.
+  const builtinSqlite = (() => {
+    try {
+      return Boolean(process.getBuiltinModule?.('node:sqlite'));
+    } catch {
+      return false;
+    }
+  })();
+
+  it.runIf(builtinSqlite)('is not needed where Node has its own SQLite: the journal works', async () => {
+    const dir = await openFolder('mailroom-nobinding-run-');
+    const run = await runJournalSender({ ...outboxPlan(dir), sends: [{}, { idempotencyKey: 'signup-7' }, { idempotencyKey: 'signup-7' }] }, { cwd: dir, nodeArgs });
+    expect(run.code).toBe(0);
+    expect(sent(run)).toHaveLength(3);
+    expect(closed(run)?.journalErrors).toEqual([]);
+    expect(warnings(run)).toEqual([]);
+    expect((await readdir(join(dir, 'outbox'))).filter((name) => name.endsWith('.eml'))).toHaveLength(2);
+  });
+
+  it.skipIf(builtinSqlite)('never takes the process down: the message is sent, journal-error says which package to build', async () => {
+    const dir = await openFolder('mailroom-nobinding-run-');
+    const run = await runJournalSender({ ...outboxPlan(dir), sends: [{}, { idempotencyKey: 'signup-7' }] }, { cwd: dir, nodeArgs });
+    expect(run.code).toBe(0);
+    expect(sent(run)).toHaveLength(1);
+    expect(closed(run)?.journalErrors).toContain('CONFIG');
+    expect(run.stderr).not.toMatch(/Unhandled|ERR_UNHANDLED_REJECTION/);
+    expect(warnings(run)).toHaveLength(1);
+    expect(run.stderr).toContain('npm rebuild sqlite3');
+    expect(run.stderr).toContain('Node >= 24');
+    const [refused] = errors(run);
+    expect(refused).toMatchObject({ code: 'CONFIG' });
+    expect(refused!.message).toMatch(/native binding of the package sqlite3/);
+    expect(refused!.remedy).toContain('npm rebuild sqlite3');
+  });
+});
+
+describe('which SQLite runs the journal', () => {
+  it('is node:sqlite on Node >= 24 and the sqlite3 package before', async () => {
+    const { SendJournal } = await import('../src/index.js');
+    const dir = await openFolder('mailroom-driver-');
+    const journal = new SendJournal({ store: join(dir, 'journal.sqlite') });
+    const expected = Number(process.versions.node.split('.')[0]) >= 24 ? 'node:sqlite' : 'sqlite3';
+    expect((await journal.open()).driver).toBe(expected);
+    await journal.close();
+  });
+});
