@@ -4,7 +4,7 @@ import { FULL_CAPABILITIES, unsupportedReason, allRecipients, type AdapterCapabi
 import type { Address } from '../src/address.js';
 import { requireDsnPart, type ParsedDsn } from '../src/dsn.js';
 import { MailError } from '../src/errors.js';
-import { baseUrlFromDsn, dsnCommonOptions, errorFromResponse, errorText, httpRequest, resolveBaseUrl, scrub, type HttpResponse } from '../src/http.js';
+import { baseUrlFromDsn, dsnCommonOptions, errorFromResponse, errorText, httpRequest, resolveBaseUrl, scrub, successReceipt, type HttpResponse, type SuccessRule } from '../src/http.js';
 import type { NormalizedMessage } from '../src/message.js';
 
 export interface BrevoOptions {
@@ -32,6 +32,13 @@ const RESET_HEADERS = ['x-sib-ratelimit-reset'];
  */
 export const BREVO_CAPABILITIES: AdapterCapabilities = Object.freeze({ ...FULL_CAPABILITIES, inlineImages: false, maxReplyTo: 1, maxRecipients: 99 });
 
+/**
+ * 201 (202 when scheduled) means Brevo took the message for every recipient: an invalid recipient
+ * or sender is a 400 before anything is sent (Brevo's OAS, sendTransacEmail responses; PROVIDERS.md
+ * §1 B1). So a success whose body is lost is a send with an unknown messageId, never a retry.
+ */
+export const BREVO_SUCCESS: SuccessRule = { statuses: [201, 202], unreadableBody: 'sent', source: 'Brevo OAS sendTransacEmail: 201 "Email sent" for the whole request, errors are 4xx (PROVIDERS.md §1 B1)' };
+
 export function brevoAdapter(options: BrevoOptions): MailAdapter {
   if (!options?.apiKey) throw new MailError('CONFIG', 'brevo needs `apiKey` (a v3 API key from Brevo > SMTP & API)', { provider: NAME });
   const { apiKey } = options;
@@ -47,10 +54,16 @@ export function brevoAdapter(options: BrevoOptions): MailAdapter {
       const refused = unsupportedReason(adapter, message);
       if (refused) throw refused;
       const response = await request('/v3/smtp/email', { json: toPayload(message, ctx), signal: ctx.signal });
-      const messageId = (response.json as { messageId?: unknown } | undefined)?.messageId;
-      if ((response.status === 201 || response.status === 202) && typeof messageId === 'string') {
-        return { providerMessageId: messageId, accepted: allRecipients(message), rejected: [] };
-      }
+      const recipients = allRecipients(message);
+      const receipt = successReceipt(response, BREVO_SUCCESS, {
+        provider: name,
+        recipients,
+        read: ({ json }) => {
+          const messageId = (json as { messageId?: unknown } | undefined)?.messageId;
+          return typeof messageId === 'string' ? { providerMessageId: messageId, accepted: recipients, rejected: [] } : undefined;
+        },
+      });
+      if (receipt) return receipt;
       throw toError(response, name, apiKey);
     },
     // GET /v3/account: "Get account details" (https://developers.brevo.com/reference/get-account).

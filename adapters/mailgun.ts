@@ -5,7 +5,7 @@ import { FULL_CAPABILITIES, unsupportedReason, allRecipients, type AdapterCapabi
 import { formatAddress, formatAddressList } from '../src/address.js';
 import { requireDsnPart, type ParsedDsn } from '../src/dsn.js';
 import { MailError } from '../src/errors.js';
-import { basicAuth, baseUrlFromDsn, dsnCommonOptions, errorFromResponse, errorText, httpRequest, resolveBaseUrl, scrub, type HttpResponse } from '../src/http.js';
+import { basicAuth, baseUrlFromDsn, dsnCommonOptions, errorFromResponse, errorText, httpRequest, resolveBaseUrl, scrub, successReceipt, type HttpResponse, type SuccessRule } from '../src/http.js';
 import type { NormalizedMessage } from '../src/message.js';
 
 export interface MailgunOptions {
@@ -31,6 +31,13 @@ const NAME = 'mailgun';
 /** Everything but more than 1,000 recipients (the recipient-variables batch limit). */
 export const MAILGUN_CAPABILITIES: AdapterCapabilities = Object.freeze({ ...FULL_CAPABILITIES, maxRecipients: 1000 });
 
+/**
+ * A 200 alone proves nothing: Mailgun also answers 200 "Mailgun Magnificent API" to a path that sent
+ * nothing (anymail's Mailgun backend; PROVIDERS.md §3 A-Gb), so only the `{id, message}` body says
+ * the message was queued. A 200 whose body is lost is AMBIGUOUS, never a retry.
+ */
+export const MAILGUN_SUCCESS: SuccessRule = { statuses: [200], unreadableBody: 'ambiguous', source: 'Mailgun answers 200 to unknown paths too; only the {id} body confirms a send (PROVIDERS.md §3 G1, A-Gb)' };
+
 export function mailgunAdapter(options: MailgunOptions): MailAdapter {
   if (!options?.apiKey || !options.domain) throw new MailError('CONFIG', 'mailgun needs `apiKey` and `domain` (Mailgun > Sending > Domains)', { provider: NAME });
   const region = options.region ?? 'us';
@@ -49,8 +56,19 @@ export function mailgunAdapter(options: MailgunOptions): MailAdapter {
       const refused = unsupportedReason(adapter, message);
       if (refused) throw refused;
       const response = await request(`/v3/${encodeURIComponent(domain)}/messages`, { form: toForm(message), signal: ctx.signal });
-      const id = (response.json as { id?: unknown } | undefined)?.id;
-      if (response.status === 200 && typeof id === 'string') return { providerMessageId: id, accepted: allRecipients(message), rejected: [] };
+      const recipients = allRecipients(message);
+      const receipt = successReceipt(response, MAILGUN_SUCCESS, {
+        provider: name,
+        recipients,
+        read: ({ json, text }) => {
+          const id = (json as { id?: unknown } | undefined)?.id;
+          if (typeof id === 'string') return { providerMessageId: id, accepted: recipients, rejected: [] };
+          // Mailgun's answer to an unknown path (a malformed domain): nothing was sent.
+          if (/^Mailgun Magnificent API$/.test(text.trim())) throw toError(response, context);
+          return undefined;
+        },
+      });
+      if (receipt) return receipt;
       throw toError(response, context);
     },
     // GET /v4/domains/{name}: "Get domain details" (documentation.mailgun.com, get-v4-domains--name-).

@@ -5,7 +5,7 @@ import { FULL_CAPABILITIES, unsupportedReason, allRecipients, type AdapterCapabi
 import type { Address } from '../src/address.js';
 import { requireDsnPart, type ParsedDsn } from '../src/dsn.js';
 import { MailError } from '../src/errors.js';
-import { basicAuth, baseUrlFromDsn, dsnCommonOptions, errorFromResponse, errorText, httpRequest, resolveBaseUrl, scrub, type HttpResponse } from '../src/http.js';
+import { basicAuth, baseUrlFromDsn, dsnCommonOptions, errorFromResponse, errorText, httpRequest, resolveBaseUrl, scrub, successReceipt, type HttpResponse, type SuccessRule } from '../src/http.js';
 import type { NormalizedMessage } from '../src/message.js';
 
 export interface MailjetOptions {
@@ -36,6 +36,13 @@ interface MailjetResult {
   To?: { Email: string; MessageID?: string; MessageUUID?: string }[];
 }
 
+/**
+ * Only the body says what Mailjet did: a Status per message and an id per recipient, and a call can
+ * be partly sent (Send API v3.1 guide; anymail's test_mixed_status; PROVIDERS.md §2 M1, A-Mt). So a
+ * 200 whose body is lost is AMBIGUOUS, never a retry.
+ */
+export const MAILJET_SUCCESS: SuccessRule = { statuses: [200], unreadableBody: 'ambiguous', source: 'Mailjet Send API v3.1: per-message Status and per-recipient ids in the body, partial sends (PROVIDERS.md §2 M1, A-Mt)' };
+
 export function mailjetAdapter(options: MailjetOptions): MailAdapter {
   if (!options?.apiKey || !options.secretKey) {
     throw new MailError('CONFIG', 'mailjet needs `apiKey` and `secretKey` (Mailjet > Account settings > API keys)', { provider: NAME });
@@ -55,10 +62,17 @@ export function mailjetAdapter(options: MailjetOptions): MailAdapter {
       if (refused) throw refused;
       const response = await request('/v3.1/send', { json: { Messages: [toPayload(message, ctx)] }, signal: ctx.signal });
       const result = parseResult(response.text);
-      if (response.status === 200 && result?.Status === 'success') {
-        const first = result.To?.[0];
-        return { ...(first?.MessageID ? { providerMessageId: first.MessageID } : {}), accepted: allRecipients(message), rejected: [] };
-      }
+      const recipients = allRecipients(message);
+      const receipt = successReceipt(response, MAILJET_SUCCESS, {
+        provider: name,
+        recipients,
+        read: () => {
+          if (result?.Status !== 'success') return undefined;
+          const first = result.To?.[0];
+          return { ...(first?.MessageID ? { providerMessageId: first.MessageID } : {}), accepted: recipients, rejected: [] };
+        },
+      });
+      if (receipt) return receipt;
       throw toError(response, result, name, secrets);
     },
     // GET /v3/REST/apikey: "API key configuration", readable by any valid key pair

@@ -8,7 +8,7 @@ import type { Address } from '../src/address.js';
 import { diagnose, senderAdvice } from '../src/diagnose.js';
 import { requireDsnPart, type ParsedDsn } from '../src/dsn.js';
 import { MailError } from '../src/errors.js';
-import { dsnCommonOptions, errorFromResponse, httpRequest, resolveBaseUrl, scrub, type HttpResponse } from '../src/http.js';
+import { dsnCommonOptions, errorFromResponse, httpRequest, resolveBaseUrl, scrub, successReceipt, type HttpResponse, type SuccessRule } from '../src/http.js';
 import { headersWithTags, type NormalizedMessage } from '../src/message.js';
 import { GRAPH_SCOPE, MicrosoftTokenSource, type MicrosoftCertificate } from '../src/microsoft-token.js';
 
@@ -59,6 +59,12 @@ export const GRAPH_CAPABILITIES: AdapterCapabilities = Object.freeze({
   maxRecipients: 500,
 });
 
+/**
+ * 202 Accepted, with an empty body and no message id, is Graph's whole success answer (user-sendmail,
+ * PROVIDERS.md §6 R1): the status alone proves the send, a lost body changes nothing.
+ */
+export const GRAPH_SUCCESS: SuccessRule = { statuses: [202], unreadableBody: 'sent', source: 'Graph user-sendmail: 202 Accepted with an empty body (PROVIDERS.md §6 R1)' };
+
 export class GraphAdapter implements MailAdapter {
   readonly name: string;
   readonly capabilities = GRAPH_CAPABILITIES;
@@ -99,9 +105,12 @@ export class GraphAdapter implements MailAdapter {
       token = await this.#tokens.getToken({ forceRefresh: true });
       response = await this.#post(body, token.accessToken, ctx.signal);
     }
-    if (response.status === 202) {
+    const recipients = allRecipients(message);
+    // Graph's 202 has no body to read: every answer with that status is the receipt.
+    const receipt = successReceipt(response, GRAPH_SUCCESS, { provider: this.name, recipients, read: () => ({ accepted: recipients, rejected: [] }) });
+    if (receipt) {
       const advice = senderAdvice(message.from.address);
-      return { accepted: allRecipients(message), rejected: [], ...(advice ? { warnings: [advice] } : {}) };
+      return advice ? { ...receipt, warnings: [...(receipt.warnings ?? []), advice] } : receipt;
     }
     throw this.#error(response, token.accessToken);
   }

@@ -8,7 +8,7 @@ import { FULL_CAPABILITIES, allRecipients, unsupportedReason, type AdapterCapabi
 import { toAsciiAddress } from '../src/address.js';
 import type { ParsedDsn } from '../src/dsn.js';
 import { MailError, type MailErrorCode } from '../src/errors.js';
-import { baseUrlFromDsn, dsnCommonOptions, httpRequest, resolveBaseUrl } from '../src/http.js';
+import { baseUrlFromDsn, dsnCommonOptions, httpRequest, resolveBaseUrl, unreadableSuccess, type SuccessRule } from '../src/http.js';
 import type { NormalizedMessage } from '../src/message.js';
 import { buildMime } from '../src/mime.js';
 
@@ -91,6 +91,7 @@ export function sesAdapter(options: SesOptions = {}): MailAdapter {
       const refused = unsupportedReason(adapter, message);
       if (refused) throw refused;
       const raw = await buildMime(message);
+      const recipients = allRecipients(message);
       const output = await call(({ client: c, sdk }) => c.send(new sdk.SendEmailCommand({
         // SES wants ASCII (punycode) domains in the envelope.
         Destination: {
@@ -101,8 +102,14 @@ export function sesAdapter(options: SesOptions = {}): MailAdapter {
         Content: { Raw: { Data: raw } },
         ...(options.configurationSet ? { ConfigurationSetName: options.configurationSet } : {}),
         ...(message.tags.length || Object.keys(message.metadata).length ? { EmailTags: emailTags(message) } : {}),
-      }), { abortSignal: ctx.signal }));
-      return { ...(output.MessageId ? { providerMessageId: output.MessageId } : {}), accepted: allRecipients(message), rejected: [] };
+      }), { abortSignal: ctx.signal }).catch((error: unknown) => {
+        const status = successStatus(error);
+        if (status === undefined) throw error;
+        return unreadableSuccess(SES_SUCCESS, { provider: name, status, why: unreadableWhy(error), recipients });
+      }));
+      if ('accepted' in output) return output;
+      if (!output.MessageId) return unreadableSuccess(SES_SUCCESS, { provider: name, status: output.$metadata.httpStatusCode ?? 200, why: 'it has no MessageId', recipients });
+      return { providerMessageId: output.MessageId, accepted: recipients, rejected: [] };
     },
     // GetAccount reads the account's sending status and sends nothing
     // (docs.aws.amazon.com/ses/latest/APIReference-V2/API_GetAccount.html).
@@ -135,6 +142,27 @@ export function fromDsn(dsn: ParsedDsn): MailAdapter {
   });
 }
 
+/**
+ * SendEmail answers 200 `{MessageId}` once SES has taken the message for all its recipients;
+ * refusals (MessageRejected, unverified identities, throttling) are 4xx before anything is sent
+ * (botocore sesv2 service-2.json, SendEmail; PROVIDERS.md §5 E1). A 200 whose body cannot be read is
+ * a send with an unknown MessageId, never a retry (the SDK's and the chain's retries would resend it).
+ */
+export const SES_SUCCESS: SuccessRule = { statuses: [200], unreadableBody: 'sent', source: 'SES v2 SendEmail: 200 {MessageId} for the whole message, refusals are 4xx (PROVIDERS.md §5 E1, E2)' };
+
+// The success status an SDK failure came with: the body after it was lost (our handler's error) or
+// could not be parsed (the SDK's deserialization error carries the raw response).
+function successStatus(error: unknown): number | undefined {
+  const status = error instanceof MailError
+    ? error.status
+    : (error as { $response?: { statusCode?: unknown } }).$response?.statusCode;
+  return typeof status === 'number' && SES_SUCCESS.statuses.includes(status) ? status : undefined;
+}
+
+function unreadableWhy(error: unknown): string {
+  return error instanceof MailError ? error.detail : 'the SDK could not parse it as SendEmail\'s JSON answer';
+}
+
 // The SDK is heavy: load it on first use, so importing mailroom stays fast.
 async function loadClient(options: SesOptions, provider: string, endpoint: string | undefined) {
   const sdk = await import('@aws-sdk/client-sesv2').catch((error: unknown) => {
@@ -165,6 +193,10 @@ function fetchHandler(provider: string, options: SesOptions) {
         ...(handlerOptions.abortSignal ? { signal: handlerOptions.abortSignal as AbortSignal } : {}),
         timeoutMs: options.timeoutMs, fetch: options.fetch,
       });
+      // The SDK would read a lost body as an empty success; tell it the answer was lost instead.
+      if (response.bodyLost !== undefined && response.status < 300) {
+        throw new MailError('AMBIGUOUS', response.bodyLost, { provider, status: response.status });
+      }
       const responseHeaders: Record<string, string> = {};
       response.headers.forEach((value, key) => { responseHeaders[key] = value; });
       return { response: { statusCode: response.status, headers: responseHeaders, body: new TextEncoder().encode(response.text) } };

@@ -6,7 +6,7 @@ import { FULL_CAPABILITIES, unsupportedReason, allRecipients, type AdapterCapabi
 import { formatAddress, formatAddressList, type Address } from '../src/address.js';
 import { requireDsnPart, type ParsedDsn } from '../src/dsn.js';
 import { MailError } from '../src/errors.js';
-import { baseUrlFromDsn, dsnCommonOptions, errorFromResponse, httpRequest, resolveBaseUrl, scrub, type HttpResponse } from '../src/http.js';
+import { baseUrlFromDsn, dsnCommonOptions, errorFromResponse, httpRequest, resolveBaseUrl, scrub, successReceipt, type HttpResponse, type SuccessRule } from '../src/http.js';
 import { headersWithTags, type NormalizedMessage } from '../src/message.js';
 
 export interface Smtp2goOptions {
@@ -35,6 +35,13 @@ export const SMTP2GO_CAPABILITIES: AdapterCapabilities = Object.freeze({ ...FULL
 
 interface Smtp2goData { succeeded?: number; failed?: number; failures?: unknown[]; email_id?: string; error?: string; error_code?: string; field_validation_errors?: unknown }
 
+/**
+ * A 200 can hold per-recipient failures (`data.failed`, `data.failures[]`; the 2017 schema and the
+ * official WordPress plugin, PROVIDERS.md §4 T4, T6): only the body says who got the message. A 200
+ * whose body is lost is AMBIGUOUS, never a retry.
+ */
+export const SMTP2GO_SUCCESS: SuccessRule = { statuses: [200], unreadableBody: 'ambiguous', source: 'SMTP2GO /email/send: recipients can fail inside a 200, data.failed/failures (PROVIDERS.md §4 T4, T6)' };
+
 export function smtp2goAdapter(options: Smtp2goOptions): MailAdapter {
   if (!options?.apiKey) throw new MailError('CONFIG', 'smtp2go needs `apiKey` (SMTP2GO > Sending > API Keys)', { provider: NAME });
   const { apiKey } = options;
@@ -52,21 +59,14 @@ export function smtp2goAdapter(options: Smtp2goOptions): MailAdapter {
       if (refused) throw refused;
       const response = await request('/email/send', toPayload(message), ctx.signal);
       const data = (response.json as { data?: Smtp2goData } | undefined)?.data;
-      if (response.status !== 200 || !data || typeof data.succeeded !== 'number') throw toError(response, data, name, apiKey);
       const recipients = allRecipients(message);
-      const rejected = failedRecipients(data, recipients);
-      if (data.succeeded === 0) {
-        throw new MailError('REJECTED', `SMTP2GO accepted the request but no recipient: ${describeFailures(data)}`, { provider: name, status: 200, rejected: recipients });
-      }
-      const accepted = recipients.filter((r) => !rejected.includes(r));
-      // A failure whose text names no recipient we sent to is still reported, as a warning.
-      const failed = rejected.length || data.failed || 0;
-      return {
-        ...(data.email_id ? { providerMessageId: data.email_id } : {}),
-        accepted,
-        rejected,
-        ...(failed ? { warnings: [`SMTP2GO refused ${failed} recipient(s): ${describeFailures(data)}`] } : {}),
-      };
+      const receipt = successReceipt(response, SMTP2GO_SUCCESS, {
+        provider: name,
+        recipients,
+        read: () => (data && typeof data.succeeded === 'number' ? receiptFrom(data, recipients, name) : undefined),
+      });
+      if (receipt) return receipt;
+      throw toError(response, data, name, apiKey);
     },
     // POST /v3/stats/email_summary: an account report that sends nothing (developers.smtp2go.com/docs/endpoints).
     async verify(ctx: { signal?: AbortSignal } = {}): Promise<void> {
@@ -115,6 +115,23 @@ function toPayload(message: NormalizedMessage): Record<string, unknown> {
     ...(headers.length ? { custom_headers: headers } : {}),
     ...(files.length ? { attachments: files.map((a) => file(a, a.filename)) } : {}),
     ...(inlines.length ? { inlines: inlines.map((a) => file(a, a.cid!)) } : {}),
+  };
+}
+
+// The recipients SMTP2GO took; a send in which every recipient failed is REJECTED.
+function receiptFrom(data: Smtp2goData, recipients: string[], provider: string): SendReceipt {
+  const rejected = failedRecipients(data, recipients);
+  if (data.succeeded === 0) {
+    throw new MailError('REJECTED', `SMTP2GO accepted the request but no recipient: ${describeFailures(data)}`, { provider, status: 200, rejected: recipients });
+  }
+  const accepted = recipients.filter((r) => !rejected.includes(r));
+  // A failure whose text names no recipient we sent to is still reported, as a warning.
+  const failed = rejected.length || data.failed || 0;
+  return {
+    ...(data.email_id ? { providerMessageId: data.email_id } : {}),
+    accepted,
+    rejected,
+    ...(failed ? { warnings: [`SMTP2GO refused ${failed} recipient(s): ${describeFailures(data)}`] } : {}),
   };
 }
 

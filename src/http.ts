@@ -1,6 +1,7 @@
 // The one place adapters talk HTTP: Node's fetch (undici, keep-alive by default), a per-request
-// timeout combined with the caller's signal, JSON/multipart/raw bodies, and the two mappings every
-// HTTP adapter needs: a network failure -> TRANSIENT or AMBIGUOUS, an HTTP status -> MailError.
+// timeout combined with the caller's signal, JSON/multipart/raw bodies, and the three mappings every
+// HTTP adapter needs: a network failure -> TRANSIENT or AMBIGUOUS, an error status -> MailError, and
+// a success status whose body is lost -> sent or AMBIGUOUS, as the adapter declares (SuccessRule).
 //
 // TRANSIENT vs AMBIGUOUS is decided by whether undici wrote the request to a socket before it
 // failed. undici publishes `undici:request:create` in the caller's async context and
@@ -12,6 +13,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import diagnostics from 'node:diagnostics_channel';
 import { STATUS_CODES } from 'node:http';
 import { dsnWholeNumber, type ParsedDsn } from './dsn.js';
+import type { SendReceipt } from './adapter.js';
 import { MailError, type MailErrorCode } from './errors.js';
 
 export interface HttpRequestOptions {
@@ -41,6 +43,8 @@ export interface HttpResponse {
   text: string;
   /** Parsed JSON body, or undefined when the body is empty or not JSON. */
   json: unknown;
+  /** Set when the status arrived but the body did not (cut off, reset, timed out): why. `text` is then empty. */
+  bodyLost?: string;
 }
 
 /** Default per-request timeout. */
@@ -112,7 +116,15 @@ export async function httpRequest(options: HttpRequestOptions): Promise<HttpResp
         method: options.method ?? 'POST', headers, body, signal, redirect: 'manual',
       });
       state.answered = true;
-      const text = await response.text();
+      let text: string;
+      try {
+        text = await response.text();
+      } catch (error) {
+        // The status line is the provider's decision; a body lost after it does not undo it (a 201
+        // stays a send, a 500 a refusal), so the status is returned and the adapter decides.
+        const lost = networkError(error, state, { provider, timeoutMs, timedOut: timeout.aborted, url: options.url, injected: options.fetch !== undefined });
+        return { status: response.status, headers: response.headers, text: '', json: undefined, bodyLost: lost.detail };
+      }
       return { status: response.status, headers: response.headers, text, json: parseJson(text) };
     } catch (error) {
       throw networkError(error, state, { provider, timeoutMs, timedOut: timeout.aborted, url: options.url, injected: options.fetch !== undefined });
@@ -172,6 +184,61 @@ function wasSent(state: CallState, code: string | undefined, cause: unknown, inj
 }
 
 /**
+ * What a success status proves when the body after it cannot be read (cut off, or not the answer
+ * the provider documents). Each HTTP adapter declares its own rule, with the documentation it rests on:
+ * - 'sent': the status alone says the provider took the message for every recipient. The send is
+ *   reported sent, with a warning that the provider's answer (and so its message id) was lost.
+ * - 'ambiguous': only the body says what happened to each recipient (or the status is also given to
+ *   requests that sent nothing). The send fails AMBIGUOUS: no retry, and the journal marks a
+ *   failover as a possible duplicate.
+ * Never TRANSIENT: after a success status, a retry or a silent failover would send the message twice.
+ */
+export interface SuccessRule {
+  /** The statuses that mean the provider took the request. */
+  statuses: readonly number[];
+  /** What one of those statuses means when its body cannot be read. */
+  unreadableBody: 'sent' | 'ambiguous';
+  /** Where the decision comes from: the provider's documented success answer. */
+  source: string;
+}
+
+/**
+ * The receipt for an answer whose status is one of `rule.statuses`, or undefined for any other
+ * status (the adapter maps that to an error). `read` turns a body into a receipt and returns
+ * undefined when the body is not the documented answer; the rule then decides (see SuccessRule).
+ */
+export function successReceipt(
+  response: HttpResponse,
+  rule: SuccessRule,
+  context: { provider: string; recipients: string[]; read(response: HttpResponse): SendReceipt | undefined },
+): SendReceipt | undefined {
+  if (!rule.statuses.includes(response.status)) return undefined;
+  const receipt = response.bodyLost === undefined ? context.read(response) : undefined;
+  if (receipt) return receipt;
+  // The body itself is not quoted: it is not the provider's error text, and may be long or binary.
+  const why = response.bodyLost ?? `it is not the documented answer (${response.text.length} characters${response.json === undefined && response.text ? ', not JSON' : ''})`;
+  return unreadableSuccess(rule, { provider: context.provider, status: response.status, why, recipients: context.recipients });
+}
+
+/** Applies `rule` to a success status whose answer could not be read: a receipt with a warning, or AMBIGUOUS (thrown). */
+export function unreadableSuccess(rule: SuccessRule, context: { provider: string; status: number; why: string; recipients: string[] }): SendReceipt {
+  const { provider, status, why } = context;
+  const answer = `${status} ${STATUS_CODES[status] ?? ''}`.trim();
+  if (rule.unreadableBody === 'sent') {
+    return {
+      accepted: context.recipients,
+      rejected: [],
+      warnings: [`${provider} accepted the message (${answer}) but its answer could not be read (${why}): the send is recorded without the provider's message id`],
+    };
+  }
+  throw new MailError('AMBIGUOUS', `${answer}: the provider took the request but its answer could not be read (${why}), so whether it sent the message, and to whom, is unknown`, {
+    provider,
+    status,
+    remedy: `Look the message up in the ${provider} activity log before sending it again: it may have gone out (the journal marks it as a possible duplicate).`,
+  });
+}
+
+/**
  * Maps an HTTP status to a MailError: 401/402/403 AUTH; 429 RATE_LIMITED with retryAfterMs; 408/5xx
  * TRANSIENT; other 4xx REJECTED; a 3xx (a redirected base URL) or an unexpected 2xx TRANSIENT but
  * not retryable. `detail` is the provider's own error text; `code` overrides the mapping.
@@ -183,7 +250,7 @@ export function errorFromResponse(
   const { status } = response;
   const code = options.code ?? codeForStatus(status);
   const reason = STATUS_CODES[status] ?? 'Unknown status';
-  const detail = truncate(options.detail.trim() || '(empty body)');
+  const detail = truncate(options.detail.trim() || (response.bodyLost ? `(the body was lost: ${response.bodyLost})` : '(empty body)'));
   const location = status >= 300 && status < 400 ? response.headers.get('location') : null;
   const text = `${status} ${reason}: ${detail}${location ? ` (redirected to ${safeOrigin(location)}: set the base URL to the final address)` : ''}`;
   // A redirect or an unexpected 1xx/2xx is a misconfigured endpoint: retrying the same one cannot

@@ -15,13 +15,14 @@ runConformance('brevo', async () => {
     adapter: brevoAdapter({ apiKey: KEY, baseUrl: server.url }),
     takeArrivals: async () => server.takeArrivals(),
     inject: (fault) => server.fail(fault),
+    garble: (how) => server.garble(how),
     reset: () => server.reset(),
     rateLimitRetryAfterMs: 2000,
     unreachable: () => brevoAdapter({ apiKey: KEY, baseUrl: `http://127.0.0.1:${port}` }),
     secrets: [KEY],
     close: () => server.close(),
   };
-}, { faults: ['auth', 'rate-limit', 'server-error', 'rejected', 'drop', 'silent'] });
+}, { faults: ['auth', 'rate-limit', 'server-error', 'rejected', 'drop', 'silent'], unreadableSuccess: 'sent' });
 
 describe('brevo specifics', () => {
   let server: BrevoServer;

@@ -28,7 +28,9 @@ import { simpleParser, type AddressObject } from 'mailparser';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { unsupportedReason, type MailAdapter, type SendContext, type SendReceipt } from '../src/adapter.js';
 import type { Address } from '../src/address.js';
+import { memoryAdapter } from '../adapters/memory.js';
 import { MailError, type MailErrorCode } from '../src/errors.js';
+import { createMailer } from '../src/mailer.js';
 import { normalizeMessage, type MailMessage, type NormalizedMessage } from '../src/message.js';
 
 /** A message as the provider received it, in provider-neutral form. */
@@ -51,6 +53,9 @@ export interface Arrival {
   providerMessageId?: string;
 }
 
+/** How a success answer is garbled after the provider took the message: body cut off, or not JSON. */
+export type GarbledAnswer = 'cut-off' | 'invalid-json';
+
 /** Faults a harness can script. Each maps to one code (see FAULT_CODES). */
 export type Fault = 'auth' | 'rate-limit' | 'server-error' | 'rejected' | 'drop' | 'silent';
 
@@ -70,6 +75,13 @@ export interface ConformanceHarness {
   takeArrivals(): Promise<Arrival[]>;
   /** Makes the provider answer the next request with this fault (then it recovers). */
   inject?(fault: Fault): void | Promise<void>;
+  /**
+   * What the provider receives when it differs from the message by design (a declared difference,
+   * e.g. Graph keeps one body). Default: the message itself.
+   */
+  expected?(sent: NormalizedMessage): NormalizedMessage;
+  /** Makes the provider take the next message, then garble its success answer. */
+  garble?(how: GarbledAnswer): void | Promise<void>;
   /** The wait the injected rate-limit answer asks for, when the provider tells one. */
   rateLimitRetryAfterMs?: number;
   /** The same adapter pointed at a port where nothing listens: must fail TRANSIENT (required unless `unreachable: false`). */
@@ -275,6 +287,11 @@ export interface ConformanceOptions {
   verify?: boolean;
   /** Whether the harness gives an `unreachable()` adapter. Default true. */
   unreachable?: boolean;
+  /**
+   * What the adapter must make of a success status whose body is garbled (needs `garble`): 'sent'
+   * (with a warning) or 'ambiguous' (the journal's possible-duplicate mark). Required for HTTP adapters.
+   */
+  unreadableSuccess?: 'sent' | 'ambiguous';
 }
 
 /** Registers the conformance tests for one adapter. Call at the top level of a test file. */
@@ -300,7 +317,7 @@ export function runConformance(name: string, setup: () => Promise<ConformanceHar
         const receipt = await h.adapter.send(message, sendContext());
         const arrivals = await h.takeArrivals();
         expect(arrivals).toHaveLength(1);
-        expectArrival(arrivals[0]!, message);
+        expectArrival(arrivals[0]!, h.expected ? h.expected(message) : message);
         const recipients = [...message.to, ...message.cc, ...message.bcc].map((a) => a.address).sort();
         expect([...receipt.accepted].sort()).toEqual(recipients);
         expect(receipt.rejected).toEqual([]);
@@ -333,6 +350,41 @@ export function runConformance(name: string, setup: () => Promise<ConformanceHar
         await h.reset?.();
       }
     });
+
+    if (options.unreadableSuccess) for (const how of ['cut-off', 'invalid-json'] as const) {
+      it(`accepted, then a ${how} answer: delivered once, never retried, journaled ${options.unreadableSuccess === 'sent' ? 'sent with a warning' : 'as a possible duplicate'}`, async () => {
+        expect(h.garble, 'the harness needs garble()').toBeTypeOf('function');
+        // The adapter is lent without close(): the harness owns it.
+        const lent: MailAdapter = { name: h.adapter.name, capabilities: h.adapter.capabilities, send: (m, ctx) => h.adapter.send(m, ctx) };
+        const fallback = memoryAdapter({ name: 'fallback' });
+        const mailer = createMailer({ adapters: [lent, fallback], journal: 'memory://', retry: { attempts: 3, baseDelayMs: 1 } });
+        try {
+          await h.garble!(how);
+          const result = await mailer.send(MESSAGES['text only']!);
+          const entry = (await mailer.journal.get(result.id))!;
+          const arrivals = await h.takeArrivals();
+          expect(arrivals, 'deliveries at the provider').toHaveLength(1);
+          expect(result.attempts.filter((a) => a.adapter === h.adapter.name), 'attempts through the adapter').toHaveLength(1);
+          if (options.unreadableSuccess === 'sent') {
+            expect(result.adapter).toBe(h.adapter.name);
+            expect(fallback.messages, 'a second delivery through the fallback').toHaveLength(0);
+            expect(entry.status).toBe('sent');
+            expect(entry.adapter).toBe(h.adapter.name);
+            expect(entry.possibleDuplicate).toBeFalsy();
+            // The warning is about the provider's id; a provider that issues none (Graph) has nothing to lose.
+            if (arrivals[0]!.providerMessageId !== undefined) expect(entry.warnings?.join(' ')).toMatch(/answer could not be read/);
+          } else {
+            expect(result.attempts[0]!.error?.code).toBe('AMBIGUOUS');
+            // The failover is not silent: the entry says the message may have gone out twice.
+            expect(entry.possibleDuplicate).toBe(true);
+            expect(entry.status).toBe('sent');
+            expect(entry.adapter).toBe('fallback');
+          }
+        } finally {
+          await mailer.close();
+        }
+      });
+    }
 
     if (options.unreachable !== false) it('fails TRANSIENT when the provider cannot be reached', async () => {
       expect(h.unreachable, 'the harness needs unreachable()').toBeTypeOf('function');

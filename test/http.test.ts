@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { brevoAdapter } from '../adapters/brevo.js';
 import { MailError } from '../src/errors.js';
 import { createMailer } from '../src/mailer.js';
-import { basicAuth, baseUrlFromDsn, errorFromResponse, errorText, httpRequest, resolveBaseUrl, retryAfterMs, scrub, type HttpResponse } from '../src/http.js';
+import { basicAuth, baseUrlFromDsn, errorFromResponse, errorText, httpRequest, resolveBaseUrl, retryAfterMs, scrub, successReceipt, type HttpResponse, type SuccessRule } from '../src/http.js';
 import { mailErrorOf } from './helpers/assertions.js';
 
 const closers: (() => void)[] = [];
@@ -141,15 +141,63 @@ describe('network failures: after the request was sent -> AMBIGUOUS', () => {
     await mailer.close();
   });
 
-  it('the connection drops in the middle of the answer body', async () => {
+  it('the connection drops in the middle of the answer body: the status stands, the body is marked lost', async () => {
     const host = await tcpServer((socket) =>
       afterRequest(socket, () => {
         socket.write('HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{"id":');
         setTimeout(() => socket.destroy(), 20);
       }));
-    const error = await mailErrorOf(httpRequest({ provider: 'test', url: `http://${host}/send`, body: 'hello' }));
+    const response = await httpRequest({ provider: 'test', url: `http://${host}/send`, body: 'hello' });
+    expect(response.status).toBe(200);
+    expect(response.text).toBe('');
+    expect(response.bodyLost).toMatch(/reading the answer/);
+  });
+});
+
+describe('a success status whose body cannot be read', () => {
+  const parse = (text: string): unknown => {
+    try {
+      return JSON.parse(text);
+    } catch {
+      return undefined;
+    }
+  };
+  const answer = (status: number, text: string, bodyLost?: string): HttpResponse => ({ status, headers: new Headers(), text, json: parse(text), ...(bodyLost ? { bodyLost } : {}) });
+  const read = (response: HttpResponse) => {
+    const id = (response.json as { id?: unknown } | undefined)?.id;
+    return typeof id === 'string' ? { providerMessageId: id, accepted: ['a@example.com'], rejected: [] } : undefined;
+  };
+  const context = { provider: 'test', recipients: ['a@example.com'], read };
+  const sent: SuccessRule = { statuses: [201], unreadableBody: 'sent', source: 'test' };
+  const ambiguous: SuccessRule = { statuses: [200], unreadableBody: 'ambiguous', source: 'test' };
+
+  it('reads a documented body, and leaves other statuses to the error mapping', () => {
+    expect(successReceipt(answer(201, '{"id":"m-1"}'), sent, context)?.providerMessageId).toBe('m-1');
+    expect(successReceipt(answer(400, '{"message":"bad"}'), sent, context)).toBeUndefined();
+  });
+
+  it("'sent': a receipt for every recipient with a warning, whether the body was lost or unparsable", () => {
+    for (const response of [answer(201, '', 'the connection closed while reading the answer'), answer(201, '<html>proxy</html>')]) {
+      const receipt = successReceipt(response, sent, context)!;
+      expect(receipt.accepted).toEqual(['a@example.com']);
+      expect(receipt.providerMessageId).toBeUndefined();
+      expect(receipt.warnings?.[0]).toMatch(/^test accepted the message \(201 Created\) but its answer could not be read/);
+    }
+  });
+
+  it("'ambiguous': AMBIGUOUS, not retryable, with the status and a remedy", () => {
+    let thrown: unknown;
+    try {
+      successReceipt(answer(200, '{"Mess'), ambiguous, context);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(MailError);
+    const error = thrown as MailError;
     expect(error.code).toBe('AMBIGUOUS');
-    expect(error.detail).toMatch(/reading the answer/);
+    expect(error.retryable).toBe(false);
+    expect(error.status).toBe(200);
+    expect(error.remedy).toMatch(/possible duplicate/);
   });
 });
 

@@ -17,13 +17,14 @@ runConformance('mailgun', async () => {
     adapter: mailgunAdapter({ apiKey: KEY, domain: DOMAIN, baseUrl: server.url }),
     takeArrivals: async () => server.takeArrivals(),
     inject: (fault) => server.fail(fault),
+    garble: (how) => server.garble(how),
     reset: () => server.reset(),
     rateLimitRetryAfterMs: 120_000,
     unreachable: () => mailgunAdapter({ apiKey: KEY, domain: DOMAIN, baseUrl: `http://127.0.0.1:${port}` }),
     secrets: [KEY],
     close: () => server.close(),
   };
-}, { faults: ['auth', 'rate-limit', 'server-error', 'rejected', 'drop', 'silent'] });
+}, { faults: ['auth', 'rate-limit', 'server-error', 'rejected', 'drop', 'silent'], unreadableSuccess: 'ambiguous' });
 
 describe('mailgun specifics', () => {
   let server: ProviderServer;

@@ -17,13 +17,14 @@ runConformance('mailjet', async () => {
     adapter: mailjetAdapter({ apiKey: KEY, secretKey: SECRET, baseUrl: server.url }),
     takeArrivals: async () => server.takeArrivals(),
     inject: (fault) => server.fail(fault),
+    garble: (how) => server.garble(how),
     reset: () => server.reset(),
     rateLimitRetryAfterMs: 3000,
     unreachable: () => mailjetAdapter({ apiKey: KEY, secretKey: SECRET, baseUrl: `http://127.0.0.1:${port}` }),
     secrets: [KEY, SECRET],
     close: () => server.close(),
   };
-}, { faults: ['auth', 'rate-limit', 'server-error', 'rejected', 'drop', 'silent'] });
+}, { faults: ['auth', 'rate-limit', 'server-error', 'rejected', 'drop', 'silent'], unreadableSuccess: 'ambiguous' });
 
 describe('mailjet specifics', () => {
   let server: MailjetServer;

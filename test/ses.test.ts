@@ -17,12 +17,13 @@ runConformance('ses', async () => {
     adapter: sesAdapter({ region, credentials, endpoint: server.url }),
     takeArrivals: async () => server.takeArrivals(),
     inject: (fault) => server.fail(fault),
+    garble: (how) => server.garble(how),
     reset: () => server.reset(),
     unreachable: () => sesAdapter({ region, credentials, endpoint: `http://127.0.0.1:${port}` }),
     secrets: [credentials.secretAccessKey],
     close: () => server.close(),
   };
-}, { faults: ['auth', 'rate-limit', 'server-error', 'rejected', 'drop', 'silent'] });
+}, { faults: ['auth', 'rate-limit', 'server-error', 'rejected', 'drop', 'silent'], unreadableSuccess: 'sent' });
 
 describe('ses specifics', () => {
   let server: SesTestServer;

@@ -17,13 +17,14 @@ runConformance('smtp2go', async () => {
     adapter: smtp2goAdapter({ apiKey: KEY, baseUrl: server.url }),
     takeArrivals: async () => server.takeArrivals(),
     inject: (fault) => server.fail(fault),
+    garble: (how) => server.garble(how),
     reset: () => server.reset(),
     rateLimitRetryAfterMs: 5000,
     unreachable: () => smtp2goAdapter({ apiKey: KEY, baseUrl: `http://127.0.0.1:${port}` }),
     secrets: [KEY],
     close: () => server.close(),
   };
-}, { faults: ['auth', 'rate-limit', 'server-error', 'rejected', 'drop', 'silent'] });
+}, { faults: ['auth', 'rate-limit', 'server-error', 'rejected', 'drop', 'silent'], unreadableSuccess: 'ambiguous' });
 
 describe('smtp2go specifics', () => {
   let server: ProviderServer;

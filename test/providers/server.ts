@@ -1,11 +1,12 @@
 // The shared machinery of the local provider servers: an HTTP server on an ephemeral loopback port
 // that parses each request (JSON, multipart, form), hands it to the provider's contract checker,
 // records what was delivered as conformance Arrivals, and plays scripted faults: a provider answer
-// (401, 429, 500...), a connection closed after the request arrived ('drop') or no answer ('silent').
+// (401, 429, 500...), a connection closed after the request arrived ('drop'), no answer ('silent'),
+// or a request handled (and delivered) normally whose success answer is then garbled.
 import { once } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Arrival, Fault } from '../conformance.js';
+import type { Arrival, Fault, GarbledAnswer } from '../conformance.js';
 
 /** One request as the provider sees it. */
 export interface ProviderRequest {
@@ -27,8 +28,13 @@ export interface ProviderAnswer {
   body?: unknown;
 }
 
-/** A scripted answer: a fixed answer, one computed from the request, or a broken connection. */
-export type Script = ProviderAnswer | ((request: ProviderRequest) => ProviderAnswer) | 'drop' | 'silent';
+/**
+ * A scripted answer: a fixed answer, one computed from the request, a broken connection, or
+ * `{ garble }`: the request is handled as usual (the message is delivered), then the answer's body
+ * is cut off mid-way ('cut-off': the connection closes before the announced length) or replaced by
+ * its first half ('invalid-json': a complete answer that does not parse).
+ */
+export type Script = ProviderAnswer | ((request: ProviderRequest) => ProviderAnswer) | 'drop' | 'silent' | { garble: GarbledAnswer };
 
 export interface ProviderServerOptions {
   /** Checks the request against the provider's contract and answers; returns the arrival to record, if any. */
@@ -48,6 +54,8 @@ export interface ProviderServer {
   script(script: Script, times?: number): void;
   /** Plays a conformance fault once. */
   fail(fault: Fault): void;
+  /** Delivers the next request normally, then garbles its success answer. */
+  garble(how: GarbledAnswer): void;
   reset(): void;
   close(): Promise<void>;
 }
@@ -67,10 +75,11 @@ export async function startProviderServer(options: ProviderServerOptions): Promi
         const scripted = queue.shift();
         if (scripted === 'drop') return void req.socket.destroy();
         if (scripted === 'silent') return;
-        if (scripted) return send(res, typeof scripted === 'function' ? scripted(request) : scripted);
+        if (scripted && !('garble' in scripted)) return send(res, typeof scripted === 'function' ? scripted(request) : scripted);
         try {
           const { answer, arrival } = await options.handle(request);
           if (arrival) arrivals.push(arrival);
+          if (scripted) return sendGarbled(res, answer, scripted.garble);
           send(res, answer);
         } catch (error) {
           send(res, { status: 599, body: `test server error: ${(error as Error).stack}` });
@@ -102,6 +111,7 @@ export async function startProviderServer(options: ProviderServerOptions): Promi
       if (!answer) throw new Error(`this provider server has no answer for fault "${fault}"`);
       script(answer);
     },
+    garble: (how) => script({ garble: how }),
     reset: () => {
       queue = [];
     },
@@ -138,6 +148,19 @@ function send(res: http.ServerResponse, answer: ProviderAnswer): void {
     ...answer.headers,
   });
   res.end(body);
+}
+
+function sendGarbled(res: http.ServerResponse, answer: ProviderAnswer, how: GarbledAnswer): void {
+  const full = answer.body === undefined ? '' : typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body);
+  const half = full.slice(0, Math.floor(full.length / 2)) || '{"';
+  if (how === 'invalid-json') {
+    res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers });
+    res.end(half);
+    return;
+  }
+  res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers, 'content-length': String(Buffer.byteLength(full) + 64) });
+  res.write(half);
+  setTimeout(() => res.socket?.destroy(), 20);
 }
 
 /** Parses "Name <a@b>" / "a@b" / "<a@b>" as a provider that takes address strings would. */
