@@ -11,6 +11,7 @@ import { MailError, toMailError } from '../src/errors.js';
 import type { NormalizedMessage } from '../src/message.js';
 import { toNodemailerMessage } from '../src/mime.js';
 import { SendLimiter } from '../src/send-limits.js';
+import { handoverReporter } from '../src/handover.js';
 import { GMAIL_PRESET, zohoPreset, type SmtpPreset } from '../src/smtp-presets.js';
 import { smtpError } from '../src/smtp-errors.js';
 
@@ -79,6 +80,8 @@ export interface SmtpAdapterOptions {
 // Per-send state the 'stream' plugin reads (see constructor).
 interface Delivery {
   handedOver: boolean;
+  /** Tells the journal (src/handover.ts): read in the caller's context, called from the pool's. */
+  reportHandover: (() => void) | undefined;
 }
 const DELIVERY = 'mailroomDelivery';
 
@@ -144,6 +147,7 @@ export class SmtpAdapter implements MailAdapter {
         mail.message.processFunc((input) => {
           input.once('end', () => {
             delivery.handedOver = true;
+            delivery.reportHandover?.();
           });
           return input;
         });
@@ -189,7 +193,7 @@ export class SmtpAdapter implements MailAdapter {
   }
 
   private async deliver(message: NormalizedMessage, ctx: SendContext): Promise<SendReceipt> {
-    const delivery: Delivery = { handedOver: false };
+    const delivery: Delivery = { handedOver: false, reportHandover: handoverReporter() };
     try {
       const mail = { ...toNodemailerMessage(message), signal: ctx.signal, [DELIVERY]: delivery } as SendMailOptions;
       const info = (await this.#transporter.sendMail(mail)) as SentMessageInfo;

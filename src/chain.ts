@@ -18,6 +18,7 @@ import {
 import type { MailAdapter, SendReceipt } from './adapter.js';
 import { diagnose } from './diagnose.js';
 import { MailError, toMailError, type Attempt } from './errors.js';
+import { withHandoverReport } from './handover.js';
 import type { NormalizedMessage } from './message.js';
 
 /** Retries through the same adapter (mailer option `retry`). */
@@ -79,9 +80,10 @@ export class AdapterLane {
   /**
    * Sends through this adapter with retries, appending every attempt to `attempts`. Throws the last
    * MailError; answers COOLING_DOWN without trying when the adapter is cooling down, unless `force`.
+   * `onHandover` hears when a transport reports the message handed over (see src/handover.ts).
    */
-  async send(message: NormalizedMessage, attempts: Attempt[], force = false): Promise<SendReceipt | typeof COOLING_DOWN> {
-    const run = () => this.retryPolicy.execute(({ attempt }) => this.attemptOnce(message, attempt + 1, attempts));
+  async send(message: NormalizedMessage, attempts: Attempt[], force = false, onHandover?: (adapter: string) => void): Promise<SendReceipt | typeof COOLING_DOWN> {
+    const run = () => this.retryPolicy.execute(({ attempt }) => this.attemptOnce(message, attempt + 1, attempts, onHandover));
     if (force) return run();
     try {
       return await this.breaker.execute(run);
@@ -91,14 +93,15 @@ export class AdapterLane {
     }
   }
 
-  private async attemptOnce(message: NormalizedMessage, attempt: number, attempts: Attempt[]): Promise<SendReceipt> {
+  private async attemptOnce(message: NormalizedMessage, attempt: number, attempts: Attempt[], onHandover?: (adapter: string) => void): Promise<SendReceipt> {
     const startedAt = new Date();
     const started = performance.now();
     const record = (fields: Partial<Attempt>) =>
       attempts.push({ adapter: this.adapter.name, startedAt: startedAt.toISOString(), durationMs: Math.round(performance.now() - started), ok: false, ...fields });
     try {
+      const send = (signal: AbortSignal) => this.adapter.send(message, { signal, attempt, ...(message.idempotencyKey ? { idempotencyKey: message.idempotencyKey } : {}) });
       const receipt = await withTimeout(this.timeoutMs, this.adapter.name, (signal) =>
-        this.adapter.send(message, { signal, attempt, ...(message.idempotencyKey ? { idempotencyKey: message.idempotencyKey } : {}) }),
+        onHandover ? withHandoverReport(() => onHandover(this.adapter.name), () => send(signal)) : send(signal),
       );
       record({ ok: true, ...(receipt.providerMessageId ? { providerMessageId: receipt.providerMessageId } : {}) });
       return receipt;

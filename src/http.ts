@@ -15,6 +15,7 @@ import { STATUS_CODES } from 'node:http';
 import { dsnWholeNumber, type ParsedDsn } from './dsn.js';
 import type { SendReceipt } from './adapter.js';
 import { MailError, type MailErrorCode } from './errors.js';
+import { handoverReporter } from './handover.js';
 
 export interface HttpRequestOptions {
   /** Adapter name, used in errors ("brevo"). */
@@ -61,7 +62,7 @@ const BEFORE_SEND_CODES = new Set([
 ]);
 const CERT_CODES = /CERT|SSL|TLS/;
 
-interface CallState { created: boolean; sent: boolean; answered: boolean }
+interface CallState { created: boolean; sent: boolean; answered: boolean; onSent?: () => void }
 const calls = new AsyncLocalStorage<CallState>();
 const requestStates = new WeakMap<object, CallState>();
 
@@ -76,7 +77,10 @@ diagnostics.subscribe('undici:request:create', (message) => {
 diagnostics.subscribe('undici:client:sendHeaders', (message) => {
   const request = (message as { request?: object }).request;
   const state = request ? requestStates.get(request) : undefined;
-  if (state) state.sent = true;
+  if (state) {
+    state.sent = true;
+    state.onSent?.();
+  }
 });
 diagnostics.subscribe('undici:request:headers', (message) => {
   const request = (message as { request?: object }).request;
@@ -107,7 +111,8 @@ export async function httpRequest(options: HttpRequestOptions): Promise<HttpResp
   }
   if (!headers.has('accept')) headers.set('accept', 'application/json');
   const doFetch = options.fetch ?? globalThis.fetch;
-  const state: CallState = { created: false, sent: false, answered: false };
+  const reportHandover = handoverReporter();
+  const state: CallState = { created: false, sent: false, answered: false, ...(reportHandover ? { onSent: reportHandover } : {}) };
   return calls.run(state, async () => {
     try {
       // redirect 'manual': a mail API that redirects a POST is misconfigured, and fetch would

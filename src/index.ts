@@ -1,7 +1,7 @@
 // mailroom's public API. Adapters are imported from "mailroom-js/adapters/<name>" so that an app
 // loads only the providers it uses; DSN strings load them on demand.
 export { createMailer } from './mailer.js';
-export type { Mailer, MailerOptions, MailerEvents, MailerJournal, SendResult, VerifyResult } from './mailer.js';
+export type { Mailer, MailerOptions, MailerEvents, MailerJournal, JournalResendOptions, SendResult, VerifyResult } from './mailer.js';
 export type { RetryOptions, CooldownOptions } from './chain.js';
 export { MailError, isMailError, toMailError } from './errors.js';
 export type { MailErrorCode, MailErrorOptions, Attempt, AttemptError } from './errors.js';
@@ -13,7 +13,7 @@ export { FULL_CAPABILITIES, unsupportedReason, allRecipients } from './adapter.j
 export type { MailAdapter, AdapterCapabilities, SendContext, SendReceipt } from './adapter.js';
 export { parseDsn, parseDsnChain, adaptersFromDsn, redactDsn, DSN_SCHEMES } from './dsn.js';
 export type { ParsedDsn, AdapterFromDsn } from './dsn.js';
-export { SendJournal, entryTime } from './journal.js';
+export { SendJournal, entryTime, possibleDeliveryReason } from './journal.js';
 export type { JournalEntry, JournalOptions, JournalQuery, JournalPage, JournalStatus, MessageSummary } from './journal.js';
 export { diagnose, explain } from './diagnose.js';
 // Shared between adapters of one mailbox / one app registration (adapter options `messagesPerMinute`, `tokenSource`).

@@ -47,6 +47,11 @@ export interface JournalEntry {
   error?: { code: string; message: string; remedy?: string };
   /** An attempt may have delivered it before another adapter did (AMBIGUOUS). */
   possibleDuplicate?: boolean;
+  /**
+   * The last time an adapter reported the message handed over (end of DATA written, HTTP request
+   * sent). On a pending entry a stopped process left, it means the message may have been delivered.
+   */
+  handedOver?: { adapter: string; at: string };
   warnings?: string[];
   /** The entry this one resends. */
   resendOf?: string;
@@ -344,6 +349,21 @@ function entryFilter(query: JournalQuery): (entry: JournalEntry) => boolean {
   return (entry) =>
     (!query.status || entry.status === query.status) &&
     (!to || [...entry.summary.to, ...entry.summary.cc, ...entry.summary.bcc].some((address) => address.toLowerCase().includes(to)));
+}
+
+/**
+ * Why a failed or pending entry's message may already have been delivered, or undefined. A resend
+ * skips such an entry unless asked (`includePossibleDuplicates`, `--include-possible-duplicates`).
+ */
+export function possibleDeliveryReason(entry: JournalEntry): string | undefined {
+  if (entry.status === 'sent') return undefined;
+  if (entry.possibleDuplicate) return 'it is marked possible duplicate';
+  const lost = entry.attempts.find((attempt) => attempt.error?.code === 'AMBIGUOUS');
+  if (lost) return `${lost.adapter} lost the connection after the message was handed over`;
+  if (entry.status === 'pending' && entry.handedOver) {
+    return `${entry.handedOver.adapter} had been handed the message (${entry.handedOver.at}) when the sending process stopped`;
+  }
+  return undefined;
 }
 
 /** When an entry was created, from its id. */

@@ -10,7 +10,7 @@ import { formatAddress, type AddressInput } from './address.js';
 import type { AdapterLane, CooldownOptions, RetryOptions } from './chain.js';
 import { adaptersFromDsn, parseDsnChain } from './dsn.js';
 import { MailError, toMailError, type Attempt } from './errors.js';
-import { newJournalEntry, SendJournal, type JournalEntry, type JournalOptions, type JournalPage, type JournalQuery } from './journal.js';
+import { newJournalEntry, possibleDeliveryReason, SendJournal, type JournalEntry, type JournalOptions, type JournalPage, type JournalQuery } from './journal.js';
 import { normalizeMessage, type MailMessage, type MessageLimits, type NormalizedMessage } from './message.js';
 import type { TemplateOptions, TemplateRenderer } from './templates.js';
 
@@ -80,12 +80,22 @@ export interface MailerJournal {
   get(id: string): Promise<JournalEntry | undefined>;
   list(query?: JournalQuery): Promise<JournalPage>;
   findByIdempotencyKey(key: string): Promise<JournalEntry | undefined>;
-  /** Sends a journaled message again. A pending entry is completed in place (same Message-ID); a sent or failed one gets a new entry linked by `resendOf`. */
-  resend(id: string): Promise<SendResult>;
+  /**
+   * Sends a journaled message again. A pending entry is completed in place (same Message-ID); a sent
+   * or failed one gets a new entry linked by `resendOf`. A failed or pending entry that may already
+   * have been delivered (see `possibleDeliveryReason`) is refused with CONFIG unless
+   * `includePossibleDuplicates`.
+   */
+  resend(id: string, options?: JournalResendOptions): Promise<SendResult>;
   /** Deletes expired entries; returns how many. */
   prune(): Promise<number>;
   /** Where the journal lives, without credentials. */
   describe(): Promise<string>;
+}
+
+export interface JournalResendOptions {
+  /** Resend an entry even when its message may already have been delivered. Default false. */
+  includePossibleDuplicates?: boolean;
 }
 
 export interface Mailer {
@@ -179,6 +189,18 @@ export function createMailer(options: MailerOptions = {}): Mailer {
     if (unrecorded !== undefined && message.idempotencyKey) throw keyCannotBeHonoured(message.idempotencyKey, unrecorded);
     const attempts = entry.attempts;
     const warnings: string[] = [];
+    if (entry.status === 'pending' && entry.handedOver) {
+      // Resuming an entry a stopped process had already handed over: a second copy is possible.
+      entry.possibleDuplicate = true;
+      warnings.push(`${entry.handedOver.adapter} had been handed this message (${entry.handedOver.at}) by a process that stopped before the answer: it may have been delivered`);
+    }
+    // Journaled when it happens: a process killed after it leaves an entry that says so.
+    const onHandover = journal
+      ? (adapter: string) => {
+          entry.handedOver = { adapter, at: new Date().toISOString() };
+          void record(entry);
+        }
+      : undefined;
     let stopping: MailError | undefined;
     let receipt: SendReceipt | undefined;
     let deliveredBy: string | undefined;
@@ -192,7 +214,7 @@ export function createMailer(options: MailerOptions = {}): Mailer {
           continue;
         }
         try {
-          const answer = await lane.send(message, attempts, force);
+          const answer = await lane.send(message, attempts, force, onHandover);
           if (answer === 'cooling-down') {
             const until = lane.coolingDownUntil();
             warnings.push(`${lane.adapter.name} skipped: cooling down after repeated failures${until ? ` until ${until.toISOString()}` : ''}`);
@@ -346,10 +368,14 @@ export function createMailer(options: MailerOptions = {}): Mailer {
       findByIdempotencyKey: (key) => requireJournal(journal).findByIdempotencyKey(key),
       prune: () => requireJournal(journal).prune(),
       describe: () => requireJournal(journal).describe(),
-      async resend(id) {
+      async resend(id, resendOptions = {}) {
         const store = requireJournal(journal);
         const original = await store.get(id);
         if (!original) throw new MailError('CONFIG', `no journal entry with id ${id}`);
+        const reason = resendOptions.includePossibleDuplicates ? undefined : possibleDeliveryReason(original);
+        if (reason) {
+          throw new MailError('CONFIG', `journal entry ${id} may already have been delivered (${reason}): a resend could deliver a second copy. Check with the recipient or the provider's logs, then pass includePossibleDuplicates: true (mailroom resend --include-possible-duplicates) to send it anyway`);
+        }
         if (!original.content) {
           throw new MailError('CONFIG', `journal entry ${id} has no stored content to resend (the journal runs with storeContent: false)`);
         }

@@ -88,6 +88,8 @@ describe('close() waits for every send in flight', () => {
       const reader = createMailer({ adapters: [memoryAdapter()], journal });
       const { entries } = await reader.journal.list({ limit: 100 });
       expect(entries.map((entry) => entry.status)).toEqual(Array(20).fill('sent'));
+      // The moment each request went out was journaled too (what a killed process would leave).
+      expect(entries.every((entry) => entry.handedOver?.adapter === 'brevo')).toBe(true);
       await reader.close();
     } finally {
       await server.close();

@@ -1,11 +1,13 @@
 // `mailroom resend`: sends journaled messages again, chosen by id, or every failed one, or every
 // pending one a crashed process left behind. A pending entry is completed in place (same
 // Message-ID); a sent or failed one gets a new entry linked to the original (resendOf / resentAs).
+// What may already have been delivered is skipped unless asked, and every skip, every entry left
+// by --limit and every pending entry too young for --older-than is said, never dropped in silence.
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { parseDuration } from '../../duration.js';
 import { MailError, toMailError, type AttemptError } from '../../errors.js';
-import type { JournalEntry } from '../../journal.js';
+import { possibleDeliveryReason, type JournalEntry } from '../../journal.js';
 import type { Mailer } from '../../mailer.js';
 import { addCommonOptions, mailerFromOptions, positiveInteger, type CommonOptions } from '../context.js';
 import { printJson, printTable, truncate } from '../output.js';
@@ -20,11 +22,27 @@ interface ResendOptions extends CommonOptions {
   limit: string;
   dryRun?: boolean;
   json?: boolean;
+  includePossibleDuplicates?: boolean;
 }
+
+/** What --failed / --pending picked, and what they left out and why. */
+interface Selection {
+  ids: string[];
+  skipped: ResendOutcome[];
+  /** Entries left for a later run by --limit; `more` when there may be others beyond those counted. */
+  remaining: number;
+  more: boolean;
+  /** With --pending: entries younger than --older-than, which may still be sending. */
+  tooYoung: number;
+}
+
+const DEFAULT_OLDER_THAN = '10m';
 
 interface ResendOutcome {
   original: string;
   result: 'sent' | 'failed' | 'skipped';
+  /** Why it was skipped: it may already have been delivered, or there is nothing stored to send. */
+  skippedBecause?: 'possibly-delivered' | 'no-content';
   /** The entry that now holds the message: the original itself for a pending one. */
   entry?: string;
   adapter?: string;
@@ -40,16 +58,20 @@ export function register(program: Command): void {
       .option('--failed', 'every failed entry not resent yet')
       .option('--pending', 'every pending entry older than --older-than (a send interrupted by a crash)')
       .option('--since <when>', 'with --failed or --pending: only entries created after this (2h, 1d, 2026-01-31)')
-      .option('--older-than <duration>', 'with --pending: skip entries younger than this, which may still be sending', '10m')
+      .option('--older-than <duration>', 'with --pending: skip entries younger than this, which may still be sending', DEFAULT_OLDER_THAN)
       .option('--to <address>', 'with --failed or --pending: only entries with this recipient')
       .option('--limit <n>', 'resend at most this many', '100')
+      .option('--include-possible-duplicates', 'also resend failed or pending entries that may already have been delivered (marked possible duplicate, or handed over before the connection was lost)')
       .option('--dry-run', 'list what would be resent, send nothing')
       .option('--json', 'print the outcomes as JSON'),
   )
     .addHelpText('after', `
 A failed or sent entry is sent as a new entry (its original keeps a link to it, and \`--failed\`
 skips originals already resent); a pending entry is completed in place with its Message-ID, so a
-receiver that already got it keeps one copy. Exits with 1 when any resend failed.
+receiver that already got it keeps one copy. A failed or pending entry that may already have been
+delivered (marked possible duplicate, a connection lost after the handover, or a pending entry whose
+process stopped after the handover) is skipped unless --include-possible-duplicates. Exits with 1
+when any resend failed.
 
 Examples:
   $ mailroom resend 01JH3Q8ZP6X1V4N2W5R7T9K0BC
@@ -59,24 +81,27 @@ Examples:
       const modes = [ids.length > 0, Boolean(options.failed), Boolean(options.pending)].filter(Boolean).length;
       if (modes !== 1) throw new MailError('CONFIG', 'give entry ids, or --failed, or --pending (exactly one of them)');
       if (ids.length > 0 && (options.since || options.to)) throw new MailError('CONFIG', '--since and --to select entries for --failed or --pending; with ids, leave them out');
-      const olderThanMs = parseDuration(options.olderThan ?? '10m', '--older-than');
+      const olderThanMs = parseDuration(options.olderThan ?? DEFAULT_OLDER_THAN, '--older-than');
       const limit = positiveInteger(options.limit, '--limit');
       const mailer = await mailerFromOptions(options);
       try {
-        const skipped: ResendOutcome[] = [];
-        const chosen = ids.length > 0 ? ids.slice(0, limit) : await select(mailer, options, olderThanMs, limit, skipped);
+        const selection = ids.length > 0 ? await byId(mailer, ids, options, limit) : await select(mailer, options, olderThanMs, limit);
+        const { ids: chosen, skipped } = selection;
+        const notes = explain(selection, options, limit);
         if (options.dryRun) {
-          if (options.json) printJson({ wouldResend: chosen, skipped });
+          if (options.json) printJson({ wouldResend: chosen, skipped, remaining: selection.remaining, tooYoung: selection.tooYoung });
           else {
-            process.stdout.write(chosen.length ? `would resend ${chosen.length}: ${chosen.join(' ')}\n` : 'nothing to resend\n');
+            if (chosen.length > 0) process.stdout.write(`would resend ${chosen.length}: ${chosen.join(' ')}\n`);
+            else if (selection.tooYoung === 0) process.stdout.write('nothing to resend\n');
             for (const skip of skipped) process.stdout.write(`skipped ${skip.original}: ${skip.error?.message ?? ''}\n`);
+            for (const note of notes) process.stdout.write(`${note}\n`);
           }
           return;
         }
-        const outcomes = [...(await resendAll(mailer, chosen)), ...skipped];
+        const outcomes = [...(await resendAll(mailer, chosen, options)), ...skipped];
         const sent = outcomes.filter((outcome) => outcome.result === 'sent').length;
         const failed = outcomes.filter((outcome) => outcome.result === 'failed').length;
-        if (options.json) printJson({ sent, failed, skipped: skipped.length, outcomes });
+        if (options.json) printJson({ sent, failed, skipped: skipped.length, remaining: selection.remaining, tooYoung: selection.tooYoung, outcomes });
         else {
           if (outcomes.length > 0) {
             printTable(
@@ -91,7 +116,10 @@ Examples:
             );
             for (const outcome of outcomes.filter((one) => one.error?.remedy)) process.stdout.write(`${outcome.original} remedy: ${outcome.error!.remedy}\n`);
           }
-          process.stdout.write(`${outcomes.length === 0 ? 'nothing to resend' : `resent ${chosen.length}: ${sent} sent, ${failed} failed${skipped.length ? `, ${skipped.length} skipped` : ''}`}\n`);
+          if (outcomes.length > 0) process.stdout.write(`resent ${chosen.length}: ${sent} sent, ${failed} failed${skipped.length ? `, ${skipped.length} skipped` : ''}\n`);
+          // With pending entries too young to resend, the note below says "nothing to resend" and why.
+          else if (selection.tooYoung === 0) process.stdout.write('nothing to resend\n');
+          for (const note of notes) process.stdout.write(`${note}\n`);
         }
         if (failed > 0) process.exitCode = 1;
       } finally {
@@ -100,26 +128,77 @@ Examples:
     });
 }
 
+// How many entries --failed / --pending read at most in one run; the rest are counted as remaining.
+const SCAN_LIMIT = 10_000;
+
 // Entries for --failed / --pending, oldest first so messages go out in their original order.
-async function select(mailer: Mailer, options: ResendOptions, olderThanMs: number, limit: number, skipped: ResendOutcome[]): Promise<string[]> {
+async function select(mailer: Mailer, options: ResendOptions, olderThanMs: number, limit: number): Promise<Selection> {
   const now = new Date();
-  const query = journalQuery({ status: options.failed ? 'failed' : 'pending', ...(options.since ? { since: options.since } : {}), ...(options.to ? { to: options.to } : {}) }, now);
-  if (options.pending) query.until = new Date(now.getTime() - olderThanMs);
-  const { entries } = await collectEntries(mailer, query, 10_000);
+  const filters = { ...(options.since ? { since: options.since } : {}), ...(options.to ? { to: options.to } : {}) };
+  const query = journalQuery({ status: options.failed ? 'failed' : 'pending', ...filters }, now);
+  let tooYoung = 0;
+  if (options.pending) {
+    const cutoff = new Date(now.getTime() - olderThanMs);
+    if (olderThanMs > 0) {
+      const young = journalQuery({ status: 'pending', ...filters }, now);
+      if (!young.since || new Date(young.since) < cutoff) young.since = cutoff;
+      tooYoung = (await collectEntries(mailer, young, SCAN_LIMIT)).entries.length;
+    }
+    query.until = cutoff;
+  }
+  const { entries, cursor } = await collectEntries(mailer, query, SCAN_LIMIT);
+  const skipped: ResendOutcome[] = [];
   const chosen: JournalEntry[] = [];
   for (const entry of entries) {
     // An original already resent is represented by its resend (which is listed itself if it failed too).
     if (entry.resentAs?.length) continue;
-    if (!entry.content) {
-      skipped.push({ original: entry.id, result: 'skipped', error: { code: 'CONFIG', message: 'no stored content to resend (the journal ran with storeContent: false)' } });
-      continue;
-    }
-    chosen.push(entry);
+    const skip = skipReason(entry, options);
+    if (skip) skipped.push(skip);
+    else chosen.push(entry);
   }
-  return chosen.reverse().slice(0, limit).map((entry) => entry.id);
+  const ids = chosen.reverse().map((entry) => entry.id);
+  return { ids: ids.slice(0, limit), skipped: skipped.reverse(), remaining: Math.max(0, ids.length - limit), more: cursor !== undefined, tooYoung };
 }
 
-async function resendAll(mailer: Mailer, ids: string[]): Promise<ResendOutcome[]> {
+// Entries named by id: the same skips as --failed / --pending (an unknown id fails in resendAll).
+async function byId(mailer: Mailer, ids: string[], options: ResendOptions, limit: number): Promise<Selection> {
+  const skipped: ResendOutcome[] = [];
+  const chosen: string[] = [];
+  for (const id of ids) {
+    const entry = await mailer.journal.get(id);
+    const skip = entry ? skipReason(entry, options) : undefined;
+    if (skip) skipped.push(skip);
+    else chosen.push(id);
+  }
+  return { ids: chosen.slice(0, limit), skipped, remaining: Math.max(0, chosen.length - limit), more: false, tooYoung: 0 };
+}
+
+function skipReason(entry: JournalEntry, options: ResendOptions): ResendOutcome | undefined {
+  if (!entry.content) {
+    return { original: entry.id, result: 'skipped', skippedBecause: 'no-content', error: { code: 'CONFIG', message: 'no stored content to resend (the journal ran with storeContent: false)' } };
+  }
+  const reason = options.includePossibleDuplicates ? undefined : possibleDeliveryReason(entry);
+  if (reason) return { original: entry.id, result: 'skipped', skippedBecause: 'possibly-delivered', error: { code: 'AMBIGUOUS', message: `may already have been delivered: ${reason}` } };
+  return undefined;
+}
+
+// The lines that say what this run left out, so nothing is skipped or capped in silence.
+function explain(selection: Selection, options: ResendOptions, limit: number): string[] {
+  const notes: string[] = [];
+  const possible = selection.skipped.filter((skip) => skip.skippedBecause === 'possibly-delivered').length;
+  if (possible > 0) notes.push(`${possible} skipped: they may already have been delivered; --include-possible-duplicates resends them`);
+  if (selection.remaining > 0 || selection.more) {
+    notes.push(`${selection.remaining}${selection.more ? '+' : ''} more remain beyond --limit ${limit}: run the command again, or raise --limit`);
+  }
+  if (selection.tooYoung > 0) {
+    const olderThan = options.olderThan ?? DEFAULT_OLDER_THAN;
+    const lead = selection.ids.length === 0 ? 'nothing to resend: ' : '';
+    notes.push(`${lead}${selection.tooYoung} pending ${selection.tooYoung === 1 ? 'entry is' : 'entries are'} younger than --older-than ${olderThan}${olderThan === DEFAULT_OLDER_THAN ? ' (the default)' : ''} and may still be sending. If no process is sending them any more (after a crash), run: mailroom resend --pending --older-than 0s`);
+  }
+  return notes;
+}
+
+async function resendAll(mailer: Mailer, ids: string[], options: ResendOptions): Promise<ResendOutcome[]> {
   const progress = startProgress(ids.length);
   const outcomes: ResendOutcome[] = [];
   let failedEntry: string | undefined;
@@ -132,7 +211,7 @@ async function resendAll(mailer: Mailer, ids: string[]): Promise<ResendOutcome[]
       failedEntry = undefined;
       let outcome: ResendOutcome;
       try {
-        const result = await mailer.journal.resend(id);
+        const result = await mailer.journal.resend(id, { includePossibleDuplicates: Boolean(options.includePossibleDuplicates) });
         outcome = { original: id, result: 'sent', entry: result.id, adapter: result.adapter };
       } catch (thrown) {
         const error = toMailError(thrown);
