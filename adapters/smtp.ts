@@ -71,6 +71,12 @@ export interface SmtpAdapterOptions {
   greetingTimeoutMs?: number;
   /** Inactivity allowed on an open connection. Default 60,000 ms. */
   socketTimeoutMs?: number;
+  /**
+   * How long a pooled connection may stay open with nothing to send before it is closed (QUIT).
+   * Default 5,000 ms: a burst of messages shares connections, and a script that never calls
+   * `close()` still exits shortly after its last send instead of being held open by the pool.
+   */
+  idleTimeoutMs?: number;
   /** Host name sent with EHLO. Default the machine's name. */
   clientName?: string;
   /** Override what the chain may route here. Default: everything. */
@@ -132,6 +138,7 @@ export class SmtpAdapter implements MailAdapter {
       connectionTimeout: options.connectionTimeoutMs ?? 30_000,
       greetingTimeout: options.greetingTimeoutMs ?? 30_000,
       socketTimeout: options.socketTimeoutMs ?? 60_000,
+      idleTimeout: options.idleTimeoutMs ?? 5_000,
       ...(options.clientName ? { name: options.clientName } : {}),
       logger: false,
       disableFileAccess: true,

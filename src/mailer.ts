@@ -114,6 +114,9 @@ export interface Mailer {
 /** `code` of the process warning printed once when the send journal fails. */
 export const JOURNAL_WARNING_CODE = 'MAILROOM_JOURNAL_FAILED';
 
+/** `code` of the process warning printed once when the chain is the outbox because nothing else was configured. */
+export const IMPLICIT_OUTBOX_WARNING_CODE = 'MAILROOM_IMPLICIT_OUTBOX';
+
 /** The chain when neither `adapters`, `dsn` nor MAILROOM_DSN says otherwise. */
 export const DEFAULT_DSN = 'outbox://./outbox';
 
@@ -416,8 +419,29 @@ function checkChainOptions(options: MailerOptions): string | undefined {
     return undefined;
   }
   const dsn = options.dsn ?? process.env.MAILROOM_DSN ?? DEFAULT_DSN;
+  if (!options.dsn && !process.env.MAILROOM_DSN) guardImplicitOutbox();
   parseDsnChain(dsn);
   return dsn;
+}
+
+let implicitOutboxWarned = false;
+
+// The outbox is the default so that a first try needs no account. In production that default would
+// put password resets in a folder and journal them "sent": there it has to be chosen explicitly.
+function guardImplicitOutbox(): void {
+  if (process.env.NODE_ENV === 'production') {
+    throw new MailError(
+      'CONFIG',
+      'no mail transport is configured: MAILROOM_DSN is not set (nor the dsn or adapters option), and with NODE_ENV=production mailroom does not fall back to writing mail into ./outbox',
+      { remedy: 'Set MAILROOM_DSN to your provider, e.g. MAILROOM_DSN="smtp://user:pass@smtp.example.com:587" (README "Configuration strings"). To keep the outbox on purpose, set MAILROOM_DSN=outbox://./outbox.' },
+    );
+  }
+  if (implicitOutboxWarned) return;
+  implicitOutboxWarned = true;
+  process.emitWarning(`MAILROOM_DSN is not set: mail is written to ${DEFAULT_DSN.replace('outbox://', '')} as .eml files, not delivered. Set MAILROOM_DSN to send for real (with NODE_ENV=production this is an error).`, {
+    type: 'MailroomWarning',
+    code: IMPLICIT_OUTBOX_WARNING_CODE,
+  });
 }
 
 async function resolveAdapters(options: MailerOptions, dsn: string | undefined): Promise<MailAdapter[]> {

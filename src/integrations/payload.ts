@@ -39,10 +39,16 @@ export function mailroomAdapter(options: MailroomPayloadOptions): MailroomPayloa
   const { defaultFromAddress, defaultFromName, mailer: given, ...mailerOptions } = options;
   const from = formatAddress({ address: defaultFromAddress, ...(defaultFromName ? { name: defaultFromName } : {}) });
   let mailer: Mailer | undefined = given;
-  return () => {
-    // Payload may build its config more than once (tests, hot reload); one mailer serves them all.
+  return ({ payload }) => {
+    // Payload may build its config more than once (tests, hot reload); one mailer serves them all,
+    // until a payload.destroy() closes it.
     mailer ??= createMailer(mailerOptions);
     const shared = mailer;
+    if (!given) {
+      closeOnDestroy(payload, shared, () => {
+        if (mailer === shared) mailer = undefined;
+      });
+    }
     return {
       name: 'mailroom',
       defaultFromAddress,
@@ -50,5 +56,22 @@ export function mailroomAdapter(options: MailroomPayloadOptions): MailroomPayloa
       mailer: shared,
       sendEmail: (message) => shared.send(toMailMessage(message, { from })),
     };
+  };
+}
+
+// Payload's destroy() stops its crons and its database, not the email adapter: an open pooled
+// connection or journal would keep a script or job alive after it. A mailer passed in as `mailer`
+// belongs to the app, which closes it.
+function closeOnDestroy(payload: unknown, mailer: Mailer, forget: () => void): void {
+  const instance = payload as { destroy?: (...args: unknown[]) => Promise<unknown> } | undefined;
+  const destroy = instance?.destroy;
+  if (!instance || typeof destroy !== 'function') return;
+  instance.destroy = async (...args: unknown[]) => {
+    try {
+      return await destroy.apply(instance, args);
+    } finally {
+      forget();
+      await mailer.close();
+    }
   };
 }

@@ -66,7 +66,7 @@ export function init(providerOptions: StrapiProviderOptions = {}, settings: Stra
     () => undefined, // a broken configuration is reported by the first send or verify
   );
 
-  return {
+  const provider: StrapiEmailProvider = {
     mailer,
 
     async send(options) {
@@ -97,6 +97,32 @@ export function init(providerOptions: StrapiProviderOptions = {}, settings: Stra
       features: [],
       adapters: [...adapterNames],
     }),
+  };
+  closeOnStrapiDestroy(provider);
+  return provider;
+}
+
+/** The part of the Strapi instance the provider hooks into. */
+interface StrapiInstance {
+  destroy(...args: unknown[]): Promise<unknown>;
+  log?: { warn(message: string): void };
+}
+
+// Strapi closes no email provider: its destroy() runs plugin lifecycles the email plugin does not
+// use. Without this, a pooled connection and the journal stay open after strapi.destroy() (a script,
+// a test, a job runner would not exit) and the last journal writes could be lost. Strapi sets
+// `global.strapi` before plugins bootstrap, which is when it calls `init`.
+function closeOnStrapiDestroy(provider: StrapiEmailProvider): void {
+  const strapi = (globalThis as { strapi?: StrapiInstance }).strapi;
+  if (!strapi || typeof strapi.destroy !== 'function') return;
+  const destroy = strapi.destroy;
+  strapi.destroy = async function destroyAndCloseMail(this: unknown, ...args: unknown[]) {
+    try {
+      // Strapi's own destroy first: the app's destroy() lifecycle may still send mail.
+      return await destroy.apply(this, args);
+    } finally {
+      await provider.close().catch((error: unknown) => strapi.log?.warn(`mailroom: closing the mailer failed: ${(error as Error).message}`));
+    }
   };
 }
 

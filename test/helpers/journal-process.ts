@@ -7,12 +7,11 @@ import { chmod, cp, mkdir, mkdtemp, symlink, writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
+import { TSX_LOADER } from './tsx-loader.js';
 
 const sender = fileURLToPath(new URL('../fixtures/journal-sender.ts', import.meta.url));
 const UNPRIVILEGED = 65534; // "nobody"
-// By path: the child runs in a folder of its own, where `--import tsx` would not resolve.
-const tsxLoader = pathToFileURL(join(dirname(createRequire(import.meta.url).resolve('tsx/package.json')), 'dist', 'loader.mjs')).href;
 
 export interface SenderRun {
   code: number | null;
@@ -31,7 +30,7 @@ export interface SenderOptions {
 export function runJournalSender(plan: unknown, options: SenderOptions): Promise<SenderRun> {
   const asOther = options.unprivileged && process.getuid?.() === 0 ? { uid: UNPRIVILEGED, gid: UNPRIVILEGED } : {};
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', tsxLoader, sender, JSON.stringify(plan)], {
+    const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', TSX_LOADER, sender, JSON.stringify(plan)], {
       cwd: options.cwd,
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, MAILROOM_DSN: '', NODE_ENV: 'test' },
