@@ -1,6 +1,6 @@
 // Brevo (formerly Sendinblue) transactional email, API v3: `POST /v3/smtp/email` with the
 // `api-key` header and a JSON `sendSmtpEmail` body (Brevo's OAS, operation sendTransacEmail).
-import { FULL_CAPABILITIES, unsupportedReason, allRecipients, type AdapterCapabilities, type MailAdapter, type SendContext, type SendReceipt } from '../src/adapter.js';
+import { allRecipients, sendWithin, type AdapterCapabilities, type MailAdapter, type SendContext, type SendReceipt } from '../src/adapter.js';
 import type { Address } from '../src/address.js';
 import { requireDsnPart, type ParsedDsn } from '../src/dsn.js';
 import { MailError } from '../src/errors.js';
@@ -25,12 +25,26 @@ const NAME = 'brevo';
 // Brevo's 429 carries its own reset header, in seconds (developers.brevo.com/docs/limit-headers).
 const RESET_HEADERS = ['x-sib-ratelimit-reset'];
 
-/**
- * What Brevo can carry. `replyTo` is a single object in the spec; its API has no Content-ID for
- * attachments, so inline images are not supported (anymail: "does not support inline images");
- * `messageVersions` allows 99 recipients per version, taken as the bound for one message.
- */
-export const BREVO_CAPABILITIES: AdapterCapabilities = Object.freeze({ ...FULL_CAPABILITIES, inlineImages: false, maxReplyTo: 1, maxRecipients: 99 });
+/** What Brevo can carry (Brevo's OAS `sendSmtpEmail`, PROVIDERS.md §1; anymail's Brevo backend). */
+export const BREVO_CAPABILITIES: AdapterCapabilities = Object.freeze({
+  attachments: true,
+  // Its attachments have no Content-ID (anymail: "does not support inline images").
+  inlineImages: false,
+  // No documented size limit (PROVIDERS.md, open question 5); the mailer's own `limits` apply.
+  maxAttachmentBytes: Number.POSITIVE_INFINITY,
+  maxTotalAttachmentBytes: Number.POSITIVE_INFINITY,
+  customHeaders: true,
+  maxCustomHeaders: Number.POSITIVE_INFINITY,
+  tags: true,
+  maxTags: Number.POSITIVE_INFINITY,
+  metadata: true,
+  // `replyTo` is one object in the spec.
+  maxReplyTo: 1,
+  // `messageVersions` allows 99 recipients per version, taken as the bound for one message.
+  maxRecipients: 99,
+  // Not documented, so not declared (a Unicode local part is refused before any request).
+  unicodeLocalParts: false,
+});
 
 /**
  * 201 (202 when scheduled) means Brevo took the message for every recipient: an invalid recipient
@@ -50,21 +64,22 @@ export function brevoAdapter(options: BrevoOptions): MailAdapter {
   const adapter: MailAdapter & { toString(): string } = {
     name,
     capabilities: BREVO_CAPABILITIES,
-    async send(message: NormalizedMessage, ctx: SendContext): Promise<SendReceipt> {
-      const refused = unsupportedReason(adapter, message);
-      if (refused) throw refused;
-      const response = await request('/v3/smtp/email', { json: toPayload(message, ctx), signal: ctx.signal });
-      const recipients = allRecipients(message);
-      const receipt = successReceipt(response, BREVO_SUCCESS, {
-        provider: name,
-        recipients,
-        read: ({ json }) => {
-          const messageId = (json as { messageId?: unknown } | undefined)?.messageId;
-          return typeof messageId === 'string' ? { providerMessageId: messageId, accepted: recipients, rejected: [] } : undefined;
-        },
+    send(message: NormalizedMessage, ctx: SendContext): Promise<SendReceipt> {
+      // Capabilities checked, extra tags dropped, domains in punycode: the message as it goes out.
+      return sendWithin(adapter, message, async (message) => {
+        const response = await request('/v3/smtp/email', { json: toPayload(message, ctx), signal: ctx.signal });
+        const recipients = allRecipients(message);
+        const receipt = successReceipt(response, BREVO_SUCCESS, {
+          provider: name,
+          recipients,
+          read: ({ json }) => {
+            const messageId = (json as { messageId?: unknown } | undefined)?.messageId;
+            return typeof messageId === 'string' ? { providerMessageId: messageId, accepted: recipients, rejected: [] } : undefined;
+          },
+        });
+        if (receipt) return receipt;
+        throw toError(response, name, apiKey);
       });
-      if (receipt) return receipt;
-      throw toError(response, name, apiKey);
     },
     // GET /v3/account: "Get account details" (https://developers.brevo.com/reference/get-account).
     async verify(ctx: { signal?: AbortSignal } = {}): Promise<void> {

@@ -1,7 +1,7 @@
 // Mailgun Messages API: `POST /v3/{domain}/messages` as multipart/form-data with HTTP Basic
 // (`api` : API key), in the US (api.mailgun.net) or EU (api.eu.mailgun.net) region, where each
 // domain lives in exactly one (Mailgun's OAS; documentation.mailgun.com/docs/mailgun/api-reference).
-import { FULL_CAPABILITIES, unsupportedReason, allRecipients, type AdapterCapabilities, type MailAdapter, type SendContext, type SendReceipt } from '../src/adapter.js';
+import { allRecipients, sendWithin, type AdapterCapabilities, type MailAdapter, type SendContext, type SendReceipt } from '../src/adapter.js';
 import { formatAddress, formatAddressList } from '../src/address.js';
 import { requireDsnPart, type ParsedDsn } from '../src/dsn.js';
 import { MailError } from '../src/errors.js';
@@ -28,8 +28,24 @@ export interface MailgunOptions {
 const REGION_URLS = { us: 'https://api.mailgun.net', eu: 'https://api.eu.mailgun.net' } as const;
 const NAME = 'mailgun';
 
-/** Everything but more than 1,000 recipients (the recipient-variables batch limit). */
-export const MAILGUN_CAPABILITIES: AdapterCapabilities = Object.freeze({ ...FULL_CAPABILITIES, maxRecipients: 1000 });
+/** What Mailgun can carry (Mailgun's OAS and tagging docs, PROVIDERS.md §3 G1, G3). */
+export const MAILGUN_CAPABILITIES: AdapterCapabilities = Object.freeze({
+  attachments: true,
+  inlineImages: true,
+  // The 25 MB message size is not confirmed (open question 14); the mailer's own `limits` apply.
+  maxAttachmentBytes: Number.POSITIVE_INFINITY,
+  maxTotalAttachmentBytes: Number.POSITIVE_INFINITY,
+  customHeaders: true,
+  maxCustomHeaders: Number.POSITIVE_INFINITY,
+  tags: true,
+  // "Up to 3 tags" per message (tagging docs); the help center's 10 is not the API's promise.
+  maxTags: 3,
+  metadata: true,
+  maxReplyTo: Number.POSITIVE_INFINITY,
+  // The recipient-variables batch limit.
+  maxRecipients: 1000,
+  unicodeLocalParts: false,
+});
 
 /**
  * A 200 alone proves nothing: Mailgun also answers 200 "Mailgun Magnificent API" to a path that sent
@@ -52,24 +68,25 @@ export function mailgunAdapter(options: MailgunOptions): MailAdapter {
   const adapter: MailAdapter & { toString(): string } = {
     name,
     capabilities: MAILGUN_CAPABILITIES,
-    async send(message: NormalizedMessage, ctx: SendContext): Promise<SendReceipt> {
-      const refused = unsupportedReason(adapter, message);
-      if (refused) throw refused;
-      const response = await request(`/v3/${encodeURIComponent(domain)}/messages`, { form: toForm(message), signal: ctx.signal });
-      const recipients = allRecipients(message);
-      const receipt = successReceipt(response, MAILGUN_SUCCESS, {
-        provider: name,
-        recipients,
-        read: ({ json, text }) => {
-          const id = (json as { id?: unknown } | undefined)?.id;
-          if (typeof id === 'string') return { providerMessageId: id, accepted: recipients, rejected: [] };
-          // Mailgun's answer to an unknown path (a malformed domain): nothing was sent.
-          if (/^Mailgun Magnificent API$/.test(text.trim())) throw toError(response, context);
-          return undefined;
-        },
+    send(message: NormalizedMessage, ctx: SendContext): Promise<SendReceipt> {
+      // Capabilities checked, extra tags dropped, domains in punycode: the message as it goes out.
+      return sendWithin(adapter, message, async (message) => {
+        const response = await request(`/v3/${encodeURIComponent(domain)}/messages`, { form: toForm(message), signal: ctx.signal });
+        const recipients = allRecipients(message);
+        const receipt = successReceipt(response, MAILGUN_SUCCESS, {
+          provider: name,
+          recipients,
+          read: ({ json, text }) => {
+            const id = (json as { id?: unknown } | undefined)?.id;
+            if (typeof id === 'string') return { providerMessageId: id, accepted: recipients, rejected: [] };
+            // Mailgun's answer to an unknown path (a malformed domain): nothing was sent.
+            if (/^Mailgun Magnificent API$/.test(text.trim())) throw toError(response, context);
+            return undefined;
+          },
+        });
+        if (receipt) return receipt;
+        throw toError(response, context);
       });
-      if (receipt) return receipt;
-      throw toError(response, context);
     },
     // GET /v4/domains/{name}: "Get domain details" (documentation.mailgun.com, get-v4-domains--name-).
     async verify(ctx: { signal?: AbortSignal } = {}): Promise<void> {

@@ -1,7 +1,7 @@
 // Mailjet Send API v3.1: `POST /v3.1/send` with HTTP Basic (API key : secret key) and
 // `{"Messages":[…]}` (dev.mailjet.com/email/guides/send-api-v31). One message per call, so a
 // per-message error is this message's error.
-import { FULL_CAPABILITIES, unsupportedReason, allRecipients, type AdapterCapabilities, type MailAdapter, type SendContext, type SendReceipt } from '../src/adapter.js';
+import { allRecipients, sendWithin, type AdapterCapabilities, type MailAdapter, type SendContext, type SendReceipt } from '../src/adapter.js';
 import type { Address } from '../src/address.js';
 import { requireDsnPart, type ParsedDsn } from '../src/dsn.js';
 import { MailError } from '../src/errors.js';
@@ -26,8 +26,25 @@ export interface MailjetOptions {
 const DEFAULT_URL = 'https://api.mailjet.com';
 const NAME = 'mailjet';
 
-/** One `ReplyTo` object; at most 50 recipients per message (Send API v3.1 limits). */
-export const MAILJET_CAPABILITIES: AdapterCapabilities = Object.freeze({ ...FULL_CAPABILITIES, maxReplyTo: 1, maxRecipients: 50 });
+/** What Mailjet can carry (Send API v3.1 guide and limits, PROVIDERS.md §2 M1; anymail's Mailjet backend). */
+export const MAILJET_CAPABILITIES: AdapterCapabilities = Object.freeze({
+  attachments: true,
+  inlineImages: true,
+  maxAttachmentBytes: 15 * 1024 * 1024,
+  // "All attachments together ≤ 15 MB".
+  maxTotalAttachmentBytes: 15 * 1024 * 1024,
+  customHeaders: true,
+  maxCustomHeaders: Number.POSITIVE_INFINITY,
+  tags: true,
+  // A message has one `CustomCampaign`; anymail: Mailjet "only supports a single tag".
+  maxTags: 1,
+  metadata: true,
+  // `ReplyTo` is one object.
+  maxReplyTo: 1,
+  // ≤ 50 recipients per message across To/Cc/Bcc.
+  maxRecipients: 50,
+  unicodeLocalParts: false,
+});
 
 interface MailjetError { ErrorCode?: string; ErrorMessage?: string; StatusCode?: number; ErrorRelatedTo?: string[] }
 interface MailjetResult {
@@ -57,23 +74,24 @@ export function mailjetAdapter(options: MailjetOptions): MailAdapter {
   const adapter: MailAdapter & { toString(): string } = {
     name,
     capabilities: MAILJET_CAPABILITIES,
-    async send(message: NormalizedMessage, ctx: SendContext): Promise<SendReceipt> {
-      const refused = unsupportedReason(adapter, message);
-      if (refused) throw refused;
-      const response = await request('/v3.1/send', { json: { Messages: [toPayload(message, ctx)] }, signal: ctx.signal });
-      const result = parseResult(response.text);
-      const recipients = allRecipients(message);
-      const receipt = successReceipt(response, MAILJET_SUCCESS, {
-        provider: name,
-        recipients,
-        read: () => {
-          if (result?.Status !== 'success') return undefined;
-          const first = result.To?.[0];
-          return { ...(first?.MessageID ? { providerMessageId: first.MessageID } : {}), accepted: recipients, rejected: [] };
-        },
+    send(message: NormalizedMessage, ctx: SendContext): Promise<SendReceipt> {
+      // Capabilities checked, extra tags dropped, domains in punycode: the message as it goes out.
+      return sendWithin(adapter, message, async (message) => {
+        const response = await request('/v3.1/send', { json: { Messages: [toPayload(message, ctx)] }, signal: ctx.signal });
+        const result = parseResult(response.text);
+        const recipients = allRecipients(message);
+        const receipt = successReceipt(response, MAILJET_SUCCESS, {
+          provider: name,
+          recipients,
+          read: () => {
+            if (result?.Status !== 'success') return undefined;
+            const first = result.To?.[0];
+            return { ...(first?.MessageID ? { providerMessageId: first.MessageID } : {}), accepted: recipients, rejected: [] };
+          },
+        });
+        if (receipt) return receipt;
+        throw toError(response, result, name, secrets);
       });
-      if (receipt) return receipt;
-      throw toError(response, result, name, secrets);
     },
     // GET /v3/REST/apikey: "API key configuration", readable by any valid key pair
     // (dev.mailjet.com/email/reference/settings/api-key-configuration).
@@ -118,8 +136,8 @@ function toPayload(message: NormalizedMessage, ctx: SendContext): Record<string,
     ...(files.length ? { Attachments: files.map(part) } : {}),
     ...(inline.length ? { InlinedAttachments: inline.map((a) => ({ ...part(a), ContentID: a.cid })) } : {}),
     ...(Object.keys(message.headers).length ? { Headers: message.headers } : {}),
-    // Mailjet has one campaign per message: several tags become one campaign name "a,b".
-    ...(message.tags.length ? { CustomCampaign: message.tags.join(',') } : {}),
+    // Mailjet has one campaign per message (maxTags 1: sendWithin drops the others with a warning).
+    ...(message.tags[0] ? { CustomCampaign: message.tags[0] } : {}),
     // Metadata comes back in event webhooks as EventPayload (anymail's Mailjet backend does the same).
     ...(Object.keys(message.metadata).length ? { EventPayload: JSON.stringify(message.metadata) } : {}),
     ...(customId ? { CustomID: customId } : {}),

@@ -3,7 +3,7 @@
 // recipients, reply-to, html/text body, file and inline attachments, `x-` headers; 202 means
 // accepted (Graph returns no message id). HTTP goes through src/http.ts.
 import type { INetworkModule } from '@azure/msal-node';
-import { allRecipients, unsupportedReason, type AdapterCapabilities, type MailAdapter, type SendContext, type SendReceipt } from '../src/adapter.js';
+import { allRecipients, sendWithin, type AdapterCapabilities, type MailAdapter, type SendContext, type SendReceipt } from '../src/adapter.js';
 import type { Address } from '../src/address.js';
 import { diagnose, senderAdvice } from '../src/diagnose.js';
 import { requireDsnPart, type ParsedDsn } from '../src/dsn.js';
@@ -42,21 +42,29 @@ export interface GraphOptions {
 }
 
 const DEFAULT_URL = 'https://graph.microsoft.com';
-// Larger attachments need Graph's upload-session flow (learn.microsoft.com/graph/outlook-large-attachments).
-const MAX_ATTACHMENT_BYTES = 3 * 1024 * 1024;
 // Graph error codes about the mailbox in the URL (PROVIDERS.md §6, open question 30).
 const MAILBOX_ERRORS = new Set(['ErrorInvalidUser', 'MailboxNotEnabledForRESTAPI', 'ResourceNotFound']);
 
-/** Graph takes any number of reply-to addresses, only `x-` custom headers, and 500 recipients. */
+/** What Graph's JSON sendMail can carry (PROVIDERS.md §6 R1, R2, R5). */
 export const GRAPH_CAPABILITIES: AdapterCapabilities = Object.freeze({
   attachments: true,
   inlineImages: true,
+  // Without an upload session, which sendMail cannot use, an attachment is at most 3 MB (R5).
+  maxAttachmentBytes: 3 * 1024 * 1024,
+  maxTotalAttachmentBytes: Number.POSITIVE_INFINITY,
+  // internetMessageHeaders must be named x-… (R2).
   customHeaders: 'x-only',
+  // 400 InvalidInternetMessageHeaderCollection "Maximum number of headers in one message should be
+  // less than or equal to 5." (Microsoft Q&A 762243, 2022).
+  maxCustomHeaders: 5,
   // Tags and metadata travel as X-Mailroom-Tags / X-Mailroom-Metadata headers, like over SMTP.
   tags: true,
+  maxTags: Number.POSITIVE_INFINITY,
   metadata: true,
   maxReplyTo: Number.POSITIVE_INFINITY,
+  // 500 recipients per message (R2).
   maxRecipients: 500,
+  unicodeLocalParts: false,
 });
 
 /**
@@ -94,25 +102,26 @@ export class GraphAdapter implements MailAdapter {
     this.#baseUrl = resolveBaseUrl(name, { baseUrl: options.baseUrl, defaultUrl: DEFAULT_URL });
   }
 
-  async send(message: NormalizedMessage, ctx: SendContext): Promise<SendReceipt> {
-    const refused = unsupportedReason(this, message) ?? this.#tooLarge(message);
-    if (refused) throw refused;
-    const body = { message: toGraphMessage(message), saveToSentItems: this.#options.saveToSentItems ?? true };
-    let token = await this.#tokens.getToken();
-    let response = await this.#post(body, token.accessToken, ctx.signal);
-    // A cached token refused (revoked, or consent changed since): one retry with a fresh one.
-    if (response.status === 401 && token.fromCache) {
-      token = await this.#tokens.getToken({ forceRefresh: true });
-      response = await this.#post(body, token.accessToken, ctx.signal);
-    }
-    const recipients = allRecipients(message);
-    // Graph's 202 has no body to read: every answer with that status is the receipt.
-    const receipt = successReceipt(response, GRAPH_SUCCESS, { provider: this.name, recipients, read: () => ({ accepted: recipients, rejected: [] }) });
-    if (receipt) {
-      const advice = senderAdvice(message.from.address);
-      return advice ? { ...receipt, warnings: [...(receipt.warnings ?? []), advice] } : receipt;
-    }
-    throw this.#error(response, token.accessToken);
+  send(message: NormalizedMessage, ctx: SendContext): Promise<SendReceipt> {
+    // Capabilities checked (x- headers, 5 headers, 3 MB attachments...), domains in punycode.
+    return sendWithin(this, message, async (message) => {
+      const body = { message: toGraphMessage(message), saveToSentItems: this.#options.saveToSentItems ?? true };
+      let token = await this.#tokens.getToken();
+      let response = await this.#post(body, token.accessToken, ctx.signal);
+      // A cached token refused (revoked, or consent changed since): one retry with a fresh one.
+      if (response.status === 401 && token.fromCache) {
+        token = await this.#tokens.getToken({ forceRefresh: true });
+        response = await this.#post(body, token.accessToken, ctx.signal);
+      }
+      const recipients = allRecipients(message);
+      // Graph's 202 has no body to read: every answer with that status is the receipt.
+      const receipt = successReceipt(response, GRAPH_SUCCESS, { provider: this.name, recipients, read: () => ({ accepted: recipients, rejected: [] }) });
+      if (receipt) {
+        const advice = senderAdvice(message.from.address);
+        return advice ? { ...receipt, warnings: [...(receipt.warnings ?? []), advice] } : receipt;
+      }
+      throw this.#error(response, token.accessToken);
+    });
   }
 
   /** Checks the app's credentials with the identity platform now (a fresh token); sends nothing. */
@@ -134,12 +143,6 @@ export class GraphAdapter implements MailAdapter {
       ...(this.#options.timeoutMs ? { timeoutMs: this.#options.timeoutMs } : {}),
       ...(this.#options.fetch ? { fetch: this.#options.fetch } : {}),
     });
-  }
-
-  #tooLarge(message: NormalizedMessage): MailError | undefined {
-    const big = message.attachments.find((a) => a.content.length > MAX_ATTACHMENT_BYTES);
-    if (!big) return undefined;
-    return new MailError('UNSUPPORTED', `${this.name} cannot carry this message: attachment "${big.filename}" is over 3 MB (Graph needs an upload session for it)`, { provider: this.name });
   }
 
   #error(response: HttpResponse, accessToken: string): MailError {

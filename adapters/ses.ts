@@ -4,8 +4,7 @@
 // is classified TRANSIENT or AMBIGUOUS exactly as for the other HTTP adapters, and the SDK's own
 // retries are off: the mailer's chain retries.
 import type { SESv2Client } from '@aws-sdk/client-sesv2';
-import { FULL_CAPABILITIES, allRecipients, unsupportedReason, type AdapterCapabilities, type MailAdapter, type SendContext, type SendReceipt } from '../src/adapter.js';
-import { toAsciiAddress } from '../src/address.js';
+import { allRecipients, FULL_CAPABILITIES, sendWithin, type AdapterCapabilities, type MailAdapter, type SendContext, type SendReceipt } from '../src/adapter.js';
 import type { ParsedDsn } from '../src/dsn.js';
 import { MailError, type MailErrorCode } from '../src/errors.js';
 import { baseUrlFromDsn, dsnCommonOptions, httpRequest, resolveBaseUrl, unreadableSuccess, type SuccessRule } from '../src/http.js';
@@ -33,8 +32,15 @@ export interface SesOptions {
 
 const NAME = 'ses';
 
-/** Raw MIME carries everything; SES takes 50 recipients per message (SES quotas). */
-export const SES_CAPABILITIES: AdapterCapabilities = Object.freeze({ ...FULL_CAPABILITIES, maxRecipients: 50 });
+/** Raw MIME carries every field; SES's own limits (quotas and the SendEmail model, PROVIDERS.md §5 E1, E5). */
+export const SES_CAPABILITIES: AdapterCapabilities = Object.freeze({
+  ...FULL_CAPABILITIES,
+  // 50 recipients per message.
+  maxRecipients: 50,
+  // "Amazon SES does not support the SMTPUTF8 extension": local parts must be 7-bit ASCII, domains
+  // go in punycode (SES v2 API reference, Destination).
+  unicodeLocalParts: false,
+});
 
 // SES error names (botocore sesv2 service-2.json and the common errors page) -> what the chain does.
 const ERROR_CODES: Record<string, MailErrorCode> = {
@@ -87,29 +93,30 @@ export function sesAdapter(options: SesOptions = {}): MailAdapter {
   const adapter: MailAdapter & { toString(): string } = {
     name,
     capabilities: SES_CAPABILITIES,
-    async send(message: NormalizedMessage, ctx: SendContext): Promise<SendReceipt> {
-      const refused = unsupportedReason(adapter, message);
-      if (refused) throw refused;
-      const raw = await buildMime(message);
-      const recipients = allRecipients(message);
-      const output = await call(({ client: c, sdk }) => c.send(new sdk.SendEmailCommand({
-        // SES wants ASCII (punycode) domains in the envelope.
-        Destination: {
-          ToAddresses: message.to.map((a) => toAsciiAddress(a.address)),
-          CcAddresses: message.cc.map((a) => toAsciiAddress(a.address)),
-          BccAddresses: message.bcc.map((a) => toAsciiAddress(a.address)),
-        },
-        Content: { Raw: { Data: raw } },
-        ...(options.configurationSet ? { ConfigurationSetName: options.configurationSet } : {}),
-        ...(message.tags.length || Object.keys(message.metadata).length ? { EmailTags: emailTags(message) } : {}),
-      }), { abortSignal: ctx.signal }).catch((error: unknown) => {
-        const status = successStatus(error);
-        if (status === undefined) throw error;
-        return unreadableSuccess(SES_SUCCESS, { provider: name, status, why: unreadableWhy(error), recipients });
-      }));
-      if ('accepted' in output) return output;
-      if (!output.MessageId) return unreadableSuccess(SES_SUCCESS, { provider: name, status: output.$metadata.httpStatusCode ?? 200, why: 'it has no MessageId', recipients });
-      return { providerMessageId: output.MessageId, accepted: recipients, rejected: [] };
+    send(message: NormalizedMessage, ctx: SendContext): Promise<SendReceipt> {
+      // Capabilities checked, extra tags dropped, domains in punycode: the message as it goes out.
+      return sendWithin(adapter, message, async (message) => {
+        const raw = await buildMime(message);
+        const recipients = allRecipients(message);
+        const output = await call(({ client: c, sdk }) => c.send(new sdk.SendEmailCommand({
+          // The envelope; sendWithin has already put the domains in punycode, as SES requires.
+          Destination: {
+            ToAddresses: message.to.map((a) => a.address),
+            CcAddresses: message.cc.map((a) => a.address),
+            BccAddresses: message.bcc.map((a) => a.address),
+          },
+          Content: { Raw: { Data: raw } },
+          ...(options.configurationSet ? { ConfigurationSetName: options.configurationSet } : {}),
+          ...(message.tags.length || Object.keys(message.metadata).length ? { EmailTags: emailTags(message) } : {}),
+        }), { abortSignal: ctx.signal }).catch((error: unknown) => {
+          const status = successStatus(error);
+          if (status === undefined) throw error;
+          return unreadableSuccess(SES_SUCCESS, { provider: name, status, why: unreadableWhy(error), recipients });
+        }));
+        if ('accepted' in output) return output;
+        if (!output.MessageId) return unreadableSuccess(SES_SUCCESS, { provider: name, status: output.$metadata.httpStatusCode ?? 200, why: 'it has no MessageId', recipients });
+        return { providerMessageId: output.MessageId, accepted: recipients, rejected: [] };
+      });
     },
     // GetAccount reads the account's sending status and sends nothing
     // (docs.aws.amazon.com/ses/latest/APIReference-V2/API_GetAccount.html).

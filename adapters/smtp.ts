@@ -5,7 +5,7 @@
 import nodemailer from 'nodemailer';
 import type { SendMailOptions, SentMessageInfo, Transporter } from 'nodemailer';
 import type { ConnectionOptions } from 'node:tls';
-import { FULL_CAPABILITIES, unsupportedReason, type AdapterCapabilities, type MailAdapter, type SendContext, type SendReceipt } from '../src/adapter.js';
+import { FULL_CAPABILITIES, sendWithin, type AdapterCapabilities, type MailAdapter, type SendContext, type SendReceipt } from '../src/adapter.js';
 import { dsnWholeNumber, requireDsnPart, type ParsedDsn } from '../src/dsn.js';
 import { MailError, toMailError } from '../src/errors.js';
 import type { NormalizedMessage } from '../src/message.js';
@@ -163,9 +163,12 @@ export class SmtpAdapter implements MailAdapter {
     });
   }
 
-  async send(message: NormalizedMessage, ctx: SendContext): Promise<SendReceipt> {
-    const refused = unsupportedReason(this, message);
-    if (refused) throw refused;
+  send(message: NormalizedMessage, ctx: SendContext): Promise<SendReceipt> {
+    // Declared limits (Office 365: 500 recipients) checked, domains in punycode.
+    return sendWithin(this, message, (wire) => this.sendChecked(wire, ctx));
+  }
+
+  private async sendChecked(message: NormalizedMessage, ctx: SendContext): Promise<SendReceipt> {
     if (ctx.signal.aborted) throw new MailError('TRANSIENT', 'the send was aborted before it started', { provider: this.name, cause: ctx.signal.reason });
     await this.limiter?.acquire(ctx.signal);
     try {

@@ -2,7 +2,7 @@
 // (developers.smtp2go.com/reference/introduction-1). A 200 can still hold per-recipient failures
 // (`data.failed`, `data.failures[]`): those recipients are reported rejected, and a send in which
 // every recipient failed is REJECTED.
-import { FULL_CAPABILITIES, unsupportedReason, allRecipients, type AdapterCapabilities, type MailAdapter, type SendContext, type SendReceipt } from '../src/adapter.js';
+import { allRecipients, sendWithin, type AdapterCapabilities, type MailAdapter, type SendContext, type SendReceipt } from '../src/adapter.js';
 import { formatAddress, formatAddressList, type Address } from '../src/address.js';
 import { requireDsnPart, type ParsedDsn } from '../src/dsn.js';
 import { MailError } from '../src/errors.js';
@@ -27,11 +27,24 @@ export interface Smtp2goOptions {
 const NAME = 'smtp2go';
 const RESET_HEADERS = ['x-rate-limit-reset'];
 
-/**
- * The schema has no tag or metadata field, so both travel as the same X-Mailroom-* headers the MIME
- * adapters write; at most 100 addresses per to/cc/bcc field, taken as the bound for one message.
- */
-export const SMTP2GO_CAPABILITIES: AdapterCapabilities = Object.freeze({ ...FULL_CAPABILITIES, maxRecipients: 100 });
+/** What SMTP2GO can carry (the /email/send schema, PROVIDERS.md §4 T3, T4). */
+export const SMTP2GO_CAPABILITIES: AdapterCapabilities = Object.freeze({
+  attachments: true,
+  inlineImages: true,
+  maxAttachmentBytes: Number.POSITIVE_INFINITY,
+  maxTotalAttachmentBytes: Number.POSITIVE_INFINITY,
+  customHeaders: true,
+  maxCustomHeaders: Number.POSITIVE_INFINITY,
+  // The schema has no tag or metadata field: both travel as the X-Mailroom-* headers the MIME adapters write.
+  tags: true,
+  maxTags: Number.POSITIVE_INFINITY,
+  metadata: true,
+  // Reply-To is a custom header, which takes a list.
+  maxReplyTo: Number.POSITIVE_INFINITY,
+  // At most 100 addresses per to/cc/bcc field, taken as the bound for one message.
+  maxRecipients: 100,
+  unicodeLocalParts: false,
+});
 
 interface Smtp2goData { succeeded?: number; failed?: number; failures?: unknown[]; email_id?: string; error?: string; error_code?: string; field_validation_errors?: unknown }
 
@@ -54,19 +67,20 @@ export function smtp2goAdapter(options: Smtp2goOptions): MailAdapter {
   const adapter: MailAdapter & { toString(): string } = {
     name,
     capabilities: SMTP2GO_CAPABILITIES,
-    async send(message: NormalizedMessage, ctx: SendContext): Promise<SendReceipt> {
-      const refused = unsupportedReason(adapter, message);
-      if (refused) throw refused;
-      const response = await request('/email/send', toPayload(message), ctx.signal);
-      const data = (response.json as { data?: Smtp2goData } | undefined)?.data;
-      const recipients = allRecipients(message);
-      const receipt = successReceipt(response, SMTP2GO_SUCCESS, {
-        provider: name,
-        recipients,
-        read: () => (data && typeof data.succeeded === 'number' ? receiptFrom(data, recipients, name) : undefined),
+    send(message: NormalizedMessage, ctx: SendContext): Promise<SendReceipt> {
+      // Capabilities checked, extra tags dropped, domains in punycode: the message as it goes out.
+      return sendWithin(adapter, message, async (message) => {
+        const response = await request('/email/send', toPayload(message), ctx.signal);
+        const data = (response.json as { data?: Smtp2goData } | undefined)?.data;
+        const recipients = allRecipients(message);
+        const receipt = successReceipt(response, SMTP2GO_SUCCESS, {
+          provider: name,
+          recipients,
+          read: () => (data && typeof data.succeeded === 'number' ? receiptFrom(data, recipients, name) : undefined),
+        });
+        if (receipt) return receipt;
+        throw toError(response, data, name, apiKey);
       });
-      if (receipt) return receipt;
-      throw toError(response, data, name, apiKey);
     },
     // POST /v3/stats/email_summary: an account report that sends nothing (developers.smtp2go.com/docs/endpoints).
     async verify(ctx: { signal?: AbortSignal } = {}): Promise<void> {

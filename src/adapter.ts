@@ -1,21 +1,43 @@
 // The adapter contract: what every provider file in adapters/ implements, and the capability
 // check that lets the chain skip an adapter that cannot carry a message before it is tried.
+import { isAsciiLocalPart, toWireMessage } from './address.js';
 import { MailError } from './errors.js';
 import type { NormalizedMessage } from './message.js';
 
-/** What an adapter can carry. The chain checks these before sending and skips with UNSUPPORTED. */
+/**
+ * What an adapter can carry, declared in full by each adapter (anymail's rule: what is not declared
+ * is not supported). The chain checks a message against these before any I/O: a message over a
+ * limit skips the adapter as UNSUPPORTED with the reason, except for tags over `maxTags`, which are
+ * sent with the first `maxTags` tags and a warning (tags label reports; the message matters more).
+ */
 export interface AdapterCapabilities {
   attachments: boolean;
   /** Inline images referenced by `cid:`. */
   inlineImages: boolean;
+  /** Largest single attachment (inline images included), in bytes. */
+  maxAttachmentBytes: number;
+  /** All attachments together, in bytes. */
+  maxTotalAttachmentBytes: number;
   /** true: any header; 'x-only': only names starting with "X-" (Microsoft Graph); false: none. */
   customHeaders: boolean | 'x-only';
+  /**
+   * Most custom headers, counting X-Mailroom-Tags and X-Mailroom-Metadata when the message has
+   * tags or metadata (the adapters that declare a limit carry them as headers).
+   */
+  maxCustomHeaders: number;
   tags: boolean;
+  /** Most tags; the rest are dropped with a warning. */
+  maxTags: number;
   metadata: boolean;
   /** Most Reply-To addresses (Brevo and Mailjet take one). */
   maxReplyTo: number;
   /** Most recipients, to + cc + bcc. */
   maxRecipients: number;
+  /**
+   * Addresses whose local part is not ASCII (RFC 6531, `pierre.müller@…`). Domains need no
+   * capability: every adapter sends them in punycode (`toWireMessage`).
+   */
+  unicodeLocalParts: boolean;
 }
 
 export interface SendContext {
@@ -44,15 +66,21 @@ export interface MailAdapter {
   close?(): Promise<void>;
 }
 
-/** Capabilities of an adapter that carries everything (SMTP, outbox, memory). */
+/** Capabilities of an adapter that carries everything as MIME (SMTP, outbox, memory). */
 export const FULL_CAPABILITIES: AdapterCapabilities = Object.freeze({
   attachments: true,
   inlineImages: true,
+  maxAttachmentBytes: Number.POSITIVE_INFINITY,
+  maxTotalAttachmentBytes: Number.POSITIVE_INFINITY,
   customHeaders: true,
+  maxCustomHeaders: Number.POSITIVE_INFINITY,
   tags: true,
+  maxTags: Number.POSITIVE_INFINITY,
   metadata: true,
   maxReplyTo: Number.POSITIVE_INFINITY,
   maxRecipients: Number.POSITIVE_INFINITY,
+  // SMTP negotiates it per server (RFC 6531 SMTPUTF8); a file or an array has no limit.
+  unicodeLocalParts: true,
 });
 
 /** Says why `adapter` cannot carry `message`, as an UNSUPPORTED error, or undefined when it can. */
@@ -64,6 +92,10 @@ export function unsupportedReason(adapter: MailAdapter, message: NormalizedMessa
   const inline = message.attachments.length - files;
   if (files > 0 && !caps.attachments) return refuse('it does not support attachments');
   if (inline > 0 && !caps.inlineImages) return refuse('it does not support inline images');
+  const big = message.attachments.find((a) => a.content.length > caps.maxAttachmentBytes);
+  if (big) return refuse(`attachment "${big.filename}" is ${megabytes(big.content.length)}, over its limit of ${megabytes(caps.maxAttachmentBytes)} per attachment`);
+  const total = message.attachments.reduce((sum, a) => sum + a.content.length, 0);
+  if (total > caps.maxTotalAttachmentBytes) return refuse(`the attachments total ${megabytes(total)}, over its limit of ${megabytes(caps.maxTotalAttachmentBytes)}`);
   const headerNames = Object.keys(message.headers);
   if (headerNames.length > 0) {
     if (caps.customHeaders === false) return refuse('it does not support custom headers');
@@ -71,6 +103,10 @@ export function unsupportedReason(adapter: MailAdapter, message: NormalizedMessa
       const other = headerNames.find((name) => !/^x-/i.test(name));
       if (other) return refuse(`it only accepts custom headers named "X-...", not "${other}"`);
     }
+  }
+  const headerCount = headerNames.length + (message.tags.length > 0 ? 1 : 0) + (Object.keys(message.metadata).length > 0 ? 1 : 0);
+  if (headerCount > caps.maxCustomHeaders) {
+    return refuse(`it takes at most ${caps.maxCustomHeaders} custom headers, the message needs ${headerCount} (tags and metadata take one each)`);
   }
   if (message.tags.length > 0 && !caps.tags) return refuse('it does not support tags');
   if (Object.keys(message.metadata).length > 0 && !caps.metadata) return refuse('it does not support metadata');
@@ -81,10 +117,52 @@ export function unsupportedReason(adapter: MailAdapter, message: NormalizedMessa
   if (recipients > caps.maxRecipients) {
     return refuse(`it takes at most ${caps.maxRecipients} recipients, the message has ${recipients}`);
   }
+  if (!caps.unicodeLocalParts) {
+    const unicode = [message.from, ...message.replyTo, ...message.to, ...message.cc, ...message.bcc].find((a) => !isAsciiLocalPart(a.address));
+    if (unicode) return refuse(`it cannot carry an address whose part before "@" is not ASCII (${unicode.address}): only SMTPUTF8 transports can`);
+  }
   return undefined;
+}
+
+/**
+ * Sends `message` through `adapter` within its declared capabilities: refuses with UNSUPPORTED
+ * before any I/O, drops the tags over `maxTags` with a warning, and hands `deliver` the message in
+ * wire form (domains in punycode). Every adapter with declared limits sends through this.
+ */
+export async function sendWithin(
+  adapter: MailAdapter,
+  message: NormalizedMessage,
+  deliver: (message: NormalizedMessage) => Promise<SendReceipt>,
+): Promise<SendReceipt> {
+  const refused = unsupportedReason(adapter, message);
+  if (refused) throw refused;
+  const { maxTags } = adapter.capabilities;
+  const warnings: string[] = [];
+  let fitted = message;
+  if (message.tags.length > maxTags) {
+    const dropped = message.tags.slice(maxTags);
+    warnings.push(`${adapter.name} takes at most ${maxTags} tag(s): sent without ${dropped.map((t) => JSON.stringify(t)).join(', ')}`);
+    fitted = { ...message, tags: message.tags.slice(0, maxTags) };
+  }
+  const wire = toWireMessage(fitted);
+  const receipt = await deliver(wire);
+  // Receipts name recipients as the caller wrote them, not in their wire form.
+  const asWritten = allRecipients(message);
+  const given = new Map(allRecipients(wire).map((address, index) => [address, asWritten[index]!]));
+  const asGiven = (list: string[]) => list.map((address) => given.get(address) ?? address);
+  return {
+    ...receipt,
+    accepted: asGiven(receipt.accepted),
+    rejected: asGiven(receipt.rejected),
+    ...(warnings.length > 0 ? { warnings: [...warnings, ...(receipt.warnings ?? [])] } : {}),
+  };
 }
 
 /** Every recipient address of a message, for receipts. */
 export function allRecipients(message: NormalizedMessage): string[] {
   return [...message.to, ...message.cc, ...message.bcc].map((a) => a.address);
+}
+
+function megabytes(bytes: number): string {
+  return `${(bytes / (1024 * 1024)).toFixed(1).replace(/\.0$/, '')} MB`;
 }

@@ -4,6 +4,7 @@
 import { domainToASCII } from 'node:url';
 import addressparser from 'nodemailer/lib/addressparser';
 import { MailError } from './errors.js';
+import type { NormalizedMessage } from './message.js';
 
 /** Anything callers may pass where an address is expected. "Ann <ann@example.com>" is accepted. */
 export type AddressInput = string | { address: string; name?: string };
@@ -104,6 +105,21 @@ function asWritten(parsed: { address: string; name: string }, item: string, fiel
   const nameAsComment = name !== '' && item.includes(`(${name})`);
   if (inBrackets || (bare && (name === '' || nameAsComment))) return parsed;
   throw invalid(field, `"${field}" has an invalid address ${JSON.stringify(item)}: it is not one address, a "Name <address>" pair, or a comma-separated list of them`);
+}
+
+/** Whether the part before "@" is plain ASCII (else only an SMTPUTF8 transport can carry the address). */
+export function isAsciiLocalPart(address: string): boolean {
+  return /^[\x00-\x7f]*$/.test(address.slice(0, address.lastIndexOf('@')));
+}
+
+/**
+ * The message as it goes on the wire: every address's domain in punycode (`café.example` ->
+ * `xn--caf-dma.example`), names kept. The one place adapters take addresses from (through
+ * `sendWithin`): the HTTP APIs answer 400 to a Unicode domain, and SMTP needs SMTPUTF8 for one.
+ */
+export function toWireMessage(message: NormalizedMessage): NormalizedMessage {
+  const wire = (list: Address[]) => list.map((a) => (a.address.includes('@') && /[^\x00-\x7f]/.test(a.address) ? { ...a, address: toAsciiAddress(a.address) } : a));
+  return { ...message, from: wire([message.from])[0]!, to: wire(message.to), cc: wire(message.cc), bcc: wire(message.bcc), replyTo: wire(message.replyTo) };
 }
 
 function checkAddress(parsed: { address: string; name: string }, field: string, original: string): Address {

@@ -23,8 +23,9 @@
 // its code, that `verify()` sends nothing, and that no secret shows in the adapter or its errors.
 import { once } from 'node:events';
 import net from 'node:net';
+import { domainToUnicode } from 'node:url';
 import { inspect } from 'node:util';
-import { simpleParser, type AddressObject } from 'mailparser';
+import { parseAddressHeader, simpleParser } from 'mailparser';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { unsupportedReason, type MailAdapter, type SendContext, type SendReceipt } from '../src/adapter.js';
 import type { Address } from '../src/address.js';
@@ -140,6 +141,7 @@ export function fitToCapabilities(message: MailMessage, adapter: MailAdapter): M
   }
   if (out.headers && caps.customHeaders === false) delete out.headers;
   if (!caps.tags) delete out.tags;
+  if (out.tags && out.tags.length > caps.maxTags) out.tags = out.tags.slice(0, caps.maxTags);
   if (!caps.metadata) delete out.metadata;
   return out;
 }
@@ -173,13 +175,18 @@ function decodeWords(value: string): string {
 /** Turns raw MIME (plus the envelope recipients, for Bcc) into an Arrival; reads mailroom's tag/metadata headers. */
 export async function arrivalFromMime(raw: Buffer | string, envelope?: { to: string[] }): Promise<Arrival> {
   const mail = await simpleParser(raw, { skipTextToHtml: true, skipHtmlToText: true, skipImageLinks: true });
-  const list = (value: AddressObject | AddressObject[] | undefined): Address[] =>
-    (Array.isArray(value) ? value : value ? [value] : []).flatMap((group) =>
-      group.value.map((a) => (a.name ? { address: a.address ?? '', name: a.name } : { address: a.address ?? '' })));
-  const to = list(mail.to);
-  const cc = list(mail.cc);
-  const visible = new Set([...to, ...cc].map((a) => a.address.toLowerCase()));
-  const bcc = envelope ? envelope.to.filter((a) => !visible.has(a.toLowerCase())).map((address) => ({ address })) : list(mail.bcc);
+  // Addresses as they were written on the wire: mailparser's parsed fields decode punycode domains.
+  const list = (header: string): Address[] => {
+    const values = mail.headerLines.filter((line) => line.key === header).map((line) => line.line.slice(line.line.indexOf(':') + 1));
+    return values.length === 0 ? [] : parseAddressHeader(values, { decodePunycode: false, flatten: true }).value
+      .map((a) => (a.name ? { address: a.address ?? '', name: a.name } : { address: a.address ?? '' }));
+  };
+  const to = list('to');
+  const cc = list('cc');
+  // smtp-server hands the envelope over with domains decoded to Unicode: compare in one form.
+  const same = (address: string) => `${address.slice(0, address.lastIndexOf('@'))}@${domainToUnicode(address.slice(address.lastIndexOf('@') + 1))}`.toLowerCase();
+  const visible = new Set([...to, ...cc].map((a) => same(a.address)));
+  const bcc = envelope ? envelope.to.filter((a) => !visible.has(same(a))).map((address) => ({ address })) : list('bcc');
   const headers: Record<string, string> = {};
   for (const line of mail.headerLines) {
     const name = line.line.slice(0, line.line.indexOf(':'));
@@ -188,9 +195,9 @@ export async function arrivalFromMime(raw: Buffer | string, envelope?: { to: str
   const tagHeader = headers[Object.keys(headers).find((h) => /^x-mailroom-tags$/i.test(h)) ?? ''];
   const metadataHeader = headers[Object.keys(headers).find((h) => /^x-mailroom-metadata$/i.test(h)) ?? ''];
   return {
-    from: list(mail.from)[0] ?? { address: '' },
+    from: list('from')[0] ?? { address: '' },
     to, cc, bcc,
-    replyTo: list(mail.replyTo),
+    replyTo: list('reply-to'),
     subject: mail.subject ?? '',
     // mailparser reports "" for a message without a text part.
     ...(mail.text ? { text: mail.text } : {}),
@@ -259,6 +266,18 @@ function capabilityProbes(adapter: MailAdapter): { what: string; message: MailMe
     const to = Array.from({ length: caps.maxRecipients + 1 }, (_, i) => `r${i}@example.com`);
     probes.push({ what: `${to.length} recipients`, message: { ...base, to } });
   }
+  if (Number.isFinite(caps.maxAttachmentBytes)) {
+    probes.push({ what: `an attachment of ${caps.maxAttachmentBytes + 1} bytes`, message: { ...base, attachments: [{ filename: 'big.pdf', content: new Uint8Array(caps.maxAttachmentBytes + 1) }] } });
+  }
+  if (Number.isFinite(caps.maxTotalAttachmentBytes)) {
+    const half = Math.floor(caps.maxTotalAttachmentBytes / 2) + 1;
+    probes.push({ what: `attachments of ${2 * half} bytes in all`, message: { ...base, attachments: [{ filename: 'a.pdf', content: new Uint8Array(half) }, { filename: 'b.pdf', content: new Uint8Array(half) }] } });
+  }
+  if (Number.isFinite(caps.maxCustomHeaders)) {
+    const headers = Object.fromEntries(Array.from({ length: caps.maxCustomHeaders + 1 }, (_, i) => [`X-Probe-${i}`, String(i)]));
+    probes.push({ what: `${caps.maxCustomHeaders + 1} custom headers`, message: { ...base, headers } });
+  }
+  if (!caps.unicodeLocalParts) probes.push({ what: 'a non-ASCII local part', message: { ...base, to: 'pierre.müller@example.com' } });
   return probes;
 }
 
@@ -287,6 +306,8 @@ export interface ConformanceOptions {
   verify?: boolean;
   /** Whether the harness gives an `unreachable()` adapter. Default true. */
   unreachable?: boolean;
+  /** How the adapter sends an internationalized domain: 'punycode' (every transport) or 'as-given' (memory, not a transport). Default 'punycode'. */
+  idn?: 'punycode' | 'as-given';
   /**
    * What the adapter must make of a success status whose body is garbled (needs `garble`): 'sent'
    * (with a warning) or 'ambiguous' (the journal's possible-duplicate mark). Required for HTTP adapters.
@@ -329,12 +350,48 @@ export function runConformance(name: string, setup: () => Promise<ConformanceHar
 
     it('refuses each capability it lacks with UNSUPPORTED, before sending anything', async () => {
       for (const probe of capabilityProbes(h.adapter)) {
-        const message = normalizeMessage(probe.message, { limits: { maxRecipients: 100_000 } });
+        const message = normalizeMessage(probe.message, { limits: { maxRecipients: 100_000, maxBytes: 100 * 1024 * 1024 } });
         expect(unsupportedReason(h.adapter, message)?.code, probe.what).toBe('UNSUPPORTED');
         const error = await sendFailure(h.adapter, message, sendContext());
         expect(error.code, probe.what).toBe('UNSUPPORTED');
       }
       expect(await h.takeArrivals()).toEqual([]);
+    });
+
+    it('sends internationalized domains in punycode, and names recipients as given in the receipt', async () => {
+      const message = normalizeMessage({
+        from: 'Boutique <shop@bücher.example>', to: 'Pierre <pierre@café.example>', cc: 'zoe@bücher.example',
+        replyTo: 'support@bücher.example', subject: 'Commande', text: 'Merci.',
+      });
+      const receipt = await h.adapter.send(message, sendContext());
+      const arrivals = await h.takeArrivals();
+      expect(arrivals).toHaveLength(1);
+      const arrived = arrivals[0]!;
+      const wire = options.idn === 'as-given'
+        ? { from: 'shop@bücher.example', to: 'pierre@café.example', cc: 'zoe@bücher.example', replyTo: 'support@bücher.example' }
+        : { from: 'shop@xn--bcher-kva.example', to: 'pierre@xn--caf-dma.example', cc: 'zoe@xn--bcher-kva.example', replyTo: 'support@xn--bcher-kva.example' };
+      expect(arrived.from.address, 'from').toBe(wire.from);
+      expect(arrived.to.map((a) => a.address), 'to').toEqual([wire.to]);
+      expect(arrived.cc.map((a) => a.address), 'cc').toEqual([wire.cc]);
+      expect(arrived.replyTo.map((a) => a.address), 'replyTo').toEqual([wire.replyTo]);
+      expect(arrived.to[0]!.name, 'display name').toBe('Pierre');
+      // Where the harness reads an envelope (SMTP, SES), it matches the headers: no stray Unicode form.
+      expect(arrived.bcc, 'envelope recipients beyond the headers').toEqual([]);
+      expect([...receipt.accepted].sort()).toEqual(['pierre@café.example', 'zoe@bücher.example']);
+    });
+
+    it('carries the tags it declares, and sends the rest without the extra ones, with a warning', async () => {
+      const tags = ['t1', 't2', 't3', 't4', 't5'];
+      const { maxTags } = h.adapter.capabilities;
+      const message = normalizeMessage({ ...MESSAGES['text only']!, tags });
+      const receipt = await h.adapter.send(message, sendContext());
+      const arrivals = await h.takeArrivals();
+      expect(arrivals).toHaveLength(1);
+      const kept = tags.slice(0, Math.min(maxTags, tags.length));
+      expect([...arrivals[0]!.tags].sort()).toEqual(kept);
+      const warning = (receipt.warnings ?? []).find((w) => /tag/.test(w));
+      if (kept.length < tags.length) expect(warning).toMatch(new RegExp(`at most ${maxTags} tag.*"${tags.at(-1)}"`));
+      else expect(warning).toBeUndefined();
     });
 
     if (faults.length > 0) it(`maps each scripted fault to its code: ${faults.join(', ')}`, async () => {

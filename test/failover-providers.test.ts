@@ -66,4 +66,21 @@ describe('failover(brevo mailgun ses)', () => {
     expect((await ses.store()).filter((e) => e.messageId === result.providerMessageId)).toHaveLength(1);
     await mailer.close();
   });
+
+  it('an internationalized domain goes through Brevo in punycode; a Unicode local part skips Brevo (UNSUPPORTED, no request) for a transport that carries it', async () => {
+    const local = (server: { port: number }) => `127.0.0.1:${server.port}`;
+    const mailer = createMailer({ dsn: `failover(brevo+api://${BREVO_KEY}@${local(brevo)}?insecure=true memory://)`, journal: false, retry: { attempts: 1 } });
+    const before = brevo.requests.length;
+    const idn = await mailer.send({ from: 'shop@bücher.example', to: 'pierre@café.example', subject: 'Commande', text: 'Merci.' });
+    expect(idn.adapter).toBe('brevo');
+    expect(idn.accepted).toEqual(['pierre@café.example']);
+    expect((brevo.requests.at(-1)!.json as { to: { email: string }[] }).to).toEqual([{ email: 'pierre@xn--caf-dma.example' }]);
+
+    const eai = await mailer.send({ from: 'shop@example.com', to: 'pierre.müller@example.com', subject: 'Commande', text: 'Merci.' });
+    expect(eai.adapter).toBe('memory');
+    expect(eai.attempts[0]).toMatchObject({ adapter: 'brevo', ok: false, durationMs: 0, error: { code: 'UNSUPPORTED' } });
+    expect(eai.attempts[0]!.error!.message).toMatch(/pierre\.müller@example\.com.*SMTPUTF8/);
+    expect(brevo.requests.length - before).toBe(1);
+    await mailer.close();
+  });
 });

@@ -51,17 +51,18 @@ describe('mailjet specifics', () => {
     await mailer.close();
   });
 
-  it('sends the documented request: Basic auth, /v3.1/send, Messages[0] field names', async () => {
-    await adapter().send(normalizeMessage({ ...MESSAGES['text only']!, tags: ['a', 'b'], metadata: { k: 'v' }, idempotencyKey: 'order-7' }), sendContext());
+  it('sends the documented request: Basic auth, /v3.1/send, Messages[0] field names; one tag as the campaign', async () => {
+    const receipt = await adapter().send(normalizeMessage({ ...MESSAGES['text only']!, tags: ['a', 'b'], metadata: { k: 'v' }, idempotencyKey: 'order-7' }), sendContext());
     const request = server.requests.at(-1)!;
     expect(request.path).toBe('/v3.1/send');
     expect(request.headers.authorization).toBe(`Basic ${Buffer.from(`${KEY}:${SECRET}`).toString('base64')}`);
     expect(request.json).toEqual({
       Messages: [{
         From: { Email: 'shop@example.com' }, To: [{ Email: 'ann@example.com' }], Subject: 'Plain text',
-        TextPart: 'Only text, with ünïcödé.', CustomCampaign: 'a,b', EventPayload: '{"k":"v"}', CustomID: 'order-7',
+        TextPart: 'Only text, with ünïcödé.', CustomCampaign: 'a', EventPayload: '{"k":"v"}', CustomID: 'order-7',
       }],
     });
+    expect(receipt.warnings).toEqual(['mailjet takes at most 1 tag(s): sent without "b"']);
   });
 
   it('reports a per-message error with its code and the field it relates to', async () => {

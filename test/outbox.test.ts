@@ -48,7 +48,7 @@ runConformance('memory', async () => {
       }));
     },
   };
-}, { unreachable: false });
+}, { unreachable: false, idn: 'as-given' });
 
 describe('outbox files', () => {
   it('writes one file per Message-ID: sending the same message again replaces it', async () => {

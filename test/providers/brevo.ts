@@ -3,7 +3,7 @@
 // own bodies: 201 {messageId}, errorModel {code, message}, 429 with x-sib-ratelimit-* headers.
 import { randomInt } from 'node:crypto';
 import type { Arrival } from '../conformance.js';
-import { startProviderServer, type ProviderAnswer, type ProviderRequest, type ProviderServer } from './server.js';
+import { ASCII_ADDRESS, startProviderServer, type ProviderAnswer, type ProviderRequest, type ProviderServer } from './server.js';
 
 const SEND_FIELDS = new Set(['sender', 'to', 'cc', 'bcc', 'replyTo', 'subject', 'htmlContent', 'textContent', 'attachment', 'headers', 'templateId', 'params', 'tags', 'scheduledAt', 'batchId', 'messageVersions']);
 // The spec's list of attachment extensions Brevo accepts (abridged to what tests send and common ones).
@@ -64,7 +64,7 @@ function checkSend(json: unknown): string | undefined {
   const unknown = Object.keys(body).find((key) => !SEND_FIELDS.has(key));
   if (unknown) return `${unknown} is not a valid parameter`;
   const isContact = (value: unknown) =>
-    !!value && typeof value === 'object' && typeof (value as Contact).email === 'string' && /@/.test((value as Contact).email)
+    !!value && typeof value === 'object' && typeof (value as Contact).email === 'string' && ASCII_ADDRESS.test((value as Contact).email)
     && ((value as Contact).name === undefined || typeof (value as Contact).name === 'string')
     && Object.keys(value).every((k) => k === 'email' || k === 'name');
   if (!isContact(body.sender)) return 'valid sender email required';

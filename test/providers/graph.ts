@@ -3,7 +3,9 @@
 // Graph scope, a JSON body `{ message, saveToSentItems }` with fileAttachment types and `x-`
 // headers only; 202 with an empty body, Graph's error envelope otherwise.
 import type { Arrival } from '../conformance.js';
-import { ContractError, startProviderServer, type ProviderAnswer, type ProviderServer } from './server.js';
+import { ASCII_ADDRESS, ContractError, startProviderServer, type ProviderAnswer, type ProviderServer } from './server.js';
+
+class InvalidRecipient extends Error {}
 
 interface GraphRecipient { emailAddress?: { address?: unknown; name?: unknown } }
 
@@ -42,6 +44,9 @@ export function startGraphServer(mailbox: string, validTokens: string[]): Promis
       if (!bodyPart || (bodyPart.contentType !== 'Text' && bodyPart.contentType !== 'HTML') || typeof bodyPart.content !== 'string') {
         throw new ContractError('message.body must be { contentType: "Text" | "HTML", content }');
       }
+      if (((m.internetMessageHeaders as unknown[] | undefined) ?? []).length > 5) {
+        return { answer: graphError(400, 'InvalidInternetMessageHeaderCollection', 'Maximum number of headers in one message should be less than or equal to 5.') };
+      }
       for (const header of (m.internetMessageHeaders as { name: string; value: string }[] | undefined) ?? []) {
         if (!/^x-/i.test(header.name)) {
           return { answer: graphError(400, 'InvalidInternetMessageHeader', `The internet message header name '${header.name}' should start with 'x-' or 'X-'.`) };
@@ -55,8 +60,15 @@ export function startGraphServer(mailbox: string, validTokens: string[]): Promis
       const people = (list: unknown) => ((list as GraphRecipient[] | undefined) ?? []).map((r) => {
         const e = r.emailAddress;
         if (!e || typeof e.address !== 'string') throw new ContractError('a recipient must be { emailAddress: { address, name? } }');
+        if (!ASCII_ADDRESS.test(e.address)) throw new InvalidRecipient();
         return typeof e.name === 'string' ? { address: e.address, name: e.name } : { address: e.address };
       });
+      try {
+        people(m.toRecipients); people(m.ccRecipients); people(m.bccRecipients); people(m.replyTo); people([m.from]);
+      } catch (error) {
+        if (error instanceof InvalidRecipient) return { answer: GRAPH_ERRORS.rejected };
+        throw error;
+      }
       if (people(m.toRecipients).length + people(m.ccRecipients).length + people(m.bccRecipients).length === 0) {
         return { answer: GRAPH_ERRORS.rejected };
       }

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import addressparser from 'nodemailer/lib/addressparser';
 import type { Address } from '../../src/address.js';
 import type { Arrival } from '../conformance.js';
-import { startProviderServer, type ProviderAnswer, type ProviderServer } from './server.js';
+import { ASCII_ADDRESS, startProviderServer, type ProviderAnswer, type ProviderServer } from './server.js';
 
 const TEXT_FIELDS = new Set(['from', 'to', 'cc', 'bcc', 'subject', 'text', 'html', 'amp-html', 'template', 'recipient-variables', 't:version', 't:text', 't:variables']);
 const FILE_FIELDS = new Set(['attachment', 'inline']);
@@ -54,7 +54,7 @@ export async function startMailgunServer(apiKey: string, domains: string[]): Pro
       const optionBytes = [...form].filter(([k]) => /^(o|h|v|t):/.test(k)).reduce((sum, [k, v]) => sum + k.length + (typeof v === 'string' ? Buffer.byteLength(v) : 0), 0);
       if (optionBytes > 16 * 1024) return { answer: { status: 400, body: { message: 'Send options (parameters starting with o:, h:, or v:) are limited to 16KB total' } } };
       const addresses = (key: string) => form.getAll(key).flatMap((v) => parse(String(v)));
-      if ([...addresses('to'), ...addresses('cc'), ...addresses('bcc'), ...addresses('from')].some((a) => !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(a.address))) {
+      if ([...addresses('to'), ...addresses('cc'), ...addresses('bcc'), ...addresses('from')].some((a) => !ASCII_ADDRESS.test(a.address))) {
         return { answer: MAILGUN_ERRORS.badTo };
       }
       const id = `<${new Date().toISOString().replace(/\D/g, '').slice(0, 14)}.${randomBytes(8).toString('hex')}@${domain}>`;

@@ -4,7 +4,7 @@
 // JSON text as bare integers exactly as Mailjet does.
 import { randomUUID } from 'node:crypto';
 import type { Arrival } from '../conformance.js';
-import { startProviderServer, type ProviderAnswer, type ProviderRequest, type ProviderServer } from './server.js';
+import { ASCII_ADDRESS, startProviderServer, type ProviderAnswer, type ProviderRequest, type ProviderServer } from './server.js';
 
 const MESSAGE_FIELDS = new Set(['From', 'Sender', 'To', 'Cc', 'Bcc', 'ReplyTo', 'Subject', 'TextPart', 'HTMLPart', 'TemplateID', 'TemplateLanguage', 'TemplateErrorReporting', 'TemplateErrorDeliver', 'Attachments', 'InlinedAttachments', 'Priority', 'CustomCampaign', 'DeduplicateCampaign', 'TrackOpens', 'TrackClicks', 'CustomID', 'EventPayload', 'MonitoringCategory', 'URLTags', 'Headers', 'Variables']);
 
@@ -70,7 +70,7 @@ function check(request: ProviderRequest): { code: string; message: string } | un
   const m = body.Messages[0] as Record<string, unknown>;
   const unknown = Object.keys(m).find((k) => !MESSAGE_FIELDS.has(k));
   if (unknown) return { code: 'mj-0004', message: `Unknown property "${unknown}"` };
-  const isContact = (c: unknown) => !!c && typeof c === 'object' && typeof (c as Contact).Email === 'string' && /^[^@\s]+@[^@\s]+$/.test((c as Contact).Email)
+  const isContact = (c: unknown) => !!c && typeof c === 'object' && typeof (c as Contact).Email === 'string' && ASCII_ADDRESS.test((c as Contact).Email)
     && Object.keys(c).every((k) => k === 'Email' || k === 'Name') && ((c as Contact).Name === undefined || typeof (c as Contact).Name === 'string');
   if (!isContact(m.From)) return { code: 'mj-0013', message: 'From is not a valid {Email, Name} object' };
   for (const field of ['To', 'Cc', 'Bcc']) {

@@ -171,5 +171,11 @@ export function parseAddressString(value: string): { address: string; name?: str
   return name ? { address: match[2]!.trim(), name } : { address: match[2]!.trim() };
 }
 
+/**
+ * An address the HTTP providers accept: ASCII only, so an internationalized domain must come in
+ * punycode (they answer 400 to `pierre@café.example`, which is what a Unicode domain got in the field).
+ */
+export const ASCII_ADDRESS = /^[!-?A-~]+@[A-Za-z0-9.-]+\.[A-Za-z0-9-]+$/;
+
 /** Throws a contract violation that the server answers with 400 and the provider's error shape. */
 export class ContractError extends Error {}

@@ -7,7 +7,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import addressparser from 'nodemailer/lib/addressparser';
 import type { Address } from '../../src/address.js';
 import type { Arrival } from '../conformance.js';
-import { startProviderServer, type ProviderAnswer, type ProviderServer } from './server.js';
+import { ASCII_ADDRESS, startProviderServer, type ProviderAnswer, type ProviderServer } from './server.js';
 
 const FIELDS = new Set(['api_key', 'sender', 'to', 'cc', 'bcc', 'subject', 'html_body', 'text_body', 'custom_headers', 'attachments', 'inlines', 'template_id', 'template_data', 'schedule', 'fastaccept']);
 const FORBIDDEN_HEADERS = /^(content-type|content-transfer-encoding|mime-version)$/i;
@@ -66,7 +66,7 @@ function check(body: Record<string, unknown>): { fieldname: string; message: str
   const fail = (fieldname: string, message: string) => ({ fieldname, message });
   const unknown = Object.keys(body).find((k) => !FIELDS.has(k));
   if (unknown) return fail(unknown, `Additional properties are not allowed ('${unknown}' was unexpected)`);
-  const rfc822 = (v: unknown) => typeof v === 'string' && parse(v).length === 1 && /^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(parse(v)[0]!.address);
+  const rfc822 = (v: unknown) => typeof v === 'string' && parse(v).length === 1 && ASCII_ADDRESS.test(parse(v)[0]!.address);
   if (!rfc822(body.sender)) return fail('sender', `The field 'sender' was expecting a valid RFC-822 formatted email field but found '${String(body.sender)}'`);
   for (const field of ['to', 'cc', 'bcc']) {
     const list = body[field];
