@@ -6,6 +6,8 @@ import { decodeTime, encodeTime, monotonicFactory } from 'ulid';
 import { formatAddress } from './address.js';
 import type { Attempt } from './errors.js';
 import type { MailMessage, NormalizedMessage } from './message.js';
+import { JournalKey } from './journal-crypto.js';
+import { MailError } from './errors.js';
 import { openJournalStore, type OpenedStore } from './journal-store.js';
 
 export type JournalStatus = 'pending' | 'sent' | 'failed';
@@ -37,8 +39,15 @@ export interface JournalEntry {
   messageId: string;
   idempotencyKey?: string;
   summary: MessageSummary;
-  /** What a resend needs (template name + data, or subject/html/text), unless `storeContent: false`. */
+  /** What a resend needs (template name + data, or subject/html/text), unless `storeContent: false` or `sensitive`. */
   content?: MailMessage;
+  /**
+   * `content` encrypted with the journal key (`encryptionKey`), as stored; reading the entry with
+   * that key gives `content` back instead.
+   */
+  sealedContent?: string;
+  /** The message carried a credential (a password-reset link...): no content is kept, no resend. */
+  sensitive?: boolean;
   attempts: Attempt[];
   /** The adapter that delivered it. */
   adapter?: string;
@@ -67,6 +76,12 @@ export interface JournalOptions {
   storeContent?: boolean;
   /** How long entries are kept; 0 keeps them forever. Default 90 days. */
   ttlMs?: number;
+  /**
+   * Encrypts the stored content (bodies, template data, attachments) with AES-256-GCM: a 32-byte
+   * key as 64 hex characters or base64. Entries written without a key stay readable. Default
+   * `MAILROOM_JOURNAL_KEY`, else none.
+   */
+  encryptionKey?: string;
 }
 
 export interface JournalQuery {
@@ -100,6 +115,9 @@ export class SendJournal {
   readonly storeContent: boolean;
   private readonly ttlMs: number | undefined;
   private readonly store: string | Keyv | undefined;
+  readonly #key: JournalKey | undefined;
+  // Sealed once per content object: an entry is written pending, then sent or failed.
+  readonly #sealed = new WeakMap<MailMessage, string>();
   private opening: Promise<OpenedStore> | undefined;
   private queue = new Map<string, unknown>();
   private flushing: Promise<void> | undefined;
@@ -110,6 +128,9 @@ export class SendJournal {
     const ttl = options.ttlMs ?? DEFAULT_TTL_MS;
     this.ttlMs = ttl > 0 ? ttl : undefined;
     this.store = options.store;
+    const key = options.encryptionKey ?? (process.env.MAILROOM_JOURNAL_KEY || undefined);
+    const source = options.encryptionKey !== undefined ? 'journal.encryptionKey' : 'MAILROOM_JOURNAL_KEY';
+    this.#key = key === undefined ? undefined : JournalKey.parse(key, source);
   }
 
   /**
@@ -142,7 +163,7 @@ export class SendJournal {
   async write(entry: JournalEntry): Promise<void> {
     entry.updatedAt = new Date().toISOString();
     const keys = [ENTRY + entry.id];
-    this.queue.set(keys[0]!, structuredClone(entry));
+    this.queue.set(keys[0]!, structuredClone(this.stored(entry)));
     // An entry that was resent is superseded by its resend: rewriting it (to add the link) must not
     // point its idempotency key back at it.
     if (entry.idempotencyKey && !entry.resentAs?.length) {
@@ -157,7 +178,27 @@ export class SendJournal {
 
   async get(id: string): Promise<JournalEntry | undefined> {
     const { keyv } = await this.open();
-    return (await keyv.get<JournalEntry>(ENTRY + id)) ?? undefined;
+    const entry = await keyv.get<JournalEntry>(ENTRY + id);
+    return entry ? this.revealed(entry) : undefined;
+  }
+
+  /**
+   * What a resend of this entry sends. Throws CONFIG, saying why, when the entry is sensitive, or its
+   * content is encrypted and the key is missing or another one; undefined with `storeContent: false`.
+   */
+  contentFor(entry: JournalEntry): MailMessage | undefined {
+    if (entry.sensitive) {
+      throw new MailError('CONFIG', `journal entry ${entry.id} is a sensitive message (it carried a credential such as a password-reset or confirmation link): its content was never kept, so it cannot be resent`, {
+        remedy: 'Ask the recipient to request a new link (forgot password, resend confirmation): an old link should not be sent again anyway.',
+      });
+    }
+    if (entry.content || !entry.sealedContent) return entry.content;
+    if (!this.#key) {
+      throw new MailError('CONFIG', `the stored content of journal entry ${entry.id} is encrypted and no journal key is set`, {
+        remedy: 'Set journal.encryptionKey (or MAILROOM_JOURNAL_KEY) to the key the entry was written with.',
+      });
+    }
+    return this.#key.open(entry.sealedContent, entry.id);
   }
 
   /** The entry last written under an idempotency key. */
@@ -176,7 +217,7 @@ export class SendJournal {
     const entries = opened.sql
       ? await this.listSql(opened, range, query, limit + 1)
       : await this.listScan(opened.keyv, range, matches, limit + 1);
-    const page = entries.slice(0, limit);
+    const page = entries.slice(0, limit).map((entry) => this.revealed(entry));
     const more = entries.length > limit;
     return more ? { entries: page, cursor: page[page.length - 1]!.id } : { entries: page };
   }
@@ -205,6 +246,28 @@ export class SendJournal {
     // Never opened (nothing was sent), or it could not be: nothing to close.
     const opened = await this.opening?.catch(() => undefined);
     if (opened?.owned) await opened.keyv.disconnect();
+  }
+
+  // The entry as written: its content sealed when there is a key.
+  private stored(entry: JournalEntry): JournalEntry {
+    if (!this.#key || !entry.content) return entry;
+    let sealed = this.#sealed.get(entry.content);
+    if (!sealed) this.#sealed.set(entry.content, (sealed = this.#key.seal(entry.content)));
+    const { content: _content, ...rest } = entry;
+    return { ...rest, sealedContent: sealed };
+  }
+
+  // The entry as read: its content opened when this key sealed it; otherwise left sealed, and a
+  // resend says why (contentFor).
+  private revealed(entry: JournalEntry): JournalEntry {
+    if (!entry.sealedContent || !this.#key) return entry;
+    try {
+      const content = this.#key.open(entry.sealedContent, entry.id);
+      const { sealedContent: _sealed, ...rest } = entry;
+      return { ...rest, content };
+    } catch {
+      return entry;
+    }
   }
 
   private async flushSoon(): Promise<void> {
@@ -306,7 +369,8 @@ export function newJournalEntry(message: NormalizedMessage, content: MailMessage
     messageId: message.messageId,
     ...(message.idempotencyKey ? { idempotencyKey: message.idempotencyKey } : {}),
     summary: summarize(message),
-    ...(content ? { content } : {}),
+    // A credential (a reset link) is never stored, whatever storeContent says.
+    ...(message.sensitive ? { sensitive: true } : content ? { content } : {}),
     attempts: [],
     ...(extra.resendOf ? { resendOf: extra.resendOf } : {}),
   };

@@ -175,6 +175,7 @@ export function createMailer(options: MailerOptions = {}): Mailer {
         html: input.html ?? rendered.html,
         text: input.text ?? rendered.text,
         ...(input.replyTo === undefined && rendered.replyTo ? { replyTo: rendered.replyTo } : {}),
+        ...(input.sensitive === undefined && rendered.sensitive ? { sensitive: true } : {}),
       };
     }
     if (message.replyTo === undefined && options.replyTo !== undefined) message = { ...message, replyTo: options.replyTo };
@@ -289,7 +290,7 @@ export function createMailer(options: MailerOptions = {}): Mailer {
   }
 
   async function sendFresh(input: MailMessage): Promise<SendResult> {
-    if (journal?.storeContent) refuseUnstorableData(input);
+    if (journal?.storeContent && !input.sensitive) refuseUnstorableData(input);
     const message = await prepare(input);
     const key = message.idempotencyKey;
     if (key && journal) {
@@ -375,17 +376,18 @@ export function createMailer(options: MailerOptions = {}): Mailer {
         const store = requireJournal(journal);
         const original = await store.get(id);
         if (!original) throw new MailError('CONFIG', `no journal entry with id ${id}`);
+        const content = store.contentFor(original);
         const reason = resendOptions.includePossibleDuplicates ? undefined : possibleDeliveryReason(original);
         if (reason) {
           throw new MailError('CONFIG', `journal entry ${id} may already have been delivered (${reason}): a resend could deliver a second copy. Check with the recipient or the provider's logs, then pass includePossibleDuplicates: true (mailroom resend --include-possible-duplicates) to send it anyway`);
         }
-        if (!original.content) {
+        if (!content) {
           throw new MailError('CONFIG', `journal entry ${id} has no stored content to resend (the journal runs with storeContent: false)`);
         }
         if (original.status === 'pending') {
           // Completing an interrupted send: same entry, same Message-ID, so an idempotent receiver
           // (and the outbox) keeps one copy if the first attempt did get through.
-          const message = await prepare(original.content, original.messageId);
+          const message = await prepare(content, original.messageId);
           return track(deliver(message, original));
         }
         if (original.status === 'failed' && original.idempotencyKey) {
@@ -394,8 +396,8 @@ export function createMailer(options: MailerOptions = {}): Mailer {
           const latest = await store.findByIdempotencyKey(original.idempotencyKey);
           if (latest && latest.id !== original.id && latest.status === 'sent') return resultFromEntry(latest);
         }
-        const message = await prepare(original.content);
-        const entry = store.createEntry(message, original.content, { resendOf: original.id });
+        const message = await prepare(content);
+        const entry = store.createEntry(message, content, { resendOf: original.id });
         original.resentAs = [...(original.resentAs ?? []), entry.id];
         await record(original);
         return track(deliver(message, entry));

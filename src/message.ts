@@ -35,6 +35,11 @@ export interface MailMessage {
   metadata?: Record<string, string>;
   /** A key such as `order-1042-confirmation`: a second send with a key already sent sends nothing. */
   idempotencyKey?: string;
+  /**
+   * The message carries a credential (a password-reset, sign-in or confirmation link): the journal
+   * keeps its summary and attempts but never its content, and it cannot be resent. Default false.
+   */
+  sensitive?: boolean;
 }
 
 export interface NormalizedAttachment {
@@ -66,6 +71,8 @@ export interface NormalizedMessage {
   idempotencyKey?: string;
   /** The template this message was rendered from, for the journal. */
   template?: { name: string; locale?: string };
+  /** See MailMessage.sensitive. */
+  sensitive?: boolean;
   date: Date;
 }
 
@@ -140,6 +147,9 @@ export function normalizeMessage(input: MailMessage, options: NormalizeOptions =
       throw new MailError('INVALID_MESSAGE', '"idempotencyKey" must be 1 to 200 characters on one line', { field: 'idempotencyKey' });
     }
   }
+  if (input.sensitive !== undefined && typeof input.sensitive !== 'boolean') {
+    throw new MailError('INVALID_MESSAGE', '"sensitive" must be true or false', { field: 'sensitive' });
+  }
   const template = input.template ? { name: input.template.name, ...(input.template.locale ? { locale: input.template.locale } : {}) } : undefined;
 
   return {
@@ -150,6 +160,7 @@ export function normalizeMessage(input: MailMessage, options: NormalizeOptions =
     messageId: options.messageId ?? createMessageId(from.address),
     ...(input.idempotencyKey ? { idempotencyKey: input.idempotencyKey } : {}),
     ...(template ? { template } : {}),
+    ...(input.sensitive ? { sensitive: true } : {}),
     date: options.now ?? new Date(),
   };
 }

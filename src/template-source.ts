@@ -14,6 +14,8 @@ export interface FrontMatter {
   required?: string[];
   /** A Handlebars text part used instead of the one derived from the html. */
   text?: string;
+  /** "true": the mail carries a credential (a reset link), so the journal keeps none of its content. */
+  sensitive?: string;
 }
 
 export interface TemplateSource {
@@ -38,7 +40,7 @@ export interface ComposedSource {
   locate(line: number): SourceLocation;
 }
 
-const KEYS = new Set<keyof FrontMatter>(['subject', 'preheader', 'replyTo', 'layout', 'required', 'text']);
+const KEYS = new Set<keyof FrontMatter>(['subject', 'preheader', 'replyTo', 'layout', 'required', 'text', 'sensitive']);
 const KEY_LINE = /^([A-Za-z]+)\s*:\s?(.*)$/;
 
 /** Splits a template file into front matter and body. Throws TEMPLATE naming the file and line. */
@@ -86,6 +88,7 @@ function setKey(frontMatter: FrontMatter, key: keyof FrontMatter, value: string 
     return;
   }
   if (Array.isArray(value)) throw sourceError(file, line, `"${key}" must be a string, not a list`);
+  if (key === 'sensitive' && value !== 'true' && value !== 'false') throw sourceError(file, line, `"sensitive" must be true or false, not ${JSON.stringify(value)}`);
   if (key !== 'text' && /[\r\n]/.test(value)) throw sourceError(file, line, `"${key}" must be on one line (it becomes a header)`);
   frontMatter[key] = value;
 }

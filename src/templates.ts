@@ -80,6 +80,8 @@ export interface RenderedTemplate {
   text: string;
   /** From the front matter's `replyTo`, e.g. the visitor of a contact form; one address. */
   replyTo?: string;
+  /** From the front matter's `sensitive: true`: the mail carries a credential (see MailMessage.sensitive). */
+  sensitive?: true;
 }
 
 export interface TemplateRenderer {
@@ -101,6 +103,7 @@ interface CompiledTemplate {
   subject: HeaderPart;
   replyTo?: { name?: HeaderPart; address: HeaderPart };
   required: DataPath[];
+  sensitive: boolean;
   html: TemplateDelegate;
   /** The derived or given text template; undefined when the html must be converted per send. */
   text: TemplateDelegate | undefined;
@@ -338,6 +341,7 @@ export function createTemplateRenderer(options: TemplateOptions = {}): TemplateR
       subject: header(fm.subject, 'subject'),
       ...(replyTo ? { replyTo } : {}),
       required: dataPaths(fm.required ?? []),
+      sensitive: fm.sensitive === 'true',
       html: htmlEnv.compile(html, { strict: strict.body }),
       text,
       htmlToText: lib.htmlToText,
@@ -364,7 +368,7 @@ export function createTemplateRenderer(options: TemplateOptions = {}): TemplateR
       const html = template.html(data, runtime);
       const text = tidyText(template.text ? template.text(data, runtime) : template.htmlToText(html));
       const replyTo = template.replyTo && renderReplyTo(template.replyTo, data, runtime, where);
-      return replyTo ? { subject, html, text, replyTo } : { subject, html, text };
+      return { subject, html, text, ...(replyTo ? { replyTo } : {}), ...(template.sensitive ? { sensitive: true as const } : {}) };
     } catch (error) {
       throw renderError(error, where);
     }

@@ -5,6 +5,7 @@
 import type { AddressInput } from '../address.js';
 import { MailError } from '../errors.js';
 import type { AttachmentInput, MailMessage } from '../message.js';
+import { carriesCredentialLink } from './credential-links.js';
 
 /** A nodemailer address field: a string ("Ann <ann@x.com>", or a comma list), an object, or a list. */
 export type CmsAddressField = string | { address: string; name?: string } | (string | { address: string; name?: string })[];
@@ -38,6 +39,11 @@ export interface CmsMailOptions {
   tags?: string[];
   metadata?: Record<string, string>;
   idempotencyKey?: string;
+  /**
+   * The message carries a credential (a reset or confirmation link). Default: recognised from its
+   * links, so the CMS's own password-reset and confirmation mails are sensitive (see credential-links.ts).
+   */
+  sensitive?: boolean;
 }
 
 /**
@@ -82,7 +88,8 @@ export function toMailMessage(input: CmsMailOptions | UncheckedMailOptions, defa
     ...optional('metadata', options.metadata),
     ...optional('idempotencyKey', options.idempotencyKey),
   };
-  return message;
+  const sensitive = typeof options.sensitive === 'boolean' ? options.sensitive : carriesCredentialLink(message);
+  return sensitive ? { ...message, sensitive } : message;
 }
 
 // Strapi's users-permissions plugin sends `replyTo: ""`, and forms often send `cc: ""`.
