@@ -62,6 +62,7 @@ let basicAuthWarned = false;
 
 export class Office365Adapter implements MailAdapter {
   readonly name: string;
+  readonly mailbox: string;
   readonly capabilities: AdapterCapabilities;
   readonly mode: 'basic' | 'oauth2';
   readonly #smtp: SmtpAdapter;
@@ -79,6 +80,7 @@ export class Office365Adapter implements MailAdapter {
       throw new MailError('CONFIG', `the token source must request ${OUTLOOK_SCOPE} for SMTP, not ${tokens.scope}`, { provider: name });
     }
     this.name = name;
+    this.mailbox = options.mailbox;
     this.mode = tokens ? 'oauth2' : 'basic';
     if (this.mode === 'basic') warnBasicAuth();
     this.#smtp = new SmtpAdapter({

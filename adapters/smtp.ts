@@ -6,6 +6,7 @@ import nodemailer from 'nodemailer';
 import type { SendMailOptions, SentMessageInfo, Transporter } from 'nodemailer';
 import type { ConnectionOptions } from 'node:tls';
 import { FULL_CAPABILITIES, sendWithin, type AdapterCapabilities, type MailAdapter, type SendContext, type SendReceipt } from '../src/adapter.js';
+import { addressProblem } from '../src/address.js';
 import { dsnWholeNumber, requireDsnPart, type ParsedDsn } from '../src/dsn.js';
 import { MailError, toMailError } from '../src/errors.js';
 import type { NormalizedMessage } from '../src/message.js';
@@ -93,6 +94,8 @@ const DELIVERY = 'mailroomDelivery';
 
 export class SmtpAdapter implements MailAdapter {
   readonly name: string;
+  /** The AUTH user when it is an address (the default sender); undefined for a relay or a plain user name. */
+  readonly mailbox?: string;
   readonly capabilities: AdapterCapabilities;
   // Private (#) so util.inspect and JSON.stringify of the adapter never reach the credentials.
   readonly #transporter: Transporter;
@@ -107,6 +110,7 @@ export class SmtpAdapter implements MailAdapter {
     if (!options.host) throw new MailError('CONFIG', 'the SMTP adapter needs a host');
     this.name = options.name ?? 'smtp';
     this.capabilities = { ...FULL_CAPABILITIES, ...options.capabilities };
+    if (options.auth && addressProblem(options.auth.user) === undefined) this.mailbox = options.auth.user;
     const secure = options.secure ?? options.port === 465;
     const port = options.port ?? (secure ? 465 : 587);
     this.description = `${this.name}(${options.host}:${port}${secure ? ' TLS' : ''}${options.auth ? `, ${options.auth.user}` : ''})`;

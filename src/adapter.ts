@@ -59,6 +59,12 @@ export interface MailAdapter {
   /** "office365", "brevo"...: unique in a chain, never a secret. */
   readonly name: string;
   readonly capabilities: AdapterCapabilities;
+  /**
+   * The mailbox the adapter signs in as, when it sends as one (Office 365, Graph, SMTP whose user
+   * is an address): the chain's default sender, since Office 365 refuses any other From without
+   * Send As. Undefined for API keys and relays.
+   */
+  readonly mailbox?: string;
   /** Delivers or throws MailError; never anything else. */
   send(message: NormalizedMessage, ctx: SendContext): Promise<SendReceipt>;
   /** Checks credentials and reachability without sending anything. */

@@ -19,7 +19,7 @@ export interface MailerOptions {
   adapters?: MailAdapter[];
   /** One adapter or `failover(a b c)`; see README "Configuration strings". Default: `MAILROOM_DSN`, else `outbox://./outbox`. */
   dsn?: string;
-  /** Sender used when a message has no `from`. */
+  /** Sender used when a message has no `from`. Default: the mailbox the chain's first signed-in adapter uses (Office 365, Graph, SMTP with an address as user). */
   from?: AddressInput;
   /** Reply-To used when neither a message nor its template gives one. Default: none. */
   replyTo?: AddressInput | AddressInput[];
@@ -179,11 +179,18 @@ export function createMailer(options: MailerOptions = {}): Mailer {
       };
     }
     if (message.replyTo === undefined && options.replyTo !== undefined) message = { ...message, replyTo: options.replyTo };
+    const defaultFrom = options.from ?? (message.from === undefined ? await chainMailbox() : undefined);
     return normalizeMessage(message, {
-      ...(options.from !== undefined ? { defaultFrom: options.from } : {}),
+      ...(defaultFrom !== undefined ? { defaultFrom } : {}),
       ...(options.limits ? { limits: options.limits } : {}),
       ...(messageId ? { messageId } : {}),
     });
+  }
+
+  // The first mailbox an adapter of the chain signs in as: the sender when neither the message nor
+  // the `from` option gives one (Office 365 refuses any other From without Send As).
+  async function chainMailbox(): Promise<string | undefined> {
+    return (await lanesReady).find((lane) => lane.adapter.mailbox)?.adapter.mailbox;
   }
 
   async function deliver(message: NormalizedMessage, entry: JournalEntry): Promise<SendResult> {

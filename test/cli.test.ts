@@ -216,6 +216,33 @@ describe('mailroom CLI', () => {
       expect(failed?.attempts.map((attempt) => attempt.adapter)).toEqual(['smtp']);
     });
 
+    it('on a fresh setup sends as the mailbox the chain signs in as; with only an API key, says where to set the sender', async () => {
+      const cwd = await workdir('test-no-from');
+      const before = good.messages.length;
+      const asMailbox = await run(['test', '--to', 'ann@example.com', '--dsn', GOOD], { cwd });
+      expect(asMailbox.stderr).toBe('');
+      expect(asMailbox.code).toBe(0);
+      expect(good.messages.length).toBe(before + 1);
+      expect(good.messages.at(-1)!.from).toBe('shop@example.com');
+      expect((await simpleParser(good.messages.at(-1)!.raw)).from?.text).toBe('shop@example.com');
+
+      brevo.takeArrivals();
+      const requests = brevo.requests.length;
+      for (const command of [['test', '--to', 'ann@example.com'], ['send', '--to', 'ann@example.com', '--text', 'hi']]) {
+        const noSender = await run([...command, '--dsn', BREVO_GOOD], { cwd });
+        expect(noSender.code).toBe(1);
+        expect(noSender.stderr).toMatch(/^error CONFIG: .*no sender address/m);
+        const remedy = /^remedy: (.*)$/m.exec(noSender.stderr)?.[1] ?? '';
+        for (const where of ['--from', 'MAILROOM_FROM', '"from"', 'mailroom.config.json']) expect(remedy).toContain(where);
+        expect(`${noSender.stdout}${noSender.stderr}`).not.toContain('none known');
+      }
+      expect(brevo.requests.length).toBe(requests);
+
+      const fromEnv = await run(['test', '--to', 'ann@example.com', '--dsn', BREVO_GOOD], { cwd, env: { MAILROOM_FROM: 'Shop <shop@example.com>' } });
+      expect(fromEnv.code).toBe(0);
+      expect(brevo.takeArrivals().map((arrival) => arrival.from)).toEqual([{ address: 'shop@example.com', name: 'Shop' }]);
+    });
+
     it('tests one adapter with --adapter, and names the adapters when the name is wrong', async () => {
       const cwd = await workdir('test-one');
       const one = await run(['test', '--to', 'ann@example.com', '--from', 'shop@example.com', '--adapter', 'smtp-2', '--dsn', `failover(${BLOCKED} ${GOOD})`], { cwd });

@@ -298,3 +298,20 @@ describe('office365: DSN, mailer and secrets', () => {
     await mailer.close();
   });
 });
+
+describe('office365: the mailbox is the default sender', () => {
+  it('a message without from, through a mailer without `from`, is sent as the mailbox (Office 365 refuses any other without Send As)', async () => {
+    const target = await server();
+    const mailer = createMailer({ adapters: [oauth(target)], journal: false });
+    const result = await mailer.send({ to: 'customer@example.com', subject: 'Order 1042', text: 'Thank you.' });
+    expect(result.adapter).toBe('office365');
+    expect(target.messages.at(-1)!.from).toBe(MAILBOX);
+    // The mailer's own `from` still wins.
+    await mailer.close();
+    const other = await server();
+    const withFrom = createMailer({ adapters: [oauth(other)], journal: false, from: 'Shop <shop@corp.example>' });
+    await withFrom.send({ to: 'customer@example.com', subject: 'Order 1042', text: 'Thank you.' });
+    expect(other.messages.at(-1)!.from).toBe('shop@corp.example');
+    await withFrom.close();
+  });
+});

@@ -8,6 +8,7 @@ import type Keyv from 'keyv';
 import { findConfigFile, loadConfigFile, toMailerOptions, type MailroomConfig } from '../config.js';
 import { parseDsnChain, redactDsn } from '../dsn.js';
 import { MailError } from '../errors.js';
+import type { MailAdapter } from '../adapter.js';
 import { createMailer, DEFAULT_DSN, type Mailer, type MailerOptions } from '../mailer.js';
 import { DEFAULT_JOURNAL_PATH } from '../journal-store.js';
 
@@ -103,6 +104,17 @@ export function journalSettings(journal: MailroomConfig['journal']): Exclude<Mai
 /** "(the default)" or "(from MAILROOM_DSN)": where a setting came from, for messages. */
 export function origin(source: string): string {
   return source === 'the default' ? '(the default)' : `(from ${source})`;
+}
+
+/**
+ * Throws CONFIG before anything is sent when no sender is known: not --from, MAILROOM_FROM nor the
+ * config file's `from`, and no adapter of the chain signs in as a mailbox that could be the sender.
+ */
+export function requireSender(context: CliContext, adapters: MailAdapter[]): void {
+  if (context.config.from !== undefined || adapters.some((adapter) => adapter.mailbox)) return;
+  throw new MailError('CONFIG', `no sender address: the chain (${adapters.map((adapter) => adapter.name).join(', ')}) signs in with a key, not as a mailbox, so "from" must be given`, {
+    remedy: `Pass --from "Shop <shop@example.com>", set MAILROOM_FROM, or add "from": "shop@example.com" to ${context.file ?? 'mailroom.config.json'}; use an address the provider accepts as a sender (a verified sender or domain).`,
+  });
 }
 
 /** Mailer options for the context, with `overrides` on top. */

@@ -3,7 +3,8 @@ import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { MailError } from '../../errors.js';
 import type { MailMessage } from '../../message.js';
-import { addCommonOptions, mailerFromOptions, type CommonOptions } from '../context.js';
+import { createMailer } from '../../mailer.js';
+import { addCommonOptions, loadContext, mailerOptions, reportJournalErrors, requireSender, type CommonOptions } from '../context.js';
 import { printJson } from '../output.js';
 
 interface SendOptions extends CommonOptions {
@@ -62,8 +63,10 @@ Examples:
         ...(options.template ? { template: { name: options.template, ...(data ? { data } : {}), ...(options.locale ? { locale: options.locale } : {}) } } : {}),
         ...(options.idempotencyKey ? { idempotencyKey: options.idempotencyKey } : {}),
       };
-      const mailer = await mailerFromOptions(options);
+      const context = await loadContext(options);
+      const mailer = reportJournalErrors(createMailer(mailerOptions(context)));
       try {
+        requireSender(context, await mailer.adapters());
         const result = await mailer.send(message);
         if (options.json) {
           printJson(result);

@@ -8,7 +8,7 @@ import { formatAddress, parseAddress } from '../../address.js';
 import { MailError, toMailError } from '../../errors.js';
 import { createMailer } from '../../mailer.js';
 import { checksSummary, printChecks, type CheckResult } from '../checks.js';
-import { addCommonOptions, loadContext, mailerOptions, reportJournalErrors, type CommonOptions } from '../context.js';
+import { addCommonOptions, loadContext, mailerOptions, reportJournalErrors, requireSender, type CommonOptions } from '../context.js';
 import { printJson } from '../output.js';
 
 interface TestOptions extends CommonOptions {
@@ -44,6 +44,7 @@ Examples:
         if (selected.length === 0) {
           throw new MailError('CONFIG', `--adapter: the chain has no adapter named "${options.adapter}"; it has ${adapters.map((adapter) => adapter.name).join(', ')}`);
         }
+        requireSender(context, adapters);
         const results: CheckResult[] = [];
         for (const adapter of selected) {
           results.push(await sendTest(adapter, adapters, options.to, context));
@@ -62,9 +63,13 @@ Examples:
 
 async function sendTest(adapter: MailAdapter, chain: MailAdapter[], to: string, context: Awaited<ReturnType<typeof loadContext>>): Promise<CheckResult> {
   // A mailer of one adapter, lent without close(): the chain mailer above owns and closes it.
+  // Without a configured sender, an adapter that signs in as a mailbox sends as it (Office 365
+  // refuses any other From); the others as the chain would, from its first mailbox.
+  const mailbox = adapter.mailbox ?? chain.find((one) => one.mailbox)?.mailbox;
   const lent: MailAdapter = {
     name: adapter.name,
     capabilities: adapter.capabilities,
+    ...(mailbox ? { mailbox } : {}),
     send: (message, ctx) => adapter.send(message, ctx),
     ...(adapter.verify ? { verify: (ctx?: { signal?: AbortSignal }) => adapter.verify!(ctx) } : {}),
   };
@@ -85,7 +90,7 @@ async function sendTest(adapter: MailAdapter, chain: MailAdapter[], to: string, 
           chain: chain.map((one) => one.name),
           time: new Date().toISOString(),
           host: hostname(),
-          ...(context.config.from !== undefined ? { from: formatAddress(parseAddress(context.config.from, 'from')) } : {}),
+          from: formatAddress(parseAddress(context.config.from ?? mailbox!, 'from')),
         },
       },
     });
