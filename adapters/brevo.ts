@@ -6,6 +6,7 @@ import { requireDsnPart, type ParsedDsn } from '../src/dsn.js';
 import { MailError } from '../src/errors.js';
 import { baseUrlFromDsn, dsnCommonOptions, errorFromResponse, errorText, httpRequest, resolveBaseUrl, scrub, successReceipt, type HttpResponse, type SuccessRule } from '../src/http.js';
 import type { NormalizedMessage } from '../src/message.js';
+import { guardSecrets, SecretScrubber } from '../src/secrets.js';
 
 export interface BrevoOptions {
   /** A v3 API key (Brevo > SMTP & API > API keys), not an SMTP key. */
@@ -88,7 +89,7 @@ export function brevoAdapter(options: BrevoOptions): MailAdapter {
     },
     toString: () => `brevo(${baseUrl})`,
   };
-  return adapter;
+  return guardSecrets(adapter, new SecretScrubber([apiKey]));
 }
 
 /** `brevo+api://KEY@default`; another host[:port] replaces api.brevo.com (`?insecure=true`: http, loopback only; `?name=`, `?timeout=` ms). */

@@ -7,6 +7,7 @@ import { requireDsnPart, type ParsedDsn } from '../src/dsn.js';
 import { MailError } from '../src/errors.js';
 import { basicAuth, baseUrlFromDsn, dsnCommonOptions, errorFromResponse, errorText, httpRequest, resolveBaseUrl, scrub, successReceipt, type HttpResponse, type SuccessRule } from '../src/http.js';
 import type { NormalizedMessage } from '../src/message.js';
+import { guardSecrets, SecretScrubber } from '../src/secrets.js';
 
 export interface MailgunOptions {
   /** A Mailgun API key (or a domain sending key). */
@@ -95,7 +96,7 @@ export function mailgunAdapter(options: MailgunOptions): MailAdapter {
     },
     toString: () => `mailgun(${baseUrl}, ${domain})`,
   };
-  return adapter;
+  return guardSecrets(adapter, new SecretScrubber([apiKey], [{ user: 'api', pass: apiKey }]));
 }
 
 /** `mailgun+api://KEY:DOMAIN@default?region=eu`; another host[:port] replaces the region's host. */

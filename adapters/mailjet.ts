@@ -7,6 +7,7 @@ import { requireDsnPart, type ParsedDsn } from '../src/dsn.js';
 import { MailError } from '../src/errors.js';
 import { basicAuth, baseUrlFromDsn, dsnCommonOptions, errorFromResponse, errorText, httpRequest, resolveBaseUrl, scrub, successReceipt, type HttpResponse, type SuccessRule } from '../src/http.js';
 import type { NormalizedMessage } from '../src/message.js';
+import { guardSecrets, SecretScrubber } from '../src/secrets.js';
 
 export interface MailjetOptions {
   /** The API key (public part). */
@@ -101,7 +102,8 @@ export function mailjetAdapter(options: MailjetOptions): MailAdapter {
     },
     toString: () => `mailjet(${baseUrl})`,
   };
-  return adapter;
+  // Basic auth sends "KEY:SECRET": the pair is scrubbed as well as each part.
+  return guardSecrets(adapter, new SecretScrubber(secrets, [{ user: apiKey, pass: secretKey }]));
 }
 
 /** `mailjet+api://KEY:SECRET@default`; another host[:port] replaces api.mailjet.com (`?insecure=true`: http, loopback only). */

@@ -11,6 +11,7 @@ import { MailError } from '../src/errors.js';
 import { dsnCommonOptions, errorFromResponse, httpRequest, resolveBaseUrl, scrub, successReceipt, type HttpResponse, type SuccessRule } from '../src/http.js';
 import { headersWithTags, type NormalizedMessage } from '../src/message.js';
 import { GRAPH_SCOPE, MicrosoftTokenSource, type MicrosoftCertificate } from '../src/microsoft-token.js';
+import { scrubbingErrors, SecretScrubber } from '../src/secrets.js';
 
 export interface GraphOptions {
   /** The sending mailbox: its user principal name (usually the address) or object id. */
@@ -80,6 +81,8 @@ export class GraphAdapter implements MailAdapter {
   readonly #tokens: MicrosoftTokenSource;
   readonly #options: GraphOptions;
   readonly #baseUrl: string;
+  // A token failure may echo the client secret; an error answer, the bearer token (scrubbed in #error).
+  readonly #secrets: SecretScrubber;
 
   constructor(options: GraphOptions) {
     const name = options.name ?? 'graph';
@@ -100,11 +103,12 @@ export class GraphAdapter implements MailAdapter {
     this.#tokens = tokens;
     this.#options = options;
     this.#baseUrl = resolveBaseUrl(name, { baseUrl: options.baseUrl, defaultUrl: DEFAULT_URL });
+    this.#secrets = new SecretScrubber([options.clientSecret]);
   }
 
   send(message: NormalizedMessage, ctx: SendContext): Promise<SendReceipt> {
     // Capabilities checked (x- headers, 5 headers, 3 MB attachments...), domains in punycode.
-    return sendWithin(this, message, async (message) => {
+    return scrubbingErrors(this.#secrets, () => sendWithin(this, message, async (message) => {
       const body = { message: toGraphMessage(message), saveToSentItems: this.#options.saveToSentItems ?? true };
       let token = await this.#tokens.getToken();
       let response = await this.#post(body, token.accessToken, ctx.signal);
@@ -121,12 +125,12 @@ export class GraphAdapter implements MailAdapter {
         return advice ? { ...receipt, warnings: [...(receipt.warnings ?? []), advice] } : receipt;
       }
       throw this.#error(response, token.accessToken);
-    });
+    }));
   }
 
   /** Checks the app's credentials with the identity platform now (a fresh token); sends nothing. */
   async verify(): Promise<void> {
-    await this.#tokens.getToken({ forceRefresh: true });
+    await scrubbingErrors(this.#secrets, () => this.#tokens.getToken({ forceRefresh: true }));
   }
 
   toString(): string {

@@ -12,6 +12,7 @@ import { MicrosoftTokenSource, OUTLOOK_SCOPE, type MicrosoftCertificate } from '
 import type { SendLimiter } from '../src/send-limits.js';
 import { OFFICE365_PRESET } from '../src/smtp-presets.js';
 import { SmtpAdapter, type SmtpTlsOptions } from './smtp.js';
+import { scrubbingErrors, SecretScrubber } from '../src/secrets.js';
 
 /** OAuth2 client credentials for the app registered in Entra ID (SMTP.SendAsApp permission). */
 export interface Office365OAuthOptions {
@@ -66,6 +67,8 @@ export class Office365Adapter implements MailAdapter {
   readonly capabilities: AdapterCapabilities;
   readonly mode: 'basic' | 'oauth2';
   readonly #smtp: SmtpAdapter;
+  // The SMTP adapter scrubs the password; a token failure may echo the app's client secret.
+  readonly #secrets: SecretScrubber;
 
   constructor(options: Office365Options) {
     const name = options.name ?? 'office365';
@@ -101,16 +104,17 @@ export class Office365Adapter implements MailAdapter {
       capabilities: { maxRecipients: 500 },
     });
     this.capabilities = this.#smtp.capabilities;
+    this.#secrets = new SecretScrubber([options.password, options.oauth?.clientSecret]);
   }
 
   async send(message: NormalizedMessage, ctx: SendContext): Promise<SendReceipt> {
-    const receipt = await this.#smtp.send(message, ctx);
+    const receipt = await scrubbingErrors(this.#secrets, () => this.#smtp.send(message, ctx));
     const advice = senderAdvice(message.from.address);
     return advice ? { ...receipt, warnings: [...(receipt.warnings ?? []), advice] } : receipt;
   }
 
   verify(ctx?: { signal?: AbortSignal }): Promise<void> {
-    return this.#smtp.verify(ctx);
+    return scrubbingErrors(this.#secrets, () => this.#smtp.verify(ctx));
   }
 
   close(): Promise<void> {

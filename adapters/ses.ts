@@ -10,6 +10,7 @@ import { MailError, type MailErrorCode } from '../src/errors.js';
 import { baseUrlFromDsn, dsnCommonOptions, httpRequest, resolveBaseUrl, unreadableSuccess, type SuccessRule } from '../src/http.js';
 import type { NormalizedMessage } from '../src/message.js';
 import { buildMime } from '../src/mime.js';
+import { guardSecrets, SecretScrubber } from '../src/secrets.js';
 
 export interface SesOptions {
   /** AWS region, e.g. "eu-west-1". Default: the SDK's (AWS_REGION, profile). */
@@ -131,7 +132,10 @@ export function sesAdapter(options: SesOptions = {}): MailAdapter {
     },
     toString: () => `ses(${endpoint ?? options.region ?? 'default region'})`,
   };
-  return adapter;
+  // The secret key never travels (SigV4 signs with it), but a reply may echo the access key id, the
+  // session token or the signed Authorization header; the scrubber's patterns cover the signature.
+  const { accessKeyId, secretAccessKey, sessionToken } = options.credentials ?? {};
+  return guardSecrets(adapter, new SecretScrubber([accessKeyId, secretAccessKey, sessionToken]));
 }
 
 /** `ses+api://ACCESS:SECRET@default?region=eu-west-1` (no userinfo: the default credential chain); `configuration_set=`. */

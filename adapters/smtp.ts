@@ -13,6 +13,7 @@ import type { NormalizedMessage } from '../src/message.js';
 import { toNodemailerMessage } from '../src/mime.js';
 import { SendLimiter } from '../src/send-limits.js';
 import { handoverReporter } from '../src/handover.js';
+import { SecretScrubber } from '../src/secrets.js';
 import { GMAIL_PRESET, zohoPreset, type SmtpPreset } from '../src/smtp-presets.js';
 import { smtpError } from '../src/smtp-errors.js';
 
@@ -102,6 +103,8 @@ export class SmtpAdapter implements MailAdapter {
   private readonly limiter: SendLimiter | undefined;
   private readonly description: string;
   readonly #tokenAuth: SmtpTokenProvider | undefined;
+  // A 535 may quote the AUTH line back (AUTH PLAIN's base64 "\0user\0pass", AUTH LOGIN's parts).
+  readonly #secrets: SecretScrubber;
   // XOAUTH2 bookkeeping for the one retry after a refused cached token.
   private lastTokenFromCache = false;
   private renewToken = false;
@@ -120,6 +123,8 @@ export class SmtpAdapter implements MailAdapter {
         ? new SendLimiter({ messagesPerMinute: options.messagesPerMinute, maxWaitMs: options.maxWaitMs, provider: this.name })
         : undefined;
     this.#tokenAuth = options.auth && 'token' in options.auth ? options.auth.token : undefined;
+    const login = options.auth && 'pass' in options.auth ? { user: options.auth.user, pass: options.auth.pass } : undefined;
+    this.#secrets = new SecretScrubber([], login ? [login] : []);
 
     const tls: ConnectionOptions = {
       rejectUnauthorized: options.tls?.rejectUnauthorized ?? true,
@@ -194,7 +199,7 @@ export class SmtpAdapter implements MailAdapter {
     try {
       await raceAbort(this.#transporter.verify(), ctx.signal);
     } catch (error) {
-      throw smtpError(error, { provider: this.name, handedOver: false });
+      throw this.#secrets.error(smtpError(error, { provider: this.name, handedOver: false }));
     }
   }
 
@@ -221,7 +226,7 @@ export class SmtpAdapter implements MailAdapter {
         ...(rejected.length > 0 ? { warnings: [`${this.name}: the server refused ${rejected.length} recipient(s): ${rejected.join(', ')}`] } : {}),
       };
     } catch (error) {
-      throw smtpError(error, { provider: this.name, handedOver: delivery.handedOver });
+      throw this.#secrets.error(smtpError(error, { provider: this.name, handedOver: delivery.handedOver }));
     }
   }
 
@@ -237,6 +242,7 @@ export class SmtpAdapter implements MailAdapter {
         this.renewToken = false;
         provider({ forceRefresh }).then(
           (token) => {
+            this.#secrets.add(token.accessToken);
             this.lastTokenFromCache = Boolean(token.fromCache) && !forceRefresh;
             callback(null, token.accessToken, token.expiresOn?.getTime());
           },

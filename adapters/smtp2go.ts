@@ -8,6 +8,7 @@ import { requireDsnPart, type ParsedDsn } from '../src/dsn.js';
 import { MailError } from '../src/errors.js';
 import { baseUrlFromDsn, dsnCommonOptions, errorFromResponse, httpRequest, resolveBaseUrl, scrub, successReceipt, type HttpResponse, type SuccessRule } from '../src/http.js';
 import { headersWithTags, type NormalizedMessage } from '../src/message.js';
+import { guardSecrets, SecretScrubber } from '../src/secrets.js';
 
 export interface Smtp2goOptions {
   /** An API key ("api-" + 32 characters) from SMTP2GO > Sending > API Keys. */
@@ -89,7 +90,7 @@ export function smtp2goAdapter(options: Smtp2goOptions): MailAdapter {
     },
     toString: () => `smtp2go(${baseUrl})`,
   };
-  return adapter;
+  return guardSecrets(adapter, new SecretScrubber([apiKey]));
 }
 
 /** `smtp2go+api://KEY@default` (`?region=eu|us|au`); another host[:port] replaces api.smtp2go.com. */

@@ -73,7 +73,7 @@ export function parseDsn(dsn: string): ParsedDsn {
   if (scheme === 'outbox' || scheme === 'memory') {
     const [pathPart = '', query = ''] = splitOnce(rest, '?');
     const options = parseQuery(query, dsn);
-    return { scheme, host: '', isDefaultHost: false, path: decodeURIComponent(pathPart), options, redacted: `${scheme}://${rest}` };
+    return { scheme, host: '', isDefaultHost: false, path: decodePart(dsn, pathPart, 'path'), options, redacted: `${scheme}://${rest}` };
   }
   let url: URL;
   try {
@@ -84,8 +84,8 @@ export function parseDsn(dsn: string): ParsedDsn {
   if (!url.hostname) throw new MailError('CONFIG', `the DSN "${redactDsnText(dsn)}" has no host: write @default for the provider's endpoint`);
   const options: Record<string, string> = {};
   for (const [key, value] of url.searchParams) options[key] = value;
-  const user = url.username ? decodeURIComponent(url.username) : undefined;
-  const password = url.password ? decodeURIComponent(url.password) : undefined;
+  const user = url.username ? decodePart(dsn, url.username, 'user part') : undefined;
+  const password = url.password ? decodePart(dsn, url.password, 'password') : undefined;
   const parsed: ParsedDsn = {
     scheme,
     ...(user !== undefined ? { user } : {}),
@@ -188,14 +188,33 @@ function encodeUserinfo(rest: string): string {
   return rest.slice(0, at).replace(/[/#]/g, (c) => encodeURIComponent(c)) + rest.slice(at);
 }
 
-// For strings that do not even parse: hide the whole userinfo (up to the last "@", since a secret
-// may hold "/") and any secret-looking query value. Without any "@" ("mailjet+api://KEY:SECRET",
-// "@default" forgotten) the would-be host and port may be the credentials: hide them too.
+// A "%" not followed by two hex digits is a URIError in decodeURIComponent: a CONFIG error that
+// says how to write it, never the raw URIError (whose callers might print the DSN).
+function decodePart(dsn: string, value: string, what: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    throw new MailError('CONFIG', `the DSN "${redactDsnText(dsn)}" has a "%" in its ${what} that is not followed by two hex digits: write a literal "%" as %25 (encodeURIComponent does it)`);
+  }
+}
+
+// For strings that do not parse: hide the whole userinfo (up to the last "@", since a secret may
+// hold "/") and any secret-looking query value. Without any "@" ("mailjet+api://KEY:SECRET",
+// "@default" forgotten) the would-be host and port may be the credentials: hide them too. A DSN
+// whose "://" is mistyped ("mailjet+api//KEY:SECRET@default", "smtp:/u:p@h", "u:p@h:587") gets the
+// same treatment: only its leading scheme-like word is shown.
 function redactDsnText(text: string): string {
   // Word by word: a failover(...) chain holds several DSNs, each with or without an "@".
-  const authorities = text.replace(/\S+/g, (word) =>
-    /:\/\/[^?]*@/.test(word) ? word.replace(/(:\/\/)\S*@/, '$1***@') : word.replace(/(:\/\/)[^?)]+/, '$1***'),
-  );
+  const authorities = text.replace(/[^\s()]+/g, (word) => {
+    const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(word)?.[0] ?? '';
+    const [authority, query] = splitOnce(word.slice(scheme.length), '?');
+    const at = authority.lastIndexOf('@');
+    const tail = query ? `?${query}` : '';
+    if (at >= 0) return `${scheme}***${authority.slice(at)}${tail}`;
+    if (scheme) return `${scheme}***${tail}`;
+    const start = /^[a-z][a-z0-9+.-]*/i.exec(authority)?.[0] ?? '';
+    return start === authority ? word : `${start}***${tail}`;
+  });
   return authorities.replace(/([?&][^=&\s]*(?:secret|password|pass|key|token)[^=&\s]*=)[^&\s)]*/gi, '$1***');
 }
 

@@ -16,6 +16,7 @@ import { dsnWholeNumber, type ParsedDsn } from './dsn.js';
 import type { SendReceipt } from './adapter.js';
 import { MailError, type MailErrorCode } from './errors.js';
 import { handoverReporter } from './handover.js';
+import { SecretScrubber } from './secrets.js';
 
 export interface HttpRequestOptions {
   /** Adapter name, used in errors ("brevo"). */
@@ -325,11 +326,9 @@ export function errorText(response: HttpResponse, members: string[] = ['message'
   return truncate(response.text.trim());
 }
 
-/** Replaces every secret that appears in `text` with "***" (providers sometimes echo a key). */
+/** Replaces every secret in `text`, in every form it travels in, with "***" (see src/secrets.ts). */
 export function scrub(text: string, secrets: (string | undefined)[]): string {
-  let out = text;
-  for (const secret of secrets) if (secret && secret.length >= 4) out = out.split(secret).join('***');
-  return out;
+  return new SecretScrubber(secrets).text(text);
 }
 
 /** `Basic base64(user:password)` for an Authorization header. */

@@ -28,7 +28,7 @@ export interface SmtpReply {
 }
 
 /** A scripted reply, or a function deciding per call (e.g. per recipient); undefined = normal. */
-export type ScriptedReply = SmtpReply | ((context: { address?: string; count: number }) => SmtpReply | undefined);
+export type ScriptedReply = SmtpReply | ((context: { address?: string; count: number; auth?: { username: string; password?: string } }) => SmtpReply | undefined);
 
 export interface SmtpScript {
   /** Replies that replace the normal answer of a phase. */
@@ -111,11 +111,11 @@ export async function startSmtpServer(options: TestSmtpServerOptions = {}): Prom
   };
 
   // The scripted reply for a phase, if any, as an Error smtp-server turns into that reply.
-  const scripted = (phase: SmtpPhase, address?: string): (Error & { responseCode: number }) | undefined => {
+  const scripted = (phase: SmtpPhase, address?: string, auth?: { username: string; password?: string }): (Error & { responseCode: number }) | undefined => {
     const count = (counts.get(phase) ?? 0) + 1;
     counts.set(phase, count);
     const entry = script.reply[phase];
-    const reply = typeof entry === 'function' ? entry({ address, count }) : entry;
+    const reply = typeof entry === 'function' ? entry({ address, count, ...(auth ? { auth } : {}) }) : entry;
     if (!reply) return undefined;
     return Object.assign(new Error(reply.message), { responseCode: reply.code });
   };
@@ -149,7 +149,8 @@ export async function startSmtpServer(options: TestSmtpServerOptions = {}): Prom
         ? Boolean(auth.accessToken && options.tokens?.[username]?.includes(auth.accessToken))
         : options.users?.[username] !== undefined && options.users[username] === auth.password;
       state.auths.push({ method: auth.method, username, ok, secure: Boolean(session.secure) });
-      const error = scripted('AUTH');
+      // A scripted AUTH reply may echo what the client sent, as some servers do.
+      const error = scripted('AUTH', undefined, { username, ...(typeof auth.password === 'string' ? { password: auth.password } : {}) });
       if (error) return callback(error);
       if (!ok) return callback(Object.assign(new Error('5.7.3 Authentication unsuccessful'), { responseCode: 535 }));
       callback(null, { user: auth.username });
