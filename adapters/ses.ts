@@ -204,8 +204,8 @@ function fetchHandler(provider: string, options: SesOptions) {
         ...(handlerOptions.abortSignal ? { signal: handlerOptions.abortSignal as AbortSignal } : {}),
         timeoutMs: options.timeoutMs, fetch: options.fetch,
       });
-      // The SDK would read a lost body as an empty success; tell it the answer was lost instead.
-      if (response.bodyLost !== undefined && response.status < 300) {
+      // The SDK would read a lost SendEmail body as an empty success; tell it the answer was lost instead.
+      if (response.bodyLost !== undefined && response.status < 300 && request.path.endsWith('/outbound-emails')) {
         throw new MailError('AMBIGUOUS', response.bodyLost, { provider, status: response.status });
       }
       const responseHeaders: Record<string, string> = {};

@@ -93,7 +93,10 @@ export const FULL_CAPABILITIES: AdapterCapabilities = Object.freeze({
 export function unsupportedReason(adapter: MailAdapter, message: NormalizedMessage): MailError | undefined {
   const caps = adapter.capabilities;
   const refuse = (what: string) =>
-    new MailError('UNSUPPORTED', `${adapter.name} cannot carry this message: ${what}`, { provider: adapter.name });
+    new MailError('UNSUPPORTED', `${adapter.name} cannot carry this message: ${what}`, {
+      provider: adapter.name,
+      remedy: `Put an adapter that can carry it after ${adapter.name} in the chain (SMTP and Office 365 carry every field), or leave out what ${adapter.name} cannot carry; README "Declared limits" lists each adapter's.`,
+    });
   const files = message.attachments.filter((a) => !a.inline).length;
   const inline = message.attachments.length - files;
   if (files > 0 && !caps.attachments) return refuse('it does not support attachments');

@@ -354,6 +354,7 @@ export function runConformance(name: string, setup: () => Promise<ConformanceHar
         expect(unsupportedReason(h.adapter, message)?.code, probe.what).toBe('UNSUPPORTED');
         const error = await sendFailure(h.adapter, message, sendContext());
         expect(error.code, probe.what).toBe('UNSUPPORTED');
+        expect(error.remedy, probe.what).toMatch(/in the chain/);
       }
       expect(await h.takeArrivals()).toEqual([]);
     });
