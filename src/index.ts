@@ -9,7 +9,7 @@ export { normalizeMessage, createMessageId } from './message.js';
 export type { MailMessage, NormalizedMessage, NormalizedAttachment, AttachmentInput, MessageLimits } from './message.js';
 export { parseAddress, parseAddressList, formatAddress, toAsciiAddress, addressProblem } from './address.js';
 export type { Address, AddressInput } from './address.js';
-export { FULL_CAPABILITIES, unsupportedReason, allRecipients } from './adapter.js';
+export { FULL_CAPABILITIES, unsupportedReason, sendWithin, allRecipients } from './adapter.js';
 export type { MailAdapter, AdapterCapabilities, SendContext, SendReceipt } from './adapter.js';
 export { parseDsn, parseDsnChain, adaptersFromDsn, redactDsn, DSN_SCHEMES } from './dsn.js';
 export type { ParsedDsn, AdapterFromDsn } from './dsn.js';

@@ -153,6 +153,8 @@ function office365Findings(dsn: ParsedDsn): Finding[] {
   ];
 }
 
+const MAILBOX_SCHEMES = new Set(['office365', 'office365+oauth', 'graph', 'smtp', 'smtps', 'gmail', 'zoho']);
+
 function senderFindings(context: CliContext, dsns: ParsedDsn[]): Finding[] {
   const findings: Finding[] = [];
   let from: string | undefined;
@@ -164,8 +166,9 @@ function senderFindings(context: CliContext, dsns: ParsedDsn[]): Finding[] {
       return findings;
     }
   }
-  // Office 365 and Graph send as the mailbox in the DSN when a message has no sender of its own.
-  const mailbox = dsns.find((dsn) => ['office365', 'office365+oauth', 'graph'].includes(dsn.scheme) && dsn.user?.includes('@'));
+  // The chain sends as the first mailbox it signs in as (Office 365, Graph, SMTP whose user is an
+  // address) when a message has no sender of its own (MailAdapter.mailbox).
+  const mailbox = dsns.find((dsn) => MAILBOX_SCHEMES.has(dsn.scheme) && dsn.user?.includes('@'));
   const sender = from ?? mailbox?.user;
   if (!sender) {
     findings.push({
@@ -178,18 +181,20 @@ function senderFindings(context: CliContext, dsns: ParsedDsn[]): Finding[] {
     findings.push({
       level: 'warning',
       check: 'sender',
-      message: `the sender ${sender} (from ${from ? context.sources.from : 'the Office 365 mailbox in the DSN'}) is on an onmicrosoft.com domain: such mail is often filtered as junk, and Microsoft limits how much it may send to outside recipients`,
+      message: `the sender ${sender} (from ${from ? context.sources.from : 'the mailbox the chain signs in as'}) is on an onmicrosoft.com domain: such mail is often filtered as junk, and Microsoft limits how much it may send to outside recipients`,
       remedy: 'add your own domain to the tenant (Microsoft 365 admin center > Settings > Domains), publish SPF, DKIM and DMARC for it, and send from an address on it',
     });
   } else {
-    findings.push({ level: 'ok', check: 'sender', message: `${sender} (from ${from ? context.sources.from : 'the Office 365 mailbox in the DSN'})` });
+    findings.push({ level: 'ok', check: 'sender', message: `${sender} (from ${from ? context.sources.from : 'the mailbox the chain signs in as'})` });
   }
-  if (from && mailbox?.user && from.toLowerCase() !== mailbox.user.toLowerCase()) {
+  // Send As is Exchange Online's rule; another SMTP server may well accept any sender.
+  const exchange = dsns.find((dsn) => ['office365', 'office365+oauth', 'graph'].includes(dsn.scheme) && dsn.user?.includes('@'));
+  if (from && exchange?.user && from.toLowerCase() !== exchange.user.toLowerCase()) {
     findings.push({
       level: 'warning',
       check: 'send-as',
-      message: `the sender ${from} is not the mailbox ${mailbox.user} that signs in: Office 365 refuses it (550 5.7.60 SendAsDenied) unless the mailbox has Send As permission for it`,
-      remedy: `grant Send As: Add-RecipientPermission -Identity ${from} -Trustee ${mailbox.user} -AccessRights SendAs; or send from ${mailbox.user}`,
+      message: `the sender ${from} is not the mailbox ${exchange.user} that signs in: Office 365 refuses it (550 5.7.60 SendAsDenied) unless the mailbox has Send As permission for it`,
+      remedy: `grant Send As: Add-RecipientPermission -Identity ${from} -Trustee ${exchange.user} -AccessRights SendAs; or send from ${exchange.user}`,
     });
   }
   return findings;
