@@ -77,6 +77,9 @@ function classify(failure: SmtpFailure, error: unknown, context: SmtpErrorContex
     if (enhancedCode === '5.7.30') return make('AUTH', reply);
     if (enhancedCode === '5.7.708') return make('AUTH', reply);
     if (/SubmissionQuotaExceeded/i.test(response ?? '')) return make('RATE_LIMITED', reply, { retryable: false });
+    // X.6.7 "Non-ASCII addresses not permitted" (RFC 6531): this server has no SMTPUTF8, so it
+    // cannot carry the address; another transport may. Not a refusal of the message itself.
+    if (enhancedCode === '5.6.7') return make('UNSUPPORTED', `${reply}: the server cannot carry an address whose part before "@" is not ASCII (no SMTPUTF8)`);
     if (failure.code === 'EENVELOPE' || failure.code === 'EMESSAGE' || /^(MAIL|RCPT|DATA)/.test(command)) {
       const rejected = rejectedRecipients(failure);
       return make('REJECTED', reply, rejected.length > 0 ? { rejected } : {});

@@ -240,6 +240,8 @@ describe('smtp adapter: SMTP replies to MailError codes', () => {
     ['550 at RCPT (all)', 'RCPT', { code: 550, message: '5.1.1 User unknown' }, 'REJECTED', ['ann@example.com']],
     ['554 at DATA-END', 'DATA-END', { code: 554, message: '5.6.0 Message content rejected' }, 'REJECTED'],
     ['550 at MAIL', 'MAIL', { code: 550, message: '5.7.1 Sender rejected' }, 'REJECTED'],
+    // RFC 6531: a server without SMTPUTF8 cannot carry a non-ASCII local part; the next adapter may.
+    ['553 5.6.7 at RCPT', 'RCPT', { code: 553, message: '5.6.7 Non-ASCII addresses not permitted for that recipient' }, 'UNSUPPORTED'],
   ];
   it.each(cases)('%s -> %s', async (_label, phase, reply, code, rejected) => {
     const target = await server({ script: { reply: { [phase]: reply } } });
