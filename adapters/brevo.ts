@@ -1,6 +1,6 @@
 // Brevo (formerly Sendinblue) transactional email, API v3: `POST /v3/smtp/email` with the
 // `api-key` header and a JSON `sendSmtpEmail` body (Brevo's OAS, operation sendTransacEmail).
-import { allRecipients, sendWithin, type AdapterCapabilities, type MailAdapter, type SendContext, type SendReceipt } from '../src/adapter.js';
+import { allRecipients, httpEndpoint, sendWithin, type AdapterCapabilities, type MailAdapter, type SendContext, type SendReceipt } from '../src/adapter.js';
 import type { Address } from '../src/address.js';
 import { requireDsnPart, type ParsedDsn } from '../src/dsn.js';
 import { MailError } from '../src/errors.js';
@@ -87,6 +87,7 @@ export function brevoAdapter(options: BrevoOptions): MailAdapter {
       const response = await request('/v3/account', { method: 'GET', signal: ctx.signal });
       if (response.status !== 200) throw toError(response, name, apiKey);
     },
+    endpoint: httpEndpoint(baseUrl, 'api-key'),
     toString: () => `brevo(${baseUrl})`,
   };
   return guardSecrets(adapter, new SecretScrubber([apiKey]));

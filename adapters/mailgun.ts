@@ -1,7 +1,7 @@
 // Mailgun Messages API: `POST /v3/{domain}/messages` as multipart/form-data with HTTP Basic
 // (`api` : API key), in the US (api.mailgun.net) or EU (api.eu.mailgun.net) region, where each
 // domain lives in exactly one (Mailgun's OAS; documentation.mailgun.com/docs/mailgun/api-reference).
-import { allRecipients, sendWithin, type AdapterCapabilities, type MailAdapter, type SendContext, type SendReceipt } from '../src/adapter.js';
+import { allRecipients, httpEndpoint, sendWithin, type AdapterCapabilities, type MailAdapter, type SendContext, type SendReceipt } from '../src/adapter.js';
 import { formatAddress, formatAddressList } from '../src/address.js';
 import { requireDsnPart, type ParsedDsn } from '../src/dsn.js';
 import { MailError } from '../src/errors.js';
@@ -94,6 +94,7 @@ export function mailgunAdapter(options: MailgunOptions): MailAdapter {
       const response = await request(`/v4/domains/${encodeURIComponent(domain)}`, { method: 'GET', signal: ctx.signal });
       if (response.status !== 200 || !(response.json as { domain?: unknown } | undefined)?.domain) throw toError(response, context);
     },
+    endpoint: httpEndpoint(baseUrl, 'api-key'),
     toString: () => `mailgun(${baseUrl}, ${domain})`,
   };
   return guardSecrets(adapter, new SecretScrubber([apiKey], [{ user: 'api', pass: apiKey }]));

@@ -1,7 +1,7 @@
 // Mailjet Send API v3.1: `POST /v3.1/send` with HTTP Basic (API key : secret key) and
 // `{"Messages":[…]}` (dev.mailjet.com/email/guides/send-api-v31). One message per call, so a
 // per-message error is this message's error.
-import { allRecipients, sendWithin, type AdapterCapabilities, type MailAdapter, type SendContext, type SendReceipt } from '../src/adapter.js';
+import { allRecipients, httpEndpoint, sendWithin, type AdapterCapabilities, type MailAdapter, type SendContext, type SendReceipt } from '../src/adapter.js';
 import type { Address } from '../src/address.js';
 import { requireDsnPart, type ParsedDsn } from '../src/dsn.js';
 import { MailError } from '../src/errors.js';
@@ -100,6 +100,7 @@ export function mailjetAdapter(options: MailjetOptions): MailAdapter {
       const response = await request('/v3/REST/apikey', { method: 'GET', signal: ctx.signal });
       if (response.status !== 200) throw toError(response, undefined, name, secrets);
     },
+    endpoint: httpEndpoint(baseUrl, 'api-key'),
     toString: () => `mailjet(${baseUrl})`,
   };
   // Basic auth sends "KEY:SECRET": the pair is scrubbed as well as each part.

@@ -22,6 +22,7 @@ export function memoryAdapter(options: MemoryOptions = {}): MemoryAdapter {
   return {
     name: options.name ?? 'memory',
     capabilities: FULL_CAPABILITIES,
+    endpoint: { host: 'memory', tls: 'local' },
     messages,
     async send(message: NormalizedMessage, ctx: SendContext): Promise<SendReceipt> {
       ctx.signal.throwIfAborted();

@@ -3,7 +3,7 @@
 // recipients, reply-to, html/text body, file and inline attachments, `x-` headers; 202 means
 // accepted (Graph returns no message id). HTTP goes through src/http.ts.
 import type { INetworkModule } from '@azure/msal-node';
-import { allRecipients, sendWithin, type AdapterCapabilities, type MailAdapter, type SendContext, type SendReceipt } from '../src/adapter.js';
+import { allRecipients, httpEndpoint, sendWithin, type AdapterCapabilities, type AdapterEndpoint, type MailAdapter, type SendContext, type SendReceipt } from '../src/adapter.js';
 import type { Address } from '../src/address.js';
 import { diagnose, senderAdvice } from '../src/diagnose.js';
 import { requireDsnPart, type ParsedDsn } from '../src/dsn.js';
@@ -131,6 +131,10 @@ export class GraphAdapter implements MailAdapter {
   /** Checks the app's credentials with the identity platform now (a fresh token); sends nothing. */
   async verify(): Promise<void> {
     await scrubbingErrors(this.#secrets, () => this.#tokens.getToken({ forceRefresh: true }));
+  }
+
+  get endpoint(): AdapterEndpoint {
+    return httpEndpoint(this.#baseUrl, 'oauth2');
   }
 
   toString(): string {

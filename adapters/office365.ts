@@ -3,7 +3,7 @@
 // which Microsoft is retiring: a warning says so once per process) and OAuth2 client credentials
 // (AUTH XOAUTH2 with a token from src/microsoft-token.ts). The SMTP work is adapters/smtp.ts.
 import type { INetworkModule } from '@azure/msal-node';
-import type { AdapterCapabilities, MailAdapter, SendContext, SendReceipt } from '../src/adapter.js';
+import type { AdapterCapabilities, AdapterEndpoint, MailAdapter, SendContext, SendReceipt } from '../src/adapter.js';
 import { senderAdvice } from '../src/diagnose.js';
 import { dsnWholeNumber, requireDsnPart, type ParsedDsn } from '../src/dsn.js';
 import { MailError } from '../src/errors.js';
@@ -119,6 +119,10 @@ export class Office365Adapter implements MailAdapter {
 
   close(): Promise<void> {
     return this.#smtp.close();
+  }
+
+  get endpoint(): AdapterEndpoint {
+    return this.#smtp.endpoint;
   }
 
   toString(): string {

@@ -48,6 +48,7 @@ export function outboxAdapter(options: OutboxOptions = {}): MailAdapter {
         throw new MailError('CONFIG', `cannot create the outbox folder ${dir}: ${error.message}`, { provider: name, cause: error });
       });
     },
+    endpoint: { host: dir, tls: 'local' },
     toString: () => `outbox(${dir})`,
   } as MailAdapter;
 }

@@ -4,7 +4,7 @@
 // is classified TRANSIENT or AMBIGUOUS exactly as for the other HTTP adapters, and the SDK's own
 // retries are off: the mailer's chain retries.
 import type { SESv2Client } from '@aws-sdk/client-sesv2';
-import { allRecipients, FULL_CAPABILITIES, sendWithin, type AdapterCapabilities, type MailAdapter, type SendContext, type SendReceipt } from '../src/adapter.js';
+import { allRecipients, FULL_CAPABILITIES, httpEndpoint, sendWithin, type AdapterCapabilities, type MailAdapter, type SendContext, type SendReceipt } from '../src/adapter.js';
 import type { ParsedDsn } from '../src/dsn.js';
 import { MailError, type MailErrorCode } from '../src/errors.js';
 import { baseUrlFromDsn, dsnCommonOptions, httpRequest, resolveBaseUrl, unreadableSuccess, type SuccessRule } from '../src/http.js';
@@ -130,6 +130,8 @@ export function sesAdapter(options: SesOptions = {}): MailAdapter {
     async close() {
       if (client && !options.client) (await client).client.destroy();
     },
+    // Without a region in the options the SDK picks it (AWS_REGION, a profile): the host is not known here.
+    endpoint: httpEndpoint(endpoint ?? `https://email.${options.region ?? 'region-from-aws-config'}.amazonaws.com`, 'aws-signature'),
     toString: () => `ses(${endpoint ?? options.region ?? 'default region'})`,
   };
   // The secret key never travels (SigV4 signs with it), but a reply may echo the access key id, the

@@ -5,7 +5,7 @@
 import nodemailer from 'nodemailer';
 import type { SendMailOptions, SentMessageInfo, Transporter } from 'nodemailer';
 import type { ConnectionOptions } from 'node:tls';
-import { FULL_CAPABILITIES, sendWithin, type AdapterCapabilities, type MailAdapter, type SendContext, type SendReceipt } from '../src/adapter.js';
+import { FULL_CAPABILITIES, sendWithin, type AdapterCapabilities, type AdapterEndpoint, type MailAdapter, type SendContext, type SendReceipt } from '../src/adapter.js';
 import { addressProblem } from '../src/address.js';
 import { dsnWholeNumber, requireDsnPart, type ParsedDsn } from '../src/dsn.js';
 import { MailError, toMailError } from '../src/errors.js';
@@ -98,6 +98,7 @@ export class SmtpAdapter implements MailAdapter {
   /** The AUTH user when it is an address (the default sender); undefined for a relay or a plain user name. */
   readonly mailbox?: string;
   readonly capabilities: AdapterCapabilities;
+  readonly endpoint: AdapterEndpoint;
   // Private (#) so util.inspect and JSON.stringify of the adapter never reach the credentials.
   readonly #transporter: Transporter;
   private readonly limiter: SendLimiter | undefined;
@@ -116,6 +117,12 @@ export class SmtpAdapter implements MailAdapter {
     if (options.auth && addressProblem(options.auth.user) === undefined) this.mailbox = options.auth.user;
     const secure = options.secure ?? options.port === 465;
     const port = options.port ?? (secure ? 465 : 587);
+    this.endpoint = {
+      host: options.host,
+      port,
+      tls: secure ? 'implicit' : (options.requireTLS ?? true) ? 'starttls' : 'starttls-optional',
+      auth: !options.auth ? 'none' : 'token' in options.auth ? 'oauth2' : 'password',
+    };
     this.description = `${this.name}(${options.host}:${port}${secure ? ' TLS' : ''}${options.auth ? `, ${options.auth.user}` : ''})`;
     this.limiter = options.messagesPerMinute instanceof SendLimiter
       ? options.messagesPerMinute

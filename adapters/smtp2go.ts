@@ -2,7 +2,7 @@
 // (developers.smtp2go.com/reference/introduction-1). A 200 can still hold per-recipient failures
 // (`data.failed`, `data.failures[]`): those recipients are reported rejected, and a send in which
 // every recipient failed is REJECTED.
-import { allRecipients, sendWithin, type AdapterCapabilities, type MailAdapter, type SendContext, type SendReceipt } from '../src/adapter.js';
+import { allRecipients, httpEndpoint, sendWithin, type AdapterCapabilities, type MailAdapter, type SendContext, type SendReceipt } from '../src/adapter.js';
 import { formatAddress, formatAddressList, type Address } from '../src/address.js';
 import { requireDsnPart, type ParsedDsn } from '../src/dsn.js';
 import { MailError } from '../src/errors.js';
@@ -88,6 +88,7 @@ export function smtp2goAdapter(options: Smtp2goOptions): MailAdapter {
       const response = await request('/stats/email_summary', {}, ctx.signal);
       if (response.status !== 200) throw toError(response, (response.json as { data?: Smtp2goData } | undefined)?.data, name, apiKey);
     },
+    endpoint: httpEndpoint(baseUrl, 'api-key'),
     toString: () => `smtp2go(${baseUrl})`,
   };
   return guardSecrets(adapter, new SecretScrubber([apiKey]));

@@ -55,9 +55,22 @@ export interface SendReceipt {
   warnings?: string[];
 }
 
+/** Where an adapter sends and how the connection is protected: for admin pages and error messages, never a credential. */
+export interface AdapterEndpoint {
+  /** Host (and port for SMTP), or the folder of the outbox. */
+  host: string;
+  port?: number;
+  /** implicit: TLS from the first byte (465); starttls: upgrade required; starttls-optional: plaintext when not offered; https; none: plain http; local: no network. */
+  tls: 'implicit' | 'starttls' | 'starttls-optional' | 'https' | 'none' | 'local';
+  /** How it authenticates, e.g. "password", "oauth2", "api-key", "aws-signature", "none". */
+  auth?: string;
+}
+
 export interface MailAdapter {
   /** "office365", "brevo"...: unique in a chain, never a secret. */
   readonly name: string;
+  /** Host and TLS mode, when the adapter says (every built-in one does). */
+  readonly endpoint?: AdapterEndpoint;
   readonly capabilities: AdapterCapabilities;
   /**
    * The mailbox the adapter signs in as, when it sends as one (Office 365, Graph, SMTP whose user
@@ -174,4 +187,26 @@ export function allRecipients(message: NormalizedMessage): string[] {
 
 function megabytes(bytes: number): string {
   return `${(bytes / (1024 * 1024)).toFixed(1).replace(/\.0$/, '')} MB`;
+}
+
+/** The endpoint of an HTTP API adapter from its base URL. */
+export function httpEndpoint(baseUrl: string, auth: string): AdapterEndpoint {
+  const url = new URL(baseUrl);
+  return { host: url.host, tls: url.protocol === 'https:' ? 'https' : 'none', auth };
+}
+
+const TLS_LABELS: Record<AdapterEndpoint['tls'], string> = {
+  implicit: 'TLS',
+  starttls: 'STARTTLS',
+  'starttls-optional': 'STARTTLS if offered',
+  https: 'HTTPS',
+  none: 'no TLS',
+  local: '',
+};
+
+/** "smtp.office365.com:587 STARTTLS", "api.brevo.com HTTPS": an adapter's endpoint in words. */
+export function describeEndpoint(endpoint: AdapterEndpoint | undefined): string | undefined {
+  if (!endpoint) return undefined;
+  const where = `${endpoint.host}${endpoint.port ? `:${endpoint.port}` : ''}`;
+  return endpoint.tls === 'local' ? where : `${where} ${TLS_LABELS[endpoint.tls]}`;
 }

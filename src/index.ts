@@ -25,3 +25,6 @@ export type { Diagnosis } from './diagnose.js';
 export { buildMime } from './mime.js';
 export { createTemplateRenderer } from './templates.js';
 export type { TemplateOptions, RenderedTemplate, TemplateRenderer, BrandOptions, StrictOptions, TemplateHelper } from './templates.js';
+// Strapi loads `provider: 'mailroom-js'` by require()ing the package main and calling its `init`:
+// that is the same provider as `provider: 'mailroom-js/strapi'`, the documented name.
+export { init } from './integrations/strapi.js';

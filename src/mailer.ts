@@ -3,7 +3,7 @@
 // journal entry is closed "sent" or "failed". See README "How a send works".
 import { EventEmitter } from 'node:events';
 import type Keyv from 'keyv';
-import { unsupportedReason, type MailAdapter, type SendReceipt } from './adapter.js';
+import { describeEndpoint, unsupportedReason, type MailAdapter, type SendReceipt } from './adapter.js';
 import { formatAddress, type AddressInput } from './address.js';
 // chain.ts (and cockatiel behind it) is loaded with the first chain, not at import: a CMS imports
 // mailroom at every boot.
@@ -71,7 +71,8 @@ export interface VerifyResult {
 export interface MailerEvents {
   sent: [result: SendResult];
   failed: [error: MailError, entryId: string];
-  failover: [info: { from: string; to?: string; error: MailError; entryId: string }];
+  /** An adapter failed and `to` is tried next (never emitted after the last adapter: see `failed`). */
+  failover: [info: { from: string; to: string; error: MailError; entryId: string }];
   'journal-error': [error: MailError];
 }
 
@@ -216,13 +217,20 @@ export function createMailer(options: MailerOptions = {}): Mailer {
     let receipt: SendReceipt | undefined;
     let deliveredBy: string | undefined;
 
+    // A failure is announced as `failover` only when another adapter is really tried next: not after
+    // the last one, and never towards one skipped as unsupported or cooling down.
+    let handoff: { from: string; error: MailError } | undefined;
     const tryLanes = async (candidates: AdapterLane[], force: boolean): Promise<AdapterLane[]> => {
       const skipped: AdapterLane[] = [];
-      for (const [index, lane] of candidates.entries()) {
+      for (const lane of candidates) {
         const unsupported = unsupportedReason(lane.adapter, message);
         if (unsupported) {
           attempts.push({ adapter: lane.adapter.name, startedAt: new Date().toISOString(), durationMs: 0, ok: false, error: unsupported.toAttemptError() });
           continue;
+        }
+        if (handoff && (force || !lane.coolingDownUntil())) {
+          emitter.emit('failover', { ...handoff, to: lane.adapter.name, entryId: entry.id });
+          handoff = undefined;
         }
         try {
           const answer = await lane.send(message, attempts, force, onHandover);
@@ -249,8 +257,7 @@ export function createMailer(options: MailerOptions = {}): Mailer {
               return skipped;
             }
           }
-          const next = candidates[index + 1];
-          emitter.emit('failover', { from: lane.adapter.name, ...(next ? { to: next.adapter.name } : {}), error: mailError, entryId: entry.id });
+          handoff = { from: lane.adapter.name, error: mailError };
         }
       }
       return skipped;
@@ -284,9 +291,7 @@ export function createMailer(options: MailerOptions = {}): Mailer {
 
     const failure = stopping
       ? stopping
-      : new MailError('ALL_FAILED', `every adapter failed (${attempts.map((a) => `${a.adapter}: ${a.error?.code ?? 'ok'}`).join(', ')})`, {
-          ...lastRemedy(attempts),
-        });
+      : allFailed(attempts, lanes);
     failure.attempts = attempts;
     entry.status = 'failed';
     entry.error = { code: failure.code, message: failure.message, ...(failure.remedy ? { remedy: failure.remedy } : {}) };
@@ -538,6 +543,19 @@ function resultFromEntry(entry: JournalEntry): SendResult {
     deduplicated: true,
     warnings: entry.warnings ?? [],
   };
+}
+
+// A CMS log (Strapi's) prints only an error's message: it names each adapter with its host, what
+// ended its attempts, and the last remedy, so the log alone says where to look.
+function allFailed(attempts: Attempt[], lanes: AdapterLane[]): MailError {
+  const tried = [...new Set(attempts.map((attempt) => attempt.adapter))].map((name) => {
+    const own = attempts.filter((attempt) => attempt.adapter === name);
+    const where = describeEndpoint(lanes.find((lane) => lane.adapter.name === name)?.adapter.endpoint);
+    const last = own[own.length - 1]!.error?.code ?? 'ok';
+    return `${name}${where ? ` (${where})` : ''}: ${last}${own.length > 1 ? ` after ${own.length} attempts` : ''}`;
+  });
+  const { remedy } = lastRemedy(attempts);
+  return new MailError('ALL_FAILED', `every adapter failed: ${tried.join('; ')}${remedy ? `. Last remedy: ${remedy}` : ''}`, remedy ? { remedy } : {});
 }
 
 function lastRemedy(attempts: Attempt[]): { remedy?: string } {

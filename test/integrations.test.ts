@@ -110,7 +110,12 @@ describe('mailroom-js/strapi', () => {
     const slow = { ...memory, name: 'primary', send: async (...args: Parameters<typeof memory.send>) => { await gate; return memory.send(...args); } };
     const provider = init({ adapters: [slow, memoryAdapter({ name: 'backup' })], journal: false }, { defaultFrom: FROM });
     await expect(provider.verify()).resolves.toBeUndefined();
-    expect(provider.getCapabilities()).toEqual({ transport: { host: 'primary → backup' }, features: [], adapters: ['primary', 'backup'] });
+    expect(provider.getCapabilities()).toEqual({
+      transport: { host: 'primary memory → backup memory' },
+      features: [],
+      adapters: ['primary', 'backup'],
+      endpoints: [{ adapter: 'primary', host: 'memory', tls: 'local' }, { adapter: 'backup', host: 'memory', tls: 'local' }],
+    });
     expect(provider.isIdle()).toBe(true);
     const sending = provider.send({ to: 'ann@example.org', subject: 'x', text: 'x' });
     await new Promise((resolve) => setTimeout(resolve, 10));

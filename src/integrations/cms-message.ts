@@ -156,3 +156,26 @@ function headers(input: Record<string, string | string[]>): Record<string, strin
 function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
   return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
 }
+
+// Tags that only HTML has: "a < b" or "<3" in plain text never match.
+const HTML_TAG = /<\/?(p|br|div|span|a|b|i|u|em|strong|table|tr|td|th|ul|ol|li|h[1-6]|html|body|head|img|hr|blockquote|pre|center|font)\b[^>]*>/i;
+
+/**
+ * Gives an html-only message its text part, derived from the html as a template's is (spam filters
+ * and text-only clients want one; Payload's and Strapi's reset mails have none), and moves html a
+ * CMS passed as `text` to where it belongs: Strapi's users-permissions sends its html email
+ * templates as both `text` and `html`, which would show raw tags to a text-only reader.
+ */
+export async function withTextPart(message: MailMessage): Promise<MailMessage> {
+  if (message.template) return message; // a template renders its own text part
+  let { html, text } = message;
+  if (text !== undefined && HTML_TAG.test(text)) {
+    html ??= text;
+    text = undefined;
+  }
+  if (html === undefined || text !== undefined) return html === message.html && text === message.text ? message : { ...message, html, text };
+  const [{ convert }, { HTML_TO_TEXT_OPTIONS, tidyText }] = await Promise.all([import('html-to-text'), import('../template-text.js')]);
+  const { text: _dropped, ...rest } = message;
+  const derived = tidyText(convert(html, HTML_TO_TEXT_OPTIONS));
+  return { ...rest, html, ...(derived.trim() ? { text: derived } : {}) };
+}

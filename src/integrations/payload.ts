@@ -3,7 +3,7 @@
 // then go through one mailroom mailer: chain, retry, journal.
 import { formatAddress } from '../address.js';
 import { createMailer, type Mailer, type MailerOptions, type SendResult } from '../mailer.js';
-import { toMailMessage, type CmsMailOptions, type UncheckedMailOptions } from './cms-message.js';
+import { toMailMessage, withTextPart, type CmsMailOptions, type UncheckedMailOptions } from './cms-message.js';
 
 export interface MailroomPayloadOptions extends MailerOptions {
   /** Sender address for messages without `from`; Payload also uses it for its own emails. */
@@ -54,7 +54,7 @@ export function mailroomAdapter(options: MailroomPayloadOptions): MailroomPayloa
       defaultFromAddress,
       defaultFromName,
       mailer: shared,
-      sendEmail: (message) => shared.send(toMailMessage(message, { from })),
+      sendEmail: async (message) => shared.send(await withTextPart(toMailMessage(message, { from }))),
     };
   };
 }

@@ -4,7 +4,11 @@
 import type { AddressInput } from '../address.js';
 import { MailError } from '../errors.js';
 import { createMailer, type Mailer, type MailerOptions, type SendResult } from '../mailer.js';
-import { toMailMessage, type CmsMailOptions } from './cms-message.js';
+import { toMailMessage, withTextPart, type CmsMailOptions } from './cms-message.js';
+import { strapiCapabilities, type StrapiProviderCapabilities } from './strapi-capabilities.js';
+import type { MailAdapter } from '../adapter.js';
+
+export type { StrapiProviderCapabilities } from './strapi-capabilities.js';
 
 /** `providerOptions` in Strapi's email config: mailer options (a DSN or adapters, journal, templates...). */
 export type StrapiProviderOptions = MailerOptions;
@@ -25,17 +29,6 @@ export interface StrapiProviderSettings {
 /** What Strapi's email service passes to `send`: nodemailer-style options plus a mailroom template. */
 export type StrapiSendOptions = CmsMailOptions;
 
-/** What Strapi's admin email settings page shows about the provider. */
-export interface StrapiProviderCapabilities {
-  /**
-   * The chain in fallback order, e.g. "office365 → brevo" (names only, never a credential). Names
-   * appear once the chain is built: right after startup for a DSN, at once for `adapters`.
-   */
-  transport?: { host: string };
-  features: string[];
-  /** Adapter names of the chain, in fallback order. */
-  adapters: string[];
-}
 
 /** The provider object Strapi keeps as `strapi.plugin('email').provider`. */
 export interface StrapiEmailProvider {
@@ -59,10 +52,10 @@ export function init(providerOptions: StrapiProviderOptions = {}, settings: Stra
     ...(settings?.defaultReplyTo ? { replyTo: settings.defaultReplyTo } : {}),
   });
   let sending = 0;
-  let adapterNames: string[] = [];
-  // Names are known once a DSN chain is built; the admin page asks synchronously, so keep them.
+  let chain: MailAdapter[] = [];
+  // The chain is known once a DSN is turned into adapters; the admin page asks synchronously, so keep it.
   mailer.adapters().then(
-    (adapters) => { adapterNames = adapters.map((adapter) => adapter.name); },
+    (adapters) => { chain = adapters; },
     () => undefined, // a broken configuration is reported by the first send or verify
   );
 
@@ -72,7 +65,7 @@ export function init(providerOptions: StrapiProviderOptions = {}, settings: Stra
     async send(options) {
       sending += 1;
       try {
-        return await mailer.send(toMailMessage(options));
+        return await mailer.send(await withTextPart(toMailMessage(options)));
       } catch (error) {
         throw forStrapi(error);
       } finally {
@@ -92,11 +85,7 @@ export function init(providerOptions: StrapiProviderOptions = {}, settings: Stra
 
     close: () => mailer.close(),
 
-    getCapabilities: () => ({
-      ...(adapterNames.length > 0 ? { transport: { host: adapterNames.join(' → ') } } : {}),
-      features: [],
-      adapters: [...adapterNames],
-    }),
+    getCapabilities: () => strapiCapabilities(chain),
   };
   closeOnStrapiDestroy(provider);
   return provider;
