@@ -126,11 +126,6 @@ function toPayload(message: NormalizedMessage, ctx: SendContext): Record<string,
 }
 
 function toError(response: HttpResponse, provider: string, apiKey: string): MailError {
-  const detail = scrub(errorText(response), [apiKey]);
-  const remedy =
-    response.status === 401 ? 'Brevo refused the API key: create a v3 API key in Brevo > SMTP & API > API keys (an SMTP key does not work here).'
-    : response.status === 402 ? 'The Brevo account has no email credits left: add credits or change the plan.'
-    : /sender/i.test(detail) && response.status === 400 ? 'Add and validate the sender address or its domain in Brevo > Senders, Domains & Dedicated IPs.'
-    : undefined;
-  return errorFromResponse(response, { provider, detail, resetHeaders: RESET_HEADERS, ...(remedy ? { remedy } : {}) });
+  // The code and remedy of Brevo's answers (a wrong key, no credits, a sender not validated) are in the catalogue.
+  return errorFromResponse(response, { provider, detail: scrub(errorText(response), [apiKey]), resetHeaders: RESET_HEADERS });
 }

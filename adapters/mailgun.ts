@@ -64,7 +64,7 @@ export function mailgunAdapter(options: MailgunOptions): MailAdapter {
   const baseUrl = resolveBaseUrl(NAME, { baseUrl: options.baseUrl, defaultUrl: REGION_URLS[region] });
   const request = (path: string, init: { method?: string; form?: FormData; signal?: AbortSignal }) =>
     httpRequest({ provider: name, url: `${baseUrl}${path}`, headers: { authorization: basicAuth('api', apiKey) }, timeoutMs: options.timeoutMs, fetch: options.fetch, ...init });
-  const context = { provider: name, apiKey, domain, region };
+  const context = { provider: name, apiKey };
 
   const adapter: MailAdapter & { toString(): string } = {
     name,
@@ -135,24 +135,15 @@ function toForm(message: NormalizedMessage): FormData {
   return form;
 }
 
-function toError(response: HttpResponse, context: { provider: string; apiKey: string; domain: string; region: string }): MailError {
+function toError(response: HttpResponse, context: { provider: string; apiKey: string }): MailError {
   const detail = scrub(errorText(response), [context.apiKey]);
   const { provider } = context;
   if (response.status === 200) {
     // An unknown path (e.g. a malformed domain) answers 200 "Mailgun Magnificent API" (anymail's Mailgun backend).
-    return errorFromResponse(response, {
-      provider, detail, code: 'TRANSIENT',
-      remedy: `Mailgun answered without a send confirmation: check the domain "${context.domain}" and the base URL.`,
-    });
+    return errorFromResponse(response, { provider, detail, code: 'TRANSIENT' });
   }
-  if (response.status === 404 && /domain not found/i.test(detail)) {
-    const other = context.region === 'eu' ? 'us' : 'eu';
-    // Not the message's fault: the domain lives in the other region (or not in this account), so the next adapter may send it.
-    return errorFromResponse(response, { provider, detail, code: 'AUTH', remedy: `The domain "${context.domain}" may be in the other region: set region=${other}, or check the domain under Mailgun > Sending > Domains.` });
-  }
-  if (response.status === 401) {
-    return errorFromResponse(response, { provider, detail, remedy: 'Mailgun refused the API key: use a key from Mailgun > API Security (a domain sending key works only for its domain).' });
-  }
+  // A 404 "Domain not found" (the domain lives in the other region) and the sandbox's authorized
+  // recipients are the account's problem, not the message's: the catalogue makes them AUTH.
   const error = errorFromResponse(response, { provider, detail });
   // Mailgun's 429 text says "try again after N seconds" when no Retry-After header does.
   const wait = /try again after (\d+) seconds/i.exec(detail);

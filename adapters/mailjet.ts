@@ -168,9 +168,5 @@ function toError(response: HttpResponse, result: MailjetResult | undefined, prov
   );
   // A per-message error carries its own status (send-0008, a From not authorized, is 403 inside a 400).
   const status = errors.find((e) => e.StatusCode === 401 || e.StatusCode === 403)?.StatusCode ?? response.status;
-  const remedy =
-    status === 401 ? 'Mailjet refused the key pair: check the API key and secret key in Mailjet > Account settings > API keys (a sub-account key needs its own secret).'
-    : errors.some((e) => e.ErrorCode === 'send-0008') ? 'Mailjet does not allow this From address: validate the sender address or its domain in Mailjet > Account settings > Senders & domains.'
-    : undefined;
-  return errorFromResponse({ ...response, status }, { provider, detail, ...(remedy ? { remedy } : {}) });
+  return errorFromResponse({ ...response, status }, { provider, detail });
 }

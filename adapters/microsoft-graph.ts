@@ -5,7 +5,7 @@
 import type { INetworkModule } from '@azure/msal-node';
 import { allRecipients, httpEndpoint, sendWithin, type AdapterCapabilities, type AdapterEndpoint, type MailAdapter, type SendContext, type SendReceipt } from '../src/adapter.js';
 import type { Address } from '../src/address.js';
-import { diagnose, senderAdvice } from '../src/diagnose.js';
+import { senderAdvice } from '../src/diagnose.js';
 import { requireDsnPart, type ParsedDsn } from '../src/dsn.js';
 import { MailError } from '../src/errors.js';
 import { dsnCommonOptions, errorFromResponse, httpRequest, resolveBaseUrl, scrub, successReceipt, type HttpResponse, type SuccessRule } from '../src/http.js';
@@ -43,8 +43,6 @@ export interface GraphOptions {
 }
 
 const DEFAULT_URL = 'https://graph.microsoft.com';
-// Graph error codes about the mailbox in the URL (PROVIDERS.md §6, open question 30).
-const MAILBOX_ERRORS = new Set(['ErrorInvalidUser', 'MailboxNotEnabledForRESTAPI', 'ResourceNotFound']);
 
 /** What Graph's JSON sendMail can carry (PROVIDERS.md §6 R1, R2, R5). */
 export const GRAPH_CAPABILITIES: AdapterCapabilities = Object.freeze({
@@ -158,14 +156,9 @@ export class GraphAdapter implements MailAdapter {
     const detail = error && typeof error.message === 'string'
       ? `${typeof error.code === 'string' ? `${error.code}: ` : ''}${error.message}`
       : response.text;
-    // An unknown or unlicensed sending mailbox refuses every message, not this one: the chain must
-    // move on to the next adapter (AUTH), not stop as it does on REJECTED.
-    const mailboxProblem = typeof error?.code === 'string' && MAILBOX_ERRORS.has(error.code);
-    return diagnose(errorFromResponse(response, {
-      provider: this.name,
-      detail: scrub(detail, [accessToken, this.#options.clientSecret]),
-      ...(mailboxProblem ? { code: 'AUTH' as const } : {}),
-    }));
+    // The detail starts with Graph's error code: the catalogue makes an unknown or unlicensed sending
+    // mailbox AUTH (it refuses every message: the chain moves on) and Send As refused REJECTED.
+    return errorFromResponse(response, { provider: this.name, detail: scrub(detail, [accessToken, this.#options.clientSecret]) });
   }
 }
 

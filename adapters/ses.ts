@@ -5,6 +5,7 @@
 // retries are off: the mailer's chain retries.
 import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import { allRecipients, FULL_CAPABILITIES, httpEndpoint, sendWithin, type AdapterCapabilities, type MailAdapter, type SendContext, type SendReceipt } from '../src/adapter.js';
+import { decidedCode, diagnose } from '../src/diagnose.js';
 import type { ParsedDsn } from '../src/dsn.js';
 import { MailError, type MailErrorCode } from '../src/errors.js';
 import { baseUrlFromDsn, dsnCommonOptions, httpRequest, resolveBaseUrl, unreadableSuccess, type SuccessRule } from '../src/http.js';
@@ -42,41 +43,6 @@ export const SES_CAPABILITIES: AdapterCapabilities = Object.freeze({
   // go in punycode (SES v2 API reference, Destination).
   unicodeLocalParts: false,
 });
-
-// SES error names (botocore sesv2 service-2.json and the common errors page) -> what the chain does.
-const ERROR_CODES: Record<string, MailErrorCode> = {
-  TooManyRequestsException: 'RATE_LIMITED',
-  LimitExceededException: 'RATE_LIMITED',
-  Throttling: 'RATE_LIMITED',
-  ThrottlingException: 'RATE_LIMITED',
-  MessageRejected: 'REJECTED',
-  BadRequestException: 'REJECTED',
-  MailFromDomainNotVerifiedException: 'REJECTED',
-  AccountSuspendedException: 'AUTH',
-  SendingPausedException: 'AUTH',
-  NotFoundException: 'AUTH',
-  AccessDeniedException: 'AUTH',
-  UnrecognizedClientException: 'AUTH',
-  InvalidClientTokenId: 'AUTH',
-  InvalidSignatureException: 'AUTH',
-  SignatureDoesNotMatch: 'AUTH',
-  MissingAuthenticationToken: 'AUTH',
-  MissingAuthenticationTokenException: 'AUTH',
-  IncompleteSignature: 'AUTH',
-  ExpiredToken: 'AUTH',
-  ExpiredTokenException: 'AUTH',
-  CredentialsProviderError: 'AUTH',
-  InternalServiceErrorException: 'TRANSIENT',
-};
-
-const REMEDIES: Record<string, string> = {
-  MessageRejected: 'SES refused the message: in the SES sandbox both sender and recipients must be verified identities; otherwise verify the From address or domain in the region you send from.',
-  MailFromDomainNotVerifiedException: 'The custom MAIL FROM domain is not verified: check its MX and SPF records in SES > Identities.',
-  AccountSuspendedException: 'The SES account is suspended from sending: see the SES console > Reputation metrics.',
-  SendingPausedException: 'Sending is paused for this account or configuration set: resume it in SES.',
-  NotFoundException: 'SES does not know a resource in the request, usually the configuration set: check configurationSet and the region.',
-  CredentialsProviderError: 'No AWS credentials were found: pass credentials, or set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or a profile.',
-};
 
 export function sesAdapter(options: SesOptions = {}): MailAdapter {
   const name = options.name ?? NAME;
@@ -124,7 +90,7 @@ export function sesAdapter(options: SesOptions = {}): MailAdapter {
     async verify(ctx: { signal?: AbortSignal } = {}): Promise<void> {
       const account = await call(({ client: c, sdk }) => c.send(new sdk.GetAccountCommand({}), { abortSignal: ctx.signal }));
       if (account.SendingEnabled === false) {
-        throw new MailError('AUTH', 'sending is disabled for this SES account', { provider: name, remedy: REMEDIES.SendingPausedException! });
+        throw diagnose(new MailError('AUTH', 'sending is disabled for this SES account (SendingPausedException)', { provider: name }));
       }
     },
     async close() {
@@ -230,19 +196,23 @@ function emailTags(message: NormalizedMessage): { Name: string; Value: string }[
   ];
 }
 
+// SES names its errors (botocore sesv2 service-2.json and the common errors page, PROVIDERS.md §5):
+// the catalogue maps each name, with its message, to the code and remedy; an unknown name falls
+// back to the SDK's throttling flag and the HTTP status.
 function toError(error: unknown, provider: string): MailError {
   if (error instanceof MailError) return error.withProvider(provider);
   const e = error as { name?: string; message?: string; $metadata?: { httpStatusCode?: number }; $retryable?: { throttling?: boolean } };
   const errorName = e.name ?? 'Error';
   const status = e.$metadata?.httpStatusCode;
-  const code: MailErrorCode = ERROR_CODES[errorName]
+  const detail = `${status ? `${status} ` : ''}${errorName}: ${e.message ?? 'no message'}`;
+  const decided = decidedCode(detail);
+  const code: MailErrorCode = decided?.code
     ?? (e.$retryable?.throttling ? 'RATE_LIMITED'
       : status === 401 || status === 403 ? 'AUTH'
       : status === 429 ? 'RATE_LIMITED'
       : status !== undefined && status >= 400 && status < 500 ? 'REJECTED'
       : 'TRANSIENT');
-  const remedy = REMEDIES[errorName] ?? (code === 'AUTH' ? 'AWS refused the credentials: check the access key, the secret, the region and the IAM permissions (ses:SendEmail and ses:SendRawEmail to send, ses:GetAccount for verify).' : undefined);
-  return new MailError(code, `${status ? `${status} ` : ''}${errorName}: ${e.message ?? 'no message'}`, {
-    provider, cause: error, ...(status ? { status } : {}), ...(remedy ? { remedy } : {}),
-  });
+  return diagnose(new MailError(code, detail, {
+    provider, cause: error, ...(status ? { status } : {}), ...(decided ? { retryable: decided.retryable } : {}),
+  }));
 }

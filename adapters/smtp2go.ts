@@ -166,11 +166,7 @@ function describeFailures(data: Smtp2goData): string {
 function toError(response: HttpResponse, data: Smtp2goData | undefined, provider: string, apiKey: string): MailError {
   const field = data?.field_validation_errors ? ` ${JSON.stringify(data.field_validation_errors)}` : '';
   const detail = scrub(data?.error ? `${data.error}${data.error_code ? ` (${data.error_code})` : ''}${field}` : response.text.trim(), [apiKey]);
-  const remedy = response.status === 401 || data?.error_code?.endsWith('API_KEY_INVALID')
-    ? 'SMTP2GO refused the API key: create one in SMTP2GO > Sending > API Keys and allow it the /email/send endpoint.'
-    : data?.error_code?.endsWith('ENDPOINT_PERMISSION_DENIED') ? 'The SMTP2GO API key may not call this endpoint: edit its permissions in SMTP2GO > Sending > API Keys.'
-    : undefined;
-  // A key without permission for the endpoint is the account's problem, not the message's (400 otherwise stops the chain).
-  const code = data?.error_code?.endsWith('ENDPOINT_PERMISSION_DENIED') ? 'AUTH' as const : undefined;
-  return errorFromResponse(response, { provider, detail, resetHeaders: RESET_HEADERS, ...(remedy ? { remedy } : {}), ...(code ? { code } : {}) });
+  // The detail names SMTP2GO's error_code: the catalogue turns a key without permission for the
+  // endpoint (a 400) into AUTH, the account's problem rather than the message's, and gives each remedy.
+  return errorFromResponse(response, { provider, detail, resetHeaders: RESET_HEADERS });
 }

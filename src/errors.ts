@@ -1,5 +1,6 @@
 // The one error type mailroom throws. Every adapter boundary converts whatever it catches into a
 // MailError with `cause`, so the chain can decide what to do from `code` alone.
+import { genericRemedy } from './diagnose.js';
 
 /** What went wrong, and so what the fallback chain does next (see README "Errors"). */
 export type MailErrorCode =
@@ -72,10 +73,10 @@ export class MailError extends Error {
   smtpCode?: number;
   enhancedCode?: string;
   retryAfterMs?: number;
-  remedy?: string;
   field?: string;
   rejected?: string[];
   attempts?: Attempt[];
+  #remedy?: string;
 
   constructor(code: MailErrorCode, detail: string, options: MailErrorOptions = {}) {
     super(formatMessage(detail, options.provider), options.cause === undefined ? undefined : { cause: options.cause });
@@ -84,6 +85,23 @@ export class MailError extends Error {
     this.retryable = options.retryable ?? RETRYABLE_CODES.has(code);
     const { cause: _cause, retryable: _retryable, ...fields } = options;
     Object.assign(this, dropUndefined(fields));
+  }
+
+  /**
+   * A sentence a person can act on: the remedy for this very failure when the catalogue (or the
+   * adapter) knows one, else the next step every error with this code has (never empty).
+   */
+  get remedy(): string {
+    return this.#remedy ?? genericRemedy(this.code);
+  }
+
+  set remedy(value: string | undefined) {
+    this.#remedy = value;
+  }
+
+  /** The remedy for this very failure, when one is known; `remedy` falls back to the code's generic step. */
+  get specificRemedy(): string | undefined {
+    return this.#remedy;
   }
 
   /** Sets the provider once it is known (an error made deep inside an adapter may lack it). */

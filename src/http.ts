@@ -12,6 +12,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import diagnostics from 'node:diagnostics_channel';
 import { STATUS_CODES } from 'node:http';
+import { decidedCode, diagnose } from './diagnose.js';
 import { dsnWholeNumber, type ParsedDsn } from './dsn.js';
 import type { SendReceipt } from './adapter.js';
 import { MailError, type MailErrorCode } from './errors.js';
@@ -237,39 +238,40 @@ export function unreadableSuccess(rule: SuccessRule, context: { provider: string
       warnings: [`${provider} accepted the message (${answer}) but its answer could not be read (${why}): the send is recorded without the provider's message id`],
     };
   }
-  throw new MailError('AMBIGUOUS', `${answer}: the provider took the request but its answer could not be read (${why}), so whether it sent the message, and to whom, is unknown`, {
+  throw diagnose(new MailError('AMBIGUOUS', `${answer}: the provider took the request but its answer could not be read (${why}), so whether it sent the message, and to whom, is unknown`, {
     provider,
     status,
-    remedy: `Look the message up in the ${provider} activity log before sending it again: it may have gone out (the journal marks it as a possible duplicate).`,
-  });
+  }));
 }
 
 /**
  * Maps an HTTP status to a MailError: 401/402/403 AUTH; 429 RATE_LIMITED with retryAfterMs; 408/5xx
  * TRANSIENT; other 4xx REJECTED; a 3xx (a redirected base URL) or an unexpected 2xx TRANSIENT but
- * not retryable. `detail` is the provider's own error text; `code` overrides the mapping.
+ * not retryable. `detail` is the provider's own error text: where the catalogue says the text alone
+ * settles the code (a 404 for the sending mailbox is AUTH), it wins over the status; `code`
+ * overrides both. The remedy comes from the catalogue (src/diagnose.ts).
  */
 export function errorFromResponse(
   response: HttpResponse,
-  options: { provider: string; detail: string; remedy?: string; code?: MailErrorCode; resetHeaders?: string[]; rejected?: string[] },
+  options: { provider: string; detail: string; code?: MailErrorCode; resetHeaders?: string[]; rejected?: string[] },
 ): MailError {
   const { status } = response;
-  const code = options.code ?? codeForStatus(status);
-  const reason = STATUS_CODES[status] ?? 'Unknown status';
   const detail = truncate(options.detail.trim() || (response.bodyLost ? `(the body was lost: ${response.bodyLost})` : '(empty body)'));
+  const decided = status >= 400 ? decidedCode(`[${options.provider}] ${status} ${detail}`) : undefined;
+  const code = options.code ?? decided?.code ?? codeForStatus(status);
+  const reason = STATUS_CODES[status] ?? 'Unknown status';
   const location = status >= 300 && status < 400 ? response.headers.get('location') : null;
   const text = `${status} ${reason}: ${detail}${location ? ` (redirected to ${safeOrigin(location)}: set the base URL to the final address)` : ''}`;
   // A redirect or an unexpected 1xx/2xx is a misconfigured endpoint: retrying the same one cannot
   // help, but the next adapter can deliver, so it is TRANSIENT without retries.
-  const retryable = status < 400 ? false : undefined;
-  return new MailError(code, text, {
+  const retryable = status < 400 ? false : !options.code && decided ? decided.retryable : undefined;
+  return diagnose(new MailError(code, text, {
     provider: options.provider,
     status,
-    ...(retryable === false ? { retryable } : {}),
+    ...(retryable !== undefined ? { retryable } : {}),
     ...(code === 'RATE_LIMITED' || status === 503 ? { retryAfterMs: retryAfterMs(response.headers, options.resetHeaders) } : {}),
-    ...(options.remedy ? { remedy: options.remedy } : {}),
     ...(options.rejected ? { rejected: options.rejected } : {}),
-  });
+  }));
 }
 
 // 402 (no credits left) is the account's problem, not the message's: like AUTH, the chain moves on.

@@ -1,7 +1,7 @@
 // Turns whatever an SMTP exchange throws (nodemailer errors carrying the server's reply, socket and
 // TLS errors) into a MailError the chain can act on, with the remedy from the catalogue attached.
 // Shared by every SMTP-based adapter (smtp, office365, gmail, zoho).
-import { diagnose } from './diagnose.js';
+import { decidedCode, diagnose, explain } from './diagnose.js';
 import { MailError, type MailErrorCode } from './errors.js';
 
 /** The fields nodemailer sets on its errors (see nodemailer `_formatError`). */
@@ -25,8 +25,8 @@ export interface SmtpErrorContext {
 
 const ENHANCED = /\b([245]\.\d{1,3}\.\d{1,3})\b/;
 // 4xx replies that mean "slow down" rather than "something broke": 4.3.2 is Office 365's
-// concurrent-connection limit, 4.7.x/4.4.5 are the usual throttling and greylisting codes.
-const THROTTLE_TEXT = /throttl|rate limit|limit exceeded|try again later|slow down|too many (connections|messages|requests|sessions)/i;
+// concurrent-connection limit, 4.7.x/4.4.5 are the usual throttling and greylisting codes. The
+// throttling texts are the catalogue's (rule smtp-throttled).
 const THROTTLE_ENHANCED = /^4\.(3\.2|4\.5|7\.\d+)$/;
 const CONNECTION_CODES = new Set(['ECONNECTION', 'ESOCKET', 'ETIMEDOUT', 'EDNS', 'EPROTOCOL', 'EABORT', 'EPROXY']);
 const CERTIFICATE = /certificate|self[- ]signed|unable to verify|Hostname\/IP does not match|CERT_|ERR_TLS_CERT/i;
@@ -65,18 +65,20 @@ function classify(failure: SmtpFailure, error: unknown, context: SmtpErrorContex
     // The connection died with a failure reply on its way out (e.g. 421 before closing) after the
     // message was handed over: what happened to the message is unknown.
     if (handedOver && failure.code === 'ECONNECTION') return make('AMBIGUOUS', `${reply}; the message may have been delivered`);
+    // Replies whose text settles the code whatever the reply class or phase (the catalogue's
+    // `decides` rules): a daily quota is RATE_LIMITED without retries, not a final 5xx; Office 365's
+    // 5.7.30 and 5.7.708 on MAIL FROM are about the account, not this message; STARTTLS required is
+    // TLS being off on our side, not a wrong password.
+    const decided = decidedCode(`${smtpCode} ${response}`);
+    if (decided) return make(decided.code, reply, { retryable: decided.retryable });
     if (smtpCode === 421 || smtpCode === 432) return make('RATE_LIMITED', reply);
     if (smtpCode >= 400 && smtpCode < 500) {
-      const throttled = THROTTLE_TEXT.test(response ?? '') || (enhancedCode !== undefined && THROTTLE_ENHANCED.test(enhancedCode));
+      const throttled = explain(`${smtpCode} ${response}`)?.code === 'RATE_LIMITED' || (enhancedCode !== undefined && THROTTLE_ENHANCED.test(enhancedCode));
       return make(throttled ? 'RATE_LIMITED' : 'TRANSIENT', reply);
     }
     if (smtpCode === 530 || smtpCode === 534 || smtpCode === 535 || smtpCode === 538 || AUTH_COMMANDS.test(command) || failure.code === 'EAUTH') {
       return make('AUTH', reply);
     }
-    // Office 365 answers these on MAIL FROM or at the end of DATA; none is about this message.
-    if (enhancedCode === '5.7.30') return make('AUTH', reply);
-    if (enhancedCode === '5.7.708') return make('AUTH', reply);
-    if (/SubmissionQuotaExceeded/i.test(response ?? '')) return make('RATE_LIMITED', reply, { retryable: false });
     // X.6.7 "Non-ASCII addresses not permitted" (RFC 6531): this server has no SMTPUTF8, so it
     // cannot carry the address; another transport may. Not a refusal of the message itself.
     if (enhancedCode === '5.6.7') return make('UNSUPPORTED', `${reply}: the server cannot carry an address whose part before "@" is not ASCII (no SMTPUTF8)`);

@@ -1,7 +1,7 @@
 // The remedy catalogue: each pasted failure text finds the rule a person needs, specific codes win
 // over generic ones, diagnose() fills MailError.remedy once, and the sending limiter's arithmetic.
 import { describe, expect, it } from 'vitest';
-import { diagnose, explain, senderAdvice } from '../src/diagnose.js';
+import { diagnose, explain, genericRemedy, senderAdvice } from '../src/diagnose.js';
 import { MailError } from '../src/errors.js';
 import { SendLimiter } from '../src/send-limits.js';
 
@@ -49,7 +49,7 @@ describe('explain', () => {
     ['550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup', 'smtp-recipient-unknown'],
     ['554 5.7.1 <x@example.org>: Relay access denied', 'smtp-relay-denied'],
     ['550 5.7.1 Message rejected as spam by Content Filtering', 'smtp-policy-rejected'],
-    ['421 4.7.0 Try again later, closing connection', 'smtp-temporary'],
+    ['421 4.7.0 Try again later, closing connection', 'smtp-throttled'],
     ['451 4.7.1 Greylisted, please try again in 300 seconds', 'smtp-temporary'],
   ];
   it.each(cases)('%s -> %s', (text, rule) => {
@@ -76,7 +76,10 @@ describe('diagnose', () => {
     expect(error.remedy).toMatch(/Authenticated SMTP/);
     const own = diagnose(new MailError('AUTH', '535 5.7.139', { remedy: 'already known' }));
     expect(own.remedy).toBe('already known');
-    expect(diagnose(new MailError('TRANSIENT', 'something new')).remedy).toBeUndefined();
+    // No rule knows it: the code's generic next step, never nothing.
+    const unknown = diagnose(new MailError('TRANSIENT', 'something new'));
+    expect(unknown.specificRemedy).toBeUndefined();
+    expect(unknown.remedy).toBe(genericRemedy('TRANSIENT'));
   });
 
   it('advises about onmicrosoft.com senders only', () => {

@@ -6,6 +6,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { brevoAdapter } from '../adapters/brevo.js';
+import { genericRemedy } from '../src/diagnose.js';
 import { MailError } from '../src/errors.js';
 import { createMailer } from '../src/mailer.js';
 import { basicAuth, baseUrlFromDsn, errorFromResponse, errorText, httpRequest, resolveBaseUrl, retryAfterMs, scrub, successReceipt, type HttpResponse, type SuccessRule } from '../src/http.js';
@@ -284,12 +285,13 @@ describe('errorFromResponse', () => {
     expect(error.retryable).toBe(code === 'RATE_LIMITED' || code === 'TRANSIENT');
   });
 
-  it('keeps remedy, rejected recipients and a code override, and truncates long text', () => {
+  it('keeps rejected recipients and a code override, takes the remedy from the catalogue, and truncates long text', () => {
     const error = errorFromResponse(response(200, 'Mailgun Magnificent API'), {
-      provider: 'mailgun', detail: 'x'.repeat(2000), remedy: 'check the domain', code: 'CONFIG', rejected: ['a@example.com'],
+      provider: 'mailgun', detail: 'x'.repeat(2000), code: 'CONFIG', rejected: ['a@example.com'],
     });
     expect(error.code).toBe('CONFIG');
-    expect(error.remedy).toBe('check the domain');
+    expect(error.remedy).toBe(genericRemedy('CONFIG'));
+    expect(errorFromResponse(response(200, 'Mailgun Magnificent API'), { provider: 'mailgun', detail: 'Mailgun Magnificent API', code: 'TRANSIENT' }).remedy).toMatch(/check the domain/);
     expect(error.rejected).toEqual(['a@example.com']);
     expect(error.detail.length).toBeLessThan(600);
   });

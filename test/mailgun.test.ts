@@ -54,14 +54,15 @@ describe('mailgun specifics', () => {
     expect(error.remedy).toMatch(/check the domain/);
   });
 
-  it('suggests the other region on 404 Domain not found, and moves on (AUTH) rather than stopping', async () => {
+  it('names the regions on 404 Domain not found, and moves on (AUTH) rather than stopping', async () => {
     const usDomain = mailgunAdapter({ apiKey: KEY, domain: 'eu-only.example.com', region: 'eu', baseUrl: server.url });
     const error = await expectFailure(usDomain.send(message(), sendContext()));
     expect(error.code).toBe('AUTH');
     expect(error.status).toBe(404);
     expect(error.detail).toBe('404 Not Found: Domain not found: eu-only.example.com');
-    expect(error.remedy).toMatch(/other region: set region=us/);
+    expect(error.remedy).toMatch(/set region=eu in the DSN for a domain in the EU region, region=us \(the default\) otherwise/);
     const verifyError = await expectFailure(mailgunAdapter({ apiKey: KEY, domain: 'other.example.com', baseUrl: server.url }).verify!());
+    expect(verifyError.code).toBe('AUTH');
     expect(verifyError.remedy).toMatch(/set region=eu/);
   });
 

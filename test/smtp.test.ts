@@ -157,12 +157,18 @@ describe('smtp adapter: TLS and connection failures', () => {
     expect(target.commands).not.toContain('AUTH');
   });
 
-  it('maps a server refusing AUTH before STARTTLS (538) to AUTH with a remedy', async () => {
-    const target = await server({ tls: undefined, script: { reply: { AUTH: { code: 538, message: '5.7.11 Encryption required for requested authentication mechanism' } } } });
+  // TLS being off on our side, not a refused password: like the case above, TRANSIENT without retries.
+  it.each([
+    [538, '5.7.11 Encryption required for requested authentication mechanism'],
+    [530, '5.7.0 Must issue a STARTTLS command first'],
+  ])('maps a server refusing AUTH before STARTTLS (%s) to TRANSIENT, not AUTH, with a TLS remedy', async (code, text) => {
+    const target = await server({ tls: undefined, script: { reply: { AUTH: { code, message: text } } } });
     const error = await mailErrorOf(adapter(target, { requireTLS: false }).send(message(), sendContext()));
-    expect(error.code).toBe('AUTH');
-    expect(error.smtpCode).toBe(538);
-    expect(error.remedy).toMatch(/STARTTLS|TLS/);
+    expect(error.code).toBe('TRANSIENT');
+    expect(error.retryable).toBe(false);
+    expect(error.smtpCode).toBe(code);
+    expect(error.remedy).toMatch(/requireTLS/);
+    expect(error.remedy).toMatch(/587 and STARTTLS/);
   });
 
   it('rejects a certificate it does not trust', async () => {

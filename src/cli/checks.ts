@@ -1,6 +1,6 @@
 // The table `mailroom test` and `mailroom verify` print: one row per adapter of the chain, then the
 // error and remedy of each failure underneath, so a long remedy never breaks the table.
-import { explain } from '../diagnose.js';
+import { explain, genericRemedy } from '../diagnose.js';
 import type { AttemptError } from '../errors.js';
 import { elapsed, printTable } from './output.js';
 
@@ -27,9 +27,10 @@ export function printChecks(results: CheckResult[], options: { providerIds: bool
     const error = row.error!;
     const codes = [error.code, error.status, error.smtpCode, error.enhancedCode].filter((part) => part !== undefined).join(' ');
     process.stdout.write(`\n${row.adapter} ${row.result}: ${codes}\n  ${error.message}\n`);
-    // The chain attaches catalogue remedies to adapter errors; a setup error may still match one.
-    const remedy = error.remedy ?? explain(error.message)?.remedy;
-    process.stdout.write(remedy ? `  remedy: ${remedy}\n` : '  remedy: none known; `mailroom explain "<the error text>"` looks it up, `mailroom doctor` checks the configuration\n');
+    // The chain attaches catalogue remedies to adapter errors; a setup error may still match one,
+    // and every code has at least its generic next step.
+    const remedy = error.remedy ?? explain(error.message)?.remedy ?? genericRemedy(error.code);
+    process.stdout.write(`  remedy: ${remedy}\n`);
   }
 }
 
