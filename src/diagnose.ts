@@ -38,6 +38,14 @@ const SEND_AS = 'Send From the authenticated mailbox, or grant it Send As on tha
 const NEXT_ADAPTER = 'the chain sends through the next adapter meanwhile';
 
 const RULES: Rule[] = [
+  // --- mailroom's own refusals that a first-time user meets ---
+  {
+    rule: 'missing-sender', code: 'INVALID_MESSAGE',
+    match: /"from" is missing/,
+    meaning: 'The message has no sender and the mailer has no default sender',
+    remedy: 'Give a sender: --from "Shop <shop@example.com>" on the command line, MAILROOM_FROM in the environment, or "from" in mailroom.config.json (the `from` option of createMailer in code).',
+    retry: false,
+  },
   // --- Office 365 SMTP (PROVIDERS.md §8) ---
   {
     rule: 'o365-basic-auth-retired', code: 'AUTH', decides: true,
@@ -137,7 +145,7 @@ const RULES: Rule[] = [
   },
   {
     rule: 'o365-mailbox-full', code: 'REJECTED',
-    match: /\b5\.2\.2\b|mailbox (is )?full|over quota/i,
+    match: /\b5\.2\.2\b|mailbox (is )?full/i,
     meaning: 'The recipient\'s mailbox is full',
     remedy: 'The recipient\'s mailbox is full: nothing to fix on the sending side; reach the recipient another way or try again in a few days.',
     retry: false,
@@ -170,6 +178,13 @@ const RULES: Rule[] = [
     meaning: 'Google blocked the sign-in as suspicious and wants a browser sign-in first',
     remedy: 'Sign in to the account once in a browser (from the same network if you can) and confirm the blocked sign-in, then use an app password (myaccount.google.com/apppasswords) for SMTP.',
     retry: false,
+  },
+  {
+    rule: 'smtp-too-many-logins', code: 'RATE_LIMITED', decides: true,
+    match: /Too many login attempts/i,
+    meaning: 'The server throttles sign-ins: too many AUTH in a short time (typically one login per message)',
+    remedy: 'Sign in less often: reuse connections (pool: true, one login for many messages) and send fewer messages per minute (limits.messagesPerMinute); mailroom waits and retries meanwhile.',
+    retry: true,
   },
   {
     rule: 'gmail-daily-limit', code: 'RATE_LIMITED', decides: true,
@@ -396,6 +411,13 @@ const RULES: Rule[] = [
     meaning: 'Mailgun throttles the account or domain',
     remedy: 'Mailgun asks to slow down: mailroom waits the time it names and retries when it is short, else the next adapter sends; lower the sending rate (limits.messagesPerMinute) if this recurs.',
     retry: true,
+  },
+  {
+    rule: 'mailgun-invalid-request', code: 'REJECTED',
+    match: /parameter is not a valid address|parameter is missing|Need at least one of 'text', 'html'|Only one parameters 'html' or 'template'/i,
+    meaning: 'Mailgun refused a parameter of the request (the error names it)',
+    remedy: 'Fix the parameter Mailgun names (e.g. an address that is not valid); this message fails the same way on every retry.',
+    retry: false,
   },
   // --- SMTP2GO (PROVIDERS.md §4) ---
   {
@@ -649,22 +671,6 @@ const RULES: Rule[] = [
     remedy: 'Read the server\'s text for the reason; check that the From domain publishes SPF, DKIM and DMARC that match this sending service, and that the sender may send as that address.',
     retry: false,
   },
-  // A 4xx that means "slow down" rather than "something broke"; smtp-errors.ts reads this rule's
-  // code for every 4xx reply.
-  {
-    rule: 'smtp-throttled', code: 'RATE_LIMITED',
-    match: /\b4\d\d[ -](?:\d\.\d{1,3}\.\d{1,3} )?.*(throttl|rate limit|limit exceeded|try again later|slow down|too many (connections|messages|requests|sessions|login attempts)|receiving mail (too quickly|at a rate))/i,
-    meaning: 'The server asks the client to slow down (throttling, too many connections or messages)',
-    remedy: 'The server asks to slow down: mailroom waits and retries, then tries the next adapter; lower the sending rate (limits.messagesPerMinute) or the number of connections if this recurs.',
-    retry: true,
-  },
-  {
-    rule: 'smtp-temporary', code: 'TRANSIENT',
-    match: /^4\d\d\b|\b4\d\d [45]\.|\b4\.\d{1,3}\.\d{1,3}\b/,
-    meaning: 'A temporary failure: the server asks the client to try again later (busy, throttled or greylisting)',
-    remedy: 'Nothing to fix yet: mailroom retries with backoff and then tries the next adapter. If it persists, check the provider\'s status page and your sending rate.',
-    retry: true,
-  },
   // --- generic HTTP answers, when no provider rule above knew the body ---
   {
     rule: 'http-rate-limited', code: 'RATE_LIMITED',
@@ -679,6 +685,22 @@ const RULES: Rule[] = [
     meaning: 'The provider refused the credentials (HTTP 401)',
     remedy: 'The provider refused the API key or credentials: create a new key in the provider\'s console, put it in the DSN (percent-encoded), and run `mailroom verify`.',
     retry: false,
+  },
+  // A 4xx that means "slow down" rather than "something broke"; smtp-errors.ts reads this rule's
+  // code for every 4xx reply.
+  {
+    rule: 'smtp-throttled', code: 'RATE_LIMITED',
+    match: /^4(21|32)\b|\b4(21|32)[ -]\d\.\d|\b4\d\d[ -](?:\d\.\d{1,3}\.\d{1,3} )?.*(throttl|rate limit|limit exceeded|try again later|slow down|too many (connections|messages|requests|sessions|login attempts)|receiving mail (too quickly|at a rate))/i,
+    meaning: 'The server asks the client to slow down (throttling, too many connections or messages)',
+    remedy: 'The server asks to slow down: mailroom waits and retries, then tries the next adapter; lower the sending rate (limits.messagesPerMinute) or the number of connections if this recurs.',
+    retry: true,
+  },
+  {
+    rule: 'smtp-temporary', code: 'TRANSIENT',
+    match: /^4\d\d\b|\b4\d\d [45]\.|\b4\.\d{1,3}\.\d{1,3}\b/,
+    meaning: 'A temporary failure: the server asks the client to try again later (busy, throttled or greylisting)',
+    remedy: 'Nothing to fix yet: mailroom retries with backoff and then tries the next adapter. If it persists, check the provider\'s status page and your sending rate.',
+    retry: true,
   },
 ];
 

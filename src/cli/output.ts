@@ -1,5 +1,6 @@
 // Printing for the CLI: aligned tables and errors with their remedy. Nothing printed here may hold a
 // secret: errors are MailErrors, whose messages adapters keep free of credentials.
+import { diagnose } from '../diagnose.js';
 import type { MailError } from '../errors.js';
 
 /** Prints rows as an aligned table with a header line. */
@@ -12,7 +13,9 @@ export function printTable(headers: string[], rows: string[][], stream: NodeJS.W
 
 export function printError(error: MailError): void {
   process.stderr.write(`error ${error.code}: ${error.message}\n`);
-  if (error.remedy) process.stderr.write(`remedy: ${error.remedy}\n`);
+  // An error made outside an adapter (a message refused before any send) gets the catalogue's
+  // remedy here, else its code's generic next step: the CLI never ends without one.
+  process.stderr.write(`remedy: ${diagnose(error).remedy}\n`);
   for (const attempt of error.attempts ?? []) {
     process.stderr.write(`  - ${attempt.adapter}: ${attempt.error ? `${attempt.error.code} ${attempt.error.message}` : 'ok'}\n`);
     if (attempt.error?.remedy) process.stderr.write(`    remedy: ${attempt.error.remedy}\n`);

@@ -5,6 +5,7 @@ import { hostname } from 'node:os';
 import type { Command } from 'commander';
 import type { MailAdapter } from '../../adapter.js';
 import { formatAddress, parseAddress } from '../../address.js';
+import { diagnose } from '../../diagnose.js';
 import { MailError, toMailError } from '../../errors.js';
 import { createMailer } from '../../mailer.js';
 import { checksSummary, printChecks, type CheckResult } from '../checks.js';
@@ -112,7 +113,7 @@ async function sendTest(adapter: MailAdapter, chain: MailAdapter[], to: string, 
       ok: false,
       durationMs: Math.round(performance.now() - started),
       ...(failedEntry ? { entryId: failedEntry } : {}),
-      error: last ?? error.toAttemptError(),
+      error: last ?? diagnose(error).toAttemptError(),
     };
   } finally {
     await mailer.close();
