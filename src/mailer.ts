@@ -148,7 +148,7 @@ export function createMailer(options: MailerOptions = {}): Mailer {
     // first failure is printed once even when nobody listens to journal-error.
     if (!journalWarned) {
       journalWarned = true;
-      process.emitWarning(`${mailError.message}${mailError.remedy ? ` ${mailError.remedy}` : ''}`, { type: 'MailroomWarning', code: JOURNAL_WARNING_CODE });
+      process.emitWarning(`${mailError.message}${mailError.specificRemedy ? ` ${mailError.specificRemedy}` : ''}`, { type: 'MailroomWarning', code: JOURNAL_WARNING_CODE });
     }
     if (emitter.listenerCount('journal-error') > 0) emitter.emit('journal-error', mailError);
   };
@@ -570,6 +570,6 @@ function keyCannotBeHonoured(key: string, error: unknown): MailError {
   const reason = `: ${cause ? cause.detail : (error as Error)?.message ?? String(error)}`;
   return new MailError(cause?.code === 'CONFIG' ? 'CONFIG' : 'TRANSIENT', `the idempotency key "${key}" cannot be honoured because the send journal failed${reason}; nothing was sent`, {
     cause: error,
-    remedy: `${cause?.remedy ? `${cause.remedy} ` : ''}Fix the journal, or send without idempotencyKey if a duplicate is acceptable.`,
+    remedy: `${cause?.specificRemedy ? `${cause.specificRemedy} ` : ''}Fix the journal, or send without idempotencyKey if a duplicate is acceptable.`,
   });
 }

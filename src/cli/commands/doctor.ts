@@ -58,7 +58,7 @@ async function examine(options: CommonOptions): Promise<Finding[]> {
     context = await loadContext(options);
   } catch (error) {
     const failure = toMailError(error, { code: 'CONFIG' });
-    return [{ level: 'error', check: 'configuration', message: failure.message, remedy: failure.remedy ?? 'fix the option named above; `mailroom <command> --help` lists the flags, README "Command line" the file format' }];
+    return [{ level: 'error', check: 'configuration', message: failure.message, remedy: failure.specificRemedy ?? 'fix the option named above; `mailroom <command> --help` lists the flags, README "Command line" the file format' }];
   }
   const findings: Finding[] = [];
   findings.push({
@@ -83,7 +83,7 @@ async function chainAdapters(context: CliContext, findings: Finding[]): Promise<
     return await mailer.adapters();
   } catch (error) {
     const failure = toMailError(error, { code: 'CONFIG' });
-    findings.push({ level: 'error', check: 'chain', message: failure.message, remedy: failure.remedy ?? 'fix the DSN as the message says; README "Configuration strings" shows each form' });
+    findings.push({ level: 'error', check: 'chain', message: failure.message, remedy: failure.specificRemedy ?? 'fix the DSN as the message says; README "Configuration strings" shows each form' });
     return undefined;
   } finally {
     await mailer.close();
@@ -232,7 +232,7 @@ async function journalFindings(context: CliContext): Promise<Finding[]> {
       level: 'error',
       check: 'journal',
       message: `the journal ${origin(context.sources.journal)} cannot be used: ${failure.message}`,
-      remedy: failure.remedy ?? 'check that the journal folder exists and is writable by this user, or that the Redis/Postgres server is up and the URL is right; MAILROOM_JOURNAL or --journal sets it',
+      remedy: failure.specificRemedy ?? 'check that the journal folder exists and is writable by this user, or that the Redis/Postgres server is up and the URL is right; MAILROOM_JOURNAL or --journal sets it',
     });
     return findings;
   }
