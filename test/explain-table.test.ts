@@ -4,7 +4,7 @@
 // process: each must get its MailError code and a remedy holding the words a person needs. Then:
 // no code is ever without a next step, in the library or in the CLI's output.
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -96,6 +96,19 @@ describe('the explain table', () => {
     expect(result.stdout).toMatch(/^code: +RATE_LIMITED$/m);
     expect(result.stdout).toMatch(/^retry: +later, once the limit resets/m);
     expect(result.stdout).not.toMatch(/^retry: +no/m);
+  });
+});
+
+describe('one home for remedies', () => {
+  it('adapters and the shared error mappings write no remedy text of their own: it comes from the catalogue', () => {
+    const files = [
+      ...readdirSync(join(ROOT, 'adapters')).filter((name) => name.endsWith('.ts')).map((name) => join('adapters', name)),
+      'src/http.ts', 'src/smtp-errors.ts', 'src/microsoft-token.ts', 'src/chain.ts',
+    ];
+    for (const file of files) {
+      const source = readFileSync(join(ROOT, file), 'utf8');
+      expect(source, file).not.toMatch(/remedy:\s*['"`]/);
+    }
   });
 });
 
