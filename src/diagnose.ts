@@ -143,6 +143,15 @@ const RULES: Rule[] = [
     remedy: 'Office 365 allows 3 concurrent SMTP connections per mailbox: keep maxConnections at 3 or less (across every process using this mailbox) and retry later.',
     retry: true,
   },
+  // The sending mailbox, not the recipient's: Exchange stores every submitted message in Sent Items
+  // (PROVIDERS.md §8 O4), so a full mailbox refuses every message from it.
+  {
+    rule: 'o365-sender-mailbox-full', code: 'AUTH', decides: true,
+    match: /STOREDRV\.Submission\.Exception:QuotaExceededException/i,
+    meaning: 'The sending mailbox is full: Exchange Online keeps every message sent over SMTP in its Sent Items, and a full mailbox can send nothing',
+    remedy: `The sending mailbox is full: empty its Sent Items (Exchange keeps each message sent over SMTP there) and give the folder a retention policy that deletes old items, or use a bigger mailbox; ${NEXT_ADAPTER}.`,
+    retry: false,
+  },
   {
     rule: 'o365-mailbox-full', code: 'REJECTED',
     match: /\b5\.2\.2\b|mailbox (is )?full/i,
