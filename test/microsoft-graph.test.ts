@@ -10,7 +10,7 @@ import { normalizeMessage, type MailMessage } from '../src/message.js';
 import { closedPort, expectArrival, MESSAGES, runConformance, sendContext } from './conformance.js';
 import { aadError, networkClient, startIdentityServer, type IdentityServer } from './helpers/identity-server.js';
 import { createTestTls, type TestTls } from './helpers/tls.js';
-import { GRAPH_ERRORS, startGraphServer } from './providers/graph.js';
+import { GRAPH_ERRORS, graphError, startGraphServer } from './providers/graph.js';
 import type { ProviderServer } from './providers/server.js';
 import { mailErrorOf } from './helpers/assertions.js';
 
@@ -135,6 +135,10 @@ describe('graph: errors', () => {
     ['400 ErrorInvalidRecipients', GRAPH_ERRORS.rejected, 'REJECTED', undefined, undefined],
     // The sending mailbox is wrong: every message would fail, so the chain must try the next adapter.
     ['404 ErrorInvalidUser', GRAPH_ERRORS.user, 'AUTH', /licence/, undefined],
+    ['404 MailboxNotEnabledForRESTAPI', graphError(404, 'MailboxNotEnabledForRESTAPI', 'The mailbox is either inactive, soft-deleted, or is hosted on-premise.'), 'AUTH', /licence/, undefined],
+    // Send As refused: not the account's credentials (403 would say AUTH) but this From, which the
+    // next adapter should not push at once (repeated refusals get the sender throttled).
+    ['403 ErrorSendAsDenied', graphError(403, 'ErrorSendAsDenied', 'The user account which was used to submit this request does not have the right to send mail on behalf of the specified sending account., Cannot submit message.'), 'REJECTED', /Send As/, undefined],
   ] as const)('%s', async (_label, answer, code, remedy, retryAfter) => {
     graph.script(answer);
     const error = await mailErrorOf(adapter().send(message(), sendContext()));
