@@ -78,6 +78,20 @@ describe('CMS shutdown closes the mailer', () => {
     await next.mailer.close();
   });
 
+  it('two Payload instances of one config share the mailer: the last payload.destroy() closes it', async () => {
+    const build = mailroomAdapter({ adapters: [adapter()], journal: false, defaultFromAddress: USER, defaultFromName: 'Shop' });
+    const first = { destroy: async () => undefined };
+    const second = { destroy: async () => undefined };
+    const a = build({ payload: first });
+    const b = build({ payload: second });
+    expect(b.mailer).toBe(a.mailer);
+    await first.destroy();
+    await first.destroy();
+    expect((await b.sendEmail({ to: 'ann@example.com', subject: 'Still open', text: 'x' })).status).toBe('sent');
+    await second.destroy();
+    await expect(b.sendEmail({ to: 'ann@example.com', subject: 'Closed', text: 'x' })).rejects.toThrow(/after close\(\)/);
+  });
+
   it('payload.destroy() leaves a mailer passed in as `mailer` to the app', async () => {
     const { createMailer } = await import('../src/index.js');
     const own = createMailer({ adapters: [adapter()], journal: false });

@@ -39,16 +39,19 @@ export function mailroomAdapter(options: MailroomPayloadOptions): MailroomPayloa
   const { defaultFromAddress, defaultFromName, mailer: given, ...mailerOptions } = options;
   const from = formatAddress({ address: defaultFromAddress, ...(defaultFromName ? { name: defaultFromName } : {}) });
   let mailer: Mailer | undefined = given;
+  // Payload instances using the mailer this adapter created: the last one destroyed closes it.
+  let users = 0;
   return ({ payload }) => {
     // Payload may build its config more than once (tests, hot reload); one mailer serves them all,
-    // until a payload.destroy() closes it.
+    // until the last payload.destroy() closes it.
     mailer ??= createMailer(mailerOptions);
     const shared = mailer;
-    if (!given) {
-      closeOnDestroy(payload, shared, () => {
-        if (mailer === shared) mailer = undefined;
-      });
-    }
+    if (!given && onDestroy(payload, async () => {
+      users -= 1;
+      if (users > 0 || mailer !== shared) return;
+      mailer = undefined;
+      await shared.close();
+    })) users += 1;
     return {
       name: 'mailroom',
       defaultFromAddress,
@@ -60,18 +63,23 @@ export function mailroomAdapter(options: MailroomPayloadOptions): MailroomPayloa
 }
 
 // Payload's destroy() stops its crons and its database, not the email adapter: an open pooled
-// connection or journal would keep a script or job alive after it. A mailer passed in as `mailer`
-// belongs to the app, which closes it.
-function closeOnDestroy(payload: unknown, mailer: Mailer, forget: () => void): void {
+// connection or journal would keep a script or job alive after it. Runs `then` once, after
+// Payload's own destroy; false when this payload has no destroy to hook into. A mailer passed in as
+// `mailer` belongs to the app, which closes it.
+function onDestroy(payload: unknown, then: () => Promise<void>): boolean {
   const instance = payload as { destroy?: (...args: unknown[]) => Promise<unknown> } | undefined;
   const destroy = instance?.destroy;
-  if (!instance || typeof destroy !== 'function') return;
+  if (!instance || typeof destroy !== 'function') return false;
+  let done = false;
   instance.destroy = async (...args: unknown[]) => {
     try {
       return await destroy.apply(instance, args);
     } finally {
-      forget();
-      await mailer.close();
+      if (!done) {
+        done = true;
+        await then();
+      }
     }
   };
+  return true;
 }
