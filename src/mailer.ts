@@ -144,9 +144,10 @@ export function createMailer(options: MailerOptions = {}): Mailer {
   let journalWarned = false;
   const journalError = (error: unknown) => {
     const mailError = toMailError(error, { code: 'CONFIG', message: 'the send journal failed' });
-    // Never silent: a journal that cannot be written loses resends and idempotency keys, so the
-    // first failure is printed once even when nobody listens to journal-error.
-    if (!journalWarned) {
+    // Never silent: a journal that cannot be written loses resends and idempotency keys, so when
+    // nobody listens to journal-error the first failure is printed once on stderr. A listener (the
+    // CLI prints its own line) takes over saying it.
+    if (!journalWarned && emitter.listenerCount('journal-error') === 0) {
       journalWarned = true;
       process.emitWarning(`${mailError.message}${mailError.specificRemedy ? ` ${mailError.specificRemedy}` : ''}`, { type: 'MailroomWarning', code: JOURNAL_WARNING_CODE });
     }

@@ -109,5 +109,35 @@ describe('Payload 3 with mailroomAdapter', () => {
   });
 });
 
+describe('Payload 3: what mailroom keeps and closes', () => {
+  it('marks Payload\'s forgot-password mail sensitive: sent with a derived text part, its token nowhere in the journal, no resend', async () => {
+    const address = 'sensitive@example.org';
+    await payload.create({ collection: 'users', data: { email: address, password: randomBytes(12).toString('base64') } });
+    const token = await payload.forgotPassword({ collection: 'users', data: { email: address }, disableEmail: false });
+    const received = await sink.waitFor((m) => m.envelope.to.includes(address));
+    expect(received.mail.text).toContain(`http://cms.example.com/admin/reset/${token}`);
+    expect(received.mail.text).not.toMatch(/<a |<\/a>/);
+
+    const { entries } = await email.mailer.journal.list({ to: address });
+    expect(entries[0]).toMatchObject({ status: 'sent', sensitive: true });
+    expect(JSON.stringify(entries[0])).not.toContain(String(token));
+    await expect(email.mailer.journal.resend(entries[0]!.id)).rejects.toMatchObject({ code: 'CONFIG', remedy: expect.stringMatching(/new link/) });
+  });
+
+  it('payload.destroy() closes the mailer its adapter created: sends are refused after it, and the SMTP connection is gone', async () => {
+    // A second Payload from a fresh copy of the config: its own adapter, its own mailer.
+    const { default: config } = (await import(`${pathToFileURL(join(app.dir, 'payload.config.js')).href}?instance=destroy`)) as { default: unknown };
+    const { getPayload } = (await import(pathToFileURL(join(app.dir, 'node_modules', 'payload', 'dist', 'index.js')).href)) as typeof import('payload');
+    const second = await getPayload({ config: config as Parameters<typeof getPayload>[0]['config'], key: 'mailroom-payload-destroy' });
+    const secondEmail = second.email as unknown as MailroomPayloadEmail;
+    expect(secondEmail.mailer).not.toBe(email.mailer);
+    await second.sendEmail({ to: 'ann@example.org', subject: 'Before destroy', text: 'x' });
+    await second.destroy();
+    await expect(secondEmail.mailer.send({ to: 'ann@example.org', subject: 'After destroy', text: 'x' })).rejects.toThrow(/after close\(\)/);
+    // The first Payload's mailer is another one, still open.
+    expect((await payload.sendEmail({ to: 'ann@example.org', subject: 'Other instance', text: 'x' }) as { status: string }).status).toBe('sent');
+  });
+});
+
 // Compile-time check (tsc -p test/cms): mailroomAdapter fits Payload's own EmailAdapter type.
 export const typeCheck: import('payload').EmailAdapter = mailroomAdapter({ dsn: 'memory://', defaultFromAddress: 'a@example.com', defaultFromName: 'A' });

@@ -93,7 +93,7 @@ describe('Strapi 5 with provider "mailroom-js/strapi"', () => {
     // verify() waits for the chain, which a DSN builds in the background at startup.
     expect(typeof provider.send).toBe('function');
     await expect(provider.verify()).resolves.toBeUndefined();
-    expect(provider.getCapabilities()).toEqual({ transport: { host: 'smtp' }, features: [], adapters: ['smtp'] });
+    expect(provider.getCapabilities()).toMatchObject({ transport: { host: '127.0.0.1', port: sink.port, secure: true, pool: true }, adapters: ['smtp'] });
     expect(provider.isIdle()).toBe(true);
   });
 
@@ -173,5 +173,39 @@ describe('Strapi 5 with provider "mailroom-js/strapi"', () => {
     const before = sink.received.length;
     await expect(emailService.send({ to: 'not-an-address', subject: 'Bad', text: 'x' })).rejects.toMatchObject({ code: 'INVALID_MESSAGE', statusCode: 400 });
     expect(sink.received.length).toBe(before);
+  });
+});
+
+describe('Strapi 5: what mailroom shows, keeps and closes', () => {
+  it('reports the SMTP host and its TLS mode to the settings page, no credential', () => {
+    const capabilities = provider.getCapabilities();
+    expect(capabilities.endpoints).toEqual([{ adapter: 'smtp', host: '127.0.0.1', port: sink.port, tls: 'starttls', auth: 'password' }]);
+    expect(capabilities.features).toEqual(['pool', 'requireTLS']);
+    expect(JSON.stringify(capabilities)).not.toContain(sink.pass);
+  });
+
+  it('marks users-permissions\' reset mail sensitive: sent with a text part without tags, its code nowhere in the journal, no resend', async () => {
+    const email = 'sensitive@example.org';
+    await (strapi.plugin('users-permissions').service('user') as { add(values: Record<string, unknown>): Promise<unknown> }).add({
+      username: 'sensitive', email, password: randomBytes(12).toString('base64'), provider: 'local', confirmed: true,
+    });
+    const response = await fetch(`${baseUrl}/api/auth/forgot-password`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email }) });
+    expect(response.status).toBe(200);
+    const received = await sink.waitFor((m) => m.envelope.to.includes(email));
+    const user = await strapi.db.query('plugin::users-permissions.user').findOne({ where: { email } });
+    const code = String(user?.resetPasswordToken);
+    expect(received.mail.html).toContain(`code=${code}`);
+    expect(received.mail.text).toContain(`code=${code}`);
+    expect(received.mail.text).not.toMatch(/<p>|<\/p>/);
+
+    const { entries } = await provider.mailer.journal.list({ to: email });
+    expect(entries).toHaveLength(1);
+    expect(entries[0]).toMatchObject({ status: 'sent', sensitive: true, summary: { subject: 'Reset password' } });
+    expect(JSON.stringify(entries[0])).not.toContain(code);
+    await expect(provider.mailer.journal.resend(entries[0]!.id)).rejects.toMatchObject({ code: 'CONFIG', remedy: expect.stringMatching(/new link/) });
+  });
+
+  it('hooked strapi.destroy(), so Strapi\'s shutdown closes the mailer (the provider was created with global.strapi set)', () => {
+    expect((strapi.destroy as { name: string }).name).toBe('destroyAndCloseMail');
   });
 });
