@@ -252,3 +252,15 @@ describe('encryption of stored content at rest', () => {
     expect(error!.remedy).toContain('openssl rand -base64 32');
   });
 });
+
+describe('Strapi\'s reset link without a full URL', () => {
+  it('is recognised too: a fresh install writes "<setting>?code=…" with the setting empty or a path', async () => {
+    const memory = memoryAdapter();
+    const provider = init({ adapters: [memory], journal: 'memory://' }, { defaultFrom: 'shop@example.com' });
+    for (const prefix of ['null', '/reset-password', '']) {
+      const body = `<p>But don’t worry! You can use the following link to reset your password:</p>\n<p>${prefix}?code=${token(64)}</p>`;
+      const result = await provider.send({ to: 'ann@example.org', subject: 'Reset password', text: body, html: body });
+      expect((await provider.mailer.journal.get(result.id))?.sensitive, prefix).toBe(true);
+    }
+  });
+});

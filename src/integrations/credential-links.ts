@@ -18,6 +18,11 @@ const SECRET_VALUE = /^[A-Za-z0-9._~+/=-]{16,}$/;
 /** A long hexadecimal run anywhere in a link: how Strapi and Payload write their tokens. */
 const HEX_TOKEN = /(^|[^0-9a-f])[0-9a-f]{32,}([^0-9a-f]|$)/i;
 const URL_IN_TEXT = /https?:\/\/[^\s"'<>`]+/gi;
+/**
+ * A token parameter outside a full URL: Strapi writes its reset link as `<setting>?code=…`, and the
+ * setting may be a path, or empty on a fresh install ("null?code=…").
+ */
+const PARAMETER_IN_TEXT = /[?&]([A-Za-z_]*token|code|confirmation|verify|verification|otp)=([A-Za-z0-9._~+/=-]{16,})/i;
 
 export interface CredentialMailFields {
   text?: unknown;
@@ -31,7 +36,7 @@ export function carriesCredentialLink(message: CredentialMailFields): boolean {
   for (const value of [message.text, message.html]) if (typeof value === 'string') texts.push(value);
   const data = (message.template as { data?: unknown } | undefined)?.data;
   if (data !== undefined) collectStrings(data, texts, 0);
-  return texts.some((text) => linksIn(text).some(isCredentialLink));
+  return texts.some((text) => PARAMETER_IN_TEXT.test(text.replace(/&amp;/g, '&')) || linksIn(text).some(isCredentialLink));
 }
 
 function linksIn(text: string): string[] {
