@@ -336,8 +336,8 @@ export function createMailer(options: MailerOptions = {}): Mailer {
       const key = input?.idempotencyKey;
       if (!key) return track(sendFresh(input));
       // Two concurrent sends with one key (a webhook retried while the first is running) share one delivery.
-      const running = inFlight.get(key);
-      if (running) return running.then((result) => ({ ...result, deduplicated: true }));
+      const first = inFlight.get(key);
+      if (first) return first.then((result) => ({ ...result, deduplicated: true }));
       const promise = track(sendFresh(input)).finally(() => inFlight.delete(key));
       inFlight.set(key, promise);
       return promise;

@@ -28,13 +28,13 @@ export interface SmtpReply {
 }
 
 /** A scripted reply, or a function deciding per call (e.g. per recipient); undefined = normal. */
-export type ScriptedReply = SmtpReply | ((context: { address?: string; count: number; auth?: { username: string; password?: string } }) => SmtpReply | undefined);
+export type ScriptedReply = SmtpReply | ((context: { address?: string; count: number; auth?: { username: string; password?: string }; session: string }) => SmtpReply | undefined);
 
 export interface SmtpScript {
   /** Replies that replace the normal answer of a phase. */
   reply: Partial<Record<SmtpPhase, ScriptedReply>>;
-  /** Close the connection at this phase without answering. */
-  drop?: SmtpPhase;
+  /** Close the connection at this phase without answering; a function decides per phase and session. */
+  drop?: SmtpPhase | ((phase: SmtpPhase, session: string) => boolean);
 }
 
 export interface TestSmtpServerOptions {
@@ -54,8 +54,8 @@ export interface TestSmtpServerOptions {
   tokens?: Record<string, string[]>;
   /** The initial script; `server.script` can be changed between sends. */
   script?: Partial<SmtpScript>;
-  /** Milliseconds to wait before answering the end of DATA. Default 0. */
-  dataEndDelayMs?: number;
+  /** Milliseconds to wait before answering the end of DATA, or a function deciding per session. Default 0. */
+  dataEndDelayMs?: number | ((session: string) => number);
 }
 
 export interface ReceivedMessage {
@@ -111,16 +111,16 @@ export async function startSmtpServer(options: TestSmtpServerOptions = {}): Prom
   };
 
   // The scripted reply for a phase, if any, as an Error smtp-server turns into that reply.
-  const scripted = (phase: SmtpPhase, address?: string, auth?: { username: string; password?: string }): (Error & { responseCode: number }) | undefined => {
+  const scripted = (phase: SmtpPhase, session: string, address?: string, auth?: { username: string; password?: string }): (Error & { responseCode: number }) | undefined => {
     const count = (counts.get(phase) ?? 0) + 1;
     counts.set(phase, count);
     const entry = script.reply[phase];
-    const reply = typeof entry === 'function' ? entry({ address, count, ...(auth ? { auth } : {}) }) : entry;
+    const reply = typeof entry === 'function' ? entry({ address, count, session, ...(auth ? { auth } : {}) }) : entry;
     if (!reply) return undefined;
     return Object.assign(new Error(reply.message), { responseCode: reply.code });
   };
   const dropped = (phase: SmtpPhase, session: SMTPServerSession): boolean => {
-    if (script.drop !== phase) return false;
+    if (typeof script.drop === 'function' ? !script.drop(phase, session.id) : script.drop !== phase) return false;
     bySession.get(session.id)?._socket.destroy();
     return true;
   };
@@ -150,18 +150,18 @@ export async function startSmtpServer(options: TestSmtpServerOptions = {}): Prom
         : options.users?.[username] !== undefined && options.users[username] === auth.password;
       state.auths.push({ method: auth.method, username, ok, secure: Boolean(session.secure) });
       // A scripted AUTH reply may echo what the client sent, as some servers do.
-      const error = scripted('AUTH', undefined, { username, ...(typeof auth.password === 'string' ? { password: auth.password } : {}) });
+      const error = scripted('AUTH', session.id, undefined, { username, ...(typeof auth.password === 'string' ? { password: auth.password } : {}) });
       if (error) return callback(error);
       if (!ok) return callback(Object.assign(new Error('5.7.3 Authentication unsuccessful'), { responseCode: 535 }));
       callback(null, { user: auth.username });
     },
     onMailFrom(address, session, callback) {
       if (dropped('MAIL', session)) return;
-      callback(scripted('MAIL', address.address) ?? null);
+      callback(scripted('MAIL', session.id, address.address) ?? null);
     },
     onRcptTo(address, session, callback) {
       if (dropped('RCPT', session)) return;
-      callback(scripted('RCPT', address.address) ?? null);
+      callback(scripted('RCPT', session.id, address.address) ?? null);
     },
     onData(stream, session, callback) {
       const chunks: Buffer[] = [];
@@ -169,7 +169,7 @@ export async function startSmtpServer(options: TestSmtpServerOptions = {}): Prom
       stream.on('end', () => {
         if (dropped('DATA-END', session)) return;
         const finish = () => {
-          const error = scripted('DATA-END');
+          const error = scripted('DATA-END', session.id);
           if (error) return callback(error);
           state.messages.push({
             from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
@@ -180,7 +180,8 @@ export async function startSmtpServer(options: TestSmtpServerOptions = {}): Prom
           });
           callback(null, 'OK queued as test');
         };
-        if (options.dataEndDelayMs) setTimeout(finish, options.dataEndDelayMs);
+        const delay = typeof options.dataEndDelayMs === 'function' ? options.dataEndDelayMs(session.id) : options.dataEndDelayMs;
+        if (delay) setTimeout(finish, delay);
         else finish();
       });
     },
@@ -205,7 +206,7 @@ export async function startSmtpServer(options: TestSmtpServerOptions = {}): Prom
       state.commands.push(name);
       if (COMMAND_PHASES.has(name)) {
         if (dropped(name, connection.session)) return;
-        const error = scripted(name);
+        const error = scripted(name, connection.session.id);
         if (error) {
           connection.send(error.responseCode, error.message);
           return callback();

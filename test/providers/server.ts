@@ -56,6 +56,12 @@ export interface ProviderServer {
   fail(fault: Fault): void;
   /** Delivers the next request normally, then garbles its success answer. */
   garble(how: GarbledAnswer): void;
+  /**
+   * Faults at random: `pick` is asked for each request the queue has no script for (undefined:
+   * handled normally), and `dropConnection` for each new TCP connection (true: closed at once,
+   * before any request is read).
+   */
+  chaos(pick: ((request: ProviderRequest) => Script | undefined) | undefined, dropConnection?: () => boolean): void;
   reset(): void;
   close(): Promise<void>;
 }
@@ -64,6 +70,8 @@ export async function startProviderServer(options: ProviderServerOptions): Promi
   const requests: ProviderRequest[] = [];
   let arrivals: Arrival[] = [];
   let queue: Script[] = [];
+  let pick: ((request: ProviderRequest) => Script | undefined) | undefined;
+  let dropConnection: (() => boolean) | undefined;
 
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -72,7 +80,7 @@ export async function startProviderServer(options: ProviderServerOptions): Promi
       void (async () => {
         const request = await parseRequest(req, Buffer.concat(chunks));
         requests.push(request);
-        const scripted = queue.shift();
+        const scripted = queue.shift() ?? pick?.(request);
         if (scripted === 'drop') return void req.socket.destroy();
         if (scripted === 'silent') return;
         if (scripted && !('garble' in scripted)) return send(res, typeof scripted === 'function' ? scripted(request) : scripted);
@@ -88,6 +96,9 @@ export async function startProviderServer(options: ProviderServerOptions): Promi
     });
   });
   server.keepAliveTimeout = 1000;
+  server.on('connection', (socket) => {
+    if (dropConnection?.()) socket.destroy();
+  });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const port = (server.address() as AddressInfo).port;
@@ -112,6 +123,10 @@ export async function startProviderServer(options: ProviderServerOptions): Promi
       script(answer);
     },
     garble: (how) => script({ garble: how }),
+    chaos: (requestFault, connectionFault) => {
+      pick = requestFault;
+      dropConnection = connectionFault;
+    },
     reset: () => {
       queue = [];
     },
