@@ -2,21 +2,19 @@
 // process, in a temp working directory, against real local servers: smtp-server with STARTTLS and
 // AUTH (one that accepts, one that answers Office 365's 5.7.139), and the local Brevo API. Every
 // output of the suite is kept, and the last test checks that no configured secret appears in any.
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { join } from 'node:path';
 import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SendJournal, type JournalEntry } from '../src/journal.js';
 import { normalizeMessage } from '../src/message.js';
 import { startSmtpServer, type TestSmtpServer } from './helpers/smtp-server.js';
+import { builtCli, CLI } from './helpers/built-cli.js';
 import { createTestTls } from './helpers/tls.js';
 import { startBrevoServer, type BrevoServer } from './providers/brevo.js';
 
-const ROOT = resolve(import.meta.dirname, '..');
-const CLI = join(ROOT, 'dist/src/cli/main.js');
 
 // Every credential the suite configures. None may ever appear in what the CLI prints.
 const SMTP_PASSWORD = 'smtpPa55SECRETa1b2c3';
@@ -102,8 +100,7 @@ async function entries(cwd: string, ...filters: string[]): Promise<JournalEntry[
 }
 
 beforeAll(async () => {
-  // tsc emits even when a file elsewhere has a type error; the CLI under test is what it emits.
-  await promisify(execFile)(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], { cwd: ROOT }).catch(() => undefined);
+  await builtCli();
   base = await mkdtemp(join(tmpdir(), 'mailroom-cli-'));
   const tls = await createTestTls();
   caFile = join(base, 'ca.pem');

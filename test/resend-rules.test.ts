@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { ulid } from 'ulid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { smtpAdapter } from '../adapters/smtp.js';
@@ -13,9 +13,9 @@ import { createMailer, SendJournal, normalizeMessage, type JournalEntry, type Ma
 import { mailErrorOf } from './helpers/assertions.js';
 import { scriptedAdapter } from './helpers/scripted-adapter.js';
 import { startSmtpServer, type TestSmtpServer } from './helpers/smtp-server.js';
+import { builtCli, CLI } from './helpers/built-cli.js';
 import { createTestTls, type TestTls } from './helpers/tls.js';
 
-const CLI = join(resolve(import.meta.dirname, '..'), 'dist/src/cli/main.js');
 const USER = 'shop@example.com';
 const PASSWORD = 'resend-rules-pw';
 let tls: TestTls;
@@ -24,6 +24,7 @@ let dir: string;
 let caFile: string;
 
 beforeAll(async () => {
+  await builtCli();
   tls = await createTestTls();
   smtp = await startSmtpServer({ tls, users: { [USER]: PASSWORD } });
   dir = await mkdtemp(join(tmpdir(), 'mailroom-resend-rules-'));

@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { brevoAdapter } from '../adapters/brevo.js';
@@ -19,9 +19,9 @@ import { smtp2goAdapter } from '../adapters/smtp2go.js';
 import { createMailer, normalizeMessage, parseDsn, redactDsn, type MailAdapter } from '../src/index.js';
 import { startProviderServer, type ProviderAnswer, type ProviderRequest, type ProviderServer } from './providers/server.js';
 import { startSmtpServer, type TestSmtpServer } from './helpers/smtp-server.js';
+import { builtCli, CLI } from './helpers/built-cli.js';
 import { createTestTls } from './helpers/tls.js';
 
-const CLI = join(resolve(import.meta.dirname, '..'), 'dist/src/cli/main.js');
 const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
 
 // Recognisable credentials with characters that URL-encoding and base64 change.
@@ -86,6 +86,7 @@ const seenSignatures: string[] = [];
 let http: Record<'brevo' | 'mailjet' | 'mailgun' | 'smtp2go' | 'ses', ProviderServer>;
 
 beforeAll(async () => {
+  await builtCli();
   dir = await mkdtemp(join(tmpdir(), 'mailroom-secrets-'));
   const tls = await createTestTls();
   ca = tls.ca;
