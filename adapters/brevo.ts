@@ -2,9 +2,10 @@
 // `api-key` header and a JSON `sendSmtpEmail` body (Brevo's OAS, operation sendTransacEmail).
 import { allRecipients, httpEndpoint, sendWithin, type AdapterCapabilities, type MailAdapter, type SendContext, type SendReceipt } from '../src/adapter.js';
 import type { Address } from '../src/address.js';
-import { requireDsnPart, type ParsedDsn } from '../src/dsn.js';
+import type { ParsedDsn } from '../src/dsn.js';
+import { brevoOptionsFromDsn } from '../src/dsn-options.js';
 import { MailError } from '../src/errors.js';
-import { baseUrlFromDsn, dsnCommonOptions, errorFromResponse, errorText, httpRequest, resolveBaseUrl, scrub, successReceipt, type HttpResponse, type SuccessRule } from '../src/http.js';
+import { errorFromResponse, errorText, httpRequest, resolveBaseUrl, scrub, successReceipt, type HttpResponse, type SuccessRule } from '../src/http.js';
 import type { NormalizedMessage } from '../src/message.js';
 import { guardSecrets, SecretScrubber } from '../src/secrets.js';
 
@@ -95,8 +96,7 @@ export function brevoAdapter(options: BrevoOptions): MailAdapter {
 
 /** `brevo+api://KEY@default`; another host[:port] replaces api.brevo.com (`?insecure=true`: http, loopback only; `?name=`, `?timeout=` ms). */
 export function fromDsn(dsn: ParsedDsn): MailAdapter {
-  const apiKey = requireDsnPart(dsn, dsn.user, 'the API key', 'brevo+api://KEY@default');
-  return brevoAdapter({ apiKey, baseUrl: baseUrlFromDsn(dsn), ...dsnCommonOptions(dsn) });
+  return brevoAdapter(brevoOptionsFromDsn(dsn));
 }
 
 function contact(address: Address): { email: string; name?: string } {

@@ -3,9 +3,10 @@
 // domain lives in exactly one (Mailgun's OAS; documentation.mailgun.com/docs/mailgun/api-reference).
 import { allRecipients, httpEndpoint, sendWithin, type AdapterCapabilities, type MailAdapter, type SendContext, type SendReceipt } from '../src/adapter.js';
 import { formatAddress, formatAddressList } from '../src/address.js';
-import { requireDsnPart, type ParsedDsn } from '../src/dsn.js';
+import type { ParsedDsn } from '../src/dsn.js';
+import { mailgunOptionsFromDsn } from '../src/dsn-options.js';
 import { MailError } from '../src/errors.js';
-import { basicAuth, baseUrlFromDsn, dsnCommonOptions, errorFromResponse, errorText, httpRequest, resolveBaseUrl, scrub, successReceipt, type HttpResponse, type SuccessRule } from '../src/http.js';
+import { basicAuth, errorFromResponse, errorText, httpRequest, resolveBaseUrl, scrub, successReceipt, type HttpResponse, type SuccessRule } from '../src/http.js';
 import type { NormalizedMessage } from '../src/message.js';
 import { guardSecrets, SecretScrubber } from '../src/secrets.js';
 
@@ -102,16 +103,7 @@ export function mailgunAdapter(options: MailgunOptions): MailAdapter {
 
 /** `mailgun+api://KEY:DOMAIN@default?region=eu`; another host[:port] replaces the region's host. */
 export function fromDsn(dsn: ParsedDsn): MailAdapter {
-  const example = 'mailgun+api://KEY:mg.example.com@default?region=eu';
-  const region = dsn.options.region ?? 'us';
-  if (region !== 'us' && region !== 'eu') throw new MailError('CONFIG', `the mailgun DSN "${dsn.redacted}" has region=${region}: use us or eu`, { provider: NAME });
-  return mailgunAdapter({
-    apiKey: requireDsnPart(dsn, dsn.user, 'the API key', example),
-    domain: requireDsnPart(dsn, dsn.password, 'the sending domain', example),
-    region,
-    baseUrl: baseUrlFromDsn(dsn),
-    ...dsnCommonOptions(dsn),
-  });
+  return mailgunAdapter(mailgunOptionsFromDsn(dsn));
 }
 
 function toForm(message: NormalizedMessage): FormData {

@@ -3,9 +3,10 @@
 // per-message error is this message's error.
 import { allRecipients, httpEndpoint, sendWithin, type AdapterCapabilities, type MailAdapter, type SendContext, type SendReceipt } from '../src/adapter.js';
 import type { Address } from '../src/address.js';
-import { requireDsnPart, type ParsedDsn } from '../src/dsn.js';
+import type { ParsedDsn } from '../src/dsn.js';
+import { mailjetOptionsFromDsn } from '../src/dsn-options.js';
 import { MailError } from '../src/errors.js';
-import { basicAuth, baseUrlFromDsn, dsnCommonOptions, errorFromResponse, errorText, httpRequest, resolveBaseUrl, scrub, successReceipt, type HttpResponse, type SuccessRule } from '../src/http.js';
+import { basicAuth, errorFromResponse, errorText, httpRequest, resolveBaseUrl, scrub, successReceipt, type HttpResponse, type SuccessRule } from '../src/http.js';
 import type { NormalizedMessage } from '../src/message.js';
 import { guardSecrets, SecretScrubber } from '../src/secrets.js';
 
@@ -109,13 +110,7 @@ export function mailjetAdapter(options: MailjetOptions): MailAdapter {
 
 /** `mailjet+api://KEY:SECRET@default`; another host[:port] replaces api.mailjet.com (`?insecure=true`: http, loopback only). */
 export function fromDsn(dsn: ParsedDsn): MailAdapter {
-  const example = 'mailjet+api://KEY:SECRET@default';
-  return mailjetAdapter({
-    apiKey: requireDsnPart(dsn, dsn.user, 'the API key', example),
-    secretKey: requireDsnPart(dsn, dsn.password, 'the secret key', example),
-    baseUrl: baseUrlFromDsn(dsn),
-    ...dsnCommonOptions(dsn),
-  });
+  return mailjetAdapter(mailjetOptionsFromDsn(dsn));
 }
 
 function contact(address: Address): { Email: string; Name?: string } {

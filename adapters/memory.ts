@@ -2,6 +2,7 @@
 // development; it honours the adapter contract exactly, so a test through it exercises the real chain.
 import { allRecipients, FULL_CAPABILITIES, type MailAdapter, type SendContext, type SendReceipt } from '../src/adapter.js';
 import type { ParsedDsn } from '../src/dsn.js';
+import { memoryOptionsFromDsn } from '../src/dsn-options.js';
 import type { NormalizedMessage } from '../src/message.js';
 
 export interface MemoryAdapter extends MailAdapter {
@@ -39,5 +40,5 @@ export function memoryAdapter(options: MemoryOptions = {}): MemoryAdapter {
 
 /** `memory://` (optionally `memory://?name=second`). */
 export function fromDsn(dsn: ParsedDsn): MailAdapter {
-  return memoryAdapter(dsn.options.name ? { name: dsn.options.name } : {});
+  return memoryAdapter(memoryOptionsFromDsn(dsn));
 }

@@ -6,9 +6,10 @@ import type { INetworkModule } from '@azure/msal-node';
 import { allRecipients, httpEndpoint, sendWithin, type AdapterCapabilities, type AdapterEndpoint, type MailAdapter, type SendContext, type SendReceipt } from '../src/adapter.js';
 import type { Address } from '../src/address.js';
 import { senderAdvice } from '../src/diagnose.js';
-import { requireDsnPart, type ParsedDsn } from '../src/dsn.js';
+import type { ParsedDsn } from '../src/dsn.js';
+import { graphOptionsFromDsn } from '../src/dsn-options.js';
 import { MailError } from '../src/errors.js';
-import { dsnCommonOptions, errorFromResponse, httpRequest, resolveBaseUrl, scrub, successReceipt, type HttpResponse, type SuccessRule } from '../src/http.js';
+import { errorFromResponse, httpRequest, resolveBaseUrl, scrub, successReceipt, type HttpResponse, type SuccessRule } from '../src/http.js';
 import { headersWithTags, type NormalizedMessage } from '../src/message.js';
 import { GRAPH_SCOPE, MicrosoftTokenSource, type MicrosoftCertificate } from '../src/microsoft-token.js';
 import { scrubbingErrors, SecretScrubber } from '../src/secrets.js';
@@ -172,20 +173,7 @@ export function graphAdapter(options: GraphOptions): GraphAdapter {
  * host), base_url (Graph host), save_to_sent_items=false, name, timeout.
  */
 export function fromDsn(dsn: ParsedDsn): GraphAdapter {
-  const example = 'graph://user%40corp.com@TENANT?client_id=...&client_secret=...';
-  const mailbox = requireDsnPart(dsn, dsn.user, 'the mailbox', example);
-  const clientId = requireDsnPart(dsn, dsn.options.client_id, 'client_id', example);
-  const clientSecret = requireDsnPart(dsn, dsn.options.client_secret, 'client_secret', example);
-  return graphAdapter({
-    mailbox,
-    tenant: dsn.host,
-    clientId,
-    clientSecret,
-    ...(dsn.options.authority ? { authority: dsn.options.authority } : {}),
-    ...(dsn.options.base_url ? { baseUrl: dsn.options.base_url } : {}),
-    ...(dsn.options.save_to_sent_items === 'false' ? { saveToSentItems: false } : {}),
-    ...dsnCommonOptions(dsn),
-  });
+  return graphAdapter(graphOptionsFromDsn(dsn));
 }
 
 function recipient(address: Address) {

@@ -5,7 +5,8 @@
 import type { INetworkModule } from '@azure/msal-node';
 import type { AdapterCapabilities, AdapterEndpoint, MailAdapter, SendContext, SendReceipt } from '../src/adapter.js';
 import { senderAdvice } from '../src/diagnose.js';
-import { dsnWholeNumber, requireDsnPart, type ParsedDsn } from '../src/dsn.js';
+import type { ParsedDsn } from '../src/dsn.js';
+import { office365OptionsFromDsn } from '../src/dsn-options.js';
 import { MailError } from '../src/errors.js';
 import type { NormalizedMessage } from '../src/message.js';
 import { MicrosoftTokenSource, OUTLOOK_SCOPE, type MicrosoftCertificate } from '../src/microsoft-token.js';
@@ -141,33 +142,7 @@ export function office365Adapter(options: Office365Options): Office365Adapter {
  * (options: authority, smtp_host, smtp_port). Both: maxConnections, messagesPerMinute, name.
  */
 export function fromDsn(dsn: ParsedDsn): Office365Adapter {
-  const mailbox = requireDsnPart(dsn, dsn.user, 'the mailbox', `${dsn.scheme}://user%40corp.com${dsn.scheme === 'office365' ? ':PASSWORD@default' : '@TENANT?client_id=...&client_secret=...'}`);
-  const maxConnections = dsnWholeNumber(dsn, 'maxConnections');
-  const messagesPerMinute = dsnWholeNumber(dsn, 'messagesPerMinute');
-  const common = {
-    mailbox,
-    ...(dsn.options.name ? { name: dsn.options.name } : {}),
-    ...(maxConnections ? { maxConnections } : {}),
-    ...(messagesPerMinute ? { messagesPerMinute } : {}),
-  };
-  if (dsn.scheme === 'office365+oauth') {
-    const clientId = requireDsnPart(dsn, dsn.options.client_id, 'client_id', 'office365+oauth://user%40corp.com@TENANT?client_id=...&client_secret=...');
-    const clientSecret = requireDsnPart(dsn, dsn.options.client_secret, 'client_secret', 'office365+oauth://user%40corp.com@TENANT?client_id=...&client_secret=...');
-    const smtpPort = dsnWholeNumber(dsn, 'smtp_port');
-    return office365Adapter({
-      ...common,
-      oauth: { tenant: dsn.host, clientId, clientSecret, ...(dsn.options.authority ? { authority: dsn.options.authority } : {}) },
-      ...(dsn.options.smtp_host ? { host: dsn.options.smtp_host } : {}),
-      ...(smtpPort ? { port: smtpPort } : {}),
-    });
-  }
-  const password = requireDsnPart(dsn, dsn.password, 'the password', 'office365://user%40corp.com:PASSWORD@default');
-  return office365Adapter({
-    ...common,
-    password,
-    ...(dsn.isDefaultHost ? {} : { host: dsn.host }),
-    ...(dsn.port ? { port: dsn.port } : {}),
-  });
+  return office365Adapter(office365OptionsFromDsn(dsn));
 }
 
 function warnBasicAuth(): void {

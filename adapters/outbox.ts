@@ -5,6 +5,7 @@ import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { allRecipients, FULL_CAPABILITIES, type MailAdapter, type SendContext, type SendReceipt } from '../src/adapter.js';
 import type { ParsedDsn } from '../src/dsn.js';
+import { outboxOptionsFromDsn } from '../src/dsn-options.js';
 import { MailError } from '../src/errors.js';
 import type { NormalizedMessage } from '../src/message.js';
 import { buildMime } from '../src/mime.js';
@@ -55,7 +56,7 @@ export function outboxAdapter(options: OutboxOptions = {}): MailAdapter {
 
 /** `outbox://./outbox` or `outbox:///var/mail/outbox`. */
 export function fromDsn(dsn: ParsedDsn): MailAdapter {
-  return outboxAdapter({ dir: dsn.path || './outbox', ...(dsn.options.name ? { name: dsn.options.name } : {}) });
+  return outboxAdapter(outboxOptionsFromDsn(dsn));
 }
 
 function fileNameFor(messageId: string): string {

@@ -7,8 +7,9 @@ import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import { allRecipients, FULL_CAPABILITIES, httpEndpoint, sendWithin, type AdapterCapabilities, type MailAdapter, type SendContext, type SendReceipt } from '../src/adapter.js';
 import { decidedCode, diagnose } from '../src/diagnose.js';
 import type { ParsedDsn } from '../src/dsn.js';
+import { sesOptionsFromDsn } from '../src/dsn-options.js';
 import { MailError, type MailErrorCode } from '../src/errors.js';
-import { baseUrlFromDsn, dsnCommonOptions, httpRequest, resolveBaseUrl, unreadableSuccess, type SuccessRule } from '../src/http.js';
+import { httpRequest, resolveBaseUrl, unreadableSuccess, type SuccessRule } from '../src/http.js';
 import type { NormalizedMessage } from '../src/message.js';
 import { buildMime } from '../src/mime.js';
 import { guardSecrets, SecretScrubber } from '../src/secrets.js';
@@ -108,17 +109,7 @@ export function sesAdapter(options: SesOptions = {}): MailAdapter {
 
 /** `ses+api://ACCESS:SECRET@default?region=eu-west-1` (no userinfo: the default credential chain); `configuration_set=`. */
 export function fromDsn(dsn: ParsedDsn): MailAdapter {
-  if ((dsn.user === undefined) !== (dsn.password === undefined)) {
-    throw new MailError('CONFIG', `the ses DSN "${dsn.redacted}" needs both ACCESS:SECRET, or neither for the default credential chain`, { provider: NAME });
-  }
-  const base = baseUrlFromDsn(dsn);
-  return sesAdapter({
-    ...(dsn.options.region ? { region: dsn.options.region } : {}),
-    ...(dsn.user && dsn.password ? { credentials: { accessKeyId: dsn.user, secretAccessKey: dsn.password, ...(dsn.options.session_token ? { sessionToken: dsn.options.session_token } : {}) } } : {}),
-    ...(dsn.options.configuration_set ? { configurationSet: dsn.options.configuration_set } : {}),
-    ...(base ? { endpoint: base } : {}),
-    ...dsnCommonOptions(dsn),
-  });
+  return sesAdapter(sesOptionsFromDsn(dsn));
 }
 
 /**

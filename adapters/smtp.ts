@@ -4,18 +4,19 @@
 // URLs for a message. Every failure becomes a MailError through src/smtp-errors.ts.
 import nodemailer from 'nodemailer';
 import type { SendMailOptions, SentMessageInfo, Transporter } from 'nodemailer';
+import { connect, type Socket } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import { FULL_CAPABILITIES, sendWithin, type AdapterCapabilities, type AdapterEndpoint, type MailAdapter, type SendContext, type SendReceipt } from '../src/adapter.js';
 import { addressProblem } from '../src/address.js';
-import { dsnWholeNumber, requireDsnPart, type ParsedDsn } from '../src/dsn.js';
+import type { ParsedDsn } from '../src/dsn.js';
+import { smtpOptionsFromDsn } from '../src/dsn-options.js';
 import { MailError, toMailError } from '../src/errors.js';
 import type { NormalizedMessage } from '../src/message.js';
 import { toNodemailerMessage } from '../src/mime.js';
 import { SendLimiter } from '../src/send-limits.js';
 import { handoverReporter } from '../src/handover.js';
 import { SecretScrubber } from '../src/secrets.js';
-import { GMAIL_PRESET, zohoPreset, type SmtpPreset } from '../src/smtp-presets.js';
-import { smtpError } from '../src/smtp-errors.js';
+import { isGreetingTimeout, smtpError, unansweredError } from '../src/smtp-errors.js';
 
 /** An OAuth2 access token for AUTH XOAUTH2. */
 export interface SmtpAccessToken {
@@ -85,6 +86,9 @@ export interface SmtpAdapterOptions {
   capabilities?: Partial<AdapterCapabilities>;
 }
 
+// Where the connections stood when a send or check was aborted (see watchSilence).
+type ConnectionState = 'silent' | 'connecting' | 'answered';
+
 // Per-send state the 'stream' plugin reads (see constructor).
 interface Delivery {
   handedOver: boolean;
@@ -106,6 +110,9 @@ export class SmtpAdapter implements MailAdapter {
   readonly #tokenAuth: SmtpTokenProvider | undefined;
   // A 535 may quote the AUTH line back (AUTH PLAIN's base64 "\0user\0pass", AUTH LOGIN's parts).
   readonly #secrets: SecretScrubber;
+  // The sockets of open connections, to tell at a timeout whether the server ever sent a byte.
+  readonly #sockets = new Set<Socket>();
+  readonly #target: string;
   // XOAUTH2 bookkeeping for the one retry after a refused cached token.
   private lastTokenFromCache = false;
   private renewToken = false;
@@ -123,7 +130,8 @@ export class SmtpAdapter implements MailAdapter {
       tls: secure ? 'implicit' : (options.requireTLS ?? true) ? 'starttls' : 'starttls-optional',
       auth: !options.auth ? 'none' : 'token' in options.auth ? 'oauth2' : 'password',
     };
-    this.description = `${this.name}(${options.host}:${port}${secure ? ' TLS' : ''}${options.auth ? `, ${options.auth.user}` : ''})`;
+    this.#target = `${options.host}:${port}`;
+    this.description = `${this.name}(${this.#target}${secure ? ' TLS' : ''}${options.auth ? `, ${options.auth.user}` : ''})`;
     this.limiter = options.messagesPerMinute instanceof SendLimiter
       ? options.messagesPerMinute
       : options.messagesPerMinute
@@ -160,7 +168,11 @@ export class SmtpAdapter implements MailAdapter {
       disableFileAccess: true,
       disableUrlAccess: true,
       ...(options.auth ? { auth: this.nodemailerAuth(options.auth) } : {}),
-    });
+      // The TCP connection is opened here and handed to nodemailer (which runs TLS and SMTP over
+      // it), so its bytesRead (TLS bytes included) can tell whether the server ever answered.
+      getSocket: (_options: unknown, callback: (error: Error | null, socket?: { connection: Socket }) => void) =>
+        this.openSocket(options.host, port, options.connectionTimeoutMs ?? 30_000, callback),
+    } as Parameters<typeof nodemailer.createTransport>[0]);
     // Marks the moment the whole message has been read by the connection's DATA stream, i.e. the
     // end of DATA is being written: a connection lost after that is AMBIGUOUS, before it TRANSIENT.
     // A processFunc is the last stage before the DATA stream and is only read after the 354.
@@ -203,10 +215,13 @@ export class SmtpAdapter implements MailAdapter {
   }
 
   async verify(ctx: { signal?: AbortSignal } = {}): Promise<void> {
+    const watch = this.watchSilence(ctx.signal);
     try {
       await raceAbort(this.#transporter.verify(), ctx.signal);
     } catch (error) {
-      throw this.#secrets.error(smtpError(error, { provider: this.name, handedOver: false }));
+      throw this.#secrets.error(this.failure(error, watch.state(), watch.startedAt, ctx.signal, false));
+    } finally {
+      watch.stop();
     }
   }
 
@@ -220,6 +235,7 @@ export class SmtpAdapter implements MailAdapter {
 
   private async deliver(message: NormalizedMessage, ctx: SendContext): Promise<SendReceipt> {
     const delivery: Delivery = { handedOver: false, reportHandover: handoverReporter() };
+    const watch = this.watchSilence(ctx.signal);
     try {
       const mail = { ...toNodemailerMessage(message), signal: ctx.signal, [DELIVERY]: delivery } as SendMailOptions;
       const info = (await this.#transporter.sendMail(mail)) as SentMessageInfo;
@@ -233,8 +249,56 @@ export class SmtpAdapter implements MailAdapter {
         ...(rejected.length > 0 ? { warnings: [`${this.name}: the server refused ${rejected.length} recipient(s): ${rejected.join(', ')}`] } : {}),
       };
     } catch (error) {
-      throw this.#secrets.error(smtpError(error, { provider: this.name, handedOver: delivery.handedOver }));
+      throw this.#secrets.error(this.failure(error, watch.state(), watch.startedAt, ctx.signal, delivery.handedOver));
+    } finally {
+      watch.stop();
     }
+  }
+
+  // A server that accepted the connection and never answered (no greeting, no TLS handshake) is its
+  // own diagnosis, whether nodemailer's greeting timer or the mailer's timeout (the abort) fired
+  // first; so is one that answered and then went quiet. Neither is worth a retry at full timeout.
+  private failure(error: unknown, state: ConnectionState, startedAt: number, signal: AbortSignal | undefined, handedOver: boolean): MailError {
+    const waitedMs = performance.now() - startedAt;
+    if (!handedOver && (state === 'silent' || isGreetingTimeout(error))) return unansweredError('silent', this.name, this.#target, waitedMs, error);
+    if (!handedOver && signal?.aborted) return unansweredError(state === 'connecting' ? 'connecting' : 'stalled', this.name, this.#target, waitedMs, signal.reason);
+    return smtpError(error, { provider: this.name, handedOver });
+  }
+
+  private openSocket(host: string, port: number, timeoutMs: number, callback: (error: Error | null, socket?: { connection: Socket }) => void): void {
+    const socket = connect({ host, port });
+    this.#sockets.add(socket);
+    let done = false;
+    const finish = (error: Error | null) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      socket.removeListener('error', finish);
+      if (error) socket.destroy();
+      callback(error, error ? undefined : { connection: socket });
+    };
+    const timer = setTimeout(() => finish(Object.assign(new Error(`Connection timeout: ${host}:${port} did not accept the connection`), { code: 'ETIMEDOUT' })), timeoutMs);
+    socket.once('connect', () => finish(null));
+    socket.once('error', finish);
+    socket.once('close', () => {
+      this.#sockets.delete(socket);
+      finish(Object.assign(new Error('Connection closed before it was opened'), { code: 'ECONNECTION' }));
+    });
+  }
+
+  // At an abort, notes whether a connection is open that never received a byte, and closes those:
+  // nothing will come through them (a pool keeps waiting for their greeting otherwise).
+  private watchSilence(signal: AbortSignal | undefined): { state(): ConnectionState; startedAt: number; stop(): void } {
+    let state: ConnectionState = 'answered';
+    const onAbort = () => {
+      const sockets = [...this.#sockets];
+      const silent = sockets.filter((socket) => !socket.connecting && socket.bytesRead === 0);
+      const connecting = sockets.filter((socket) => socket.connecting);
+      for (const socket of [...silent, ...connecting]) socket.destroy();
+      state = silent.length > 0 ? 'silent' : connecting.length > 0 ? 'connecting' : 'answered';
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    return { state: () => state, startedAt: performance.now(), stop: () => signal?.removeEventListener('abort', onAbort) };
   }
 
   private nodemailerAuth(auth: SmtpAuth) {
@@ -270,45 +334,15 @@ export function smtpAdapter(options: SmtpAdapterOptions): SmtpAdapter {
   return new SmtpAdapter(options);
 }
 
-/**
- * `smtp://user:pass@host:587` (STARTTLS), `smtps://user:pass@host:465` or any DSN on port 465 (implicit TLS),
- * `smtp://relay.corp.local:25` (a connector, no AUTH), `gmail://user%40gmail.com:APP_PASSWORD@default`,
- * `zoho://user%40corp.com:pass@default?region=eu&organization=true`.
- * Query options: requireTLS=false, maxConnections, maxMessages, messagesPerMinute, name.
- */
+/** An SMTP adapter from smtp://, smtps://, gmail:// or zoho:// (see src/dsn-options.ts for the forms). */
 export function fromDsn(dsn: ParsedDsn): SmtpAdapter {
-  const preset = presetFor(dsn);
-  const option = (key: string) => dsn.options[key];
-  const host = dsn.isDefaultHost ? preset?.host : dsn.host;
-  if (!host) throw new MailError('CONFIG', `the ${dsn.scheme} DSN "${dsn.redacted}" needs a host: smtp://user:pass@smtp.example.com:587`);
-  // Port 465 is implicit TLS (RFC 8314): a STARTTLS client there waits for a greeting that never comes.
-  const secure = dsn.scheme === 'smtps' || dsn.port === 465 || (preset?.secure ?? false);
-  if (preset) requireDsnPart(dsn, dsn.password, 'a password', `${dsn.scheme}://user%40example.com:APP_PASSWORD@default`);
-  const auth = dsn.user !== undefined ? { user: dsn.user, pass: dsn.password ?? '' } : undefined;
-  return smtpAdapter({
-    name: option('name') ?? (dsn.scheme === 'smtps' ? 'smtp' : dsn.scheme),
-    host,
-    port: dsn.port ?? (secure ? 465 : preset?.port ?? 587),
-    secure,
-    ...(option('requireTLS') === 'false' ? { requireTLS: false } : {}),
-    ...(auth ? { auth } : {}),
-    ...(preset?.minVersion ? { tls: { minVersion: preset.minVersion } } : {}),
-    maxConnections: dsnWholeNumber(dsn, 'maxConnections') ?? preset?.maxConnections,
-    maxMessages: dsnWholeNumber(dsn, 'maxMessages'),
-    messagesPerMinute: dsnWholeNumber(dsn, 'messagesPerMinute') ?? preset?.messagesPerMinute,
-  });
-}
-
-function presetFor(dsn: ParsedDsn): SmtpPreset | undefined {
-  if (dsn.scheme === 'gmail') return GMAIL_PRESET;
-  if (dsn.scheme === 'zoho') return zohoPreset(dsn.options.region ?? 'com', dsn.options.organization === 'true');
-  return undefined;
+  return smtpAdapter(smtpOptionsFromDsn(dsn));
 }
 
 function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
   if (!signal) return promise;
   return new Promise<T>((resolve, reject) => {
-    const abort = () => reject(new MailError('TRANSIENT', 'verify was aborted', { cause: signal.reason }));
+    const abort = () => reject(signal.reason);
     if (signal.aborted) return abort();
     signal.addEventListener('abort', abort, { once: true });
     promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', abort));

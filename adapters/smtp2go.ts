@@ -4,9 +4,10 @@
 // every recipient failed is REJECTED.
 import { allRecipients, httpEndpoint, sendWithin, type AdapterCapabilities, type MailAdapter, type SendContext, type SendReceipt } from '../src/adapter.js';
 import { formatAddress, formatAddressList, type Address } from '../src/address.js';
-import { requireDsnPart, type ParsedDsn } from '../src/dsn.js';
+import type { ParsedDsn } from '../src/dsn.js';
+import { smtp2goOptionsFromDsn } from '../src/dsn-options.js';
 import { MailError } from '../src/errors.js';
-import { baseUrlFromDsn, dsnCommonOptions, errorFromResponse, httpRequest, resolveBaseUrl, scrub, successReceipt, type HttpResponse, type SuccessRule } from '../src/http.js';
+import { errorFromResponse, httpRequest, resolveBaseUrl, scrub, successReceipt, type HttpResponse, type SuccessRule } from '../src/http.js';
 import { headersWithTags, type NormalizedMessage } from '../src/message.js';
 import { guardSecrets, SecretScrubber } from '../src/secrets.js';
 
@@ -96,16 +97,7 @@ export function smtp2goAdapter(options: Smtp2goOptions): MailAdapter {
 
 /** `smtp2go+api://KEY@default` (`?region=eu|us|au`); another host[:port] replaces api.smtp2go.com. */
 export function fromDsn(dsn: ParsedDsn): MailAdapter {
-  const region = dsn.options.region;
-  if (region !== undefined && region !== 'us' && region !== 'eu' && region !== 'au') {
-    throw new MailError('CONFIG', `the smtp2go DSN "${dsn.redacted}" has region=${region}: use us, eu or au`, { provider: NAME });
-  }
-  return smtp2goAdapter({
-    apiKey: requireDsnPart(dsn, dsn.user, 'the API key', 'smtp2go+api://KEY@default'),
-    ...(region ? { region } : {}),
-    baseUrl: baseUrlFromDsn(dsn),
-    ...dsnCommonOptions(dsn),
-  });
+  return smtp2goAdapter(smtp2goOptionsFromDsn(dsn));
 }
 
 // The official SDK writes "<a@b>" when there is no display name.

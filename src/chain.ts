@@ -80,10 +80,20 @@ export class AdapterLane {
   /**
    * Sends through this adapter with retries, appending every attempt to `attempts`. Throws the last
    * MailError; answers COOLING_DOWN without trying when the adapter is cooling down, unless `force`.
-   * `onHandover` hears when a transport reports the message handed over (see src/handover.ts).
+   * `onHandover` hears when a transport reports the message handed over (see src/handover.ts);
+   * `onAttempt` hears as each attempt starts (for progress displays).
    */
-  async send(message: NormalizedMessage, attempts: Attempt[], force = false, onHandover?: (adapter: string) => void): Promise<SendReceipt | typeof COOLING_DOWN> {
-    const run = () => this.retryPolicy.execute(({ attempt }) => this.attemptOnce(message, attempt + 1, attempts, onHandover));
+  async send(
+    message: NormalizedMessage,
+    attempts: Attempt[],
+    force = false,
+    hooks: { onHandover?: (adapter: string) => void; onAttempt?: (attempt: number) => void } = {},
+  ): Promise<SendReceipt | typeof COOLING_DOWN> {
+    const run = () =>
+      this.retryPolicy.execute(({ attempt }) => {
+        hooks.onAttempt?.(attempt + 1);
+        return this.attemptOnce(message, attempt + 1, attempts, hooks.onHandover);
+      });
     if (force) return run();
     try {
       return await this.breaker.execute(run);
@@ -139,10 +149,12 @@ class RetryAfterBackoff implements IBackoffFactory<IRetryBackoffContext<unknown>
   }
 }
 
-// Runs one attempt with an AbortSignal that fires after `timeoutMs`. An adapter that honours the
-// signal reports its own classification (it knows whether the message was handed over); one that
-// ignores it is abandoned after a short grace period with TRANSIENT.
-async function withTimeout<T>(timeoutMs: number, provider: string, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
+/**
+ * Runs one attempt (or check) with an AbortSignal that fires after `timeoutMs`. An adapter that
+ * honours the signal reports its own classification (it knows whether the message was handed
+ * over); one that ignores it is abandoned after a short grace period with TRANSIENT.
+ */
+export async function withTimeout<T>(timeoutMs: number, provider: string, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const controller = new AbortController();
   const timeoutError = () => new MailError('TRANSIENT', `no answer within ${timeoutMs} ms (mailer option timeoutMs)`, { provider });
   let timer: NodeJS.Timeout | undefined;

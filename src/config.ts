@@ -9,7 +9,7 @@ import type Keyv from 'keyv';
 import { z } from 'zod';
 import type { MailAdapter } from './adapter.js';
 import { addressProblem, type AddressInput } from './address.js';
-import { parseDsnChain } from './dsn.js';
+import { checkDsnChain } from './dsn.js';
 import { durationMs } from './duration.js';
 import { MailError } from './errors.js';
 import type { MailerOptions } from './mailer.js';
@@ -112,7 +112,7 @@ export const mailroomConfigSchema = z
       .string({ error: 'expected a DSN string such as "smtp://user:pass@host:587" or "failover(a b)"' })
       .superRefine((value, context) => {
         try {
-          parseDsnChain(value);
+          checkDsnChain(value);
         } catch (error) {
           // dsn.ts error messages show the DSN redacted, never its secrets.
           context.addIssue({ code: 'custom', message: error instanceof MailError ? error.detail : 'not a valid DSN' });

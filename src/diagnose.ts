@@ -556,9 +556,16 @@ const RULES: Rule[] = [
   },
   {
     rule: 'tls-no-greeting', code: 'TRANSIENT',
-    match: /Greeting never received|GREETING_TIMEOUT/i,
+    match: /Greeting never received|GREETING_TIMEOUT|accepted the connection but never answered/i,
     meaning: 'The server sent no SMTP greeting: the port probably expects implicit TLS, or something in between swallows the connection',
     remedy: 'No SMTP greeting: port 465 expects implicit TLS (smtps:// or secure: true), port 587 STARTTLS (smtp://); otherwise a firewall or proxy holds the connection.',
+    retry: false,
+  },
+  {
+    rule: 'smtp-stalled', code: 'TRANSIENT',
+    match: /answered, then stopped answering/,
+    meaning: 'The SMTP server went silent in the middle of a session',
+    remedy: 'The server stopped answering mid-session: an overloaded server, or a firewall or antivirus proxy that inspects SMTP. Try again later or through the next adapter; if it lasts, check the network path to the server (mailroom verify shows where it stops).',
     retry: false,
   },
   {

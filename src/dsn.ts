@@ -3,8 +3,12 @@
 // setup; adapter modules are imported lazily so a CMS pays only for the providers it uses.
 import { MailError } from './errors.js';
 import type { MailAdapter } from './adapter.js';
+import { DSN_READERS, dsnRemedy } from './dsn-options.js';
 
-/** One parsed adapter DSN. Userinfo and query values are URL-decoded. */
+/**
+ * One parsed adapter DSN. Userinfo and query values are percent-decoded (%XX) and nothing else: a
+ * "+" stays a "+" (an Entra client secret holds them), it is not read as a space.
+ */
 export interface ParsedDsn {
   /** The full scheme, e.g. "brevo+api". */
   scheme: string;
@@ -29,26 +33,8 @@ export type AdapterFromDsn = (dsn: ParsedDsn) => MailAdapter;
 const SECRET_USER_SCHEMES = new Set(['brevo+api', 'mailjet+api', 'mailgun+api', 'smtp2go+api', 'ses+api']);
 const SECRET_OPTIONS = /secret|password|pass|key|token|certificate|private/i;
 
-// Scheme -> adapter file in adapters/. Each module exports `fromDsn(dsn)`.
-const SCHEMES: Record<string, string> = {
-  outbox: 'outbox',
-  memory: 'memory',
-  smtp: 'smtp',
-  smtps: 'smtp',
-  gmail: 'smtp',
-  zoho: 'smtp',
-  office365: 'office365',
-  'office365+oauth': 'office365',
-  graph: 'microsoft-graph',
-  'brevo+api': 'brevo',
-  'mailjet+api': 'mailjet',
-  'mailgun+api': 'mailgun',
-  'smtp2go+api': 'smtp2go',
-  'ses+api': 'ses',
-};
-
 /** The schemes mailroom understands, for help texts and errors. */
-export const DSN_SCHEMES: readonly string[] = Object.keys(SCHEMES);
+export const DSN_SCHEMES: readonly string[] = Object.keys(DSN_READERS);
 
 /** Splits `failover(a b c)` (or a single DSN) into parsed adapter DSNs, in chain order. */
 export function parseDsnChain(dsn: string): ParsedDsn[] {
@@ -65,7 +51,7 @@ export function parseDsn(dsn: string): ParsedDsn {
   const schemeMatch = /^([a-z0-9+.-]+):\/\/(.*)$/is.exec(dsn.trim());
   if (!schemeMatch) throw new MailError('CONFIG', `"${redactDsnText(dsn)}" is not a DSN: expected scheme://..., e.g. smtp://user:pass@host:587`);
   const scheme = schemeMatch[1]!.toLowerCase();
-  if (!SCHEMES[scheme]) {
+  if (!DSN_READERS[scheme]) {
     throw new MailError('CONFIG', `unknown DSN scheme "${scheme}": use one of ${DSN_SCHEMES.join(', ')}`);
   }
   const rest = schemeMatch[2]!;
@@ -82,8 +68,7 @@ export function parseDsn(dsn: string): ParsedDsn {
     throw new MailError('CONFIG', `"${redactDsnText(dsn)}" is not a valid DSN URL (encode "@" in a user name as %40)`);
   }
   if (!url.hostname) throw new MailError('CONFIG', `the DSN "${redactDsnText(dsn)}" has no host: write @default for the provider's endpoint`);
-  const options: Record<string, string> = {};
-  for (const [key, value] of url.searchParams) options[key] = value;
+  const options = parseQuery(splitOnce(rest, '?')[1], dsn);
   const user = url.username ? decodePart(dsn, url.username, 'user part') : undefined;
   const password = url.password ? decodePart(dsn, url.password, 'password') : undefined;
   const parsed: ParsedDsn = {
@@ -101,36 +86,51 @@ export function parseDsn(dsn: string): ParsedDsn {
   return parsed;
 }
 
+/**
+ * Parses a DSN (or chain) and reads every adapter's options from it without loading any adapter
+ * module: every mistake a DSN can hold (a missing key, domain or tenant, an unknown option, a bad
+ * number) is a CONFIG error here, with a remedy. `createMailer` calls it at setup.
+ */
+export function checkDsnChain(dsn: string): ParsedDsn[] {
+  try {
+    const chain = parseDsnChain(dsn);
+    for (const one of chain) withUsedOptions(one, (tracked) => DSN_READERS[one.scheme]!.read(tracked));
+    return chain;
+  } catch (error) {
+    if (error instanceof MailError && error.code === 'CONFIG' && !error.remedy) error.remedy = dsnRemedy(undefined);
+    throw error;
+  }
+}
+
 /** Creates the adapters of a DSN (or chain), importing only the modules it names. */
 export async function adaptersFromDsn(dsn: string): Promise<MailAdapter[]> {
-  const parsed = parseDsnChain(dsn);
+  const parsed = checkDsnChain(dsn);
   const adapters: MailAdapter[] = [];
   for (const one of parsed) {
-    const file = SCHEMES[one.scheme]!;
+    const file = DSN_READERS[one.scheme]!.file;
     const module = await (import(/* @vite-ignore */ `../adapters/${file}.js`) as Promise<{ fromDsn: AdapterFromDsn }>).catch((error: unknown) => {
       throw new MailError('CONFIG', `the adapter for "${one.scheme}" could not be loaded: ${(error as Error).message}`, { cause: error });
     });
-    adapters.push(withUsedOptions(one, (tracked) => module.fromDsn(tracked)));
+    adapters.push(module.fromDsn(one));
   }
   return adapters;
 }
 
 // A query option no adapter reads is almost always a typo (`?regoin=eu`) that would otherwise be
-// ignored in silence: the adapter is built from a view of the DSN that notes which options it reads.
-function withUsedOptions(dsn: ParsedDsn, build: (dsn: ParsedDsn) => MailAdapter): MailAdapter {
-  const read = new Set<string>();
+// ignored in silence: the options are read from a view of the DSN that notes which ones are read.
+function withUsedOptions(dsn: ParsedDsn, read: (dsn: ParsedDsn) => object): void {
+  const used = new Set<string>();
   const options = new Proxy(dsn.options, {
     get(target, key) {
-      if (typeof key === 'string') read.add(key);
+      if (typeof key === 'string') used.add(key);
       return Reflect.get(target, key) as unknown;
     },
   });
-  const adapter = build({ ...dsn, options });
-  const unused = Object.keys(dsn.options).filter((key) => !read.has(key));
+  read({ ...dsn, options });
+  const unused = Object.keys(dsn.options).filter((key) => !used.has(key));
   if (unused.length > 0) {
-    throw new MailError('CONFIG', `the ${dsn.scheme} DSN "${dsn.redacted}" has ${unused.map((key) => `"${key}"`).join(', ')}, which this adapter does not use: check the spelling (README "Configuration strings")`);
+    throw new MailError('CONFIG', `the ${dsn.scheme} DSN "${dsn.redacted}" has ${unused.map((key) => `"${key}"`).join(', ')}, which this adapter does not use: check the spelling`, { remedy: dsnRemedy(dsn.scheme) });
   }
-  return adapter;
 }
 
 /** The DSN with secrets replaced by "***"; safe for logs and CLI output. */
@@ -142,27 +142,6 @@ export function redactDsn(dsn: string): string {
   } catch {
     return redactDsnText(dsn);
   }
-}
-
-/** Requires an option or user part, with an error that names it and shows the DSN's form. */
-export function requireDsnPart(dsn: ParsedDsn, value: string | undefined, what: string, example: string): string {
-  if (!value) throw new MailError('CONFIG', `the ${dsn.scheme} DSN "${dsn.redacted}" lacks ${what}: write it as ${example}`);
-  return value;
-}
-
-/**
- * A query option that counts something (connections, messages per minute, milliseconds): a whole
- * number of at least 1, or undefined when absent. A typo is a CONFIG error, never a silent default
- * (or no limit at all).
- */
-export function dsnWholeNumber(dsn: ParsedDsn, key: string): number | undefined {
-  const value = dsn.options[key];
-  if (value === undefined) return undefined;
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < 1) {
-    throw new MailError('CONFIG', `the ${dsn.scheme} DSN "${dsn.redacted}" has ${key}=${value}, which is not a whole number of at least 1`);
-  }
-  return parsed;
 }
 
 function redactParsed(dsn: ParsedDsn): string {
@@ -218,12 +197,15 @@ function redactDsnText(text: string): string {
   return authorities.replace(/([?&][^=&\s]*(?:secret|password|pass|key|token)[^=&\s]*=)[^&\s)]*/gi, '$1***');
 }
 
+// Query values are taken literally but for %XX escapes. URLSearchParams would follow HTML forms and
+// turn "+" into a space, silently changing a client secret like "abc+def"; everything after the
+// first "?" is the query, so a "#" in a value is kept too instead of starting a fragment.
 function parseQuery(query: string, dsn: string): Record<string, string> {
   const options: Record<string, string> = {};
-  try {
-    for (const [key, value] of new URLSearchParams(query)) options[key] = value;
-  } catch {
-    throw new MailError('CONFIG', `the DSN "${redactDsnText(dsn)}" has an invalid query string`);
+  for (const pair of query.split('&')) {
+    if (!pair) continue;
+    const [key, value] = splitOnce(pair, '=');
+    options[decodePart(dsn, key, 'query string')] = decodePart(dsn, value, 'query string');
   }
   return options;
 }

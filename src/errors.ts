@@ -144,6 +144,17 @@ export class MailError extends Error {
   }
 }
 
+/** Attempts grouped by adapter, in the order first tried: how many each made, and its last one. */
+export function attemptsByAdapter(attempts: Attempt[]): Array<{ adapter: string; count: number; last: Attempt }> {
+  const groups = new Map<string, { adapter: string; count: number; last: Attempt }>();
+  for (const attempt of attempts) {
+    const group = groups.get(attempt.adapter);
+    if (group) Object.assign(group, { count: group.count + 1, last: attempt });
+    else groups.set(attempt.adapter, { adapter: attempt.adapter, count: 1, last: attempt });
+  }
+  return [...groups.values()];
+}
+
 export function isMailError(value: unknown): value is MailError {
   return value instanceof MailError;
 }

@@ -13,7 +13,6 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import diagnostics from 'node:diagnostics_channel';
 import { STATUS_CODES } from 'node:http';
 import { decidedCode, diagnose } from './diagnose.js';
-import { dsnWholeNumber, type ParsedDsn } from './dsn.js';
 import type { SendReceipt } from './adapter.js';
 import { MailError, type MailErrorCode } from './errors.js';
 import { handoverReporter } from './handover.js';
@@ -355,20 +354,6 @@ export function resolveBaseUrl(provider: string, options: { baseUrl?: string; de
     throw new MailError('CONFIG', `baseUrl ${JSON.stringify(url.origin)} must use https (http is allowed only on loopback, for local test servers)`, { provider });
   }
   return url.href.replace(/\/+$/, '');
-}
-
-/** The base URL a DSN names: undefined for `@default`, else https (or http with `insecure=true`, loopback only). */
-export function baseUrlFromDsn(dsn: { isDefaultHost: boolean; host: string; port?: number; options: Record<string, string> }): string | undefined {
-  if (dsn.isDefaultHost) return undefined;
-  const protocol = dsn.options.insecure === 'true' ? 'http' : 'https';
-  const host = dsn.host.includes(':') && !dsn.host.startsWith('[') ? `[${dsn.host}]` : dsn.host;
-  return `${protocol}://${host}${dsn.port ? `:${dsn.port}` : ''}`;
-}
-
-/** The DSN query options every HTTP adapter takes: `name` (in the chain) and `timeout` (ms per request). */
-export function dsnCommonOptions(dsn: ParsedDsn): { name?: string; timeoutMs?: number } {
-  const timeoutMs = dsnWholeNumber(dsn, 'timeout');
-  return { ...(dsn.options.name ? { name: dsn.options.name } : {}), ...(timeoutMs ? { timeoutMs } : {}) };
 }
 
 function isLoopback(hostname: string): boolean {

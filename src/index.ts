@@ -11,7 +11,7 @@ export { parseAddress, parseAddressList, formatAddress, toAsciiAddress, addressP
 export type { Address, AddressInput } from './address.js';
 export { FULL_CAPABILITIES, unsupportedReason, sendWithin, allRecipients } from './adapter.js';
 export type { MailAdapter, AdapterCapabilities, SendContext, SendReceipt } from './adapter.js';
-export { parseDsn, parseDsnChain, adaptersFromDsn, redactDsn, DSN_SCHEMES } from './dsn.js';
+export { parseDsn, parseDsnChain, checkDsnChain, adaptersFromDsn, redactDsn, DSN_SCHEMES } from './dsn.js';
 export type { ParsedDsn, AdapterFromDsn } from './dsn.js';
 export { SendJournal, entryTime, possibleDeliveryReason } from './journal.js';
 export type { JournalEntry, JournalOptions, JournalQuery, JournalPage, JournalStatus, MessageSummary } from './journal.js';

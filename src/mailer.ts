@@ -8,8 +8,8 @@ import { formatAddress, type AddressInput } from './address.js';
 // chain.ts (and cockatiel behind it) is loaded with the first chain, not at import: a CMS imports
 // mailroom at every boot.
 import type { AdapterLane, CooldownOptions, RetryOptions } from './chain.js';
-import { adaptersFromDsn, parseDsnChain } from './dsn.js';
-import { MailError, toMailError, type Attempt } from './errors.js';
+import { adaptersFromDsn, checkDsnChain } from './dsn.js';
+import { attemptsByAdapter, MailError, toMailError, type Attempt } from './errors.js';
 import { newJournalEntry, possibleDeliveryReason, SendJournal, type JournalEntry, type JournalOptions, type JournalPage, type JournalQuery } from './journal.js';
 import { normalizeMessage, type MailMessage, type MessageLimits, type NormalizedMessage } from './message.js';
 import type { TemplateOptions, TemplateRenderer } from './templates.js';
@@ -74,6 +74,17 @@ export interface MailerEvents {
   /** An adapter failed and `to` is tried next (never emitted after the last adapter: see `failed`). */
   failover: [info: { from: string; to: string; error: MailError; entryId: string }];
   'journal-error': [error: MailError];
+  /** An adapter was asked to send (attempt 1, 2... of a message) or, in verify(), to check: for progress displays. */
+  attempt: [info: AttemptStart];
+}
+
+/** What the `attempt` event tells. */
+export interface AttemptStart {
+  adapter: string;
+  /** The adapter as `String(adapter)` shows it, e.g. "smtp(mail.example.com:587)"; never a secret. */
+  target: string;
+  attempt: number;
+  action: 'send' | 'verify';
 }
 
 /** The journal as the mailer exposes it: reading plus resend. */
@@ -128,7 +139,7 @@ export function createMailer(options: MailerOptions = {}): Mailer {
   const lanesReady = Promise.all([resolveAdapters(options, checkChainOptions(options)), import('./chain.js')]).then(([adapters, { AdapterLane }]) =>
     adapters.map((adapter) => new AdapterLane(adapter, timeoutMs, options.retry, options.cooldown)),
   );
-  lanesReady.catch(() => undefined); // reported by the first send or verify
+  lanesReady.catch(() => undefined); // reported by the first send, and by verify() per adapter
   const journal = openJournal(options.journal);
   const inFlight = new Map<string, Promise<SendResult>>();
   const running = new Set<Promise<unknown>>();
@@ -152,6 +163,10 @@ export function createMailer(options: MailerOptions = {}): Mailer {
       process.emitWarning(`${mailError.message}${mailError.specificRemedy ? ` ${mailError.specificRemedy}` : ''}`, { type: 'MailroomWarning', code: JOURNAL_WARNING_CODE });
     }
     if (emitter.listenerCount('journal-error') > 0) emitter.emit('journal-error', mailError);
+  };
+
+  const announce = (adapter: MailAdapter, attempt: number, action: AttemptStart['action']) => {
+    if (emitter.listenerCount('attempt') > 0) emitter.emit('attempt', { adapter: adapter.name, target: describeAdapter(adapter), attempt, action });
   };
 
   /** Writes an entry; resolves the failure (raised as journal-error too), or undefined. */
@@ -234,7 +249,7 @@ export function createMailer(options: MailerOptions = {}): Mailer {
           handoff = undefined;
         }
         try {
-          const answer = await lane.send(message, attempts, force, onHandover);
+          const answer = await lane.send(message, attempts, force, { onHandover, onAttempt: (attempt) => announce(lane.adapter, attempt, 'send') });
           if (answer === 'cooling-down') {
             const until = lane.coolingDownUntil();
             warnings.push(`${lane.adapter.name} skipped: cooling down after repeated failures${until ? ` until ${until.toISOString()}` : ''}`);
@@ -344,12 +359,19 @@ export function createMailer(options: MailerOptions = {}): Mailer {
     },
 
     async verify() {
-      const lanes = await lanesReady;
+      const lanes = await lanesReady.catch((error: unknown) => toMailError(error, { code: 'CONFIG' }));
+      // The chain could not be built (an adapter module failed to load): each adapter gets that as
+      // its result, since verify() reports and never throws.
+      if (lanes instanceof MailError) return chainNames(options).map((adapter) => ({ adapter, ok: false, durationMs: 0, error: lanes }));
+      const { withTimeout } = await import('./chain.js');
       const results: VerifyResult[] = [];
       for (const { adapter } of lanes) {
         const started = performance.now();
         try {
-          await adapter.verify?.({ signal: AbortSignal.timeout(timeoutMs) });
+          if (adapter.verify) {
+            announce(adapter, 1, 'verify');
+            await withTimeout(timeoutMs, adapter.name, (signal) => adapter.verify!({ signal }));
+          }
           results.push({ adapter: adapter.name, ok: true, durationMs: Math.round(performance.now() - started) });
         } catch (error) {
           results.push({ adapter: adapter.name, ok: false, durationMs: Math.round(performance.now() - started), error: toMailError(error, { provider: adapter.name }) });
@@ -435,7 +457,9 @@ function checkChainOptions(options: MailerOptions): string | undefined {
   }
   const dsn = options.dsn ?? process.env.MAILROOM_DSN ?? DEFAULT_DSN;
   if (!options.dsn && !process.env.MAILROOM_DSN) guardImplicitOutbox();
-  parseDsnChain(dsn);
+  // Every adapter's options are read now (no module is loaded, no connection opened): a DSN that
+  // lacks its key or domain fails the boot, not the first send.
+  checkDsnChain(dsn);
   return dsn;
 }
 
@@ -457,6 +481,18 @@ function guardImplicitOutbox(): void {
     type: 'MailroomWarning',
     code: IMPLICIT_OUTBOX_WARNING_CODE,
   });
+}
+
+// "smtp(mail.example.com:587)" for an adapter with its own toString, else its name.
+function describeAdapter(adapter: MailAdapter): string {
+  const text = String(adapter);
+  return text === '[object Object]' ? adapter.name : text;
+}
+
+// The names the chain's adapters would have, for reporting when it could not be built.
+function chainNames(options: MailerOptions): string[] {
+  if (options.adapters) return options.adapters.map((adapter) => adapter.name);
+  return checkDsnChain(options.dsn ?? process.env.MAILROOM_DSN ?? DEFAULT_DSN).map((dsn) => dsn.options.name ?? dsn.scheme.replace(/\+.*$/, '').replace(/^smtps$/, 'smtp'));
 }
 
 async function resolveAdapters(options: MailerOptions, dsn: string | undefined): Promise<MailAdapter[]> {
@@ -549,11 +585,9 @@ function resultFromEntry(entry: JournalEntry): SendResult {
 // A CMS log (Strapi's) prints only an error's message: it names each adapter with its host, what
 // ended its attempts, and the last remedy, so the log alone says where to look.
 function allFailed(attempts: Attempt[], lanes: AdapterLane[]): MailError {
-  const tried = [...new Set(attempts.map((attempt) => attempt.adapter))].map((name) => {
-    const own = attempts.filter((attempt) => attempt.adapter === name);
-    const where = describeEndpoint(lanes.find((lane) => lane.adapter.name === name)?.adapter.endpoint);
-    const last = own[own.length - 1]!.error?.code ?? 'ok';
-    return `${name}${where ? ` (${where})` : ''}: ${last}${own.length > 1 ? ` after ${own.length} attempts` : ''}`;
+  const tried = attemptsByAdapter(attempts).map(({ adapter, count, last }) => {
+    const where = describeEndpoint(lanes.find((lane) => lane.adapter.name === adapter)?.adapter.endpoint);
+    return `${adapter}${where ? ` (${where})` : ''}: ${last.error?.code ?? 'ok'}${count > 1 ? ` after ${count} attempts` : ''}`;
   });
   const { remedy } = lastRemedy(attempts);
   return new MailError('ALL_FAILED', `every adapter failed: ${tried.join('; ')}${remedy ? `. Last remedy: ${remedy}` : ''}`, remedy ? { remedy } : {});

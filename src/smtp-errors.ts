@@ -49,6 +49,28 @@ function notConfirmed(what: string, error: unknown, provider: string): MailError
   return new MailError('AMBIGUOUS', `the whole message was sent but the server did not confirm it (${what}); it may have been delivered`, { provider, cause: error });
 }
 
+/** True for nodemailer's "Greeting never received": connected, and the server said nothing. */
+export function isGreetingTimeout(error: unknown): boolean {
+  const failure = (error ?? {}) as SmtpFailure & { timeoutType?: string };
+  return failure.timeoutType === 'GREETING_TIMEOUT' || /Greeting never received/.test(failure.message ?? '');
+}
+
+/**
+ * An SMTP server that did not answer in time, by where it stopped: "silent" accepted the TCP
+ * connection and never sent a byte (no greeting, no TLS handshake), almost always a wrong port or
+ * TLS mode; "stalled" answered, then went quiet; "connecting" never accepted the connection. The
+ * first two are not retried at this adapter (another full timeout would end the same way).
+ */
+export function unansweredError(kind: 'silent' | 'stalled' | 'connecting', provider: string, target: string, waitedMs: number, cause: unknown): MailError {
+  const waited = `${(waitedMs / 1_000).toFixed(1)} s`;
+  const detail = {
+    silent: `${target} accepted the connection but never answered in ${waited}: wrong port or TLS mode? 587 is STARTTLS (smtp://), 465 implicit TLS (smtps://)`,
+    stalled: `${target} answered, then stopped answering in the middle of the session (nothing for ${waited})`,
+    connecting: `the connection to ${target} could not be opened in ${waited} (Connection timeout)`,
+  }[kind];
+  return diagnose(new MailError('TRANSIENT', detail, { provider, cause, ...(kind === 'connecting' ? {} : { retryable: false }) }));
+}
+
 function classify(failure: SmtpFailure, error: unknown, context: SmtpErrorContext): MailError {
   const { provider, handedOver } = context;
   const response = failure.response?.trim();

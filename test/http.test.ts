@@ -9,8 +9,9 @@ import { brevoAdapter } from '../adapters/brevo.js';
 import { genericRemedy } from '../src/diagnose.js';
 import { MailError } from '../src/errors.js';
 import { createMailer } from '../src/mailer.js';
-import { basicAuth, baseUrlFromDsn, errorFromResponse, errorText, httpRequest, resolveBaseUrl, retryAfterMs, scrub, successReceipt, type HttpResponse, type SuccessRule } from '../src/http.js';
+import { basicAuth, errorFromResponse, errorText, httpRequest, resolveBaseUrl, retryAfterMs, scrub, successReceipt, type HttpResponse, type SuccessRule } from '../src/http.js';
 import { mailErrorOf } from './helpers/assertions.js';
+import { baseUrlFromDsn } from '../src/dsn-options.js';
 
 const closers: (() => void)[] = [];
 afterEach(() => {

@@ -6,11 +6,12 @@ import { isAbsolute, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type Keyv from 'keyv';
 import { findConfigFile, loadConfigFile, toMailerOptions, type MailroomConfig } from '../config.js';
-import { parseDsnChain, redactDsn } from '../dsn.js';
+import { checkDsnChain, redactDsn } from '../dsn.js';
 import { MailError } from '../errors.js';
 import type { MailAdapter } from '../adapter.js';
 import { createMailer, DEFAULT_DSN, type Mailer, type MailerOptions } from '../mailer.js';
 import { DEFAULT_JOURNAL_PATH } from '../journal-store.js';
+import { parseDuration } from '../duration.js';
 
 /** The options shared by commands that send or read the journal. */
 export interface CommonOptions {
@@ -39,6 +40,19 @@ export function addCommonOptions(command: Command): Command {
     .option('--config <file>', 'configuration file (default: $MAILROOM_CONFIG, else mailroom.config.{js,mjs,ts,json} in this folder)');
 }
 
+/** `--timeout`, for the commands that wait on adapters (send, test, verify). */
+export function addTimeoutOption(command: Command): Command {
+  return command.option('--timeout <duration>', 'longest one attempt or check may take, e.g. 10s (default: timeoutMs in the config file, else 30s)');
+}
+
+/** The mailer option for `--timeout`, when given. */
+export function timeoutOverride(options: { timeout?: string }): Partial<MailerOptions> {
+  if (options.timeout === undefined) return {};
+  const timeoutMs = parseDuration(/^\d+$/.test(options.timeout) ? `${options.timeout}s` : options.timeout, '--timeout');
+  if (timeoutMs < 1) throw new MailError('CONFIG', `--timeout must be longer than 0, got "${options.timeout}"`);
+  return { timeoutMs };
+}
+
 /** Finds, loads, validates and merges the configuration for a command. */
 export async function loadContext(options: CommonOptions, env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): Promise<CliContext> {
   const found = options.config ?? env.MAILROOM_CONFIG ?? findConfigFile(cwd);
@@ -56,7 +70,7 @@ export async function loadContext(options: CommonOptions, env: NodeJS.ProcessEnv
 
   const [dsn, dsnSource] = pick(options.dsn, 'MAILROOM_DSN', '--dsn');
   if (dsn !== undefined) {
-    parseDsnChain(dsn); // a CONFIG error with the DSN redacted
+    checkDsnChain(dsn); // a CONFIG error with the DSN redacted
     config.dsn = dsn;
     delete config.adapters;
   }

@@ -1,7 +1,7 @@
 // Printing for the CLI: aligned tables and errors with their remedy. Nothing printed here may hold a
 // secret: errors are MailErrors, whose messages adapters keep free of credentials.
 import { diagnose } from '../diagnose.js';
-import type { MailError } from '../errors.js';
+import { attemptsByAdapter, type MailError } from '../errors.js';
 
 /** Prints rows as an aligned table with a header line. */
 export function printTable(headers: string[], rows: string[][], stream: NodeJS.WritableStream = process.stdout): void {
@@ -11,14 +11,31 @@ export function printTable(headers: string[], rows: string[][], stream: NodeJS.W
   for (const row of rows) stream.write(`${line(row)}\n`);
 }
 
+/**
+ * The error, its remedy, then each adapter tried: once per adapter with its number of attempts and
+ * its last error. A remedy already printed is not printed again.
+ */
 export function printError(error: MailError): void {
-  process.stderr.write(`error ${error.code}: ${error.message}\n`);
   // An error made outside an adapter (a message refused before any send) gets the catalogue's
   // remedy here, else its code's generic next step: the CLI never ends without one.
-  process.stderr.write(`remedy: ${diagnose(error).remedy}\n`);
-  for (const attempt of error.attempts ?? []) {
-    process.stderr.write(`  - ${attempt.adapter}: ${attempt.error ? `${attempt.error.code} ${attempt.error.message}` : 'ok'}\n`);
-    if (attempt.error?.remedy) process.stderr.write(`    remedy: ${attempt.error.remedy}\n`);
+  const remedy = diagnose(error).remedy;
+  // ALL_FAILED ends its message with its remedy, for logs that show only the message (Strapi):
+  // here the remedy has its own line.
+  const remedyInMessage = remedy && error.message.endsWith(remedy) ? error.message.lastIndexOf('. Last remedy: ') : -1;
+  process.stderr.write(`error ${error.code}: ${remedyInMessage > 0 ? error.message.slice(0, remedyInMessage) : error.message}\n`);
+  const printed = new Set<string>();
+  if (remedy) {
+    process.stderr.write(`remedy: ${remedy}\n`);
+    printed.add(remedy);
+  }
+  for (const { adapter, count, last } of attemptsByAdapter(error.attempts ?? [])) {
+    const times = count > 1 ? ` (${count} attempts)` : '';
+    process.stderr.write(`  - ${adapter}${times}: ${last.error ? `${last.error.code} ${last.error.message}` : 'ok'}\n`);
+    const own = last.error?.remedy;
+    if (own && !printed.has(own)) {
+      process.stderr.write(`    remedy: ${own}\n`);
+      printed.add(own);
+    }
   }
 }
 

@@ -4,8 +4,9 @@ import type { Command } from 'commander';
 import { MailError } from '../../errors.js';
 import type { MailMessage } from '../../message.js';
 import { createMailer } from '../../mailer.js';
-import { addCommonOptions, loadContext, mailerOptions, reportJournalErrors, requireSender, type CommonOptions } from '../context.js';
+import { addCommonOptions, addTimeoutOption, loadContext, mailerOptions, reportJournalErrors, requireSender, timeoutOverride, type CommonOptions } from '../context.js';
 import { printJson } from '../output.js';
+import { showProgress } from '../progress.js';
 
 interface SendOptions extends CommonOptions {
   to: string[];
@@ -20,12 +21,13 @@ interface SendOptions extends CommonOptions {
   locale?: string;
   idempotencyKey?: string;
   json?: boolean;
+  timeout?: string;
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 export function register(program: Command): void {
-  addCommonOptions(
+  addTimeoutOption(addCommonOptions(
     program
       .command('send')
       .description('send one message through the configured chain and journal it')
@@ -41,7 +43,7 @@ export function register(program: Command): void {
       .option('--locale <locale>', 'template locale, e.g. fr')
       .option('--idempotency-key <key>', 'send at most once per key')
       .option('--json', 'print the result as JSON'),
-  )
+  ))
     .addHelpText('after', `
 Examples:
   $ mailroom send --to ann@example.com --subject "Hello" --text "It works"
@@ -64,7 +66,8 @@ Examples:
         ...(options.idempotencyKey ? { idempotencyKey: options.idempotencyKey } : {}),
       };
       const context = await loadContext(options);
-      const mailer = reportJournalErrors(createMailer(mailerOptions(context)));
+      const mailer = reportJournalErrors(createMailer(mailerOptions(context, timeoutOverride(options))));
+      const stopProgress = showProgress(mailer);
       try {
         requireSender(context, await mailer.adapters());
         const result = await mailer.send(message);
@@ -78,6 +81,7 @@ Examples:
           for (const warning of result.warnings) process.stdout.write(`  warning: ${warning}\n`);
         }
       } finally {
+        stopProgress();
         await mailer.close();
       }
     });

@@ -7,26 +7,28 @@ import type { MailAdapter } from '../../adapter.js';
 import { formatAddress, parseAddress } from '../../address.js';
 import { diagnose } from '../../diagnose.js';
 import { MailError, toMailError } from '../../errors.js';
-import { createMailer } from '../../mailer.js';
+import { createMailer, type MailerOptions } from '../../mailer.js';
 import { checksSummary, printChecks, type CheckResult } from '../checks.js';
-import { addCommonOptions, loadContext, mailerOptions, reportJournalErrors, requireSender, type CommonOptions } from '../context.js';
+import { addCommonOptions, addTimeoutOption, loadContext, mailerOptions, reportJournalErrors, requireSender, timeoutOverride, type CommonOptions } from '../context.js';
 import { printJson } from '../output.js';
+import { showProgress } from '../progress.js';
 
 interface TestOptions extends CommonOptions {
   to: string;
   adapter?: string;
   json?: boolean;
+  timeout?: string;
 }
 
 export function register(program: Command): void {
-  addCommonOptions(
+  addTimeoutOption(addCommonOptions(
     program
       .command('test')
       .description('send a test email through each adapter of the chain separately and report each result')
       .requiredOption('--to <address>', 'who receives the test email(s)')
       .option('--adapter <name>', 'only this adapter of the chain (names as in `mailroom verify`)')
       .option('--json', 'print the results as JSON'),
-  )
+  ))
     .addHelpText('after', `
 One test email per adapter, no failover between them: a failing adapter shows up as failed even
 when the next one would have carried the message. Exits with 1 when any adapter failed.
@@ -48,7 +50,7 @@ Examples:
         requireSender(context, adapters);
         const results: CheckResult[] = [];
         for (const adapter of selected) {
-          results.push(await sendTest(adapter, adapters, options.to, context));
+          results.push(await sendTest(adapter, adapters, options.to, context, timeoutOverride(options)));
         }
         if (options.json) printJson(results);
         else {
@@ -62,20 +64,22 @@ Examples:
     });
 }
 
-async function sendTest(adapter: MailAdapter, chain: MailAdapter[], to: string, context: Awaited<ReturnType<typeof loadContext>>): Promise<CheckResult> {
+async function sendTest(adapter: MailAdapter, chain: MailAdapter[], to: string, context: Awaited<ReturnType<typeof loadContext>>, timeout: Partial<MailerOptions>): Promise<CheckResult> {
   // A mailer of one adapter, lent without close(): the chain mailer above owns and closes it.
   // Without a configured sender, an adapter that signs in as a mailbox sends as it (Office 365
   // refuses any other From); the others as the chain would, from its first mailbox.
   const mailbox = adapter.mailbox ?? chain.find((one) => one.mailbox)?.mailbox;
-  const lent: MailAdapter = {
+  const lent: MailAdapter & { toString(): string } = {
     name: adapter.name,
     capabilities: adapter.capabilities,
     ...(mailbox ? { mailbox } : {}),
     send: (message, ctx) => adapter.send(message, ctx),
     ...(adapter.verify ? { verify: (ctx?: { signal?: AbortSignal }) => adapter.verify!(ctx) } : {}),
+    toString: () => String(adapter),
   };
   // One attempt: the point is to see how this adapter answers now, not to wait through backoff.
-  const mailer = reportJournalErrors(createMailer(mailerOptions(context, { adapters: [lent], dsn: undefined, retry: { attempts: 1 } })));
+  const mailer = reportJournalErrors(createMailer(mailerOptions(context, { adapters: [lent], dsn: undefined, retry: { attempts: 1 }, ...timeout })));
+  const stopProgress = showProgress(mailer);
   let failedEntry: string | undefined;
   mailer.on('failed', (_error, entryId) => {
     failedEntry = entryId;
@@ -116,6 +120,7 @@ async function sendTest(adapter: MailAdapter, chain: MailAdapter[], to: string, 
       error: last ?? diagnose(error).toAttemptError(),
     };
   } finally {
+    stopProgress();
     await mailer.close();
   }
 }

@@ -1,0 +1,124 @@
+// DSN mistakes are found when the mailer is created, not at the first send: every scheme's
+// malformed forms make createMailer throw CONFIG at once, with a remedy and without the secret;
+// query values are taken literally ("+" stays "+"); verify() reports per adapter and never throws.
+import { describe, expect, it } from 'vitest';
+import { FULL_CAPABILITIES } from '../src/adapter.js';
+import { createMailer, MailError, parseDsn, type MailAdapter } from '../src/index.js';
+
+// Each entry: a malformed DSN, what the error must say, and the secrets it holds.
+const MALFORMED: Array<[dsn: string, says: RegExp, secrets: string[]]> = [
+  ['brevo+api://xkeysib-SECRET-1', /no "@default".*lacks the API key/, ['xkeysib-SECRET-1']],
+  ['brevo+api://@default', /lacks the API key/, []],
+  ['brevo+api://xkeysib-SECRET-1@default?regoin=eu', /"regoin", which this adapter does not use/, ['xkeysib-SECRET-1']],
+  ['brevo+api://xkeysib-SECRET-1@default?timeout=soon', /timeout=soon, which is not a whole number/, ['xkeysib-SECRET-1']],
+  ['mailjet+api://PUBKEY-2:mjSECRET-2', /not a valid DSN/, ['PUBKEY-2', 'mjSECRET-2']],
+  ['mailjet+api://PUBKEY-2@default', /lacks the secret key/, ['PUBKEY-2']],
+  ['mailgun+api://mgSECRET-3@default', /lacks the sending domain/, ['mgSECRET-3']],
+  ['mailgun+api://mgSECRET-3:mg.example.com@default?region=asia', /region=asia: use us, eu/, ['mgSECRET-3']],
+  ['mailgun+api://mgSECRET-3:mg.example.com', /not a valid DSN|no "@default"/, ['mgSECRET-3']],
+  ['smtp2go+api://api-SECRET-4', /no "@default".*lacks the API key/, ['api-SECRET-4']],
+  ['smtp2go+api://api-SECRET-4@default?region=mars', /region=mars: use us, eu, au/, ['api-SECRET-4']],
+  ['ses+api://AKIA5:awsSECRET-5', /not a valid DSN/, ['AKIA5', 'awsSECRET-5']],
+  ['ses+api://AKIA5-SECRET@default?region=eu-west-1', /needs both ACCESS:SECRET/, ['AKIA5-SECRET']],
+  ['ses+api://AKIA5:awsSECRET-5@default?regoin=eu-west-1', /"regoin"/, ['AKIA5', 'awsSECRET-5']],
+  ['smtp://ann:smtpSECRET-6@', /no host|not a valid DSN/, ['smtpSECRET-6']],
+  ['smtp://ann:smtpSECRET-6@default', /needs a host/, ['smtpSECRET-6']],
+  ['smtp://ann:smtpSECRET-6@mail.example.com:587?maxConnections=many', /maxConnections=many/, ['smtpSECRET-6']],
+  ['smtp://ann:smtpSECRET-6@mail.example.com:99999', /not a valid DSN/, ['smtpSECRET-6']],
+  ['smtps://ann:smtpSECRET-6@mail.example.com?requireTSL=false', /"requireTSL"/, ['smtpSECRET-6']],
+  ['gmail://ann%40gmail.com@default', /lacks a password/, []],
+  ['zoho://ann%40example.com:zohoSECRET-7@default?region=mars', /unknown Zoho region "mars"/, ['zohoSECRET-7']],
+  ['office365://shop%40corp.com@default', /lacks the password/, []],
+  ['office365://:o365SECRET-8@default', /lacks the mailbox/, ['o365SECRET-8']],
+  ['office365+oauth://shop%40corp.com@default?client_id=app&client_secret=oauthSECRET-9', /names no tenant/, ['oauthSECRET-9']],
+  ['office365+oauth://shop%40corp.com@contoso.onmicrosoft.com?client_id=app', /lacks client_secret/, []],
+  ['office365+oauth://shop%40corp.com@contoso.onmicrosoft.com?client_secret=oauthSECRET-9', /lacks client_id/, ['oauthSECRET-9']],
+  ['office365+oauth://@contoso.onmicrosoft.com?client_id=app&client_secret=oauthSECRET-9', /lacks the mailbox/, ['oauthSECRET-9']],
+  ['office365+oauth://shop%40corp.com@contoso.onmicrosoft.com?client_id=app&client_secret=oauthSECRET-9&smtp_port=0', /smtp_port=0/, ['oauthSECRET-9']],
+  ['graph://shop%40corp.com@default?client_id=app&client_secret=graphSECRET-10', /names no tenant/, ['graphSECRET-10']],
+  ['graph://shop%40corp.com@contoso.onmicrosoft.com?client_secret=graphSECRET-10', /lacks client_id/, ['graphSECRET-10']],
+  ['graph://shop%40corp.com@contoso.onmicrosoft.com?client_id=app', /lacks client_secret/, []],
+  ['graph://@contoso.onmicrosoft.com?client_id=app&client_secret=graphSECRET-10', /lacks the mailbox/, ['graphSECRET-10']],
+  ['graph://shop%40corp.com@contoso.onmicrosoft.com?client_id=app&client_secret=graphSECRET-10&save_to_sent=false', /"save_to_sent"/, ['graphSECRET-10']],
+  ['outbox://./outbox?nmae=x', /"nmae"/, []],
+  ['memory://?limit=3', /"limit"/, []],
+  ['failover(brevo+api://xkeysib-GOOD-11@default mailgun+api://mgSECRET-11@default)', /mailgun\+api DSN .* lacks the sending domain/, ['xkeysib-GOOD-11', 'mgSECRET-11']],
+  ['pigeon://coop', /unknown DSN scheme "pigeon"/, []],
+  ['failover()', /at least one/, []],
+];
+
+function configErrorOf(dsn: string): MailError {
+  try {
+    createMailer({ dsn, journal: false });
+  } catch (error) {
+    return error as MailError;
+  }
+  throw new Error(`createMailer accepted ${dsn}`);
+}
+
+describe('DSN mistakes at startup', () => {
+  it.each(MALFORMED)('createMailer refuses %s at once: CONFIG with a remedy, no secret', (dsn, says, secrets) => {
+    const error = configErrorOf(dsn);
+    expect(error).toBeInstanceOf(MailError);
+    expect(error.code).toBe('CONFIG');
+    expect(error.message).toMatch(says);
+    expect(error.remedy).toMatch(/README "Configuration strings"/);
+    const shown = `${error.message} ${error.remedy}`;
+    for (const secret of secrets) expect(shown).not.toContain(secret);
+  });
+
+  it('the remedy shows the form of the scheme at fault', () => {
+    expect(configErrorOf('brevo+api://xkeysib-SECRET').remedy).toContain('brevo+api://KEY@default');
+    expect(configErrorOf('mailgun+api://KEY@default').remedy).toContain('mailgun+api://KEY:mg.example.com@default');
+    expect(configErrorOf('graph://a%40corp.com@default?client_id=c&client_secret=s').remedy).toContain('graph://user%40corp.com@TENANT?client_id=');
+  });
+
+  it('accepts a well-formed DSN of every scheme', async () => {
+    const mailer = createMailer({
+      dsn: 'failover(smtp://ann:pw@127.0.0.1:9 gmail://ann%40gmail.com:pw@default office365://shop%40corp.com:pw@default office365+oauth://shop%40corp.com@contoso.onmicrosoft.com?client_id=a&client_secret=s graph://shop%40corp.com@contoso.onmicrosoft.com?client_id=a&client_secret=s brevo+api://K@default mailjet+api://K:S@default mailgun+api://K:mg.example.com@default?region=eu smtp2go+api://K@default?region=eu ses+api://A:S@default?region=eu-west-1 memory://)',
+      journal: false,
+    });
+    expect((await mailer.adapters()).map((adapter) => adapter.name)).toEqual(['smtp', 'gmail', 'office365', 'office365-2', 'graph', 'brevo', 'mailjet', 'mailgun', 'smtp2go', 'ses', 'memory']);
+    await mailer.close();
+  });
+});
+
+describe('DSN query values', () => {
+  it('keeps a "+" in a query value (an Entra client secret), decoding only %XX', () => {
+    const secret = 'Abc8Q~x+y/z=w';
+    for (const scheme of ['graph', 'office365+oauth']) {
+      const dsn = parseDsn(`${scheme}://shop%40corp.com@contoso.onmicrosoft.com?client_id=app&client_secret=${secret}`);
+      expect(dsn.options.client_secret, scheme).toBe(secret);
+      expect(parseDsn(`${scheme}://shop%40corp.com@t?client_id=app&client_secret=${encodeURIComponent(secret)}`).options.client_secret).toBe(secret);
+    }
+    expect(parseDsn('graph://a%40corp.com@t?client_id=app&client_secret=a%26b%25c#d').options.client_secret).toBe('a&b%c#d');
+  });
+});
+
+describe('verify()', () => {
+  it('reports every adapter, and never throws, even when an adapter check throws something foreign', async () => {
+    const adapter = (name: string, verify?: () => Promise<void>): MailAdapter => ({
+      name,
+      capabilities: FULL_CAPABILITIES,
+      send: () => Promise.reject(new Error('not used')),
+      ...(verify ? { verify } : {}),
+    });
+    const mailer = createMailer({
+      adapters: [
+        adapter('throws', () => {
+          throw new TypeError('boom');
+        }),
+        adapter('unchecked'),
+        adapter('fine', () => Promise.resolve()),
+      ],
+      journal: false,
+    });
+    const results = await mailer.verify();
+    expect(results.map((result) => [result.adapter, result.ok, result.error?.code])).toEqual([
+      ['throws', false, 'TRANSIENT'],
+      ['unchecked', true, undefined],
+      ['fine', true, undefined],
+    ]);
+    await mailer.close();
+  });
+});
