@@ -137,6 +137,7 @@ const HEADER_UNSAFE = /[\u0000-\u001f\u007f\u2028\u2029]+/g;
 const REPLY_TO_PATTERN = /^(.*?)\s*<([^<>]+)>\s*$/;
 const MAX_MEMO = 1_000;
 const DEFAULT_STRICT: Required<StrictOptions> = { subject: true, required: true, body: false };
+const SUBJECT_EXPRESSION = '{{@subject}}';
 
 export function createTemplateRenderer(options: TemplateOptions = {}): TemplateRenderer {
   const appDir = options.dir ? path.resolve(options.dir) : undefined;
@@ -279,7 +280,8 @@ export function createTemplateRenderer(options: TemplateOptions = {}): TemplateR
     const env = newEnv(lib.handlebars, helpers.html);
     let rendered: string;
     try {
-      rendered = env.compile(layoutSource)({ body: LAYOUT_BODY_PLACEHOLDER }, { data: { brand, lang: resolved.fileLocale ?? defaultLocale } });
+      // `{{@subject}}` is the rendered subject, known only at send time: the layout keeps it as is.
+      rendered = env.compile(layoutSource)({ body: LAYOUT_BODY_PLACEHOLDER }, { data: { brand, lang: resolved.fileLocale ?? defaultLocale, subject: SUBJECT_EXPRESSION } });
     } catch (error) {
       throw new MailError('TEMPLATE', `layout ${layout.file}: ${(error as Error).message}`, { field: 'template', cause: error });
     }
@@ -361,10 +363,12 @@ export function createTemplateRenderer(options: TemplateOptions = {}): TemplateR
       checkPaths(template.subject.paths, data, where, 'the subject uses it');
       if (template.replyTo) checkPaths([...(template.replyTo.name?.paths ?? []), ...template.replyTo.address.paths], data, where, 'replyTo uses it');
     }
-    const runtime = { data: { brand, locale: requested ?? defaultLocale, memo: new Map<string, string>() } };
+    const runtime: { data: Record<string, unknown> } = { data: { brand, locale: requested ?? defaultLocale, memo: new Map<string, string>() } };
     try {
       const subject = template.subject.template(data, runtime).trim();
       if (LINE_BREAK.test(subject)) throw new MailError('TEMPLATE', `${where}: the subject renders with a line break`, { field: 'subject' });
+      // `{{@subject}}` in the html (the layouts' <mj-title>, hence the page's <title>) and text.
+      runtime.data.subject = subject;
       const html = template.html(data, runtime);
       const text = tidyText(template.text ? template.text(data, runtime) : template.htmlToText(html));
       const replyTo = template.replyTo && renderReplyTo(template.replyTo, data, runtime, where);

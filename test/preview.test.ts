@@ -61,6 +61,25 @@ describe('mailroom preview', () => {
     expect(shown.stdout).toContain('subject: Contact form: Léa Dubois – Custom order for a wedding\nreply-to: Léa Dubois <lea.dubois@example.org>\n\nNew message from the contact form\n');
   });
 
+  it('a French preview without --data shows the French sample data, and the page title is the subject', async () => {
+    const shown = await preview(['order-confirmation', '--locale', 'fr-CA', '--out', 'fr.html']);
+    expect(shown.stderr).toBe('');
+    expect(shown.code).toBe(0);
+    const html = await readFile(path.join(dir, 'fr.html'), 'utf8');
+    expect(html).toContain('<title>Commande 1042 confirmée</title>');
+    expect(html).toContain('Planche de service en olivier, grande');
+    expect(html).not.toContain('Olive wood');
+  });
+
+  it('takes NAME.LOCALE.sample.json when there is one, else NAME.sample.json', async () => {
+    const text = await preview(['contact-form-receipt', '--locale', 'fr']);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain('Serait-il possible de commander 40 tasses gravées');
+    // English stays English; a template without a French sample (test-email) uses its only one.
+    expect((await preview(['contact-form-receipt'])).stdout).toContain('Would it be possible to order 40 engraved mugs');
+    expect((await preview(['test-email', '--locale', 'fr'])).stdout).toContain('subject: E-mail de test mailroom via office365');
+  });
+
   it('exits 1 with the TEMPLATE error for missing data or an unknown name', async () => {
     await writeFile(path.join(dir, 'empty.json'), '{}');
     const missing = await preview(['password-reset', '--data', 'empty.json']);

@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import { compile } from 'html-to-text';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MailError } from '../src/errors.js';
+import { escapeHtml } from '../src/template-helpers.js';
 import { HTML_TO_TEXT_OPTIONS } from '../src/template-text.js';
 import { createTemplateRenderer, type TemplateOptions } from '../src/templates.js';
 
@@ -62,6 +63,8 @@ describe('built-in templates', () => {
     expect(out.html).toContain('src="https://atelier.example.com/logo.png"');
     expect(out.html).toContain('3 place Bellecour<br>');
     expect(out.text).toContain('3 place Bellecour\n69002 Lyon');
+    // The page title (browser tab, some mail clients' web view) is the subject.
+    expect(out.html).toContain(`<title>${escapeHtml(out.subject)}</title>`);
     if (locale === 'fr') {
       expect(out.subject).not.toBe(english.subject);
       expect(out.text).not.toBe(english.text);
@@ -243,6 +246,18 @@ describe('layouts and partials', () => {
     await writeFile(path.join(dir, 'bare.mjml'), '---\nsubject: Bare\n---\n<mjml><mj-body><mj-section><mj-column><mj-text>Only me</mj-text></mj-column></mj-section></mj-body></mjml>');
     const out = await renderer().render('bare');
     expect(out.text).toBe('Only me\n');
+  });
+
+  it('the page title is the rendered subject, html-escaped, and stays out of the text part', async () => {
+    await writeFile(path.join(dir, 'note.mjml'), '---\nsubject: "Note {{n}} & <more>"\n---\n<mj-section><mj-column><mj-text>Body {{n}}</mj-text></mj-column></mj-section>');
+    const out = await renderer().render('note', { n: '"7"' });
+    expect(out.subject).toBe('Note "7" & <more>');
+    expect(out.html).toContain('<title>Note &quot;7&quot; &amp; &lt;more&gt;</title>');
+    expect(out.text).toContain('Body "7"');
+    expect(out.text).not.toContain('Note');
+    // A whole-document template names its own title with {{@subject}}.
+    await writeFile(path.join(dir, 'bare.mjml'), '---\nsubject: Bare {{n}}\n---\n<mjml><mj-head><mj-title>{{@subject}}</mj-title></mj-head><mj-body><mj-section><mj-column><mj-text>x</mj-text></mj-column></mj-section></mj-body></mjml>');
+    expect((await renderer().render('bare', { n: 2 })).html).toContain('<title>Bare 2</title>');
   });
 
   it('partials from the app folder win over the built-in ones and may nest', async () => {

@@ -1,5 +1,6 @@
 // `mailroom preview NAME --data FILE [--locale fr] [--out page.html]`: renders a template exactly as
 // a send would (same lookup, layout, brand and strict checks) and shows it without sending anything.
+import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
@@ -21,7 +22,7 @@ export function register(program: Command): void {
     .command('preview')
     .description('render a template with data and show its subject, html and text part, without sending')
     .argument('[name]', 'template name; without one, the templates found are listed')
-    .option('--data <file>', 'JSON file with the template data (default: NAME.sample.json beside the template)')
+    .option('--data <file>', 'JSON file with the template data (default: NAME.LOCALE.sample.json or NAME.sample.json beside the template)')
     .option('--locale <locale>', 'locale variant and number/date formats, e.g. fr or fr-CA')
     .option('--out <file>', 'write the html there (the text part is then not printed)')
     .option('--dir <folder>', 'the app\'s template folder, searched before the built-ins (default: templates.dir of the config file)')
@@ -67,10 +68,14 @@ async function templateOptions(options: PreviewOptions): Promise<TemplateOptions
   return { ...fromConfig, ...(options.dir ? { dir: options.dir } : {}) };
 }
 
-// `order-confirmation.fr.mjml` -> `order-confirmation.sample.json` in the same folder.
+// `order-confirmation.fr.mjml` -> `order-confirmation.fr.sample.json` in the same folder when it
+// exists (a French preview shows French data), else `order-confirmation.sample.json`.
 function sampleFor(templateFile: string): string {
-  const base = path.basename(templateFile).split('.')[0]!;
-  return path.join(path.dirname(templateFile), `${base}.sample.json`);
+  const [base, ...rest] = path.basename(templateFile).split('.');
+  const locale = rest.length > 1 ? rest.slice(0, -1).join('.') : undefined;
+  const sample = (name: string) => path.join(path.dirname(templateFile), name);
+  if (locale && existsSync(sample(`${base}.${locale}.sample.json`))) return sample(`${base}.${locale}.sample.json`);
+  return sample(`${base}.sample.json`);
 }
 
 async function readData(file: string, given: boolean): Promise<Record<string, unknown>> {
