@@ -458,6 +458,9 @@ describe('mailroom CLI', () => {
       expect(result.stdout).toMatch(/^OK +journal +sqlite:\.mailroom\/journal\.sqlite \(the default\) is reachable and writable$/m);
       expect(result.stdout).toMatch(/^WARNING +retention +journal entries are kept forever/m);
       expect(result.stdout).toContain('0 errors, 4 warnings');
+      // Said once, in the report: not also as a Node process warning above it.
+      expect(result.stderr).toBe('');
+      expect(result.stdout.match(/basic auth/g)).toHaveLength(1);
     });
 
     it('is an error, exit 1, when TLS is off with credentials, the journal is not writable, or the config is wrong', async () => {
@@ -486,6 +489,29 @@ describe('mailroom CLI', () => {
       expect(findings.map((finding) => finding.check)).toEqual(['configuration', 'chain', 'sender', 'journal', 'retention']);
       expect(findings.find((finding) => finding.check === 'retention')?.message).toMatch(/^journal entries are kept for 30d; `mailroom journal prune` /);
       expect(findings.find((finding) => finding.check === 'journal')?.message).toMatch(/^sqlite:data\/mail\.sqlite \(from the config file .*mailroom\.config\.json\) is reachable and writable$/);
+    });
+  });
+
+  describe('process warnings', () => {
+    it('prints the Office 365 basic-auth warning once, as a CLI warning line, not as a Node process warning', async () => {
+      const cwd = await workdir('warning-o365');
+      const result = await run(['verify', '--dsn', `office365://shop%40example.com:${O365_PASSWORD}@127.0.0.1:9`], { cwd });
+      expect(result.stderr).not.toMatch(/\(node:\d+\)|MailroomWarning/);
+      expect(result.stderr.match(/^warning: Office 365 basic auth .*SMTP\.SendAsApp.*$/gm)).toHaveLength(1);
+    });
+
+    it('prints a library\'s warning once in the same format, as a doctor finding in doctor, and nothing under NODE_NO_WARNINGS', async () => {
+      const cwd = await workdir('warning-library');
+      const emit = "process.emitWarning('the old option is going away', 'DeprecationWarning');";
+      await writeConfig(join(cwd, 'mailroom.config.mjs'), `${emit}\n${emit}\nexport default { dsn: 'memory://', journal: false };\n`);
+      const verify = await run(['verify'], { cwd });
+      expect(verify.stderr).not.toContain('(node:');
+      expect(verify.stderr.match(/^warning: DeprecationWarning: the old option is going away$/gm)).toHaveLength(1);
+      const doctor = await run(['doctor'], { cwd });
+      expect(doctor.stderr).toBe('');
+      expect(doctor.stdout.match(/^WARNING +runtime +DeprecationWarning: the old option is going away$/gm)).toHaveLength(1);
+      const quiet = await run(['verify'], { cwd, env: { NODE_NO_WARNINGS: '1' } });
+      expect(quiet.stderr).not.toContain('old option');
     });
   });
 

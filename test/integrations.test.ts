@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { memoryAdapter } from '../adapters/memory.js';
 import { MailError } from '../src/errors.js';
-import { mailroomAdapter } from '../src/integrations/payload.js';
+import { mailroomAdapter, mailroomEmail } from '../src/integrations/payload.js';
 import { init } from '../src/integrations/strapi.js';
 
 const FROM = 'Example Shop <shop@example.com>';
@@ -166,6 +166,16 @@ describe('mailroom-js/payload', () => {
     await email.sendEmail({ from, to: [{ name: 'Ann', address: 'ann@example.org' }, 'bob@example.org'], subject: 'x', text: 'x' });
     expect(memory.messages[0]?.from).toEqual(expected);
     expect(memory.messages[0]?.to).toEqual([{ address: 'ann@example.org', name: 'Ann' }, { address: 'bob@example.org' }]);
+  });
+
+  it('mailroomEmail(payload) gives the adapter typed as mailroom\'s, or a CONFIG error naming the fix', () => {
+    const { email } = payloadEmail();
+    expect(mailroomEmail({ email })).toBe(email);
+    const other = { name: 'nodemailer', defaultFromAddress: 'a@example.com', defaultFromName: '', sendEmail: async () => ({}) };
+    for (const payload of [{ email: other }, {}]) {
+      expect(() => mailroomEmail(payload)).toThrow(MailError);
+      expect(() => mailroomEmail(payload)).toThrow(expect.objectContaining({ code: 'CONFIG', remedy: expect.stringContaining('mailroomAdapter(') }));
+    }
   });
 
   it('uses one mailer however often Payload initializes the adapter', () => {

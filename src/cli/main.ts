@@ -12,6 +12,9 @@ import { register as registerSend } from './commands/send.js';
 import { register as registerTest } from './commands/test.js';
 import { register as registerVerify } from './commands/verify.js';
 import { printError } from './output.js';
+import { printWarningsOnce } from './warnings.js';
+
+printWarningsOnce();
 
 const program = new Command('mailroom')
   .description('Send mail through any provider with a fallback chain, a send journal and templates.')

@@ -2,6 +2,7 @@
 // in payload.config. Payload's own emails (forgot password, verification) and `payload.sendEmail`
 // then go through one mailroom mailer: chain, retry, journal.
 import { formatAddress } from '../address.js';
+import { MailError } from '../errors.js';
 import { createMailer, type Mailer, type MailerOptions, type SendResult } from '../mailer.js';
 import { toMailMessage, withTextPart, type CmsMailOptions, type UncheckedMailOptions } from './cms-message.js';
 
@@ -82,4 +83,20 @@ function onDestroy(payload: unknown, then: () => Promise<void>): boolean {
     }
   };
   return true;
+}
+
+/**
+ * `payload.email` typed as mailroom's adapter: Payload types it as any email adapter, whose
+ * `sendEmail` resolves `unknown` and which has no `mailer`. `mailroomEmail(payload).sendEmail(...)`
+ * takes a mailroom `template` and resolves the SendResult; `.mailer` is the mailer.
+ * Throws CONFIG when Payload's email adapter is not mailroom's.
+ */
+export function mailroomEmail(payload: { email?: unknown }): MailroomPayloadEmail {
+  const email = payload?.email as Partial<MailroomPayloadEmail> | undefined;
+  if (email?.name !== 'mailroom' || typeof email.sendEmail !== 'function' || !email.mailer) {
+    throw new MailError('CONFIG', 'payload.email is not mailroom\'s email adapter', {
+      remedy: "set email: mailroomAdapter({ defaultFromAddress, defaultFromName, dsn }) in payload.config (import { mailroomAdapter } from 'mailroom-js/payload')",
+    });
+  }
+  return email as MailroomPayloadEmail;
 }

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Payload } from 'payload';
-import { mailroomAdapter, type MailroomPayloadEmail } from 'mailroom-js/payload';
+import { mailroomAdapter, mailroomEmail, type MailroomPayloadEmail } from 'mailroom-js/payload';
 import { copyExample, type ExampleApp } from './helpers/example-app.js';
 import { startSmtpSink, type SmtpSink } from './helpers/smtp-sink.js';
 
@@ -34,7 +34,7 @@ beforeAll(async () => {
   const { default: config } = (await import(pathToFileURL(join(app.dir, 'payload.config.js')).href)) as { default: unknown };
   const { getPayload } = (await import(pathToFileURL(join(app.dir, 'node_modules', 'payload', 'dist', 'index.js')).href)) as typeof import('payload');
   payload = await getPayload({ config: config as Parameters<typeof getPayload>[0]['config'], key: 'mailroom-payload-e2e' });
-  email = payload.email as unknown as MailroomPayloadEmail;
+  email = mailroomEmail(payload);
 });
 
 afterAll(async () => {
@@ -53,12 +53,15 @@ describe('Payload 3 with mailroomAdapter', () => {
   });
 
   it('delivers payload.sendEmail over STARTTLS with AUTH, fills the sender, and journals it', async () => {
-    const result = (await payload.sendEmail({
+    // Payload types the result as unknown; mailroom resolves its SendResult (typed through mailroomEmail).
+    const sent = await payload.sendEmail({
       to: 'Ann Editor <ann@example.org>',
       subject: 'Draft ready for review',
       text: 'The draft "Spring sale" is ready.',
       html: '<p>The draft <b>Spring sale</b> is ready.</p>',
-    })) as Awaited<ReturnType<MailroomPayloadEmail['sendEmail']>>;
+    });
+    const [result] = (await email.mailer.journal.list({ to: 'ann@example.org', limit: 1 })).entries;
+    expect(sent).toMatchObject({ id: result?.id, messageId: result?.messageId });
 
     const received = await sink.waitFor((m) => m.mail.subject === 'Draft ready for review');
     expect(received.secure).toBe(true);
@@ -66,13 +69,25 @@ describe('Payload 3 with mailroomAdapter', () => {
     expect(received.envelope).toEqual({ from: 'shop@example.com', to: ['ann@example.org'] });
     expect(received.mail.from?.value).toEqual([{ address: 'shop@example.com', name: 'Example Shop' }]);
     expect(received.mail.text?.trim()).toBe('The draft "Spring sale" is ready.');
-    expect(received.mail.messageId).toBe(result.messageId);
+    expect(received.mail.messageId).toBe(result?.messageId);
 
-    expect(result).toMatchObject({ status: 'sent', adapter: 'smtp', accepted: ['ann@example.org'] });
-    const entry = await email.mailer.journal.get(result.id);
-    expect(entry).toMatchObject({ status: 'sent', adapter: 'smtp', messageId: result.messageId });
+    expect(sent).toMatchObject({ status: 'sent', adapter: 'smtp', accepted: ['ann@example.org'] });
+    const entry = await email.mailer.journal.get(result!.id);
+    expect(entry).toMatchObject({ status: 'sent', adapter: 'smtp', messageId: result?.messageId });
     expect(entry?.summary).toMatchObject({ from: 'Example Shop <shop@example.com>', to: ['Ann Editor <ann@example.org>'], subject: 'Draft ready for review' });
     expect(JSON.stringify(entry)).not.toContain(sink.pass);
+  });
+
+  it('mailroomEmail(payload).sendEmail renders a mailroom template and resolves a typed SendResult', async () => {
+    const result = await mailroomEmail(payload).sendEmail({
+      to: 'lea@example.org',
+      template: { name: 'contact-form-receipt', data: { visitor: { name: 'Léa' }, message: 'Hello' }, locale: 'fr' },
+    });
+    const received = await sink.waitFor((m) => m.envelope.to.includes('lea@example.org'));
+    expect(received.mail.subject).toMatch(/^Nous avons bien reçu votre message/);
+    expect(result).toMatchObject({ status: 'sent', adapter: 'smtp', accepted: ['lea@example.org'] });
+    expect(received.mail.messageId).toBe(result.messageId);
+    expect((await email.mailer.journal.get(result.id))?.summary).toMatchObject({ template: 'contact-form-receipt' });
   });
 
   it.each([

@@ -1,16 +1,13 @@
 #!/usr/bin/env bash
 # Installs and runs the CMS end-to-end suites (real Strapi 5 and Payload 3 with mailroom as their
 # email provider). Kept apart from the root install: ~1,500 packages and a native build.
-#   test/cms/run.sh                 install if package-lock.json changed, build mailroom, run
+#   test/cms/run.sh                 pack mailroom-js, install it (and test/cms if its lockfile changed), run
 # MAILROOM_CMS_NPM_CACHE: npm cache folder to keep between CI runs (default ~/.cache/mailroom-cms-npm).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 cache="${MAILROOM_CMS_NPM_CACHE:-$HOME/.cache/mailroom-cms-npm}"
 export STRAPI_TELEMETRY_DISABLED=true
-
-# The CMSs load the built package (test/cms depends on "mailroom-js": "file:../..").
-(cd "$root" && npm run build --silent)
 
 # npm ci wipes node_modules, and better-sqlite3 compiles from source (~1 min): skip it when the
 # installed tree came from this very lockfile.
@@ -20,6 +17,16 @@ if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]]; then
   (cd "$here" && npm ci --no-audit --no-fund --prefer-offline --cache "$cache")
   echo "$want" > "$stamp"
 fi
+
+# The CMSs get mailroom-js as a user does: the packed tarball (`npm pack` builds it, see prepack),
+# not the source tree. It is not in package.json: its integrity changes with every build while its
+# version does not, so a lockfile entry could never match. Installing it after `npm ci` with
+# --no-save keeps package.json and package-lock.json as committed (npm ci stays exact for the CMSs),
+# and mailroom-js's own dependencies resolve from its package.json, as in a user's install.
+pack_dir="$(mktemp -d)"
+(cd "$root" && npm pack --silent --pack-destination "$pack_dir" > /dev/null)
+(cd "$here" && npm install --no-save --no-audit --no-fund --prefer-offline --cache "$cache" "$pack_dir"/mailroom-js-*.tgz)
+rm -rf "$pack_dir"
 
 cd "$here"
 # Types too: mailroomAdapter must fit Payload's own EmailAdapter type (see payload.test.ts).

@@ -14,6 +14,7 @@ import { DEFAULT_TTL_MS } from '../../journal.js';
 import { createMailer, DEFAULT_DSN } from '../../mailer.js';
 import { addCommonOptions, journalSettings, loadContext, mailerOptions, origin, type CliContext, type CommonOptions } from '../context.js';
 import { printJson } from '../output.js';
+import { collectWarnings } from '../warnings.js';
 
 type Level = 'ok' | 'info' | 'warning' | 'error';
 
@@ -25,6 +26,10 @@ export interface Finding {
 }
 
 const LABELS: Record<Level, string> = { ok: 'OK', info: 'INFO', warning: 'WARNING', error: 'ERROR' };
+// Process warnings of mailroom's own -> the doctor check that already reports the same thing.
+// (The code is BASIC_AUTH_WARNING_CODE of adapters/office365.ts, not imported: that would load
+// nodemailer at every start of the CLI.)
+const WARNINGS_CHECKED: Record<string, string> = { MAILROOM_O365_BASIC_AUTH: 'office365-auth' };
 const OAUTH_REMEDY =
   'move to OAuth2 before then: register an app with the SMTP.SendAsApp permission and use office365+oauth://MAILBOX@TENANT?client_id=..&client_secret=.. (or graph://MAILBOX@TENANT?client_id=..&client_secret=.. with Mail.Send); see README "Office 365"';
 
@@ -53,6 +58,19 @@ Examples:
 }
 
 async function examine(options: CommonOptions): Promise<Finding[]> {
+  // Building the chain may raise process warnings (Office 365 basic auth, the AWS SDK's Node notice):
+  // they become findings here, said once, rather than lines printed above the report.
+  const warnings = collectWarnings();
+  const findings = await examineConfiguration(options);
+  for (const warning of await warnings()) {
+    const check = WARNINGS_CHECKED[warning.code];
+    if (check && findings.some((finding) => finding.check === check)) continue;
+    findings.push({ level: 'warning', check: 'runtime', message: warning.message });
+  }
+  return findings;
+}
+
+async function examineConfiguration(options: CommonOptions): Promise<Finding[]> {
   let context: CliContext;
   try {
     context = await loadContext(options);

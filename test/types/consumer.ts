@@ -1,0 +1,38 @@
+// A TypeScript app using the installed mailroom-js the way the README does. test/package.test.ts
+// compiles it with tsc under each module resolution an app may have: Node16, NodeNext, Bundler, and
+// node10 with CommonJS (Strapi's server tsconfig). Any cast or `any` here would hide what the test
+// is for: every value below is typed by the package's own declarations.
+import { createMailer, MailError, type Mailer, type MailMessage, type SendResult } from 'mailroom-js';
+import { brevoAdapter } from 'mailroom-js/adapters/brevo';
+import { smtpAdapter } from 'mailroom-js/adapters/smtp';
+import { defineConfig } from 'mailroom-js/config';
+import { mailroomAdapter, mailroomEmail, type MailroomPayloadEmail } from 'mailroom-js/payload';
+import { init, type StrapiEmailProvider, type StrapiProviderOptions } from 'mailroom-js/strapi';
+
+const mailer: Mailer = createMailer({
+  adapters: [brevoAdapter({ apiKey: 'KEY' }), smtpAdapter({ host: 'smtp.example.com' })],
+  from: 'Shop <shop@example.com>',
+});
+const order: MailMessage = { to: 'ann@example.org', template: { name: 'order-confirmation', data: { order: { number: '1042' } }, locale: 'fr' } };
+export const sent: Promise<SendResult> = mailer.send(order);
+export const failedCode = (error: unknown): string | undefined => (error instanceof MailError ? error.code : undefined);
+
+// Strapi: config/plugins.ts passes providerOptions; the email plugin keeps the provider.
+const providerOptions: StrapiProviderOptions = { dsn: process.env.MAILROOM_DSN, journal: '.mailroom/journal.sqlite' };
+const provider: StrapiEmailProvider = init(providerOptions, { defaultFrom: 'Shop <shop@example.com>' });
+export const strapiJournalId: Promise<string> = provider.send({ to: 'ann@example.org', template: { name: 'password-reset', data: {} } }).then((result) => result.id);
+
+// Payload: the adapter in payload.config, then payload.email as mailroom's, without a cast.
+export const email = mailroomAdapter({ dsn: process.env.MAILROOM_DSN, defaultFromAddress: 'shop@example.com', defaultFromName: 'Shop' });
+declare const payload: { email: unknown; sendEmail(message: Record<string, unknown>): Promise<unknown> };
+const payloadEmail: MailroomPayloadEmail = mailroomEmail(payload);
+export const payloadMessageId: Promise<string> = payloadEmail
+  .sendEmail({ to: 'ann@example.org', template: { name: 'contact-form-receipt', data: { visitor: { name: 'Léa' } } } })
+  .then((result) => result.messageId);
+export const closed: Promise<void> = payloadEmail.mailer.close();
+
+export const config = defineConfig({ dsn: 'brevo+api://KEY@default', from: 'Shop <shop@example.com>' });
+
+// The declarations are real, not `any`: a misspelt option must not compile.
+// @ts-expect-error `dns` is not a mailer option
+createMailer({ dns: 'memory://' });
