@@ -10,11 +10,12 @@ import { MailError, type MailErrorCode } from '../src/errors.js';
 import { createMailer } from '../src/mailer.js';
 import { normalizeMessage, type MailMessage } from '../src/message.js';
 import { SendLimiter } from '../src/send-limits.js';
-import { arrivalFromMime, runConformance, sendContext, type Fault } from './conformance.js';
+import { runConformance, sendContext } from './conformance.js';
 import { networkClient, startIdentityServer, type IdentityServer } from './helpers/identity-server.js';
 import { startSmtpServer, type SmtpPhase, type SmtpReply, type TestSmtpServer } from './helpers/smtp-server.js';
 import { createTestTls, type TestTls } from './helpers/tls.js';
 import { mailErrorOf } from './helpers/assertions.js';
+import { SMTP_FAULTS, smtpConformanceHarness } from './helpers/smtp-conformance.js';
 
 const MAILBOX = 'orders@corp.example';
 const PASSWORD = 'Basic-Pa55word!';
@@ -59,12 +60,6 @@ function oauth(target: TestSmtpServer, options: Partial<Office365Options> = {}):
 const message = (overrides: Partial<MailMessage> = {}) =>
   normalizeMessage({ from: MAILBOX, to: 'customer@example.com', subject: 'Order 1042', text: 'Thank you.', ...overrides });
 
-// One-shot replies for the conformance harness: the server answers one fault, then recovers.
-function replyOnce(reply: SmtpReply) {
-  let used = false;
-  return () => (used ? undefined : ((used = true), reply));
-}
-
 // Office 365 is SMTP underneath: it carries every field; its declared differences are 500
 // recipients per message and Exchange Online's own reply texts for each fault.
 runConformance('office365', async () => {
@@ -76,32 +71,17 @@ runConformance('office365', async () => {
     mailbox: MAILBOX, host: 'localhost', port, tls: { ca: ownTls.ca }, greetingTimeoutMs: 2000,
     oauth: { tenant: TENANT, clientId: CLIENT_ID, clientSecret: SECRET, authority: ownIdentity.url, networkClient: networkClient(ownTls.ca) },
   });
-  const main = make(target.port);
-  let taken = 0;
-  const faults: Partial<Record<Fault, () => void>> = {
-    auth: () => {
-      target.script.reply.AUTH = replyOnce({ code: 535, message: '5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant.' });
-      target.script.reply.MAIL = replyOnce({ code: 530, message: '5.7.57 Client not authenticated to send mail. [DB8PR09CA0001.eurprd09.prod.outlook.com]' });
+  return smtpConformanceHarness({
+    target, make, secrets: [SECRET], closeAlso: () => ownIdentity.close(),
+    replies: {
+      auth: { code: 535, message: '5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant.' },
+      notAuthenticated: { code: 530, message: '5.7.57 Client not authenticated to send mail. [DB8PR09CA0001.eurprd09.prod.outlook.com]' },
+      rateLimit: { code: 432, message: '4.3.2 Concurrent connections limit exceeded. Visit https://aka.ms/concurrent_sending for more information.' },
+      serverError: { code: 451, message: '4.3.0 Mail server temporarily rejected message.' },
+      rejected: { code: 550, message: '5.6.211 Invalid MIME Content: Single text value size (32777) exceeded allowed maximum (32768)' },
     },
-    'rate-limit': () => { target.script.reply.MAIL = replyOnce({ code: 432, message: '4.3.2 Concurrent connections limit exceeded. Visit https://aka.ms/concurrent_sending for more information.' }); },
-    'server-error': () => { target.script.reply['DATA-END'] = replyOnce({ code: 451, message: '4.3.0 Mail server temporarily rejected message.' }); },
-    rejected: () => { target.script.reply['DATA-END'] = replyOnce({ code: 550, message: '5.6.211 Invalid MIME Content: Single text value size (32777) exceeded allowed maximum (32768)' }); },
-    drop: () => { target.script.drop = 'DATA-END'; },
-  };
-  return {
-    adapter: main,
-    takeArrivals: async () => {
-      const fresh = target.messages.slice(taken);
-      taken = target.messages.length;
-      return Promise.all(fresh.map((m) => arrivalFromMime(m.raw, { to: m.to })));
-    },
-    inject: (fault) => faults[fault]!(),
-    unreachable: () => make(9),
-    secrets: [SECRET],
-    reset: () => { target.script.reply = {}; target.script.drop = undefined; },
-    close: async () => { await main.close(); await target.close(); await ownIdentity.close(); },
-  };
-}, { faults: ['auth', 'rate-limit', 'server-error', 'rejected', 'drop'] });
+  });
+}, { faults: [...SMTP_FAULTS] });
 
 describe('office365: basic auth', () => {
   it('sends with the mailbox and password over STARTTLS, and warns once per process how to move to OAuth2', async () => {

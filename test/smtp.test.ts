@@ -8,10 +8,11 @@ import { parseDsn } from '../src/dsn.js';
 import { createMailer } from '../src/mailer.js';
 import { MailError } from '../src/errors.js';
 import { normalizeMessage, type MailMessage } from '../src/message.js';
-import { arrivalFromMime, runConformance, sendContext, type Fault } from './conformance.js';
+import { runConformance, sendContext } from './conformance.js';
 import { startSmtpServer, type SmtpPhase, type SmtpReply, type TestSmtpServer } from './helpers/smtp-server.js';
 import { createTestTls, type TestTls } from './helpers/tls.js';
 import { mailErrorOf } from './helpers/assertions.js';
+import { SMTP_FAULTS, smtpConformanceHarness } from './helpers/smtp-conformance.js';
 
 const USER = 'shop@example.com';
 const PASSWORD = 'pw-Sup3r-s3cret';
@@ -42,44 +43,23 @@ function adapter(target: TestSmtpServer, options: Partial<SmtpAdapterOptions> = 
 const message = (overrides: Partial<MailMessage> = {}) =>
   normalizeMessage({ from: USER, to: 'ann@example.com', subject: 'Order 1042', text: 'Thank you.', ...overrides });
 
-// One-shot replies, for the conformance harness: the provider answers one fault, then recovers.
-function once(reply: SmtpReply) {
-  let used = false;
-  return () => (used ? undefined : ((used = true), reply));
-}
-
 runConformance('smtp', async () => {
   const testTls = await createTestTls();
   const target = await startSmtpServer({ tls: testTls, users: { [USER]: PASSWORD } });
   const make = (port: number) => smtpAdapter({ host: 'localhost', port, auth: { user: USER, pass: PASSWORD }, tls: { ca: testTls.ca }, greetingTimeoutMs: 2000 });
-  const main = make(target.port);
-  let taken = 0;
-  const faults: Partial<Record<Fault, () => void>> = {
-    // A pooled connection is already authenticated, so the refusal comes at MAIL FROM (530 5.7.57)
-    // for a send, and at AUTH for a new connection (verify).
-    auth: () => {
-      target.script.reply.AUTH = once({ code: 535, message: '5.7.3 Authentication unsuccessful' });
-      target.script.reply.MAIL = once({ code: 530, message: '5.7.57 Client not authenticated to send mail' });
+  // A pooled connection is already authenticated, so the refusal comes at MAIL FROM (530 5.7.57)
+  // for a send, and at AUTH for a new connection (verify).
+  return smtpConformanceHarness({
+    target, make, secrets: [PASSWORD],
+    replies: {
+      auth: { code: 535, message: '5.7.3 Authentication unsuccessful' },
+      notAuthenticated: { code: 530, message: '5.7.57 Client not authenticated to send mail' },
+      rateLimit: { code: 432, message: '4.3.2 Concurrent connections limit exceeded' },
+      serverError: { code: 451, message: '4.3.0 Temporary server error' },
+      rejected: { code: 550, message: '5.6.0 Message rejected' },
     },
-    'rate-limit': () => { target.script.reply.MAIL = once({ code: 432, message: '4.3.2 Concurrent connections limit exceeded' }); },
-    'server-error': () => { target.script.reply['DATA-END'] = once({ code: 451, message: '4.3.0 Temporary server error' }); },
-    rejected: () => { target.script.reply['DATA-END'] = once({ code: 550, message: '5.6.0 Message rejected' }); },
-    drop: () => { target.script.drop = 'DATA-END'; },
-  };
-  return {
-    adapter: main,
-    takeArrivals: async () => {
-      const fresh = target.messages.slice(taken);
-      taken = target.messages.length;
-      return Promise.all(fresh.map((m) => arrivalFromMime(m.raw, { to: m.to })));
-    },
-    inject: (fault) => faults[fault]!(),
-    unreachable: () => make(9),
-    secrets: [PASSWORD],
-    reset: () => { target.script.reply = {}; target.script.drop = undefined; },
-    close: async () => { await main.close(); await target.close(); },
-  };
-}, { faults: ['auth', 'rate-limit', 'server-error', 'rejected', 'drop'] });
+  });
+}, { faults: [...SMTP_FAULTS] });
 
 describe('smtp adapter: delivery', () => {
   it('sends over STARTTLS with AUTH, Bcc only in the envelope, and says which recipients were accepted', async () => {
