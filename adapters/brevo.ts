@@ -5,7 +5,7 @@ import type { Address } from '../src/address.js';
 import type { ParsedDsn } from '../src/dsn.js';
 import { brevoOptionsFromDsn } from '../src/dsn-options.js';
 import { MailError } from '../src/errors.js';
-import { errorFromResponse, errorText, httpRequest, resolveBaseUrl, scrub, successReceipt, type HttpResponse, type SuccessRule } from '../src/http.js';
+import { errorFromResponse, errorText, httpRequest, resolveBaseUrl, successReceipt, type HttpResponse, type SuccessRule } from '../src/http.js';
 import type { NormalizedMessage } from '../src/message.js';
 import { guardSecrets, SecretScrubber } from '../src/secrets.js';
 
@@ -80,13 +80,13 @@ export function brevoAdapter(options: BrevoOptions): MailAdapter {
           },
         });
         if (receipt) return receipt;
-        throw toError(response, name, apiKey);
+        throw toError(response, name);
       });
     },
     // GET /v3/account: "Get account details" (https://developers.brevo.com/reference/get-account).
     async verify(ctx: { signal?: AbortSignal } = {}): Promise<void> {
       const response = await request('/v3/account', { method: 'GET', signal: ctx.signal });
-      if (response.status !== 200) throw toError(response, name, apiKey);
+      if (response.status !== 200) throw toError(response, name);
     },
     endpoint: httpEndpoint(baseUrl, 'api-key'),
     toString: () => `brevo(${baseUrl})`,
@@ -125,7 +125,7 @@ function toPayload(message: NormalizedMessage, ctx: SendContext): Record<string,
   };
 }
 
-function toError(response: HttpResponse, provider: string, apiKey: string): MailError {
+function toError(response: HttpResponse, provider: string): MailError {
   // The code and remedy of Brevo's answers (a wrong key, no credits, a sender not validated) are in the catalogue.
-  return errorFromResponse(response, { provider, detail: scrub(errorText(response), [apiKey]), resetHeaders: RESET_HEADERS });
+  return errorFromResponse(response, { provider, detail: errorText(response), resetHeaders: RESET_HEADERS });
 }

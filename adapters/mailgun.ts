@@ -6,7 +6,7 @@ import { formatAddress, formatAddressList } from '../src/address.js';
 import type { ParsedDsn } from '../src/dsn.js';
 import { mailgunOptionsFromDsn } from '../src/dsn-options.js';
 import { MailError } from '../src/errors.js';
-import { basicAuth, errorFromResponse, errorText, httpRequest, resolveBaseUrl, scrub, successReceipt, type HttpResponse, type SuccessRule } from '../src/http.js';
+import { basicAuth, errorFromResponse, errorText, httpRequest, resolveBaseUrl, successReceipt, type HttpResponse, type SuccessRule } from '../src/http.js';
 import type { NormalizedMessage } from '../src/message.js';
 import { guardSecrets, SecretScrubber } from '../src/secrets.js';
 
@@ -127,8 +127,8 @@ function toForm(message: NormalizedMessage): FormData {
   return form;
 }
 
-function toError(response: HttpResponse, context: { provider: string; apiKey: string }): MailError {
-  const detail = scrub(errorText(response), [context.apiKey]);
+function toError(response: HttpResponse, context: { provider: string }): MailError {
+  const detail = errorText(response);
   const { provider } = context;
   if (response.status === 200) {
     // An unknown path (e.g. a malformed domain) answers 200 "Mailgun Magnificent API" (anymail's Mailgun backend).

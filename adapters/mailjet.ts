@@ -6,7 +6,7 @@ import type { Address } from '../src/address.js';
 import type { ParsedDsn } from '../src/dsn.js';
 import { mailjetOptionsFromDsn } from '../src/dsn-options.js';
 import { MailError } from '../src/errors.js';
-import { basicAuth, errorFromResponse, errorText, httpRequest, resolveBaseUrl, scrub, successReceipt, type HttpResponse, type SuccessRule } from '../src/http.js';
+import { basicAuth, errorFromResponse, errorText, httpRequest, resolveBaseUrl, successReceipt, type HttpResponse, type SuccessRule } from '../src/http.js';
 import type { NormalizedMessage } from '../src/message.js';
 import { guardSecrets, SecretScrubber } from '../src/secrets.js';
 
@@ -92,14 +92,14 @@ export function mailjetAdapter(options: MailjetOptions): MailAdapter {
           },
         });
         if (receipt) return receipt;
-        throw toError(response, result, name, secrets);
+        throw toError(response, result, name);
       });
     },
     // GET /v3/REST/apikey: "API key configuration", readable by any valid key pair
     // (dev.mailjet.com/email/reference/settings/api-key-configuration).
     async verify(ctx: { signal?: AbortSignal } = {}): Promise<void> {
       const response = await request('/v3/REST/apikey', { method: 'GET', signal: ctx.signal });
-      if (response.status !== 200) throw toError(response, undefined, name, secrets);
+      if (response.status !== 200) throw toError(response, undefined, name);
     },
     endpoint: httpEndpoint(baseUrl, 'api-key'),
     toString: () => `mailjet(${baseUrl})`,
@@ -153,14 +153,11 @@ function parseResult(text: string): MailjetResult | undefined {
   }
 }
 
-function toError(response: HttpResponse, result: MailjetResult | undefined, provider: string, secrets: string[]): MailError {
+function toError(response: HttpResponse, result: MailjetResult | undefined, provider: string): MailError {
   const errors = result?.Errors ?? [];
-  const detail = scrub(
-    errors.length
-      ? errors.map((e) => `${e.ErrorCode ?? 'error'}: ${e.ErrorMessage ?? ''}${e.ErrorRelatedTo?.length ? ` (${e.ErrorRelatedTo.join(', ')})` : ''}`).join('; ')
-      : errorText(response, ['ErrorMessage', 'message']),
-    secrets,
-  );
+  const detail = errors.length
+    ? errors.map((e) => `${e.ErrorCode ?? 'error'}: ${e.ErrorMessage ?? ''}${e.ErrorRelatedTo?.length ? ` (${e.ErrorRelatedTo.join(', ')})` : ''}`).join('; ')
+    : errorText(response, ['ErrorMessage', 'message']);
   // A per-message error carries its own status (send-0008, a From not authorized, is 403 inside a 400).
   const status = errors.find((e) => e.StatusCode === 401 || e.StatusCode === 403)?.StatusCode ?? response.status;
   return errorFromResponse({ ...response, status }, { provider, detail });

@@ -7,7 +7,7 @@ import { formatAddress, formatAddressList, type Address } from '../src/address.j
 import type { ParsedDsn } from '../src/dsn.js';
 import { smtp2goOptionsFromDsn } from '../src/dsn-options.js';
 import { MailError } from '../src/errors.js';
-import { errorFromResponse, httpRequest, resolveBaseUrl, scrub, successReceipt, type HttpResponse, type SuccessRule } from '../src/http.js';
+import { errorFromResponse, httpRequest, resolveBaseUrl, successReceipt, type HttpResponse, type SuccessRule } from '../src/http.js';
 import { headersWithTags, type NormalizedMessage } from '../src/message.js';
 import { guardSecrets, SecretScrubber } from '../src/secrets.js';
 
@@ -81,13 +81,13 @@ export function smtp2goAdapter(options: Smtp2goOptions): MailAdapter {
           read: () => (data && typeof data.succeeded === 'number' ? receiptFrom(data, recipients, name) : undefined),
         });
         if (receipt) return receipt;
-        throw toError(response, data, name, apiKey);
+        throw toError(response, data, name);
       });
     },
     // POST /v3/stats/email_summary: an account report that sends nothing (developers.smtp2go.com/docs/endpoints).
     async verify(ctx: { signal?: AbortSignal } = {}): Promise<void> {
       const response = await request('/stats/email_summary', {}, ctx.signal);
-      if (response.status !== 200) throw toError(response, (response.json as { data?: Smtp2goData } | undefined)?.data, name, apiKey);
+      if (response.status !== 200) throw toError(response, (response.json as { data?: Smtp2goData } | undefined)?.data, name);
     },
     endpoint: httpEndpoint(baseUrl, 'api-key'),
     toString: () => `smtp2go(${baseUrl})`,
@@ -155,9 +155,9 @@ function describeFailures(data: Smtp2goData): string {
   return (data.failures ?? []).map((f) => (typeof f === 'string' ? f : JSON.stringify(f))).join('; ') || `${data.failed ?? 0} failed`;
 }
 
-function toError(response: HttpResponse, data: Smtp2goData | undefined, provider: string, apiKey: string): MailError {
+function toError(response: HttpResponse, data: Smtp2goData | undefined, provider: string): MailError {
   const field = data?.field_validation_errors ? ` ${JSON.stringify(data.field_validation_errors)}` : '';
-  const detail = scrub(data?.error ? `${data.error}${data.error_code ? ` (${data.error_code})` : ''}${field}` : response.text.trim(), [apiKey]);
+  const detail = data?.error ? `${data.error}${data.error_code ? ` (${data.error_code})` : ''}${field}` : response.text.trim();
   // The detail names SMTP2GO's error_code: the catalogue turns a key without permission for the
   // endpoint (a 400) into AUTH, the account's problem rather than the message's, and gives each remedy.
   return errorFromResponse(response, { provider, detail, resetHeaders: RESET_HEADERS });
