@@ -3,10 +3,11 @@
 // and optionally with the sqlite3 package's native binding hidden, as after an install whose
 // scripts were skipped.
 import { spawn } from 'node:child_process';
+import { chmodSync, statSync } from 'node:fs';
 import { chmod, cp, mkdir, mkdtemp, symlink, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, parse } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TSX_LOADER } from './tsx-loader.js';
 
@@ -29,6 +30,10 @@ export interface SenderOptions {
 
 export function runJournalSender(plan: unknown, options: SenderOptions): Promise<SenderRun> {
   const asOther = options.unprivileged && process.getuid?.() === 0 ? { uid: UNPRIVILEGED, gid: UNPRIVILEGED } : {};
+  if ('uid' in asOther) {
+    letOthersReach(sender);
+    letOthersReach(process.execPath);
+  }
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', TSX_LOADER, sender, JSON.stringify(plan)], {
       cwd: options.cwd,
@@ -46,6 +51,20 @@ export function runJournalSender(plan: unknown, options: SenderOptions): Promise
       resolve({ code, lines, stderr });
     });
   });
+}
+
+/**
+ * Lets the unprivileged child reach a file: every folder above it gets the search (x) bit for
+ * others. A clone in a private folder (mktemp -d makes it 0700) would otherwise hide the repository,
+ * its node_modules and Node itself from that user, and the child would die before its first line.
+ */
+function letOthersReach(file: string): void {
+  const { root } = parse(file);
+  for (let dir = dirname(file); ; dir = dirname(dir)) {
+    const mode = statSync(dir).mode & 0o7777;
+    if ((mode & 0o001) === 0) chmodSync(dir, mode | 0o001);
+    if (dir === root) break;
+  }
 }
 
 /** A folder any user can read and write (the child may run as another user). */
