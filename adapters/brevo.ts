@@ -1,13 +1,13 @@
 // Brevo (formerly Sendinblue) transactional email, API v3: `POST /v3/smtp/email` with the
 // `api-key` header and a JSON `sendSmtpEmail` body (Brevo's OAS, operation sendTransacEmail).
-import { allRecipients, httpEndpoint, sendWithin, type AdapterCapabilities, type MailAdapter, type SendContext, type SendReceipt } from '../src/adapter.js';
-import type { Address } from '../src/address.js';
-import type { ParsedDsn } from '../src/dsn.js';
-import { brevoOptionsFromDsn } from '../src/dsn-options.js';
-import { MailError } from '../src/errors.js';
-import { errorFromResponse, errorText, httpRequest, resolveBaseUrl, successReceipt, type HttpResponse, type SuccessRule } from '../src/http.js';
-import type { NormalizedMessage } from '../src/message.js';
-import { guardSecrets, SecretScrubber } from '../src/secrets.js';
+import { allRecipients, httpEndpoint, sendWithin, type AdapterCapabilities, type MailAdapter, type SendContext, type SendReceipt } from '../src/core/adapter.js';
+import type { Address } from '../src/core/address.js';
+import type { ParsedDsn } from '../src/core/dsn.js';
+import { brevoOptionsFromDsn } from '../src/core/dsn-options.js';
+import { MailError } from '../src/core/errors.js';
+import { errorFromResponse, errorText, httpRequest, resolveBaseUrl, successReceipt, type HttpResponse, type SuccessRule } from '../src/kit/http.js';
+import type { NormalizedMessage } from '../src/core/message.js';
+import { guardSecrets, SecretScrubber } from '../src/core/secrets.js';
 
 export interface BrevoOptions {
   /** A v3 API key (Brevo > SMTP & API > API keys), not an SMTP key. */

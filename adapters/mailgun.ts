@@ -1,14 +1,14 @@
 // Mailgun Messages API: `POST /v3/{domain}/messages` as multipart/form-data with HTTP Basic
 // (`api` : API key), in the US (api.mailgun.net) or EU (api.eu.mailgun.net) region, where each
 // domain lives in exactly one (Mailgun's OAS; documentation.mailgun.com/docs/mailgun/api-reference).
-import { allRecipients, httpEndpoint, sendWithin, type AdapterCapabilities, type MailAdapter, type SendContext, type SendReceipt } from '../src/adapter.js';
-import { formatAddress, formatAddressList } from '../src/address.js';
-import type { ParsedDsn } from '../src/dsn.js';
-import { mailgunOptionsFromDsn } from '../src/dsn-options.js';
-import { MailError } from '../src/errors.js';
-import { basicAuth, errorFromResponse, errorText, httpRequest, resolveBaseUrl, successReceipt, type HttpResponse, type SuccessRule } from '../src/http.js';
-import type { NormalizedMessage } from '../src/message.js';
-import { guardSecrets, SecretScrubber } from '../src/secrets.js';
+import { allRecipients, httpEndpoint, sendWithin, type AdapterCapabilities, type MailAdapter, type SendContext, type SendReceipt } from '../src/core/adapter.js';
+import { formatAddress, formatAddressList } from '../src/core/address.js';
+import type { ParsedDsn } from '../src/core/dsn.js';
+import { mailgunOptionsFromDsn } from '../src/core/dsn-options.js';
+import { MailError } from '../src/core/errors.js';
+import { basicAuth, errorFromResponse, errorText, httpRequest, resolveBaseUrl, successReceipt, type HttpResponse, type SuccessRule } from '../src/kit/http.js';
+import type { NormalizedMessage } from '../src/core/message.js';
+import { guardSecrets, SecretScrubber } from '../src/core/secrets.js';
 
 export interface MailgunOptions {
   /** A Mailgun API key (or a domain sending key). */

@@ -1,14 +1,14 @@
 // Mailjet Send API v3.1: `POST /v3.1/send` with HTTP Basic (API key : secret key) and
 // `{"Messages":[…]}` (dev.mailjet.com/email/guides/send-api-v31). One message per call, so a
 // per-message error is this message's error.
-import { allRecipients, httpEndpoint, sendWithin, type AdapterCapabilities, type MailAdapter, type SendContext, type SendReceipt } from '../src/adapter.js';
-import type { Address } from '../src/address.js';
-import type { ParsedDsn } from '../src/dsn.js';
-import { mailjetOptionsFromDsn } from '../src/dsn-options.js';
-import { MailError } from '../src/errors.js';
-import { basicAuth, errorFromResponse, errorText, httpRequest, resolveBaseUrl, successReceipt, type HttpResponse, type SuccessRule } from '../src/http.js';
-import type { NormalizedMessage } from '../src/message.js';
-import { guardSecrets, SecretScrubber } from '../src/secrets.js';
+import { allRecipients, httpEndpoint, sendWithin, type AdapterCapabilities, type MailAdapter, type SendContext, type SendReceipt } from '../src/core/adapter.js';
+import type { Address } from '../src/core/address.js';
+import type { ParsedDsn } from '../src/core/dsn.js';
+import { mailjetOptionsFromDsn } from '../src/core/dsn-options.js';
+import { MailError } from '../src/core/errors.js';
+import { basicAuth, errorFromResponse, errorText, httpRequest, resolveBaseUrl, successReceipt, type HttpResponse, type SuccessRule } from '../src/kit/http.js';
+import type { NormalizedMessage } from '../src/core/message.js';
+import { guardSecrets, SecretScrubber } from '../src/core/secrets.js';
 
 export interface MailjetOptions {
   /** The API key (public part). */

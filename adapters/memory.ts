@@ -1,9 +1,9 @@
 // The memory adapter: keeps every message it is given in an array. For tests, examples and
 // development; it honours the adapter contract exactly, so a test through it exercises the real chain.
-import { allRecipients, FULL_CAPABILITIES, type MailAdapter, type SendContext, type SendReceipt } from '../src/adapter.js';
-import type { ParsedDsn } from '../src/dsn.js';
-import { memoryOptionsFromDsn } from '../src/dsn-options.js';
-import type { NormalizedMessage } from '../src/message.js';
+import { allRecipients, FULL_CAPABILITIES, type MailAdapter, type SendContext, type SendReceipt } from '../src/core/adapter.js';
+import type { ParsedDsn } from '../src/core/dsn.js';
+import { memoryOptionsFromDsn } from '../src/core/dsn-options.js';
+import type { NormalizedMessage } from '../src/core/message.js';
 
 export interface MemoryAdapter extends MailAdapter {
   /** Every message delivered, oldest first. */

@@ -1,18 +1,18 @@
 // Microsoft Graph sendMail (PROVIDERS.md §6): `POST /v1.0/users/{mailbox}/sendMail` with an app-only
-// token (Mail.Send application permission) from src/microsoft-token.ts; JSON message with
+// token (Mail.Send application permission) from src/kit/microsoft-token.ts; JSON message with
 // recipients, reply-to, html/text body, file and inline attachments, `x-` headers; 202 means
-// accepted (Graph returns no message id). HTTP goes through src/http.ts.
+// accepted (Graph returns no message id). HTTP goes through src/kit/http.ts.
 import type { INetworkModule } from '@azure/msal-node';
-import { allRecipients, httpEndpoint, sendWithin, type AdapterCapabilities, type AdapterEndpoint, type MailAdapter, type SendContext, type SendReceipt } from '../src/adapter.js';
-import type { Address } from '../src/address.js';
-import { senderAdvice } from '../src/diagnose.js';
-import type { ParsedDsn } from '../src/dsn.js';
-import { graphOptionsFromDsn } from '../src/dsn-options.js';
-import { MailError } from '../src/errors.js';
-import { errorFromResponse, httpRequest, resolveBaseUrl, scrub, successReceipt, type HttpResponse, type SuccessRule } from '../src/http.js';
-import { headersWithTags, type NormalizedMessage } from '../src/message.js';
-import { GRAPH_SCOPE, MicrosoftTokenSource, type MicrosoftCertificate } from '../src/microsoft-token.js';
-import { scrubbingErrors, SecretScrubber } from '../src/secrets.js';
+import { allRecipients, httpEndpoint, sendWithin, type AdapterCapabilities, type AdapterEndpoint, type MailAdapter, type SendContext, type SendReceipt } from '../src/core/adapter.js';
+import type { Address } from '../src/core/address.js';
+import { senderAdvice } from '../src/core/diagnose.js';
+import type { ParsedDsn } from '../src/core/dsn.js';
+import { graphOptionsFromDsn } from '../src/core/dsn-options.js';
+import { MailError } from '../src/core/errors.js';
+import { errorFromResponse, httpRequest, resolveBaseUrl, scrub, successReceipt, type HttpResponse, type SuccessRule } from '../src/kit/http.js';
+import { headersWithTags, type NormalizedMessage } from '../src/core/message.js';
+import { GRAPH_SCOPE, MicrosoftTokenSource, type MicrosoftCertificate } from '../src/kit/microsoft-token.js';
+import { scrubbingErrors, SecretScrubber } from '../src/core/secrets.js';
 
 export interface GraphOptions {
   /** The sending mailbox: its user principal name (usually the address) or object id. */

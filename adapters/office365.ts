@@ -1,19 +1,19 @@
 // Office 365 / Exchange Online SMTP submission: smtp.office365.com:587, STARTTLS, TLS 1.2+, at most
 // 3 connections and 30 messages per minute per mailbox. Two ways in: basic (mailbox + password,
 // which Microsoft is retiring: a warning says so once per process) and OAuth2 client credentials
-// (AUTH XOAUTH2 with a token from src/microsoft-token.ts). The SMTP work is adapters/smtp.ts.
+// (AUTH XOAUTH2 with a token from src/kit/microsoft-token.ts). The SMTP work is adapters/smtp.ts.
 import type { INetworkModule } from '@azure/msal-node';
-import type { AdapterCapabilities, AdapterEndpoint, MailAdapter, SendContext, SendReceipt } from '../src/adapter.js';
-import { senderAdvice } from '../src/diagnose.js';
-import type { ParsedDsn } from '../src/dsn.js';
-import { office365OptionsFromDsn } from '../src/dsn-options.js';
-import { MailError } from '../src/errors.js';
-import type { NormalizedMessage } from '../src/message.js';
-import { MicrosoftTokenSource, OUTLOOK_SCOPE, type MicrosoftCertificate } from '../src/microsoft-token.js';
-import type { SendLimiter } from '../src/send-limits.js';
-import { OFFICE365_PRESET } from '../src/smtp-presets.js';
+import type { AdapterCapabilities, AdapterEndpoint, MailAdapter, SendContext, SendReceipt } from '../src/core/adapter.js';
+import { senderAdvice } from '../src/core/diagnose.js';
+import type { ParsedDsn } from '../src/core/dsn.js';
+import { office365OptionsFromDsn } from '../src/core/dsn-options.js';
+import { MailError } from '../src/core/errors.js';
+import type { NormalizedMessage } from '../src/core/message.js';
+import { MicrosoftTokenSource, OUTLOOK_SCOPE, type MicrosoftCertificate } from '../src/kit/microsoft-token.js';
+import type { SendLimiter } from '../src/kit/send-limits.js';
+import { OFFICE365_PRESET } from '../src/kit/smtp-presets.js';
 import { SmtpAdapter, type SmtpTlsOptions } from './smtp.js';
-import { scrubbingErrors, SecretScrubber } from '../src/secrets.js';
+import { scrubbingErrors, SecretScrubber } from '../src/core/secrets.js';
 
 /** OAuth2 client credentials for the app registered in Entra ID (SMTP.SendAsApp permission). */
 export interface Office365OAuthOptions {

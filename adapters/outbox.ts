@@ -3,12 +3,12 @@
 // what would have gone out in any mail client.
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { allRecipients, FULL_CAPABILITIES, type MailAdapter, type SendContext, type SendReceipt } from '../src/adapter.js';
-import type { ParsedDsn } from '../src/dsn.js';
-import { outboxOptionsFromDsn } from '../src/dsn-options.js';
-import { MailError } from '../src/errors.js';
-import type { NormalizedMessage } from '../src/message.js';
-import { buildMime } from '../src/mime.js';
+import { allRecipients, FULL_CAPABILITIES, type MailAdapter, type SendContext, type SendReceipt } from '../src/core/adapter.js';
+import type { ParsedDsn } from '../src/core/dsn.js';
+import { outboxOptionsFromDsn } from '../src/core/dsn-options.js';
+import { MailError } from '../src/core/errors.js';
+import type { NormalizedMessage } from '../src/core/message.js';
+import { buildMime } from '../src/kit/mime.js';
 
 export interface OutboxOptions {
   /** Folder the .eml files go to; created when missing. Default "./outbox". */

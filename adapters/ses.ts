@@ -1,18 +1,18 @@
-// Amazon SES v2 SendEmail through @aws-sdk/client-sesv2, as raw MIME built by src/mime.ts so every
+// Amazon SES v2 SendEmail through @aws-sdk/client-sesv2, as raw MIME built by src/kit/mime.ts so every
 // header, inline image and attachment survives; recipients go in Destination (the envelope, so Bcc
-// is delivered without a Bcc header). The SDK's HTTP goes through src/http.ts, so a lost connection
+// is delivered without a Bcc header). The SDK's HTTP goes through src/kit/http.ts, so a lost connection
 // is classified TRANSIENT or AMBIGUOUS exactly as for the other HTTP adapters, and the SDK's own
 // retries are off: the mailer's chain retries.
 import type { SESv2Client } from '@aws-sdk/client-sesv2';
-import { allRecipients, FULL_CAPABILITIES, httpEndpoint, sendWithin, type AdapterCapabilities, type MailAdapter, type SendContext, type SendReceipt } from '../src/adapter.js';
-import { decidedCode, diagnose } from '../src/diagnose.js';
-import type { ParsedDsn } from '../src/dsn.js';
-import { sesOptionsFromDsn } from '../src/dsn-options.js';
-import { MailError, type MailErrorCode } from '../src/errors.js';
-import { httpRequest, resolveBaseUrl, unreadableSuccess, type SuccessRule } from '../src/http.js';
-import type { NormalizedMessage } from '../src/message.js';
-import { buildMime } from '../src/mime.js';
-import { guardSecrets, SecretScrubber } from '../src/secrets.js';
+import { allRecipients, FULL_CAPABILITIES, httpEndpoint, sendWithin, type AdapterCapabilities, type MailAdapter, type SendContext, type SendReceipt } from '../src/core/adapter.js';
+import { decidedCode, diagnose } from '../src/core/diagnose.js';
+import type { ParsedDsn } from '../src/core/dsn.js';
+import { sesOptionsFromDsn } from '../src/core/dsn-options.js';
+import { MailError, type MailErrorCode } from '../src/core/errors.js';
+import { httpRequest, resolveBaseUrl, unreadableSuccess, type SuccessRule } from '../src/kit/http.js';
+import type { NormalizedMessage } from '../src/core/message.js';
+import { buildMime } from '../src/kit/mime.js';
+import { guardSecrets, SecretScrubber } from '../src/core/secrets.js';
 
 export interface SesOptions {
   /** AWS region, e.g. "eu-west-1". Default: the SDK's (AWS_REGION, profile). */
@@ -149,7 +149,7 @@ async function loadClient(options: SesOptions, provider: string, endpoint: strin
   return { client, sdk };
 }
 
-// A smithy request handler on src/http.ts: the signed request goes out through fetch unchanged.
+// A smithy request handler on src/kit/http.ts: the signed request goes out through fetch unchanged.
 function fetchHandler(provider: string, options: SesOptions) {
   return {
     async handle(request: { method: string; protocol: string; hostname: string; port?: number; path: string; query?: Record<string, string | string[] | null>; headers: Record<string, string>; body?: unknown }, handlerOptions: { abortSignal?: AbortSignal } = {}) {

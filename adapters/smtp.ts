@@ -1,22 +1,22 @@
 // Generic SMTP adapter on a pooled nodemailer transport: any server, a smart host / Exchange
 // connector (no AUTH), and the named presets gmail:// and zoho://. TLS is required by default
 // (STARTTLS, or implicit TLS on 465) with certificate checks on; nodemailer never reads files or
-// URLs for a message. Every failure becomes a MailError through src/smtp-errors.ts.
+// URLs for a message. Every failure becomes a MailError through src/kit/smtp-errors.ts.
 import nodemailer from 'nodemailer';
 import type { SendMailOptions, SentMessageInfo, Transporter } from 'nodemailer';
 import { connect, type Socket } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
-import { FULL_CAPABILITIES, sendWithin, type AdapterCapabilities, type AdapterEndpoint, type MailAdapter, type SendContext, type SendReceipt } from '../src/adapter.js';
-import { addressProblem } from '../src/address.js';
-import type { ParsedDsn } from '../src/dsn.js';
-import { smtpOptionsFromDsn } from '../src/dsn-options.js';
-import { MailError, toMailError } from '../src/errors.js';
-import type { NormalizedMessage } from '../src/message.js';
-import { toNodemailerMessage } from '../src/mime.js';
-import { SendLimiter } from '../src/send-limits.js';
-import { handoverReporter } from '../src/handover.js';
-import { SecretScrubber } from '../src/secrets.js';
-import { isGreetingTimeout, smtpError, unansweredError } from '../src/smtp-errors.js';
+import { FULL_CAPABILITIES, sendWithin, type AdapterCapabilities, type AdapterEndpoint, type MailAdapter, type SendContext, type SendReceipt } from '../src/core/adapter.js';
+import { addressProblem } from '../src/core/address.js';
+import type { ParsedDsn } from '../src/core/dsn.js';
+import { smtpOptionsFromDsn } from '../src/core/dsn-options.js';
+import { MailError, toMailError } from '../src/core/errors.js';
+import type { NormalizedMessage } from '../src/core/message.js';
+import { toNodemailerMessage } from '../src/kit/mime.js';
+import { SendLimiter } from '../src/kit/send-limits.js';
+import { handoverReporter } from '../src/core/handover.js';
+import { SecretScrubber } from '../src/core/secrets.js';
+import { isGreetingTimeout, smtpError, unansweredError } from '../src/kit/smtp-errors.js';
 
 /** An OAuth2 access token for AUTH XOAUTH2. */
 export interface SmtpAccessToken {
@@ -92,7 +92,7 @@ type ConnectionState = 'silent' | 'connecting' | 'answered';
 // Per-send state the 'stream' plugin reads (see constructor).
 interface Delivery {
   handedOver: boolean;
-  /** Tells the journal (src/handover.ts): read in the caller's context, called from the pool's. */
+  /** Tells the journal (src/core/handover.ts): read in the caller's context, called from the pool's. */
   reportHandover: (() => void) | undefined;
 }
 const DELIVERY = 'mailroomDelivery';
@@ -334,7 +334,7 @@ export function smtpAdapter(options: SmtpAdapterOptions): SmtpAdapter {
   return new SmtpAdapter(options);
 }
 
-/** An SMTP adapter from smtp://, smtps://, gmail:// or zoho:// (see src/dsn-options.ts for the forms). */
+/** An SMTP adapter from smtp://, smtps://, gmail:// or zoho:// (see src/core/dsn-options.ts for the forms). */
 export function fromDsn(dsn: ParsedDsn): SmtpAdapter {
   return smtpAdapter(smtpOptionsFromDsn(dsn));
 }

@@ -2,14 +2,14 @@
 // (developers.smtp2go.com/reference/introduction-1). A 200 can still hold per-recipient failures
 // (`data.failed`, `data.failures[]`): those recipients are reported rejected, and a send in which
 // every recipient failed is REJECTED.
-import { allRecipients, httpEndpoint, sendWithin, type AdapterCapabilities, type MailAdapter, type SendContext, type SendReceipt } from '../src/adapter.js';
-import { formatAddress, formatAddressList, type Address } from '../src/address.js';
-import type { ParsedDsn } from '../src/dsn.js';
-import { smtp2goOptionsFromDsn } from '../src/dsn-options.js';
-import { MailError } from '../src/errors.js';
-import { errorFromResponse, httpRequest, resolveBaseUrl, successReceipt, type HttpResponse, type SuccessRule } from '../src/http.js';
-import { headersWithTags, type NormalizedMessage } from '../src/message.js';
-import { guardSecrets, SecretScrubber } from '../src/secrets.js';
+import { allRecipients, httpEndpoint, sendWithin, type AdapterCapabilities, type MailAdapter, type SendContext, type SendReceipt } from '../src/core/adapter.js';
+import { formatAddress, formatAddressList, type Address } from '../src/core/address.js';
+import type { ParsedDsn } from '../src/core/dsn.js';
+import { smtp2goOptionsFromDsn } from '../src/core/dsn-options.js';
+import { MailError } from '../src/core/errors.js';
+import { errorFromResponse, httpRequest, resolveBaseUrl, successReceipt, type HttpResponse, type SuccessRule } from '../src/kit/http.js';
+import { headersWithTags, type NormalizedMessage } from '../src/core/message.js';
+import { guardSecrets, SecretScrubber } from '../src/core/secrets.js';
 
 export interface Smtp2goOptions {
   /** An API key ("api-" + 32 characters) from SMTP2GO > Sending > API Keys. */

@@ -1,8 +1,8 @@
 // The Brevo adapter against a local Brevo API that enforces its documented contract.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { brevoAdapter, fromDsn } from '../adapters/brevo.js';
-import { parseDsn } from '../src/dsn.js';
-import { normalizeMessage } from '../src/message.js';
+import { parseDsn } from '../src/core/dsn.js';
+import { normalizeMessage } from '../src/core/message.js';
 import { closedPort, expectFailure, MESSAGES, runConformance, sendContext } from './conformance.js';
 import { BREVO_ERRORS, startBrevoServer, type BrevoServer } from './providers/brevo.js';
 

@@ -8,7 +8,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { JournalEntry } from '../src/journal.js';
+import type { JournalEntry } from '../src/journal/journal.js';
 import { builtCli } from './helpers/built-cli.js';
 import { runCli } from './helpers/cli.js';
 import { startIdentityServer, type IdentityServer } from './helpers/identity-server.js';

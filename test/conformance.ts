@@ -27,12 +27,12 @@ import { domainToUnicode } from 'node:url';
 import { inspect } from 'node:util';
 import { parseAddressHeader, simpleParser } from 'mailparser';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { unsupportedReason, type MailAdapter, type SendContext, type SendReceipt } from '../src/adapter.js';
-import type { Address } from '../src/address.js';
+import { unsupportedReason, type MailAdapter, type SendContext, type SendReceipt } from '../src/core/adapter.js';
+import type { Address } from '../src/core/address.js';
 import { memoryAdapter } from '../adapters/memory.js';
-import { MailError, type MailErrorCode } from '../src/errors.js';
-import { createMailer } from '../src/mailer.js';
-import { normalizeMessage, type MailMessage, type NormalizedMessage } from '../src/message.js';
+import { MailError, type MailErrorCode } from '../src/core/errors.js';
+import { createMailer } from '../src/core/mailer.js';
+import { normalizeMessage, type MailMessage, type NormalizedMessage } from '../src/core/message.js';
 
 /** A message as the provider received it, in provider-neutral form. */
 export interface Arrival {

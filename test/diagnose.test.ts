@@ -1,9 +1,9 @@
 // The remedy catalogue: each pasted failure text finds the rule a person needs, specific codes win
 // over generic ones, diagnose() fills MailError.remedy once, and the sending limiter's arithmetic.
 import { describe, expect, it } from 'vitest';
-import { diagnose, explain, genericRemedy, senderAdvice } from '../src/diagnose.js';
-import { MailError } from '../src/errors.js';
-import { SendLimiter } from '../src/send-limits.js';
+import { diagnose, explain, genericRemedy, senderAdvice } from '../src/core/diagnose.js';
+import { MailError } from '../src/core/errors.js';
+import { SendLimiter } from '../src/kit/send-limits.js';
 
 describe('explain', () => {
   const cases: [string, string][] = [

@@ -2,7 +2,7 @@
 // malformed forms make createMailer throw CONFIG at once, with a remedy and without the secret;
 // query values are taken literally ("+" stays "+"); verify() reports per adapter and never throws.
 import { describe, expect, it } from 'vitest';
-import { FULL_CAPABILITIES } from '../src/adapter.js';
+import { FULL_CAPABILITIES } from '../src/core/adapter.js';
 import { createMailer, MailError, parseDsn, type MailAdapter } from '../src/index.js';
 
 // Each entry: a malformed DSN, what the error must say, and the secrets it holds.

@@ -9,8 +9,8 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { diagnose, explain, genericRemedy } from '../src/diagnose.js';
-import { MailError, type MailErrorCode } from '../src/errors.js';
+import { diagnose, explain, genericRemedy } from '../src/core/diagnose.js';
+import { MailError, type MailErrorCode } from '../src/core/errors.js';
 import { printChecks } from '../src/cli/checks.js';
 
 interface Row {
@@ -103,7 +103,7 @@ describe('one home for remedies', () => {
   it('adapters and the shared error mappings write no remedy text of their own: it comes from the catalogue', () => {
     const files = [
       ...readdirSync(join(ROOT, 'adapters')).filter((name) => name.endsWith('.ts')).map((name) => join('adapters', name)),
-      'src/http.ts', 'src/smtp-errors.ts', 'src/microsoft-token.ts', 'src/chain.ts',
+      'src/kit/http.ts', 'src/kit/smtp-errors.ts', 'src/kit/microsoft-token.ts', 'src/core/chain.ts',
     ];
     for (const file of files) {
       const source = readFileSync(join(ROOT, file), 'utf8');

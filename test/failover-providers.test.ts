@@ -1,7 +1,7 @@
 // A real failover chain across three providers, configured by DSN through createMailer: Brevo
 // answers 429, Mailgun 500, SES (aws-ses-v2-local) delivers, and the journal keeps all three attempts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMailer } from '../src/mailer.js';
+import { createMailer } from '../src/core/mailer.js';
 import { brevoAdapter } from '../adapters/brevo.js';
 import { fitToCapabilities, MESSAGES } from './conformance.js';
 import { BREVO_ERRORS, startBrevoServer, type BrevoServer } from './providers/brevo.js';

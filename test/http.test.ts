@@ -1,4 +1,4 @@
-// src/http.ts against real local sockets that fail at each point of a request's life: refused,
+// src/kit/http.ts against real local sockets that fail at each point of a request's life: refused,
 // reset on accept, stuck in the TLS handshake (nothing sent: TRANSIENT) and closed, reset or silent
 // after the request arrived (AMBIGUOUS); plus bodies, keep-alive and the status -> code mapping.
 import { once } from 'node:events';
@@ -6,12 +6,12 @@ import http from 'node:http';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { brevoAdapter } from '../adapters/brevo.js';
-import { genericRemedy } from '../src/diagnose.js';
-import { MailError } from '../src/errors.js';
-import { createMailer } from '../src/mailer.js';
-import { basicAuth, errorFromResponse, errorText, httpRequest, resolveBaseUrl, retryAfterMs, scrub, successReceipt, type HttpResponse, type SuccessRule } from '../src/http.js';
+import { genericRemedy } from '../src/core/diagnose.js';
+import { MailError } from '../src/core/errors.js';
+import { createMailer } from '../src/core/mailer.js';
+import { basicAuth, errorFromResponse, errorText, httpRequest, resolveBaseUrl, retryAfterMs, scrub, successReceipt, type HttpResponse, type SuccessRule } from '../src/kit/http.js';
 import { mailErrorOf } from './helpers/assertions.js';
-import { baseUrlFromDsn } from '../src/dsn-options.js';
+import { baseUrlFromDsn } from '../src/core/dsn-options.js';
 
 const closers: (() => void)[] = [];
 afterEach(() => {

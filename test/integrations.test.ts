@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { memoryAdapter } from '../adapters/memory.js';
-import { MailError } from '../src/errors.js';
+import { MailError } from '../src/core/errors.js';
 import { mailroomAdapter, mailroomEmail } from '../src/integrations/payload.js';
 import { init } from '../src/integrations/strapi.js';
 

@@ -1,8 +1,8 @@
 // The Mailgun adapter against a local Mailgun API that enforces its documented multipart contract.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromDsn, mailgunAdapter } from '../adapters/mailgun.js';
-import { parseDsn } from '../src/dsn.js';
-import { normalizeMessage } from '../src/message.js';
+import { parseDsn } from '../src/core/dsn.js';
+import { normalizeMessage } from '../src/core/message.js';
 import { closedPort, expectFailure, MESSAGES, runConformance, sendContext } from './conformance.js';
 import { MAILGUN_ERRORS, startMailgunServer } from './providers/mailgun.js';
 import type { ProviderServer } from './providers/server.js';

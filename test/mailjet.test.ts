@@ -1,9 +1,9 @@
 // The Mailjet adapter against a local Send API v3.1 that enforces its documented contract.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromDsn, mailjetAdapter } from '../adapters/mailjet.js';
-import { parseDsn } from '../src/dsn.js';
-import { createMailer } from '../src/mailer.js';
-import { normalizeMessage } from '../src/message.js';
+import { parseDsn } from '../src/core/dsn.js';
+import { createMailer } from '../src/core/mailer.js';
+import { normalizeMessage } from '../src/core/message.js';
 import { closedPort, expectFailure, MESSAGES, runConformance, sendContext } from './conformance.js';
 import { MAILJET_ERRORS, startMailjetServer, type MailjetServer } from './providers/mailjet.js';
 

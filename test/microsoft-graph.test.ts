@@ -4,9 +4,9 @@
 import { inspect } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { fromDsn, graphAdapter, type GraphAdapter, type GraphOptions } from '../adapters/microsoft-graph.js';
-import { parseDsn } from '../src/dsn.js';
-import { MailError } from '../src/errors.js';
-import { normalizeMessage, type MailMessage } from '../src/message.js';
+import { parseDsn } from '../src/core/dsn.js';
+import { MailError } from '../src/core/errors.js';
+import { normalizeMessage, type MailMessage } from '../src/core/message.js';
 import { closedPort, expectArrival, MESSAGES, runConformance, sendContext } from './conformance.js';
 import { aadError, networkClient, startIdentityServer, type IdentityServer } from './helpers/identity-server.js';
 import { createTestTls, type TestTls } from './helpers/tls.js';

@@ -5,11 +5,11 @@
 import { inspect } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BASIC_AUTH_WARNING_CODE, fromDsn, office365Adapter, type Office365Adapter, type Office365Options } from '../adapters/office365.js';
-import { parseDsn } from '../src/dsn.js';
-import { MailError, type MailErrorCode } from '../src/errors.js';
-import { createMailer } from '../src/mailer.js';
-import { normalizeMessage, type MailMessage } from '../src/message.js';
-import { SendLimiter } from '../src/send-limits.js';
+import { parseDsn } from '../src/core/dsn.js';
+import { MailError, type MailErrorCode } from '../src/core/errors.js';
+import { createMailer } from '../src/core/mailer.js';
+import { normalizeMessage, type MailMessage } from '../src/core/message.js';
+import { SendLimiter } from '../src/kit/send-limits.js';
 import { runConformance, sendContext } from './conformance.js';
 import { networkClient, startIdentityServer, type IdentityServer } from './helpers/identity-server.js';
 import { startSmtpServer, type SmtpPhase, type SmtpReply, type TestSmtpServer } from './helpers/smtp-server.js';

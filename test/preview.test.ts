@@ -93,19 +93,20 @@ describe('mailroom preview', () => {
 });
 
 describe('built-in folder lookup', () => {
-  it('finds templates/ from a compiled dist/src/templates.js', async () => {
-    // The package layout: <root>/dist/src/*.js and <root>/templates.
+  it('finds templates/ from a compiled dist/src/templates/templates.js', async () => {
+    // The package layout: <root>/dist/src/<part>/*.js and <root>/templates.
     const root = path.join(dir, 'package');
-    await mkdir(path.join(root, 'dist', 'src'), { recursive: true });
+    await mkdir(root, { recursive: true });
     await symlink(path.join(ROOT, 'templates'), path.join(root, 'templates'));
     await symlink(path.join(ROOT, 'node_modules'), path.join(root, 'node_modules'));
     await writeFile(path.join(root, 'package.json'), '{"type":"module"}');
-    for (const name of ['templates', 'template-source', 'template-text', 'template-helpers', 'errors', 'diagnose', 'address']) {
+    for (const name of ['templates/templates', 'templates/template-source', 'templates/template-text', 'templates/template-helpers', 'core/errors', 'core/diagnose', 'core/address']) {
       const source = await readFile(path.join(ROOT, 'src', `${name}.ts`), 'utf8');
       const { outputText } = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022 }, fileName: `${name}.ts` });
+      await mkdir(path.dirname(path.join(root, 'dist', 'src', name)), { recursive: true });
       await writeFile(path.join(root, 'dist', 'src', `${name}.js`), outputText);
     }
-    const script = `const { createTemplateRenderer } = await import(${JSON.stringify(path.join(root, 'dist', 'src', 'templates.js'))});
+    const script = `const { createTemplateRenderer } = await import(${JSON.stringify(path.join(root, 'dist', 'src', 'templates', 'templates.js'))});
       const out = await createTemplateRenderer().render('test-email', { adapter: 'memory', time: '2025-01-01T00:00:00Z', host: 'h1' }, 'fr');
       console.log(out.subject);`;
     const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], { cwd: root });

@@ -2,8 +2,8 @@
 // checking the raw MIME it receives, plus SES's throttling, rejection and credential errors.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromDsn, sesAdapter } from '../adapters/ses.js';
-import { parseDsn } from '../src/dsn.js';
-import { normalizeMessage } from '../src/message.js';
+import { parseDsn } from '../src/core/dsn.js';
+import { normalizeMessage } from '../src/core/message.js';
 import { closedPort, expectFailure, MESSAGES, runConformance, sendContext } from './conformance.js';
 import { SES_ERRORS, startSesServer, type SesTestServer } from './providers/ses.js';
 

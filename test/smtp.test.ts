@@ -4,10 +4,10 @@
 import { inspect } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { fromDsn, smtpAdapter, SmtpAdapter, type SmtpAdapterOptions } from '../adapters/smtp.js';
-import { parseDsn } from '../src/dsn.js';
-import { createMailer } from '../src/mailer.js';
-import { MailError } from '../src/errors.js';
-import { normalizeMessage, type MailMessage } from '../src/message.js';
+import { parseDsn } from '../src/core/dsn.js';
+import { createMailer } from '../src/core/mailer.js';
+import { MailError } from '../src/core/errors.js';
+import { normalizeMessage, type MailMessage } from '../src/core/message.js';
 import { runConformance, sendContext } from './conformance.js';
 import { startSmtpServer, type SmtpPhase, type SmtpReply, type TestSmtpServer } from './helpers/smtp-server.js';
 import { createTestTls, type TestTls } from './helpers/tls.js';

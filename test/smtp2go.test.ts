@@ -2,8 +2,8 @@
 // including per-recipient failures inside a 200.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromDsn, smtp2goAdapter } from '../adapters/smtp2go.js';
-import { parseDsn } from '../src/dsn.js';
-import { normalizeMessage } from '../src/message.js';
+import { parseDsn } from '../src/core/dsn.js';
+import { normalizeMessage } from '../src/core/message.js';
 import { closedPort, expectFailure, MESSAGES, runConformance, sendContext } from './conformance.js';
 import { partialFailure, SMTP2GO_ERRORS, startSmtp2goServer } from './providers/smtp2go.js';
 import type { ProviderServer } from './providers/server.js';

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTemplateRenderer } from '../src/templates.js';
+import { createTemplateRenderer } from '../src/templates/templates.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const ARTEFACTS = path.join(ROOT, 'test-results', 'templates');

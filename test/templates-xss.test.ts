@@ -9,8 +9,8 @@ import { simpleParser } from 'mailparser';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { memoryAdapter } from '../adapters/memory.js';
 import { outboxAdapter } from '../adapters/outbox.js';
-import { createMailer } from '../src/mailer.js';
-import { createTemplateRenderer } from '../src/templates.js';
+import { createMailer } from '../src/core/mailer.js';
+import { createTemplateRenderer } from '../src/templates/templates.js';
 
 const brand = { name: 'Atelier Lumière', address: '3 place Bellecour\n69002 Lyon' };
 const hostile = {

@@ -8,10 +8,10 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { compile } from 'html-to-text';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MailError } from '../src/errors.js';
-import { escapeHtml } from '../src/template-helpers.js';
-import { HTML_TO_TEXT_OPTIONS } from '../src/template-text.js';
-import { createTemplateRenderer, type TemplateOptions } from '../src/templates.js';
+import { MailError } from '../src/core/errors.js';
+import { escapeHtml } from '../src/templates/template-helpers.js';
+import { HTML_TO_TEXT_OPTIONS } from '../src/templates/template-text.js';
+import { createTemplateRenderer, type TemplateOptions } from '../src/templates/templates.js';
 
 const BUILTIN = path.resolve(import.meta.dirname, '..', 'templates');
 const NAMES = ['contact-form', 'contact-form-receipt', 'order-confirmation', 'password-reset', 'test-email'];
@@ -444,7 +444,7 @@ describe('lazy loading', () => {
       import { createRequire } from 'node:module';
       const require = createRequire(import.meta.url);
       const loaded = () => Object.keys(require.cache).filter((file) => /node_modules[\\\\/](mjml|html-to-text|handlebars)[\\\\/]/.test(file)).length;
-      const { createTemplateRenderer } = await import(${JSON.stringify(path.resolve(import.meta.dirname, '..', 'src', 'templates.ts'))});
+      const { createTemplateRenderer } = await import(${JSON.stringify(path.resolve(import.meta.dirname, '..', 'src', 'templates', 'templates.ts'))});
       const before = loaded();
       await createTemplateRenderer().render('test-email', { adapter: 'memory', time: '2025-01-01T00:00:00Z', host: 'h' });
       console.log(JSON.stringify({ before, after: loaded() }));`;

@@ -1,7 +1,7 @@
 // The table `mailroom test` and `mailroom verify` print: one row per adapter of the chain, then the
 // error and remedy of each failure underneath, so a long remedy never breaks the table.
-import { explain, genericRemedy } from '../diagnose.js';
-import type { AttemptError } from '../errors.js';
+import { explain, genericRemedy } from '../core/diagnose.js';
+import type { AttemptError } from '../core/errors.js';
 import { elapsed, printTable } from './output.js';
 
 /** The outcome of checking (or test-sending through) one adapter. */

@@ -5,13 +5,13 @@
 import { isAbsolute, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type Keyv from 'keyv';
-import { findConfigFile, loadConfigFile, toMailerOptions, type MailroomConfig } from '../config.js';
-import { checkDsnChain, redactDsn } from '../dsn.js';
-import { MailError } from '../errors.js';
-import type { MailAdapter } from '../adapter.js';
-import { createMailer, DEFAULT_DSN, type Mailer, type MailerOptions } from '../mailer.js';
-import { DEFAULT_JOURNAL_PATH } from '../journal-store.js';
-import { parseDuration } from '../duration.js';
+import { findConfigFile, loadConfigFile, toMailerOptions, type MailroomConfig } from '../core/config.js';
+import { checkDsnChain, redactDsn } from '../core/dsn.js';
+import { MailError } from '../core/errors.js';
+import type { MailAdapter } from '../core/adapter.js';
+import { createMailer, DEFAULT_DSN, type Mailer, type MailerOptions } from '../core/mailer.js';
+import { DEFAULT_JOURNAL_PATH } from '../journal/journal-store.js';
+import { parseDuration } from '../core/duration.js';
 
 /** The options shared by commands that send or read the journal. */
 export interface CommonOptions {

@@ -2,7 +2,7 @@
 // The `mailroom` command. Each command lives in commands/<name>.ts and registers itself here.
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
-import { MailError } from '../errors.js';
+import { MailError } from '../core/errors.js';
 import { register as registerDoctor } from './commands/doctor.js';
 import { register as registerExplain } from './commands/explain.js';
 import { register as registerJournal } from './commands/journal.js';

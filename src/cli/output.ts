@@ -1,7 +1,7 @@
 // Printing for the CLI: aligned tables and errors with their remedy. Nothing printed here may hold a
 // secret: errors are MailErrors, whose messages adapters keep free of credentials.
-import { diagnose } from '../diagnose.js';
-import { attemptsByAdapter, type MailError } from '../errors.js';
+import { diagnose } from '../core/diagnose.js';
+import { attemptsByAdapter, type MailError } from '../core/errors.js';
 
 /** Prints rows as an aligned table with a header line. */
 export function printTable(headers: string[], rows: string[][], stream: NodeJS.WritableStream = process.stdout): void {

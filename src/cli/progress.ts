@@ -1,6 +1,6 @@
 // Progress on stderr while the CLI waits for an adapter: "waiting for smtp(mail.example.com:587)… 5 s",
 // every few seconds, so a server that never answers is not a silent pause. stdout stays the result.
-import type { Mailer } from '../mailer.js';
+import type { Mailer } from '../core/mailer.js';
 
 /** Seconds between two progress lines. */
 const EVERY_MS = 5_000;

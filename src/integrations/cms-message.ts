@@ -2,9 +2,9 @@
 // mailroom MailMessage. Both CMSs pass what their callers wrote, untouched: empty strings for
 // absent fields, Buffers for bodies, nodemailer address objects. Validation proper stays in
 // normalizeMessage; this file only maps shapes and says clearly what it cannot carry.
-import type { AddressInput } from '../address.js';
-import { MailError } from '../errors.js';
-import type { AttachmentInput, MailMessage } from '../message.js';
+import type { AddressInput } from '../core/address.js';
+import { MailError } from '../core/errors.js';
+import type { AttachmentInput, MailMessage } from '../core/message.js';
 import { carriesCredentialLink } from './credential-links.js';
 
 /** A nodemailer address field: a string ("Ann <ann@x.com>", or a comma list), an object, or a list. */
@@ -174,7 +174,7 @@ export async function withTextPart(message: MailMessage): Promise<MailMessage> {
     text = undefined;
   }
   if (html === undefined || text !== undefined) return html === message.html && text === message.text ? message : { ...message, html, text };
-  const [{ convert }, { HTML_TO_TEXT_OPTIONS, tidyText }] = await Promise.all([import('html-to-text'), import('../template-text.js')]);
+  const [{ convert }, { HTML_TO_TEXT_OPTIONS, tidyText }] = await Promise.all([import('html-to-text'), import('../templates/template-text.js')]);
   const { text: _dropped, ...rest } = message;
   const derived = tidyText(convert(html, HTML_TO_TEXT_OPTIONS));
   return { ...rest, html, ...(derived.trim() ? { text: derived } : {}) };

@@ -1,9 +1,9 @@
 // Payload 3 email adapter: `email: mailroomAdapter({ dsn, defaultFromAddress, defaultFromName })`
 // in payload.config. Payload's own emails (forgot password, verification) and `payload.sendEmail`
 // then go through one mailroom mailer: chain, retry, journal.
-import { formatAddress } from '../address.js';
-import { MailError } from '../errors.js';
-import { createMailer, type Mailer, type MailerOptions, type SendResult } from '../mailer.js';
+import { formatAddress } from '../core/address.js';
+import { MailError } from '../core/errors.js';
+import { createMailer, type Mailer, type MailerOptions, type SendResult } from '../core/mailer.js';
 import { toMailMessage, withTextPart, type CmsMailOptions, type UncheckedMailOptions } from './cms-message.js';
 
 export interface MailroomPayloadOptions extends MailerOptions {

@@ -3,7 +3,7 @@
 // from `transport`: secure -> "TLS", port 587 -> "STARTTLS", port 465 -> "TLS", anything else
 // "None"; so a STARTTLS chain must say so through these fields, or it reads "Encryption: None".
 // Hosts and TLS modes only: never a credential.
-import { describeEndpoint, type AdapterEndpoint, type MailAdapter } from '../adapter.js';
+import { describeEndpoint, type AdapterEndpoint, type MailAdapter } from '../core/adapter.js';
 
 /** What Strapi's admin email settings page shows about the provider. */
 export interface StrapiProviderCapabilities {

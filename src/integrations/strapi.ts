@@ -1,12 +1,12 @@
 // Strapi 5 email provider: `provider: 'mailroom-js/strapi'` in config/plugins. Strapi require()s this
 // module and calls the named `init` export once at bootstrap; every email Strapi sends (its own
 // password resets included) then goes through one mailroom mailer: chain, retry, journal.
-import type { AddressInput } from '../address.js';
-import { MailError } from '../errors.js';
-import { createMailer, type Mailer, type MailerOptions, type SendResult } from '../mailer.js';
+import type { AddressInput } from '../core/address.js';
+import { MailError } from '../core/errors.js';
+import { createMailer, type Mailer, type MailerOptions, type SendResult } from '../core/mailer.js';
 import { toMailMessage, withTextPart, type CmsMailOptions } from './cms-message.js';
 import { strapiCapabilities, type StrapiProviderCapabilities } from './strapi-capabilities.js';
-import type { MailAdapter } from '../adapter.js';
+import type { MailAdapter } from '../core/adapter.js';
 
 export type { StrapiProviderCapabilities } from './strapi-capabilities.js';
 

@@ -1,6 +1,6 @@
 // Assertions shared by the test files.
 import { expect } from 'vitest';
-import { MailError } from '../../src/errors.js';
+import { MailError } from '../../src/core/errors.js';
 
 /** Awaits a promise that must reject with a MailError, and returns the error. */
 export async function mailErrorOf(promise: Promise<unknown>): Promise<MailError> {

@@ -1,8 +1,8 @@
 // A test adapter whose every send follows a script: deliver, throw a given MailError, throw a
 // foreign error, or hang until aborted. Records each call so tests can assert what the chain did.
-import { FULL_CAPABILITIES, type AdapterCapabilities, type MailAdapter, type SendContext, type SendReceipt } from '../../src/adapter.js';
-import { MailError, type MailErrorCode, type MailErrorOptions } from '../../src/errors.js';
-import type { NormalizedMessage } from '../../src/message.js';
+import { FULL_CAPABILITIES, type AdapterCapabilities, type MailAdapter, type SendContext, type SendReceipt } from '../../src/core/adapter.js';
+import { MailError, type MailErrorCode, type MailErrorOptions } from '../../src/core/errors.js';
+import type { NormalizedMessage } from '../../src/core/message.js';
 
 export type Step =
   | 'ok'

@@ -1,6 +1,6 @@
 // The conformance harness for an adapter that talks SMTP to the local smtp-server: each fault is a
 // one-shot scripted reply (the server answers one fault, then recovers), in the provider's own words.
-import type { MailAdapter } from '../../src/adapter.js';
+import type { MailAdapter } from '../../src/core/adapter.js';
 import { arrivalFromMime, type ConformanceHarness } from '../conformance.js';
 import type { SmtpReply, TestSmtpServer } from './smtp-server.js';
 

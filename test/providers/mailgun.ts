@@ -5,7 +5,7 @@
 // unknown path.
 import { randomBytes } from 'node:crypto';
 import addressparser from 'nodemailer/lib/addressparser';
-import type { Address } from '../../src/address.js';
+import type { Address } from '../../src/core/address.js';
 import type { Arrival } from '../conformance.js';
 import { ASCII_ADDRESS, startProviderServer, type ProviderAnswer, type ProviderServer } from './server.js';
 

@@ -4,14 +4,14 @@
 // fallback, TLS turned off, a journal that cannot be written, no retention.
 import type { Command } from 'commander';
 import { ulid } from 'ulid';
-import type { MailAdapter } from '../../adapter.js';
-import { parseAddress } from '../../address.js';
-import { parseDsnChain, type ParsedDsn } from '../../dsn.js';
-import { formatDuration } from '../../duration.js';
-import { toMailError } from '../../errors.js';
-import { openJournalStore } from '../../journal-store.js';
-import { DEFAULT_TTL_MS } from '../../journal.js';
-import { createMailer, DEFAULT_DSN } from '../../mailer.js';
+import type { MailAdapter } from '../../core/adapter.js';
+import { parseAddress } from '../../core/address.js';
+import { parseDsnChain, type ParsedDsn } from '../../core/dsn.js';
+import { formatDuration } from '../../core/duration.js';
+import { toMailError } from '../../core/errors.js';
+import { openJournalStore } from '../../journal/journal-store.js';
+import { DEFAULT_TTL_MS } from '../../journal/journal.js';
+import { createMailer, DEFAULT_DSN } from '../../core/mailer.js';
 import { addCommonOptions, journalSettings, loadContext, mailerOptions, origin, type CliContext, type CommonOptions } from '../context.js';
 import { printJson } from '../output.js';
 import { collectWarnings } from '../warnings.js';

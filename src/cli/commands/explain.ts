@@ -2,8 +2,8 @@
 // error line from a log, an AADSTS message) up in the diagnosis catalogue and prints the MailError
 // code it gets, what it means and what to do.
 import type { Command } from 'commander';
-import { explain, type Diagnosis } from '../../diagnose.js';
-import { MailError } from '../../errors.js';
+import { explain, type Diagnosis } from '../../core/diagnose.js';
+import { MailError } from '../../core/errors.js';
 import { printJson } from '../output.js';
 
 interface ExplainOptions {

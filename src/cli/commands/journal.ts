@@ -2,10 +2,10 @@
 // `mailroom journal show ID`: one entry with every attempt, its codes and remedies.
 // Stored message content (bodies, template data) is never printed: it may hold reset links.
 import type { Command } from 'commander';
-import { parseTimePoint } from '../../duration.js';
-import { MailError } from '../../errors.js';
-import type { JournalEntry, JournalQuery, JournalStatus } from '../../journal.js';
-import type { Mailer } from '../../mailer.js';
+import { parseTimePoint } from '../../core/duration.js';
+import { MailError } from '../../core/errors.js';
+import type { JournalEntry, JournalQuery, JournalStatus } from '../../journal/journal.js';
+import type { Mailer } from '../../core/mailer.js';
 import { addCommonOptions, mailerFromOptions, positiveInteger, type CommonOptions } from '../context.js';
 import { csvLine, elapsed, printJson, printTable, shortTime, truncate } from '../output.js';
 

@@ -4,9 +4,9 @@ import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { findConfigFile, loadConfigFile } from '../../config.js';
-import { MailError } from '../../errors.js';
-import { createTemplateRenderer, type TemplateOptions } from '../../templates.js';
+import { findConfigFile, loadConfigFile } from '../../core/config.js';
+import { MailError } from '../../core/errors.js';
+import { createTemplateRenderer, type TemplateOptions } from '../../templates/templates.js';
 
 interface PreviewOptions {
   data?: string;

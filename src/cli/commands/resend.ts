@@ -5,10 +5,10 @@
 // by --limit and every pending entry too young for --older-than is said, never dropped in silence.
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
-import { parseDuration } from '../../duration.js';
-import { MailError, toMailError, type AttemptError } from '../../errors.js';
-import { possibleDeliveryReason, type JournalEntry } from '../../journal.js';
-import type { Mailer } from '../../mailer.js';
+import { parseDuration } from '../../core/duration.js';
+import { MailError, toMailError, type AttemptError } from '../../core/errors.js';
+import { possibleDeliveryReason, type JournalEntry } from '../../journal/journal.js';
+import type { Mailer } from '../../core/mailer.js';
 import { addCommonOptions, mailerFromOptions, positiveInteger, type CommonOptions } from '../context.js';
 import { printJson, printTable, truncate } from '../output.js';
 import { collectEntries, journalQuery } from './journal.js';

@@ -1,9 +1,9 @@
 // `mailroom send`: one message from the command line, plain or from a template.
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { MailError } from '../../errors.js';
-import type { MailMessage } from '../../message.js';
-import { createMailer } from '../../mailer.js';
+import { MailError } from '../../core/errors.js';
+import type { MailMessage } from '../../core/message.js';
+import { createMailer } from '../../core/mailer.js';
 import { addCommonOptions, addTimeoutOption, loadContext, mailerOptions, reportJournalErrors, requireSender, timeoutOverride, type CommonOptions } from '../context.js';
 import { printJson } from '../output.js';
 import { showProgress } from '../progress.js';

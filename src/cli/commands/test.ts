@@ -3,11 +3,11 @@
 // the others. Each test email is journaled like any other message.
 import { hostname } from 'node:os';
 import type { Command } from 'commander';
-import type { MailAdapter } from '../../adapter.js';
-import { formatAddress, parseAddress } from '../../address.js';
-import { diagnose } from '../../diagnose.js';
-import { MailError, toMailError } from '../../errors.js';
-import { createMailer, type MailerOptions } from '../../mailer.js';
+import type { MailAdapter } from '../../core/adapter.js';
+import { formatAddress, parseAddress } from '../../core/address.js';
+import { diagnose } from '../../core/diagnose.js';
+import { MailError, toMailError } from '../../core/errors.js';
+import { createMailer, type MailerOptions } from '../../core/mailer.js';
 import { checksSummary, printChecks, type CheckResult } from '../checks.js';
 import { addCommonOptions, addTimeoutOption, loadContext, mailerOptions, reportJournalErrors, requireSender, timeoutOverride, type CommonOptions } from '../context.js';
 import { printJson } from '../output.js';

@@ -1,7 +1,7 @@
 // `mailroom verify`: checks every adapter of the chain without sending anything (SMTP: connect,
 // STARTTLS, AUTH; APIs: the credentials; OAuth2: a token), and prints the same table as `test`.
 import type { Command } from 'commander';
-import { createMailer } from '../../mailer.js';
+import { createMailer } from '../../core/mailer.js';
 import { checksSummary, printChecks, type CheckResult } from '../checks.js';
 import { addCommonOptions, addTimeoutOption, loadContext, mailerOptions, timeoutOverride, type CommonOptions } from '../context.js';
 import { printJson } from '../output.js';

@@ -2,8 +2,8 @@
 // carries raw MIME (SMTP, SES raw, the outbox). File and URL access are off: an attachment is only
 // ever the bytes the caller gave, never a path a contact form could smuggle in.
 import MailComposer from 'nodemailer/lib/mail-composer';
-import type { Address } from './address.js';
-import { headersWithTags, type NormalizedMessage } from './message.js';
+import type { Address } from '../core/address.js';
+import { headersWithTags, type NormalizedMessage } from '../core/message.js';
 
 /** The nodemailer message options for a NormalizedMessage (also what SMTP transports take). */
 export function toNodemailerMessage(message: NormalizedMessage) {

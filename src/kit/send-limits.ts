@@ -2,7 +2,7 @@
 // at most N messages in any 60-second window. A message over the limit waits for its slot when
 // the wait is short, and otherwise fails at once with RATE_LIMITED and `retryAfterMs`, so the
 // chain can hand it to the next adapter instead of holding the caller.
-import { MailError } from './errors.js';
+import { MailError } from '../core/errors.js';
 
 export interface SendLimitOptions {
   /** Most messages started in any 60 s window. Required; Office 365 allows 30 per mailbox. */

@@ -12,11 +12,11 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import diagnostics from 'node:diagnostics_channel';
 import { STATUS_CODES } from 'node:http';
-import { decidedCode, diagnose } from './diagnose.js';
-import type { SendReceipt } from './adapter.js';
-import { MailError, type MailErrorCode } from './errors.js';
-import { handoverReporter } from './handover.js';
-import { SecretScrubber } from './secrets.js';
+import { decidedCode, diagnose } from '../core/diagnose.js';
+import type { SendReceipt } from '../core/adapter.js';
+import { MailError, type MailErrorCode } from '../core/errors.js';
+import { handoverReporter } from '../core/handover.js';
+import { SecretScrubber } from '../core/secrets.js';
 
 export interface HttpRequestOptions {
   /** Adapter name, used in errors ("brevo"). */
@@ -248,7 +248,7 @@ export function unreadableSuccess(rule: SuccessRule, context: { provider: string
  * TRANSIENT; other 4xx REJECTED; a 3xx (a redirected base URL) or an unexpected 2xx TRANSIENT but
  * not retryable. `detail` is the provider's own error text: where the catalogue says the text alone
  * settles the code (a 404 for the sending mailbox is AUTH), it wins over the status; `code`
- * overrides both. The remedy comes from the catalogue (src/diagnose.ts).
+ * overrides both. The remedy comes from the catalogue (src/core/diagnose.ts).
  */
 export function errorFromResponse(
   response: HttpResponse,
@@ -327,7 +327,7 @@ export function errorText(response: HttpResponse, members: string[] = ['message'
   return truncate(response.text.trim());
 }
 
-/** Replaces every secret in `text`, in every form it travels in, with "***" (see src/secrets.ts). */
+/** Replaces every secret in `text`, in every form it travels in, with "***" (see src/core/secrets.ts). */
 export function scrub(text: string, secrets: (string | undefined)[]): string {
   return new SecretScrubber(secrets).text(text);
 }

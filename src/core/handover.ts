@@ -1,7 +1,7 @@
 // The moment a message is handed over: the end of DATA written to an SMTP server, an HTTP request
 // sent to a provider. A process killed after it leaves a pending journal entry whose message may
 // have been delivered; one killed before it, a message that never left. The chain runs each attempt
-// in a scope that journals this moment, and the transports (src/http.ts, adapters/smtp.ts) report
+// in a scope that journals this moment, and the transports (src/kit/http.ts, adapters/smtp.ts) report
 // into the scope they were called in, so no adapter has to pass anything along.
 import { AsyncLocalStorage } from 'node:async_hooks';
 

@@ -1,7 +1,7 @@
 // Reads a template file: its front matter (subject, preheader, replyTo, layout, required, text) and
 // its MJML body, and puts body and layout together into one MJML document while remembering where
 // each line came from, so an MJML error can name the file and line the author must fix.
-import { MailError } from './errors.js';
+import { MailError } from '../core/errors.js';
 
 /** The front-matter fields a template may set. */
 export interface FrontMatter {

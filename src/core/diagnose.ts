@@ -603,7 +603,7 @@ const RULES: Rule[] = [
     remedy: 'The connection timed out: a firewall probably drops this port (outbound 25 and 587 are often blocked); check the host, port and egress rules.',
     retry: true,
   },
-  // A success status whose answer could not be read (src/http.ts): sent, but to whom is unknown.
+  // A success status whose answer could not be read (src/kit/http.ts): sent, but to whom is unknown.
   {
     rule: 'unreadable-success', code: 'AMBIGUOUS',
     match: /the provider took the request but its answer could not be read/,

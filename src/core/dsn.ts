@@ -108,7 +108,7 @@ export async function adaptersFromDsn(dsn: string): Promise<MailAdapter[]> {
   const adapters: MailAdapter[] = [];
   for (const one of parsed) {
     const file = DSN_READERS[one.scheme]!.file;
-    const module = await (import(/* @vite-ignore */ `../adapters/${file}.js`) as Promise<{ fromDsn: AdapterFromDsn }>).catch((error: unknown) => {
+    const module = await (import(/* @vite-ignore */ `../../adapters/${file}.js`) as Promise<{ fromDsn: AdapterFromDsn }>).catch((error: unknown) => {
       throw new MailError('CONFIG', `the adapter for "${one.scheme}" could not be loaded: ${(error as Error).message}`, { cause: error });
     });
     adapters.push(module.fromDsn(one));

@@ -2,7 +2,7 @@
 // locale (Intl), and line breaks kept. Each comes in an html and a text flavour, because the text
 // part is its own template and must not receive html markup.
 import type { HelperDelegate, HelperOptions } from 'handlebars';
-import { MailError } from './errors.js';
+import { MailError } from '../core/errors.js';
 
 export interface HelperSettings {
   /** ISO 4217 code used when a `money` call names none. */

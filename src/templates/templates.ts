@@ -8,8 +8,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { HelperDelegate, TemplateDelegate } from 'handlebars';
 import type * as HandlebarsModule from 'handlebars';
-import { addressProblem, formatAddress } from './address.js';
-import { MailError } from './errors.js';
+import { addressProblem, formatAddress } from '../core/address.js';
+import { MailError } from '../core/errors.js';
 import { createHelpers, escapeHtml, type HelperSets } from './template-helpers.js';
 import { composeSource, LAYOUT_BODY_PLACEHOLDER, parseTemplateSource, type ComposedSource, type TemplateSource } from './template-source.js';
 import { deriveTextTemplate, HTML_TO_TEXT_OPTIONS, tidyText, type HtmlToText } from './template-text.js';
@@ -656,10 +656,11 @@ function versionOf(file: string): string {
   return stats ? `${stats.mtimeNs}:${stats.size}:${stats.ino}` : 'absent';
 }
 
-// The built-in templates/ sits at the package root: ../templates from src/, ../../templates from dist/src/.
+// The built-in templates/ sits at the package root: ../../templates from src/templates/, ../../../templates from
+// dist/src/templates/.
 function findBuiltinDir(): string | undefined {
   const here = path.dirname(fileURLToPath(import.meta.url));
-  return [path.join(here, '..', 'templates'), path.join(here, '..', '..', 'templates')].find((dir) => existsSync(path.join(dir, 'layouts')));
+  return [path.join(here, '..', '..', 'templates'), path.join(here, '..', '..', '..', 'templates')].find((dir) => existsSync(path.join(dir, 'layouts')));
 }
 
 type CompileOptions = Parameters<Handlebars['compile']>[1];

@@ -10,9 +10,9 @@ import { formatAddress, type AddressInput } from './address.js';
 import type { AdapterLane, CooldownOptions, RetryOptions } from './chain.js';
 import { adaptersFromDsn, checkDsnChain } from './dsn.js';
 import { attemptsByAdapter, MailError, toMailError, type Attempt } from './errors.js';
-import { newJournalEntry, possibleDeliveryReason, SendJournal, type JournalEntry, type JournalOptions, type JournalPage, type JournalQuery } from './journal.js';
+import { newJournalEntry, possibleDeliveryReason, SendJournal, type JournalEntry, type JournalOptions, type JournalPage, type JournalQuery } from '../journal/journal.js';
 import { normalizeMessage, type MailMessage, type MessageLimits, type NormalizedMessage } from './message.js';
-import type { TemplateOptions, TemplateRenderer } from './templates.js';
+import type { TemplateOptions, TemplateRenderer } from '../templates/templates.js';
 
 export interface MailerOptions {
   /** The chain, in fallback order. Give this or `dsn`. */
@@ -184,7 +184,7 @@ export function createMailer(options: MailerOptions = {}): Mailer {
   async function prepare(input: MailMessage, messageId?: string): Promise<NormalizedMessage> {
     let message = input;
     if (input.template) {
-      renderer ??= import('./templates.js').then(({ createTemplateRenderer }) => createTemplateRenderer(options.templates));
+      renderer ??= import('../templates/templates.js').then(({ createTemplateRenderer }) => createTemplateRenderer(options.templates));
       const rendered = await (await renderer).render(input.template.name, input.template.data ?? {}, input.template.locale);
       message = {
         ...input,

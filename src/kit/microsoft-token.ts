@@ -3,8 +3,8 @@
 // renewed a few minutes before they expire; `forceRefresh` fetches a new one (after a 535 on a
 // cached token). Failures become MailError: AADSTS errors are AUTH with the code in the message.
 import type { ConfidentialClientApplication, Configuration, INetworkModule } from '@azure/msal-node';
-import { diagnose } from './diagnose.js';
-import { MailError } from './errors.js';
+import { diagnose } from '../core/diagnose.js';
+import { MailError } from '../core/errors.js';
 
 /** The scope of Office 365 SMTP AUTH XOAUTH2 tokens. */
 export const OUTLOOK_SCOPE = 'https://outlook.office365.com/.default';

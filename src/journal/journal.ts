@@ -3,11 +3,11 @@
 // to resend and nothing vanishes. Stored on keyv; writes that arrive together are committed together.
 import type Keyv from 'keyv';
 import { decodeTime, encodeTime, monotonicFactory } from 'ulid';
-import { formatAddress } from './address.js';
-import type { Attempt } from './errors.js';
-import type { MailMessage, NormalizedMessage } from './message.js';
+import { formatAddress } from '../core/address.js';
+import type { Attempt } from '../core/errors.js';
+import type { MailMessage, NormalizedMessage } from '../core/message.js';
 import { JournalKey } from './journal-crypto.js';
-import { MailError } from './errors.js';
+import { MailError } from '../core/errors.js';
 import { openJournalStore, type OpenedStore } from './journal-store.js';
 
 export type JournalStatus = 'pending' | 'sent' | 'failed';

@@ -2,19 +2,19 @@
 // module (only option types), so `createMailer` can run them all at setup: a DSN that lacks its key,
 // its domain or its tenant is a CONFIG error at boot, not at the first send, while the adapter
 // modules themselves (nodemailer, msal...) still load only when the chain is first used.
-import type { BrevoOptions } from '../adapters/brevo.js';
-import type { MailgunOptions } from '../adapters/mailgun.js';
-import type { MailjetOptions } from '../adapters/mailjet.js';
-import type { MemoryOptions } from '../adapters/memory.js';
-import type { GraphOptions } from '../adapters/microsoft-graph.js';
-import type { Office365Options } from '../adapters/office365.js';
-import type { OutboxOptions } from '../adapters/outbox.js';
-import type { SesOptions } from '../adapters/ses.js';
-import type { SmtpAdapterOptions } from '../adapters/smtp.js';
-import type { Smtp2goOptions } from '../adapters/smtp2go.js';
+import type { BrevoOptions } from '../../adapters/brevo.js';
+import type { MailgunOptions } from '../../adapters/mailgun.js';
+import type { MailjetOptions } from '../../adapters/mailjet.js';
+import type { MemoryOptions } from '../../adapters/memory.js';
+import type { GraphOptions } from '../../adapters/microsoft-graph.js';
+import type { Office365Options } from '../../adapters/office365.js';
+import type { OutboxOptions } from '../../adapters/outbox.js';
+import type { SesOptions } from '../../adapters/ses.js';
+import type { SmtpAdapterOptions } from '../../adapters/smtp.js';
+import type { Smtp2goOptions } from '../../adapters/smtp2go.js';
 import type { ParsedDsn } from './dsn.js';
 import { MailError } from './errors.js';
-import { GMAIL_PRESET, zohoPreset, type SmtpPreset } from './smtp-presets.js';
+import { GMAIL_PRESET, zohoPreset, type SmtpPreset } from '../kit/smtp-presets.js';
 
 /** The shape of each scheme's DSN, shown in every error about one. */
 export const DSN_EXAMPLES: Readonly<Record<string, string>> = Object.freeze({

@@ -13,7 +13,7 @@ import { checkDsnChain } from './dsn.js';
 import { durationMs } from './duration.js';
 import { MailError } from './errors.js';
 import type { MailerOptions } from './mailer.js';
-import type { TemplateOptions } from './templates.js';
+import type { TemplateOptions } from '../templates/templates.js';
 
 /** File names looked for in the working directory, in this order. */
 export const CONFIG_FILE_NAMES = ['mailroom.config.js', 'mailroom.config.mjs', 'mailroom.config.ts', 'mailroom.config.json'] as const;

@@ -3,8 +3,8 @@
 // MAILROOM_JOURNAL_KEY). Only the content is sealed: the summary stays readable, so listing and
 // filtering need no key. GCM's tag makes a wrong key (or an altered entry) an error, never garbage.
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { MailError } from './errors.js';
-import type { MailMessage } from './message.js';
+import { MailError } from '../core/errors.js';
+import type { MailMessage } from '../core/message.js';
 
 const PREFIX = 'aes-256-gcm:v1:';
 const IV_BYTES = 12;

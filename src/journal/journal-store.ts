@@ -6,7 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import Keyv from 'keyv';
-import { MailError } from './errors.js';
+import { MailError } from '../core/errors.js';
 import { builtinSqlite, NodeSqliteStore } from './node-sqlite-store.js';
 
 /** Where the journal lives when nothing is configured. */

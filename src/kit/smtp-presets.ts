@@ -2,7 +2,7 @@
 // sending limits each one documents (or, where a provider documents only a daily cap, a per-minute
 // pace we chose to stay well under it). Used by adapters/smtp.ts (gmail://, zoho://) and
 // adapters/office365.ts.
-import { MailError } from './errors.js';
+import { MailError } from '../core/errors.js';
 
 export interface SmtpPreset {
   host: string;

@@ -1,8 +1,8 @@
 // Turns whatever an SMTP exchange throws (nodemailer errors carrying the server's reply, socket and
 // TLS errors) into a MailError the chain can act on, with the remedy from the catalogue attached.
 // Shared by every SMTP-based adapter (smtp, office365, gmail, zoho).
-import { decidedCode, diagnose, explain } from './diagnose.js';
-import { MailError, type MailErrorCode } from './errors.js';
+import { decidedCode, diagnose, explain } from '../core/diagnose.js';
+import { MailError, type MailErrorCode } from '../core/errors.js';
 
 /** The fields nodemailer sets on its errors (see nodemailer `_formatError`). */
 interface SmtpFailure {

@@ -80,7 +80,7 @@ export class AdapterLane {
   /**
    * Sends through this adapter with retries, appending every attempt to `attempts`. Throws the last
    * MailError; answers COOLING_DOWN without trying when the adapter is cooling down, unless `force`.
-   * `onHandover` hears when a transport reports the message handed over (see src/handover.ts);
+   * `onHandover` hears when a transport reports the message handed over (see src/core/handover.ts);
    * `onAttempt` hears as each attempt starts (for progress displays).
    */
   async send(
