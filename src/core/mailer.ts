@@ -210,10 +210,10 @@ export function createMailer(options: MailerOptions = {}): Mailer {
     return (await lanesReady).find((lane) => lane.adapter.mailbox)?.adapter.mailbox;
   }
 
-  async function deliver(message: NormalizedMessage, entry: JournalEntry): Promise<SendResult> {
+  async function deliver(message: NormalizedMessage, entry: JournalEntry, written = false): Promise<SendResult> {
     const lanes = await lanesReady;
     // A key is only a promise if the journal holds it: without the pending entry, a retry would send again.
-    const unrecorded = await record(entry);
+    const unrecorded = written ? undefined : await record(entry);
     if (unrecorded !== undefined && message.idempotencyKey) throw keyCannotBeHonoured(message.idempotencyKey, unrecorded);
     const attempts = entry.attempts;
     const warnings: string[] = [];
@@ -320,29 +320,19 @@ export function createMailer(options: MailerOptions = {}): Mailer {
   async function sendFresh(input: MailMessage): Promise<SendResult> {
     if (journal?.storeContent && !input.sensitive) refuseUnstorableData(input);
     const message = await prepare(input);
-    const key = message.idempotencyKey;
-    if (key && journal) {
-      const earlier = await journal.findByIdempotencyKey(key).catch((error: unknown) => {
-        journalError(error);
-        throw keyCannotBeHonoured(key, error);
-      });
-      if (earlier?.status === 'sent') return resultFromEntry(earlier);
-      if (earlier?.status === 'pending') {
-        // An interrupted earlier send (a killed process): complete that entry with its Message-ID,
-        // so a receiver that dedupes by Message-ID keeps one copy.
-        return deliver({ ...message, messageId: earlier.messageId }, earlier);
-      }
-      if (earlier?.status === 'failed') {
-        // The caller retrying a failed send (a payment webhook delivered again): this is a resend
-        // of that entry, linked both ways so `resend --failed` does not send it a second time.
-        const entry = journal.createEntry(message, contentToKeep(input, message), { resendOf: earlier.id });
-        earlier.resentAs = [...(earlier.resentAs ?? []), entry.id];
-        await record(earlier);
-        return deliver(message, entry);
-      }
-    }
-    const entry = journal ? journal.createEntry(message, contentToKeep(input, message)) : newJournalEntry(message, undefined);
-    return deliver(message, entry);
+    if (!journal) return deliver(message, newJournalEntry(message, undefined));
+    const content = contentToKeep(input, message);
+    const claim = await journal.claim(message, content).catch((error: unknown) => {
+      journalError(error);
+      if (message.idempotencyKey) throw keyCannotBeHonoured(message.idempotencyKey, error);
+      return undefined; // without a key, a journal that fails never stops the message
+    });
+    if (!claim) return deliver(message, journal.createEntry(message, content), true);
+    if (claim.kind === 'sent') return resultFromEntry(claim.entry);
+    // An interrupted earlier send (a killed process): complete that entry with its Message-ID, so
+    // a receiver that dedupes by Message-ID keeps one copy.
+    if (claim.kind === 'resume') return deliver({ ...message, messageId: claim.entry.messageId }, claim.entry);
+    return deliver(message, claim.entry, true);
   }
 
   const mailer: Mailer = {

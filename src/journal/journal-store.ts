@@ -28,7 +28,28 @@ export interface OpenedStore {
   driver?: 'node:sqlite' | 'sqlite3';
   /** False for a Keyv the caller passed in: the caller closes it. */
   owned: boolean;
+  /**
+   * The one atomic step idempotency rests on (`SendJournal.claim` is built on it): points the
+   * idempotency key `key` at `entryId` when no entry holds the key yet (insert-if-absent), or, with
+   * `replacing`, when the key still points at that entry (taking over a failed one). Answers
+   * undefined when the key is now `entryId`'s; otherwise changes nothing and answers the id the key
+   * points at. The key row is the keyv row `idempotency:<key>`, the same one `SendJournal.write`
+   * moves to the newest entry of the key. Atomic within this process (see `inProcessClaimKey`); a
+   * store shared by several processes makes it atomic there (an SQL transaction or unique insert,
+   * Redis SET NX).
+   */
+  claimKey(key: string, entryId: string, options?: ClaimKeyOptions): Promise<string | undefined>;
 }
+
+export interface ClaimKeyOptions {
+  /** Take the key over only if it still points at this entry id. */
+  replacing?: string;
+  /** Expiry of the key row, as the journal's entries. */
+  ttlMs?: number;
+}
+
+/** Prefix of the keyv row that maps an idempotency key to its newest entry id. */
+export const IDEMPOTENCY_PREFIX = 'idempotency:';
 
 const NAMESPACE = 'mailroom';
 /** How long a networked journal store (Redis, Postgres) may take to connect before a call fails. */
@@ -37,6 +58,35 @@ const STORE_CONNECT_TIMEOUT_MS = 5_000;
 const BUSY_TIMEOUT_MS = 10_000;
 
 export async function openJournalStore(store: string | Keyv | undefined): Promise<OpenedStore> {
+  const opened = await openKeyvStore(store);
+  return { ...opened, claimKey: inProcessClaimKey(opened.keyv) };
+}
+
+/**
+ * `claimKey` for any keyv store, atomic among the sends of this process: claims of one key run one
+ * after the other (read, then write if free). Two processes sharing a store can both find a key
+ * free; a store that several processes share replaces this with its own atomic insert.
+ */
+export function inProcessClaimKey(keyv: Keyv): OpenedStore['claimKey'] {
+  const queues = new Map<string, Promise<unknown>>();
+  return (key, entryId, options = {}) => {
+    const previous = queues.get(key) ?? Promise.resolve();
+    const claim = previous.then(async () => {
+      const holder = await keyv.get<string>(IDEMPOTENCY_PREFIX + key);
+      if (holder !== undefined && holder !== options.replacing) return holder;
+      if (!(await keyv.set(IDEMPOTENCY_PREFIX + key, entryId, options.ttlMs))) throw new Error(`the journal store did not write the idempotency key ${key}`);
+      return undefined;
+    });
+    const settled = claim.catch(() => undefined);
+    queues.set(key, settled);
+    void settled.then(() => {
+      if (queues.get(key) === settled) queues.delete(key);
+    });
+    return claim;
+  };
+}
+
+async function openKeyvStore(store: string | Keyv | undefined): Promise<Omit<OpenedStore, 'claimKey'>> {
   if (store instanceof Keyv) return { keyv: store, description: 'keyv (custom store)', owned: false };
   const target = store ?? DEFAULT_JOURNAL_PATH;
   if (target === 'memory://' || target === 'memory') {
@@ -61,7 +111,7 @@ export async function openJournalStore(store: string | Keyv | undefined): Promis
   return openSqlite(target.replace(/^sqlite:\/\//, ''));
 }
 
-async function openSqlite(path: string): Promise<OpenedStore> {
+async function openSqlite(path: string): Promise<Omit<OpenedStore, 'claimKey'>> {
   const file = resolve(path);
   try {
     mkdirSync(dirname(file), { recursive: true });

@@ -8,7 +8,7 @@ import type { Attempt } from '../core/errors.js';
 import type { MailMessage, NormalizedMessage } from '../core/message.js';
 import { JournalKey } from './journal-crypto.js';
 import { MailError } from '../core/errors.js';
-import { openJournalStore, type OpenedStore } from './journal-store.js';
+import { IDEMPOTENCY_PREFIX, openJournalStore, type OpenedStore } from './journal-store.js';
 
 export type JournalStatus = 'pending' | 'sent' | 'failed';
 
@@ -107,7 +107,26 @@ export interface JournalPage {
 /** How long entries are kept when `ttlMs` is not set: 90 days. */
 export const DEFAULT_TTL_MS = 90 * 24 * 60 * 60 * 1000;
 const ENTRY = 'entry:';
-const KEY = 'idempotency:';
+const KEY = IDEMPOTENCY_PREFIX;
+/** How often a claim re-reads a key that changed hands under it (another send took it over meanwhile). */
+const CLAIM_ROUNDS = 5;
+/** How long a claimed key's entry may take to reach the store (SQLite waits up to 10 s for a lock). */
+const CLAIM_WRITE_GRACE_MS = 15_000;
+
+/**
+ * What `SendJournal.claim` answers for a message about to be sent: the one place that decides
+ * whether its idempotency key was seen before.
+ */
+export type JournalClaim =
+  /** Already delivered under this key: `entry` holds the result; nothing is sent. */
+  | { kind: 'sent'; entry: JournalEntry }
+  /** An earlier send of this key never finished (a stopped process): complete `entry`, with its Message-ID. */
+  | { kind: 'resume'; entry: JournalEntry }
+  /**
+   * Send it as `entry` (pending, written). With `previous`, the key's earlier send failed:
+   * `entry` resends it, and both are linked (`resendOf`, `resentAs`, the latter already written).
+   */
+  | { kind: 'new'; entry: JournalEntry; previous?: JournalEntry };
 const nextId = monotonicFactory();
 
 /** The journal's storage side. The mailer adds `resend` on top (see `MailerJournal`). */
@@ -157,16 +176,84 @@ export class SendJournal {
   }
 
   /**
+   * Decides, for a message about to be sent, what its idempotency key says (see `JournalClaim`),
+   * reserving the key for the new entry through the store's atomic `claimKey`. A new entry is
+   * written (pending) before this resolves: the journal then holds the message whatever happens
+   * next. Rejects when the store cannot be read or written (a key cannot then be honoured).
+   */
+  async claim(message: NormalizedMessage, content: MailMessage | undefined): Promise<JournalClaim> {
+    const entry = this.createEntry(message, content);
+    const key = message.idempotencyKey;
+    if (!key) {
+      await this.write(entry);
+      return { kind: 'new', entry };
+    }
+    // Written before the key points at it, and without moving the key (claimKey alone does): whoever
+    // finds the key finds its entry, or the claim's write is still on its way (see `holderOf`).
+    await this.write(entry, { moveKey: false });
+    const { claimKey } = await this.open();
+    let replacing: string | undefined;
+    let previous: JournalEntry | undefined;
+    for (let round = 0; round < CLAIM_ROUNDS; round++) {
+      const holder = await claimKey(key, entry.id, { ...(replacing ? { replacing } : {}), ...(this.ttlMs ? { ttlMs: this.ttlMs } : {}) });
+      if (holder === undefined) return previous ? this.resending(entry, previous) : { kind: 'new', entry };
+      const earlier = await this.holderOf(holder);
+      if (earlier?.status === 'sent' || earlier?.status === 'pending') {
+        await this.forget(entry);
+        return earlier.status === 'sent' ? { kind: 'sent', entry: earlier } : { kind: 'resume', entry: earlier };
+      }
+      // A failed send of the key (a caller retrying it) is taken over by a resend of it; a key whose
+      // entry was never written (its process stopped in between) or has expired is free again.
+      replacing = holder;
+      previous = earlier;
+    }
+    await this.forget(entry);
+    throw new MailError('TRANSIENT', `the idempotency key "${key}" changed hands ${CLAIM_ROUNDS} times while it was claimed: other sends of it are running`);
+  }
+
+  // The entry a key points at. One missing but younger than CLAIM_WRITE_GRACE_MS (its id says when
+  // it was made) may be on its way to the store: it is awaited, not taken for a stopped process's.
+  private async holderOf(id: string): Promise<JournalEntry | undefined> {
+    for (;;) {
+      const entry = await this.get(id);
+      if (entry) return entry;
+      let made: number;
+      try {
+        made = decodeTime(id);
+      } catch {
+        return undefined;
+      }
+      if (Date.now() - made > CLAIM_WRITE_GRACE_MS) return undefined;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  // Drops an entry written for a claim that lost: the message is the key's earlier entry's.
+  private async forget(entry: JournalEntry): Promise<void> {
+    const { keyv } = await this.open();
+    await keyv.delete(ENTRY + entry.id);
+  }
+
+  // Links the new entry to the failed one it resends, both ways, so `resend --failed` does not send
+  // the failed one a second time.
+  private async resending(entry: JournalEntry, previous: JournalEntry): Promise<JournalClaim> {
+    entry.resendOf = previous.id;
+    previous.resentAs = [...(previous.resentAs ?? []), entry.id];
+    await this.write(previous);
+    return { kind: 'new', entry, previous };
+  }
+
+  /**
    * Writes an entry (and its idempotency key). Resolves once it is durable. Writes made in the same
    * tick are committed in one batch, which is what keeps the journal off a send's critical path.
    */
-  async write(entry: JournalEntry): Promise<void> {
+  async write(entry: JournalEntry, options: { moveKey?: boolean } = {}): Promise<void> {
     entry.updatedAt = new Date().toISOString();
     const keys = [ENTRY + entry.id];
     this.queue.set(keys[0]!, structuredClone(this.stored(entry)));
     // An entry that was resent is superseded by its resend: rewriting it (to add the link) must not
-    // point its idempotency key back at it.
-    if (entry.idempotencyKey && !entry.resentAs?.length) {
+    // point its idempotency key back at it. A claim moves the key itself (claimKey).
+    if (entry.idempotencyKey && !entry.resentAs?.length && options.moveKey !== false) {
       keys.push(KEY + entry.idempotencyKey);
       this.queue.set(keys[1]!, entry.id);
     }
