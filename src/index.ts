@@ -16,6 +16,11 @@ export type { ParsedDsn, AdapterFromDsn } from './core/dsn.js';
 export { SendJournal, entryTime, possibleDeliveryReason } from './journal/journal.js';
 export type { JournalEntry, JournalOptions, JournalQuery, JournalPage, JournalStatus, MessageSummary } from './journal/journal.js';
 export { diagnose, explain } from './core/diagnose.js';
+// Failure alerts (mailer option `alerts`); a webhook receiver checks `Mailroom-Signature` with verifyAlertSignature.
+export { verifyAlertSignature, signAlert, ALERT_SIGNATURE_HEADER } from './alerts/channels/webhook.js';
+export type { AlertOptions, AlertChannelOptions, SlackChannelOptions, TeamsChannelOptions, DiscordChannelOptions, WebhookChannelOptions, EmailChannelOptions } from './alerts/options.js';
+export type { Alert, AlertFact, AlertTrigger, RecipientDisplay } from './alerts/alert.js';
+export type { AlertClock } from './alerts/throttle.js';
 // Shared between adapters of one mailbox / one app registration (adapter options `messagesPerMinute`, `tokenSource`).
 export { SendLimiter } from './kit/send-limits.js';
 export type { SendLimitOptions } from './kit/send-limits.js';

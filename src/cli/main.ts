@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { MailError } from '../core/errors.js';
+import { register as registerAlerts } from './commands/alerts.js';
 import { register as registerDoctor } from './commands/doctor.js';
 import { register as registerExplain } from './commands/explain.js';
 import { register as registerJournal } from './commands/journal.js';
@@ -29,6 +30,7 @@ registerResend(program);
 registerExplain(program);
 registerDoctor(program);
 registerPreview(program);
+registerAlerts(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   printError(error instanceof MailError ? error : new MailError('CONFIG', (error as Error).message ?? String(error), { cause: error }));

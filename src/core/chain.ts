@@ -52,6 +52,7 @@ export class AdapterLane {
     private readonly timeoutMs: number,
     retryOptions: RetryOptions = {},
     cooldown: CooldownOptions = {},
+    onCooldown?: (info: { code: string; until: Date }) => void,
   ) {
     const attempts = Math.max(1, retryOptions.attempts ?? 3);
     const maxDelayMs = retryOptions.maxDelayMs ?? 10_000;
@@ -64,8 +65,10 @@ export class AdapterLane {
       handleWhen((error) => error instanceof MailError && ADAPTER_FAULTS.has(error.code)),
       { halfOpenAfter: periodMs, breaker: new ConsecutiveBreaker(Math.max(1, cooldown.failures ?? 5)) },
     );
-    this.breaker.onBreak(() => {
+    this.breaker.onBreak((reason) => {
       this.coolingUntil = Date.now() + periodMs;
+      const code = 'error' in reason && reason.error instanceof MailError ? reason.error.code : 'TRANSIENT';
+      onCooldown?.({ code, until: new Date(this.coolingUntil) });
     });
     this.breaker.onReset(() => {
       this.coolingUntil = 0;

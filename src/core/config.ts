@@ -14,6 +14,8 @@ import { durationMs } from './duration.js';
 import { MailError } from './errors.js';
 import type { MailerOptions } from './mailer.js';
 import type { TemplateOptions } from '../templates/templates.js';
+import type { AlertOptions } from '../alerts/options.js';
+import { alertOptionsSchema } from '../alerts/schema.js';
 
 /** File names looked for in the working directory, in this order. */
 export const CONFIG_FILE_NAMES = ['mailroom.config.js', 'mailroom.config.mjs', 'mailroom.config.ts', 'mailroom.config.json'] as const;
@@ -44,6 +46,8 @@ export interface MailroomConfig {
   limits?: { maxRecipients?: number; maxBytes?: number };
   /** Default "failover". */
   onAmbiguous?: 'failover' | 'stop';
+  /** Failure alerts (README "Alerts"): channels, throttle, triggers, pending scan. */
+  alerts?: AlertOptions;
 }
 
 const isAdapter = (value: unknown): value is MailAdapter =>
@@ -138,6 +142,7 @@ export const mailroomConfigSchema = z
     templates: templatesSchema.optional(),
     limits: z.strictObject({ maxRecipients: wholeNumber(1).optional(), maxBytes: wholeNumber(1).optional() }).optional(),
     onAmbiguous: z.enum(['failover', 'stop']).optional(),
+    alerts: alertOptionsSchema.optional(),
   })
   .superRefine((value, context) => {
     if (value.dsn !== undefined && value.adapters !== undefined) {

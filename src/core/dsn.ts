@@ -144,6 +144,19 @@ export function redactDsn(dsn: string): string {
   }
 }
 
+/** The secret parts of a DSN or chain (passwords, API keys, secret options), for a SecretScrubber; none when it does not parse. */
+export function dsnSecrets(dsn: string): string[] {
+  try {
+    return parseDsnChain(dsn).flatMap((one) => [
+      ...(one.password ? [one.password] : []),
+      ...(one.user && SECRET_USER_SCHEMES.has(one.scheme) ? [one.user] : []),
+      ...Object.entries(one.options).filter(([key]) => SECRET_OPTIONS.test(key)).map(([, value]) => value),
+    ]);
+  } catch {
+    return [];
+  }
+}
+
 function redactParsed(dsn: ParsedDsn): string {
   const userPart = dsn.user === undefined ? '' : SECRET_USER_SCHEMES.has(dsn.scheme) ? '***' : encodeURIComponent(dsn.user);
   const passwordPart = dsn.password === undefined ? '' : ':***';

@@ -8,7 +8,9 @@ import { formatAddress, type AddressInput } from './address.js';
 // chain.ts (and cockatiel behind it) is loaded with the first chain, not at import: a CMS imports
 // mailroom at every boot.
 import type { AdapterLane, CooldownOptions, RetryOptions } from './chain.js';
-import { adaptersFromDsn, checkDsnChain } from './dsn.js';
+import { adaptersFromDsn, checkDsnChain, dsnSecrets } from './dsn.js';
+import { attachAlerts, type AlertMonitor } from '../alerts/alerts.js';
+import type { AlertOptions } from '../alerts/options.js';
 import { attemptsByAdapter, MailError, toMailError, type Attempt } from './errors.js';
 import { newJournalEntry, possibleDeliveryReason, SendJournal, type JournalEntry, type JournalOptions, type JournalPage, type JournalQuery } from '../journal/journal.js';
 import { normalizeMessage, type MailMessage, type MessageLimits, type NormalizedMessage } from './message.js';
@@ -41,6 +43,8 @@ export interface MailerOptions {
    * send without trying further. Default "failover": a duplicate beats a lost order confirmation.
    */
   onAmbiguous?: 'failover' | 'stop';
+  /** Failure alerts: channels (email, Slack, Teams, Discord, signed webhook), throttle, triggers. See README "Alerts". Default none. */
+  alerts?: AlertOptions;
 }
 
 /** A delivered message. */
@@ -74,6 +78,8 @@ export interface MailerEvents {
   /** An adapter failed and `to` is tried next (never emitted after the last adapter: see `failed`). */
   failover: [info: { from: string; to: string; error: MailError; entryId: string }];
   'journal-error': [error: MailError];
+  /** An adapter failed repeatedly and is skipped until `until` (mailer option `cooldown`); `code` is the error that tripped it. */
+  cooldown: [info: { adapter: string; code: string; until: Date }];
   /** An adapter was asked to send (attempt 1, 2... of a message) or, in verify(), to check: for progress displays. */
   attempt: [info: AttemptStart];
 }
@@ -136,8 +142,9 @@ export function createMailer(options: MailerOptions = {}): Mailer {
   const emitter = new EventEmitter();
   const timeoutMs = options.timeoutMs ?? 30_000;
   const onAmbiguous = options.onAmbiguous ?? 'failover';
-  const lanesReady = Promise.all([resolveAdapters(options, checkChainOptions(options)), import('./chain.js')]).then(([adapters, { AdapterLane }]) =>
-    adapters.map((adapter) => new AdapterLane(adapter, timeoutMs, options.retry, options.cooldown)),
+  const chainDsn = checkChainOptions(options);
+  const lanesReady = Promise.all([resolveAdapters(options, chainDsn), import('./chain.js')]).then(([adapters, { AdapterLane }]) =>
+    adapters.map((adapter) => new AdapterLane(adapter, timeoutMs, options.retry, options.cooldown, (info) => emitter.emit('cooldown', { adapter: adapter.name, ...info }))),
   );
   lanesReady.catch(() => undefined); // reported by the first send, and by verify() per adapter
   const journal = openJournal(options.journal);
@@ -375,6 +382,8 @@ export function createMailer(options: MailerOptions = {}): Mailer {
       closed = true;
       // Every send still running (keyed or not, resends included) closes its journal entry first.
       while (running.size > 0) await Promise.allSettled([...running]);
+      // Alerts first: their digests may go out by email through the chain's adapters.
+      await alerts?.close();
       const lanes = await lanesReady.catch(() => []);
       await Promise.allSettled(lanes.map(({ adapter }) => adapter.close?.()));
       await journal?.close().catch(journalError);
@@ -429,6 +438,14 @@ export function createMailer(options: MailerOptions = {}): Mailer {
       },
     },
   };
+  const alerts: AlertMonitor | undefined = options.alerts
+    ? attachAlerts(emitter, options.alerts, {
+        adapters: mailer.adapters,
+        ...(journal ? { journal: mailer.journal } : {}),
+        ...(options.from !== undefined ? { from: options.from } : {}),
+        secrets: chainDsn ? dsnSecrets(chainDsn) : [],
+      })
+    : undefined;
   return mailer;
 }
 

@@ -1,0 +1,227 @@
+// Failure alerts: listens to a mailer's events, turns each into an alert, throttles per (trigger,
+// adapter, code) and hands what passes to every channel. A listener only decides and queues, so a
+// send never waits on an alert; deliveries run in the background, bounded in number and time, and
+// a failing channel is reported once (a process warning) until it works again. See README "Alerts".
+import type { EventEmitter } from 'node:events';
+import { hostname } from 'node:os';
+import type { MailAdapter } from '../core/adapter.js';
+import type { AddressInput } from '../core/address.js';
+import { MailError, toMailError } from '../core/errors.js';
+import { SecretScrubber } from '../core/secrets.js';
+import type { JournalPage, JournalQuery, JournalEntry } from '../journal/journal.js';
+import { digestOf, finishAlert, showRecipient, type Alert, type AlertDraft, type AlertTrigger } from './alert.js';
+import { urlSecrets, type AlertChannel } from './channels/channel.js';
+import { discordChannel } from './channels/discord.js';
+import { emailChannel } from './channels/email.js';
+import { slackChannel } from './channels/slack.js';
+import { teamsChannel } from './channels/teams.js';
+import { webhookChannel } from './channels/webhook.js';
+import type { AlertChannelOptions, AlertOptions } from './options.js';
+import { AlertThrottle, systemClock } from './throttle.js';
+import { cooldownDraft, deliveryDraft, failedDraft, failoverDraft, journalErrorDraft, PENDING_SCAN_LIMIT, pendingDraft, testDraft, type DeliveryEventLike } from './triggers.js';
+
+/** `code` of the process warning printed once when an alert channel fails. */
+export const ALERT_WARNING_CODE = 'MAILROOM_ALERT_FAILED';
+
+// Alert deliveries running at once at most; beyond it alerts are dropped and counted. The throttle
+// keeps real outages far below it: this only bounds a flood of distinct keys.
+const MAX_IN_FLIGHT = 50;
+
+/** What alerts listen to: the mailer's event emitter, or any emitter of the same events. */
+export type AlertSource = Pick<EventEmitter, 'on' | 'off'>;
+type Listener = Parameters<EventEmitter['on']>[1];
+
+/** What the monitor needs from the mailer besides its events. */
+export interface AlertContext {
+  /** The chain, for the email channel. */
+  adapters?: () => Promise<MailAdapter[]>;
+  /** The journal, for recipients of failed entries and the pending scan. */
+  journal?: { get(id: string): Promise<JournalEntry | undefined>; list(query?: JournalQuery): Promise<JournalPage> };
+  /** The mailer's default sender, for the email channel. */
+  from?: AddressInput;
+  /** Secrets to keep out of every alert (the DSN's passwords and keys). */
+  secrets?: string[];
+}
+
+/** One channel's answer to `test()`. */
+export interface AlertChannelResult {
+  channel: string;
+  ok: boolean;
+  durationMs: number;
+  error?: MailError;
+}
+
+export interface AlertMonitor {
+  /** Sends one test alert through every channel, unthrottled; never throws, answers per channel. */
+  test(): Promise<AlertChannelResult[]>;
+  /** Alerts held back so far, per throttle key "trigger|adapter|code". */
+  held(): Record<string, number>;
+  /** Resolves when every alert started so far has been answered by its channels. */
+  idle(): Promise<void>;
+  /** Stops listening and scanning, sends the pending digests, waits for deliveries in flight. */
+  close(): Promise<void>;
+}
+
+/** Attaches alerts to a mailer (createMailer does it for its `alerts` option). */
+export function attachAlerts(source: AlertSource, options: AlertOptions, context: AlertContext = {}): AlertMonitor {
+  const clock = options.clock ?? systemClock;
+  const site = options.site ?? hostname();
+  const recipients = options.recipients ?? 'masked';
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const scrubber = new SecretScrubber([
+    ...(context.secrets ?? []),
+    ...options.channels.flatMap((channel) => [...('url' in channel ? urlSecrets(channel.url) : []), ...('secret' in channel ? [channel.secret] : [])]),
+  ]);
+  if (!Array.isArray(options.channels) || options.channels.length === 0) throw new MailError('CONFIG', 'alerts: "channels" must list at least one channel');
+  const channels = options.channels.map((channel) => buildChannel(channel, options, context, timeoutMs, clock.now));
+  const inFlight = new Set<Promise<void>>();
+  const failing = new Set<string>();
+  let dropped = 0;
+  let closed = false;
+
+  const enabled = (trigger: AlertTrigger) => options.triggers?.[trigger as Exclude<AlertTrigger, 'test'>] !== false;
+
+  const deliver = (alert: Alert): void => {
+    if (inFlight.size >= MAX_IN_FLIGHT) {
+      if (dropped++ === 0) warn(`alerts are arriving faster than the channels take them: ${alert.title} and later ones were dropped`);
+      return;
+    }
+    const work = withRecipients(alert)
+      .then((complete) => Promise.all(channels.map((channel) => sendOne(channel, complete))))
+      .then(() => undefined);
+    inFlight.add(work);
+    void work.finally(() => inFlight.delete(work));
+  };
+
+  const throttle = new AlertThrottle<Alert>(options.throttle?.windowMs ?? 600_000, clock, (alert, held) => {
+    deliver(held ? digestOf(alert, held.count, new Date(held.firstAt).toISOString(), new Date(held.lastAt).toISOString()) : alert);
+  });
+
+  // Called from the mailer's emit(), inside a send: it must not throw, and does no I/O.
+  const raise = (makeDraft: () => AlertDraft | undefined): void => {
+    if (closed) return;
+    try {
+      const draft = makeDraft();
+      if (!draft || !enabled(draft.trigger)) return;
+      const alert = finishAlert(draft, site, scrubber, clock.now());
+      throttle.offer(`${alert.trigger}|${alert.adapter ?? '-'}|${alert.code ?? '-'}`, alert);
+    } catch (error) {
+      // An alert must never break the send whose event raised it.
+      warn(`an alert could not be prepared: ${(error as Error).message}`);
+    }
+  };
+
+  async function sendOne(channel: AlertChannel, alert: Alert): Promise<AlertChannelResult> {
+    const started = clock.now();
+    try {
+      await channel.send(alert);
+      failing.delete(channel.label);
+      return { channel: channel.label, ok: true, durationMs: clock.now() - started };
+    } catch (thrown) {
+      const error = scrubber.error(toMailError(thrown, { code: 'TRANSIENT', provider: channel.label }));
+      if (!failing.has(channel.label)) {
+        failing.add(channel.label);
+        warn(`the alert channel ${channel.label} failed: ${error.message}${error.specificRemedy ? ` ${error.specificRemedy}` : ''}`);
+      }
+      return { channel: channel.label, ok: false, durationMs: clock.now() - started, error };
+    }
+  }
+
+  // The recipients of a failed message, as the journal has them, shown as `recipients` says.
+  async function withRecipients(alert: Alert): Promise<Alert> {
+    if (recipients === 'none' || alert.digest || !alert.entryId || !context.journal || (alert.trigger !== 'failed' && alert.trigger !== 'failover')) return alert;
+    const entry = await context.journal.get(alert.entryId).catch(() => undefined);
+    if (!entry) return alert;
+    const all = [...entry.summary.to, ...entry.summary.cc, ...entry.summary.bcc];
+    const shown = all.slice(0, 3).map((address) => showRecipient(address, recipients)).join(', ');
+    const more = all.length > 3 ? ` and ${all.length - 3} more` : '';
+    return { ...alert, facts: [...alert.facts, { label: 'Recipients', value: scrubber.text(`${shown}${more}`) }] };
+  }
+
+  const listeners: Array<[string, Listener]> = [
+    ['failed', ((error: MailError, entryId: string) => raise(() => failedDraft(error, entryId)))],
+    ['failover', ((info: Parameters<typeof failoverDraft>[0]) => raise(() => failoverDraft(info)))],
+    ['cooldown', ((info: Parameters<typeof cooldownDraft>[0]) => raise(() => cooldownDraft(info)))],
+    ['delivery', ((event: DeliveryEventLike) => raise(() => deliveryDraft(event, recipients)))],
+  ];
+  // Listening to journal-error takes over the mailer's own one-time warning, so only when wanted.
+  if (enabled('journal-error')) listeners.push(['journal-error', ((error: MailError) => raise(() => journalErrorDraft(error)))]);
+  for (const [event, listener] of listeners) source.on(event, listener);
+
+  let scanTimer: unknown;
+  const olderThanMinutes = options.pendingOlderThanMinutes ?? 30;
+  const scanPending = async () => {
+    const page = await context.journal!.list({ status: 'pending', until: new Date(clock.now() - olderThanMinutes * 60_000), limit: PENDING_SCAN_LIMIT });
+    if (page.entries.length === 0) return;
+    const oldest = page.entries[page.entries.length - 1]!;
+    raise(() => pendingDraft(page.entries.length, olderThanMinutes, { id: oldest.id, createdAt: oldest.createdAt }));
+  };
+  const scheduleScan = () => {
+    scanTimer = clock.setTimeout(() => {
+      // A journal that cannot be read is reported by the journal's own error path, not here.
+      void scanPending().catch(() => undefined).finally(() => {
+        if (!closed) scheduleScan();
+      });
+    }, options.pendingCheckMs ?? 300_000);
+  };
+  if (olderThanMinutes > 0 && context.journal && enabled('pending')) scheduleScan();
+
+  return {
+    async test() {
+      const alert = finishAlert(testDraft(), site, scrubber, clock.now());
+      return Promise.all(channels.map((channel) => sendOne(channel, alert)));
+    },
+    held: () => throttle.held(),
+    async idle() {
+      while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      for (const [event, listener] of listeners) source.off(event, listener);
+      if (scanTimer !== undefined) clock.clearTimeout(scanTimer);
+      throttle.flush();
+      await this.idle();
+      await Promise.allSettled(channels.map((channel) => channel.close?.()));
+    },
+  };
+}
+
+function buildChannel(channel: AlertChannelOptions, options: AlertOptions, context: AlertContext, timeoutMs: number, now: () => number): AlertChannel {
+  checkChannel(channel);
+  const http = { timeoutMs, ...(options.fetch ? { fetch: options.fetch } : {}) };
+  switch (channel.type) {
+    case 'slack':
+      return slackChannel(channel, http);
+    case 'teams':
+      return teamsChannel(channel, http);
+    case 'discord':
+      return discordChannel(channel, http);
+    case 'webhook':
+      return webhookChannel(channel, { ...http, now });
+    case 'email':
+      return emailChannel(channel, { adapters: context.adapters ?? (async () => []), ...(context.from !== undefined ? { from: context.from } : {}), timeoutMs });
+    default:
+      throw new MailError('CONFIG', `unknown alert channel type "${(channel as { type?: unknown }).type}": use slack, teams, discord, webhook or email`);
+  }
+}
+
+// The same rules as the configuration file's schema (./schema.ts), for options given in code: a
+// CONFIG error at createMailer, never a silent channel. Values are not echoed: URLs are secrets.
+function checkChannel(channel: AlertChannelOptions): void {
+  const where = `alerts channel "${String((channel as { type?: unknown })?.type)}"`;
+  if ('url' in channel || channel?.type !== 'email') {
+    const url = (channel as { url?: unknown })?.url;
+    if (typeof url !== 'string' || !/^https?:\/\/\S+$/i.test(url)) throw new MailError('CONFIG', `${where}: "url" must be an http(s) URL`);
+  }
+  if (channel.type === 'webhook' && (typeof channel.secret !== 'string' || channel.secret.length < 16)) {
+    throw new MailError('CONFIG', `${where}: "secret" must be a signing secret of 16 characters or more`);
+  }
+  if (channel.type === 'email' && !(typeof channel.to === 'string' ? channel.to : Array.isArray(channel.to) && channel.to.length > 0)) {
+    throw new MailError('CONFIG', `${where}: "to" must be an address or a list of addresses`);
+  }
+}
+
+function warn(message: string): void {
+  process.emitWarning(`[mailroom] alerts: ${message}`, { type: 'MailroomWarning', code: ALERT_WARNING_CODE });
+}
