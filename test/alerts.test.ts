@@ -1,0 +1,391 @@
+// Failure alerts posted to loopback receivers: the exact body of each channel (Slack blocks, the
+// Teams Workflows Adaptive Card envelope, a Discord embed, the signed JSON webhook), each trigger
+// (failed, failover, cooldown, bounce/complaint, journal-error, pending), the throttle (100
+// failures in a minute -> one alert and one digest, on a manual clock), channels that fail or hang
+// never touching a send, and no configured secret in any alert.
+import { createHmac } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { afterEach, describe, expect, it } from 'vitest';
+import { attachAlerts } from '../src/alerts/alerts.js';
+import type { AlertOptions } from '../src/alerts/options.js';
+import { createMailer, type MailerOptions } from '../src/core/mailer.js';
+import { MailError } from '../src/core/errors.js';
+import Keyv from 'keyv';
+import { verifyAlertSignature } from '../src/index.js';
+import { validateConfig } from '../src/core/config.js';
+import { manualClock, startAlertReceiver, type AlertReceiver } from './helpers/alert-receiver.js';
+import { scriptedAdapter } from './helpers/scripted-adapter.js';
+
+const SITE = 'shop.test';
+const AT = '2026-11-28T10:00:00.000Z';
+const SLACK_PATH = '/services/T0SHOP001/B0ALERTS1/slackHookToken0123456789';
+const TEAMS_PATH = '/workflows/4f1c/triggers/manual/paths/invoke?api-version=1&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig=TeamsSigSecret0123456789abcdef';
+const DISCORD_PATH = '/api/webhooks/1156588479912874087/DiscordTokenSecret-0123456789abcdefXYZ';
+const WEBHOOK_SECRET = 'whsec-alerts-0123456789-abcdef';
+
+const open: Array<{ close(): Promise<void> }> = [];
+afterEach(async () => {
+  while (open.length) await open.pop()!.close();
+});
+
+async function receiver(answer?: AlertReceiver['answer']): Promise<AlertReceiver> {
+  const started = await startAlertReceiver(answer);
+  open.push(started);
+  return started;
+}
+
+function mailer(adapters: MailerOptions['adapters'], alerts: AlertOptions, extra: Partial<MailerOptions> = {}) {
+  const created = createMailer({ adapters, journal: false, retry: { attempts: 1 }, cooldown: { failures: 1000 }, from: 'shop@example.com', alerts: { site: SITE, ...alerts }, ...extra });
+  open.push(created);
+  return created;
+}
+
+const message = { to: 'Camille Martin <camille@example.org>', subject: 'Order 1042', text: 'Thank you' };
+const mrkdwn = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+describe('alert channels: exact formats', () => {
+  it('Slack: a failover posts {text, blocks} with a header, the sentence, the facts as mrkdwn fields and a context line', async () => {
+    const slack = await receiver({ status: 200, body: 'ok' });
+    const clock = manualClock();
+    const sender = mailer([scriptedAdapter('primary', [{ fail: 'AUTH' }]), scriptedAdapter('backup', ['ok'])], { channels: [{ type: 'slack', url: `${slack.url}${SLACK_PATH}` }], clock });
+    let failover: { error: MailError } | undefined;
+    sender.on('failover', (info) => (failover = info));
+    const result = await sender.send(message);
+    const [request] = await slack.waitFor(1);
+    const error = failover!.error;
+    const sentence = `primary failed with AUTH; the message went on to backup. ${error.remedy}`;
+    expect(request!.method).toBe('POST');
+    expect(request!.path).toBe(SLACK_PATH);
+    expect(request!.headers['content-type']).toBe('application/json');
+    expect(request!.json).toEqual({
+      text: `[${SITE}] primary failed, backup took over: ${sentence}`,
+      blocks: [
+        { type: 'header', text: { type: 'plain_text', text: `[${SITE}] primary failed, backup took over`, emoji: false } },
+        { type: 'section', text: { type: 'mrkdwn', text: mrkdwn(sentence) } },
+        {
+          type: 'section',
+          fields: [
+            { type: 'mrkdwn', text: '*Failed adapter*\nprimary' },
+            { type: 'mrkdwn', text: '*Next adapter*\nbackup' },
+            { type: 'mrkdwn', text: `*Error*\n${mrkdwn(error.message)}` },
+            { type: 'mrkdwn', text: `*Journal entry*\n${result.id}` },
+          ],
+        },
+        { type: 'context', elements: [{ type: 'mrkdwn', text: `mailroom · failover · ${AT} · journal ${result.id}` }] },
+      ],
+    });
+  });
+
+  it('Teams: a failure for good posts the Workflows message envelope holding one Adaptive Card with a FactSet', async () => {
+    const teams = await receiver({ status: 202, body: '' });
+    const clock = manualClock();
+    const sender = mailer([scriptedAdapter('primary', [{ fail: 'AUTH' }]), scriptedAdapter('secondary', [{ fail: 'TRANSIENT' }])], {
+      channels: [{ type: 'teams', url: `${teams.url}${TEAMS_PATH}` }],
+      triggers: { failover: false },
+      clock,
+    });
+    let failure: MailError | undefined;
+    let entryId = '';
+    sender.on('failed', (error, id) => ((failure = error), (entryId = id)));
+    await expect(sender.send(message)).rejects.toMatchObject({ code: 'ALL_FAILED' });
+    const [request] = await teams.waitFor(1);
+    expect(request!.path).toBe(TEAMS_PATH);
+    expect(request!.json).toEqual({
+      type: 'message',
+      attachments: [
+        {
+          contentType: 'application/vnd.microsoft.card.adaptive',
+          contentUrl: null,
+          content: {
+            $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
+            type: 'AdaptiveCard',
+            version: '1.2',
+            body: [
+              { type: 'TextBlock', text: `[${SITE}] Mail failed for good`, weight: 'Bolder', size: 'Medium', wrap: true },
+              { type: 'TextBlock', text: `A message could not be sent (ALL_FAILED). ${failure!.remedy}`, wrap: true },
+              {
+                type: 'FactSet',
+                facts: [
+                  { title: 'Error', value: failure!.message },
+                  { title: 'Code', value: 'ALL_FAILED' },
+                  { title: 'Adapters tried', value: 'primary: AUTH; secondary: TRANSIENT' },
+                  { title: 'Journal entry', value: entryId },
+                ],
+              },
+              { type: 'TextBlock', text: `mailroom · failed · ${AT} · journal ${entryId}`, isSubtle: true, size: 'Small', wrap: true },
+            ],
+          },
+        },
+      ],
+    });
+  });
+
+  it('Discord: an adapter starting its cooldown posts one embed, mentions switched off', async () => {
+    const discord = await receiver({ status: 204, body: '' });
+    const clock = manualClock();
+    const sender = mailer([scriptedAdapter('primary', [{ fail: 'TRANSIENT' }]), scriptedAdapter('backup', ['ok'])], {
+      channels: [{ type: 'discord', url: `${discord.url}${DISCORD_PATH}` }],
+      triggers: { failover: false },
+      clock,
+    }, { cooldown: { failures: 1, periodMs: 60_000 } });
+    let cooldown: { adapter: string; code: string; until: Date } | undefined;
+    sender.on('cooldown', (info) => (cooldown = info));
+    await sender.send(message);
+    expect(cooldown).toMatchObject({ adapter: 'primary', code: 'TRANSIENT' });
+    const until = cooldown!.until.toISOString();
+    const [request] = await discord.waitFor(1);
+    expect(request!.path).toBe(DISCORD_PATH);
+    expect(request!.json).toEqual({
+      username: 'mailroom',
+      embeds: [
+        {
+          title: `[${SITE}] primary is cooling down`,
+          description: `primary failed repeatedly (TRANSIENT) and is skipped until ${until}; the other adapters of the chain carry the mail meanwhile.`,
+          color: 0xf66a0a,
+          fields: [
+            { name: 'Adapter', value: 'primary', inline: true },
+            { name: 'Code', value: 'TRANSIENT', inline: true },
+            { name: 'Until', value: until, inline: true },
+          ],
+          timestamp: AT,
+          footer: { text: 'mailroom · cooldown' },
+        },
+      ],
+      allowed_mentions: { parse: [] },
+    });
+  });
+
+  it('webhook: a JSON body signed in Mailroom-Signature (t=<seconds>,v1=HMAC-SHA256 of "<t>.<body>"), recipients masked', async () => {
+    const hook = await receiver({ status: 200, body: '' });
+    const clock = manualClock();
+    const sender = mailer([scriptedAdapter('primary', [{ fail: 'REJECTED', options: { smtpCode: 550 } }])], {
+      channels: [{ type: 'webhook', url: `${hook.url}/hooks/mail`, secret: WEBHOOK_SECRET }],
+      clock,
+    }, { journal: 'memory://' });
+    let failure: MailError | undefined;
+    let entryId = '';
+    sender.on('failed', (error, id) => ((failure = error), (entryId = id)));
+    await expect(sender.send({ ...message, cc: 'ops@example.net' })).rejects.toMatchObject({ code: 'REJECTED' });
+    const [request] = await hook.waitFor(1);
+    expect(JSON.parse(request!.body)).toEqual({
+      version: 1,
+      type: 'mailroom.alert',
+      trigger: 'failed',
+      site: SITE,
+      title: `[${SITE}] Mail failed for good`,
+      text: `A message could not be sent (REJECTED). ${failure!.remedy}`,
+      adapter: 'primary',
+      code: 'REJECTED',
+      entryId,
+      occurredAt: AT,
+      facts: [
+        { label: 'Error', value: failure!.message },
+        { label: 'Code', value: 'REJECTED' },
+        { label: 'Adapters tried', value: 'primary: REJECTED' },
+        { label: 'Journal entry', value: entryId },
+        { label: 'Recipients', value: 'c***@example.org, o***@example.net' },
+      ],
+      digest: null,
+    });
+    const header = request!.headers['mailroom-signature'] as string;
+    const t = Math.floor(clock.now() / 1000);
+    expect(header).toBe(`t=${t},v1=${createHmac('sha256', WEBHOOK_SECRET).update(`${t}.${request!.body}`).digest('hex')}`);
+    expect(verifyAlertSignature(request!.body, header, WEBHOOK_SECRET, { now: clock.now() })).toBe(true);
+    expect(verifyAlertSignature(request!.body.replace('REJECTED', 'AUTH'), header, WEBHOOK_SECRET, { now: clock.now() })).toBe(false);
+    expect(verifyAlertSignature(request!.body, header, 'another-secret-0123456789', { now: clock.now() })).toBe(false);
+    expect(verifyAlertSignature(request!.body, header, WEBHOOK_SECRET, { now: clock.now() + 301_000 })).toBe(false);
+    expect(verifyAlertSignature(request!.body, undefined, WEBHOOK_SECRET)).toBe(false);
+  });
+});
+
+describe('alert triggers', () => {
+  it('delivery events: a hard bounce and a complaint alert (recipient masked), a delivered event does not', async () => {
+    const hook = await receiver();
+    const source = new EventEmitter();
+    const monitor = attachAlerts(source, { site: SITE, clock: manualClock(), channels: [{ type: 'webhook', url: `${hook.url}/in`, secret: WEBHOOK_SECRET }] });
+    open.push(monitor);
+    source.emit('delivery', { eventType: 'delivered', provider: 'mailgun', recipient: 'camille@example.org', journalId: '01JDELIVERED' });
+    source.emit('delivery', { eventType: 'bounced', provider: 'mailgun', recipient: 'Camille <camille@example.org>', rejectReason: 'bounced', mtaResponse: '550 5.1.1 mailbox unknown', journalId: '01JBOUNCED' });
+    source.emit('delivery', { eventType: 'complained', provider: 'brevo', recipient: 'leo@example.com', journalId: '01JCOMPLAINT' });
+    await monitor.idle();
+    const bodies = hook.requests.map((request) => request.json as Record<string, unknown>);
+    expect(bodies.map((body) => [body.trigger, body.adapter, body.code, body.entryId])).toEqual([
+      ['bounce', 'mailgun', 'bounced', '01JBOUNCED'],
+      ['complaint', 'brevo', 'complained', '01JCOMPLAINT'],
+    ]);
+    expect(bodies[0]!.facts).toEqual([
+      { label: 'Recipient', value: 'c***@example.org' },
+      { label: 'Provider', value: 'mailgun' },
+      { label: 'Reason', value: 'bounced' },
+      { label: 'MTA response', value: '550 5.1.1 mailbox unknown' },
+      { label: 'Journal entry', value: '01JBOUNCED' },
+    ]);
+    expect(JSON.stringify(bodies)).not.toContain('camille@');
+  });
+
+  it('journal-error: a journal that cannot be written raises one alert, and the send still goes out', async () => {
+    const hook = await receiver();
+    const broken = new Keyv({ throwOnErrors: true, serialize: () => { throw new Error('disk full'); } });
+    const sender = mailer([scriptedAdapter('primary', ['ok'])], { channels: [{ type: 'webhook', url: `${hook.url}/in`, secret: WEBHOOK_SECRET }], clock: manualClock() }, { journal: broken });
+    const result = await sender.send(message);
+    expect(result.status).toBe('sent');
+    const [request] = await hook.waitFor(1);
+    expect(request!.json).toMatchObject({ trigger: 'journal-error', title: `[${SITE}] The send journal is failing`, adapter: null });
+  });
+
+  it('pending entries older than N minutes: found by the periodic journal scan, one alert', async () => {
+    const hook = await receiver();
+    const clock = manualClock(Date.now());
+    const entries = [{ id: '01JPENDING0000000000000002', createdAt: new Date(clock.now() - 45 * 60_000).toISOString() }, { id: '01JPENDING0000000000000001', createdAt: new Date(clock.now() - 50 * 60_000).toISOString() }];
+    const queries: unknown[] = [];
+    const journal = { get: async () => undefined, list: async (query: unknown) => (queries.push(query), { entries: entries as never[] }) };
+    const monitor = attachAlerts(new EventEmitter(), { site: SITE, clock, pendingOlderThanMinutes: 30, pendingCheckMs: 60_000, channels: [{ type: 'webhook', url: `${hook.url}/in`, secret: WEBHOOK_SECRET }] }, { journal });
+    open.push(monitor);
+    clock.advance(60_000);
+    const [request] = await hook.waitFor(1);
+    expect(queries[0]).toEqual({ status: 'pending', until: new Date(clock.now() - 30 * 60_000), limit: 100 });
+    expect(request!.json).toMatchObject({
+      trigger: 'pending',
+      title: `[${SITE}] 2 message(s) pending for over 30 min`,
+      entryId: '01JPENDING0000000000000001',
+      facts: [{ label: 'Pending', value: '2' }, { label: 'Oldest entry', value: `01JPENDING0000000000000001 (${entries[1]!.createdAt})` }],
+    });
+  });
+});
+
+describe('alert throttle', () => {
+  it('100 failures in a minute -> exactly one alert and one digest ("and 99 more like this") per channel', async () => {
+    const slack = await receiver({ status: 200, body: 'ok' });
+    const hook = await receiver();
+    const clock = manualClock();
+    const primary = scriptedAdapter('primary', [{ fail: 'AUTH' }]);
+    const sender = mailer([primary], {
+      channels: [{ type: 'slack', url: `${slack.url}${SLACK_PATH}` }, { type: 'webhook', url: `${hook.url}/in`, secret: WEBHOOK_SECRET }],
+      throttle: { windowMs: 60_000 },
+      clock,
+    });
+    for (let index = 0; index < 100; index++) {
+      await expect(sender.send(message)).rejects.toMatchObject({ code: 'ALL_FAILED' });
+      clock.advance(600);
+    }
+    expect(primary.calls).toHaveLength(100);
+    await hook.waitFor(1);
+    await slack.waitFor(1);
+    expect(hook.requests).toHaveLength(1);
+    expect((hook.requests[0]!.json as { digest: unknown }).digest).toBeNull();
+
+    clock.advance(60_000); // the window ends: the digest of what was held back
+    const [, digest] = await hook.waitFor(2);
+    expect(digest!.json).toMatchObject({
+      trigger: 'failed',
+      title: `[${SITE}] Mail failed for good (and 99 more like this)`,
+      digest: { count: 99, firstAt: '2026-11-28T10:00:00.600Z', lastAt: '2026-11-28T10:00:59.400Z' },
+    });
+    const [, slackDigest] = await slack.waitFor(2);
+    expect((slackDigest!.json as { blocks: Array<{ text?: { text: string } }> }).blocks[0]!.text!.text).toBe(`[${SITE}] Mail failed for good (and 99 more like this)`);
+
+    clock.advance(10 * 60_000); // a quiet window: nothing more
+    await sender.close();
+    expect(hook.requests).toHaveLength(2);
+    expect(slack.requests).toHaveLength(2);
+  });
+
+  it('different (trigger, adapter, code) keys alert separately; a key held back is counted', async () => {
+    const hook = await receiver();
+    const source = new EventEmitter();
+    const monitor = attachAlerts(source, { site: SITE, clock: manualClock(), channels: [{ type: 'webhook', url: `${hook.url}/in`, secret: WEBHOOK_SECRET }] });
+    open.push(monitor);
+    const error = (code: 'AUTH' | 'TRANSIENT') => new MailError(code, `scripted ${code}`, { provider: 'smtp' });
+    source.emit('failover', { from: 'smtp', to: 'brevo', error: error('AUTH'), entryId: '01JA' });
+    source.emit('failover', { from: 'smtp', to: 'brevo', error: error('AUTH'), entryId: '01JB' });
+    source.emit('failover', { from: 'smtp', to: 'brevo', error: error('TRANSIENT'), entryId: '01JC' });
+    source.emit('cooldown', { adapter: 'smtp', code: 'AUTH', until: new Date(AT) });
+    await monitor.idle();
+    expect(hook.requests.map((request) => (request.json as { entryId: string | null; trigger: string }).trigger + ':' + (request.json as { code: string }).code)).toEqual(['failover:AUTH', 'failover:TRANSIENT', 'cooldown:AUTH']);
+    expect(monitor.held()).toEqual({ 'failover|smtp|AUTH': 1, 'failover|smtp|TRANSIENT': 0, 'cooldown|smtp|AUTH': 0 });
+  });
+});
+
+describe('alert channels never touch a send', () => {
+  it('a channel answering an error or never answering: sends settle at once, each failing channel is reported once', async () => {
+    const slack = await receiver({ status: 404, body: 'no_service' });
+    const stalled = await receiver('hold');
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error & { code?: string }) => warning.code === 'MAILROOM_ALERT_FAILED' && warnings.push(warning);
+    process.on('warning', onWarning);
+    try {
+      const sender = mailer([scriptedAdapter('primary', [{ fail: 'AUTH' }, 'ok', { fail: 'TRANSIENT' }]), scriptedAdapter('backup', ['ok'])], {
+        channels: [{ type: 'slack', url: `${slack.url}${SLACK_PATH}` }, { type: 'webhook', url: `${stalled.url}/in`, secret: WEBHOOK_SECRET }],
+        timeoutMs: 300,
+        clock: manualClock(),
+      });
+      await sender.send(message); // failover (AUTH)
+      await sender.send(message); // ok
+      await sender.send(message); // failover (TRANSIENT): another key, another alert
+      // The sends are done while the receiver still holds the first alert's request open.
+      await stalled.waitFor(1);
+      await sender.close(); // waits for the alerts in flight (bounded by timeoutMs)
+      await new Promise((done) => setImmediate(done));
+      expect(slack.requests).toHaveLength(2);
+      expect(stalled.requests).toHaveLength(2);
+      const texts = warnings.map((warning) => warning.message);
+      expect(texts).toHaveLength(2);
+      expect(texts.find((text) => text.includes('channel slack ('))).toMatch(/Slack refused the alert: 404 no_service.*create a new incoming webhook/);
+      expect(texts.find((text) => text.includes('channel webhook ('))).toMatch(/no answer from .* within 300 ms/);
+      expect(texts.join('\n')).not.toContain(SLACK_PATH.split('/').pop());
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
+  it('bad channel options are a CONFIG error at createMailer and in the config file, without echoing the URL', () => {
+    expect(() => createMailer({ adapters: [scriptedAdapter('a', ['ok'])], journal: false, alerts: { channels: [{ type: 'webhook', url: 'https://hooks.example.com/x', secret: 'short' }] } })).toThrow(/"secret" must be a signing secret of 16 characters/);
+    expect(() => createMailer({ adapters: [scriptedAdapter('a', ['ok'])], journal: false, alerts: { channels: [] } })).toThrow(/at least one channel/);
+    expect(() => validateConfig({ alerts: { channels: [{ type: 'slack', url: 'not a url secret-part' }] } }, 'mailroom.config.json')).toThrow(/option "alerts.channels.0.url": expected the Slack incoming webhook URL/);
+    expect(() => validateConfig({ alerts: { channels: [{ type: 'slack', url: 'not a url secret-part' }] } })).not.toThrow(/secret-part/);
+    expect(() => validateConfig({ alerts: { channels: [{ type: 'pager', url: 'https://x.example' }] } })).toThrow(/alerts.channels.0/);
+    expect(validateConfig({ alerts: { channels: [{ type: 'email', to: 'ops@example.com' }], throttle: { windowMs: 60_000 }, pendingOlderThanMinutes: 15 } }).alerts).toEqual({ channels: [{ type: 'email', to: 'ops@example.com' }], throttle: { windowMs: 60_000 }, pendingOlderThanMinutes: 15 });
+  });
+});
+
+describe('no secret in any alert', () => {
+  it('channel URLs, the webhook secret and the DSN password never appear in what any channel receives', async () => {
+    const slack = await receiver({ status: 200, body: 'ok' });
+    const teams = await receiver({ status: 400, body: 'TriggerInputSchemaMismatch' });
+    const discord = await receiver({ status: 204, body: '' });
+    const hook = await receiver();
+    const slackUrl = `${slack.url}${SLACK_PATH}`;
+    const teamsUrl = `${teams.url}${TEAMS_PATH}`;
+    const discordUrl = `${discord.url}${DISCORD_PATH}`;
+    const secrets = [SLACK_PATH, 'TeamsSigSecret0123456789abcdef', 'DiscordTokenSecret-0123456789abcdefXYZ', WEBHOOK_SECRET, 'Dsn-Passw0rd-9f8e7d'];
+    const channels: AlertOptions['channels'] = [
+      { type: 'slack', url: slackUrl },
+      { type: 'teams', url: teamsUrl },
+      { type: 'discord', url: discordUrl },
+      { type: 'webhook', url: `${hook.url}/in`, secret: WEBHOOK_SECRET },
+    ];
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning.message);
+    process.on('warning', onWarning);
+    try {
+      // An adapter whose error echoes every configured secret (a proxy quoting the request).
+      const echo = `upstream said: POST ${slackUrl} Authorization: Bearer DiscordTokenSecret-0123456789abcdefXYZ sig=TeamsSigSecret0123456789abcdef key=${WEBHOOK_SECRET} ${Buffer.from(WEBHOOK_SECRET).toString('base64')}`;
+      const sender = mailer([scriptedAdapter('primary', [{ fail: 'AUTH', options: { remedy: echo } }]), scriptedAdapter('backup', [{ fail: 'TRANSIENT' }])], { channels, clock: manualClock() });
+      await expect(sender.send({ ...message, subject: `key ${WEBHOOK_SECRET}` })).rejects.toMatchObject({ code: 'ALL_FAILED' });
+      await sender.close();
+      // And a DSN chain: its password is a secret too.
+      const fromDsn = createMailer({ dsn: `smtp://ann:Dsn-Passw0rd-9f8e7d@127.0.0.1:1?requireTLS=false`, journal: false, retry: { attempts: 1 }, timeoutMs: 2_000, alerts: { site: SITE, channels, clock: manualClock() } });
+      await expect(fromDsn.send({ ...message, from: 'ann@example.com', text: 'Dsn-Passw0rd-9f8e7d' })).rejects.toBeInstanceOf(MailError);
+      await fromDsn.close();
+    } finally {
+      process.off('warning', onWarning);
+    }
+    const received = [...slack.requests, ...teams.requests, ...discord.requests, ...hook.requests];
+    expect(received.length).toBeGreaterThanOrEqual(8);
+    const everything = [...received.map((request) => request.body), ...warnings].join('\n');
+    expect(everything).toContain('***');
+    for (const secret of secrets) {
+      for (const form of [secret, encodeURIComponent(secret), Buffer.from(secret).toString('base64').replace(/=+$/, '')]) expect(everything).not.toContain(form);
+    }
+  });
+});
