@@ -100,3 +100,5 @@ export function mailroomEmail(payload: { email?: unknown }): MailroomPayloadEmai
   }
   return email as MailroomPayloadEmail;
 }
+
+export { mailroomPlugin, type MailroomPluginOptions, type MailroomAccess, type MailroomAccessOptions, type MailroomAccessArgs } from './payload-plugin.js';

@@ -3,35 +3,27 @@
 // forgot-password request must reach an SMTP server through mailroom (STARTTLS, AUTH), with the
 // provider's defaultFrom / defaultReplyTo applied, and be written to mailroom's journal.
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StrapiEmailProvider } from 'mailroom-js/strapi';
-import { copyExample, type ExampleApp } from './helpers/example-app.js';
+import type { ExampleApp } from './helpers/example-app.js';
+import { bootStrapi, type StrapiApp, type StrapiInstance } from './helpers/strapi-app.js';
 import { startSmtpSink, type SmtpSink } from './helpers/smtp-sink.js';
 
-// The slice of Strapi's API these tests use.
+// The slice of Strapi's email service these tests use.
 interface EmailService {
   send(options: Record<string, unknown>): Promise<{ id: string; messageId: string; adapter: string }>;
   sendTemplatedEmail(options: Record<string, unknown>, template: Record<string, string>, data: Record<string, unknown>): Promise<{ id: string }>;
-}
-interface StrapiInstance {
-  plugin(name: string): { service(name: string): unknown; provider: StrapiEmailProvider };
-  db: { query(uid: string): { findOne(args: { where: Record<string, unknown> }): Promise<Record<string, unknown> | null> } };
-  server: { httpServer: { address(): AddressInfo | string | null } };
-  listen(): Promise<void>;
-  destroy(): Promise<void>;
 }
 
 const FROM = { address: 'shop@example.com', name: 'Example Shop' };
 const REPLY_TO = { address: 'support@example.com', name: 'Example Support' };
 
 let sink: SmtpSink;
+let cms: StrapiApp;
 let app: ExampleApp;
-let dataDir: string;
 let strapi: StrapiInstance;
 let provider: StrapiEmailProvider;
 let emailService: EmailService;
@@ -39,53 +31,15 @@ let baseUrl: string;
 
 beforeAll(async () => {
   sink = await startSmtpSink();
-  app = await copyExample('strapi');
-  dataDir = await mkdtemp(join(tmpdir(), 'mailroom-strapi-data-'));
-  const secret = () => randomBytes(24).toString('base64');
-  Object.assign(process.env, {
-    MAILROOM_DSN: sink.dsn,
-    MAILROOM_JOURNAL: join(dataDir, 'journal.sqlite'),
-    DATABASE_FILENAME: join(dataDir, 'strapi.db'),
-    MAIL_FROM: `${FROM.name} <${FROM.address}>`,
-    MAIL_REPLY_TO: `${REPLY_TO.name} <${REPLY_TO.address}>`,
-    HOST: '127.0.0.1',
-    PORT: '0',
-    APP_KEYS: `${secret()},${secret()}`,
-    ADMIN_JWT_SECRET: secret(),
-    API_TOKEN_SALT: secret(),
-    TRANSFER_TOKEN_SALT: secret(),
-    ENCRYPTION_KEY: secret(),
-    JWT_SECRET: secret(),
-    STRAPI_TELEMETRY_DISABLED: 'true',
-    STRAPI_DISABLE_UPDATE_NOTIFICATION: 'true',
-    STRAPI_LOG_LEVEL: 'warn',
-  });
-  const appRequire = createRequire(join(app.dir, 'package.json'));
-  const { compileStrapi, createStrapi } = appRequire('@strapi/strapi') as {
-    compileStrapi(options: { appDir: string }): Promise<Record<string, unknown>>;
-    createStrapi(options: Record<string, unknown>): { load(): Promise<StrapiInstance> };
-  };
-  strapi = await createStrapi({ ...(await compileStrapi({ appDir: app.dir })), autoReload: false, serveAdminPanel: false }).load();
-  await strapi.listen();
-  const address = strapi.server.httpServer.address() as AddressInfo;
-  baseUrl = `http://127.0.0.1:${address.port}`;
-  provider = strapi.plugin('email').provider;
+  cms = await bootStrapi(sink, { MAIL_FROM: `${FROM.name} <${FROM.address}>`, MAIL_REPLY_TO: `${REPLY_TO.name} <${REPLY_TO.address}>` });
+  ({ app, strapi, baseUrl } = cms);
+  provider = strapi.plugin('email').provider as StrapiEmailProvider;
   emailService = strapi.plugin('email').service('email') as EmailService;
 });
 
 afterAll(async () => {
-  // Strapi's destroy() calls process.removeAllListeners(), which would cut this test worker off
-  // from vitest: keep the worker's own listeners and put them back.
-  const listeners = process.eventNames().map((name) => [name, process.rawListeners(name)] as const);
-  await strapi?.destroy();
-  for (const [name, list] of listeners) {
-    for (const listener of list) {
-      if (!process.rawListeners(name).includes(listener)) process.on(name as NodeJS.Signals, listener as (...args: unknown[]) => void);
-    }
-  }
+  await cms?.stop();
   await sink?.close();
-  await app?.remove();
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
 
 describe('Strapi 5 with provider "mailroom-js/strapi"', () => {

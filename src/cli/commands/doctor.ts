@@ -57,7 +57,8 @@ Examples:
     });
 }
 
-async function examine(options: CommonOptions): Promise<Finding[]> {
+/** The findings `mailroom doctor` prints; the admin Overview shows them too. */
+export async function examine(options: CommonOptions): Promise<Finding[]> {
   // Building the chain may raise process warnings (Office 365 basic auth, the AWS SDK's Node notice):
   // they become findings here, said once, rather than lines printed above the report.
   const warnings = collectWarnings();

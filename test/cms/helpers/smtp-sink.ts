@@ -20,6 +20,8 @@ export interface SmtpSink {
   /** `smtp://user:pass@127.0.0.1:PORT`, STARTTLS and certificate checks on. */
   dsn: string;
   received: ReceivedMail[];
+  /** While true, every MAIL FROM is answered 451 (a provider having a bad moment): sends fail, then succeed again. */
+  refusing: boolean;
   /** Resolves with the first message matching `predicate` (waits up to `timeoutMs`). */
   waitFor(predicate: (mail: ReceivedMail) => boolean, timeoutMs?: number): Promise<ReceivedMail>;
   close(): Promise<void>;
@@ -32,6 +34,7 @@ export async function startSmtpSink(): Promise<SmtpSink> {
   const pass = 'sink-password';
   const received: ReceivedMail[] = [];
   const waiters = new Set<() => boolean>();
+  const state = { refusing: false };
   const server = new SMTPServer({
     key: readFileSync(join(tlsDir, 'key.pem')),
     cert: readFileSync(join(tlsDir, 'cert.pem')),
@@ -44,6 +47,7 @@ export async function startSmtpSink(): Promise<SmtpSink> {
     },
     onMailFrom(_address, session, callback) {
       if (!session.user) return callback(Object.assign(new Error('Authentication required'), { responseCode: 530 }));
+      if (state.refusing) return callback(Object.assign(new Error('4.3.0 Temporary system problem, try again later'), { responseCode: 451 }));
       callback();
     },
     onData(stream, session, callback) {
@@ -69,6 +73,12 @@ export async function startSmtpSink(): Promise<SmtpSink> {
     port,
     user,
     pass,
+    get refusing() {
+      return state.refusing;
+    },
+    set refusing(value: boolean) {
+      state.refusing = value;
+    },
     dsn: `smtp://${encodeURIComponent(user)}:${pass}@127.0.0.1:${port}`,
     received,
     waitFor(predicate, timeoutMs = 15_000) {

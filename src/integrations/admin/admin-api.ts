@@ -1,0 +1,313 @@
+// The server side of the admin screens (Strapi plugin, Payload plugin): plain functions over a
+// Mailer that take the request's raw input and answer { status, body }. Input is validated here
+// (400 with the reason), so each CMS only maps its routes and its permissions onto these functions.
+// Nothing answered holds a secret: entries never store one, adapters scrub their errors, adapters
+// are shown as String(adapter) (redacted), and every body passes through a scrubber built from the
+// configured DSN as a last guard.
+import { hostname } from 'node:os';
+import type { ZodType } from 'zod';
+import type { MailAdapter } from '../../core/adapter.js';
+import { explain, genericRemedy } from '../../core/diagnose.js';
+import { parseDsnChain } from '../../core/dsn.js';
+import { MailError, toMailError, type AttemptError } from '../../core/errors.js';
+import { createMailer, type Mailer, type MailerOptions } from '../../core/mailer.js';
+import { SecretScrubber } from '../../core/secrets.js';
+import type { JournalEntry, JournalQuery } from '../../journal/journal.js';
+import { entryIdSchema, explainSchema, inputProblem, listQuerySchema, resendSchema, testSchema, type LogFilter } from './admin-input.js';
+import { entryView, logRow } from './admin-views.js';
+import { chainHealth } from './admin-health.js';
+
+/** An answer for the CMS to send as is. */
+export interface AdminReply {
+  status: number;
+  body: unknown;
+}
+
+/** What the caller may see; the CMS decides it from its own permissions. */
+export interface AdminAccess {
+  /** Message content (bodies, template data) and the HTML preview. */
+  content: boolean;
+}
+
+export interface AdminApiOptions {
+  mailer: Mailer;
+  /**
+   * The options the mailer was created with (DSN, journal, sender, templates): the single-adapter
+   * test email uses the same journal and sender, the doctor checks the same DSN, and the DSN's
+   * secrets are scrubbed from every answer.
+   */
+  mailerOptions?: MailerOptions;
+}
+
+export interface AdminApi {
+  /** The chain (each adapter, its last success and failure), and the doctor's findings. */
+  overview(): Promise<AdminReply>;
+  /** Checks every adapter of the chain now, without sending. */
+  verify(): Promise<AdminReply>;
+  /** The log, newest first: `query` is the request's query string as an object. */
+  list(query: unknown): Promise<AdminReply>;
+  get(id: unknown, access: AdminAccess): Promise<AdminReply>;
+  /** `{ to, adapter? }`: the test email through one adapter, or through the whole chain. */
+  test(body: unknown): Promise<AdminReply>;
+  /** `{ id }`, or `{ filter, max?, cursor? }` for the failed entries matching the filter. */
+  resend(body: unknown): Promise<AdminReply>;
+  /** `{ text }`: the catalogue's diagnosis of a pasted error. */
+  explain(body: unknown): Promise<AdminReply>;
+}
+
+// Bulk resend reads at most this many entries per request looking for failed ones.
+const SCAN_PAGE = 100;
+// The log filters template and delivery state after reading a page: read a few pages to fill one.
+const MAX_PAGES_PER_LIST = 20;
+
+export function createAdminApi(options: AdminApiOptions): AdminApi {
+  const { mailer } = options;
+  const scrubber = new SecretScrubber(configuredSecrets(options.mailerOptions));
+  const reply = (status: number, body: unknown): AdminReply => ({ status, body: scrubbed(scrubber, body) });
+  const invalid = (reason: string): AdminReply => reply(400, { error: { code: 'INVALID_INPUT', message: reason } });
+  const parse = <T>(schema: ZodType<T>, input: unknown): { ok: true; value: T } | { ok: false; reply: AdminReply } => {
+    const result = schema.safeParse(input ?? {});
+    return result.success ? { ok: true, value: result.data } : { ok: false, reply: invalid(inputProblem(result.error)) };
+  };
+  const failure = (error: unknown): AdminReply => {
+    const mailError = toMailError(error, { code: 'CONFIG' });
+    // A journal that is off or broken is the server's state, not the caller's mistake.
+    return reply(mailError.code === 'INVALID_MESSAGE' ? 400 : 500, { error: errorBody(mailError.toAttemptError()) });
+  };
+
+  return {
+    async overview() {
+      try {
+        return reply(200, await chainHealth(mailer, options.mailerOptions));
+      } catch (error) {
+        return failure(error);
+      }
+    },
+
+    async verify() {
+      const results = await mailer.verify();
+      return reply(200, {
+        results: results.map((result) => ({
+          adapter: result.adapter,
+          ok: result.ok,
+          durationMs: result.durationMs,
+          ...(result.error ? { error: errorBody(result.error.toAttemptError()) } : {}),
+        })),
+      });
+    },
+
+    async list(query) {
+      const parsed = parse(listQuerySchema, query);
+      if (!parsed.ok) return parsed.reply;
+      const { limit = 50, cursor, ...filter } = parsed.value;
+      try {
+        const page = await filteredPage(mailer, filter, limit, cursor);
+        return reply(200, { entries: page.entries.map(logRow), ...(page.cursor ? { cursor: page.cursor } : {}) });
+      } catch (error) {
+        return failure(error);
+      }
+    },
+
+    async get(id, access) {
+      const parsed = parse(entryIdSchema, id);
+      if (!parsed.ok) return parsed.reply;
+      try {
+        const entry = await mailer.journal.get(parsed.value);
+        if (!entry) return reply(404, { error: { code: 'NOT_FOUND', message: `no journal entry with id ${parsed.value}` } });
+        const view = entryView(entry, access);
+        if (view.content && !view.content.html && view.content.template) {
+          view.content.html = await renderPreview(options.mailerOptions, view.content.template).catch(() => undefined);
+        }
+        return reply(200, view);
+      } catch (error) {
+        return failure(error);
+      }
+    },
+
+    async test(body) {
+      const parsed = parse(testSchema, body);
+      if (!parsed.ok) return parsed.reply;
+      try {
+        return reply(200, await sendTest(mailer, options.mailerOptions ?? {}, parsed.value));
+      } catch (error) {
+        const mailError = toMailError(error, { code: 'CONFIG' });
+        return reply(mailError.code === 'INVALID_MESSAGE' || mailError.code === 'CONFIG' ? 400 : 500, { error: errorBody(mailError.toAttemptError()) });
+      }
+    },
+
+    async resend(body) {
+      const parsed = parse(resendSchema, body);
+      if (!parsed.ok) return parsed.reply;
+      const input = parsed.value;
+      const includePossibleDuplicates = input.includePossibleDuplicates ?? false;
+      if ('id' in input) {
+        const entry = await mailer.journal.get(input.id).catch(() => undefined);
+        if (!entry) return reply(404, { error: { code: 'NOT_FOUND', message: `no journal entry with id ${input.id}` } });
+        return reply(200, await resendOne(mailer, entry.id, includePossibleDuplicates));
+      }
+      try {
+        const picked = await failedEntries(mailer, input.filter, input.max ?? 20, input.cursor);
+        const outcomes = [];
+        for (const entry of picked.entries) outcomes.push(await resendOne(mailer, entry.id, includePossibleDuplicates));
+        return reply(200, {
+          summary: {
+            resent: outcomes.filter((outcome) => outcome.result === 'sent').length,
+            failed: outcomes.filter((outcome) => outcome.result === 'failed').length,
+            skipped: outcomes.filter((outcome) => outcome.result === 'skipped').length,
+          },
+          outcomes,
+          ...(picked.cursor ? { cursor: picked.cursor } : {}),
+        });
+      } catch (error) {
+        return failure(error);
+      }
+    },
+
+    async explain(body) {
+      const parsed = parse(explainSchema, body);
+      if (!parsed.ok) return parsed.reply;
+      const diagnosis = explain(parsed.value.text);
+      return reply(200, diagnosis ? { found: true, diagnosis } : { found: false, message: 'No rule of the catalogue matches this text. Paste the full reply, with its codes (e.g. "535 5.7.139 ..."), or check the Overview for the doctor\'s findings.' });
+    },
+  };
+}
+
+/** One resend's outcome, as the Resend screen lists it. */
+export interface ResendOutcome {
+  original: string;
+  result: 'sent' | 'failed' | 'skipped';
+  entryId?: string;
+  adapter?: string;
+  error?: ReturnType<typeof errorBody>;
+}
+
+async function resendOne(mailer: Mailer, id: string, includePossibleDuplicates: boolean): Promise<ResendOutcome> {
+  try {
+    const result = await mailer.journal.resend(id, { includePossibleDuplicates });
+    return { original: id, result: 'sent', entryId: result.id, adapter: result.adapter };
+  } catch (error) {
+    const mailError = toMailError(error, { code: 'CONFIG' });
+    // CONFIG: nothing was sent (it may already have been delivered, nothing stored, sensitive).
+    const last = mailError.attempts?.at(-1)?.error;
+    return { original: id, result: mailError.code === 'CONFIG' ? 'skipped' : 'failed', error: errorBody(last ?? mailError.toAttemptError()) };
+  }
+}
+
+function errorBody(error: AttemptError): AttemptError & { remedy: string } {
+  return { ...error, remedy: error.remedy ?? explain(error.message)?.remedy ?? genericRemedy(error.code) };
+}
+
+function journalQuery(filter: LogFilter, limit: number, cursor: string | undefined): JournalQuery & { delivery?: string } {
+  return {
+    limit,
+    ...(filter.status ? { status: filter.status } : {}),
+    ...(filter.to ? { to: filter.to } : {}),
+    ...(filter.since ? { since: filter.since } : {}),
+    ...(filter.until ? { until: filter.until } : {}),
+    // Passed on for journals that filter on delivery state themselves; checked below either way.
+    ...(filter.delivery ? { delivery: filter.delivery } : {}),
+    ...(cursor ? { cursor } : {}),
+  };
+}
+
+function matches(entry: JournalEntry, filter: LogFilter): boolean {
+  if (filter.template && entry.summary.template !== filter.template) return false;
+  if (filter.delivery && logRow(entry).delivery !== filter.delivery) return false;
+  return true;
+}
+
+// The journal filters status, recipient and dates itself; template and delivery state are checked
+// here, reading further pages until this one is full.
+async function filteredPage(mailer: Mailer, filter: LogFilter, limit: number, cursor: string | undefined): Promise<{ entries: JournalEntry[]; cursor?: string }> {
+  const entries: JournalEntry[] = [];
+  let next = cursor;
+  for (let pages = 0; pages < MAX_PAGES_PER_LIST; pages += 1) {
+    const page = await mailer.journal.list(journalQuery(filter, limit - entries.length, next));
+    entries.push(...page.entries.filter((entry) => matches(entry, filter)));
+    next = page.cursor;
+    if (!next || entries.length >= limit) break;
+  }
+  return { entries, ...(next ? { cursor: next } : {}) };
+}
+
+// Failed entries matching the filter, not resent yet (as `mailroom resend --failed`).
+async function failedEntries(mailer: Mailer, filter: Omit<LogFilter, 'status'>, max: number, cursor: string | undefined): Promise<{ entries: JournalEntry[]; cursor?: string }> {
+  const page = await filteredPage(mailer, { ...filter, status: 'failed' }, Math.min(max, SCAN_PAGE), cursor);
+  return { entries: page.entries.filter((entry) => (entry.resentAs?.length ?? 0) === 0), ...(page.cursor ? { cursor: page.cursor } : {}) };
+}
+
+async function sendTest(mailer: Mailer, mailerOptions: MailerOptions, input: { to: string; adapter?: string | undefined }): Promise<unknown> {
+  const chain = await mailer.adapters();
+  const chosen = input.adapter === undefined ? undefined : chain.find((adapter) => adapter.name === input.adapter);
+  if (input.adapter !== undefined && !chosen) {
+    throw new MailError('INVALID_MESSAGE', `adapter: the chain has no adapter named "${input.adapter}"; it has ${chain.map((adapter) => adapter.name).join(', ')}`);
+  }
+  const message = {
+    to: input.to,
+    template: {
+      name: 'test-email',
+      data: {
+        adapter: chosen?.name ?? chain.map((adapter) => adapter.name).join(' → '),
+        chain: chain.map((adapter) => adapter.name),
+        time: new Date().toISOString(),
+        host: hostname(),
+      },
+    },
+    tags: ['mailroom-test'],
+  };
+  const started = performance.now();
+  // Through one adapter: a mailer of that adapter alone, lent (the CMS's mailer owns and closes it),
+  // one attempt, same journal and sender, so the test shows in the log like any other message.
+  const sender = chosen ? createMailer({ ...mailerOptions, dsn: undefined, adapters: [lend(chosen)], retry: { attempts: 1 } }) : mailer;
+  let failedEntry: string | undefined;
+  sender.on('failed', (_error, entryId) => { failedEntry = entryId; });
+  try {
+    const result = await sender.send(message);
+    return { ok: true, entryId: result.id, adapter: result.adapter, durationMs: Math.round(performance.now() - started), attempts: result.attempts, ...(result.providerMessageId ? { providerMessageId: result.providerMessageId } : {}) };
+  } catch (thrown) {
+    const error = toMailError(thrown, { code: 'TRANSIENT' });
+    if (error.code === 'INVALID_MESSAGE') throw error;
+    const last = error.attempts?.at(-1)?.error;
+    return { ok: false, durationMs: Math.round(performance.now() - started), ...(failedEntry ? { entryId: failedEntry } : {}), attempts: error.attempts ?? [], error: errorBody(last ?? error.toAttemptError()) };
+  } finally {
+    if (sender !== mailer) await sender.close();
+  }
+}
+
+function lend(adapter: MailAdapter): MailAdapter {
+  return {
+    name: adapter.name,
+    capabilities: adapter.capabilities,
+    ...(adapter.mailbox ? { mailbox: adapter.mailbox } : {}),
+    ...(adapter.endpoint ? { endpoint: adapter.endpoint } : {}),
+    send: (message, ctx) => adapter.send(message, ctx),
+    toString: () => String(adapter),
+  } as MailAdapter;
+}
+
+async function renderPreview(mailerOptions: MailerOptions | undefined, template: { name: string; locale?: string; data?: Record<string, unknown> }): Promise<string> {
+  const { createTemplateRenderer } = await import('../../templates/templates.js');
+  const rendered = await createTemplateRenderer(mailerOptions?.templates).render(template.name, template.data ?? {}, template.locale);
+  return rendered.html;
+}
+
+// Every credential the DSN carries (passwords, keys in the user part, secret-like options).
+function configuredSecrets(options: MailerOptions | undefined): string[] {
+  const dsn = options?.dsn ?? process.env.MAILROOM_DSN;
+  if (!dsn) return [];
+  try {
+    return parseDsnChain(dsn).flatMap((part) => [
+      part.password,
+      ...Object.entries(part.options).filter(([key]) => /secret|key|token|pass/i.test(key)).map(([, value]) => value),
+      // API schemes carry the key as the user (brevo+api://KEY@default).
+      ...(/\+api$/.test(part.scheme) ? [part.user] : []),
+    ]).filter((value): value is string => Boolean(value));
+  } catch {
+    return [];
+  }
+}
+
+function scrubbed(scrubber: SecretScrubber, body: unknown): unknown {
+  return JSON.parse(scrubber.text(JSON.stringify(body ?? null))) as unknown;
+}
+

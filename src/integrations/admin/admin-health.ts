@@ -1,0 +1,78 @@
+// The Overview screen: each adapter of the chain (where it sends, how the connection is protected,
+// its last success and failure as the journal recorded them) and the findings of `mailroom doctor`
+// for the same configuration. Reads only; `verify` on demand is a separate request.
+import { describeEndpoint } from '../../core/adapter.js';
+import type { Mailer, MailerOptions } from '../../core/mailer.js';
+import type { Attempt } from '../../core/errors.js';
+
+/** One adapter of the chain on the Overview. */
+export interface AdapterHealth {
+  name: string;
+  /** String(adapter): kind and host, never a secret. */
+  target: string;
+  /** "smtp.example.com:587 STARTTLS". */
+  endpoint?: string;
+  auth?: string;
+  lastSuccess?: { at: string; entryId: string };
+  lastFailure?: { at: string; entryId: string; code: string; message: string; remedy?: string };
+}
+
+export interface Finding {
+  level: 'ok' | 'info' | 'warning' | 'error';
+  check: string;
+  message: string;
+  remedy?: string;
+}
+
+// How far back the Overview looks for each adapter's last success and failure.
+const RECENT_ENTRIES = 500;
+
+export async function chainHealth(mailer: Mailer, mailerOptions: MailerOptions | undefined): Promise<{ adapters: AdapterHealth[]; journal: string; findings: Finding[] }> {
+  const chain = await mailer.adapters();
+  const adapters: AdapterHealth[] = chain.map((adapter) => ({
+    name: adapter.name,
+    target: String(adapter),
+    ...(describeEndpoint(adapter.endpoint) ? { endpoint: describeEndpoint(adapter.endpoint)! } : {}),
+    ...(adapter.endpoint?.auth ? { auth: adapter.endpoint.auth } : {}),
+  }));
+  let journal = 'off';
+  try {
+    journal = await mailer.journal.describe();
+    const { entries } = await mailer.journal.list({ limit: RECENT_ENTRIES });
+    // Newest first: the first attempt seen per adapter and outcome is the latest.
+    for (const entry of entries) {
+      for (const attempt of [...entry.attempts].reverse()) {
+        const health = adapters.find((candidate) => candidate.name === attempt.adapter);
+        if (!health) continue;
+        const at = attemptEnd(attempt);
+        if (attempt.ok && !health.lastSuccess) health.lastSuccess = { at, entryId: entry.id };
+        if (!attempt.ok && attempt.error && !health.lastFailure) {
+          health.lastFailure = { at, entryId: entry.id, code: attempt.error.code, message: attempt.error.message, ...(attempt.error.remedy ? { remedy: attempt.error.remedy } : {}) };
+        }
+      }
+    }
+  } catch {
+    // A journal that is off or unreadable leaves the last outcomes unknown; the doctor says why.
+  }
+  return { adapters, journal, findings: await doctorFindings(mailerOptions) };
+}
+
+function attemptEnd(attempt: Attempt): string {
+  return new Date(Date.parse(attempt.startedAt) + attempt.durationMs).toISOString();
+}
+
+// The doctor reads a configuration (DSN, journal store), not a running chain: it runs when the
+// chain was given as a DSN (or MAILROOM_DSN) and says so otherwise.
+async function doctorFindings(mailerOptions: MailerOptions | undefined): Promise<Finding[]> {
+  if (mailerOptions?.adapters) {
+    return [{ level: 'info', check: 'chain', message: 'the chain is given as adapter objects: the doctor checks DSN configurations only' }];
+  }
+  const journal = mailerOptions?.journal;
+  const store = typeof journal === 'string' ? journal : journal && typeof journal === 'object' && 'store' in journal && typeof journal.store === 'string' ? journal.store : undefined;
+  const { examine } = await import('../../cli/commands/doctor.js');
+  return examine({
+    ...(mailerOptions?.dsn ? { dsn: mailerOptions.dsn } : {}),
+    ...(store ? { journal: store } : {}),
+    ...(typeof mailerOptions?.from === 'string' ? { from: mailerOptions.from } : {}),
+  });
+}

@@ -1,0 +1,122 @@
+// The admin screens' server side (src/integrations/admin), which the Strapi plugin and the Payload
+// plugin map their routes onto: input validation with reasons, content only with the permission,
+// bulk resend of failed entries with a summary, the single-adapter test, and the last-guard
+// scrubbing of DSN secrets. The CMS suites (test/cms) run the same functions behind real routes.
+import Keyv from 'keyv';
+import { afterEach, describe, expect, it } from 'vitest';
+import { SendJournal } from '../src/journal/journal.js';
+import { createAdminApi } from '../src/integrations/admin/admin-api.js';
+import { createMailer, type Mailer } from '../src/core/mailer.js';
+import { MailError } from '../src/core/errors.js';
+import type { MailAdapter } from '../src/core/adapter.js';
+import { memoryAdapter } from '../adapters/memory.js';
+import { scriptedAdapter } from './helpers/scripted-adapter.js';
+
+let mailer: Mailer | undefined;
+afterEach(async () => {
+  await mailer?.close();
+  mailer = undefined;
+});
+
+function setup(adapters: MailAdapter[] = [memoryAdapter()]) {
+  mailer = createMailer({ adapters, journal: 'memory://', from: 'shop@example.com', retry: { attempts: 1 } });
+  return { mailer, api: createAdminApi({ mailer, mailerOptions: { adapters, journal: 'memory://', from: 'shop@example.com' } }) };
+}
+
+describe('admin API', () => {
+  it('answers 400 with the reason for each kind of bad input', async () => {
+    const { api } = setup();
+    expect(await api.list({ status: 'lost' })).toMatchObject({ status: 400, body: { error: { message: 'status: expected one of pending, sent, failed' } } });
+    expect(await api.list({ limit: '0' })).toMatchObject({ status: 400, body: { error: { message: 'limit: at least 1' } } });
+    expect(await api.list({ until: 'soon' })).toMatchObject({ status: 400, body: { error: { message: expect.stringMatching(/^until: expected a date/) } } });
+    expect(await api.list({ order: 'asc' })).toMatchObject({ status: 400, body: { error: { message: 'unknown field: order' } } });
+    expect(await api.get('../../etc/passwd', { content: true })).toMatchObject({ status: 400 });
+    expect(await api.test({ to: 42 })).toMatchObject({ status: 400, body: { error: { message: 'to: expected an email address' } } });
+    expect(await api.test({ to: 'not-an-address' })).toMatchObject({ status: 400, body: { error: { code: 'INVALID_MESSAGE' } } });
+    expect(await api.resend({ id: 'x' })).toMatchObject({ status: 400 });
+    expect(await api.resend({ filter: { status: 'sent' } })).toMatchObject({ status: 400 });
+    expect(await api.explain(undefined)).toMatchObject({ status: 400, body: { error: { message: 'text: expected the error text to explain' } } });
+  });
+
+  it('shows message content and its HTML only with the content permission', async () => {
+    const { mailer, api } = setup();
+    const sent = await mailer.send({ to: 'ann@example.org', subject: 'Hello', html: '<p>Secret plan <b>B</b></p>', metadata: { order: '1042' } });
+    const without = await api.get(sent.id, { content: false });
+    expect(without.status).toBe(200);
+    expect(without.body).toMatchObject({ id: sent.id, status: 'sent', summary: { subject: 'Hello' } });
+    expect(JSON.stringify(without.body)).not.toContain('Secret plan');
+    const withContent = await api.get(sent.id, { content: true });
+    expect(withContent.body).toMatchObject({ content: { html: '<p>Secret plan <b>B</b></p>' } });
+  });
+
+  it('lists newest first with template and recipient filters, page by page', async () => {
+    const { mailer, api } = setup();
+    for (let n = 0; n < 5; n += 1) await mailer.send({ to: `n${n}@example.org`, subject: `Plain ${n}`, text: 'x' });
+    await mailer.send({ to: 'ann@example.org', template: { name: 'test-email', data: { adapter: 'memory', time: new Date().toISOString(), host: 'h' } } });
+    const first = (await api.list({ limit: '2' })).body as { entries: Array<{ subject: string }>; cursor: string };
+    expect(first.entries.map((row) => row.subject)).toEqual(['mailroom test email via memory', 'Plain 4']);
+    const second = (await api.list({ limit: '2', cursor: first.cursor })).body as { entries: Array<{ subject: string }> };
+    expect(second.entries.map((row) => row.subject)).toEqual(['Plain 3', 'Plain 2']);
+    const templated = (await api.list({ template: 'test-email' })).body as { entries: Array<{ to: string[] }> };
+    expect(templated.entries).toHaveLength(1);
+    expect(templated.entries[0]!.to).toEqual(['ann@example.org']);
+  });
+
+  it('resends the failed entries matching a filter, skipping what may already have been delivered, with a summary', async () => {
+    const flaky = scriptedAdapter('flaky', [{ fail: 'TRANSIENT' }, { fail: 'AMBIGUOUS' }, { fail: 'TRANSIENT' }, { fail: 'TRANSIENT' }, 'ok']);
+    const { mailer, api } = setup([flaky]);
+    for (const to of ['a@example.org', 'b@example.org', 'c@example.org']) await mailer.send({ to, subject: 'Due', text: 'x' }).catch(() => undefined);
+    const { status, body } = await api.resend({ filter: {} });
+    expect(status).toBe(200);
+    // Newest first: c fails again (TRANSIENT), b is skipped (AMBIGUOUS: it may have been delivered), a is resent.
+    expect(body).toMatchObject({ summary: { resent: 1, failed: 1, skipped: 1 } });
+    const outcomes = (body as { outcomes: Array<{ result: string; error?: { remedy: string } }> }).outcomes;
+    expect(outcomes.map((outcome) => outcome.result)).toEqual(['failed', 'skipped', 'sent']);
+    expect(outcomes[1]!.error!.remedy).toBeTruthy();
+  });
+
+  it('sends the test email through one chosen adapter only, and says which adapters the chain has when the name is wrong', async () => {
+    const first = memoryAdapter({ name: 'primary' });
+    const second = memoryAdapter({ name: 'backup' });
+    const { api } = setup([first, second]);
+    expect(await api.test({ to: 'ann@example.org', adapter: 'backup' })).toMatchObject({ status: 200, body: { ok: true, adapter: 'backup' } });
+    expect(first.messages).toHaveLength(0);
+    expect(second.messages).toHaveLength(1);
+    expect(await api.test({ to: 'ann@example.org', adapter: 'brevo' })).toMatchObject({ status: 400, body: { error: { message: expect.stringContaining('it has primary, backup') } } });
+  });
+
+  it('reports a failing test with the error and its remedy', async () => {
+    const { api } = setup([scriptedAdapter('broken', [{ fail: 'AUTH', options: { smtpCode: 535, enhancedCode: '5.7.139' } }])]);
+    const { status, body } = await api.test({ to: 'ann@example.org' });
+    expect(status).toBe(200);
+    expect(body).toMatchObject({ ok: false, entryId: expect.any(String), error: { code: 'AUTH', remedy: expect.any(String) } });
+  });
+
+  it('shows delivery state and events when the journal entry carries them, and filters on the state', async () => {
+    // The webhook side writes `delivery` onto entries in the same store; here it is written directly.
+    const store = new Keyv();
+    const adapters = [memoryAdapter()];
+    mailer = createMailer({ adapters, journal: store, from: 'shop@example.com' });
+    const api = createAdminApi({ mailer });
+    const tracked = await mailer.send({ to: 'ann@example.org', subject: 'Tracked', text: 'x' });
+    await mailer.send({ to: 'bob@example.org', subject: 'Untracked', text: 'x' });
+    const writer = new SendJournal({ store });
+    const entry = (await writer.get(tracked.id))!;
+    await writer.write(Object.assign(entry, { delivery: { state: 'bounced', events: [{ type: 'bounced', at: '2026-11-28T10:00:00Z', reason: 'mailbox full' }] } }));
+    await writer.close?.();
+
+    const bounced = (await api.list({ delivery: 'bounced' })).body as { entries: Array<{ id: string; delivery: string }> };
+    expect(bounced.entries).toEqual([expect.objectContaining({ id: tracked.id, delivery: 'bounced' })]);
+    const opened = (await api.get(tracked.id, { content: false })).body as { events: unknown[] };
+    expect(opened.events).toEqual([{ type: 'bounced', at: '2026-11-28T10:00:00Z', reason: 'mailbox full' }]);
+    expect(await api.list({ delivery: 'Bounced!' })).toMatchObject({ status: 400 });
+  });
+
+  it('scrubs every DSN secret from its answers, even one an adapter let through', async () => {
+    const leaky = scriptedAdapter('leaky', [{ throw: new MailError('AUTH', '401 rejected key xkeysib-0123456789abcdef', { provider: 'leaky' }) }]);
+    mailer = createMailer({ adapters: [leaky], journal: 'memory://', from: 'shop@example.com', retry: { attempts: 1 } });
+    const api = createAdminApi({ mailer, mailerOptions: { dsn: 'brevo+api://xkeysib-0123456789abcdef@default' } });
+    const { body } = await api.test({ to: 'ann@example.org' });
+    expect(JSON.stringify(body)).not.toContain('xkeysib-0123456789abcdef');
+  });
+});
