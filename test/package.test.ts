@@ -85,6 +85,7 @@ const EXPECTED: Record<string, string> = {
   './config': 'defineConfig',
   './strapi': 'init',
   './payload': 'mailroomAdapter',
+  './strapi-server': 'register',
   './package.json': 'version',
 };
 const expectedExport = (entry: string) => EXPECTED[entry] ?? 'fromDsn';
