@@ -15,6 +15,8 @@ import { verifyAlertSignature } from '../src/index.js';
 import { validateConfig } from '../src/core/config.js';
 import { manualClock, startAlertReceiver, type AlertReceiver } from './helpers/alert-receiver.js';
 import { scriptedAdapter } from './helpers/scripted-adapter.js';
+import { init as strapiProvider } from '../src/integrations/strapi.js';
+import { mailroomAdapter } from '../src/integrations/payload.js';
 
 const SITE = 'shop.test';
 const AT = '2026-11-28T10:00:00.000Z';
@@ -345,6 +347,20 @@ describe('alert channels never touch a send', () => {
     expect(() => validateConfig({ alerts: { channels: [{ type: 'slack', url: 'not a url secret-part' }] } })).not.toThrow(/secret-part/);
     expect(() => validateConfig({ alerts: { channels: [{ type: 'pager', url: 'https://x.example' }] } })).toThrow(/alerts.channels.0/);
     expect(validateConfig({ alerts: { channels: [{ type: 'email', to: 'ops@example.com' }], throttle: { windowMs: 60_000 }, pendingOlderThanMinutes: 15 } }).alerts).toEqual({ channels: [{ type: 'email', to: 'ops@example.com' }], throttle: { windowMs: 60_000 }, pendingOlderThanMinutes: 15 });
+  });
+});
+
+describe('alerts in the CMS integrations', () => {
+  it('Strapi providerOptions and Payload mailroomAdapter take the same alerts option', async () => {
+    const hook = await receiver();
+    const alerts: AlertOptions = { site: SITE, clock: manualClock(), channels: [{ type: 'webhook', url: `${hook.url}/in`, secret: WEBHOOK_SECRET }] };
+    const strapi = strapiProvider({ adapters: [scriptedAdapter('strapi-smtp', [{ fail: 'AUTH' }])], journal: false, retry: { attempts: 1 }, alerts }, { defaultFrom: 'shop@example.com' });
+    await expect(strapi.send({ to: 'ann@example.org', subject: 'x', text: 'x' })).rejects.toBeInstanceOf(Error);
+    const payloadEmail = mailroomAdapter({ adapters: [scriptedAdapter('payload-smtp', [{ fail: 'AUTH' }])], journal: false, retry: { attempts: 1 }, alerts, defaultFromAddress: 'shop@example.com', defaultFromName: 'Shop' })({ payload: {} });
+    open.push(payloadEmail.mailer);
+    await expect(payloadEmail.sendEmail({ to: 'ann@example.org', subject: 'x', text: 'x' })).rejects.toBeInstanceOf(Error);
+    const bodies = (await hook.waitFor(2)).map((request) => request.json as { trigger: string; adapter: string });
+    expect(bodies.map((body) => `${body.trigger}:${body.adapter}`).sort()).toEqual(['failed:payload-smtp', 'failed:strapi-smtp']);
   });
 });
 
