@@ -235,23 +235,38 @@ describe('alert triggers', () => {
     expect(request!.json).toMatchObject({ trigger: 'journal-error', title: `[${SITE}] The send journal is failing`, adapter: null });
   });
 
-  it('pending entries older than N minutes: found by the periodic journal scan, one alert', async () => {
+  it('pending entries older than N minutes: found by the periodic scan of the real journal, one alert', async () => {
     const hook = await receiver();
     const clock = manualClock(Date.now());
-    const entries = [{ id: '01JPENDING0000000000000002', createdAt: new Date(clock.now() - 45 * 60_000).toISOString() }, { id: '01JPENDING0000000000000001', createdAt: new Date(clock.now() - 50 * 60_000).toISOString() }];
-    const queries: unknown[] = [];
-    const journal = { get: async () => undefined, list: async (query: unknown) => (queries.push(query), { entries: entries as never[] }) };
-    const monitor = attachAlerts(new EventEmitter(), { site: SITE, clock, pendingOlderThanMinutes: 30, pendingCheckMs: 60_000, channels: [{ type: 'webhook', url: `${hook.url}/in`, secret: WEBHOOK_SECRET }] }, { journal });
-    open.push(monitor);
-    clock.advance(60_000);
+    // A send stuck in flight keeps its journal entry pending (as a process killed mid-send leaves it).
+    const sender = mailer([scriptedAdapter('stuck', [{ abortable: 'TRANSIENT' }])], {
+      clock,
+      pendingOlderThanMinutes: 30,
+      pendingCheckMs: 60_000,
+      triggers: { failed: false },
+      channels: [{ type: 'webhook', url: `${hook.url}/in`, secret: WEBHOOK_SECRET }],
+    }, { journal: 'memory://', timeoutMs: 3_000 });
+    const stuck = sender.send(message).catch((error: unknown) => error);
+    let pending = await sender.journal.list({ status: 'pending' });
+    for (let tries = 0; pending.entries.length === 0 && tries < 100; tries++) {
+      await new Promise((done) => setTimeout(done, 10));
+      pending = await sender.journal.list({ status: 'pending' });
+    }
+    expect(pending.entries).toHaveLength(1);
+    // The first scan (1 min in) finds the entry too young; the next one is scheduled once it is done.
+    clock.advance(31 * 60_000);
+    await new Promise((done) => setTimeout(done, 50));
+    expect(hook.requests).toHaveLength(0);
+    clock.advance(60_000); // the scan at 32 min: the entry is now over 30 min old
     const [request] = await hook.waitFor(1);
-    expect(queries[0]).toEqual({ status: 'pending', until: new Date(clock.now() - 30 * 60_000), limit: 100 });
+    const entry = pending.entries[0]!;
     expect(request!.json).toMatchObject({
       trigger: 'pending',
-      title: `[${SITE}] 2 message(s) pending for over 30 min`,
-      entryId: '01JPENDING0000000000000001',
-      facts: [{ label: 'Pending', value: '2' }, { label: 'Oldest entry', value: `01JPENDING0000000000000001 (${entries[1]!.createdAt})` }],
+      title: `[${SITE}] 1 message(s) pending for over 30 min`,
+      entryId: entry.id,
+      facts: [{ label: 'Pending', value: '1' }, { label: 'Oldest entry', value: `${entry.id} (${entry.createdAt})` }],
     });
+    await stuck;
   });
 });
 
