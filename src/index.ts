@@ -2,7 +2,9 @@
 // loads only the providers it uses; DSN strings load them on demand.
 export { createMailer } from './core/mailer.js';
 export type { Mailer, MailerOptions, MailerEvents, MailerJournal, JournalResendOptions, SendResult, VerifyResult } from './core/mailer.js';
-export type { RetryOptions, CooldownOptions } from './core/chain.js';
+export type { RetryOptions, CooldownOptions, CooldownStart } from './core/chain.js';
+export { failover } from './core/failover.js';
+export type { FailoverAdapter, FailoverOptions, ChainReceipt } from './core/failover.js';
 export { MailError, isMailError, toMailError } from './core/errors.js';
 export type { MailErrorCode, MailErrorOptions, Attempt, AttemptError } from './core/errors.js';
 export { normalizeMessage, createMessageId } from './core/message.js';

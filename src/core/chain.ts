@@ -1,27 +1,16 @@
-// Delivery through one adapter, as the chain sees it: a per-attempt timeout, retries with
-// exponential backoff and jitter on retryable errors (honouring Retry-After), and a cooldown that
-// takes an adapter out of the chain after repeated failures and brings it back after a period.
-// cockatiel provides the retry loop and the circuit breaker; this file decides what counts.
-import {
-  BrokenCircuitError,
-  circuitBreaker,
-  ConsecutiveBreaker,
-  ExponentialBackoff,
-  handleWhen,
-  retry,
-  type CircuitBreakerPolicy,
-  type IBackoff,
-  type IBackoffFactory,
-  type IRetryBackoffContext,
-  type RetryPolicy,
-} from 'cockatiel';
+// One adapter as the failover chain drives it: each attempt under the chain's timeout, retries with
+// exponential backoff and jitter while the error says so (honouring Retry-After), and a cooldown
+// that takes the adapter out of the chain after repeated failures and lets one send try it again
+// after a period. What is retried and what counts towards a cooldown is the policy table's
+// (src/core/policy.ts); this file only counts and waits.
 import type { MailAdapter, SendReceipt } from './adapter.js';
 import { diagnose } from './diagnose.js';
-import { MailError, toMailError, type Attempt } from './errors.js';
-import { withHandoverReport } from './handover.js';
+import { MailError, toMailError, type Attempt, type MailErrorCode } from './errors.js';
 import type { NormalizedMessage } from './message.js';
+import { policyFor } from './policy.js';
+import { withTimeout } from './timeout.js';
 
-/** Retries through the same adapter (mailer option `retry`). */
+/** Retries through the same adapter (mailer and failover option `retry`). */
 export interface RetryOptions {
   /** Attempts per adapter, the first included. Default 3. */
   attempts?: number;
@@ -31,7 +20,7 @@ export interface RetryOptions {
   maxDelayMs?: number;
 }
 
-/** Taking a failing adapter out of the chain for a while (mailer option `cooldown`). */
+/** Taking a failing adapter out of the chain for a while (mailer and failover option `cooldown`). */
 export interface CooldownOptions {
   /** Consecutive failed sends (after retries) that start a cooldown. Default 5. */
   failures?: number;
@@ -39,83 +28,125 @@ export interface CooldownOptions {
   periodMs?: number;
 }
 
-/** Codes that say the adapter (not the message) is unwell, and so count towards a cooldown. */
-const ADAPTER_FAULTS = new Set(['AUTH', 'RATE_LIMITED', 'TRANSIENT', 'AMBIGUOUS']);
+/** What the `cooldown` event tells: `adapter` is skipped until `until` after failing with `code`. */
+export interface CooldownStart {
+  adapter: string;
+  code: MailErrorCode;
+  until: Date;
+}
+
+/** What a lane reports while it sends (the failover chain passes its SendTrace). */
+export interface LaneTrace {
+  /** Every attempt, appended as it ends. */
+  attempts: Attempt[];
+  onAttempt?(adapter: MailAdapter, attempt: number): void;
+  onCooldown?(info: CooldownStart): void;
+}
+
+/** What `AdapterLane.send` answers for an adapter taken out of the chain for a while. */
+export const COOLING_DOWN = 'cooling-down';
 
 export class AdapterLane {
-  private readonly retryPolicy: RetryPolicy;
-  private readonly breaker: CircuitBreakerPolicy;
+  private readonly attempts: number;
+  private readonly baseDelayMs: number;
+  private readonly maxDelayMs: number;
+  private readonly failuresToCool: number;
+  private readonly periodMs: number;
+  private failures = 0;
   private coolingUntil = 0;
+  // After a cooldown, one send tries the adapter again; the others keep skipping it meanwhile.
+  private trial = false;
 
   constructor(
     readonly adapter: MailAdapter,
     private readonly timeoutMs: number,
-    retryOptions: RetryOptions = {},
+    retry: RetryOptions = {},
     cooldown: CooldownOptions = {},
-    onCooldown?: (info: { code: string; until: Date }) => void,
   ) {
-    const attempts = Math.max(1, retryOptions.attempts ?? 3);
-    const maxDelayMs = retryOptions.maxDelayMs ?? 10_000;
-    this.retryPolicy = retry(
-      handleWhen((error) => error instanceof MailError && error.retryable && (error.retryAfterMs ?? 0) <= maxDelayMs),
-      { maxAttempts: attempts - 1, backoff: new RetryAfterBackoff(retryOptions.baseDelayMs ?? 200, maxDelayMs) },
-    );
-    const periodMs = cooldown.periodMs ?? 60_000;
-    this.breaker = circuitBreaker(
-      handleWhen((error) => error instanceof MailError && ADAPTER_FAULTS.has(error.code)),
-      { halfOpenAfter: periodMs, breaker: new ConsecutiveBreaker(Math.max(1, cooldown.failures ?? 5)) },
-    );
-    this.breaker.onBreak((reason) => {
-      this.coolingUntil = Date.now() + periodMs;
-      const code = 'error' in reason && reason.error instanceof MailError ? reason.error.code : 'TRANSIENT';
-      onCooldown?.({ code, until: new Date(this.coolingUntil) });
-    });
-    this.breaker.onReset(() => {
-      this.coolingUntil = 0;
-    });
+    this.attempts = Math.max(1, retry.attempts ?? 3);
+    this.baseDelayMs = retry.baseDelayMs ?? 200;
+    this.maxDelayMs = retry.maxDelayMs ?? 10_000;
+    this.failuresToCool = Math.max(1, cooldown.failures ?? 5);
+    this.periodMs = cooldown.periodMs ?? 60_000;
   }
 
   /** When the adapter's cooldown ends, or undefined when it is in the chain. */
   coolingDownUntil(now = Date.now()): Date | undefined {
-    return this.coolingUntil > now ? new Date(this.coolingUntil) : undefined;
+    return this.coolingUntil > now || this.trial ? new Date(Math.max(this.coolingUntil, now)) : undefined;
   }
 
   /**
-   * Sends through this adapter with retries, appending every attempt to `attempts`. Throws the last
-   * MailError; answers COOLING_DOWN without trying when the adapter is cooling down, unless `force`.
-   * `onHandover` hears when a transport reports the message handed over (see src/core/handover.ts);
-   * `onAttempt` hears as each attempt starts (for progress displays).
+   * Sends through this adapter with retries, appending every attempt to `trace.attempts`. Throws
+   * the last MailError; answers COOLING_DOWN without trying when the adapter is cooling down,
+   * unless `force`.
    */
-  async send(
-    message: NormalizedMessage,
-    attempts: Attempt[],
-    force = false,
-    hooks: { onHandover?: (adapter: string) => void; onAttempt?: (attempt: number) => void } = {},
-  ): Promise<SendReceipt | typeof COOLING_DOWN> {
-    const run = () =>
-      this.retryPolicy.execute(({ attempt }) => {
-        hooks.onAttempt?.(attempt + 1);
-        return this.attemptOnce(message, attempt + 1, attempts, hooks.onHandover);
-      });
-    if (force) return run();
+  async send(message: NormalizedMessage, trace: LaneTrace, force = false, signal?: AbortSignal): Promise<SendReceipt | typeof COOLING_DOWN> {
+    const cooling = this.coolingUntil > 0;
+    const trial = !force && cooling;
+    if (trial) {
+      if (this.trial || this.coolingUntil > Date.now()) return COOLING_DOWN;
+      this.trial = true;
+    }
     try {
-      return await this.breaker.execute(run);
+      const receipt = await this.withRetries(message, trace, signal);
+      this.failures = 0;
+      this.coolingUntil = 0;
+      return receipt;
     } catch (error) {
-      if (error instanceof BrokenCircuitError) return COOLING_DOWN;
+      // Forced through while cooling down (every other adapter failed): its cooldown already runs.
+      if (!(force && cooling)) this.count(error as MailError, trace, trial);
       throw error;
+    } finally {
+      if (trial) this.trial = false;
     }
   }
 
-  private async attemptOnce(message: NormalizedMessage, attempt: number, attempts: Attempt[], onHandover?: (adapter: string) => void): Promise<SendReceipt> {
+  // A failure the policy counts brings the cooldown nearer (a failed trial restarts it at once);
+  // any other answer shows the adapter works.
+  private count(error: MailError, trace: LaneTrace, trial: boolean): void {
+    if (!policyFor(error.code).cooldown) {
+      this.failures = 0;
+      this.coolingUntil = 0;
+      return;
+    }
+    this.failures += 1;
+    if (!trial && this.failures < this.failuresToCool) return;
+    this.coolingUntil = Date.now() + this.periodMs;
+    trace.onCooldown?.({ adapter: this.adapter.name, code: error.code, until: new Date(this.coolingUntil) });
+  }
+
+  private async withRetries(message: NormalizedMessage, trace: LaneTrace, signal: AbortSignal | undefined): Promise<SendReceipt> {
+    for (let attempt = 1; ; attempt++) {
+      trace.onAttempt?.(this.adapter, attempt);
+      try {
+        return await this.attemptOnce(message, attempt, trace.attempts, signal);
+      } catch (error) {
+        const failure = error as MailError;
+        // `retryable` is the policy table's answer for the code, unless the adapter knew better.
+        const retry = failure.retryable && attempt < this.attempts && (failure.retryAfterMs ?? 0) <= this.maxDelayMs && !signal?.aborted;
+        if (!retry) throw failure;
+        await new Promise((resolve) => setTimeout(resolve, this.backoff(attempt, failure)));
+      }
+    }
+  }
+
+  // Exponential backoff with jitter (half the step fixed, half random), except that a Retry-After
+  // the provider sent wins (longer ones were refused above).
+  private backoff(attempt: number, error: MailError): number {
+    if (error.retryAfterMs !== undefined) return Math.min(error.retryAfterMs, this.maxDelayMs);
+    const step = Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** (attempt - 1));
+    return step / 2 + Math.random() * (step / 2);
+  }
+
+  private async attemptOnce(message: NormalizedMessage, attempt: number, attempts: Attempt[], signal: AbortSignal | undefined): Promise<SendReceipt> {
     const startedAt = new Date();
     const started = performance.now();
     const record = (fields: Partial<Attempt>) =>
       attempts.push({ adapter: this.adapter.name, startedAt: startedAt.toISOString(), durationMs: Math.round(performance.now() - started), ok: false, ...fields });
     try {
-      const send = (signal: AbortSignal) => this.adapter.send(message, { signal, attempt, ...(message.idempotencyKey ? { idempotencyKey: message.idempotencyKey } : {}) });
-      const receipt = await withTimeout(this.timeoutMs, this.adapter.name, (signal) =>
-        onHandover ? withHandoverReport(() => onHandover(this.adapter.name), () => send(signal)) : send(signal),
-      );
+      // The one place the idempotency key reaches an adapter.
+      const context = { attempt, ...(message.idempotencyKey ? { idempotencyKey: message.idempotencyKey } : {}) };
+      const receipt = await withTimeout(this.timeoutMs, this.adapter.name, (attemptSignal) => this.adapter.send(message, { signal: attemptSignal, ...context }), signal);
       record({ ok: true, ...(receipt.providerMessageId ? { providerMessageId: receipt.providerMessageId } : {}) });
       return receipt;
     } catch (thrown) {
@@ -123,60 +154,5 @@ export class AdapterLane {
       record({ error: error.toAttemptError() });
       throw error;
     }
-  }
-}
-
-/** What `AdapterLane.send` answers for an adapter taken out of the chain for a while. */
-export const COOLING_DOWN = 'cooling-down';
-
-// Exponential backoff with cockatiel's decorrelated jitter, except that a Retry-After the provider
-// sent wins (the retry predicate has already refused waits longer than maxDelayMs).
-class RetryAfterBackoff implements IBackoffFactory<IRetryBackoffContext<unknown>> {
-  private readonly exponential: ExponentialBackoff<unknown>;
-
-  constructor(baseDelayMs: number, private readonly maxDelayMs: number) {
-    this.exponential = new ExponentialBackoff({ initialDelay: baseDelayMs, maxDelay: maxDelayMs });
-  }
-
-  next(context: IRetryBackoffContext<unknown>): IBackoff<IRetryBackoffContext<unknown>> {
-    return this.wrap(this.exponential.next(), context);
-  }
-
-  private wrap(inner: IBackoff<unknown>, context: IRetryBackoffContext<unknown>): IBackoff<IRetryBackoffContext<unknown>> {
-    const error = 'error' in context.result ? context.result.error : undefined;
-    const asked = error instanceof MailError ? error.retryAfterMs : undefined;
-    return {
-      duration: asked === undefined ? inner.duration : Math.min(asked, this.maxDelayMs),
-      next: (nextContext) => this.wrap(inner.next(undefined), nextContext),
-    };
-  }
-}
-
-/**
- * Runs one attempt (or check) with an AbortSignal that fires after `timeoutMs`. An adapter that
- * honours the signal reports its own classification (it knows whether the message was handed
- * over); one that ignores it is abandoned after a short grace period with TRANSIENT.
- */
-export async function withTimeout<T>(timeoutMs: number, provider: string, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  const controller = new AbortController();
-  const timeoutError = () => new MailError('TRANSIENT', `no answer within ${timeoutMs} ms (mailer option timeoutMs)`, { provider });
-  let timer: NodeJS.Timeout | undefined;
-  let graceTimer: NodeJS.Timeout | undefined;
-  const abandoned = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      controller.abort(timeoutError());
-      graceTimer = setTimeout(() => reject(timeoutError()), Math.min(1_000, timeoutMs));
-    }, timeoutMs);
-  });
-  abandoned.catch(() => undefined);
-  try {
-    return await Promise.race([run(controller.signal), abandoned]);
-  } catch (error) {
-    // An adapter that just rethrows the abort reason, or a DOMException, timed out: say so.
-    if (controller.signal.aborted && !(error instanceof MailError && error.provider)) throw timeoutError();
-    throw error;
-  } finally {
-    clearTimeout(timer);
-    clearTimeout(graceTimer);
   }
 }

@@ -1,6 +1,7 @@
 // The one error type mailroom throws. Every adapter boundary converts whatever it catches into a
 // MailError with `cause`, so the chain can decide what to do from `code` alone.
 import { genericRemedy } from './diagnose.js';
+import { POLICY } from './policy.js';
 
 /** What went wrong, and so what the fallback chain does next (see README "Errors"). */
 export type MailErrorCode =
@@ -39,7 +40,7 @@ export interface AttemptError {
 export interface MailErrorOptions {
   /** Adapter or provider name ("brevo", "office365"); never a credential. */
   provider?: string;
-  /** Overrides the default for the code (RATE_LIMITED and TRANSIENT retry, others do not). */
+  /** Overrides the default for the code (src/core/policy.ts: RATE_LIMITED and TRANSIENT retry, others do not). */
   retryable?: boolean;
   cause?: unknown;
   /** HTTP status of the provider's answer. */
@@ -59,8 +60,6 @@ export interface MailErrorOptions {
   /** Every attempt made, for ALL_FAILED and for the error that stopped the chain. */
   attempts?: Attempt[];
 }
-
-const RETRYABLE_CODES: ReadonlySet<MailErrorCode> = new Set(['RATE_LIMITED', 'TRANSIENT']);
 
 export class MailError extends Error {
   override readonly name = 'MailError';
@@ -82,7 +81,7 @@ export class MailError extends Error {
     super(formatMessage(detail, options.provider), options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.detail = detail;
-    this.retryable = options.retryable ?? RETRYABLE_CODES.has(code);
+    this.retryable = options.retryable ?? POLICY[code].retry;
     const { cause: _cause, retryable: _retryable, ...fields } = options;
     Object.assign(this, dropUndefined(fields));
   }

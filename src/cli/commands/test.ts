@@ -7,7 +7,9 @@ import type { MailAdapter } from '../../core/adapter.js';
 import { formatAddress, parseAddress } from '../../core/address.js';
 import { diagnose } from '../../core/diagnose.js';
 import { MailError, toMailError } from '../../core/errors.js';
+import { checkDsnChain } from '../../core/dsn.js';
 import { createMailer, type MailerOptions } from '../../core/mailer.js';
+import { adaptersOfDsn } from '../../core/mailer/chain-setup.js';
 import { checksSummary, printChecks, type CheckResult } from '../checks.js';
 import { addCommonOptions, addTimeoutOption, loadContext, mailerOptions, reportJournalErrors, requireSender, timeoutOverride, type CommonOptions } from '../context.js';
 import { printJson } from '../output.js';
@@ -39,46 +41,47 @@ Examples:
   $ mailroom test --to you@example.com --dsn "failover(office365+oauth://shop%40corp.com@TENANT?client_id=..&client_secret=.. brevo+api://KEY@default)"`)
     .action(async (options: TestOptions) => {
       const context = await loadContext(options);
-      // This mailer only creates the chain's adapters (and closes them at the end); it sends nothing.
-      const chain = createMailer(mailerOptions(context, { journal: false }));
+      // The chain's adapters, each then owned (and closed) by the mailer that tests it alone.
+      const adapters = await chainAdapters(mailerOptions(context));
+      const selected = options.adapter ? adapters.filter((adapter) => adapter.name === options.adapter) : adapters;
       try {
-        const adapters = await chain.adapters();
-        const selected = options.adapter ? adapters.filter((adapter) => adapter.name === options.adapter) : adapters;
         if (selected.length === 0) {
           throw new MailError('CONFIG', `--adapter: the chain has no adapter named "${options.adapter}"; it has ${adapters.map((adapter) => adapter.name).join(', ')}`);
         }
         requireSender(context, adapters);
-        const results: CheckResult[] = [];
-        for (const adapter of selected) {
-          results.push(await sendTest(adapter, adapters, options.to, context, timeoutOverride(options)));
-        }
-        if (options.json) printJson(results);
-        else {
-          printChecks(results, { providerIds: true });
-          process.stdout.write(`\n${checksSummary(results, 'sent the test email')}${results.some((row) => row.entryId) ? '; `mailroom journal` lists them' : ''}\n`);
-        }
-        if (results.some((row) => !row.ok)) process.exitCode = 1;
-      } finally {
-        await chain.close();
+      } catch (error) {
+        await Promise.allSettled(adapters.map((adapter) => adapter.close?.()));
+        throw error;
       }
+      await Promise.allSettled(adapters.filter((adapter) => !selected.includes(adapter)).map((adapter) => adapter.close?.()));
+      const results: CheckResult[] = [];
+      for (const adapter of selected) {
+        results.push(await sendTest(adapter, adapters, options.to, context, timeoutOverride(options)));
+      }
+      if (options.json) printJson(results);
+      else {
+        printChecks(results, { providerIds: true });
+        process.stdout.write(`\n${checksSummary(results, 'sent the test email')}${results.some((row) => row.entryId) ? '; `mailroom journal` lists them' : ''}\n`);
+      }
+      if (results.some((row) => !row.ok)) process.exitCode = 1;
     });
 }
 
+// The adapters of the configured chain, built as the mailer builds them (DSN names made unique).
+async function chainAdapters(options: MailerOptions): Promise<MailAdapter[]> {
+  if (options.adapters) return options.adapters;
+  checkDsnChain(options.dsn!);
+  return adaptersOfDsn(options.dsn!);
+}
+
 async function sendTest(adapter: MailAdapter, chain: MailAdapter[], to: string, context: Awaited<ReturnType<typeof loadContext>>, timeout: Partial<MailerOptions>): Promise<CheckResult> {
-  // A mailer of one adapter, lent without close(): the chain mailer above owns and closes it.
   // Without a configured sender, an adapter that signs in as a mailbox sends as it (Office 365
   // refuses any other From); the others as the chain would, from its first mailbox.
   const mailbox = adapter.mailbox ?? chain.find((one) => one.mailbox)?.mailbox;
-  const lent: MailAdapter & { toString(): string } = {
-    name: adapter.name,
-    capabilities: adapter.capabilities,
-    ...(mailbox ? { mailbox } : {}),
-    send: (message, ctx) => adapter.send(message, ctx),
-    ...(adapter.verify ? { verify: (ctx?: { signal?: AbortSignal }) => adapter.verify!(ctx) } : {}),
-    toString: () => String(adapter),
-  };
-  // One attempt: the point is to see how this adapter answers now, not to wait through backoff.
-  const mailer = reportJournalErrors(createMailer(mailerOptions(context, { adapters: [lent], dsn: undefined, retry: { attempts: 1 }, ...timeout })));
+  const from = context.config.from ?? mailbox!;
+  // A mailer of this one adapter, which it closes. One attempt: the point is to see how this
+  // adapter answers now, not to wait through backoff.
+  const mailer = reportJournalErrors(createMailer(mailerOptions(context, { adapters: [adapter], dsn: undefined, from, retry: { attempts: 1 }, ...timeout })));
   const stopProgress = showProgress(mailer);
   let failedEntry: string | undefined;
   mailer.on('failed', (_error, entryId) => {
@@ -95,7 +98,7 @@ async function sendTest(adapter: MailAdapter, chain: MailAdapter[], to: string, 
           chain: chain.map((one) => one.name),
           time: new Date().toISOString(),
           host: hostname(),
-          from: formatAddress(parseAddress(context.config.from ?? mailbox!, 'from')),
+          from: formatAddress(parseAddress(from, 'from')),
         },
       },
     });

@@ -1,0 +1,77 @@
+// Chain, then journal close, then events: one journaled message carried by the chain, its entry
+// closed "sent" or "failed", and the outcome announced.
+import type { ChainReceipt, SendTrace } from '../failover.js';
+import { toMailError, type MailError } from '../errors.js';
+import { withHandoverReport } from '../handover.js';
+import type { JournalEntry } from '../../journal/journal.js';
+import type { NormalizedMessage } from '../message.js';
+import { keyCannotBeHonoured, record } from './journal-steps.js';
+import type { MailerParts } from './parts.js';
+import type { SendResult } from './types.js';
+
+/** Sends `message` as journal `entry`; `written` when the claim already wrote the pending entry. */
+export async function deliver(parts: MailerParts, message: NormalizedMessage, entry: JournalEntry, written = false): Promise<SendResult> {
+  const { journal, events } = parts;
+  const chain = await parts.chain;
+  // A key is only a promise if the journal holds it: without the pending entry, a retry would send again.
+  const unrecorded = written ? undefined : await record(journal, events, entry);
+  if (unrecorded !== undefined && message.idempotencyKey) throw keyCannotBeHonoured(message.idempotencyKey, unrecorded);
+  const trace = events.trace(entry);
+  if (entry.status === 'pending' && entry.handedOver) {
+    // Resuming an entry a stopped process had already handed over: a second copy is possible.
+    entry.possibleDuplicate = true;
+    trace.warnings.push(`${entry.handedOver.adapter} had been handed this message (${entry.handedOver.at}) by a process that stopped before the answer: it may have been delivered`);
+  }
+  // Journaled when it happens: a process killed after it leaves an entry that says so.
+  const receipt = await withHandoverJournaled(parts, entry, trace, () => chain.deliver(message, trace)).catch((error: unknown) => toMailError(error));
+  if (trace.possibleDuplicate) entry.possibleDuplicate = true;
+  if (receipt instanceof Error) return failed(parts, entry, receipt, trace.warnings);
+  return sent(parts, message, entry, receipt, trace.warnings);
+}
+
+// The transports report the handover from inside an attempt (src/core/handover.ts); the adapter
+// is the one whose attempt started last.
+async function withHandoverJournaled<T>(parts: MailerParts, entry: JournalEntry, trace: SendTrace, run: () => Promise<T>): Promise<T> {
+  if (!parts.journal) return run();
+  let current = 'unknown';
+  const announce = trace.onAttempt;
+  trace.onAttempt = (adapter, attempt) => {
+    current = adapter.name;
+    announce?.(adapter, attempt);
+  };
+  return withHandoverReport(() => {
+    entry.handedOver = { adapter: current, at: new Date().toISOString() };
+    void record(parts.journal, parts.events, entry);
+  }, run);
+}
+
+async function sent(parts: MailerParts, message: NormalizedMessage, entry: JournalEntry, receipt: ChainReceipt, warnings: string[]): Promise<SendResult> {
+  if (receipt.rejected.length > 0) warnings.push(`${receipt.adapter} refused ${receipt.rejected.length} recipient(s): ${receipt.rejected.join(', ')}`);
+  warnings.push(...(receipt.warnings ?? []));
+  const result: SendResult = {
+    id: entry.id,
+    status: 'sent',
+    adapter: receipt.adapter,
+    ...(receipt.providerMessageId ? { providerMessageId: receipt.providerMessageId } : {}),
+    messageId: message.messageId,
+    accepted: receipt.accepted,
+    rejected: receipt.rejected,
+    attempts: entry.attempts,
+    warnings,
+  };
+  Object.assign(entry, { status: 'sent', adapter: receipt.adapter, ...(receipt.providerMessageId ? { providerMessageId: receipt.providerMessageId } : {}) });
+  if (warnings.length > 0) entry.warnings = warnings;
+  await record(parts.journal, parts.events, entry);
+  parts.events.emit('sent', result);
+  return result;
+}
+
+async function failed(parts: MailerParts, entry: JournalEntry, failure: MailError, warnings: string[]): Promise<never> {
+  failure.attempts = entry.attempts;
+  entry.status = 'failed';
+  entry.error = { code: failure.code, message: failure.message, ...(failure.remedy ? { remedy: failure.remedy } : {}) };
+  if (warnings.length > 0) entry.warnings = warnings;
+  await record(parts.journal, parts.events, entry);
+  parts.events.emit('failed', failure, entry.id);
+  throw failure;
+}

@@ -1,0 +1,39 @@
+// Resending a journaled message: a pending entry is completed in place (same Message-ID), a sent or
+// failed one gets a new entry linked both ways; one that may already have been delivered is refused
+// unless asked.
+import { MailError } from '../errors.js';
+import { possibleDeliveryReason } from '../../journal/journal.js';
+import { deliver } from './deliver.js';
+import { record, requireJournal, resultFromEntry } from './journal-steps.js';
+import type { MailerParts } from './parts.js';
+import type { JournalResendOptions, SendResult } from './types.js';
+
+export async function resend(parts: MailerParts, id: string, options: JournalResendOptions = {}): Promise<SendResult> {
+  const store = requireJournal(parts.journal);
+  const original = await store.get(id);
+  if (!original) throw new MailError('CONFIG', `no journal entry with id ${id}`);
+  const content = store.contentFor(original);
+  const reason = options.includePossibleDuplicates ? undefined : possibleDeliveryReason(original);
+  if (reason) {
+    throw new MailError('CONFIG', `journal entry ${id} may already have been delivered (${reason}): a resend could deliver a second copy. Check with the recipient or the provider's logs, then pass includePossibleDuplicates: true (mailroom resend --include-possible-duplicates) to send it anyway`);
+  }
+  if (!content) {
+    throw new MailError('CONFIG', `journal entry ${id} has no stored content to resend (the journal runs with storeContent: false)`);
+  }
+  if (original.status === 'pending') {
+    // Completing an interrupted send: same entry, same Message-ID, so an idempotent receiver
+    // (and the outbox) keeps one copy if the first attempt did get through.
+    return deliver(parts, await parts.prepare(content, original.messageId), original);
+  }
+  if (original.status === 'failed' && original.idempotencyKey) {
+    // Its key was delivered since (by a later send with the same key): sending again would be
+    // the duplicate the key exists to prevent.
+    const latest = await store.findByIdempotencyKey(original.idempotencyKey);
+    if (latest && latest.id !== original.id && latest.status === 'sent') return resultFromEntry(latest);
+  }
+  const message = await parts.prepare(content);
+  const entry = store.createEntry(message, content, { resendOf: original.id });
+  original.resentAs = [...(original.resentAs ?? []), entry.id];
+  await record(store, parts.events, original);
+  return deliver(parts, message, entry);
+}

@@ -1,0 +1,42 @@
+// What the failover chain does with each error code: the one table every part reads (MailError's
+// default `retryable`, the retry loop, the cooldown count, the chain's next-or-stop). The README's
+// "Errors" table says the same in words.
+import type { MailErrorCode } from './errors.js';
+
+export interface CodePolicy {
+  /**
+   * Try the same adapter again, after a backoff. The default of `MailError.retryable`: an adapter
+   * that knows a failure will not change (a TLS certificate refused, a daily quota) says so on the error.
+   */
+  retry: boolean;
+  /** A failed send with this code counts towards the adapter's cooldown: the adapter is unwell, not the message. */
+  cooldown: boolean;
+  /** Once the adapter gives up: try the next adapter of the chain, or stop the send with this error. */
+  then: 'next' | 'stop';
+}
+
+export const POLICY: Readonly<Record<MailErrorCode, Readonly<CodePolicy>>> = Object.freeze({
+  // The message's own faults: every adapter would fail the same way.
+  INVALID_MESSAGE: { retry: false, cooldown: false, then: 'stop' },
+  TEMPLATE: { retry: false, cooldown: false, then: 'stop' },
+  REJECTED: { retry: false, cooldown: false, then: 'stop' },
+  // A mistake in the setup: fixing it is the only way on.
+  CONFIG: { retry: false, cooldown: false, then: 'stop' },
+  // This adapter cannot carry this message (decided before any I/O): another one may.
+  UNSUPPORTED: { retry: false, cooldown: false, then: 'next' },
+  // The adapter is unwell.
+  AUTH: { retry: false, cooldown: true, then: 'next' },
+  RATE_LIMITED: { retry: true, cooldown: true, then: 'next' },
+  TRANSIENT: { retry: true, cooldown: true, then: 'next' },
+  // It may have been delivered: never again through the same adapter (mailer option onAmbiguous
+  // chooses between the next adapter, marked possible duplicate, and stopping).
+  AMBIGUOUS: { retry: false, cooldown: true, then: 'next' },
+  // A nested chain whose every adapter failed: each has counted its own cooldown.
+  ALL_FAILED: { retry: false, cooldown: false, then: 'next' },
+});
+
+/** What the chain does with `code`; `onAmbiguous: 'stop'` turns AMBIGUOUS into a stop. */
+export function policyFor(code: MailErrorCode, onAmbiguous: 'failover' | 'stop' = 'failover'): Readonly<CodePolicy> {
+  const policy = POLICY[code];
+  return code === 'AMBIGUOUS' && onAmbiguous === 'stop' ? { ...policy, then: 'stop' } : policy;
+}
