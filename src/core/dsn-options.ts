@@ -9,6 +9,10 @@ import type { MemoryOptions } from '../../adapters/memory.js';
 import type { GraphOptions } from '../../adapters/microsoft-graph.js';
 import type { Office365Options } from '../../adapters/office365.js';
 import type { OutboxOptions } from '../../adapters/outbox.js';
+import type { PostmarkOptions } from '../../adapters/postmark.js';
+import type { ResendOptions } from '../../adapters/resend.js';
+import type { SendgridOptions } from '../../adapters/sendgrid.js';
+import type { SparkpostOptions } from '../../adapters/sparkpost.js';
 import type { SesOptions } from '../../adapters/ses.js';
 import type { SmtpAdapterOptions } from '../../adapters/smtp.js';
 import type { Smtp2goOptions } from '../../adapters/smtp2go.js';
@@ -32,6 +36,10 @@ export const DSN_EXAMPLES: Readonly<Record<string, string>> = Object.freeze({
   'mailgun+api': 'mailgun+api://KEY:mg.example.com@default?region=eu',
   'smtp2go+api': 'smtp2go+api://KEY@default',
   'ses+api': 'ses+api://ACCESS_KEY_ID:SECRET@default?region=eu-west-1',
+  'postmark+api': 'postmark+api://SERVER_TOKEN@default?message_stream=outbound',
+  'sendgrid+api': 'sendgrid+api://KEY@default?region=eu',
+  'resend+api': 'resend+api://KEY@default',
+  'sparkpost+api': 'sparkpost+api://KEY@default?region=eu',
 });
 
 /** "write it as brevo+api://KEY@default (README "Configuration strings")": the remedy of a DSN mistake. */
@@ -242,6 +250,33 @@ export function sesOptionsFromDsn(dsn: ParsedDsn): SesOptions {
   };
 }
 
+/** `postmark+api://SERVER_TOKEN@default` (`?message_stream=ID`); another host[:port] replaces api.postmarkapp.com. */
+export function postmarkOptionsFromDsn(dsn: ParsedDsn): PostmarkOptions {
+  return {
+    serverToken: apiKey(dsn),
+    ...(dsn.options.message_stream ? { messageStream: dsn.options.message_stream } : {}),
+    baseUrl: baseUrlFromDsn(dsn),
+    ...dsnCommonOptions(dsn),
+  };
+}
+
+/** `sendgrid+api://KEY@default` (`?region=eu`: api.eu.sendgrid.com); another host[:port] replaces the region's host. */
+export function sendgridOptionsFromDsn(dsn: ParsedDsn): SendgridOptions {
+  const region = dsnChoice(dsn, 'region', ['global', 'eu'] as const);
+  return { apiKey: apiKey(dsn), ...(region ? { region } : {}), baseUrl: baseUrlFromDsn(dsn), ...dsnCommonOptions(dsn) };
+}
+
+/** `resend+api://KEY@default`; another host[:port] replaces api.resend.com. */
+export function resendOptionsFromDsn(dsn: ParsedDsn): ResendOptions {
+  return { apiKey: apiKey(dsn), baseUrl: baseUrlFromDsn(dsn), ...dsnCommonOptions(dsn) };
+}
+
+/** `sparkpost+api://KEY@default` (`?region=eu`: api.eu.sparkpost.com); another host[:port] replaces the region's host. */
+export function sparkpostOptionsFromDsn(dsn: ParsedDsn): SparkpostOptions {
+  const region = dsnChoice(dsn, 'region', ['us', 'eu'] as const);
+  return { apiKey: apiKey(dsn), ...(region ? { region } : {}), baseUrl: baseUrlFromDsn(dsn), ...dsnCommonOptions(dsn) };
+}
+
 /** Scheme -> the adapter file in adapters/ and the reader of its options. */
 export const DSN_READERS: Readonly<Record<string, { file: string; read: (dsn: ParsedDsn) => object }>> = Object.freeze({
   outbox: { file: 'outbox', read: outboxOptionsFromDsn },
@@ -258,4 +293,8 @@ export const DSN_READERS: Readonly<Record<string, { file: string; read: (dsn: Pa
   'mailgun+api': { file: 'mailgun', read: mailgunOptionsFromDsn },
   'smtp2go+api': { file: 'smtp2go', read: smtp2goOptionsFromDsn },
   'ses+api': { file: 'ses', read: sesOptionsFromDsn },
+  'postmark+api': { file: 'postmark', read: postmarkOptionsFromDsn },
+  'sendgrid+api': { file: 'sendgrid', read: sendgridOptionsFromDsn },
+  'resend+api': { file: 'resend', read: resendOptionsFromDsn },
+  'sparkpost+api': { file: 'sparkpost', read: sparkpostOptionsFromDsn },
 });

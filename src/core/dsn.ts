@@ -30,7 +30,7 @@ export interface ParsedDsn {
 export type AdapterFromDsn = (dsn: ParsedDsn) => MailAdapter;
 
 // Schemes whose user name is a secret (an API key), not a mailbox.
-const SECRET_USER_SCHEMES = new Set(['brevo+api', 'mailjet+api', 'mailgun+api', 'smtp2go+api', 'ses+api']);
+const SECRET_USER_SCHEMES = new Set(['brevo+api', 'mailjet+api', 'mailgun+api', 'smtp2go+api', 'ses+api', 'postmark+api', 'sendgrid+api', 'resend+api', 'sparkpost+api']);
 const SECRET_OPTIONS = /secret|password|pass|key|token|certificate|private/i;
 
 /** The schemes mailroom understands, for help texts and errors. */
