@@ -24,7 +24,7 @@ interface Row {
 const ROOT = resolve(import.meta.dirname, '..');
 const CLI = join(ROOT, 'dist/src/cli/main.js');
 const ROWS = JSON.parse(readFileSync(join(ROOT, 'test/fixtures/error-strings.json'), 'utf8')) as Row[];
-const GROUPS = ['brevo', 'mailjet', 'mailgun', 'smtp2go', 'ses', 'graph', 'office365', 'microsoft-identity', 'gmail', 'zoho', 'network'];
+const GROUPS = ['brevo', 'mailjet', 'mailgun', 'smtp2go', 'postmark', 'sendgrid', 'resend', 'sparkpost', 'ses', 'graph', 'office365', 'microsoft-identity', 'gmail', 'zoho', 'network'];
 // Every code once: the Record makes the compiler fail when a code is added without being listed.
 const EVERY_CODE = Object.keys({
   INVALID_MESSAGE: 1, CONFIG: 1, TEMPLATE: 1, UNSUPPORTED: 1, AUTH: 1, RATE_LIMITED: 1, TRANSIENT: 1, REJECTED: 1, AMBIGUOUS: 1, ALL_FAILED: 1,

@@ -532,10 +532,17 @@ const RULES: Rule[] = [
   },
   {
     rule: 'sendgrid-invalid-request', code: 'REJECTED',
-    match: /\(personalizations\.\d|\((from|reply_to|reply_to_list|content|subject|attachments|categories|custom_args|headers)(\.[\w.]+)?\)|You must have at least one personalization|There is a limit of 1000 total recipients/i,
+    match: /\(personalizations\.\d|\((from|reply_to|reply_to_list|content|subject|attachments|categories|custom_args|headers)(\.[\w.]+)?\)|You must have at least one personalization|There is a limit of 1000 total recipients|should be unique between to, cc, and bcc|If present, text\/plain/i,
     meaning: 'SendGrid refused a field of the request (the error names it)',
     remedy: 'Fix the field SendGrid names in the error (e.g. an address that is not valid, the same address twice in to/cc/bcc); this message fails the same way on every retry.',
     retry: false,
+  },
+  {
+    rule: 'sendgrid-rate-limited', code: 'RATE_LIMITED',
+    match: /"message"\s*:\s*"too many requests"|\[sendgrid\][^\n]*\b429\b/i,
+    meaning: 'SendGrid throttles the API key for this endpoint',
+    remedy: 'SendGrid asks to slow down: mailroom waits until the X-RateLimit-Reset time it names and retries, then the next adapter sends; lower the sending rate (limits.messagesPerMinute) if this recurs.',
+    retry: true,
   },
   // --- Resend (test/providers/SOURCES.md §3: {statusCode, name, message}) ---
   {
@@ -590,7 +597,7 @@ const RULES: Rule[] = [
   // --- SparkPost (test/providers/SOURCES.md §4: {errors: [{message, description, code}]}) ---
   {
     rule: 'sparkpost-key', code: 'AUTH',
-    match: /"message"\s*:\s*"Unauthorized\."|\[sparkpost\][^\n]*\b401\b|SparkPost code 130[34]\)/i,
+    match: /"message"\s*(:|=>)\s*"Unauthorized\."|\[sparkpost\][^\n]*\b401\b|SparkPost code 130[34]\)/i,
     meaning: 'SparkPost refused the API key (wrong, deleted, or of the other region)',
     remedy: 'SparkPost refused the API key: create one with "Transmissions: Read/Write" in SparkPost > Configuration > API Keys; a SparkPost EU account (app.eu.sparkpost.com) needs ?region=eu, its keys do not work on api.sparkpost.com.',
     retry: false,
