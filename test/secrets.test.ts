@@ -13,6 +13,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { brevoAdapter } from '../adapters/brevo.js';
 import { mailgunAdapter } from '../adapters/mailgun.js';
 import { mailjetAdapter } from '../adapters/mailjet.js';
+import { postmarkAdapter } from '../adapters/postmark.js';
+import { resendAdapter } from '../adapters/resend.js';
+import { sendgridAdapter } from '../adapters/sendgrid.js';
+import { sparkpostAdapter } from '../adapters/sparkpost.js';
 import { sesAdapter } from '../adapters/ses.js';
 import { smtpAdapter } from '../adapters/smtp.js';
 import { smtp2goAdapter } from '../adapters/smtp2go.js';
@@ -35,9 +39,13 @@ const SMTP2GO_KEY = 'api-SMTP2GO5ECRET0123456789ABCDEF';
 const SES_ACCESS = 'AKIASESACCESS5ECRET1';
 const SES_SECRET = 'sesSECRET/key+0123456789abcdefghijklmnop';
 const SES_TOKEN = 'FwoGZXIvYXdzEsesSESSION5ECRETtoken0123456789abcdef==';
+const POSTMARK_TOKEN = 'pm-POSTMARK5ECRET-0123-4567-89ab';
+const SENDGRID_KEY = 'SG.SENDGRID5ECRET.key+0123456789/abc';
+const RESEND_KEY = 're_RESEND5ECRET_0123456789abcdef';
+const SPARKPOST_KEY = 'sparkpost5ECRET0123456789abcdef01234567';
 
 const logins: Array<[string, string]> = [[SMTP_USER, SMTP_PASS], [MAILJET_KEY, MAILJET_SECRET], ['api', MAILGUN_KEY]];
-const secrets = [SMTP_PASS, BREVO_KEY, MAILJET_KEY, MAILJET_SECRET, MAILGUN_KEY, SMTP2GO_KEY, SES_ACCESS, SES_SECRET, SES_TOKEN];
+const secrets = [SMTP_PASS, BREVO_KEY, MAILJET_KEY, MAILJET_SECRET, MAILGUN_KEY, SMTP2GO_KEY, SES_ACCESS, SES_SECRET, SES_TOKEN, POSTMARK_TOKEN, SENDGRID_KEY, RESEND_KEY, SPARKPOST_KEY];
 /** Every form a credential can show in. Signatures seen by the SES server are added as they come. */
 const forbidden = new Set<string>([
   ...secrets.flatMap((secret) => [secret, encodeURIComponent(secret), b64(secret)]),
@@ -83,7 +91,7 @@ let ca: string;
 let smtp: TestSmtpServer;
 const servers: ProviderServer[] = [];
 const seenSignatures: string[] = [];
-let http: Record<'brevo' | 'mailjet' | 'mailgun' | 'smtp2go' | 'ses', ProviderServer>;
+let http: Record<'brevo' | 'mailjet' | 'mailgun' | 'smtp2go' | 'ses' | 'postmark' | 'sendgrid' | 'resend' | 'sparkpost', ProviderServer>;
 
 beforeAll(async () => {
   await builtCli();
@@ -112,6 +120,10 @@ beforeAll(async () => {
     mailjet: await start(echoing(header('authorization'))),
     mailgun: await start(echoing(header('authorization'))),
     smtp2go: await start(echoing(header('x-smtp2go-api-key'))),
+    postmark: await start(echoing(header('x-postmark-server-token'))),
+    sendgrid: await start(echoing(header('authorization'))),
+    resend: await start(echoing(header('authorization'))),
+    sparkpost: await start(echoing(header('authorization'))),
     // SES's restJson error, quoting the signed Authorization header and the session token.
     ses: await start((request) => {
       const authorization = String(request.headers.authorization ?? '');
@@ -140,6 +152,10 @@ const adapters = (): Record<string, () => MailAdapter> => ({
   mailjet: () => mailjetAdapter({ apiKey: MAILJET_KEY, secretKey: MAILJET_SECRET, baseUrl: http.mailjet.url }),
   mailgun: () => mailgunAdapter({ apiKey: MAILGUN_KEY, domain: 'mg.example.com', baseUrl: http.mailgun.url }),
   smtp2go: () => smtp2goAdapter({ apiKey: SMTP2GO_KEY, baseUrl: http.smtp2go.url }),
+  postmark: () => postmarkAdapter({ serverToken: POSTMARK_TOKEN, baseUrl: http.postmark.url }),
+  sendgrid: () => sendgridAdapter({ apiKey: SENDGRID_KEY, baseUrl: http.sendgrid.url }),
+  resend: () => resendAdapter({ apiKey: RESEND_KEY, baseUrl: http.resend.url }),
+  sparkpost: () => sparkpostAdapter({ apiKey: SPARKPOST_KEY, baseUrl: http.sparkpost.url }),
   ses: () => sesAdapter({ region: 'eu-west-1', endpoint: http.ses.url, credentials: { accessKeyId: SES_ACCESS, secretAccessKey: SES_SECRET, sessionToken: SES_TOKEN } }),
 });
 
@@ -149,6 +165,10 @@ const dsns = (): Record<string, string> => ({
   mailjet: `mailjet+api://${MAILJET_KEY}:${encodeURIComponent(MAILJET_SECRET)}@127.0.0.1:${http.mailjet.port}?insecure=true`,
   mailgun: `mailgun+api://${MAILGUN_KEY}:mg.example.com@127.0.0.1:${http.mailgun.port}?insecure=true`,
   smtp2go: `smtp2go+api://${SMTP2GO_KEY}@127.0.0.1:${http.smtp2go.port}?insecure=true`,
+  postmark: `postmark+api://${POSTMARK_TOKEN}@127.0.0.1:${http.postmark.port}?insecure=true`,
+  sendgrid: `sendgrid+api://${encodeURIComponent(SENDGRID_KEY)}@127.0.0.1:${http.sendgrid.port}?insecure=true`,
+  resend: `resend+api://${RESEND_KEY}@127.0.0.1:${http.resend.port}?insecure=true`,
+  sparkpost: `sparkpost+api://${SPARKPOST_KEY}@127.0.0.1:${http.sparkpost.port}?insecure=true`,
   ses: `ses+api://${SES_ACCESS}:${encodeURIComponent(SES_SECRET)}@127.0.0.1:${http.ses.port}?insecure=true&region=eu-west-1&session_token=${encodeURIComponent(SES_TOKEN)}`,
 });
 
@@ -175,7 +195,7 @@ describe('echoed secrets are scrubbed everywhere', () => {
     expect(leaks('raw echo', await response.text()).length).toBeGreaterThan(3);
   });
 
-  it.each(['smtp', 'brevo', 'mailjet', 'mailgun', 'smtp2go', 'ses'])('%s: errors, causes, events and the journal file hold no form of a credential', async (name) => {
+  it.each(['smtp', 'brevo', 'mailjet', 'mailgun', 'smtp2go', 'ses', 'postmark', 'sendgrid', 'resend', 'sparkpost'])('%s: errors, causes, events and the journal file hold no form of a credential', async (name) => {
     const folder = await mkdtemp(join(dir, `${name}-`));
     const make = adapters()[name]!;
     const found: string[] = [];
