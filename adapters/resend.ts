@@ -30,11 +30,12 @@ const NAME = 'resend';
 // Resend keeps a key for 24 hours and takes 1 to 256 characters (resend.com/docs/dashboard/emails/idempotency-keys).
 const MAX_KEY = 256;
 
-/** What Resend can carry (SOURCES.md §3: the OpenAPI `/emails` body and the email size limit). */
+/** What Resend can carry (SOURCES.md §3: the OpenAPI `/emails` body). */
 export const RESEND_CAPABILITIES: AdapterCapabilities = Object.freeze({
   attachments: true,
   inlineImages: true,
-  // An email is at most 40 MB after base64 (4/3 of the bytes): about 30 MB of attachments.
+  // 40 MB after base64 (4/3 of the bytes), about 30 MB of attachments: the limit a third-party
+  // source names; Resend's own is not confirmed (SOURCES.md, Not confirmed 11).
   maxAttachmentBytes: (40 * 1024 * 1024 * 3) / 4,
   maxTotalAttachmentBytes: (40 * 1024 * 1024 * 3) / 4,
   customHeaders: true,

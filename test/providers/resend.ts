@@ -130,7 +130,7 @@ function check(body: Body): ProviderAnswer | undefined {
       return error(422, 'invalid_attachment', 'Attachments need a filename and base64 content.');
     }
   }
-  // Resend caps an email at 40 MB, attachments included, after base64 [P R6].
+  // 40 MB, attachments included, after base64: a third-party figure (SOURCES.md, Not confirmed 11).
   if (Buffer.byteLength(JSON.stringify(body)) > 40 * 1024 * 1024) return error(422, 'validation_error', 'The email is larger than 40 MB.');
   return undefined;
 }

@@ -7,7 +7,7 @@
 //   filename (required), type, disposition: inline|attachment, content_id}], headers {string},
 //   categories (at most 10, unique, 255 chars each), custom_args {string}, ... [P G1]
 // - at most 1000 recipients (to + cc + bcc) per request, and an address only once per
-//   personalization [P G2]; the request at most 30 MB [P G2]
+//   personalization [P G2]; the whole JSON payload under 30 MB [P G8]
 // - success: 202 with an empty body and the message id in the X-Message-Id header [P G1, G4]
 // - 429 with X-RateLimit-Limit / -Remaining / -Reset (a Unix time) [P G5]
 // Stricter than confirmed: unknown members are refused (SOURCES.md "Not confirmed").
