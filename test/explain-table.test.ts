@@ -88,7 +88,7 @@ describe('the explain table', () => {
         for (const word of row.remedy) expect(remedyLine).toContain(word);
       }
     }
-  });
+  }, 120_000);
 
   it('says a daily quota is a retry later, not a final refusal', async () => {
     const cwd = await mkdtemp(join(tmpdir(), 'mailroom-explain-'));
