@@ -77,6 +77,9 @@ export class FailoverAdapter implements MailAdapter {
   }
 
   async send(message: NormalizedMessage, ctx: SendContext): Promise<SendReceipt> {
+    // A message none of its adapters can carry is refused as any adapter refuses it, before any I/O.
+    const refused = unsupportedReason(this, message);
+    if (refused) throw refused;
     const trace: SendTrace = { attempts: [], warnings: [] };
     try {
       const { adapter: _adapter, ...receipt } = await this.deliver(message, trace, ctx.signal);
