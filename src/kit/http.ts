@@ -16,6 +16,7 @@ import { decidedCode, diagnose } from '../core/diagnose.js';
 import type { SendReceipt } from '../core/adapter.js';
 import { MailError, type MailErrorCode } from '../core/errors.js';
 import { handoverReporter } from '../core/handover.js';
+import { timedOutAfterHandover } from '../core/timeout.js';
 import { SecretScrubber } from '../core/secrets.js';
 
 export interface HttpRequestOptions {
@@ -31,10 +32,15 @@ export interface HttpRequestOptions {
   form?: FormData;
   /** Raw body; set content-type yourself. */
   body?: string | Uint8Array;
-  /** The SendContext signal: aborting it abandons the request. */
+  /** The SendContext signal: aborting it abandons the request. In a chain it carries the attempt timeout (the chain's `timeoutMs`), the one limit on a whole request. */
   signal?: AbortSignal;
-  /** Per request, including reading the answer. Default 30000. */
+  /**
+   * A limit on the whole request, reading the answer included, for a caller without a chain's
+   * signal. Default: none when `signal` is given (the signal governs), else 30000.
+   */
   timeoutMs?: number;
+  /** Longest wait until the request is written to a socket (DNS, TCP and TLS included): past it, TRANSIENT (nothing was sent). Default 10000. */
+  connectTimeoutMs?: number;
   /** Injectable fetch. Default globalThis.fetch. */
   fetch?: typeof fetch;
 }
@@ -49,8 +55,10 @@ export interface HttpResponse {
   bodyLost?: string;
 }
 
-/** Default per-request timeout. */
+/** Default whole-request timeout of a call made without a signal. */
 export const DEFAULT_HTTP_TIMEOUT_MS = 30_000;
+/** Default connect timeout: until the request is written. */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 // Longest provider text kept in an error: an HTML error page must not flood a log line.
 const MAX_DETAIL = 500;
 
@@ -63,7 +71,7 @@ const BEFORE_SEND_CODES = new Set([
 ]);
 const CERT_CODES = /CERT|SSL|TLS/;
 
-interface CallState { created: boolean; sent: boolean; answered: boolean; onSent?: () => void }
+interface CallState { created: boolean; sent: boolean; answered: boolean; onSent?: () => void; onCreated?: () => void }
 const calls = new AsyncLocalStorage<CallState>();
 const requestStates = new WeakMap<object, CallState>();
 
@@ -73,6 +81,7 @@ diagnostics.subscribe('undici:request:create', (message) => {
   if (state && request) {
     state.created = true;
     requestStates.set(request, state);
+    state.onCreated?.();
   }
 });
 diagnostics.subscribe('undici:client:sendHeaders', (message) => {
@@ -96,12 +105,13 @@ diagnostics.subscribe('undici:request:headers', (message) => {
  */
 export async function httpRequest(options: HttpRequestOptions): Promise<HttpResponse> {
   const { provider } = options;
-  const timeoutMs = options.timeoutMs ?? DEFAULT_HTTP_TIMEOUT_MS;
+  const timeoutMs = options.timeoutMs ?? (options.signal ? undefined : DEFAULT_HTTP_TIMEOUT_MS);
   if (options.signal?.aborted) {
     throw new MailError('TRANSIENT', 'the send was aborted before the request was made', { provider, cause: options.signal.reason });
   }
-  const timeout = AbortSignal.timeout(timeoutMs);
-  const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
+  const timeout = timeoutMs === undefined ? undefined : AbortSignal.timeout(timeoutMs);
+  const connect = new AbortController();
+  const signal = AbortSignal.any([options.signal, timeout, connect.signal].filter((one): one is AbortSignal => one !== undefined));
   const headers = new Headers(options.headers);
   let body: string | Uint8Array | FormData | undefined = options.body;
   if (options.json !== undefined) {
@@ -114,6 +124,16 @@ export async function httpRequest(options: HttpRequestOptions): Promise<HttpResp
   const doFetch = options.fetch ?? globalThis.fetch;
   const reportHandover = handoverReporter();
   const state: CallState = { created: false, sent: false, answered: false, ...(reportHandover ? { onSent: reportHandover } : {}) };
+  // The connect timeout runs from the request's creation to its writing; a fetch that undici does
+  // not run (injected) reports neither, and only the other limits apply to it.
+  const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+  let connectTimer: NodeJS.Timeout | undefined;
+  state.onCreated = () => {
+    connectTimer = setTimeout(() => {
+      if (!state.sent) connect.abort();
+    }, connectTimeoutMs);
+  };
+  const limits = () => ({ provider, timeoutMs, timedOut: timeout?.aborted === true, connectTimeoutMs, connectTimedOut: connect.signal.aborted, url: options.url, injected: options.fetch !== undefined });
   return calls.run(state, async () => {
     try {
       // redirect 'manual': a mail API that redirects a POST is misconfigured, and fetch would
@@ -122,18 +142,21 @@ export async function httpRequest(options: HttpRequestOptions): Promise<HttpResp
         method: options.method ?? 'POST', headers, body, signal, redirect: 'manual',
       });
       state.answered = true;
+      clearTimeout(connectTimer);
       let text: string;
       try {
         text = await response.text();
       } catch (error) {
         // The status line is the provider's decision; a body lost after it does not undo it (a 201
         // stays a send, a 500 a refusal), so the status is returned and the adapter decides.
-        const lost = networkError(error, state, { provider, timeoutMs, timedOut: timeout.aborted, url: options.url, injected: options.fetch !== undefined });
+        const lost = networkError(error, state, limits());
         return { status: response.status, headers: response.headers, text: '', json: undefined, bodyLost: lost.detail };
       }
       return { status: response.status, headers: response.headers, text, json: parseJson(text) };
     } catch (error) {
-      throw networkError(error, state, { provider, timeoutMs, timedOut: timeout.aborted, url: options.url, injected: options.fetch !== undefined });
+      throw networkError(error, state, limits());
+    } finally {
+      clearTimeout(connectTimer);
     }
   });
 }
@@ -141,15 +164,13 @@ export async function httpRequest(options: HttpRequestOptions): Promise<HttpResp
 function networkError(
   error: unknown,
   state: CallState,
-  context: { provider: string; timeoutMs: number; timedOut: boolean; url: string; injected: boolean },
+  context: { provider: string; timeoutMs: number | undefined; timedOut: boolean; connectTimeoutMs: number; connectTimedOut: boolean; url: string; injected: boolean },
 ): MailError {
   const { provider } = context;
   if (error instanceof MailError) {
-    // The caller's signal aborted with its own MailError (the mailer's per-attempt timeout), which
+    // The caller's signal aborted with its own MailError (the chain's attempt timeout), which
     // fetch rejects with as is: a request that had already gone out may still have been accepted.
-    if (state.sent || state.answered) {
-      return new MailError('AMBIGUOUS', `${error.detail} after the request was sent: the provider may have accepted the message`, { provider, cause: error });
-    }
+    if (state.sent || state.answered) return timedOutAfterHandover(error, provider);
     return error.withProvider(provider);
   }
   const cause = (error as { cause?: unknown }).cause;
@@ -161,7 +182,8 @@ function networkError(
   const sent = wasSent(state, code, cause, context.injected);
   const aborted = (error as { name?: string }).name === 'AbortError' || (error as { name?: string }).name === 'TimeoutError';
   let what: string;
-  if (context.timedOut) what = `no answer from ${where} within ${context.timeoutMs} ms`;
+  if (context.connectTimedOut && !sent) what = `no connection to ${where} within ${context.connectTimeoutMs} ms (connect timeout)`;
+  else if (context.timedOut) what = `no answer from ${where} within ${context.timeoutMs} ms`;
   else if (aborted) what = `the request to ${where} was aborted`;
   else what = `the connection to ${where} failed (${code ?? describe(cause ?? error)})`;
   if (code && CERT_CODES.test(code) && !sent) {
