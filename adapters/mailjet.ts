@@ -17,8 +17,11 @@ export interface MailjetOptions {
   secretKey: string;
   /** Default https://api.mailjet.com. Any other https origin (a proxy); http only on loopback. */
   baseUrl?: string;
-  /** Per-request timeout. Default 30000 ms. */
-  timeoutMs?: number;
+  /**
+   * Connect timeout: longest wait until the request is written (DNS, TCP, TLS). Default 10,000 ms.
+   * The whole attempt is bounded by the chain's `timeoutMs` (README "Timeouts").
+   */
+  connectTimeoutMs?: number;
   /** Default globalThis.fetch. */
   fetch?: typeof fetch;
   /** Name in a chain, journal and errors. Default "mailjet". */
@@ -71,7 +74,7 @@ export function mailjetAdapter(options: MailjetOptions): MailAdapter {
   const baseUrl = resolveBaseUrl(NAME, { baseUrl: options.baseUrl, defaultUrl: DEFAULT_URL });
   const secrets = [apiKey, secretKey];
   const request = (path: string, init: { method?: string; json?: unknown; signal?: AbortSignal }) =>
-    httpRequest({ provider: name, url: `${baseUrl}${path}`, headers: { authorization: basicAuth(apiKey, secretKey) }, timeoutMs: options.timeoutMs, fetch: options.fetch, ...init });
+    httpRequest({ provider: name, url: `${baseUrl}${path}`, headers: { authorization: basicAuth(apiKey, secretKey) }, connectTimeoutMs: options.connectTimeoutMs, fetch: options.fetch, ...init });
 
   const adapter: MailAdapter & { toString(): string } = {
     name,

@@ -35,8 +35,11 @@ export interface GraphOptions {
   baseUrl?: string;
   /** Keep a copy in the mailbox's Sent Items. Default true (Graph's default). */
   saveToSentItems?: boolean;
-  /** Per-request timeout. Default 30,000 ms. */
-  timeoutMs?: number;
+  /**
+   * Connect timeout: longest wait until the request is written (DNS, TCP, TLS). Default 10,000 ms.
+   * The whole attempt is bounded by the chain's `timeoutMs` (README "Timeouts").
+   */
+  connectTimeoutMs?: number;
   /** Default globalThis.fetch. */
   fetch?: typeof fetch;
   /** Name in a chain, journal and errors. Default "graph". */
@@ -147,7 +150,7 @@ export class GraphAdapter implements MailAdapter {
       headers: { authorization: `Bearer ${accessToken}` },
       json,
       signal,
-      ...(this.#options.timeoutMs ? { timeoutMs: this.#options.timeoutMs } : {}),
+      ...(this.#options.connectTimeoutMs ? { connectTimeoutMs: this.#options.connectTimeoutMs } : {}),
       ...(this.#options.fetch ? { fetch: this.#options.fetch } : {}),
     });
   }

@@ -23,8 +23,11 @@ export interface SesOptions {
   configurationSet?: string;
   /** Replaces https://email.{region}.amazonaws.com (a VPC endpoint, a local emulator); http only on loopback. */
   endpoint?: string;
-  /** Per-request timeout. Default 30000 ms. */
-  timeoutMs?: number;
+  /**
+   * Connect timeout: longest wait until the request is written (DNS, TCP, TLS). Default 10,000 ms.
+   * The whole attempt is bounded by the chain's `timeoutMs` (README "Timeouts").
+   */
+  connectTimeoutMs?: number;
   /** Default globalThis.fetch. */
   fetch?: typeof fetch;
   /** A ready client (its own handler and retries then apply). Default: one built from the options above. */
@@ -161,7 +164,7 @@ function fetchHandler(provider: string, options: SesOptions) {
         provider, url, method: request.method, headers,
         ...(typeof request.body === 'string' || request.body instanceof Uint8Array ? { body: request.body } : {}),
         ...(handlerOptions.abortSignal ? { signal: handlerOptions.abortSignal as AbortSignal } : {}),
-        timeoutMs: options.timeoutMs, fetch: options.fetch,
+        connectTimeoutMs: options.connectTimeoutMs, fetch: options.fetch,
       });
       // The SDK would read a lost SendEmail body as an empty success; tell it the answer was lost instead.
       if (response.bodyLost !== undefined && response.status < 300 && request.path.endsWith('/outbound-emails')) {

@@ -18,8 +18,11 @@ export interface Smtp2goOptions {
   region?: 'us' | 'eu' | 'au';
   /** Overrides the URL (a proxy); http only on loopback. */
   baseUrl?: string;
-  /** Per-request timeout. Default 30000 ms. */
-  timeoutMs?: number;
+  /**
+   * Connect timeout: longest wait until the request is written (DNS, TCP, TLS). Default 10,000 ms.
+   * The whole attempt is bounded by the chain's `timeoutMs` (README "Timeouts").
+   */
+  connectTimeoutMs?: number;
   /** Default globalThis.fetch. */
   fetch?: typeof fetch;
   /** Name in a chain, journal and errors. Default "smtp2go". */
@@ -64,7 +67,7 @@ export function smtp2goAdapter(options: Smtp2goOptions): MailAdapter {
   const defaultUrl = options.region ? `https://${options.region}-api.smtp2go.com` : 'https://api.smtp2go.com';
   const baseUrl = resolveBaseUrl(NAME, { baseUrl: options.baseUrl, defaultUrl });
   const request = (path: string, json: unknown, signal?: AbortSignal) =>
-    httpRequest({ provider: name, url: `${baseUrl}/v3${path}`, headers: { 'X-Smtp2go-Api-Key': apiKey }, json, signal, timeoutMs: options.timeoutMs, fetch: options.fetch });
+    httpRequest({ provider: name, url: `${baseUrl}/v3${path}`, headers: { 'X-Smtp2go-Api-Key': apiKey }, json, signal, connectTimeoutMs: options.connectTimeoutMs, fetch: options.fetch });
 
   const adapter: MailAdapter & { toString(): string } = {
     name,

@@ -4,7 +4,7 @@
 import { once } from 'node:events';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createMailer } from '../src/index.js';
+import { adaptersFromDsn, createMailer } from '../src/index.js';
 import { handoverReporter } from '../src/core/handover.js';
 import { httpRequest } from '../src/kit/http.js';
 import { withTimeout } from '../src/core/timeout.js';
@@ -35,6 +35,18 @@ describe('the connect timeout (adapter side)', () => {
     expect(error.code).toBe('TRANSIENT');
     expect(error.detail).toMatch(/no connection to https:\/\/127\.0\.0\.1:\d+\/send within 300 ms \(connect timeout\) before the request was sent/);
     expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it("the DSN's ?timeout= is that connect timeout, in ms, and the attempt still belongs to the chain", async () => {
+    const host = await mute();
+    const [brevo] = await adaptersFromDsn(`brevo+api://xkeysib-timeout-0123456789@${host}?timeout=250`);
+    const mailer = createMailer({ adapters: [brevo!], journal: false, timeoutMs: 20_000, retry: { attempts: 1 } });
+    const started = Date.now();
+    const error = await mailErrorOf(mailer.send({ from: 'shop@example.com', to: 'ann@example.com', subject: 's', text: 'x' }));
+    expect(error.attempts?.[0]?.error?.code).toBe('TRANSIENT');
+    expect(error.attempts?.[0]?.error?.message).toMatch(/within 250 ms \(connect timeout\) before the request was sent/);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    await mailer.close();
   });
 
   it('does not cut a request that was written: the answer may take as long as the caller\'s signal allows', async () => {

@@ -99,10 +99,13 @@ export function baseUrlFromDsn(dsn: { isDefaultHost: boolean; host: string; port
   return `${protocol}://${host}${dsn.port ? `:${dsn.port}` : ''}`;
 }
 
-/** The DSN query options every HTTP adapter takes: `name` (in the chain) and `timeout` (ms per request). */
-export function dsnCommonOptions(dsn: ParsedDsn): { name?: string; timeoutMs?: number } {
-  const timeoutMs = dsnWholeNumber(dsn, 'timeout');
-  return { ...(dsn.options.name ? { name: dsn.options.name } : {}), ...(timeoutMs ? { timeoutMs } : {}) };
+/**
+ * The DSN query options every HTTP adapter takes: `name` (in the chain) and `timeout`, the
+ * adapter's connect timeout in ms (the attempt as a whole is bounded by the chain's `timeoutMs`).
+ */
+export function dsnCommonOptions(dsn: ParsedDsn): { name?: string; connectTimeoutMs?: number } {
+  const connectTimeoutMs = dsnWholeNumber(dsn, 'timeout');
+  return { ...(dsn.options.name ? { name: dsn.options.name } : {}), ...(connectTimeoutMs ? { connectTimeoutMs } : {}) };
 }
 
 export function outboxOptionsFromDsn(dsn: ParsedDsn): OutboxOptions {
