@@ -17,8 +17,11 @@ export interface PostmarkOptions {
   messageStream?: string;
   /** Default https://api.postmarkapp.com. Any other https origin (a proxy); http only on loopback. */
   baseUrl?: string;
-  /** Per-request timeout. Default 30000 ms. */
-  timeoutMs?: number;
+  /**
+   * Connect timeout: longest wait until the request is written (DNS, TCP, TLS). Default 10,000 ms.
+   * The whole attempt is bounded by the chain's `timeoutMs` (README "Timeouts").
+   */
+  connectTimeoutMs?: number;
   /** Default globalThis.fetch. */
   fetch?: typeof fetch;
   /** Name in a chain, journal and errors. Default "postmark". */
@@ -60,7 +63,7 @@ export function postmarkAdapter(options: PostmarkOptions): MailAdapter {
   const name = options.name ?? NAME;
   const baseUrl = resolveBaseUrl(NAME, { baseUrl: options.baseUrl, defaultUrl: DEFAULT_URL });
   const request = (path: string, init: { method?: string; json?: unknown; signal?: AbortSignal }) =>
-    httpRequest({ provider: name, url: `${baseUrl}${path}`, headers: { 'x-postmark-server-token': serverToken }, timeoutMs: options.timeoutMs, fetch: options.fetch, ...init });
+    httpRequest({ provider: name, url: `${baseUrl}${path}`, headers: { 'x-postmark-server-token': serverToken }, connectTimeoutMs: options.connectTimeoutMs, fetch: options.fetch, ...init });
 
   const adapter: MailAdapter & { toString(): string } = {
     name,

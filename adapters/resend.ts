@@ -17,8 +17,11 @@ export interface ResendOptions {
   apiKey: string;
   /** Default https://api.resend.com. Any other https origin (a proxy); http only on loopback. */
   baseUrl?: string;
-  /** Per-request timeout. Default 30000 ms. */
-  timeoutMs?: number;
+  /**
+   * Connect timeout: longest wait until the request is written (DNS, TCP, TLS). Default 10,000 ms.
+   * The whole attempt is bounded by the chain's `timeoutMs` (README "Timeouts").
+   */
+  connectTimeoutMs?: number;
   /** Default globalThis.fetch. */
   fetch?: typeof fetch;
   /** Name in a chain, journal and errors. Default "resend". */
@@ -63,7 +66,7 @@ export function resendAdapter(options: ResendOptions): MailAdapter {
   const name = options.name ?? NAME;
   const baseUrl = resolveBaseUrl(NAME, { baseUrl: options.baseUrl, defaultUrl: DEFAULT_URL });
   const request = (path: string, init: { method?: string; json?: unknown; headers?: Record<string, string>; signal?: AbortSignal }) =>
-    httpRequest({ provider: name, url: `${baseUrl}${path}`, timeoutMs: options.timeoutMs, fetch: options.fetch, ...init, headers: { authorization: `Bearer ${apiKey}`, ...init.headers } });
+    httpRequest({ provider: name, url: `${baseUrl}${path}`, connectTimeoutMs: options.connectTimeoutMs, fetch: options.fetch, ...init, headers: { authorization: `Bearer ${apiKey}`, ...init.headers } });
 
   const adapter: MailAdapter & { toString(): string } = {
     name,

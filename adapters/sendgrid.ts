@@ -17,8 +17,11 @@ export interface SendgridOptions {
   region?: 'global' | 'eu';
   /** Overrides the region's URL (a proxy); http only on loopback. */
   baseUrl?: string;
-  /** Per-request timeout. Default 30000 ms. */
-  timeoutMs?: number;
+  /**
+   * Connect timeout: longest wait until the request is written (DNS, TCP, TLS). Default 10,000 ms.
+   * The whole attempt is bounded by the chain's `timeoutMs` (README "Timeouts").
+   */
+  connectTimeoutMs?: number;
   /** Default globalThis.fetch. */
   fetch?: typeof fetch;
   /** Name in a chain, journal and errors. Default "sendgrid". */
@@ -64,7 +67,7 @@ export function sendgridAdapter(options: SendgridOptions): MailAdapter {
   const name = options.name ?? NAME;
   const baseUrl = resolveBaseUrl(NAME, { baseUrl: options.baseUrl, defaultUrl: REGION_URLS[region] });
   const request = (path: string, init: { method?: string; json?: unknown; signal?: AbortSignal }) =>
-    httpRequest({ provider: name, url: `${baseUrl}${path}`, headers: { authorization: `Bearer ${apiKey}` }, timeoutMs: options.timeoutMs, fetch: options.fetch, ...init });
+    httpRequest({ provider: name, url: `${baseUrl}${path}`, headers: { authorization: `Bearer ${apiKey}` }, connectTimeoutMs: options.connectTimeoutMs, fetch: options.fetch, ...init });
 
   const adapter: MailAdapter & { toString(): string } = {
     name,
