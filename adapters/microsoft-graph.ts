@@ -3,7 +3,7 @@
 // recipients, reply-to, html/text body, file and inline attachments, `x-` headers; 202 means
 // accepted (Graph returns no message id). HTTP goes through src/kit/http.ts.
 import type { INetworkModule } from '@azure/msal-node';
-import { allRecipients, httpEndpoint, sendWithin, type AdapterCapabilities, type AdapterEndpoint, type MailAdapter, type SendContext, type SendReceipt } from '../src/core/adapter.js';
+import { allRecipients, httpEndpoint, sendWithin, type AdapterCapabilities, type AdapterEndpoint, type AdapterLimits, type MailAdapter, type SendContext, type SendReceipt } from '../src/core/adapter.js';
 import type { Address } from '../src/core/address.js';
 import { senderAdvice } from '../src/core/diagnose.js';
 import type { ParsedDsn } from '../src/core/dsn.js';
@@ -80,6 +80,8 @@ export class GraphAdapter implements MailAdapter {
   readonly name: string;
   readonly capabilities = GRAPH_CAPABILITIES;
   readonly mailbox: string;
+  /** Graph allows 4 concurrent requests per mailbox (MailboxConcurrency, answered 429 beyond). */
+  readonly limits: AdapterLimits;
   readonly #tokens: MicrosoftTokenSource;
   readonly #options: GraphOptions;
   readonly #baseUrl: string;
@@ -102,6 +104,7 @@ export class GraphAdapter implements MailAdapter {
     if (tokens.scope !== GRAPH_SCOPE) throw new MailError('CONFIG', `the token source must request ${GRAPH_SCOPE}, not ${tokens.scope}`, { provider: name });
     this.name = name;
     this.mailbox = options.mailbox;
+    this.limits = { account: `graph ${options.mailbox}`, concurrency: 4 };
     this.#tokens = tokens;
     this.#options = options;
     this.#baseUrl = resolveBaseUrl(name, { baseUrl: options.baseUrl, defaultUrl: DEFAULT_URL });

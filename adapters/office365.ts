@@ -3,7 +3,7 @@
 // which Microsoft is retiring: a warning says so once per process) and OAuth2 client credentials
 // (AUTH XOAUTH2 with a token from src/kit/microsoft-token.ts). The SMTP work is adapters/smtp.ts.
 import type { INetworkModule } from '@azure/msal-node';
-import type { AdapterCapabilities, AdapterEndpoint, MailAdapter, SendContext, SendReceipt } from '../src/core/adapter.js';
+import type { AdapterCapabilities, AdapterEndpoint, AdapterLimits, MailAdapter, SendContext, SendReceipt } from '../src/core/adapter.js';
 import { senderAdvice } from '../src/core/diagnose.js';
 import type { ParsedDsn } from '../src/core/dsn.js';
 import { office365OptionsFromDsn } from '../src/core/dsn-options.js';
@@ -124,6 +124,10 @@ export class Office365Adapter implements MailAdapter {
 
   get endpoint(): AdapterEndpoint {
     return this.#smtp.endpoint;
+  }
+
+  get limits(): AdapterLimits {
+    return this.#smtp.limits;
   }
 
   toString(): string {

@@ -6,7 +6,7 @@ import nodemailer from 'nodemailer';
 import type { SendMailOptions, SentMessageInfo, Transporter } from 'nodemailer';
 import { connect, type Socket } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
-import { FULL_CAPABILITIES, sendWithin, type AdapterCapabilities, type AdapterEndpoint, type MailAdapter, type SendContext, type SendReceipt } from '../src/core/adapter.js';
+import { FULL_CAPABILITIES, sendWithin, type AdapterCapabilities, type AdapterEndpoint, type AdapterLimits, type MailAdapter, type SendContext, type SendReceipt } from '../src/core/adapter.js';
 import { addressProblem } from '../src/core/address.js';
 import type { ParsedDsn } from '../src/core/dsn.js';
 import { smtpOptionsFromDsn } from '../src/core/dsn-options.js';
@@ -106,6 +106,7 @@ export class SmtpAdapter implements MailAdapter {
   // Private (#) so util.inspect and JSON.stringify of the adapter never reach the credentials.
   readonly #transporter: Transporter;
   private readonly limiter: SendLimiter | undefined;
+  readonly limits: AdapterLimits;
   private readonly description: string;
   readonly #tokenAuth: SmtpTokenProvider | undefined;
   // A 535 may quote the AUTH line back (AUTH PLAIN's base64 "\0user\0pass", AUTH LOGIN's parts).
@@ -137,6 +138,11 @@ export class SmtpAdapter implements MailAdapter {
       : options.messagesPerMinute
         ? new SendLimiter({ messagesPerMinute: options.messagesPerMinute, maxWaitMs: options.maxWaitMs, provider: this.name })
         : undefined;
+    this.limits = {
+      account: `${this.#target}${options.auth ? ` ${options.auth.user}` : ''}`,
+      concurrency: options.maxConnections ?? 5,
+      ...(this.limiter ? { messagesPerMinute: this.limiter.messagesPerMinute } : {}),
+    };
     this.#tokenAuth = options.auth && 'token' in options.auth ? options.auth.token : undefined;
     const login = options.auth && 'pass' in options.auth ? { user: options.auth.user, pass: options.auth.pass } : undefined;
     this.#secrets = new SecretScrubber([], login ? [login] : []);

@@ -1,7 +1,12 @@
 // mailroom's public API. Adapters are imported from "mailroom-js/adapters/<name>" so that an app
 // loads only the providers it uses; DSN strings load them on demand.
 export { createMailer } from './core/mailer.js';
-export type { Mailer, MailerOptions, MailerEvents, MailerJournal, JournalResendOptions, SendResult, VerifyResult } from './core/mailer.js';
+export type { Mailer, MailerOptions, MailerEvents, MailerJournal, JournalResendOptions, SendResult, QueuedResult, VerifyResult } from './core/mailer.js';
+// Queue mode (BullMQ on Redis or PostgreSQL; bullmq and ioredis or pg load only when used).
+export { startWorker } from './queue/worker.js';
+export type { MailWorker, WorkerOptions } from './queue/worker.js';
+export type { QueueOption, QueueOptions } from './queue/queue-options.js';
+export type { QueueCounts } from './queue/send-queue.js';
 export type { RetryOptions, CooldownOptions, CooldownStart } from './core/chain.js';
 export { failover } from './core/failover.js';
 export type { FailoverAdapter, FailoverOptions, ChainReceipt } from './core/failover.js';

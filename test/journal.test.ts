@@ -1,5 +1,5 @@
-// The send journal on real stores: an SQLite file (the default), keyv's in-memory store and a real
-// redis-server. The same behaviour is required of each.
+// The send journal on real stores: an SQLite file (the default), keyv's in-memory store, a real
+// redis-server and a real PostgreSQL. The same behaviour is required of each.
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { createServer, type AddressInfo } from 'node:net';
@@ -10,16 +10,18 @@ import { createMailer, type MailerOptions, SendJournal, normalizeMessage } from 
 import { memoryAdapter } from '../adapters/memory.js';
 import { scriptedAdapter } from './helpers/scripted-adapter.js';
 import { startRedis, type RedisHandle } from './helpers/redis-server.js';
+import { startPostgres, type PostgresHandle } from './helpers/postgres-server.js';
 
 let redis: RedisHandle;
+let postgres: PostgresHandle;
 let dir: string;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'mailroom-journal-'));
-  redis = await startRedis();
+  [redis, postgres] = await Promise.all([startRedis(), startPostgres()]);
 });
 afterAll(async () => {
-  await redis?.stop();
+  await Promise.all([redis?.stop(), postgres?.stop()]);
 });
 
 const stores: Array<[string, () => string | Keyv]> = [
@@ -29,6 +31,7 @@ const stores: Array<[string, () => string | Keyv]> = [
   // A fresh Redis database per test would need FLUSHDB; a unique namespace is not exposed, so each
   // test's assertions only look at entries it wrote (by recipient) or use a clean store.
   ['redis', () => redis.url],
+  ['postgres', () => postgres.url],
 ];
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

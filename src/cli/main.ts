@@ -8,6 +8,8 @@ import { register as registerDoctor } from './commands/doctor.js';
 import { register as registerExplain } from './commands/explain.js';
 import { register as registerJournal } from './commands/journal.js';
 import { register as registerPreview } from './commands/preview.js';
+import { register as registerQueue } from './commands/queue.js';
+import { register as registerWorker } from './commands/worker.js';
 import { register as registerResend } from './commands/resend.js';
 import { register as registerSend } from './commands/send.js';
 import { register as registerTest } from './commands/test.js';
@@ -31,6 +33,8 @@ registerExplain(program);
 registerDoctor(program);
 registerPreview(program);
 registerAlerts(program);
+registerQueue(program);
+registerWorker(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   printError(error instanceof MailError ? error : new MailError('CONFIG', (error as Error).message ?? String(error), { cause: error }));

@@ -66,6 +66,16 @@ export interface AdapterEndpoint {
   auth?: string;
 }
 
+/** A provider's sending limits for one account (a mailbox, an API key), where they are known. */
+export interface AdapterLimits {
+  /** What the limits apply to, shared by every adapter and instance sending as it; never a secret. E.g. "smtp.office365.com:587 shop@corp.com". */
+  account: string;
+  /** Most messages started in any 60 s window (Office 365: 30 per mailbox). */
+  messagesPerMinute?: number;
+  /** Most sends in progress at once (Office 365 SMTP: 3 connections per mailbox; Graph: 4 requests per mailbox). */
+  concurrency?: number;
+}
+
 export interface MailAdapter {
   /** "office365", "brevo"...: unique in a chain, never a secret. */
   readonly name: string;
@@ -78,6 +88,8 @@ export interface MailAdapter {
    * Send As. Undefined for API keys and relays.
    */
   readonly mailbox?: string;
+  /** Sending limits of the account, when known: shared by every instance when the mailer has `sharedLimits` (README "Many instances"). */
+  readonly limits?: AdapterLimits;
   /** Delivers or throws MailError; never anything else. */
   send(message: NormalizedMessage, ctx: SendContext): Promise<SendReceipt>;
   /** Checks credentials and reachability without sending anything. */

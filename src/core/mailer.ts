@@ -9,25 +9,43 @@ import { buildChain } from './mailer/chain-setup.js';
 import { claim } from './mailer/claim.js';
 import { deliver } from './mailer/deliver.js';
 import { MailerEventHub } from './mailer/events.js';
-import { openJournal, refuseUnstorableData, requireJournal, resultFromEntry } from './mailer/journal-steps.js';
+import { keyCannotBeHonoured, openJournal, record, refuseUnstorableData, requireJournal, resultFromEntry } from './mailer/journal-steps.js';
 import type { MailerParts } from './mailer/parts.js';
 import { createPreparer } from './mailer/prepare.js';
 import { resend } from './mailer/resend.js';
-import type { Mailer, MailerOptions, SendResult } from './mailer/types.js';
+import type { Mailer, MailerOptions, QueuedResult, SendResult } from './mailer/types.js';
+import { MailError } from './errors.js';
+import { awaitPending, failureOf } from '../journal/idempotency.js';
+import { openSharedLimits } from '../kit/shared-limits.js';
+import { queuedSender } from '../queue/queued-send.js';
+import { SendQueue, type SendJobData } from '../queue/send-queue.js';
+import type { QueueOption } from '../queue/queue-options.js';
 import { verify } from './mailer/verify.js';
 import { RunningSends } from './mailer/work.js';
 
-export type { AttemptStart, JournalResendOptions, Mailer, MailerEvents, MailerJournal, MailerOptions, SendResult, VerifyResult } from './mailer/types.js';
+export type { AttemptStart, JournalResendOptions, Mailer, MailerEvents, MailerJournal, MailerOptions, QueuedResult, SendResult, VerifyResult } from './mailer/types.js';
 export { DEFAULT_DSN, IMPLICIT_OUTBOX_WARNING_CODE, JOURNAL_WARNING_CODE } from './mailer/types.js';
 
-export function createMailer(options: MailerOptions = {}): Mailer {
-  const { chain, dsn } = buildChain(options); // throws CONFIG now for a bad chain
-  const parts: MailerParts = { options, chain, journal: openJournal(options.journal), events: new MailerEventHub(), prepare: createPreparer(options, chain) };
+export function createMailer(options: MailerOptions & { queue: QueueOption }): Mailer<QueuedResult>;
+export function createMailer(options?: MailerOptions): Mailer;
+export function createMailer(options: MailerOptions = {}): Mailer<SendResult | QueuedResult> {
+  const journalStore = openJournal(options.journal);
+  const queue = options.queue === undefined ? undefined : new SendQueue(options.queue);
+  if (queue && !journalStore) throw new MailError('CONFIG', 'queue mode needs the send journal (journal: false is set): workers read and close the entries it keeps');
+  const sharedLimits = openSharedLimits(options);
+  const { chain, dsn } = buildChain(options, sharedLimits && ((adapter) => sharedLimits.wrap(adapter))); // throws CONFIG now for a bad chain
+  const parts: MailerParts = { options, chain, journal: journalStore, queue, events: new MailerEventHub(), prepare: createPreparer(options, chain) };
   const sends = new RunningSends();
   const journal = () => requireJournal(parts.journal);
+  const queued = queue && queuedSender(parts, queue);
 
-  const mailer: Mailer = {
-    send: async (input) => sends.start(input?.idempotencyKey, () => sendMessage(parts, input)),
+  const mailer: Mailer<SendResult | QueuedResult> = {
+    async send(input) {
+      if (!queued) return mailer.sendNow(input);
+      if (sends.closed) throw new MailError('CONFIG', 'send() was called after close(): this mailer is closed; create a new one with createMailer()');
+      return sends.track(queued(input));
+    },
+    sendNow: async (input) => sends.start(input?.idempotencyKey, () => sendMessage(parts, input)),
     verify: () => verify(parts),
     async close() {
       if (sends.closed) return;
@@ -35,6 +53,8 @@ export function createMailer(options: MailerOptions = {}): Mailer {
       // Alerts first: their digests may go out by email through the chain's adapters.
       await alerts?.close();
       await (await chain.catch(() => undefined))?.close();
+      await queue?.close().catch(() => undefined);
+      await sharedLimits?.close();
       await parts.journal?.close().catch((error: unknown) => parts.events.journalError(error));
     },
     on(event, listener) {
@@ -46,6 +66,7 @@ export function createMailer(options: MailerOptions = {}): Mailer {
       return mailer;
     },
     adapters: async () => [...(await chain).members],
+    queue,
     journal: {
       get: (id) => journal().get(id),
       list: (query) => journal().list(query),
@@ -63,8 +84,36 @@ export function createMailer(options: MailerOptions = {}): Mailer {
         secrets: dsn ? dsnSecrets(dsn) : [],
       })
     : undefined;
+  mailerInternals.set(mailer, {
+    // A worker's delivery of a queued entry: rendered content from the job, the entry from the journal.
+    async deliverQueued(entryId, data, isFinal) {
+      const found = await journal().get(entryId);
+      if (found?.status === 'sent') return resultFromEntry(found);
+      const message = await parts.prepare(data.message, data.messageId);
+      // Missing when the journal write at send time failed: the job still holds the message.
+      const entry = found ?? { ...journal().createEntry(message, undefined), id: entryId };
+      if (entry.status === 'queued') entry.status = 'pending';
+      return sends.track(deliver(parts, message, entry, false, isFinal));
+    },
+    async closeFailed(entryId, error) {
+      const entry = await journal().get(entryId);
+      if (!entry || entry.status === 'sent' || entry.status === 'failed') return;
+      entry.status = 'failed';
+      entry.error = { code: error.code, message: error.message, ...(error.specificRemedy ? { remedy: error.specificRemedy } : {}) };
+      await record(parts.journal, parts.events, entry);
+      parts.events.emit('failed', error, entry.id);
+    },
+  });
   return mailer;
 }
+
+/** What a worker needs of a mailer beyond its public API (internal: not exported from the package). */
+export interface MailerInternals {
+  deliverQueued(entryId: string, data: SendJobData, isFinal: (failure: MailError) => boolean): Promise<SendResult>;
+  /** Closes an entry `failed` when its job failed for good outside a delivery (it stalled too often). */
+  closeFailed(entryId: string, error: MailError): Promise<void>;
+}
+export const mailerInternals = new WeakMap<object, MailerInternals>();
 
 /** render -> normalize -> journal claim -> chain -> journal close -> events. */
 async function sendMessage(parts: MailerParts, input: MailMessage): Promise<SendResult> {
@@ -72,8 +121,16 @@ async function sendMessage(parts: MailerParts, input: MailMessage): Promise<Send
   const message = await parts.prepare(input);
   const claimed = await claim(parts, input, message);
   if (claimed.kind === 'sent') return resultFromEntry(claimed.entry);
-  // An interrupted earlier send (a killed process): complete that entry with its Message-ID, so a
-  // receiver that dedupes by Message-ID keeps one copy.
-  const messageId = claimed.kind === 'resume' ? claimed.entry.messageId : message.messageId;
-  return deliver(parts, { ...message, messageId }, claimed.entry, claimed.written);
+  if (claimed.kind === 'new') return deliver(parts, message, claimed.entry, claimed.written);
+  // The key's entry is pending or queued: another process may be sending it now. Its result is
+  // awaited; only an entry its process left behind (stale) is completed here, by one caller, with
+  // its Message-ID so that a receiver that dedupes by Message-ID keeps one copy.
+  const settled = await awaitPending(parts.journal!, claimed.entry, parts.options.idempotency).catch((error: unknown) => {
+    if (error instanceof MailError && error.field === 'idempotencyKey') throw error; // still held by another process
+    parts.events.journalError(error);
+    throw keyCannotBeHonoured(message.idempotencyKey!, error);
+  });
+  if (settled.outcome === 'sent') return resultFromEntry(settled.entry);
+  if (settled.outcome === 'failed') throw failureOf(settled.entry);
+  return deliver(parts, { ...message, messageId: settled.entry.messageId }, settled.entry);
 }

@@ -5,6 +5,7 @@ import { formatAddress } from '../core/address.js';
 import { MailError } from '../core/errors.js';
 import { createMailer, type Mailer, type MailerOptions, type SendResult } from '../core/mailer.js';
 import { toMailMessage, withTextPart, type CmsMailOptions, type UncheckedMailOptions } from './cms-message.js';
+import { inProcessWorker, type InProcessWorkerOption } from '../queue/in-process-worker.js';
 
 export interface MailroomPayloadOptions extends MailerOptions {
   /** Sender address for messages without `from`; Payload also uses it for its own emails. */
@@ -13,6 +14,8 @@ export interface MailroomPayloadOptions extends MailerOptions {
   defaultFromName: string;
   /** A mailer to use as is (its own options apply; the mailer options here are then ignored). */
   mailer?: Mailer;
+  /** Queue mode: deliver queued messages in this Payload process too (`true` or the worker's settings). Default: no worker. */
+  worker?: InProcessWorkerOption;
 }
 
 /**
@@ -37,7 +40,7 @@ export interface MailroomPayloadEmail {
 export type MailroomPayloadAdapter = (args: { payload: unknown }) => MailroomPayloadEmail;
 
 export function mailroomAdapter(options: MailroomPayloadOptions): MailroomPayloadAdapter {
-  const { defaultFromAddress, defaultFromName, mailer: given, ...mailerOptions } = options;
+  const { defaultFromAddress, defaultFromName, mailer: given, worker: workerOption, ...mailerOptions } = options;
   const from = formatAddress({ address: defaultFromAddress, ...(defaultFromName ? { name: defaultFromName } : {}) });
   let mailer: Mailer | undefined = given;
   // Payload instances using the mailer this adapter created: the last one destroyed closes it.
@@ -45,7 +48,13 @@ export function mailroomAdapter(options: MailroomPayloadOptions): MailroomPayloa
   return ({ payload }) => {
     // Payload may build its config more than once (tests, hot reload); one mailer serves them all,
     // until the last payload.destroy() closes it.
-    mailer ??= createMailer(mailerOptions);
+    if (!mailer) {
+      const created = createMailer(mailerOptions);
+      const worker = inProcessWorker(mailerOptions, workerOption, (error) => process.emitWarning(`mailroom: the queue worker did not start: ${(error as Error).message}`, { type: 'MailroomWarning' }));
+      // The worker stops with the mailer: it finishes the messages in hand first.
+      const close = created.close.bind(created);
+      mailer = Object.assign(created, { close: async () => (await worker.close(), close()) });
+    }
     const shared = mailer;
     if (!given && onDestroy(payload, async () => {
       users -= 1;

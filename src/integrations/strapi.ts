@@ -6,12 +6,16 @@ import { MailError } from '../core/errors.js';
 import { createMailer, type Mailer, type MailerOptions, type SendResult } from '../core/mailer.js';
 import { toMailMessage, withTextPart, type CmsMailOptions } from './cms-message.js';
 import { strapiCapabilities, type StrapiProviderCapabilities } from './strapi-capabilities.js';
+import { inProcessWorker, type InProcessWorkerOption } from '../queue/in-process-worker.js';
 import type { MailAdapter } from '../core/adapter.js';
 
 export type { StrapiProviderCapabilities } from './strapi-capabilities.js';
 
-/** `providerOptions` in Strapi's email config: mailer options (a DSN or adapters, journal, templates...). */
-export type StrapiProviderOptions = MailerOptions;
+/**
+ * `providerOptions` in Strapi's email config: mailer options (a DSN or adapters, journal, templates,
+ * queue...), and `worker` to deliver queued messages in this Strapi process (queue mode).
+ */
+export type StrapiProviderOptions = MailerOptions & { worker?: InProcessWorkerOption };
 
 /** `settings` in Strapi's email config. */
 export interface StrapiProviderSettings {
@@ -46,11 +50,13 @@ export interface StrapiEmailProvider {
 export function init(providerOptions: StrapiProviderOptions = {}, settings: StrapiProviderSettings = {}): StrapiEmailProvider {
   // The defaults go to the mailer, which applies them after rendering a template, so that a
   // template's own reply-to is not overridden by the site-wide default.
+  const { worker: workerOption, ...mailerOptions } = providerOptions ?? {};
   const mailer = createMailer({
-    ...providerOptions,
+    ...mailerOptions,
     ...(settings?.defaultFrom ? { from: settings.defaultFrom } : {}),
     ...(settings?.defaultReplyTo ? { replyTo: settings.defaultReplyTo } : {}),
   });
+  const worker = inProcessWorker(mailerOptions, workerOption, (error) => (globalThis as { strapi?: StrapiInstance }).strapi?.log?.warn(`mailroom: the queue worker did not start: ${(error as Error).message}`));
   let sending = 0;
   let chain: MailAdapter[] = [];
   // The chain is known once a DSN is turned into adapters; the admin page asks synchronously, so keep it.
@@ -83,7 +89,10 @@ export function init(providerOptions: StrapiProviderOptions = {}, settings: Stra
 
     isIdle: () => sending === 0,
 
-    close: () => mailer.close(),
+    close: async () => {
+      await worker.close();
+      await mailer.close();
+    },
 
     getCapabilities: () => strapiCapabilities(chain),
   };

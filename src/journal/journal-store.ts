@@ -8,19 +8,22 @@ import { dirname, resolve } from 'node:path';
 import Keyv from 'keyv';
 import { MailError } from '../core/errors.js';
 import { builtinSqlite, NodeSqliteStore } from './node-sqlite-store.js';
+import { PostgresStore } from './postgres-store.js';
+import { storeClaimKey } from './store-claim.js';
 
 /** Where the journal lives when nothing is configured. */
 export const DEFAULT_JOURNAL_PATH = '.mailroom/journal.sqlite';
 
-/** A store that can run SQL (the SQLite default): lets the journal list with indexed queries. */
+/** A store that can run SQL (SQLite, PostgreSQL): lets the journal list with indexed queries. */
 export interface SqlCapableStore {
+  /** One statement with `?` placeholders. */
   query(sql: string, ...params: unknown[]): Promise<Array<Record<string, unknown>>>;
   opts: { table: string; dialect?: string };
 }
 
 export interface OpenedStore {
   keyv: Keyv;
-  /** Set when the store is the SQLite one, for fast listing. */
+  /** Set when the store runs SQL (SQLite, PostgreSQL), for fast listing. */
   sql?: SqlCapableStore;
   /** Human description without credentials, e.g. "sqlite:.mailroom/journal.sqlite". */
   description: string;
@@ -34,9 +37,9 @@ export interface OpenedStore {
    * `replacing`, when the key still points at that entry (taking over a failed one). Answers
    * undefined when the key is now `entryId`'s; otherwise changes nothing and answers the id the key
    * points at. The key row is the keyv row `idempotency:<key>`, the same one `SendJournal.write`
-   * moves to the newest entry of the key. Atomic within this process (see `inProcessClaimKey`); a
-   * store shared by several processes makes it atomic there (an SQL transaction or unique insert,
-   * Redis SET NX).
+   * moves to the newest entry of the key. Atomic across every process sharing an SQLite file, a
+   * PostgreSQL database or a Redis (one INSERT … ON CONFLICT statement, SET NX: store-claim.ts);
+   * within this process only on the in-memory store and a custom Keyv (`inProcessClaimKey`).
    */
   claimKey(key: string, entryId: string, options?: ClaimKeyOptions): Promise<string | undefined>;
 }
@@ -59,7 +62,8 @@ const BUSY_TIMEOUT_MS = 10_000;
 
 export async function openJournalStore(store: string | Keyv | undefined): Promise<OpenedStore> {
   const opened = await openKeyvStore(store);
-  return { ...opened, claimKey: inProcessClaimKey(opened.keyv) };
+  // The store's own atomic insert when it has one (SQLite, PostgreSQL, Redis), else one process's.
+  return { ...opened, claimKey: storeClaimKey(opened.keyv, opened.sql, IDEMPOTENCY_PREFIX) ?? inProcessClaimKey(opened.keyv) };
 }
 
 /**
@@ -100,10 +104,10 @@ async function openKeyvStore(store: string | Keyv | undefined): Promise<Omit<Ope
     return { keyv: new Keyv({ store, namespace: NAMESPACE, throwOnErrors: true }), description: redactUrl(target), owned: true };
   }
   if (/^postgres(ql)?:\/\//.test(target)) {
-    const { default: KeyvPostgres } = await importOptional<{ default: new (options: { uri: string; connectionTimeoutMillis: number }) => object }>('@keyv/postgres');
+    const { default: pg } = await importOptional<{ default: ConstructorParameters<typeof PostgresStore>[0] }>('pg');
     // pg waits for a connection without limit by default (a firewall that drops packets).
-    const store = new KeyvPostgres({ uri: target, connectionTimeoutMillis: STORE_CONNECT_TIMEOUT_MS });
-    return { keyv: new Keyv({ store, namespace: NAMESPACE, throwOnErrors: true }), description: redactUrl(target), owned: true };
+    const store = new PostgresStore(pg, target, { connectTimeoutMs: STORE_CONNECT_TIMEOUT_MS, redactedUrl: redactUrl(target) });
+    return { keyv: new Keyv({ store, namespace: NAMESPACE, throwOnErrors: true }), sql: store, description: redactUrl(target), owned: true };
   }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(target) && !target.startsWith('sqlite://')) {
     throw new MailError('CONFIG', `journal store "${redactUrl(target)}" is not supported: use a file path, sqlite://, redis://, postgres:// or memory://`);

@@ -8,9 +8,10 @@ import type { Attempt } from '../core/errors.js';
 import type { MailMessage, NormalizedMessage } from '../core/message.js';
 import { JournalKey } from './journal-crypto.js';
 import { MailError } from '../core/errors.js';
-import { IDEMPOTENCY_PREFIX, openJournalStore, type OpenedStore } from './journal-store.js';
+import { IDEMPOTENCY_PREFIX, openJournalStore, type OpenedStore, type SqlCapableStore } from './journal-store.js';
 
-export type JournalStatus = 'pending' | 'sent' | 'failed';
+/** `queued`: accepted in queue mode, waiting for a worker (or for a retry after a failed delivery). */
+export type JournalStatus = 'queued' | 'pending' | 'sent' | 'failed';
 
 /** What the journal keeps of a message for reading: never the bodies, never a secret. */
 export interface MessageSummary {
@@ -120,7 +121,10 @@ const CLAIM_WRITE_GRACE_MS = 15_000;
 export type JournalClaim =
   /** Already delivered under this key: `entry` holds the result; nothing is sent. */
   | { kind: 'sent'; entry: JournalEntry }
-  /** An earlier send of this key never finished (a stopped process): complete `entry`, with its Message-ID. */
+  /**
+   * An earlier send of this key has not finished (pending, or queued for a worker): another process
+   * may be sending it now, or a stopped one left it. The mailer waits for it (idempotency.ts).
+   */
   | { kind: 'resume'; entry: JournalEntry }
   /**
    * Send it as `entry` (pending, written). With `previous`, the key's earlier send failed:
@@ -198,7 +202,8 @@ export class SendJournal {
       const holder = await claimKey(key, entry.id, { ...(replacing ? { replacing } : {}), ...(this.ttlMs ? { ttlMs: this.ttlMs } : {}) });
       if (holder === undefined) return previous ? this.resending(entry, previous) : { kind: 'new', entry };
       const earlier = await this.holderOf(holder);
-      if (earlier?.status === 'sent' || earlier?.status === 'pending') {
+      // A queued entry (queue mode) is as good as pending: a worker will send it.
+      if (earlier?.status === 'sent' || earlier?.status === 'pending' || earlier?.status === 'queued') {
         await this.forget(entry);
         return earlier.status === 'sent' ? { kind: 'sent', entry: earlier } : { kind: 'resume', entry: earlier };
       }
@@ -288,6 +293,16 @@ export class SendJournal {
     return this.#key.open(entry.sealedContent, entry.id);
   }
 
+  /**
+   * Reserves the completion of a pending entry that a stopped process left behind for one caller,
+   * across every process sharing the store: true for the caller that may complete it. The same
+   * atomic claimKey, under a name no idempotency key can have (keys hold no line break).
+   */
+  async reserveTakeover(entryId: string, by: string): Promise<boolean> {
+    const { claimKey } = await this.open();
+    return (await claimKey(`\ntakeover:${entryId}`, by, this.ttlMs ? { ttlMs: this.ttlMs } : {})) === undefined;
+  }
+
   /** The entry last written under an idempotency key. */
   async findByIdempotencyKey(key: string): Promise<JournalEntry | undefined> {
     const { keyv } = await this.open();
@@ -314,8 +329,9 @@ export class SendJournal {
     const { keyv, sql } = await this.open();
     if (sql) {
       const table = sql.opts.table;
-      const rows = await sql.query(`SELECT COUNT(*) AS n FROM ${table} WHERE key LIKE ? AND json_extract(value, '$.expires') < ?`, 'mailroom:%', now);
-      await sql.query(`DELETE FROM ${table} WHERE key LIKE ? AND json_extract(value, '$.expires') < ?`, 'mailroom:%', now);
+      const expires = sqlDialect(sql).number('expires');
+      const rows = await sql.query(`SELECT COUNT(*) AS n FROM ${table} WHERE key LIKE ? AND ${expires} < ?`, 'mailroom:%', now);
+      await sql.query(`DELETE FROM ${table} WHERE key LIKE ? AND ${expires} < ?`, 'mailroom:%', now);
       return Number(rows[0]?.n ?? 0);
     }
     let pruned = 0;
@@ -404,17 +420,18 @@ export class SendJournal {
 
   private async listSql(opened: OpenedStore, range: { low: string; high: string }, query: JournalQuery, limit: number): Promise<JournalEntry[]> {
     const sql = opened.sql!;
+    const { text, number, contains } = sqlDialect(sql);
     const conditions = ['key > ?', 'key < ?'];
     const params: unknown[] = [`mailroom:${ENTRY}${range.low}`, `mailroom:${ENTRY}${range.high}`];
     if (query.status) {
-      conditions.push(`json_extract(value, '$.value.status') = ?`);
+      conditions.push(`${text('value.status')} = ?`);
       params.push(query.status);
     }
     if (query.to) {
-      conditions.push(`instr(lower(json_extract(value, '$.value.summary.to') || json_extract(value, '$.value.summary.cc') || json_extract(value, '$.value.summary.bcc')), ?) > 0`);
+      conditions.push(contains(`lower(${text('value.summary.to')} || ${text('value.summary.cc')} || ${text('value.summary.bcc')})`));
       params.push(query.to.toLowerCase());
     }
-    conditions.push(`(json_extract(value, '$.expires') IS NULL OR json_extract(value, '$.expires') > ?)`);
+    conditions.push(`(${number('expires')} IS NULL OR ${number('expires')} > ?)`);
     params.push(Date.now());
     const rows = await sql.query(
       `SELECT value FROM ${sql.opts.table} WHERE ${conditions.join(' AND ')} ORDER BY key DESC LIMIT ?`,
@@ -443,6 +460,19 @@ export class SendJournal {
     found.sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
     return found.slice(0, limit);
   }
+}
+
+/**
+ * The SQL spelling of a field of the stored JSON (`value.status`) on each SQL store: SQLite's
+ * json_extract, PostgreSQL's jsonb path operators. Both give arrays as their JSON text.
+ */
+function sqlDialect(sql: SqlCapableStore): { text(path: string): string; number(path: string): string; contains(haystack: string): string } {
+  if (sql.opts.dialect === 'postgres') {
+    const text = (path: string) => `(value::jsonb #>> '{${path.split('.').join(',')}}')`;
+    return { text, number: (path) => `${text(path)}::bigint`, contains: (haystack) => `strpos(${haystack}, ?) > 0` };
+  }
+  const text = (path: string) => `json_extract(value, '$.${path}')`;
+  return { text, number: text, contains: (haystack) => `instr(${haystack}, ?) > 0` };
 }
 
 /** A pending entry for a message about to be sent; `content` is kept for resends when given. */

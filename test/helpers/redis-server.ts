@@ -38,7 +38,7 @@ export async function startRedis(): Promise<RedisHandle> {
   };
 }
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);

@@ -66,6 +66,8 @@ export interface ReceivedMessage {
   user?: string;
   /** Whether the session was encrypted when the message arrived. */
   secure: boolean;
+  /** When the server accepted it (ms since the epoch): what pace checks count. */
+  at: number;
 }
 
 export interface AuthAttempt {
@@ -177,6 +179,7 @@ export async function startSmtpServer(options: TestSmtpServerOptions = {}): Prom
             raw: Buffer.concat(chunks),
             ...(typeof session.user === 'string' ? { user: session.user } : {}),
             secure: Boolean(session.secure),
+            at: Date.now(),
           });
           callback(null, 'OK queued as test');
         };

@@ -14,6 +14,8 @@ import { DEFAULT_TTL_MS } from '../../journal/journal.js';
 import { createMailer, DEFAULT_DSN } from '../../core/mailer.js';
 import { addCommonOptions, journalSettings, loadContext, mailerOptions, origin, type CliContext, type CommonOptions } from '../context.js';
 import { printJson } from '../output.js';
+import { addQueueOption, queueFrom, type QueueFlag } from '../queue-option.js';
+import { SendQueue } from '../../queue/send-queue.js';
 import { collectWarnings } from '../warnings.js';
 
 type Level = 'ok' | 'info' | 'warning' | 'error';
@@ -34,22 +36,23 @@ const OAUTH_REMEDY =
   'move to OAuth2 before then: register an app with the SMTP.SendAsApp permission and use office365+oauth://MAILBOX@TENANT?client_id=..&client_secret=.. (or graph://MAILBOX@TENANT?client_id=..&client_secret=.. with Mail.Send); see README "Office 365"';
 
 export function register(program: Command): void {
-  addCommonOptions(
+  addQueueOption(addCommonOptions(
     program
       .command('doctor')
       .description('check the configuration for problems, each with a remedy (sends nothing)')
       .option('--json', 'print the findings as JSON'),
-  )
+  ))
     .addHelpText('after', `
 Checks: configuration file and DSN, sender domain (onmicrosoft.com), Office 365 basic auth,
-a chain with a single adapter, TLS turned off, journal reachable and writable, retention.
+a chain with a single adapter, TLS turned off, journal reachable and writable, retention, and in
+queue mode (--queue or MAILROOM_QUEUE) the queue's server reachable and a worker connected.
 Exits with 1 when a finding is an error. \`mailroom verify\` then checks the credentials live.
 
 Examples:
   $ mailroom doctor
   $ mailroom doctor --dsn "office365://shop%40corp.onmicrosoft.com:PASSWORD@default"
   $ mailroom doctor --config ./config/mailroom.config.mjs --json`)
-    .action(async (options: CommonOptions & { json?: boolean }) => {
+    .action(async (options: CommonOptions & QueueFlag & { json?: boolean }) => {
       const findings = await examine(options);
       if (options.json) printJson(findings);
       else printFindings(findings);
@@ -58,11 +61,12 @@ Examples:
 }
 
 /** The findings `mailroom doctor` prints; the admin Overview shows them too. */
-export async function examine(options: CommonOptions): Promise<Finding[]> {
+export async function examine(options: CommonOptions & QueueFlag): Promise<Finding[]> {
   // Building the chain may raise process warnings (Office 365 basic auth, the AWS SDK's Node notice):
   // they become findings here, said once, rather than lines printed above the report.
   const warnings = collectWarnings();
   const findings = await examineConfiguration(options);
+  findings.push(...(await queueFindings(options)));
   for (const warning of await warnings()) {
     const check = WARNINGS_CHECKED[warning.code];
     if (check && findings.some((finding) => finding.check === check)) continue;
@@ -93,6 +97,32 @@ async function examineConfiguration(options: CommonOptions): Promise<Finding[]> 
   findings.push(...senderFindings(context, dsns));
   findings.push(...(await journalFindings(context)));
   return findings;
+}
+
+// Queue mode: the queue's server answers within 5 s, and at least one worker takes from the queue.
+async function queueFindings(options: QueueFlag): Promise<Finding[]> {
+  const option = queueFrom(options);
+  if (!option) return [];
+  let queue: SendQueue | undefined;
+  try {
+    queue = new SendQueue(option);
+    const sendQueue = queue;
+    const probe = Promise.all([sendQueue.counts(), sendQueue.workers()]);
+    const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no answer within 5 s')), 5_000).unref());
+    const [counts, workers] = await Promise.race([probe, timeout]);
+    const findings: Finding[] = [{ level: 'ok', check: 'queue', message: `${sendQueue.describe()}: ${counts.waiting} waiting, ${counts.active} active, ${counts.delayed} delayed, ${counts.failed} failed` }];
+    if (workers === 0) {
+      findings.push({ level: 'warning', check: 'queue-worker', message: `no worker is connected to ${sendQueue.describe()}: queued messages wait until one starts`, remedy: 'start one: `mailroom worker` (same --queue, --dsn and --journal), or startWorker() in your app, or the Strapi/Payload option `worker: true`' });
+    } else {
+      findings.push({ level: 'ok', check: 'queue-worker', message: `${workers} worker${workers === 1 ? '' : 's'} connected` });
+    }
+    return findings;
+  } catch (error) {
+    const failure = toMailError(error, { code: 'CONFIG' });
+    return [{ level: 'error', check: 'queue', message: `the queue ${queue?.describe() ?? option.connection.replace(/\/\/[^@/]*@/, '//***@')} cannot be reached: ${failure.message.replace(/^\[mailroom\] /, '')}`, remedy: failure.specificRemedy ?? 'start the queue server (redis-server, PostgreSQL) or fix --queue / MAILROOM_QUEUE; send() in queue mode fails TRANSIENT meanwhile' }];
+  } finally {
+    void queue?.close().catch(() => undefined);
+  }
 }
 
 // Creating the adapters runs each adapter's own option checks without any network I/O.

@@ -11,9 +11,10 @@ import { possibleDeliveryReason, type JournalEntry } from '../../journal/journal
 import type { Mailer } from '../../core/mailer.js';
 import { addCommonOptions, mailerFromOptions, positiveInteger, type CommonOptions } from '../context.js';
 import { printJson, printTable, truncate } from '../output.js';
+import { addQueueOption, queueFrom, type QueueFlag } from '../queue-option.js';
 import { collectEntries, journalQuery } from './journal.js';
 
-interface ResendOptions extends CommonOptions {
+interface ResendOptions extends CommonOptions, QueueFlag {
   failed?: boolean;
   pending?: boolean;
   since?: string;
@@ -50,7 +51,7 @@ interface ResendOutcome {
 }
 
 export function register(program: Command): void {
-  addCommonOptions(
+  addQueueOption(addCommonOptions(
     program
       .command('resend')
       .description('send journaled messages again: by id, every failed one, or every pending one left by a crash')
@@ -64,7 +65,7 @@ export function register(program: Command): void {
       .option('--include-possible-duplicates', 'also resend failed or pending entries that may already have been delivered (marked possible duplicate, or handed over before the connection was lost)')
       .option('--dry-run', 'list what would be resent, send nothing')
       .option('--json', 'print the outcomes as JSON'),
-  )
+  ))
     .addHelpText('after', `
 A failed or sent entry is sent as a new entry (its original keeps a link to it, and \`--failed\`
 skips originals already resent); a pending entry is completed in place with its Message-ID, so a
@@ -83,7 +84,9 @@ Examples:
       if (ids.length > 0 && (options.since || options.to)) throw new MailError('CONFIG', '--since and --to select entries for --failed or --pending; with ids, leave them out');
       const olderThanMs = parseDuration(options.olderThan ?? DEFAULT_OLDER_THAN, '--older-than');
       const limit = positiveInteger(options.limit, '--limit');
-      const mailer = await mailerFromOptions(options);
+      // In queue mode a queued entry whose job is still waiting is refused (a worker will send it).
+      const queue = queueFrom(options);
+      const mailer = await mailerFromOptions(options, queue ? { queue } : {});
       try {
         const selection = ids.length > 0 ? await byId(mailer, ids, options, limit) : await select(mailer, options, olderThanMs, limit);
         const { ids: chosen, skipped } = selection;

@@ -11,10 +11,11 @@ import { DEFAULT_DSN, IMPLICIT_OUTBOX_WARNING_CODE, type MailerOptions } from '.
  * load their modules lazily. The promise's failure is reported by the first send, and by verify()
  * per adapter.
  */
-export function buildChain(options: MailerOptions): { chain: Promise<FailoverAdapter>; dsn: string | undefined } {
+export function buildChain(options: MailerOptions, limits?: (adapter: MailAdapter) => MailAdapter): { chain: Promise<FailoverAdapter>; dsn: string | undefined } {
   const dsn = checkChainOptions(options);
   const ready = (dsn === undefined ? Promise.resolve(options.adapters!) : adaptersOfDsn(dsn)).then((adapters) =>
-    failover(adapters, {
+    // `limits`: each member counted against its account's limits shared by every instance (Redis).
+    failover(limits ? adapters.map(limits) : adapters, {
       ...(options.retry ? { retry: options.retry } : {}),
       ...(options.cooldown ? { cooldown: options.cooldown } : {}),
       ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),

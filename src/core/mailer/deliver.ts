@@ -9,8 +9,12 @@ import { keyCannotBeHonoured, record } from './journal-steps.js';
 import type { MailerParts } from './parts.js';
 import type { SendResult } from './types.js';
 
-/** Sends `message` as journal `entry`; `written` when the claim already wrote the pending entry. */
-export async function deliver(parts: MailerParts, message: NormalizedMessage, entry: JournalEntry, written = false): Promise<SendResult> {
+/**
+ * Sends `message` as journal `entry`; `written` when the claim already wrote the pending entry.
+ * `isFinal` (queue mode) says whether a failure ends the message; when it does not, the entry goes
+ * back to `queued` for the job's retry and no `failed` event is raised.
+ */
+export async function deliver(parts: MailerParts, message: NormalizedMessage, entry: JournalEntry, written = false, isFinal: (failure: MailError) => boolean = () => true): Promise<SendResult> {
   const { journal, events } = parts;
   const chain = await parts.chain;
   // A key is only a promise if the journal holds it: without the pending entry, a retry would send again.
@@ -25,7 +29,7 @@ export async function deliver(parts: MailerParts, message: NormalizedMessage, en
   // Journaled when it happens: a process killed after it leaves an entry that says so.
   const receipt = await withHandoverJournaled(parts, entry, trace, () => chain.deliver(message, trace)).catch((error: unknown) => toMailError(error));
   if (trace.possibleDuplicate) entry.possibleDuplicate = true;
-  if (receipt instanceof Error) return failed(parts, entry, receipt, trace.warnings);
+  if (receipt instanceof Error) return failed(parts, entry, receipt, trace.warnings, isFinal(receipt));
   return sent(parts, message, entry, receipt, trace.warnings);
 }
 
@@ -66,12 +70,14 @@ async function sent(parts: MailerParts, message: NormalizedMessage, entry: Journ
   return result;
 }
 
-async function failed(parts: MailerParts, entry: JournalEntry, failure: MailError, warnings: string[]): Promise<never> {
+async function failed(parts: MailerParts, entry: JournalEntry, failure: MailError, warnings: string[], final: boolean): Promise<never> {
   failure.attempts = entry.attempts;
-  entry.status = 'failed';
+  entry.status = final ? 'failed' : 'queued';
+  // A clean failure after a handover (a 4xx after DATA) delivered nothing: the retry is no duplicate.
+  if (!final && !entry.possibleDuplicate) delete entry.handedOver;
   entry.error = { code: failure.code, message: failure.message, ...(failure.remedy ? { remedy: failure.remedy } : {}) };
   if (warnings.length > 0) entry.warnings = warnings;
   await record(parts.journal, parts.events, entry);
-  parts.events.emit('failed', failure, entry.id);
+  if (final) parts.events.emit('failed', failure, entry.id);
   throw failure;
 }

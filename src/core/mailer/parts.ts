@@ -4,6 +4,7 @@ import type { SendJournal } from '../../journal/journal.js';
 import type { MailMessage, NormalizedMessage } from '../message.js';
 import type { MailerEventHub } from './events.js';
 import type { MailerOptions } from './types.js';
+import type { SendQueue } from '../../queue/send-queue.js';
 
 export interface MailerParts {
   readonly options: MailerOptions;
@@ -12,6 +13,8 @@ export interface MailerParts {
   /** Undefined with `journal: false`. */
   readonly journal: SendJournal | undefined;
   readonly events: MailerEventHub;
+  /** The queue in queue mode (see src/queue/). */
+  readonly queue?: SendQueue | undefined;
   /** Renders the template (if any) and normalizes the message (see prepare.ts). */
   prepare(input: MailMessage, messageId?: string): Promise<NormalizedMessage>;
 }

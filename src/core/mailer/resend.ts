@@ -20,7 +20,15 @@ export async function resend(parts: MailerParts, id: string, options: JournalRes
   if (!content) {
     throw new MailError('CONFIG', `journal entry ${id} has no stored content to resend (the journal runs with storeContent: false)`);
   }
-  if (original.status === 'pending') {
+  if (original.status === 'queued' && parts.queue) {
+    // A worker still holds it: a resend now would be the duplicate the queue exists to prevent.
+    const state = await parts.queue.state(id);
+    if (['waiting', 'active', 'delayed', 'prioritized', 'waiting-children'].includes(state)) {
+      throw new MailError('CONFIG', `journal entry ${id} is still queued (job ${state}): a worker will send it; see \`mailroom queue\``);
+    }
+    if (state === 'failed') await parts.queue.remove(id);
+  }
+  if (original.status === 'pending' || original.status === 'queued') {
     // Completing an interrupted send: same entry, same Message-ID, so an idempotent receiver
     // (and the outbox) keeps one copy if the first attempt did get through.
     return deliver(parts, await parts.prepare(content, original.messageId), original);

@@ -9,6 +9,10 @@ import type { JournalEntry, JournalOptions, JournalPage, JournalQuery } from '..
 import type { MailMessage, MessageLimits } from '../message.js';
 import type { TemplateOptions } from '../../templates/templates.js';
 import type { AlertOptions } from '../../alerts/options.js';
+import type { KeyClaimOptions } from '../../journal/idempotency.js';
+import type { SharedLimitsOptions } from '../../kit/shared-limits.js';
+import type { QueueOption } from '../../queue/queue-options.js';
+import type { SendQueue } from '../../queue/send-queue.js';
 
 export type { VerifyResult } from '../failover.js';
 
@@ -41,6 +45,32 @@ export interface MailerOptions {
   onAmbiguous?: 'failover' | 'stop';
   /** Failure alerts: channels (email, Slack, Teams, Discord, signed webhook), throttle, triggers. See README "Alerts". Default none. */
   alerts?: AlertOptions;
+  /** How a send waits for another process's send of the same idempotency key (README "Many instances"). */
+  idempotency?: KeyClaimOptions;
+  /**
+   * Queue mode: `send()` validates, renders, journals the message `queued` and adds a BullMQ job
+   * for a worker (`startWorker`, `mailroom worker`) instead of sending. `redis://…` or `postgres://…`,
+   * or the full options. Default: none (send in the caller's process).
+   */
+  queue?: QueueOption;
+  /**
+   * Adapters' sending limits (`adapter.limits`: pace, concurrency) counted in this Redis by every
+   * instance, and a provider's slow-down shared by all: `redis://…` or options. Default: the queue's
+   * Redis in queue mode, else the limits are counted in this process.
+   */
+  sharedLimits?: string | SharedLimitsOptions;
+}
+
+/** What `send()` answers in queue mode: the message is journaled and waits for a worker. */
+export interface QueuedResult {
+  /** The journal entry id, also the job id. */
+  id: string;
+  /** `sent` only when an idempotency key was already delivered. */
+  status: 'queued' | 'sent';
+  /** Our RFC 5322 Message-ID. */
+  messageId: string;
+  /** True when an earlier send with the same idempotency key was returned instead of queuing again. */
+  deduplicated?: boolean;
 }
 
 /** A delivered message. */
@@ -104,17 +134,22 @@ export interface JournalResendOptions {
   includePossibleDuplicates?: boolean;
 }
 
-export interface Mailer {
-  send(message: MailMessage): Promise<SendResult>;
+export interface Mailer<Result = SendResult> {
+  /** Sends the message, or in queue mode queues it (`QueuedResult`). */
+  send(message: MailMessage): Promise<Result>;
+  /** Sends in this process now, through the chain, also in queue mode. */
+  sendNow(message: MailMessage): Promise<SendResult>;
   /** Checks every adapter of the chain without sending; never throws for an adapter's failure. */
   verify(): Promise<VerifyResult[]>;
   close(): Promise<void>;
-  on<E extends keyof MailerEvents>(event: E, listener: (...args: MailerEvents[E]) => void): Mailer;
-  off<E extends keyof MailerEvents>(event: E, listener: (...args: MailerEvents[E]) => void): Mailer;
+  on<E extends keyof MailerEvents>(event: E, listener: (...args: MailerEvents[E]) => void): Mailer<Result>;
+  off<E extends keyof MailerEvents>(event: E, listener: (...args: MailerEvents[E]) => void): Mailer<Result>;
   /** The adapters of the chain, in order (created from the DSN on first use). */
   adapters(): Promise<MailAdapter[]>;
   /** The send journal; its methods throw CONFIG when the journal is off. */
   readonly journal: MailerJournal;
+  /** The queue in queue mode, else undefined. */
+  readonly queue: SendQueue | undefined;
 }
 
 /** `code` of the process warning printed once when the send journal fails. */

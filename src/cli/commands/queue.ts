@@ -1,0 +1,34 @@
+// `mailroom queue`: what the queue holds now (waiting, active, delayed, failed) and how many workers
+// take from it, for the chain it delivers through.
+import type { Command } from 'commander';
+import { MailError } from '../../core/errors.js';
+import { createMailer } from '../../core/mailer.js';
+import { addCommonOptions, loadContext, mailerOptions, type CommonOptions } from '../context.js';
+import { printJson, printTable } from '../output.js';
+import { addQueueOption, queueFrom, type QueueFlag } from '../queue-option.js';
+
+export function register(program: Command): void {
+  addQueueOption(
+    addCommonOptions(
+      program
+        .command('queue')
+        .description('queue mode: messages waiting, active, delayed and failed, and the workers connected')
+        .option('--json', 'print the counts as JSON'),
+    ),
+  ).action(async (flags: CommonOptions & QueueFlag & { json?: boolean }) => {
+    const queue = queueFrom(flags);
+    if (!queue) throw new MailError('CONFIG', 'no queue configured: pass --queue redis://… (or postgres://…) or set MAILROOM_QUEUE');
+    const mailer = createMailer({ ...mailerOptions(await loadContext(flags)), queue });
+    try {
+      const adapters = (await mailer.adapters().catch(() => [])).map((adapter) => adapter.name);
+      const [counts, workers] = await Promise.all([mailer.queue!.counts(), mailer.queue!.workers()]);
+      const row = { queue: mailer.queue!.describe(), adapters, ...counts, workers };
+      if (flags.json) printJson(row);
+      else printTable(['queue', 'adapters', 'waiting', 'active', 'delayed', 'failed', 'workers'], [[row.queue, adapters.join(' -> '), counts.waiting, counts.active, counts.delayed, counts.failed, workers].map(String)]);
+    } catch (error) {
+      throw error instanceof MailError ? error : new MailError('TRANSIENT', `cannot read the queue ${mailer.queue!.describe()}: ${(error as Error).message}`, { cause: error, remedy: 'Check that the queue server runs and the URL is right (mailroom doctor).' });
+    } finally {
+      await mailer.close();
+    }
+  });
+}

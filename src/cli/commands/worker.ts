@@ -1,0 +1,59 @@
+// `mailroom worker`: delivers what queue-mode mailers queued, through the configured chain, until
+// SIGTERM or SIGINT; then it finishes the messages in hand (up to --grace) before it exits, and
+// hands back to the queue what it could not finish.
+import type { Command } from 'commander';
+import { parseDuration } from '../../core/duration.js';
+import { MailError } from '../../core/errors.js';
+import { startWorker } from '../../queue/worker.js';
+import { redact } from '../../queue/queue-options.js';
+import { addCommonOptions, loadContext, mailerOptions, positiveInteger, reportJournalErrors, type CommonOptions } from '../context.js';
+import { addQueueOption, queueFrom, type QueueFlag } from '../queue-option.js';
+
+interface WorkerFlags extends CommonOptions, QueueFlag {
+  concurrency: string;
+  messagesPerMinute?: string;
+  grace: string;
+}
+
+export function register(program: Command): void {
+  addQueueOption(
+    addCommonOptions(
+      program
+        .command('worker')
+        .description('deliver queued messages (queue mode) through the chain until stopped')
+        .option('--concurrency <n>', 'messages delivered at once by this worker', '5')
+        .option('--messages-per-minute <n>', 'most messages a minute across every worker of the queue (default: the first adapter\'s limit)')
+        .option('--grace <duration>', 'on SIGTERM/SIGINT, how long to finish the messages in hand', '30s'),
+    ),
+  )
+    .addHelpText('after', `
+Examples:
+  $ MAILROOM_QUEUE=redis://localhost:6379 MAILROOM_JOURNAL=redis://localhost:6379 mailroom worker
+  $ mailroom worker --queue postgres://mail@db/shop --journal postgres://mail@db/shop --concurrency 3`)
+    .action(async (flags: WorkerFlags) => {
+      const queue = queueFrom(flags);
+      if (!queue) throw new MailError('CONFIG', 'mailroom worker needs a queue: pass --queue redis://… (or postgres://…) or set MAILROOM_QUEUE');
+      const context = await loadContext(flags);
+      const worker = await startWorker({
+        ...mailerOptions(context),
+        queue,
+        concurrency: positiveInteger(flags.concurrency, '--concurrency'),
+        ...(flags.messagesPerMinute ? { messagesPerMinute: positiveInteger(flags.messagesPerMinute, '--messages-per-minute') } : {}),
+      });
+      const grace = parseDuration(flags.grace, '--grace');
+      reportJournalErrors(worker.mailer);
+      worker.mailer.on('sent', (result) => console.log(`sent ${result.id} via ${result.adapter}`));
+      worker.mailer.on('failed', (error, id) => console.log(`failed ${id}: ${error.code} ${error.message}`));
+      const adapters = (await worker.mailer.adapters()).map((adapter) => adapter.name).join(' -> ');
+      console.log(`worker on ${redact(queue.connection)} (queue ${queue.name ?? 'mailroom'}): ${adapters}, ${flags.concurrency} at once; stop with Ctrl-C or SIGTERM`);
+      await new Promise<void>((resolve) => {
+        const stop = (signal: string) => {
+          console.log(`${signal}: finishing the messages in hand (up to ${flags.grace})`);
+          void worker.close(grace).then(resolve, resolve);
+        };
+        process.once('SIGTERM', () => stop('SIGTERM'));
+        process.once('SIGINT', () => stop('SIGINT'));
+      });
+      console.log('worker stopped');
+    });
+}

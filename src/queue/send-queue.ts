@@ -1,0 +1,92 @@
+// The producer side of queue mode: one BullMQ queue that `send()` adds a job to (job id = journal
+// entry id, so adding one entry twice keeps one job), and that `mailroom queue` and doctor read.
+import type { Queue } from 'bullmq';
+import type { MailMessage } from '../core/message.js';
+import { loadBullMq, migrate } from './load-bullmq.js';
+import { isPostgres, queueOptions, redact, type QueueOption, type QueueOptions } from './queue-options.js';
+
+/** What a job carries: the message as rendered at send time, so a worker needs no templates. */
+export interface SendJobData {
+  message: MailMessage;
+  /** Our Message-ID, kept across retries and workers. */
+  messageId: string;
+}
+
+export const SEND_JOB = 'send';
+
+/** Counts of jobs by state. */
+export interface QueueCounts {
+  waiting: number;
+  active: number;
+  delayed: number;
+  failed: number;
+  completed: number;
+}
+
+export class SendQueue {
+  readonly options: Required<QueueOptions>;
+  private opening: Promise<Queue> | undefined;
+
+  constructor(option: QueueOption) {
+    this.options = queueOptions(option);
+  }
+
+  /** "redis://host:6379 mailroom" without credentials. */
+  describe(): string {
+    return `${redact(this.options.connection)} ${this.options.name}`;
+  }
+
+  private queue(): Promise<Queue> {
+    this.opening ??= openQueue(this.options);
+    this.opening.catch(() => undefined);
+    return this.opening;
+  }
+
+  /** Adds the job for a journal entry; a second add of the same entry is a no-op in BullMQ. */
+  async add(entryId: string, data: SendJobData): Promise<void> {
+    const queue = await this.queue();
+    await queue.add(SEND_JOB, data, {
+      jobId: entryId,
+      attempts: this.options.attempts,
+      backoff: { type: 'exponential', delay: this.options.backoffMs },
+      // The journal keeps the record; the job (which may hold a sensitive message) goes once done.
+      removeOnComplete: true,
+      removeOnFail: { age: 7 * 24 * 3600 },
+    });
+  }
+
+  async counts(): Promise<QueueCounts> {
+    const queue = await this.queue();
+    const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized', 'waiting-children');
+    return { waiting: (counts.waiting ?? 0) + (counts.prioritized ?? 0), active: counts.active ?? 0, delayed: counts.delayed ?? 0, failed: counts.failed ?? 0, completed: counts.completed ?? 0 };
+  }
+
+  /** Workers connected to the queue now (Redis: client names; PostgreSQL: heartbeats). */
+  async workers(): Promise<number> {
+    return (await (await this.queue()).getWorkers()).length;
+  }
+
+  /** The job's state: waiting, active, delayed, failed, completed, or unknown (no such job). */
+  async state(entryId: string): Promise<string> {
+    return (await this.queue()).getJobState(entryId);
+  }
+
+  /** Drops a job (a failed one, before its entry is resent by hand). */
+  async remove(entryId: string): Promise<void> {
+    await (await this.queue()).remove(entryId);
+  }
+
+  async close(): Promise<void> {
+    const queue = await this.opening?.catch(() => undefined);
+    await queue?.close();
+  }
+}
+
+async function openQueue(options: Required<QueueOptions>): Promise<Queue> {
+  const bull = await loadBullMq(options.connection);
+  if (isPostgres(options.connection)) {
+    await migrate(bull, options.connection);
+    return new bull.Queue(options.name, { connection: options.connection }, bull.createPostgresBackend) as unknown as Queue;
+  }
+  return new bull.Queue(options.name, { connection: { url: options.connection } as never });
+}

@@ -1,0 +1,119 @@
+// A queue worker: takes jobs from the BullMQ queue that queue-mode mailers fill and delivers each
+// through the chain, in this process, with the journal entry the mailer wrote. Failed deliveries
+// go back to the queue with exponential backoff (kept in Redis or PostgreSQL, so they survive a
+// restart); one that fails for good closes its entry `failed` and raises `failed`. A provider's
+// "slow down" (RATE_LIMITED with a wait: 429, 432 4.3.2) pauses the whole queue, every worker of it.
+// close() lets the jobs in hand finish (or, past a deadline, hands them back to the queue).
+import type { Job, Worker } from 'bullmq';
+import { createMailer, mailerInternals, type Mailer, type MailerOptions, type SendResult } from '../core/mailer.js';
+import { MailError, toMailError } from '../core/errors.js';
+import { loadBullMq, migrate } from './load-bullmq.js';
+import { isPostgres, queueOptions, type QueueOption, type QueueOptions } from './queue-options.js';
+import { SEND_JOB, type SendJobData } from './send-queue.js';
+
+export interface WorkerOptions extends Omit<MailerOptions, 'queue'> {
+  /** The queue the mailers fill: the same URL or options as their `queue`. */
+  queue: QueueOption | (QueueOptions & WorkerQueueOptions);
+  /** Jobs this worker delivers at once. Default 5 (one SMTP pool's connections). */
+  concurrency?: number;
+  /**
+   * Most messages per minute across every worker of the queue (BullMQ's global limiter). Default:
+   * the pace the chain's first adapter declares (`adapter.limits.messagesPerMinute`), else none.
+   */
+  messagesPerMinute?: number;
+  /** A job whose worker stopped answering (killed) is handed to another after this long. Default 30,000 ms. */
+  stalledAfterMs?: number;
+}
+
+interface WorkerQueueOptions {
+  messagesPerMinute?: number;
+}
+
+export interface MailWorker {
+  /** The mailer that delivers (its events: sent, failed, failover, attempt, journal-error). */
+  readonly mailer: Mailer;
+  /** Stops taking jobs, waits up to `graceMs` (default 30,000) for those in hand, then closes. */
+  close(graceMs?: number): Promise<void>;
+}
+
+/** Codes that end a message at once: retrying later cannot change them. */
+const FINAL = new Set(['INVALID_MESSAGE', 'REJECTED', 'TEMPLATE', 'CONFIG', 'UNSUPPORTED']);
+
+export async function startWorker(options: WorkerOptions): Promise<MailWorker> {
+  const { queue: queueOption, concurrency = 5, messagesPerMinute, stalledAfterMs = 30_000, ...mailerOptions } = options;
+  const queue = queueOptions(queueOption);
+  // Limits are counted in the queue's Redis unless told otherwise, as a queue-mode mailer does.
+  const sharedLimits = mailerOptions.sharedLimits ?? (isPostgres(queue.connection) ? undefined : queue.connection);
+  const mailer = createMailer({ ...mailerOptions, ...(sharedLimits ? { sharedLimits } : {}) });
+  const internals = mailerInternals.get(mailer)!;
+  const bull = await loadBullMq(queue.connection);
+  const pace = messagesPerMinute ?? (typeof queueOption === 'object' ? (queueOption as WorkerQueueOptions).messagesPerMinute : undefined) ?? (await mailer.adapters())[0]?.limits?.messagesPerMinute;
+
+  let worker: Worker | undefined = undefined;
+  const processor = async (job: Job<SendJobData>): Promise<Pick<SendResult, 'adapter' | 'providerMessageId'>> => {
+    const lastTry = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+    try {
+      const result = await internals.deliverQueued(job.id!, job.data, (failure) => lastTry || FINAL.has(failure.code));
+      return { adapter: result.adapter, ...(result.providerMessageId ? { providerMessageId: result.providerMessageId } : {}) };
+    } catch (error) {
+      const failure = toMailError(error);
+      if (lastTry || FINAL.has(failure.code)) throw new bull.UnrecoverableError(failure.message);
+      const wait = slowDown(failure);
+      if (wait !== undefined && worker) {
+        // Every worker of the queue waits, not only this one; the job goes back without using a try.
+        await worker.rateLimit(wait);
+        throw bull.Worker.RateLimitError();
+      }
+      throw failure;
+    }
+  };
+  const workerOptions = {
+    concurrency,
+    lockDuration: stalledAfterMs,
+    stalledInterval: stalledAfterMs,
+    ...(pace ? { limiter: paced(pace) } : {}),
+  };
+  if (isPostgres(queue.connection)) {
+    await migrate(bull, queue.connection);
+    worker = new bull.Worker(queue.name, processor, { ...workerOptions, connection: queue.connection }, bull.createPostgresBackend) as unknown as Worker;
+  } else {
+    worker = new bull.Worker(queue.name, processor, { ...workerOptions, connection: { url: queue.connection, maxRetriesPerRequest: null } as never });
+  }
+  // A job BullMQ fails without running it to the end (it stalled more often than allowed) still
+  // closes its journal entry. BullMQ says `failed` after every failed try: only a job that stays
+  // failed (no retry left) is closed here.
+  worker.on('failed', (job, error) => {
+    if (job?.name !== SEND_JOB || !job.id) return;
+    void job
+      .getState()
+      .then((state) => (state === 'failed' ? internals.closeFailed(job.id!, toMailError(error, { code: 'TRANSIENT' })) : undefined))
+      .catch(() => undefined);
+  });
+  worker.on('error', () => undefined); // connection errors: BullMQ reconnects; `mailroom doctor` reports
+  await worker.waitUntilReady();
+
+  return {
+    mailer,
+    async close(graceMs = 30_000) {
+      // close() waits for the jobs in hand; past the grace, force hands them back to the queue.
+      const closing = worker!.close();
+      const timer = new Promise<'late'>((resolve) => setTimeout(resolve, graceMs, 'late').unref());
+      if ((await Promise.race([closing.then(() => 'done' as const), timer])) === 'late') await worker!.close(true);
+      await mailer.close();
+    },
+  };
+}
+
+// BullMQ's limiter counts jobs in fixed windows: "600 a minute" as one 60 s window would let all
+// 600 start in its first second. One job per 1/pace of a minute spreads them evenly, and 2% of
+// headroom keeps any window of the sinks' clock (which sees network jitter) within the pace.
+function paced(messagesPerMinute: number): { max: number; duration: number } {
+  return { max: 1, duration: Math.ceil((60_000 / messagesPerMinute) * 1.02) };
+}
+
+// How long every worker waits when the provider asked to slow down with a known wait.
+function slowDown(failure: MailError): number | undefined {
+  const limited = [...(failure.attempts ?? [])].reverse().find((attempt) => attempt.error?.code === 'RATE_LIMITED');
+  if (!limited && failure.code !== 'RATE_LIMITED') return undefined;
+  return failure.retryAfterMs ?? 10_000;
+}

@@ -1,0 +1,76 @@
+// Queue mode from the command line, on a real redis-server: `mailroom worker` delivers what a
+// queue-mode mailer queued and stops gracefully on SIGTERM; `mailroom queue` shows the counts and
+// workers; `mailroom doctor` checks the queue's server and a worker's presence; `mailroom resend`
+// refuses a queued entry a worker will still send.
+import { spawn } from 'node:child_process';
+import { mkdtemp, readdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createMailer } from '../src/index.js';
+import { memoryAdapter } from '../adapters/memory.js';
+import { builtCli, CLI } from './helpers/built-cli.js';
+import { runCli } from './helpers/cli.js';
+import { startRedis, type RedisHandle } from './helpers/redis-server.js';
+
+let redis: RedisHandle;
+let cwd: string;
+let env: Record<string, string>;
+
+beforeAll(async () => {
+  [redis, cwd] = await Promise.all([startRedis(), mkdtemp(join(tmpdir(), 'mailroom-cli-queue-')), builtCli()]);
+  env = { MAILROOM_QUEUE: redis.url, MAILROOM_QUEUE_NAME: 'cli', MAILROOM_JOURNAL: redis.url, MAILROOM_DSN: `outbox://${join(cwd, 'outbox')}`, MAILROOM_FROM: 'shop@example.com' };
+});
+afterAll(async () => {
+  await redis?.stop();
+});
+
+const until = async (probe: () => Promise<boolean>, timeoutMs = 20_000) => {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+};
+
+describe('mailroom worker, queue, doctor and resend in queue mode', () => {
+  it('work together on one queue', async () => {
+    const producer = createMailer({ adapters: [memoryAdapter()], from: 'shop@example.com', journal: redis.url, queue: { connection: redis.url, name: 'cli' } });
+    const first = await producer.send({ to: 'ann@example.com', subject: 'Order 1', text: 'x' });
+
+    // No worker yet: the message waits, doctor says so, and a resend by hand is refused.
+    const queued = await runCli(['queue', '--json'], { cwd, env });
+    expect(queued.code, queued.stderr).toBe(0);
+    expect(JSON.parse(queued.stdout)).toMatchObject({ queue: `${redis.url} cli`, waiting: 1, active: 0, delayed: 0, failed: 0, workers: 0 });
+    const lonely = await runCli(['doctor'], { cwd, env });
+    expect(lonely.stdout).toMatch(/OK\s+queue\s+.*1 waiting/);
+    expect(lonely.stdout).toMatch(/WARNING\s+queue-worker\s+no worker is connected/);
+    const refused = await runCli(['resend', first.id], { cwd, env });
+    expect(refused.stdout + refused.stderr).toMatch(/still queued \(job waiting\)/);
+
+    const worker = spawn(process.execPath, [CLI, 'worker', '--concurrency', '2'], { cwd, env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    worker.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    worker.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => worker.on('exit', (code) => resolve(code)));
+    await until(async () => output.includes(`sent ${first.id} via outbox`));
+    expect(output).toMatch(/worker on redis:\/\/127\.0\.0\.1:\d+ \(queue cli\): outbox, 2 at once/);
+    expect((await producer.journal.get(first.id))!.status).toBe('sent');
+    expect((await readdir(join(cwd, 'outbox'))).filter((file) => file.endsWith('.eml'))).toHaveLength(1);
+
+    const healthy = await runCli(['doctor', '--json'], { cwd, env });
+    const findings = JSON.parse(healthy.stdout) as Array<{ check: string; level: string; message: string }>;
+    expect(findings.find((finding) => finding.check === 'queue-worker')).toMatchObject({ level: 'ok', message: '1 worker connected' });
+
+    worker.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(output).toMatch(/SIGTERM: finishing the messages in hand[\s\S]*worker stopped/);
+    await producer.close();
+  }, 90_000);
+
+  it('doctor reports a queue server that does not answer as an error', async () => {
+    const down = await runCli(['doctor'], { cwd, env: { ...env, MAILROOM_QUEUE: 'redis://127.0.0.1:1' } });
+    expect(down.code).toBe(1);
+    expect(down.stdout).toMatch(/ERROR\s+queue\s+the queue redis:\/\/127\.0\.0\.1:1 cli cannot be reached/);
+  }, 60_000);
+});

@@ -1,0 +1,226 @@
+// Queue mode on BullMQ, on a real redis-server and on a real PostgreSQL (BullMQ 6's PostgreSQL
+// backend): send() validates, renders and journals `queued` before anything is queued; workers
+// deliver through the chain, retry with backoff across restarts, close a job that fails for good as
+// `failed`, and finish the jobs in hand when closed.
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createMailer, MailError, startWorker, type MailWorker } from '../src/index.js';
+import { memoryAdapter } from '../adapters/memory.js';
+import { scriptedAdapter, type Step } from './helpers/scripted-adapter.js';
+import { startPostgres, type PostgresHandle } from './helpers/postgres-server.js';
+import { startRedis, type RedisHandle } from './helpers/redis-server.js';
+
+// Workers start, poll and back off on real servers: slower than one send on a loaded machine.
+vi.setConfig({ testTimeout: 40_000 });
+
+let redis: RedisHandle;
+let postgres: PostgresHandle;
+
+beforeAll(async () => {
+  [redis, postgres] = await Promise.all([startRedis(), startPostgres()]);
+});
+afterAll(async () => {
+  await Promise.all([redis?.stop(), postgres?.stop()]);
+});
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function until<T>(probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await sleep(50);
+  }
+}
+
+const backends: Array<[string, () => { queue: string; journal: string }]> = [
+  ['redis', () => ({ queue: redis.url, journal: redis.url })],
+  ['postgres', () => ({ queue: postgres.url, journal: postgres.url })],
+];
+
+describe.each(backends)('queue mode on %s', (_kind, connections) => {
+  let name = '';
+  const setup = () => {
+    name = `q${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+    const { queue, journal } = connections();
+    return { queue: { connection: queue, name, backoffMs: 100, attempts: 3 }, journal };
+  };
+  const workers: MailWorker[] = [];
+  afterAll(async () => {
+    await Promise.all(workers.map((worker) => worker.close(1000)));
+  });
+  const worker = async (options: Parameters<typeof startWorker>[0]) => {
+    const started = await startWorker({ from: 'shop@example.com', ...options });
+    workers.push(started);
+    return started;
+  };
+
+  it('send() refuses bad input before anything is queued or journaled', async () => {
+    const { queue, journal } = setup();
+    const mailer = createMailer({ adapters: [memoryAdapter()], from: 'shop@example.com', journal, queue });
+    await expect(mailer.send({ to: 'not an address', text: 'x' })).rejects.toMatchObject({ code: 'INVALID_MESSAGE' });
+    await expect(mailer.send({ to: 'ann@example.com', template: { name: 'no-such-template' } })).rejects.toMatchObject({ code: 'TEMPLATE' });
+    expect(await mailer.queue!.counts()).toMatchObject({ waiting: 0, active: 0, delayed: 0, failed: 0 });
+    await mailer.close();
+  });
+
+  it('send() journals the message queued and returns its id; a worker delivers it through the chain and closes it sent', async () => {
+    const { queue, journal } = setup();
+    const mailer = createMailer({ adapters: [memoryAdapter()], from: 'shop@example.com', journal, queue });
+    const result = await mailer.send({ to: 'ann@example.com', template: { name: 'test-email', data: { adapter: 'memory', chain: ['memory'], time: '2026-01-01T00:00:00Z', host: 'web-01', from: 'shop@example.com', version: '0.1.0' } } });
+    expect(result).toMatchObject({ status: 'queued', id: expect.any(String) });
+    expect((await mailer.journal.get(result.id))!.status).toBe('queued');
+    expect(await mailer.queue!.counts()).toMatchObject({ waiting: 1 });
+
+    const delivering = memoryAdapter();
+    const running = await worker({ adapters: [delivering], journal, queue });
+    const sent: string[] = [];
+    running.mailer.on('sent', (outcome) => sent.push(outcome.id));
+    const entry = await until(async () => {
+      const found = await mailer.journal.get(result.id);
+      return found?.status === 'sent' ? found : undefined;
+    });
+    expect(entry).toMatchObject({ adapter: 'memory', summary: { template: 'test-email' } });
+    expect(delivering.messages).toHaveLength(1);
+    expect(delivering.messages[0]!.messageId).toBe(result.messageId);
+    expect(delivering.messages[0]!.html).toContain('<');
+    expect(sent).toEqual([result.id]);
+    await mailer.close();
+  });
+
+  it('sendNow() sends in the calling process, as without a queue', async () => {
+    const { queue, journal } = setup();
+    const adapter = memoryAdapter();
+    const mailer = createMailer({ adapters: [adapter], from: 'shop@example.com', journal, queue });
+    const result = await mailer.sendNow({ to: 'ann@example.com', text: 'now' });
+    expect(result.status).toBe('sent');
+    expect(adapter.messages).toHaveLength(1);
+    expect(await mailer.queue!.counts()).toMatchObject({ waiting: 0 });
+    await mailer.close();
+  });
+
+  it('one idempotency key is queued once', async () => {
+    const { queue, journal } = setup();
+    const mailer = createMailer({ adapters: [memoryAdapter()], from: 'shop@example.com', journal, queue });
+    const key = `order-${name}`;
+    const results = await Promise.all([1, 2, 3].map(() => mailer.send({ to: 'ann@example.com', text: 'x', idempotencyKey: key })));
+    expect(new Set(results.map((result) => result.id)).size).toBe(1);
+    expect(results.filter((result) => result.deduplicated)).toHaveLength(2);
+    expect(await mailer.queue!.counts()).toMatchObject({ waiting: 1 });
+    await mailer.close();
+  });
+
+  it('a failed delivery is retried with backoff, also by a worker started after the first one stopped', async () => {
+    const { queue, journal } = setup();
+    const mailer = createMailer({ adapters: [memoryAdapter()], from: 'shop@example.com', journal, queue: { ...queue, backoffMs: 1500 } });
+    const first = await worker({ adapters: [scriptedAdapter('smtp', [{ fail: 'TRANSIENT' }])], journal, queue, retry: { attempts: 1 } });
+    const { id } = await mailer.send({ to: 'ann@example.com', text: 'x' });
+    const queued = await until(async () => {
+      const entry = await mailer.journal.get(id);
+      return entry?.status === 'queued' && entry.attempts.length === 1 ? entry : undefined;
+    });
+    expect(queued.error?.code).toBe('ALL_FAILED');
+    await first.close();
+    expect(await mailer.queue!.counts()).toMatchObject({ delayed: 1 });
+
+    const steps: Step[] = ['ok'];
+    const second = await worker({ adapters: [scriptedAdapter('smtp', steps)], journal, queue });
+    const entry = await until(async () => {
+      const found = await mailer.journal.get(id);
+      return found?.status === 'sent' ? found : undefined;
+    });
+    expect(entry.attempts.map((attempt) => attempt.ok)).toEqual([false, true]);
+    expect(entry.possibleDuplicate).toBeUndefined();
+    await second.close();
+    await mailer.close();
+  });
+
+  it('a message that fails for good closes its entry failed and raises failed', async () => {
+    const { queue, journal } = setup();
+    const mailer = createMailer({ adapters: [memoryAdapter()], from: 'shop@example.com', journal, queue });
+    const running = await worker({ adapters: [scriptedAdapter('smtp', [{ fail: 'REJECTED' }])], journal, queue });
+    const failed: Array<[MailError, string]> = [];
+    running.mailer.on('failed', (error, entryId) => failed.push([error, entryId]));
+    const { id } = await mailer.send({ to: 'ann@example.com', text: 'x' });
+    const entry = await until(async () => {
+      const found = await mailer.journal.get(id);
+      return found?.status === 'failed' ? found : undefined;
+    });
+    expect(entry.error?.code).toBe('REJECTED');
+    expect(entry.attempts).toHaveLength(1); // REJECTED is not retried
+    await until(async () => (failed.length > 0 ? true : undefined));
+    expect(failed[0]![1]).toBe(id);
+    expect(await mailer.queue!.counts()).toMatchObject({ failed: 1, waiting: 0, delayed: 0 });
+    await mailer.close();
+  });
+
+  it('after the last try the entry is failed; resend sends it now once the job is done', async () => {
+    const { queue, journal } = setup();
+    const mailer = createMailer({ adapters: [memoryAdapter()], from: 'shop@example.com', journal, queue: { ...queue, attempts: 2 } });
+    const running = await worker({ adapters: [scriptedAdapter('smtp', [{ fail: 'TRANSIENT' }])], journal, queue, retry: { attempts: 1 } });
+    const { id } = await mailer.send({ to: 'ann@example.com', text: 'x' });
+    const entry = await until(async () => {
+      const found = await mailer.journal.get(id);
+      return found?.status === 'failed' ? found : undefined;
+    });
+    expect(entry.attempts).toHaveLength(2);
+    await running.close();
+    const resent = await mailer.journal.resend(id);
+    expect(resent.status).toBe('sent');
+    await mailer.close();
+  });
+
+  it('close() lets the job in hand finish before the worker stops', async () => {
+    const { queue, journal } = setup();
+    const mailer = createMailer({ adapters: [memoryAdapter()], from: 'shop@example.com', journal, queue });
+    const slow = scriptedAdapter('slow', ['ok']);
+    const delayed = { ...slow, send: async (...args: Parameters<typeof slow.send>) => (await sleep(800), slow.send(...args)) };
+    const running = await startWorker({ adapters: [delayed], from: 'shop@example.com', journal, queue });
+    const { id } = await mailer.send({ to: 'ann@example.com', text: 'x' });
+    await until(async () => (slow.calls.length > 0 || (await mailer.queue!.counts()).active > 0 ? true : undefined));
+    await running.close();
+    expect(slow.delivered).toHaveLength(1);
+    expect((await mailer.journal.get(id))!.status).toBe('sent');
+    await mailer.close();
+  });
+
+  it('a queued entry whose job still waits is not resent by hand', async () => {
+    const { queue, journal } = setup();
+    const mailer = createMailer({ adapters: [memoryAdapter()], from: 'shop@example.com', journal, queue });
+    const { id } = await mailer.send({ to: 'ann@example.com', text: 'x' });
+    await expect(mailer.journal.resend(id)).rejects.toThrow(/still queued \(job waiting\)/);
+    await mailer.close();
+  });
+});
+
+describe('queue mode setup', () => {
+  it('needs the journal and a redis:// or postgres:// connection', () => {
+    expect(() => createMailer({ adapters: [memoryAdapter()], journal: false, queue: 'redis://127.0.0.1:1' })).toThrow(/queue mode needs the send journal/);
+    expect(() => createMailer({ adapters: [memoryAdapter()], journal: 'memory://', queue: 'amqp://host' })).toThrow(MailError);
+  });
+});
+
+describe('a worker inside the CMS process (Strapi and Payload option `worker`)', () => {
+  it('Strapi: send() queues, the in-process worker delivers, close() stops both', async () => {
+    const { init } = await import('../src/integrations/strapi.js');
+    const adapter = memoryAdapter();
+    const provider = init({ adapters: [adapter], journal: redis.url, queue: { connection: redis.url, name: 'strapi-inproc' }, worker: true }, { defaultFrom: 'shop@example.com' });
+    const queued = (await provider.send({ to: 'ann@example.com', subject: 'Hi', text: 'Hello' })) as unknown as { id: string; status: string };
+    expect(queued.status).toBe('queued');
+    await until(async () => ((await provider.mailer.journal.get(queued.id))?.status === 'sent' ? true : undefined));
+    expect(adapter.messages).toHaveLength(1);
+    await provider.close();
+  });
+
+  it('Payload: sendEmail() queues, the in-process worker delivers', async () => {
+    const { mailroomAdapter } = await import('../src/integrations/payload.js');
+    const adapter = memoryAdapter();
+    const email = mailroomAdapter({ adapters: [adapter], journal: redis.url, queue: { connection: redis.url, name: 'payload-inproc' }, worker: { concurrency: 2 }, defaultFromAddress: 'shop@example.com', defaultFromName: 'Shop' })({ payload: {} });
+    const queued = (await email.sendEmail({ to: 'ann@example.com', subject: 'Hi', text: 'Hello' })) as unknown as { id: string; status: string };
+    expect(queued.status).toBe('queued');
+    await until(async () => ((await email.mailer.journal.get(queued.id))?.status === 'sent' ? true : undefined));
+    expect(adapter.messages).toHaveLength(1);
+    await email.mailer.close();
+  });
+});

@@ -1,0 +1,92 @@
+// Sending limits held in a real redis-server and counted by every instance: three mailers (each its
+// own Redis connection, as three app instances have) share one account's pace and concurrency, and
+// a provider's slow-down seen by one pauses the others. Without `sharedLimits` each counts alone.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createMailer, type MailAdapter, type SendResult } from '../src/index.js';
+import { FULL_CAPABILITIES } from '../src/core/adapter.js';
+import { MailError } from '../src/core/errors.js';
+import { startRedis, type RedisHandle } from './helpers/redis-server.js';
+
+let redis: RedisHandle;
+beforeAll(async () => {
+  redis = await startRedis();
+});
+afterAll(async () => {
+  await redis?.stop();
+});
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** An adapter of one account that takes `ms` per send and records how many sends overlap. */
+function accountAdapter(account: string, limits: { messagesPerMinute?: number; concurrency?: number }, ms: number, shared: { now: number; max: number; starts: number[] }, fail?: () => MailError | undefined): MailAdapter {
+  return {
+    name: 'smtp',
+    capabilities: FULL_CAPABILITIES,
+    limits: { account, ...limits },
+    async send(message) {
+      shared.starts.push(Date.now());
+      const error = fail?.();
+      if (error) throw error;
+      shared.now++;
+      shared.max = Math.max(shared.max, shared.now);
+      await sleep(ms);
+      shared.now--;
+      return { accepted: message.to.map((a) => a.address), rejected: [] };
+    },
+  };
+}
+
+const account = () => `smtp.example.com:587 shop-${Math.random().toString(36).slice(2)}@example.com`;
+const message = { from: 'shop@example.com', to: 'ann@example.com', text: 'x' };
+
+describe('limits shared by every instance (Redis)', () => {
+  it('concurrency: 3 instances sending 6 messages each never have more than the account allows in progress', async () => {
+    const shared = { now: 0, max: 0, starts: [] as number[] };
+    const id = account();
+    const mailers = [1, 2, 3].map(() => createMailer({ adapters: [accountAdapter(id, { concurrency: 2 }, 100, shared)], journal: false, sharedLimits: redis.url }));
+    await Promise.all(mailers.flatMap((mailer) => Array.from({ length: 6 }, () => mailer.send(message))));
+    expect(shared.max).toBe(2);
+    expect(shared.starts).toHaveLength(18);
+    await Promise.all(mailers.map((mailer) => mailer.close()));
+  });
+
+  it('without shared limits, each instance counts alone (the problem this solves)', async () => {
+    const shared = { now: 0, max: 0, starts: [] as number[] };
+    const id = account();
+    const mailers = [1, 2, 3].map(() => createMailer({ adapters: [accountAdapter(id, { concurrency: 2 }, 100, shared)], journal: false }));
+    await Promise.all(mailers.flatMap((mailer) => Array.from({ length: 6 }, () => mailer.send(message))));
+    expect(shared.max).toBeGreaterThan(2);
+    await Promise.all(mailers.map((mailer) => mailer.close()));
+  });
+
+  it('pace: 3 instances share one budget of messages a minute; past it a send fails RATE_LIMITED with the wait', async () => {
+    const shared = { now: 0, max: 0, starts: [] as number[] };
+    const id = account();
+    const mailers = [1, 2, 3].map(() => createMailer({ adapters: [accountAdapter(id, { messagesPerMinute: 5 }, 1, shared)], journal: false, retry: { attempts: 1 }, sharedLimits: { redis: redis.url, maxWaitMs: 500 } }));
+    const outcomes = await Promise.allSettled(mailers.flatMap((mailer) => Array.from({ length: 3 }, () => mailer.send(message))));
+    const sent = outcomes.filter((outcome): outcome is PromiseFulfilledResult<SendResult> => outcome.status === 'fulfilled');
+    expect(sent).toHaveLength(5);
+    const refused = outcomes.filter((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected').map((outcome) => outcome.reason as MailError);
+    expect(refused).toHaveLength(4);
+    expect(refused[0]!.attempts![0]!.error).toMatchObject({ code: 'RATE_LIMITED', message: expect.stringMatching(/shared sending limit .*5 messages a minute.*counted across every instance/) });
+    await Promise.all(mailers.map((mailer) => mailer.close()));
+  });
+
+  it("a provider's slow-down seen by one instance pauses the others' sends through that account", async () => {
+    const shared = { now: 0, max: 0, starts: [] as number[] };
+    const id = account();
+    let first = true;
+    const throttled = () => {
+      if (!first) return undefined;
+      first = false;
+      return new MailError('RATE_LIMITED', '432 4.3.2 Concurrent connections limit exceeded', { provider: 'smtp', retryAfterMs: 1200, smtpCode: 432, enhancedCode: '4.3.2' });
+    };
+    const a = createMailer({ adapters: [accountAdapter(id, { concurrency: 3 }, 1, shared, throttled)], journal: false, retry: { attempts: 1 }, sharedLimits: redis.url });
+    const b = createMailer({ adapters: [accountAdapter(id, { concurrency: 3 }, 1, shared)], journal: false, sharedLimits: redis.url });
+    await expect(a.send(message)).rejects.toMatchObject({ code: 'ALL_FAILED' });
+    const before = Date.now();
+    await b.send(message);
+    expect(shared.starts[1]! - before).toBeGreaterThanOrEqual(1000);
+    await Promise.all([a.close(), b.close()]);
+  });
+});
