@@ -309,7 +309,7 @@ describe('mailroom CLI', () => {
       expect(since.stderr).toContain('--since expects a duration such as 10m, 2h or 1d, or a date such as 2026-01-31');
       const status = await run(['journal', '--status', 'bounced'], { cwd });
       expect(status.code).toBe(1);
-      expect(status.stderr).toContain('--status must be one of pending, sent, failed, got "bounced"');
+      expect(status.stderr).toContain('--status must be one of pending, sent, failed, queued, got "bounced"');
       const both = await run(['journal', '--json', '--csv'], { cwd });
       expect(both.code).toBe(1);
     });

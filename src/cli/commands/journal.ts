@@ -20,7 +20,7 @@ interface ListOptions extends CommonOptions {
   csv?: boolean;
 }
 
-const STATUSES: JournalStatus[] = ['queued', 'pending', 'sent', 'failed'];
+const STATUSES: JournalStatus[] = ['pending', 'sent', 'failed', 'queued'];
 
 /** An entry as the CLI prints it: everything but the stored content, and whether it is there. */
 export function printableEntry(entry: JournalEntry): Omit<JournalEntry, 'content'> & { contentStored: boolean } {
@@ -58,7 +58,7 @@ export function register(program: Command): void {
     program
       .command('journal')
       .description('list journaled messages, newest first (see also: journal show ID)')
-      .option('--status <status>', 'only queued, pending, sent or failed entries')
+      .option('--status <status>', 'only pending, sent, failed or queued entries')
       .option('--since <when>', 'entries created after this: a duration back from now (30m, 2h, 1d) or a date (2026-01-31)')
       .option('--until <when>', 'entries created before this (same forms as --since)')
       .option('--to <address>', 'entries with this recipient (to, cc or bcc; part of an address matches)')
