@@ -2,7 +2,7 @@
 // own Redis connection, as three app instances have) share one account's pace and concurrency, and
 // a provider's slow-down seen by one pauses the others. Without `sharedLimits` each counts alone.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMailer, type MailAdapter, type SendResult } from '../src/index.js';
+import { createMailer, type MailAdapter } from '../src/index.js';
 import { FULL_CAPABILITIES } from '../src/core/adapter.js';
 import { MailError } from '../src/core/errors.js';
 import { startRedis, type RedisHandle } from './helpers/redis-server.js';
@@ -59,17 +59,25 @@ describe('limits shared by every instance (Redis)', () => {
     await Promise.all(mailers.map((mailer) => mailer.close()));
   });
 
-  it('pace: 3 instances share one budget of messages a minute; past it a send fails RATE_LIMITED with the wait', async () => {
+  it('pace: 3 instances share one steady pace; a send whose slot is past maxWaitMs fails RATE_LIMITED with the wait', async () => {
     const shared = { now: 0, max: 0, starts: [] as number[] };
     const id = account();
-    const mailers = [1, 2, 3].map(() => createMailer({ adapters: [accountAdapter(id, { messagesPerMinute: 5 }, 1, shared)], journal: false, retry: { attempts: 1 }, sharedLimits: { redis: redis.url, maxWaitMs: 500 } }));
-    const outcomes = await Promise.allSettled(mailers.flatMap((mailer) => Array.from({ length: 3 }, () => mailer.send(message))));
-    const sent = outcomes.filter((outcome): outcome is PromiseFulfilledResult<SendResult> => outcome.status === 'fulfilled');
-    expect(sent).toHaveLength(5);
+    const mailers = [1, 2, 3].map(() => createMailer({ adapters: [accountAdapter(id, { messagesPerMinute: 600 }, 1, shared)], journal: false, retry: { attempts: 1 }, sharedLimits: { redis: redis.url, maxWaitMs: 5_000 } }));
+    await Promise.all(mailers.flatMap((mailer) => Array.from({ length: 4 }, () => mailer.send(message))));
+    const starts = [...shared.starts].sort((a, b) => a - b);
+    expect(starts).toHaveLength(12);
+    // 600 a minute: one start every 100 ms (+2 % headroom) across all three instances, so 12 starts
+    // span 11 intervals (1.1 s; each instance counting alone would start them all at once).
+    expect(starts[11]! - starts[0]!).toBeGreaterThanOrEqual(1_000);
+
+    const slow = account();
+    const few = [1, 2, 3].map(() => createMailer({ adapters: [accountAdapter(slow, { messagesPerMinute: 60 }, 1, shared)], journal: false, retry: { attempts: 1 }, sharedLimits: { redis: redis.url, maxWaitMs: 500 } }));
+    const outcomes = await Promise.allSettled(few.map((mailer) => mailer.send(message)));
+    expect(outcomes.filter((outcome) => outcome.status === 'fulfilled')).toHaveLength(1);
     const refused = outcomes.filter((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected').map((outcome) => outcome.reason as MailError);
-    expect(refused).toHaveLength(4);
-    expect(refused[0]!.attempts![0]!.error).toMatchObject({ code: 'RATE_LIMITED', message: expect.stringMatching(/shared sending limit .*5 messages a minute.*counted across every instance/) });
-    await Promise.all(mailers.map((mailer) => mailer.close()));
+    expect(refused).toHaveLength(2);
+    expect(refused[0]!.attempts![0]!.error).toMatchObject({ code: 'RATE_LIMITED', message: expect.stringMatching(/shared sending limit .*60 messages a minute.*counted across every instance/) });
+    await Promise.all([...mailers, ...few].map((mailer) => mailer.close()));
   });
 
   it("a provider's slow-down seen by one instance pauses the others' sends through that account", async () => {

@@ -92,6 +92,10 @@ export function createMailer(options: MailerOptions = {}): Mailer<SendResult | Q
       const message = await parts.prepare(data.message, data.messageId);
       // Missing when the journal write at send time failed: the job still holds the message.
       const entry = found ?? { ...journal().createEntry(message, undefined), id: entryId };
+      // Pending at pick-up means a worker took the job and stopped mid-delivery (killed): whether
+      // it handed the message over before the handover reached the journal cannot be known, so the
+      // entry is a possible duplicate (AMBIGUOUS), as after a lost connection.
+      if (entry.status === 'pending') entry.possibleDuplicate = true;
       if (entry.status === 'queued') entry.status = 'pending';
       return sends.track(deliver(parts, message, entry, false, isFinal));
     },

@@ -1,5 +1,5 @@
 // Sending limits held in Redis, so every instance of an app counts against one budget per account:
-// pace (messages started in any 60 s window) and concurrency (sends in progress), plus a shared
+// pace (a steady start every 1/N of a minute) and concurrency (sends in progress), plus a shared
 // pause when a provider says "slow down" (a 429, Office 365's `432 4.3.2`), so one instance's
 // warning slows all of them. Each decision is one Lua script, atomic in Redis and timed by Redis's
 // own clock, so instances with drifting clocks still agree. Without Redis the adapters' in-process
@@ -23,9 +23,11 @@ export interface SharedLimitsOptions {
 
 const WINDOW_MS = 60_000;
 
-// KEYS: pace zset, concurrency zset, pause key. ARGV: perMinute (0 = none), concurrency (0 = none),
-// maxWaitMs, leaseMs, id. Returns { status, waitMs }: 0 = slot reserved to start in waitMs,
-// 1 = over maxWaitMs (not reserved), 2 = every concurrency slot is busy (retry shortly).
+// KEYS: pace key (the next free start time), concurrency zset, pause key. ARGV: perMinute (0 = none),
+// concurrency (0 = none), maxWaitMs, leaseMs, id. Returns { status, waitMs }: 0 = slot reserved to
+// start in waitMs, 1 = over maxWaitMs (not reserved), 2 = every concurrency slot is busy (retry
+// shortly). The pace is a steady one: one start per 1/perMinute of a minute, plus 2 % of headroom
+// so that network jitter never puts more than the pace into any window the provider counts.
 const ACQUIRE = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -37,18 +39,15 @@ if concurrency > 0 then
   redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
   if redis.call('ZCARD', KEYS[2]) >= concurrency then return {2, 0} end
 end
+local interval = 0
 if perMinute > 0 then
-  redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - ${WINDOW_MS})
-  local n = redis.call('ZCARD', KEYS[1])
-  if n >= perMinute then
-    local blocking = tonumber(redis.call('ZRANGE', KEYS[1], n - perMinute, n - perMinute, 'WITHSCORES')[2])
-    if blocking + ${WINDOW_MS} > start then start = blocking + ${WINDOW_MS} end
-  end
+  interval = math.ceil(${WINDOW_MS} / perMinute * 1.02)
+  local free = tonumber(redis.call('GET', KEYS[1]) or '0')
+  if free > start then start = free end
 end
 if start - now > maxWait then return {1, start - now} end
 if perMinute > 0 then
-  redis.call('ZADD', KEYS[1], start, ARGV[5])
-  redis.call('PEXPIRE', KEYS[1], ${WINDOW_MS} + maxWait + 1000)
+  redis.call('SET', KEYS[1], start + interval, 'PX', start + interval - now + 1000)
 end
 if concurrency > 0 then
   redis.call('ZADD', KEYS[2], start + lease, ARGV[5])
@@ -147,7 +146,6 @@ export class SharedLimits {
       };
       if (status === 0) {
         if (waitMs > 0) await sleep(waitMs, signal).catch(async (reason: unknown) => {
-          await redis.zrem(keys[0], id).catch(() => undefined);
           await release();
           throw new MailError('TRANSIENT', 'the send was aborted while waiting for a slot under the shared sending limit', { provider, cause: reason });
         });
