@@ -86,6 +86,7 @@ const EXPECTED: Record<string, string> = {
   './strapi': 'init',
   './payload': 'mailroomAdapter',
   './strapi-server': 'register',
+  './events': 'createWebhookHandler',
   './package.json': 'version',
 };
 const expectedExport = (entry: string) => EXPECTED[entry] ?? 'fromDsn';
@@ -162,7 +163,7 @@ describe('installed into an empty project', () => {
 
   it('loads every entry of the exports map with import', async () => {
     const list = entries();
-    expect(list).toEqual(expect.arrayContaining(['.', './config', './strapi', './payload', './adapters/smtp', './adapters/office365', './package.json']));
+    expect(list).toEqual(expect.arrayContaining(['.', './config', './strapi', './payload', './events', './adapters/smtp', './adapters/office365', './package.json']));
     const script = `const out = {};
       for (const [entry, name] of ${JSON.stringify(list.map((entry) => [entry, expectedExport(entry)]))}) {
         const spec = entry === '.' ? 'mailroom-js' : 'mailroom-js/' + entry.slice(2);

@@ -22,6 +22,7 @@ import { SendQueue, type SendJobData } from '../queue/send-queue.js';
 import type { QueueOption } from '../queue/queue-options.js';
 import { verify } from './mailer/verify.js';
 import { RunningSends } from './mailer/work.js';
+import { DeliveryRecorder } from '../journal/delivery.js';
 
 export type { AttemptStart, JournalResendOptions, Mailer, MailerEvents, MailerJournal, MailerOptions, QueuedResult, SendResult, VerifyResult } from './mailer/types.js';
 export { DEFAULT_DSN, IMPLICIT_OUTBOX_WARNING_CODE, JOURNAL_WARNING_CODE } from './mailer/types.js';
@@ -38,6 +39,8 @@ export function createMailer(options: MailerOptions = {}): Mailer<SendResult | Q
   const sends = new RunningSends();
   const journal = () => requireJournal(parts.journal);
   const queued = queue && queuedSender(parts, queue);
+  let recorder: DeliveryRecorder | undefined;
+  const deliveries = () => (recorder ??= new DeliveryRecorder(journal()));
 
   const mailer: Mailer<SendResult | QueuedResult> = {
     async send(input) {
@@ -74,6 +77,12 @@ export function createMailer(options: MailerOptions = {}): Mailer<SendResult | Q
       prune: () => journal().prune(),
       describe: () => journal().describe(),
       resend: (id, resendOptions) => sends.track(resend(parts, id, resendOptions)),
+      async recordEvents(events) {
+        const outcome = await deliveries().record(events);
+        for (const event of [...outcome.recorded, ...outcome.unmatched]) parts.events.emit('delivery', event);
+        return outcome;
+      },
+      retryParkedEvents: () => deliveries().retryParked(),
     },
   };
   const alerts = options.alerts

@@ -9,6 +9,7 @@ import type { MailMessage, NormalizedMessage } from '../core/message.js';
 import { JournalKey } from './journal-crypto.js';
 import { MailError } from '../core/errors.js';
 import { IDEMPOTENCY_PREFIX, openJournalStore, type OpenedStore, type SqlCapableStore } from './journal-store.js';
+import { entryRefs, refKey, type DeliveryState, type EntryDelivery } from './delivery-state.js';
 
 /** `queued`: accepted in queue mode, waiting for a worker (or for a retry after a failed delivery). */
 export type JournalStatus = 'queued' | 'pending' | 'sent' | 'failed';
@@ -67,6 +68,8 @@ export interface JournalEntry {
   resendOf?: string;
   /** Entries that resent this one. */
   resentAs?: string[];
+  /** What the provider reported after the handover (webhooks): per-recipient state and events. */
+  delivery?: EntryDelivery;
 }
 
 /** Journal settings (mailer option `journal`). */
@@ -93,6 +96,8 @@ export interface JournalQuery {
   until?: Date | string;
   /** Entries with this recipient (to, cc or bcc; case-insensitive substring). */
   to?: string;
+  /** Entries with a recipient in this delivery state (from provider webhooks). */
+  delivery?: DeliveryState;
   /** Page size. Default 50. */
   limit?: number;
   /** From a previous page's `cursor`. */
@@ -262,6 +267,13 @@ export class SendJournal {
       keys.push(KEY + entry.idempotencyKey);
       this.queue.set(keys[1]!, entry.id);
     }
+    // A sent entry is found again by the ids provider webhooks name it by (see delivery.ts).
+    if (entry.status === 'sent') {
+      for (const ref of entryRefs(entry)) {
+        keys.push(refKey(ref));
+        this.queue.set(refKey(ref), entry.id);
+      }
+    }
     return new Promise((resolve, reject) => {
       this.waiters.push({ keys, resolve, reject });
       if (!this.flushing) this.flushing = this.flushSoon();
@@ -427,6 +439,10 @@ export class SendJournal {
       conditions.push(`${text('value.status')} = ?`);
       params.push(query.status);
     }
+    if (query.delivery) {
+      conditions.push(`instr(json_extract(value, '$.value.delivery.states'), ?) > 0`);
+      params.push(JSON.stringify(query.delivery));
+    }
     if (query.to) {
       conditions.push(contains(`lower(${text('value.summary.to')} || ${text('value.summary.cc')} || ${text('value.summary.bcc')})`));
       params.push(query.to.toLowerCase());
@@ -529,6 +545,7 @@ function entryFilter(query: JournalQuery): (entry: JournalEntry) => boolean {
   const to = query.to?.toLowerCase();
   return (entry) =>
     (!query.status || entry.status === query.status) &&
+    (!query.delivery || (entry.delivery?.states ?? []).includes(query.delivery)) &&
     (!to || [...entry.summary.to, ...entry.summary.cc, ...entry.summary.bcc].some((address) => address.toLowerCase().includes(to)));
 }
 

@@ -6,6 +6,7 @@ import { createMailer, MailError, type Mailer, type MailMessage, type SendResult
 import { brevoAdapter } from 'mailroom-js/adapters/brevo';
 import { smtpAdapter } from 'mailroom-js/adapters/smtp';
 import { defineConfig } from 'mailroom-js/config';
+import { createWebhookHandler, type TrackingEvent, type WebhookHandler } from 'mailroom-js/events';
 import { mailroomAdapter, mailroomEmail, type MailroomPayloadEmail } from 'mailroom-js/payload';
 import { init, type StrapiEmailProvider, type StrapiProviderOptions } from 'mailroom-js/strapi';
 
@@ -30,6 +31,11 @@ export const payloadMessageId: Promise<string> = payloadEmail
   .sendEmail({ to: 'ann@example.org', template: { name: 'contact-form-receipt', data: { visitor: { name: 'Léa' } } } })
   .then((result) => result.messageId);
 export const closed: Promise<void> = payloadEmail.mailer.close();
+
+// Delivery webhooks: the handler records provider events in the mailer's journal.
+const webhooks: WebhookHandler = createWebhookHandler({ mailer, mailgun: { signingKey: 'key' }, ses: { topics: ['arn:aws:sns:eu-west-1:123456789012:ses-events'] } });
+export const webhookResponse: Promise<Response> = webhooks(new Request('https://shop.example.com/api/mailroom/webhooks/mailgun', { method: 'POST', body: '{}' }));
+mailer.on('delivery', (event: TrackingEvent) => event.eventType);
 
 export const config = defineConfig({ dsn: 'brevo+api://KEY@default', from: 'Shop <shop@example.com>' });
 

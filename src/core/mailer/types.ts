@@ -1,4 +1,6 @@
 // The mailer's public shapes: its options, what a send answers, its events and its journal.
+import type { TrackingEvent } from '../../events/types.js';
+import type { DeliveryOutcome } from '../../journal/delivery.js';
 import type Keyv from 'keyv';
 import type { MailAdapter } from '../adapter.js';
 import type { AddressInput } from '../address.js';
@@ -100,6 +102,8 @@ export interface MailerEvents {
   attempt: [info: AttemptStart];
   /** An adapter failed repeatedly and is skipped until `until` (mailer option `cooldown`); `code` is the error that tripped it. */
   cooldown: [info: CooldownStart];
+  /** A provider reported what became of a message (a webhook event recorded through `journal.recordEvents`), once per new event. */
+  delivery: [event: TrackingEvent];
 }
 
 /** What the `attempt` event tells. */
@@ -127,6 +131,14 @@ export interface MailerJournal {
   prune(): Promise<number>;
   /** Where the journal lives, without credentials. */
   describe(): Promise<string>;
+  /**
+   * Records provider events (from `mailroom-js/events`) on their entries: deduplicated, per-recipient
+   * state that only moves forward; emits `delivery` for each new one. Events whose message is not
+   * in the journal yet are kept and matched when it is.
+   */
+  recordEvents(events: TrackingEvent[]): Promise<DeliveryOutcome>;
+  /** Matches kept events whose message has been journaled since; returns how many were. */
+  retryParkedEvents(): Promise<number>;
 }
 
 export interface JournalResendOptions {

@@ -4,6 +4,7 @@
 // Nothing answered holds a secret: entries never store one, adapters scrub their errors, adapters
 // are shown as String(adapter) (redacted), and every body passes through a scrubber built from the
 // configured DSN as a last guard.
+import { DELIVERY_STATES, type DeliveryState } from '../../journal/delivery-state.js';
 import { hostname } from 'node:os';
 import type { ZodType } from 'zod';
 import type { MailAdapter } from '../../core/adapter.js';
@@ -197,7 +198,7 @@ function errorBody(error: AttemptError): AttemptError & { remedy: string } {
   return { ...error, remedy: error.remedy ?? explain(error.message)?.remedy ?? genericRemedy(error.code) };
 }
 
-function journalQuery(filter: LogFilter, limit: number, cursor: string | undefined): JournalQuery & { delivery?: string } {
+function journalQuery(filter: LogFilter, limit: number, cursor: string | undefined): JournalQuery {
   return {
     limit,
     ...(filter.status ? { status: filter.status } : {}),
@@ -205,14 +206,15 @@ function journalQuery(filter: LogFilter, limit: number, cursor: string | undefin
     ...(filter.since ? { since: filter.since } : {}),
     ...(filter.until ? { until: filter.until } : {}),
     // Passed on for journals that filter on delivery state themselves; checked below either way.
-    ...(filter.delivery ? { delivery: filter.delivery } : {}),
+    ...(filter.delivery && DELIVERY_STATES.includes(filter.delivery as DeliveryState) ? { delivery: filter.delivery as DeliveryState } : {}),
     ...(cursor ? { cursor } : {}),
   };
 }
 
 function matches(entry: JournalEntry, filter: LogFilter): boolean {
   if (filter.template && entry.summary.template !== filter.template) return false;
-  if (filter.delivery && logRow(entry).delivery !== filter.delivery) return false;
+  // Any recipient in that state (what the journal's own delivery filter matches).
+  if (filter.delivery && !(entry.delivery?.states as string[] | undefined)?.includes(filter.delivery) && logRow(entry).delivery !== filter.delivery) return false;
   return true;
 }
 

@@ -55,6 +55,9 @@ function deliveryState(entry: WithDelivery): string | undefined {
   const delivery = entry.delivery;
   if (typeof delivery === 'string') return delivery;
   if (delivery && typeof delivery === 'object') {
+    // The journal's record: every recipient's state, in rank order; the furthest one sums it up.
+    const states = (delivery as { states?: unknown }).states;
+    if (Array.isArray(states) && typeof states.at(-1) === 'string') return states.at(-1) as string;
     const state = (delivery as { state?: unknown; status?: unknown; event?: unknown }).state ?? (delivery as { status?: unknown }).status ?? (delivery as { event?: unknown }).event;
     if (typeof state === 'string') return state;
   }

@@ -1,0 +1,75 @@
+// Small readers shared by the provider parsers: webhook bodies are foreign JSON, so every field is
+// checked for its type before use instead of trusted.
+import { WebhookError } from './webhook-error.js';
+
+export type JsonObject = Record<string, unknown>;
+
+export function isObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export function text(value: unknown): string | undefined {
+  if (typeof value === 'string') return value.trim() === '' ? undefined : value;
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  return undefined;
+}
+
+/** Parses a JSON body; a body that is not JSON is the sender's mistake (400), not ours. */
+export function parseJson(body: string, provider: string): unknown {
+  try {
+    return JSON.parse(body);
+  } catch {
+    throw new WebhookError('malformed', `${provider} webhook body is not JSON`);
+  }
+}
+
+/** The records of a body that may be one event or an array of them (batched webhooks). */
+export function records(body: unknown, provider: string): JsonObject[] {
+  const list = Array.isArray(body) ? body : [body];
+  if (!list.every(isObject)) throw new WebhookError('malformed', `${provider} webhook body is not an event object or an array of them`);
+  return list;
+}
+
+/** Seconds, milliseconds or a date string -> ISO 8601; `fallback` when absent or unreadable. */
+export function isoTime(value: unknown, unit: 's' | 'ms', fallback: Date): string {
+  if (typeof value === 'number' && Number.isFinite(value)) return new Date(unit === 's' ? value * 1000 : value).toISOString();
+  if (typeof value === 'string' && value.trim() !== '') {
+    const numeric = Number(value);
+    const date = Number.isFinite(numeric) ? new Date(unit === 's' ? numeric * 1000 : numeric) : new Date(value);
+    if (!Number.isNaN(date.getTime())) return date.toISOString();
+  }
+  return fallback.toISOString();
+}
+
+/** The email part of "Name <addr>" or a bare address, lower-cased. */
+export function emailPart(value: unknown): string | undefined {
+  const raw = text(value);
+  if (!raw) return undefined;
+  const angle = /<([^<>]+)>\s*$/.exec(raw);
+  return (angle ? angle[1]! : raw).trim().toLowerCase();
+}
+
+export function stringList(value: unknown): string[] {
+  if (Array.isArray(value)) return value.map(text).filter((one): one is string => one !== undefined);
+  const one = text(value);
+  return one ? [one] : [];
+}
+
+/** A flat string map from an object, or from a JSON object in a string (how Brevo and Mailjet echo it). */
+export function stringMap(value: unknown): Record<string, string> {
+  let object = value;
+  if (typeof value === 'string') {
+    try {
+      object = JSON.parse(value);
+    } catch {
+      return {};
+    }
+  }
+  if (!isObject(object)) return {};
+  const out: Record<string, string> = {};
+  for (const [key, item] of Object.entries(object)) {
+    const value = typeof item === 'string' ? item : item === null || item === undefined ? undefined : JSON.stringify(item);
+    if (value !== undefined) out[key] = value;
+  }
+  return out;
+}

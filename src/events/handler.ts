@@ -1,0 +1,264 @@
+// createWebhookHandler: one endpoint for every provider's delivery webhooks, on the Web
+// Request/Response API (Payload endpoints, Next route handlers, Hono... use it directly; see
+// node-listener.ts for Node's http and Express). Each request is size-checked, authenticated as
+// its provider allows, parsed into TrackingEvents and recorded in the journal. It answers within
+// `ackTimeoutMs` even when the journal is slow: the write goes on, the provider's retry budget is
+// not spent waiting for it.
+import { MailError } from '../core/errors.js';
+import type { DeliveryOutcome } from '../journal/delivery.js';
+import { parseBrevoEvents } from './brevo.js';
+import { isObject, parseJson } from './fields.js';
+import { MailgunVerifier, parseMailgunEvents, type MailgunWebhookOptions } from './mailgun.js';
+import { parseMailjetBody, parseMailjetEvents } from './mailjet.js';
+import { parseSesRecord } from './ses.js';
+import { SharedSecret, type SharedSecretOptions } from './shared-secret.js';
+import { parseSmtp2goBody, parseSmtp2goEvents } from './smtp2go.js';
+import { SnsVerifier, type SnsWebhookOptions } from './sns.js';
+import type { TrackingEvent } from './types.js';
+import { WebhookError, type WebhookRefusal } from './webhook-error.js';
+
+export const WEBHOOK_PROVIDERS = ['brevo', 'mailjet', 'mailgun', 'smtp2go', 'ses'] as const;
+export type WebhookProvider = (typeof WEBHOOK_PROVIDERS)[number];
+
+/** Where events are recorded: a mailer (`createMailer`), whose `delivery` event then fires. */
+export interface EventSink {
+  journal: {
+    recordEvents(events: TrackingEvent[]): Promise<DeliveryOutcome>;
+    retryParkedEvents(): Promise<number>;
+  };
+}
+
+export interface WebhookHandlerOptions {
+  /** The mailer whose journal receives the events. */
+  mailer: EventSink;
+  /** Brevo does not sign: basic auth in the webhook URL or a bearer token (`auth` on the webhook). */
+  brevo?: SharedSecretOptions;
+  /** Mailjet does not sign: basic auth in the callback URL. */
+  mailjet?: SharedSecretOptions;
+  /** SMTP2GO does not sign: the webhook's Authorization header (bearer or basic). */
+  smtp2go?: SharedSecretOptions;
+  /** Mailgun signs each webhook with the HTTP webhook signing key. */
+  mailgun?: MailgunWebhookOptions;
+  /** Amazon SES through an SNS topic: SNS signs; only the listed topics are accepted. */
+  ses?: SnsWebhookOptions;
+  /** Largest body accepted. Default 5 MiB (a Brevo batch holds up to 500 events). */
+  maxBodyBytes?: number;
+  /** How long a request waits for the journal write before answering 200 anyway. Default 2000 ms. */
+  ackTimeoutMs?: number;
+  /** How often events that arrived before their message was journaled are matched again. Default 5000 ms; 0 never. */
+  parkedRetryMs?: number;
+  /** The clock, for signature windows. Default Date.now. */
+  now?: () => number;
+}
+
+/** Counters since the handler was created. */
+export interface WebhookStats {
+  /** Requests that passed authentication. */
+  accepted: number;
+  /** Events recorded on a journal entry. */
+  recorded: number;
+  /** Events already recorded (retried webhooks). */
+  duplicates: number;
+  /** Events for a message the journal does not know (yet): kept and matched later. */
+  unmatched: number;
+  /** Requests refused, by reason. */
+  refused: Record<WebhookRefusal, number>;
+  /** Journal writes that failed. */
+  failed: number;
+}
+
+export interface WebhookHandler {
+  /** Answers one webhook request. The provider is the last path segment (`.../webhooks/mailgun`) unless given. */
+  (request: Request, provider?: WebhookProvider): Promise<Response>;
+  readonly providers: WebhookProvider[];
+  stats(): WebhookStats;
+  /** Resolves when every journal write started so far has finished. */
+  settled(): Promise<void>;
+  /** Stops the retry timer of parked events. */
+  close(): void;
+}
+
+type Receive = (body: string, request: Request) => Promise<TrackingEvent[] | string>;
+
+export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHandler {
+  const now = options.now ?? Date.now;
+  const maxBodyBytes = options.maxBodyBytes ?? 5 * 1024 * 1024;
+  const ackTimeoutMs = options.ackTimeoutMs ?? 2000;
+  const receivers = buildReceivers(options, now);
+  const providers = [...receivers.keys()];
+  if (providers.length === 0) {
+    throw new MailError('CONFIG', 'createWebhookHandler has no provider configured', {
+      remedy: 'Pass the providers whose webhooks you receive, e.g. { mailgun: { signingKey }, ses: { topics: [arn] }, brevo: { secret } }.',
+    });
+  }
+  const stats: WebhookStats = { accepted: 0, recorded: 0, duplicates: 0, unmatched: 0, refused: { unauthorized: 0, stale: 0, replayed: 0, malformed: 0, too_large: 0, forbidden_topic: 0 }, failed: 0 };
+  const writing = new Set<Promise<unknown>>();
+  const retryMs = options.parkedRetryMs ?? 5000;
+  let timer: NodeJS.Timeout | undefined;
+  let parkedWaiting = false;
+  const scheduleRetry = () => {
+    if (retryMs <= 0 || timer) return;
+    timer = setInterval(() => {
+      if (!parkedWaiting) return;
+      options.mailer.journal.retryParkedEvents().then((matched) => {
+        stats.unmatched = Math.max(0, stats.unmatched - matched);
+        stats.recorded += matched;
+      }, () => undefined);
+    }, retryMs);
+    timer.unref();
+  };
+
+  const record = (events: TrackingEvent[]): Promise<void> => {
+    const write = options.mailer.journal.recordEvents(events).then((outcome) => {
+      stats.recorded += outcome.recorded.length;
+      stats.duplicates += outcome.duplicates;
+      stats.unmatched += outcome.unmatched.length;
+      if (outcome.unmatched.length > 0) {
+        parkedWaiting = true;
+        scheduleRetry();
+      }
+    });
+    const tracked = write.catch(() => {
+      stats.failed++;
+    });
+    writing.add(tracked);
+    void tracked.finally(() => writing.delete(tracked));
+    return write;
+  };
+
+  const handle = async (request: Request, provider?: WebhookProvider): Promise<Response> => {
+    if (request.method === 'HEAD' || request.method === 'OPTIONS') return new Response(null, { status: 200 });
+    const name = provider ?? providerFromPath(request.url);
+    const receive = name ? receivers.get(name as WebhookProvider) : undefined;
+    if (!receive) return reply(404, { error: 'unknown_provider', providers });
+    if (request.method !== 'POST') return reply(405, { error: 'method_not_allowed' });
+    try {
+      const body = await readBody(request, maxBodyBytes);
+      const result = await receive(body, request);
+      stats.accepted++;
+      if (typeof result === 'string') return reply(200, { ok: true, note: result });
+      if (result.length === 0) return reply(200, { ok: true, events: 0 });
+      const write = record(result);
+      const outcome = await Promise.race([write.then(() => 'written' as const), delay(ackTimeoutMs).then(() => 'pending' as const)]);
+      return reply(200, { ok: true, events: result.length, ...(outcome === 'pending' ? { note: 'recording' } : {}) });
+    } catch (error) {
+      if (error instanceof WebhookError) {
+        stats.refused[error.reason]++;
+        const headers: Record<string, string> = error.status === 401 && (name === 'brevo' || name === 'mailjet' || name === 'smtp2go') ? { 'www-authenticate': 'Basic realm="mailroom webhooks"' } : {};
+        return reply(error.status, { error: error.reason, message: error.message }, headers);
+      }
+      // The journal refused the write: 500 asks the provider to try again later.
+      return reply(500, { error: 'not_recorded', message: 'the event could not be recorded; it will be retried by the provider' });
+    }
+  };
+
+  return Object.assign(handle, {
+    providers,
+    stats: () => structuredClone(stats),
+    settled: async () => {
+      while (writing.size > 0) await Promise.allSettled([...writing]);
+    },
+    close: () => {
+      if (timer) clearInterval(timer);
+      timer = undefined;
+    },
+  });
+}
+
+function buildReceivers(options: WebhookHandlerOptions, now: () => number): Map<WebhookProvider, Receive> {
+  const receivers = new Map<WebhookProvider, Receive>();
+  const at = () => new Date(now());
+  if (options.brevo) {
+    const secret = new SharedSecret('brevo', options.brevo);
+    receivers.set('brevo', async (body, request) => {
+      secret.check(request.headers.get('authorization'));
+      return parseBrevoEvents(parseJson(body, 'Brevo'), at());
+    });
+  }
+  if (options.mailjet) {
+    const secret = new SharedSecret('mailjet', options.mailjet);
+    receivers.set('mailjet', async (body, request) => {
+      secret.check(request.headers.get('authorization'));
+      return parseMailjetEvents(parseMailjetBody(body), at());
+    });
+  }
+  if (options.smtp2go) {
+    const secret = new SharedSecret('smtp2go', options.smtp2go);
+    receivers.set('smtp2go', async (body, request) => {
+      secret.check(request.headers.get('authorization'));
+      return parseSmtp2goEvents(parseSmtp2goBody(body, request.headers.get('content-type') ?? ''), at());
+    });
+  }
+  if (options.mailgun) {
+    if (!options.mailgun.signingKey) {
+      throw new MailError('CONFIG', 'the mailgun webhook has no signingKey', { remedy: 'Copy the HTTP webhook signing key from Mailgun > Sending > Webhooks into webhooks.mailgun.signingKey (it is not the API key).' });
+    }
+    const verifier = new MailgunVerifier(options.mailgun);
+    receivers.set('mailgun', async (body) => {
+      const json = parseJson(body, 'Mailgun');
+      verifier.verify(json, now());
+      return parseMailgunEvents(json, at());
+    });
+  }
+  if (options.ses) {
+    if (!options.ses.topics?.length) {
+      throw new MailError('CONFIG', 'the ses webhook has no topics', { remedy: 'List the SNS topic ARNs your SES configuration set publishes to in webhooks.ses.topics: a valid Amazon signature alone does not prove the topic is yours.' });
+    }
+    const sns = new SnsVerifier(options.ses);
+    receivers.set('ses', async (body, request) => {
+      const message = await sns.verify(body, request.headers, now());
+      if (message.Type === 'SubscriptionConfirmation') return (await sns.confirm(message)) ? 'subscription confirmed' : 'subscription not confirmed (confirmSubscriptions: false)';
+      if (message.Type === 'UnsubscribeConfirmation') return 'unsubscribe confirmation ignored';
+      let record: unknown;
+      try {
+        record = JSON.parse(message.Message);
+      } catch {
+        // SES's first message on a new topic is plain text ("Successfully validated SNS topic...").
+        return 'not an SES event';
+      }
+      if (!isObject(record)) return 'not an SES event';
+      return parseSesRecord(record, message.MessageId, at());
+    });
+  }
+  return receivers;
+}
+
+function providerFromPath(url: string): string | undefined {
+  try {
+    return new URL(url, 'http://localhost').pathname.split('/').filter(Boolean).pop();
+  } catch {
+    return undefined;
+  }
+}
+
+async function readBody(request: Request, max: number): Promise<string> {
+  const declared = Number(request.headers.get('content-length') ?? NaN);
+  if (declared > max) throw new WebhookError('too_large', `the body is larger than ${max} bytes`);
+  if (!request.body) return '';
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > max) {
+      await reader.cancel().catch(() => undefined);
+      throw new WebhookError('too_large', `the body is larger than ${max} bytes`);
+    }
+    chunks.push(value);
+  }
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks));
+  } catch {
+    throw new WebhookError('malformed', 'the body is not UTF-8 text');
+  }
+}
+
+function reply(status: number, body: unknown, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...headers } });
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}

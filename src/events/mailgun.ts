@@ -1,0 +1,114 @@
+// Mailgun webhooks -> TrackingEvents, after checking the signature. Each POST is one JSON object
+// {signature: {timestamp, token, signature}, "event-data": {...}}. The HMAC-SHA256 (signing key)
+// covers timestamp + token only, not the event, so a captured signature could be re-attached to
+// another body: tokens are remembered and the timestamp must be recent (securing-webhooks docs).
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { emailPart, isObject, isoTime, parseJson, stringList, stringMap, text, type JsonObject } from './fields.js';
+import { ReplayCache } from './replay-cache.js';
+import { WebhookError } from './webhook-error.js';
+import type { EventType, RejectReason, TrackingEvent } from './types.js';
+
+export interface MailgunWebhookOptions {
+  /** The HTTP webhook signing key (Mailgun > Sending > Webhooks), not the API key. */
+  signingKey: string;
+  /** How far a signature's timestamp may be from now. Default 5 minutes. */
+  maxAgeMs?: number;
+}
+
+/** Checks Mailgun signatures; remembers each token until it would be stale anyway. */
+export class MailgunVerifier {
+  readonly #key: string;
+  readonly #maxAgeMs: number;
+  readonly #tokens = new ReplayCache();
+
+  constructor(options: MailgunWebhookOptions) {
+    this.#key = options.signingKey;
+    this.#maxAgeMs = options.maxAgeMs ?? 5 * 60_000;
+  }
+
+  /** Throws WebhookError unless the body carries a valid, fresh, first-seen signature. */
+  verify(body: unknown, now = Date.now()): void {
+    const block = isObject(body) ? body.signature : undefined;
+    if (!isObject(block)) throw new WebhookError('unauthorized', 'Mailgun webhook has no signature block');
+    const timestamp = text(block.timestamp);
+    const token = text(block.token);
+    const signature = text(block.signature);
+    if (!timestamp || !token || !signature || !/^[0-9a-f]+$/i.test(signature)) throw new WebhookError('unauthorized', 'Mailgun webhook signature is incomplete');
+    const expected = createHmac('sha256', this.#key).update(timestamp + token).digest();
+    const given = Buffer.from(signature, 'hex');
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new WebhookError('unauthorized', 'Mailgun webhook signature does not match the signing key');
+    const signedAt = Number(timestamp) * 1000;
+    if (!Number.isFinite(signedAt) || Math.abs(now - signedAt) > this.#maxAgeMs) throw new WebhookError('stale', `Mailgun webhook timestamp is more than ${this.#maxAgeMs / 1000} s from now`);
+    if (!this.#tokens.claim(token, signedAt + this.#maxAgeMs + 1, now)) throw new WebhookError('replayed', 'Mailgun webhook token was already used (a replay)');
+  }
+}
+
+const TYPES: Record<string, EventType> = {
+  accepted: 'queued',
+  rejected: 'rejected',
+  delivered: 'delivered',
+  opened: 'opened',
+  clicked: 'clicked',
+  unsubscribed: 'unsubscribed',
+  complained: 'complained',
+};
+
+// `reason` of a failed event (anymail's table, from Mailgun's event reference).
+const REASONS: Record<string, RejectReason> = {
+  bounce: 'bounced',
+  'suppress-bounce': 'bounced',
+  'suppress-unsubscribe': 'unsubscribed',
+  'suppress-complaint': 'spam',
+  espblock: 'blocked',
+  old: 'timed_out',
+  generic: 'other',
+};
+
+export function parseMailgunBody(body: string): unknown {
+  return parseJson(body, 'Mailgun');
+}
+
+export function parseMailgunEvents(body: unknown, now = new Date()): TrackingEvent[] {
+  const data = isObject(body) ? body['event-data'] : undefined;
+  if (!isObject(data)) throw new WebhookError('malformed', 'Mailgun webhook has no event-data object');
+  return [mailgunEvent(data, now)];
+}
+
+function mailgunEvent(data: JsonObject, now: Date): TrackingEvent {
+  const name = (text(data.event) ?? '').toLowerCase();
+  const severity = text(data.severity);
+  let eventType: EventType = TYPES[name] ?? 'unknown';
+  if (name === 'failed') eventType = severity === 'temporary' ? 'deferred' : 'bounced';
+  const reason = text(data.reason);
+  const rejectReason: RejectReason | undefined =
+    eventType === 'bounced' ? (REASONS[reason ?? ''] ?? 'other')
+    : eventType === 'rejected' ? 'other'
+    : eventType === 'complained' ? 'spam'
+    : eventType === 'unsubscribed' ? 'unsubscribed'
+    : undefined;
+  const message = isObject(data.message) ? data.message : {};
+  const headers = isObject(message.headers) ? message.headers : {};
+  // Mailgun's webhook drops the angle brackets its send response had.
+  const bare = text(headers['message-id']);
+  const status = isObject(data['delivery-status']) ? data['delivery-status'] : {};
+  const reject = isObject(data.reject) ? data.reject : {};
+  const description = text(status.description) ?? text(reject.reason) ?? text(reject.description);
+  const mtaResponse = [text(status.code), text(status.message)].filter(Boolean).join(' ');
+  const recipient = emailPart(data.recipient);
+  const id = text(data.id);
+  return {
+    eventType,
+    provider: 'mailgun',
+    ...(bare ? { providerMessageId: `<${bare.replace(/^<|>$/g, '')}>` } : {}),
+    ...(recipient ? { recipient } : {}),
+    timestamp: isoTime(data.timestamp, 's', now),
+    ...(rejectReason ? { rejectReason } : {}),
+    ...(description ? { description } : {}),
+    ...(mtaResponse ? { mtaResponse } : {}),
+    tags: stringList(data.tags),
+    metadata: stringMap(data['user-variables']),
+    // event-data.id is unique within a day only: the event's time makes it unique.
+    ...(id ? { providerEventId: `${id}@${text(data.timestamp) ?? ''}` } : {}),
+    raw: data,
+  };
+}

@@ -1,0 +1,78 @@
+// Mailjet Event API (v2) -> TrackingEvents. A JSON array of mixed events when "group events" is
+// on, a bare object when off. MessageID is an integer above 2^53, so the body is read with the
+// number kept as its digits: matching it against the id our send returned needs every digit.
+// Mailjet does not sign: the handler checks the basic-auth secret in the callback URL.
+import { emailPart, isoTime, isObject, records, stringList, stringMap, text, type JsonObject } from './fields.js';
+import { WebhookError } from './webhook-error.js';
+import type { EventType, RejectReason, TrackingEvent } from './types.js';
+
+const TYPES: Record<string, EventType> = {
+  // Mailjet's "sent" means the receiving server accepted it.
+  sent: 'delivered',
+  open: 'opened',
+  click: 'clicked',
+  bounce: 'bounced',
+  blocked: 'rejected',
+  spam: 'complained',
+  unsub: 'unsubscribed',
+};
+
+// The `error` values of the Event API's error table.
+const REASONS: Record<string, RejectReason> = {
+  'user unknown': 'invalid',
+  'mailbox inactive': 'invalid',
+  'invalid domain': 'invalid',
+  'no mail host': 'invalid',
+  typofix: 'invalid',
+  'quota exceeded': 'other',
+  blacklisted: 'blocked',
+  'spam reporter': 'spam',
+  'relay/access denied': 'blocked',
+  greylisted: 'timed_out',
+  'sender blocked': 'blocked',
+  'content blocked': 'blocked',
+  'policy issue': 'blocked',
+  preblocked: 'blocked',
+  'duplicate in campaign': 'other',
+};
+
+/** Parses a Mailjet body from its raw text, keeping MessageID exact. */
+export function parseMailjetBody(body: string): unknown {
+  try {
+    return JSON.parse(body.replace(/("(?:MessageID|mj_message_id)"\s*:\s*)(\d+)/g, '$1"$2"'));
+  } catch {
+    throw new WebhookError('malformed', 'Mailjet webhook body is not JSON');
+  }
+}
+
+export function parseMailjetEvents(body: unknown, now = new Date()): TrackingEvent[] {
+  return records(body, 'Mailjet').map((record) => mailjetEvent(record, now));
+}
+
+function mailjetEvent(record: JsonObject, now: Date): TrackingEvent {
+  const name = (text(record.event) ?? '').toLowerCase();
+  const error = text(record.error)?.toLowerCase();
+  let eventType = TYPES[name] ?? 'unknown';
+  // A greylisted soft bounce is retried by Mailjet ("temporary ... will be re-attempted").
+  if (name === 'bounce' && record.hard_bounce === false && error === 'greylisted') eventType = 'deferred';
+  const rejectReason: RejectReason | undefined =
+    eventType === 'complained' ? 'spam' : eventType === 'unsubscribed' ? 'unsubscribed' : error ? (REASONS[error] ?? 'other') : eventType === 'bounced' ? 'bounced' : undefined;
+  const providerMessageId = text(record.MessageID) ?? text(record.mj_message_id);
+  const recipient = emailPart(record.email);
+  const description = [text(record.error_related_to), text(record.error), text(record.comment)].filter(Boolean).join(': ');
+  const mtaResponse = text(record.smtp_reply);
+  const metadata = stringMap(record.Payload);
+  return {
+    eventType,
+    provider: 'mailjet',
+    ...(providerMessageId ? { providerMessageId } : {}),
+    ...(recipient ? { recipient } : {}),
+    timestamp: isoTime(record.time, 's', now),
+    ...(rejectReason ? { rejectReason } : {}),
+    ...(description ? { description } : {}),
+    ...(mtaResponse ? { mtaResponse } : {}),
+    tags: stringList(record.customcampaign),
+    metadata: isObject(metadata) ? metadata : {},
+    raw: record,
+  };
+}

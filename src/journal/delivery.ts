@@ -1,0 +1,134 @@
+// Provider events into the journal: each event is matched to its entry through the index the
+// journal writes when a message is sent (provider message id and our Message-ID -> entry id),
+// deduplicated, and applied to the entry's per-recipient delivery state. An event that arrives
+// before the send result is written is parked under its message id and folded into the entry by
+// the next event for that message or by `retryParked()`.
+import type { TrackingEvent } from '../events/types.js';
+import { applyEvents, deliveryRef, emptyDelivery, entryRefs, eventKey, refKey } from './delivery-state.js';
+import type { SendJournal } from './journal.js';
+
+/** What one `record` call did. */
+export interface DeliveryOutcome {
+  /** New events applied to a journal entry (their `journalId` set). */
+  recorded: TrackingEvent[];
+  /** New events whose message is not (yet) in the journal: kept, and matched when it appears. */
+  unmatched: TrackingEvent[];
+  /** Events already recorded before (a provider retrying its webhook). */
+  duplicates: number;
+}
+
+// Parked events wait this long for their entry: far longer than a send takes to close.
+const PARKED_TTL_MS = 7 * 24 * 3600_000;
+const PARKED = 'parked:';
+
+export class DeliveryRecorder {
+  readonly #journal: SendJournal;
+  // One write at a time per process: two events for one entry must not overwrite each other.
+  #tail: Promise<unknown> = Promise.resolve();
+  readonly #parkedRefs = new Set<string>();
+
+  constructor(journal: SendJournal) {
+    this.#journal = journal;
+  }
+
+  /** Records events (any mix of messages). Resolves once they are written. */
+  record(events: TrackingEvent[]): Promise<DeliveryOutcome> {
+    const run = this.#tail.then(() => this.#record(events));
+    this.#tail = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Tries again to match the events parked by this process; returns how many found their entry. */
+  retryParked(): Promise<number> {
+    const run = this.#tail.then(async () => {
+      let matched = 0;
+      for (const ref of [...this.#parkedRefs]) {
+        const { keyv } = await this.#journal.open();
+        const id = await keyv.get<string>(refKey(ref));
+        if (!id) continue;
+        const entry = await this.#journal.get(id);
+        if (!entry) continue;
+        const delivery = entry.delivery ?? emptyDelivery();
+        const parked = await this.#takeParked(entryRefs(entry));
+        matched += applyEvents(delivery, parked.map((event) => ({ ...event, journalId: entry.id }))).length;
+        entry.delivery = delivery;
+        await this.#journal.write(entry);
+      }
+      return matched;
+    });
+    this.#tail = run.catch(() => undefined);
+    return run;
+  }
+
+  async #record(events: TrackingEvent[]): Promise<DeliveryOutcome> {
+    const outcome: DeliveryOutcome = { recorded: [], unmatched: [], duplicates: 0 };
+    const { keyv } = await this.#journal.open();
+    // Grouped by message, so a batch of twenty events for one message is one entry write.
+    const groups = new Map<string, TrackingEvent[]>();
+    for (const event of events) {
+      const id = event.providerMessageId ?? event.messageIdHeader;
+      const ref = id ? deliveryRef(id) : '';
+      groups.set(ref, [...(groups.get(ref) ?? []), event]);
+    }
+    for (const [ref, group] of groups) {
+      const first = group[0]!;
+      const candidates = [first.providerMessageId, first.messageIdHeader].filter((id): id is string => !!id);
+      let entryId: string | undefined;
+      for (const id of candidates) entryId ??= first.journalId ?? (await keyv.get<string>(refKey(id)));
+      const entry = entryId ? await this.#journal.get(entryId) : undefined;
+      if (!entry) {
+        if (!ref) {
+          // Nothing names the message: it can never be matched.
+          outcome.unmatched.push(...group);
+          continue;
+        }
+        const fresh = await this.#park(ref, group);
+        outcome.unmatched.push(...fresh);
+        outcome.duplicates += group.length - fresh.length;
+        continue;
+      }
+      const delivery = entry.delivery ?? emptyDelivery();
+      const parked = await this.#takeParked([...entryRefs(entry), ...candidates]);
+      applyEvents(delivery, parked.map((event) => ({ ...event, journalId: entry.id })));
+      const fresh = applyEvents(delivery, group.map((event) => ({ ...event, journalId: entry.id })));
+      outcome.recorded.push(...fresh);
+      outcome.duplicates += group.length - fresh.length;
+      if (fresh.length > 0 || parked.length > 0) {
+        entry.delivery = delivery;
+        await this.#journal.write(entry);
+      }
+    }
+    return outcome;
+  }
+
+  async #park(ref: string, events: TrackingEvent[]): Promise<TrackingEvent[]> {
+    const { keyv } = await this.#journal.open();
+    const key = PARKED + refKey(ref);
+    const parked = (await keyv.get<TrackingEvent[]>(key)) ?? [];
+    const seen = new Set(parked.map(eventKey));
+    const fresh = events.filter((event) => {
+      const k = eventKey(event);
+      if (seen.has(k)) return false;
+      seen.add(k);
+      return true;
+    });
+    if (fresh.length > 0) await keyv.set(key, [...parked, ...fresh], PARKED_TTL_MS);
+    this.#parkedRefs.add(ref);
+    return fresh;
+  }
+
+  async #takeParked(ids: string[]): Promise<TrackingEvent[]> {
+    const { keyv } = await this.#journal.open();
+    const out: TrackingEvent[] = [];
+    for (const ref of new Set(ids.map(deliveryRef))) {
+      const key = PARKED + refKey(ref);
+      const parked = await keyv.get<TrackingEvent[]>(key);
+      if (parked?.length) {
+        out.push(...parked);
+        await keyv.delete(key);
+      }
+      this.#parkedRefs.delete(ref);
+    }
+    return out;
+  }
+}
