@@ -1,0 +1,257 @@
+// createWebhookHandler at the HTTP boundary: each provider's authentication done for real (Mailgun
+// HMAC with a key, SNS v1/v2 signatures with a certificate served over loopback HTTPS by a test CA,
+// shared secrets), and what is refused is refused with the right status before anything is
+// written: forged, replayed, stale, foreign topic, oversized, malformed.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MailError } from '../src/core/errors.js';
+import { createWebhookHandler, type EventSink, type TrackingEvent, type WebhookHandlerOptions } from '../src/events/index.js';
+import type { DeliveryOutcome } from '../src/journal/delivery.js';
+import { fixture, mailgunBody, sesNotification, startSnsStandIn, type SnsStandIn } from './helpers/webhooks.js';
+
+const KEY = 'whsec-mailgun-signing-key-0123456789';
+const TOPIC = 'arn:aws:sns:eu-west-1:123456789012:ses-events';
+
+/** A sink that records what reaches the journal, optionally slow or failing. */
+function sink(options: { delayMs?: number; fail?: boolean } = {}): EventSink & { received: TrackingEvent[][] } {
+  const received: TrackingEvent[][] = [];
+  return {
+    received,
+    journal: {
+      async recordEvents(events): Promise<DeliveryOutcome> {
+        if (options.delayMs) await new Promise((resolve) => setTimeout(resolve, options.delayMs));
+        if (options.fail) throw new Error('disk full');
+        received.push(events);
+        return { recorded: events, unmatched: [], duplicates: 0 };
+      },
+      retryParkedEvents: async () => 0,
+    },
+  };
+}
+
+const post = (path: string, body: string, headers: Record<string, string> = {}) =>
+  new Request(`https://shop.example.com/api/mailroom/webhooks/${path}`, { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers } });
+const basic = (credential: string) => ({ authorization: `Basic ${Buffer.from(credential).toString('base64')}` });
+const mailgunEvent = fixture('mailgun-delivered').eventData!;
+
+describe('Mailgun signatures', () => {
+  const setup = (extra: Partial<WebhookHandlerOptions> = {}) => {
+    const target = sink();
+    return { target, handler: createWebhookHandler({ mailer: target, mailgun: { signingKey: KEY }, ...extra }) };
+  };
+
+  it('accepts a body signed with the signing key and records its event', async () => {
+    const { target, handler } = setup();
+    const response = await handler(post('mailgun', mailgunBody(mailgunEvent, KEY)));
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ ok: true, events: 1 });
+    expect(target.received.flat().map((event) => event.eventType)).toEqual(['delivered']);
+  });
+
+  it('refuses a signature made with another key, a changed timestamp, or none: 401, nothing recorded', async () => {
+    const { target, handler } = setup();
+    const signed = JSON.parse(mailgunBody(mailgunEvent, KEY));
+    const forged = [
+      mailgunBody(mailgunEvent, 'not-the-key'),
+      JSON.stringify({ ...signed, signature: { ...signed.signature, timestamp: String(Number(signed.signature.timestamp) + 1) } }),
+      JSON.stringify({ 'event-data': mailgunEvent }),
+      JSON.stringify({ ...signed, signature: { ...signed.signature, signature: 'zz' } }),
+    ];
+    for (const body of forged) {
+      const response = await handler(post('mailgun', body));
+      expect(response.status).toBe(401);
+      expect((await response.json()).error).toBe('unauthorized');
+    }
+    expect(target.received).toEqual([]);
+    expect(handler.stats().refused.unauthorized).toBe(4);
+  });
+
+  it('refuses a token seen before (a replay, even with another event attached) and a stale timestamp', async () => {
+    const { target, handler } = setup();
+    const body = mailgunBody(mailgunEvent, KEY, { token: 't'.repeat(50) });
+    expect((await handler(post('mailgun', body))).status).toBe(200);
+    const replay = await handler(post('mailgun', body));
+    expect(replay.status).toBe(401);
+    expect((await replay.json()).error).toBe('replayed');
+    const reattached = JSON.stringify({ ...JSON.parse(body), 'event-data': fixture('mailgun-failed-permanent').eventData });
+    expect((await handler(post('mailgun', reattached))).status).toBe(401);
+    const stale = await handler(post('mailgun', mailgunBody(mailgunEvent, KEY, { timestamp: Math.floor(Date.now() / 1000) - 6 * 60 })));
+    expect(stale.status).toBe(401);
+    expect((await stale.json()).error).toBe('stale');
+    expect(target.received).toHaveLength(1);
+    expect(handler.stats().refused).toMatchObject({ replayed: 2, stale: 1 });
+  });
+
+  it('the window follows maxAgeMs and the injected clock', async () => {
+    const now = Date.UTC(2026, 10, 28, 10);
+    const { handler } = setup({ mailgun: { signingKey: KEY, maxAgeMs: 60_000 }, now: () => now });
+    expect((await handler(post('mailgun', mailgunBody(mailgunEvent, KEY, { timestamp: now / 1000 - 50 })))).status).toBe(200);
+    expect((await handler(post('mailgun', mailgunBody(mailgunEvent, KEY, { timestamp: now / 1000 - 70 })))).status).toBe(401);
+  });
+});
+
+describe('Amazon SNS signatures', () => {
+  let sns: SnsStandIn;
+  beforeAll(async () => {
+    sns = await startSnsStandIn();
+  });
+  afterAll(() => sns.close());
+  const setup = (extra: Partial<WebhookHandlerOptions['ses']> = {}) => {
+    const target = sink();
+    const handler = createWebhookHandler({ mailer: target, ses: { topics: [TOPIC], certificateHost: sns.host, ca: sns.tls.ca, ...extra } });
+    return { target, handler };
+  };
+  const record = fixture('ses-bounce-notification').record!;
+  const snsPost = (envelope: Record<string, string>) => post('ses', JSON.stringify(envelope), { 'content-type': 'text/plain; charset=UTF-8', 'x-amz-sns-message-type': envelope.Type!, 'x-amz-sns-message-id': envelope.MessageId! });
+
+  it('verifies SignatureVersion 2 (SHA256) and 1 (SHA1), fetching the certificate once', async () => {
+    const { target, handler } = setup();
+    const before = sns.certificateFetches;
+    for (const version of ['2', '1'] as const) {
+      const response = await handler(snsPost(sesNotification(sns, TOPIC, record, { version })));
+      expect(response.status).toBe(200);
+    }
+    expect(target.received.flat().map((event) => [event.eventType, event.recipient])).toEqual([['bounced', 'nobody@example.com'], ['bounced', 'nobody@example.com']]);
+    expect(sns.certificateFetches - before).toBe(1);
+  });
+
+  it('signs with Subject when present and refuses any changed field', async () => {
+    const { target, handler } = setup();
+    const withSubject = sns.envelope({ Type: 'Notification', MessageId: 'm-subject', TopicArn: TOPIC, Subject: 'Amazon SES Email Event Notification', Message: JSON.stringify(record), Timestamp: new Date().toISOString() });
+    expect((await handler(snsPost(withSubject))).status).toBe(200);
+    for (const field of ['Message', 'Subject', 'Timestamp', 'MessageId'] as const) {
+      const changed = { ...withSubject, [field]: field === 'Message' ? JSON.stringify({ ...record, notificationType: 'Delivery' }) : field === 'Timestamp' ? new Date(Date.now() - 1000).toISOString() : `${withSubject[field]}x` };
+      const response = await handler(post('ses', JSON.stringify(changed), { 'content-type': 'text/plain' }));
+      expect(response.status, field).toBe(401);
+    }
+    expect(target.received).toHaveLength(1);
+  });
+
+  it('refuses a topic not in the allow-list (403), a certificate host not allowed, a stale message, a header that disagrees with the body', async () => {
+    const { target, handler } = setup();
+    const other = await handler(snsPost(sesNotification(sns, 'arn:aws:sns:eu-west-1:999999999999:someone-else', record)));
+    expect(other.status).toBe(403);
+    const elsewhere = sns.envelope({ Type: 'Notification', MessageId: 'm-2', TopicArn: TOPIC, Message: '{}', Timestamp: new Date().toISOString(), SigningCertURL: 'https://sns.eu-west-1.amazonaws.com.evil.example/cert.pem' });
+    expect((await handler(snsPost(elsewhere))).status).toBe(401);
+    const plainHttp = sns.envelope({ Type: 'Notification', MessageId: 'm-3', TopicArn: TOPIC, Message: '{}', Timestamp: new Date().toISOString(), SigningCertURL: sns.certUrl.replace('https:', 'http:') });
+    expect((await handler(snsPost(plainHttp))).status).toBe(401);
+    const stale = await handler(snsPost(sesNotification(sns, TOPIC, record, { timestamp: new Date(Date.now() - 2 * 3600_000) })));
+    expect(stale.status).toBe(401);
+    expect((await stale.json()).error).toBe('stale');
+    const envelope = sesNotification(sns, TOPIC, record);
+    const mismatch = await handler(post('ses', JSON.stringify(envelope), { 'x-amz-sns-message-type': 'SubscriptionConfirmation' }));
+    expect(mismatch.status).toBe(400);
+    expect(target.received).toEqual([]);
+  });
+
+  it('the default certificate host is Amazon SNS only: the local server is refused without the test trust roots', async () => {
+    const target = sink();
+    const handler = createWebhookHandler({ mailer: target, ses: { topics: [TOPIC] } });
+    expect((await handler(snsPost(sesNotification(sns, TOPIC, record)))).status).toBe(401);
+    // The host allowed, but not the test CA: TLS verification refuses the server.
+    const noCa = createWebhookHandler({ mailer: target, ses: { topics: [TOPIC], certificateHost: sns.host } });
+    expect((await noCa(snsPost(sesNotification(sns, TOPIC, record)))).status).toBe(401);
+    expect(target.received).toEqual([]);
+  });
+
+  it('confirms a SubscriptionConfirmation of an allowed topic by GET on SubscribeURL, and no other', async () => {
+    const { handler } = setup();
+    const confirmation = (topic: string, token: string) =>
+      sns.envelope({
+        Type: 'SubscriptionConfirmation',
+        MessageId: `sub-${token}`,
+        Token: token,
+        TopicArn: topic,
+        Message: `You have chosen to subscribe to the topic ${topic}.`,
+        SubscribeURL: `${sns.origin}/confirm?Action=ConfirmSubscription&Token=${token}`,
+        Timestamp: new Date().toISOString(),
+      });
+    const ok = await handler(snsPost(confirmation(TOPIC, 'good')));
+    expect(ok.status).toBe(200);
+    expect((await ok.json()).note).toBe('subscription confirmed');
+    expect((await handler(snsPost(confirmation('arn:aws:sns:eu-west-1:999999999999:theirs', 'theirs')))).status).toBe(403);
+    const forged = { ...confirmation(TOPIC, 'forged'), SubscribeURL: `${sns.origin}/confirm?Token=swapped` };
+    expect((await handler(snsPost(forged))).status).toBe(401);
+    expect(sns.confirmations).toEqual(['/confirm?Action=ConfirmSubscription&Token=good']);
+  });
+
+  it('a topic list is required', () => {
+    expect(() => createWebhookHandler({ mailer: sink(), ses: { topics: [] } })).toThrow(MailError);
+  });
+});
+
+describe('shared secrets (Brevo, Mailjet, SMTP2GO)', () => {
+  const brevo = JSON.stringify(fixture('brevo-request').body);
+
+  it('accept basic auth or a bearer token from the list, refuse anything else with 401 and WWW-Authenticate', async () => {
+    const target = sink();
+    const handler = createWebhookHandler({ mailer: target, brevo: { secret: ['brevo:old-secret', 'brevo:new-secret'] }, smtp2go: { secret: 'token-0123456789' } });
+    expect((await handler(post('brevo', brevo, basic('brevo:new-secret')))).status).toBe(200);
+    expect((await handler(post('brevo', brevo, basic('brevo:old-secret')))).status).toBe(200);
+    const smtp2go = JSON.stringify(fixture('smtp2go-delivered').body);
+    expect((await handler(post('smtp2go', smtp2go, { authorization: 'Bearer token-0123456789' }))).status).toBe(200);
+    for (const headers of [{}, basic('brevo:wrong'), { authorization: 'Bearer another-token' }, { authorization: 'Basic !!!' }]) {
+      const response = await handler(post('brevo', brevo, headers));
+      expect(response.status).toBe(401);
+      expect(response.headers.get('www-authenticate')).toBe('Basic realm="mailroom webhooks"');
+    }
+    expect(target.received).toHaveLength(3);
+  });
+
+  it('a provider without a secret is a CONFIG error at setup, not an open endpoint', () => {
+    for (const provider of ['brevo', 'mailjet', 'smtp2go'] as const) {
+      const error = (() => {
+        try {
+          createWebhookHandler({ mailer: sink(), [provider]: { secret: '' } });
+        } catch (caught) {
+          return caught as MailError;
+        }
+        return undefined;
+      })();
+      expect(error?.code).toBe('CONFIG');
+      expect(error?.remedy).toMatch(/secret/);
+    }
+    expect(() => createWebhookHandler({ mailer: sink() })).toThrow(/no provider configured/);
+    expect(() => createWebhookHandler({ mailer: sink(), mailgun: { signingKey: '' } })).toThrow(/signingKey/);
+  });
+});
+
+describe('the HTTP boundary', () => {
+  const handler = createWebhookHandler({ mailer: sink(), mailgun: { signingKey: KEY }, brevo: { secret: 'u:p' }, maxBodyBytes: 4096 });
+
+  it('oversized: 413 (declared or streamed); malformed: 400; unknown provider: 404; HEAD: 200; GET: 405', async () => {
+    const big = 'x'.repeat(5000);
+    expect((await handler(post('mailgun', big))).status).toBe(413);
+    const streamed = new Request('https://shop.example.com/api/mailroom/webhooks/mailgun', {
+      method: 'POST',
+      body: new ReadableStream({ start(controller) { for (let i = 0; i < 10; i++) controller.enqueue(new TextEncoder().encode('y'.repeat(1000))); controller.close(); } }),
+      duplex: 'half',
+    } as RequestInit);
+    expect((await handler(streamed)).status).toBe(413);
+    expect((await handler(post('mailgun', '{"signature":'))).status).toBe(400);
+    expect((await handler(post('brevo', '[1,2]', basic('u:p')))).status).toBe(400);
+    expect((await handler(post('brevo', 'not json', basic('u:p')))).status).toBe(400);
+    expect((await handler(post('postmark', '{}'))).status).toBe(404);
+    expect((await handler(new Request('https://shop.example.com/api/mailroom/webhooks/mailgun', { method: 'HEAD' }))).status).toBe(200);
+    expect((await handler(new Request('https://shop.example.com/api/mailroom/webhooks/mailgun'))).status).toBe(405);
+    expect(handler.stats().refused).toMatchObject({ too_large: 2, malformed: 3 });
+  });
+
+  it('answers within ackTimeoutMs while a slow journal write goes on, and 500 when the journal fails at once', async () => {
+    const slow = sink({ delayMs: 400 });
+    const fast = createWebhookHandler({ mailer: slow, mailgun: { signingKey: KEY }, ackTimeoutMs: 50 });
+    const started = performance.now();
+    const response = await fast(post('mailgun', mailgunBody(mailgunEvent, KEY)));
+    const answeredIn = performance.now() - started;
+    expect(response.status).toBe(200);
+    expect((await response.json()).note).toBe('recording');
+    expect(slow.received).toHaveLength(0);
+    expect(answeredIn).toBeLessThan(400);
+    await fast.settled();
+    expect(slow.received).toHaveLength(1);
+
+    const broken = createWebhookHandler({ mailer: sink({ fail: true }), mailgun: { signingKey: KEY } });
+    const failed = await broken(post('mailgun', mailgunBody(mailgunEvent, KEY)));
+    expect(failed.status).toBe(500);
+    expect(broken.stats().failed).toBe(1);
+  });
+});
