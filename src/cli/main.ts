@@ -5,6 +5,7 @@ import { Command } from 'commander';
 import { MailError } from '../core/errors.js';
 import { register as registerAlerts } from './commands/alerts.js';
 import { register as registerDoctor } from './commands/doctor.js';
+import { register as registerEvents } from './commands/events.js';
 import { register as registerExplain } from './commands/explain.js';
 import { register as registerJournal } from './commands/journal.js';
 import { register as registerPreview } from './commands/preview.js';
@@ -35,6 +36,7 @@ registerPreview(program);
 registerAlerts(program);
 registerQueue(program);
 registerWorker(program);
+registerEvents(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   printError(error instanceof MailError ? error : new MailError('CONFIG', (error as Error).message ?? String(error), { cause: error }));

@@ -168,25 +168,13 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHan
 function buildReceivers(options: WebhookHandlerOptions, now: () => number): Map<WebhookProvider, Receive> {
   const receivers = new Map<WebhookProvider, Receive>();
   const at = () => new Date(now());
-  if (options.brevo) {
-    const secret = new SharedSecret('brevo', options.brevo);
-    receivers.set('brevo', async (body, request) => {
+  const contentType = (request: Request) => request.headers.get('content-type') ?? '';
+  for (const provider of ['brevo', 'mailjet', 'smtp2go'] as const) {
+    if (!options[provider]) continue;
+    const secret = new SharedSecret(provider, options[provider]);
+    receivers.set(provider, async (body, request) => {
       secret.check(request.headers.get('authorization'));
-      return parseBrevoEvents(parseJson(body, 'Brevo'), at());
-    });
-  }
-  if (options.mailjet) {
-    const secret = new SharedSecret('mailjet', options.mailjet);
-    receivers.set('mailjet', async (body, request) => {
-      secret.check(request.headers.get('authorization'));
-      return parseMailjetEvents(parseMailjetBody(body), at());
-    });
-  }
-  if (options.smtp2go) {
-    const secret = new SharedSecret('smtp2go', options.smtp2go);
-    receivers.set('smtp2go', async (body, request) => {
-      secret.check(request.headers.get('authorization'));
-      return parseSmtp2goEvents(parseSmtp2goBody(body, request.headers.get('content-type') ?? ''), at());
+      return parseWebhookBody(provider, body, contentType(request), at());
     });
   }
   if (options.mailgun) {
@@ -194,10 +182,9 @@ function buildReceivers(options: WebhookHandlerOptions, now: () => number): Map<
       throw new MailError('CONFIG', 'the mailgun webhook has no signingKey', { remedy: 'Copy the HTTP webhook signing key from Mailgun > Sending > Webhooks into webhooks.mailgun.signingKey (it is not the API key).' });
     }
     const verifier = new MailgunVerifier(options.mailgun);
-    receivers.set('mailgun', async (body) => {
-      const json = parseJson(body, 'Mailgun');
-      verifier.verify(json, now());
-      return parseMailgunEvents(json, at());
+    receivers.set('mailgun', async (body, request) => {
+      verifier.verify(parseJson(body, 'Mailgun'), now());
+      return parseWebhookBody('mailgun', body, contentType(request), at());
     });
   }
   if (options.ses) {
@@ -209,18 +196,45 @@ function buildReceivers(options: WebhookHandlerOptions, now: () => number): Map<
       const message = await sns.verify(body, request.headers, now());
       if (message.Type === 'SubscriptionConfirmation') return (await sns.confirm(message)) ? 'subscription confirmed' : 'subscription not confirmed (confirmSubscriptions: false)';
       if (message.Type === 'UnsubscribeConfirmation') return 'unsubscribe confirmation ignored';
-      let record: unknown;
-      try {
-        record = JSON.parse(message.Message);
-      } catch {
-        // SES's first message on a new topic is plain text ("Successfully validated SNS topic...").
-        return 'not an SES event';
-      }
-      if (!isObject(record)) return 'not an SES event';
-      return parseSesRecord(record, message.MessageId, at());
+      return parseWebhookBody('ses', body, contentType(request), at());
     });
   }
   return receivers;
+}
+
+/**
+ * The events in a provider's webhook body, without authenticating it: what the handler runs once
+ * a request has passed its provider's check, and what `mailroom events replay` runs on a saved
+ * payload. SES takes an SNS Notification envelope or a bare SES record; Mailgun the whole body or
+ * its event-data alone. Throws WebhookError (malformed) on a body it cannot read.
+ */
+export function parseWebhookBody(provider: WebhookProvider, body: string, contentType = 'application/json', now = new Date()): TrackingEvent[] {
+  switch (provider) {
+    case 'brevo':
+      return parseBrevoEvents(parseJson(body, 'Brevo'), now);
+    case 'mailjet':
+      return parseMailjetEvents(parseMailjetBody(body), now);
+    case 'smtp2go':
+      return parseSmtp2goEvents(parseSmtp2goBody(body, contentType), now);
+    case 'mailgun': {
+      const json = parseJson(body, 'Mailgun');
+      return parseMailgunEvents(isObject(json) && !('event-data' in json) && 'event' in json ? { 'event-data': json } : json, now);
+    }
+    case 'ses': {
+      const json = parseJson(body, 'Amazon SNS');
+      if (!isObject(json)) throw new WebhookError('malformed', 'Amazon SNS body is not a JSON object');
+      if (json.Type === undefined) return parseSesRecord(json, undefined, now);
+      if (json.Type !== 'Notification' || typeof json.Message !== 'string') return [];
+      let record: unknown;
+      try {
+        record = JSON.parse(json.Message);
+      } catch {
+        // SES's first message on a new topic is plain text ("Successfully validated SNS topic...").
+        return [];
+      }
+      return isObject(record) ? parseSesRecord(record, typeof json.MessageId === 'string' ? json.MessageId : undefined, now) : [];
+    }
+  }
 }
 
 function providerFromPath(url: string): string | undefined {

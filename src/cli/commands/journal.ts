@@ -5,12 +5,14 @@ import type { Command } from 'commander';
 import { parseTimePoint } from '../../core/duration.js';
 import { MailError } from '../../core/errors.js';
 import type { JournalEntry, JournalQuery, JournalStatus } from '../../journal/journal.js';
+import { DELIVERY_STATES, type DeliveryState } from '../../journal/delivery-state.js';
 import type { Mailer } from '../../core/mailer.js';
 import { addCommonOptions, mailerFromOptions, positiveInteger, type CommonOptions } from '../context.js';
 import { csvLine, elapsed, printJson, printTable, shortTime, truncate } from '../output.js';
 
 interface ListOptions extends CommonOptions {
   status?: string;
+  delivery?: string;
   since?: string;
   until?: string;
   to?: string;
@@ -29,12 +31,16 @@ export function printableEntry(entry: JournalEntry): Omit<JournalEntry, 'content
 }
 
 /** The journal query the shared filter flags describe. */
-export function journalQuery(options: { status?: string; since?: string; until?: string; to?: string }, now = new Date()): JournalQuery {
+export function journalQuery(options: { status?: string; delivery?: string; since?: string; until?: string; to?: string }, now = new Date()): JournalQuery {
   if (options.status && !STATUSES.includes(options.status as JournalStatus)) {
     throw new MailError('CONFIG', `--status must be one of ${STATUSES.join(', ')}, got "${options.status}"`);
   }
+  if (options.delivery && !DELIVERY_STATES.includes(options.delivery as DeliveryState)) {
+    throw new MailError('CONFIG', `--delivery must be one of ${DELIVERY_STATES.join(', ')}, got "${options.delivery}"`);
+  }
   return {
     ...(options.status ? { status: options.status as JournalStatus } : {}),
+    ...(options.delivery ? { delivery: options.delivery as DeliveryState } : {}),
     ...(options.since ? { since: parseTimePoint(options.since, '--since', now) } : {}),
     ...(options.until ? { until: parseTimePoint(options.until, '--until', now) } : {}),
     ...(options.to ? { to: options.to } : {}),
@@ -59,6 +65,7 @@ export function register(program: Command): void {
       .command('journal')
       .description('list journaled messages, newest first (see also: journal show ID)')
       .option('--status <status>', 'only pending, sent, failed or queued entries')
+      .option('--delivery <state>', `entries with a recipient in this delivery state, from provider webhooks: ${DELIVERY_STATES.join(', ')}`)
       .option('--since <when>', 'entries created after this: a duration back from now (30m, 2h, 1d) or a date (2026-01-31)')
       .option('--until <when>', 'entries created before this (same forms as --since)')
       .option('--to <address>', 'entries with this recipient (to, cc or bcc; part of an address matches)')
@@ -71,6 +78,7 @@ export function register(program: Command): void {
 Examples:
   $ mailroom journal
   $ mailroom journal --status failed --since 2h
+  $ mailroom journal --delivery bounced --since 1d
   $ mailroom journal --to ann@example.com --since 2026-01-31 --limit 100
   $ mailroom journal --since 1d --csv > today.csv
   $ mailroom journal show 01JH3Q8ZP6X1V4N2W5R7T9K0BC
@@ -89,7 +97,8 @@ Examples:
           entries.map((entry) => [
             entry.id,
             shortTime(entry.createdAt),
-            `${entry.status}${entry.resentAs?.length ? ' (resent)' : ''}${entry.resendOf ? ' (resend)' : ''}`,
+            // What the provider reported since (webhooks), after the send status: "sent: delivered, bounced".
+            `${entry.status}${entry.resentAs?.length ? ' (resent)' : ''}${entry.resendOf ? ' (resend)' : ''}${entry.delivery?.states.length ? `: ${entry.delivery.states.join(', ')}` : ''}`,
             entry.adapter ?? '-',
             truncate(entry.summary.to.join(', '), 30),
             truncate(entry.summary.subject, 40),
@@ -227,4 +236,24 @@ function printEntry(entry: JournalEntry): void {
     if (attempt.error?.remedy) process.stdout.write(`     remedy: ${attempt.error.remedy}\n`);
   });
   if (entry.attempts.length === 0) process.stdout.write('  (none yet: the send has not started or was interrupted; `mailroom resend` completes it)\n');
+  printDelivery(entry);
+}
+
+// What the providers reported after the handover: each recipient's state, then every event.
+function printDelivery(entry: JournalEntry): void {
+  const delivery = entry.delivery;
+  if (!delivery) {
+    if (entry.status === 'sent') process.stdout.write('\ndelivery: no provider event yet (see README "Delivery events" to receive webhooks)\n');
+    return;
+  }
+  process.stdout.write('\ndelivery:\n');
+  for (const [recipient, state] of Object.entries(delivery.recipients)) {
+    const why = [state.rejectReason, state.mtaResponse ?? state.description].filter(Boolean).join(': ');
+    process.stdout.write(`  ${recipient}  ${state.state}  ${shortTime(state.at)}${why ? `  ${why}` : ''}\n`);
+  }
+  process.stdout.write(`\nevents (${delivery.events.length}):\n`);
+  delivery.events.forEach((event, index) => {
+    const why = [event.rejectReason, event.mtaResponse ?? event.description].filter(Boolean).join(': ');
+    process.stdout.write(`  ${index + 1}. ${shortTime(event.timestamp)}  ${event.provider}  ${event.eventType.padEnd(12)}  ${event.recipient ?? '-'}${why ? `  ${why}` : ''}\n`);
+  });
 }
