@@ -30,6 +30,7 @@ function sink(options: { delayMs?: number; fail?: boolean } = {}): EventSink & {
 
 const post = (path: string, body: string, headers: Record<string, string> = {}) =>
   new Request(`https://shop.example.com/api/mailroom/webhooks/${path}`, { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers } });
+const read = async (response: Response) => (await response.json()) as Record<string, unknown>;
 const basic = (credential: string) => ({ authorization: `Basic ${Buffer.from(credential).toString('base64')}` });
 const mailgunEvent = fixture('mailgun-delivered').eventData!;
 
@@ -43,7 +44,7 @@ describe('Mailgun signatures', () => {
     const { target, handler } = setup();
     const response = await handler(post('mailgun', mailgunBody(mailgunEvent, KEY)));
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ ok: true, events: 1 });
+    expect(await read(response)).toEqual({ ok: true, events: 1 });
     expect(target.received.flat().map((event) => event.eventType)).toEqual(['delivered']);
   });
 
@@ -59,7 +60,7 @@ describe('Mailgun signatures', () => {
     for (const body of forged) {
       const response = await handler(post('mailgun', body));
       expect(response.status).toBe(401);
-      expect((await response.json()).error).toBe('unauthorized');
+      expect((await read(response)).error).toBe('unauthorized');
     }
     expect(target.received).toEqual([]);
     expect(handler.stats().refused.unauthorized).toBe(4);
@@ -71,12 +72,12 @@ describe('Mailgun signatures', () => {
     expect((await handler(post('mailgun', body))).status).toBe(200);
     const replay = await handler(post('mailgun', body));
     expect(replay.status).toBe(401);
-    expect((await replay.json()).error).toBe('replayed');
+    expect((await read(replay)).error).toBe('replayed');
     const reattached = JSON.stringify({ ...JSON.parse(body), 'event-data': fixture('mailgun-failed-permanent').eventData });
     expect((await handler(post('mailgun', reattached))).status).toBe(401);
     const stale = await handler(post('mailgun', mailgunBody(mailgunEvent, KEY, { timestamp: Math.floor(Date.now() / 1000) - 6 * 60 })));
     expect(stale.status).toBe(401);
-    expect((await stale.json()).error).toBe('stale');
+    expect((await read(stale)).error).toBe('stale');
     expect(target.received).toHaveLength(1);
     expect(handler.stats().refused).toMatchObject({ replayed: 2, stale: 1 });
   });
@@ -136,7 +137,7 @@ describe('Amazon SNS signatures', () => {
     expect((await handler(snsPost(plainHttp))).status).toBe(401);
     const stale = await handler(snsPost(sesNotification(sns, TOPIC, record, { timestamp: new Date(Date.now() - 2 * 3600_000) })));
     expect(stale.status).toBe(401);
-    expect((await stale.json()).error).toBe('stale');
+    expect((await read(stale)).error).toBe('stale');
     const envelope = sesNotification(sns, TOPIC, record);
     const mismatch = await handler(post('ses', JSON.stringify(envelope), { 'x-amz-sns-message-type': 'SubscriptionConfirmation' }));
     expect(mismatch.status).toBe(400);
@@ -167,7 +168,7 @@ describe('Amazon SNS signatures', () => {
       });
     const ok = await handler(snsPost(confirmation(TOPIC, 'good')));
     expect(ok.status).toBe(200);
-    expect((await ok.json()).note).toBe('subscription confirmed');
+    expect((await read(ok)).note).toBe('subscription confirmed');
     expect((await handler(snsPost(confirmation('arn:aws:sns:eu-west-1:999999999999:theirs', 'theirs')))).status).toBe(403);
     const forged = { ...confirmation(TOPIC, 'forged'), SubscribeURL: `${sns.origin}/confirm?Token=swapped` };
     expect((await handler(snsPost(forged))).status).toBe(401);
@@ -243,7 +244,7 @@ describe('the HTTP boundary', () => {
     const response = await fast(post('mailgun', mailgunBody(mailgunEvent, KEY)));
     const answeredIn = performance.now() - started;
     expect(response.status).toBe(200);
-    expect((await response.json()).note).toBe('recording');
+    expect((await read(response)).note).toBe('recording');
     expect(slow.received).toHaveLength(0);
     expect(answeredIn).toBeLessThan(400);
     await fast.settled();
