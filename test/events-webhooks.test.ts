@@ -4,7 +4,7 @@
 // written: forged, replayed, stale, foreign topic, oversized, malformed.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MailError } from '../src/core/errors.js';
-import { createWebhookHandler, type EventSink, type TrackingEvent, type WebhookHandlerOptions } from '../src/events/index.js';
+import { createWebhookHandler, toNodeListener, type EventSink, type TrackingEvent, type WebhookHandlerOptions } from '../src/events/index.js';
 import type { DeliveryOutcome } from '../src/journal/delivery.js';
 import { fixture, mailgunBody, sesNotification, startSnsStandIn, type SnsStandIn } from './helpers/webhooks.js';
 
@@ -254,5 +254,55 @@ describe('the HTTP boundary', () => {
     const failed = await broken(post('mailgun', mailgunBody(mailgunEvent, KEY)));
     expect(failed.status).toBe(500);
     expect(broken.stats().failed).toBe(1);
+  });
+});
+
+describe('toNodeListener (Node http, Express)', () => {
+  it('serves the handler on a Node http server, streaming the body with the size limit', async () => {
+    const { createServer } = await import('node:http');
+    const target = sink();
+    const handler = createWebhookHandler({ mailer: target, brevo: { secret: 'u:p' }, maxBodyBytes: 2048 });
+    const server = createServer(toNodeListener(handler)).listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/api/mailroom/webhooks/brevo`;
+    try {
+      const ok = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...basic('u:p') }, body: JSON.stringify(fixture('brevo-request').body) });
+      expect(ok.status).toBe(200);
+      expect(await ok.json()).toEqual({ ok: true, events: 1 });
+      const refused = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+      expect(refused.status).toBe(401);
+      expect(refused.headers.get('www-authenticate')).toContain('Basic');
+      const big = await fetch(url, { method: 'POST', headers: basic('u:p'), body: 'x'.repeat(4096) });
+      expect(big.status).toBe(413);
+      expect(target.received.flat().map((event) => event.recipient)).toEqual(['camille@example.com']);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('takes a body an Express parser already read (req.body), with the provider from the route', async () => {
+    const { IncomingMessage, ServerResponse } = await import('node:http');
+    const { Socket } = await import('node:net');
+    const target = sink();
+    const listener = toNodeListener(createWebhookHandler({ mailer: target, smtp2go: { secret: 'tok' } }), 'smtp2go');
+    const req = Object.assign(new IncomingMessage(new Socket()), {
+      method: 'POST',
+      url: '/hooks/any',
+      headers: { host: 'shop.example.com', 'content-type': 'application/json', authorization: 'Bearer tok' },
+      body: fixture('smtp2go-delivered').body,
+    });
+    req.push(null);
+    req.resume();
+    await new Promise((resolve) => req.once('end', resolve));
+    const res = new ServerResponse(req);
+    let written = '';
+    res.end = ((chunk: Buffer) => {
+      written = String(chunk);
+      return res;
+    }) as typeof res.end;
+    await listener(req, res);
+    expect(res.statusCode).toBe(200);
+    expect(JSON.parse(written)).toEqual({ ok: true, events: 1 });
+    expect(target.received.flat().map((event) => [event.provider, event.eventType])).toEqual([['smtp2go', 'delivered']]);
   });
 });

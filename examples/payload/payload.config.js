@@ -2,7 +2,7 @@
 // payload.sendEmail and Payload's own emails (forgot password, verification) go through mailroom's
 // chain and journal, and the admin gets mailroom's endpoints under /api/mailroom/...
 import { sqliteAdapter } from '@payloadcms/db-sqlite';
-import { mailroomPlugin } from 'mailroom-js/payload';
+import { mailroomPlugin, mailroomWebhooks } from 'mailroom-js/payload';
 import { buildConfig } from 'payload';
 
 export default buildConfig({
@@ -33,4 +33,9 @@ export default buildConfig({
       },
     }),
   ],
+  // Provider delivery webhooks at POST /api/mailroom/webhooks/<provider>, recorded in the journal
+  // (README "Delivery events"). Each provider is verified as it allows: a key, topics or a secret.
+  endpoints: process.env.MAILGUN_WEBHOOK_SIGNING_KEY
+    ? [mailroomWebhooks({ mailgun: { signingKey: process.env.MAILGUN_WEBHOOK_SIGNING_KEY } })]
+    : [],
 });

@@ -6,6 +6,8 @@ import { MailError } from '../core/errors.js';
 import { createMailer, type Mailer, type MailerOptions, type SendResult } from '../core/mailer.js';
 import { toMailMessage, withTextPart, type CmsMailOptions, type UncheckedMailOptions } from './cms-message.js';
 import { inProcessWorker, type InProcessWorkerOption } from '../queue/in-process-worker.js';
+import { WEBHOOK_PATH, webhookHandlerFor, type CmsWebhookOptions } from './cms-webhooks.js';
+import type { WebhookProvider } from '../events/handler.js';
 
 export interface MailroomPayloadOptions extends MailerOptions {
   /** Sender address for messages without `from`; Payload also uses it for its own emails. */
@@ -111,3 +113,43 @@ export function mailroomEmail(payload: { email?: unknown }): MailroomPayloadEmai
 }
 
 export { mailroomPlugin, type MailroomPluginOptions, type MailroomAccess, type MailroomAccessOptions, type MailroomAccessArgs } from './payload-plugin.js';
+
+/** The part of Payload's request the webhook endpoint reads; Payload's PayloadRequest is a Web Request with these added. */
+export interface PayloadWebhookRequest {
+  url?: string;
+  method?: string;
+  headers: Headers;
+  body?: ReadableStream<Uint8Array> | null;
+  text?: () => Promise<string>;
+  routeParams?: Record<string, unknown>;
+  payload: { email?: unknown };
+}
+
+/** A Payload custom endpoint; structural, so mailroom does not depend on payload. */
+export interface MailroomPayloadEndpoint {
+  path: string;
+  method: 'post';
+  handler: (req: PayloadWebhookRequest) => Promise<Response>;
+}
+
+/**
+ * Provider delivery webhooks as a Payload endpoint, recorded in the journal of the mailroom email
+ * adapter: `endpoints: [mailroomWebhooks({ mailgun: { signingKey } })]` in payload.config serves
+ * POST /api/mailroom/webhooks/<provider> (see README "Delivery events").
+ */
+export function mailroomWebhooks(options: CmsWebhookOptions): MailroomPayloadEndpoint {
+  const handlerFor = webhookHandlerFor(options);
+  return {
+    path: WEBHOOK_PATH.replace(/^\/?/, '/'),
+    method: 'post',
+    handler: async (req) => {
+      const handler = handlerFor(mailroomEmail(req.payload).mailer);
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      const provider = typeof req.routeParams?.provider === 'string' ? (req.routeParams.provider as WebhookProvider) : undefined;
+      // Payload leaves a custom endpoint's body unread: the handler reads it, with its size limit.
+      const body = req.body ?? (req.text ? await req.text() : null);
+      const request = new Request(url, { method: req.method ?? 'POST', headers: req.headers, body, ...(body instanceof ReadableStream ? { duplex: 'half' } : {}) } as RequestInit);
+      return handler(request, provider);
+    },
+  };
+}

@@ -8,14 +8,18 @@ import { toMailMessage, withTextPart, type CmsMailOptions } from './cms-message.
 import { strapiCapabilities, type StrapiProviderCapabilities } from './strapi-capabilities.js';
 import { inProcessWorker, type InProcessWorkerOption } from '../queue/in-process-worker.js';
 import type { MailAdapter } from '../core/adapter.js';
+import type { CmsWebhookOptions } from './cms-webhooks.js';
+import { mountStrapiWebhooks } from './strapi-webhooks.js';
 
 export type { StrapiProviderCapabilities } from './strapi-capabilities.js';
 
 /**
  * `providerOptions` in Strapi's email config: mailer options (a DSN or adapters, journal, templates,
- * queue...), and `worker` to deliver queued messages in this Strapi process (queue mode).
+ * queue...), `worker` to deliver queued messages in this Strapi process (queue mode), and
+ * `webhooks` to receive provider delivery events at POST /api/mailroom/webhooks/<provider>
+ * (see README "Delivery events").
  */
-export type StrapiProviderOptions = MailerOptions & { worker?: InProcessWorkerOption };
+export type StrapiProviderOptions = MailerOptions & { worker?: InProcessWorkerOption; webhooks?: CmsWebhookOptions };
 
 /** `settings` in Strapi's email config. */
 export interface StrapiProviderSettings {
@@ -50,7 +54,7 @@ export interface StrapiEmailProvider {
 export function init(providerOptions: StrapiProviderOptions = {}, settings: StrapiProviderSettings = {}): StrapiEmailProvider {
   // The defaults go to the mailer, which applies them after rendering a template, so that a
   // template's own reply-to is not overridden by the site-wide default.
-  const { worker: workerOption, ...mailerOptions } = providerOptions ?? {};
+  const { worker: workerOption, webhooks, ...mailerOptions } = providerOptions ?? {};
   const mailer = createMailer({
     ...mailerOptions,
     ...(settings?.defaultFrom ? { from: settings.defaultFrom } : {}),
@@ -97,6 +101,7 @@ export function init(providerOptions: StrapiProviderOptions = {}, settings: Stra
     getCapabilities: () => strapiCapabilities(chain),
   };
   closeOnStrapiDestroy(provider);
+  if (webhooks) mountStrapiWebhooks((globalThis as { strapi?: unknown }).strapi, mailer, webhooks);
   return provider;
 }
 

@@ -1,7 +1,7 @@
 // A real Payload 3 (no Next.js) booted from examples/payload with mailroom as its email adapter:
 // payload.sendEmail and Payload's own forgot-password email must reach an SMTP server through
 // mailroom (STARTTLS, AUTH) and be written to mailroom's journal.
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +17,7 @@ let app: ExampleApp;
 let journalDir: string;
 let payload: Payload;
 let email: MailroomPayloadEmail;
+const WEBHOOK_KEY = randomBytes(24).toString('hex');
 
 beforeAll(async () => {
   sink = await startSmtpSink();
@@ -30,6 +31,7 @@ beforeAll(async () => {
     SERVER_URL: 'http://cms.example.com',
     MAIL_FROM_ADDRESS: 'shop@example.com',
     MAIL_FROM_NAME: 'Example Shop',
+    MAILGUN_WEBHOOK_SIGNING_KEY: WEBHOOK_KEY,
   });
   const { default: config } = (await import(pathToFileURL(join(app.dir, 'payload.config.js')).href)) as { default: unknown };
   const { getPayload } = (await import(pathToFileURL(join(app.dir, 'node_modules', 'payload', 'dist', 'index.js')).href)) as typeof import('payload');
@@ -156,3 +158,32 @@ describe('Payload 3: what mailroom keeps and closes', () => {
 
 // Compile-time check (tsc -p test/cms): mailroomAdapter fits Payload's own EmailAdapter type.
 export const typeCheck: import('payload').EmailAdapter = mailroomAdapter({ dsn: 'memory://', defaultFromAddress: 'a@example.com', defaultFromName: 'A' });
+
+describe('Payload 3: provider delivery webhooks (mailroomWebhooks endpoint)', () => {
+  // Payload (without Next here) serves a root endpoint at /api + path by calling its handler with
+  // the Web Request, to which it adds `payload` and `routeParams`: done here the same way.
+  const call = async (provider: string, body: string) => {
+    const endpoint = (payload.config.endpoints as unknown as { path: string; method: string; handler: (req: unknown) => Promise<Response> }[]).find((one) => one.path === '/mailroom/webhooks/:provider');
+    expect(endpoint?.method).toBe('post');
+    const request = new Request(`http://cms.example.com/api/mailroom/webhooks/${provider}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    return endpoint!.handler(Object.assign(request, { payload, routeParams: { provider } }));
+  };
+  const mailgun = (messageId: string, key = WEBHOOK_KEY) => {
+    const timestamp = String(Math.floor(Date.now() / 1000));
+    const token = randomBytes(25).toString('hex');
+    return JSON.stringify({
+      signature: { token, timestamp, signature: createHmac('sha256', key).update(timestamp + token).digest('hex') },
+      'event-data': { event: 'delivered', id: token.slice(0, 12), timestamp: Date.now() / 1000, recipient: 'ann@example.org', message: { headers: { 'message-id': messageId.replace(/^<|>$/g, '') } } },
+    });
+  };
+
+  it('records a signed Mailgun event on the entry of a message Payload sent; a forged one is 401', async () => {
+    const sent = (await payload.sendEmail({ to: 'ann@example.org', subject: 'Payload webhook target', text: 'x' })) as { id: string; messageId: string };
+    expect((await call('mailgun', mailgun(sent.messageId, 'wrong key'))).status).toBe(401);
+    const response = await call('mailgun', mailgun(sent.messageId));
+    expect(response.status).toBe(200);
+    const entry = await email.mailer.journal.get(sent.id);
+    expect(entry?.delivery?.recipients['ann@example.org']?.state).toBe('delivered');
+    expect(entry?.delivery?.events).toHaveLength(1);
+  });
+});

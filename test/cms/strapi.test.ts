@@ -2,7 +2,7 @@
 // provider: the email service, sendTemplatedEmail, a mailroom template and users-permissions'
 // forgot-password request must reach an SMTP server through mailroom (STARTTLS, AUTH), with the
 // provider's defaultFrom / defaultReplyTo applied, and be written to mailroom's journal.
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -19,6 +19,8 @@ interface EmailService {
 }
 
 const FROM = { address: 'shop@example.com', name: 'Example Shop' };
+const WEBHOOK_KEY = randomBytes(24).toString('hex');
+const BREVO_SECRET = `brevo:${randomBytes(12).toString('hex')}`;
 const REPLY_TO = { address: 'support@example.com', name: 'Example Support' };
 
 let sink: SmtpSink;
@@ -31,7 +33,7 @@ let baseUrl: string;
 
 beforeAll(async () => {
   sink = await startSmtpSink();
-  cms = await bootStrapi(sink, { MAIL_FROM: `${FROM.name} <${FROM.address}>`, MAIL_REPLY_TO: `${REPLY_TO.name} <${REPLY_TO.address}>` });
+  cms = await bootStrapi(sink, { MAIL_FROM: `${FROM.name} <${FROM.address}>`, MAIL_REPLY_TO: `${REPLY_TO.name} <${REPLY_TO.address}>`, MAILGUN_WEBHOOK_SIGNING_KEY: WEBHOOK_KEY, BREVO_WEBHOOK_SECRET: BREVO_SECRET });
   ({ app, strapi, baseUrl } = cms);
   provider = strapi.plugin('email').provider as StrapiEmailProvider;
   emailService = strapi.plugin('email').service('email') as EmailService;
@@ -161,5 +163,45 @@ describe('Strapi 5: what mailroom shows, keeps and closes', () => {
 
   it('hooked strapi.destroy(), so Strapi\'s shutdown closes the mailer (the provider was created with global.strapi set)', () => {
     expect((strapi.destroy as { name: string }).name).toBe('destroyAndCloseMail');
+  });
+});
+
+describe('Strapi 5: provider delivery webhooks at /api/mailroom/webhooks/<provider>', () => {
+  const mailgun = (messageId: string, event: string, key = WEBHOOK_KEY, token = randomBytes(25).toString('hex')) => {
+    const timestamp = String(Math.floor(Date.now() / 1000));
+    const signature = createHmac('sha256', key).update(timestamp + token).digest('hex');
+    // Mailgun sends the Message-ID header without its angle brackets.
+    return JSON.stringify({
+      signature: { token, timestamp, signature },
+      'event-data': { event, ...(event === 'failed' ? { severity: 'permanent', reason: 'bounce' } : {}), id: randomBytes(8).toString('hex'), timestamp: Date.now() / 1000, recipient: 'ann@example.org', message: { headers: { 'message-id': messageId.replace(/^<|>$/g, '') } }, 'delivery-status': { code: event === 'failed' ? 550 : 250, message: event === 'failed' ? '5.1.1 no such user' : 'OK' } },
+    });
+  };
+  const post = (provider: string, body: string, headers: Record<string, string> = {}) =>
+    fetch(`${baseUrl}/api/mailroom/webhooks/${provider}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+
+  it('records a signed Mailgun webhook on the journal entry of a message Strapi sent; a forged one is 401 and changes nothing', async () => {
+    const sent = await emailService.send({ to: 'ann@example.org', subject: 'Webhook target', text: 'x' });
+    const delivered = await post('mailgun', mailgun(sent.messageId, 'delivered'));
+    expect(delivered.status).toBe(200);
+    expect(await delivered.json()).toEqual({ ok: true, events: 1 });
+    const forged = await post('mailgun', mailgun(sent.messageId, 'failed', 'not the signing key'));
+    expect(forged.status).toBe(401);
+    const entry = await provider.mailer.journal.get(sent.id);
+    expect(entry?.delivery?.events.map((event) => [event.provider, event.eventType, event.recipient])).toEqual([['mailgun', 'delivered', 'ann@example.org']]);
+    expect(entry?.delivery?.recipients['ann@example.org']?.state).toBe('delivered');
+    const bounced = await post('mailgun', mailgun(sent.messageId, 'failed'));
+    expect(bounced.status).toBe(200);
+    expect((await provider.mailer.journal.get(sent.id))?.delivery?.states).toEqual(['bounced']);
+  });
+
+  it('checks the shared secret of an unsigned provider (Brevo basic auth), and answers 404 for one not configured', async () => {
+    const sent = await emailService.send({ to: 'ann@example.org', subject: 'Brevo webhook target', text: 'x' });
+    const event = JSON.stringify({ event: 'delivered', email: 'ann@example.org', 'message-id': sent.messageId, ts_epoch: Date.now() });
+    const refused = await post('brevo', event, { authorization: `Basic ${Buffer.from('brevo:wrong').toString('base64')}` });
+    expect(refused.status).toBe(401);
+    const accepted = await post('brevo', event, { authorization: `Basic ${Buffer.from(BREVO_SECRET).toString('base64')}` });
+    expect(accepted.status).toBe(200);
+    expect((await provider.mailer.journal.get(sent.id))?.delivery?.states).toEqual(['delivered']);
+    expect((await post('ses', '{}')).status).toBe(404);
   });
 });

@@ -8,6 +8,16 @@ module.exports = ({ env }) => ({
       providerOptions: {
         dsn: env('MAILROOM_DSN', 'outbox://./outbox'),
         journal: env('MAILROOM_JOURNAL', '.mailroom/journal.sqlite'),
+        // Provider delivery webhooks at POST /api/mailroom/webhooks/<provider>, recorded in the
+        // journal (README "Delivery events"). Each provider is verified as it allows.
+        ...(env('MAILGUN_WEBHOOK_SIGNING_KEY') || env('BREVO_WEBHOOK_SECRET')
+          ? {
+              webhooks: {
+                ...(env('MAILGUN_WEBHOOK_SIGNING_KEY') ? { mailgun: { signingKey: env('MAILGUN_WEBHOOK_SIGNING_KEY') } } : {}),
+                ...(env('BREVO_WEBHOOK_SECRET') ? { brevo: { secret: env('BREVO_WEBHOOK_SECRET') } } : {}),
+              },
+            }
+          : {}),
       },
       settings: {
         defaultFrom: env('MAIL_FROM', 'Example Shop <shop@example.com>'),
