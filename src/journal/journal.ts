@@ -342,7 +342,8 @@ export class SendJournal {
     if (sql) {
       const table = sql.opts.table;
       const expires = sqlDialect(sql).number('expires');
-      const rows = await sql.query(`SELECT COUNT(*) AS n FROM ${table} WHERE key LIKE ? AND ${expires} < ?`, 'mailroom:%', now);
+      // Counted: entries; deleted: every expired row (idempotency keys and message-id index too).
+      const rows = await sql.query(`SELECT COUNT(*) AS n FROM ${table} WHERE key LIKE ? AND ${expires} < ?`, `mailroom:${ENTRY}%`, now);
       await sql.query(`DELETE FROM ${table} WHERE key LIKE ? AND ${expires} < ?`, 'mailroom:%', now);
       return Number(rows[0]?.n ?? 0);
     }
