@@ -107,6 +107,10 @@ export function refKey(id: string): string {
   return `ref:${createHash('sha256').update(deliveryRef(id)).digest('base64url').slice(0, 27)}`;
 }
 
+export function isRefKey(key: string): boolean {
+  return key.startsWith('ref:');
+}
+
 /** The ids a provider event may name this entry by: the provider's message id and our Message-ID. */
 export function entryRefs(entry: { providerMessageId?: string; messageId: string }): string[] {
   return [entry.providerMessageId, entry.messageId].filter((id): id is string => typeof id === 'string' && deliveryRef(id) !== '');

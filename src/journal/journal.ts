@@ -9,7 +9,7 @@ import type { MailMessage, NormalizedMessage } from '../core/message.js';
 import { JournalKey } from './journal-crypto.js';
 import { MailError } from '../core/errors.js';
 import { IDEMPOTENCY_PREFIX, openJournalStore, type OpenedStore, type SqlCapableStore } from './journal-store.js';
-import { entryRefs, refKey, type DeliveryState, type EntryDelivery } from './delivery-state.js';
+import { entryRefs, isRefKey, refKey, type DeliveryState, type EntryDelivery } from './delivery-state.js';
 
 /** `queued`: accepted in queue mode, waiting for a worker (or for a retry after a failed delivery). */
 export type JournalStatus = 'queued' | 'pending' | 'sent' | 'failed';
@@ -422,6 +422,12 @@ export class SendJournal {
       // Written again below, row by row, to find the row at fault.
     }
     for (const [key, value] of batch) {
+      // A message-id index row is only worth writing with its entry (and costs no second wait on a dead store).
+      const entryFailure = isRefKey(key) ? failed.get(ENTRY + String(value)) : undefined;
+      if (entryFailure !== undefined) {
+        failed.set(key, entryFailure);
+        continue;
+      }
       try {
         if (!(await keyv.set(key, value, this.ttlMs))) failed.set(key, new Error(`the journal store did not write ${key}`));
       } catch (error) {
@@ -441,7 +447,8 @@ export class SendJournal {
       params.push(query.status);
     }
     if (query.delivery) {
-      conditions.push(`instr(json_extract(value, '$.value.delivery.states'), ?) > 0`);
+      // The states array as JSON text holds "bounced" (quotes included) when a recipient is in it.
+      conditions.push(contains(text('value.delivery.states')));
       params.push(JSON.stringify(query.delivery));
     }
     if (query.to) {
