@@ -4,7 +4,6 @@
 // Nothing answered holds a secret: entries never store one, adapters scrub their errors, adapters
 // are shown as String(adapter) (redacted), and every body passes through a scrubber built from the
 // configured DSN as a last guard.
-import { DELIVERY_STATES, type DeliveryState } from '../../journal/delivery-state.js';
 import { hostname } from 'node:os';
 import type { ZodType } from 'zod';
 import type { MailAdapter } from '../../core/adapter.js';
@@ -205,8 +204,6 @@ function journalQuery(filter: LogFilter, limit: number, cursor: string | undefin
     ...(filter.to ? { to: filter.to } : {}),
     ...(filter.since ? { since: filter.since } : {}),
     ...(filter.until ? { until: filter.until } : {}),
-    // Passed on for journals that filter on delivery state themselves; checked below either way.
-    ...(filter.delivery && DELIVERY_STATES.includes(filter.delivery as DeliveryState) ? { delivery: filter.delivery as DeliveryState } : {}),
     ...(cursor ? { cursor } : {}),
   };
 }
