@@ -1,4 +1,9 @@
+import { execFileSync } from 'node:child_process';
 import { defineConfig } from 'vitest/config';
+
+// The DSN table imports every adapter's declaration through a generated index: (re)write it before
+// any suite loads, so a new file in adapters/ is picked up by a plain `npx vitest run`.
+execFileSync(process.execPath, [new URL('./scripts/adapter-index.mjs', import.meta.url).pathname], { stdio: 'inherit' });
 
 export default defineConfig({
   test: {

@@ -1,113 +1,76 @@
 // Mailgun Messages API: `POST /v3/{domain}/messages` as multipart/form-data with HTTP Basic
 // (`api` : API key), in the US (api.mailgun.net) or EU (api.eu.mailgun.net) region, where each
 // domain lives in exactly one (Mailgun's OAS; documentation.mailgun.com/docs/mailgun/api-reference).
-import { allRecipients, httpEndpoint, sendWithin, type AdapterCapabilities, type MailAdapter, type SendContext, type SendReceipt } from '../src/core/adapter.js';
 import { formatAddress, formatAddressList } from '../src/core/address.js';
-import type { ParsedDsn } from '../src/core/dsn.js';
-import { mailgunOptionsFromDsn } from '../src/core/dsn-options.js';
+import { dsnApiKey, dsnChoice, requireDsnPart } from '../src/core/dsn-options.js';
 import { MailError } from '../src/core/errors.js';
-import { basicAuth, errorFromResponse, errorText, httpRequest, resolveBaseUrl, successReceipt, type HttpResponse, type SuccessRule } from '../src/kit/http.js';
+import { basicAuth, errorFromResponse, errorText, type HttpResponse } from '../src/kit/http.js';
+import { defineHttpAdapter, type HttpAdapterOptions } from '../src/kit/http-adapter.js';
 import type { NormalizedMessage } from '../src/core/message.js';
-import { guardSecrets, SecretScrubber } from '../src/core/secrets.js';
 
-export interface MailgunOptions {
+export interface MailgunOptions extends HttpAdapterOptions {
   /** A Mailgun API key (or a domain sending key). */
   apiKey: string;
   /** The sending domain as set up in Mailgun, e.g. "mg.example.com". */
   domain: string;
   /** Where the domain lives. Default "us". */
   region?: 'us' | 'eu';
-  /** Overrides the region's URL (a proxy); http only on loopback. */
-  baseUrl?: string;
-  /**
-   * Connect timeout: longest wait until the request is written (DNS, TCP, TLS). Default 10,000 ms.
-   * The whole attempt is bounded by the chain's `timeoutMs` (README "Timeouts").
-   */
-  connectTimeoutMs?: number;
-  /** Default globalThis.fetch. */
-  fetch?: typeof fetch;
-  /** Name in a chain, journal and errors. Default "mailgun". */
-  name?: string;
 }
 
 const REGION_URLS = { us: 'https://api.mailgun.net', eu: 'https://api.eu.mailgun.net' } as const;
 const NAME = 'mailgun';
 
-/** What Mailgun can carry (Mailgun's OAS and tagging docs, PROVIDERS.md §3 G1, G3). */
-export const MAILGUN_CAPABILITIES: AdapterCapabilities = Object.freeze({
-  attachments: true,
-  inlineImages: true,
-  // The 25 MB message size is not confirmed (open question 14); the mailer's own `limits` apply.
-  maxAttachmentBytes: Number.POSITIVE_INFINITY,
-  maxTotalAttachmentBytes: Number.POSITIVE_INFINITY,
-  customHeaders: true,
-  maxCustomHeaders: Number.POSITIVE_INFINITY,
-  tags: true,
-  // "Up to 3 tags" per message (tagging docs); the help center's 10 is not the API's promise.
-  maxTags: 3,
-  metadata: true,
-  maxReplyTo: Number.POSITIVE_INFINITY,
-  // The recipient-variables batch limit.
-  maxRecipients: 1000,
-  unicodeLocalParts: false,
+const mailgun = defineHttpAdapter<MailgunOptions>({
+  name: NAME,
+  defaultUrl: ({ region = 'us' }) => {
+    if (!(region in REGION_URLS)) throw new MailError('CONFIG', `mailgun region "${region}" is not "us" or "eu"`, { provider: NAME });
+    return REGION_URLS[region];
+  },
+  required: ['apiKey', 'domain'],
+  whereToFind: 'Mailgun > Sending > Domains',
+  // What Mailgun can carry (Mailgun's OAS and tagging docs, PROVIDERS.md §3 G1, G3): the 25 MB
+  // message size is not confirmed (open question 14), so the mailer's own `limits` apply; "up to 3
+  // tags" per message (the help center's 10 is not the API's promise); 1000 recipients, the
+  // recipient-variables batch limit.
+  capabilities: { attachments: true, inlineImages: true, customHeaders: true, tags: true, maxTags: 3, metadata: true, maxReplyTo: Number.POSITIVE_INFINITY, maxRecipients: 1000 },
+  // A 200 alone proves nothing: Mailgun also answers 200 "Mailgun Magnificent API" to a path that
+  // sent nothing (anymail's Mailgun backend), so only the `{id, message}` body says the message was
+  // queued. A 200 whose body is lost is AMBIGUOUS, never a retry.
+  success: { statuses: [200], unreadableBody: 'ambiguous', source: 'Mailgun answers 200 to unknown paths too; only the {id} body confirms a send (PROVIDERS.md §3 G1, A-Gb)' },
+  headers: (options) => ({ authorization: basicAuth('api', options.apiKey) }),
+  secrets: (options) => [options.apiKey],
+  logins: (options) => [{ user: 'api', pass: options.apiKey }],
+  send: { path: (options) => `/v3/${encodeURIComponent(options.domain)}/messages` },
+  toPayload: toForm,
+  parseReceipt: (response, { recipients, provider }) => {
+    const id = (response.json as { id?: unknown } | undefined)?.id;
+    if (typeof id === 'string') return { providerMessageId: id, accepted: recipients, rejected: [] };
+    // Mailgun's answer to an unknown path (a malformed domain): nothing was sent.
+    if (/^Mailgun Magnificent API$/.test(response.text.trim())) throw toError(response, provider);
+    return undefined;
+  },
+  toError: (response, { provider }) => toError(response, provider),
+  // GET /v4/domains/{name}: "Get domain details" (documentation.mailgun.com, get-v4-domains--name-).
+  verify: {
+    path: (options) => `/v4/domains/${encodeURIComponent(options.domain)}`,
+    ok: (response) => response.status === 200 && Boolean((response.json as { domain?: unknown } | undefined)?.domain),
+  },
+  describe: ({ baseUrl, options }) => `mailgun(${baseUrl}, ${options.domain})`,
+  // `mailgun+api://KEY:DOMAIN@default?region=eu`; another host[:port] replaces the region's host.
+  dsn: {
+    schemes: { 'mailgun+api': 'mailgun+api://KEY:mg.example.com@default?region=eu' },
+    options: (dsn) => ({
+      apiKey: dsnApiKey(dsn),
+      domain: requireDsnPart(dsn, dsn.password, 'the sending domain'),
+      region: dsnChoice(dsn, 'region', ['us', 'eu'] as const) ?? 'us',
+    }),
+  },
 });
 
-/**
- * A 200 alone proves nothing: Mailgun also answers 200 "Mailgun Magnificent API" to a path that sent
- * nothing (anymail's Mailgun backend; PROVIDERS.md §3 A-Gb), so only the `{id, message}` body says
- * the message was queued. A 200 whose body is lost is AMBIGUOUS, never a retry.
- */
-export const MAILGUN_SUCCESS: SuccessRule = { statuses: [200], unreadableBody: 'ambiguous', source: 'Mailgun answers 200 to unknown paths too; only the {id} body confirms a send (PROVIDERS.md §3 G1, A-Gb)' };
-
-export function mailgunAdapter(options: MailgunOptions): MailAdapter {
-  if (!options?.apiKey || !options.domain) throw new MailError('CONFIG', 'mailgun needs `apiKey` and `domain` (Mailgun > Sending > Domains)', { provider: NAME });
-  const region = options.region ?? 'us';
-  if (!(region in REGION_URLS)) throw new MailError('CONFIG', `mailgun region "${region}" is not "us" or "eu"`, { provider: NAME });
-  const { apiKey, domain } = options;
-  const name = options.name ?? NAME;
-  const baseUrl = resolveBaseUrl(NAME, { baseUrl: options.baseUrl, defaultUrl: REGION_URLS[region] });
-  const request = (path: string, init: { method?: string; form?: FormData; signal?: AbortSignal }) =>
-    httpRequest({ provider: name, url: `${baseUrl}${path}`, headers: { authorization: basicAuth('api', apiKey) }, connectTimeoutMs: options.connectTimeoutMs, fetch: options.fetch, ...init });
-  const context = { provider: name, apiKey };
-
-  const adapter: MailAdapter & { toString(): string } = {
-    name,
-    capabilities: MAILGUN_CAPABILITIES,
-    send(message: NormalizedMessage, ctx: SendContext): Promise<SendReceipt> {
-      // Capabilities checked, extra tags dropped, domains in punycode: the message as it goes out.
-      return sendWithin(adapter, message, async (message) => {
-        const response = await request(`/v3/${encodeURIComponent(domain)}/messages`, { form: toForm(message), signal: ctx.signal });
-        const recipients = allRecipients(message);
-        const receipt = successReceipt(response, MAILGUN_SUCCESS, {
-          provider: name,
-          recipients,
-          read: ({ json, text }) => {
-            const id = (json as { id?: unknown } | undefined)?.id;
-            if (typeof id === 'string') return { providerMessageId: id, accepted: recipients, rejected: [] };
-            // Mailgun's answer to an unknown path (a malformed domain): nothing was sent.
-            if (/^Mailgun Magnificent API$/.test(text.trim())) throw toError(response, context);
-            return undefined;
-          },
-        });
-        if (receipt) return receipt;
-        throw toError(response, context);
-      });
-    },
-    // GET /v4/domains/{name}: "Get domain details" (documentation.mailgun.com, get-v4-domains--name-).
-    async verify(ctx: { signal?: AbortSignal } = {}): Promise<void> {
-      const response = await request(`/v4/domains/${encodeURIComponent(domain)}`, { method: 'GET', signal: ctx.signal });
-      if (response.status !== 200 || !(response.json as { domain?: unknown } | undefined)?.domain) throw toError(response, context);
-    },
-    endpoint: httpEndpoint(baseUrl, 'api-key'),
-    toString: () => `mailgun(${baseUrl}, ${domain})`,
-  };
-  return guardSecrets(adapter, new SecretScrubber([apiKey], [{ user: 'api', pass: apiKey }]));
-}
-
-/** `mailgun+api://KEY:DOMAIN@default?region=eu`; another host[:port] replaces the region's host. */
-export function fromDsn(dsn: ParsedDsn): MailAdapter {
-  return mailgunAdapter(mailgunOptionsFromDsn(dsn));
-}
+export const mailgunAdapter = mailgun.create;
+export const fromDsn = mailgun.fromDsn;
+export const dsn = mailgun.dsn;
+export const MAILGUN_CAPABILITIES = mailgun.capabilities;
 
 function toForm(message: NormalizedMessage): FormData {
   const form = new FormData();
@@ -130,9 +93,8 @@ function toForm(message: NormalizedMessage): FormData {
   return form;
 }
 
-function toError(response: HttpResponse, context: { provider: string }): MailError {
+function toError(response: HttpResponse, provider: string): MailError {
   const detail = errorText(response);
-  const { provider } = context;
   if (response.status === 200) {
     // An unknown path (e.g. a malformed domain) answers 200 "Mailgun Magnificent API" (anymail's Mailgun backend).
     return errorFromResponse(response, { provider, detail, code: 'TRANSIENT' });

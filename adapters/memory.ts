@@ -2,7 +2,7 @@
 // development; it honours the adapter contract exactly, so a test through it exercises the real chain.
 import { allRecipients, FULL_CAPABILITIES, type MailAdapter, type SendContext, type SendReceipt } from '../src/core/adapter.js';
 import type { ParsedDsn } from '../src/core/dsn.js';
-import { memoryOptionsFromDsn } from '../src/core/dsn-options.js';
+import { defineDsn } from '../src/core/dsn-options.js';
 import type { NormalizedMessage } from '../src/core/message.js';
 
 export interface MemoryAdapter extends MailAdapter {
@@ -42,3 +42,9 @@ export function memoryAdapter(options: MemoryOptions = {}): MemoryAdapter {
 export function fromDsn(dsn: ParsedDsn): MailAdapter {
   return memoryAdapter(memoryOptionsFromDsn(dsn));
 }
+
+export function memoryOptionsFromDsn(dsn: ParsedDsn): MemoryOptions {
+  return dsn.options.name ? { name: dsn.options.name } : {};
+}
+
+export const dsn = defineDsn({ schemes: { memory: 'memory://' }, pathOnly: true, order: 1, options: memoryOptionsFromDsn, create: memoryAdapter });

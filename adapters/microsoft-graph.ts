@@ -7,7 +7,7 @@ import { allRecipients, httpEndpoint, sendWithin, type AdapterCapabilities, type
 import type { Address } from '../src/core/address.js';
 import { senderAdvice } from '../src/core/diagnose.js';
 import type { ParsedDsn } from '../src/core/dsn.js';
-import { graphOptionsFromDsn } from '../src/core/dsn-options.js';
+import { defineDsn, dsnCommonOptions, microsoftAppCredentials, requireDsnPart } from '../src/core/dsn-options.js';
 import { MailError } from '../src/core/errors.js';
 import { errorFromResponse, httpRequest, resolveBaseUrl, scrub, successReceipt, type HttpResponse, type SuccessRule } from '../src/kit/http.js';
 import { headersWithTags, type NormalizedMessage } from '../src/core/message.js';
@@ -181,6 +181,29 @@ export function graphAdapter(options: GraphOptions): GraphAdapter {
 export function fromDsn(dsn: ParsedDsn): GraphAdapter {
   return graphAdapter(graphOptionsFromDsn(dsn));
 }
+
+export function graphOptionsFromDsn(dsn: ParsedDsn): GraphOptions {
+  const mailbox = requireDsnPart(dsn, dsn.user, 'the mailbox');
+  const { clientId, clientSecret, tenant } = microsoftAppCredentials(dsn);
+  return {
+    mailbox,
+    tenant,
+    clientId,
+    clientSecret,
+    ...(dsn.options.authority ? { authority: dsn.options.authority } : {}),
+    ...(dsn.options.base_url ? { baseUrl: dsn.options.base_url } : {}),
+    ...(dsn.options.save_to_sent_items === 'false' ? { saveToSentItems: false } : {}),
+    ...dsnCommonOptions(dsn),
+  };
+}
+
+export const dsn = defineDsn({
+  schemes: { graph: 'graph://user%40corp.com@TENANT?client_id=...&client_secret=...' },
+  userIsMailbox: true,
+  order: 4,
+  options: graphOptionsFromDsn,
+  create: graphAdapter,
+});
 
 function recipient(address: Address) {
   return { emailAddress: address.name ? { address: address.address, name: address.name } : { address: address.address } };

@@ -6,7 +6,7 @@ import type { INetworkModule } from '@azure/msal-node';
 import type { AdapterCapabilities, AdapterEndpoint, AdapterLimits, MailAdapter, SendContext, SendReceipt } from '../src/core/adapter.js';
 import { senderAdvice } from '../src/core/diagnose.js';
 import type { ParsedDsn } from '../src/core/dsn.js';
-import { office365OptionsFromDsn } from '../src/core/dsn-options.js';
+import { defineDsn, dsnWholeNumber, microsoftAppCredentials, requireDsnPart } from '../src/core/dsn-options.js';
 import { MailError } from '../src/core/errors.js';
 import type { NormalizedMessage } from '../src/core/message.js';
 import { MicrosoftTokenSource, OUTLOOK_SCOPE, type MicrosoftCertificate } from '../src/kit/microsoft-token.js';
@@ -148,6 +148,41 @@ export function office365Adapter(options: Office365Options): Office365Adapter {
 export function fromDsn(dsn: ParsedDsn): Office365Adapter {
   return office365Adapter(office365OptionsFromDsn(dsn));
 }
+
+export function office365OptionsFromDsn(dsn: ParsedDsn): Office365Options {
+  const mailbox = requireDsnPart(dsn, dsn.user, 'the mailbox');
+  const maxConnections = dsnWholeNumber(dsn, 'maxConnections');
+  const messagesPerMinute = dsnWholeNumber(dsn, 'messagesPerMinute');
+  const common = {
+    mailbox,
+    ...(dsn.options.name ? { name: dsn.options.name } : {}),
+    ...(maxConnections ? { maxConnections } : {}),
+    ...(messagesPerMinute ? { messagesPerMinute } : {}),
+  };
+  if (dsn.scheme === 'office365+oauth') {
+    const { clientId, clientSecret, tenant } = microsoftAppCredentials(dsn);
+    const smtpPort = dsnWholeNumber(dsn, 'smtp_port');
+    return {
+      ...common,
+      oauth: { tenant, clientId, clientSecret, ...(dsn.options.authority ? { authority: dsn.options.authority } : {}) },
+      ...(dsn.options.smtp_host ? { host: dsn.options.smtp_host } : {}),
+      ...(smtpPort ? { port: smtpPort } : {}),
+    };
+  }
+  const password = requireDsnPart(dsn, dsn.password, 'the password');
+  return { ...common, password, ...(dsn.isDefaultHost ? {} : { host: dsn.host }), ...(dsn.port ? { port: dsn.port } : {}) };
+}
+
+export const dsn = defineDsn({
+  schemes: {
+    office365: 'office365://user%40corp.com:PASSWORD@default',
+    'office365+oauth': 'office365+oauth://user%40corp.com@TENANT?client_id=...&client_secret=...',
+  },
+  userIsMailbox: true,
+  order: 3,
+  options: office365OptionsFromDsn,
+  create: office365Adapter,
+});
 
 function warnBasicAuth(): void {
   if (basicAuthWarned) return;

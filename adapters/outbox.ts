@@ -5,7 +5,7 @@ import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { allRecipients, FULL_CAPABILITIES, type MailAdapter, type SendContext, type SendReceipt } from '../src/core/adapter.js';
 import type { ParsedDsn } from '../src/core/dsn.js';
-import { outboxOptionsFromDsn } from '../src/core/dsn-options.js';
+import { defineDsn } from '../src/core/dsn-options.js';
 import { MailError } from '../src/core/errors.js';
 import type { NormalizedMessage } from '../src/core/message.js';
 import { buildMime } from '../src/kit/mime.js';
@@ -58,6 +58,12 @@ export function outboxAdapter(options: OutboxOptions = {}): MailAdapter {
 export function fromDsn(dsn: ParsedDsn): MailAdapter {
   return outboxAdapter(outboxOptionsFromDsn(dsn));
 }
+
+export function outboxOptionsFromDsn(dsn: ParsedDsn): OutboxOptions {
+  return { dir: dsn.path || './outbox', ...(dsn.options.name ? { name: dsn.options.name } : {}) };
+}
+
+export const dsn = defineDsn({ schemes: { outbox: 'outbox://./outbox' }, pathOnly: true, order: 0, options: outboxOptionsFromDsn, create: outboxAdapter });
 
 function fileNameFor(messageId: string): string {
   return messageId.replace(/^<|>$/g, '').replace(/[^A-Za-z0-9._@-]/g, '_');

@@ -4,7 +4,7 @@
 import { allRecipients, httpEndpoint, sendWithin, type AdapterCapabilities, type MailAdapter, type SendContext, type SendReceipt } from '../src/core/adapter.js';
 import { formatAddress, formatAddressList } from '../src/core/address.js';
 import type { ParsedDsn } from '../src/core/dsn.js';
-import { postmarkOptionsFromDsn } from '../src/core/dsn-options.js';
+import { dsnApiKey, dsnCommonOptions, baseUrlFromDsn, defineDsn } from '../src/core/dsn-options.js';
 import { MailError } from '../src/core/errors.js';
 import { errorFromResponse, httpRequest, resolveBaseUrl, successReceipt, type HttpResponse, type SuccessRule } from '../src/kit/http.js';
 import type { NormalizedMessage } from '../src/core/message.js';
@@ -140,3 +140,15 @@ function toError(response: HttpResponse, provider: string): MailError {
   const detail = typeof body?.Message === 'string' ? `${body.Message} (Postmark ErrorCode ${String(body.ErrorCode)})` : response.text;
   return errorFromResponse(response, { provider, detail });
 }
+
+/** `postmark+api://SERVER_TOKEN@default` (`?message_stream=ID`); another host[:port] replaces api.postmarkapp.com. */
+export function postmarkOptionsFromDsn(dsn: ParsedDsn): PostmarkOptions {
+  return {
+    serverToken: dsnApiKey(dsn),
+    ...(dsn.options.message_stream ? { messageStream: dsn.options.message_stream } : {}),
+    baseUrl: baseUrlFromDsn(dsn),
+    ...dsnCommonOptions(dsn),
+  };
+}
+
+export const dsn = defineDsn({ schemes: { 'postmark+api': 'postmark+api://SERVER_TOKEN@default?message_stream=outbound' }, options: postmarkOptionsFromDsn, create: postmarkAdapter });

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { allRecipients, httpEndpoint, sendWithin, type AdapterCapabilities, type MailAdapter, type SendContext, type SendReceipt } from '../src/core/adapter.js';
 import { formatAddress } from '../src/core/address.js';
 import type { ParsedDsn } from '../src/core/dsn.js';
-import { resendOptionsFromDsn } from '../src/core/dsn-options.js';
+import { dsnApiKey, dsnCommonOptions, baseUrlFromDsn, defineDsn } from '../src/core/dsn-options.js';
 import { MailError } from '../src/core/errors.js';
 import { errorFromResponse, httpRequest, resolveBaseUrl, successReceipt, type HttpResponse, type SuccessRule } from '../src/kit/http.js';
 import { headersWithTags, type NormalizedMessage } from '../src/core/message.js';
@@ -137,3 +137,10 @@ function toError(response: HttpResponse, provider: string): MailError {
   const detail = typeof body?.message === 'string' ? `${String(body.name)}: ${body.message}` : response.text;
   return errorFromResponse(response, { provider, detail, resetHeaders: ['ratelimit-reset'] });
 }
+
+/** `resend+api://KEY@default`; another host[:port] replaces api.resend.com. */
+export function resendOptionsFromDsn(dsn: ParsedDsn): ResendOptions {
+  return { apiKey: dsnApiKey(dsn), baseUrl: baseUrlFromDsn(dsn), ...dsnCommonOptions(dsn) };
+}
+
+export const dsn = defineDsn({ schemes: { 'resend+api': 'resend+api://KEY@default' }, options: resendOptionsFromDsn, create: resendAdapter });

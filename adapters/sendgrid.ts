@@ -4,7 +4,7 @@
 import { allRecipients, httpEndpoint, sendWithin, type AdapterCapabilities, type MailAdapter, type SendContext, type SendReceipt } from '../src/core/adapter.js';
 import type { Address } from '../src/core/address.js';
 import type { ParsedDsn } from '../src/core/dsn.js';
-import { sendgridOptionsFromDsn } from '../src/core/dsn-options.js';
+import { dsnApiKey, dsnChoice, dsnCommonOptions, baseUrlFromDsn, defineDsn } from '../src/core/dsn-options.js';
 import { MailError } from '../src/core/errors.js';
 import { errorFromResponse, httpRequest, resolveBaseUrl, successReceipt, type HttpResponse, type SuccessRule } from '../src/kit/http.js';
 import type { NormalizedMessage } from '../src/core/message.js';
@@ -151,3 +151,11 @@ function toError(response: HttpResponse, provider: string): MailError {
     : response.text;
   return errorFromResponse(response, { provider, detail, resetHeaders: RESET_HEADERS });
 }
+
+/** `sendgrid+api://KEY@default` (`?region=eu`: api.eu.sendgrid.com); another host[:port] replaces the region's host. */
+export function sendgridOptionsFromDsn(dsn: ParsedDsn): SendgridOptions {
+  const region = dsnChoice(dsn, 'region', ['global', 'eu'] as const);
+  return { apiKey: dsnApiKey(dsn), ...(region ? { region } : {}), baseUrl: baseUrlFromDsn(dsn), ...dsnCommonOptions(dsn) };
+}
+
+export const dsn = defineDsn({ schemes: { 'sendgrid+api': 'sendgrid+api://KEY@default?region=eu' }, options: sendgridOptionsFromDsn, create: sendgridAdapter });

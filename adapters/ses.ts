@@ -7,7 +7,7 @@ import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import { allRecipients, FULL_CAPABILITIES, httpEndpoint, sendWithin, type AdapterCapabilities, type MailAdapter, type SendContext, type SendReceipt } from '../src/core/adapter.js';
 import { decidedCode, diagnose } from '../src/core/diagnose.js';
 import type { ParsedDsn } from '../src/core/dsn.js';
-import { sesOptionsFromDsn } from '../src/core/dsn-options.js';
+import { baseUrlFromDsn, defineDsn, dsnCommonOptions } from '../src/core/dsn-options.js';
 import { MailError, type MailErrorCode } from '../src/core/errors.js';
 import { httpRequest, resolveBaseUrl, unreadableSuccess, type SuccessRule } from '../src/kit/http.js';
 import type { NormalizedMessage } from '../src/core/message.js';
@@ -114,6 +114,27 @@ export function sesAdapter(options: SesOptions = {}): MailAdapter {
 export function fromDsn(dsn: ParsedDsn): MailAdapter {
   return sesAdapter(sesOptionsFromDsn(dsn));
 }
+
+export function sesOptionsFromDsn(dsn: ParsedDsn): SesOptions {
+  if ((dsn.user === undefined) !== (dsn.password === undefined)) {
+    throw new MailError('CONFIG', `the ses DSN "${dsn.redacted}" needs both ACCESS:SECRET, or neither for the default credential chain`);
+  }
+  const base = baseUrlFromDsn(dsn);
+  return {
+    ...(dsn.options.region ? { region: dsn.options.region } : {}),
+    ...(dsn.user && dsn.password ? { credentials: { accessKeyId: dsn.user, secretAccessKey: dsn.password, ...(dsn.options.session_token ? { sessionToken: dsn.options.session_token } : {}) } } : {}),
+    ...(dsn.options.configuration_set ? { configurationSet: dsn.options.configuration_set } : {}),
+    ...(base ? { endpoint: base } : {}),
+    ...dsnCommonOptions(dsn),
+  };
+}
+
+// The user part is the access key id: a secret, as for every scheme that does not declare a mailbox.
+export const dsn = defineDsn({
+  schemes: { 'ses+api': 'ses+api://ACCESS_KEY_ID:SECRET@default?region=eu-west-1' },
+  options: sesOptionsFromDsn,
+  create: sesAdapter,
+});
 
 /**
  * SendEmail answers 200 `{MessageId}` once SES has taken the message for all its recipients;

@@ -2,14 +2,15 @@
 // connector (no AUTH), and the named presets gmail:// and zoho://. TLS is required by default
 // (STARTTLS, or implicit TLS on 465) with certificate checks on; nodemailer never reads files or
 // URLs for a message. Every failure becomes a MailError through src/kit/smtp-errors.ts.
-import nodemailer from 'nodemailer';
+import { createRequire } from 'node:module';
 import type { SendMailOptions, SentMessageInfo, Transporter } from 'nodemailer';
 import { connect, type Socket } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import { FULL_CAPABILITIES, sendWithin, type AdapterCapabilities, type AdapterEndpoint, type AdapterLimits, type MailAdapter, type SendContext, type SendReceipt } from '../src/core/adapter.js';
 import { addressProblem } from '../src/core/address.js';
 import type { ParsedDsn } from '../src/core/dsn.js';
-import { smtpOptionsFromDsn } from '../src/core/dsn-options.js';
+import { defineDsn, dsnWholeNumber, requireDsnPart } from '../src/core/dsn-options.js';
+import { GMAIL_PRESET, zohoPreset, type SmtpPreset } from '../src/kit/smtp-presets.js';
 import { MailError, toMailError } from '../src/core/errors.js';
 import type { NormalizedMessage } from '../src/core/message.js';
 import { toNodemailerMessage } from '../src/kit/mime.js';
@@ -17,6 +18,10 @@ import { SendLimiter } from '../src/kit/send-limits.js';
 import { handoverReporter } from '../src/core/handover.js';
 import { SecretScrubber } from '../src/core/secrets.js';
 import { isGreetingTimeout, smtpError, unansweredError } from '../src/kit/smtp-errors.js';
+
+// nodemailer takes ~75 ms to load: it is read when the first SMTP adapter is built, not when the
+// DSN table imports this file for its declaration.
+const loadNodemailer = () => createRequire(import.meta.url)('nodemailer') as typeof import('nodemailer');
 
 /** An OAuth2 access token for AUTH XOAUTH2. */
 export interface SmtpAccessToken {
@@ -153,7 +158,7 @@ export class SmtpAdapter implements MailAdapter {
       ...(options.tls?.ca ? { ca: options.tls.ca } : {}),
       ...(options.tls?.servername ? { servername: options.tls.servername } : {}),
     };
-    this.#transporter = nodemailer.createTransport({
+    this.#transporter = loadNodemailer().createTransport({
       pool: true,
       host: options.host,
       port,
@@ -178,7 +183,7 @@ export class SmtpAdapter implements MailAdapter {
       // it), so its bytesRead (TLS bytes included) can tell whether the server ever answered.
       getSocket: (_options: unknown, callback: (error: Error | null, socket?: { connection: Socket }) => void) =>
         this.openSocket(options.host, port, options.connectionTimeoutMs ?? 30_000, callback),
-    } as Parameters<typeof nodemailer.createTransport>[0]);
+    } as Parameters<typeof import('nodemailer').createTransport>[0]);
     // Marks the moment the whole message has been read by the connection's DATA stream, i.e. the
     // end of DATA is being written: a connection lost after that is AMBIGUOUS, before it TRANSIENT.
     // A processFunc is the last stage before the DATA stream and is only read after the 354.
@@ -340,7 +345,7 @@ export function smtpAdapter(options: SmtpAdapterOptions): SmtpAdapter {
   return new SmtpAdapter(options);
 }
 
-/** An SMTP adapter from smtp://, smtps://, gmail:// or zoho:// (see src/core/dsn-options.ts for the forms). */
+/** An SMTP adapter from smtp://, smtps://, gmail:// or zoho:// (see `smtpOptionsFromDsn` for the forms). */
 export function fromDsn(dsn: ParsedDsn): SmtpAdapter {
   return smtpAdapter(smtpOptionsFromDsn(dsn));
 }
@@ -354,3 +359,53 @@ function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined): Pro
     promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', abort));
   });
 }
+
+const SMTP_EXAMPLE = 'smtp://user:pass@smtp.example.com:587';
+
+/**
+ * `smtp://user:pass@host:587` (STARTTLS), `smtps://user:pass@host:465` or any DSN on port 465 (implicit TLS),
+ * `smtp://relay.corp.local:25` (a connector, no AUTH), `gmail://user%40gmail.com:APP_PASSWORD@default`,
+ * `zoho://user%40corp.com:pass@default?region=eu&organization=true`.
+ * Query options: requireTLS=false, maxConnections, maxMessages, messagesPerMinute, name.
+ */
+export function smtpOptionsFromDsn(dsn: ParsedDsn): SmtpAdapterOptions {
+  const preset = smtpPreset(dsn);
+  const host = dsn.isDefaultHost ? preset?.host : dsn.host;
+  if (!host) throw new MailError('CONFIG', `the ${dsn.scheme} DSN "${dsn.redacted}" needs a host: ${SMTP_EXAMPLE}`);
+  // Port 465 is implicit TLS (RFC 8314): a STARTTLS client there waits for a greeting that never comes.
+  const secure = dsn.scheme === 'smtps' || dsn.port === 465 || (preset?.secure ?? false);
+  if (preset) requireDsnPart(dsn, dsn.password, 'a password');
+  const auth = dsn.user !== undefined ? { user: dsn.user, pass: dsn.password ?? '' } : undefined;
+  return {
+    name: dsn.options.name ?? (dsn.scheme === 'smtps' ? 'smtp' : dsn.scheme),
+    host,
+    port: dsn.port ?? (secure ? 465 : preset?.port ?? 587),
+    secure,
+    ...(dsn.options.requireTLS === 'false' ? { requireTLS: false } : {}),
+    ...(auth ? { auth } : {}),
+    ...(preset?.minVersion ? { tls: { minVersion: preset.minVersion } } : {}),
+    maxConnections: dsnWholeNumber(dsn, 'maxConnections') ?? preset?.maxConnections,
+    maxMessages: dsnWholeNumber(dsn, 'maxMessages'),
+    messagesPerMinute: dsnWholeNumber(dsn, 'messagesPerMinute') ?? preset?.messagesPerMinute,
+  };
+}
+
+function smtpPreset(dsn: ParsedDsn): SmtpPreset | undefined {
+  if (dsn.scheme === 'gmail') return GMAIL_PRESET;
+  if (dsn.scheme !== 'zoho') return undefined;
+  return zohoPreset(dsn.options.region ?? 'com', dsn.options.organization === 'true');
+}
+
+// The user part is the SMTP login, printed in a redacted DSN (the password never is).
+export const dsn = defineDsn({
+  schemes: {
+    smtp: SMTP_EXAMPLE,
+    smtps: 'smtps://user:pass@smtp.example.com:465',
+    gmail: 'gmail://user%40gmail.com:APP_PASSWORD@default',
+    zoho: 'zoho://user%40example.com:APP_PASSWORD@default?region=eu',
+  },
+  userIsMailbox: true,
+  order: 2,
+  options: smtpOptionsFromDsn,
+  create: smtpAdapter,
+});

@@ -2,106 +2,64 @@
 // (developers.smtp2go.com/reference/introduction-1). A 200 can still hold per-recipient failures
 // (`data.failed`, `data.failures[]`): those recipients are reported rejected, and a send in which
 // every recipient failed is REJECTED.
-import { allRecipients, httpEndpoint, sendWithin, type AdapterCapabilities, type MailAdapter, type SendContext, type SendReceipt } from '../src/core/adapter.js';
+import type { SendReceipt } from '../src/core/adapter.js';
 import { formatAddress, formatAddressList, type Address } from '../src/core/address.js';
-import type { ParsedDsn } from '../src/core/dsn.js';
-import { smtp2goOptionsFromDsn } from '../src/core/dsn-options.js';
+import { dsnApiKey, dsnChoice } from '../src/core/dsn-options.js';
 import { MailError } from '../src/core/errors.js';
-import { errorFromResponse, httpRequest, resolveBaseUrl, successReceipt, type HttpResponse, type SuccessRule } from '../src/kit/http.js';
+import { errorFromResponse, type HttpResponse } from '../src/kit/http.js';
+import { defineHttpAdapter, type HttpAdapterOptions } from '../src/kit/http-adapter.js';
 import { headersWithTags, type NormalizedMessage } from '../src/core/message.js';
-import { guardSecrets, SecretScrubber } from '../src/core/secrets.js';
 
-export interface Smtp2goOptions {
+export interface Smtp2goOptions extends HttpAdapterOptions {
   /** An API key ("api-" + 32 characters) from SMTP2GO > Sending > API Keys. */
   apiKey: string;
   /** Regional endpoint; default the global one, which routes to the nearest region. */
   region?: 'us' | 'eu' | 'au';
-  /** Overrides the URL (a proxy); http only on loopback. */
-  baseUrl?: string;
-  /**
-   * Connect timeout: longest wait until the request is written (DNS, TCP, TLS). Default 10,000 ms.
-   * The whole attempt is bounded by the chain's `timeoutMs` (README "Timeouts").
-   */
-  connectTimeoutMs?: number;
-  /** Default globalThis.fetch. */
-  fetch?: typeof fetch;
-  /** Name in a chain, journal and errors. Default "smtp2go". */
-  name?: string;
 }
-
-const NAME = 'smtp2go';
-const RESET_HEADERS = ['x-rate-limit-reset'];
-
-/** What SMTP2GO can carry (the /email/send schema, PROVIDERS.md §4 T3, T4). */
-export const SMTP2GO_CAPABILITIES: AdapterCapabilities = Object.freeze({
-  attachments: true,
-  inlineImages: true,
-  maxAttachmentBytes: Number.POSITIVE_INFINITY,
-  maxTotalAttachmentBytes: Number.POSITIVE_INFINITY,
-  customHeaders: true,
-  maxCustomHeaders: Number.POSITIVE_INFINITY,
-  // The schema has no tag or metadata field: both travel as the X-Mailroom-* headers the MIME adapters write.
-  tags: true,
-  maxTags: Number.POSITIVE_INFINITY,
-  metadata: true,
-  // Reply-To is a custom header, which takes a list.
-  maxReplyTo: Number.POSITIVE_INFINITY,
-  // At most 100 addresses per to/cc/bcc field, taken as the bound for one message.
-  maxRecipients: 100,
-  unicodeLocalParts: false,
-});
 
 interface Smtp2goData { succeeded?: number; failed?: number; failures?: unknown[]; email_id?: string; error?: string; error_code?: string; field_validation_errors?: unknown }
 
-/**
- * A 200 can hold per-recipient failures (`data.failed`, `data.failures[]`; the 2017 schema and the
- * official WordPress plugin, PROVIDERS.md §4 T4, T6): only the body says who got the message. A 200
- * whose body is lost is AMBIGUOUS, never a retry.
- */
-export const SMTP2GO_SUCCESS: SuccessRule = { statuses: [200], unreadableBody: 'ambiguous', source: 'SMTP2GO /email/send: recipients can fail inside a 200, data.failed/failures (PROVIDERS.md §4 T4, T6)' };
+const dataOf = (response: HttpResponse) => (response.json as { data?: Smtp2goData } | undefined)?.data;
 
-export function smtp2goAdapter(options: Smtp2goOptions): MailAdapter {
-  if (!options?.apiKey) throw new MailError('CONFIG', 'smtp2go needs `apiKey` (SMTP2GO > Sending > API Keys)', { provider: NAME });
-  const { apiKey } = options;
-  const name = options.name ?? NAME;
-  const defaultUrl = options.region ? `https://${options.region}-api.smtp2go.com` : 'https://api.smtp2go.com';
-  const baseUrl = resolveBaseUrl(NAME, { baseUrl: options.baseUrl, defaultUrl });
-  const request = (path: string, json: unknown, signal?: AbortSignal) =>
-    httpRequest({ provider: name, url: `${baseUrl}/v3${path}`, headers: { 'X-Smtp2go-Api-Key': apiKey }, json, signal, connectTimeoutMs: options.connectTimeoutMs, fetch: options.fetch });
-
-  const adapter: MailAdapter & { toString(): string } = {
-    name,
-    capabilities: SMTP2GO_CAPABILITIES,
-    send(message: NormalizedMessage, ctx: SendContext): Promise<SendReceipt> {
-      // Capabilities checked, extra tags dropped, domains in punycode: the message as it goes out.
-      return sendWithin(adapter, message, async (message) => {
-        const response = await request('/email/send', toPayload(message), ctx.signal);
-        const data = (response.json as { data?: Smtp2goData } | undefined)?.data;
-        const recipients = allRecipients(message);
-        const receipt = successReceipt(response, SMTP2GO_SUCCESS, {
-          provider: name,
-          recipients,
-          read: () => (data && typeof data.succeeded === 'number' ? receiptFrom(data, recipients, name) : undefined),
-        });
-        if (receipt) return receipt;
-        throw toError(response, data, name);
-      });
+const smtp2go = defineHttpAdapter<Smtp2goOptions>({
+  name: 'smtp2go',
+  defaultUrl: ({ region }) => (region ? `https://${region}-api.smtp2go.com` : 'https://api.smtp2go.com'),
+  required: ['apiKey'],
+  whereToFind: 'SMTP2GO > Sending > API Keys',
+  // What SMTP2GO can carry (the /email/send schema, PROVIDERS.md §4 T3, T4). The schema has no tag
+  // or metadata field: both travel as the X-Mailroom-* headers the MIME adapters write. Reply-To is
+  // a custom header, which takes a list; at most 100 addresses per to/cc/bcc field, taken as the
+  // bound for one message.
+  capabilities: { attachments: true, inlineImages: true, customHeaders: true, tags: true, metadata: true, maxReplyTo: Number.POSITIVE_INFINITY, maxRecipients: 100 },
+  // A 200 can hold per-recipient failures (`data.failed`, `data.failures[]`; the 2017 schema and the
+  // official WordPress plugin): only the body says who got the message. A 200 whose body is lost is
+  // AMBIGUOUS, never a retry.
+  success: { statuses: [200], unreadableBody: 'ambiguous', source: 'SMTP2GO /email/send: recipients can fail inside a 200, data.failed/failures (PROVIDERS.md §4 T4, T6)' },
+  headers: (options) => ({ 'X-Smtp2go-Api-Key': options.apiKey }),
+  secrets: (options) => [options.apiKey],
+  send: { path: '/v3/email/send' },
+  toPayload,
+  parseReceipt: (response, { recipients, provider }) => {
+    const data = dataOf(response);
+    return data && typeof data.succeeded === 'number' ? receiptFrom(data, recipients, provider) : undefined;
+  },
+  toError: (response, { provider }) => toError(response, provider),
+  // POST /v3/stats/email_summary: an account report that sends nothing (developers.smtp2go.com/docs/endpoints).
+  verify: { path: '/v3/stats/email_summary', method: 'POST', json: {} },
+  // `smtp2go+api://KEY@default` (`?region=eu|us|au`); another host[:port] replaces api.smtp2go.com.
+  dsn: {
+    schemes: { 'smtp2go+api': 'smtp2go+api://KEY@default' },
+    options: (dsn) => {
+      const region = dsnChoice(dsn, 'region', ['us', 'eu', 'au'] as const);
+      return { apiKey: dsnApiKey(dsn), ...(region ? { region } : {}) };
     },
-    // POST /v3/stats/email_summary: an account report that sends nothing (developers.smtp2go.com/docs/endpoints).
-    async verify(ctx: { signal?: AbortSignal } = {}): Promise<void> {
-      const response = await request('/stats/email_summary', {}, ctx.signal);
-      if (response.status !== 200) throw toError(response, (response.json as { data?: Smtp2goData } | undefined)?.data, name);
-    },
-    endpoint: httpEndpoint(baseUrl, 'api-key'),
-    toString: () => `smtp2go(${baseUrl})`,
-  };
-  return guardSecrets(adapter, new SecretScrubber([apiKey]));
-}
+  },
+});
 
-/** `smtp2go+api://KEY@default` (`?region=eu|us|au`); another host[:port] replaces api.smtp2go.com. */
-export function fromDsn(dsn: ParsedDsn): MailAdapter {
-  return smtp2goAdapter(smtp2goOptionsFromDsn(dsn));
-}
+export const smtp2goAdapter = smtp2go.create;
+export const fromDsn = smtp2go.fromDsn;
+export const dsn = smtp2go.dsn;
+export const SMTP2GO_CAPABILITIES = smtp2go.capabilities;
 
 // The official SDK writes "<a@b>" when there is no display name.
 function mailbox(address: Address): string {
@@ -158,10 +116,11 @@ function describeFailures(data: Smtp2goData): string {
   return (data.failures ?? []).map((f) => (typeof f === 'string' ? f : JSON.stringify(f))).join('; ') || `${data.failed ?? 0} failed`;
 }
 
-function toError(response: HttpResponse, data: Smtp2goData | undefined, provider: string): MailError {
+function toError(response: HttpResponse, provider: string): MailError {
+  const data = dataOf(response);
   const field = data?.field_validation_errors ? ` ${JSON.stringify(data.field_validation_errors)}` : '';
   const detail = data?.error ? `${data.error}${data.error_code ? ` (${data.error_code})` : ''}${field}` : response.text.trim();
   // The detail names SMTP2GO's error_code: the catalogue turns a key without permission for the
   // endpoint (a 400) into AUTH, the account's problem rather than the message's, and gives each remedy.
-  return errorFromResponse(response, { provider, detail, resetHeaders: RESET_HEADERS });
+  return errorFromResponse(response, { provider, detail, resetHeaders: ['x-rate-limit-reset'] });
 }

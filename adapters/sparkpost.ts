@@ -5,7 +5,7 @@
 import { allRecipients, httpEndpoint, sendWithin, type AdapterCapabilities, type MailAdapter, type SendContext, type SendReceipt } from '../src/core/adapter.js';
 import { formatAddressList, type Address } from '../src/core/address.js';
 import type { ParsedDsn } from '../src/core/dsn.js';
-import { sparkpostOptionsFromDsn } from '../src/core/dsn-options.js';
+import { dsnApiKey, dsnChoice, dsnCommonOptions, baseUrlFromDsn, defineDsn } from '../src/core/dsn-options.js';
 import { MailError } from '../src/core/errors.js';
 import { errorFromResponse, httpRequest, resolveBaseUrl, successReceipt, type HttpResponse, type SuccessRule } from '../src/kit/http.js';
 import type { NormalizedMessage } from '../src/core/message.js';
@@ -154,3 +154,11 @@ function toError(response: HttpResponse, provider: string): MailError {
     : response.text;
   return errorFromResponse(response, { provider, detail });
 }
+
+/** `sparkpost+api://KEY@default` (`?region=eu`: api.eu.sparkpost.com); another host[:port] replaces the region's host. */
+export function sparkpostOptionsFromDsn(dsn: ParsedDsn): SparkpostOptions {
+  const region = dsnChoice(dsn, 'region', ['us', 'eu'] as const);
+  return { apiKey: dsnApiKey(dsn), ...(region ? { region } : {}), baseUrl: baseUrlFromDsn(dsn), ...dsnCommonOptions(dsn) };
+}
+
+export const dsn = defineDsn({ schemes: { 'sparkpost+api': 'sparkpost+api://KEY@default?region=eu' }, options: sparkpostOptionsFromDsn, create: sparkpostAdapter });

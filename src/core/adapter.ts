@@ -114,6 +114,34 @@ export const FULL_CAPABILITIES: AdapterCapabilities = Object.freeze({
   unicodeLocalParts: true,
 });
 
+/**
+ * Capabilities from what an adapter declares; anything not declared is not supported (anymail's
+ * rule): a feature left out is false, and so its limit 0. A feature declared without its limit has
+ * none (`attachments: true` alone: any size). Reply-To addresses default to none and recipients to
+ * one, so an adapter that declares nothing still sends a plain one-recipient message.
+ */
+export function declareCapabilities(declared: Partial<AdapterCapabilities>): AdapterCapabilities {
+  const unlimitedIf = (feature: boolean | 'x-only' | undefined) => (feature ? Number.POSITIVE_INFINITY : 0);
+  const attachments = declared.attachments ?? false;
+  const inlineImages = declared.inlineImages ?? false;
+  const customHeaders = declared.customHeaders ?? false;
+  const tags = declared.tags ?? false;
+  return Object.freeze({
+    attachments,
+    inlineImages,
+    maxAttachmentBytes: declared.maxAttachmentBytes ?? unlimitedIf(attachments || inlineImages),
+    maxTotalAttachmentBytes: declared.maxTotalAttachmentBytes ?? unlimitedIf(attachments || inlineImages),
+    customHeaders,
+    maxCustomHeaders: declared.maxCustomHeaders ?? unlimitedIf(customHeaders),
+    tags,
+    maxTags: declared.maxTags ?? unlimitedIf(tags),
+    metadata: declared.metadata ?? false,
+    maxReplyTo: declared.maxReplyTo ?? 0,
+    maxRecipients: declared.maxRecipients ?? 1,
+    unicodeLocalParts: declared.unicodeLocalParts ?? false,
+  });
+}
+
 /** Says why `adapter` cannot carry `message`, as an UNSUPPORTED error, or undefined when it can. */
 export function unsupportedReason(adapter: MailAdapter, message: NormalizedMessage): MailError | undefined {
   const caps = adapter.capabilities;

@@ -1,9 +1,12 @@
 // Configuration strings: `MAILROOM_DSN` or the `dsn` option. One adapter (`brevo+api://KEY@default`)
 // or a chain (`failover(a b c)`). Parsing is synchronous and strict so a typo is a CONFIG error at
-// setup; adapter modules are imported lazily so a CMS pays only for the providers it uses.
+// setup. The schemes, their examples, option readers and which user part is a secret come from
+// each adapter file's own declaration (`export const dsn = defineDsn(...)`, gathered in the
+// generated src/core/adapter-index.ts); the adapters load their SDKs only when they first send.
 import { MailError } from './errors.js';
 import type { MailAdapter } from './adapter.js';
-import { DSN_READERS, dsnRemedy } from './dsn-options.js';
+import { ADAPTER_DSNS } from './adapter-index.js';
+import type { AdapterDsn } from './dsn-options.js';
 
 /**
  * One parsed adapter DSN. Userinfo and query values are percent-decoded (%XX) and nothing else: a
@@ -29,12 +32,38 @@ export interface ParsedDsn {
 /** What an adapter module exports for DSN schemes. */
 export type AdapterFromDsn = (dsn: ParsedDsn) => MailAdapter;
 
-// Schemes whose user name is a secret (an API key), not a mailbox.
-const SECRET_USER_SCHEMES = new Set(['brevo+api', 'mailjet+api', 'mailgun+api', 'smtp2go+api', 'ses+api', 'postmark+api', 'sendgrid+api', 'resend+api', 'sparkpost+api']);
 const SECRET_OPTIONS = /secret|password|pass|key|token|certificate|private/i;
 
+// Scheme -> the declaration of the adapter file that reads it, in help-text order.
+const DECLARATIONS: ReadonlyMap<string, AdapterDsn> = new Map(
+  [...ADAPTER_DSNS]
+    .sort((a, b) => a.dsn.order - b.dsn.order || a.file.localeCompare(b.file))
+    .flatMap(({ file, dsn }) => Object.keys(dsn.schemes).map((scheme) => {
+      if (scheme !== scheme.toLowerCase()) throw new Error(`adapters/${file}: DSN scheme "${scheme}" must be lower case`);
+      return [scheme, dsn] as const;
+    })),
+);
+if (DECLARATIONS.size !== ADAPTER_DSNS.reduce((sum, { dsn }) => sum + Object.keys(dsn.schemes).length, 0)) {
+  throw new Error('two adapter files declare the same DSN scheme');
+}
+
 /** The schemes mailroom understands, for help texts and errors. */
-export const DSN_SCHEMES: readonly string[] = Object.keys(DSN_READERS);
+export const DSN_SCHEMES: readonly string[] = Object.freeze([...DECLARATIONS.keys()]);
+
+/** The shape of each scheme's DSN, shown in every error about one. */
+export const DSN_EXAMPLES: Readonly<Record<string, string>> = Object.freeze(
+  Object.fromEntries([...DECLARATIONS].map(([scheme, dsn]) => [scheme, dsn.schemes[scheme]!])),
+);
+
+/** "write it as brevo+api://KEY@default (README "Configuration strings")": the remedy of a DSN mistake. */
+export function dsnRemedy(scheme: string | undefined): string {
+  const example = scheme ? DSN_EXAMPLES[scheme] : undefined;
+  const encoding = 'percent-encode "@" as %40, "&" as %26, "%" as %25 inside a value; "+" is kept as it is';
+  return example
+    ? `write it as ${example} (${encoding}); see README "Configuration strings"`
+    : `write the DSN as scheme://..., e.g. ${DSN_EXAMPLES.smtp} or ${DSN_EXAMPLES['brevo+api']} (${encoding}); see README "Configuration strings"`;
+}
+
 
 /** Splits `failover(a b c)` (or a single DSN) into parsed adapter DSNs, in chain order. */
 export function parseDsnChain(dsn: string): ParsedDsn[] {
@@ -51,12 +80,13 @@ export function parseDsn(dsn: string): ParsedDsn {
   const schemeMatch = /^([a-z0-9+.-]+):\/\/(.*)$/is.exec(dsn.trim());
   if (!schemeMatch) throw new MailError('CONFIG', `"${redactDsnText(dsn)}" is not a DSN: expected scheme://..., e.g. smtp://user:pass@host:587`);
   const scheme = schemeMatch[1]!.toLowerCase();
-  if (!DSN_READERS[scheme]) {
+  const declaration = DECLARATIONS.get(scheme);
+  if (!declaration) {
     throw new MailError('CONFIG', `unknown DSN scheme "${scheme}": use one of ${DSN_SCHEMES.join(', ')}`);
   }
   const rest = schemeMatch[2]!;
   // outbox://./outbox and memory:// carry a path rather than a host.
-  if (scheme === 'outbox' || scheme === 'memory') {
+  if (declaration.pathOnly) {
     const [pathPart = '', query = ''] = splitOnce(rest, '?');
     const options = parseQuery(query, dsn);
     return { scheme, host: '', isDefaultHost: false, path: decodePart(dsn, pathPart, 'path'), options, redacted: `${scheme}://${rest}` };
@@ -82,7 +112,7 @@ export function parseDsn(dsn: string): ParsedDsn {
     options,
     redacted: '',
   };
-  parsed.redacted = redactParsed(parsed);
+  parsed.redacted = redactParsedDsn(parsed);
   return parsed;
 }
 
@@ -94,26 +124,24 @@ export function parseDsn(dsn: string): ParsedDsn {
 export function checkDsnChain(dsn: string): ParsedDsn[] {
   try {
     const chain = parseDsnChain(dsn);
-    for (const one of chain) withUsedOptions(one, (tracked) => DSN_READERS[one.scheme]!.read(tracked));
+    for (const one of chain) {
+      try {
+        withUsedOptions(one, (tracked) => DECLARATIONS.get(one.scheme)!.options(tracked));
+      } catch (error) {
+        if (error instanceof MailError && error.code === 'CONFIG' && !error.specificRemedy) error.remedy = dsnRemedy(one.scheme);
+        throw error;
+      }
+    }
     return chain;
   } catch (error) {
-    if (error instanceof MailError && error.code === 'CONFIG' && !error.remedy) error.remedy = dsnRemedy(undefined);
+    if (error instanceof MailError && error.code === 'CONFIG' && !error.specificRemedy) error.remedy = dsnRemedy(undefined);
     throw error;
   }
 }
 
-/** Creates the adapters of a DSN (or chain), importing only the modules it names. */
+/** Creates the adapters of a DSN (or chain); each loads its SDK when it first sends. */
 export async function adaptersFromDsn(dsn: string): Promise<MailAdapter[]> {
-  const parsed = checkDsnChain(dsn);
-  const adapters: MailAdapter[] = [];
-  for (const one of parsed) {
-    const file = DSN_READERS[one.scheme]!.file;
-    const module = await (import(/* @vite-ignore */ `../../adapters/${file}.js`) as Promise<{ fromDsn: AdapterFromDsn }>).catch((error: unknown) => {
-      throw new MailError('CONFIG', `the adapter for "${one.scheme}" could not be loaded: ${(error as Error).message}`, { cause: error });
-    });
-    adapters.push(module.fromDsn(one));
-  }
-  return adapters;
+  return checkDsnChain(dsn).map((one) => DECLARATIONS.get(one.scheme)!.fromDsn(one));
 }
 
 // A query option no adapter reads is almost always a typo (`?regoin=eu`) that would otherwise be
@@ -149,7 +177,7 @@ export function dsnSecrets(dsn: string): string[] {
   try {
     return parseDsnChain(dsn).flatMap((one) => [
       ...(one.password ? [one.password] : []),
-      ...(one.user && SECRET_USER_SCHEMES.has(one.scheme) ? [one.user] : []),
+      ...(one.user && !DECLARATIONS.get(one.scheme)?.userIsMailbox ? [one.user] : []),
       ...Object.entries(one.options).filter(([key]) => SECRET_OPTIONS.test(key)).map(([, value]) => value),
     ]);
   } catch {
@@ -157,15 +185,21 @@ export function dsnSecrets(dsn: string): string[] {
   }
 }
 
-function redactParsed(dsn: ParsedDsn): string {
-  const userPart = dsn.user === undefined ? '' : SECRET_USER_SCHEMES.has(dsn.scheme) ? '***' : encodeURIComponent(dsn.user);
+/**
+ * A parsed DSN as printable text. A scheme whose declaration does not say its user part names a
+ * mailbox holds a secret there (an API key, an access key id): that is the default, so a new
+ * adapter never prints its key.
+ */
+export function redactParsedDsn(dsn: Omit<ParsedDsn, 'redacted'>, declaration: Pick<AdapterDsn, 'userIsMailbox'> | undefined = DECLARATIONS.get(dsn.scheme)): string {
+  const userIsSecret = !declaration?.userIsMailbox;
+  const userPart = dsn.user === undefined ? '' : userIsSecret ? '***' : encodeURIComponent(dsn.user);
   const passwordPart = dsn.password === undefined ? '' : ':***';
   const auth = userPart || passwordPart ? `${userPart}${passwordPart}@` : '';
   const query = Object.entries(dsn.options)
     .map(([key, value]) => `${key}=${SECRET_OPTIONS.test(key) ? '***' : encodeURIComponent(value)}`)
     .join('&');
   // brevo+api://KEY with "@default" forgotten: the key was read as the host.
-  const keyAsHost = SECRET_USER_SCHEMES.has(dsn.scheme) && dsn.user === undefined && !dsn.isDefaultHost;
+  const keyAsHost = userIsSecret && dsn.user === undefined && !dsn.isDefaultHost;
   const location = keyAsHost ? '***' : `${dsn.host}${dsn.port ? `:${dsn.port}` : ''}${dsn.path}`;
   return `${dsn.scheme}://${auth}${location}${query ? `?${query}` : ''}`;
 }

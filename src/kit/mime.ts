@@ -1,9 +1,13 @@
 // Builds RFC 5322 MIME from a NormalizedMessage with nodemailer's composer, for every adapter that
 // carries raw MIME (SMTP, SES raw, the outbox). File and URL access are off: an attachment is only
 // ever the bytes the caller gave, never a path a contact form could smuggle in.
-import MailComposer from 'nodemailer/lib/mail-composer';
+import { createRequire } from 'node:module';
+import type MailComposerClass from 'nodemailer/lib/mail-composer';
 import type { Address } from '../core/address.js';
 import { headersWithTags, type NormalizedMessage } from '../core/message.js';
+
+// Loaded on the first message built: importing an adapter for its DSN declaration stays cheap.
+const loadMailComposer = () => createRequire(import.meta.url)('nodemailer/lib/mail-composer') as typeof MailComposerClass;
 
 /** The nodemailer message options for a NormalizedMessage (also what SMTP transports take). */
 export function toNodemailerMessage(message: NormalizedMessage) {
@@ -33,7 +37,7 @@ export function toNodemailerMessage(message: NormalizedMessage) {
 
 /** The message as one MIME document. `keepBcc` writes the Bcc header (for .eml copies only). */
 export async function buildMime(message: NormalizedMessage, options: { keepBcc?: boolean } = {}): Promise<Buffer> {
-  const node = new MailComposer(toNodemailerMessage(message)).compile();
+  const node = new (loadMailComposer())(toNodemailerMessage(message)).compile();
   if (options.keepBcc) (node as unknown as { keepBcc: boolean }).keepBcc = true;
   return new Promise((resolve, reject) => {
     node.build((error: Error | null, output: Buffer) => (error ? reject(error) : resolve(output)));

@@ -42,3 +42,23 @@ export const config = defineConfig({ dsn: 'brevo+api://KEY@default', from: 'Shop
 // The declarations are real, not `any`: a misspelt option must not compile.
 // @ts-expect-error `dns` is not a mailer option
 createMailer({ dns: 'memory://' });
+
+// An adapter written outside the package, on the kit (README "Write your own adapter").
+import { defineHttpAdapter, type HttpAdapterOptions, type MailAdapter as KitAdapter } from 'mailroom-js/adapter-kit';
+const outside = defineHttpAdapter<HttpAdapterOptions & { apiKey: string }>({
+  name: 'outside',
+  defaultUrl: 'https://api.outside.example',
+  required: ['apiKey'],
+  whereToFind: 'Outside > API keys',
+  capabilities: { attachments: true },
+  success: { statuses: [202], unreadableBody: 'ambiguous', source: 'Outside API reference' },
+  headers: (options) => ({ authorization: `Bearer ${options.apiKey}` }),
+  secrets: (options) => [options.apiKey],
+  send: { path: '/v1/send' },
+  toPayload: (message) => ({ to: message.to.map((a) => a.address), subject: message.subject }),
+  parseReceipt: (_response, { recipients }) => ({ accepted: recipients, rejected: [] }),
+  verify: { path: '/v1/me' },
+  dsn: { schemes: { 'outside+api': 'outside+api://KEY@default' }, options: (dsn) => ({ apiKey: dsn.user ?? '' }) },
+});
+export const outsideAdapter: KitAdapter = outside.create({ apiKey: 'KEY' });
+createMailer({ adapters: [outsideAdapter] });

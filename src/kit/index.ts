@@ -1,0 +1,41 @@
+// `mailroom-js/adapter-kit`: the parts mailroom's own adapters are built from, for adapters written
+// outside this package. An HTTP API adapter is `defineHttpAdapter` plus its payload, receipt and
+// error mapping (README "Write your own adapter"); an adapter of another kind implements MailAdapter
+// with the pieces below: the capability check, the MIME builder, the SMTP reply classifier, the
+// Microsoft token source, the send limiter, redaction and the error catalogue.
+export { defineHttpAdapter } from './http-adapter.js';
+export type { HttpAdapterOptions, HttpAdapterDefinition, HttpAdapterKit, HttpAdapterContext, HttpCall } from './http-adapter.js';
+
+// The adapter contract and the capability check.
+export { declareCapabilities, FULL_CAPABILITIES, sendWithin, unsupportedReason, allRecipients, httpEndpoint } from '../core/adapter.js';
+export type { MailAdapter, AdapterCapabilities, AdapterEndpoint, SendContext, SendReceipt } from '../core/adapter.js';
+export type { NormalizedMessage, NormalizedAttachment } from '../core/message.js';
+export { headersWithTags } from '../core/message.js';
+export { formatAddress, formatAddressList } from '../core/address.js';
+export type { Address } from '../core/address.js';
+
+// DSN declarations and the helpers an option reader is built from.
+export { defineDsn, requireDsnPart, dsnApiKey, dsnWholeNumber, dsnChoice, baseUrlFromDsn, dsnCommonOptions, microsoftAppCredentials } from '../core/dsn-options.js';
+export type { AdapterDsn, DsnDeclaration } from '../core/dsn-options.js';
+export type { ParsedDsn } from '../core/dsn.js';
+
+// The request and the mapping of its answers.
+export { httpRequest, errorFromResponse, errorText, successReceipt, unreadableSuccess, retryAfterMs, basicAuth, resolveBaseUrl, DEFAULT_HTTP_TIMEOUT_MS } from './http.js';
+export type { HttpRequestOptions, HttpResponse, SuccessRule } from './http.js';
+
+// Errors, their catalogue (code and remedy from the provider's own text) and redaction.
+export { MailError, isMailError, toMailError } from '../core/errors.js';
+export type { MailErrorCode, MailErrorOptions } from '../core/errors.js';
+export { diagnose, decidedCode, explain } from '../core/diagnose.js';
+export type { Diagnosis } from '../core/diagnose.js';
+export { SecretScrubber, guardSecrets, scrubbingErrors } from '../core/secrets.js';
+export type { SecretLogin } from '../core/secrets.js';
+
+// MIME, SMTP replies, Microsoft identity, send rates.
+export { buildMime, toNodemailerMessage } from './mime.js';
+export { smtpError, isGreetingTimeout, unansweredError } from './smtp-errors.js';
+export type { SmtpErrorContext } from './smtp-errors.js';
+export { MicrosoftTokenSource, OUTLOOK_SCOPE, GRAPH_SCOPE } from './microsoft-token.js';
+export type { MicrosoftTokenOptions, MicrosoftToken, MicrosoftCertificate } from './microsoft-token.js';
+export { SendLimiter } from './send-limits.js';
+export type { SendLimitOptions } from './send-limits.js';

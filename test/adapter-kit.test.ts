@@ -1,0 +1,168 @@
+// The adapter kit: what `defineHttpAdapter` owns for every HTTP adapter (capabilities that default
+// to unsupported, the base URL rules, redaction, the common DSN options), and the DSN table built
+// from the adapter files' own declarations (no second list: a new scheme's key is secret unless its
+// declaration says the user part names a mailbox; validating a DSN loads no SDK).
+import { execFile } from 'node:child_process';
+import { mkdtemp, readdir, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { unsupportedReason } from '../src/core/adapter.js';
+import { ADAPTER_DSNS } from '../src/core/adapter-index.js';
+import { DSN_EXAMPLES, DSN_SCHEMES, checkDsnChain, parseDsn, redactParsedDsn } from '../src/core/dsn.js';
+import { dsnApiKey } from '../src/core/dsn-options.js';
+import { normalizeMessage } from '../src/core/message.js';
+import { declareCapabilities, defineHttpAdapter, type HttpAdapterOptions } from '../src/kit/index.js';
+import { expectFailure, sendContext } from './conformance.js';
+import { startProviderServer, type ProviderServer } from './providers/server.js';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+const KEY = 'pk_live_0123456789abcdef';
+
+interface PigeonOptions extends HttpAdapterOptions {
+  apiKey: string;
+}
+
+// A provider that declares nothing but a plain message: the kit must refuse everything else.
+const pigeon = defineHttpAdapter<PigeonOptions>({
+  name: 'pigeon',
+  defaultUrl: 'https://api.pigeon.example',
+  required: ['apiKey'],
+  whereToFind: 'Pigeon > Settings > Keys',
+  capabilities: {},
+  success: { statuses: [202], unreadableBody: 'ambiguous', source: 'test provider' },
+  headers: (options) => ({ authorization: `Bearer ${options.apiKey}` }),
+  secrets: (options) => [options.apiKey],
+  send: { path: '/v1/send' },
+  toPayload: (message) => ({ from: message.from.address, to: message.to.map((a) => a.address), subject: message.subject, text: message.text }),
+  parseReceipt: ({ json }, { recipients }) => {
+    const id = (json as { id?: unknown } | undefined)?.id;
+    return typeof id === 'string' ? { providerMessageId: id, accepted: recipients, rejected: [] } : undefined;
+  },
+  verify: { path: '/v1/me' },
+  dsn: { schemes: { 'pigeon+api': 'pigeon+api://KEY@default' }, options: (dsn) => ({ apiKey: dsnApiKey(dsn) }) },
+});
+
+describe('capabilities default to unsupported unless declared', () => {
+  it('an empty declaration carries one recipient, no reply-to, no attachments, headers, tags or metadata', () => {
+    expect(declareCapabilities({})).toEqual({
+      attachments: false, inlineImages: false, maxAttachmentBytes: 0, maxTotalAttachmentBytes: 0,
+      customHeaders: false, maxCustomHeaders: 0, tags: false, maxTags: 0, metadata: false,
+      maxReplyTo: 0, maxRecipients: 1, unicodeLocalParts: false,
+    });
+  });
+
+  it('a feature declared without its limit has none; a declared limit is kept', () => {
+    const caps = declareCapabilities({ attachments: true, tags: true, maxTags: 3 });
+    expect(caps.maxAttachmentBytes).toBe(Number.POSITIVE_INFINITY);
+    expect(caps.maxTags).toBe(3);
+    expect(caps.inlineImages).toBe(false);
+  });
+
+  describe('on the wire', () => {
+    let server: ProviderServer;
+    beforeAll(async () => {
+      server = await startProviderServer({
+        faults: {},
+        handle: (request) => {
+          if (request.headers.authorization !== `Bearer ${KEY}`) return { answer: { status: 401, body: { message: `unknown key ${String(request.headers.authorization)}` } } };
+          return { answer: { status: 202, body: { id: 'msg-1' } } };
+        },
+      });
+    });
+    afterAll(() => server.close());
+
+    it.each([
+      ['an attachment', { attachments: [{ filename: 'a.txt', content: 'x' }] }, /does not support attachments/],
+      ['a custom header', { headers: { 'X-Order': '1' } }, /custom headers/],
+      ['a tag', { tags: ['orders'] }, /custom headers|tags/],
+      ['metadata', { metadata: { order: '1' } }, /custom headers|metadata/],
+      ['a reply-to', { replyTo: 'help@shop.example' }, /reply-to/],
+      ['two recipients', { to: ['a@example.org', 'b@example.org'] }, /at most 1 recipients/],
+    ])('refuses %s as UNSUPPORTED before any request', async (_what, extra, reason) => {
+      const adapter = pigeon.create({ apiKey: KEY, baseUrl: server.url });
+      const before = server.requests.length;
+      const message = normalizeMessage({ from: 'shop@example.com', to: 'ann@example.org', subject: 'Hi', text: 'Hello', ...extra });
+      expect(unsupportedReason(adapter, message)?.detail).toMatch(reason);
+      const error = await expectFailure(adapter.send(message, sendContext()));
+      expect(error.code).toBe('UNSUPPORTED');
+      expect(server.requests.length).toBe(before);
+    });
+
+    it('sends a plain message, and scrubs its key from what it throws', async () => {
+      const adapter = pigeon.create({ apiKey: KEY, baseUrl: server.url });
+      const receipt = await adapter.send(normalizeMessage({ from: 'shop@example.com', to: 'ann@example.org', subject: 'Hi', text: 'Hello' }), sendContext());
+      expect(receipt).toMatchObject({ providerMessageId: 'msg-1', accepted: ['ann@example.org'] });
+      // The server echoes the Authorization header it refused: the key is in the body.
+      const wrong = pigeon.create({ apiKey: `${KEY}-revoked`, baseUrl: server.url });
+      const error = await expectFailure(wrong.verify!());
+      expect(error.code).toBe('AUTH');
+      expect(JSON.stringify({ message: error.message, detail: error.detail, stack: error.stack })).not.toContain(`${KEY}-revoked`);
+      expect(error.detail).toContain('***');
+    });
+  });
+
+  it('owns the options block: required options, https or loopback http only, the DSN\'s common options', () => {
+    expect(() => pigeon.create({} as PigeonOptions)).toThrow(/pigeon needs `apiKey` \(Pigeon > Settings > Keys\)/);
+    expect(() => pigeon.create({ apiKey: KEY, baseUrl: 'http://mail.example.com' })).toThrow(/must use https/);
+    expect(String(pigeon.create({ apiKey: KEY, baseUrl: 'http://127.0.0.1:8025' }))).toBe('pigeon(http://127.0.0.1:8025)');
+    expect(pigeon.create({ apiKey: KEY }).endpoint).toEqual({ host: 'api.pigeon.example', tls: 'https', auth: 'api-key' });
+    const dsn = { scheme: 'pigeon+api', user: KEY, host: '127.0.0.1', port: 8025, isDefaultHost: false, path: '', options: { insecure: 'true', name: 'backup', timeout: '5000' }, redacted: 'pigeon+api://***@127.0.0.1:8025' };
+    expect(pigeon.optionsFromDsn(dsn)).toEqual({ apiKey: KEY, baseUrl: 'http://127.0.0.1:8025', name: 'backup', connectTimeoutMs: 5000 });
+    expect(pigeon.fromDsn(dsn).name).toBe('backup');
+  });
+});
+
+describe('the DSN table comes from the adapters\' own declarations', () => {
+  it('a new scheme\'s key is redacted without being listed anywhere', () => {
+    // The declaration says nothing about its user part: the key is a secret by default.
+    expect(pigeon.dsn.userIsMailbox).toBe(false);
+    const parsed = { scheme: 'pigeon+api', user: KEY, host: 'default', isDefaultHost: true, path: '', options: { name: 'second' } };
+    expect(redactParsedDsn(parsed, pigeon.dsn)).toBe('pigeon+api://***@default?name=second');
+    // brevo+api://KEY with "@default" forgotten: the key was read as the host, and is hidden too.
+    expect(redactParsedDsn({ ...parsed, user: undefined, host: KEY.toLowerCase(), isDefaultHost: false }, pigeon.dsn)).toBe('pigeon+api://***?name=second');
+    // Only a declaration that names a mailbox prints its user part.
+    expect(redactParsedDsn({ ...parsed, user: 'ann@corp.com' }, { userIsMailbox: true })).toBe('pigeon+api://ann%40corp.com@default?name=second');
+  });
+
+  it('every scheme whose user part is not a mailbox hides it, whatever the scheme', () => {
+    const secretUser = ADAPTER_DSNS.filter(({ dsn }) => !dsn.userIsMailbox && !dsn.pathOnly).flatMap(({ dsn }) => Object.keys(dsn.schemes));
+    expect(secretUser).toEqual(expect.arrayContaining(['brevo+api', 'mailjet+api', 'mailgun+api', 'smtp2go+api', 'ses+api']));
+    for (const scheme of secretUser) {
+      const redacted = parseDsn(`${scheme}://SECRET-USER-PART:SECRET-PASS@default`).redacted;
+      expect(redacted, scheme).not.toContain('SECRET');
+      expect(parseDsn(`${scheme}://SECRET-USER-PART`).redacted, scheme).not.toContain('SECRET');
+    }
+  });
+
+  it('lists every scheme an adapter file declares, each with its example, and nothing else', async () => {
+    const files = (await readdir(path.join(ROOT, 'adapters'))).filter((file) => file.endsWith('.ts')).map((file) => path.basename(file, '.ts'));
+    expect(ADAPTER_DSNS.map(({ file }) => file).sort()).toEqual(files.sort());
+    const declared = ADAPTER_DSNS.flatMap(({ dsn }) => Object.keys(dsn.schemes));
+    expect([...DSN_SCHEMES].sort()).toEqual(declared.sort());
+    for (const scheme of DSN_SCHEMES) expect(() => checkDsnChain(DSN_EXAMPLES[scheme]!.replace(/\.\.\./g, 'x').replace('TENANT', 'contoso.onmicrosoft.com'))).not.toThrow();
+    // The index is generated from adapters/, never edited: it is not in git.
+    expect(await readFile(path.join(ROOT, '.gitignore'), 'utf8')).toMatch(/^src\/core\/adapter-index\.ts$/m);
+  });
+
+  it('validates SMTP, Microsoft and SES DSNs without loading nodemailer, msal or the AWS SDK', async () => {
+    // A fresh process on the built package; every module it loaded is listed from the ESM loader's
+    // and the CommonJS loader's caches.
+    const script = `
+      import { createRequire } from 'node:module';
+      const { checkDsnChain } = await import(${JSON.stringify(path.join(ROOT, 'dist/src/core/dsn.js'))});
+      checkDsnChain('failover(smtp://u:p@mail.example.com:587 gmail://a%40gmail.com:pw@default office365+oauth://a%40corp.com@contoso.onmicrosoft.com?client_id=c&client_secret=s graph://a%40corp.com@contoso.onmicrosoft.com?client_id=c&client_secret=s ses+api://AKIAEXAMPLE:secret@default?region=eu-west-1 outbox://./outbox)');
+      console.log(JSON.stringify(Object.keys(createRequire(import.meta.url).cache)));
+    `;
+    const record = path.join(await mkdtemp(path.join(tmpdir(), 'mailroom-imports-')), 'imports.txt');
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', path.join(ROOT, 'test/helpers/record-imports.mjs'), '--input-type=module', '-e', script], { cwd: ROOT, env: { ...process.env, RECORD_IMPORTS: record } });
+    const cjs = JSON.parse(stdout.trim().split('\n').at(-1)!) as string[];
+    const esm = (await readFile(record, 'utf8')).split('\n').filter(Boolean);
+    const loaded = [...cjs, ...esm];
+    expect(loaded.some((file) => file.includes('/dist/adapters/smtp.js'))).toBe(true);
+    // The address parser is one small file of nodemailer's; the rest of nodemailer is not loaded.
+    const heavyFiles = loaded.filter((file) => /\/(nodemailer|@azure\/msal-node|@aws-sdk|mjml)\//.test(file) && !/\/nodemailer\/(lib|dist\/esm)\/addressparser\//.test(file));
+    expect(heavyFiles).toEqual([]);
+  });
+});
