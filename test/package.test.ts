@@ -87,6 +87,7 @@ const EXPECTED: Record<string, string> = {
   './payload': 'mailroomAdapter',
   './strapi-server': 'register',
   './events': 'createWebhookHandler',
+  './adapter-kit': 'defineHttpAdapter',
   './package.json': 'version',
 };
 const expectedExport = (entry: string) => EXPECTED[entry] ?? 'fromDsn';
