@@ -6,6 +6,8 @@ import { defineConfig } from 'vitest/config';
 execFileSync(process.execPath, [new URL('./scripts/adapter-index.mjs', import.meta.url).pathname], { stdio: 'inherit' });
 
 export default defineConfig({
+  // examples/own-adapter imports the kit as an outside package does; here it is the source.
+  resolve: { alias: { 'mailroom-js/adapter-kit': new URL('./src/kit/index.ts', import.meta.url).pathname } },
   test: {
     include: ['test/**/*.test.ts'],
     exclude: ['test/cms/**', 'node_modules/**'],

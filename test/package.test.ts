@@ -215,6 +215,8 @@ describe('types for a TypeScript consumer', () => {
   it.each(['node16', 'nodenext', 'bundler', 'node10'])('compiles test/types under moduleResolution %s', { timeout: 180_000 }, async (mode) => {
     const project = path.join(consumer, `types-${mode}`);
     await cp(path.join(ROOT, 'test', 'types'), project, { recursive: true });
+    // The README's "Write your own adapter" example, compiled against the installed adapter kit.
+    await cp(path.join(ROOT, 'examples', 'own-adapter', 'acme-mail.ts'), path.join(project, 'acme-mail.ts'));
     const tsc = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
     const result = await run(process.execPath, [tsc, '-p', path.join(project, `tsconfig.${mode}.json`)], { cwd: project }).catch(
       (error: { stdout: string; stderr: string }) => error,
