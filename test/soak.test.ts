@@ -1,8 +1,8 @@
 // Fault soak: many messages, 32 in flight, each with an idempotency key, through a failover chain of
 // SMTP (a real smtp-server, STARTTLS + AUTH) -> Brevo (its local contract server) -> SES (the SES
 // emulator behind its signature-checking proxy), while about 20% of attempts meet a fault: a
-// connection reset at each SMTP phase, 421/451/452/535/550/554, a 250 after DATA that comes after
-// the timeout; HTTP 429 with and without Retry-After, 500/502/503, a reset before or after the
+// connection refused, a reset after the greeting and at each SMTP phase, a greeting that never comes,
+// a failed TLS handshake, 421/451/452/535/550/554, a 250 after DATA that comes after the timeout; HTTP 429 with and without Retry-After, 500/502/503, a reset before or after the
 // request was written, a hang past the timeout, a cut-off 2xx body. Then every key is reconciled:
 // what the three sinks received against what the journal says.
 //
@@ -19,6 +19,7 @@ import { createMailer, type JournalEntry } from '../src/index.js';
 import { startBrevoServer, type BrevoServer } from './providers/brevo.js';
 import type { Script } from './providers/server.js';
 import { startSesServer, type SesTestServer } from './providers/ses.js';
+import { startFaultProxy, type FaultProxy, type ProxyFault } from './helpers/fault-proxy.js';
 import { startSmtpServer, type SmtpPhase, type SmtpReply, type TestSmtpServer } from './helpers/smtp-server.js';
 import { createTestTls } from './helpers/tls.js';
 
@@ -84,6 +85,8 @@ function httpFault(provider: 'brevo' | 'ses'): Script | undefined {
 }
 
 let smtp: TestSmtpServer;
+let proxy: FaultProxy;
+let refusing: NodeJS.Timeout | undefined;
 let brevo: BrevoServer;
 let ses: SesTestServer;
 let dir: string;
@@ -128,6 +131,21 @@ beforeAll(async () => {
       },
     },
   });
+  // In front of the server: faults of the connection itself (refused, reset after the greeting, no
+  // greeting, a TLS handshake that fails).
+  const PROXY_FAULTS: ProxyFault[] = ['reset-after-greeting', 'greeting-timeout', 'tls-failure'];
+  proxy = await startFaultProxy(smtp.port, () => {
+    if (random() >= FAULT_RATE / 4) return undefined;
+    const fault = pick(PROXY_FAULTS);
+    count(`smtp: ${fault}`);
+    return fault;
+  });
+  // Now and then the proxy stops listening for a moment: connections then are refused.
+  refusing = setInterval(() => {
+    if (random() >= 0.1) return;
+    count('smtp: connections refused (80 ms windows)');
+    void proxy.refuseFor(80);
+  }, 500);
   brevo = await startBrevoServer(BREVO_KEY);
   brevo.chaos(() => httpFault('brevo'), () => {
     const reset = random() < FAULT_RATE / 10;
@@ -135,10 +153,16 @@ beforeAll(async () => {
     return reset;
   });
   ses = await startSesServer({ credentials: SES_CREDENTIALS, region: 'eu-west-1' });
-  ses.chaos(() => httpFault('ses'));
+  ses.chaos(() => httpFault('ses'), () => {
+    const reset = random() < FAULT_RATE / 10;
+    if (reset) count('ses: reset before the request was written');
+    return reset;
+  });
 }, 120_000);
 
 afterAll(async () => {
+  clearInterval(refusing);
+  await proxy?.close();
   await smtp?.close();
   await brevo?.close();
   await ses?.close();
@@ -156,7 +180,7 @@ describe('fault soak', () => {
     const journal = join(dir, 'journal.sqlite');
     const mailer = createMailer({
       adapters: [
-        smtpAdapter({ host: 'localhost', port: smtp.port, auth: { user: USER, pass: PASSWORD }, tls: { ca }, maxConnections: 10, greetingTimeoutMs: TIMEOUT_MS, connectionTimeoutMs: TIMEOUT_MS }),
+        smtpAdapter({ host: 'localhost', port: proxy.port, auth: { user: USER, pass: PASSWORD }, tls: { ca }, maxConnections: 10, greetingTimeoutMs: TIMEOUT_MS, connectionTimeoutMs: TIMEOUT_MS }),
         brevoAdapter({ apiKey: BREVO_KEY, baseUrl: brevo.url }),
         sesAdapter({ region: 'eu-west-1', credentials: SES_CREDENTIALS, endpoint: ses.url }),
       ],
@@ -181,6 +205,7 @@ describe('fault soak', () => {
     await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
     const seconds = (performance.now() - started) / 1000;
     await mailer.close();
+    clearInterval(refusing);
     // A slow 250 lands after the client gave up: let the last ones arrive before counting.
     await new Promise((resolve) => setTimeout(resolve, SLOW_250_MS + 500));
 
