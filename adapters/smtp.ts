@@ -5,6 +5,7 @@
 import { createRequire } from 'node:module';
 import type { SendMailOptions, SentMessageInfo, Transporter } from 'nodemailer';
 import { connect, type Socket } from 'node:net';
+import { Readable } from 'node:stream';
 import type { ConnectionOptions } from 'node:tls';
 import { FULL_CAPABILITIES, sendWithin, type AdapterCapabilities, type AdapterEndpoint, type AdapterLimits, type MailAdapter, type SendContext, type SendReceipt } from '../src/core/adapter.js';
 import { addressProblem } from '../src/core/address.js';
@@ -15,7 +16,7 @@ import { MailError, toMailError } from '../src/core/errors.js';
 import type { NormalizedMessage } from '../src/core/message.js';
 import { toNodemailerMessage } from '../src/kit/mime.js';
 import { SendLimiter } from '../src/kit/send-limits.js';
-import { handoverReporter } from '../src/core/handover.js';
+import { handoverReporter, type HandoverReport } from '../src/core/handover.js';
 import { SecretScrubber } from '../src/core/secrets.js';
 import { isGreetingTimeout, smtpError, unansweredError } from '../src/kit/smtp-errors.js';
 
@@ -98,7 +99,7 @@ type ConnectionState = 'silent' | 'connecting' | 'answered';
 interface Delivery {
   handedOver: boolean;
   /** Tells the journal (src/core/handover.ts): read in the caller's context, called from the pool's. */
-  reportHandover: (() => void) | undefined;
+  reportHandover: HandoverReport | undefined;
 }
 const DELIVERY = 'mailroomDelivery';
 
@@ -184,19 +185,21 @@ export class SmtpAdapter implements MailAdapter {
       getSocket: (_options: unknown, callback: (error: Error | null, socket?: { connection: Socket }) => void) =>
         this.openSocket(options.host, port, options.connectionTimeoutMs ?? 30_000, callback),
     } as Parameters<typeof import('nodemailer').createTransport>[0]);
-    // Marks the moment the whole message has been read by the connection's DATA stream, i.e. the
-    // end of DATA is being written: a connection lost after that is AMBIGUOUS, before it TRANSIENT.
-    // A processFunc is the last stage before the DATA stream and is only read after the 354.
+    // Marks the moment the whole message has gone into the connection's DATA stream, i.e. the end of
+    // DATA is about to be written: a connection lost after that is AMBIGUOUS, before it TRANSIENT.
+    // The end of the stream (and so the final "." that commits the message at the server) waits
+    // until the journal holds the handover, so a process killed at any moment cannot leave a
+    // delivered message behind an entry that says it never left. A processFunc is the last stage
+    // before the DATA stream and is only read after the 354.
     this.#transporter.use('stream', (mail, done) => {
       const delivery = (mail.data as Record<string, unknown>)[DELIVERY] as Delivery | undefined;
       if (delivery) {
-        mail.message.processFunc((input) => {
-          input.once('end', () => {
+        mail.message.processFunc((input) =>
+          endAfter(input, async () => {
             delivery.handedOver = true;
-            delivery.reportHandover?.();
-          });
-          return input;
-        });
+            await delivery.reportHandover?.();
+          }),
+        );
       }
       done();
     });
@@ -409,3 +412,32 @@ export const dsn = defineDsn({
   options: smtpOptionsFromDsn,
   create: smtpAdapter,
 });
+
+/**
+ * `input` passed through as it is read, its end held until `beforeEnd` resolves. It reads `input`
+ * only as its reader asks (the DATA stream, after the 354), so the end really is the end of DATA.
+ */
+function endAfter(input: Readable, beforeEnd: () => Promise<void>): Readable {
+  let wanted = false;
+  const pump = () => {
+    while (wanted) {
+      const chunk: unknown = input.read();
+      if (chunk === null) return;
+      wanted = output.push(chunk);
+    }
+  };
+  const output = new Readable({
+    read() {
+      wanted = true;
+      pump();
+    },
+    destroy(error, callback) {
+      input.destroy(error ?? undefined);
+      callback(error);
+    },
+  });
+  input.on('readable', pump);
+  input.once('end', () => void beforeEnd().then(() => output.push(null), (error: unknown) => output.destroy(error as Error)));
+  input.once('error', (error) => output.destroy(error));
+  return output;
+}

@@ -51,9 +51,9 @@ export async function withTimeout<T>(timeoutMs: number, provider: string, run: (
     // Listens for the handover inside the attempt, and passes it on to whoever listened outside (the journal).
     const passOn = handoverReporter();
     const attempt = withHandoverReport(
-      () => {
+      async () => {
         handedOver = true;
-        passOn?.();
+        await passOn?.();
       },
       () => run(signal),
     );

@@ -71,7 +71,7 @@ const BEFORE_SEND_CODES = new Set([
 ]);
 const CERT_CODES = /CERT|SSL|TLS/;
 
-interface CallState { created: boolean; sent: boolean; answered: boolean; onSent?: () => void; onCreated?: () => void }
+interface CallState { created: boolean; sent: boolean; answered: boolean; onCreated?: () => void }
 const calls = new AsyncLocalStorage<CallState>();
 const requestStates = new WeakMap<object, CallState>();
 
@@ -89,7 +89,6 @@ diagnostics.subscribe('undici:client:sendHeaders', (message) => {
   const state = request ? requestStates.get(request) : undefined;
   if (state) {
     state.sent = true;
-    state.onSent?.();
   }
 });
 diagnostics.subscribe('undici:request:headers', (message) => {
@@ -122,8 +121,11 @@ export async function httpRequest(options: HttpRequestOptions): Promise<HttpResp
   }
   if (!headers.has('accept')) headers.set('accept', 'application/json');
   const doFetch = options.fetch ?? globalThis.fetch;
-  const reportHandover = handoverReporter();
-  const state: CallState = { created: false, sent: false, answered: false, ...(reportHandover ? { onSent: reportHandover } : {}) };
+  // A request cannot be held back before its last byte as the end of SMTP DATA can: the journal
+  // records the handover before the request starts (see src/core/handover.ts), so a process killed
+  // mid-request leaves an entry that says the message may have been delivered.
+  await handoverReporter()?.();
+  const state: CallState = { created: false, sent: false, answered: false };
   // The connect timeout runs from the request's creation to its writing; a fetch that undici does
   // not run (injected) reports neither, and only the other limits apply to it.
   const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;

@@ -43,9 +43,11 @@ async function withHandoverJournaled<T>(parts: MailerParts, entry: JournalEntry,
     current = adapter.name;
     announce?.(adapter, attempt);
   };
-  return withHandoverReport(() => {
+  // Resolves once the journal holds it: the transports wait for that before the message leaves
+  // for good (see src/core/handover.ts).
+  return withHandoverReport(async () => {
     entry.handedOver = { adapter: current, at: new Date().toISOString() };
-    void record(parts.journal, parts.events, entry);
+    await record(parts.journal, parts.events, entry);
   }, run);
 }
 
