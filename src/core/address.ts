@@ -99,9 +99,18 @@ function refuseMalformed(text: string, field: string, what = 'address'): void {
 function asWritten(parsed: { address: string; name: string }, item: string, field: string): { address: string; name: string } {
   const { address, name } = parsed;
   if (!address) return parsed;
-  const escaped = address.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  const inBrackets = new RegExp(`<\\s*${escaped}\\s*>`).test(item);
-  const bare = new RegExp(`(^|[\\s,:;])${escaped}(?=$|[\\s,;(])`).test(item);
+  // Plain string search, no RegExp built from the address: a very long one made "Invalid regular
+  // expression: too large" escape as a SyntaxError (found by fuzzing).
+  let inBrackets = false;
+  let bare = false;
+  for (let at = item.indexOf(address); at !== -1; at = item.indexOf(address, at + 1)) {
+    const before = item.slice(0, at).trimEnd();
+    const after = item.slice(at + address.length);
+    if (before.endsWith('<') && after.trimStart().startsWith('>')) inBrackets = true;
+    const previous = item[at - 1];
+    const next = after[0];
+    if ((previous === undefined || /[\s,:;]/.test(previous)) && (next === undefined || /[\s,;(]/.test(next))) bare = true;
+  }
   const nameAsComment = name !== '' && item.includes(`(${name})`);
   if (inBrackets || (bare && (name === '' || nameAsComment))) return parsed;
   throw invalid(field, `"${field}" has an invalid address ${JSON.stringify(item)}: it is not one address, a "Name <address>" pair, or a comma-separated list of them`);
@@ -126,6 +135,15 @@ function checkAddress(parsed: { address: string; name: string }, field: string, 
   const address = parsed.address;
   if (LINE_BREAK.test(address) || LINE_BREAK.test(parsed.name)) {
     throw invalid(field, `"${field}" contains a line break (header injection is refused)`);
+  }
+  // Written as is, "=?utf-8?q?...?=" in a name is decoded by the receiver into other text (found by
+  // fuzzing: a name arrived as something else).
+  if (ENCODED_WORD.test(parsed.name) || ENCODED_WORD.test(address)) {
+    throw invalid(field, `"${field}" has a display name or address containing an RFC 2047 encoded word ("=?charset?...?="): give the name as plain text`);
+  }
+  // A lone surrogate has no UTF-8 form: the name would arrive with U+FFFD in it (found by fuzzing).
+  if (!isWellFormed(address) || !isWellFormed(parsed.name)) {
+    throw invalid(field, `"${field}" is not valid Unicode text (it has an unpaired surrogate, e.g. half of an emoji cut off)`);
   }
   const problem = address ? addressProblem(address) : 'no e-mail address found in it';
   if (problem) throw invalid(field, `"${field}" has an invalid address ${JSON.stringify(original)}: ${problem}`);
@@ -177,3 +195,10 @@ function describe(value: unknown): string {
 function invalid(field: string, detail: string): MailError {
   return new MailError('INVALID_MESSAGE', detail, { field });
 }
+
+function isWellFormed(text: string): boolean {
+  return (text as string & { isWellFormed(): boolean }).isWellFormed();
+}
+
+/** An RFC 2047 encoded word, which receivers decode wherever it stands in a name or a subject. */
+export const ENCODED_WORD = /=\?[^?\s]+\?[bq]\?[^?\s]*\?=/i;

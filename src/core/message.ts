@@ -3,7 +3,7 @@
 // field named, so an adapter never sees a header injection or an empty body.
 import { randomBytes } from 'node:crypto';
 import { domainToASCII } from 'node:url';
-import { parseAddress, parseAddressList, type Address, type AddressInput } from './address.js';
+import { parseAddress, parseAddressList, type Address, type AddressInput, ENCODED_WORD } from './address.js';
 import { MailError } from './errors.js';
 
 export interface AttachmentInput {
@@ -126,6 +126,8 @@ export function normalizeMessage(input: MailMessage, options: NormalizeOptions =
   const subject = input.subject ?? '';
   checkString(subject, 'subject');
   if (LINE_BREAK.test(subject)) throw injection('subject');
+  // Written as is, an encoded word in the subject is decoded by the receiver into other text.
+  if (ENCODED_WORD.test(subject)) throw new MailError('INVALID_MESSAGE', '"subject" contains an RFC 2047 encoded word ("=?charset?...?="): give the subject as plain text', { field: 'subject' });
   const html = optionalString(input.html, 'html');
   const text = optionalString(input.text, 'text');
   if (!html && !text) {
@@ -193,6 +195,8 @@ function checkHeaders(headers: Record<string, string> | undefined): Record<strin
     }
     checkString(value, field);
     if (LINE_BREAK.test(value)) throw injection(field);
+    // Transports drop a header without a value (nodemailer does): refused rather than lost.
+    if (!value.trim()) throw new MailError('INVALID_MESSAGE', `header "${name}" has an empty value`, { field });
     out[name] = value;
   }
   return out;
@@ -203,6 +207,10 @@ function checkTags(tags: string[] | undefined): string[] {
     checkString(tag, `tags[${index}]`);
     if (LINE_BREAK.test(tag)) throw injection(`tags[${index}]`);
     if (!tag.trim()) throw new MailError('INVALID_MESSAGE', `tags[${index}] is empty`, { field: `tags[${index}]` });
+    // The SMTP adapters carry tags in one comma-separated header: a comma would split the tag in two.
+    if (tag.includes(',')) throw new MailError('INVALID_MESSAGE', `tags[${index}] ${JSON.stringify(tag.slice(0, 100))} contains a comma`, { field: `tags[${index}]` });
+    // Providers and headers trim a tag: one with spaces around it would arrive as another tag.
+    if (tag !== tag.trim()) throw new MailError('INVALID_MESSAGE', `tags[${index}] ${JSON.stringify(tag.slice(0, 100))} has spaces around it`, { field: `tags[${index}]` });
     return tag;
   });
 }
@@ -213,6 +221,9 @@ function checkMetadata(metadata: Record<string, string> | undefined): Record<str
     const field = `metadata.${key}`;
     checkString(value, field);
     if (LINE_BREAK.test(key) || LINE_BREAK.test(value)) throw injection(field);
+    checkString(key, field);
+    // Providers name a metadata field after its key (Mailgun's "v:<key>"): an empty key is none.
+    if (!key.trim()) throw new MailError('INVALID_MESSAGE', 'a metadata key is empty', { field });
     out[key] = value;
   }
   return out;
@@ -236,14 +247,22 @@ function checkAttachment(attachment: AttachmentInput, index: number): Normalized
       if (LINE_BREAK.test(value)) throw injection(`${field}.${key}`);
     }
   }
+  // A MIME type is two RFC 2045 tokens: anything else would be mangled, or replaced by a provider's
+  // default, on the way (found by fuzzing: a type with spaces or non-ASCII arrived as another one).
+  if (attachment.contentType !== undefined && !MIME_TYPE.test(attachment.contentType)) {
+    throw new MailError('INVALID_MESSAGE', `${field}.contentType ${JSON.stringify(attachment.contentType.slice(0, 100))} is not a MIME type such as "application/pdf"`, { field: `${field}.contentType` });
+  }
   return {
     filename: attachment.filename,
     content: typeof content === 'string' ? Buffer.from(content, attachment.encoding === 'base64' ? 'base64' : 'utf8') : Buffer.from(content.buffer, content.byteOffset, content.byteLength),
-    contentType: attachment.contentType ?? guessContentType(attachment.filename),
+    contentType: attachment.contentType?.toLowerCase() ?? guessContentType(attachment.filename),
     ...(attachment.cid ? { cid: attachment.cid } : {}),
     inline: Boolean(attachment.cid),
   };
 }
+
+const MIME_TOKEN = "[A-Za-z0-9!#$&^_.+-]+";
+const MIME_TYPE = new RegExp(`^${MIME_TOKEN}/${MIME_TOKEN}$`);
 
 const CONTENT_TYPES: Record<string, string> = {
   pdf: 'application/pdf', png: 'image/png', jpg: 'image/jpeg', jpeg: 'image/jpeg', gif: 'image/gif',
@@ -265,6 +284,10 @@ function optionalString(value: unknown, field: string): string | undefined {
 function checkString(value: unknown, field: string): void {
   if (typeof value !== 'string') {
     throw new MailError('INVALID_MESSAGE', `"${field}" must be a string, got ${value === null ? 'null' : typeof value}`, { field });
+  }
+  // A lone surrogate has no UTF-8 form: it would arrive as U+FFFD (found by fuzzing).
+  if (!(value as string & { isWellFormed(): boolean }).isWellFormed()) {
+    throw new MailError('INVALID_MESSAGE', `"${field}" is not valid Unicode text (it has an unpaired surrogate, e.g. half of an emoji cut off)`, { field });
   }
 }
 
