@@ -20,7 +20,9 @@ import { sparkpostAdapter } from '../adapters/sparkpost.js';
 import { sesAdapter } from '../adapters/ses.js';
 import { smtpAdapter } from '../adapters/smtp.js';
 import { smtp2goAdapter } from '../adapters/smtp2go.js';
+import { office365Adapter } from '../adapters/office365.js';
 import { createMailer, normalizeMessage, parseDsn, redactDsn, type MailAdapter } from '../src/index.js';
+import { DSN_SCHEMES } from '../src/core/dsn.js';
 import { startProviderServer, type ProviderAnswer, type ProviderRequest, type ProviderServer } from './providers/server.js';
 import { startSmtpServer, type TestSmtpServer } from './helpers/smtp-server.js';
 import { builtCli, CLI } from './helpers/built-cli.js';
@@ -44,12 +46,17 @@ const SENDGRID_KEY = 'SG.SENDGRID5ECRET.key+0123456789/abc';
 const RESEND_KEY = 're_RESEND5ECRET_0123456789abcdef';
 const SPARKPOST_KEY = 'sparkpost5ECRET0123456789abcdef01234567';
 
+// For every HTTP API scheme, including ones added after this suite was written.
+const ANY_KEY = 'anyAPI-K3Y/5ECRET+0123456789abcdef';
+
 const logins: Array<[string, string]> = [[SMTP_USER, SMTP_PASS], [MAILJET_KEY, MAILJET_SECRET], ['api', MAILGUN_KEY]];
-const secrets = [SMTP_PASS, BREVO_KEY, MAILJET_KEY, MAILJET_SECRET, MAILGUN_KEY, SMTP2GO_KEY, SES_ACCESS, SES_SECRET, SES_TOKEN, POSTMARK_TOKEN, SENDGRID_KEY, RESEND_KEY, SPARKPOST_KEY];
+const secrets = [ANY_KEY, SMTP_PASS, BREVO_KEY, MAILJET_KEY, MAILJET_SECRET, MAILGUN_KEY, SMTP2GO_KEY, SES_ACCESS, SES_SECRET, SES_TOKEN, POSTMARK_TOKEN, SENDGRID_KEY, RESEND_KEY, SPARKPOST_KEY];
 /** Every form a credential can show in. Signatures seen by the SES server are added as they come. */
 const forbidden = new Set<string>([
   ...secrets.flatMap((secret) => [secret, encodeURIComponent(secret), b64(secret)]),
   ...logins.flatMap(([user, pass]) => [b64(`${user}:${pass}`), b64(`\0${user}\0${pass}`), `Basic ${b64(`${user}:${pass}`)}`]),
+  // An API key sent as Basic user or password (SendGrid-style "apikey:KEY", SparkPost's bare key).
+  ...['', 'api', 'apikey'].flatMap((user) => [b64(`${user}:${ANY_KEY}`), b64(`${ANY_KEY}:${user}`)]),
 ]);
 
 /** Where each form was found: must stay empty. */
@@ -91,7 +98,7 @@ let ca: string;
 let smtp: TestSmtpServer;
 const servers: ProviderServer[] = [];
 const seenSignatures: string[] = [];
-let http: Record<'brevo' | 'mailjet' | 'mailgun' | 'smtp2go' | 'ses' | 'postmark' | 'sendgrid' | 'resend' | 'sparkpost', ProviderServer>;
+let http: Record<'brevo' | 'mailjet' | 'mailgun' | 'smtp2go' | 'ses' | 'postmark' | 'sendgrid' | 'resend' | 'sparkpost' | 'any', ProviderServer>;
 
 beforeAll(async () => {
   await builtCli();
@@ -124,6 +131,13 @@ beforeAll(async () => {
     sendgrid: await start(echoing(header('authorization'))),
     resend: await start(echoing(header('authorization'))),
     sparkpost: await start(echoing(header('authorization'))),
+    // Any provider: quotes every header it got and the body, decoded where it is Basic.
+    any: await start((request) => {
+      const seen = Object.entries(request.headers).map(([name, value]) => `${name}: ${String(value)}`).join('; ');
+      const basics = Object.values(request.headers).flatMap((value) => /^Basic (.+)$/.exec(String(value))?.[1] ?? []).map((encoded) => Buffer.from(encoded, 'base64').toString('utf8'));
+      const message = `Unauthorized: got ${seen} (${basics.join(', ')}) for ${request.body.toString('utf8').slice(0, 2_000)}`;
+      return { status: 401, body: { message, error: message, errors: [{ message, field: null, help: null }], ErrorMessage: message, code: 401 } };
+    }),
     // SES's restJson error, quoting the signed Authorization header and the session token.
     ses: await start((request) => {
       const authorization = String(request.headers.authorization ?? '');
@@ -148,6 +162,7 @@ afterAll(async () => {
 
 const adapters = (): Record<string, () => MailAdapter> => ({
   smtp: () => smtpAdapter({ host: 'localhost', port: smtp.port, auth: { user: SMTP_USER, pass: SMTP_PASS }, tls: { ca } }),
+  office365: () => office365Adapter({ mailbox: SMTP_USER, password: SMTP_PASS, host: 'localhost', port: smtp.port, tls: { ca } }),
   brevo: () => brevoAdapter({ apiKey: BREVO_KEY, baseUrl: http.brevo.url }),
   mailjet: () => mailjetAdapter({ apiKey: MAILJET_KEY, secretKey: MAILJET_SECRET, baseUrl: http.mailjet.url }),
   mailgun: () => mailgunAdapter({ apiKey: MAILGUN_KEY, domain: 'mg.example.com', baseUrl: http.mailgun.url }),
@@ -195,7 +210,7 @@ describe('echoed secrets are scrubbed everywhere', () => {
     expect(leaks('raw echo', await response.text()).length).toBeGreaterThan(3);
   });
 
-  it.each(['smtp', 'brevo', 'mailjet', 'mailgun', 'smtp2go', 'ses', 'postmark', 'sendgrid', 'resend', 'sparkpost'])('%s: errors, causes, events and the journal file hold no form of a credential', async (name) => {
+  it.each(['smtp', 'office365', 'brevo', 'mailjet', 'mailgun', 'smtp2go', 'ses', 'postmark', 'sendgrid', 'resend', 'sparkpost'])('%s: errors, causes, events and the journal file hold no form of a credential', async (name) => {
     const folder = await mkdtemp(join(dir, `${name}-`));
     const make = adapters()[name]!;
     const found: string[] = [];
@@ -253,6 +268,41 @@ describe('echoed secrets are scrubbed everywhere', () => {
     }));
     expect(leaks('cli output and journal files', outputs.join('\n'))).toEqual([]);
   }, 120_000);
+
+  // Whatever HTTP API adapters exist (their DSN schemes end in "+api"), each against a server that
+  // quotes back every header and the body: the API and the CLI show no form of the key.
+  const apiSchemes = DSN_SCHEMES.filter((scheme) => scheme.endsWith('+api'));
+  it('covers every HTTP API scheme there is', () => {
+    expect(apiSchemes.length).toBeGreaterThanOrEqual(5);
+  });
+  it.each(apiSchemes)('%s, against a server echoing every header and the body: no form of its key in errors, events, the journal or CLI output', async (scheme) => {
+    const known = dsns();
+    const fixed = Object.entries(known).find(([name]) => `${name}+api` === scheme)?.[1];
+    // The known ones keep their own credentials (mailgun's domain, SES's region); any other scheme gets the key as its DSN user.
+    const dsn = fixed ? fixed.replace(/127\.0\.0\.1:\d+/, `127.0.0.1:${http.any.port}`) : `${scheme}://${encodeURIComponent(ANY_KEY)}@127.0.0.1:${http.any.port}?insecure=true`;
+    const folder = await mkdtemp(join(dir, `${scheme.replace('+', '-')}-`));
+    const found: string[] = [];
+    const mailer = createMailer({ dsn, journal: join(folder, 'journal.sqlite'), retry: { attempts: 1 } });
+    const events: unknown[] = [];
+    for (const event of ['sent', 'failed', 'failover', 'journal-error'] as const) mailer.on(event, (...payload: unknown[]) => events.push(payload));
+    const failure = await mailer.send({ from: SMTP_USER, to: 'ann@example.com', subject: 'Hi', text: 'Hello', idempotencyKey: `any-${scheme}` }).catch((error: unknown) => error);
+    // The provider's 401 is AUTH (as the error, or as the one attempt of an ALL_FAILED chain).
+    expect(String(failure)).toMatch(/\bAUTH\b/);
+    found.push(...leaks(`${scheme} mailer error`, errorSurfaces(failure)));
+    found.push(...leaks(`${scheme} events`, events.map((payload) => `${inspect(payload, { depth: 20, showHidden: true })}\n${JSON.stringify(payload)}`).join('\n')));
+    found.push(...leaks(`${scheme} journal entry`, JSON.stringify(await mailer.journal.findByIdempotencyKey(`any-${scheme}`))));
+    for (const adapter of await mailer.adapters()) {
+      if (adapter.verify) found.push(...leaks(`${scheme} verify error`, errorSurfaces(await adapter.verify().catch((error: unknown) => error))));
+    }
+    await mailer.close();
+    found.push(...leaks(`${scheme} journal file`, await journalBytes(folder)));
+    const sent = await cli(['send', '--dsn', dsn, '--from', SMTP_USER, '--to', 'ann@example.com', '--subject', 'Hi', '--text', 'Hello'], folder);
+    expect(sent.code).toBe(1);
+    const verified = await cli(['verify', '--dsn', dsn], folder);
+    const journal = await cli(['journal', '--json', '--limit', '50'], folder);
+    found.push(...leaks(`${scheme} cli`, [sent.out, verified.out, journal.out, await journalBytes(join(folder, '.mailroom'))].join('\n')));
+    expect(found).toEqual([]);
+  }, 60_000);
 
   it('a DSN without "://" or with a bad "%" is a CONFIG error that never shows it verbatim', () => {
     for (const dsn of [`mailjet+api//${MAILJET_KEY}:${MAILJET_SECRET}@default`, `smtp:/u:${SMTP_PASS}@h`, `u:${SMTP_PASS}@h:587`, `smtp://u:${SMTP_PASS}@h:587`]) {
