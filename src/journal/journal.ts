@@ -238,8 +238,8 @@ export class SendJournal {
     }
   }
 
-  // Drops an entry written for a claim that lost: the message is the key's earlier entry's.
-  private async forget(entry: JournalEntry): Promise<void> {
+  /** Drops an entry written for a claim that lost: the message is the key's earlier entry's. */
+  async forget(entry: JournalEntry): Promise<void> {
     const { keyv } = await this.open();
     await keyv.delete(ENTRY + entry.id);
   }

@@ -28,6 +28,16 @@ export async function resend(parts: MailerParts, id: string, options: JournalRes
     }
     if (state === 'failed') await parts.queue.remove(id);
   }
+  if (original.status === 'pending' && original.idempotencyKey) {
+    // A claim that lost: a send of a key already held writes its entry, finds the holder, then drops
+    // the entry. A process killed in between leaves it pending, and resending it would deliver the
+    // holder's message a second time (found by the crash suite). The message is the holder's.
+    const holder = await store.findByIdempotencyKey(original.idempotencyKey);
+    if (holder && holder.id !== original.id) {
+      await store.forget(original);
+      return holder.status === 'sent' ? resultFromEntry(holder) : resend(parts, holder.id, options);
+    }
+  }
   if (original.status === 'pending' || original.status === 'queued') {
     // Completing an interrupted send: same entry, same Message-ID, so an idempotent receiver
     // (and the outbox) keeps one copy if the first attempt did get through.
