@@ -2,16 +2,18 @@
 // the SQLite journal off and on, in one run, and their ratio (target: at least 5,000 journaled
 // messages/s on a 2-core machine). Then listing on 100,000 entries: the indexed SQLite query
 // against a full scan of the same store (what any keyv store without SQL does).
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Keyv from 'keyv';
 import { memoryAdapter } from '../../adapters/memory.js';
 import { createMailer, normalizeMessage, SendJournal, type MailerOptions } from '../../src/index.js';
 
-const MESSAGES = 5_000;
+// BENCH_SCALE=small: CI-sized counts (the figures are printed, nothing is asserted).
+const SMALL = process.env.BENCH_SCALE === 'small';
+const MESSAGES = SMALL ? 1_000 : 5_000;
 const CONCURRENCY = 32; // an app sending order confirmations from concurrent requests
-const ENTRIES = 100_000;
+const ENTRIES = SMALL ? 10_000 : 100_000;
 const dir = mkdtempSync(join(tmpdir(), 'mailroom-bench-'));
 
 async function throughput(journal: MailerOptions['journal'], concurrency: number): Promise<number> {
@@ -82,13 +84,16 @@ async function main(): Promise<void> {
     recipient: await timed(() => journal.list({ to: 'customer99999@', limit: 50 }), 5),
   };
   await journal.close();
+  // Disk: the database file after a checkpoint (the WAL folded in), per entry written.
+  const bytes = ['', '-wal'].reduce((sum, suffix) => sum + (statSync(`${store}${suffix}`, { throwIfNoEntry: false })?.size ?? 0), 0);
+  console.log(`disk per entry (SQLite file + WAL)   ${Math.round(bytes / ENTRIES).toLocaleString('en')} bytes (${(bytes / 1024 / 1024).toFixed(1)} MB for ${ENTRIES.toLocaleString('en')} entries without idempotency keys: one row each)`);
   // The same rows read as a store without SQL would: every entry through keyv's iterator.
   const { default: KeyvSqlite } = await import('@keyv/sqlite');
   const scanStore = new Keyv({ store: new KeyvSqlite({ uri: `sqlite://${store}`, iterationLimit: 1000 } as never), namespace: 'mailroom' });
   const scanning = new SendJournal({ store: scanStore });
   const scanned = await timed(() => scanning.list({ limit: 50 }), 1);
   console.log(`list newest 50 (SQLite, indexed)     ${indexed.newest.toFixed(2)} ms median`);
-  console.log(`list 50 failed (SQLite, indexed)     ${indexed.failed.toFixed(2)} ms median`);
+  console.log(`list 50 failed (SQLite, indexed)     ${indexed.failed.toFixed(2)} ms median   target: < 50 ms among 100,000 -> ${indexed.failed < 50 ? 'met' : 'NOT met'}${SMALL ? ' (small run: 10,000 entries)' : ''}`);
   console.log(`list by recipient (SQLite, indexed)  ${indexed.recipient.toFixed(2)} ms median`);
   console.log(`list newest 50 by full scan (baseline) ${scanned.toFixed(0)} ms`);
   console.log(`ratio scan/indexed                   ${(scanned / indexed.newest).toFixed(0)}x faster`);
