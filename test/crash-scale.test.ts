@@ -61,7 +61,7 @@ interface Run {
   done: boolean;
 }
 
-/** Runs the sender; with `killAfter`, SIGKILLs it once that many sends resolved, plus 0-30 ms. */
+/** Runs the sender; with `killAfter`, SIGKILLs it once that many sends resolved, plus 0-10 ms. */
 function runSender(killAfter?: number): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', TSX_LOADER, sender, dir, '0', String(MESSAGES), dsn, String(IN_FLIGHT)], { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -81,7 +81,7 @@ function runSender(killAfter?: number): Promise<Run> {
       }
       if (killAfter !== undefined && !aimed && sent >= killAfter) {
         aimed = true;
-        setTimeout(() => child.kill('SIGKILL'), Math.floor(random() * 30));
+        setTimeout(() => child.kill('SIGKILL'), Math.floor(random() * 10));
       }
     });
     child.on('error', reject);

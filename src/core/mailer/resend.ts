@@ -35,7 +35,12 @@ export async function resend(parts: MailerParts, id: string, options: JournalRes
     const holder = await store.findByIdempotencyKey(original.idempotencyKey);
     if (holder && holder.id !== original.id) {
       await store.forget(original);
-      return holder.status === 'sent' ? resultFromEntry(holder) : resend(parts, holder.id, options);
+      if (holder.status === 'sent') return resultFromEntry(holder);
+      const held = options.includePossibleDuplicates ? undefined : possibleDeliveryReason(holder);
+      if (!held) return resend(parts, holder.id, options);
+      // The holder may already have been delivered: nothing is sent for it here (a resend of the
+      // holder itself says so, and takes --include-possible-duplicates).
+      return { ...resultFromEntry(holder), warnings: [`entry ${id} was a send of a key whose message entry ${holder.id} holds; that entry may already have been delivered (${held}), so nothing was sent`] };
     }
   }
   if (original.status === 'pending' || original.status === 'queued') {
