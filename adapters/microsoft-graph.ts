@@ -2,7 +2,6 @@
 // token (Mail.Send application permission) from src/kit/microsoft-token.ts; JSON message with
 // recipients, reply-to, html/text body, file and inline attachments, `x-` headers; 202 means
 // accepted (Graph returns no message id). HTTP goes through src/kit/http.ts.
-import type { INetworkModule } from '@azure/msal-node';
 import { allRecipients, httpEndpoint, sendWithin, type AdapterCapabilities, type AdapterEndpoint, type AdapterLimits, type MailAdapter, type SendContext, type SendReceipt } from '../src/core/adapter.js';
 import type { Address } from '../src/core/address.js';
 import { senderAdvice } from '../src/core/diagnose.js';
@@ -11,7 +10,8 @@ import { defineDsn, dsnCommonOptions, microsoftAppCredentials, requireDsnPart } 
 import { MailError } from '../src/core/errors.js';
 import { errorFromResponse, httpRequest, resolveBaseUrl, scrub, successReceipt, type HttpResponse, type SuccessRule } from '../src/kit/http.js';
 import { headersWithTags, type NormalizedMessage } from '../src/core/message.js';
-import { GRAPH_SCOPE, MicrosoftTokenSource, type MicrosoftCertificate } from '../src/kit/microsoft-token.js';
+import { MSAL_NODE, requireInstalled } from '../src/kit/optional-package.js';
+import { GRAPH_SCOPE, MicrosoftTokenSource, type MicrosoftCertificate, type MicrosoftNetworkClient } from '../src/kit/microsoft-token.js';
 import { scrubbingErrors, SecretScrubber } from '../src/core/secrets.js';
 
 export interface GraphOptions {
@@ -30,7 +30,7 @@ export interface GraphOptions {
   /** Identity platform host. Default https://login.microsoftonline.com. */
   authority?: string;
   /** msal's HTTP client (a proxy, or tests). Default msal's own. */
-  networkClient?: INetworkModule;
+  networkClient?: MicrosoftNetworkClient;
   /** Graph host. Default https://graph.microsoft.com (national clouds differ); http only on loopback. */
   baseUrl?: string;
   /** Keep a copy in the mailbox's Sent Items. Default true (Graph's default). */
@@ -185,6 +185,7 @@ export function fromDsn(dsn: ParsedDsn): GraphAdapter {
 export function graphOptionsFromDsn(dsn: ParsedDsn): GraphOptions {
   const mailbox = requireDsnPart(dsn, dsn.user, 'the mailbox');
   const { clientId, clientSecret, tenant } = microsoftAppCredentials(dsn);
+  requireInstalled(MSAL_NODE, dsn.options.name ?? 'graph');
   return {
     mailbox,
     tenant,

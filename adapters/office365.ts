@@ -2,14 +2,14 @@
 // 3 connections and 30 messages per minute per mailbox. Two ways in: basic (mailbox + password,
 // which Microsoft is retiring: a warning says so once per process) and OAuth2 client credentials
 // (AUTH XOAUTH2 with a token from src/kit/microsoft-token.ts). The SMTP work is adapters/smtp.ts.
-import type { INetworkModule } from '@azure/msal-node';
 import type { AdapterCapabilities, AdapterEndpoint, AdapterLimits, MailAdapter, SendContext, SendReceipt } from '../src/core/adapter.js';
 import { senderAdvice } from '../src/core/diagnose.js';
 import type { ParsedDsn } from '../src/core/dsn.js';
 import { defineDsn, dsnWholeNumber, microsoftAppCredentials, requireDsnPart } from '../src/core/dsn-options.js';
 import { MailError } from '../src/core/errors.js';
 import type { NormalizedMessage } from '../src/core/message.js';
-import { MicrosoftTokenSource, OUTLOOK_SCOPE, type MicrosoftCertificate } from '../src/kit/microsoft-token.js';
+import { MSAL_NODE, requireInstalled } from '../src/kit/optional-package.js';
+import { MicrosoftTokenSource, OUTLOOK_SCOPE, type MicrosoftCertificate, type MicrosoftNetworkClient } from '../src/kit/microsoft-token.js';
 import type { SendLimiter } from '../src/kit/send-limits.js';
 import { OFFICE365_PRESET } from '../src/kit/smtp-presets.js';
 import { SmtpAdapter, type SmtpTlsOptions } from './smtp.js';
@@ -28,7 +28,7 @@ export interface Office365OAuthOptions {
   /** Identity platform host. Default https://login.microsoftonline.com. */
   authority?: string;
   /** msal's HTTP client (a proxy, or tests). Default msal's own. */
-  networkClient?: INetworkModule;
+  networkClient?: MicrosoftNetworkClient;
 }
 
 export interface Office365Options {
@@ -160,6 +160,7 @@ export function office365OptionsFromDsn(dsn: ParsedDsn): Office365Options {
     ...(messagesPerMinute ? { messagesPerMinute } : {}),
   };
   if (dsn.scheme === 'office365+oauth') {
+    requireInstalled(MSAL_NODE, dsn.options.name ?? 'office365');
     const { clientId, clientSecret, tenant } = microsoftAppCredentials(dsn);
     const smtpPort = dsnWholeNumber(dsn, 'smtp_port');
     return {

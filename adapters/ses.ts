@@ -12,6 +12,7 @@ import { MailError, type MailErrorCode } from '../src/core/errors.js';
 import { httpRequest, resolveBaseUrl, unreadableSuccess, type SuccessRule } from '../src/kit/http.js';
 import type { NormalizedMessage } from '../src/core/message.js';
 import { buildMime } from '../src/kit/mime.js';
+import { AWS_SES_SDK, loadOptional, requireInstalled } from '../src/kit/optional-package.js';
 import { guardSecrets, SecretScrubber } from '../src/core/secrets.js';
 
 export interface SesOptions {
@@ -50,6 +51,8 @@ export const SES_CAPABILITIES: AdapterCapabilities = Object.freeze({
 
 export function sesAdapter(options: SesOptions = {}): MailAdapter {
   const name = options.name ?? NAME;
+  // An optional peer dependency: missing, it is a CONFIG error at setup with the install command.
+  requireInstalled(AWS_SES_SDK, name);
   const endpoint = options.endpoint ? resolveBaseUrl(NAME, { baseUrl: options.endpoint, defaultUrl: options.endpoint }) : undefined;
   let client: Promise<{ client: SESv2Client; sdk: typeof import('@aws-sdk/client-sesv2') }> | undefined;
   const getClient = () => (client ??= loadClient(options, name, endpoint));
@@ -116,6 +119,7 @@ export function fromDsn(dsn: ParsedDsn): MailAdapter {
 }
 
 export function sesOptionsFromDsn(dsn: ParsedDsn): SesOptions {
+  requireInstalled(AWS_SES_SDK, dsn.options.name ?? NAME);
   if ((dsn.user === undefined) !== (dsn.password === undefined)) {
     throw new MailError('CONFIG', `the ses DSN "${dsn.redacted}" needs both ACCESS:SECRET, or neither for the default credential chain`);
   }
@@ -159,9 +163,7 @@ function unreadableWhy(error: unknown): string {
 
 // The SDK is heavy: load it on first use, so importing mailroom stays fast.
 async function loadClient(options: SesOptions, provider: string, endpoint: string | undefined) {
-  const sdk = await import('@aws-sdk/client-sesv2').catch((error: unknown) => {
-    throw new MailError('CONFIG', 'the ses adapter needs @aws-sdk/client-sesv2: npm install @aws-sdk/client-sesv2', { provider, cause: error });
-  });
+  const sdk = await loadOptional(AWS_SES_SDK, provider, () => import('@aws-sdk/client-sesv2'));
   if (options.client) return { client: options.client, sdk };
   const client = new sdk.SESv2Client({
     ...(options.region ? { region: options.region } : {}),

@@ -13,11 +13,13 @@ import { ADAPTER_DSNS } from '../src/core/adapter-index.js';
 import { DSN_EXAMPLES, DSN_SCHEMES, checkDsnChain, parseDsn, redactParsedDsn } from '../src/core/dsn.js';
 import { dsnApiKey } from '../src/core/dsn-options.js';
 import { normalizeMessage } from '../src/core/message.js';
-import { declareCapabilities, defineHttpAdapter, type HttpAdapterOptions } from '../src/kit/index.js';
+import { AWS_SES_SDK, declareCapabilities, defineHttpAdapter, loadOptional, MSAL_NODE, requireInstalled, type HttpAdapterOptions } from '../src/kit/index.js';
+import { createRequire } from 'node:module';
 import { expectFailure, sendContext } from './conformance.js';
 import { startProviderServer, type ProviderServer } from './providers/server.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
+const semverSatisfies = (createRequire(import.meta.url)('semver') as { satisfies(version: string, range: string): boolean }).satisfies;
 const KEY = 'pk_live_0123456789abcdef';
 
 interface PigeonOptions extends HttpAdapterOptions {
@@ -164,5 +166,35 @@ describe('the DSN table comes from the adapters\' own declarations', () => {
     // The address parser is one small file of nodemailer's; the rest of nodemailer is not loaded.
     const heavyFiles = loaded.filter((file) => /\/(nodemailer|@azure\/msal-node|@aws-sdk|mjml)\//.test(file) && !/\/nodemailer\/(lib|dist\/esm)\/addressparser\//.test(file));
     expect(heavyFiles).toEqual([]);
+  });
+});
+
+describe('provider SDKs most apps never load are optional peer dependencies', () => {
+  it('a missing one is a CONFIG error at setup that gives the install command, checked without loading it', async () => {
+    const absent = { name: '@mailroom-test/absent-sdk', range: '^1.2.0' };
+    let error: unknown;
+    try {
+      requireInstalled(absent, 'acme');
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toMatchObject({ code: 'CONFIG', provider: 'acme' });
+    expect((error as Error).message).toContain('npm install @mailroom-test/absent-sdk@^1.2.0');
+    expect((error as { remedy: string }).remedy).toContain('npm install @mailroom-test/absent-sdk@^1.2.0');
+    // The same error when the import itself fails (a package removed after setup).
+    const failed = await expectFailure(loadOptional(absent, 'acme', () => import(/* @vite-ignore */ absent.name)));
+    expect(failed.code).toBe('CONFIG');
+    expect(failed.remedy).toContain('npm install @mailroom-test/absent-sdk@^1.2.0');
+  });
+
+  it('the install command names the range package.json declares, which the tested version satisfies', async () => {
+    const manifest = JSON.parse(await readFile(path.join(ROOT, 'package.json'), 'utf8')) as Record<string, Record<string, string | { optional?: boolean }>>;
+    for (const pkg of [AWS_SES_SDK, MSAL_NODE]) {
+      expect(manifest.peerDependencies![pkg.name]).toBe(pkg.range);
+      expect(manifest.peerDependenciesMeta![pkg.name]).toEqual({ optional: true });
+      expect(manifest.dependencies![pkg.name]).toBeUndefined();
+      const tested = manifest.devDependencies![pkg.name] as string;
+      expect(semverSatisfies(tested, pkg.range), `${pkg.name}@${tested} in ${pkg.range}`).toBe(true);
+    }
   });
 });

@@ -187,6 +187,26 @@ describe('installed into an empty project', () => {
     expect(JSON.parse(stdout)).toEqual(Object.fromEntries(list.map((entry) => [specifier(entry), entry === './package.json' ? 'string' : 'function'])));
   });
 
+  it('leaves out the provider SDKs most apps never load; a DSN that needs one is a CONFIG error naming the install command', async () => {
+    const peers = (manifest as unknown as { peerDependencies: Record<string, string> }).peerDependencies;
+    for (const sdk of ['@aws-sdk/client-sesv2', '@azure/msal-node']) {
+      expect(await readdir(path.join(consumer, 'node_modules', sdk)).catch(() => 'absent'), sdk).toBe('absent');
+    }
+    const script = `import { createMailer } from 'mailroom-js';
+      const out = {};
+      for (const dsn of ['ses+api://AKIAEXAMPLE:secret@default?region=eu-west-1', 'graph://a%40corp.com@contoso.onmicrosoft.com?client_id=c&client_secret=s', 'office365+oauth://a%40corp.com@contoso.onmicrosoft.com?client_id=c&client_secret=s']) {
+        try { createMailer({ dsn, journal: false }); out[dsn.split(':')[0]] = 'created'; } catch (error) { out[dsn.split(':')[0]] = [error.code, error.message, error.remedy]; }
+      }
+      createMailer({ dsn: 'office365://a%40corp.com:pw@default', journal: false });
+      console.log(JSON.stringify(out));`;
+    const { stdout } = await node(['--input-type=module', '-e', script]);
+    const out = JSON.parse(stdout) as Record<string, [string, string, string]>;
+    const hint = (name: string) => `npm install ${name}@${peers[name]}`;
+    expect(out['ses+api']).toEqual(['CONFIG', expect.stringContaining(hint('@aws-sdk/client-sesv2')), expect.stringContaining(hint('@aws-sdk/client-sesv2'))]);
+    expect(out.graph).toEqual(['CONFIG', expect.stringContaining(hint('@azure/msal-node')), expect.stringContaining(hint('@azure/msal-node'))]);
+    expect(out['office365+oauth']).toEqual(['CONFIG', expect.stringContaining(hint('@azure/msal-node')), expect.stringContaining(hint('@azure/msal-node'))]);
+  });
+
   it('renders a built-in template and sends through the memory adapter from the installed package', async () => {
     const script = `import { createMailer } from 'mailroom-js';
       import { readFile } from 'node:fs/promises';

@@ -39,3 +39,7 @@ export { MicrosoftTokenSource, OUTLOOK_SCOPE, GRAPH_SCOPE } from './microsoft-to
 export type { MicrosoftTokenOptions, MicrosoftToken, MicrosoftCertificate } from './microsoft-token.js';
 export { SendLimiter } from './send-limits.js';
 export type { SendLimitOptions } from './send-limits.js';
+
+// Optional peer dependencies: a CONFIG error with the install command when one is missing.
+export { requireInstalled, loadOptional, missingPackageError, installCommand, AWS_SES_SDK, MSAL_NODE } from './optional-package.js';
+export type { OptionalPackage } from './optional-package.js';

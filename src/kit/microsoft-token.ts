@@ -3,8 +3,18 @@
 // renewed a few minutes before they expire; `forceRefresh` fetches a new one (after a 535 on a
 // cached token). Failures become MailError: AADSTS errors are AUTH with the code in the message.
 import type { ConfidentialClientApplication, Configuration, INetworkModule } from '@azure/msal-node';
+
+/**
+ * msal-node's `INetworkModule` (the HTTP client it reaches the identity platform with), declared
+ * here by shape so that mailroom's type declarations compile without msal-node, an optional peer.
+ */
+export interface MicrosoftNetworkClient {
+  sendGetRequestAsync<T>(url: string, options?: never, timeout?: number): Promise<{ headers: Record<string, string>; body: T; status: number }>;
+  sendPostRequestAsync<T>(url: string, options?: never): Promise<{ headers: Record<string, string>; body: T; status: number }>;
+}
 import { diagnose } from '../core/diagnose.js';
 import { MailError } from '../core/errors.js';
+import { loadOptional, MSAL_NODE, requireInstalled } from './optional-package.js';
 
 /** The scope of Office 365 SMTP AUTH XOAUTH2 tokens. */
 export const OUTLOOK_SCOPE = 'https://outlook.office365.com/.default';
@@ -34,7 +44,7 @@ export interface MicrosoftTokenOptions {
   /** Authority host; the tenant is appended. Default https://login.microsoftonline.com (sovereign clouds differ). */
   authority?: string;
   /** msal's HTTP client (`system.networkClient`): a proxy, or a local identity server in tests. Default msal's own. */
-  networkClient?: INetworkModule;
+  networkClient?: MicrosoftNetworkClient;
   /** Renew a cached token this long before it expires. Default 300,000 ms (5 minutes). */
   renewBeforeMs?: number;
   /** Adapter name for errors. Default "microsoft". */
@@ -70,6 +80,8 @@ export class MicrosoftTokenSource {
     if (!options.clientSecret && !options.certificate) {
       throw new MailError('CONFIG', 'a client secret or a certificate is needed for app-only tokens', { provider });
     }
+    // An optional peer dependency: missing, it is a CONFIG error at setup with the install command.
+    requireInstalled(MSAL_NODE, provider);
     this.scope = options.scope;
     this.tenant = options.tenant;
     this.#options = options;
@@ -123,7 +135,7 @@ export class MicrosoftTokenSource {
     const url = `${(this.#options.authority ?? DEFAULT_AUTHORITY).replace(/\/+$/, '')}/${this.#options.tenant}/v2.0/.well-known/openid-configuration`;
     try {
       const response = this.#options.networkClient
-        ? await this.#options.networkClient.sendGetRequestAsync<unknown>(url, {})
+        ? await (this.#options.networkClient as INetworkModule).sendGetRequestAsync<unknown>(url, {})
         : await fetch(url, { signal: AbortSignal.timeout(10_000) }).then(async (r) => ({ status: r.status, body: (await r.json()) as unknown }));
       const description = (response.body as { error_description?: unknown } | undefined)?.error_description;
       return response.status >= 400 && typeof description === 'string' ? description : undefined;
@@ -138,7 +150,7 @@ export class MicrosoftTokenSource {
 
   // msal-node is loaded on first use: importing mailroom must stay fast for a CMS that never uses it.
   #client(): Promise<ConfidentialClientApplication> {
-    this.#app ??= import('@azure/msal-node').then(({ ConfidentialClientApplication: Client }) => {
+    this.#app ??= loadOptional(MSAL_NODE, this.#options.provider ?? 'microsoft', () => import('@azure/msal-node')).then(({ ConfidentialClientApplication: Client }) => {
       const options = this.#options;
       const base = (options.authority ?? DEFAULT_AUTHORITY).replace(/\/+$/, '');
       const host = new URL(base).host;
@@ -150,7 +162,7 @@ export class MicrosoftTokenSource {
           ...(options.certificate ? { clientCertificate: { ...options.certificate } } : {}),
           ...(KNOWN_CLOUDS.test(host) ? {} : { knownAuthorities: [host] }),
         },
-        ...(options.networkClient ? { system: { networkClient: options.networkClient } } : {}),
+        ...(options.networkClient ? { system: { networkClient: options.networkClient as INetworkModule } } : {}),
       };
       return new Client(configuration);
     });
