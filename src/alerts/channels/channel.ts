@@ -64,8 +64,21 @@ export async function postAlert(
     const { detail, remedy } = explain(response);
     throw new MailError(response.status >= 500 || response.status === 429 ? 'TRANSIENT' : 'CONFIG', detail, { provider: type, status: response.status, remedy });
   } catch (error) {
-    throw scrubber.error(error);
+    throw scrubber.error(error instanceof MailError && error.status === undefined ? unreachable(error, type, url) : error);
   }
+}
+
+// The kit's network errors speak of a provider that "may have accepted the message" and quote the
+// URL; for an alert channel, the host and what happened are what a person needs.
+function unreachable(error: MailError, type: string, url: string): MailError {
+  let detail = error.detail.replace(/: the provider may have accepted the message$/, '');
+  try {
+    const parsed = new URL(url);
+    detail = detail.split(`${parsed.origin}${parsed.pathname}`).join(parsed.host);
+  } catch {
+    // an unparsable URL is scrubbed whole below
+  }
+  return new MailError('TRANSIENT', detail, { provider: type, cause: error, remedy: `Check that ${type === 'webhook' ? 'the receiver' : `the ${type} webhook`} is reachable from this server (DNS, firewall, proxy) and answers within the alerts timeoutMs.` });
 }
 
 /** The first line of a response body, short enough for one error line. */
