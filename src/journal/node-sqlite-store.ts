@@ -3,6 +3,7 @@
 // PRIMARY KEY, value TEXT) so one journal file can be read by either driver, and answers the same
 // `query(sql, ...params)` the journal's indexed listing uses.
 import { EventEmitter } from 'node:events';
+import { keyPages } from './sql-key-pages.js';
 
 /** The part of node:sqlite's `DatabaseSync` this store uses. */
 interface DatabaseSync {
@@ -77,21 +78,8 @@ export class NodeSqliteStore extends EventEmitter {
     await this.query(`DELETE FROM ${this.opts.table} WHERE key LIKE ?`, this.namespace ? `${this.namespace}:%` : '%');
   }
 
-  async *iterator(namespace?: string): AsyncGenerator<[string, string]> {
-    const pageSize = 1000;
-    // Pages by key, not OFFSET: each page is an index seek, so a full scan stays linear.
-    let after = '';
-    for (;;) {
-      const rows = await this.query(
-        `SELECT key, value FROM ${this.opts.table} WHERE key LIKE ? AND key > ? ORDER BY key LIMIT ?`,
-        `${namespace ? `${namespace}:` : ''}%`,
-        after,
-        pageSize,
-      );
-      for (const row of rows) yield [row.key as string, row.value as string];
-      if (rows.length < pageSize) return;
-      after = rows[rows.length - 1]!.key as string;
-    }
+  iterator(namespace?: string): AsyncGenerator<[string, string]> {
+    return keyPages((sql, ...params) => this.query(sql, ...params), this.opts.table, namespace);
   }
 
   async disconnect(): Promise<void> {

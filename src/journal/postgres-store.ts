@@ -5,6 +5,7 @@
 // range would not be a time range; and its pool is not reachable for the one-statement claim.
 // Keys are TEXT COLLATE "C" (byte order: ULIDs sort by time); values are keyv's serialized JSON.
 import { EventEmitter } from 'node:events';
+import { keyPages } from './sql-key-pages.js';
 
 // The part of pg this store uses (typed here: pg is an optional peer dependency, and mailroom's
 // declarations must not name a package the app may not have installed).
@@ -95,20 +96,8 @@ export class PostgresStore extends EventEmitter {
     await this.query(`DELETE FROM ${POSTGRES_TABLE} WHERE key LIKE ?`, this.namespace ? `${this.namespace}:%` : '%');
   }
 
-  async *iterator(namespace?: string): AsyncGenerator<[string, string]> {
-    const pageSize = 1000;
-    let after = '';
-    for (;;) {
-      const rows = await this.query(
-        `SELECT key, value FROM ${POSTGRES_TABLE} WHERE key LIKE ? AND key > ? ORDER BY key LIMIT ?`,
-        `${namespace ? `${namespace}:` : ''}%`,
-        after,
-        pageSize,
-      );
-      for (const row of rows) yield [row.key as string, row.value as string];
-      if (rows.length < pageSize) return;
-      after = rows[rows.length - 1]!.key as string;
-    }
+  iterator(namespace?: string): AsyncGenerator<[string, string]> {
+    return keyPages((sql, ...params) => this.query(sql, ...params), POSTGRES_TABLE, namespace);
   }
 
   async disconnect(): Promise<void> {
