@@ -108,7 +108,7 @@ export async function startWorker(options: WorkerOptions): Promise<MailWorker> {
 // 600 start in its first second. One job per 1/pace of a minute spreads them evenly, and 2% of
 // headroom keeps any window of the sinks' clock (which sees network jitter) within the pace.
 function paced(messagesPerMinute: number): { max: number; duration: number } {
-  return { max: 1, duration: Math.ceil((60_000 / messagesPerMinute) * 1.02) };
+  return { max: 1, duration: Math.ceil((60_000 / messagesPerMinute) * 1.05) };
 }
 
 // How long every worker waits when the provider asked to slow down with a known wait.
