@@ -13,7 +13,7 @@ import { ADAPTER_DSNS } from '../src/core/adapter-index.js';
 import { DSN_EXAMPLES, DSN_SCHEMES, checkDsnChain, parseDsn, redactParsedDsn } from '../src/core/dsn.js';
 import { dsnApiKey } from '../src/core/dsn-options.js';
 import { normalizeMessage } from '../src/core/message.js';
-import { AWS_SES_SDK, declareCapabilities, defineHttpAdapter, loadOptional, MSAL_NODE, requireInstalled, type HttpAdapterOptions } from '../src/kit/index.js';
+import { AWS_SES_SDK, declareCapabilities, defineHttpAdapter, loadOptional, MailError, MSAL_NODE, requireInstalled, type HttpAdapterDefinition, type HttpAdapterOptions } from '../src/kit/index.js';
 import { createRequire } from 'node:module';
 import { expectFailure, sendContext } from './conformance.js';
 import { startProviderServer, type ProviderServer } from './providers/server.js';
@@ -27,7 +27,7 @@ interface PigeonOptions extends HttpAdapterOptions {
 }
 
 // A provider that declares nothing but a plain message: the kit must refuse everything else.
-const pigeon = defineHttpAdapter<PigeonOptions>({
+const pigeonDefinition: HttpAdapterDefinition<PigeonOptions> = {
   name: 'pigeon',
   defaultUrl: 'https://api.pigeon.example',
   required: ['apiKey'],
@@ -44,7 +44,8 @@ const pigeon = defineHttpAdapter<PigeonOptions>({
   },
   verify: { path: '/v1/me' },
   dsn: { schemes: { 'pigeon+api': 'pigeon+api://KEY@default' }, options: (dsn) => ({ apiKey: dsnApiKey(dsn) }) },
-});
+};
+const pigeon = defineHttpAdapter(pigeonDefinition);
 
 describe('capabilities default to unsupported unless declared', () => {
   it('an empty declaration carries one recipient, no reply-to, no attachments, headers, tags or metadata', () => {
@@ -103,6 +104,51 @@ describe('capabilities default to unsupported unless declared', () => {
       expect(JSON.stringify({ message: error.message, detail: error.detail, stack: error.stack })).not.toContain(`${KEY}-revoked`);
       expect(error.detail).toContain('***');
     });
+  });
+
+  it('adds a send\'s own headers from `requestHeaders` (the message and its context) to that request only, not to verify', async () => {
+    const server = await startProviderServer({ faults: {}, handle: (request) => ({ answer: request.method === 'GET' ? { status: 200, body: {} } : { status: 202, body: { id: 'msg-2' } } }) });
+    try {
+      const keyed = defineHttpAdapter<PigeonOptions>({
+        ...pigeonDefinition,
+        requestHeaders: (message, ctx) => ({ 'idempotency-key': ctx.idempotencyKey ?? message.messageId, authorization: 'overridden?' }),
+      }).create({ apiKey: KEY, baseUrl: server.url });
+      const message = normalizeMessage({ from: 'shop@example.com', to: 'ann@example.org', subject: 'Hi', text: 'Hello' });
+      await keyed.send(message, { ...sendContext(), idempotencyKey: 'order-9' });
+      await keyed.send(message, sendContext());
+      await keyed.verify!();
+      const [first, second, verify] = server.requests;
+      expect(first!.headers['idempotency-key']).toBe('order-9');
+      expect(second!.headers['idempotency-key']).toBe(message.messageId);
+      expect(verify!.headers['idempotency-key']).toBeUndefined();
+      // A per-send header sits on top of the authenticating ones: the definition decides, as written.
+      expect(first!.headers.authorization).toBe('overridden?');
+      expect(verify!.headers.authorization).toBe(`Bearer ${KEY}`);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('lets verify\'s `ok` throw its own error for an answer that authenticates but cannot send', async () => {
+    const server = await startProviderServer({ faults: {}, handle: () => ({ answer: { status: 200, body: { scopes: ['read'] } } }) });
+    try {
+      const scoped = defineHttpAdapter<PigeonOptions>({
+        ...pigeonDefinition,
+        verify: {
+          path: '/v1/me',
+          ok: ({ json }, { provider }) => {
+            if ((json as { scopes: string[] }).scopes.includes('send')) return true;
+            throw new MailError('AUTH', `${provider}: the key may not send (${KEY})`, { provider });
+          },
+        },
+      }).create({ apiKey: KEY, baseUrl: server.url });
+      const error = await expectFailure(scoped.verify!());
+      expect(error.code).toBe('AUTH');
+      expect(error.message).toContain('pigeon: the key may not send');
+      expect(error.message).not.toContain(KEY);
+    } finally {
+      await server.close();
+    }
   });
 
   it('owns the options block: required options, https or loopback http only, the DSN\'s common options', () => {

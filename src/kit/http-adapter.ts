@@ -61,6 +61,11 @@ export interface HttpAdapterDefinition<Options extends HttpAdapterOptions> {
   success: SuccessRule;
   /** The request headers that authenticate it, e.g. { 'api-key': options.apiKey }. */
   headers(options: Options): Record<string, string>;
+  /**
+   * Headers of one send on top of `headers`, built from the message as it goes out and its context,
+   * e.g. Resend's `Idempotency-Key` from `ctx.idempotencyKey`. Default: none. Not sent with verify.
+   */
+  requestHeaders?(message: NormalizedMessage, ctx: SendContext, context: HttpAdapterContext<Options>): Record<string, string>;
   /** Every credential in the options: scrubbed from all the adapter throws, in every encoding. */
   secrets(options: Options): Array<string | undefined>;
   /** A user:password pair sent as one piece (HTTP Basic), scrubbed in its combined forms too. */
@@ -80,8 +85,12 @@ export interface HttpAdapterDefinition<Options extends HttpAdapterOptions> {
   toError?(response: HttpResponse, context: HttpAdapterContext<Options>): MailError;
   /** Rate-limit reset headers the default `toError` reads when there is no Retry-After. */
   resetHeaders?: string[];
-  /** A call that checks the credentials and sends nothing; `ok` defaults to a 200. */
-  verify: HttpCall<Options> & { ok?(response: HttpResponse): boolean };
+  /**
+   * A call that checks the credentials and sends nothing; `ok` defaults to a 200. An answer that is
+   * not ok goes through `toError`; `ok` may instead throw its own MailError, for an answer that
+   * authenticates but proves the key cannot send (a missing permission).
+   */
+  verify: HttpCall<Options> & { ok?(response: HttpResponse, context: HttpAdapterContext<Options>): boolean };
   /** `String(adapter)`. Default "name(baseUrl)". */
   describe?(context: HttpAdapterContext<Options>): string;
   /** The DSN schemes: each with its example, and the provider's own options read from a DSN. */
@@ -120,9 +129,9 @@ export function defineHttpAdapter<Options extends HttpAdapterOptions>(definition
     const baseUrl = resolveBaseUrl(definition.name, { baseUrl: options.baseUrl, defaultUrl });
     const context: HttpAdapterContext<Options> = { options, provider, baseUrl };
     const headers = definition.headers(options);
-    const request = (call: HttpCall<Options>, method: string, body: { json?: unknown; form?: FormData }, signal: AbortSignal | undefined) => {
+    const request = (call: HttpCall<Options>, method: string, body: { json?: unknown; form?: FormData }, signal: AbortSignal | undefined, extra?: Record<string, string>) => {
       const path = typeof call.path === 'function' ? call.path(options) : call.path;
-      return httpRequest({ provider, url: `${baseUrl}${path}`, method: call.method ?? method, headers, ...body, signal, connectTimeoutMs: options.connectTimeoutMs, fetch: options.fetch });
+      return httpRequest({ provider, url: `${baseUrl}${path}`, method: call.method ?? method, headers: extra ? { ...headers, ...extra } : headers, ...body, signal, connectTimeoutMs: options.connectTimeoutMs, fetch: options.fetch });
     };
     const toError = (response: HttpResponse) => definition.toError
       ? definition.toError(response, context)
@@ -136,7 +145,7 @@ export function defineHttpAdapter<Options extends HttpAdapterOptions>(definition
         return sendWithin(adapter, message, async (wire) => {
           const payload = definition.toPayload(wire, ctx, context);
           const body = payload instanceof FormData ? { form: payload } : { json: payload };
-          const response = await request(definition.send, 'POST', body, ctx.signal);
+          const response = await request(definition.send, 'POST', body, ctx.signal, definition.requestHeaders?.(wire, ctx, context));
           const recipients = allRecipients(wire);
           const receipt = successReceipt(response, definition.success, {
             provider,
@@ -150,7 +159,7 @@ export function defineHttpAdapter<Options extends HttpAdapterOptions>(definition
       async verify(ctx: { signal?: AbortSignal } = {}): Promise<void> {
         const { json, ok = (answer: HttpResponse) => answer.status === 200 } = definition.verify;
         const response = await request(definition.verify, 'GET', json === undefined ? {} : { json }, ctx.signal);
-        if (!ok(response)) throw toError(response);
+        if (!ok(response, context)) throw toError(response);
       },
       endpoint: httpEndpoint(baseUrl, definition.auth ?? 'api-key'),
       toString: () => definition.describe?.(context) ?? `${definition.name}(${baseUrl})`,
