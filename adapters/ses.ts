@@ -1,21 +1,25 @@
 // Amazon SES v2 SendEmail through @aws-sdk/client-sesv2, as raw MIME built by src/kit/mime.ts so every
 // header, inline image and attachment survives; recipients go in Destination (the envelope, so Bcc
-// is delivered without a Bcc header). The SDK's HTTP goes through src/kit/http.ts, so a lost connection
-// is classified TRANSIENT or AMBIGUOUS exactly as for the other HTTP adapters, and the SDK's own
-// retries are off: the mailer's chain retries.
+// is delivered without a Bcc header). The SDK signs and serializes, so defineHttpAdapter does not
+// fit; the kit's AWS SDK parts (src/kit/aws-sdk.ts) carry its HTTP through src/kit/http.ts (a lost
+// connection is TRANSIENT or AMBIGUOUS as for the other HTTP adapters) and map its errors. The
+// SDK's own retries are off: the mailer's chain retries.
 import type { SESv2Client } from '@aws-sdk/client-sesv2';
-import { allRecipients, FULL_CAPABILITIES, httpEndpoint, sendWithin, type AdapterCapabilities, type MailAdapter, type SendContext, type SendReceipt } from '../src/core/adapter.js';
-import { decidedCode, diagnose } from '../src/core/diagnose.js';
+import { allRecipients, declareCapabilities, httpEndpoint, sendWithin, type MailAdapter, type SendContext, type SendReceipt } from '../src/core/adapter.js';
+import { diagnose } from '../src/core/diagnose.js';
 import type { ParsedDsn } from '../src/core/dsn.js';
 import { baseUrlFromDsn, defineDsn, dsnCommonOptions } from '../src/core/dsn-options.js';
-import { MailError, type MailErrorCode } from '../src/core/errors.js';
-import { httpRequest, resolveBaseUrl, unreadableSuccess, type SuccessRule } from '../src/kit/http.js';
+import { MailError } from '../src/core/errors.js';
 import type { NormalizedMessage } from '../src/core/message.js';
+import { guardSecrets, SecretScrubber } from '../src/core/secrets.js';
+import { errorFromSdk, sdkRequestHandler } from '../src/kit/aws-sdk.js';
+import { resolveBaseUrl, unreadableSuccess, type SuccessRule } from '../src/kit/http.js';
+import type { HttpAdapterOptions } from '../src/kit/http-adapter.js';
 import { buildMime } from '../src/kit/mime.js';
 import { AWS_SES_SDK, loadOptional, requireInstalled } from '../src/kit/optional-package.js';
-import { guardSecrets, SecretScrubber } from '../src/core/secrets.js';
 
-export interface SesOptions {
+/** The kit's options block (`connectTimeoutMs`, `fetch`, `name`); the endpoint is `endpoint`, as in the AWS SDK. */
+export interface SesOptions extends Omit<HttpAdapterOptions, 'baseUrl'> {
   /** AWS region, e.g. "eu-west-1". Default: the SDK's (AWS_REGION, profile). */
   region?: string;
   /** Static credentials. Default: the SDK's default provider chain (env, profile, SSO, instance role...). */
@@ -24,29 +28,20 @@ export interface SesOptions {
   configurationSet?: string;
   /** Replaces https://email.{region}.amazonaws.com (a VPC endpoint, a local emulator); http only on loopback. */
   endpoint?: string;
-  /**
-   * Connect timeout: longest wait until the request is written (DNS, TCP, TLS). Default 10,000 ms.
-   * The whole attempt is bounded by the chain's `timeoutMs` (README "Timeouts").
-   */
-  connectTimeoutMs?: number;
-  /** Default globalThis.fetch. */
-  fetch?: typeof fetch;
   /** A ready client (its own handler and retries then apply). Default: one built from the options above. */
   client?: SESv2Client;
-  /** Name in a chain, journal and errors. Default "ses". */
-  name?: string;
 }
 
 const NAME = 'ses';
 
-/** Raw MIME carries every field; SES's own limits (quotas and the SendEmail model, PROVIDERS.md §5 E1, E5). */
-export const SES_CAPABILITIES: AdapterCapabilities = Object.freeze({
-  ...FULL_CAPABILITIES,
-  // 50 recipients per message.
-  maxRecipients: 50,
-  // "Amazon SES does not support the SMTPUTF8 extension": local parts must be 7-bit ASCII, domains
-  // go in punycode (SES v2 API reference, Destination).
-  unicodeLocalParts: false,
+/**
+ * Raw MIME carries every field; SES's own limits (quotas and the SendEmail model, PROVIDERS.md §5 E1,
+ * E5): 50 recipients per message, and "Amazon SES does not support the SMTPUTF8 extension": local
+ * parts must be 7-bit ASCII (domains go in punycode, SES v2 API reference, Destination).
+ */
+export const SES_CAPABILITIES = declareCapabilities({
+  attachments: true, inlineImages: true, customHeaders: true, tags: true, metadata: true,
+  maxReplyTo: Number.POSITIVE_INFINITY, maxRecipients: 50, unicodeLocalParts: false,
 });
 
 export function sesAdapter(options: SesOptions = {}): MailAdapter {
@@ -60,7 +55,7 @@ export function sesAdapter(options: SesOptions = {}): MailAdapter {
     try {
       return await run(await getClient());
     } catch (error) {
-      throw toError(error, name);
+      throw errorFromSdk(error, name);
     }
   };
 
@@ -170,37 +165,10 @@ async function loadClient(options: SesOptions, provider: string, endpoint: strin
     ...(options.credentials ? { credentials: options.credentials } : {}),
     ...(endpoint ? { endpoint } : {}),
     maxAttempts: 1,
-    requestHandler: fetchHandler(provider, options),
+    // The SDK would read a lost SendEmail body as an empty success: that one is AMBIGUOUS instead.
+    requestHandler: sdkRequestHandler({ provider, connectTimeoutMs: options.connectTimeoutMs, fetch: options.fetch, needsBody: (request) => request.path.endsWith('/outbound-emails') }),
   });
   return { client, sdk };
-}
-
-// A smithy request handler on src/kit/http.ts: the signed request goes out through fetch unchanged.
-function fetchHandler(provider: string, options: SesOptions) {
-  return {
-    async handle(request: { method: string; protocol: string; hostname: string; port?: number; path: string; query?: Record<string, string | string[] | null>; headers: Record<string, string>; body?: unknown }, handlerOptions: { abortSignal?: AbortSignal } = {}) {
-      const query = new URLSearchParams();
-      for (const [key, value] of Object.entries(request.query ?? {})) for (const one of [value].flat()) if (one !== null) query.append(key, one);
-      const url = `${request.protocol}//${request.hostname}${request.port ? `:${request.port}` : ''}${request.path}${query.size ? `?${query}` : ''}`;
-      const headers = Object.fromEntries(Object.entries(request.headers).filter(([key]) => !/^(host|content-length)$/i.test(key)));
-      const response = await httpRequest({
-        provider, url, method: request.method, headers,
-        ...(typeof request.body === 'string' || request.body instanceof Uint8Array ? { body: request.body } : {}),
-        ...(handlerOptions.abortSignal ? { signal: handlerOptions.abortSignal as AbortSignal } : {}),
-        connectTimeoutMs: options.connectTimeoutMs, fetch: options.fetch,
-      });
-      // The SDK would read a lost SendEmail body as an empty success; tell it the answer was lost instead.
-      if (response.bodyLost !== undefined && response.status < 300 && request.path.endsWith('/outbound-emails')) {
-        throw new MailError('AMBIGUOUS', response.bodyLost, { provider, status: response.status });
-      }
-      const responseHeaders: Record<string, string> = {};
-      response.headers.forEach((value, key) => { responseHeaders[key] = value; });
-      return { response: { statusCode: response.status, headers: responseHeaders, body: new TextEncoder().encode(response.text) } };
-    },
-    updateHttpClientConfig() {},
-    httpHandlerConfigs: () => ({}),
-    destroy() {},
-  };
 }
 
 // EmailTags names and values allow only [A-Za-z0-9_-] (≤ 256): a tag becomes "tag-<name>" = "true",
@@ -211,25 +179,4 @@ function emailTags(message: NormalizedMessage): { Name: string; Value: string }[
     ...message.tags.map((tag) => ({ Name: clean(`tag-${tag}`), Value: 'true' })),
     ...Object.entries(message.metadata).map(([key, value]) => ({ Name: clean(key), Value: clean(value) })),
   ];
-}
-
-// SES names its errors (botocore sesv2 service-2.json and the common errors page, PROVIDERS.md §5):
-// the catalogue maps each name, with its message, to the code and remedy; an unknown name falls
-// back to the SDK's throttling flag and the HTTP status.
-function toError(error: unknown, provider: string): MailError {
-  if (error instanceof MailError) return error.withProvider(provider);
-  const e = error as { name?: string; message?: string; $metadata?: { httpStatusCode?: number }; $retryable?: { throttling?: boolean } };
-  const errorName = e.name ?? 'Error';
-  const status = e.$metadata?.httpStatusCode;
-  const detail = `${status ? `${status} ` : ''}${errorName}: ${e.message ?? 'no message'}`;
-  const decided = decidedCode(detail);
-  const code: MailErrorCode = decided?.code
-    ?? (e.$retryable?.throttling ? 'RATE_LIMITED'
-      : status === 401 || status === 403 ? 'AUTH'
-      : status === 429 ? 'RATE_LIMITED'
-      : status !== undefined && status >= 400 && status < 500 ? 'REJECTED'
-      : 'TRANSIENT');
-  return diagnose(new MailError(code, detail, {
-    provider, cause: error, ...(status ? { status } : {}), ...(decided ? { retryable: decided.retryable } : {}),
-  }));
 }

@@ -13,7 +13,7 @@ import { ADAPTER_DSNS } from '../src/core/adapter-index.js';
 import { DSN_EXAMPLES, DSN_SCHEMES, checkDsnChain, parseDsn, redactParsedDsn } from '../src/core/dsn.js';
 import { dsnApiKey } from '../src/core/dsn-options.js';
 import { normalizeMessage } from '../src/core/message.js';
-import { AWS_SES_SDK, declareCapabilities, defineHttpAdapter, loadOptional, MailError, MSAL_NODE, requireInstalled, type HttpAdapterDefinition, type HttpAdapterOptions } from '../src/kit/index.js';
+import { AWS_SES_SDK, codeForStatus, declareCapabilities, defineHttpAdapter, errorFromSdk, loadOptional, MailError, MSAL_NODE, requireInstalled, type HttpAdapterDefinition, type HttpAdapterOptions } from '../src/kit/index.js';
 import { createRequire } from 'node:module';
 import { expectFailure, sendContext } from './conformance.js';
 import { startProviderServer, type ProviderServer } from './providers/server.js';
@@ -159,6 +159,34 @@ describe('capabilities default to unsupported unless declared', () => {
     const dsn = { scheme: 'pigeon+api', user: KEY, host: '127.0.0.1', port: 8025, isDefaultHost: false, path: '', options: { insecure: 'true', name: 'backup', timeout: '5000' }, redacted: 'pigeon+api://***@127.0.0.1:8025' };
     expect(pigeon.optionsFromDsn(dsn)).toEqual({ apiKey: KEY, baseUrl: 'http://127.0.0.1:8025', name: 'backup', connectTimeoutMs: 5000 });
     expect(pigeon.fromDsn(dsn).name).toBe('backup');
+  });
+});
+
+describe('an adapter on an AWS SDK client maps the SDK\'s errors like every HTTP adapter\'s', () => {
+  const sdkError = (name: string, status?: number, throttling?: boolean) =>
+    Object.assign(new Error(`${name} happened`), { name, ...(status ? { $metadata: { httpStatusCode: status } } : {}), ...(throttling ? { $retryable: { throttling } } : {}) });
+
+  it('reads a named error through the catalogue first (code and remedy)', () => {
+    const error = errorFromSdk(sdkError('MessageRejected', 400), 'ses');
+    expect(error).toMatchObject({ code: 'REJECTED', provider: 'ses', status: 400 });
+    expect(error.remedy).toBeTruthy();
+    expect(errorFromSdk(sdkError('AccountSuspendedException', 400), 'ses').code).toBe('AUTH');
+  });
+
+  it('falls back to the throttling flag, then to the status exactly as errorFromResponse does', () => {
+    expect(errorFromSdk(sdkError('SomethingNew', 400, true), 'ses').code).toBe('RATE_LIMITED');
+    for (const status of [401, 402, 403, 404, 408, 429, 500, 503]) {
+      expect(errorFromSdk(sdkError('SomethingNew', status), 'ses').code, `status ${status}`).toBe(codeForStatus(status));
+    }
+    expect(codeForStatus(402)).toBe('AUTH');
+    expect(codeForStatus(408)).toBe('TRANSIENT');
+    // No status: the request never got an answer.
+    expect(errorFromSdk(sdkError('TimeoutError'), 'ses').code).toBe('TRANSIENT');
+  });
+
+  it('keeps a MailError from the request handler as it is, named after the adapter', () => {
+    const lost = new MailError('AMBIGUOUS', 'the connection closed after the request was written');
+    expect(errorFromSdk(lost, 'ses-eu')).toMatchObject({ code: 'AMBIGUOUS', provider: 'ses-eu' });
   });
 });
 

@@ -297,8 +297,11 @@ export function errorFromResponse(
   }));
 }
 
-// 402 (no credits left) is the account's problem, not the message's: like AUTH, the chain moves on.
-function codeForStatus(status: number): MailErrorCode {
+/**
+ * The error code an HTTP status means when the provider's text does not settle it. 402 (no credits
+ * left) is the account's problem, not the message's: like AUTH, the chain moves on.
+ */
+export function codeForStatus(status: number): MailErrorCode {
   if (status === 401 || status === 402 || status === 403) return 'AUTH';
   if (status === 429) return 'RATE_LIMITED';
   if (status === 408 || status >= 500) return 'TRANSIENT';

@@ -20,8 +20,12 @@ export type { AdapterDsn, DsnDeclaration } from '../core/dsn-options.js';
 export type { ParsedDsn } from '../core/dsn.js';
 
 // The request and the mapping of its answers.
-export { httpRequest, errorFromResponse, errorText, successReceipt, unreadableSuccess, retryAfterMs, basicAuth, resolveBaseUrl, DEFAULT_HTTP_TIMEOUT_MS } from './http.js';
+export { httpRequest, errorFromResponse, errorText, successReceipt, unreadableSuccess, retryAfterMs, basicAuth, resolveBaseUrl, codeForStatus, DEFAULT_HTTP_TIMEOUT_MS } from './http.js';
 export type { HttpRequestOptions, HttpResponse, SuccessRule } from './http.js';
+
+// An adapter on an AWS SDK v3 client (Amazon SES): its requests through the same http.ts, its errors mapped.
+export { sdkRequestHandler, errorFromSdk } from './aws-sdk.js';
+export type { SdkHttpRequest, SdkRequestHandlerOptions } from './aws-sdk.js';
 
 // Errors, their catalogue (code and remedy from the provider's own text) and redaction.
 export { MailError, isMailError, toMailError } from '../core/errors.js';
