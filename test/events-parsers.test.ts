@@ -3,7 +3,7 @@
 // batched bodies, and the provider quirks (Mailjet's ids beyond 2^53, Mailgun's missing angle
 // brackets, Brevo's time zones, SES records covering several recipients).
 import { describe, expect, it } from 'vitest';
-import { parseBrevoEvents, parseMailgunEvents, parseMailjetBody, parseMailjetEvents, parseSesRecord, parseSmtp2goBody, parseSmtp2goEvents, WebhookError } from '../src/events/index.js';
+import { parseBrevoEvents, parseMailgunEvents, parseMailjetBody, parseMailjetEvents, parsePostmarkEvents, parseResendEvents, parseSendgridEvents, parseSesRecord, parseSmtp2goBody, parseSmtp2goEvents, parseSparkpostEvents, sendgridMessageId, WebhookError } from '../src/events/index.js';
 import { fixture } from './helpers/webhooks.js';
 
 describe('Brevo', () => {
@@ -149,5 +149,146 @@ describe('Amazon SES', () => {
     const mail = { messageId: 'M', destination: ['a@example.com', 'b@example.com'], timestamp: '2026-11-28T10:00:00Z' };
     expect(parseSesRecord({ eventType: 'Send', mail, send: {} }).map((e) => [e.eventType, e.recipient])).toEqual([['sent', 'a@example.com'], ['sent', 'b@example.com']]);
     expect(parseSesRecord({ eventType: 'DeliveryDelay', mail, deliveryDelay: { delayType: 'MailboxFull', delayedRecipients: [{ emailAddress: 'b@example.com' }] } })).toMatchObject([{ eventType: 'deferred', recipient: 'b@example.com', description: 'MailboxFull' }]);
+  });
+});
+
+describe('Postmark', () => {
+  const withId = (name: string) => ({ ...(fixture(name).body as object), MessageID: '0a129aee-e1cd-480d-b08d-4f48548ff48d' });
+
+  it('reads a Delivery: the MessageID its send answer returned, Recipient, DeliveredAt (7 fraction digits), Tag and Metadata', () => {
+    const [event] = parsePostmarkEvents(withId('postmark-delivery'));
+    expect(event).toMatchObject({
+      eventType: 'delivered',
+      provider: 'postmark',
+      providerMessageId: '0a129aee-e1cd-480d-b08d-4f48548ff48d',
+      recipient: 'camille@example.com',
+      timestamp: '2026-11-28T10:00:04.907Z',
+      mtaResponse: 'smtp;250 2.0.0 OK 1795860004 a1si1234567wrx.12 - gsmtp',
+      tags: ['order'],
+      metadata: { order: '1042' },
+    });
+    expect(event!.providerEventId).toBeUndefined();
+  });
+
+  it('reads a HardBounce: bounced/bounced, the address from Email, the bounce ID as event id', () => {
+    const [event] = parsePostmarkEvents(withId('postmark-bounce'));
+    expect(event).toMatchObject({
+      eventType: 'bounced',
+      rejectReason: 'bounced',
+      recipient: 'nobody@example.com',
+      description: 'The server was unable to deliver your message (ex: unknown user, mailbox not found).',
+      mtaResponse: 'smtp;550 5.1.1 The email account that you tried to reach does not exist.',
+      timestamp: '2026-11-28T10:00:05.273Z',
+    });
+    expect(event!.providerEventId).toMatch(/^Bounce:\d+$/);
+  });
+
+  it('maps bounce Types and the other RecordTypes as anymail does', () => {
+    const bounce = (Type: string) => ({ RecordType: 'Bounce', Type, MessageID: 'm', Email: 'a@example.com' });
+    const mapped = parsePostmarkEvents([bounce('Transient'), bounce('SoftBounce'), bounce('BadEmailAddress'), bounce('Blocked'), bounce('SpamNotification'), bounce('AutoResponder'), bounce('SomethingNew')]);
+    expect(mapped.map((event) => [event.eventType, event.rejectReason])).toEqual([
+      ['deferred', undefined], ['bounced', 'bounced'], ['rejected', 'invalid'], ['rejected', 'blocked'], ['complained', 'spam'], ['unknown', undefined], ['bounced', 'other'],
+    ]);
+    const others = parsePostmarkEvents([
+      { RecordType: 'SpamComplaint', Type: 'SpamComplaint', MessageID: 'm', Email: 'a@example.com', BouncedAt: '2026-11-28T10:00:00Z' },
+      { RecordType: 'Open', MessageID: 'm', Recipient: 'a@example.com', ReceivedAt: '2026-11-28T10:00:00Z' },
+      { RecordType: 'Click', MessageID: 'm', Recipient: 'a@example.com', OriginalLink: 'https://example.com' },
+      { RecordType: 'SubscriptionChange', MessageID: 'm', Recipient: 'a@example.com', SuppressSending: true, SuppressionReason: 'ManualSuppression', ChangedAt: '2026-11-28T10:00:00Z' },
+      { RecordType: 'SubscriptionChange', MessageID: 'm', Recipient: 'a@example.com', SuppressSending: true, SuppressionReason: 'HardBounce' },
+      { RecordType: 'SubscriptionChange', MessageID: 'm', Recipient: 'a@example.com', SuppressSending: false },
+    ]);
+    expect(others.map((event) => [event.eventType, event.rejectReason])).toEqual([
+      ['complained', 'spam'], ['opened', undefined], ['clicked', undefined], ['unsubscribed', 'unsubscribed'], ['bounced', 'bounced'], ['unknown', undefined],
+    ]);
+  });
+});
+
+describe('SendGrid', () => {
+  const events = parseSendgridEvents((fixture('sendgrid-batch').body as object[]).map((event) => JSON.parse(JSON.stringify(event).replaceAll('X_MESSAGE_ID', 'qBXgN4WzR0eJt6q2qvE3Kw'))));
+
+  it('a batch: one event each, the X-Message-Id taken back out of sg_message_id, sg_event_id as event id', () => {
+    expect(events.map((event) => [event.eventType, event.recipient, event.rejectReason])).toEqual([
+      ['queued', 'camille@example.com', undefined],
+      ['delivered', 'camille@example.com', undefined],
+      ['bounced', 'nobody@example.com', 'bounced'],
+      ['rejected', 'blocked@example.com', 'bounced'],
+      ['deferred', 'later@example.com', undefined],
+    ]);
+    expect(new Set(events.map((event) => event.providerMessageId))).toEqual(new Set(['qBXgN4WzR0eJt6q2qvE3Kw']));
+    expect(events[1]).toMatchObject({ providerEventId: 'rWVYmVk90MjZJ9iohOBa3w==', mtaResponse: '250 2.0.0 OK 1795860004 a1si1234567wrx.12 - gsmtp', timestamp: new Date(1795860004_000).toISOString(), tags: ['order'], metadata: { order: '1042' }, messageIdHeader: '<14c5d75ce93.dfd.64b469@ismtpd-555>' });
+    expect(events[2]).toMatchObject({ mtaResponse: '5.1.1 550 5.1.1 The email account that you tried to reach does not exist.', description: 'Invalid Address' });
+    expect(events[3]).toMatchObject({ description: 'Bounced Address' });
+    expect(events[3]!.mtaResponse).toBeUndefined(); // dropped by SendGrid: no receiving server answered
+  });
+
+  it('normalizes sg_message_id in each documented form to the X-Message-Id', () => {
+    expect(sendgridMessageId('LRzXl_NHStOGhQ4kofSm_A.filterdrecv-p3mdw1-756b745b58-kmzbl-18-5F5FC76C-9.0')).toBe('LRzXl_NHStOGhQ4kofSm_A');
+    expect(sendgridMessageId('14c5d75ce93.dfd.64b469.filter0001.16648.5515E0B88.000000000000000000000')).toBe('14c5d75ce93.dfd.64b469');
+    expect(sendgridMessageId('qBXgN4WzR0eJt6q2qvE3Kw.recvd-5d8f8bfb4-2tkcr-1-64F1A3B1-7.0')).toBe('qBXgN4WzR0eJt6q2qvE3Kw');
+    expect(sendgridMessageId('qBXgN4WzR0eJt6q2qvE3Kw')).toBe('qBXgN4WzR0eJt6q2qvE3Kw');
+  });
+
+  it('a blocked bounce, a spam report, unsubscribes, engagement and unknown names', () => {
+    const base = { email: 'a@example.com', timestamp: 1795860000, sg_message_id: 'abc.filter1' };
+    const mapped = parseSendgridEvents([{ ...base, event: 'bounce', type: 'blocked', reason: '554 blocked' }, { ...base, event: 'dropped', reason: 'Unsubscribed Address' }, { ...base, event: 'dropped', reason: 'Invalid' }, { ...base, event: 'spamreport' }, { ...base, event: 'group_unsubscribe' }, { ...base, event: 'open' }, { ...base, event: 'click', url: 'https://x' }, { ...base, event: 'group_resubscribe' }]);
+    expect(mapped.map((event) => [event.eventType, event.rejectReason])).toEqual([
+      ['bounced', 'blocked'], ['rejected', 'unsubscribed'], ['rejected', 'invalid'], ['complained', 'spam'], ['unsubscribed', 'unsubscribed'], ['opened', undefined], ['clicked', undefined], ['unknown', undefined],
+    ]);
+  });
+
+  it('refuses a body that is not an array of event objects', () => {
+    expect(() => parseSendgridEvents(['x'])).toThrow(WebhookError);
+  });
+});
+
+describe('Resend', () => {
+  it('reads email.delivered: data.email_id, the one recipient, created_at of the event, tags and metadata from the X-Mailroom headers, svix-id as event id', () => {
+    const [event] = parseResendEvents(fixture('resend-delivered').body, new Date(), 'msg_2KWPBgLlAfxdpx2AI54pPJ85f4W');
+    expect(event).toMatchObject({ eventType: 'delivered', provider: 'resend', providerMessageId: 'EMAIL_ID', recipient: 'camille@example.com', timestamp: '2026-11-28T10:00:04.126Z', tags: ['order'], metadata: { order: '1042' }, providerEventId: 'msg_2KWPBgLlAfxdpx2AI54pPJ85f4W' });
+  });
+
+  it('reads email.bounced: bounced/bounced, the message as description, the diagnostic code as MTA response', () => {
+    const [event] = parseResendEvents(fixture('resend-bounced').body);
+    expect(event).toMatchObject({ eventType: 'bounced', rejectReason: 'bounced', recipient: 'nobody@example.com', mtaResponse: 'smtp; 550 5.1.1 The email account that you tried to reach does not exist.' });
+    expect(event!.description).toMatch(/hard bounce message/);
+  });
+
+  it('maps every email.* type; a suppressed bounce is blocked; several `to` leave the recipient unknown (Resend does not say which)', () => {
+    const base = { created_at: '2026-11-28T10:00:00Z', data: { email_id: 'e', to: ['a@example.com'] } };
+    const types = ['email.sent', 'email.delivery_delayed', 'email.complained', 'email.failed', 'email.suppressed', 'email.opened', 'email.clicked', 'email.scheduled', 'email.received'];
+    expect(parseResendEvents(types.map((type) => ({ ...base, type }))).map((event) => [event.eventType, event.rejectReason])).toEqual([
+      ['sent', undefined], ['deferred', undefined], ['complained', 'spam'], ['failed', undefined], ['rejected', 'blocked'], ['opened', undefined], ['clicked', undefined], ['queued', undefined], ['unknown', undefined],
+    ]);
+    const [suppressed] = parseResendEvents({ type: 'email.bounced', created_at: base.created_at, data: { email_id: 'e', to: ['a@example.com'], bounce: { type: 'Permanent', subType: 'Suppressed', message: "Resend has suppressed sending to this address because it is on the account-level suppression list." } } });
+    expect(suppressed!.rejectReason).toBe('blocked');
+    const [many] = parseResendEvents({ ...base, type: 'email.delivered', data: { email_id: 'e', to: ['a@example.com', 'b@example.com'] } });
+    expect(many!.recipient).toBeUndefined();
+  });
+});
+
+describe('SparkPost', () => {
+  const events = parseSparkpostEvents(fixture('sparkpost-batch').body);
+
+  it('unwraps msys batches, skips the ping, and names the transmission as the message', () => {
+    expect(events.map((event) => [event.eventType, event.recipient, event.rejectReason, event.providerMessageId])).toEqual([
+      ['delivered', 'camille@example.com', undefined, 'TRANSMISSION_ID'],
+      ['bounced', 'nobody@example.com', 'invalid', 'TRANSMISSION_ID'],
+      ['opened', 'camille@example.com', undefined, 'TRANSMISSION_ID'],
+    ]);
+    expect(events[0]).toMatchObject({ timestamp: new Date(1795860004_000).toISOString(), providerEventId: '92356927693813856', tags: ['order'], metadata: { order: '1042' } });
+    expect(events[1]).toMatchObject({ mtaResponse: '550 5.1.1 <nobody@example.com>: Recipient address rejected: User unknown' });
+    expect(parseSparkpostEvents([{ msys: {} }])).toEqual([]);
+  });
+
+  it('maps types and bounce classes as anymail does; some classes are not failures', () => {
+    const event = (type: string, extra: object = {}) => ({ msys: { message_event: { type, rcpt_to: 'a@example.com', transmission_id: '1', timestamp: '1795860000', ...extra } } });
+    const mapped = parseSparkpostEvents([event('injection'), event('delay', { bounce_class: '21' }), event('bounce', { bounce_class: '51' }), event('out_of_band', { bounce_class: '24' }), event('policy_rejection'), event('generation_failure'), event('spam_complaint'), event('list_unsubscribe'), event('bounce', { bounce_class: '60' }), event('bounce', { bounce_class: '90' })]);
+    expect(mapped.map((one) => [one.eventType, one.rejectReason])).toEqual([
+      ['queued', undefined], ['deferred', 'bounced'], ['bounced', 'spam'], ['bounced', 'timed_out'], ['rejected', 'blocked'], ['failed', undefined], ['complained', 'spam'], ['unsubscribed', 'unsubscribed'], ['unknown', 'other'], ['unsubscribed', 'unsubscribed'],
+    ]);
+  });
+
+  it('refuses a batch whose events carry no msys object', () => {
+    expect(() => parseSparkpostEvents([{ message_event: {} }])).toThrow(WebhookError);
   });
 });

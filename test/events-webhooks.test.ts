@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MailError } from '../src/core/errors.js';
 import { createWebhookHandler, toNodeListener, type EventSink, type TrackingEvent, type WebhookHandlerOptions } from '../src/events/index.js';
 import type { DeliveryOutcome } from '../src/journal/delivery.js';
-import { fixture, mailgunBody, sesNotification, startSnsStandIn, type SnsStandIn } from './helpers/webhooks.js';
+import { fixture, mailgunBody, sendgridHeaders, sendgridKeys, sesNotification, startSnsStandIn, svixHeaders, svixSecret, type SnsStandIn } from './helpers/webhooks.js';
 
 const KEY = 'whsec-mailgun-signing-key-0123456789';
 const TOPIC = 'arn:aws:sns:eu-west-1:123456789012:ses-events';
@@ -213,6 +213,134 @@ describe('shared secrets (Brevo, Mailjet, SMTP2GO)', () => {
     }
     expect(() => createWebhookHandler({ mailer: sink() })).toThrow(/no provider configured/);
     expect(() => createWebhookHandler({ mailer: sink(), mailgun: { signingKey: '' } })).toThrow(/signingKey/);
+  });
+});
+
+describe('SendGrid signatures (ECDSA P-256, a key pair made for the test)', () => {
+  const keys = sendgridKeys();
+  const body = JSON.stringify(fixture('sendgrid-batch').body);
+  const NOW = Date.parse('2026-11-28T10:00:10Z');
+  const at = Math.floor(NOW / 1000);
+  const setup = () => {
+    const target = sink();
+    return { target, handler: createWebhookHandler({ mailer: target, sendgrid: { publicKey: keys.publicKey }, now: () => NOW }) };
+  };
+
+  it('accepts a batch signed with the key (base64 DER or PEM) and records each event', async () => {
+    const { target, handler } = setup();
+    const response = await handler(post('sendgrid', body, sendgridHeaders(body, keys.privateKey, at)));
+    expect(response.status).toBe(200);
+    expect(await read(response)).toEqual({ ok: true, events: 5 });
+    expect(target.received.flat().map((event) => event.eventType)).toEqual(['queued', 'delivered', 'bounced', 'rejected', 'deferred']);
+    const pem = `-----BEGIN PUBLIC KEY-----\n${keys.publicKey.match(/.{1,64}/g)!.join('\n')}\n-----END PUBLIC KEY-----\n`;
+    const fromPem = createWebhookHandler({ mailer: sink(), sendgrid: { publicKey: pem }, now: () => NOW });
+    expect((await fromPem(post('sendgrid', body, sendgridHeaders(body, keys.privateKey, at)))).status).toBe(200);
+  });
+
+  it('refuses another key, a changed body, a changed timestamp, no headers: 401, nothing recorded', async () => {
+    const { target, handler } = setup();
+    const other = sendgridKeys();
+    const signed = sendgridHeaders(body, keys.privateKey, at);
+    const forged = [
+      [body, sendgridHeaders(body, other.privateKey, at)],
+      [body.replace('"delivered"', '"bounce"'), signed],
+      [body, { ...signed, 'x-twilio-email-event-webhook-timestamp': String(at + 1) }],
+      [body, { 'x-twilio-email-event-webhook-signature': signed['x-twilio-email-event-webhook-signature']! }],
+      [body, {}],
+      [body, { ...signed, 'x-twilio-email-event-webhook-signature': 'bm90IGEgc2lnbmF0dXJl' }],
+    ] as const;
+    for (const [text, headers] of forged) expect((await handler(post('sendgrid', text, headers))).status).toBe(401);
+    expect(target.received).toEqual([]);
+    expect(handler.stats().refused.unauthorized).toBe(forged.length);
+  });
+
+  it('refuses a byte-identical re-post (replayed) and a signature older than the window (stale)', async () => {
+    const { target, handler } = setup();
+    const headers = sendgridHeaders(body, keys.privateKey, at);
+    expect((await handler(post('sendgrid', body, headers))).status).toBe(200);
+    expect((await handler(post('sendgrid', body, headers))).status).toBe(401);
+    expect((await handler(post('sendgrid', body, sendgridHeaders(body, keys.privateKey, at - 3600)))).status).toBe(401);
+    expect(handler.stats().refused).toMatchObject({ replayed: 1, stale: 1 });
+    expect(target.received).toHaveLength(1);
+  });
+
+  it('no key, or a key that is not one, is a CONFIG error at setup', () => {
+    expect(() => createWebhookHandler({ mailer: sink(), sendgrid: { publicKey: '' } })).toThrow(/publicKey/);
+    expect(() => createWebhookHandler({ mailer: sink(), sendgrid: { publicKey: 'bm90IGEga2V5' } })).toThrow(expect.objectContaining({ code: 'CONFIG', remedy: expect.stringMatching(/verification key/) }));
+  });
+});
+
+describe('Resend signatures (Svix)', () => {
+  const secret = svixSecret();
+  const body = JSON.stringify(fixture('resend-delivered').body);
+  const NOW = Date.parse('2026-11-28T10:00:10Z');
+  const at = Math.floor(NOW / 1000);
+  const setup = () => {
+    const target = sink();
+    return { target, handler: createWebhookHandler({ mailer: target, resend: { signingSecret: secret }, now: () => NOW }) };
+  };
+
+  it('accepts a request signed with the secret (or any of several during a rotation); svix-id becomes the event id', async () => {
+    const { target, handler } = setup();
+    const headers = svixHeaders(body, secret, { id: 'msg_2KWPBgLlAfxdpx2AI54pPJ85f4W', timestamp: at });
+    expect((await handler(post('resend', body, headers))).status).toBe(200);
+    expect(target.received.flat()).toMatchObject([{ eventType: 'delivered', providerEventId: 'msg_2KWPBgLlAfxdpx2AI54pPJ85f4W' }]);
+    const rotated = svixHeaders(body, secret, { timestamp: at });
+    rotated['svix-signature'] = `v1,${Buffer.from('old signature').toString('base64')} ${rotated['svix-signature']}`;
+    expect((await handler(post('resend', body, rotated))).status).toBe(200);
+    const next = svixSecret();
+    const both = createWebhookHandler({ mailer: sink(), resend: { signingSecret: [secret, next] }, now: () => NOW });
+    expect((await both(post('resend', body, svixHeaders(body, next, { timestamp: at })))).status).toBe(200);
+  });
+
+  it('refuses another secret, a changed body, id or timestamp, missing headers: 401, nothing recorded', async () => {
+    const { target, handler } = setup();
+    const signed = svixHeaders(body, secret, { timestamp: at });
+    const forged = [
+      [body, svixHeaders(body, svixSecret(), { timestamp: at })],
+      [body.replace('email.delivered', 'email.bounced'), signed],
+      [body, { ...signed, 'svix-id': 'msg_other' }],
+      [body, { ...signed, 'svix-timestamp': String(at - 1) }],
+      [body, { ...signed, 'svix-signature': signed['svix-signature']!.replace('v1,', 'v2,') }],
+      [body, {}],
+    ] as const;
+    for (const [text, headers] of forged) expect((await handler(post('resend', text, headers))).status).toBe(401);
+    expect(target.received).toEqual([]);
+  });
+
+  it('refuses a byte-identical re-post and a stale timestamp; a genuine retry (same svix-id, signed again) is let through for the journal to recognize', async () => {
+    const { target, handler } = setup();
+    const headers = svixHeaders(body, secret, { id: 'msg_retry', timestamp: at });
+    expect((await handler(post('resend', body, headers))).status).toBe(200);
+    expect((await handler(post('resend', body, headers))).status).toBe(401);
+    expect((await handler(post('resend', body, svixHeaders(body, secret, { timestamp: at - 3600 })))).status).toBe(401);
+    expect(handler.stats().refused).toMatchObject({ replayed: 1, stale: 1 });
+    expect((await handler(post('resend', body, svixHeaders(body, secret, { id: 'msg_retry', timestamp: at + 30 })))).status).toBe(200);
+    expect(target.received.flat().map((event) => event.providerEventId)).toEqual(['msg_retry', 'msg_retry']);
+  });
+
+  it('no signing secret, or one that is not whsec_<base64>, is a CONFIG error at setup', () => {
+    expect(() => createWebhookHandler({ mailer: sink(), resend: { signingSecret: '' } })).toThrow(/signingSecret/);
+    expect(() => createWebhookHandler({ mailer: sink(), resend: { signingSecret: 'whsec_' } })).toThrow(/whsec_/);
+  });
+});
+
+describe('shared secrets (Postmark, SparkPost)', () => {
+  it('accept the webhook\'s basic auth (or a bearer token from a custom header), refuse anything else with 401 and WWW-Authenticate', async () => {
+    const target = sink();
+    const handler = createWebhookHandler({ mailer: target, postmark: { secret: 'postmark:s3cret-0123456789' }, sparkpost: { secret: ['sparkpost:s3cret-0123456789', 'bearer-token-0123456789'] } });
+    const postmark = JSON.stringify(fixture('postmark-bounce').body);
+    const sparkpost = JSON.stringify(fixture('sparkpost-batch').body);
+    expect((await handler(post('postmark', postmark, basic('postmark:s3cret-0123456789')))).status).toBe(200);
+    expect((await handler(post('sparkpost', sparkpost, basic('sparkpost:s3cret-0123456789')))).status).toBe(200);
+    expect((await handler(post('sparkpost', sparkpost, { authorization: 'Bearer bearer-token-0123456789' }))).status).toBe(200);
+    for (const [provider, text, headers] of [['postmark', postmark, {}], ['postmark', postmark, basic('sparkpost:s3cret-0123456789')], ['sparkpost', sparkpost, basic('postmark:s3cret-0123456789')]] as const) {
+      const response = await handler(post(provider, text, headers));
+      expect(response.status).toBe(401);
+      expect(response.headers.get('www-authenticate')).toBe('Basic realm="mailroom webhooks"');
+    }
+    expect(target.received.map((events) => events.length)).toEqual([1, 3, 3]);
+    for (const provider of ['postmark', 'sparkpost'] as const) expect(() => createWebhookHandler({ mailer: sink(), [provider]: { secret: '' } })).toThrow(/no secret/);
   });
 });
 

@@ -73,3 +73,11 @@ export function stringMap(value: unknown): Record<string, string> {
   }
   return out;
 }
+
+/** Tags and metadata from the X-Mailroom-Tags / X-Mailroom-Metadata headers our adapters write, as a provider echoes them. */
+export function mailroomHeaders(tagsHeader: unknown, metadataHeader: unknown): { tags: string[]; metadata: Record<string, string> } {
+  return {
+    tags: (text(tagsHeader) ?? '').split(',').map((tag) => tag.trim()).filter(Boolean),
+    metadata: stringMap(metadataHeader),
+  };
+}

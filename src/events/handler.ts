@@ -10,14 +10,19 @@ import { parseBrevoEvents } from './brevo.js';
 import { isObject, parseJson } from './fields.js';
 import { MailgunVerifier, parseMailgunEvents, type MailgunWebhookOptions } from './mailgun.js';
 import { parseMailjetBody, parseMailjetEvents } from './mailjet.js';
+import { parsePostmarkEvents } from './postmark.js';
+import { parseResendEvents } from './resend.js';
+import { parseSendgridEvents, SendgridVerifier, type SendgridWebhookOptions } from './sendgrid.js';
 import { parseSesRecord } from './ses.js';
 import { SharedSecret, type SharedSecretOptions } from './shared-secret.js';
 import { parseSmtp2goBody, parseSmtp2goEvents } from './smtp2go.js';
+import { parseSparkpostEvents } from './sparkpost.js';
 import { SnsVerifier, type SnsWebhookOptions } from './sns.js';
+import { SvixVerifier, type SvixWebhookOptions } from './svix.js';
 import type { TrackingEvent } from './types.js';
 import { WebhookError, type WebhookRefusal } from './webhook-error.js';
 
-export const WEBHOOK_PROVIDERS = ['brevo', 'mailjet', 'mailgun', 'smtp2go', 'ses'] as const;
+export const WEBHOOK_PROVIDERS = ['brevo', 'mailjet', 'mailgun', 'smtp2go', 'ses', 'postmark', 'sendgrid', 'resend', 'sparkpost'] as const;
 export type WebhookProvider = (typeof WEBHOOK_PROVIDERS)[number];
 
 /** Where events are recorded: a mailer (`createMailer`), whose `delivery` event then fires. */
@@ -41,6 +46,14 @@ export interface WebhookHandlerOptions {
   mailgun?: MailgunWebhookOptions;
   /** Amazon SES through an SNS topic: SNS signs; only the listed topics are accepted. */
   ses?: SnsWebhookOptions;
+  /** Postmark does not sign: basic auth set on the webhook (or an Authorization custom header). */
+  postmark?: SharedSecretOptions;
+  /** SparkPost does not sign: the webhook's basic auth (or an Authorization custom header). */
+  sparkpost?: SharedSecretOptions;
+  /** SendGrid signs its Event Webhook (ECDSA): the verification key from its dashboard. */
+  sendgrid?: SendgridWebhookOptions;
+  /** Resend signs through Svix: the endpoint's signing secret (whsec_...). */
+  resend?: SvixWebhookOptions;
   /** Largest body accepted. Default 5 MiB (a Brevo batch holds up to 500 events). */
   maxBodyBytes?: number;
   /** How long a request waits for the journal write before answering 200 anyway. Default 2000 ms. */
@@ -88,7 +101,7 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHan
   const providers = [...receivers.keys()];
   if (providers.length === 0) {
     throw new MailError('CONFIG', 'createWebhookHandler has no provider configured', {
-      remedy: 'Pass the providers whose webhooks you receive, e.g. { mailgun: { signingKey }, ses: { topics: [arn] }, brevo: { secret } }.',
+      remedy: 'Pass the providers whose webhooks you receive, e.g. { mailgun: { signingKey }, sendgrid: { publicKey }, resend: { signingSecret }, ses: { topics: [arn] }, brevo: { secret } }.',
     });
   }
   const stats: WebhookStats = { accepted: 0, recorded: 0, duplicates: 0, unmatched: 0, refused: { unauthorized: 0, stale: 0, replayed: 0, malformed: 0, too_large: 0, forbidden_topic: 0 }, failed: 0 };
@@ -144,7 +157,7 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHan
     } catch (error) {
       if (error instanceof WebhookError) {
         stats.refused[error.reason]++;
-        const headers: Record<string, string> = error.status === 401 && (name === 'brevo' || name === 'mailjet' || name === 'smtp2go') ? { 'www-authenticate': 'Basic realm="mailroom webhooks"' } : {};
+        const headers: Record<string, string> = error.status === 401 && SHARED_SECRET_PROVIDERS.includes(name as SharedSecretProvider) ? { 'www-authenticate': 'Basic realm="mailroom webhooks"' } : {};
         return reply(error.status, { error: error.reason, message: error.message }, headers);
       }
       // The journal refused the write: 500 asks the provider to try again later.
@@ -165,11 +178,15 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHan
   });
 }
 
+// The providers that do not sign: a shared secret in the Authorization header (basic or bearer).
+const SHARED_SECRET_PROVIDERS = ['brevo', 'mailjet', 'smtp2go', 'postmark', 'sparkpost'] as const;
+type SharedSecretProvider = (typeof SHARED_SECRET_PROVIDERS)[number];
+
 function buildReceivers(options: WebhookHandlerOptions, now: () => number): Map<WebhookProvider, Receive> {
   const receivers = new Map<WebhookProvider, Receive>();
   const at = () => new Date(now());
   const contentType = (request: Request) => request.headers.get('content-type') ?? '';
-  for (const provider of ['brevo', 'mailjet', 'smtp2go'] as const) {
+  for (const provider of SHARED_SECRET_PROVIDERS) {
     if (!options[provider]) continue;
     const secret = new SharedSecret(provider, options[provider]);
     receivers.set(provider, async (body, request) => {
@@ -185,6 +202,23 @@ function buildReceivers(options: WebhookHandlerOptions, now: () => number): Map<
     receivers.set('mailgun', async (body, request) => {
       verifier.verify(parseJson(body, 'Mailgun'), now());
       return parseWebhookBody('mailgun', body, contentType(request), at());
+    });
+  }
+  if (options.sendgrid) {
+    if (!options.sendgrid.publicKey) {
+      throw new MailError('CONFIG', 'the sendgrid webhook has no publicKey', { remedy: 'Turn on "Signed Event Webhook Requests" for the Event Webhook in SendGrid (Settings > Mail Settings > Event Webhooks) and copy its verification key into webhooks.sendgrid.publicKey.' });
+    }
+    const verifier = new SendgridVerifier(options.sendgrid);
+    receivers.set('sendgrid', async (body, request) => {
+      verifier.verify(body, request.headers, now());
+      return parseWebhookBody('sendgrid', body, contentType(request), at());
+    });
+  }
+  if (options.resend) {
+    const verifier = new SvixVerifier('resend', options.resend);
+    receivers.set('resend', async (body, request) => {
+      const eventId = verifier.verify(body, request.headers, now());
+      return parseWebhookBody('resend', body, contentType(request), at(), eventId);
     });
   }
   if (options.ses) {
@@ -206,10 +240,19 @@ function buildReceivers(options: WebhookHandlerOptions, now: () => number): Map<
  * The events in a provider's webhook body, without authenticating it: what the handler runs once
  * a request has passed its provider's check, and what `mailroom events replay` runs on a saved
  * payload. SES takes an SNS Notification envelope or a bare SES record; Mailgun the whole body or
- * its event-data alone. Throws WebhookError (malformed) on a body it cannot read.
+ * its event-data alone. `eventId` is Resend's svix-id header, when known. Throws WebhookError
+ * (malformed) on a body it cannot read.
  */
-export function parseWebhookBody(provider: WebhookProvider, body: string, contentType = 'application/json', now = new Date()): TrackingEvent[] {
+export function parseWebhookBody(provider: WebhookProvider, body: string, contentType = 'application/json', now = new Date(), eventId?: string): TrackingEvent[] {
   switch (provider) {
+    case 'postmark':
+      return parsePostmarkEvents(parseJson(body, 'Postmark'), now);
+    case 'sendgrid':
+      return parseSendgridEvents(parseJson(body, 'SendGrid'), now);
+    case 'resend':
+      return parseResendEvents(parseJson(body, 'Resend'), now, eventId);
+    case 'sparkpost':
+      return parseSparkpostEvents(parseJson(body, 'SparkPost'), now);
     case 'brevo':
       return parseBrevoEvents(parseJson(body, 'Brevo'), now);
     case 'mailjet':

@@ -11,6 +11,11 @@ export { MailgunVerifier, parseMailgunEvents, type MailgunWebhookOptions } from 
 export { parseSmtp2goBody, parseSmtp2goEvents } from './smtp2go.js';
 export { parseSesRecord } from './ses.js';
 export { SnsVerifier, type SnsMessage, type SnsWebhookOptions } from './sns.js';
+export { parsePostmarkEvents } from './postmark.js';
+export { parseSendgridEvents, sendgridMessageId, SendgridVerifier, type SendgridWebhookOptions } from './sendgrid.js';
+export { parseResendEvents } from './resend.js';
+export { SvixVerifier, type SvixWebhookOptions } from './svix.js';
+export { parseSparkpostEvents } from './sparkpost.js';
 export { SharedSecret, type SharedSecretOptions } from './shared-secret.js';
 export { WebhookError, type WebhookRefusal } from './webhook-error.js';
 export type { DeliveryOutcome } from '../journal/delivery.js';

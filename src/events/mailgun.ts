@@ -4,6 +4,7 @@
 // another body: tokens are remembered and the timestamp must be recent (securing-webhooks docs).
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { emailPart, isObject, isoTime, parseJson, stringList, stringMap, text, type JsonObject } from './fields.js';
+import { assertFresh, DEFAULT_MAX_AGE_MS } from './freshness.js';
 import { ReplayCache } from './replay-cache.js';
 import { WebhookError } from './webhook-error.js';
 import type { EventType, RejectReason, TrackingEvent } from './types.js';
@@ -23,7 +24,7 @@ export class MailgunVerifier {
 
   constructor(options: MailgunWebhookOptions) {
     this.#key = options.signingKey;
-    this.#maxAgeMs = options.maxAgeMs ?? 5 * 60_000;
+    this.#maxAgeMs = options.maxAgeMs ?? DEFAULT_MAX_AGE_MS;
   }
 
   /** Throws WebhookError unless the body carries a valid, fresh, first-seen signature. */
@@ -38,7 +39,7 @@ export class MailgunVerifier {
     const given = Buffer.from(signature, 'hex');
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new WebhookError('unauthorized', 'Mailgun webhook signature does not match the signing key');
     const signedAt = Number(timestamp) * 1000;
-    if (!Number.isFinite(signedAt) || Math.abs(now - signedAt) > this.#maxAgeMs) throw new WebhookError('stale', `Mailgun webhook timestamp is more than ${this.#maxAgeMs / 1000} s from now`);
+    assertFresh(signedAt, now, this.#maxAgeMs, 'Mailgun');
     if (!this.#tokens.claim(token, signedAt + this.#maxAgeMs + 1, now)) throw new WebhookError('replayed', 'Mailgun webhook token was already used (a replay)');
   }
 }

@@ -1,7 +1,7 @@
 // SMTP2GO webhooks -> TrackingEvents. One event per POST, JSON or form-encoded (chosen per webhook
 // in SMTP2GO). SMTP2GO does not sign: the handler checks the Authorization header (bearer or
 // basic) set on the webhook.
-import { emailPart, isoTime, parseJson, records, stringMap, text, type JsonObject } from './fields.js';
+import { emailPart, isoTime, mailroomHeaders, parseJson, records, text, type JsonObject } from './fields.js';
 import type { EventType, RejectReason, TrackingEvent } from './types.js';
 
 const TYPES: Record<string, [EventType, RejectReason?]> = {
@@ -53,8 +53,7 @@ function smtp2goEvent(record: JsonObject, now: Date): TrackingEvent {
     ...(context ?? message ? { description: (context ?? message)! } : {}),
     ...(message ? { mtaResponse: message } : {}),
     // Present when the webhook is set to pass these custom headers on (our MIME adapters write them).
-    tags: (text(record['X-Mailroom-Tags']) ?? '').split(',').map((tag) => tag.trim()).filter(Boolean),
-    metadata: stringMap(record['X-Mailroom-Metadata']),
+    ...mailroomHeaders(record['X-Mailroom-Tags'], record['X-Mailroom-Metadata']),
     raw: record,
   };
 }

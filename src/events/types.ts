@@ -24,7 +24,7 @@ export const EVENT_TYPES: readonly EventType[] = ['queued', 'sent', 'delivered',
 /** One thing a provider reported about one recipient of one message. */
 export interface TrackingEvent {
   eventType: EventType;
-  /** The provider that reported it: "brevo", "mailjet", "mailgun", "smtp2go", "ses". */
+  /** The provider that reported it: "brevo", "mailjet", "mailgun", "smtp2go", "ses", "postmark", "sendgrid", "resend", "sparkpost". */
   provider: string;
   /** The provider's id of the message, as its send call returned it (Mailjet's is a string: it exceeds 2^53). */
   providerMessageId?: string;

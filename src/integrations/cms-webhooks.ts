@@ -8,7 +8,7 @@ import { createWebhookHandler, type WebhookHandler, type WebhookHandlerOptions }
 /** The webhook options of a CMS integration: those of `createWebhookHandler`, the mailer aside. */
 export type CmsWebhookOptions = Omit<WebhookHandlerOptions, 'mailer'>;
 
-/** Where the integrations mount the endpoint; `:provider` is brevo, mailjet, mailgun, smtp2go or ses. */
+/** Where the integrations mount the endpoint; `:provider` is one of WEBHOOK_PROVIDERS (brevo, mailjet, mailgun, smtp2go, ses, postmark, sendgrid, resend, sparkpost). */
 export const WEBHOOK_PATH = '/mailroom/webhooks/:provider';
 
 export function webhookHandlerFor(options: CmsWebhookOptions): (mailer: Mailer) => WebhookHandler {

@@ -2,7 +2,7 @@
 // signature made with a key, and an Amazon SNS stand-in: a loopback HTTPS server (certificate from
 // a test CA) that serves the signing certificate and answers SubscribeURL, plus a signer that
 // signs envelopes exactly as SNS documents it (v1 SHA1, v2 SHA256).
-import { createHmac, randomBytes, sign } from 'node:crypto';
+import { createHmac, generateKeyPairSync, randomBytes, randomUUID, sign, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { once } from 'node:events';
 import https from 'node:https';
@@ -29,6 +29,34 @@ export function mailgunBody(eventData: unknown, signingKey: string, options: { t
   const token = options.token ?? randomBytes(25).toString('hex');
   const signature = createHmac('sha256', signingKey).update(timestamp + token).digest('hex');
   return JSON.stringify({ signature: { token, timestamp, signature }, 'event-data': eventData });
+}
+
+/** A SendGrid signed Event Webhook key pair, as SendGrid makes one (ECDSA P-256); the public key as the dashboard shows it. */
+export function sendgridKeys(): { privateKey: KeyObject; publicKey: string } {
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+  return { privateKey, publicKey: publicKey.export({ format: 'der', type: 'spki' }).toString('base64') };
+}
+
+/** The two headers SendGrid adds to a signed Event Webhook POST: ECDSA-SHA256 over timestamp + body, base64 DER. */
+export function sendgridHeaders(body: string, privateKey: KeyObject, timestamp = Math.floor(Date.now() / 1000)): Record<string, string> {
+  return {
+    'x-twilio-email-event-webhook-timestamp': String(timestamp),
+    'x-twilio-email-event-webhook-signature': sign('sha256', Buffer.from(String(timestamp) + body), privateKey).toString('base64'),
+  };
+}
+
+/** A Svix signing secret as Resend shows it: whsec_ + base64 of 24 random bytes. */
+export function svixSecret(): string {
+  return `whsec_${randomBytes(24).toString('base64')}`;
+}
+
+/** The svix-id / -timestamp / -signature headers of a Resend webhook POST. */
+export function svixHeaders(body: string, secret: string, options: { id?: string; timestamp?: number } = {}): Record<string, string> {
+  const id = options.id ?? `msg_${randomUUID().replace(/-/g, '')}`;
+  const timestamp = String(options.timestamp ?? Math.floor(Date.now() / 1000));
+  const key = Buffer.from(secret.replace(/^whsec_/, ''), 'base64');
+  const signature = createHmac('sha256', key).update(`${id}.${timestamp}.${body}`).digest('base64');
+  return { 'svix-id': id, 'svix-timestamp': timestamp, 'svix-signature': `v1,${signature}` };
 }
 
 export interface SnsStandIn {
