@@ -61,12 +61,32 @@ describe('mailroom events replay', () => {
   });
 
   it('says what is wrong with the provider or the file', async () => {
-    const noProvider = await run(['events', 'replay', 'brevo-batch.json', '--provider', 'postmark']);
+    const noProvider = await run(['events', 'replay', 'brevo-batch.json', '--provider', 'postal']);
     expect(noProvider.code).toBe(1);
-    expect(noProvider.stderr).toContain('--provider must be one of brevo, mailjet, mailgun, smtp2go, ses');
+    expect(noProvider.stderr).toContain('--provider must be one of brevo, mailjet, mailgun, smtp2go, ses, postmark, sendgrid, resend, sparkpost');
     await writeFile(join(cwd, 'notes.txt'), 'the customer says the mail never arrived');
     const notPayload = await run(['events', 'replay', 'notes.txt', '--provider', 'mailgun']);
     expect(notPayload.code).toBe(1);
     expect(notPayload.stderr).toContain('notes.txt is not a mailgun webhook payload');
+  });
+
+  it('replays Postmark, SendGrid, Resend and SparkPost payloads as saved (no signature to check on a file from disk)', async () => {
+    const saved: Record<string, unknown> = {
+      postmark: { ...(fixture('postmark-bounce').body as object), MessageID: 'memory-1' },
+      sendgrid: JSON.parse(JSON.stringify(fixture('sendgrid-batch').body).replaceAll('X_MESSAGE_ID', 'memory-1')),
+      resend: JSON.parse(JSON.stringify(fixture('resend-bounced').body).replaceAll('EMAIL_ID', 'memory-1')),
+      sparkpost: JSON.parse(JSON.stringify(fixture('sparkpost-batch').body).replaceAll('TRANSMISSION_ID', 'memory-1')),
+    };
+    const expected: Record<string, string[]> = { postmark: ['bounced'], sendgrid: ['queued', 'delivered', 'bounced', 'rejected', 'deferred'], resend: ['bounced'], sparkpost: ['delivered', 'bounced', 'opened'] };
+    for (const [provider, body] of Object.entries(saved)) {
+      await writeFile(join(cwd, `${provider}.json`), JSON.stringify(body));
+      const dry = await run(['events', 'replay', `${provider}.json`, '--provider', provider, '--dry-run', '--json']);
+      expect(dry.code).toBe(0);
+      const printed = JSON.parse(dry.stdout) as { provider: string; events: Array<{ eventType: string; provider: string; providerMessageId: string }> };
+      expect(printed.events.map((event) => event.eventType)).toEqual(expected[provider]);
+      expect(printed.events.every((event) => event.provider === provider && event.providerMessageId === 'memory-1')).toBe(true);
+    }
+    const recorded = await run(['events', 'replay', 'sparkpost.json', '--provider', 'sparkpost', '--json']);
+    expect(JSON.parse(recorded.stdout)).toMatchObject({ provider: 'sparkpost', recorded: 3, unmatched: 0, events: [{ result: `recorded on ${entryId}` }, { result: `recorded on ${entryId}` }, { result: `recorded on ${entryId}` }] });
   });
 });

@@ -4,6 +4,8 @@
 // written: forged, replayed, stale, foreign topic, oversized, malformed.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MailError } from '../src/core/errors.js';
+import { createMailer } from '../src/core/mailer.js';
+import { mountStrapiWebhooks } from '../src/integrations/strapi-webhooks.js';
 import { createWebhookHandler, toNodeListener, type EventSink, type TrackingEvent, type WebhookHandlerOptions } from '../src/events/index.js';
 import type { DeliveryOutcome } from '../src/journal/delivery.js';
 import { fixture, mailgunBody, sendgridHeaders, sendgridKeys, sesNotification, startSnsStandIn, svixHeaders, svixSecret, type SnsStandIn } from './helpers/webhooks.js';
@@ -432,5 +434,35 @@ describe('toNodeListener (Node http, Express)', () => {
     expect(res.statusCode).toBe(200);
     expect(JSON.parse(written)).toEqual({ ok: true, events: 1 });
     expect(target.received.flat().map((event) => [event.provider, event.eventType])).toEqual([['smtp2go', 'delivered']]);
+  });
+});
+
+describe('Strapi route: the signed-body providers need the unparsed body', () => {
+  // The route as mountStrapiWebhooks registers it, called with the Koa context Strapi builds
+  // (headers, params, the body its body middleware parsed, with or without includeUnparsed).
+  const route = () => {
+    const registered: Array<{ routes: Array<{ handler: (ctx: unknown) => Promise<void> }> }> = [];
+    const mailer = createMailer({ dsn: 'memory://', journal: 'memory://' });
+    const keys = sendgridKeys();
+    mountStrapiWebhooks({ server: { routes: (one: never) => registered.push(one) } }, mailer, { sendgrid: { publicKey: keys.publicKey } });
+    return { keys, mailer, handler: registered[0]!.routes[0]!.handler };
+  };
+  const ctx = (body: unknown, headers: Record<string, string>) => {
+    const out = { method: 'POST', url: '/api/mailroom/webhooks/sendgrid', params: { provider: 'sendgrid' }, request: { headers: { 'content-type': 'application/json', ...headers }, body }, status: 0, body: undefined as unknown, headers: {} as Record<string, string>, set(name: string, value: string) { out.headers[name] = value; } };
+    return out;
+  };
+
+  it('a SendGrid post whose body Strapi kept only parsed: 500 with the includeUnparsed remedy, not a 401; with the unparsed body: verified', async () => {
+    const { keys, mailer, handler } = route();
+    const text = JSON.stringify(fixture('sendgrid-batch').body, null, 1);
+    const headers = sendgridHeaders(text, keys.privateKey);
+    const parsedOnly = ctx(JSON.parse(text), headers);
+    await handler(parsedOnly);
+    expect(parsedOnly.status).toBe(500);
+    expect(JSON.parse(parsedOnly.body as string)).toMatchObject({ error: 'raw_body_unavailable', message: expect.stringContaining('includeUnparsed: true') });
+    const withRaw = ctx(Object.assign(JSON.parse(text), { [Symbol.for('unparsedBody')]: text }), headers);
+    await handler(withRaw);
+    expect(withRaw.status).toBe(200);
+    await mailer.close();
   });
 });

@@ -25,6 +25,9 @@ import { WebhookError, type WebhookRefusal } from './webhook-error.js';
 export const WEBHOOK_PROVIDERS = ['brevo', 'mailjet', 'mailgun', 'smtp2go', 'ses', 'postmark', 'sendgrid', 'resend', 'sparkpost'] as const;
 export type WebhookProvider = (typeof WEBHOOK_PROVIDERS)[number];
 
+/** The providers whose signature covers the exact body bytes: a framework must hand the body over unparsed. */
+export const RAW_BODY_PROVIDERS: readonly WebhookProvider[] = ['sendgrid', 'resend'];
+
 /** Where events are recorded: a mailer (`createMailer`), whose `delivery` event then fires. */
 export interface EventSink {
   journal: {

@@ -2,7 +2,7 @@
 // recorded in the send journal. See README "Delivery events".
 export type { EventType, RejectReason, TrackingEvent } from './types.js';
 export { EVENT_TYPES } from './types.js';
-export { createWebhookHandler, parseWebhookBody, WEBHOOK_PROVIDERS } from './handler.js';
+export { createWebhookHandler, parseWebhookBody, RAW_BODY_PROVIDERS, WEBHOOK_PROVIDERS } from './handler.js';
 export type { EventSink, WebhookHandler, WebhookHandlerOptions, WebhookProvider, WebhookStats } from './handler.js';
 export { toNodeListener } from './node-listener.js';
 export { parseBrevoEvents } from './brevo.js';

@@ -3,10 +3,12 @@
 // during bootstrap, before it builds its router). Providers cannot log in, so the route has
 // `auth: false`; each request is authenticated by the handler as its provider allows. Strapi's
 // body middleware has read the body by then: the handler gets it back as text (the unparsed body
-// when `includeUnparsed` is on, which Mailjet's ids beyond 2^53 need to keep every digit).
+// when `includeUnparsed` is on, which Mailjet's ids beyond 2^53 need to keep every digit, and
+// SendGrid's and Resend's signatures need: they sign the exact bytes, which a re-serialized body
+// no longer is, so those two are answered 500 with the remedy rather than 401 as forgeries).
 import { MailError } from '../core/errors.js';
 import type { Mailer } from '../core/mailer.js';
-import type { WebhookProvider } from '../events/handler.js';
+import { RAW_BODY_PROVIDERS, type WebhookProvider } from '../events/handler.js';
 import { WEBHOOK_PATH, webhookHandlerFor, type CmsWebhookOptions } from './cms-webhooks.js';
 
 interface KoaContext {
@@ -39,7 +41,8 @@ export function mountStrapiWebhooks(strapi: unknown, mailer: Mailer, options: Cm
         path: WEBHOOK_PATH,
         config: { auth: false },
         handler: async (ctx: KoaContext) => {
-          const response = await handlerFor(mailer)(toRequest(ctx), ctx.params?.provider as WebhookProvider | undefined);
+          const provider = ctx.params?.provider as WebhookProvider | undefined;
+          const response = needsRawBody(ctx, provider) ? rawBodyMissing(provider!) : await handlerFor(mailer)(toRequest(ctx), provider);
           ctx.status = response.status;
           response.headers.forEach((value, key) => ctx.set(key, value));
           ctx.body = await response.text();
@@ -47,6 +50,19 @@ export function mountStrapiWebhooks(strapi: unknown, mailer: Mailer, options: Cm
       },
     ],
   });
+}
+
+/** True when the provider signs the exact body but Strapi kept only its parsed form. */
+function needsRawBody(ctx: KoaContext, provider: WebhookProvider | undefined): boolean {
+  const parsed = ctx.request.body;
+  if (!provider || !RAW_BODY_PROVIDERS.includes(provider) || parsed === undefined || parsed === null || typeof parsed === 'string') return false;
+  return typeof (parsed as Record<symbol, unknown>)[Symbol.for('unparsedBody')] !== 'string';
+}
+
+// 500, not 401: the request may well be genuine, and the provider retries it once the setting is fixed.
+function rawBodyMissing(provider: WebhookProvider): Response {
+  const message = `${provider} signs the exact request body, but Strapi's body middleware kept only the parsed JSON: set includeUnparsed: true on strapi::body in config/middlewares (README "Delivery events")`;
+  return new Response(JSON.stringify({ error: 'raw_body_unavailable', message }), { status: 500, headers: { 'content-type': 'application/json' } });
 }
 
 function toRequest(ctx: KoaContext): Request {
