@@ -273,11 +273,13 @@ describe('alert triggers', () => {
 describe('alert throttle', () => {
   it('100 failures in a minute -> exactly one alert and one digest ("and 99 more like this") per channel', async () => {
     const slack = await receiver({ status: 200, body: 'ok' });
+    const teams = await receiver({ status: 202, body: '' });
+    const discord = await receiver({ status: 204, body: '' });
     const hook = await receiver();
     const clock = manualClock();
     const primary = scriptedAdapter('primary', [{ fail: 'AUTH' }]);
     const sender = mailer([primary], {
-      channels: [{ type: 'slack', url: `${slack.url}${SLACK_PATH}` }, { type: 'webhook', url: `${hook.url}/in`, secret: WEBHOOK_SECRET }],
+      channels: [{ type: 'slack', url: `${slack.url}${SLACK_PATH}` }, { type: 'teams', url: `${teams.url}${TEAMS_PATH}` }, { type: 'discord', url: `${discord.url}${DISCORD_PATH}` }, { type: 'webhook', url: `${hook.url}/in`, secret: WEBHOOK_SECRET }],
       throttle: { windowMs: 60_000 },
       clock,
     });
@@ -301,10 +303,14 @@ describe('alert throttle', () => {
     const [, slackDigest] = await slack.waitFor(2);
     expect((slackDigest!.json as { blocks: Array<{ text?: { text: string } }> }).blocks[0]!.text!.text).toBe(`[${SITE}] Mail failed for good (and 99 more like this)`);
 
+    const [, teamsDigest] = await teams.waitFor(2);
+    expect(JSON.stringify(teamsDigest!.json)).toContain('(and 99 more like this)');
+    const [, discordDigest] = await discord.waitFor(2);
+    expect(JSON.stringify(discordDigest!.json)).toContain('(and 99 more like this)');
+
     clock.advance(10 * 60_000); // a quiet window: nothing more
     await sender.close();
-    expect(hook.requests).toHaveLength(2);
-    expect(slack.requests).toHaveLength(2);
+    for (const channel of [hook, slack, teams, discord]) expect(channel.requests).toHaveLength(2);
   });
 
   it('different (trigger, adapter, code) keys alert separately; a key held back is counted', async () => {
