@@ -3,7 +3,8 @@
 // query values are taken literally ("+" stays "+"); verify() reports per adapter and never throws.
 import { describe, expect, it } from 'vitest';
 import { FULL_CAPABILITIES } from '../src/core/adapter.js';
-import { createMailer, MailError, parseDsn, type MailAdapter } from '../src/index.js';
+import { createMailer, MailError, type MailAdapter } from '../src/index.js';
+import { parseDsn } from '../src/kit/index.js';
 
 // Each entry: a malformed DSN, what the error must say, and the secrets it holds.
 const MALFORMED: Array<[dsn: string, says: RegExp, secrets: string[]]> = [

@@ -3,7 +3,8 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { adaptersFromDsn, parseDsn, parseDsnChain, redactDsn } from '../src/index.js';
+import { redactDsn } from '../src/index.js';
+import { adaptersFromDsn, parseDsn, parseDsnChain } from '../src/kit/index.js';
 
 describe('DSN strings', () => {
   it('decodes users, passwords, hosts, ports and options', () => {

@@ -8,7 +8,9 @@ import Keyv from 'keyv';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { brevoAdapter } from '../adapters/brevo.js';
 import { memoryAdapter } from '../adapters/memory.js';
-import { createMailer, MailError, SendJournal, normalizeMessage, type MailMessage } from '../src/index.js';
+import { createMailer, MailError, type MailMessage } from '../src/index.js';
+import { normalizeMessage } from '../src/kit/index.js';
+import { SendJournal } from '../src/journal/journal.js';
 import { startBrevoServer } from './providers/brevo.js';
 import { mailErrorOf } from './helpers/assertions.js';
 

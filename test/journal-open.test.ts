@@ -140,7 +140,7 @@ describe('a missing SQLite native binding', () => {
 
 describe('which SQLite runs the journal', () => {
   it('is node:sqlite on Node >= 24 and the sqlite3 package before', async () => {
-    const { SendJournal } = await import('../src/index.js');
+    const { SendJournal } = await import('../src/journal/journal.js');
     const dir = await openFolder('mailroom-driver-');
     const journal = new SendJournal({ store: join(dir, 'journal.sqlite') });
     const expected = Number(process.versions.node.split('.')[0]) >= 24 ? 'node:sqlite' : 'sqlite3';

@@ -2,7 +2,8 @@
 // timeout, cooldown, idempotency and events, through scripted adapters and a real in-memory journal.
 import Keyv from 'keyv';
 import { describe, expect, it } from 'vitest';
-import { createMailer, MailError, SendJournal, type MailerOptions, type SendResult } from '../src/index.js';
+import { createMailer, MailError, type MailerOptions, type SendResult } from '../src/index.js';
+import { SendJournal } from '../src/journal/journal.js';
 import { scriptedAdapter, type Step } from './helpers/scripted-adapter.js';
 import { mailErrorOf } from './helpers/assertions.js';
 

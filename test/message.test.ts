@@ -1,7 +1,8 @@
 // Address parsing edge cases and message normalization: every header field refuses CR/LF, limits
 // and missing parts are INVALID_MESSAGE errors that name the field.
 import { describe, expect, it } from 'vitest';
-import { addressProblem, formatAddress, MailError, normalizeMessage, parseAddress, parseAddressList, toAsciiAddress, type MailMessage } from '../src/index.js';
+import { addressProblem, MailError, type MailMessage } from '../src/index.js';
+import { formatAddress, normalizeMessage, parseAddress, parseAddressList, toAsciiAddress } from '../src/kit/index.js';
 
 const base: MailMessage = { from: 'shop@example.com', to: 'ann@example.com', subject: 'Hello', text: 'Hi' };
 

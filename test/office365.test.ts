@@ -220,8 +220,8 @@ describe('office365: sending limits and sender advice', () => {
     expect(target.messages).toHaveLength(2);
   });
 
-  it('shares one limiter and one token source, both from the package entry, between adapters of one mailbox', async () => {
-    const entry = await import('../src/index.js');
+  it('shares one limiter and one token source, both from the adapter kit entry (mailroom-js/adapter-kit), between adapters of one mailbox', async () => {
+    const entry = await import('../src/kit/index.js');
     const target = await server();
     const limiter = new entry.SendLimiter({ messagesPerMinute: 2, maxWaitMs: 1000, provider: 'office365' });
     const tokens = new entry.MicrosoftTokenSource({

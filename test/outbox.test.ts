@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { memoryAdapter } from '../adapters/memory.js';
 import { outboxAdapter } from '../adapters/outbox.js';
-import { normalizeMessage } from '../src/index.js';
+import { normalizeMessage } from '../src/kit/index.js';
 import { arrivalFromMime, runConformance, type Arrival } from './conformance.js';
 
 runConformance('outbox', async () => {

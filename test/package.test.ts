@@ -187,6 +187,28 @@ describe('installed into an empty project', () => {
     expect(JSON.parse(stdout)).toEqual(Object.fromEntries(list.map((entry) => [specifier(entry), entry === './package.json' ? 'string' : 'function'])));
   });
 
+  it('keeps the main entry to what an application needs; the parts adapters are built from are in mailroom-js/adapter-kit', async () => {
+    const script = `const main = await import('mailroom-js'); const kit = await import('mailroom-js/adapter-kit');
+      console.log(JSON.stringify({ main: Object.keys(main).sort(), kit: Object.keys(kit).sort() }));`;
+    const { stdout } = await node(['--input-type=module', '-e', script]);
+    const { main, kit } = JSON.parse(stdout) as { main: string[]; kit: string[] };
+    // The values an app uses (the types beside them are checked by test/types): DESIGN.md's names
+    // (createMailer, MailError, diagnose, failover) and the helpers the README documents for apps.
+    expect(main).toEqual([
+      'ALERT_SIGNATURE_HEADER', 'MailError', 'addressProblem', 'checkDsnChain', 'createMailer', 'createTemplateRenderer', 'diagnose',
+      'explain', 'failover', 'init', 'isMailError', 'possibleDeliveryReason', 'redactDsn', 'signAlert', 'startWorker', 'verifyAlertSignature',
+    ]);
+    const moved = [
+      'SendLimiter', 'MicrosoftTokenSource', 'OUTLOOK_SCOPE', 'GRAPH_SCOPE', 'buildMime', 'normalizeMessage', 'createMessageId',
+      'parseAddress', 'parseAddressList', 'formatAddress', 'toAsciiAddress', 'parseDsn', 'parseDsnChain', 'adaptersFromDsn', 'DSN_SCHEMES',
+      'FULL_CAPABILITIES', 'unsupportedReason', 'sendWithin', 'allRecipients', 'toMailError',
+    ];
+    expect(kit).toEqual(expect.arrayContaining(moved));
+    // The journal's class leaves the package surface: an app reads the journal through mailer.journal.
+    expect([...main, ...kit]).not.toContain('SendJournal');
+    expect([...main, ...kit]).not.toContain('entryTime');
+  });
+
   it('leaves out the provider SDKs most apps never load; a DSN that needs one is a CONFIG error naming the install command', async () => {
     const peers = (manifest as unknown as { peerDependencies: Record<string, string> }).peerDependencies;
     for (const sdk of ['@aws-sdk/client-sesv2', '@azure/msal-node']) {

@@ -4,7 +4,8 @@
 import { once } from 'node:events';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { adaptersFromDsn, createMailer } from '../src/index.js';
+import { createMailer } from '../src/index.js';
+import { adaptersFromDsn } from '../src/kit/index.js';
 import { handoverReporter } from '../src/core/handover.js';
 import { httpRequest } from '../src/kit/http.js';
 import { withTimeout } from '../src/core/timeout.js';

@@ -10,14 +10,16 @@ export type { HttpAdapterOptions, HttpAdapterDefinition, HttpAdapterKit, HttpAda
 export { declareCapabilities, FULL_CAPABILITIES, sendWithin, unsupportedReason, allRecipients, httpEndpoint } from '../core/adapter.js';
 export type { MailAdapter, AdapterCapabilities, AdapterEndpoint, SendContext, SendReceipt } from '../core/adapter.js';
 export type { NormalizedMessage, NormalizedAttachment } from '../core/message.js';
-export { headersWithTags } from '../core/message.js';
-export { formatAddress, formatAddressList } from '../core/address.js';
+// The message as an adapter receives it (what a test of an adapter builds), and its Message-ID.
+export { normalizeMessage, createMessageId, headersWithTags } from '../core/message.js';
+export { parseAddress, parseAddressList, formatAddress, formatAddressList, toAsciiAddress } from '../core/address.js';
 export type { Address } from '../core/address.js';
 
 // DSN declarations and the helpers an option reader is built from.
 export { defineDsn, requireDsnPart, dsnApiKey, dsnWholeNumber, dsnChoice, baseUrlFromDsn, dsnCommonOptions, microsoftAppCredentials } from '../core/dsn-options.js';
 export type { AdapterDsn, DsnDeclaration } from '../core/dsn-options.js';
-export type { ParsedDsn } from '../core/dsn.js';
+export { parseDsn, parseDsnChain, adaptersFromDsn, DSN_SCHEMES } from '../core/dsn.js';
+export type { ParsedDsn, AdapterFromDsn } from '../core/dsn.js';
 
 // The request and the mapping of its answers.
 export { httpRequest, errorFromResponse, errorText, successReceipt, unreadableSuccess, retryAfterMs, basicAuth, resolveBaseUrl, codeForStatus, DEFAULT_HTTP_TIMEOUT_MS } from './http.js';
@@ -35,7 +37,8 @@ export type { Diagnosis } from '../core/diagnose.js';
 export { SecretScrubber, guardSecrets, scrubbingErrors } from '../core/secrets.js';
 export type { SecretLogin } from '../core/secrets.js';
 
-// MIME, SMTP replies, Microsoft identity, send rates.
+// MIME, SMTP replies, Microsoft identity (one token source shared by adapters of one app registration),
+// send rates (one SendLimiter shared by adapters of one mailbox: adapter options `tokenSource`, `messagesPerMinute`).
 export { buildMime, toNodemailerMessage } from './mime.js';
 export { smtpError, isGreetingTimeout, unansweredError } from './smtp-errors.js';
 export type { SmtpErrorContext } from './smtp-errors.js';

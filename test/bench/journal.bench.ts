@@ -7,7 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Keyv from 'keyv';
 import { memoryAdapter } from '../../adapters/memory.js';
-import { createMailer, normalizeMessage, SendJournal, type MailerOptions } from '../../src/index.js';
+import { createMailer, type MailerOptions } from '../../src/index.js';
+import { normalizeMessage } from '../../src/kit/index.js';
+import { SendJournal } from '../../src/journal/journal.js';
 
 // BENCH_SCALE=small: CI-sized counts (the figures are printed, nothing is asserted).
 const SMALL = process.env.BENCH_SCALE === 'small';
