@@ -3,7 +3,7 @@
 // batched bodies, and the provider quirks (Mailjet's ids beyond 2^53, Mailgun's missing angle
 // brackets, Brevo's time zones, SES records covering several recipients).
 import { describe, expect, it } from 'vitest';
-import { parseBrevoEvents, parseMailgunEvents, parseMailjetBody, parseMailjetEvents, parsePostmarkEvents, parseResendEvents, parseSendgridEvents, parseSesRecord, parseSmtp2goBody, parseSmtp2goEvents, parseSparkpostEvents, sendgridMessageId, WebhookError } from '../src/events/index.js';
+import { parseBrevoEvents, parseMailgunEvents, parseMailjetBody, parseMailjetEvents, parsePostmarkEvents, parseResendEvents, parseSendgridEvents, parseSesRecord, parseSmtp2goBody, parseSmtp2goEvents, parseSparkpostEvents, parseWebhookBody, sendgridMessageId, WebhookError } from '../src/events/index.js';
 import { fixture } from './helpers/webhooks.js';
 
 describe('Brevo', () => {
@@ -181,6 +181,12 @@ describe('Postmark', () => {
       timestamp: '2026-11-28T10:00:05.273Z',
     });
     expect(event!.providerEventId).toMatch(/^Bounce:\d+$/);
+  });
+
+  it('keeps a bounce ID beyond 2^53 digit for digit when reading the body text (as the handler does)', () => {
+    const text = JSON.stringify(withId('postmark-bounce'));
+    const [event] = parseWebhookBody('postmark', text.replace(/"ID":\d+/, '"ID":4323372036854775807'));
+    expect(event!.providerEventId).toBe('Bounce:4323372036854775807');
   });
 
   it('maps bounce Types and the other RecordTypes as anymail does', () => {

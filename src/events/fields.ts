@@ -23,6 +23,15 @@ export function parseJson(body: string, provider: string): unknown {
   }
 }
 
+/**
+ * Parses a JSON body whose `keys` hold integers that may exceed 2^53 (Mailjet's MessageID,
+ * Postmark's bounce ID): their digits are kept, as strings, where JSON.parse would round them.
+ */
+export function parseJsonKeepingIds(body: string, provider: string, keys: string[]): unknown {
+  const pattern = new RegExp(`("(?:${keys.join('|')})"\\s*:\\s*)(-?\\d+)(?=\\s*[,}\\]])`, 'g');
+  return parseJson(body.replace(pattern, '$1"$2"'), provider);
+}
+
 /** The records of a body that may be one event or an array of them (batched webhooks). */
 export function records(body: unknown, provider: string): JsonObject[] {
   const list = Array.isArray(body) ? body : [body];

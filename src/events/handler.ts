@@ -7,7 +7,7 @@
 import { MailError } from '../core/errors.js';
 import type { DeliveryOutcome } from '../journal/delivery.js';
 import { parseBrevoEvents } from './brevo.js';
-import { isObject, parseJson } from './fields.js';
+import { isObject, parseJson, parseJsonKeepingIds } from './fields.js';
 import { MailgunVerifier, parseMailgunEvents, type MailgunWebhookOptions } from './mailgun.js';
 import { parseMailjetBody, parseMailjetEvents } from './mailjet.js';
 import { parsePostmarkEvents } from './postmark.js';
@@ -249,7 +249,8 @@ function buildReceivers(options: WebhookHandlerOptions, now: () => number): Map<
 export function parseWebhookBody(provider: WebhookProvider, body: string, contentType = 'application/json', now = new Date(), eventId?: string): TrackingEvent[] {
   switch (provider) {
     case 'postmark':
-      return parsePostmarkEvents(parseJson(body, 'Postmark'), now);
+      // A bounce's ID can exceed 2^53 (Postmark's own example does): kept digit for digit.
+      return parsePostmarkEvents(parseJsonKeepingIds(body, 'Postmark', ['ID']), now);
     case 'sendgrid':
       return parseSendgridEvents(parseJson(body, 'SendGrid'), now);
     case 'resend':

@@ -2,8 +2,7 @@
 // on, a bare object when off. MessageID is an integer above 2^53, so the body is read with the
 // number kept as its digits: matching it against the id our send returned needs every digit.
 // Mailjet does not sign: the handler checks the basic-auth secret in the callback URL.
-import { emailPart, isoTime, isObject, records, stringList, stringMap, text, type JsonObject } from './fields.js';
-import { WebhookError } from './webhook-error.js';
+import { emailPart, isoTime, isObject, parseJsonKeepingIds, records, stringList, stringMap, text, type JsonObject } from './fields.js';
 import type { EventType, RejectReason, TrackingEvent } from './types.js';
 
 const TYPES: Record<string, EventType> = {
@@ -38,11 +37,7 @@ const REASONS: Record<string, RejectReason> = {
 
 /** Parses a Mailjet body from its raw text, keeping MessageID exact. */
 export function parseMailjetBody(body: string): unknown {
-  try {
-    return JSON.parse(body.replace(/("(?:MessageID|mj_message_id)"\s*:\s*)(\d+)/g, '$1"$2"'));
-  } catch {
-    throw new WebhookError('malformed', 'Mailjet webhook body is not JSON');
-  }
+  return parseJsonKeepingIds(body, 'Mailjet', ['MessageID', 'mj_message_id']);
 }
 
 export function parseMailjetEvents(body: unknown, now = new Date()): TrackingEvent[] {
