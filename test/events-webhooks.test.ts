@@ -385,6 +385,41 @@ describe('the HTTP boundary', () => {
     expect(failed.status).toBe(500);
     expect(broken.stats().failed).toBe(1);
   });
+
+  it('a signed request whose events could not be recorded (500) is not remembered: the same request retried is accepted', async () => {
+    const keys = sendgridKeys();
+    const secret = svixSecret();
+    let failNext = true;
+    const received: TrackingEvent[][] = [];
+    const flaky: EventSink = {
+      journal: {
+        async recordEvents(events): Promise<DeliveryOutcome> {
+          if (failNext) throw new Error('disk full');
+          received.push(events);
+          return { recorded: events, unmatched: [], duplicates: 0 };
+        },
+        retryParkedEvents: async () => 0,
+      },
+    };
+    const handler = createWebhookHandler({ mailer: flaky, mailgun: { signingKey: KEY }, sendgrid: { publicKey: keys.publicKey }, resend: { signingSecret: secret } });
+    const sendgridBody = JSON.stringify(fixture('sendgrid-batch').body);
+    const resendBody = JSON.stringify(fixture('resend-delivered').body);
+    const mailgunSigned = mailgunBody(mailgunEvent, KEY);
+    const sendgridSigned = sendgridHeaders(sendgridBody, keys.privateKey);
+    const resendSigned = svixHeaders(resendBody, secret);
+    const requests = [
+      () => post('mailgun', mailgunSigned),
+      () => post('sendgrid', sendgridBody, sendgridSigned),
+      () => post('resend', resendBody, resendSigned),
+    ];
+    for (const request of requests) expect((await handler(request())).status).toBe(500);
+    failNext = false;
+    for (const request of requests) expect((await handler(request())).status).toBe(200);
+    expect(received.map((events) => events[0]!.provider)).toEqual(['mailgun', 'sendgrid', 'resend']);
+    // Once recorded, the same request again is a replay.
+    for (const request of requests) expect((await handler(request())).status).toBe(401);
+    expect(handler.stats().refused.replayed).toBe(3);
+  });
 });
 
 describe('toNodeListener (Node http, Express)', () => {

@@ -94,7 +94,9 @@ export interface WebhookHandler {
   close(): void;
 }
 
-type Receive = (body: string, request: Request) => Promise<TrackingEvent[] | string>;
+// `release` collects what un-remembers a signed request (a Mailgun token, a SendGrid signature, a
+// Svix id and timestamp) should its events not be recorded: the provider's retry must then pass.
+type Receive = (body: string, request: Request, release: Array<() => void>) => Promise<TrackingEvent[] | string>;
 
 export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHandler {
   const now = options.now ?? Date.now;
@@ -148,9 +150,10 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHan
     const receive = name ? receivers.get(name as WebhookProvider) : undefined;
     if (!receive) return reply(404, { error: 'unknown_provider', providers });
     if (request.method !== 'POST') return reply(405, { error: 'method_not_allowed' });
+    const release: Array<() => void> = [];
     try {
       const body = await readBody(request, maxBodyBytes);
-      const result = await receive(body, request);
+      const result = await receive(body, request, release);
       stats.accepted++;
       if (typeof result === 'string') return reply(200, { ok: true, note: result });
       if (result.length === 0) return reply(200, { ok: true, events: 0 });
@@ -163,7 +166,8 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHan
         const headers: Record<string, string> = error.status === 401 && SHARED_SECRET_PROVIDERS.includes(name as SharedSecretProvider) ? { 'www-authenticate': 'Basic realm="mailroom webhooks"' } : {};
         return reply(error.status, { error: error.reason, message: error.message }, headers);
       }
-      // The journal refused the write: 500 asks the provider to try again later.
+      // The journal refused the write: 500 asks the provider to try again later, and that retry must not be taken for a replay.
+      for (const forget of release) forget();
       return reply(500, { error: 'not_recorded', message: 'the event could not be recorded; it will be retried by the provider' });
     }
   };
@@ -202,8 +206,8 @@ function buildReceivers(options: WebhookHandlerOptions, now: () => number): Map<
       throw new MailError('CONFIG', 'the mailgun webhook has no signingKey', { remedy: 'Copy the HTTP webhook signing key from Mailgun > Sending > Webhooks into webhooks.mailgun.signingKey (it is not the API key).' });
     }
     const verifier = new MailgunVerifier(options.mailgun);
-    receivers.set('mailgun', async (body, request) => {
-      verifier.verify(parseJson(body, 'Mailgun'), now());
+    receivers.set('mailgun', async (body, request, release) => {
+      release.push(verifier.verify(parseJson(body, 'Mailgun'), now()));
       return parseWebhookBody('mailgun', body, contentType(request), at());
     });
   }
@@ -212,16 +216,17 @@ function buildReceivers(options: WebhookHandlerOptions, now: () => number): Map<
       throw new MailError('CONFIG', 'the sendgrid webhook has no publicKey', { remedy: 'Turn on "Signed Event Webhook Requests" for the Event Webhook in SendGrid (Settings > Mail Settings > Event Webhooks) and copy its verification key into webhooks.sendgrid.publicKey.' });
     }
     const verifier = new SendgridVerifier(options.sendgrid);
-    receivers.set('sendgrid', async (body, request) => {
-      verifier.verify(body, request.headers, now());
+    receivers.set('sendgrid', async (body, request, release) => {
+      release.push(verifier.verify(body, request.headers, now()));
       return parseWebhookBody('sendgrid', body, contentType(request), at());
     });
   }
   if (options.resend) {
     const verifier = new SvixVerifier('resend', options.resend);
-    receivers.set('resend', async (body, request) => {
-      const eventId = verifier.verify(body, request.headers, now());
-      return parseWebhookBody('resend', body, contentType(request), at(), eventId);
+    receivers.set('resend', async (body, request, release) => {
+      const verified = verifier.verify(body, request.headers, now());
+      release.push(verified.release);
+      return parseWebhookBody('resend', body, contentType(request), at(), verified.id);
     });
   }
   if (options.ses) {

@@ -27,8 +27,8 @@ export class MailgunVerifier {
     this.#maxAgeMs = options.maxAgeMs ?? DEFAULT_MAX_AGE_MS;
   }
 
-  /** Throws WebhookError unless the body carries a valid, fresh, first-seen signature. */
-  verify(body: unknown, now = Date.now()): void {
+  /** Throws WebhookError unless the body carries a valid, fresh, first-seen signature. Returns what forgets the token again. */
+  verify(body: unknown, now = Date.now()): () => void {
     const block = isObject(body) ? body.signature : undefined;
     if (!isObject(block)) throw new WebhookError('unauthorized', 'Mailgun webhook has no signature block');
     const timestamp = text(block.timestamp);
@@ -41,6 +41,7 @@ export class MailgunVerifier {
     const signedAt = Number(timestamp) * 1000;
     assertFresh(signedAt, now, this.#maxAgeMs, 'Mailgun');
     if (!this.#tokens.claim(token, signedAt + this.#maxAgeMs + 1, now)) throw new WebhookError('replayed', 'Mailgun webhook token was already used (a replay)');
+    return () => this.#tokens.release(token);
   }
 }
 

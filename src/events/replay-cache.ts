@@ -20,6 +20,11 @@ export class ReplayCache {
     return true;
   }
 
+  /** Forgets `value`: the request it came with was not recorded, so the provider's retry must pass. */
+  release(value: string): void {
+    this.#seen.delete(value);
+  }
+
   #prune(now: number): void {
     for (const [value, expiresAt] of this.#seen) {
       if (expiresAt > now) break;

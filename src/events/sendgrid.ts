@@ -32,8 +32,8 @@ export class SendgridVerifier {
     this.#maxAgeMs = options.maxAgeMs ?? DEFAULT_MAX_AGE_MS;
   }
 
-  /** Throws WebhookError unless the body is signed by the key, recently, and not seen before. */
-  verify(body: string, headers: Headers, now = Date.now()): void {
+  /** Throws WebhookError unless the body is signed by the key, recently, and not seen before. Returns what forgets it again. */
+  verify(body: string, headers: Headers, now = Date.now()): () => void {
     const signature = headers.get(SENDGRID_SIGNATURE_HEADER)?.trim();
     const timestamp = headers.get(SENDGRID_TIMESTAMP_HEADER)?.trim();
     if (!signature || !timestamp) throw new WebhookError('unauthorized', 'SendGrid webhook has no signature headers (is "Signed Event Webhook Requests" on?)');
@@ -48,6 +48,7 @@ export class SendgridVerifier {
     assertFresh(signedAt, now, this.#maxAgeMs, 'SendGrid');
     const fingerprint = createHash('sha256').update(`${timestamp}\n${signature}`).digest('base64url');
     if (!this.#seen.claim(fingerprint, signedAt + this.#maxAgeMs + 1, now)) throw new WebhookError('replayed', 'SendGrid webhook was already received (a replay)');
+    return () => this.#seen.release(fingerprint);
   }
 }
 

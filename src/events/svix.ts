@@ -39,8 +39,8 @@ export class SvixVerifier {
     this.#maxAgeMs = options?.maxAgeMs ?? DEFAULT_MAX_AGE_MS;
   }
 
-  /** Throws WebhookError unless the request is signed with a secret, recently, and not seen before. Returns the svix-id. */
-  verify(body: string, headers: Headers, now = Date.now()): string {
+  /** Throws WebhookError unless the request is signed with a secret, recently, and not seen before. Returns the svix-id, and what forgets the request again. */
+  verify(body: string, headers: Headers, now = Date.now()): { id: string; release: () => void } {
     const id = headers.get('svix-id')?.trim();
     const timestamp = headers.get('svix-timestamp')?.trim();
     const given = (headers.get('svix-signature') ?? '').split(/\s+/).filter((one) => one.startsWith('v1,')).map((one) => Buffer.from(one.slice(3), 'base64'));
@@ -53,7 +53,8 @@ export class SvixVerifier {
     if (!match) throw new WebhookError('unauthorized', `${this.#provider} webhook signature does not match the signing secret`);
     const signedAt = Number(timestamp) * 1000;
     assertFresh(signedAt, now, this.#maxAgeMs, this.#provider);
-    if (!this.#seen.claim(`${id}.${timestamp}`, signedAt + this.#maxAgeMs + 1, now)) throw new WebhookError('replayed', `${this.#provider} webhook was already received (a replay)`);
-    return id;
+    const key = `${id}.${timestamp}`;
+    if (!this.#seen.claim(key, signedAt + this.#maxAgeMs + 1, now)) throw new WebhookError('replayed', `${this.#provider} webhook was already received (a replay)`);
+    return { id, release: () => this.#seen.release(key) };
   }
 }
