@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MailError } from '../src/core/errors.js';
 import { createMailer } from '../src/core/mailer.js';
+import { mailroomAdapter, mailroomWebhooks } from '../src/integrations/payload.js';
 import { mountStrapiWebhooks } from '../src/integrations/strapi-webhooks.js';
 import { createWebhookHandler, toNodeListener, type EventSink, type TrackingEvent, type WebhookHandlerOptions } from '../src/events/index.js';
 import type { DeliveryOutcome } from '../src/journal/delivery.js';
@@ -499,5 +500,23 @@ describe('Strapi route: the signed-body providers need the unparsed body', () =>
     await handler(withRaw);
     expect(withRaw.status).toBe(200);
     await mailer.close();
+  });
+});
+
+describe('Payload endpoint: the signed-body providers get the request unread', () => {
+  it('a Resend webhook through mailroomWebhooks reaches the journal of the Payload mailer with its exact body; another secret is 401', async () => {
+    const email = mailroomAdapter({ dsn: 'memory://', journal: 'memory://', defaultFromAddress: 'shop@example.com', defaultFromName: 'Shop' })({ payload: {} });
+    const payload = { email };
+    const secret = svixSecret();
+    const endpoint = mailroomWebhooks({ resend: { signingSecret: secret } });
+    expect(endpoint).toMatchObject({ path: '/mailroom/webhooks/:provider', method: 'post' });
+    const sent = (await email.sendEmail({ to: 'camille@example.com', subject: 'Order 1042', text: 'x' })) as { id: string; providerMessageId: string };
+    // Pretty-printed: re-serializing it would change the bytes the signature covers.
+    const body = JSON.stringify(JSON.parse(JSON.stringify(fixture('resend-delivered').body).replaceAll('EMAIL_ID', sent.providerMessageId)), null, 2);
+    const call = (headers: Record<string, string>) => endpoint.handler(Object.assign(new Request('http://cms.example.com/api/mailroom/webhooks/resend', { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body }), { payload, routeParams: { provider: 'resend' } }) as never);
+    expect((await call(svixHeaders(body, svixSecret()))).status).toBe(401);
+    expect((await call(svixHeaders(body, secret))).status).toBe(200);
+    expect((await email.mailer.journal.get(sent.id))!.delivery!.recipients['camille@example.com']!.state).toBe('delivered');
+    await email.mailer.close();
   });
 });
