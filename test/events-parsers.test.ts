@@ -248,9 +248,9 @@ describe('SendGrid', () => {
 });
 
 describe('Resend', () => {
-  it('reads email.delivered: data.email_id, the one recipient, created_at of the event, tags and metadata from the X-Mailroom headers, svix-id as event id', () => {
-    const [event] = parseResendEvents(fixture('resend-delivered').body, new Date(), 'msg_2KWPBgLlAfxdpx2AI54pPJ85f4W');
-    expect(event).toMatchObject({ eventType: 'delivered', provider: 'resend', providerMessageId: 'EMAIL_ID', recipient: 'camille@example.com', timestamp: '2026-11-28T10:00:04.126Z', tags: ['order'], metadata: { order: '1042' }, providerEventId: 'msg_2KWPBgLlAfxdpx2AI54pPJ85f4W' });
+  it('reads email.delivered: data.email_id, the one recipient, created_at of the event, tags and metadata from the X-Mailroom headers, an event id made from the body', () => {
+    const [event] = parseResendEvents(fixture('resend-delivered').body);
+    expect(event).toMatchObject({ eventType: 'delivered', provider: 'resend', providerMessageId: 'EMAIL_ID', recipient: 'camille@example.com', timestamp: '2026-11-28T10:00:04.126Z', tags: ['order'], metadata: { order: '1042' }, providerEventId: 'EMAIL_ID/email.delivered/2026-11-28T10:00:04.126Z' });
   });
 
   it('reads email.bounced: bounced/bounced, the message as description, the diagnostic code as MTA response', () => {

