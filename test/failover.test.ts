@@ -9,7 +9,7 @@ import { createMailer, failover, MailError, type MailErrorCode } from '../src/in
 import { FULL_CAPABILITIES } from '../src/core/adapter.js';
 import { normalizeMessage } from '../src/core/message.js';
 import { POLICY } from '../src/core/policy.js';
-import { arrivalFromMime, expectFailure, MESSAGES, runConformance, sendContext } from './conformance.js';
+import { arrivalFromMime, closedPort, expectFailure, MESSAGES, runConformance, sendContext } from './conformance.js';
 import { startBrevoServer, type BrevoServer } from './providers/brevo.js';
 import { scriptedAdapter } from './helpers/scripted-adapter.js';
 import { startSmtpServer, type TestSmtpServer } from './helpers/smtp-server.js';
@@ -155,6 +155,45 @@ describe('the policy table, row by row through a chain', () => {
     expect(second.calls).toHaveLength(0);
     expect((await mailer.journal.get(entryId))?.possibleDuplicate).toBe(true);
     await mailer.close();
+  });
+});
+
+// Nothing listens: the connection is refused, no byte of the message left, so it is certainly not
+// delivered. With another member ready the chain moves on at once (no local retry, no backoff);
+// the refusal still counts towards the cooldown. Alone, or last, the member retries as TRANSIENT says.
+describe('a refused connection', () => {
+  const message = { from: 'shop@example.com', to: 'ann@example.com', subject: 'Order', text: 'Thanks' };
+  const retry = { attempts: 3, baseDelayMs: 1 };
+
+  it.each([
+    ['smtp', (port: number) => smtpAdapter({ name: 'primary', host: '127.0.0.1', port, auth: { user: USER, pass: PASSWORD } })],
+    ['brevo (HTTP)', (port: number) => brevoAdapter({ name: 'primary', apiKey: KEY, baseUrl: `http://127.0.0.1:${port}` })],
+  ] as const)('%s with a next member: one attempt, then the next member, and it counts towards the cooldown', async (_kind, primary) => {
+    const backup = scriptedAdapter('backup', ['ok', 'ok', 'ok']);
+    const cooldowns: string[] = [];
+    const mailer = createMailer({ adapters: [primary(await closedPort()), backup], journal: false, retry, cooldown: { failures: 2, periodMs: 60_000 } });
+    mailer.on('cooldown', (info) => cooldowns.push(`${info.adapter}:${info.code}`));
+    const results = [];
+    for (let n = 0; n < 3; n++) results.push(await mailer.send(message));
+    expect(results.map((result) => result.attempts.map((x) => [x.adapter, x.error?.code]))).toEqual([
+      [['primary', 'TRANSIENT'], ['backup', undefined]],
+      [['primary', 'TRANSIENT'], ['backup', undefined]],
+      // Cooling down after two refusals: skipped without a try.
+      [['backup', undefined]],
+    ]);
+    expect(cooldowns).toEqual(['primary:TRANSIENT']);
+    await mailer.close();
+  });
+
+  it('the only adapter, or the last member of a chain, still retries', async () => {
+    const port = await closedPort();
+    const alone = createMailer({ adapters: [smtpAdapter({ name: 'primary', host: '127.0.0.1', port, auth: { user: USER, pass: PASSWORD } })], journal: false, retry });
+    expect((await mailErrorOf(alone.send(message))).attempts?.map((x) => x.adapter)).toEqual(['primary', 'primary', 'primary']);
+    await alone.close();
+    const first = scriptedAdapter('first', [{ fail: 'AUTH' }]);
+    const last = createMailer({ adapters: [first, smtpAdapter({ name: 'last', host: '127.0.0.1', port, auth: { user: USER, pass: PASSWORD } })], journal: false, retry });
+    expect((await mailErrorOf(last.send(message))).attempts?.map((x) => x.adapter)).toEqual(['first', 'last', 'last', 'last']);
+    await last.close();
   });
 });
 

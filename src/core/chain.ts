@@ -7,7 +7,7 @@ import type { MailAdapter, SendReceipt } from './adapter.js';
 import { diagnose } from './diagnose.js';
 import { MailError, toMailError, type Attempt, type MailErrorCode } from './errors.js';
 import type { NormalizedMessage } from './message.js';
-import { policyFor } from './policy.js';
+import { moveOnAtOnce, policyFor } from './policy.js';
 import { withTimeout } from './timeout.js';
 
 /** Retries through the same adapter (mailer and failover option `retry`). */
@@ -78,9 +78,10 @@ export class AdapterLane {
   /**
    * Sends through this adapter with retries, appending every attempt to `trace.attempts`. Throws
    * the last MailError; answers COOLING_DOWN without trying when the adapter is cooling down,
-   * unless `force`.
+   * unless `force`. `nextAvailable`: another member of the chain can take the message after this
+   * one (a refused connection then moves on at once, src/core/policy.ts).
    */
-  async send(message: NormalizedMessage, trace: LaneTrace, force = false, signal?: AbortSignal): Promise<SendReceipt | typeof COOLING_DOWN> {
+  async send(message: NormalizedMessage, trace: LaneTrace, force = false, signal?: AbortSignal, nextAvailable = false): Promise<SendReceipt | typeof COOLING_DOWN> {
     const cooling = this.coolingUntil > 0;
     const trial = !force && cooling;
     if (trial) {
@@ -88,7 +89,7 @@ export class AdapterLane {
       this.trial = true;
     }
     try {
-      const receipt = await this.withRetries(message, trace, signal);
+      const receipt = await this.withRetries(message, trace, signal, nextAvailable);
       this.failures = 0;
       this.coolingUntil = 0;
       return receipt;
@@ -115,7 +116,7 @@ export class AdapterLane {
     trace.onCooldown?.({ adapter: this.adapter.name, code: error.code, until: new Date(this.coolingUntil) });
   }
 
-  private async withRetries(message: NormalizedMessage, trace: LaneTrace, signal: AbortSignal | undefined): Promise<SendReceipt> {
+  private async withRetries(message: NormalizedMessage, trace: LaneTrace, signal: AbortSignal | undefined, nextAvailable: boolean): Promise<SendReceipt> {
     for (let attempt = 1; ; attempt++) {
       trace.onAttempt?.(this.adapter, attempt);
       try {
@@ -123,7 +124,8 @@ export class AdapterLane {
       } catch (error) {
         const failure = error as MailError;
         // `retryable` is the policy table's answer for the code, unless the adapter knew better.
-        const retry = failure.retryable && attempt < this.attempts && (failure.retryAfterMs ?? 0) <= this.maxDelayMs && !signal?.aborted;
+        const retry =
+          failure.retryable && attempt < this.attempts && (failure.retryAfterMs ?? 0) <= this.maxDelayMs && !signal?.aborted && !moveOnAtOnce(failure, nextAvailable);
         if (!retry) throw failure;
         await new Promise((resolve) => setTimeout(resolve, this.backoff(attempt, failure)));
       }

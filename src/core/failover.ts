@@ -189,7 +189,7 @@ class ChainRun {
   /** Tries each lane in turn until one delivers or the policy stops; answers the lanes skipped as cooling down. */
   async tryLanes(lanes: AdapterLane[], force: boolean): Promise<AdapterLane[]> {
     const skipped: AdapterLane[] = [];
-    for (const lane of lanes) {
+    for (const [index, lane] of lanes.entries()) {
       const { adapter } = lane;
       const unsupported = unsupportedReason(adapter, this.message);
       if (unsupported) {
@@ -206,7 +206,7 @@ class ChainRun {
           this.receipt = await adapter.deliver(this.message, this.trace, this.signal);
           return skipped;
         }
-        const answer = await lane.send(this.message, this.trace, force, this.signal);
+        const answer = await lane.send(this.message, this.trace, force, this.signal, this.nextAvailable(lanes.slice(index + 1), force));
         if (answer === COOLING_DOWN) {
           const until = lane.coolingDownUntil();
           this.trace.warnings.push(`${adapter.name} skipped: cooling down after repeated failures${until ? ` until ${until.toISOString()}` : ''}`);
@@ -229,6 +229,12 @@ class ChainRun {
       }
     }
     return skipped;
+  }
+
+  // Whether a later lane would take the message now: one that can carry it and is not cooling down
+  // (or every lane is forced, on the pass through the cooling ones).
+  private nextAvailable(later: AdapterLane[], force: boolean): boolean {
+    return later.some((lane) => !unsupportedReason(lane.adapter, this.message) && (force || !lane.coolingDownUntil()));
   }
 }
 

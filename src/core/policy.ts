@@ -35,6 +35,27 @@ export const POLICY: Readonly<Record<MailErrorCode, Readonly<CodePolicy>>> = Obj
   ALL_FAILED: { retry: false, cooldown: false, then: 'next' },
 });
 
+/**
+ * A connection that was refused carried nothing (no byte of the message was written): it is
+ * certainly not delivered. With another member of the chain ready to take the message, the chain
+ * moves on at once instead of retrying here with backoff (as Symfony's FailoverTransport does); the
+ * failure still counts towards the cooldown, which then spares later sends the refused member. A
+ * single adapter, or the last member of a chain, still retries as TRANSIENT says.
+ */
+export function moveOnAtOnce(error: { code: MailErrorCode; cause?: unknown; message?: string }, nextAvailable: boolean): boolean {
+  return nextAvailable && error.code === 'TRANSIENT' && connectionRefused(error);
+}
+
+// ECONNREFUSED anywhere in the cause chain (a socket's code, or the text an adapter kept of it).
+function connectionRefused(error: unknown): boolean {
+  for (let at = error, depth = 0; at && typeof at === 'object' && depth < 5; at = (at as { cause?: unknown }).cause, depth++) {
+    const { code, originalCode, message } = at as { code?: unknown; originalCode?: unknown; message?: unknown };
+    if (code === 'ECONNREFUSED' || originalCode === 'ECONNREFUSED') return true;
+    if (typeof message === 'string' && /\bECONNREFUSED\b/.test(message)) return true;
+  }
+  return false;
+}
+
 /** What the chain does with `code`; `onAmbiguous: 'stop'` turns AMBIGUOUS into a stop. */
 export function policyFor(code: MailErrorCode, onAmbiguous: 'failover' | 'stop' = 'failover'): Readonly<CodePolicy> {
   const policy = POLICY[code];
