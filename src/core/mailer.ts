@@ -17,12 +17,10 @@ import type { Mailer, MailerOptions, QueuedResult, SendResult } from './mailer/t
 import { MailError } from './errors.js';
 import { awaitPending, failureOf } from '../journal/idempotency.js';
 import { openSharedLimits } from '../kit/shared-limits.js';
-import { queuedSender } from '../queue/queued-send.js';
 import { SendQueue, type SendJobData } from '../queue/send-queue.js';
 import type { QueueOption } from '../queue/queue-options.js';
 import { verify } from './mailer/verify.js';
 import { RunningSends } from './mailer/work.js';
-import { DeliveryRecorder } from '../journal/delivery.js';
 
 export type { AttemptStart, JournalResendOptions, Mailer, MailerEvents, MailerJournal, MailerOptions, QueuedResult, SendResult, VerifyResult } from './mailer/types.js';
 export { DEFAULT_DSN, IMPLICIT_OUTBOX_WARNING_CODE, JOURNAL_WARNING_CODE } from './mailer/types.js';
@@ -38,15 +36,16 @@ export function createMailer(options: MailerOptions = {}): Mailer<SendResult | Q
   const parts: MailerParts = { options, chain, journal: journalStore, queue, events: new MailerEventHub(), prepare: createPreparer(options, chain) };
   const sends = new RunningSends();
   const journal = () => requireJournal(parts.journal);
-  const queued = queue && queuedSender(parts, queue);
-  let recorder: DeliveryRecorder | undefined;
-  const deliveries = () => (recorder ??= new DeliveryRecorder(journal()));
+  // Modules only some mailers use (queue mode, delivery events) load on first use: a mailer that
+  // never needs them does not pay for them at start-up.
+  const queued = queue && lazily(async () => (await import('../queue/queued-send.js')).queuedSender(parts, queue));
+  const deliveries = lazily(async () => new (await import('../journal/delivery.js')).DeliveryRecorder(journal()));
 
   const mailer: Mailer<SendResult | QueuedResult> = {
     async send(input) {
       if (!queued) return mailer.sendNow(input);
       if (sends.closed) throw new MailError('CONFIG', 'send() was called after close(): this mailer is closed; create a new one with createMailer()');
-      return sends.track(queued(input));
+      return sends.track(queued().then((send) => send(input)));
     },
     sendNow: async (input) => sends.start(input?.idempotencyKey, () => sendMessage(parts, input)),
     verify: () => verify(parts),
@@ -78,11 +77,11 @@ export function createMailer(options: MailerOptions = {}): Mailer<SendResult | Q
       describe: () => journal().describe(),
       resend: (id, resendOptions) => sends.track(resend(parts, id, resendOptions)),
       async recordEvents(events) {
-        const outcome = await deliveries().record(events);
+        const outcome = await (await deliveries()).record(events);
         for (const event of [...outcome.recorded, ...outcome.unmatched]) parts.events.emit('delivery', event);
         return outcome;
       },
-      retryParkedEvents: () => deliveries().retryParked(),
+      retryParkedEvents: async () => (await deliveries()).retryParked(),
     },
   };
   const alerts = options.alerts
@@ -118,6 +117,15 @@ export function createMailer(options: MailerOptions = {}): Mailer<SendResult | Q
     },
   });
   return mailer;
+}
+
+// One promise for a value made on first call (a failed load is retried by the next call).
+function lazily<T>(make: () => Promise<T>): () => Promise<T> {
+  let made: Promise<T> | undefined;
+  return () => (made ??= make().catch((error: unknown) => {
+    made = undefined;
+    throw error;
+  }));
 }
 
 /** What a worker needs of a mailer beyond its public API (internal: not exported from the package). */
