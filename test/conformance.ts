@@ -177,7 +177,10 @@ export async function arrivalFromMime(raw: Buffer | string, envelope?: { to: str
   const mail = await simpleParser(raw, { skipTextToHtml: true, skipHtmlToText: true, skipImageLinks: true });
   // Addresses as they were written on the wire: mailparser's parsed fields decode punycode domains.
   const list = (header: string): Address[] => {
-    const values = mail.headerLines.filter((line) => line.key === header).map((line) => line.line.slice(line.line.indexOf(':') + 1));
+    // Unfolded as RFC 5322 says (a CRLF before white space is removed, the white space kept): a long
+    // display name is folded inside its quoted string, and reading the fold as one more space
+    // would make a name that arrived intact look changed.
+    const values = mail.headerLines.filter((line) => line.key === header).map((line) => line.line.slice(line.line.indexOf(':') + 1).replace(/\r?\n(?=[ \t])/g, ''));
     return values.length === 0 ? [] : parseAddressHeader(values, { decodePunycode: false, flatten: true }).value
       .map((a) => (a.name ? { address: a.address ?? '', name: a.name } : { address: a.address ?? '' }));
   };
