@@ -139,12 +139,30 @@ describe('a missing SQLite native binding', () => {
 });
 
 describe('which SQLite runs the journal', () => {
-  it('is node:sqlite on Node >= 24 and the sqlite3 package before', async () => {
+  // better-sqlite3 (an optional dependency, synchronous: no thread-pool round trip per write) before
+  // the sqlite3 package; node:sqlite first where it is stable (Node >= 24).
+  it('is node:sqlite on Node >= 24 and better-sqlite3 before', async () => {
     const { SendJournal } = await import('../src/journal/journal.js');
     const dir = await openFolder('mailroom-driver-');
     const journal = new SendJournal({ store: join(dir, 'journal.sqlite') });
-    const expected = Number(process.versions.node.split('.')[0]) >= 24 ? 'node:sqlite' : 'sqlite3';
+    const expected = Number(process.versions.node.split('.')[0]) >= 24 ? 'node:sqlite' : 'better-sqlite3';
     expect((await journal.open()).driver).toBe(expected);
     await journal.close();
+  });
+
+  it.skipIf(Number(process.versions.node.split('.')[0]) >= 24)('falls back to the sqlite3 package when better-sqlite3 has no binding, and either reads the other\'s file', async () => {
+    const dir = await openFolder('mailroom-driver-fallback-');
+    const file = join(dir, 'journal.sqlite');
+    const plan = { ...outboxPlan(dir, file), sends: [{}, { idempotencyKey: 'order-9' }, { idempotencyKey: 'order-9' }], listen: true, driver: file };
+    const fallback = await runJournalSender(plan, { cwd: dir, nodeArgs: await hideSqliteBinding(['better-sqlite3']) });
+    expect(fallback.code).toBe(0);
+    expect(sent(fallback)).toHaveLength(3);
+    expect(closed(fallback)?.journalErrors).toEqual([]);
+    expect(fallback.lines.find((line) => 'driver' in line)).toEqual({ driver: 'sqlite3', entries: 2 });
+    // The same file under better-sqlite3: the key sent under sqlite3 is answered from the journal.
+    const faster = await runJournalSender({ ...plan, sends: [{ idempotencyKey: 'order-9' }, {}] }, { cwd: dir });
+    expect(closed(faster)?.journalErrors).toEqual([]);
+    expect(sent(faster)[0]).toEqual(sent(fallback)[1]);
+    expect(faster.lines.find((line) => 'driver' in line)).toEqual({ driver: 'better-sqlite3', entries: 3 });
   });
 });

@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import Keyv from 'keyv';
 import { MailError } from '../core/errors.js';
-import { builtinSqlite, NodeSqliteStore } from './node-sqlite-store.js';
+import { betterSqlite, builtinSqlite, NodeSqliteStore, type SqliteModule } from './node-sqlite-store.js';
 import { PostgresStore } from './postgres-store.js';
 import { storeClaimKey } from './store-claim.js';
 
@@ -28,7 +28,7 @@ export interface OpenedStore {
   /** Human description without credentials, e.g. "sqlite:.mailroom/journal.sqlite". */
   description: string;
   /** Which SQLite runs the store, when it is the SQLite one. */
-  driver?: 'node:sqlite' | 'sqlite3';
+  driver?: SqliteDriver['name'];
   /** False for a Keyv the caller passed in: the caller closes it. */
   owned: boolean;
   /**
@@ -138,20 +138,24 @@ async function openSqlite(path: string): Promise<Omit<OpenedStore, 'claimKey'>> 
 }
 
 interface SqliteDriver {
-  name: 'node:sqlite' | 'sqlite3';
+  name: 'node:sqlite' | 'better-sqlite3' | 'sqlite3';
   open(file: string): SqlCapableStore & object;
 }
 
 /**
  * Which SQLite runs the journal: Node's own (node:sqlite) on Node >= 24, where it is stable and
- * needs no native build; otherwise the sqlite3 package's native binding; and where that binding is
- * missing (install scripts skipped), node:sqlite again if this runtime has it (Node 22 prints an
- * ExperimentalWarning for it, which is why it is not the first choice there).
+ * needs no native build; otherwise better-sqlite3 (an optional dependency: synchronous, so a write
+ * costs no thread-pool round trip, the journal's main cost with sqlite3); where its binding did not
+ * build, the sqlite3 package's; and where that binding is missing too (install scripts skipped),
+ * node:sqlite again if this runtime has it (Node 22 prints an ExperimentalWarning for it, which is
+ * why it is not the first choice there). All keep one table layout: a file opens under any of them.
  */
 async function sqliteDriver(): Promise<SqliteDriver> {
   const major = Number(process.versions.node.split('.')[0]);
   const builtin = major >= 24 ? builtinSqlite() : undefined;
   if (builtin) return builtinDriver(builtin);
+  const better = betterSqlite();
+  if (better) return builtinDriver(better, 'better-sqlite3');
   let bindingError: unknown;
   try {
     // Loaded with require first: a missing native binding is then a plain exception here, where an
@@ -178,8 +182,8 @@ async function sqliteDriver(): Promise<SqliteDriver> {
   });
 }
 
-function builtinDriver(sqlite: NonNullable<ReturnType<typeof builtinSqlite>>): SqliteDriver {
-  return { name: 'node:sqlite', open: (file) => new NodeSqliteStore(sqlite, file, { busyTimeoutMs: BUSY_TIMEOUT_MS }) };
+function builtinDriver(sqlite: SqliteModule, name: 'node:sqlite' | 'better-sqlite3' = 'node:sqlite'): SqliteDriver {
+  return { name, open: (file) => new NodeSqliteStore(sqlite, file, { busyTimeoutMs: BUSY_TIMEOUT_MS }) };
 }
 
 // SQLite opens a file it may not write read-only without a word: a write inside a transaction that

@@ -1,18 +1,70 @@
-// A keyv store on the SQLite that Node ships (`node:sqlite`), so the journal needs no native build
-// where the runtime has one. It keeps @keyv/sqlite's table layout (`keyv`: key VARCHAR(255)
-// PRIMARY KEY, value TEXT) so one journal file can be read by either driver, and answers the same
-// `query(sql, ...params)` the journal's indexed listing uses.
+// A keyv store on a synchronous SQLite: the one Node ships (`node:sqlite`), so the journal needs no
+// native build where the runtime has one, or the better-sqlite3 package (same calls, through
+// `betterSqlite` below) on Node 20 and 22. A synchronous binding answers a write in microseconds
+// where the sqlite3 package's thread pool takes a round trip per call, which a send waits for.
+// It keeps @keyv/sqlite's table layout (`keyv`: key VARCHAR(255) PRIMARY KEY, value TEXT) so one
+// journal file can be read by any driver, and answers the same `query(sql, ...params)` the
+// journal's indexed listing uses.
 import { EventEmitter } from 'node:events';
+import { createRequire } from 'node:module';
 import { keyPages } from './sql-key-pages.js';
 
 /** The part of node:sqlite's `DatabaseSync` this store uses. */
 interface DatabaseSync {
   exec(sql: string): void;
-  prepare(sql: string): { all(...params: unknown[]): Array<Record<string, unknown>> };
+  prepare(sql: string): Statement;
   close(): void;
 }
-interface SqliteModule {
+interface Statement {
+  all(...params: unknown[]): Array<Record<string, unknown>>;
+}
+export interface SqliteModule {
   DatabaseSync: new (path: string) => DatabaseSync;
+}
+
+// Prepared statements kept per store: the journal's statements repeat (a batch of n rows is one
+// of a few hundred shapes at most), and preparing is a good part of a small write's cost.
+const STATEMENT_CACHE = 256;
+
+/** The part of better-sqlite3 this store uses. */
+interface BetterSqliteDatabase {
+  exec(sql: string): unknown;
+  prepare(sql: string): { reader: boolean; all(...params: unknown[]): unknown[]; run(...params: unknown[]): unknown };
+  close(): unknown;
+}
+
+/**
+ * better-sqlite3, shaped as node:sqlite, when its compiled binding loads (probed by opening an
+ * in-memory database: the package itself loads without it); else undefined. Its `all` refuses a
+ * statement that returns no rows, which node:sqlite answers with none: such statements are `run`.
+ */
+export function betterSqlite(): SqliteModule | undefined {
+  let Database: new (path: string) => BetterSqliteDatabase;
+  try {
+    Database = createRequire(import.meta.url)('better-sqlite3') as typeof Database;
+    new Database(':memory:').close();
+  } catch {
+    return undefined;
+  }
+  class BetterSqlite implements DatabaseSync {
+    readonly #db: BetterSqliteDatabase;
+    constructor(path: string) {
+      this.#db = new Database(path);
+    }
+    exec(sql: string): void {
+      this.#db.exec(sql);
+    }
+    prepare(sql: string): Statement {
+      const statement = this.#db.prepare(sql);
+      return {
+        all: (...params) => (statement.reader ? (statement.all(...params) as Array<Record<string, unknown>>) : (statement.run(...params), [])),
+      };
+    }
+    close(): void {
+      this.#db.close();
+    }
+  }
+  return { DatabaseSync: BetterSqlite };
 }
 
 /** node:sqlite when this runtime provides it (Node >= 22.13 and 23.4 unflagged), else undefined. */
@@ -29,6 +81,7 @@ export class NodeSqliteStore extends EventEmitter {
   readonly ttlSupport = false;
   namespace?: string;
   readonly #db: DatabaseSync;
+  readonly #statements = new Map<string, Statement>();
 
   constructor(sqlite: SqliteModule, file: string, options: { busyTimeoutMs: number }) {
     super();
@@ -42,7 +95,17 @@ export class NodeSqliteStore extends EventEmitter {
   async query(sql: string, ...params: unknown[]): Promise<Array<Record<string, unknown>>> {
     // @keyv/sqlite's callers may pass the parameters as one array.
     const values = params.length === 1 && Array.isArray(params[0]) ? (params[0] as unknown[]) : params;
-    return this.#db.prepare(sql).all(...values);
+    return this.#statement(sql).all(...values);
+  }
+
+  #statement(sql: string): Statement {
+    let statement = this.#statements.get(sql);
+    if (!statement) {
+      statement = this.#db.prepare(sql);
+      if (this.#statements.size >= STATEMENT_CACHE) this.#statements.delete(this.#statements.keys().next().value!);
+      this.#statements.set(sql, statement);
+    }
+    return statement;
   }
 
   async get(key: string): Promise<string | undefined> {
@@ -83,6 +146,7 @@ export class NodeSqliteStore extends EventEmitter {
   }
 
   async disconnect(): Promise<void> {
+    this.#statements.clear();
     this.#db.close();
   }
 }

@@ -1,6 +1,6 @@
 // Runs test/fixtures/journal-sender.ts in a child process: as another user when the tests run as
 // root (root writes to read-only files, so a read-only journal can only be shown as someone else),
-// and optionally with the sqlite3 package's native binding hidden, as after an install whose
+// and optionally with the SQLite packages' native bindings hidden, as after an install whose
 // scripts were skipped.
 import { spawn } from 'node:child_process';
 import { chmodSync, statSync } from 'node:fs';
@@ -75,25 +75,31 @@ export async function openFolder(prefix: string): Promise<string> {
 }
 
 /**
- * Node arguments that make `require('sqlite3')` load a copy of the package without its compiled
- * binding: the `bindings` package then throws its real "Could not locate the bindings file" error.
+ * Node arguments that make `require(name)` load a copy of each SQLite package named (sqlite3,
+ * better-sqlite3) without its compiled binding, as after an install whose scripts were skipped:
+ * the `bindings` package then throws its real "Could not locate the bindings file" error (for
+ * better-sqlite3 when a database is opened). Default: both.
  */
-export async function hideSqliteBinding(): Promise<string[]> {
+export async function hideSqliteBinding(packages: Array<'sqlite3' | 'better-sqlite3'> = ['sqlite3', 'better-sqlite3']): Promise<string[]> {
   const require = createRequire(import.meta.url);
   const root = await openFolder('mailroom-nobinding-');
-  const realPackage = dirname(require.resolve('sqlite3/package.json'));
-  const copy = join(root, 'node_modules', 'sqlite3');
   await mkdir(join(root, 'node_modules'), { recursive: true });
-  await cp(realPackage, copy, { recursive: true, filter: (source) => !source.startsWith(join(realPackage, 'build')) });
   await symlink(dirname(require.resolve('bindings/package.json')), join(root, 'node_modules', 'bindings'));
-  const main = join(copy, 'lib', 'sqlite3.js');
-  const preload = join(root, 'hide-sqlite3.cjs');
+  const mains: Record<string, string> = {};
+  for (const name of packages) {
+    const realPackage = dirname(require.resolve(`${name}/package.json`));
+    const copy = join(root, 'node_modules', name);
+    await cp(realPackage, copy, { recursive: true, filter: (source) => !source.startsWith(join(realPackage, 'build')) });
+    mains[name] = require.resolve(name).replace(realPackage, copy);
+  }
+  const preload = join(root, 'hide-sqlite.cjs');
   await writeFile(
     preload,
     `const Module = require('node:module');
+const hidden = ${JSON.stringify(mains)};
 const resolveFilename = Module._resolveFilename;
 Module._resolveFilename = function (request, ...rest) {
-  return request === 'sqlite3' ? ${JSON.stringify(main)} : resolveFilename.call(this, request, ...rest);
+  return Object.hasOwn(hidden, request) ? hidden[request] : resolveFilename.call(this, request, ...rest);
 };
 `,
   );
