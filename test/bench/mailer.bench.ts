@@ -96,7 +96,7 @@ async function smtpVersusRaw(sink: SinkProcess): Promise<void> {
     target: '>= 0.90',
     met: ratio >= 0.9,
     how: `same pool of ${POOL}, ${SMTP_IN_FLIGHT} in flight, STARTTLS + AUTH, sink in its own process; median of ${ROUNDS} alternating rounds`,
-    ...(ratio >= 0.9 ? {} : { why: 'each send waits for three journal writes: pending, then the handover before the end of DATA (on the pooled connection\'s own time: it idles meanwhile), then sent; on Node 20 each goes through the sqlite3 binding\'s thread pool. See README "Performance"' }),
+    ...(ratio >= 0.9 ? {} : { why: 'each send waits for its journal writes: pending, the handover before the end of DATA (on the pooled connection\'s own time: it idles meanwhile) and sent, each a whole entry serialized and committed on the one main thread; on a loaded machine the mailer\'s own CPU per message (see the journal-off ratio) weighs too. See README "Performance' }),
   });
   rows.push({
     what: 'mailer, journal off / raw nodemailer (reference)',
@@ -120,7 +120,7 @@ async function memoryWithKeys(): Promise<void> {
     target: '>= 5,000/s',
     met: perSecond >= 5_000,
     how: `${MEMORY_MESSAGES.toLocaleString('en')} messages, SQLite journal (${driver}); journal off: ${rate(off)}`,
-    ...(perSecond >= 5_000 ? {} : { why: 'a keyed send waits in turn for its pending write, the claim of its key (a conditional write, then a read of the holder) and the sent write: with no network to hide them, the journal is the whole cost. See README "Performance"' }),
+    ...(perSecond >= 5_000 ? {} : { why: 'a keyed send waits in turn for its pending write, the claim of its key (one conditional insert) and the sent write, each rewriting and serializing the whole entry: with no network to hide them, the journal\'s JavaScript and SQLite work is the whole cost, and on a loaded machine it gets a fraction of a core. See README "Performance' }),
   });
 }
 
