@@ -54,7 +54,7 @@ describe('mailroom alerts test', () => {
     expect(run.code).toBe(1);
     const rows = run.stdout.split('\n');
     expect(rows[0]).toMatch(/^CHANNEL +RESULT +TIME$/);
-    expect(rows.find((row) => row.startsWith('slack (127.0.0.1:'))).toMatch(/ sent +\d+ ms$/);
+    expect(rows.find((row) => row.startsWith('slack (127.0.0.1:'))).toMatch(/ sent +(\d+ ms|\d+\.\d s)$/);
     expect(rows.find((row) => row.startsWith('teams (127.0.0.1:'))).toMatch(/ sent /);
     expect(rows.find((row) => row.startsWith('discord (127.0.0.1:'))).toMatch(/ failed /);
     expect(rows.find((row) => row.startsWith('webhook (127.0.0.1:'))).toMatch(/ sent /);
