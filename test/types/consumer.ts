@@ -55,6 +55,8 @@ const outside = defineHttpAdapter<HttpAdapterOptions & { apiKey: string }>({
   headers: (options) => ({ authorization: `Bearer ${options.apiKey}` }),
   secrets: (options) => [options.apiKey],
   send: { path: '/v1/send' },
+  // A send's own header, from its context (README "Write your own adapter", `requestHeaders`).
+  requestHeaders: (message, ctx) => ({ 'idempotency-key': ctx.idempotencyKey ?? message.messageId }),
   toPayload: (message) => ({ to: message.to.map((a) => a.address), subject: message.subject }),
   parseReceipt: (_response, { recipients }) => ({ accepted: recipients, rejected: [] }),
   verify: { path: '/v1/me' },
@@ -62,3 +64,11 @@ const outside = defineHttpAdapter<HttpAdapterOptions & { apiKey: string }>({
 });
 export const outsideAdapter: KitAdapter = outside.create({ apiKey: 'KEY' });
 createMailer({ adapters: [outsideAdapter] });
+
+// Parts that left the main entry for the kit: one limiter and one token source shared by the
+// adapters of one Office 365 mailbox (README "Office 365").
+import { MicrosoftTokenSource, OUTLOOK_SCOPE, SendLimiter } from 'mailroom-js/adapter-kit';
+import { office365Adapter } from 'mailroom-js/adapters/office365';
+const limiter = new SendLimiter({ messagesPerMinute: 30 });
+const tokenSource = new MicrosoftTokenSource({ tenant: 'contoso.onmicrosoft.com', clientId: 'ID', clientSecret: 'SECRET', scope: OUTLOOK_SCOPE });
+export const mailbox: Mailer = createMailer({ adapters: [office365Adapter({ mailbox: 'orders@corp.com', tokenSource, messagesPerMinute: limiter })] });
