@@ -73,9 +73,14 @@ afterAll(async () => {
 });
 
 /** Every subpath of the exports map, with `./adapters/*` expanded to each packed adapter. */
+// The Strapi admin entry and the screens are browser modules for the CMS's admin build: they
+// import React and Strapi's design system, which a Node consumer does not have (test/cms renders
+// them in jsdom, and its e2e builds them into Strapi's admin).
+const BROWSER_ENTRIES = new Set(['./strapi-admin', './admin-ui/screens']);
+
 function entries(): string[] {
   const adapters = packed.filter((file) => /^dist\/adapters\/[^/]+\.js$/.test(file)).map((file) => `./adapters/${path.basename(file, '.js')}`);
-  return Object.keys(manifest.exports).flatMap((key) => (key === './adapters/*' ? adapters : [key]));
+  return Object.keys(manifest.exports).flatMap((key) => (key === './adapters/*' ? adapters : BROWSER_ENTRIES.has(key) ? [] : [key]));
 }
 const specifier = (entry: string) => (entry === '.' ? 'mailroom-js' : `mailroom-js/${entry.slice(2)}`);
 
@@ -88,6 +93,7 @@ const EXPECTED: Record<string, string> = {
   './strapi-server': 'register',
   './events': 'createWebhookHandler',
   './adapter-kit': 'defineHttpAdapter',
+  './admin': 'createAdminApi',
   './package.json': 'version',
 };
 const expectedExport = (entry: string) => EXPECTED[entry] ?? 'fromDsn';
@@ -98,7 +104,7 @@ async function node(args: string[]): Promise<{ stdout: string; stderr: string }>
 
 describe('the packed tarball', () => {
   it('holds the built code, types, maps, templates, README and LICENSE, and nothing else', () => {
-    const allowed = /^(package\.json|README\.md|LICENSE|dist\/(src|adapters)\/.+\.(js|d\.ts|js\.map)|templates\/.+\.(mjml|hbs|sample\.json))$/;
+    const allowed = /^(package\.json|README\.md|LICENSE|dist\/(src|adapters)\/.+\.(js|d\.ts|js\.map)|templates\/.+\.(mjml|hbs|sample\.json)|admin-ui\/[a-z-]+\.js)$/;
     expect(packed.filter((file) => !allowed.test(file))).toEqual([]);
     expect(packed).toEqual(expect.arrayContaining(['LICENSE', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/cli/main.js', 'templates/layouts/default.mjml']));
     // No test, fixture, environment, key, certificate or local data file.

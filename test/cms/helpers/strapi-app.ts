@@ -31,7 +31,14 @@ export interface StrapiApp {
   stop(): Promise<void>;
 }
 
-export async function bootStrapi(sink: SmtpSink, env: Record<string, string> = {}): Promise<StrapiApp> {
+export interface BootOptions {
+  /** Serve the admin panel (it must have been built into the app first, see `beforeBoot`). Default false. */
+  serveAdminPanel?: boolean;
+  /** Runs in the copied app before Strapi loads, e.g. `strapi build`. */
+  beforeBoot?: (appDir: string) => Promise<void>;
+}
+
+export async function bootStrapi(sink: SmtpSink, env: Record<string, string> = {}, options: BootOptions = {}): Promise<StrapiApp> {
   const app = await copyExample('strapi');
   const dataDir = await mkdtemp(join(tmpdir(), 'mailroom-strapi-data-'));
   const secret = () => randomBytes(24).toString('base64');
@@ -52,12 +59,13 @@ export async function bootStrapi(sink: SmtpSink, env: Record<string, string> = {
     STRAPI_LOG_LEVEL: 'warn',
     ...env,
   });
+  await options.beforeBoot?.(app.dir);
   const appRequire = createRequire(join(app.dir, 'package.json'));
   const { compileStrapi, createStrapi } = appRequire('@strapi/strapi') as {
     compileStrapi(options: { appDir: string }): Promise<Record<string, unknown>>;
     createStrapi(options: Record<string, unknown>): { load(): Promise<StrapiInstance> };
   };
-  const strapi = await createStrapi({ ...(await compileStrapi({ appDir: app.dir })), autoReload: false, serveAdminPanel: false }).load();
+  const strapi = await createStrapi({ ...(await compileStrapi({ appDir: app.dir })), autoReload: false, serveAdminPanel: options.serveAdminPanel ?? false }).load();
   await strapi.listen();
   const address = strapi.server.httpServer.address() as AddressInfo;
   return {
