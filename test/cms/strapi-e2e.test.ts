@@ -40,7 +40,7 @@ beforeAll(async () => {
     async beforeBoot(appDir) {
       const started = performance.now();
       // Strapi's admin build: Vite bundles the admin with every plugin's strapi-admin entry (mailroom's included).
-      await run(join(appDir, 'node_modules', '.bin', 'strapi'), ['build', '--minify=false'], { cwd: appDir, env: { ...process.env, NODE_ENV: 'production' }, maxBuffer: 64 * 1024 * 1024 });
+      await run(join(appDir, 'node_modules', '.bin', 'strapi'), ['build'], { cwd: appDir, env: { ...process.env, NODE_ENV: 'production' }, maxBuffer: 64 * 1024 * 1024 });
       buildSeconds = Math.round((performance.now() - started) / 1000);
     },
   });
