@@ -11,6 +11,9 @@ import {
 const h = React.createElement;
 const { useEffect, useState, useCallback } = React;
 
+// Select values for "no choice": the design system's select shows an empty value as a placeholder.
+const ANY = 'any';
+const CHAIN = '*chain*';
 const STATUS_VARIANT = { sent: 'success', failed: 'danger', pending: 'secondary' };
 
 function useReply(load, deps) {
@@ -93,8 +96,8 @@ export function TestScreen({ api, adapters = [] }) {
           h(TextInput, { type: 'email', value: to, onChange: (event) => setTo(event.target.value), placeholder: 'you@example.com' })),
         h(Field.Root, { name: 'adapter' },
           h(Field.Label, null, 'Through'),
-          h(SingleSelect, { value: adapter, onChange: (value) => setAdapter(String(value ?? '')), placeholder: 'the whole chain (with failover)' },
-            h(SingleSelectOption, { value: '' }, 'the whole chain (with failover)'),
+          h(SingleSelect, { value: adapter || CHAIN, onChange: (value) => setAdapter(value === CHAIN ? '' : String(value ?? '')) },
+            h(SingleSelectOption, { value: CHAIN }, 'the whole chain (with failover)'),
             ...adapters.map((name) => h(SingleSelectOption, { key: name, value: name }, `${name} only`)))),
         h(Flex, null, h(Button, { type: 'submit', loading: Boolean(state?.loading) }, 'Send test email')))),
     body?.ok ? h(Alert, { variant: 'success', title: 'Sent', closeLabel: 'Close', role: 'status' }, `Delivered through ${body.adapter} in ${body.durationMs} ms. Journal entry ${body.entryId}.`) : null,
@@ -125,8 +128,8 @@ export function LogScreen({ api, onOpen, pageSize = 20 }) {
       h('form', { onSubmit: (event) => { event.preventDefault(); setCursors([undefined]); setApplied(filter); } },
         h(Flex, { gap: 3, wrap: 'wrap', alignItems: 'flex-end' },
           h(Field.Root, { name: 'status' }, h(Field.Label, null, 'Status'),
-            h(SingleSelect, { value: filter.status, onChange: (value) => setFilter({ ...filter, status: String(value ?? '') }), placeholder: 'any' },
-              ...['', 'sent', 'failed', 'pending'].map((value) => h(SingleSelectOption, { key: value || 'any', value }, value || 'any')))),
+            h(SingleSelect, { value: filter.status || ANY, onChange: (value) => setFilter({ ...filter, status: value === ANY ? '' : String(value ?? '') }) },
+              ...[ANY, 'sent', 'failed', 'pending'].map((value) => h(SingleSelectOption, { key: value, value }, value)))),
           field('delivery', 'Delivery state', { placeholder: 'delivered, bounced…' }),
           field('to', 'Recipient'),
           field('template', 'Template'),
