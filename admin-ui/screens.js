@@ -26,9 +26,10 @@ function useReply(load, deps) {
   return [state, reload];
 }
 
+// The server's refusal of a request (4xx/5xx); a 200 body may carry an `error` of its own (a failed entry's).
 function ErrorAlert({ reply }) {
-  const error = reply?.body?.error;
-  if (!error) return null;
+  if (!reply || (reply.status >= 200 && reply.status < 300)) return null;
+  const error = reply.body?.error ?? { message: `the server answered ${reply.status}` };
   return h(Alert, { variant: 'danger', title: error.code ?? 'Error', closeLabel: 'Close', role: 'alert' },
     error.message, error.remedy ? ` What to do: ${error.remedy}` : '');
 }

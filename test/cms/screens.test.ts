@@ -128,6 +128,7 @@ describe('admin screens (jsdom + Testing Library)', () => {
     expect(failed).toHaveLength(3);
 
     const entryView = show(h(EntryScreen, { api, id: failed[0]!.id }));
+    expect(await screen.findAllByText(failed[0]!.error!.code, { exact: true })).toHaveLength(1);
     fireEvent.click(await screen.findByRole('button', { name: 'Resend' }));
     expect(await screen.findByText(/^Delivered through flaky, new entry [0-9A-Z]{26}\.$/)).toBeTruthy();
     entryView.unmount();
