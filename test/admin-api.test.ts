@@ -11,6 +11,7 @@ import { MailError } from '../src/core/errors.js';
 import type { MailAdapter } from '../src/core/adapter.js';
 import { memoryAdapter } from '../adapters/memory.js';
 import { scriptedAdapter } from './helpers/scripted-adapter.js';
+import { startRedis } from './helpers/redis-server.js';
 
 let mailer: Mailer | undefined;
 afterEach(async () => {
@@ -26,7 +27,7 @@ function setup(adapters: MailAdapter[] = [memoryAdapter()]) {
 describe('admin API', () => {
   it('answers 400 with the reason for each kind of bad input', async () => {
     const { api } = setup();
-    expect(await api.list({ status: 'lost' })).toMatchObject({ status: 400, body: { error: { message: 'status: expected one of pending, sent, failed' } } });
+    expect(await api.list({ status: 'lost' })).toMatchObject({ status: 400, body: { error: { message: 'status: expected one of pending, sent, failed, queued' } } });
     expect(await api.list({ limit: '0' })).toMatchObject({ status: 400, body: { error: { message: 'limit: at least 1' } } });
     expect(await api.list({ until: 'soon' })).toMatchObject({ status: 400, body: { error: { message: expect.stringMatching(/^until: expected a date/) } } });
     expect(await api.list({ order: 'asc' })).toMatchObject({ status: 400, body: { error: { message: 'unknown field: order' } } });
@@ -110,6 +111,28 @@ describe('admin API', () => {
     const opened = (await api.get(tracked.id, { content: false })).body as { events: unknown[] };
     expect(opened.events).toEqual([{ type: 'bounced', at: '2026-11-28T10:00:00Z', reason: 'mailbox full' }]);
     expect(await api.list({ delivery: 'Bounced!' })).toMatchObject({ status: 400 });
+  });
+
+  it('lists and filters the entries queue mode writes as queued (no worker has taken them yet)', async () => {
+    const redis = await startRedis();
+    try {
+      const adapters = [memoryAdapter()];
+      const queue = { connection: redis.url, name: `admin${Date.now().toString(36)}` };
+      const queued = createMailer({ adapters, journal: redis.url, queue, from: 'shop@example.com' });
+      const waiting = await queued.send({ to: 'ann@example.org', subject: 'Waiting for a worker', text: 'x' });
+      expect(waiting.status).toBe('queued');
+      await queued.sendNow({ to: 'bob@example.org', subject: 'Sent now', text: 'x' });
+      const api = createAdminApi({ mailer: queued });
+      const list = await api.list({ status: 'queued' });
+      expect(list).toMatchObject({ status: 200, body: { entries: [expect.objectContaining({ id: waiting.id, status: 'queued', subject: 'Waiting for a worker' })] } });
+      expect((list.body as { entries: unknown[] }).entries).toHaveLength(1);
+      expect(((await api.list({ status: 'sent' })).body as { entries: Array<{ subject: string }> }).entries.map((row) => row.subject)).toEqual(['Sent now']);
+      // A queued entry is not among the failed ones a bulk resend picks.
+      expect((await api.resend({ filter: {} })).body).toMatchObject({ summary: { resent: 0, failed: 0, skipped: 0 } });
+      await queued.close();
+    } finally {
+      await redis.stop();
+    }
   });
 
   it('scrubs every DSN secret from its answers, even one an adapter let through', async () => {

@@ -22,6 +22,9 @@ beforeAll(() => {
   configure({ asyncUtilTimeout: 15_000 });
   // What jsdom lacks and the design system's layout code asks for.
   globalThis.ResizeObserver ??= class { observe() {} unobserve() {} disconnect() {} } as never;
+  // The select's option list (opened in the Status filter test) watches its scroll edges and scrolls the chosen option into view.
+  globalThis.IntersectionObserver ??= class { observe() {} unobserve() {} disconnect() {} takeRecords() { return []; } } as never;
+  Element.prototype.scrollIntoView ??= function scrollIntoView() {};
   window.matchMedia ??= ((query: string) => ({ matches: false, media: query, addListener() {}, removeListener() {}, addEventListener() {}, removeEventListener() {}, onchange: null, dispatchEvent: () => false })) as never;
 });
 
@@ -90,6 +93,21 @@ describe('admin screens (jsdom + Testing Library)', () => {
     const attempts = screen.getByRole('heading', { name: 'Attempts' }).parentElement!;
     expect(within(attempts).getByText('memory')).toBeTruthy();
     expect(within(attempts).getByText('delivered')).toBeTruthy();
+  });
+
+  it('Email log: the Status filter offers every status the journal writes, queued included, and lists by it', async () => {
+    const { api, show } = setup([memoryAdapter()]);
+    const asked: unknown[] = [];
+    show(h(LogScreen, { api: { ...api, list: (query: unknown) => { asked.push(query); return api.list(query); } } }));
+    await waitFor(() => expect(asked).toHaveLength(1));
+    fireEvent.keyDown(screen.getByRole('combobox', { name: 'Status' }), { key: 'ArrowDown' });
+    const options = await screen.findAllByRole('option');
+    expect(options.map((option) => option.textContent)).toEqual(['any', 'sent', 'failed', 'pending', 'queued']);
+    fireEvent.keyDown(options[4]!, { key: 'Enter' });
+    fireEvent.click(screen.getByRole('button', { name: 'Filter' }));
+    await waitFor(() => expect(asked.at(-1)).toEqual({ status: 'queued', limit: '20' }));
+    // The server takes it (queue mode's entries, see test/admin-api.test.ts): an empty page, no error.
+    expect(screen.queryByText(/the server answered/)).toBeNull();
   });
 
   it('an entry without the content permission shows no content, and says why', async () => {

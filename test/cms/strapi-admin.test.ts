@@ -152,7 +152,7 @@ describe('Strapi admin plugin "mailroom": a Super Admin', () => {
 
   it('answers 400 with the reason for input it cannot use', async () => {
     const cases: Array<[ 'GET' | 'POST', string, unknown, RegExp ]> = [
-      ['GET', '/mailroom/entries?status=lost', undefined, /status: expected one of pending, sent, failed/],
+      ['GET', '/mailroom/entries?status=lost', undefined, /status: expected one of pending, sent, failed, queued/],
       ['GET', '/mailroom/entries?limit=5000', undefined, /limit: at most 200/],
       ['GET', '/mailroom/entries?since=yesterday-ish', undefined, /since: expected a date/],
       ['GET', '/mailroom/entries/not-an-id', undefined, /expected an entry id/],

@@ -16,6 +16,6 @@ export default defineConfig({
     // Strapi's design system says "type": "module" while its `main` is CommonJS: Node cannot load it
     // as published. Bundlers take its `module` build, and so does the jsdom suite (screens.test.ts).
     alias: ['design-system', 'ui-primitives'].map((name) => ({ find: new RegExp(`^@strapi/${name}$`), replacement: fileURLToPath(new URL(`./node_modules/@strapi/${name}/dist/index.mjs`, import.meta.url)) })),
-    server: { deps: { inline: [/@strapi\/design-system/, /mailroom-js\/admin-ui/] } },
+    server: { deps: { inline: [/@strapi\/design-system/, /mailroom-js\/src\/integrations\/admin-ui/] } },
   },
 });

@@ -14,7 +14,9 @@ const { useEffect, useState, useCallback } = React;
 // Select values for "no choice": the design system's select shows an empty value as a placeholder.
 const ANY = 'any';
 const CHAIN = '*chain*';
-const STATUS_VARIANT = { sent: 'success', failed: 'danger', pending: 'secondary' };
+const STATUS_VARIANT = { sent: 'success', failed: 'danger', pending: 'secondary', queued: 'secondary' };
+// The journal's statuses; `queued` is written in queue mode until a worker takes the message.
+const STATUSES = ['sent', 'failed', 'pending', 'queued'];
 
 function useReply(load, deps) {
   const [state, setState] = useState({ loading: true });
@@ -130,7 +132,7 @@ export function LogScreen({ api, onOpen, pageSize = 20 }) {
         h(Flex, { gap: 3, wrap: 'wrap', alignItems: 'flex-end' },
           h(Field.Root, { name: 'status' }, h(Field.Label, null, 'Status'),
             h(SingleSelect, { value: filter.status || ANY, onChange: (value) => setFilter({ ...filter, status: value === ANY ? '' : String(value ?? '') }) },
-              ...[ANY, 'sent', 'failed', 'pending'].map((value) => h(SingleSelectOption, { key: value, value }, value)))),
+              ...[ANY, ...STATUSES].map((value) => h(SingleSelectOption, { key: value, value }, value)))),
           field('delivery', 'Delivery state', { placeholder: 'delivered, bounced…' }),
           field('to', 'Recipient'),
           field('template', 'Template'),

@@ -1,8 +1,10 @@
 // What the admin screens may send to the server, checked once here: a request the schemas refuse
 // is answered 400 with the reason, before the mailer is touched.
 import { z } from 'zod';
+import type { JournalStatus } from '../../journal/journal.js';
 
-const STATUSES = ['pending', 'sent', 'failed'] as const;
+// Every status the journal writes: `queued` is what queue mode writes until a worker takes the message.
+const STATUSES = ['pending', 'sent', 'failed', 'queued'] as const satisfies readonly JournalStatus[];
 // A ULID: 26 Crockford base-32 characters.
 const entryId = z.string({ error: 'expected an entry id' }).regex(/^[0-9A-HJKMNP-TV-Z]{26}$/i, { error: 'expected an entry id (26 characters, as the log shows)' });
 const date = (what: string) =>
