@@ -2,7 +2,8 @@
 # Installs the system programs the test suites use, from Debian's packages, when they are missing:
 # redis-server (journal, shared limits and queue on Redis), postgresql (journal on PostgreSQL; the
 # binaries live in /usr/lib/postgresql/<major>/bin on Debian, which the test helper finds) and chromium
-# (the rendered templates checked in a real browser).
+# (the rendered templates checked in a real browser, and the CMS admin screens driven end to end by
+# test/cms/strapi-e2e.test.ts, which fails without it).
 set -euo pipefail
 missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)

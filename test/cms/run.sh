@@ -9,6 +9,10 @@ root="$(cd "$here/../.." && pwd)"
 cache="${MAILROOM_CMS_NPM_CACHE:-$HOME/.cache/mailroom-cms-npm}"
 export STRAPI_TELEMETRY_DISABLED=true
 
+# Debian's chromium for the admin end-to-end suite (strapi-e2e.test.ts), installed when missing, so
+# `npm run test:cms` alone works on a fresh machine too (test:all ran this already: then it is a no-op).
+bash "$root/test/setup-machine.sh"
+
 # npm ci wipes node_modules, and better-sqlite3 compiles from source (~1 min): skip it when the
 # installed tree came from this very lockfile.
 stamp="$here/node_modules/.mailroom-lock.sha256"

@@ -173,7 +173,7 @@ describe('Strapi admin plugin "mailroom": a Super Admin', () => {
 
 describe('Strapi admin plugin "mailroom": permissions', () => {
   it('answers 401 to an anonymous call on every route', async () => {
-    for (const [method, path] of [['GET', '/mailroom/entries'], ['GET', '/mailroom/overview'], ['POST', '/mailroom/test'], ['POST', '/mailroom/resend'], ['POST', '/mailroom/explain']] as const) {
+    for (const [method, path] of [['GET', '/mailroom/entries'], ['GET', '/mailroom/entries/01ARZ3NDEKTSV4RRFFQ69G5FAV'], ['GET', '/mailroom/overview'], ['POST', '/mailroom/verify'], ['POST', '/mailroom/test'], ['POST', '/mailroom/resend'], ['POST', '/mailroom/explain']] as const) {
       expect({ path, status: (await call(method, path, undefined, method === 'POST' ? { to: 'x@example.org' } : undefined)).status }).toEqual({ path, status: 401 });
     }
   });

@@ -34,6 +34,8 @@ async function shoot(name: string): Promise<void> {
 }
 
 beforeAll(async () => {
+  // No browser is a failure, never a skip: CI installs Debian's chromium (test/setup-machine.sh, run by run.sh).
+  if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: run bash test/setup-machine.sh (installs Debian's chromium) or set MAILROOM_CHROMIUM to a Chromium binary`);
   await mkdir(shots, { recursive: true });
   sink = await startSmtpSink();
   cms = await bootStrapi(sink, { MAIL_FROM: 'Example Shop <shop@example.com>', NODE_ENV: 'development' }, {
