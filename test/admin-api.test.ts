@@ -129,6 +129,9 @@ describe('admin API', () => {
       expect(((await api.list({ status: 'sent' })).body as { entries: Array<{ subject: string }> }).entries.map((row) => row.subject)).toEqual(['Sent now']);
       // A queued entry is not among the failed ones a bulk resend picks.
       expect((await api.resend({ filter: {} })).body).toMatchObject({ summary: { resent: 0, failed: 0, skipped: 0 } });
+      // A test email from a queue-mode mailer is sent now, through the chain, not queued.
+      expect(await api.test({ to: 'owner@example.com' })).toMatchObject({ status: 200, body: { ok: true, adapter: 'memory' } });
+      expect(adapters[0]!.messages.map((message) => message.to[0]!.address)).toEqual(['bob@example.org', 'owner@example.com']);
       await queued.close();
     } finally {
       await redis.stop();

@@ -30,7 +30,8 @@ export interface AdminAccess {
 }
 
 export interface AdminApiOptions {
-  mailer: Mailer;
+  /** The CMS's mailer; a queue-mode one too (its log shows queued entries; a test email is sent now, not queued). */
+  mailer: Mailer<unknown>;
   /**
    * The options the mailer was created with (DSN, journal, sender, templates): the single-adapter
    * test email uses the same journal and sender, the doctor checks the same DSN, and the DSN's
@@ -181,7 +182,7 @@ export interface ResendOutcome {
   error?: ReturnType<typeof errorBody>;
 }
 
-async function resendOne(mailer: Mailer, id: string, includePossibleDuplicates: boolean): Promise<ResendOutcome> {
+async function resendOne(mailer: Mailer<unknown>, id: string, includePossibleDuplicates: boolean): Promise<ResendOutcome> {
   try {
     const result = await mailer.journal.resend(id, { includePossibleDuplicates });
     return { original: id, result: 'sent', entryId: result.id, adapter: result.adapter };
@@ -217,7 +218,7 @@ function matches(entry: JournalEntry, filter: LogFilter): boolean {
 
 // The journal filters status, recipient and dates itself; template and delivery state are checked
 // here, reading further pages until this one is full.
-async function filteredPage(mailer: Mailer, filter: LogFilter, limit: number, cursor: string | undefined): Promise<{ entries: JournalEntry[]; cursor?: string }> {
+async function filteredPage(mailer: Mailer<unknown>, filter: LogFilter, limit: number, cursor: string | undefined): Promise<{ entries: JournalEntry[]; cursor?: string }> {
   const entries: JournalEntry[] = [];
   let next = cursor;
   for (let pages = 0; pages < MAX_PAGES_PER_LIST; pages += 1) {
@@ -230,12 +231,12 @@ async function filteredPage(mailer: Mailer, filter: LogFilter, limit: number, cu
 }
 
 // Failed entries matching the filter, not resent yet (as `mailroom resend --failed`).
-async function failedEntries(mailer: Mailer, filter: Omit<LogFilter, 'status'>, max: number, cursor: string | undefined): Promise<{ entries: JournalEntry[]; cursor?: string }> {
+async function failedEntries(mailer: Mailer<unknown>, filter: Omit<LogFilter, 'status'>, max: number, cursor: string | undefined): Promise<{ entries: JournalEntry[]; cursor?: string }> {
   const page = await filteredPage(mailer, { ...filter, status: 'failed' }, Math.min(max, SCAN_PAGE), cursor);
   return { entries: page.entries.filter((entry) => (entry.resentAs?.length ?? 0) === 0), ...(page.cursor ? { cursor: page.cursor } : {}) };
 }
 
-async function sendTest(mailer: Mailer, mailerOptions: MailerOptions, input: { to: string; adapter?: string | undefined }): Promise<unknown> {
+async function sendTest(mailer: Mailer<unknown>, mailerOptions: MailerOptions, input: { to: string; adapter?: string | undefined }): Promise<unknown> {
   const chain = await mailer.adapters();
   const chosen = input.adapter === undefined ? undefined : chain.find((adapter) => adapter.name === input.adapter);
   if (input.adapter !== undefined && !chosen) {
@@ -257,11 +258,12 @@ async function sendTest(mailer: Mailer, mailerOptions: MailerOptions, input: { t
   const started = performance.now();
   // Through one adapter: a mailer of that adapter alone, lent (the CMS's mailer owns and closes it),
   // one attempt, same journal and sender, so the test shows in the log like any other message.
-  const sender = chosen ? createMailer({ ...mailerOptions, dsn: undefined, adapters: [lend(chosen)], retry: { attempts: 1 } }) : mailer;
+  const sender: Mailer<unknown> = chosen ? createMailer({ ...mailerOptions, dsn: undefined, adapters: [lend(chosen)], retry: { attempts: 1 } }) : mailer;
   let failedEntry: string | undefined;
   sender.on('failed', (_error, entryId) => { failedEntry = entryId; });
   try {
-    const result = await sender.send(message);
+    // sendNow: in queue mode too, the test shows what the chain does with it now.
+    const result = await sender.sendNow(message);
     return { ok: true, entryId: result.id, adapter: result.adapter, durationMs: Math.round(performance.now() - started), attempts: result.attempts, ...(result.providerMessageId ? { providerMessageId: result.providerMessageId } : {}) };
   } catch (thrown) {
     const error = toMailError(thrown, { code: 'TRANSIENT' });

@@ -27,7 +27,7 @@ export interface Finding {
 // How far back the Overview looks for each adapter's last success and failure.
 const RECENT_ENTRIES = 500;
 
-export async function chainHealth(mailer: Mailer, mailerOptions: MailerOptions | undefined): Promise<{ adapters: AdapterHealth[]; journal: string; findings: Finding[] }> {
+export async function chainHealth(mailer: Mailer<unknown>, mailerOptions: MailerOptions | undefined): Promise<{ adapters: AdapterHealth[]; journal: string; findings: Finding[] }> {
   const chain = await mailer.adapters();
   const adapters: AdapterHealth[] = chain.map((adapter) => ({
     name: adapter.name,
