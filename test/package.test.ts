@@ -75,8 +75,9 @@ afterAll(async () => {
 /** Every subpath of the exports map, with `./adapters/*` expanded to each packed adapter. */
 // The Strapi admin entry and the screens are browser modules for the CMS's admin build: they
 // import React and Strapi's design system, which a Node consumer does not have (test/cms renders
-// them in jsdom, and its e2e builds them into Strapi's admin).
-const BROWSER_ENTRIES = new Set(['./strapi-admin', './admin-ui/screens']);
+// them in jsdom, and its e2e builds them into Strapi's admin). The Payload view and screens are the
+// same for Payload's Next.js admin build (React, next/navigation, @payloadcms/next).
+const BROWSER_ENTRIES = new Set(['./strapi-admin', './admin-ui/screens', './payload-admin', './admin-ui/payload-screens']);
 
 function entries(): string[] {
   const adapters = packed.filter((file) => /^dist\/adapters\/[^/]+\.js$/.test(file)).map((file) => `./adapters/${path.basename(file, '.js')}`);

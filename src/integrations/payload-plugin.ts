@@ -1,6 +1,7 @@
 // Payload 3 plugin: `plugins: [mailroomPlugin({ dsn, defaultFromAddress, defaultFromName })]` sets
-// Payload's `email` to mailroom's adapter and adds the admin screens' endpoints under
-// /api/mailroom/... (Overview, Email log, Test email, Resend, Explain). Payload leaves custom
+// Payload's `email` to mailroom's adapter, adds the admin screens' endpoints under
+// /api/mailroom/... (Overview, Email log, Test email, Resend, Explain) and the screens themselves as
+// a custom admin view at /admin/mailroom with a nav link (src/integrations/admin-ui/payload-admin.js). Payload leaves custom
 // endpoints public, so each one checks here: a logged-in user of the admin's user collection that
 // passes the plugin's `access` function for that action, else 401 (anonymous) or 403.
 import { createAdminApi, type AdminApi, type AdminReply } from './admin/admin-api.js';
@@ -47,7 +48,12 @@ interface PayloadEndpoint {
 // Payload's own Endpoint type is wider (every method, its PayloadRequest); its Config fits this.
 interface PayloadConfigLike {
   endpoints?: readonly unknown[] | undefined;
+  admin?: { components?: { views?: Record<string, unknown>; afterNavLinks?: readonly unknown[] } & Record<string, unknown> } & Record<string, unknown>;
 }
+
+/** Where the admin view and nav link live: import-map paths Payload's `generate:importmap` resolves from the package. */
+export const MAILROOM_ADMIN_VIEW = 'mailroom-js/payload-admin#MailroomView';
+export const MAILROOM_NAV_LINK = 'mailroom-js/payload-admin#MailroomNavLink';
 
 type Action = keyof MailroomAccessOptions;
 
@@ -96,10 +102,26 @@ export function mailroomPlugin(options: MailroomPluginOptions) {
     endpoint('post', '/explain', 'read', (api, _req, body) => api.explain(body)),
   ];
 
+  // What the admin view and nav link may show: the same rule as the endpoints, asked on the server.
+  const mailroomCan = async (req: PayloadRequestLike) => ({
+    read: await allowed('read', req),
+    sendTest: await allowed('sendTest', req),
+    resend: await allowed('resend', req),
+  });
+  const serverProps = { mailroomCan };
+
   return <Config extends PayloadConfigLike>(config: Config): Config => ({
     ...config,
     email: mailroomAdapter(adapterOptions),
     endpoints: [...(config.endpoints ?? []), ...endpoints],
+    admin: {
+      ...config.admin,
+      components: {
+        ...config.admin?.components,
+        views: { ...config.admin?.components?.views, mailroom: { Component: { path: MAILROOM_ADMIN_VIEW, serverProps }, path: '/mailroom', exact: true, meta: { title: 'Mailroom' } } },
+        afterNavLinks: [...(config.admin?.components?.afterNavLinks ?? []), { path: MAILROOM_NAV_LINK, serverProps }],
+      },
+    },
   });
 }
 
