@@ -158,7 +158,7 @@ function unreadableWhy(error: unknown): string {
 
 // The SDK is heavy: load it on first use, so importing mailroom stays fast.
 async function loadClient(options: SesOptions, provider: string, endpoint: string | undefined) {
-  const sdk = await loadOptional(AWS_SES_SDK, provider, () => import('@aws-sdk/client-sesv2'));
+  const sdk = await loadOptional(AWS_SES_SDK, provider, () => import(/* webpackIgnore: true */ /* turbopackIgnore: true */ '@aws-sdk/client-sesv2'));
   if (options.client) return { client: options.client, sdk };
   const client = new sdk.SESv2Client({
     ...(options.region ? { region: options.region } : {}),

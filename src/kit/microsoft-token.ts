@@ -150,7 +150,7 @@ export class MicrosoftTokenSource {
 
   // msal-node is loaded on first use: importing mailroom must stay fast for a CMS that never uses it.
   #client(): Promise<ConfidentialClientApplication> {
-    this.#app ??= loadOptional(MSAL_NODE, this.#options.provider ?? 'microsoft', () => import('@azure/msal-node')).then(({ ConfidentialClientApplication: Client }) => {
+    this.#app ??= loadOptional(MSAL_NODE, this.#options.provider ?? 'microsoft', () => import(/* webpackIgnore: true */ /* turbopackIgnore: true */ '@azure/msal-node')).then(({ ConfidentialClientApplication: Client }) => {
       const options = this.#options;
       const base = (options.authority ?? DEFAULT_AUTHORITY).replace(/\/+$/, '');
       const host = new URL(base).host;

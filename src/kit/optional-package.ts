@@ -2,7 +2,9 @@
 // OAuth2 and Graph) are optional peer dependencies: an install carries them only when the app adds
 // them. An adapter that needs one checks at setup that it resolves (without loading it), so a DSN
 // naming the provider is a CONFIG error at boot whose remedy is the exact install command, and
-// loads it on first use.
+// loads it on first use. Every import() of an optional package (here, ioredis, pg) carries
+// webpackIgnore/turbopackIgnore: a Next.js app (Payload's admin) bundles mailroom with its server
+// code, and a bundler fails the build on a package that is not installed.
 import { createRequire } from 'node:module';
 import { MailError } from '../core/errors.js';
 

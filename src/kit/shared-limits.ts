@@ -73,7 +73,7 @@ export class SharedLimits {
 
   constructor(options: SharedLimitsOptions) {
     this.#options = { maxWaitMs: options.maxWaitMs ?? 10_000, leaseMs: options.leaseMs ?? 120_000, slowDownMs: options.slowDownMs ?? 10_000 };
-    this.#connecting = import('ioredis').then(
+    this.#connecting = import(/* webpackIgnore: true */ /* turbopackIgnore: true */ 'ioredis').then(
       ({ Redis }) => {
         // lazyConnect: nothing is opened before the first send with limits. A connection error fails
         // the attempt that asked for a slot (TRANSIENT for that adapter), never the process.

@@ -24,7 +24,7 @@ async function importOptional<T>(name: string, install: string): Promise<T> {
 
 /** BullMQ's PostgreSQL schema (idempotent, advisory-locked by BullMQ). */
 export async function migrate(bull: typeof import('bullmq'), connection: string): Promise<void> {
-  const { default: pg } = (await import('pg')) as unknown as { default: typeof import('pg') };
+  const { default: pg } = (await import(/* webpackIgnore: true */ /* turbopackIgnore: true */ 'pg')) as unknown as { default: typeof import('pg') };
   const client = new pg.Client({ connectionString: connection, connectionTimeoutMillis: 5_000 });
   await client.connect();
   try {
