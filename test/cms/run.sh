@@ -27,9 +27,19 @@ fi
 # version does not, so a lockfile entry could never match. Installing it after `npm ci` with
 # --no-save keeps package.json and package-lock.json as committed (npm ci stays exact for the CMSs),
 # and mailroom-js's own dependencies resolve from its package.json, as in a user's install.
+# payload-next/ is the Payload admin (Next.js, React 19) of payload-e2e.test.ts: its own install,
+# as Strapi's admin needs React 18; skipped the same way when its lockfile did not change.
+next_stamp="$here/payload-next/node_modules/.mailroom-lock.sha256"
+next_want="$(sha256sum "$here/payload-next/package-lock.json" | cut -d' ' -f1)"
+if [[ ! -f "$next_stamp" || "$(cat "$next_stamp")" != "$next_want" ]]; then
+  (cd "$here/payload-next" && npm ci --no-audit --no-fund --prefer-offline --cache "$cache")
+  echo "$next_want" > "$next_stamp"
+fi
+
 pack_dir="$(mktemp -d)"
 (cd "$root" && npm pack --silent --pack-destination "$pack_dir" > /dev/null)
 (cd "$here" && npm install --no-save --no-audit --no-fund --prefer-offline --cache "$cache" "$pack_dir"/mailroom-js-*.tgz)
+(cd "$here/payload-next" && npm install --no-save --no-audit --no-fund --prefer-offline --cache "$cache" "$pack_dir"/mailroom-js-*.tgz)
 rm -rf "$pack_dir"
 
 cd "$here"
