@@ -8,6 +8,7 @@
 // A screenshot of each screen goes to docs/screenshots/ (shown in the README).
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -59,6 +60,8 @@ async function waitForServer(url: string, timeoutMs: number): Promise<void> {
 }
 
 beforeAll(async () => {
+  // No browser is a failure, never a skip (as in strapi-e2e.test.ts); checked before the minutes of build.
+  if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: run bash test/setup-machine.sh (installs Debian's chromium) or set MAILROOM_CHROMIUM to a Chromium binary`);
   await mkdir(shots, { recursive: true });
   sink = await startSmtpSink();
   dir = await mkdtemp(join(tmpdir(), 'mailroom-payload-next-'));

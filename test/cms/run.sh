@@ -22,11 +22,6 @@ if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]]; then
   echo "$want" > "$stamp"
 fi
 
-# The CMSs get mailroom-js as a user does: the packed tarball (`npm pack` builds it, see prepack),
-# not the source tree. It is not in package.json: its integrity changes with every build while its
-# version does not, so a lockfile entry could never match. Installing it after `npm ci` with
-# --no-save keeps package.json and package-lock.json as committed (npm ci stays exact for the CMSs),
-# and mailroom-js's own dependencies resolve from its package.json, as in a user's install.
 # payload-next/ is the Payload admin (Next.js, React 19) of payload-e2e.test.ts: its own install,
 # as Strapi's admin needs React 18; skipped the same way when its lockfile did not change.
 next_stamp="$here/payload-next/node_modules/.mailroom-lock.sha256"
@@ -36,6 +31,11 @@ if [[ ! -f "$next_stamp" || "$(cat "$next_stamp")" != "$next_want" ]]; then
   echo "$next_want" > "$next_stamp"
 fi
 
+# The CMSs get mailroom-js as a user does: the packed tarball (`npm pack` builds it, see prepack),
+# not the source tree. It is not in package.json: its integrity changes with every build while its
+# version does not, so a lockfile entry could never match. Installing it after `npm ci` with
+# --no-save keeps package.json and package-lock.json as committed (npm ci stays exact for the CMSs),
+# and mailroom-js's own dependencies resolve from its package.json, as in a user's install.
 pack_dir="$(mktemp -d)"
 (cd "$root" && npm pack --silent --pack-destination "$pack_dir" > /dev/null)
 (cd "$here" && npm install --no-save --no-audit --no-fund --prefer-offline --cache "$cache" "$pack_dir"/mailroom-js-*.tgz)
