@@ -74,9 +74,15 @@ describe.each(backends)('queue mode on %s', (_kind, connections) => {
     expect(await mailer.queue!.counts()).toMatchObject({ waiting: 1 });
 
     const delivering = memoryAdapter();
-    const running = await worker({ adapters: [delivering], journal, queue });
+    // The worker takes the job as soon as it starts: hold the delivery until the listener is on,
+    // or a fast worker emits 'sent' before anyone hears it.
+    let listening!: () => void;
+    const heard = new Promise<void>((resolve) => (listening = resolve));
+    const gated = { ...delivering, send: async (...args: Parameters<typeof delivering.send>) => (await heard, delivering.send(...args)) };
+    const running = await worker({ adapters: [gated], journal, queue });
     const sent: string[] = [];
     running.mailer.on('sent', (outcome) => sent.push(outcome.id));
+    listening();
     const entry = await until(async () => {
       const found = await mailer.journal.get(result.id);
       return found?.status === 'sent' ? found : undefined;
