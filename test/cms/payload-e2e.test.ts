@@ -5,7 +5,7 @@
 // playwright-core. The admin logs in, follows the Mailroom nav link, sends a test email that arrives
 // at the local SMTP server, sends one while the server refuses, finds both in the email log, resends
 // the failed one (it arrives), and asks Explain; an anonymous visitor is sent to the login page.
-// A screenshot of each screen goes to docs/screenshots/ (shown in the README).
+// A screenshot of each screen goes to test/cms/screenshots/ (shown in the README).
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -22,7 +22,7 @@ import { startSmtpSink, type SmtpSink } from './helpers/smtp-sink.js';
 const run = promisify(execFile);
 const here = dirname(fileURLToPath(import.meta.url));
 const template = join(here, 'payload-next');
-const shots = resolve(here, '..', '..', 'docs', 'screenshots');
+const shots = resolve(here, 'screenshots');
 const CHROMIUM = process.env.MAILROOM_CHROMIUM ?? '/usr/bin/chromium';
 const ADMIN = { email: 'owner@example.com', password: `Owner-${randomBytes(6).toString('hex')}` };
 

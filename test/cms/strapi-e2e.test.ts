@@ -3,7 +3,7 @@
 // Chromium through playwright-core. A Super Admin logs in, opens Mailroom, sends a test email that
 // arrives at the local SMTP server, finds it in the email log, opens a failed entry and resends it
 // (it arrives too), and asks Explain about an error. A screenshot of each screen goes to
-// docs/screenshots/ (shown in the README).
+// test/cms/screenshots/ (shown in the README).
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
@@ -17,7 +17,7 @@ import { startSmtpSink, type SmtpSink } from './helpers/smtp-sink.js';
 
 const run = promisify(execFile);
 const here = dirname(fileURLToPath(import.meta.url));
-const shots = resolve(here, '..', '..', 'docs', 'screenshots');
+const shots = resolve(here, 'screenshots');
 const CHROMIUM = process.env.MAILROOM_CHROMIUM ?? '/usr/bin/chromium';
 const ADMIN = { email: 'owner@example.com', password: 'Owner-passw0rd', firstname: 'Olive', lastname: 'Owner' };
 
