@@ -36,12 +36,24 @@ export function createMailroomScreens(ui) {
     return [state, reload];
   }
 
+  // An error's message, then what to do. ALL_FAILED ends its message with its last remedy (for logs
+  // that show only the message): shown once here, not twice; no "What to do" without a remedy.
+  function messageOf(error) {
+    const { message = '', remedy } = error ?? {};
+    const tail = remedy ? `. Last remedy: ${remedy}` : '';
+    return tail && message.endsWith(tail) ? `${message.slice(0, -tail.length)}.` : message;
+  }
+  function errorText(error) {
+    if (!error) return '';
+    return error.remedy ? `${messageOf(error)} What to do: ${error.remedy}` : messageOf(error);
+  }
+
   // The server's refusal of a request (4xx/5xx); a 200 body may carry an `error` of its own (a failed entry's).
   function ErrorAlert({ reply }) {
     if (!reply || (reply.status >= 200 && reply.status < 300)) return null;
     const error = reply.body?.error ?? { message: `the server answered ${reply.status}` };
     return h(Alert, { variant: 'danger', title: error.code ?? 'Error', closeLabel: 'Close', role: 'alert' },
-      error.message, error.remedy ? ` What to do: ${error.remedy}` : '');
+      errorText(error));
   }
 
   function Section({ title, children }) {
@@ -79,7 +91,7 @@ export function createMailroomScreens(ui) {
           h(Button, { onClick: () => { setVerify({ loading: true }); api.verify().then((reply) => setVerify({ reply })); }, loading: Boolean(verify?.loading) }, 'Verify the connection now')),
         verify?.reply ? h(Flex, { direction: 'column', alignItems: 'stretch', gap: 2 }, ...(verify.reply.body?.results ?? []).map((result) => h(Alert, {
           key: result.adapter, variant: result.ok ? 'success' : 'danger', title: `${result.adapter}: ${result.ok ? 'connection and credentials OK' : result.error?.code}`, closeLabel: 'Close',
-        }, result.ok ? `${result.durationMs} ms` : `${result.error?.message} What to do: ${result.error?.remedy}`))) : null),
+        }, result.ok ? `${result.durationMs} ms` : errorText(result.error)))) : null),
       h(Section, { title: 'Doctor' },
         ...(body.findings ?? []).map((finding, index) => h(Box, { key: index },
           h(Flex, { gap: 2 }, h(Badge, { variant: finding.level === 'error' ? 'danger' : finding.level === 'warning' ? 'warning' : finding.level === 'ok' ? 'success' : 'secondary' }, finding.level), h(Typography, { fontWeight: 'bold' }, finding.check)),
@@ -113,7 +125,7 @@ export function createMailroomScreens(ui) {
           h(Flex, null, h(Button, { type: 'submit', loading: Boolean(state?.loading) }, 'Send test email')))),
       body?.ok ? h(Alert, { variant: 'success', title: 'Sent', closeLabel: 'Close', role: 'status' }, `Delivered through ${body.adapter} in ${body.durationMs} ms. Journal entry ${body.entryId}.`) : null,
       body && body.ok === false ? h(Alert, { variant: 'danger', title: `Failed: ${body.error?.code}`, closeLabel: 'Close', role: 'alert' },
-        `${body.error?.message} `, h(Typography, { fontWeight: 'bold' }, 'What to do: '), body.error?.remedy) : null,
+        `${messageOf(body.error)} `, ...(body.error?.remedy ? [h(Typography, { fontWeight: 'bold' }, 'What to do: '), body.error.remedy] : [])) : null,
       state?.reply?.status >= 400 ? h(ErrorAlert, { reply: state.reply }) : null);
   }
 
@@ -194,7 +206,7 @@ export function createMailroomScreens(ui) {
       done && !run.reply ? h(Alert, { variant: run.totals.failed > 0 ? 'warning' : 'success', title: 'Resend finished', closeLabel: 'Close', role: 'status' },
         `${run.totals.resent} resent, ${run.totals.failed} failed again, ${run.totals.skipped} skipped.`) : null,
       run?.reply ? h(ErrorAlert, { reply: run.reply }) : null,
-      ...(run?.outcomes ?? []).filter((outcome) => outcome.error).map((outcome) => h(Typography, { key: outcome.original, tag: 'p', textColor: 'neutral600' }, `${outcome.original}: ${outcome.result} — ${outcome.error.message} What to do: ${outcome.error.remedy}`)));
+      ...(run?.outcomes ?? []).filter((outcome) => outcome.error).map((outcome) => h(Typography, { key: outcome.original, tag: 'p', textColor: 'neutral600' }, `${outcome.original}: ${outcome.result} — ${errorText(outcome.error)}`)));
   }
 
   /** An entry's page: every attempt with its remedy, delivery events, the sandboxed HTML preview, resend. */
@@ -209,12 +221,12 @@ export function createMailroomScreens(ui) {
         h(Flex, { gap: 2 }, h(StatusBadge, { status: entry.status }), entry.delivery ? h(Badge, null, entry.delivery) : null, entry.possibleDuplicate ? h(Badge, { variant: 'warning' }, 'possible duplicate') : null),
         h(Typography, { tag: 'p' }, `From ${entry.summary.from} to ${entry.summary.to.join(', ')}${entry.summary.cc.length ? `, cc ${entry.summary.cc.join(', ')}` : ''}`),
         h(Typography, { tag: 'p', textColor: 'neutral600' }, `${when(entry.createdAt)} · ${entry.template ? `template ${entry.template} · ` : ''}Message-ID ${entry.messageId}`),
-        entry.error ? h(Alert, { variant: 'danger', title: entry.error.code, closeLabel: 'Close' }, `${entry.error.message} What to do: ${entry.error.remedy}`) : null,
+        entry.error ? h(Alert, { variant: 'danger', title: entry.error.code, closeLabel: 'Close' }, errorText(entry.error)) : null,
         entry.possibleDelivery ? h(Alert, { variant: 'warning', title: 'May already have been delivered', closeLabel: 'Close' }, entry.possibleDelivery) : null,
         entry.resendable && entry.status !== 'sent' ? h(Flex, { gap: 2 },
           h(Button, { onClick: () => { setResend({ loading: true }); api.resend({ id: entry.id, ...(entry.possibleDelivery ? { includePossibleDuplicates: true } : {}) }).then((reply) => { setResend({ reply }); reload(); }); }, loading: Boolean(resend?.loading) }, entry.possibleDelivery ? 'Resend anyway' : 'Resend')) : null,
         resend?.reply?.body?.result ? h(Alert, { variant: resend.reply.body.result === 'sent' ? 'success' : 'danger', title: `Resend ${resend.reply.body.result}`, closeLabel: 'Close', role: 'status' },
-          resend.reply.body.result === 'sent' ? `Delivered through ${resend.reply.body.adapter}, new entry ${resend.reply.body.entryId}.` : `${resend.reply.body.error?.message} What to do: ${resend.reply.body.error?.remedy}`) : null,
+          resend.reply.body.result === 'sent' ? `Delivered through ${resend.reply.body.adapter}, new entry ${resend.reply.body.entryId}.` : errorText(resend.reply.body.error)) : null,
         entry.resentAs.length ? h(Typography, { tag: 'p' }, `Resent as ${entry.resentAs.join(', ')}`) : null) : null,
       entry ? h(Section, { title: 'Attempts' },
         h(Table, { colCount: 5, rowCount: entry.attemptsDetail.length + 1 },
