@@ -9,6 +9,7 @@ import Keyv from 'keyv';
 import { MailError } from '../core/errors.js';
 import { betterSqlite, builtinSqlite, NodeSqliteStore, type SqliteModule } from './node-sqlite-store.js';
 import { PostgresStore } from './postgres-store.js';
+import { sqliteCommitWithClaims, upsertRowsSql, type CommitWithClaims } from './sqlite-claim-batch.js';
 import { storeClaimKey } from './store-claim.js';
 
 /** Where the journal lives when nothing is configured. */
@@ -42,6 +43,11 @@ export interface OpenedStore {
    * within this process only on the in-memory store and a custom Keyv (`inProcessClaimKey`).
    */
   claimKey(key: string, entryId: string, options?: ClaimKeyOptions): Promise<string | undefined>;
+  /**
+   * SQLite on a synchronous binding only: a batch of rows and the claims of its new entries' keys
+   * in one transaction (sqlite-claim-batch.ts). Elsewhere the journal commits, then claims.
+   */
+  commitWithClaims?: CommitWithClaims;
 }
 
 export interface ClaimKeyOptions {
@@ -134,7 +140,15 @@ async function openSqlite(path: string): Promise<Omit<OpenedStore, 'claimKey'>> 
     throw unwritable(`cannot open the journal ${file} for writing: ${(error as Error).message}`, error);
   }
   addBatchedWrites(store);
-  return { keyv: new Keyv({ store, namespace: NAMESPACE, throwOnErrors: true }), sql: store, description: `sqlite:${path}`, driver: driver.name, owned: true };
+  const keyv = new Keyv({ store, namespace: NAMESPACE, throwOnErrors: true });
+  return {
+    keyv,
+    sql: store,
+    description: `sqlite:${path}`,
+    driver: driver.name,
+    owned: true,
+    ...(store instanceof NodeSqliteStore ? { commitWithClaims: sqliteCommitWithClaims(keyv, store, IDEMPOTENCY_PREFIX) } : {}),
+  };
 }
 
 interface SqliteDriver {
@@ -235,12 +249,7 @@ function addBatchedWrites(store: SqlCapableStore): void {
     const rowsPerStatement = 400; // well under SQLite's bound-variable limit
     for (let start = 0; start < entries.length; start += rowsPerStatement) {
       const chunk = entries.slice(start, start + rowsPerStatement);
-      const placeholders = chunk.map(() => '(?, ?)').join(', ');
-      const params = chunk.flatMap((entry) => [entry.key, entry.value]);
-      await store.query(
-        `INSERT INTO ${table} (key, value) VALUES ${placeholders} ON CONFLICT(key) DO UPDATE SET value=excluded.value`,
-        ...params,
-      );
+      await store.query(upsertRowsSql(table, chunk.length), ...chunk.flatMap((entry) => [entry.key, entry.value]));
     }
     return entries.map(() => true);
   };

@@ -9,6 +9,7 @@ import type { MailMessage, NormalizedMessage } from '../core/message.js';
 import { JournalKey } from './journal-crypto.js';
 import { MailError } from '../core/errors.js';
 import { IDEMPOTENCY_PREFIX, openJournalStore, type OpenedStore, type SqlCapableStore } from './journal-store.js';
+import type { BatchClaim } from './sqlite-claim-batch.js';
 import { entryRefs, isRefKey, refKey, type DeliveryState, type EntryDelivery } from './delivery-state.js';
 
 /** `queued`: accepted in queue mode, waiting for a worker (or for a retry after a failed delivery). */
@@ -138,6 +139,15 @@ export type JournalClaim =
   | { kind: 'new'; entry: JournalEntry; previous?: JournalEntry };
 const nextId = monotonicFactory();
 
+/** What a queued write answers: with `claimed`, its key's claim was made in the same commit (and `holder` is claimKey's answer). */
+type Written = { claimed: false } | { claimed: true; holder: string | undefined };
+interface Waiter {
+  keys: string[];
+  claim?: BatchClaim;
+  resolve: (written: Written) => void;
+  reject: (error: unknown) => void;
+}
+
 /** The journal's storage side. The mailer adds `resend` on top (see `MailerJournal`). */
 export class SendJournal {
   readonly storeContent: boolean;
@@ -149,7 +159,7 @@ export class SendJournal {
   private opening: Promise<OpenedStore> | undefined;
   private queue = new Map<string, unknown>();
   private flushing: Promise<void> | undefined;
-  private waiters: Array<{ keys: string[]; resolve: () => void; reject: (error: unknown) => void }> = [];
+  private waiters: Waiter[] = [];
 
   constructor(options: JournalOptions = {}) {
     this.storeContent = options.storeContent ?? true;
@@ -198,13 +208,14 @@ export class SendJournal {
       return { kind: 'new', entry };
     }
     // Written before the key points at it, and without moving the key (claimKey alone does): whoever
-    // finds the key finds its entry, or the claim's write is still on its way (see `holderOf`).
-    await this.write(entry, { moveKey: false });
+    // finds the key finds its entry, or the claim's write is still on its way (see `holderOf`). On
+    // SQLite the write's batch makes the claim in the same transaction (one commit for both).
+    const written = await this.enqueue(entry, { moveKey: false, claim: key });
     const { claimKey } = await this.open();
-    let replacing: string | undefined;
+    const ttl = this.ttlMs ? { ttlMs: this.ttlMs } : {};
+    let holder = written.claimed ? written.holder : await claimKey(key, entry.id, ttl);
     let previous: JournalEntry | undefined;
-    for (let round = 0; round < CLAIM_ROUNDS; round++) {
-      const holder = await claimKey(key, entry.id, { ...(replacing ? { replacing } : {}), ...(this.ttlMs ? { ttlMs: this.ttlMs } : {}) });
+    for (let round = 1; ; round++) {
       if (holder === undefined) return previous ? this.resending(entry, previous) : { kind: 'new', entry };
       const earlier = await this.holderOf(holder);
       // A queued entry (queue mode) is as good as pending: a worker will send it.
@@ -214,8 +225,9 @@ export class SendJournal {
       }
       // A failed send of the key (a caller retrying it) is taken over by a resend of it; a key whose
       // entry was never written (its process stopped in between) or has expired is free again.
-      replacing = holder;
       previous = earlier;
+      if (round >= CLAIM_ROUNDS) break;
+      holder = await claimKey(key, entry.id, { replacing: holder, ...ttl });
     }
     await this.forget(entry);
     throw new MailError('TRANSIENT', `the idempotency key "${key}" changed hands ${CLAIM_ROUNDS} times while it was claimed: other sends of it are running`);
@@ -257,7 +269,13 @@ export class SendJournal {
    * Writes an entry (and its idempotency key). Resolves once it is durable. Writes made in the same
    * tick are committed in one batch, which is what keeps the journal off a send's critical path.
    */
-  async write(entry: JournalEntry, options: { moveKey?: boolean } = {}): Promise<void> {
+  async write(entry: JournalEntry): Promise<void> {
+    await this.enqueue(entry, {});
+  }
+
+  // `write`, and for a claim (`claim`: the entry's idempotency key) the claim of its key too where
+  // the store commits both at once.
+  private enqueue(entry: JournalEntry, options: { moveKey?: boolean; claim?: string }): Promise<Written> {
     entry.updatedAt = new Date().toISOString();
     const keys = [ENTRY + entry.id];
     this.queue.set(keys[0]!, structuredClone(this.stored(entry)));
@@ -275,7 +293,7 @@ export class SendJournal {
       }
     }
     return new Promise((resolve, reject) => {
-      this.waiters.push({ keys, resolve, reject });
+      this.waiters.push({ keys, ...(options.claim !== undefined ? { claim: { key: options.claim, entryId: entry.id } } : {}), resolve, reject });
       if (!this.flushing) this.flushing = this.flushSoon();
     });
   }
@@ -393,21 +411,36 @@ export class SendJournal {
       const waiters = this.waiters;
       this.queue = new Map();
       this.waiters = [];
-      let keyv: Keyv;
+      let opened: OpenedStore;
       try {
-        keyv = (await this.open()).keyv;
+        opened = await this.open();
       } catch (error) {
         for (const waiter of waiters) waiter.reject(error);
         continue;
       }
-      const failed = await this.commit(keyv, batch);
+      const claims = waiters.flatMap((waiter) => (waiter.claim ? [waiter.claim] : []));
+      const holders = claims.length > 0 ? await this.commitWithClaims(opened, batch, claims) : undefined;
+      const failed = holders ? new Map<string, unknown>() : await this.commit(opened.keyv, batch);
       for (const waiter of waiters) {
         const error = waiter.keys.map((key) => failed.get(key)).find((one) => one !== undefined);
-        if (error === undefined) waiter.resolve();
-        else waiter.reject(error);
+        if (error !== undefined) waiter.reject(error);
+        else waiter.resolve(waiter.claim && holders ? { claimed: true, holder: holders.get(waiter.claim) } : { claimed: false });
       }
     }
     this.flushing = undefined;
+  }
+
+  // The batch and its claims in one transaction, where the store can (SQLite on a synchronous
+  // binding); undefined, having written nothing, where it cannot or the transaction failed: the batch
+  // is then committed as any other and each claim made on its own.
+  private async commitWithClaims(opened: OpenedStore, batch: Map<string, unknown>, claims: BatchClaim[]): Promise<Map<BatchClaim, string | undefined> | undefined> {
+    if (!opened.commitWithClaims) return undefined;
+    try {
+      const holders = await opened.commitWithClaims([...batch].map(([key, value]) => ({ key, value })), claims, this.ttlMs);
+      return new Map(claims.map((claim, index) => [claim, holders[index]]));
+    } catch {
+      return undefined;
+    }
   }
 
   // One batch in one transaction; when the store refuses it, row by row, so one row it cannot take

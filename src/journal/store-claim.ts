@@ -20,7 +20,7 @@ export function storeClaimKey(keyv: Keyv, sql: SqlCapableStore | undefined, pref
   const stored = (value: string, ttlMs: number | undefined) => serialized(keyv, value, ttlMs);
   const rowKey = (key: string) => (keyv as unknown as { _getKeyPrefix(key: string): string })._getKeyPrefix(prefix + key);
   if (sql?.opts.dialect === 'postgres') return claimSql(sql, rowKey, stored, (column) => `(${column}::jsonb->>'value')`, (column) => `(${column}::jsonb->>'expires')::bigint`);
-  if (sql) return claimSql(sql, rowKey, stored, (column) => `json_extract(${column}, '$.value')`, (column) => `json_extract(${column}, '$.expires')`);
+  if (sql) return claimSql(sql, rowKey, stored, sqliteValueOf, sqliteExpiresOf);
   const store = (keyv as unknown as { store: unknown }).store;
   if (isRedisStore(store)) return claimRedis(keyv, store, rowKey, stored);
   return undefined;
@@ -39,12 +39,7 @@ function claimSql(
   expiresOf: (column: string) => string,
 ): ClaimKey {
   const table = sql.opts.table;
-  // An existing row is replaced only when it has expired (SQLite keeps expired rows until a prune),
-  // or, when taking over, while it still names the entry being replaced.
-  const upsert = (takeover: boolean) =>
-    `INSERT INTO ${table} AS held (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value ` +
-    `WHERE (${expiresOf('held.value')} IS NOT NULL AND ${expiresOf('held.value')} < ?)${takeover ? ` OR ${valueOf('held.value')} = ?` : ''} RETURNING key`;
-  const [insert, takeOver] = [upsert(false), upsert(true)];
+  const [insert, takeOver] = [claimSqlText(table, false, valueOf, expiresOf), claimSqlText(table, true, valueOf, expiresOf)];
   return async (key, entryId, options = {}) => {
     const full = rowKey(key);
     for (;;) {
@@ -57,6 +52,23 @@ function claimSql(
     }
   };
 }
+
+/**
+ * The one statement a claim is: parameters key, value, now (and, taking over, the entry replaced);
+ * returns a row when the key is now the claimer's. An existing row is replaced only when it has
+ * expired (SQLite keeps expired rows until a prune), or, when taking over, while it still names the
+ * entry being replaced.
+ */
+export function claimSqlText(table: string, takeover: boolean, valueOf: (column: string) => string, expiresOf: (column: string) => string): string {
+  return (
+    `INSERT INTO ${table} AS held (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value ` +
+    `WHERE (${expiresOf('held.value')} IS NOT NULL AND ${expiresOf('held.value')} < ?)${takeover ? ` OR ${valueOf('held.value')} = ?` : ''} RETURNING key`
+  );
+}
+
+/** SQLite's spelling of the key row's entry id and expiry (the row's value is keyv's JSON). */
+export const sqliteValueOf = (column: string) => `json_extract(${column}, '$.value')`;
+export const sqliteExpiresOf = (column: string) => `json_extract(${column}, '$.expires')`;
 
 function isRedisStore(store: unknown): store is RedisLikeStore {
   const candidate = store as Partial<RedisLikeStore> | undefined;
