@@ -9,7 +9,7 @@ import Keyv from 'keyv';
 import { MailError } from '../core/errors.js';
 import { betterSqlite, builtinSqlite, NodeSqliteStore, type SqliteModule } from './node-sqlite-store.js';
 import { PostgresStore } from './postgres-store.js';
-import { sqliteCommitWithClaims, upsertRowsSql, type CommitWithClaims } from './sqlite-claim-batch.js';
+import { ROWS_PER_STATEMENT, sqliteCommitWithClaims, upsertRowsSql, type CommitWithClaims } from './sqlite-claim-batch.js';
 import { storeClaimKey } from './store-claim.js';
 
 /** Where the journal lives when nothing is configured. */
@@ -246,9 +246,8 @@ async function whenNotBusy<T>(run: () => Promise<T>, tries = 100): Promise<T> {
 function addBatchedWrites(store: SqlCapableStore): void {
   const table = store.opts.table;
   (store as unknown as { setMany: (entries: { key: string; value: string }[]) => Promise<boolean[]> }).setMany = async (entries) => {
-    const rowsPerStatement = 400; // well under SQLite's bound-variable limit
-    for (let start = 0; start < entries.length; start += rowsPerStatement) {
-      const chunk = entries.slice(start, start + rowsPerStatement);
+    for (let start = 0; start < entries.length; start += ROWS_PER_STATEMENT) {
+      const chunk = entries.slice(start, start + ROWS_PER_STATEMENT);
       await store.query(upsertRowsSql(table, chunk.length), ...chunk.flatMap((entry) => [entry.key, entry.value]));
     }
     return entries.map(() => true);

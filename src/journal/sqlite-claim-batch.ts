@@ -22,7 +22,7 @@ export interface BatchClaim {
 export type CommitWithClaims = (rows: Array<{ key: string; value: unknown }>, claims: BatchClaim[], ttlMs: number | undefined) => Promise<Array<string | undefined>>;
 
 /** Rows per INSERT statement: well under SQLite's bound-variable limit. */
-const ROWS_PER_STATEMENT = 400;
+export const ROWS_PER_STATEMENT = 400;
 
 /** The multi-row upsert of `count` rows (key, value) that a batch is written with. */
 export function upsertRowsSql(table: string, count: number): string {
