@@ -120,7 +120,7 @@ async function memoryWithKeys(): Promise<void> {
     target: '>= 5,000/s',
     met: perSecond >= 5_000,
     how: `${MEMORY_MESSAGES.toLocaleString('en')} messages, SQLite journal (${driver}); journal off: ${rate(off)}`,
-    ...(perSecond >= 5_000 ? {} : { why: 'a keyed send waits in turn for its pending write, the claim of its key (one conditional insert) and the sent write, each rewriting and serializing the whole entry: with no network to hide them, the journal\'s JavaScript and SQLite work is the whole cost, and on a loaded machine it gets a fraction of a core. See README "Performance' }),
+    ...(perSecond >= 5_000 ? {} : { why: 'a keyed send waits in turn for its pending write with the claim of its key (one SQLite transaction) and the sent write, each rewriting and serializing the whole entry: with no network to hide them, the journal\'s JavaScript and SQLite work is the whole cost, and on a loaded machine it gets a fraction of a core. See README "Performance' }),
   });
 }
 
