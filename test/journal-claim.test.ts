@@ -104,6 +104,26 @@ describe('journal.claim', () => {
     expect(entries.map((entry) => entry.id)).toEqual([first.id]);
   });
 
+  it('claims of many keys made together: each a new entry that holds its own key', async () => {
+    const journal = journalAt();
+    const keys = Array.from({ length: 20 }, (_, n) => `together-${n}`);
+    const claims = await Promise.all(keys.map((key) => journal.claim(message(key), content(key))));
+    expect(claims.every((claim) => claim.kind === 'new')).toBe(true);
+    for (const [n, key] of keys.entries()) expect((await journal.findByIdempotencyKey(key))?.id).toBe(claims[n]!.entry.id);
+  });
+
+  it('a claim made together with a write the store refuses: the refused write fails alone, the claim still holds its key', async () => {
+    const journal = journalAt();
+    // Template data JSON cannot carry (the mailer refuses it before; the journal must still cope).
+    const unstorable = journal.createEntry(message(), { ...content(), template: { name: 'order', data: { total: 10n } } } as MailMessage);
+    const [refused, claim] = await Promise.allSettled([journal.write(unstorable), journal.claim(message('order-10'), content('order-10'))]);
+    expect(refused.status).toBe('rejected');
+    expect(claim).toMatchObject({ status: 'fulfilled', value: { kind: 'new' } });
+    const id = claim.status === 'fulfilled' ? claim.value.entry.id : undefined;
+    expect((await journal.findByIdempotencyKey('order-10'))?.id).toBe(id);
+    expect(await journal.get(unstorable.id)).toBeUndefined();
+  });
+
   it('the answer survives the process: a second journal on the same file sees the first one\'s claim', async () => {
     const file = join(dir, 'shared.sqlite');
     const writer = new SendJournal({ store: file });
