@@ -13,12 +13,18 @@ export STRAPI_TELEMETRY_DISABLED=true
 # `npm run test:cms` alone works on a fresh machine too (test:all ran this already: then it is a no-op).
 bash "$root/test/setup-machine.sh"
 
+# npm from the kept cache, offline-first; when the cache's package metadata is older than the
+# lockfile (ETARGET: a version published since), once more asking the registry.
+cms_npm() {
+  npm "$@" --no-audit --no-fund --prefer-offline --cache "$cache" || npm "$@" --no-audit --no-fund --cache "$cache"
+}
+
 # npm ci wipes node_modules, and better-sqlite3 compiles from source (~1 min): skip it when the
 # installed tree came from this very lockfile.
 stamp="$here/node_modules/.mailroom-lock.sha256"
 want="$(sha256sum "$here/package-lock.json" | cut -d' ' -f1)"
 if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]]; then
-  (cd "$here" && npm ci --no-audit --no-fund --prefer-offline --cache "$cache")
+  (cd "$here" && cms_npm ci)
   echo "$want" > "$stamp"
 fi
 
@@ -27,7 +33,7 @@ fi
 next_stamp="$here/payload-next/node_modules/.mailroom-lock.sha256"
 next_want="$(sha256sum "$here/payload-next/package-lock.json" | cut -d' ' -f1)"
 if [[ ! -f "$next_stamp" || "$(cat "$next_stamp")" != "$next_want" ]]; then
-  (cd "$here/payload-next" && npm ci --no-audit --no-fund --prefer-offline --cache "$cache")
+  (cd "$here/payload-next" && cms_npm ci)
   echo "$next_want" > "$next_stamp"
 fi
 
@@ -38,8 +44,8 @@ fi
 # and mailroom-js's own dependencies resolve from its package.json, as in a user's install.
 pack_dir="$(mktemp -d)"
 (cd "$root" && npm pack --silent --pack-destination "$pack_dir" > /dev/null)
-(cd "$here" && npm install --no-save --no-audit --no-fund --prefer-offline --cache "$cache" "$pack_dir"/mailroom-js-*.tgz)
-(cd "$here/payload-next" && npm install --no-save --no-audit --no-fund --prefer-offline --cache "$cache" "$pack_dir"/mailroom-js-*.tgz)
+(cd "$here" && cms_npm install --no-save "$pack_dir"/mailroom-js-*.tgz)
+(cd "$here/payload-next" && cms_npm install --no-save "$pack_dir"/mailroom-js-*.tgz)
 rm -rf "$pack_dir"
 
 cd "$here"
