@@ -1,7 +1,7 @@
 // Turns what a caller passes (MailMessage) into the one validated shape every adapter receives
 // (NormalizedMessage). Everything that can be refused before any I/O is refused here, with the
 // field named, so an adapter never sees a header injection or an empty body.
-import { randomBytes } from 'node:crypto';
+import { randomBase64url } from './random-pool.js';
 import { domainToASCII } from 'node:url';
 import { parseAddress, parseAddressList, type Address, type AddressInput, ENCODED_WORD } from './address.js';
 import { MailError } from './errors.js';
@@ -182,7 +182,7 @@ export function headersWithTags(message: NormalizedMessage): Record<string, stri
 export function createMessageId(fromAddress: string): string {
   const domain = fromAddress.slice(fromAddress.lastIndexOf('@') + 1);
   const asciiDomain = domainToASCII(domain) || 'mailroom.invalid';
-  return `<${Date.now().toString(36)}.${randomBytes(9).toString('base64url')}@${asciiDomain}>`;
+  return `<${Date.now().toString(36)}.${randomBase64url(9)}@${asciiDomain}>`;
 }
 
 function checkHeaders(headers: Record<string, string> | undefined): Record<string, string> {

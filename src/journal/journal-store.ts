@@ -6,6 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import Keyv from 'keyv';
+import { serializeKeyvRow } from './fast-serialize.js';
 import { MailError } from '../core/errors.js';
 import { betterSqlite, builtinSqlite, NodeSqliteStore, type SqliteModule } from './node-sqlite-store.js';
 import { PostgresStore } from './postgres-store.js';
@@ -100,20 +101,20 @@ async function openKeyvStore(store: string | Keyv | undefined): Promise<Omit<Ope
   if (store instanceof Keyv) return { keyv: store, description: 'keyv (custom store)', owned: false };
   const target = store ?? DEFAULT_JOURNAL_PATH;
   if (target === 'memory://' || target === 'memory') {
-    return { keyv: new Keyv({ namespace: NAMESPACE, throwOnErrors: true }), description: 'memory', owned: true };
+    return { keyv: new Keyv({ namespace: NAMESPACE, throwOnErrors: true, serialize: serializeKeyvRow }), description: 'memory', owned: true };
   }
   if (/^rediss?:\/\//.test(target)) {
     const { default: KeyvRedis } = await importOptional<{ default: new (url: string, options: { connectionTimeout: number }) => object }>('@keyv/redis');
     // Without a connection timeout the Redis client reconnects forever on a refused connection or a
     // wrong password, and every journal call (and so every send) would wait for it.
     const store = new KeyvRedis(target, { connectionTimeout: STORE_CONNECT_TIMEOUT_MS });
-    return { keyv: new Keyv({ store, namespace: NAMESPACE, throwOnErrors: true }), description: redactUrl(target), owned: true };
+    return { keyv: new Keyv({ store, namespace: NAMESPACE, throwOnErrors: true, serialize: serializeKeyvRow }), description: redactUrl(target), owned: true };
   }
   if (/^postgres(ql)?:\/\//.test(target)) {
     const { default: pg } = await importOptional<{ default: ConstructorParameters<typeof PostgresStore>[0] }>('pg');
     // pg waits for a connection without limit by default (a firewall that drops packets).
     const store = new PostgresStore(pg, target, { connectTimeoutMs: STORE_CONNECT_TIMEOUT_MS, redactedUrl: redactUrl(target) });
-    return { keyv: new Keyv({ store, namespace: NAMESPACE, throwOnErrors: true }), sql: store, description: redactUrl(target), owned: true };
+    return { keyv: new Keyv({ store, namespace: NAMESPACE, throwOnErrors: true, serialize: serializeKeyvRow }), sql: store, description: redactUrl(target), owned: true };
   }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(target) && !target.startsWith('sqlite://')) {
     throw new MailError('CONFIG', `journal store "${redactUrl(target)}" is not supported: use a file path, sqlite://, redis://, postgres:// or memory://`);
@@ -140,7 +141,7 @@ async function openSqlite(path: string): Promise<Omit<OpenedStore, 'claimKey'>> 
     throw unwritable(`cannot open the journal ${file} for writing: ${(error as Error).message}`, error);
   }
   addBatchedWrites(store);
-  const keyv = new Keyv({ store, namespace: NAMESPACE, throwOnErrors: true });
+  const keyv = new Keyv({ store, namespace: NAMESPACE, throwOnErrors: true, serialize: serializeKeyvRow });
   return {
     keyv,
     sql: store,

@@ -7,6 +7,7 @@ import { formatAddress } from '../core/address.js';
 import type { Attempt } from '../core/errors.js';
 import type { MailMessage, NormalizedMessage } from '../core/message.js';
 import { JournalKey } from './journal-crypto.js';
+import { randomUnit } from '../core/random-pool.js';
 import { MailError } from '../core/errors.js';
 import { IDEMPOTENCY_PREFIX, openJournalStore, type OpenedStore, type SqlCapableStore } from './journal-store.js';
 import type { BatchClaim } from './sqlite-claim-batch.js';
@@ -137,7 +138,8 @@ export type JournalClaim =
    * `entry` resends it, and both are linked (`resendOf`, `resentAs`, the latter already written).
    */
   | { kind: 'new'; entry: JournalEntry; previous?: JournalEntry };
-const nextId = monotonicFactory();
+// Random characters from the pooled CSPRNG (src/core/random-pool.ts), not one crypto call each.
+const nextId = monotonicFactory(randomUnit);
 
 /** What a queued write answers: with `claimed`, its key's claim was made in the same commit (and `holder` is claimKey's answer). */
 type Written = { claimed: false } | { claimed: true; holder: string | undefined };
@@ -287,9 +289,9 @@ export class SendJournal {
     }
     // A sent entry is found again by the ids provider webhooks name it by (see delivery.ts).
     if (entry.status === 'sent') {
-      for (const ref of entryRefs(entry)) {
-        keys.push(refKey(ref));
-        this.queue.set(refKey(ref), entry.id);
+      for (const ref of new Set(entryRefs(entry).map(refKey))) {
+        keys.push(ref);
+        this.queue.set(ref, entry.id);
       }
     }
     return new Promise((resolve, reject) => {
@@ -419,7 +421,8 @@ export class SendJournal {
         continue;
       }
       const claims = waiters.flatMap((waiter) => (waiter.claim ? [waiter.claim] : []));
-      const holders = claims.length > 0 ? await this.commitWithClaims(opened, batch, claims) : undefined;
+      // On a synchronous SQLite every batch goes this way, claims or none: one transaction, no promise per row.
+      const holders = await this.commitWithClaims(opened, batch, claims);
       const failed = holders ? new Map<string, unknown>() : await this.commit(opened.keyv, batch);
       for (const waiter of waiters) {
         const error = waiter.keys.map((key) => failed.get(key)).find((one) => one !== undefined);
