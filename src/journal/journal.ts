@@ -2,6 +2,7 @@
 // attempt and closed "sent" or "failed" after the last, so a killed process leaves pending entries
 // to resend and nothing vanishes. Stored on keyv; writes that arrive together are committed together.
 import type Keyv from 'keyv';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { decodeTime, encodeTime, monotonicFactory } from 'ulid';
 import { formatAddress } from '../core/address.js';
 import type { Attempt } from '../core/errors.js';
@@ -139,6 +140,10 @@ export type JournalClaim =
    */
   | { kind: 'new'; entry: JournalEntry; previous?: JournalEntry };
 // Random characters from the pooled CSPRNG (src/core/random-pool.ts), not one crypto call each.
+/** Event loop turns a journal write waits for others to share its commit (see `flushSoon`). */
+const GROUP_COMMIT_TURNS = 6;
+/** Rows that commit at once without waiting further. */
+const GROUP_COMMIT_ROWS = 200;
 const nextId = monotonicFactory(randomUnit);
 
 /** What a queued write answers: with `claimed`, its key's claim was made in the same commit (and `holder` is claimKey's answer). */
@@ -406,8 +411,13 @@ export class SendJournal {
     }
   }
 
+  // Group commit: the first write waits a few turns of the event loop for the writes that other
+  // sends in flight reach meanwhile, so one commit carries many (on SQLite a commit writes every page
+  // it touched to the WAL, and the same few pages are touched by every row: 5,000 SMTP sends, 32 in
+  // flight, made 5,000 commits of ~4 rows at one turn, ~1,800 of ~11 at six, for ~20 % more
+  // throughput). An idle loop goes through its turns in microseconds: a lone send does not wait.
   private async flushSoon(): Promise<void> {
-    await new Promise((resolve) => setImmediate(resolve));
+    for (let turn = 0; turn < GROUP_COMMIT_TURNS && this.queue.size < GROUP_COMMIT_ROWS; turn++) await nextTurn();
     while (this.queue.size > 0) {
       const batch = this.queue;
       const waiters = this.waiters;
