@@ -93,6 +93,23 @@ describe('admin API', () => {
     expect(body).toMatchObject({ ok: false, entryId: expect.any(String), error: { code: 'AUTH', remedy: expect.any(String) } });
   });
 
+  it('gives a failed entry\'s error with its message and remedy apart, and its row the adapter that failed last', async () => {
+    const wait = 'Wait a minute and send again.';
+    const { mailer, api } = setup([
+      scriptedAdapter('first', [{ fail: 'AUTH', options: { remedy: 'Create a new API key.' } }]),
+      scriptedAdapter('second', [{ fail: 'TRANSIENT', options: { remedy: wait } }]),
+    ]);
+    await mailer.send({ to: 'ann@example.org', subject: 'Due', text: 'x' }).catch(() => undefined);
+    const stored = (await mailer.journal.list({ status: 'failed' })).entries[0]!;
+    // The journal keeps the message as logs print it, remedy included.
+    expect(stored.error!.message).toMatch(/\. Last remedy: Wait a minute and send again\.$/);
+    const { body } = await api.get(stored.id, { content: false });
+    expect((body as { error: unknown }).error).toEqual({ code: 'ALL_FAILED', message: '[mailroom] every adapter failed: first: AUTH; second: TRANSIENT', remedy: wait });
+    const rows = ((await api.list({})).body as { entries: Array<Record<string, unknown>> }).entries;
+    expect(rows[0]).toMatchObject({ status: 'failed', errorCode: 'ALL_FAILED', lastAttemptAdapter: 'second', attempts: 2 });
+    expect(rows[0]).not.toHaveProperty('adapter');
+  });
+
   it('shows delivery state and events when the journal entry carries them, and filters on the state', async () => {
     // The webhook side writes `delivery` onto entries in the same store; here it is written directly.
     const store = new Keyv();

@@ -1,7 +1,7 @@
 // Printing for the CLI: aligned tables and errors with their remedy. Nothing printed here may hold a
 // secret: errors are MailErrors, whose messages adapters keep free of credentials.
 import { diagnose } from '../core/diagnose.js';
-import { attemptsByAdapter, type MailError } from '../core/errors.js';
+import { attemptsByAdapter, remedyApart, type MailError } from '../core/errors.js';
 
 /** Prints rows as an aligned table with a header line. */
 export function printTable(headers: string[], rows: string[][], stream: NodeJS.WritableStream = process.stdout): void {
@@ -17,12 +17,10 @@ export function printTable(headers: string[], rows: string[][], stream: NodeJS.W
  */
 export function printError(error: MailError): void {
   // An error made outside an adapter (a message refused before any send) gets the catalogue's
-  // remedy here, else its code's generic next step: the CLI never ends without one.
-  const remedy = diagnose(error).remedy;
-  // ALL_FAILED ends its message with its remedy, for logs that show only the message (Strapi):
-  // here the remedy has its own line.
-  const remedyInMessage = remedy && error.message.endsWith(remedy) ? error.message.lastIndexOf('. Last remedy: ') : -1;
-  process.stderr.write(`error ${error.code}: ${remedyInMessage > 0 ? error.message.slice(0, remedyInMessage) : error.message}\n`);
+  // remedy here, else its code's generic next step: the CLI never ends without one. The remedy
+  // has a line of its own, so the message is printed without the remedy sentence ALL_FAILED ends with.
+  const { message, remedy } = remedyApart(diagnose(error));
+  process.stderr.write(`error ${error.code}: ${message}\n`);
   const printed = new Set<string>();
   if (remedy) {
     process.stderr.write(`remedy: ${remedy}\n`);

@@ -154,6 +154,27 @@ export function attemptsByAdapter(attempts: Attempt[]): Array<{ adapter: string;
   return [...groups.values()];
 }
 
+// The sentence ALL_FAILED ends its message with, for logs that print only an error's message
+// (Strapi's). The CLI and the admin screens show the remedy on a line of its own: they read the
+// message through remedyApart, so the remedy shows once.
+const REMEDY_SENTENCE = '. Last remedy: ';
+
+/** `message` ending with the sentence that names `remedy` (unchanged without a remedy). */
+export function withRemedySentence(message: string, remedy: string | undefined): string {
+  return remedy ? `${message}${REMEDY_SENTENCE}${remedy}` : message;
+}
+
+/**
+ * An error's message and its remedy, to show apart: the message without the remedy sentence that
+ * withRemedySentence put at its end, and the remedy (undefined when the error has none).
+ */
+export function remedyApart(error: { message: string; remedy?: string | undefined }): { message: string; remedy?: string } {
+  const { message, remedy } = error;
+  if (!remedy) return { message };
+  const sentence = withRemedySentence('', remedy);
+  return { message: message.endsWith(sentence) ? message.slice(0, -sentence.length) : message, remedy };
+}
+
 export function isMailError(value: unknown): value is MailError {
   return value instanceof MailError;
 }

@@ -4,7 +4,7 @@
 // verified, tested with the conformance suite, and nested in another chain.
 import { describeEndpoint, unsupportedReason, type AdapterCapabilities, type MailAdapter, type SendContext, type SendReceipt } from './adapter.js';
 import { AdapterLane, COOLING_DOWN, type CooldownOptions, type LaneTrace, type RetryOptions } from './chain.js';
-import { attemptsByAdapter, MailError, toMailError, type Attempt } from './errors.js';
+import { attemptsByAdapter, MailError, toMailError, withRemedySentence, type Attempt } from './errors.js';
 import type { NormalizedMessage } from './message.js';
 import { policyFor } from './policy.js';
 import { DEFAULT_ATTEMPT_TIMEOUT_MS, withTimeout } from './timeout.js';
@@ -167,7 +167,7 @@ export class FailoverAdapter implements MailAdapter {
       return `${adapter}${where ? ` (${where})` : ''}: ${last.error?.code ?? 'ok'}${count > 1 ? ` after ${count} attempts` : ''}`;
     });
     const remedy = [...attempts].reverse().find((attempt) => attempt.error?.remedy)?.error?.remedy;
-    return new MailError('ALL_FAILED', `every adapter failed: ${tried.join('; ')}${remedy ? `. Last remedy: ${remedy}` : ''}`, remedy ? { remedy } : {});
+    return new MailError('ALL_FAILED', withRemedySentence(`every adapter failed: ${tried.join('; ')}`, remedy), remedy ? { remedy } : {});
   }
 }
 

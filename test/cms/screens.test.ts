@@ -67,6 +67,12 @@ function setup(adapters: MailAdapter[], content = true) {
   return { mailer, api, show: (element: React.ReactElement) => render(h(DesignSystemProvider, { locale: 'en' }, element)) };
 }
 
+// A log row's cells by their column's header ("Status", "Adapter"...).
+function cellsOf(row: HTMLElement): Record<string, HTMLElement> {
+  const labels = Array.from(row.closest('table')!.querySelectorAll('thead th'), (header) => header.textContent ?? '');
+  return Object.fromEntries(Array.from(row.querySelectorAll('td'), (cell, column) => [labels[column]!, cell]));
+}
+
 describe('admin screens (jsdom + Testing Library)', () => {
   it('Email log: newest first, filtered by recipient, and an entry opens with its attempts and a sandboxed preview', async () => {
     const { mailer, api, show } = setup([memoryAdapter()]);
@@ -155,6 +161,35 @@ describe('admin screens (jsdom + Testing Library)', () => {
     fireEvent.click(screen.getByRole('button', { name: 'Resend failed emails matching the filter' }));
     expect(await screen.findByText('2 resent, 0 failed again, 0 skipped.', {}, { timeout: 10_000 })).toBeTruthy();
     expect(flaky.delivered).toBe(3);
+  });
+
+  it('Email log: a failed entry shows the adapter that failed last, its error code by its status, and its page the remedy once', async () => {
+    const flaky = flakyAdapter();
+    const { mailer, api, show } = setup([flaky]);
+    await mailer.send({ to: 'ann@example.org', subject: 'On time', text: 'x' });
+    flaky.down = true;
+    await mailer.send({ to: 'bob@example.org', subject: 'Late', text: 'x' }).catch(() => undefined);
+    const failed = (await mailer.journal.list({ status: 'failed' })).entries[0]!;
+    expect(failed.adapter).toBeUndefined();
+
+    const view = show(h(LogScreen, { api }));
+    const late = cellsOf(await screen.findByRole('row', { name: 'Open Late' }));
+    expect(late.Adapter!.textContent).toBe('flaky');
+    expect(within(late.Status!).getByText('failed')).toBeTruthy();
+    expect(within(late.Status!).getByText(failed.error!.code)).toBeTruthy();
+    const onTime = cellsOf(screen.getByRole('row', { name: 'Open On time' }));
+    expect(onTime.Adapter!.textContent).toBe('flaky');
+    expect(onTime.Status!.textContent).toBe('sent');
+    view.unmount();
+
+    // ALL_FAILED's message ends with its last remedy (for message-only logs): shown once here.
+    const remedy = failed.error!.remedy!;
+    expect(failed.error!.message).toContain(`Last remedy: ${remedy}`);
+    show(h(EntryScreen, { api, id: failed.id }));
+    const shown = (await screen.findByText(/every adapter failed/)).textContent!;
+    expect(shown).toContain(`What to do: ${remedy}`);
+    expect(shown.split(remedy)).toHaveLength(2);
+    expect(shown).not.toContain('Last remedy');
   });
 
   it('Explain: a pasted error gets its diagnosis', async () => {

@@ -36,16 +36,12 @@ export function createMailroomScreens(ui) {
     return [state, reload];
   }
 
-  // An error's message, then what to do. ALL_FAILED ends its message with its last remedy (for logs
-  // that show only the message): shown once here, not twice; no "What to do" without a remedy.
-  function messageOf(error) {
-    const { message = '', remedy } = error ?? {};
-    const tail = remedy ? `. Last remedy: ${remedy}` : '';
-    return tail && message.endsWith(tail) ? `${message.slice(0, -tail.length)}.` : message;
-  }
+  // An error's message, then what to do (no "What to do" without a remedy). The server sends the
+  // two apart (src/integrations/admin/admin-views.ts errorView), so the remedy shows once.
   function errorText(error) {
     if (!error) return '';
-    return error.remedy ? `${messageOf(error)} What to do: ${error.remedy}` : messageOf(error);
+    const { message = '', remedy } = error;
+    return remedy ? `${message} What to do: ${remedy}` : message;
   }
 
   // The server's refusal of a request (4xx/5xx); a 200 body may carry an `error` of its own (a failed entry's).
@@ -125,7 +121,7 @@ export function createMailroomScreens(ui) {
           h(Flex, null, h(Button, { type: 'submit', loading: Boolean(state?.loading) }, 'Send test email')))),
       body?.ok ? h(Alert, { variant: 'success', title: 'Sent', closeLabel: 'Close', role: 'status' }, `Delivered through ${body.adapter} in ${body.durationMs} ms. Journal entry ${body.entryId}.`) : null,
       body && body.ok === false ? h(Alert, { variant: 'danger', title: `Failed: ${body.error?.code}`, closeLabel: 'Close', role: 'alert' },
-        `${messageOf(body.error)} `, ...(body.error?.remedy ? [h(Typography, { fontWeight: 'bold' }, 'What to do: '), body.error.remedy] : [])) : null,
+        `${body.error?.message ?? ''} `, ...(body.error?.remedy ? [h(Typography, { fontWeight: 'bold' }, 'What to do: '), body.error.remedy] : [])) : null,
       state?.reply?.status >= 400 ? h(ErrorAlert, { reply: state.reply }) : null);
   }
 
@@ -164,10 +160,11 @@ export function createMailroomScreens(ui) {
           h(Thead, null, h(Tr, null, ...['Date', 'Status', 'To', 'Subject', 'Adapter', 'Delivery'].map((label) => h(Th, { key: label }, h(Typography, { variant: 'sigma' }, label))))),
           h(Tbody, null, ...(body.entries ?? []).map((row) => h(Tr, { key: row.id, onClick: () => onOpen?.(row.id), style: { cursor: 'pointer' }, 'aria-label': `Open ${row.subject}` },
             h(Td, null, h(Typography, null, when(row.createdAt))),
-            h(Td, null, h(StatusBadge, { status: row.status })),
+            h(Td, null, h(Flex, { gap: 2 }, h(StatusBadge, { status: row.status }), row.errorCode ? h(Typography, { textColor: 'danger600' }, row.errorCode) : null)),
             h(Td, null, h(Typography, null, row.to.join(', '))),
             h(Td, null, h(Typography, { fontWeight: 'bold' }, row.subject)),
-            h(Td, null, h(Typography, null, row.adapter ?? (row.errorCode ? row.errorCode : '—'))),
+            // A failed entry was delivered by none: the adapter that failed last.
+            h(Td, null, h(Typography, null, row.adapter ?? row.lastAttemptAdapter ?? '—')),
             h(Td, null, h(Typography, null, row.delivery ?? '—')))))),
         (body.entries?.length ?? 0) === 0 && !state.loading ? h(Typography, { textColor: 'neutral600' }, 'No email matches.') : null,
         h(Flex, { gap: 2 },

@@ -7,14 +7,14 @@
 import { hostname } from 'node:os';
 import type { ZodType } from 'zod';
 import type { MailAdapter } from '../../core/adapter.js';
-import { explain, genericRemedy } from '../../core/diagnose.js';
+import { explain } from '../../core/diagnose.js';
 import { parseDsnChain } from '../../core/dsn.js';
 import { MailError, toMailError, type AttemptError } from '../../core/errors.js';
 import { createMailer, type Mailer, type MailerOptions } from '../../core/mailer.js';
 import { SecretScrubber } from '../../core/secrets.js';
 import type { JournalEntry, JournalQuery } from '../../journal/journal.js';
 import { entryIdSchema, explainSchema, inputProblem, listQuerySchema, resendSchema, testSchema, type LogFilter } from './admin-input.js';
-import { entryView, logRow } from './admin-views.js';
+import { entryView, errorView, logRow } from './admin-views.js';
 import { chainHealth } from './admin-health.js';
 
 /** An answer for the CMS to send as is. */
@@ -73,7 +73,7 @@ export function createAdminApi(options: AdminApiOptions): AdminApi {
   const failure = (error: unknown): AdminReply => {
     const mailError = toMailError(error, { code: 'CONFIG' });
     // A journal that is off or broken is the server's state, not the caller's mistake.
-    return reply(mailError.code === 'INVALID_MESSAGE' ? 400 : 500, { error: errorBody(mailError.toAttemptError()) });
+    return reply(mailError.code === 'INVALID_MESSAGE' ? 400 : 500, { error: errorView(mailError.toAttemptError()) });
   };
 
   return {
@@ -92,7 +92,7 @@ export function createAdminApi(options: AdminApiOptions): AdminApi {
           adapter: result.adapter,
           ok: result.ok,
           durationMs: result.durationMs,
-          ...(result.error ? { error: errorBody(result.error.toAttemptError()) } : {}),
+          ...(result.error ? { error: errorView(result.error.toAttemptError()) } : {}),
         })),
       });
     },
@@ -132,7 +132,7 @@ export function createAdminApi(options: AdminApiOptions): AdminApi {
         return reply(200, await sendTest(mailer, options.mailerOptions ?? {}, parsed.value));
       } catch (error) {
         const mailError = toMailError(error, { code: 'CONFIG' });
-        return reply(mailError.code === 'INVALID_MESSAGE' || mailError.code === 'CONFIG' ? 400 : 500, { error: errorBody(mailError.toAttemptError()) });
+        return reply(mailError.code === 'INVALID_MESSAGE' || mailError.code === 'CONFIG' ? 400 : 500, { error: errorView(mailError.toAttemptError()) });
       }
     },
 
@@ -179,7 +179,7 @@ export interface ResendOutcome {
   result: 'sent' | 'failed' | 'skipped';
   entryId?: string;
   adapter?: string;
-  error?: ReturnType<typeof errorBody>;
+  error?: AttemptError & { remedy: string };
 }
 
 async function resendOne(mailer: Mailer<unknown>, id: string, includePossibleDuplicates: boolean): Promise<ResendOutcome> {
@@ -190,12 +190,8 @@ async function resendOne(mailer: Mailer<unknown>, id: string, includePossibleDup
     const mailError = toMailError(error, { code: 'CONFIG' });
     // CONFIG: nothing was sent (it may already have been delivered, nothing stored, sensitive).
     const last = mailError.attempts?.at(-1)?.error;
-    return { original: id, result: mailError.code === 'CONFIG' ? 'skipped' : 'failed', error: errorBody(last ?? mailError.toAttemptError()) };
+    return { original: id, result: mailError.code === 'CONFIG' ? 'skipped' : 'failed', error: errorView(last ?? mailError.toAttemptError()) };
   }
-}
-
-function errorBody(error: AttemptError): AttemptError & { remedy: string } {
-  return { ...error, remedy: error.remedy ?? explain(error.message)?.remedy ?? genericRemedy(error.code) };
 }
 
 function journalQuery(filter: LogFilter, limit: number, cursor: string | undefined): JournalQuery {
@@ -269,7 +265,7 @@ async function sendTest(mailer: Mailer<unknown>, mailerOptions: MailerOptions, i
     const error = toMailError(thrown, { code: 'TRANSIENT' });
     if (error.code === 'INVALID_MESSAGE') throw error;
     const last = error.attempts?.at(-1)?.error;
-    return { ok: false, durationMs: Math.round(performance.now() - started), ...(failedEntry ? { entryId: failedEntry } : {}), attempts: error.attempts ?? [], error: errorBody(last ?? error.toAttemptError()) };
+    return { ok: false, durationMs: Math.round(performance.now() - started), ...(failedEntry ? { entryId: failedEntry } : {}), attempts: error.attempts ?? [], error: errorView(last ?? error.toAttemptError()) };
   } finally {
     if (sender !== mailer) await sender.close();
   }

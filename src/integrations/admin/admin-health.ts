@@ -3,7 +3,7 @@
 // for the same configuration. Reads only; `verify` on demand is a separate request.
 import { describeEndpoint } from '../../core/adapter.js';
 import type { Mailer, MailerOptions } from '../../core/mailer.js';
-import type { Attempt } from '../../core/errors.js';
+import { remedyApart, type Attempt } from '../../core/errors.js';
 
 /** One adapter of the chain on the Overview. */
 export interface AdapterHealth {
@@ -47,7 +47,7 @@ export async function chainHealth(mailer: Mailer<unknown>, mailerOptions: Mailer
         const at = attemptEnd(attempt);
         if (attempt.ok && !health.lastSuccess) health.lastSuccess = { at, entryId: entry.id };
         if (!attempt.ok && attempt.error && !health.lastFailure) {
-          health.lastFailure = { at, entryId: entry.id, code: attempt.error.code, message: attempt.error.message, ...(attempt.error.remedy ? { remedy: attempt.error.remedy } : {}) };
+          health.lastFailure = { at, entryId: entry.id, code: attempt.error.code, ...remedyApart(attempt.error) };
         }
       }
     }

@@ -2,7 +2,7 @@
 // spread as is) so that message content, which may hold personal data, leaves the server only for a
 // caller with the content permission, and a field added to the journal later is not shown by accident.
 import { explain, genericRemedy } from '../../core/diagnose.js';
-import type { Attempt, MailErrorCode } from '../../core/errors.js';
+import { remedyApart, type Attempt, type MailErrorCode } from '../../core/errors.js';
 import { possibleDeliveryReason, type JournalEntry } from '../../journal/journal.js';
 
 /** One row of the email log. */
@@ -13,7 +13,10 @@ export interface LogRow {
   subject: string;
   to: string[];
   template?: string;
+  /** The adapter that delivered it. */
   adapter?: string;
+  /** The adapter of the latest attempt: for a failed entry, the one that failed last. */
+  lastAttemptAdapter?: string;
   attempts: number;
   errorCode?: string;
   /** The latest delivery state reported by the provider's events, when the journal has any. */
@@ -81,6 +84,7 @@ export function logRow(entry: JournalEntry): LogRow {
     to: entry.summary.to,
     ...(entry.summary.template ? { template: entry.summary.template } : {}),
     ...(entry.adapter ? { adapter: entry.adapter } : {}),
+    ...(entry.attempts.length ? { lastAttemptAdapter: entry.attempts.at(-1)!.adapter } : {}),
     attempts: entry.attempts.length,
     ...(entry.error ? { errorCode: entry.error.code } : {}),
     ...(delivery ? { delivery } : {}),
@@ -100,7 +104,7 @@ export function entryView(entry: JournalEntry, options: { content: boolean }): E
     summary: entry.summary,
     sensitive: Boolean(entry.sensitive),
     ...(entry.providerMessageId ? { providerMessageId: entry.providerMessageId } : {}),
-    ...(entry.error ? { error: { ...entry.error, remedy: entry.error.remedy ?? remedyFor(entry.error.code, entry.error.message) } } : {}),
+    ...(entry.error ? { error: errorView(entry.error) } : {}),
     attemptsDetail: entry.attempts.map(attemptView),
     events: deliveryEvents(entry as WithDelivery),
     ...(possibleDelivery ? { possibleDelivery } : {}),
@@ -121,12 +125,17 @@ export function entryView(entry: JournalEntry, options: { content: boolean }): E
   };
 }
 
-function attemptView(attempt: Attempt): AttemptView {
-  if (!attempt.error) return attempt as AttemptView;
-  return { ...attempt, error: { ...attempt.error, remedy: attempt.error.remedy ?? remedyFor(attempt.error.code, attempt.error.message) } };
+/**
+ * An error as the screens show it: the message without the remedy sentence ALL_FAILED ends with
+ * (for logs that print only the message), and the remedy apart, always present: the chain attaches
+ * catalogue remedies as it goes, but an older entry or a setup error may lack one.
+ */
+export function errorView<E extends { code: string; message: string; remedy?: string }>(error: E): E & { remedy: string } {
+  const { message, remedy } = remedyApart(error);
+  return { ...error, message, remedy: remedy ?? explain(message)?.remedy ?? genericRemedy(error.code as MailErrorCode) ?? genericRemedy('TRANSIENT') };
 }
 
-// The chain attaches catalogue remedies as it goes; an older entry or a setup error may lack one.
-function remedyFor(code: string, message: string): string {
-  return explain(message)?.remedy ?? genericRemedy(code as MailErrorCode) ?? genericRemedy('TRANSIENT');
+function attemptView(attempt: Attempt): AttemptView {
+  if (!attempt.error) return attempt as AttemptView;
+  return { ...attempt, error: errorView(attempt.error) };
 }
