@@ -334,6 +334,9 @@ describe('mailroom CLI', () => {
       expect(shown.stdout).toMatch(new RegExp(`^entry\\s+${bobId}$`, 'm'));
       expect(shown.stdout).toMatch(/^status\s+failed$/m);
       expect(shown.stdout).toMatch(/^error\s+ALL_FAILED: /m);
+      // The remedy once, on its own line, not also at the end of the error line.
+      expect(shown.stdout).toMatch(/^remedy\s+\S/m);
+      expect(shown.stdout).not.toMatch(/^error\s+.*Last remedy/m);
       expect(shown.stdout).toContain('attempts (1):');
       expect(shown.stdout).toMatch(/1\. smtp .* failed {2}AUTH 535 5\.7\.3/);
       expect(shown.stdout).toMatch(/^ {5}remedy: \S/m);

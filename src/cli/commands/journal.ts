@@ -3,7 +3,7 @@
 // Stored message content (bodies, template data) is never printed: it may hold reset links.
 import type { Command } from 'commander';
 import { parseTimePoint } from '../../core/duration.js';
-import { MailError } from '../../core/errors.js';
+import { MailError, remedyApart } from '../../core/errors.js';
 import type { JournalEntry, JournalQuery, JournalStatus } from '../../journal/journal.js';
 import { DELIVERY_STATES, type DeliveryState } from '../../journal/delivery-state.js';
 import type { Mailer } from '../../core/mailer.js';
@@ -223,7 +223,8 @@ function printEntry(entry: JournalEntry): void {
     ['resent as', entry.resentAs?.join(', ')],
     ['duplicate?', entry.possibleDuplicate ? 'possibly: an adapter lost the connection after handing the message over' : undefined],
     ['content', entry.content ? `stored (mailroom resend ${entry.id} sends it again)` : 'not stored (cannot be resent)'],
-    ['error', entry.error ? `${entry.error.code}: ${entry.error.message}` : undefined],
+    // An ALL_FAILED message ends with its last remedy: shown once, on its own line.
+    ['error', entry.error ? `${entry.error.code}: ${remedyApart(entry.error).message}` : undefined],
     ['remedy', entry.error?.remedy],
   ];
   for (const [label, value] of rows) if (value !== undefined && value !== '') process.stdout.write(`${label.padEnd(13)}${value}\n`);

@@ -41,7 +41,9 @@ export function createMailroomScreens(ui) {
   function errorText(error) {
     if (!error) return '';
     const { message = '', remedy } = error;
-    return remedy ? `${message} What to do: ${remedy}` : message;
+    if (!remedy) return message;
+    // A message without an end of sentence (an ALL_FAILED list, a provider's words) gets one before the remedy.
+    return `${message}${/[.!?:]$/.test(message.trim()) ? '' : '.'} What to do: ${remedy}`;
   }
 
   // The server's refusal of a request (4xx/5xx); a 200 body may carry an `error` of its own (a failed entry's).
