@@ -13,6 +13,7 @@ import { MailError } from '../core/errors.js';
 import { IDEMPOTENCY_PREFIX, openJournalStore, type OpenedStore, type SqlCapableStore } from './journal-store.js';
 import type { BatchClaim } from './sqlite-claim-batch.js';
 import { entryRefs, isRefKey, refKey, type DeliveryState, type EntryDelivery } from './delivery-state.js';
+import { CONTENT, splitContent, withContent, type ContentRow, type EntryRow } from './entry-content.js';
 
 /** `queued`: accepted in queue mode, waiting for a worker (or for a retry after a failed delivery). */
 export type JournalStatus = 'queued' | 'pending' | 'sent' | 'failed';
@@ -150,6 +151,8 @@ const nextId = monotonicFactory(randomUnit);
 type Written = { claimed: false } | { claimed: true; holder: string | undefined };
 interface Waiter {
   keys: string[];
+  /** The content object whose row this write carries (and its entry): known stored once it commits. */
+  content?: { message: MailMessage; entryId: string };
   claim?: BatchClaim;
   resolve: (written: Written) => void;
   reject: (error: unknown) => void;
@@ -163,6 +166,10 @@ export class SendJournal {
   readonly #key: JournalKey | undefined;
   // Sealed once per content object: an entry is written pending, then sent or failed.
   readonly #sealed = new WeakMap<MailMessage, string>();
+  // Content objects and the entry whose content row holds them (written, or read from it): that
+  // entry's later writes leave its content row alone (see entry-content.ts). A resend's new entry
+  // carries the same object under another id, and writes a row of its own.
+  readonly #contentStored = new WeakMap<MailMessage, string>();
   private opening: Promise<OpenedStore> | undefined;
   private queue = new Map<string, unknown>();
   private flushing: Promise<void> | undefined;
@@ -260,7 +267,7 @@ export class SendJournal {
   /** Drops an entry written for a claim that lost: the message is the key's earlier entry's. */
   async forget(entry: JournalEntry): Promise<void> {
     const { keyv } = await this.open();
-    await keyv.delete(ENTRY + entry.id);
+    await keyv.deleteMany([ENTRY + entry.id, CONTENT + entry.id]);
   }
 
   // Links the new entry to the failed one it resends, both ways, so `resend --failed` does not send
@@ -285,12 +292,19 @@ export class SendJournal {
   private enqueue(entry: JournalEntry, options: { moveKey?: boolean; claim?: string }): Promise<Written> {
     entry.updatedAt = new Date().toISOString();
     const keys = [ENTRY + entry.id];
-    this.queue.set(keys[0]!, snapshot(this.stored(entry)));
+    const { row, content } = splitContent(this.stored(entry));
+    this.queue.set(ENTRY + entry.id, snapshot(row));
+    // The content row is written with the entry's first write, and again only for content it has not seen stored.
+    const written = entry.content !== undefined && this.#contentStored.get(entry.content) === entry.id;
+    if (content !== undefined && !written) {
+      keys.push(CONTENT + entry.id);
+      this.queue.set(CONTENT + entry.id, typeof content === 'string' ? content : snapshot(content));
+    }
     // An entry that was resent is superseded by its resend: rewriting it (to add the link) must not
     // point its idempotency key back at it. A claim moves the key itself (claimKey).
     if (entry.idempotencyKey && !entry.resentAs?.length && options.moveKey !== false) {
       keys.push(KEY + entry.idempotencyKey);
-      this.queue.set(keys[1]!, entry.id);
+      this.queue.set(KEY + entry.idempotencyKey, entry.id);
     }
     // A sent entry is found again by the ids provider webhooks name it by (see delivery.ts).
     if (entry.status === 'sent') {
@@ -300,15 +314,32 @@ export class SendJournal {
       }
     }
     return new Promise((resolve, reject) => {
-      this.waiters.push({ keys, ...(options.claim !== undefined ? { claim: { key: options.claim, entryId: entry.id } } : {}), resolve, reject });
+      this.waiters.push({
+        keys,
+        ...(options.claim !== undefined ? { claim: { key: options.claim, entryId: entry.id } } : {}),
+        ...(content !== undefined && !written && entry.content ? { content: { message: entry.content, entryId: entry.id } } : {}),
+        resolve,
+        reject,
+      });
       if (!this.flushing) this.flushing = this.flushSoon();
     });
   }
 
   async get(id: string): Promise<JournalEntry | undefined> {
     const { keyv } = await this.open();
-    const entry = await keyv.get<JournalEntry>(ENTRY + id);
-    return entry ? this.revealed(entry) : undefined;
+    const row = await keyv.get<EntryRow>(ENTRY + id);
+    return row ? (await this.readBack(keyv, [row]))[0] : undefined;
+  }
+
+  // Entry rows as callers see them: content back in (entry-content.ts) and opened with the key.
+  private async readBack(keyv: Keyv, rows: EntryRow[]): Promise<JournalEntry[]> {
+    const entries = await withContent(rows, (ids) => keyv.getMany<ContentRow>(ids.map((id) => CONTENT + id)) as Promise<Array<ContentRow | undefined>>);
+    return entries.map((stored, index) => {
+      const entry = this.revealed(stored);
+      // Only content read from its own row is known stored there (an older entry's inline content is not yet).
+      if (entry.content && rows[index]!.contentRow && (stored.content || stored.sealedContent)) this.#contentStored.set(entry.content, entry.id);
+      return entry;
+    });
   }
 
   /**
@@ -356,7 +387,7 @@ export class SendJournal {
     const entries = opened.sql
       ? await this.listSql(opened, range, query, limit + 1)
       : await this.listScan(opened.keyv, range, matches, limit + 1);
-    const page = entries.slice(0, limit).map((entry) => this.revealed(entry));
+    const page = await this.readBack(opened.keyv, entries.slice(0, limit));
     const more = entries.length > limit;
     return more ? { entries: page, cursor: page[page.length - 1]!.id } : { entries: page };
   }
@@ -437,7 +468,10 @@ export class SendJournal {
       for (const waiter of waiters) {
         const error = waiter.keys.map((key) => failed.get(key)).find((one) => one !== undefined);
         if (error !== undefined) waiter.reject(error);
-        else waiter.resolve(waiter.claim && holders ? { claimed: true, holder: holders.get(waiter.claim) } : { claimed: false });
+        else {
+          if (waiter.content) this.#contentStored.set(waiter.content.message, waiter.content.entryId);
+          waiter.resolve(waiter.claim && holders ? { claimed: true, holder: holders.get(waiter.claim) } : { claimed: false });
+        }
       }
     }
     this.flushing = undefined;
@@ -467,9 +501,14 @@ export class SendJournal {
     } catch {
       // Written again below, row by row, to find the row at fault.
     }
-    for (const [key, value] of batch) {
+    // Content rows first: an entry whose content the store refused is not written without it (a
+    // pending entry that could not be resent), and fails with it.
+    const rows = [...batch].sort(([a], [b]) => Number(b.startsWith(CONTENT)) - Number(a.startsWith(CONTENT)));
+    for (const [key, value] of rows) {
       // A message-id index row is only worth writing with its entry (and costs no second wait on a dead store).
-      const entryFailure = isRefKey(key) ? failed.get(ENTRY + String(value)) : undefined;
+      const entryFailure = isRefKey(key)
+        ? failed.get(ENTRY + String(value))
+        : key.startsWith(ENTRY) ? failed.get(CONTENT + key.slice(ENTRY.length)) : undefined;
       if (entryFailure !== undefined) {
         failed.set(key, entryFailure);
         continue;
@@ -483,7 +522,7 @@ export class SendJournal {
     return failed;
   }
 
-  private async listSql(opened: OpenedStore, range: { low: string; high: string }, query: JournalQuery, limit: number): Promise<JournalEntry[]> {
+  private async listSql(opened: OpenedStore, range: { low: string; high: string }, query: JournalQuery, limit: number): Promise<EntryRow[]> {
     const sql = opened.sql!;
     const { text, number, contains } = sqlDialect(sql);
     const conditions = ['key > ?', 'key < ?'];
@@ -509,22 +548,22 @@ export class SendJournal {
       limit,
     );
     const keyv = opened.keyv;
-    const out: JournalEntry[] = [];
+    const out: EntryRow[] = [];
     for (const row of rows) {
-      const data = (await keyv.deserialize!(row.value as string)) as { value: JournalEntry } | undefined;
+      const data = (await keyv.deserialize!(row.value as string)) as { value: EntryRow } | undefined;
       if (data?.value) out.push(data.value);
     }
     return out;
   }
 
   // Stores without SQL (memory, Redis, Postgres through keyv): read every entry, then filter and sort.
-  private async listScan(keyv: Keyv, range: { low: string; high: string }, matches: (entry: JournalEntry) => boolean, limit: number): Promise<JournalEntry[]> {
+  private async listScan(keyv: Keyv, range: { low: string; high: string }, matches: (entry: EntryRow) => boolean, limit: number): Promise<EntryRow[]> {
     if (!keyv.iterator) return [];
-    const found: JournalEntry[] = [];
+    const found: EntryRow[] = [];
     for await (const [key, value] of keyv.iterator(undefined)) {
       const id = String(key).slice(String(key).indexOf(ENTRY) + ENTRY.length);
       if (!String(key).includes(ENTRY) || id <= range.low || id >= range.high) continue;
-      const entry = value as JournalEntry;
+      const entry = value as EntryRow;
       if (entry && matches(entry)) found.push(entry);
     }
     found.sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
@@ -612,7 +651,7 @@ function idRange(query: JournalQuery): { low: string; high: string } {
   return { low, high };
 }
 
-function entryFilter(query: JournalQuery): (entry: JournalEntry) => boolean {
+function entryFilter(query: JournalQuery): (entry: EntryRow) => boolean {
   const to = query.to?.toLowerCase();
   return (entry) =>
     (!query.status || entry.status === query.status) &&

@@ -59,7 +59,8 @@ export class PostgresStore extends EventEmitter {
   }
 
   async getMany(keys: string[]): Promise<Array<string | undefined>> {
-    const rows = await this.query(`SELECT key, value FROM ${POSTGRES_TABLE} WHERE key = ANY(?)`, keys);
+    // One parameter that is itself an array: wrapped, or query() would take it for the parameter list.
+    const rows = await this.query(`SELECT key, value FROM ${POSTGRES_TABLE} WHERE key = ANY(?)`, [keys]);
     const found = new Map(rows.map((row) => [row.key as string, row.value as string]));
     return keys.map((key) => found.get(key));
   }
@@ -85,7 +86,7 @@ export class PostgresStore extends EventEmitter {
   }
 
   async deleteMany(keys: string[]): Promise<boolean> {
-    return (await this.query(`DELETE FROM ${POSTGRES_TABLE} WHERE key = ANY(?) RETURNING key`, keys)).length > 0;
+    return (await this.query(`DELETE FROM ${POSTGRES_TABLE} WHERE key = ANY(?) RETURNING key`, [keys])).length > 0;
   }
 
   async has(key: string): Promise<boolean> {
