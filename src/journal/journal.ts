@@ -140,11 +140,11 @@ export type JournalClaim =
    * `entry` resends it, and both are linked (`resendOf`, `resentAs`, the latter already written).
    */
   | { kind: 'new'; entry: JournalEntry; previous?: JournalEntry };
-// Random characters from the pooled CSPRNG (src/core/random-pool.ts), not one crypto call each.
 /** Event loop turns a journal write waits for others to share its commit (see `flushSoon`). */
 const GROUP_COMMIT_TURNS = 6;
 /** Rows that commit at once without waiting further. */
 const GROUP_COMMIT_ROWS = 200;
+// Random characters from the pooled CSPRNG (src/core/random-pool.ts), not one crypto call each.
 const nextId = monotonicFactory(randomUnit);
 
 /** What a queued write answers: with `claimed`, its key's claim was made in the same commit (and `holder` is claimKey's answer). */
@@ -280,8 +280,8 @@ export class SendJournal {
   }
 
   /**
-   * Writes an entry (and its idempotency key). Resolves once it is durable. Writes made in the same
-   * tick are committed in one batch, which is what keeps the journal off a send's critical path.
+   * Writes an entry (and its idempotency key). Resolves once it is durable. Writes made within a few
+   * turns of the event loop are committed in one batch (group commit, see `flushSoon`).
    */
   async write(entry: JournalEntry): Promise<void> {
     await this.enqueue(entry, {});
