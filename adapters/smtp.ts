@@ -98,7 +98,7 @@ type ConnectionState = 'silent' | 'connecting' | 'answered';
 // Per-send state the 'stream' plugin reads (see constructor).
 interface Delivery {
   handedOver: boolean;
-  /** Tells the journal (src/core/handover.ts): read in the caller's context, called from the pool's. */
+  /** Tells the journal (src/core/handover.ts): read from the send's signal, called from the pool's context. */
   reportHandover: HandoverReport | undefined;
 }
 const DELIVERY = 'mailroomDelivery';
@@ -248,7 +248,7 @@ export class SmtpAdapter implements MailAdapter {
   }
 
   private async deliver(message: NormalizedMessage, ctx: SendContext): Promise<SendReceipt> {
-    const delivery: Delivery = { handedOver: false, reportHandover: handoverReporter() };
+    const delivery: Delivery = { handedOver: false, reportHandover: handoverReporter(ctx.signal) };
     const watch = this.watchSilence(ctx.signal);
     try {
       const mail = { ...toNodemailerMessage(message), signal: ctx.signal, [DELIVERY]: delivery } as SendMailOptions;

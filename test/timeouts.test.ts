@@ -65,8 +65,8 @@ describe('the attempt timeout (chain side)', () => {
   it('an adapter that ignores the signal after handing the message over is AMBIGUOUS, journaled as possibly delivered', async () => {
     const handsOverThenHangs = {
       ...scriptedAdapter('slow', ['hang']),
-      send: () => {
-        handoverReporter()?.();
+      send: (_message: unknown, ctx: { signal: AbortSignal }) => {
+        handoverReporter(ctx.signal)?.();
         return new Promise<never>(() => undefined);
       },
     };

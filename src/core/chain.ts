@@ -4,6 +4,7 @@
 // after a period. What is retried and what counts towards a cooldown is the policy table's
 // (src/core/policy.ts); this file only counts and waits.
 import type { MailAdapter, SendReceipt } from './adapter.js';
+import type { HandoverReport } from './handover.js';
 import { diagnose } from './diagnose.js';
 import { MailError, toMailError, type Attempt, type MailErrorCode } from './errors.js';
 import type { NormalizedMessage } from './message.js';
@@ -41,6 +42,8 @@ export interface LaneTrace {
   attempts: Attempt[];
   onAttempt?(adapter: MailAdapter, attempt: number): void;
   onCooldown?(info: CooldownStart): void;
+  /** Told when an attempt hands the message over; the transport waits for it (src/core/handover.ts). */
+  onHandover?: HandoverReport;
 }
 
 /** What `AdapterLane.send` answers for an adapter taken out of the chain for a while. */
@@ -120,7 +123,7 @@ export class AdapterLane {
     for (let attempt = 1; ; attempt++) {
       trace.onAttempt?.(this.adapter, attempt);
       try {
-        return await this.attemptOnce(message, attempt, trace.attempts, signal);
+        return await this.attemptOnce(message, attempt, trace, signal);
       } catch (error) {
         const failure = error as MailError;
         // `retryable` is the policy table's answer for the code, unless the adapter knew better.
@@ -140,15 +143,15 @@ export class AdapterLane {
     return step / 2 + Math.random() * (step / 2);
   }
 
-  private async attemptOnce(message: NormalizedMessage, attempt: number, attempts: Attempt[], signal: AbortSignal | undefined): Promise<SendReceipt> {
+  private async attemptOnce(message: NormalizedMessage, attempt: number, trace: LaneTrace, signal: AbortSignal | undefined): Promise<SendReceipt> {
     const startedAt = new Date();
     const started = performance.now();
     const record = (fields: Partial<Attempt>) =>
-      attempts.push({ adapter: this.adapter.name, startedAt: startedAt.toISOString(), durationMs: Math.round(performance.now() - started), ok: false, ...fields });
+      trace.attempts.push({ adapter: this.adapter.name, startedAt: startedAt.toISOString(), durationMs: Math.round(performance.now() - started), ok: false, ...fields });
     try {
       // The one place the idempotency key reaches an adapter.
       const context = { attempt, ...(message.idempotencyKey ? { idempotencyKey: message.idempotencyKey } : {}) };
-      const receipt = await withTimeout(this.timeoutMs, this.adapter.name, (attemptSignal) => this.adapter.send(message, { signal: attemptSignal, ...context }), signal);
+      const receipt = await withTimeout(this.timeoutMs, this.adapter.name, (attemptSignal) => this.adapter.send(message, { signal: attemptSignal, ...context }), signal, trace.onHandover);
       record({ ok: true, ...(receipt.providerMessageId ? { providerMessageId: receipt.providerMessageId } : {}) });
       return receipt;
     } catch (thrown) {

@@ -5,7 +5,7 @@
 // AMBIGUOUS (the provider may have accepted it). Transports that know better (src/kit/http.ts
 // knows whether the request was written) call `timedOutAfterHandover` with what they know.
 import { MailError } from './errors.js';
-import { handoverReporter, withHandoverReport } from './handover.js';
+import { handoverReporter, reportHandoverOn, type HandoverReport } from './handover.js';
 
 /** The chain's attempt timeout when the mailer option `timeoutMs` is not given. */
 export const DEFAULT_ATTEMPT_TIMEOUT_MS = 30_000;
@@ -31,9 +31,10 @@ export function timedOutAfterHandover(reason: MailError | string, provider: stri
  * Runs one attempt (or check) with a signal that aborts after `timeoutMs` or when `outer` aborts.
  * An adapter that honours the signal reports its own classification (it knows what it wrote); one
  * that ignores it is abandoned after a short grace: AMBIGUOUS when it had reported the message
- * handed over, else TRANSIENT.
+ * handed over, else TRANSIENT. `onHandover` (the journal's) is told when the attempt hands the
+ * message over; without it, the report of the attempt `outer` belongs to (a chain inside a chain).
  */
-export async function withTimeout<T>(timeoutMs: number, provider: string, run: (signal: AbortSignal) => Promise<T>, outer?: AbortSignal): Promise<T> {
+export async function withTimeout<T>(timeoutMs: number, provider: string, run: (signal: AbortSignal) => Promise<T>, outer?: AbortSignal, onHandover?: HandoverReport): Promise<T> {
   const controller = new AbortController();
   const signal = outer ? AbortSignal.any([outer, controller.signal]) : controller.signal;
   let handedOver = false;
@@ -49,15 +50,12 @@ export async function withTimeout<T>(timeoutMs: number, provider: string, run: (
   abandoned.catch(() => undefined);
   try {
     // Listens for the handover inside the attempt, and passes it on to whoever listened outside (the journal).
-    const passOn = handoverReporter();
-    const attempt = withHandoverReport(
-      async () => {
-        handedOver = true;
-        await passOn?.();
-      },
-      () => run(signal),
-    );
-    return await Promise.race([attempt, abandoned]);
+    const passOn = onHandover ?? handoverReporter(outer);
+    reportHandoverOn(signal, async () => {
+      handedOver = true;
+      await passOn?.();
+    });
+    return await Promise.race([run(signal), abandoned]);
   } catch (error) {
     // An adapter that just rethrows the abort reason, or a DOMException, timed out: say so.
     if (controller.signal.aborted && !(error instanceof MailError && error.provider)) throw timedOut();

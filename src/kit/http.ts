@@ -124,7 +124,7 @@ export async function httpRequest(options: HttpRequestOptions): Promise<HttpResp
   // A request cannot be held back before its last byte as the end of SMTP DATA can: the journal
   // records the handover before the request starts (see src/core/handover.ts), so a process killed
   // mid-request leaves an entry that says the message may have been delivered.
-  await handoverReporter()?.();
+  await handoverReporter(options.signal)?.();
   const state: CallState = { created: false, sent: false, answered: false };
   // The connect timeout runs from the request's creation to its writing; a fetch that undici does
   // not run (injected) reports neither, and only the other limits apply to it.

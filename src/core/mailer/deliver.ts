@@ -2,7 +2,6 @@
 // closed "sent" or "failed", and the outcome announced.
 import type { ChainReceipt, SendTrace } from '../failover.js';
 import { toMailError, type MailError } from '../errors.js';
-import { withHandoverReport } from '../handover.js';
 import type { JournalEntry } from '../../journal/journal.js';
 import type { NormalizedMessage } from '../message.js';
 import { keyCannotBeHonoured, record } from './journal-steps.js';
@@ -33,8 +32,8 @@ export async function deliver(parts: MailerParts, message: NormalizedMessage, en
   return sent(parts, message, entry, receipt, trace.warnings);
 }
 
-// The transports report the handover from inside an attempt (src/core/handover.ts); the adapter
-// is the one whose attempt started last.
+// The transports report the handover from inside an attempt (src/core/handover.ts), through the
+// trace the chain carries; the adapter is the one whose attempt started last.
 async function withHandoverJournaled<T>(parts: MailerParts, entry: JournalEntry, trace: SendTrace, run: () => Promise<T>): Promise<T> {
   if (!parts.journal) return run();
   let current = 'unknown';
@@ -45,10 +44,11 @@ async function withHandoverJournaled<T>(parts: MailerParts, entry: JournalEntry,
   };
   // Resolves once the journal holds it: the transports wait for that before the message leaves
   // for good (see src/core/handover.ts).
-  return withHandoverReport(async () => {
+  trace.onHandover = async () => {
     entry.handedOver = { adapter: current, at: new Date().toISOString() };
     await record(parts.journal, parts.events, entry);
-  }, run);
+  };
+  return run();
 }
 
 async function sent(parts: MailerParts, message: NormalizedMessage, entry: JournalEntry, receipt: ChainReceipt, warnings: string[]): Promise<SendResult> {
