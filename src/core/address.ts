@@ -24,6 +24,16 @@ const IP_LITERAL = /^\[(\d{1,3}(\.\d{1,3}){3}|IPv6:[0-9a-f:.]+)\]$/i;
 const LINE_BREAK = /[\r\n]/;
 // C0 controls but tab, and DEL: never part of an address or a display name.
 const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f]/;
+// The forms nearly every message uses, "ann@example.com" and "Ann Smith <ann@example.com>", in plain
+// ASCII with no quote, comment, group or list: read directly, as addressparser reads them (a
+// property test holds the two to the same answer), because its tokenizer is most of the cost of
+// normalizing a message. Everything else goes through addressparser.
+const PLAIN_ADDRESS = /^ *([A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9.-]+) *$/;
+// An ASCII domain whose last label starts with a letter and with no punycode ("xn--") label: its
+// ASCII form is itself in lower case (domainToASCII only converts Unicode, checks punycode and reads
+// a domain ending in a number as an IPv4 address; a property test holds the two together).
+const PLAIN_DOMAIN = /^(?:(?!xn--)[a-z0-9-]*\.)*(?!xn--)[a-z][a-z0-9-]*$/i;
+const PLAIN_NAMED = /^ *([A-Za-z0-9'_-]+(?: [A-Za-z0-9'_-]+)*) *< *([A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9.-]+) *> *$/;
 
 /** Parses one field (to, cc, ...) into validated addresses. Groups are flattened. */
 export function parseAddressList(input: AddressInput | AddressInput[] | undefined, field: string): Address[] {
@@ -34,6 +44,11 @@ export function parseAddressList(input: AddressInput | AddressInput[] | undefine
     if (typeof item === 'string') {
       if (LINE_BREAK.test(item)) throw invalid(field, `"${field}" contains a line break (header injection is refused)`);
       if (item.trim() === '') continue;
+      const plain = plainAddress(item);
+      if (plain) {
+        out.push(checkAddress(plain, field, item));
+        continue;
+      }
       refuseMalformed(item, field);
       for (const parsed of flatten(addressparser(item))) out.push(checkAddress(asWritten(parsed, item, field), field, item));
     } else if (item && typeof item === 'object' && typeof item.address === 'string') {
@@ -46,6 +61,14 @@ export function parseAddressList(input: AddressInput | AddressInput[] | undefine
     }
   }
   return out;
+}
+
+/** `item` read without addressparser when it has one of the plain forms (see PLAIN_ADDRESS), else undefined. */
+export function plainAddress(item: string): { address: string; name: string } | undefined {
+  const bare = PLAIN_ADDRESS.exec(item);
+  if (bare) return { address: bare[1]!, name: '' };
+  const named = PLAIN_NAMED.exec(item);
+  return named ? { address: named[2]!, name: named[1]! } : undefined;
 }
 
 /** Parses a field that takes exactly one address (from). */
@@ -162,7 +185,7 @@ export function addressProblem(address: string): string | undefined {
   if (!LOCAL_ATOM.test(local) && !LOCAL_QUOTED.test(local)) return `the local part "${local}" has characters not allowed there`;
   if (!domain) return 'the domain is missing';
   if (IP_LITERAL.test(domain)) return undefined;
-  const ascii = domainToASCII(domain);
+  const ascii = asciiDomain(domain);
   if (!ascii) return `the domain "${domain}" is not a valid (internationalized) domain name`;
   const labels = ascii.split('.');
   if (labels.length < 2) return `the domain "${domain}" has no dot`;
@@ -171,6 +194,11 @@ export function addressProblem(address: string): string | undefined {
   }
   if (address.length > 254) return 'it is longer than 254 characters';
   return undefined;
+}
+
+/** The domain's ASCII form, as `domainToASCII` answers it ('' when it is not a valid domain). */
+export function asciiDomain(domain: string): string {
+  return PLAIN_DOMAIN.test(domain) ? domain.toLowerCase() : domainToASCII(domain);
 }
 
 type ParsedEntry = { name: string; address?: string; group?: ParsedEntry[] };

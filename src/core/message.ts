@@ -2,8 +2,7 @@
 // (NormalizedMessage). Everything that can be refused before any I/O is refused here, with the
 // field named, so an adapter never sees a header injection or an empty body.
 import { randomBase64url } from './random-pool.js';
-import { domainToASCII } from 'node:url';
-import { parseAddress, parseAddressList, type Address, type AddressInput, ENCODED_WORD } from './address.js';
+import { asciiDomain, parseAddress, parseAddressList, type Address, type AddressInput, ENCODED_WORD } from './address.js';
 import { MailError } from './errors.js';
 
 export interface AttachmentInput {
@@ -181,8 +180,7 @@ export function headersWithTags(message: NormalizedMessage): Record<string, stri
 /** `<random@domain>` with the sender's domain, as RFC 5322 section 3.6.4 recommends. */
 export function createMessageId(fromAddress: string): string {
   const domain = fromAddress.slice(fromAddress.lastIndexOf('@') + 1);
-  const asciiDomain = domainToASCII(domain) || 'mailroom.invalid';
-  return `<${Date.now().toString(36)}.${randomBase64url(9)}@${asciiDomain}>`;
+  return `<${Date.now().toString(36)}.${randomBase64url(9)}@${asciiDomain(domain) || 'mailroom.invalid'}>`;
 }
 
 function checkHeaders(headers: Record<string, string> | undefined): Record<string, string> {
