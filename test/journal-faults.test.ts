@@ -4,6 +4,7 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import Keyv from 'keyv';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { brevoAdapter } from '../adapters/brevo.js';
@@ -67,6 +68,28 @@ describe('one bad message never takes others down', () => {
       else expect((await journal.get(entry.id))?.status).toBe('pending');
     }
     expect((await journal.findByIdempotencyKey('order-4'))?.id).toBe(entries[4]!.id);
+  });
+
+  it('on SQLite, a transaction the file refuses is written again row by row, rows queued as text included', async () => {
+    // A trigger in the file refuses one row, as a constraint would: the batch's one transaction
+    // fails, and its rows (serialized when queued) go through keyv one by one.
+    const file = sqlite();
+    const db = new Database(file);
+    db.exec("CREATE TABLE keyv(key VARCHAR(255) PRIMARY KEY, value TEXT); CREATE TRIGGER refuse BEFORE INSERT ON keyv WHEN NEW.value LIKE '%poison%' BEGIN SELECT RAISE(ABORT, 'refused by a trigger'); END;");
+    db.close();
+    const journal = new SendJournal({ store: file, storeContent: true });
+    await journal.describe(); // opened: rows are queued as text from here on
+    const inputs = Array.from({ length: 10 }, (_, n) => message(n, n === 3 ? { subject: 'poison' } : { text: `:colon first ${n}` }));
+    const entries = inputs.map((input) => journal.createEntry(normalizeMessage(input), input));
+    const outcomes = await Promise.allSettled(entries.map((entry) => journal.write(entry)));
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(entries.map((_, n) => (n === 3 ? 'rejected' : 'fulfilled')));
+    const reader = new SendJournal({ store: file });
+    for (const [n, entry] of entries.entries()) {
+      const read = await reader.get(entry.id);
+      if (n === 3) expect(read).toBeUndefined();
+      else expect(read).toMatchObject({ status: 'pending', summary: { subject: `Order ${n}` }, content: { text: `:colon first ${n}` } });
+    }
+    await Promise.all([journal.close(), reader.close()]);
   });
 });
 

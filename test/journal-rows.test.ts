@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { randomBase64url, randomUnit } from '../src/core/random-pool.js';
 import { createMessageId, normalizeMessage } from '../src/core/message.js';
-import { serializeKeyvRow } from '../src/journal/fast-serialize.js';
+import { keyvRow, SerializedValue, serializeKeyvRow } from '../src/journal/fast-serialize.js';
 import { SendJournal } from '../src/journal/journal.js';
 
 // Strings that start with ":" (escaped by keyv), look like its Buffer form, or hold JSON-ish text.
@@ -29,6 +29,16 @@ describe('journal rows', () => {
       }),
       { numRuns: 2_000 },
     );
+  });
+
+  it('makes the same row from a value serialized when it was queued', () => {
+    fc.assert(
+      fc.property(json, fc.option(fc.integer({ min: 0 }), { nil: undefined }), (value, expires) => {
+        expect(keyvRow(new SerializedValue(value), expires)).toBe(defaultSerialize({ value, expires }));
+      }),
+      { numRuns: 2_000 },
+    );
+    expect(keyvRow(new SerializedValue(':an id'), 5)).toBe(defaultSerialize({ value: ':an id', expires: 5 }));
   });
 
   it('writes a Buffer in keyv\'s :base64: form, and null and undefined as null', () => {

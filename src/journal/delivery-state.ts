@@ -111,7 +111,8 @@ export function isRefKey(key: string): boolean {
   return key.startsWith('ref:');
 }
 
-/** The ids a provider event may name this entry by: the provider's message id and our Message-ID. */
+/** The ids a provider event may name this entry by: the provider's message id and our Message-ID (once when they are the same, as over SMTP). */
 export function entryRefs(entry: { providerMessageId?: string; messageId: string }): string[] {
-  return [entry.providerMessageId, entry.messageId].filter((id): id is string => typeof id === 'string' && deliveryRef(id) !== '');
+  const refs = [entry.providerMessageId, entry.messageId].filter((id): id is string => typeof id === 'string' && deliveryRef(id) !== '');
+  return refs.length === 2 && deliveryRef(refs[0]!) === deliveryRef(refs[1]!) ? [refs[0]!] : refs;
 }

@@ -27,6 +27,24 @@ const COLON_STRING = /[[,:]":/;
 export function serializeKeyvRow(data: unknown): string {
   if (data === undefined || data === null) return 'null';
   const plain = JSON.stringify(data);
-  if (!COLON_STRING.test(plain) && !plain.includes('"type":"Buffer"')) return plain;
+  // A string alone (a value, not a row) has no character before its opening quote.
+  if (!COLON_STRING.test(plain) && !plain.startsWith('":') && !plain.includes('"type":"Buffer"')) return plain;
   return JSON.stringify(data, keyvEscapes);
+}
+
+/**
+ * A value already in keyv's row format, taken when it was queued: the text is its snapshot (the
+ * send goes on changing the entry) and its serialization at once, so the row is not copied first
+ * and serialized later. `keyvRow` makes the whole row around it.
+ */
+export class SerializedValue {
+  readonly json: string;
+  constructor(value: unknown) {
+    this.json = serializeKeyvRow(value);
+  }
+}
+
+/** The row keyv writes for `{ value, expires }`, as `serializeKeyvRow` makes it, from a serialized value. */
+export function keyvRow(value: SerializedValue, expires: number | undefined): string {
+  return expires === undefined ? `{"value":${value.json}}` : `{"value":${value.json},"expires":${expires}}`;
 }

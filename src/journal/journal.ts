@@ -12,6 +12,7 @@ import { randomUnit } from '../core/random-pool.js';
 import { MailError } from '../core/errors.js';
 import { IDEMPOTENCY_PREFIX, openJournalStore, type OpenedStore, type SqlCapableStore } from './journal-store.js';
 import type { BatchClaim } from './sqlite-claim-batch.js';
+import { keyvRow, SerializedValue } from './fast-serialize.js';
 import { entryRefs, isRefKey, refKey, type DeliveryState, type EntryDelivery } from './delivery-state.js';
 import { CONTENT, splitContent, withContent, type ContentRow, type EntryRow } from './entry-content.js';
 
@@ -173,6 +174,10 @@ export class SendJournal {
   private opening: Promise<OpenedStore> | undefined;
   private queue = new Map<string, unknown>();
   private flushing: Promise<void> | undefined;
+  // Once the store is known to be a synchronous SQLite (which writes rows as text in one
+  // transaction), queued rows are serialized as they are queued (SerializedValue): the text is
+  // their snapshot, instead of a copy serialized later.
+  private rowsAsText = false;
   private waiters: Waiter[] = [];
 
   constructor(options: JournalOptions = {}) {
@@ -193,7 +198,7 @@ export class SendJournal {
   open(): Promise<OpenedStore> {
     if (!this.opening) {
       this.opening = openJournalStore(this.store);
-      this.opening.catch(() => undefined); // each caller gets the rejection it awaits
+      this.opening.then((opened) => void (this.rowsAsText = opened.commitWithClaims !== undefined), () => undefined); // each caller gets the rejection it awaits
     }
     return this.opening;
   }
@@ -293,12 +298,14 @@ export class SendJournal {
     entry.updatedAt = new Date().toISOString();
     const keys = [ENTRY + entry.id];
     const { row, content } = splitContent(this.stored(entry));
-    this.queue.set(ENTRY + entry.id, snapshot(row));
+    // The entry as it is now: the send goes on changing it.
+    const frozen = (value: unknown) => (this.rowsAsText ? new SerializedValue(value) : snapshot(value));
+    this.queue.set(ENTRY + entry.id, frozen(row));
     // The content row is written with the entry's first write, and again only for content it has not seen stored.
     const written = entry.content !== undefined && this.#contentStored.get(entry.content) === entry.id;
     if (content !== undefined && !written) {
       keys.push(CONTENT + entry.id);
-      this.queue.set(CONTENT + entry.id, typeof content === 'string' ? content : snapshot(content));
+      this.queue.set(CONTENT + entry.id, frozen(content));
     }
     // An entry that was resent is superseded by its resend: rewriting it (to add the link) must not
     // point its idempotency key back at it. A claim moves the key itself (claimKey).
@@ -492,9 +499,12 @@ export class SendJournal {
 
   // One batch in one transaction; when the store refuses it, row by row, so one row it cannot take
   // (a value it cannot serialize, a row too large) fails alone. Returns the rows that failed.
-  private async commit(keyv: Keyv, batch: Map<string, unknown>): Promise<Map<string, unknown>> {
+  private async commit(keyv: Keyv, queued: Map<string, unknown>): Promise<Map<string, unknown>> {
     const ttl = this.ttlMs ? { ttl: this.ttlMs } : {};
     const failed = new Map<string, unknown>();
+    // Rows queued as text (a synchronous SQLite whose one transaction failed) go to keyv as values again.
+    const batch = new Map<string, unknown>();
+    for (const [key, value] of queued) batch.set(key, value instanceof SerializedValue ? await valueOf(keyv, value) : value);
     try {
       const results = await keyv.setMany([...batch].map(([key, value]) => ({ key, value, ...ttl })));
       if (results.every(Boolean)) return failed;
@@ -582,6 +592,13 @@ function sqlDialect(sql: SqlCapableStore): { text(path: string): string; number(
   }
   const text = (path: string) => `json_extract(value, '$.${path}')`;
   return { text, number: text, contains: (haystack) => `instr(${haystack}, ?) > 0` };
+}
+
+// A serialized value read back as keyv reads its rows.
+async function valueOf(keyv: Keyv, value: SerializedValue): Promise<unknown> {
+  const row = keyvRow(value, undefined);
+  const data = (keyv.deserialize ? await keyv.deserialize(row) : JSON.parse(row)) as { value?: unknown } | undefined;
+  return data?.value;
 }
 
 /**

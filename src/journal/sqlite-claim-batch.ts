@@ -7,7 +7,7 @@
 // on such a store is written this way (with no claims most of the time): the rows serialized
 // synchronously, one transaction, none of keyv's per-row promises.
 import type Keyv from 'keyv';
-import { serializeKeyvRow } from './fast-serialize.js';
+import { keyvRow, SerializedValue, serializeKeyvRow } from './fast-serialize.js';
 import type { NodeSqliteStore } from './node-sqlite-store.js';
 import { claimSqlText, sqliteExpiresOf, sqliteValueOf } from './store-claim.js';
 
@@ -47,7 +47,9 @@ export function sqliteCommitWithClaims(keyv: Keyv, store: NodeSqliteStore, keyPr
   const internals = keyv as unknown as { _getKeyPrefix(key: string): string };
   // The rows keyv itself would write (its key prefix, its serializer: the journal's Keyv is built
   // with serializeKeyvRow), made here synchronously: no promise per row, one transaction per batch.
-  const serialized = (key: string, value: unknown, expires: number | undefined) => [internals._getKeyPrefix(key), serializeKeyvRow({ value, expires })];
+  // Values the journal queued already serialized (SerializedValue) only get the row around them.
+  const serialized = (key: string, value: unknown, expires: number | undefined) =>
+    [internals._getKeyPrefix(key), value instanceof SerializedValue ? keyvRow(value, expires) : serializeKeyvRow({ value, expires })];
   return async (rows, claims, ttlMs) => {
     const expires = ttlMs ? Date.now() + ttlMs : undefined;
     const params = rows.map((row) => serialized(row.key, row.value, expires));
