@@ -208,6 +208,7 @@ export async function sendWithin(
   }
   const wire = toWireMessage(fitted);
   const receipt = await deliver(wire);
+  if (wire === fitted && warnings.length === 0) return receipt;
   // Receipts name recipients as the caller wrote them, not in their wire form.
   const asWritten = allRecipients(message);
   const given = new Map(allRecipients(wire).map((address, index) => [address, asWritten[index]!]));

@@ -150,7 +150,10 @@ export function isAsciiLocalPart(address: string): boolean {
  * `sendWithin`): the HTTP APIs answer 400 to a Unicode domain, and SMTP needs SMTPUTF8 for one.
  */
 export function toWireMessage(message: NormalizedMessage): NormalizedMessage {
-  const wire = (list: Address[]) => list.map((a) => (a.address.includes('@') && /[^\x00-\x7f]/.test(a.address) ? { ...a, address: toAsciiAddress(a.address) } : a));
+  const unicode = (a: Address) => a.address.includes('@') && /[^\x00-\x7f]/.test(a.address);
+  // Nearly every message is ASCII already: it is its own wire form.
+  if (!unicode(message.from) && !message.to.some(unicode) && !message.cc.some(unicode) && !message.bcc.some(unicode) && !message.replyTo.some(unicode)) return message;
+  const wire = (list: Address[]) => list.map((a) => (unicode(a) ? { ...a, address: toAsciiAddress(a.address) } : a));
   return { ...message, from: wire([message.from])[0]!, to: wire(message.to), cc: wire(message.cc), bcc: wire(message.bcc), replyTo: wire(message.replyTo) };
 }
 

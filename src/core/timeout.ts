@@ -41,13 +41,6 @@ export async function withTimeout<T>(timeoutMs: number, provider: string, run: (
   const timedOut = () => (handedOver ? timedOutAfterHandover(attemptTimeout(timeoutMs, provider), provider) : attemptTimeout(timeoutMs, provider));
   let timer: NodeJS.Timeout | undefined;
   let graceTimer: NodeJS.Timeout | undefined;
-  const abandoned = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      controller.abort(attemptTimeout(timeoutMs, provider));
-      graceTimer = setTimeout(() => reject(timedOut()), Math.min(GRACE_MS, timeoutMs));
-    }, timeoutMs);
-  });
-  abandoned.catch(() => undefined);
   try {
     // Listens for the handover inside the attempt, and passes it on to whoever listened outside (the journal).
     const passOn = onHandover ?? handoverReporter(outer);
@@ -55,7 +48,14 @@ export async function withTimeout<T>(timeoutMs: number, provider: string, run: (
       handedOver = true;
       await passOn?.();
     });
-    return await Promise.race([run(signal), abandoned]);
+    // Settled by the attempt, or by the grace timer when the attempt ignores the abort.
+    return await new Promise<T>((resolve, reject) => {
+      timer = setTimeout(() => {
+        controller.abort(attemptTimeout(timeoutMs, provider));
+        graceTimer = setTimeout(() => reject(timedOut()), Math.min(GRACE_MS, timeoutMs));
+      }, timeoutMs);
+      run(signal).then(resolve, reject);
+    });
   } catch (error) {
     // An adapter that just rethrows the abort reason, or a DOMException, timed out: say so.
     if (controller.signal.aborted && !(error instanceof MailError && error.provider)) throw timedOut();
