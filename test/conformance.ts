@@ -316,6 +316,12 @@ export interface ConformanceOptions {
    * (with a warning) or 'ambiguous' (the journal's possible-duplicate mark). Required for HTTP adapters.
    */
   unreadableSuccess?: 'sent' | 'ambiguous';
+  /**
+   * Whether the adapter hands messages over to something outside the process, and so reports the
+   * handover (src/core/handover.ts). Default true; false for memory and outbox, which keep the
+   * message themselves.
+   */
+  handsOver?: boolean;
 }
 
 /** Registers the conformance tests for one adapter. Call at the top level of a test file. */
@@ -409,6 +415,21 @@ export function runConformance(name: string, setup: () => Promise<ConformanceHar
         if (fault === 'rate-limit' && h.rateLimitRetryAfterMs !== undefined) expect(error.retryAfterMs).toBe(h.rateLimitRetryAfterMs);
         expectNoSecret(`${error.message} ${JSON.stringify(error)} ${inspect(error)}`, h.secrets ?? []);
         await h.reset?.();
+      }
+    });
+
+    // The handover report reaches the journal through the attempt's signal (src/core/handover.ts):
+    // an adapter whose transport lost it (an SDK that wraps the signal) would leave a process
+    // killed mid-send with an entry that says the message never left.
+    if (options.handsOver !== false) it('reports the handover to the journal before the send ends', async () => {
+      const lent: MailAdapter = { name: h.adapter.name, capabilities: h.adapter.capabilities, send: (m, ctx) => h.adapter.send(m, ctx) };
+      const mailer = createMailer({ adapters: [lent], journal: 'memory://' });
+      try {
+        const result = await mailer.send(MESSAGES['text only']!);
+        await h.takeArrivals();
+        expect((await mailer.journal.get(result.id))?.handedOver?.adapter).toBe(h.adapter.name);
+      } finally {
+        await mailer.close();
       }
     });
 

@@ -29,7 +29,7 @@ runConformance('outbox', async () => {
     unreachable: () => outboxAdapter({ dir: join(blocker, 'out') }),
     close: () => rm(dir, { recursive: true, force: true }),
   };
-});
+}, { handsOver: false });
 
 runConformance('memory', async () => {
   const adapter = memoryAdapter();
@@ -48,7 +48,7 @@ runConformance('memory', async () => {
       }));
     },
   };
-}, { unreachable: false, idn: 'as-given' });
+}, { unreachable: false, idn: 'as-given', handsOver: false });
 
 describe('outbox files', () => {
   it('writes one file per Message-ID: sending the same message again replaces it', async () => {
