@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sendTestEmail, verifyFromOverview } from './helpers/mailroom-screens.js';
 import { startSmtpSink, type SmtpSink } from './helpers/smtp-sink.js';
 
 const run = promisify(execFile);
@@ -126,19 +127,12 @@ describe('Payload admin in Chromium: the Mailroom view', () => {
     await link.waitFor({ state: 'attached' });
     expect(await link.getAttribute('href')).toBe('/admin/mailroom');
     await page.goto(`${baseUrl}/admin/mailroom`);
-    await page.getByRole('heading', { name: 'Chain' }).waitFor({ timeout: 60_000 });
-    await page.getByText(`127.0.0.1:${sink.port} STARTTLS`).waitFor();
-    await page.getByRole('heading', { name: 'Doctor' }).waitFor();
-    await page.getByRole('button', { name: 'Verify the connection now' }).click();
-    await page.getByText('smtp: connection and credentials OK').waitFor();
+    await verifyFromOverview(page, sink.port);
     await shoot('overview');
   });
 
   it('sends a test email that arrives at the SMTP server; one the server refuses shows the error and its remedy', async () => {
-    await page.getByRole('navigation', { name: 'Mailroom' }).getByRole('button', { name: 'Test email' }).click();
-    await page.getByRole('textbox', { name: 'Send to' }).fill('owner@example.com');
-    await page.getByRole('button', { name: 'Send test email' }).click();
-    await page.getByText(/Delivered through smtp/).waitFor();
+    await sendTestEmail(page, 'owner@example.com');
     const received = await sink.waitFor((mail) => mail.envelope.to.includes('owner@example.com'));
     expect(received.secure).toBe(true);
     await shoot('test-email');

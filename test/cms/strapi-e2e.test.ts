@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sendTestEmail, verifyFromOverview } from './helpers/mailroom-screens.js';
 import { bootStrapi, type StrapiApp } from './helpers/strapi-app.js';
 import { startSmtpSink, type SmtpSink } from './helpers/smtp-sink.js';
 
@@ -73,20 +74,13 @@ describe('Strapi admin in Chromium: the Mailroom screens', () => {
     await page.click('button[type="submit"]');
     await page.waitForURL(/\/admin(\/)?$/, { timeout: 60_000 });
     await page.goto(`${cms.baseUrl}/admin/plugins/mailroom`);
-    await page.getByRole('heading', { name: 'Chain' }).waitFor({ timeout: 60_000 });
+    await verifyFromOverview(page, sink.port);
     await page.getByText('smtp', { exact: true }).first().waitFor();
-    await page.getByText(`127.0.0.1:${sink.port} STARTTLS`).waitFor();
-    await page.getByRole('heading', { name: 'Doctor' }).waitFor();
-    await page.getByRole('button', { name: 'Verify the connection now' }).click();
-    await page.getByText('smtp: connection and credentials OK').waitFor();
     await shoot('overview');
   });
 
   it('sends a test email that arrives at the SMTP server', async () => {
-    await page.getByRole('navigation', { name: 'Mailroom' }).getByRole('button', { name: 'Test email' }).click();
-    await page.getByRole('textbox', { name: /Send to/ }).fill('owner@example.com');
-    await page.getByRole('button', { name: 'Send test email' }).click();
-    await page.getByText(/Delivered through smtp/).waitFor();
+    await sendTestEmail(page, 'owner@example.com');
     const received = await sink.waitFor((mail) => mail.mail.subject === 'mailroom test email via smtp');
     expect(received.envelope.to).toEqual(['owner@example.com']);
     await shoot('test-email');
