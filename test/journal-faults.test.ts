@@ -4,7 +4,6 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import Keyv from 'keyv';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { brevoAdapter } from '../adapters/brevo.js';
@@ -12,6 +11,7 @@ import { memoryAdapter } from '../adapters/memory.js';
 import { createMailer, MailError, type MailMessage } from '../src/index.js';
 import { normalizeMessage } from '../src/kit/index.js';
 import { SendJournal } from '../src/journal/journal.js';
+import { betterSqlite, builtinSqlite } from '../src/journal/node-sqlite-store.js';
 import { startBrevoServer } from './providers/brevo.js';
 import { mailErrorOf } from './helpers/assertions.js';
 
@@ -74,7 +74,7 @@ describe('one bad message never takes others down', () => {
     // A trigger in the file refuses one row, as a constraint would: the batch's one transaction
     // fails, and its rows (serialized when queued) go through keyv one by one.
     const file = sqlite();
-    const db = new Database(file);
+    const db = new (builtinSqlite() ?? betterSqlite())!.DatabaseSync(file);
     db.exec("CREATE TABLE keyv(key VARCHAR(255) PRIMARY KEY, value TEXT); CREATE TRIGGER refuse BEFORE INSERT ON keyv WHEN NEW.value LIKE '%poison%' BEGIN SELECT RAISE(ABORT, 'refused by a trigger'); END;");
     db.close();
     const journal = new SendJournal({ store: file, storeContent: true });
