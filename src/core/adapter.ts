@@ -41,7 +41,11 @@ export interface AdapterCapabilities {
 }
 
 export interface SendContext {
-  /** Aborted when the attempt times out or the caller gives up. */
+  /**
+   * Aborted when the attempt times out or the caller gives up. It also names the attempt: pass it
+   * on (to `httpRequest`), and a transport of your own finds the journal's handover report with
+   * `handoverReporter(signal)` (src/core/handover.ts).
+   */
   signal: AbortSignal;
   /** 1 for the first attempt through this adapter, 2 for its first retry... */
   attempt: number;

@@ -30,6 +30,8 @@ export { sdkRequestHandler, errorFromSdk } from './aws-sdk.js';
 export type { SdkHttpRequest, SdkRequestHandlerOptions } from './aws-sdk.js';
 
 // Errors, their catalogue (code and remedy from the provider's own text) and redaction.
+export { handoverReporter } from '../core/handover.js';
+export type { HandoverReport } from '../core/handover.js';
 export { MailError, isMailError, toMailError } from '../core/errors.js';
 export type { MailErrorCode, MailErrorOptions } from '../core/errors.js';
 export { diagnose, decidedCode, explain } from '../core/diagnose.js';
