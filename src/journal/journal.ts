@@ -198,7 +198,10 @@ export class SendJournal {
   open(): Promise<OpenedStore> {
     if (!this.opening) {
       this.opening = openJournalStore(this.store);
-      this.opening.then((opened) => void (this.rowsAsText = opened.commitWithClaims !== undefined), () => undefined); // each caller gets the rejection it awaits
+      this.opening.then(
+        (opened) => void (this.rowsAsText = opened.commitWithClaims !== undefined),
+        () => undefined, // each caller gets the rejection it awaits
+      );
     }
     return this.opening;
   }

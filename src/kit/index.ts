@@ -29,9 +29,11 @@ export type { HttpRequestOptions, HttpResponse, SuccessRule } from './http.js';
 export { sdkRequestHandler, errorFromSdk } from './aws-sdk.js';
 export type { SdkHttpRequest, SdkRequestHandlerOptions } from './aws-sdk.js';
 
-// Errors, their catalogue (code and remedy from the provider's own text) and redaction.
+// The journal's handover report of an attempt, found through its signal (a transport of one's own).
 export { handoverReporter } from '../core/handover.js';
 export type { HandoverReport } from '../core/handover.js';
+
+// Errors, their catalogue (code and remedy from the provider's own text) and redaction.
 export { MailError, isMailError, toMailError } from '../core/errors.js';
 export type { MailErrorCode, MailErrorOptions } from '../core/errors.js';
 export { diagnose, decidedCode, explain } from '../core/diagnose.js';
