@@ -305,8 +305,9 @@ export class SendJournal {
     const frozen = (value: unknown) => (this.rowsAsText ? new SerializedValue(value) : snapshot(value));
     this.queue.set(ENTRY + entry.id, frozen(row));
     // The content row is written with the entry's first write, and again only for content it has not seen stored.
-    const written = entry.content !== undefined && this.#contentStored.get(entry.content) === entry.id;
-    if (content !== undefined && !written) {
+    const alreadyStored = entry.content !== undefined && this.#contentStored.get(entry.content) === entry.id;
+    const writesContent = content !== undefined && !alreadyStored;
+    if (writesContent) {
       keys.push(CONTENT + entry.id);
       this.queue.set(CONTENT + entry.id, frozen(content));
     }
@@ -327,7 +328,7 @@ export class SendJournal {
       this.waiters.push({
         keys,
         ...(options.claim !== undefined ? { claim: { key: options.claim, entryId: entry.id } } : {}),
-        ...(content !== undefined && !written && entry.content ? { content: { message: entry.content, entryId: entry.id } } : {}),
+        ...(writesContent && entry.content ? { content: { message: entry.content, entryId: entry.id } } : {}),
         resolve,
         reject,
       });

@@ -68,6 +68,8 @@ async function drive(count: number, inFlight: number, send: (n: number) => Promi
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 const rate = (n: number) => `${Math.round(n).toLocaleString('en')}/s`;
+const us = (values: number[]) => Math.round(median(values));
+const µs = (values: number[]) => `${us(values).toLocaleString('en')} µs`;
 const order = (n: number) => ({ from: 'Shop <shop@example.com>', to: `Customer ${n} <customer${n}@example.com>`, subject: `Order ${n} confirmed`, text: `Thank you for order ${n}.\nYour parcel leaves today.` });
 type MakeMessage = (n: number) => ReturnType<typeof order> & { html?: string };
 // An order confirmation as a template renders it: 12 kB of HTML (a table of 200 lines).
@@ -114,8 +116,6 @@ async function smtpVersusRaw(sink: SinkProcess): Promise<void> {
     cpu.unjournaled.push(lastCpuPerMessageUs);
   }
   const ratio = median(journaled) / median(raw);
-  const us = (values: number[]) => Math.round(median(values));
-  const µs = (values: number[]) => `${us(values).toLocaleString('en')} µs`;
   const rawBusy = (median(raw) * median(cpu.raw)) / 1e6;
   rows.push({
     what: `mailer (SMTP pooled, SQLite journal) / raw nodemailer, ${SMTP_MESSAGES.toLocaleString('en')} messages`,
@@ -146,7 +146,6 @@ async function smtpHtmlVersusRaw(sink: SinkProcess): Promise<void> {
     journaled.push(await throughMailer({ adapters: [smtpAdapter(smtpOptions(sink))], journal: join(dir, `smtp-html-${round}.sqlite`) }, SMTP_MESSAGES, SMTP_IN_FLIGHT, false, htmlOrder));
     cpu.journaled.push(lastCpuPerMessageUs);
   }
-  const µs = (values: number[]) => `${Math.round(median(values)).toLocaleString('en')} µs`;
   rows.push({
     what: `mailer / raw nodemailer, 12 kB of HTML per message (an order confirmation), ${SMTP_MESSAGES.toLocaleString('en')} messages`,
     figure: `${(median(journaled) / median(raw)).toFixed(2)} (${rate(median(journaled))} vs ${rate(median(raw))})`,
