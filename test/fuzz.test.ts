@@ -232,3 +232,21 @@ describe('a very long display name with spaces (seed 888674587)', () => {
     }
   });
 });
+
+// Seed 668917577's case: a header value starting with a tab ("\twFws2j") arrived as "wFws2j". Written
+// raw, blanks at either end of a field's text are outside the value once a reader unfolds it, so the
+// message is normalized without them (subject and header values): every adapter then sends what
+// the recipient sees. Sent to each target, in the subject and in a header.
+describe('blanks around the subject and a header value (seed 668917577)', () => {
+  for (const name of ['memory', 'smtp', 'brevo', 'mailgun']) {
+    it(`${name}: arrive as the normalized message says, without the blanks`, async () => {
+      const target = targets[name]!();
+      for (const value of ['\twFws2j', 'wFws2j \t', ' \t Order 1042 \t ']) {
+        await sendOne(name, target, PLACEMENTS[11]!, value);
+        await sendOne(name, target, PLACEMENTS[8]!, value);
+      }
+      expect([PLACEMENTS[11]!.field, PLACEMENTS[8]!.field]).toEqual(['headers', 'subject']);
+      expect(normalizeMessage(PLACEMENTS[11]!.apply(BASE, '\twFws2j')).headers['X-Fuzz']).toBe('wFws2j');
+    });
+  }
+});

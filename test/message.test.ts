@@ -135,6 +135,18 @@ describe('normalizeMessage', () => {
     invalid(() => normalizeMessage({ ...base, ...(patch as Partial<MailMessage>) }));
   });
 
+  it('takes spaces and tabs off the ends of the subject and header values, as readers do, and keeps the rest', () => {
+    const message = normalizeMessage({ ...base, subject: ' \tOrder 1042\t ', headers: { 'X-Order': '\t1042 ', 'X-Note': 'a \t b', 'X-Nbsp': '\u00a01042' } });
+    expect(message.subject).toBe('Order 1042');
+    expect(message.headers).toEqual({ 'X-Order': '1042', 'X-Note': 'a \t b', 'X-Nbsp': '\u00a01042' });
+    // Only blanks: an empty subject (sent without one); a header of blanks only is refused, not dropped.
+    expect(normalizeMessage({ ...base, subject: ' \t ' }).subject).toBe('');
+    expect(invalid(() => normalizeMessage({ ...base, headers: { 'X-Order': ' \t' } })).field).toBe('headers.X-Order');
+    // A long run of blanks is trimmed in linear time (a regular expression would backtrack on it).
+    const long = `${' '.repeat(100_000)}x${' '.repeat(100_000)}y`;
+    expect(normalizeMessage({ ...base, subject: long }).subject).toBe(long.trimStart());
+  });
+
   it('refuses standard headers set through headers', () => {
     expect(invalid(() => normalizeMessage({ ...base, headers: { Bcc: 'x@example.com' } })).message).toMatch(/set from the message fields/);
   });

@@ -122,8 +122,8 @@ export function normalizeMessage(input: MailMessage, options: NormalizeOptions =
     throw new MailError('INVALID_MESSAGE', `the message has ${recipients} recipients, more than the limit of ${limits.maxRecipients}`, { field: 'to' });
   }
 
-  const subject = input.subject ?? '';
-  checkString(subject, 'subject');
+  checkString(input.subject ?? '', 'subject');
+  const subject = trimBlanks(input.subject ?? '');
   if (LINE_BREAK.test(subject)) throw injection('subject');
   // Written as is, an encoded word in the subject is decoded by the receiver into other text.
   if (ENCODED_WORD.test(subject)) throw new MailError('INVALID_MESSAGE', '"subject" contains an RFC 2047 encoded word ("=?charset?...?="): give the subject as plain text', { field: 'subject' });
@@ -183,6 +183,20 @@ export function createMessageId(fromAddress: string): string {
   return `<${Date.now().toString(36)}.${randomBase64url(9)}@${asciiDomain(domain) || 'mailroom.invalid'}>`;
 }
 
+// Spaces and tabs around a header's text do not survive the trip: written raw (ASCII), readers drop
+// them when they read the field (RFC 5322 unfolding leaves them outside the value). They are taken
+// off here, so every adapter sends, and the journal keeps, what the recipient will see. Other
+// characters (a no-break space, a control character) are encoded on the way and arrive intact.
+// A loop, not /^[ \t]+|[ \t]+$/: that pattern backtracks quadratically on a long run of blanks.
+function trimBlanks(value: string): string {
+  const blank = (index: number) => value.charCodeAt(index) === 32 || value.charCodeAt(index) === 9;
+  let start = 0;
+  let end = value.length;
+  while (start < end && blank(start)) start++;
+  while (end > start && blank(end - 1)) end--;
+  return start === 0 && end === value.length ? value : value.slice(start, end);
+}
+
 function checkHeaders(headers: Record<string, string> | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers ?? {})) {
@@ -195,7 +209,7 @@ function checkHeaders(headers: Record<string, string> | undefined): Record<strin
     if (LINE_BREAK.test(value)) throw injection(field);
     // Transports drop a header without a value (nodemailer does): refused rather than lost.
     if (!value.trim()) throw new MailError('INVALID_MESSAGE', `header "${name}" has an empty value`, { field });
-    out[name] = value;
+    out[name] = trimBlanks(value);
   }
   return out;
 }
