@@ -3,7 +3,7 @@
 import type { Address } from '../src/core/address.js';
 import { dsnApiKey } from '../src/core/dsn-options.js';
 import { defineHttpAdapter, type HttpAdapterOptions } from '../src/kit/http-adapter.js';
-import type { NormalizedMessage } from '../src/core/message.js';
+import { contentTypeFromName, type NormalizedMessage } from '../src/core/message.js';
 import type { SendContext } from '../src/core/adapter.js';
 
 export interface BrevoOptions extends HttpAdapterOptions {
@@ -29,9 +29,11 @@ const brevo = defineHttpAdapter<BrevoOptions>({
   secrets: (options) => [options.apiKey],
   send: { path: '/v3/smtp/email' },
   toPayload,
-  parseReceipt: ({ json }, { recipients }) => {
+  parseReceipt: ({ json }, { recipients, message }) => {
     const messageId = (json as { messageId?: unknown } | undefined)?.messageId;
-    return typeof messageId === 'string' ? { providerMessageId: messageId, accepted: recipients, rejected: [] } : undefined;
+    if (typeof messageId !== 'string') return undefined;
+    const warnings = typeWarnings(message);
+    return { providerMessageId: messageId, accepted: recipients, rejected: [], ...(warnings.length > 0 ? { warnings } : {}) };
   },
   // A wrong key, no credits, a sender not validated: their codes and remedies are in the catalogue.
   // Brevo's 429 carries its own reset header, in seconds (developers.brevo.com/docs/limit-headers).
@@ -46,6 +48,14 @@ export const brevoAdapter = brevo.create;
 export const fromDsn = brevo.fromDsn;
 export const dsn = brevo.dsn;
 export const BREVO_CAPABILITIES = brevo.capabilities;
+
+// Brevo's attachment has a name and content, no type: Brevo derives the type from the name's
+// extension (OAS `sendSmtpEmail.attachment`). A type given that the name does not imply is not sent.
+function typeWarnings(message: NormalizedMessage): string[] {
+  return message.attachments
+    .filter((a) => a.contentType !== contentTypeFromName(a.filename))
+    .map((a) => `brevo takes no attachment type and derives it from the file name: ${JSON.stringify(a.filename)} was sent without its type ${a.contentType}`);
+}
 
 function contact(address: Address): { email: string; name?: string } {
   return address.name ? { email: address.address, name: address.name } : { email: address.address };

@@ -49,6 +49,17 @@ describe('brevo specifics', () => {
     });
   });
 
+  it('warns when an attachment type is not the one its file name implies: Brevo takes no type, only the name', async () => {
+    const adapter = brevoAdapter({ apiKey: KEY, baseUrl: server.url });
+    const base = MESSAGES['text only']!;
+    const implied = await adapter.send(normalizeMessage({ ...base, attachments: [{ filename: 'facture.pdf', content: '%PDF' }, { filename: 'notes.txt', content: 'x', contentType: 'text/plain' }] }), sendContext());
+    expect(implied.warnings).toBeUndefined();
+    const other = await adapter.send(normalizeMessage({ ...base, attachments: [{ filename: 'export.txt', content: 'a,b', contentType: 'text/csv' }] }), sendContext());
+    expect(other.warnings).toEqual(['brevo takes no attachment type and derives it from the file name: "export.txt" was sent without its type text/csv']);
+    // The request carries the name and the bytes only, as Brevo's attachment object has no type.
+    expect((server.requests.at(-1)!.json as { attachment: unknown[] }).attachment).toEqual([{ name: 'export.txt', content: Buffer.from('a,b').toString('base64') }]);
+  });
+
   it('turns a wrong key into AUTH with a remedy and without the key', async () => {
     const adapter = brevoAdapter({ apiKey: 'xkeysib-wrong-key-000', baseUrl: server.url });
     const error = await expectFailure(adapter.send(normalizeMessage(MESSAGES['text only']!), sendContext()));

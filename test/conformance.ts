@@ -173,6 +173,10 @@ function decodeWords(value: string): string {
 }
 
 /** Turns raw MIME (plus the envelope recipients, for Bcc) into an Arrival; reads mailroom's tag/metadata headers. */
+function utf8Line(line: string): string {
+  return /[\x80-\xff]/.test(line) ? Buffer.from(line, 'latin1').toString('utf8') : line;
+}
+
 export async function arrivalFromMime(raw: Buffer | string, envelope?: { to: string[] }): Promise<Arrival> {
   const mail = await simpleParser(raw, { skipTextToHtml: true, skipHtmlToText: true, skipImageLinks: true });
   // Addresses as they were written on the wire: mailparser's parsed fields decode punycode domains.
@@ -180,7 +184,8 @@ export async function arrivalFromMime(raw: Buffer | string, envelope?: { to: str
     // Unfolded as RFC 5322 says (a CRLF before white space is removed, the white space kept): a long
     // display name is folded inside its quoted string, and reading the fold as one more space
     // would make a name that arrived intact look changed.
-    const values = mail.headerLines.filter((line) => line.key === header).map((line) => line.line.slice(line.line.indexOf(':') + 1).replace(/\r?\n(?=[ \t])/g, ''));
+    // mailparser keeps raw lines as latin1: an address in UTF-8 (RFC 6532, sent with SMTPUTF8) is read back as UTF-8.
+    const values = mail.headerLines.filter((line) => line.key === header).map((line) => utf8Line(line.line.slice(line.line.indexOf(':') + 1)).replace(/\r?\n(?=[ \t])/g, ''));
     return values.length === 0 ? [] : parseAddressHeader(values, { decodePunycode: false, flatten: true }).value
       .map((a) => (a.name ? { address: a.address ?? '', name: a.name } : { address: a.address ?? '' }));
   };
@@ -207,7 +212,9 @@ export async function arrivalFromMime(raw: Buffer | string, envelope?: { to: str
     ...(typeof mail.html === 'string' ? { html: mail.html } : {}),
     attachments: mail.attachments.map((a) => ({
       filename: a.filename ?? '',
-      contentType: a.contentType,
+      // The part's own Content-Type: mailparser reports application/octet-stream under a type it
+      // guesses from the file name's extension (text/plain for "x.c").
+      contentType: (a.headers.get('content-type') as { value?: string } | undefined)?.value ?? a.contentType,
       content: a.content,
       ...(a.cid ? { cid: a.cid } : {}),
       inline: a.contentDisposition === 'inline' || Boolean(a.cid && a.related),

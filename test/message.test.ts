@@ -147,6 +147,14 @@ describe('normalizeMessage', () => {
     expect(normalizeMessage({ ...base, subject: long }).subject).toBe(long.trimStart());
   });
 
+  it('writes every line break of a body as LF: CRLF, and a lone CR as the break it stands for', () => {
+    const message = normalizeMessage({ ...base, text: 'a\r\nb\rc\r\r\nd\ne', html: '<p>a</p>\r\n<p>b</p>\r' });
+    expect(message.text).toBe('a\nb\nc\n\nd\ne');
+    expect(message.html).toBe('<p>a</p>\n<p>b</p>\n');
+    const plain = 'no carriage return\nhere';
+    expect(normalizeMessage({ ...base, text: plain }).text).toBe(plain);
+  });
+
   it('refuses standard headers set through headers', () => {
     expect(invalid(() => normalizeMessage({ ...base, headers: { Bcc: 'x@example.com' } })).message).toMatch(/set from the message fields/);
   });

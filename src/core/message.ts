@@ -127,8 +127,8 @@ export function normalizeMessage(input: MailMessage, options: NormalizeOptions =
   if (LINE_BREAK.test(subject)) throw injection('subject');
   // Written as is, an encoded word in the subject is decoded by the receiver into other text.
   if (ENCODED_WORD.test(subject)) throw new MailError('INVALID_MESSAGE', '"subject" contains an RFC 2047 encoded word ("=?charset?...?="): give the subject as plain text', { field: 'subject' });
-  const html = optionalString(input.html, 'html');
-  const text = optionalString(input.text, 'text');
+  const html = withLfBreaks(optionalString(input.html, 'html'));
+  const text = withLfBreaks(optionalString(input.text, 'text'));
   if (!html && !text) {
     throw new MailError('INVALID_MESSAGE', 'the message has no body: set "text", "html" or a template', { field: 'text' });
   }
@@ -267,7 +267,7 @@ function checkAttachment(attachment: AttachmentInput, index: number): Normalized
   return {
     filename: attachment.filename,
     content: typeof content === 'string' ? Buffer.from(content, attachment.encoding === 'base64' ? 'base64' : 'utf8') : Buffer.from(content.buffer, content.byteOffset, content.byteLength),
-    contentType: attachment.contentType?.toLowerCase() ?? guessContentType(attachment.filename),
+    contentType: attachment.contentType?.toLowerCase() ?? contentTypeFromName(attachment.filename),
     ...(attachment.cid ? { cid: attachment.cid } : {}),
     inline: Boolean(attachment.cid),
   };
@@ -282,9 +282,18 @@ const CONTENT_TYPES: Record<string, string> = {
   ics: 'text/calendar', json: 'application/json', zip: 'application/zip', xml: 'application/xml',
 };
 
-function guessContentType(filename: string): string {
+/** The MIME type a file name implies by its extension (application/octet-stream when unknown). */
+export function contentTypeFromName(filename: string): string {
   const extension = filename.slice(filename.lastIndexOf('.') + 1).toLowerCase();
   return CONTENT_TYPES[extension] ?? 'application/octet-stream';
+}
+
+// A body's line breaks as LF. The wire form is CRLF, which MIME (nodemailer) and the providers make
+// from LF; a lone CR, which RFC 5322 does not allow in a body, is read as a break by some readers and
+// not by others (mailparser reads "\r\r\n" as one break; found by fuzzing), so it is made the
+// break it stands for. Every adapter then sends, and the journal keeps, the same lines.
+function withLfBreaks(body: string | undefined): string | undefined {
+  return body !== undefined && body.includes('\r') ? body.replace(/\r\n?/g, '\n') : body;
 }
 
 function optionalString(value: unknown, field: string): string | undefined {

@@ -116,7 +116,7 @@ function toArrival(body: Body): Arrival {
 }
 
 // Brevo derives the attachment type from the file name; it takes no content type.
-function contentTypeOf(name: string): string {
+export function contentTypeOf(name: string): string {
   const types: Record<string, string> = { pdf: 'application/pdf', png: 'image/png', txt: 'text/plain', jpg: 'image/jpeg', csv: 'text/csv' };
   return types[name.slice(name.lastIndexOf('.') + 1).toLowerCase()] ?? 'application/octet-stream';
 }

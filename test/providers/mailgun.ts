@@ -41,7 +41,8 @@ export async function startMailgunServer(apiKey: string, domains: string[]): Pro
       }
       const form = request.form;
       for (const [key, value] of form) {
-        const known = TEXT_FIELDS.has(key) || FILE_FIELDS.has(key) || /^(o|h|v):.+/.test(key);
+        // A variable or header name may hold any character, a line or paragraph separator (U+2028/9) included.
+        const known = TEXT_FIELDS.has(key) || FILE_FIELDS.has(key) || /^(o|h|v):.+/s.test(key);
         if (!known) return { answer: { status: 400, body: { message: `unknown parameter '${key}'` } } };
         if (FILE_FIELDS.has(key) !== (typeof value !== 'string')) return { answer: { status: 400, body: { message: `'${key}' must be ${FILE_FIELDS.has(key) ? 'a file' : 'a text field'}` } } };
       }
