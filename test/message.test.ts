@@ -69,6 +69,11 @@ describe('addresses', () => {
     ['an unterminated quote', '"ann@example.com', 'unterminated'],
     ['an unterminated quoted name', '"Ann <ann@example.com>', 'unterminated'],
     ['an unclosed angle bracket', 'Ann <ann@example.com', 'unterminated'],
+    // domainToASCII stops at "#", "?" and "/" (a URL host): the rest must not be dropped unseen.
+    ['a "#" after the domain', 'evil@attacker.example#%ZKmd^P|i}-QL%-1', 'not a valid domain name'],
+    ['a "?" in the domain', 'ann@example.com?x', 'not a valid domain name'],
+    ['a "/" in the domain', 'ann@example.com/x', 'not a valid domain name'],
+    ['an underscore in the domain', 'ann@ex_ample.com', 'not a valid domain name'],
   ])('refuses %s in string and object form alike, naming the field', (_label, input, reason) => {
     for (const form of [input, { address: input }]) {
       const error = invalid(() => normalizeMessage({ from: 'shop@example.com', to: 'ok@example.com', cc: [form], subject: 's', text: 't' }));
@@ -153,6 +158,15 @@ describe('normalizeMessage', () => {
     expect(message.html).toBe('<p>a</p>\n<p>b</p>\n');
     const plain = 'no carriage return\nhere';
     expect(normalizeMessage({ ...base, text: plain }).text).toBe(plain);
+  });
+
+  it('refuses an encoded word in a header value or a tag, as in the subject: the receiver would decode it', () => {
+    const error = invalid(() => normalizeMessage({ ...base, headers: { 'X-Fuzz': '=?utf-8?q?x?=' } }));
+    expect(error.field).toBe('headers.X-Fuzz');
+    expect(error.message).toMatch(/encoded word/);
+    expect(normalizeMessage({ ...base, headers: { 'X-Note': 'a=?b' } }).headers['X-Note']).toBe('a=?b');
+    // Tags travel in one header at SMTP (X-Mailroom-Tags): the same rule.
+    expect(invalid(() => normalizeMessage({ ...base, tags: ['ok', '=?utf-8?q?x?='] })).field).toBe('tags[1]');
   });
 
   it('refuses standard headers set through headers', () => {

@@ -207,6 +207,8 @@ function checkHeaders(headers: Record<string, string> | undefined): Record<strin
     }
     checkString(value, field);
     if (LINE_BREAK.test(value)) throw injection(field);
+    // Written as is, as in the subject: the receiver would decode it into other text (found by fuzzing).
+    if (ENCODED_WORD.test(value)) throw new MailError('INVALID_MESSAGE', `header "${name}" contains an RFC 2047 encoded word ("=?charset?...?="): give its value as plain text, mailroom encodes what needs it`, { field });
     // Transports drop a header without a value (nodemailer does): refused rather than lost.
     if (!value.trim()) throw new MailError('INVALID_MESSAGE', `header "${name}" has an empty value`, { field });
     out[name] = trimBlanks(value);
@@ -223,6 +225,8 @@ function checkTags(tags: string[] | undefined): string[] {
     if (tag.includes(',')) throw new MailError('INVALID_MESSAGE', `tags[${index}] ${JSON.stringify(tag.slice(0, 100))} contains a comma`, { field: `tags[${index}]` });
     // Providers and headers trim a tag: one with spaces around it would arrive as another tag.
     if (tag !== tag.trim()) throw new MailError('INVALID_MESSAGE', `tags[${index}] ${JSON.stringify(tag.slice(0, 100))} has spaces around it`, { field: `tags[${index}]` });
+    // In that header a literal encoded word is decoded by the receiver into another tag (found by fuzzing).
+    if (ENCODED_WORD.test(tag)) throw new MailError('INVALID_MESSAGE', `tags[${index}] ${JSON.stringify(tag.slice(0, 100))} contains an RFC 2047 encoded word ("=?charset?...?=")`, { field: `tags[${index}]` });
     return tag;
   });
 }
