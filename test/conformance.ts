@@ -172,10 +172,12 @@ function decodeWords(value: string): string {
   });
 }
 
-/** Turns raw MIME (plus the envelope recipients, for Bcc) into an Arrival; reads mailroom's tag/metadata headers. */
+/** A raw header line as mailparser keeps it (latin1), read as the UTF-8 it was sent in. */
 function utf8Line(line: string): string {
   return /[\x80-\xff]/.test(line) ? Buffer.from(line, 'latin1').toString('utf8') : line;
 }
+
+/** Turns raw MIME (plus the envelope recipients, for Bcc) into an Arrival; reads mailroom's tag/metadata headers. */
 
 export async function arrivalFromMime(raw: Buffer | string, envelope?: { to: string[] }): Promise<Arrival> {
   const mail = await simpleParser(raw, { skipTextToHtml: true, skipHtmlToText: true, skipImageLinks: true });
