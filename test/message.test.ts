@@ -74,6 +74,10 @@ describe('addresses', () => {
     ['a "?" in the domain', 'ann@example.com?x', 'not a valid domain name'],
     ['a "/" in the domain', 'ann@example.com/x', 'not a valid domain name'],
     ['an underscore in the domain', 'ann@ex_ample.com', 'not a valid domain name'],
+    // RFC 5321's quoted string has no tab (RFC 5322's has): the server refuses the recipient.
+    ['a tab in a quoted local part', '"4.nel8\t1@iu[f=#"@example.com', 'has characters not allowed there'],
+    // Allowed by RFC 5321, but an envelope parser reading between the first "<" and ">" fails on it.
+    ['a ">" in a quoted local part', '">"@example.com', 'has characters not allowed there'],
   ])('refuses %s in string and object form alike, naming the field', (_label, input, reason) => {
     for (const form of [input, { address: input }]) {
       const error = invalid(() => normalizeMessage({ from: 'shop@example.com', to: 'ok@example.com', cc: [form], subject: 's', text: 't' }));
@@ -167,6 +171,22 @@ describe('normalizeMessage', () => {
     expect(normalizeMessage({ ...base, headers: { 'X-Note': 'a=?b' } }).headers['X-Note']).toBe('a=?b');
     // Tags travel in one header at SMTP (X-Mailroom-Tags): the same rule.
     expect(invalid(() => normalizeMessage({ ...base, tags: ['ok', '=?utf-8?q?x?='] })).field).toBe('tags[1]');
+  });
+
+  it('keeps quoted local parts SMTP can carry: spaces, escaped quotes', () => {
+    for (const address of ['"john doe"@example.com', '"a\\"b"@example.com']) {
+      expect(normalizeMessage({ ...base, to: address }).to).toEqual([{ address }]);
+    }
+  });
+
+  it('refuses "__proto__" as a metadata key or header name (a plain object would drop it), and types no file by Object\'s own keys', () => {
+    const own = (key: string) => Object.defineProperty({}, key, { value: '1', enumerable: true }) as Record<string, string>;
+    expect(invalid(() => normalizeMessage({ ...base, metadata: own('__proto__') })).field).toBe('metadata.__proto__');
+    expect(invalid(() => normalizeMessage({ ...base, headers: own('__proto__') })).field).toBe('headers.__proto__');
+    expect(normalizeMessage({ ...base, metadata: { constructor: '1' } }).metadata).toEqual({ constructor: '1' });
+    for (const filename of ['__proto__', 'x.constructor', 'y.hasOwnProperty']) {
+      expect(normalizeMessage({ ...base, attachments: [{ filename, content: 'x' }] }).attachments[0]!.contentType).toBe('application/octet-stream');
+    }
   });
 
   it('refuses standard headers set through headers', () => {

@@ -18,7 +18,11 @@ export interface Address {
 // RFC 5322 atext plus dots; a quoted local part is accepted separately. Non-ASCII is allowed for
 // SMTPUTF8 (RFC 6531) mailboxes.
 const LOCAL_ATOM = /^[\p{L}\p{N}!#$%&'*+/=?^_`{|}~-]+(\.[\p{L}\p{N}!#$%&'*+/=?^_`{|}~-]+)*$/u;
-const LOCAL_QUOTED = /^"([^"\\\r\n]|\\.)*"$/;
+// RFC 5321's quoted string (an envelope cannot carry a tab or a control character in one, which
+// RFC 5322's allows), plus UTF-8 (RFC 6531), but without "<" and ">": servers that take the path
+// between the first "<" and ">" answer 501 (smtp-server does), and they are the usual lever of an
+// address that parsers read differently. Both found by fuzzing.
+const LOCAL_QUOTED = /^"([\x20\x21\x23-\x3b\x3d\x3f-\x5b\x5d-\x7e\u0080-\u{10ffff}]|\\[\x20-\x3b\x3d\x3f-\x7e])*"$/u;
 const ASCII_LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/i;
 const IP_LITERAL = /^\[(\d{1,3}(\.\d{1,3}){3}|IPv6:[0-9a-f:.]+)\]$/i;
 const LINE_BREAK = /[\r\n]/;

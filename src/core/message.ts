@@ -197,6 +197,14 @@ function trimBlanks(value: string): string {
   return start === 0 && end === value.length ? value : value.slice(start, end);
 }
 
+// An own key "__proto__" is lost by the first plain object it is copied into (`out[key] = value`
+// sets the prototype, or does nothing, instead of a field): refused rather than dropped on the way
+// (found by fuzzing).
+const PROTO = '__proto__';
+function reservedName(what: string, field: string): MailError {
+  return new MailError('INVALID_MESSAGE', `${what} cannot be used: JavaScript objects would drop it on the way`, { field });
+}
+
 function checkHeaders(headers: Record<string, string> | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers ?? {})) {
@@ -205,6 +213,7 @@ function checkHeaders(headers: Record<string, string> | undefined): Record<strin
     if (RESERVED_HEADERS.has(name.toLowerCase())) {
       throw new MailError('INVALID_MESSAGE', `header "${name}" is set from the message fields, not through "headers"`, { field });
     }
+    if (name === PROTO) throw reservedName(`header name "${PROTO}"`, field);
     checkString(value, field);
     if (LINE_BREAK.test(value)) throw injection(field);
     // Written as is, as in the subject: the receiver would decode it into other text (found by fuzzing).
@@ -240,6 +249,7 @@ function checkMetadata(metadata: Record<string, string> | undefined): Record<str
     checkString(key, field);
     // Providers name a metadata field after its key (Mailgun's "v:<key>"): an empty key is none.
     if (!key.trim()) throw new MailError('INVALID_MESSAGE', 'a metadata key is empty', { field });
+    if (key === PROTO) throw reservedName(`metadata key "${PROTO}"`, field);
     out[key] = value;
   }
   return out;
@@ -289,7 +299,8 @@ const CONTENT_TYPES: Record<string, string> = {
 /** The MIME type a file name implies by its extension (application/octet-stream when unknown). */
 export function contentTypeFromName(filename: string): string {
   const extension = filename.slice(filename.lastIndexOf('.') + 1).toLowerCase();
-  return CONTENT_TYPES[extension] ?? 'application/octet-stream';
+  // Own entries only: "x.constructor" must not find Object's constructor (found by fuzzing).
+  return Object.hasOwn(CONTENT_TYPES, extension) ? CONTENT_TYPES[extension]! : 'application/octet-stream';
 }
 
 // A body's line breaks as LF. The wire form is CRLF, which MIME (nodemailer) and the providers make
