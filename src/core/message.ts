@@ -122,11 +122,11 @@ export function normalizeMessage(input: MailMessage, options: NormalizeOptions =
     throw new MailError('INVALID_MESSAGE', `the message has ${recipients} recipients, more than the limit of ${limits.maxRecipients}`, { field: 'to' });
   }
 
-  checkString(input.subject ?? '', 'subject');
-  const subject = trimBlanks(input.subject ?? '');
+  const givenSubject = input.subject ?? '';
+  checkString(givenSubject, 'subject');
+  const subject = trimBlanks(givenSubject);
   if (LINE_BREAK.test(subject)) throw injection('subject');
-  // Written as is, an encoded word in the subject is decoded by the receiver into other text.
-  if (ENCODED_WORD.test(subject)) throw new MailError('INVALID_MESSAGE', '"subject" contains an RFC 2047 encoded word ("=?charset?...?="): give the subject as plain text', { field: 'subject' });
+  refuseEncodedWord(subject, 'subject', '"subject"');
   const html = withLfBreaks(optionalString(input.html, 'html'));
   const text = withLfBreaks(optionalString(input.text, 'text'));
   if (!html && !text) {
@@ -197,6 +197,14 @@ function trimBlanks(value: string): string {
   return start === 0 && end === value.length ? value : value.slice(start, end);
 }
 
+// Written as is in a header (the subject, a custom header, the tags' header), a literal encoded word
+// is decoded by the receiver into other text (header values and tags found by fuzzing).
+function refuseEncodedWord(value: string, field: string, what: string): void {
+  if (ENCODED_WORD.test(value)) {
+    throw new MailError('INVALID_MESSAGE', `${what} contains an RFC 2047 encoded word ("=?charset?...?="): give it as plain text, mailroom encodes what needs it`, { field });
+  }
+}
+
 // An own key "__proto__" is lost by the first plain object it is copied into (`out[key] = value`
 // sets the prototype, or does nothing, instead of a field): refused rather than dropped on the way
 // (found by fuzzing).
@@ -216,8 +224,7 @@ function checkHeaders(headers: Record<string, string> | undefined): Record<strin
     if (name === PROTO) throw reservedName(`header name "${PROTO}"`, field);
     checkString(value, field);
     if (LINE_BREAK.test(value)) throw injection(field);
-    // Written as is, as in the subject: the receiver would decode it into other text (found by fuzzing).
-    if (ENCODED_WORD.test(value)) throw new MailError('INVALID_MESSAGE', `header "${name}" contains an RFC 2047 encoded word ("=?charset?...?="): give its value as plain text, mailroom encodes what needs it`, { field });
+    refuseEncodedWord(value, field, `header "${name}"`);
     // Transports drop a header without a value (nodemailer does): refused rather than lost.
     if (!value.trim()) throw new MailError('INVALID_MESSAGE', `header "${name}" has an empty value`, { field });
     out[name] = trimBlanks(value);
@@ -234,8 +241,8 @@ function checkTags(tags: string[] | undefined): string[] {
     if (tag.includes(',')) throw new MailError('INVALID_MESSAGE', `tags[${index}] ${JSON.stringify(tag.slice(0, 100))} contains a comma`, { field: `tags[${index}]` });
     // Providers and headers trim a tag: one with spaces around it would arrive as another tag.
     if (tag !== tag.trim()) throw new MailError('INVALID_MESSAGE', `tags[${index}] ${JSON.stringify(tag.slice(0, 100))} has spaces around it`, { field: `tags[${index}]` });
-    // In that header a literal encoded word is decoded by the receiver into another tag (found by fuzzing).
-    if (ENCODED_WORD.test(tag)) throw new MailError('INVALID_MESSAGE', `tags[${index}] ${JSON.stringify(tag.slice(0, 100))} contains an RFC 2047 encoded word ("=?charset?...?=")`, { field: `tags[${index}]` });
+    // Tags travel in one header at SMTP (X-Mailroom-Tags).
+    refuseEncodedWord(tag, `tags[${index}]`, `tags[${index}] ${JSON.stringify(tag.slice(0, 100))}`);
     return tag;
   });
 }
