@@ -247,14 +247,16 @@ function redactDsnText(text: string): string {
 // Query values are taken literally but for %XX escapes. URLSearchParams would follow HTML forms and
 // turn "+" into a space, silently changing a client secret like "abc+def"; everything after the
 // first "?" is the query, so a "#" in a value is kept too instead of starting a fragment.
+// Built by Object.fromEntries (the last of a repeated name wins): "?__proto__=x" stays an option of
+// that name, refused as one no adapter uses, where an assignment would drop it in silence.
 function parseQuery(query: string, dsn: string): Record<string, string> {
-  const options: Record<string, string> = {};
+  const options: Array<[string, string]> = [];
   for (const pair of query.split('&')) {
     if (!pair) continue;
     const [key, value] = splitOnce(pair, '=');
-    options[decodePart(dsn, key, 'query string')] = decodePart(dsn, value, 'query string');
+    options.push([decodePart(dsn, key, 'query string'), decodePart(dsn, value, 'query string')]);
   }
-  return options;
+  return Object.fromEntries(options);
 }
 
 function splitOnce(text: string, separator: string): [string, string] {

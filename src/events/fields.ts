@@ -75,12 +75,14 @@ export function stringMap(value: unknown): Record<string, string> {
     }
   }
   if (!isObject(object)) return {};
-  const out: Record<string, string> = {};
+  // Built by Object.fromEntries: a key such as "__proto__" is kept as the key it is, where an
+  // assignment would set the object's prototype and lose it.
+  const entries: Array<[string, string]> = [];
   for (const [key, item] of Object.entries(object)) {
     const value = typeof item === 'string' ? item : item === null || item === undefined ? undefined : JSON.stringify(item);
-    if (value !== undefined) out[key] = value;
+    if (value !== undefined) entries.push([key, value]);
   }
-  return out;
+  return Object.fromEntries(entries);
 }
 
 /** Tags and metadata from the X-Mailroom-Tags / X-Mailroom-Metadata headers our adapters write, as a provider echoes them. */

@@ -130,10 +130,8 @@ function sendgridEvent(record: JsonObject, now: Date): TrackingEvent {
   // delivered/deferred answer in `response`; bounces and drops explain in `reason`.
   const mtaResponse = eventType === 'rejected' ? undefined : [text(record.status), text(record.response) ?? text(record.reason)].filter(Boolean).join(' ');
   const description = eventType === 'rejected' ? text(record.reason) : text(record.bounce_classification) ?? (eventType === 'bounced' ? text(record.reason) : undefined);
-  const metadata: Record<string, string> = {};
-  for (const [key, value] of Object.entries(record)) {
-    if (!SENDGRID_KEYS.has(key) && typeof value === 'string') metadata[key] = value;
-  }
+  // Object.fromEntries keeps a "__proto__" key as a key (an assignment would lose it).
+  const metadata: Record<string, string> = Object.fromEntries(Object.entries(record).filter((pair): pair is [string, string] => !SENDGRID_KEYS.has(pair[0]) && typeof pair[1] === 'string'));
   const id = text(record.sg_event_id);
   return {
     eventType,

@@ -138,19 +138,18 @@ function attachment(input: CmsAttachment, index: number): AttachmentInput {
 }
 
 // nodemailer allows a header to repeat (an array of values); mailroom keeps one value per name.
+// Built by Object.fromEntries: a header named "__proto__" reaches the message checks (which refuse
+// it) instead of being lost to an assignment that sets the object's prototype.
 function headers(input: Record<string, string | string[]>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(input)) {
-    if (Array.isArray(value)) {
+  return Object.fromEntries(
+    Object.entries(input).map(([name, value]) => {
+      if (!Array.isArray(value)) return [name, value];
       if (value.length !== 1) {
         throw new MailError('INVALID_MESSAGE', `header "${name}" has ${value.length} values; mailroom sends one value per header`, { field: `headers.${name}` });
       }
-      out[name] = value[0]!;
-    } else {
-      out[name] = value;
-    }
-  }
-  return out;
+      return [name, value[0]!];
+    }),
+  );
 }
 
 function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {

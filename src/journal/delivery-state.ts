@@ -86,15 +86,22 @@ export function applyEvents(delivery: EntryDelivery, events: TrackingEvent[]): T
     fresh.push(event);
     const state = stateOf(event);
     if (!state || !event.recipient) continue;
-    const current = delivery.recipients[event.recipient];
+    // Own keys only, and set as a key: a recipient written "__proto__" (an unsigned webhook can say
+    // anything) must not read or replace the record's prototype.
+    const current = Object.hasOwn(delivery.recipients, event.recipient) ? delivery.recipients[event.recipient] : undefined;
     if (current && RANK[current.state] >= RANK[state]) continue;
-    delivery.recipients[event.recipient] = {
-      state,
-      at: event.timestamp,
-      ...(event.rejectReason ? { rejectReason: event.rejectReason } : {}),
-      ...(event.description ? { description: event.description } : {}),
-      ...(event.mtaResponse ? { mtaResponse: event.mtaResponse } : {}),
-    };
+    Object.defineProperty(delivery.recipients, event.recipient, {
+      value: {
+        state,
+        at: event.timestamp,
+        ...(event.rejectReason ? { rejectReason: event.rejectReason } : {}),
+        ...(event.description ? { description: event.description } : {}),
+        ...(event.mtaResponse ? { mtaResponse: event.mtaResponse } : {}),
+      },
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   }
   if (delivery.events.length > MAX_EVENTS) delivery.events.splice(0, delivery.events.length - MAX_EVENTS);
   if (delivery.seen.length > MAX_SEEN) delivery.seen.splice(0, delivery.seen.length - MAX_SEEN);

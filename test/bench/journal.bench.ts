@@ -10,6 +10,7 @@ import { memoryAdapter } from '../../adapters/memory.js';
 import { createMailer, type MailerOptions } from '../../src/index.js';
 import { normalizeMessage } from '../../src/kit/index.js';
 import { SendJournal } from '../../src/journal/journal.js';
+import { median } from './lib/stats.js';
 
 // BENCH_SCALE=small: CI-sized counts (the figures are printed, nothing is asserted).
 const SMALL = process.env.BENCH_SCALE === 'small';
@@ -34,11 +35,6 @@ async function throughput(journal: MailerOptions['journal'], concurrency: number
   const perSecond = MESSAGES / ((performance.now() - started) / 1000);
   await mailer.close();
   return perSecond;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
 }
 
 async function timed(run: () => Promise<unknown>, times: number): Promise<number> {

@@ -14,6 +14,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import nodemailer from 'nodemailer';
 import type { MailAdapter, Mailer, MailerOptions } from '../../src/index.js';
 import { startSinkProcess, type SinkProcess } from './lib/sink-process.js';
+import { median } from './lib/stats.js';
 
 const SMALL = process.env.BENCH_SCALE === 'small';
 // BENCH_ONLY=smtp,html,memory,failover,cold,rss runs only those parts (while working on one of them).
@@ -67,7 +68,6 @@ async function drive(count: number, inFlight: number, send: (n: number) => Promi
   return count / ((performance.now() - started) / 1000);
 }
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 const rate = (n: number) => `${Math.round(n).toLocaleString('en')}/s`;
 const us = (values: number[]) => Math.round(median(values));
 const µs = (values: number[]) => `${us(values).toLocaleString('en')} µs`;
