@@ -1,6 +1,6 @@
 // A key named "__proto__" in input read as a map (a DSN's query, a webhook's metadata, an event's
-// recipient, a CMS message's headers) is kept as that key, so it is refused or carried like any other, never lost to
-// an assignment that sets an object's prototype instead.
+// recipient, a CMS message's headers) is kept as that key (src/core/own-field.ts), so it is refused
+// or carried like any other, never lost to an assignment that sets an object's prototype instead.
 import { describe, expect, it } from 'vitest';
 import { adaptersFromDsn } from '../src/core/dsn.js';
 import { normalizeMessage } from '../src/core/message.js';

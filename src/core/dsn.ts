@@ -7,6 +7,7 @@ import { MailError } from './errors.js';
 import type { MailAdapter } from './adapter.js';
 import { ADAPTER_DSNS } from './adapter-index.js';
 import type { AdapterDsn } from './dsn-options.js';
+import { setOwnField } from './own-field.js';
 
 /**
  * One parsed adapter DSN. Userinfo and query values are percent-decoded (%XX) and nothing else: a
@@ -247,16 +248,15 @@ function redactDsnText(text: string): string {
 // Query values are taken literally but for %XX escapes. URLSearchParams would follow HTML forms and
 // turn "+" into a space, silently changing a client secret like "abc+def"; everything after the
 // first "?" is the query, so a "#" in a value is kept too instead of starting a fragment.
-// Built by Object.fromEntries (the last of a repeated name wins): "?__proto__=x" stays an option of
-// that name, refused as one no adapter uses, where an assignment would drop it in silence.
+// "?__proto__=x" stays an option of that name (setOwnField), refused as one no adapter uses.
 function parseQuery(query: string, dsn: string): Record<string, string> {
-  const options: Array<[string, string]> = [];
+  const options: Record<string, string> = {};
   for (const pair of query.split('&')) {
     if (!pair) continue;
     const [key, value] = splitOnce(pair, '=');
-    options.push([decodePart(dsn, key, 'query string'), decodePart(dsn, value, 'query string')]);
+    setOwnField(options, decodePart(dsn, key, 'query string'), decodePart(dsn, value, 'query string'));
   }
-  return Object.fromEntries(options);
+  return options;
 }
 
 function splitOnce(text: string, separator: string): [string, string] {

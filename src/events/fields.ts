@@ -1,6 +1,7 @@
 // Small readers shared by the provider parsers: webhook bodies are foreign JSON, so every field is
 // checked for its type before use instead of trusted.
 import { WebhookError } from './webhook-error.js';
+import { setOwnField } from '../core/own-field.js';
 
 export type JsonObject = Record<string, unknown>;
 
@@ -75,14 +76,12 @@ export function stringMap(value: unknown): Record<string, string> {
     }
   }
   if (!isObject(object)) return {};
-  // Built by Object.fromEntries: a key such as "__proto__" is kept as the key it is, where an
-  // assignment would set the object's prototype and lose it.
-  const entries: Array<[string, string]> = [];
+  const out: Record<string, string> = {};
   for (const [key, item] of Object.entries(object)) {
     const value = typeof item === 'string' ? item : item === null || item === undefined ? undefined : JSON.stringify(item);
-    if (value !== undefined) entries.push([key, value]);
+    if (value !== undefined) setOwnField(out, key, value);
   }
-  return Object.fromEntries(entries);
+  return out;
 }
 
 /** Tags and metadata from the X-Mailroom-Tags / X-Mailroom-Metadata headers our adapters write, as a provider echoes them. */

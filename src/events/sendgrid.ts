@@ -10,6 +10,7 @@ import { assertFresh, DEFAULT_MAX_AGE_MS } from './freshness.js';
 import { ReplayCache } from './replay-cache.js';
 import { WebhookError } from './webhook-error.js';
 import type { EventType, RejectReason, TrackingEvent } from './types.js';
+import { setOwnField } from '../core/own-field.js';
 
 export interface SendgridWebhookOptions {
   /** The verification key of the signed Event Webhook (Settings > Mail Settings > Event Webhooks), base64 or PEM. */
@@ -130,8 +131,10 @@ function sendgridEvent(record: JsonObject, now: Date): TrackingEvent {
   // delivered/deferred answer in `response`; bounces and drops explain in `reason`.
   const mtaResponse = eventType === 'rejected' ? undefined : [text(record.status), text(record.response) ?? text(record.reason)].filter(Boolean).join(' ');
   const description = eventType === 'rejected' ? text(record.reason) : text(record.bounce_classification) ?? (eventType === 'bounced' ? text(record.reason) : undefined);
-  // Object.fromEntries keeps a "__proto__" key as a key (an assignment would lose it).
-  const metadata: Record<string, string> = Object.fromEntries(Object.entries(record).filter((pair): pair is [string, string] => !SENDGRID_KEYS.has(pair[0]) && typeof pair[1] === 'string'));
+  const metadata: Record<string, string> = {};
+  for (const [key, value] of Object.entries(record)) {
+    if (!SENDGRID_KEYS.has(key) && typeof value === 'string') setOwnField(metadata, key, value);
+  }
   const id = text(record.sg_event_id);
   return {
     eventType,

@@ -3,6 +3,7 @@
 // configuration set) name it `notificationType` and only know Bounce, Complaint and Delivery.
 import { emailPart, isObject, isoTime, text, type JsonObject } from './fields.js';
 import type { EventType, RejectReason, TrackingEvent } from './types.js';
+import { setOwnField } from '../core/own-field.js';
 
 type Recipients = (record: JsonObject, detail: JsonObject) => Array<{ address: unknown; mta?: unknown; status?: unknown }>;
 
@@ -94,14 +95,13 @@ function sesReason(name: string, detail: JsonObject): { rejectReason?: RejectRea
 // SES echoes EmailTags as {name: [values]}; our SES adapter writes a tag as "tag-<name>" = "true".
 function sesTags(value: unknown): { tags: string[]; metadata: Record<string, string> } {
   const tags: string[] = [];
-  const metadata: Array<[string, string]> = [];
-  if (!isObject(value)) return { tags, metadata: {} };
+  const metadata: Record<string, string> = {};
+  if (!isObject(value)) return { tags, metadata };
   for (const [key, values] of Object.entries(value)) {
     if (key.startsWith('ses:') || key.startsWith('aws:')) continue;
     const first = Array.isArray(values) ? text(values[0]) : text(values);
     if (key.startsWith('tag-') && first === 'true') tags.push(key.slice(4));
-    else if (first !== undefined) metadata.push([key, first]);
+    else if (first !== undefined) setOwnField(metadata, key, first);
   }
-  // Object.fromEntries keeps a "__proto__" key as a key (an assignment would lose it).
-  return { tags, metadata: Object.fromEntries(metadata) };
+  return { tags, metadata };
 }

@@ -6,6 +6,7 @@ import type { AddressInput } from '../core/address.js';
 import { MailError } from '../core/errors.js';
 import type { AttachmentInput, MailMessage } from '../core/message.js';
 import { carriesCredentialLink } from './credential-links.js';
+import { setOwnField } from '../core/own-field.js';
 
 /** A nodemailer address field: a string ("Ann <ann@x.com>", or a comma list), an object, or a list. */
 export type CmsAddressField = string | { address: string; name?: string } | (string | { address: string; name?: string })[];
@@ -138,18 +139,16 @@ function attachment(input: CmsAttachment, index: number): AttachmentInput {
 }
 
 // nodemailer allows a header to repeat (an array of values); mailroom keeps one value per name.
-// Built by Object.fromEntries: a header named "__proto__" reaches the message checks (which refuse
-// it) instead of being lost to an assignment that sets the object's prototype.
+// A header named "__proto__" reaches the message checks, which refuse it (setOwnField).
 function headers(input: Record<string, string | string[]>): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(input).map(([name, value]) => {
-      if (!Array.isArray(value)) return [name, value];
-      if (value.length !== 1) {
-        throw new MailError('INVALID_MESSAGE', `header "${name}" has ${value.length} values; mailroom sends one value per header`, { field: `headers.${name}` });
-      }
-      return [name, value[0]!];
-    }),
-  );
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(input)) {
+    if (Array.isArray(value) && value.length !== 1) {
+      throw new MailError('INVALID_MESSAGE', `header "${name}" has ${value.length} values; mailroom sends one value per header`, { field: `headers.${name}` });
+    }
+    setOwnField(out, name, Array.isArray(value) ? value[0]! : value);
+  }
+  return out;
 }
 
 function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {

@@ -3,6 +3,7 @@
 // delivered does not undo a bounce") are tested without a store.
 import { createHash } from 'node:crypto';
 import type { TrackingEvent } from '../events/types.js';
+import { ownField, setOwnField } from '../core/own-field.js';
 
 /** A recipient's delivery state, from the provider's events. */
 export type DeliveryState = 'queued' | 'sent' | 'deferred' | 'delivered' | 'bounced' | 'rejected' | 'failed' | 'complained';
@@ -86,21 +87,15 @@ export function applyEvents(delivery: EntryDelivery, events: TrackingEvent[]): T
     fresh.push(event);
     const state = stateOf(event);
     if (!state || !event.recipient) continue;
-    // Own keys only, and set as a key: a recipient written "__proto__" (an unsigned webhook can say
-    // anything) must not read or replace the record's prototype.
-    const current = Object.hasOwn(delivery.recipients, event.recipient) ? delivery.recipients[event.recipient] : undefined;
+    // A recipient written "__proto__" (an unsigned webhook can say anything) is a recipient like any other.
+    const current = ownField(delivery.recipients, event.recipient);
     if (current && RANK[current.state] >= RANK[state]) continue;
-    Object.defineProperty(delivery.recipients, event.recipient, {
-      value: {
-        state,
-        at: event.timestamp,
-        ...(event.rejectReason ? { rejectReason: event.rejectReason } : {}),
-        ...(event.description ? { description: event.description } : {}),
-        ...(event.mtaResponse ? { mtaResponse: event.mtaResponse } : {}),
-      },
-      enumerable: true,
-      writable: true,
-      configurable: true,
+    setOwnField(delivery.recipients, event.recipient, {
+      state,
+      at: event.timestamp,
+      ...(event.rejectReason ? { rejectReason: event.rejectReason } : {}),
+      ...(event.description ? { description: event.description } : {}),
+      ...(event.mtaResponse ? { mtaResponse: event.mtaResponse } : {}),
     });
   }
   if (delivery.events.length > MAX_EVENTS) delivery.events.splice(0, delivery.events.length - MAX_EVENTS);
