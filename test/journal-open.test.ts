@@ -166,3 +166,33 @@ describe('which SQLite runs the journal', () => {
     expect(faster.lines.find((line) => 'driver' in line)).toEqual({ driver: 'better-sqlite3', entries: 3 });
   });
 });
+
+describe('one journal file, opened by two mailers of one process at once', () => {
+  it('neither waits out the busy timeout with the thread blocked, and both keep their idempotency keys', async () => {
+    const { createMailer } = await import('../src/index.js');
+    const { scriptedAdapter } = await import('./helpers/scripted-adapter.js');
+    const file = join(await openFolder('mailroom-two-open-'), 'journal.sqlite');
+    const a = createMailer({ adapters: [scriptedAdapter('a', ['ok'])], journal: file });
+    const b = createMailer({ adapters: [scriptedAdapter('b', ['ok', 'ok'])], journal: file });
+    const journalErrors: unknown[] = [];
+    b.on('journal-error', (error) => journalErrors.push(error));
+    let longestStall = 0;
+    let last = performance.now();
+    const ticker = setInterval(() => {
+      longestStall = Math.max(longestStall, performance.now() - last);
+      last = performance.now();
+    }, 10);
+    try {
+      await Promise.all([a.journal.get('none'), b.journal.get('none')]);
+      const keyed = await b.send({ from: 'shop@example.com', to: 'ann@example.com', subject: 'Order 1', text: 'Thanks', idempotencyKey: 'two-open-1' });
+      expect(keyed.status).toBe('sent');
+      // The write lock each open takes to prove the file writable is never held across an await.
+      expect(longestStall).toBeLessThan(2_000);
+      expect(journalErrors).toEqual([]);
+    } finally {
+      clearInterval(ticker);
+      await a.close();
+      await b.close();
+    }
+  });
+});

@@ -4,18 +4,16 @@
 // in src/core/mailer/. See README "How a send works".
 import { attachAlerts } from '../alerts/alerts.js';
 import { dsnSecrets } from './dsn.js';
-import type { MailMessage } from './message.js';
 import { buildChain } from './mailer/chain-setup.js';
-import { claim } from './mailer/claim.js';
 import { deliver } from './mailer/deliver.js';
 import { MailerEventHub } from './mailer/events.js';
-import { keyCannotBeHonoured, openJournal, record, refuseUnstorableData, requireJournal, resultFromEntry } from './mailer/journal-steps.js';
+import { openJournal, record, requireJournal, resultFromEntry } from './mailer/journal-steps.js';
 import type { MailerParts } from './mailer/parts.js';
 import { createPreparer } from './mailer/prepare.js';
 import { resend } from './mailer/resend.js';
+import { sendMessage } from './mailer/send.js';
 import type { Mailer, MailerOptions, QueuedResult, SendResult } from './mailer/types.js';
 import { MailError } from './errors.js';
-import { awaitPending, failureOf } from '../journal/idempotency.js';
 import { openSharedLimits } from '../kit/shared-limits.js';
 import { SendQueue, type SendJobData } from '../queue/send-queue.js';
 import type { QueueOption } from '../queue/queue-options.js';
@@ -105,7 +103,7 @@ export function createMailer(options: MailerOptions = {}): Mailer<SendResult | Q
       // entry is a possible duplicate (AMBIGUOUS), as after a lost connection.
       if (entry.status === 'pending') entry.possibleDuplicate = true;
       if (entry.status === 'queued') entry.status = 'pending';
-      return sends.track(deliver(parts, message, entry, false, isFinal));
+      return sends.track(deliver(parts, message, entry, { isFinal }));
     },
     async closeFailed(entryId, error) {
       const entry = await journal().get(entryId);
@@ -135,23 +133,3 @@ export interface MailerInternals {
   closeFailed(entryId: string, error: MailError): Promise<void>;
 }
 export const mailerInternals = new WeakMap<object, MailerInternals>();
-
-/** render -> normalize -> journal claim -> chain -> journal close -> events. */
-async function sendMessage(parts: MailerParts, input: MailMessage): Promise<SendResult> {
-  if (parts.journal?.storeContent && !input.sensitive) refuseUnstorableData(input);
-  const message = await parts.prepare(input);
-  const claimed = await claim(parts, input, message);
-  if (claimed.kind === 'sent') return resultFromEntry(claimed.entry);
-  if (claimed.kind === 'new') return deliver(parts, message, claimed.entry, claimed.written);
-  // The key's entry is pending or queued: another process may be sending it now. Its result is
-  // awaited; only an entry its process left behind (stale) is completed here, by one caller, with
-  // its Message-ID so that a receiver that dedupes by Message-ID keeps one copy.
-  const settled = await awaitPending(parts.journal!, claimed.entry, parts.options.idempotency).catch((error: unknown) => {
-    if (error instanceof MailError && error.field === 'idempotencyKey') throw error; // still held by another process
-    parts.events.journalError(error);
-    throw keyCannotBeHonoured(message.idempotencyKey!, error);
-  });
-  if (settled.outcome === 'sent') return resultFromEntry(settled.entry);
-  if (settled.outcome === 'failed') throw failureOf(settled.entry);
-  return deliver(parts, { ...message, messageId: settled.entry.messageId }, settled.entry);
-}

@@ -3,7 +3,6 @@
 // tell by itself whether another process is sending it right now or a stopped process left it.
 // It waits for that entry to close and returns its result; only an entry not written for
 // `staleAfterMs` is completed here, and by exactly one caller across every process.
-import { randomUUID } from 'node:crypto';
 import { MailError, type MailErrorCode } from '../core/errors.js';
 import type { JournalEntry, SendJournal } from './journal.js';
 
@@ -25,17 +24,20 @@ export type PendingOutcome =
 export const DEFAULT_KEY_WAIT_MS = 30_000;
 export const DEFAULT_STALE_AFTER_MS = 10 * 60_000;
 
+/** The lease whose holder completes a pending entry in place (a stale key's send, or a resend). */
+export const takeoverLease = (entryId: string) => `takeover:${entryId}`;
+
 export async function awaitPending(journal: SendJournal, pending: JournalEntry, options: KeyClaimOptions = {}): Promise<PendingOutcome> {
   const waitMs = options.waitMs ?? DEFAULT_KEY_WAIT_MS;
   const staleAfterMs = options.staleAfterMs ?? DEFAULT_STALE_AFTER_MS;
   const started = Date.now();
-  const me = randomUUID();
   let entry = pending;
   for (let poll = 20; ; poll = Math.min(poll * 2, 500)) {
     if (entry.status === 'sent' || entry.status === 'failed') return { outcome: entry.status, entry };
     // A queued entry belongs to its job: a worker sends it, however long it waits.
     const stale = entry.status === 'pending' && Date.now() - Date.parse(entry.updatedAt) >= staleAfterMs;
-    if (stale && (await journal.reserveTakeover(entry.id, me))) return { outcome: 'resume', entry };
+    // The same lease a resend of the entry takes (resend.ts): one of them completes it.
+    if (stale && (await journal.lease(takeoverLease(entry.id), staleAfterMs))) return { outcome: 'resume', entry };
     if (Date.now() - started >= waitMs) {
       throw new MailError('TRANSIENT', `the idempotency key "${entry.idempotencyKey}" is being sent by another process (journal entry ${entry.id}, ${entry.status} since ${entry.updatedAt}); waited ${Math.round((Date.now() - started) / 1000)} s for it; nothing was sent`, {
         field: 'idempotencyKey',

@@ -204,6 +204,19 @@ function builtinDriver(sqlite: SqliteModule, name: 'node:sqlite' | 'better-sqlit
 // SQLite opens a file it may not write read-only without a word: a write inside a transaction that
 // is rolled back shows it now, not at the first entry.
 async function proveWritable(store: SqlCapableStore): Promise<void> {
+  if (store instanceof NodeSqliteStore) {
+    // In one synchronous go: a write lock held across an await would leave another mailer of this
+    // process opening the same file to wait out its busy timeout with the thread blocked (10 s).
+    try {
+      store.inTransaction((run) => {
+        run(`INSERT INTO ${store.opts.table} (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value`, `${NAMESPACE}:write-check`, '{}');
+        throw ROLLED_BACK;
+      });
+    } catch (error) {
+      if (error !== ROLLED_BACK) throw error;
+    }
+    return;
+  }
   await store.query('BEGIN IMMEDIATE');
   try {
     await store.query(`INSERT INTO ${store.opts.table} (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value`, `${NAMESPACE}:write-check`, '{}');
@@ -212,8 +225,19 @@ async function proveWritable(store: SqlCapableStore): Promise<void> {
   }
 }
 
-/** The journal file cannot be created or written: a CONFIG error that says where and what to do. */
+const ROLLED_BACK = Symbol('rolled back');
+
+/**
+ * The journal file cannot be created or written: a CONFIG error that says where and what to do; or,
+ * when another process holds its write lock past the busy timeout, TRANSIENT (the next use tries again).
+ */
 function unwritable(reason: string, cause: unknown): MailError {
+  if (/database is locked|SQLITE_BUSY/i.test(String((cause as Error)?.message ?? cause)) || (cause as { code?: string })?.code === 'SQLITE_BUSY') {
+    return new MailError('TRANSIENT', reason, {
+      cause,
+      remedy: `Another process held the journal's write lock for more than ${BUSY_TIMEOUT_MS / 1000} s (a long \`mailroom journal prune\`, a backup copying the file): the next send opens it again.`,
+    });
+  }
   return new MailError('CONFIG', reason, {
     cause,
     remedy:

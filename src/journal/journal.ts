@@ -193,14 +193,19 @@ export class SendJournal {
   /**
    * Opens the store, on first use only: a mailer that never sends writes nothing (a read-only or
    * serverless filesystem). Rejects with a CONFIG MailError, with a remedy, when the store cannot
-   * be opened and written; later calls get the same error.
+   * be opened and written (TRANSIENT while another process holds its lock); a later call tries again.
    */
   open(): Promise<OpenedStore> {
     if (!this.opening) {
-      this.opening = openJournalStore(this.store);
-      this.opening.then(
+      const opening = openJournalStore(this.store);
+      this.opening = opening;
+      opening.then(
         (opened) => void (this.rowsAsText = opened.commitWithClaims !== undefined),
-        () => undefined, // each caller gets the rejection it awaits
+        // Each caller gets the rejection it awaits; the next use tries again (a lock held by another
+        // process a moment too long must not turn the journal off for the life of the mailer).
+        () => {
+          if (this.opening === opening) this.opening = undefined;
+        },
       );
     }
     return this.opening;
@@ -373,13 +378,27 @@ export class SendJournal {
   }
 
   /**
-   * Reserves the completion of a pending entry that a stopped process left behind for one caller,
-   * across every process sharing the store: true for the caller that may complete it. The same
-   * atomic claimKey, under a name no idempotency key can have (keys hold no line break).
+   * Holds `name` for one caller across every process sharing the store: the atomic claimKey, under a
+   * name no idempotency key can have (keys hold no line break). Resolves its release, or undefined
+   * while another caller holds it. A lease its holder kept for `staleAfterMs` without releasing it
+   * (the holder stopped) is taken over, so a killed process never locks an entry for good.
    */
-  async reserveTakeover(entryId: string, by: string): Promise<boolean> {
+  async lease(name: string, staleAfterMs: number): Promise<(() => Promise<void>) | undefined> {
     const { claimKey } = await this.open();
-    return (await claimKey(`\ntakeover:${entryId}`, by, this.ttlMs ? { ttlMs: this.ttlMs } : {})) === undefined;
+    const row = `\n${name}`;
+    const ttl = this.ttlMs ? { ttlMs: this.ttlMs } : {};
+    const mine = `${Date.now()} ${nextId()}`;
+    const holder = await claimKey(row, mine, ttl);
+    if (holder !== undefined) {
+      // "<taken at> <id>"; a holder without a time was written before leases had one.
+      const takenAt = Number(holder.split(' ')[0]);
+      if (Number.isFinite(takenAt) && Date.now() - takenAt < staleAfterMs) return undefined;
+      if ((await claimKey(row, mine, { replacing: holder, ...ttl })) !== undefined) return undefined;
+    }
+    // Released as a row that expires at once, and only while it is still this caller's.
+    return async () => {
+      await claimKey(row, '0 released', { replacing: mine, ttlMs: 1 }).catch(() => undefined);
+    };
   }
 
   /** The entry last written under an idempotency key. */

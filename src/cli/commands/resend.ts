@@ -29,6 +29,8 @@ interface ResendOptions extends CommonOptions, QueueFlag {
 /** What --failed / --pending picked, and what they left out and why. */
 interface Selection {
   ids: string[];
+  /** The status each id was chosen in: it is resent only while it still has it. */
+  statuses: Map<string, JournalEntry['status']>;
   skipped: ResendOutcome[];
   /** Entries left for a later run by --limit; `more` when there may be others beyond those counted. */
   remaining: number;
@@ -42,8 +44,11 @@ const DEFAULT_OLDER_THAN = '10m';
 interface ResendOutcome {
   original: string;
   result: 'sent' | 'failed' | 'skipped';
-  /** Why it was skipped: it may already have been delivered, or there is nothing stored to send. */
-  skippedBecause?: 'possibly-delivered' | 'no-content';
+  /**
+   * Why it was skipped: it may already have been delivered, there is nothing stored to send, or
+   * another caller sent or is sending it since it was chosen (a second run at the same time).
+   */
+  skippedBecause?: 'possibly-delivered' | 'no-content' | 'sensitive' | 'taken';
   /** The entry that now holds the message: the original itself for a pending one. */
   entry?: string;
   adapter?: string;
@@ -101,10 +106,12 @@ Examples:
           }
           return;
         }
-        const outcomes = [...(await resendAll(mailer, chosen, options)), ...skipped];
+        const resent = await resendAll(mailer, selection, options);
+        const outcomes = [...resent, ...skipped];
         const sent = outcomes.filter((outcome) => outcome.result === 'sent').length;
         const failed = outcomes.filter((outcome) => outcome.result === 'failed').length;
-        if (options.json) printJson({ sent, failed, skipped: skipped.length, remaining: selection.remaining, tooYoung: selection.tooYoung, outcomes });
+        const skippedCount = outcomes.filter((outcome) => outcome.result === 'skipped').length;
+        if (options.json) printJson({ sent, failed, skipped: skippedCount, remaining: selection.remaining, tooYoung: selection.tooYoung, outcomes });
         else {
           if (outcomes.length > 0) {
             printTable(
@@ -119,7 +126,7 @@ Examples:
             );
             for (const outcome of outcomes.filter((one) => one.error?.remedy)) process.stdout.write(`${outcome.original} remedy: ${outcome.error!.remedy}\n`);
           }
-          if (outcomes.length > 0) process.stdout.write(`resent ${chosen.length}: ${sent} sent, ${failed} failed${skipped.length ? `, ${skipped.length} skipped` : ''}\n`);
+          if (outcomes.length > 0) process.stdout.write(`resent ${chosen.length - (skippedCount - skipped.length)}: ${sent} sent, ${failed} failed${skippedCount ? `, ${skippedCount} skipped` : ''}\n`);
           // With pending entries too young to resend, the note below says "nothing to resend" and why.
           else if (selection.tooYoung === 0) process.stdout.write('nothing to resend\n');
           for (const note of notes) process.stdout.write(`${note}\n`);
@@ -160,24 +167,31 @@ async function select(mailer: Mailer, options: ResendOptions, olderThanMs: numbe
     else chosen.push(entry);
   }
   const ids = chosen.reverse().map((entry) => entry.id);
-  return { ids: ids.slice(0, limit), skipped: skipped.reverse(), remaining: Math.max(0, ids.length - limit), more: cursor !== undefined, tooYoung };
+  const statuses = new Map(chosen.map((entry) => [entry.id, entry.status]));
+  return { ids: ids.slice(0, limit), statuses, skipped: skipped.reverse(), remaining: Math.max(0, ids.length - limit), more: cursor !== undefined, tooYoung };
 }
 
 // Entries named by id: the same skips as --failed / --pending (an unknown id fails in resendAll).
 async function byId(mailer: Mailer, ids: string[], options: ResendOptions, limit: number): Promise<Selection> {
   const skipped: ResendOutcome[] = [];
   const chosen: string[] = [];
+  const statuses = new Map<string, JournalEntry['status']>();
   for (const id of ids) {
     const entry = await mailer.journal.get(id);
     const skip = entry ? skipReason(entry, options) : undefined;
     if (skip) skipped.push(skip);
     else chosen.push(id);
+    if (entry) statuses.set(id, entry.status);
   }
-  return { ids: chosen.slice(0, limit), skipped, remaining: Math.max(0, chosen.length - limit), more: false, tooYoung: 0 };
+  return { ids: chosen.slice(0, limit), statuses, skipped, remaining: Math.max(0, chosen.length - limit), more: false, tooYoung: 0 };
 }
 
 function skipReason(entry: JournalEntry, options: ResendOptions): ResendOutcome | undefined {
-  if (!entry.content) {
+  if (entry.sensitive) {
+    return { original: entry.id, result: 'skipped', skippedBecause: 'sensitive', error: { code: 'CONFIG', message: 'a sensitive message (a password-reset or confirmation link): its content was never kept; ask the recipient to request a new link' } };
+  }
+  // Encrypted content is resent with the journal key, or fails saying which key it needs.
+  if (!entry.content && !entry.sealedContent) {
     return { original: entry.id, result: 'skipped', skippedBecause: 'no-content', error: { code: 'CONFIG', message: 'no stored content to resend (the journal ran with storeContent: false)' } };
   }
   const reason = options.includePossibleDuplicates ? undefined : possibleDeliveryReason(entry);
@@ -201,7 +215,8 @@ function explain(selection: Selection, options: ResendOptions, limit: number): s
   return notes;
 }
 
-async function resendAll(mailer: Mailer, ids: string[], options: ResendOptions): Promise<ResendOutcome[]> {
+async function resendAll(mailer: Mailer, selection: Selection, options: ResendOptions): Promise<ResendOutcome[]> {
+  const { ids, statuses } = selection;
   const progress = startProgress(ids.length);
   const outcomes: ResendOutcome[] = [];
   let failedEntry: string | undefined;
@@ -214,11 +229,16 @@ async function resendAll(mailer: Mailer, ids: string[], options: ResendOptions):
       failedEntry = undefined;
       let outcome: ResendOutcome;
       try {
-        const result = await mailer.journal.resend(id, { includePossibleDuplicates: Boolean(options.includePossibleDuplicates) });
+        const onlyIf = statuses.get(id);
+        const result = await mailer.journal.resend(id, { includePossibleDuplicates: Boolean(options.includePossibleDuplicates), ...(onlyIf ? { onlyIf } : {}) });
         outcome = { original: id, result: 'sent', entry: result.id, adapter: result.adapter };
       } catch (thrown) {
         const error = toMailError(thrown);
-        outcome = { original: id, result: 'failed', ...(failedEntry ? { entry: failedEntry } : {}), error: error.toAttemptError() };
+        // Another caller (a second run at the same time) sent it or is sending it: nothing was sent here.
+        const taken = error.field === 'status' && !failedEntry;
+        outcome = taken
+          ? { original: id, result: 'skipped', skippedBecause: 'taken', error: error.toAttemptError() }
+          : { original: id, result: 'failed', ...(failedEntry ? { entry: failedEntry } : {}), error: error.toAttemptError() };
       }
       outcomes.push(outcome);
       progress.step(outcome);

@@ -8,12 +8,21 @@ import { keyCannotBeHonoured, record } from './journal-steps.js';
 import type { MailerParts } from './parts.js';
 import type { SendResult } from './types.js';
 
-/**
- * Sends `message` as journal `entry`; `written` when the claim already wrote the pending entry.
- * `isFinal` (queue mode) says whether a failure ends the message; when it does not, the entry goes
- * back to `queued` for the job's retry and no `failed` event is raised.
- */
-export async function deliver(parts: MailerParts, message: NormalizedMessage, entry: JournalEntry, written = false, isFinal: (failure: MailError) => boolean = () => true): Promise<SendResult> {
+export interface DeliverOptions {
+  /** The claim already wrote the pending entry. */
+  written?: boolean;
+  /**
+   * Queue mode: whether a failure ends the message; when it does not, the entry goes back to
+   * `queued` for the job's retry and no `failed` event is raised.
+   */
+  isFinal?: (failure: MailError) => boolean;
+  /** Why an earlier send of this message may have arrived (a resend of it): the entry is marked possible duplicate. */
+  earlierMayHaveArrived?: string | undefined;
+}
+
+/** Sends `message` as journal `entry`. */
+export async function deliver(parts: MailerParts, message: NormalizedMessage, entry: JournalEntry, options: DeliverOptions = {}): Promise<SendResult> {
+  const { written = false, isFinal = () => true } = options;
   const { journal, events } = parts;
   const chain = await parts.chain;
   // A key is only a promise if the journal holds it: without the pending entry, a retry would send again.
@@ -24,6 +33,11 @@ export async function deliver(parts: MailerParts, message: NormalizedMessage, en
     // Resuming an entry a stopped process had already handed over: a second copy is possible.
     entry.possibleDuplicate = true;
     trace.warnings.push(`${entry.handedOver.adapter} had been handed this message (${entry.handedOver.at}) by a process that stopped before the answer: it may have been delivered`);
+  } else if (options.earlierMayHaveArrived) {
+    // Sending again what an earlier entry may have delivered (a key retried after an AMBIGUOUS
+    // failure, a resend with includePossibleDuplicates): allowed, never silent.
+    entry.possibleDuplicate = true;
+    trace.warnings.push(`an earlier send of this message (entry ${entry.resendOf ?? 'unknown'}) may have been delivered: ${options.earlierMayHaveArrived}`);
   }
   // Journaled when it happens: a process killed after it leaves an entry that says so.
   const receipt = await withHandoverJournaled(parts, entry, trace, () => chain.deliver(message, trace)).catch((error: unknown) => toMailError(error));

@@ -1,17 +1,38 @@
 // Resending a journaled message: a pending entry is completed in place (same Message-ID), a sent or
 // failed one gets a new entry linked both ways; one that may already have been delivered is refused
-// unless asked.
+// unless asked. Resends of one entry run one at a time across every process sharing the journal, and
+// each decides on the entry as it is once it holds it: two `mailroom resend` runs, or a resend and
+// a send of the same idempotency key, never both deliver it.
 import { MailError } from '../errors.js';
-import { possibleDeliveryReason } from '../../journal/journal.js';
+import { DEFAULT_STALE_AFTER_MS, takeoverLease } from '../../journal/idempotency.js';
+import { possibleDeliveryReason, type JournalEntry, type SendJournal } from '../../journal/journal.js';
 import { deliver } from './deliver.js';
 import { record, requireJournal, resultFromEntry } from './journal-steps.js';
 import type { MailerParts } from './parts.js';
+import { sendMessage } from './send.js';
 import type { JournalResendOptions, SendResult } from './types.js';
 
 export async function resend(parts: MailerParts, id: string, options: JournalResendOptions = {}): Promise<SendResult> {
   const store = requireJournal(parts.journal);
-  const original = await store.get(id);
-  if (!original) throw new MailError('CONFIG', `no journal entry with id ${id}`);
+  if (!(await store.get(id))) throw new MailError('CONFIG', `no journal entry with id ${id}`);
+  const staleAfterMs = parts.options.idempotency?.staleAfterMs ?? DEFAULT_STALE_AFTER_MS;
+  const release = await store.lease(`resend:${id}`, staleAfterMs);
+  if (!release) throw busy(id, 'another resend of it is running');
+  try {
+    // Read again under the lease: a resend that held it before may have changed the entry.
+    const original = (await store.get(id))!;
+    return await resendHeld(parts, store, original, options, staleAfterMs);
+  } finally {
+    await release();
+  }
+}
+
+async function resendHeld(parts: MailerParts, store: SendJournal, original: JournalEntry, options: JournalResendOptions, staleAfterMs: number): Promise<SendResult> {
+  const id = original.id;
+  const statuses = options.onlyIf === undefined ? undefined : [options.onlyIf].flat();
+  if (statuses && !statuses.includes(original.status)) {
+    throw new MailError('CONFIG', `journal entry ${id} is ${original.status} now, no longer ${statuses.join(' or ')}: another caller sent or resent it meanwhile; nothing was sent`, { field: 'status' });
+  }
   const content = store.contentFor(original);
   const reason = options.includePossibleDuplicates ? undefined : possibleDeliveryReason(original);
   if (reason) {
@@ -19,6 +40,11 @@ export async function resend(parts: MailerParts, id: string, options: JournalRes
   }
   if (!content) {
     throw new MailError('CONFIG', `journal entry ${id} has no stored content to resend (the journal runs with storeContent: false)`);
+  }
+  const earlierMayHaveArrived = possibleDeliveryReason(original);
+  if (original.status === 'failed' && original.resentAs?.length) {
+    // Its resend stands for it: sending the original again would be a second resend of one failure.
+    return answerOfResend(store, original);
   }
   if (original.status === 'queued' && parts.queue) {
     // A worker still holds it: a resend now would be the duplicate the queue exists to prevent.
@@ -40,23 +66,45 @@ export async function resend(parts: MailerParts, id: string, options: JournalRes
       if (!held) return resend(parts, holder.id, options);
       // The holder may already have been delivered: nothing is sent for it here (a resend of the
       // holder itself says so, and takes --include-possible-duplicates).
-      return { ...resultFromEntry(holder), warnings: [`entry ${id} was a send of a key whose message entry ${holder.id} holds; that entry may already have been delivered (${held}), so nothing was sent`] };
+      throw new MailError('CONFIG', `journal entry ${id} was a send of a key whose message entry ${holder.id} holds, and that entry may already have been delivered (${held}): nothing was sent. Resend ${holder.id} with includePossibleDuplicates (--include-possible-duplicates) to send it anyway`, { field: 'status' });
     }
   }
   if (original.status === 'pending' || original.status === 'queued') {
     // Completing an interrupted send: same entry, same Message-ID, so an idempotent receiver
-    // (and the outbox) keeps one copy if the first attempt did get through.
-    return deliver(parts, await parts.prepare(content, original.messageId), original);
+    // (and the outbox) keeps one copy if the first attempt did get through. A send of its key that
+    // found it stale completes it under the same lease.
+    const takeover = await store.lease(takeoverLease(id), staleAfterMs);
+    if (!takeover) throw busy(id, 'a send of its idempotency key is completing it');
+    try {
+      return await deliver(parts, await parts.prepare(content, original.messageId), original, { earlierMayHaveArrived });
+    } finally {
+      await takeover();
+    }
   }
   if (original.status === 'failed' && original.idempotencyKey) {
-    // Its key was delivered since (by a later send with the same key): sending again would be
-    // the duplicate the key exists to prevent.
-    const latest = await store.findByIdempotencyKey(original.idempotencyKey);
-    if (latest && latest.id !== original.id && latest.status === 'sent') return resultFromEntry(latest);
+    // The key decides, as for any send of it: the journal's atomic claim takes it over from this
+    // failed entry (a new entry linked to it), or finds that a send of the key delivered it, or is
+    // delivering it, since. An application retrying the key at this moment cannot also send it.
+    return sendMessage(parts, { ...content, idempotencyKey: original.idempotencyKey });
   }
   const message = await parts.prepare(content);
   const entry = store.createEntry(message, content, { resendOf: original.id });
   original.resentAs = [...(original.resentAs ?? []), entry.id];
   await record(store, parts.events, original);
-  return deliver(parts, message, entry);
+  return deliver(parts, message, entry, { earlierMayHaveArrived });
+}
+
+// A failed entry already resent: the answer is its newest resend's.
+async function answerOfResend(store: SendJournal, original: JournalEntry): Promise<SendResult> {
+  const newest = original.resentAs!.at(-1)!;
+  const resent = await store.get(newest);
+  if (resent?.status === 'sent') {
+    return { ...resultFromEntry(resent), warnings: [`journal entry ${original.id} was resent as ${resent.id}, which was sent: nothing was sent again`] };
+  }
+  if (resent?.status === 'pending' || resent?.status === 'queued') throw busy(original.id, `its resend ${resent.id} is ${resent.status}`);
+  throw new MailError('CONFIG', `journal entry ${original.id} was resent as ${newest}, which ${resent ? 'failed too' : 'has expired'}: resend ${newest} instead; nothing was sent`, { field: 'status' });
+}
+
+function busy(id: string, why: string): MailError {
+  return new MailError('TRANSIENT', `journal entry ${id} is being sent right now (${why}); nothing was sent: its result will be in the journal (mailroom journal show ${id})`, { field: 'status' });
 }

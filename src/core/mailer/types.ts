@@ -142,8 +142,13 @@ export interface MailerJournal {
 }
 
 export interface JournalResendOptions {
-  /** Resend an entry even when its message may already have been delivered. Default false. */
+  /** Resend an entry even when its message may already have been delivered (the new send is then marked possible duplicate). Default false. */
   includePossibleDuplicates?: boolean;
+  /**
+   * Resend only while the entry still has this status (the one it was chosen in, e.g. from a
+   * listing); when another caller has sent or resent it since, nothing is sent and CONFIG says so.
+   */
+  onlyIf?: JournalEntry['status'] | Array<JournalEntry['status']>;
 }
 
 export interface Mailer<Result = SendResult> {

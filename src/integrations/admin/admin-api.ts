@@ -149,7 +149,7 @@ export function createAdminApi(options: AdminApiOptions): AdminApi {
       try {
         const picked = await failedEntries(mailer, input.filter, input.max ?? 20, input.cursor);
         const outcomes = [];
-        for (const entry of picked.entries) outcomes.push(await resendOne(mailer, entry.id, includePossibleDuplicates));
+        for (const entry of picked.entries) outcomes.push(await resendOne(mailer, entry.id, includePossibleDuplicates, 'failed'));
         return reply(200, {
           summary: {
             resent: outcomes.filter((outcome) => outcome.result === 'sent').length,
@@ -182,15 +182,17 @@ export interface ResendOutcome {
   error?: AttemptError & { remedy: string };
 }
 
-async function resendOne(mailer: Mailer<unknown>, id: string, includePossibleDuplicates: boolean): Promise<ResendOutcome> {
+async function resendOne(mailer: Mailer<unknown>, id: string, includePossibleDuplicates: boolean, onlyIf?: 'failed'): Promise<ResendOutcome> {
   try {
-    const result = await mailer.journal.resend(id, { includePossibleDuplicates });
+    const result = await mailer.journal.resend(id, { includePossibleDuplicates, ...(onlyIf ? { onlyIf } : {}) });
     return { original: id, result: 'sent', entryId: result.id, adapter: result.adapter };
   } catch (error) {
     const mailError = toMailError(error, { code: 'CONFIG' });
-    // CONFIG: nothing was sent (it may already have been delivered, nothing stored, sensitive).
+    // CONFIG: nothing was sent (it may already have been delivered, nothing stored, sensitive);
+    // field "status": another caller sent it or is sending it right now.
     const last = mailError.attempts?.at(-1)?.error;
-    return { original: id, result: mailError.code === 'CONFIG' ? 'skipped' : 'failed', error: errorView(last ?? mailError.toAttemptError()) };
+    const skipped = mailError.code === 'CONFIG' || mailError.field === 'status';
+    return { original: id, result: skipped ? 'skipped' : 'failed', error: errorView(last ?? mailError.toAttemptError()) };
   }
 }
 
