@@ -28,6 +28,24 @@ async function rows(journal: SendJournal): Promise<Map<string, string>> {
 }
 
 describe('journal content row', () => {
+  it('moves its expiry with the entry when the entry is rewritten long after it was made (a late webhook)', async () => {
+    const journal = new SendJournal({ store: join(dir, 'late-rewrite.sqlite'), ttlMs: 2_000 });
+    journals.push(journal);
+    const entry = journal.createEntry(normalizeMessage(input), input);
+    // Made two hours ago; written now with a 2 s ttl.
+    entry.createdAt = new Date(Date.now() - 2 * 60 * 60 * 1000).toISOString();
+    await journal.write(entry);
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    // A delivery event rewrites the entry 1.5 s later: its expiry moves 2 s on from now.
+    const read = (await journal.get(entry.id))!;
+    read.delivery = { states: ['delivered'], recipients: {}, events: [] } as never;
+    await journal.write(read);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const later = await journal.get(entry.id);
+    expect(later).toBeDefined();
+    expect(later?.content?.html).toBe(html);
+  });
+
   it('keeps the bodies out of the entry row, in one content row written with the first write only', async () => {
     const journal = journalAt('layout.sqlite');
     const entry = journal.createEntry(normalizeMessage(input), input);

@@ -123,6 +123,13 @@ const KEY = IDEMPOTENCY_PREFIX;
 const CLAIM_ROUNDS = 5;
 /** How long a claimed key's entry may take to reach the store (SQLite waits up to 10 s for a lock). */
 const CLAIM_WRITE_GRACE_MS = 15_000;
+/**
+ * An entry rewritten this long after it was made (a delivery event days later, a resend's link)
+ * writes its content row again: the content row's expiry then moves with the entry's, and a late
+ * webhook never leaves an entry behind the content it would be resent from. The writes of a send
+ * itself come sooner and leave the content row alone.
+ */
+const CONTENT_REFRESH_AFTER_MS = 60 * 60 * 1000;
 
 /**
  * What `SendJournal.claim` answers for a message about to be sent: the one place that decides
@@ -310,7 +317,7 @@ export class SendJournal {
     const frozen = (value: unknown) => (this.rowsAsText ? new SerializedValue(value) : snapshot(value));
     this.queue.set(ENTRY + entry.id, frozen(row));
     // The content row is written with the entry's first write, and again only for content it has not seen stored.
-    const alreadyStored = entry.content !== undefined && this.#contentStored.get(entry.content) === entry.id;
+    const alreadyStored = entry.content !== undefined && this.#contentStored.get(entry.content) === entry.id && Date.now() - Date.parse(entry.createdAt) < CONTENT_REFRESH_AFTER_MS;
     const writesContent = content !== undefined && !alreadyStored;
     if (writesContent) {
       keys.push(CONTENT + entry.id);
