@@ -2,6 +2,7 @@
 // integrations mark their password-reset and confirmation mails themselves) keeps its summary and
 // attempts but no body, link or template data, and cannot be resent; and stored content can be
 // encrypted at rest with a key from the configuration. Checked in the SQLite file's own bytes.
+import { createCipheriv, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -12,6 +13,7 @@ import { memoryAdapter } from '../adapters/memory.js';
 import { createMailer, MailError, type MailerOptions } from '../src/index.js';
 import { mailroomAdapter } from '../src/integrations/payload.js';
 import { init } from '../src/integrations/strapi.js';
+import { SendJournal } from '../src/journal/journal.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -224,6 +226,45 @@ describe('encryption of stored content at rest', () => {
     expect((await after.journal.get(sent.id))?.content?.text).toBe(body);
     expect((await after.journal.resend(sent.id)).status).toBe('sent');
     await after.close();
+  });
+
+  it('sealed content opens for its own entry only: copied onto another entry, it does not', async () => {
+    const file = join(dir, 'journal.sqlite');
+    const mailer = createMailer(options(file, KEY));
+    const alice = await mailer.send({ to: 'alice@example.com', subject: 'Invoice', text: 'alice private invoice' });
+    const bob = await mailer.send({ to: 'bob@example.com', subject: 'Invoice', text: 'bob invoice' });
+    await mailer.close();
+    const journal = new SendJournal({ store: file, encryptionKey: KEY });
+    const { sql } = await journal.open();
+    const [{ value }] = (await sql!.query('SELECT value FROM keyv WHERE key = ?', `mailroom:content:${alice.id}`)) as Array<{ value: string }>;
+    await sql!.query('UPDATE keyv SET value = ? WHERE key = ?', value, `mailroom:content:${bob.id}`);
+    await journal.close();
+
+    const reader = createMailer(options(file, KEY));
+    expect((await reader.journal.get(bob.id))?.content).toBeUndefined();
+    const refused = await mailErrorOf(reader.journal.resend(bob.id));
+    expect(refused.code).toBe('CONFIG');
+    expect(refused.message).toMatch(/cannot be decrypted/);
+    expect((await reader.journal.get(alice.id))?.content?.text).toBe('alice private invoice');
+    await reader.close();
+  });
+
+  it('content sealed before entries were bound to it (aes-256-gcm:v1) still opens', async () => {
+    const file = join(dir, 'journal.sqlite');
+    const mailer = createMailer(options(file, KEY));
+    const sent = await mailer.send({ to: 'ann@example.com', subject: 'Old seal', text: body });
+    await mailer.close();
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', Buffer.from(KEY, 'base64'), iv);
+    const data = Buffer.concat([cipher.update(JSON.stringify({ to: 'ann@example.com', subject: 'Old seal', text: body }), 'utf8'), cipher.final()]);
+    const v1 = `aes-256-gcm:v1:${Buffer.concat([iv, cipher.getAuthTag(), data]).toString('base64')}`;
+    const journal = new SendJournal({ store: file, encryptionKey: KEY });
+    const { sql } = await journal.open();
+    await sql!.query('UPDATE keyv SET value = ? WHERE key = ?', JSON.stringify({ value: v1 }), `mailroom:content:${sent.id}`);
+    await journal.close();
+    const reader = createMailer(options(file, KEY));
+    expect((await reader.journal.get(sent.id))?.content?.text).toBe(body);
+    await reader.close();
   });
 
   it('reads the key from MAILROOM_JOURNAL_KEY', async () => {

@@ -6,7 +6,10 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { MailError } from '../core/errors.js';
 import type { MailMessage } from '../core/message.js';
 
-const PREFIX = 'aes-256-gcm:v1:';
+// v2 binds the content to its entry (the entry id is the cipher's associated data): content copied
+// onto another entry's row does not open there. v1 (no associated data) is still read.
+const PREFIX = 'aes-256-gcm:v2:';
+const V1_PREFIX = 'aes-256-gcm:v1:';
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 
@@ -33,24 +36,27 @@ export class JournalKey {
     return new JournalKey(bytes);
   }
 
-  /** The content as one opaque string. */
-  seal(content: MailMessage): string {
+  /** The content of entry `entryId` as one opaque string, which opens for that entry only. */
+  seal(content: MailMessage, entryId: string): string {
     const iv = randomBytes(IV_BYTES);
     const cipher = createCipheriv('aes-256-gcm', this.#key, iv);
+    cipher.setAAD(Buffer.from(entryId, 'utf8'));
     const data = Buffer.concat([cipher.update(JSON.stringify(content), 'utf8'), cipher.final()]);
     return PREFIX + Buffer.concat([iv, cipher.getAuthTag(), data]).toString('base64');
   }
 
   /** The content back; throws CONFIG when this key did not seal it (or the entry was altered). */
   open(sealed: string, entryId: string): MailMessage {
-    const bytes = Buffer.from(sealed.slice(PREFIX.length), 'base64');
+    const bound = sealed.startsWith(PREFIX);
+    const bytes = Buffer.from(sealed.slice((bound ? PREFIX : V1_PREFIX).length), 'base64');
     try {
       const decipher = createDecipheriv('aes-256-gcm', this.#key, bytes.subarray(0, IV_BYTES));
+      if (bound) decipher.setAAD(Buffer.from(entryId, 'utf8'));
       decipher.setAuthTag(bytes.subarray(IV_BYTES, IV_BYTES + TAG_BYTES));
       const text = Buffer.concat([decipher.update(bytes.subarray(IV_BYTES + TAG_BYTES)), decipher.final()]).toString('utf8');
       return JSON.parse(text) as MailMessage;
     } catch (error) {
-      throw new MailError('CONFIG', `the stored content of journal entry ${entryId} cannot be decrypted with the journal key given: it was written with another key, or altered`, {
+      throw new MailError('CONFIG', `the stored content of journal entry ${entryId} cannot be decrypted with the journal key given: it was written with another key, or altered (or copied from another entry)`, {
         cause: error,
         remedy: 'Set journal.encryptionKey (or MAILROOM_JOURNAL_KEY) to the key the entry was written with.',
       });
@@ -64,5 +70,5 @@ export class JournalKey {
 
 /** Whether a stored value is sealed content. */
 export function isSealed(value: unknown): value is string {
-  return typeof value === 'string' && value.startsWith(PREFIX);
+  return typeof value === 'string' && (value.startsWith(PREFIX) || value.startsWith(V1_PREFIX));
 }

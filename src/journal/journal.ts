@@ -173,7 +173,7 @@ export class SendJournal {
   private readonly store: string | Keyv | undefined;
   readonly #key: JournalKey | undefined;
   // Sealed once per content object: an entry is written pending, then sent or failed.
-  readonly #sealed = new WeakMap<MailMessage, string>();
+  readonly #sealed = new WeakMap<MailMessage, { entryId: string; text: string }>();
   // Content objects and the entry whose content row holds them (written, or read from it): that
   // entry's later writes leave its content row alone (see entry-content.ts). A resend's new entry
   // carries the same object under another id, and writes a row of its own.
@@ -460,10 +460,11 @@ export class SendJournal {
   // The entry as written: its content sealed when there is a key.
   private stored(entry: JournalEntry): JournalEntry {
     if (!this.#key || !entry.content) return entry;
+    // Sealed for this entry's id (a resend's entry carries the same content object under another).
     let sealed = this.#sealed.get(entry.content);
-    if (!sealed) this.#sealed.set(entry.content, (sealed = this.#key.seal(entry.content)));
+    if (sealed?.entryId !== entry.id) this.#sealed.set(entry.content, (sealed = { entryId: entry.id, text: this.#key.seal(entry.content, entry.id) }));
     const { content: _content, ...rest } = entry;
-    return { ...rest, sealedContent: sealed };
+    return { ...rest, sealedContent: sealed.text };
   }
 
   // The entry as read: its content opened when this key sealed it; otherwise left sealed, and a
