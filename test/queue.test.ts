@@ -6,6 +6,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createMailer, MailError, startWorker, type MailWorker } from '../src/index.js';
 import { memoryAdapter } from '../adapters/memory.js';
 import { scriptedAdapter, type Step } from './helpers/scripted-adapter.js';
+import { normalizeMessage } from '../src/kit/index.js';
+import { SendJournal } from '../src/journal/journal.js';
 import { startPostgres, type PostgresHandle } from './helpers/postgres-server.js';
 import { startRedis, type RedisHandle } from './helpers/redis-server.js';
 
@@ -196,6 +198,87 @@ describe.each(backends)('queue mode on %s', (_kind, connections) => {
     const mailer = createMailer({ adapters: [memoryAdapter()], from: 'shop@example.com', journal, queue });
     const { id } = await mailer.send({ to: 'ann@example.com', text: 'x' });
     await expect(mailer.journal.resend(id)).rejects.toThrow(/still queued \(job waiting\)/);
+    await mailer.close();
+  });
+});
+
+describe('queue mode: a key whose entry has no job, a queue that does not answer, a sensitive job', () => {
+  const setup = () => ({ queue: { connection: redis.url, name: `q${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}` }, journal: redis.url });
+  const order = (key: string) => ({ from: 'shop@example.com', to: 'ann@example.com', subject: 'Order', text: 'Thanks', idempotencyKey: key });
+
+  it('a pending entry a stopped process left is queued by the next send of its key, once stale', async () => {
+    const { queue, journal } = setup();
+    const key = `stale-${queue.name}`;
+    // As a process killed in sendNow() leaves it: the key claimed, its entry pending, never sent.
+    const stopped = new SendJournal({ store: journal });
+    const claim = await stopped.claim(normalizeMessage(order(key)), order(key));
+    await stopped.close();
+    await sleep(300);
+    const mailer = createMailer({ adapters: [memoryAdapter()], journal, queue, idempotency: { staleAfterMs: 200 } });
+    const result = await mailer.send(order(key));
+    expect(result).toMatchObject({ id: claim.entry.id, status: 'queued' });
+    expect((await mailer.journal.get(claim.entry.id))?.status).toBe('queued');
+    expect(await mailer.queue!.counts()).toMatchObject({ waiting: 1 });
+    // Sent again now: its job holds it, nothing more is queued.
+    expect(await mailer.send(order(key))).toMatchObject({ id: claim.entry.id, status: 'queued', deduplicated: true });
+    expect(await mailer.queue!.counts()).toMatchObject({ waiting: 1 });
+    await mailer.close();
+  });
+
+  it('a queued entry whose job was never added (its process stopped in between) is queued again', async () => {
+    const { queue, journal } = setup();
+    const key = `jobless-${queue.name}`;
+    const stopped = new SendJournal({ store: journal });
+    const claim = await stopped.claim(normalizeMessage(order(key)), order(key));
+    claim.entry.status = 'queued';
+    await stopped.write(claim.entry);
+    await stopped.close();
+    const mailer = createMailer({ adapters: [memoryAdapter()], journal, queue });
+    expect(await mailer.send(order(key))).toMatchObject({ id: claim.entry.id, status: 'queued' });
+    expect(await mailer.queue!.counts()).toMatchObject({ waiting: 1 });
+    await mailer.close();
+  });
+
+  it('a queue server that does not answer: send() fails TRANSIENT within its deadline, and the entry is failed', async () => {
+    const mailer = createMailer({ adapters: [memoryAdapter()], from: 'shop@example.com', journal: 'memory://', queue: 'redis://127.0.0.1:1' });
+    const started = Date.now();
+    const error = await mailer.send({ to: 'ann@example.com', text: 'x' }).catch((thrown: unknown) => thrown as MailError);
+    expect(error).toBeInstanceOf(MailError);
+    expect(error.code).toBe('TRANSIENT');
+    expect(error.message).toMatch(/did not take the message.*nothing was sent/);
+    expect(Date.now() - started).toBeLessThan(20_000);
+    const [entry] = (await mailer.journal.list()).entries;
+    expect(entry?.status).toBe('failed');
+    await mailer.close();
+  });
+
+  it('a job added after its send was told it failed (the queue answered late) is dropped unsent by the worker', async () => {
+    const { queue, journal } = setup();
+    const stopped = new SendJournal({ store: journal });
+    const claim = await stopped.claim(normalizeMessage(order(`late-${queue.name}`)), order(`late-${queue.name}`));
+    Object.assign(claim.entry, { status: 'failed', error: { code: 'TRANSIENT', message: 'the queue did not take the message' } });
+    await stopped.write(claim.entry);
+    await stopped.close();
+    const mailer = createMailer({ adapters: [memoryAdapter()], from: 'shop@example.com', journal, queue });
+    await mailer.queue!.add(claim.entry.id, { message: order(`late-${queue.name}`), messageId: claim.entry.messageId });
+    const delivering = memoryAdapter();
+    const running = await startWorker({ adapters: [delivering], from: 'shop@example.com', journal, queue });
+    await until(async () => ((await mailer.queue!.counts()).failed === 1 ? true : undefined));
+    expect(delivering.messages).toHaveLength(0);
+    expect((await mailer.journal.get(claim.entry.id))?.status).toBe('failed');
+    await running.close(1000);
+    await mailer.close();
+  });
+
+  it('a sensitive message whose job fails for good leaves no job (and no reset link) in the queue', async () => {
+    const { queue, journal } = setup();
+    const mailer = createMailer({ adapters: [memoryAdapter()], from: 'shop@example.com', journal, queue });
+    const running = await startWorker({ adapters: [scriptedAdapter('smtp', [{ fail: 'REJECTED' }])], from: 'shop@example.com', journal, queue });
+    const { id } = await mailer.send({ to: 'ann@example.com', subject: 'Reset', text: 'https://shop.example.com/reset?code=a3f9c2e1', sensitive: true });
+    await until(async () => ((await mailer.journal.get(id))?.status === 'failed' ? true : undefined));
+    await until(async () => ((await mailer.queue!.state(id)) === 'unknown' ? true : undefined));
+    expect(await mailer.queue!.counts()).toMatchObject({ failed: 0 });
+    await running.close(1000);
     await mailer.close();
   });
 });

@@ -95,6 +95,9 @@ export function createMailer(options: MailerOptions = {}): Mailer<SendResult | Q
     async deliverQueued(entryId, data, isFinal) {
       const found = await journal().get(entryId);
       if (found?.status === 'sent') return resultFromEntry(found);
+      // Closed before any worker took it: its queueing timed out and the caller was told nothing
+      // was sent (and may have sent it again). The job ends here, unsent.
+      if (found?.status === 'failed') throw new MailError('CONFIG', `journal entry ${entryId} was closed failed before a worker took its job (${found.error?.message ?? 'no reason kept'}): not sent`);
       const message = await parts.prepare(data.message, data.messageId);
       // Missing when the journal write at send time failed: the job still holds the message.
       const entry = found ?? { ...journal().createEntry(message, undefined), id: entryId };

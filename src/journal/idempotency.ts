@@ -19,7 +19,9 @@ export type PendingOutcome =
   /** The other send failed: fail the same way. */
   | { outcome: 'failed'; entry: JournalEntry }
   /** Left by a stopped process, and this caller holds the takeover: complete it in place. */
-  | { outcome: 'resume'; entry: JournalEntry };
+  | { outcome: 'resume'; entry: JournalEntry }
+  /** With `queuedIsAnswer` (a queue-mode send): queued, a job holds it. */
+  | { outcome: 'queued'; entry: JournalEntry };
 
 export const DEFAULT_KEY_WAIT_MS = 30_000;
 export const DEFAULT_STALE_AFTER_MS = 10 * 60_000;
@@ -27,13 +29,14 @@ export const DEFAULT_STALE_AFTER_MS = 10 * 60_000;
 /** The lease whose holder completes a pending entry in place (a stale key's send, or a resend). */
 export const takeoverLease = (entryId: string) => `takeover:${entryId}`;
 
-export async function awaitPending(journal: SendJournal, pending: JournalEntry, options: KeyClaimOptions = {}): Promise<PendingOutcome> {
+export async function awaitPending(journal: SendJournal, pending: JournalEntry, options: KeyClaimOptions = {}, queuedIsAnswer = false): Promise<PendingOutcome> {
   const waitMs = options.waitMs ?? DEFAULT_KEY_WAIT_MS;
   const staleAfterMs = options.staleAfterMs ?? DEFAULT_STALE_AFTER_MS;
   const started = Date.now();
   let entry = pending;
   for (let poll = 20; ; poll = Math.min(poll * 2, 500)) {
     if (entry.status === 'sent' || entry.status === 'failed') return { outcome: entry.status, entry };
+    if (queuedIsAnswer && entry.status === 'queued') return { outcome: 'queued', entry };
     // A queued entry belongs to its job: a worker sends it, however long it waits.
     const stale = entry.status === 'pending' && Date.now() - Date.parse(entry.updatedAt) >= staleAfterMs;
     // The same lease a resend of the entry takes (resend.ts): one of them completes it.

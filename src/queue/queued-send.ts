@@ -8,7 +8,15 @@ import type { MailerParts } from '../core/mailer/parts.js';
 import { contentToKeep, keyCannotBeHonoured, record, refuseUnstorableData } from '../core/mailer/journal-steps.js';
 import type { QueuedResult } from '../core/mailer/types.js';
 import type { MailMessage, NormalizedMessage } from '../core/message.js';
+import { awaitPending, failureOf } from '../journal/idempotency.js';
+import type { JournalEntry } from '../journal/journal.js';
 import type { SendQueue } from './send-queue.js';
+
+/**
+ * Longest `send()` waits for the queue to take a job. BullMQ waits for its server without end; a
+ * send whose server is down fails TRANSIENT after this, its entry closed `failed`.
+ */
+export const QUEUE_ADD_TIMEOUT_MS = 10_000;
 
 export function queuedSender(parts: MailerParts, queue: SendQueue): (input: MailMessage) => Promise<QueuedResult> {
   const journal = parts.journal!;
@@ -22,25 +30,68 @@ export function queuedSender(parts: MailerParts, queue: SendQueue): (input: Mail
       parts.events.journalError(error);
       throw unjournaled(error);
     });
-    // The key is held by an entry already: that entry is this send's answer.
-    if (claim.kind !== 'new') return { id: claim.entry.id, status: claim.entry.status === 'sent' ? 'sent' : 'queued', messageId: claim.entry.messageId, deduplicated: true };
+    if (claim.kind === 'sent') return answered(claim.entry, 'sent');
+    if (claim.kind === 'resume') return resumeHeld(claim.entry);
     const entry = claim.entry;
     entry.status = 'queued';
     const unrecorded = await record(journal, parts.events, entry);
     if (unrecorded !== undefined) throw unjournaled(unrecorded);
-    try {
-      await queue.add(entry.id, { message: jobMessage(input, message), messageId: message.messageId });
-    } catch (error) {
-      entry.status = 'failed';
-      entry.error = { code: 'TRANSIENT', message: `the queue ${queue.describe()} did not take the message: ${(error as Error).message}` };
-      await record(journal, parts.events, entry);
-      throw new MailError('TRANSIENT', `the queue ${queue.describe()} did not take the message (${(error as Error).message}); nothing was sent`, {
-        cause: error,
-        remedy: 'Check that the queue server is running and reachable (mailroom doctor), then send again; the journal entry is marked failed.',
+    return enqueue(entry);
+
+    // The key is held by an entry already: that entry is this send's answer, once it is known to be
+    // on its way. A queued entry whose job is missing (its process stopped between journaling and
+    // queueing it) is queued again; a pending one is awaited as any send of the key awaits it, and
+    // queued here when the process that was sending it stopped (stale, this caller holds it).
+    async function resumeHeld(held: JournalEntry): Promise<QueuedResult> {
+      // A pending entry becomes queued in a moment when a queue-mode send of the key wrote it.
+      const settled = await awaitPending(journal, held, parts.options.idempotency, true).catch((error: unknown) => {
+        if (error instanceof MailError && error.field === 'idempotencyKey') throw error;
+        parts.events.journalError(error);
+        throw keyCannotBeHonoured(key!, error);
       });
+      if (settled.outcome === 'sent') return answered(settled.entry, 'sent');
+      if (settled.outcome === 'failed') throw failureOf(settled.entry);
+      if (settled.outcome === 'queued') {
+        if ((await queue.state(settled.entry.id).catch(() => undefined)) !== 'unknown') return answered(settled.entry, 'queued');
+        return enqueue(settled.entry, true);
+      }
+      settled.entry.status = 'queued';
+      const unrecorded = await record(journal, parts.events, settled.entry);
+      if (unrecorded !== undefined) throw unjournaled(unrecorded);
+      return enqueue(settled.entry, true);
     }
-    return { id: entry.id, status: 'queued', messageId: message.messageId };
+
+    // `held`: the key's entry, queued (again) for this send: its answer is deduplicated. A job
+    // already there under its id makes the add a no-op.
+    async function enqueue(entry: JournalEntry, held = false): Promise<QueuedResult> {
+      try {
+        await withDeadline(queue.add(entry.id, { message: jobMessage(input, message), messageId: entry.messageId }), QUEUE_ADD_TIMEOUT_MS);
+      } catch (error) {
+        // A job added after all, once the server is back, finds its entry failed and is dropped
+        // unsent by the worker: the caller was told nothing was sent, and may send it again.
+        entry.status = 'failed';
+        entry.error = { code: 'TRANSIENT', message: `the queue ${queue.describe()} did not take the message: ${(error as Error).message}` };
+        await record(journal, parts.events, entry);
+        throw new MailError('TRANSIENT', `the queue ${queue.describe()} did not take the message (${(error as Error).message}); nothing was sent`, {
+          cause: error,
+          remedy: 'Check that the queue server is running and reachable (mailroom doctor), then send again; the journal entry is marked failed.',
+        });
+      }
+      return { id: entry.id, status: 'queued', messageId: entry.messageId, ...(held ? { deduplicated: true } : {}) };
+    }
   };
+}
+
+function answered(entry: JournalEntry, status: 'sent' | 'queued'): QueuedResult {
+  return { id: entry.id, status, messageId: entry.messageId, deduplicated: true };
+}
+
+function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms / 1000} s`)), ms);
+  });
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
 }
 
 // The job carries the message as rendered now: a worker sends exactly what was validated here,

@@ -49,9 +49,10 @@ export class SendQueue {
       jobId: entryId,
       attempts: this.options.attempts,
       backoff: { type: 'exponential', delay: this.options.backoffMs },
-      // The journal keeps the record; the job (which may hold a sensitive message) goes once done.
+      // The journal keeps the record; the job (which may hold a sensitive message) goes once done,
+      // and a sensitive one (a reset link: never kept, never resent) at once when it fails too.
       removeOnComplete: true,
-      removeOnFail: { age: 7 * 24 * 3600 },
+      removeOnFail: data.message.sensitive ? true : { age: 7 * 24 * 3600 },
     });
   }
 
