@@ -2,6 +2,7 @@
 // HMAC with a key, SNS v1/v2 signatures with a certificate served over loopback HTTPS by a test CA,
 // shared secrets), and what is refused is refused with the right status before anything is
 // written: forged, replayed, stale, foreign topic, oversized, malformed.
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MailError } from '../src/core/errors.js';
 import { createMailer } from '../src/core/mailer.js';
@@ -71,7 +72,7 @@ describe('Mailgun signatures', () => {
 
   it('refuses a token seen before (a replay, even with another event attached) and a stale timestamp', async () => {
     const { target, handler } = setup();
-    const body = mailgunBody(mailgunEvent, KEY, { token: 't'.repeat(50) });
+    const body = mailgunBody(mailgunEvent, KEY, { token: 'ab'.repeat(25) });
     expect((await handler(post('mailgun', body))).status).toBe(200);
     const replay = await handler(post('mailgun', body));
     expect(replay.status).toBe(401);
@@ -83,6 +84,35 @@ describe('Mailgun signatures', () => {
     expect((await read(stale)).error).toBe('stale');
     expect(target.received).toHaveLength(1);
     expect(handler.stats().refused).toMatchObject({ replayed: 2, stale: 1 });
+  });
+
+  it('refuses a captured signature re-cut so the same signed text reads as another timestamp and token (another event attached)', async () => {
+    const { target, handler } = setup();
+    // A token that starts with "e0": moved onto the timestamp, "<t>e0" still reads as the same (fresh) time.
+    const captured = JSON.parse(mailgunBody(mailgunEvent, KEY, { token: `e0${randomBytes(24).toString('hex')}` }));
+    expect((await handler(post('mailgun', JSON.stringify(captured)))).status).toBe(200);
+    const { timestamp, token, signature } = captured.signature;
+    const forgedEvent = fixture('mailgun-failed-permanent').eventData;
+    // timestamp + token is what the HMAC covers: characters moved across the seam keep the signature valid.
+    const recuts = [
+      { timestamp: `${timestamp}e0`, token: token.slice(2), signature },
+      { timestamp: `${timestamp}e`, token: token.slice(1), signature },
+    ];
+    for (const block of recuts) {
+      const response = await handler(post('mailgun', JSON.stringify({ signature: block, 'event-data': forgedEvent })));
+      expect(response.status, JSON.stringify(block)).toBe(401);
+    }
+    expect(target.received.flat().map((event) => event.eventType)).toEqual(['delivered']);
+  });
+
+  it('refuses a token that is not the 50 hex characters Mailgun sends, even when correctly signed', async () => {
+    const { target, handler } = setup();
+    for (const token of ['t'.repeat(50), 'ab'.repeat(24), 'ab'.repeat(26), `${'ab'.repeat(24)}a-`]) {
+      const response = await handler(post('mailgun', mailgunBody(mailgunEvent, KEY, { token })));
+      expect(response.status, token).toBe(401);
+      expect((await read(response)).error).toBe('unauthorized');
+    }
+    expect(target.received).toEqual([]);
   });
 
   it('the window follows maxAgeMs and the injected clock', async () => {

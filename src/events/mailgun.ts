@@ -29,20 +29,36 @@ export class MailgunVerifier {
 
   /** Throws WebhookError unless the body carries a valid, fresh, first-seen signature. Returns what forgets the token again. */
   verify(body: unknown, now = Date.now()): () => void {
-    const block = isObject(body) ? body.signature : undefined;
-    if (!isObject(block)) throw new WebhookError('unauthorized', 'Mailgun webhook has no signature block');
-    const timestamp = text(block.timestamp);
-    const token = text(block.token);
-    const signature = text(block.signature);
-    if (!timestamp || !token || !signature || !/^[0-9a-f]+$/i.test(signature)) throw new WebhookError('unauthorized', 'Mailgun webhook signature is incomplete');
-    const expected = createHmac('sha256', this.#key).update(timestamp + token).digest();
+    const { timestamp, token, signature } = readSignatureBlock(body);
+    const signed = timestamp + token;
+    const expected = createHmac('sha256', this.#key).update(signed).digest();
     const given = Buffer.from(signature, 'hex');
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new WebhookError('unauthorized', 'Mailgun webhook signature does not match the signing key');
     const signedAt = Number(timestamp) * 1000;
     assertFresh(signedAt, now, this.#maxAgeMs, 'Mailgun');
-    if (!this.#tokens.claim(token, signedAt + this.#maxAgeMs + 1, now)) throw new WebhookError('replayed', 'Mailgun webhook token was already used (a replay)');
-    return () => this.#tokens.release(token);
+    // Remembered as the signed text itself: one signature, however its block is spelled, is one request.
+    if (!this.#tokens.claim(signed, signedAt + this.#maxAgeMs + 1, now)) throw new WebhookError('replayed', 'Mailgun webhook token was already used (a replay)');
+    return () => this.#tokens.release(signed);
   }
+}
+
+// The shapes Mailgun sends: unix seconds in digits, a token of 50 hex characters, a hex HMAC-SHA256.
+// Anything looser lets characters move across the unseparated timestamp + token seam (a token
+// starting "e0" becomes "<t>e0", still a number) and the same signature pass as a new request.
+const TIMESTAMP = /^\d{1,12}$/;
+const TOKEN = /^[0-9a-f]{50}$/i;
+const SIGNATURE = /^[0-9a-f]{64}$/i;
+
+function readSignatureBlock(body: unknown): { timestamp: string; token: string; signature: string } {
+  const block = isObject(body) ? body.signature : undefined;
+  if (!isObject(block)) throw new WebhookError('unauthorized', 'Mailgun webhook has no signature block');
+  // Mailgun writes the timestamp as a string; a JSON number of the same digits signs the same text.
+  const timestamp = typeof block.timestamp === 'number' ? String(block.timestamp) : block.timestamp;
+  const { token, signature } = block;
+  if (typeof timestamp !== 'string' || typeof token !== 'string' || typeof signature !== 'string' || !TIMESTAMP.test(timestamp) || !TOKEN.test(token) || !SIGNATURE.test(signature)) {
+    throw new WebhookError('unauthorized', 'Mailgun webhook signature block is incomplete or not in the form Mailgun sends (timestamp digits, 50-hex-character token, hex signature)');
+  }
+  return { timestamp, token, signature };
 }
 
 const TYPES: Record<string, EventType> = {
