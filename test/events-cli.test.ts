@@ -70,6 +70,16 @@ describe('mailroom events replay', () => {
     expect(notPayload.stderr).toContain('notes.txt is not a mailgun webhook payload');
   });
 
+  it('a saved Mailjet batch with a time out of range replays: that event gets the replay time, no CONFIG error', async () => {
+    await writeFile(join(cwd, 'mailjet-odd-time.json'), JSON.stringify([{ event: 'sent', time: 1e13, MessageID: 'memory-1', email: 'camille@example.com' }]));
+    const dry = await run(['events', 'replay', 'mailjet-odd-time.json', '--provider', 'mailjet', '--dry-run', '--json']);
+    expect(dry.stderr).toBe('');
+    expect(dry.code).toBe(0);
+    const printed = JSON.parse(dry.stdout) as { events: Array<{ eventType: string; timestamp: string }> };
+    expect(printed.events.map((event) => event.eventType)).toEqual(['delivered']);
+    expect(Number.isNaN(Date.parse(printed.events[0]!.timestamp))).toBe(false);
+  });
+
   it('replays Postmark, SendGrid, Resend and SparkPost payloads as saved (no signature to check on a file from disk)', async () => {
     const saved: Record<string, unknown> = {
       postmark: { ...(fixture('postmark-bounce').body as object), MessageID: 'memory-1' },

@@ -62,6 +62,17 @@ describe('Mailjet', () => {
     expect(events[1]!.description).toMatch(/^recipient: user unknown: Host or domain name not found/);
   });
 
+  it('an event whose time is out of Date\'s range gets the arrival time, and the rest of the batch is read', () => {
+    const now = new Date(Date.UTC(2026, 10, 28, 10));
+    const batch = [
+      { event: 'sent', time: 1e13, MessageID: '1', email: 'a@example.com' },
+      { event: 'sent', time: '1e13', MessageID: '2', email: 'b@example.com' },
+      { event: 'sent', time: 1795860004, MessageID: '3', email: 'c@example.com' },
+    ];
+    const read = parseMailjetEvents(batch, now);
+    expect(read.map((event) => event.timestamp)).toEqual([now.toISOString(), now.toISOString(), new Date(1795860004_000).toISOString()]);
+  });
+
   it('reads a single object (group events off)', () => {
     const one = parseMailjetEvents(parseMailjetBody('{"event":"open","time":1795860010,"MessageID":19421777835146490,"email":"a@example.com"}'));
     expect(one).toMatchObject([{ eventType: 'opened', providerMessageId: '19421777835146490' }]);

@@ -398,6 +398,23 @@ describe('the HTTP boundary', () => {
     expect(handler.stats().refused).toMatchObject({ too_large: 2, malformed: 3 });
   });
 
+  it('a batch with one unreadable time is recorded whole; a body no parser can read is 400 (the provider stops retrying), not 500', async () => {
+    const target = sink();
+    const mailjet = createWebhookHandler({ mailer: target, mailjet: { secret: 'u:p' } });
+    const batch = [{ event: 'sent', time: 1e13, MessageID: '1', email: 'a@example.com' }, { event: 'sent', time: 1795860004, MessageID: '2', email: 'b@example.com' }];
+    const ok = await mailjet(post('mailjet', JSON.stringify(batch), basic('u:p')));
+    expect(ok.status).toBe(200);
+    expect(target.received.flat().map((event) => event.recipient)).toEqual(['a@example.com', 'b@example.com']);
+    // Nested deeper than a JSON.stringify of the metadata can follow: the parser throws a RangeError of its own.
+    const depth = 100_000;
+    const nested = `[{"event":"sent","time":1795860004,"MessageID":"3","email":"c@example.com","Payload":{"order":${'['.repeat(depth)}${']'.repeat(depth)}}}]`;
+    const refused = await mailjet(post('mailjet', nested, basic('u:p')));
+    expect(refused.status).toBe(400);
+    expect((await read(refused)).error).toBe('malformed');
+    expect(mailjet.stats()).toMatchObject({ failed: 0, refused: { malformed: 1 } });
+    expect(target.received).toHaveLength(1);
+  });
+
   it('answers within ackTimeoutMs while a slow journal write goes on, and 500 when the journal fails at once', async () => {
     const slow = sink({ delayMs: 400 });
     const fast = createWebhookHandler({ mailer: slow, mailgun: { signingKey: KEY }, ackTimeoutMs: 50 });

@@ -42,13 +42,17 @@ export function records(body: unknown, provider: string): JsonObject[] {
 
 /** Seconds, milliseconds or a date string -> ISO 8601; `fallback` when absent or unreadable. */
 export function isoTime(value: unknown, unit: 's' | 'ms', fallback: Date): string {
-  if (typeof value === 'number' && Number.isFinite(value)) return new Date(unit === 's' ? value * 1000 : value).toISOString();
-  if (typeof value === 'string' && value.trim() !== '') {
-    const numeric = Number(value);
-    const date = Number.isFinite(numeric) ? new Date(unit === 's' ? numeric * 1000 : numeric) : new Date(value);
-    if (!Number.isNaN(date.getTime())) return date.toISOString();
-  }
-  return fallback.toISOString();
+  const date = dateOf(value, unit);
+  // Out of Date's range (a time of 1e13 s) is unreadable too: toISOString would throw for the whole batch.
+  return date && !Number.isNaN(date.getTime()) ? date.toISOString() : fallback.toISOString();
+}
+
+function dateOf(value: unknown, unit: 's' | 'ms'): Date | undefined {
+  const fromEpoch = (count: number) => new Date(unit === 's' ? count * 1000 : count);
+  if (typeof value === 'number') return fromEpoch(value);
+  if (typeof value !== 'string' || value.trim() === '') return undefined;
+  const numeric = Number(value);
+  return Number.isFinite(numeric) ? fromEpoch(numeric) : new Date(value);
 }
 
 /** The email part of "Name <addr>" or a bare address, lower-cased. */

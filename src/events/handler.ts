@@ -250,6 +250,17 @@ function buildReceivers(options: WebhookHandlerOptions, now: () => number): Map<
  * its event-data alone. Throws WebhookError (malformed) on a body it cannot read.
  */
 export function parseWebhookBody(provider: WebhookProvider, body: string, contentType = 'application/json', now = new Date()): TrackingEvent[] {
+  try {
+    return parseProviderBody(provider, body, contentType, now);
+  } catch (error) {
+    // Whatever a parser trips over is in the body, not in us: a 400 stops the provider's retries,
+    // where a 500 would have it post the same body forever.
+    if (error instanceof WebhookError) throw error;
+    throw new WebhookError('malformed', `${provider} webhook body could not be read: ${(error as Error).message}`);
+  }
+}
+
+function parseProviderBody(provider: WebhookProvider, body: string, contentType: string, now: Date): TrackingEvent[] {
   switch (provider) {
     case 'postmark':
       // A bounce's ID can exceed 2^53 (Postmark's own example does): kept digit for digit.
