@@ -225,6 +225,32 @@ describe('alert triggers', () => {
     expect(JSON.stringify(bodies)).not.toContain('camille@');
   });
 
+  it('recipients "masked" or "none": an address quoted in an error, a description or an MTA response is masked or left out too', async () => {
+    const quoted = '550 5.1.1 <bob.smith@example.org>: Recipient address rejected';
+    const emitAll = (source: EventEmitter) => {
+      const error = new MailError('REJECTED', `RCPT TO:<bob.smith@example.org> refused: ${quoted}`, { provider: 'smtp', remedy: 'Check the address bob.smith@example.org.' });
+      source.emit('failed', error, '01JFAILED');
+      source.emit('failover', { from: 'smtp', to: 'brevo', error, entryId: '01JFAILOVER' });
+      source.emit('delivery', { eventType: 'bounced', provider: 'mailgun', recipient: 'bob.smith@example.org', rejectReason: 'bounced', description: 'No mailbox for bob.smith@example.org', mtaResponse: quoted, journalId: '01JBOUNCED' });
+    };
+    for (const display of ['masked', 'none'] as const) {
+      const hook = await receiver();
+      const source = new EventEmitter();
+      const monitor = attachAlerts(source, { site: SITE, recipients: display, clock: manualClock(), channels: [{ type: 'webhook', url: `${hook.url}/in`, secret: WEBHOOK_SECRET }] });
+      open.push(monitor);
+      emitAll(source);
+      await monitor.idle();
+      const bodies = hook.requests.map((request) => request.body);
+      expect(bodies).toHaveLength(3);
+      for (const body of bodies) {
+        expect(body, display).not.toContain('bob.smith');
+        expect(body).toContain('Recipient address rejected');
+        if (display === 'masked') expect(body).toContain('b***@example.org');
+        else expect(body).not.toMatch(/@example\.org/);
+      }
+    }
+  });
+
   it('journal-error: a journal that cannot be written raises one alert, and the send still goes out', async () => {
     const hook = await receiver();
     const broken = new Keyv({ throwOnErrors: true, serialize: () => { throw new Error('disk full'); } });

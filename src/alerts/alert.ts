@@ -43,10 +43,13 @@ export type AlertDraft = Omit<Alert, 'title' | 'site' | 'occurredAt' | 'avoidAda
 /** How recipient addresses appear in alerts: masked ("c***@example.com", the default), in full, or not at all. */
 export type RecipientDisplay = 'masked' | 'full' | 'none';
 
-/** The alert with the site in its title and every string passed through the scrubber. */
-export function finishAlert(draft: AlertDraft, site: string, scrubber: SecretScrubber, now: number): Alert {
+/**
+ * The alert with the site in its title and every string passed through the scrubber, then through
+ * the recipient display: an address also hides in an error message or a bounce's MTA response.
+ */
+export function finishAlert(draft: AlertDraft, site: string, scrubber: SecretScrubber, now: number, recipients: RecipientDisplay): Alert {
   const { headline, avoidAdapters, occurredAt, ...rest } = draft;
-  const clean = (text: string) => scrubber.text(text);
+  const clean = (text: string) => showAddressesIn(scrubber.text(text), recipients);
   return {
     ...rest,
     title: clean(`[${site}] ${headline}`),
@@ -81,6 +84,16 @@ export function showRecipient(address: string, display: RecipientDisplay): strin
   const at = bare.lastIndexOf('@');
   if (at <= 0) return '***';
   return `${bare[0]}***${bare.slice(at)}`;
+}
+
+// Anything shaped like local@domain: the characters RFC 5322 allows unquoted in a local part, and
+// letters of any script (an internationalized address is still a person's).
+const ADDRESS_SHAPED = /[\p{L}\p{N}.!#$%&'*+/=?^_`{|}~-]+@[\p{L}\p{N}-]+(?:\.[\p{L}\p{N}-]+)*/gu;
+
+/** A free text (an error, an MTA reply) with each address in it shown as `display` says; "none" leaves a placeholder. */
+export function showAddressesIn(text: string, display: RecipientDisplay): string {
+  if (display === 'full') return text;
+  return text.replace(ADDRESS_SHAPED, (address) => showRecipient(address, display) ?? '(address hidden)');
 }
 
 /** Keeps a text within a channel's limit, marking the cut. */

@@ -103,7 +103,7 @@ export function attachAlerts(source: AlertSource, options: AlertOptions, context
     try {
       const draft = makeDraft();
       if (!draft || !enabled(draft.trigger)) return;
-      const alert = finishAlert(draft, site, scrubber, clock.now());
+      const alert = finishAlert(draft, site, scrubber, clock.now(), recipients);
       throttle.offer(`${alert.trigger}|${alert.adapter ?? '-'}|${alert.code ?? '-'}`, alert);
     } catch (error) {
       // An alert must never break the send whose event raised it.
@@ -168,7 +168,7 @@ export function attachAlerts(source: AlertSource, options: AlertOptions, context
 
   return {
     async test() {
-      const alert = finishAlert(testDraft(), site, scrubber, clock.now());
+      const alert = finishAlert(testDraft(), site, scrubber, clock.now(), recipients);
       return Promise.all(channels.map((channel) => sendOne(channel, alert)));
     },
     held: () => throttle.held(),
