@@ -158,6 +158,17 @@ describe('Amazon SES: send through the SES emulator, then SNS notifications', ()
     expect(handler.stats()).toMatchObject({ recorded: 2, duplicates: 1, refused: { unauthorized: 1 } });
     expect((await mailer.journal.list({ delivery: 'bounced' })).entries.map((one) => one.id)).toEqual([sent.id]);
   });
+  it('an Open by one of two recipients leaves the other deferred (an open does not say whose it was)', async () => {
+    const sent = await mailer.send({ ...ORDER, from: 'shop@example.com' });
+    const handler = createWebhookHandler({ mailer, ses: { topics: [TOPIC], certificateHost: sns.host, ca: sns.tls.ca } });
+    const mail = { ...(structuredClone(fixture('ses-delivery-event').record!) as { mail: Record<string, unknown> }).mail, messageId: sent.providerMessageId };
+    const post = (record: unknown) => handler(new Request('https://shop.example.com/api/mailroom/webhooks/ses', { method: 'POST', headers: { 'content-type': 'text/plain; charset=UTF-8' }, body: JSON.stringify(sesNotification(sns, TOPIC, record)) }));
+    expect((await post({ eventType: 'DeliveryDelay', mail, deliveryDelay: { timestamp: '2026-11-28T10:01:00.000Z', delayType: 'MailboxFull', delayedRecipients: [{ emailAddress: 'nobody@example.com' }] } })).status).toBe(200);
+    expect((await post({ eventType: 'Open', mail, open: { timestamp: '2026-11-28T10:05:00.000Z', userAgent: 'Mail', ipAddress: '192.0.2.1' } })).status).toBe(200);
+    const entry = (await mailer.journal.get(sent.id))!;
+    expect(entry.delivery!.recipients['nobody@example.com']!.state).toBe('deferred');
+    expect(entry.delivery!.events.map((event) => event.eventType)).toEqual(['deferred', 'opened']);
+  });
 });
 
 describe('journal correlation rules', () => {

@@ -156,10 +156,21 @@ describe('Amazon SES', () => {
     expect(events).toMatchObject([{ eventType: 'delivered', recipient: 'camille@example.com', mtaResponse: '250 2.6.0 Message received', tags: ['order'], metadata: { order: '1042' } }]);
   });
 
-  it('Send and Open records become one event per original destination; DeliveryDelay is deferred', () => {
+  it('Send records become one event per original destination; DeliveryDelay is deferred', () => {
     const mail = { messageId: 'M', destination: ['a@example.com', 'b@example.com'], timestamp: '2026-11-28T10:00:00Z' };
     expect(parseSesRecord({ eventType: 'Send', mail, send: {} }).map((e) => [e.eventType, e.recipient])).toEqual([['sent', 'a@example.com'], ['sent', 'b@example.com']]);
     expect(parseSesRecord({ eventType: 'DeliveryDelay', mail, deliveryDelay: { delayType: 'MailboxFull', delayedRecipients: [{ emailAddress: 'b@example.com' }] } })).toMatchObject([{ eventType: 'deferred', recipient: 'b@example.com', description: 'MailboxFull' }]);
+  });
+  it('Open and Click name no recipient when the message had several (SES does not say whose), and the one when it had one', () => {
+    const several = { messageId: 'M', destination: ['a@example.com', 'b@example.com'], timestamp: '2026-11-28T10:00:00Z' };
+    const one = { ...several, destination: ['a@example.com'] };
+    for (const [eventType, detail] of [['Open', 'open'], ['Click', 'click']] as const) {
+      const fromSeveral = parseSesRecord({ eventType, mail: several, [detail]: { timestamp: '2026-11-28T10:05:00Z' } });
+      expect(fromSeveral).toHaveLength(1);
+      expect(fromSeveral[0]!.recipient).toBeUndefined();
+      expect(fromSeveral[0]!.providerMessageId).toBe('M');
+      expect(parseSesRecord({ eventType, mail: one, [detail]: {} }).map((e) => e.recipient)).toEqual(['a@example.com']);
+    }
   });
 });
 

@@ -10,10 +10,18 @@ type Recipients = (record: JsonObject, detail: JsonObject) => Array<{ address: u
 const fromList = (key: string): Recipients => (_record, detail) =>
   (Array.isArray(detail[key]) ? (detail[key] as unknown[]) : []).filter(isObject).map((one) => ({ address: one.emailAddress, mta: one.diagnosticCode, status: one.status }));
 const plain = (key: string): Recipients => (_record, detail) => (Array.isArray(detail[key]) ? (detail[key] as unknown[]) : []).map((address) => ({ address }));
-// Send, Reject, Open, Click...: not per recipient in SES; one event per original destination.
+// Send, Reject...: not per recipient in SES; one event per original destination.
 const destinations: Recipients = (record) => {
   const mail = isObject(record.mail) ? record.mail : {};
   return (Array.isArray(mail.destination) ? mail.destination : []).map((address) => ({ address }));
+};
+
+// Open and Click: SES names the message's destinations, not who opened or clicked. With one
+// destination that is who; with several, naming each would make every recipient "delivered" (an
+// open proves delivery) when one of them opens: the event is kept for the message only.
+const reader: Recipients = (record, detail) => {
+  const all = destinations(record, detail);
+  return all.length === 1 ? all : [];
 };
 
 const KINDS: Record<string, { detail: string; eventType: EventType; recipients: Recipients }> = {
@@ -24,8 +32,8 @@ const KINDS: Record<string, { detail: string; eventType: EventType; recipients: 
   send: { detail: 'send', eventType: 'sent', recipients: destinations },
   reject: { detail: 'reject', eventType: 'rejected', recipients: destinations },
   renderingfailure: { detail: 'failure', eventType: 'failed', recipients: destinations },
-  open: { detail: 'open', eventType: 'opened', recipients: destinations },
-  click: { detail: 'click', eventType: 'clicked', recipients: destinations },
+  open: { detail: 'open', eventType: 'opened', recipients: reader },
+  click: { detail: 'click', eventType: 'clicked', recipients: reader },
   subscription: { detail: 'subscription', eventType: 'unsubscribed', recipients: destinations },
 };
 
