@@ -297,6 +297,30 @@ describe('SendGrid signatures (ECDSA P-256, a key pair made for the test)', () =
     expect(target.received).toHaveLength(1);
   });
 
+  it('refuses the same signed request again under another spelling of its signature (base64url, spaces, no padding, the high-S twin)', async () => {
+    const { target, handler } = setup();
+    // A signature with padding and a + or / in it, so that each re-spelling below differs from it.
+    let headers = sendgridHeaders(body, keys.privateKey, at);
+    while (!/[+/].*=$/.test(headers['x-twilio-email-event-webhook-signature']!)) headers = sendgridHeaders(body, keys.privateKey, at);
+    const signature = headers['x-twilio-email-event-webhook-signature']!;
+    expect((await handler(post('sendgrid', body, headers))).status).toBe(200);
+    const respelled = [
+      signature.replace(/\+/g, '-').replace(/\//g, '_'),
+      signature.replace(/=+$/, ''),
+      signature.replace(/(.{8})/g, '$1 '),
+      highSTwin(signature),
+      // A second signature by the key over the same timestamp and body (ECDSA signs with a fresh nonce).
+      sendgridHeaders(body, keys.privateKey, at)['x-twilio-email-event-webhook-signature']!,
+    ];
+    for (const spelling of respelled) {
+      expect(spelling).not.toBe(signature);
+      const response = await handler(post('sendgrid', body, { ...headers, 'x-twilio-email-event-webhook-signature': spelling }));
+      expect(response.status, spelling).toBe(401);
+      expect((await read(response)).error).toBe('replayed');
+    }
+    expect(target.received).toHaveLength(1);
+  });
+
   it('no key, or a key that is not one, is a CONFIG error at setup', () => {
     expect(() => createWebhookHandler({ mailer: sink(), sendgrid: { publicKey: '' } })).toThrow(/publicKey/);
     expect(() => createWebhookHandler({ mailer: sink(), sendgrid: { publicKey: 'bm90IGEga2V5' } })).toThrow(expect.objectContaining({ code: 'CONFIG', remedy: expect.stringMatching(/verification key/) }));
@@ -567,3 +591,22 @@ describe('Payload endpoint: the signed-body providers get the request unread', (
     await email.mailer.close();
   });
 });
+
+// P-256's group order: (r, n - s) verifies wherever (r, s) does, so anyone holding a signature can make its twin.
+const P256_ORDER = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
+
+/** The other valid DER signature of the same content: s replaced by n - s. */
+function highSTwin(base64Der: string): string {
+  const der = Buffer.from(base64Der, 'base64');
+  const rLength = der[3]!;
+  const r = der.subarray(4, 4 + rLength);
+  const s = BigInt(`0x${der.subarray(6 + rLength).toString('hex')}`);
+  const integer = (bytes: Buffer) => Buffer.concat([Buffer.from([0x02, bytes.length]), bytes]);
+  const unsigned = (value: bigint) => {
+    const hex = value.toString(16).padStart(64, '0').replace(/^(00)+/, '');
+    const bytes = Buffer.from(hex.length % 2 ? `0${hex}` : hex, 'hex');
+    return bytes[0]! & 0x80 ? Buffer.concat([Buffer.from([0]), bytes]) : bytes;
+  };
+  const content = Buffer.concat([integer(r), integer(unsigned(P256_ORDER - s))]);
+  return Buffer.concat([Buffer.from([0x30, content.length]), content]).toString('base64');
+}

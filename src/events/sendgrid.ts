@@ -2,7 +2,7 @@
 // array of events. With "Signed Event Webhook Requests" on, SendGrid signs timestamp + raw body
 // with ECDSA (P-256, SHA-256) and sends the base64 DER signature and the timestamp in
 // X-Twilio-Email-Event-Webhook-Signature / -Timestamp; the dashboard shows the public key
-// (base64 DER SubjectPublicKeyInfo). A byte-identical re-post is refused, a stale one too.
+// (base64 DER SubjectPublicKeyInfo). A re-post of the same timestamp and body is refused, a stale one too.
 import { createHash, createPublicKey, verify, type KeyObject } from 'node:crypto';
 import { MailError } from '../core/errors.js';
 import { emailPart, isoTime, records, stringList, text, type JsonObject } from './fields.js';
@@ -22,7 +22,7 @@ export interface SendgridWebhookOptions {
 export const SENDGRID_SIGNATURE_HEADER = 'x-twilio-email-event-webhook-signature';
 export const SENDGRID_TIMESTAMP_HEADER = 'x-twilio-email-event-webhook-timestamp';
 
-/** Checks SendGrid's ECDSA signatures; remembers each one until it would be stale anyway. */
+/** Checks SendGrid's ECDSA signatures; remembers each signed timestamp and body until it would be stale anyway. */
 export class SendgridVerifier {
   readonly #key: KeyObject;
   readonly #maxAgeMs: number;
@@ -47,7 +47,10 @@ export class SendgridVerifier {
     if (!valid) throw new WebhookError('unauthorized', 'SendGrid webhook signature does not match the verification key');
     const signedAt = Number(timestamp) * 1000;
     assertFresh(signedAt, now, this.#maxAgeMs, 'SendGrid');
-    const fingerprint = createHash('sha256').update(`${timestamp}\n${signature}`).digest('base64url');
+    // Keyed on what was signed, not on the signature: its base64 is read leniently (spaces, no
+    // padding, base64url) and an ECDSA signature has a second valid form (s -> n - s), so one
+    // request could otherwise come back under as many spellings as an attacker likes.
+    const fingerprint = `${timestamp}\n${createHash('sha256').update(body, 'utf8').digest('base64url')}`;
     if (!this.#seen.claim(fingerprint, signedAt + this.#maxAgeMs + 1, now)) throw new WebhookError('replayed', 'SendGrid webhook was already received (a replay)');
     return () => this.#seen.release(fingerprint);
   }
