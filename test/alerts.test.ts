@@ -397,6 +397,35 @@ describe('alert channels never touch a send', () => {
   });
 });
 
+describe('alerts options given in code', () => {
+  it('no channels list, a URL where the list belongs, or a list holding something that is not a channel: CONFIG with a remedy, not a TypeError', () => {
+    const given: unknown[] = [
+      {},
+      { channels: 'https://hooks.slack.com/services/T0/B0/secret-part' },
+      { channels: { type: 'slack', url: 'https://hooks.slack.com/services/T0/B0/secret-part' } },
+      { channels: [null] },
+      { channels: ['https://hooks.slack.com/services/T0/B0/secret-part'] },
+      { channels: [{ url: 'https://hooks.slack.com/services/T0/B0/secret-part' }] },
+      { channels: [{ type: 'slack' }] },
+    ];
+    for (const alerts of given) {
+      const error = (() => {
+        try {
+          attachAlerts(new EventEmitter(), alerts as AlertOptions);
+        } catch (caught) {
+          return caught;
+        }
+        return undefined;
+      })();
+      expect(error, JSON.stringify(alerts)).toBeInstanceOf(MailError);
+      expect((error as MailError).code).toBe('CONFIG');
+      expect((error as MailError).specificRemedy, JSON.stringify(alerts)).toBeTruthy();
+      expect((error as MailError).message).not.toContain('secret-part');
+    }
+    expect(() => createMailer({ adapters: [scriptedAdapter('a', ['ok'])], journal: false, alerts: {} as AlertOptions })).toThrow(expect.objectContaining({ code: 'CONFIG' }));
+  });
+});
+
 describe('alerts in the CMS integrations', () => {
   it('Strapi providerOptions and Payload mailroomAdapter take the same alerts option', async () => {
     const hook = await receiver();

@@ -68,11 +68,12 @@ export function attachAlerts(source: AlertSource, options: AlertOptions, context
   const site = options.site ?? hostname();
   const recipients = options.recipients ?? 'masked';
   const timeoutMs = options.timeoutMs ?? 10_000;
+  // Before anything reads a channel: options from plain JavaScript or JSON may hold anything.
+  checkChannels(options.channels);
   const scrubber = new SecretScrubber([
     ...(context.secrets ?? []),
     ...options.channels.flatMap((channel) => [...('url' in channel ? urlSecrets(channel.url) : []), ...('secret' in channel ? [channel.secret] : [])]),
   ]);
-  if (!Array.isArray(options.channels) || options.channels.length === 0) throw new MailError('CONFIG', 'alerts: "channels" must list at least one channel');
   const channels = options.channels.map((channel) => buildChannel(channel, options, context, timeoutMs, clock.now));
   const inFlight = new Set<Promise<void>>();
   const failing = new Set<string>();
@@ -188,7 +189,6 @@ export function attachAlerts(source: AlertSource, options: AlertOptions, context
 }
 
 function buildChannel(channel: AlertChannelOptions, options: AlertOptions, context: AlertContext, timeoutMs: number, now: () => number): AlertChannel {
-  checkChannel(channel);
   const http = { timeoutMs, ...(options.fetch ? { fetch: options.fetch } : {}) };
   switch (channel.type) {
     case 'slack':
@@ -206,19 +206,34 @@ function buildChannel(channel: AlertChannelOptions, options: AlertOptions, conte
   }
 }
 
+const CHANNEL_TYPES = ['slack', 'teams', 'discord', 'webhook', 'email'] as const;
+const CHANNELS_REMEDY =
+  'Give alerts a list of channels, e.g. alerts: { channels: [{ type: "slack", url: "https://hooks.slack.com/services/..." }] }; each is an object whose type is slack, teams, discord, webhook (url and secret) or email (to).';
+
 // The same rules as the configuration file's schema (./schema.ts), for options given in code: a
-// CONFIG error at createMailer, never a silent channel. Values are not echoed: URLs are secrets.
-function checkChannel(channel: AlertChannelOptions): void {
-  const where = `alerts channel "${String((channel as { type?: unknown })?.type)}"`;
-  if ('url' in channel || channel?.type !== 'email') {
-    const url = (channel as { url?: unknown })?.url;
-    if (typeof url !== 'string' || !/^https?:\/\/\S+$/i.test(url)) throw new MailError('CONFIG', `${where}: "url" must be an http(s) URL`);
+// CONFIG error at createMailer, never a silent channel or a TypeError. Values are not echoed: URLs are secrets.
+function checkChannels(channels: unknown): asserts channels is AlertChannelOptions[] {
+  if (!Array.isArray(channels) || channels.length === 0) {
+    throw new MailError('CONFIG', 'alerts: "channels" must be a list of at least one channel', { remedy: CHANNELS_REMEDY });
   }
-  if (channel.type === 'webhook' && (typeof channel.secret !== 'string' || channel.secret.length < 16)) {
-    throw new MailError('CONFIG', `${where}: "secret" must be a signing secret of 16 characters or more`);
+  channels.forEach(checkChannel);
+}
+
+function checkChannel(channel: unknown, index: number): void {
+  const type = typeof channel === 'object' && channel !== null ? (channel as { type?: unknown }).type : undefined;
+  if (!CHANNEL_TYPES.includes(type as (typeof CHANNEL_TYPES)[number])) {
+    throw new MailError('CONFIG', `alerts.channels[${index}] is not a channel: expected an object whose type is ${CHANNEL_TYPES.join(', ')}`, { remedy: CHANNELS_REMEDY });
   }
-  if (channel.type === 'email' && !(typeof channel.to === 'string' ? channel.to : Array.isArray(channel.to) && channel.to.length > 0)) {
-    throw new MailError('CONFIG', `${where}: "to" must be an address or a list of addresses`);
+  const one = channel as AlertChannelOptions;
+  const where = `alerts channel "${one.type}"`;
+  if (one.type !== 'email' && (typeof one.url !== 'string' || !/^https?:\/\/\S+$/i.test(one.url))) {
+    throw new MailError('CONFIG', `${where}: "url" must be an http(s) URL`, { remedy: `Copy the ${one.type} webhook URL into alerts.channels[${index}].url.` });
+  }
+  if (one.type === 'webhook' && (typeof one.secret !== 'string' || one.secret.length < 16)) {
+    throw new MailError('CONFIG', `${where}: "secret" must be a signing secret of 16 characters or more`, { remedy: 'Generate a random secret (e.g. openssl rand -hex 32) and give it to the receiver too, to check the Mailroom-Signature header.' });
+  }
+  if (one.type === 'email' && !(typeof one.to === 'string' ? one.to : Array.isArray(one.to) && one.to.length > 0)) {
+    throw new MailError('CONFIG', `${where}: "to" must be an address or a list of addresses`, { remedy: `Put who receives the alerts in alerts.channels[${index}].to, e.g. "ops@example.com".` });
   }
 }
 
