@@ -7,6 +7,7 @@ import { createHmac } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import { attachAlerts } from '../src/alerts/alerts.js';
+import { escapeMarkdown } from '../src/alerts/channels/channel.js';
 import type { AlertOptions } from '../src/alerts/options.js';
 import { createMailer, type MailerOptions } from '../src/core/mailer.js';
 import { MailError } from '../src/core/errors.js';
@@ -44,6 +45,8 @@ function mailer(adapters: MailerOptions['adapters'], alerts: AlertOptions, extra
 
 const message = { to: 'Camille Martin <camille@example.org>', subject: 'Order 1042', text: 'Thank you' };
 const mrkdwn = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+// Teams and Discord read Markdown: the characters it acts on arrive escaped (checked on its own in "text an outsider wrote").
+const markdown = escapeMarkdown;
 
 describe('alert channels: exact formats', () => {
   it('Slack: a failover posts {text, blocks} with a header, the sentence, the facts as mrkdwn fields and a context line', async () => {
@@ -104,12 +107,12 @@ describe('alert channels: exact formats', () => {
             version: '1.2',
             body: [
               { type: 'TextBlock', text: `[${SITE}] Mail failed for good`, weight: 'Bolder', size: 'Medium', wrap: true },
-              { type: 'TextBlock', text: `A message could not be sent (ALL_FAILED). ${failure!.remedy}`, wrap: true },
+              { type: 'TextBlock', text: markdown(`A message could not be sent (ALL_FAILED). ${failure!.remedy}`), wrap: true },
               {
                 type: 'FactSet',
                 facts: [
-                  { title: 'Error', value: failure!.message },
-                  { title: 'Code', value: 'ALL_FAILED' },
+                  { title: 'Error', value: markdown(failure!.message) },
+                  { title: 'Code', value: markdown('ALL_FAILED') },
                   { title: 'Adapters tried', value: 'primary: AUTH; secondary: TRANSIENT' },
                   { title: 'Journal entry', value: entryId },
                 ],
@@ -293,6 +296,36 @@ describe('alert triggers', () => {
       facts: [{ label: 'Pending', value: '1' }, { label: 'Oldest entry', value: `${entry.id} (${entry.createdAt})` }],
     });
     await stuck;
+  });
+});
+
+describe('text an outsider wrote, as Teams and Discord render it', () => {
+  it('a bounce reply holding a Markdown link and emphasis arrives escaped: no link, no bold, and every character still there', async () => {
+    const teams = await receiver({ status: 202, body: '' });
+    const discord = await receiver({ status: 204, body: '' });
+    const source = new EventEmitter();
+    const monitor = attachAlerts(source, {
+      site: SITE,
+      clock: manualClock(),
+      channels: [{ type: 'teams', url: `${teams.url}${TEAMS_PATH}` }, { type: 'discord', url: `${discord.url}${DISCORD_PATH}` }],
+    });
+    open.push(monitor);
+    const mtaResponse = '550 **Mailbox locked**: [sign in](https://evil.example/login) to _unlock_ it, ~~now~~ `here` <https://evil.example>';
+    source.emit('delivery', { eventType: 'bounced', provider: 'mailgun', recipient: 'camille@example.org', rejectReason: 'bounced', description: '[reset](https://evil.example/r) *now*', mtaResponse, journalId: '01JBOUNCED' });
+    await monitor.idle();
+    const [card] = await teams.waitFor(1);
+    const [embed] = await discord.waitFor(1);
+    const teamsBody = (card!.json as { attachments: Array<{ content: { body: Array<{ type: string; text?: string; facts?: Array<{ title: string; value: string }> }> } }> }).attachments[0]!.content.body;
+    const teamsTexts = [teamsBody[1]!.text!, ...teamsBody[2]!.facts!.map((fact) => fact.value)];
+    const discordEmbed = (embed!.json as { embeds: Array<{ description: string; fields: Array<{ name: string; value: string }> }> }).embeds[0]!;
+    const discordTexts = [discordEmbed.description, ...discordEmbed.fields.map((field) => field.value)];
+    // What Markdown would act on: a [text](url) link, <url> autolink, ** or __ or ~~ pairs, `code`, an unescaped * or _.
+    const unescaped = (pattern: string) => new RegExp(`(?<!\\\\)${pattern}`);
+    for (const text of [...teamsTexts, ...discordTexts]) {
+      for (const active of ['\\[', '\\]', '\\*', '_', '~', '`', '<']) expect(text, text).not.toMatch(unescaped(active));
+    }
+    const unescape = (text: string) => text.replace(/\\(.)/g, '$1');
+    for (const texts of [teamsTexts, discordTexts]) expect(texts.map(unescape)).toEqual(expect.arrayContaining([mtaResponse, '[reset](https://evil.example/r) *now*']));
   });
 });
 

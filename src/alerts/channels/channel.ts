@@ -86,3 +86,17 @@ export function bodyExcerpt(response: HttpResponse): string {
   const text = response.text.trim().split('\n')[0] ?? '';
   return text.length > 200 ? `${text.slice(0, 200)}…` : text;
 }
+
+// The characters Markdown (CommonMark, which Teams' Adaptive Cards and Discord both follow for
+// these) acts on inline: emphasis, strike, code, links, autolinks, spoilers. Parentheses are left
+// as they are: without its brackets a URL in them is no link.
+const MARKDOWN_ACTIVE = /[\\*_~`[\]<>|]/g;
+
+/**
+ * Text for a Markdown surface (Teams, Discord) shown as written: a bounce reply or an error message
+ * is written by someone else (the recipient's mail server), and must not become a link or emphasis.
+ * Slack's mrkdwn has its own rules (slack.ts).
+ */
+export function escapeMarkdown(text: string): string {
+  return text.replace(MARKDOWN_ACTIVE, (character) => `\\${character}`);
+}

@@ -3,7 +3,7 @@
 // characters in all; an over-long field is a 400 "Invalid Form Body" (code 50035). Mentions are
 // switched off so an error text holding "@everyone" pings nobody.
 import { clip, type Alert } from '../alert.js';
-import { bodyExcerpt, channelLabel, postAlert, type AlertChannel, type HttpChannelContext } from './channel.js';
+import { bodyExcerpt, channelLabel, escapeMarkdown, postAlert, type AlertChannel, type HttpChannelContext } from './channel.js';
 import type { DiscordChannelOptions } from '../options.js';
 
 // Embed colours: red for mail lost, orange for a degraded chain, yellow for the rest.
@@ -31,8 +31,9 @@ const DISCORD_REMEDIES: Record<number, string> = {
 /** The JSON body Discord receives for an alert. */
 export function discordPayload(alert: Alert, username = 'mailroom'): unknown {
   const title = clip(alert.title, 256);
-  const description = clip(alert.text, 2000);
-  const fields = alert.facts.slice(0, 25).map((fact) => ({ name: clip(fact.label, 256), value: clip(fact.value, 1024), inline: fact.value.length <= 40 }));
+  // The description and field values are Markdown in Discord: what others wrote is escaped.
+  const description = clip(escapeMarkdown(alert.text), 2000);
+  const fields = alert.facts.slice(0, 25).map((fact) => ({ name: clip(fact.label, 256), value: clip(escapeMarkdown(fact.value), 1024), inline: fact.value.length <= 40 }));
   // Stay under the 6000-character total by dropping the longest facts' tails first.
   let total = title.length + description.length + fields.reduce((sum, field) => sum + field.name.length + field.value.length, 0);
   for (const field of [...fields].sort((a, b) => b.value.length - a.value.length)) {

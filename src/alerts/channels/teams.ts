@@ -4,7 +4,7 @@
 // Failures: 400 when the body does not match the flow's trigger schema, 401/403 when the sig= of
 // the URL is wrong, 404 when the flow was deleted, 429 when the flow is throttled.
 import { clip, type Alert } from '../alert.js';
-import { bodyExcerpt, channelLabel, postAlert, type AlertChannel, type HttpChannelContext } from './channel.js';
+import { bodyExcerpt, channelLabel, escapeMarkdown, postAlert, type AlertChannel, type HttpChannelContext } from './channel.js';
 import type { TeamsChannelOptions } from '../options.js';
 
 export function teamsChannel(options: TeamsChannelOptions, context: HttpChannelContext): AlertChannel {
@@ -41,8 +41,9 @@ export function teamsPayload(alert: Alert): unknown {
           version: '1.2',
           body: [
             { type: 'TextBlock', text: clip(alert.title, 300), weight: 'Bolder', size: 'Medium', wrap: true },
-            { type: 'TextBlock', text: clip(alert.text, 3000), wrap: true },
-            ...(alert.facts.length > 0 ? [{ type: 'FactSet', facts: alert.facts.map((fact) => ({ title: fact.label, value: clip(fact.value, 1000) })) }] : []),
+            // TextBlock text and fact values are Markdown in Teams: what others wrote is escaped.
+            { type: 'TextBlock', text: clip(escapeMarkdown(alert.text), 3000), wrap: true },
+            ...(alert.facts.length > 0 ? [{ type: 'FactSet', facts: alert.facts.map((fact) => ({ title: fact.label, value: clip(escapeMarkdown(fact.value), 1000) })) }] : []),
             { type: 'TextBlock', text: footer, isSubtle: true, size: 'Small', wrap: true },
           ],
         },
