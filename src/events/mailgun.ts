@@ -42,11 +42,13 @@ export class MailgunVerifier {
   }
 }
 
-// The shapes Mailgun sends: unix seconds in digits, a token of 50 hex characters, a hex HMAC-SHA256.
-// Anything looser lets characters move across the unseparated timestamp + token seam (a token
-// starting "e0" becomes "<t>e0", still a number) and the same signature pass as a new request.
+// The shapes Mailgun sends: unix seconds in digits, a token of 50 random letters and digits (its
+// docs say no more; what it sends is hex), a hex HMAC-SHA256. Anything looser lets characters move
+// across the unseparated timestamp + token seam (a token starting "e0" becomes "<t>e0", still a
+// number; digits moved into the timestamp leave a token shorter than 50) and the same signature
+// pass as a new request.
 const TIMESTAMP = /^\d{1,12}$/;
-const TOKEN = /^[0-9a-f]{50}$/i;
+const TOKEN = /^[0-9A-Za-z]{50}$/;
 const SIGNATURE = /^[0-9a-f]{64}$/i;
 
 function readSignatureBlock(body: unknown): { timestamp: string; token: string; signature: string } {
@@ -56,7 +58,7 @@ function readSignatureBlock(body: unknown): { timestamp: string; token: string; 
   const timestamp = typeof block.timestamp === 'number' ? String(block.timestamp) : block.timestamp;
   const { token, signature } = block;
   if (typeof timestamp !== 'string' || typeof token !== 'string' || typeof signature !== 'string' || !TIMESTAMP.test(timestamp) || !TOKEN.test(token) || !SIGNATURE.test(signature)) {
-    throw new WebhookError('unauthorized', 'Mailgun webhook signature block is incomplete or not in the form Mailgun sends (timestamp digits, 50-hex-character token, hex signature)');
+    throw new WebhookError('unauthorized', 'Mailgun webhook signature block is incomplete or not in the form Mailgun sends (timestamp digits, a token of 50 letters and digits, hex signature)');
   }
   return { timestamp, token, signature };
 }
