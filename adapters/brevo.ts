@@ -19,8 +19,9 @@ const brevo = defineHttpAdapter<BrevoOptions>({
   // What Brevo can carry (Brevo's OAS `sendSmtpEmail`, PROVIDERS.md §1; anymail's Brevo backend).
   // Its attachments have no Content-ID, so no inline images; no documented size limit (PROVIDERS.md,
   // open question 5: the mailer's own `limits` apply); `replyTo` is one object; `messageVersions`
-  // allows 99 recipients per version, the bound for one message. Unicode local parts are not documented.
-  capabilities: { attachments: true, customHeaders: true, tags: true, metadata: true, maxReplyTo: 1, maxRecipients: 99 },
+  // allows 99 recipients per version, the bound for one message; `to` is required (unless
+  // messageVersions, which mailroom does not send). Unicode local parts are not documented.
+  capabilities: { attachments: true, customHeaders: true, tags: true, metadata: true, maxReplyTo: 1, maxRecipients: 99, requiresTo: true },
   // 201 (202 when scheduled) means Brevo took the message for every recipient: an invalid recipient
   // or sender is a 400 before anything is sent. So a success whose body is lost is a send with an
   // unknown messageId, never a retry.

@@ -30,7 +30,8 @@ const mailjet = defineHttpAdapter<MailjetOptions>({
   whereToFind: 'Mailjet > Account settings > API keys',
   // What Mailjet can carry (Send API v3.1 guide and limits, PROVIDERS.md §2 M1; anymail's Mailjet
   // backend): 15 MB of attachments in all; one `CustomCampaign` per message, so one tag (anymail:
-  // "only supports a single tag"); `ReplyTo` is one object; ≤ 50 recipients across To/Cc/Bcc.
+  // "only supports a single tag"); `ReplyTo` is one object; ≤ 50 recipients across To/Cc/Bcc; `To`
+  // is mandatory (a missing one is an error, PROVIDERS.md §2 open question 11).
   capabilities: {
     attachments: true,
     inlineImages: true,
@@ -42,6 +43,7 @@ const mailjet = defineHttpAdapter<MailjetOptions>({
     metadata: true,
     maxReplyTo: 1,
     maxRecipients: 50,
+    requiresTo: true,
   },
   // Only the body says what Mailjet did: a Status per message and an id per recipient, and a call
   // can be partly sent (anymail's test_mixed_status). So a 200 whose body is lost is AMBIGUOUS.

@@ -28,10 +28,10 @@ const resend = defineHttpAdapter<ResendOptions>({
   // What Resend can carry (SOURCES.md §3: the OpenAPI `/emails` body). Its own tags allow only ASCII
   // letters, digits, "_" and "-": tags and metadata travel as X-Mailroom-Tags / X-Mailroom-Metadata
   // headers instead, like anymail's X-Tags / X-Metadata. `to` takes at most 50 addresses; cc and bcc
-  // have no documented limit, so 50 in all.
+  // have no documented limit, so 50 in all; `to` is required.
   capabilities: {
     attachments: true, inlineImages: true, maxAttachmentBytes: MAX_ATTACHMENT_BYTES, maxTotalAttachmentBytes: MAX_ATTACHMENT_BYTES,
-    customHeaders: true, tags: true, metadata: true, maxReplyTo: Number.POSITIVE_INFINITY, maxRecipients: 50,
+    customHeaders: true, tags: true, metadata: true, maxReplyTo: Number.POSITIVE_INFINITY, maxRecipients: 50, requiresTo: true,
   },
   // 200 {id}: Resend took the email; a refusal is a 4xx {statusCode, name, message} (OpenAPI `/emails`,
   // resend.com/docs/api-reference/errors). A 200 whose body is lost is a send without its id.

@@ -131,6 +131,16 @@ export const MESSAGES: Record<string, MailMessage> = {
   },
 };
 
+/** Recipients only in cc and bcc: a valid message, which some providers' APIs cannot take (they require `to`). */
+export const WITHOUT_TO: MailMessage = {
+  from: 'shop@example.com',
+  to: [],
+  cc: 'chloe@example.net',
+  bcc: ['audit@example.com', 'ann@example.com'],
+  subject: 'Without To',
+  text: 'Recipients in cc and bcc only.',
+};
+
 /** Drops the parts of a message the adapter declares it cannot carry. */
 export function fitToCapabilities(message: MailMessage, adapter: MailAdapter): MailMessage {
   const caps = adapter.capabilities;
@@ -290,6 +300,7 @@ function capabilityProbes(adapter: MailAdapter): { what: string; message: MailMe
     probes.push({ what: `${caps.maxCustomHeaders + 1} custom headers`, message: { ...base, headers } });
   }
   if (!caps.unicodeLocalParts) probes.push({ what: 'a non-ASCII local part', message: { ...base, to: 'pierre.müller@example.com' } });
+  if (caps.requiresTo) probes.push({ what: 'no To recipient', message: WITHOUT_TO });
   return probes;
 }
 
@@ -411,6 +422,33 @@ export function runConformance(name: string, setup: () => Promise<ConformanceHar
       const warning = (receipt.warnings ?? []).find((w) => /tag/.test(w));
       if (kept.length < tags.length) expect(warning).toMatch(new RegExp(`at most ${maxTags} tag.*"${tags.at(-1)}"`));
       else expect(warning).toBeUndefined();
+    });
+
+    // The message layer takes any message with one recipient in to, cc or bcc. An adapter whose
+    // provider requires `to` must say so (requiresTo): its 400 would stop the chain as REJECTED.
+    it('a message with recipients only in cc and bcc is delivered, or skipped as UNSUPPORTED so the next adapter sends it', async () => {
+      const lent: MailAdapter = { name: h.adapter.name, capabilities: h.adapter.capabilities, send: (m, ctx) => h.adapter.send(m, ctx) };
+      const backup = memoryAdapter({ name: 'backup' });
+      const mailer = createMailer({ adapters: [lent, backup], journal: 'memory://', retry: { attempts: 1 } });
+      try {
+        const result = await mailer.send(WITHOUT_TO);
+        const arrivals = await h.takeArrivals();
+        const recipients = ['chloe@example.net', 'audit@example.com', 'ann@example.com'].sort();
+        if (h.adapter.capabilities.requiresTo) {
+          expect(unsupportedReason(h.adapter, normalizeMessage(WITHOUT_TO))?.code).toBe('UNSUPPORTED');
+          expect(arrivals, 'deliveries at the provider').toEqual([]);
+          expect(result.adapter).toBe('backup');
+        } else {
+          expect(result.adapter).toBe(h.adapter.name);
+          expect(arrivals).toHaveLength(1);
+          const arrived = [...arrivals[0]!.to, ...arrivals[0]!.cc, ...arrivals[0]!.bcc].map((a) => a.address);
+          expect([...new Set(arrived)].sort(), 'recipients reached').toEqual(recipients);
+          expect(backup.messages).toEqual([]);
+        }
+        expect([...result.accepted].sort()).toEqual(recipients);
+      } finally {
+        await mailer.close();
+      }
     });
 
     if (faults.length > 0) it(`maps each scripted fault to its code: ${faults.join(', ')}`, async () => {

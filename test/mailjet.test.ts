@@ -79,6 +79,32 @@ describe('mailjet specifics', () => {
     expect(error.remedy).toMatch(/Senders & domains/);
   });
 
+  it('the local Send API answers a message without To as Mailjet documents (To is mandatory), per message and naming To', async () => {
+    const send = async (to: unknown) => {
+      const message = { From: { Email: 'shop@example.com' }, ...(to === undefined ? {} : { To: to }), Bcc: [{ Email: 'audit@example.com' }], Subject: 'S', TextPart: 'T' };
+      const response = await fetch(`${server.url}/v3.1/send`, {
+        method: 'POST',
+        headers: { authorization: `Basic ${Buffer.from(`${KEY}:${SECRET}`).toString('base64')}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ Messages: [message] }),
+      });
+      return { status: response.status, body: await response.json() as { Messages: { Status: string; Errors: { ErrorCode: string; ErrorRelatedTo: string[] }[] }[] } };
+    };
+    for (const [to, code] of [[undefined, 'mj-0003'], [[], 'mj-0007']] as const) {
+      const { status, body } = await send(to);
+      expect(status).toBe(400);
+      expect(body.Messages[0]!.Status).toBe('error');
+      expect(body.Messages[0]!.Errors[0]).toMatchObject({ ErrorCode: code, ErrorRelatedTo: ['Messages[0].To'] });
+    }
+  });
+
+  it('refuses a message without To as UNSUPPORTED before calling Mailjet', async () => {
+    const before = server.requests.length;
+    const error = await expectFailure(adapter().send(normalizeMessage({ ...MESSAGES['text only']!, to: [], bcc: 'audit@example.com' }), sendContext()));
+    expect(error.code).toBe('UNSUPPORTED');
+    expect(error.message).toMatch(/"to" recipient/);
+    expect(server.requests.length).toBe(before);
+  });
+
   it('refuses a second reply-to and a 51st recipient as UNSUPPORTED', async () => {
     const two = normalizeMessage({ ...MESSAGES['text only']!, replyTo: ['a@example.com', 'b@example.com'] });
     await expect(adapter().send(two, sendContext())).rejects.toMatchObject({ code: 'UNSUPPORTED' });

@@ -34,6 +34,12 @@ export interface AdapterCapabilities {
   /** Most recipients, to + cc + bcc. */
   maxRecipients: number;
   /**
+   * The provider requires at least one `to` recipient (Brevo, Mailjet, Mailgun, SMTP2GO, SendGrid,
+   * Resend): a message with recipients only in cc or bcc skips it as UNSUPPORTED. Optional, so an
+   * adapter written before it still compiles; absent means cc or bcc alone is fine.
+   */
+  requiresTo?: boolean;
+  /**
    * Addresses whose local part is not ASCII (RFC 6531, `pierre.müller@…`). Domains need no
    * capability: every adapter sends them in punycode (`toWireMessage`).
    */
@@ -143,6 +149,8 @@ export function declareCapabilities(declared: Partial<AdapterCapabilities>): Ada
     maxReplyTo: declared.maxReplyTo ?? 0,
     maxRecipients: declared.maxRecipients ?? 1,
     unicodeLocalParts: declared.unicodeLocalParts ?? false,
+    // A requirement, not a feature: left out, there is none.
+    ...(declared.requiresTo ? { requiresTo: true } : {}),
   });
 }
 
@@ -179,6 +187,7 @@ export function unsupportedReason(adapter: MailAdapter, message: NormalizedMessa
   if (message.replyTo.length > caps.maxReplyTo) {
     return refuse(`it takes at most ${caps.maxReplyTo} reply-to address(es), the message has ${message.replyTo.length}`);
   }
+  if (caps.requiresTo && message.to.length === 0) return refuse('it requires at least one "to" recipient, the message has only cc or bcc');
   const recipients = message.to.length + message.cc.length + message.bcc.length;
   if (recipients > caps.maxRecipients) {
     return refuse(`it takes at most ${caps.maxRecipients} recipients, the message has ${recipients}`);

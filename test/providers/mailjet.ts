@@ -33,7 +33,7 @@ export async function startMailjetServer(apiKey: string, secretKey: string): Pro
       }
       if (request.path !== '/v3.1/send' || request.method !== 'POST') return { answer: { status: 404, body: { ErrorMessage: 'Object not found', StatusCode: 404 } } };
       const problem = check(request);
-      if (problem) return { answer: { status: 400, body: { ErrorIdentifier: randomUUID(), ErrorCode: problem.code, StatusCode: 400, ErrorMessage: problem.message } } };
+      if (problem) return { answer: { status: 400, body: problem.relatedTo ? messageError(problem) : { ErrorIdentifier: randomUUID(), ErrorCode: problem.code, StatusCode: 400, ErrorMessage: problem.message } } };
       const message = (request.json as { Messages: Msg[] }).Messages[0]!;
       const ids = new Map<string, bigint>();
       const recipients = (list: Contact[] = []) => list.map((c) => {
@@ -61,7 +61,14 @@ interface Msg {
   Headers?: Record<string, string>; CustomCampaign?: string; EventPayload?: string; CustomID?: string;
 }
 
-function check(request: ProviderRequest): { code: string; message: string } | undefined {
+interface Problem { code: string; message: string; /** The property a per-message error names (Mailjet's ErrorRelatedTo). */ relatedTo?: string }
+
+// A message's own error comes inside Messages[], with the property it relates to [P M1].
+function messageError(problem: Problem): unknown {
+  return { Messages: [{ Status: 'error', Errors: [{ ErrorIdentifier: randomUUID(), ErrorCode: problem.code, StatusCode: 400, ErrorMessage: problem.message, ErrorRelatedTo: [problem.relatedTo] }] }] };
+}
+
+function check(request: ProviderRequest): Problem | undefined {
   const malformed = { code: 'mj-0002', message: 'Malformed JSON, please review the syntax and properties types.' };
   if (!/^application\/json\b/.test(request.headers['content-type'] ?? '')) return malformed;
   const body = request.json as { Messages?: unknown } | undefined;
@@ -73,8 +80,12 @@ function check(request: ProviderRequest): { code: string; message: string } | un
   const isContact = (c: unknown) => !!c && typeof c === 'object' && typeof (c as Contact).Email === 'string' && ASCII_ADDRESS.test((c as Contact).Email)
     && Object.keys(c).every((k) => k === 'Email' || k === 'Name') && ((c as Contact).Name === undefined || typeof (c as Contact).Name === 'string');
   if (!isContact(m.From)) return { code: 'mj-0013', message: 'From is not a valid {Email, Name} object' };
+  // To is mandatory: the error table's mj-0003 (missing property) and mj-0007 (empty array)
+  // (PROVIDERS.md §2; open question 11 asks which code Mailjet really uses).
+  if (m.To === undefined) return { code: 'mj-0003', message: 'Missing mandatory property.', relatedTo: 'Messages[0].To' };
+  if (Array.isArray(m.To) && m.To.length === 0) return { code: 'mj-0007', message: 'Array must contain at least one element.', relatedTo: 'Messages[0].To' };
   for (const field of ['To', 'Cc', 'Bcc']) {
-    if (m[field] === undefined && field !== 'To') continue;
+    if (m[field] === undefined) continue;
     if (!Array.isArray(m[field]) || !(m[field] as unknown[]).every(isContact)) return { code: 'mj-0013', message: `${field} must be an array of {Email, Name}` };
   }
   if (m.ReplyTo !== undefined && !isContact(m.ReplyTo)) return { code: 'mj-0004', message: 'ReplyTo must be one {Email, Name} object' };
