@@ -30,9 +30,10 @@ const mailgun = defineHttpAdapter<MailgunOptions>({
   whereToFind: 'Mailgun > Sending > Domains',
   // What Mailgun can carry (Mailgun's OAS and tagging docs, PROVIDERS.md §3 G1, G3): the 25 MB
   // message size is not confirmed (open question 14), so the mailer's own `limits` apply; "up to 3
-  // tags" per message (the help center's 10 is not the API's promise); 1000 recipients, the
+  // tags" per message (the help center's 10 is not the API's promise), ASCII only, at most 128
+  // characters each; 1000 recipients, the
   // recipient-variables batch limit; `to` is required (OAS `required`).
-  capabilities: { attachments: true, inlineImages: true, customHeaders: true, tags: true, maxTags: 3, metadata: true, maxReplyTo: Number.POSITIVE_INFINITY, maxRecipients: 1000, requiresTo: true },
+  capabilities: { attachments: true, inlineImages: true, customHeaders: true, tags: true, maxTags: 3, tagLimits: { maxLength: 128, asciiOnly: true }, metadata: true, maxReplyTo: Number.POSITIVE_INFINITY, maxRecipients: 1000, requiresTo: true },
   // A 200 alone proves nothing: Mailgun also answers 200 "Mailgun Magnificent API" to a path that
   // sent nothing (anymail's Mailgun backend), so only the `{id, message}` body says the message was
   // queued. A 200 whose body is lost is AMBIGUOUS, never a retry.

@@ -23,11 +23,12 @@ const postmark = defineHttpAdapter<PostmarkOptions>({
   defaultUrl: 'https://api.postmarkapp.com',
   required: ['serverToken'],
   whereToFind: 'Postmark > Servers > your server > API Tokens',
-  // What Postmark can carry (SOURCES.md §1: the email API's fields and its size limits): one `Tag`;
+  // What Postmark can carry (SOURCES.md §1: the email API's fields and its size limits): one `Tag`
+  // of at most 1000 characters (a third-party figure, SOURCES.md open question 4);
   // "Max 50" in each of To, Cc and Bcc, so 50 in all keeps every split within it.
   capabilities: {
     attachments: true, inlineImages: true, maxAttachmentBytes: MAX_ATTACHMENT_BYTES, maxTotalAttachmentBytes: MAX_ATTACHMENT_BYTES,
-    customHeaders: true, tags: true, maxTags: 1, metadata: true, maxReplyTo: Number.POSITIVE_INFINITY, maxRecipients: 50,
+    customHeaders: true, tags: true, maxTags: 1, tagLimits: { maxLength: 1000 }, metadata: true, maxReplyTo: Number.POSITIVE_INFINITY, maxRecipients: 50,
   },
   // A 200 means Postmark took the message: a refusal is a 422 with its ErrorCode, and recipients it
   // will not deliver to (inactive) are named in the 200's Message (SOURCES.md §1 K1, A-Pb). So a 200

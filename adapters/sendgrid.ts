@@ -29,11 +29,11 @@ const sendgrid = defineHttpAdapter<SendgridOptions>({
   required: ['apiKey'],
   whereToFind: 'SendGrid > Settings > API Keys, with Mail Send',
   // What SendGrid can carry (SOURCES.md §2: the OAS `POST_mail-send` and the Mail Send limits): tags
-  // are `categories` (at most 10 per request), `reply_to_list` takes up to 1000 addresses, and a
+  // are `categories` (at most 10 per request, 255 characters each), `reply_to_list` takes up to 1000 addresses, and a
   // request at most 1000 recipients (to + cc + bcc); each personalization requires `to`.
   capabilities: {
     attachments: true, inlineImages: true, maxAttachmentBytes: MAX_ATTACHMENT_BYTES, maxTotalAttachmentBytes: MAX_ATTACHMENT_BYTES,
-    customHeaders: true, tags: true, maxTags: 10, metadata: true, maxReplyTo: 1000, maxRecipients: 1000, requiresTo: true,
+    customHeaders: true, tags: true, maxTags: 10, tagLimits: { maxLength: 255 }, metadata: true, maxReplyTo: 1000, maxRecipients: 1000, requiresTo: true,
   },
   // 202 Accepted, empty body, the id in X-Message-Id: the request was valid and queued for every
   // recipient; a refusal is a 4xx (SOURCES.md §2 G1, G4). A 202 whose body is unreadable is still a send.

@@ -31,10 +31,11 @@ const sparkpost = defineHttpAdapter<SparkpostOptions>({
   required: ['apiKey'],
   whereToFind: 'SparkPost > Configuration > API Keys',
   // What SparkPost can carry (SOURCES.md §4: the transmission's fields and limits): the tag is the
-  // transmission's one `campaign_id` (anymail's SparkPost backend does the same); no recipient limit.
+  // transmission's one `campaign_id` (anymail's SparkPost backend does the same), at most 64 bytes;
+  // no recipient limit.
   capabilities: {
     attachments: true, inlineImages: true, maxAttachmentBytes: MAX_ATTACHMENT_BYTES, maxTotalAttachmentBytes: MAX_ATTACHMENT_BYTES,
-    customHeaders: true, tags: true, maxTags: 1, metadata: true, maxReplyTo: Number.POSITIVE_INFINITY, maxRecipients: Number.POSITIVE_INFINITY,
+    customHeaders: true, tags: true, maxTags: 1, tagLimits: { maxBytes: 64 }, metadata: true, maxReplyTo: Number.POSITIVE_INFINITY, maxRecipients: Number.POSITIVE_INFINITY,
   },
   // A 200 alone does not prove a send: SparkPost answers 200 with `total_accepted_recipients: 0`
   // when it refused every recipient (the Blueprint's own example), so only the body says who was

@@ -424,6 +424,22 @@ export function runConformance(name: string, setup: () => Promise<ConformanceHar
       else expect(warning).toBeUndefined();
     });
 
+    it('drops a tag outside its declared tag limits with a warning, and sends the message with the tags that fit', async () => {
+      const limits = h.adapter.capabilities.tagLimits ?? {};
+      // One tag past each declared limit (none declared: nothing to drop, and the test shows it).
+      const outside = [
+        ...(limits.maxLength !== undefined ? ['l'.repeat(limits.maxLength + 1)] : []),
+        ...(limits.maxBytes !== undefined ? ['é'.repeat(Math.floor(limits.maxBytes / 2) + 1)] : []),
+        ...(limits.asciiOnly ? ['café'] : []),
+      ];
+      const receipt = await h.adapter.send(normalizeMessage({ ...MESSAGES['text only']!, tags: [...outside, 'kept'] }), sendContext());
+      const arrivals = await h.takeArrivals();
+      expect(arrivals).toHaveLength(1);
+      expect(arrivals[0]!.tags).toEqual(['kept']);
+      const warnings = (receipt.warnings ?? []).filter((w) => /takes tags /.test(w));
+      expect(warnings, 'one warning per limit a tag is outside').toHaveLength(outside.length);
+    });
+
     // The message layer takes any message with one recipient in to, cc or bcc. An adapter whose
     // provider requires `to` must say so (requiresTo): its 400 would stop the chain as REJECTED.
     it('a message with recipients only in cc and bcc is delivered, or skipped as UNSUPPORTED so the next adapter sends it', async () => {

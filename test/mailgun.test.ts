@@ -45,6 +45,24 @@ describe('mailgun specifics', () => {
     });
   });
 
+  it('drops a tag over 128 characters or not ASCII with a warning (Mailgun takes ASCII tags of at most 128), and sends the message', async () => {
+    const tags = ['t'.repeat(129), 'café', 'welcome'];
+    const receipt = await mailgunAdapter({ apiKey: KEY, domain: DOMAIN, baseUrl: server.url }).send(normalizeMessage({ ...MESSAGES['text only']!, tags }), sendContext());
+    expect(server.requests.at(-1)!.form!.getAll('o:tag')).toEqual(['welcome']);
+    const warnings = receipt.warnings?.join(' ');
+    expect(warnings).toMatch(/at most 128 characters.*"ttt/);
+    expect(warnings).toMatch(/ASCII.*"café"/);
+  });
+
+  it('the local Mailgun refuses a tag over 128 characters or not ASCII, as documented', async () => {
+    for (const tag of ['t'.repeat(129), 'café']) {
+      const form = new FormData();
+      for (const [key, value] of Object.entries({ from: 'shop@example.com', to: 'ann@example.com', subject: 'S', text: 'T', 'o:tag': tag })) form.append(key, value);
+      const response = await fetch(`${server.url}/v3/${DOMAIN}/messages`, { method: 'POST', headers: { authorization: `Basic ${Buffer.from(`api:${KEY}`).toString('base64')}` }, body: form });
+      expect(response.status, tag).toBe(400);
+    }
+  });
+
   it('treats a 200 "Mailgun Magnificent API" as a failure, not a send', async () => {
     server.script(MAILGUN_ERRORS.magnificent);
     const error = await expectFailure(mailgunAdapter({ apiKey: KEY, domain: DOMAIN, baseUrl: server.url }).send(message(), sendContext()));

@@ -31,6 +31,12 @@ describe('postmark specifics', () => {
   afterAll(() => server.close());
   const adapter = (options: { messageStream?: string; serverToken?: string } = {}) => postmarkAdapter({ serverToken: TOKEN, baseUrl: server.url, ...options });
 
+  it('drops a Tag over 1000 characters with a warning, and sends the message', async () => {
+    const receipt = await adapter().send(normalizeMessage({ ...MESSAGES['text only']!, tags: ['t'.repeat(1001), 'order'] }), sendContext());
+    expect(server.requests.at(-1)!.json).toMatchObject({ Tag: 'order' });
+    expect(receipt.warnings?.join(' ')).toMatch(/at most 1000 characters/);
+  });
+
   it('sends the documented request: path, server-token header, JSON field names, the message stream', async () => {
     const message = normalizeMessage({
       ...MESSAGES['text only']!, to: ['"O\'Neil, Ann" <ann@example.com>', 'bob@example.org'], cc: 'Chloé <chloe@example.net>', replyTo: 'support@example.com',

@@ -56,6 +56,13 @@ describe('sendgrid specifics', () => {
     expect(receipt.providerMessageId).toMatch(/^[\w-]{16,}$/);
   });
 
+  it('drops a category over 255 characters with a warning, and sends the message with the others', async () => {
+    const long = 'c'.repeat(256);
+    const receipt = await adapter().send(normalizeMessage({ ...MESSAGES['text only']!, tags: ['order', long] }), sendContext());
+    expect(server.requests.at(-1)!.json).toMatchObject({ categories: ['order'] });
+    expect(receipt.warnings?.join(' ')).toMatch(/at most 255 characters.*"ccc/);
+  });
+
   it('sends one reply-to as reply_to, and an inline image with disposition inline and its content_id', async () => {
     const message = normalizeMessage({ ...MESSAGES['text only']!, replyTo: 'support@example.com', html: '<img src="cid:logo@x">', attachments: [{ filename: 'logo.png', content: 'png', contentType: 'image/png', cid: 'logo@x' }] });
     await adapter().send(message, sendContext());

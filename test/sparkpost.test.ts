@@ -62,6 +62,13 @@ describe('sparkpost specifics', () => {
     expect(receipt.providerMessageId).toMatch(/^\d{15,}$/);
   });
 
+  it('drops a tag over campaign_id\'s 64 bytes with a warning, counting bytes not characters, and sends the message', async () => {
+    const long = 'é'.repeat(33); // 33 characters, 66 bytes
+    const receipt = await adapter().send(normalizeMessage({ ...MESSAGES['text only']!, tags: [long, 'order'] }), sendContext());
+    expect(server.requests.at(-1)!.json).toMatchObject({ campaign_id: 'order' });
+    expect(receipt.warnings?.join(' ')).toMatch(/at most 64 bytes.*"éé/);
+  });
+
   it('sends an inline image in inline_images named by its Content-ID', async () => {
     await adapter().send(normalizeMessage({ ...MESSAGES['text only']!, html: '<img src="cid:logo@x">', attachments: [{ filename: 'logo.png', content: 'png', contentType: 'image/png', cid: 'logo@x' }] }), sendContext());
     const content = (server.requests.at(-1)!.json as { content: Record<string, unknown> }).content;

@@ -7,8 +7,8 @@ import type { NormalizedMessage } from './message.js';
 /**
  * What an adapter can carry, declared in full by each adapter (anymail's rule: what is not declared
  * is not supported). The chain checks a message against these before any I/O: a message over a
- * limit skips the adapter as UNSUPPORTED with the reason, except for tags over `maxTags`, which are
- * sent with the first `maxTags` tags and a warning (tags label reports; the message matters more).
+ * limit skips the adapter as UNSUPPORTED with the reason, except for tags: a tag outside `tagLimits`
+ * and tags over `maxTags` are dropped with a warning (tags label reports; the message matters more).
  */
 export interface AdapterCapabilities {
   attachments: boolean;
@@ -28,6 +28,11 @@ export interface AdapterCapabilities {
   tags: boolean;
   /** Most tags; the rest are dropped with a warning. */
   maxTags: number;
+  /**
+   * What one tag may be: a tag outside these limits is dropped with a warning before `maxTags`
+   * applies. Optional, so an adapter written before it still compiles; absent means any tag.
+   */
+  tagLimits?: TagLimits;
   metadata: boolean;
   /** Most Reply-To addresses (Brevo and Mailjet take one). */
   maxReplyTo: number;
@@ -44,6 +49,19 @@ export interface AdapterCapabilities {
    * capability: every adapter sends them in punycode (`toWireMessage`).
    */
   unicodeLocalParts: boolean;
+}
+
+/** The documented limits on one tag (SparkPost's campaign_id, SendGrid's categories, Mailgun's o:tag). */
+export interface TagLimits {
+  /**
+   * Longest tag in UTF-16 code units (JavaScript's `length`): never fewer than the characters, so a
+   * tag within it is within the provider's character limit however the provider counts.
+   */
+  maxLength?: number;
+  /** Longest tag in UTF-8 bytes. */
+  maxBytes?: number;
+  /** Only ASCII characters. */
+  asciiOnly?: boolean;
 }
 
 export interface SendContext {
@@ -149,8 +167,9 @@ export function declareCapabilities(declared: Partial<AdapterCapabilities>): Ada
     maxReplyTo: declared.maxReplyTo ?? 0,
     maxRecipients: declared.maxRecipients ?? 1,
     unicodeLocalParts: declared.unicodeLocalParts ?? false,
-    // A requirement, not a feature: left out, there is none.
+    // Requirements, not features: left out, there are none.
     ...(declared.requiresTo ? { requiresTo: true } : {}),
+    ...(declared.tagLimits ? { tagLimits: Object.freeze({ ...declared.tagLimits }) } : {}),
   });
 }
 
@@ -201,8 +220,8 @@ export function unsupportedReason(adapter: MailAdapter, message: NormalizedMessa
 
 /**
  * Sends `message` through `adapter` within its declared capabilities: refuses with UNSUPPORTED
- * before any I/O, drops the tags over `maxTags` with a warning, and hands `deliver` the message in
- * wire form (domains in punycode). Every adapter with declared limits sends through this.
+ * before any I/O, drops the tags it cannot take with a warning (`fitTags`), and hands `deliver` the
+ * message in wire form (domains in punycode). Every adapter with declared limits sends through this.
  */
 export async function sendWithin(
   adapter: MailAdapter,
@@ -211,14 +230,8 @@ export async function sendWithin(
 ): Promise<SendReceipt> {
   const refused = unsupportedReason(adapter, message);
   if (refused) throw refused;
-  const { maxTags } = adapter.capabilities;
-  const warnings: string[] = [];
-  let fitted = message;
-  if (message.tags.length > maxTags) {
-    const dropped = message.tags.slice(maxTags);
-    warnings.push(`${adapter.name} takes at most ${maxTags} tag(s): sent without ${dropped.map((t) => JSON.stringify(t)).join(', ')}`);
-    fitted = { ...message, tags: message.tags.slice(0, maxTags) };
-  }
+  const { tags, warnings } = fitTags(adapter, message.tags);
+  const fitted = tags === message.tags ? message : { ...message, tags };
   const wire = toWireMessage(fitted);
   const receipt = await deliver(wire);
   if (wire === fitted && warnings.length === 0) return receipt;
@@ -232,6 +245,43 @@ export async function sendWithin(
     rejected: asGiven(receipt.rejected),
     ...(warnings.length > 0 ? { warnings: [...warnings, ...(receipt.warnings ?? [])] } : {}),
   };
+}
+
+/**
+ * The tags `adapter` can take, and a warning for each it cannot: first those outside its
+ * `tagLimits` (so a tag that fits takes their place), then those over `maxTags`. The same array
+ * when every tag fits.
+ */
+function fitTags(adapter: MailAdapter, tags: string[]): { tags: string[]; warnings: string[] } {
+  const { maxTags, tagLimits = {} } = adapter.capabilities;
+  const warnings: string[] = [];
+  let kept = tags;
+  for (const [outside, limit] of tagRules(tagLimits)) {
+    const dropped = kept.filter(outside);
+    if (dropped.length === 0) continue;
+    warnings.push(`${adapter.name} takes tags ${limit}: sent without ${dropped.map(quoteTag).join(', ')}`);
+    kept = kept.filter((tag) => !outside(tag));
+  }
+  if (kept.length > maxTags) {
+    warnings.push(`${adapter.name} takes at most ${maxTags} tag(s): sent without ${kept.slice(maxTags).map(quoteTag).join(', ')}`);
+    kept = kept.slice(0, maxTags);
+  }
+  return { tags: kept, warnings };
+}
+
+// Each declared limit as a test a tag fails, with the limit in words.
+function tagRules(limits: TagLimits): [(tag: string) => boolean, string][] {
+  const rules: [(tag: string) => boolean, string][] = [];
+  const { maxLength, maxBytes, asciiOnly } = limits;
+  if (maxLength !== undefined) rules.push([(tag) => tag.length > maxLength, `of at most ${maxLength} characters`]);
+  if (maxBytes !== undefined) rules.push([(tag) => Buffer.byteLength(tag) > maxBytes, `of at most ${maxBytes} bytes`]);
+  if (asciiOnly) rules.push([(tag) => /[^\x00-\x7f]/.test(tag), 'in ASCII only']);
+  return rules;
+}
+
+// A dropped tag in a warning: a long one shortened, so the warning stays readable in the journal.
+function quoteTag(tag: string): string {
+  return tag.length > 40 ? `${JSON.stringify(tag.slice(0, 40)).slice(0, -1)}…" (${tag.length} characters)` : JSON.stringify(tag);
 }
 
 /** Every recipient address of a message, for receipts. */

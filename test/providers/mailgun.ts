@@ -52,6 +52,9 @@ export async function startMailgunServer(apiKey: string, domains: string[]): Pro
       if (!form.has('text') && !form.has('html') && !form.has('amp-html') && !form.has('template')) {
         return { answer: { status: 400, body: { message: "Need at least one of 'text', 'html', 'amp-html' or 'template' parameters specified" } } };
       }
+      // Tags are ASCII only, at most 128 characters (PROVIDERS.md §3 G3); the refusal's text is the server's own.
+      const badTag = form.getAll('o:tag').map(String).find((tag) => tag.length > 128 || !/^[\x00-\x7f]*$/.test(tag));
+      if (badTag !== undefined) return { answer: { status: 400, body: { message: `o:tag '${badTag.slice(0, 40)}' is invalid: tags are ASCII, at most 128 characters` } } };
       const optionBytes = [...form].filter(([k]) => /^(o|h|v|t):/.test(k)).reduce((sum, [k, v]) => sum + k.length + (typeof v === 'string' ? Buffer.byteLength(v) : 0), 0);
       if (optionBytes > 16 * 1024) return { answer: { status: 400, body: { message: 'Send options (parameters starting with o:, h:, or v:) are limited to 16KB total' } } };
       const addresses = (key: string) => form.getAll(key).flatMap((v) => parse(String(v)));
