@@ -82,12 +82,30 @@ function email(address: Address): { email: string; name?: string } {
   return address.name ? { email: address.address, name: address.name } : { email: address.address };
 }
 
+// SendGrid refuses a personalization that names an address twice across to, cc and bcc, compared
+// without case (SOURCES.md §2 G2): each address is kept where it first appears, in to, cc, bcc
+// order, so it still gets the message once. The receipt lists every recipient as given.
+function onceEach(message: NormalizedMessage): { to: Address[]; cc: Address[]; bcc: Address[] } {
+  const seen = new Set<string>();
+  const firstTime = (address: Address) => {
+    const key = address.address.toLowerCase();
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  };
+  const to = message.to.filter(firstTime);
+  const cc = message.cc.filter(firstTime);
+  const bcc = message.bcc.filter(firstTime);
+  return { to, cc, bcc };
+}
+
 function toPayload(message: NormalizedMessage): Record<string, unknown> {
   // One personalization: one message to everyone, like every other adapter.
+  const { to, cc, bcc } = onceEach(message);
   const personalization = {
-    to: message.to.map(email),
-    ...(message.cc.length ? { cc: message.cc.map(email) } : {}),
-    ...(message.bcc.length ? { bcc: message.bcc.map(email) } : {}),
+    to: to.map(email),
+    ...(cc.length ? { cc: cc.map(email) } : {}),
+    ...(bcc.length ? { bcc: bcc.map(email) } : {}),
   };
   // SendGrid wants text/plain first, then text/html, and no empty value.
   const content = [

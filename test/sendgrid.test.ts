@@ -56,6 +56,15 @@ describe('sendgrid specifics', () => {
     expect(receipt.providerMessageId).toMatch(/^[\w-]{16,}$/);
   });
 
+  it('sends an address once across to, cc and bcc (SendGrid refuses a repeat, case-insensitively), keeping the first, and the receipt lists every recipient', async () => {
+    const message = normalizeMessage({ ...MESSAGES['text only']!, to: 'ann@example.com', cc: ['Ann <ANN@example.com>', 'chloe@example.net'], bcc: ['ann@example.com', 'audit@example.com', 'Chloe@Example.net'] });
+    const receipt = await adapter().send(message, sendContext());
+    expect((server.requests.at(-1)!.json as { personalizations: unknown[] }).personalizations).toEqual([
+      { to: [{ email: 'ann@example.com' }], cc: [{ email: 'chloe@example.net' }], bcc: [{ email: 'audit@example.com' }] },
+    ]);
+    expect(receipt.accepted).toEqual(['ann@example.com', 'ANN@example.com', 'chloe@example.net', 'ann@example.com', 'audit@example.com', 'Chloe@Example.net']);
+  });
+
   it('drops a category over 255 characters with a warning, and sends the message with the others', async () => {
     const long = 'c'.repeat(256);
     const receipt = await adapter().send(normalizeMessage({ ...MESSAGES['text only']!, tags: ['order', long] }), sendContext());
@@ -102,10 +111,11 @@ describe('sendgrid specifics', () => {
     const sender = await expectFailure(adapter().send(normalizeMessage(MESSAGES['text only']!), sendContext()));
     expect(sender.code).toBe('AUTH');
     expect(sender.remedy).toMatch(/Sender Authentication/);
-    // The same address in to and cc: SendGrid refuses the personalization.
-    const duplicate = await expectFailure(adapter().send(normalizeMessage({ ...MESSAGES['text only']!, cc: 'ann@example.com' }), sendContext()));
-    expect(duplicate.code).toBe('REJECTED');
-    expect(duplicate.detail).toMatch(/unique between to, cc, and bcc.*\(personalizations\.0\.cc\)/);
+    // An address SendGrid does not take: it refuses the field and names it.
+    server.script(SENDGRID_ERRORS.badTo);
+    const refused = await expectFailure(adapter().send(normalizeMessage(MESSAGES['text only']!), sendContext()));
+    expect(refused.code).toBe('REJECTED');
+    expect(refused.detail).toMatch(/Does not contain a valid address\. \(personalizations\.0\.to\.0\.email\)/);
   });
 
   it('maps 429 to RATE_LIMITED with the wait from X-RateLimit-Reset (a Unix time)', async () => {
