@@ -106,10 +106,20 @@ function receiptFrom(data: Smtp2goData, recipients: string[], provider: string):
 
 // failures[] entries are not documented precisely: strings, or objects naming the address.
 function failedRecipients(data: Smtp2goData, recipients: string[]): string[] {
-  const text = JSON.stringify(data.failures ?? []).toLowerCase();
-  const named = recipients.filter((r) => text.includes(r.toLowerCase()));
+  const failed = new Set((data.failures ?? []).flatMap(addressesIn));
+  const named = recipients.filter((r) => failed.has(r.toLowerCase()));
   if (named.length > 0 || !data.failed) return named;
   return data.succeeded === 0 ? recipients : [];
+}
+
+// Anything that looks like an address, whole, in lower case: a recipient is failed only when a
+// failure names exactly it (a substring test took ann@ for failed when joann@ was).
+const ADDRESS_LIKE = /[^\s<>"(),;:[\]{}]+@[^\s<>"(),;:[\]{}]+/g;
+
+function addressesIn(failure: unknown): string[] {
+  const text = typeof failure === 'string' ? failure : JSON.stringify(failure) ?? '';
+  // Quotes and a sentence's full stop around an address are not part of it.
+  return (text.match(ADDRESS_LIKE) ?? []).map((found) => found.replace(/^['.]+|['.]+$/g, '').toLowerCase());
 }
 
 function describeFailures(data: Smtp2goData): string {

@@ -55,6 +55,14 @@ describe('smtp2go specifics', () => {
     expect(receipt.warnings?.[0]).toMatch(/refused 1 recipient.*bob@example.org: 550/);
   });
 
+  it('marks only the recipient a failure names, not one whose address is part of it (ann@ inside joann@), in any case', async () => {
+    const message = normalizeMessage({ ...MESSAGES['text only']!, to: ['ann@example.com', 'joann@example.com', 'Bob@Example.org'] });
+    server.script({ status: 200, body: { request_id: 'r-2', data: { succeeded: 1, failed: 2, failures: ['joann@example.com: 550 rejected', { email: 'bob@example.org', error: '550' }], email_id: '1abc-def' } } });
+    const receipt = await adapter().send(message, sendContext());
+    expect(receipt.accepted).toEqual(['ann@example.com']);
+    expect(receipt.rejected).toEqual(['joann@example.com', 'Bob@Example.org']);
+  });
+
   it('warns about a failure inside a 200 even when its text names no recipient', async () => {
     server.script({ status: 200, body: { request_id: 'r-1', data: { succeeded: 1, failed: 1, failures: ['550 mailbox unavailable'], email_id: '1abc-def' } } });
     const receipt = await adapter().send(two(), sendContext());
