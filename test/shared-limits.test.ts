@@ -5,6 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMailer, type MailAdapter } from '../src/index.js';
 import { FULL_CAPABILITIES } from '../src/core/adapter.js';
 import { MailError } from '../src/core/errors.js';
+import { normalizeMessage } from '../src/core/message.js';
+import { SharedLimits } from '../src/kit/shared-limits.js';
 import { startRedis, type RedisHandle } from './helpers/redis-server.js';
 
 let redis: RedisHandle;
@@ -78,6 +80,27 @@ describe('limits shared by every instance (Redis)', () => {
     expect(refused).toHaveLength(2);
     expect(refused[0]!.attempts![0]!.error).toMatchObject({ code: 'RATE_LIMITED', message: expect.stringMatching(/shared sending limit .*60 messages a minute.*counted across every instance/) });
     await Promise.all([...mailers, ...few].map((mailer) => mailer.close()));
+  });
+
+  it('pace headroom: the next slot is one interval plus the documented 2 % away, never more', async () => {
+    const shared = { now: 0, max: 0, starts: [] as number[] };
+    // One a minute: the interval is long enough that the moments between the two sends (a few ms)
+    // cannot hide the difference between 2 % (1.2 s) and more.
+    const perMinute = 1;
+    const interval = 60_000 / perMinute;
+    const limits = new SharedLimits({ redis: redis.url, maxWaitMs: 500 });
+    const adapter = limits.wrap(accountAdapter(account(), { messagesPerMinute: perMinute }, 1, shared));
+    const normalized = normalizeMessage(message);
+    const ctx = () => ({ signal: AbortSignal.timeout(5_000), attempt: 1 });
+    try {
+      await adapter.send(normalized, ctx());
+      const refused = await adapter.send(normalized, ctx()).then(() => undefined, (error: unknown) => error as MailError);
+      expect(refused?.code).toBe('RATE_LIMITED');
+      expect(refused?.retryAfterMs).toBeGreaterThan(interval - 1_000);
+      expect(refused?.retryAfterMs).toBeLessThanOrEqual(Math.ceil(interval * 1.02));
+    } finally {
+      await limits.close();
+    }
   });
 
   it("a provider's slow-down seen by one instance pauses the others' sends through that account", async () => {

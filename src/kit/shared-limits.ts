@@ -22,11 +22,14 @@ export interface SharedLimitsOptions {
 }
 
 const WINDOW_MS = 60_000;
+// Each start is spaced 2 % beyond 1/perMinute of a minute (README "Limits shared by every instance"): network jitter
+// then never puts more than the pace into a window the provider counts, at little cost in rate.
+const PACE_HEADROOM = 1.02;
 
 // KEYS: pace key (the next free start time), concurrency zset, pause key. ARGV: perMinute (0 = none),
 // concurrency (0 = none), maxWaitMs, leaseMs, id. Returns { status, waitMs }: 0 = slot reserved to
 // start in waitMs, 1 = over maxWaitMs (not reserved), 2 = every concurrency slot is busy (retry
-// shortly). The pace is a steady one: one start per 1/perMinute of a minute, plus 5 % of headroom
+// shortly). The pace is a steady one: one start per 1/perMinute of a minute, plus 2 % of headroom
 // so that network jitter never puts more than the pace into any window the provider counts.
 const ACQUIRE = `
 local t = redis.call('TIME')
@@ -41,7 +44,7 @@ if concurrency > 0 then
 end
 local interval = 0
 if perMinute > 0 then
-  interval = math.ceil(${WINDOW_MS} / perMinute * 1.05)
+  interval = math.ceil(${WINDOW_MS} / perMinute * ${PACE_HEADROOM})
   local free = tonumber(redis.call('GET', KEYS[1]) or '0')
   if free > start then start = free end
 end
