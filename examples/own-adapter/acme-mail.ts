@@ -40,7 +40,7 @@ const acme = defineHttpAdapter<AcmeMailOptions>({
   required: ['apiKey'],
   whereToFind: 'Acme Mail > Settings > API keys',
   // Only what is declared is sent; anything else is refused as UNSUPPORTED before any request.
-  capabilities: { attachments: true, inlineImages: true, customHeaders: true, tags: true, maxTags: 10, metadata: true, maxReplyTo: 5, maxRecipients: 50 },
+  capabilities: { attachments: true, inlineImages: true, customHeaders: true, tags: true, maxTags: 10, metadata: true, maxReplyTo: 5, maxRecipients: 50, requiresTo: true },
   // 202 covers the whole message: a 202 whose body is lost is still a send (never a retry).
   success: { statuses: [202], unreadableBody: 'sent', source: 'Acme Mail API reference: 202 for the whole message, refusals are 4xx' },
   headers: ({ apiKey }) => ({ authorization: `Bearer ${apiKey}` }),
