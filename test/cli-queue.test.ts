@@ -68,6 +68,21 @@ describe('mailroom worker, queue, doctor and resend in queue mode', () => {
     await producer.close();
   }, 90_000);
 
+  it('worker refuses a bad --grace before it takes any job', async () => {
+    const outbox = join(cwd, 'outbox-grace');
+    const producer = createMailer({ adapters: [memoryAdapter()], from: 'shop@example.com', journal: redis.url, queue: { connection: redis.url, name: 'grace' } });
+    const queued = await producer.send({ to: 'ann@example.com', subject: 'Order 2', text: 'x' });
+
+    const run = await runCli(['worker', '--grace', '30 seconds'], { cwd, env: { ...env, MAILROOM_QUEUE_NAME: 'grace', MAILROOM_DSN: `outbox://${outbox}` }, timeoutMs: 20_000 });
+    expect(run.timedOut, run.stdout + run.stderr).toBeUndefined();
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/--grace expects a duration/);
+    expect(run.stdout).not.toMatch(/worker on|sent /);
+    expect((await producer.journal.get(queued.id))!.status).toBe('queued');
+    expect(await readdir(outbox).catch(() => [])).toHaveLength(0);
+    await producer.close();
+  }, 60_000);
+
   it('doctor reports a queue server that does not answer as an error', async () => {
     const down = await runCli(['doctor'], { cwd, env: { ...env, MAILROOM_QUEUE: 'redis://127.0.0.1:1' } });
     expect(down.code).toBe(1);

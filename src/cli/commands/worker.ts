@@ -4,7 +4,7 @@
 import type { Command } from 'commander';
 import { parseDuration } from '../../core/duration.js';
 import { MailError } from '../../core/errors.js';
-import { startWorker } from '../../queue/worker.js';
+import { startWorker, type MailWorker } from '../../queue/worker.js';
 import { redact } from '../../queue/queue-options.js';
 import { addCommonOptions, loadContext, mailerOptions, positiveInteger, reportJournalErrors, type CommonOptions } from '../context.js';
 import { addQueueOption, queueFrom, type QueueFlag } from '../queue-option.js';
@@ -33,19 +33,20 @@ Examples:
     .action(async (flags: WorkerFlags) => {
       const queue = queueFrom(flags);
       if (!queue) throw new MailError('CONFIG', 'mailroom worker needs a queue: pass --queue redis://… (or postgres://…) or set MAILROOM_QUEUE');
-      const context = await loadContext(flags);
-      const worker = await startWorker({
-        ...mailerOptions(context),
-        queue,
-        concurrency: positiveInteger(flags.concurrency, '--concurrency'),
-        ...(flags.messagesPerMinute ? { messagesPerMinute: positiveInteger(flags.messagesPerMinute, '--messages-per-minute') } : {}),
-      });
+      // Every flag is checked before the worker connects: once started it takes jobs at once, and a
+      // flag refused afterwards would leave it delivering with no log and no signal handlers.
       const grace = parseDuration(flags.grace, '--grace');
-      reportJournalErrors(worker.mailer);
-      worker.mailer.on('sent', (result) => console.log(`sent ${result.id} via ${result.adapter}`));
-      worker.mailer.on('failed', (error, id) => console.log(`failed ${id}: ${error.code} ${error.message}`));
-      const adapters = (await worker.mailer.adapters()).map((adapter) => adapter.name).join(' -> ');
-      console.log(`worker on ${redact(queue.connection)} (queue ${queue.name ?? 'mailroom'}): ${adapters}, ${flags.concurrency} at once; stop with Ctrl-C or SIGTERM`);
+      const concurrency = positiveInteger(flags.concurrency, '--concurrency');
+      const messagesPerMinute = flags.messagesPerMinute ? positiveInteger(flags.messagesPerMinute, '--messages-per-minute') : undefined;
+      const context = await loadContext(flags);
+      const worker = await startWorker({ ...mailerOptions(context), queue, concurrency, ...(messagesPerMinute ? { messagesPerMinute } : {}) });
+      try {
+        await announce(worker, queue.connection, queue.name, concurrency);
+      } catch (error) {
+        // A started worker keeps the process alive and delivering: stop it before the error ends the command.
+        await worker.close(grace).catch(() => undefined);
+        throw error;
+      }
       await new Promise<void>((resolve) => {
         const stop = (signal: string) => {
           console.log(`${signal}: finishing the messages in hand (up to ${flags.grace})`);
@@ -56,4 +57,13 @@ Examples:
       });
       console.log('worker stopped');
     });
+}
+
+// Logs what the worker delivers and the line that says it runs.
+async function announce(worker: MailWorker, connection: string, name: string | undefined, concurrency: number): Promise<void> {
+  reportJournalErrors(worker.mailer);
+  worker.mailer.on('sent', (result) => console.log(`sent ${result.id} via ${result.adapter}`));
+  worker.mailer.on('failed', (error, id) => console.log(`failed ${id}: ${error.code} ${error.message}`));
+  const adapters = (await worker.mailer.adapters()).map((adapter) => adapter.name).join(' -> ');
+  console.log(`worker on ${redact(connection)} (queue ${name ?? 'mailroom'}): ${adapters}, ${concurrency} at once; stop with Ctrl-C or SIGTERM`);
 }
