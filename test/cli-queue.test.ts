@@ -25,6 +25,13 @@ afterAll(async () => {
   await redis?.stop();
 });
 
+// What an error printed by Node (or a library's console.error) looks like: never the CLI's own output.
+const expectNoRawDump = (output: string) => {
+  expect(output).not.toMatch(/^\s+at /m);
+  expect(output).not.toMatch(/^Error: /m);
+  expect(output).not.toMatch(/errno:|syscall:/);
+};
+
 const until = async (probe: () => Promise<boolean>, timeoutMs = 20_000) => {
   const deadline = Date.now() + timeoutMs;
   while (!(await probe())) {
@@ -87,5 +94,15 @@ describe('mailroom worker, queue, doctor and resend in queue mode', () => {
     const down = await runCli(['doctor'], { cwd, env: { ...env, MAILROOM_QUEUE: 'redis://127.0.0.1:1' } });
     expect(down.code).toBe(1);
     expect(down.stdout).toMatch(/ERROR\s+queue\s+the queue redis:\/\/127\.0\.0\.1:1 cli cannot be reached/);
+    expectNoRawDump(down.stdout + down.stderr);
+  }, 60_000);
+
+  it.each([['queue'], ['worker']])('%s exits 1 with a TRANSIENT error and a remedy when the queue server is down', async (command) => {
+    const down = await runCli([command], { cwd, env: { ...env, MAILROOM_QUEUE: 'redis://127.0.0.1:1', MAILROOM_JOURNAL: 'memory://' }, timeoutMs: 30_000 });
+    expect(down.timedOut, down.stdout + down.stderr).toBeUndefined();
+    expect(down.code).toBe(1);
+    expect(down.stderr).toMatch(/^error TRANSIENT: .*redis:\/\/127\.0\.0\.1:1 cli/m);
+    expect(down.stderr).toMatch(/^remedy: .*queue server/m);
+    expectNoRawDump(down.stdout + down.stderr);
   }, 60_000);
 });

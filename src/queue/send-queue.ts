@@ -3,6 +3,7 @@
 import type { Queue } from 'bullmq';
 import type { MailMessage } from '../core/message.js';
 import { loadBullMq, migrate } from './load-bullmq.js';
+import { answerWithin, QUEUE_ANSWER_MS } from './queue-answer.js';
 import { isPostgres, queueOptions, redact, type QueueOption, type QueueOptions } from './queue-options.js';
 
 /** What a job carries: the message as rendered at send time, so a worker needs no templates. */
@@ -23,9 +24,17 @@ export interface QueueCounts {
   completed: number;
 }
 
+/** What `mailroom queue` and doctor show: the counts and the workers connected. */
+export interface QueueProbe {
+  counts: QueueCounts;
+  workers: number;
+}
+
 export class SendQueue {
   readonly options: Required<QueueOptions>;
   private opening: Promise<Queue> | undefined;
+  /** The connection error BullMQ reported last: kept to say why the server does not answer. */
+  private lastError: unknown;
 
   constructor(option: QueueOption) {
     this.options = queueOptions(option);
@@ -37,7 +46,7 @@ export class SendQueue {
   }
 
   private queue(): Promise<Queue> {
-    this.opening ??= openQueue(this.options);
+    this.opening ??= openQueue(this.options, (error) => (this.lastError = error));
     this.opening.catch(() => undefined);
     return this.opening;
   }
@@ -67,6 +76,12 @@ export class SendQueue {
     return (await (await this.queue()).getWorkers()).length;
   }
 
+  /** Counts and workers, or TRANSIENT naming the queue when its server has not answered within `timeoutMs`. */
+  async probe(timeoutMs = QUEUE_ANSWER_MS): Promise<QueueProbe> {
+    const [counts, workers] = await answerWithin(Promise.all([this.counts(), this.workers()]), this.describe(), () => this.lastError, timeoutMs);
+    return { counts, workers };
+  }
+
   /** The job's state: waiting, active, delayed, failed, completed, or unknown (no such job). */
   async state(entryId: string): Promise<string> {
     return (await this.queue()).getJobState(entryId);
@@ -83,11 +98,17 @@ export class SendQueue {
   }
 }
 
-async function openQueue(options: Required<QueueOptions>): Promise<Queue> {
+async function openQueue(options: Required<QueueOptions>, onError: (error: unknown) => void): Promise<Queue> {
   const bull = await loadBullMq(options.connection);
+  let queue: Queue;
   if (isPostgres(options.connection)) {
     await migrate(bull, options.connection);
-    return new bull.Queue(options.name, { connection: options.connection }, bull.createPostgresBackend) as unknown as Queue;
+    queue = new bull.Queue(options.name, { connection: options.connection }, bull.createPostgresBackend) as unknown as Queue;
+  } else {
+    queue = new bull.Queue(options.name, { connection: { url: options.connection } as never });
   }
-  return new bull.Queue(options.name, { connection: { url: options.connection } as never });
+  // Without a listener BullMQ prints every failed reconnect with its stack; the callers that need
+  // the server report it once, as a MailError (see probe()).
+  queue.on('error', onError);
+  return queue;
 }

@@ -8,7 +8,8 @@ import type { Job, Worker } from 'bullmq';
 import { createMailer, mailerInternals, type Mailer, type MailerOptions, type SendResult } from '../core/mailer.js';
 import { MailError, toMailError } from '../core/errors.js';
 import { loadBullMq, migrate } from './load-bullmq.js';
-import { isPostgres, queueOptions, type QueueOption, type QueueOptions } from './queue-options.js';
+import { isPostgres, queueOptions, redact, type QueueOption, type QueueOptions } from './queue-options.js';
+import { answerWithin } from './queue-answer.js';
 import { SEND_JOB, type SendJobData } from './send-queue.js';
 
 export interface WorkerOptions extends Omit<MailerOptions, 'queue'> {
@@ -23,6 +24,12 @@ export interface WorkerOptions extends Omit<MailerOptions, 'queue'> {
   messagesPerMinute?: number;
   /** A job whose worker stopped answering (killed) is handed to another after this long. Default 30,000 ms. */
   stalledAfterMs?: number;
+  /**
+   * How long the queue's server gets to answer at start; past it startWorker() closes the worker
+   * and fails TRANSIENT. Default: no limit (the worker waits for the server, as an app starting
+   * alongside its Redis wants). `mailroom worker` gives 5,000 ms.
+   */
+  readyTimeoutMs?: number;
 }
 
 interface WorkerQueueOptions {
@@ -40,7 +47,7 @@ export interface MailWorker {
 const FINAL = new Set(['INVALID_MESSAGE', 'REJECTED', 'TEMPLATE', 'CONFIG', 'UNSUPPORTED']);
 
 export async function startWorker(options: WorkerOptions): Promise<MailWorker> {
-  const { queue: queueOption, concurrency = 5, messagesPerMinute, stalledAfterMs = 30_000, ...mailerOptions } = options;
+  const { queue: queueOption, concurrency = 5, messagesPerMinute, stalledAfterMs = 30_000, readyTimeoutMs, ...mailerOptions } = options;
   const queue = queueOptions(queueOption);
   // Limits are counted in the queue's Redis unless told otherwise, as a queue-mode mailer does.
   const sharedLimits = mailerOptions.sharedLimits ?? (isPostgres(queue.connection) ? undefined : queue.connection);
@@ -89,8 +96,10 @@ export async function startWorker(options: WorkerOptions): Promise<MailWorker> {
       .then((state) => (state === 'failed' ? internals.closeFailed(job.id!, toMailError(error, { code: 'TRANSIENT' })) : undefined))
       .catch(() => undefined);
   });
-  worker.on('error', () => undefined); // connection errors: BullMQ reconnects; `mailroom doctor` reports
-  await worker.waitUntilReady();
+  // Connection errors: BullMQ reconnects; `mailroom doctor` reports. The last one says why a start timed out.
+  let lastError: unknown;
+  worker.on('error', (error) => (lastError = error));
+  await whenReady(worker, mailer, { where: `${redact(queue.connection)} ${queue.name}`, lastError: () => lastError, ...(readyTimeoutMs === undefined ? {} : { timeoutMs: readyTimeoutMs }) });
 
   return {
     mailer,
@@ -102,6 +111,18 @@ export async function startWorker(options: WorkerOptions): Promise<MailWorker> {
       await mailer.close();
     },
   };
+}
+
+// Waits for the worker's connection; with a timeout, a server that does not answer in time closes
+// the worker and its mailer (else their reconnecting would keep the process alive) and fails TRANSIENT.
+async function whenReady(worker: Worker, mailer: Mailer, start: { where: string; lastError: () => unknown; timeoutMs?: number }): Promise<void> {
+  if (start.timeoutMs === undefined) return void (await worker.waitUntilReady());
+  try {
+    await answerWithin(worker.waitUntilReady(), start.where, start.lastError, start.timeoutMs);
+  } catch (error) {
+    await Promise.allSettled([worker.close(true), mailer.close()]);
+    throw error;
+  }
 }
 
 // BullMQ's limiter counts jobs in fixed windows: "600 a minute" as one 60 s window would let all

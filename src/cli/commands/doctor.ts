@@ -107,9 +107,7 @@ async function queueFindings(options: QueueFlag): Promise<Finding[]> {
   try {
     queue = new SendQueue(option);
     const sendQueue = queue;
-    const probe = Promise.all([sendQueue.counts(), sendQueue.workers()]);
-    const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no answer within 5 s')), 5_000).unref());
-    const [counts, workers] = await Promise.race([probe, timeout]);
+    const { counts, workers } = await sendQueue.probe();
     const findings: Finding[] = [{ level: 'ok', check: 'queue', message: `${sendQueue.describe()}: ${counts.waiting} waiting, ${counts.active} active, ${counts.delayed} delayed, ${counts.failed} failed` }];
     if (workers === 0) {
       findings.push({ level: 'warning', check: 'queue-worker', message: `no worker is connected to ${sendQueue.describe()}: queued messages wait until one starts`, remedy: 'start one: `mailroom worker` (same --queue, --dsn and --journal), or startWorker() in your app, or the Strapi/Payload option `worker: true`' });
@@ -118,8 +116,9 @@ async function queueFindings(options: QueueFlag): Promise<Finding[]> {
     }
     return findings;
   } catch (error) {
+    // probe() names the queue and why it cannot be used; a queue URL refused before any connection says what is wrong with it.
     const failure = toMailError(error, { code: 'CONFIG' });
-    return [{ level: 'error', check: 'queue', message: `the queue ${queue?.describe() ?? option.connection.replace(/\/\/[^@/]*@/, '//***@')} cannot be reached: ${failure.message.replace(/^\[mailroom\] /, '')}`, remedy: failure.specificRemedy ?? 'start the queue server (redis-server, PostgreSQL) or fix --queue / MAILROOM_QUEUE; send() in queue mode fails TRANSIENT meanwhile' }];
+    return [{ level: 'error', check: 'queue', message: failure.detail, remedy: failure.remedy }];
   } finally {
     void queue?.close().catch(() => undefined);
   }

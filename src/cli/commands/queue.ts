@@ -21,12 +21,11 @@ export function register(program: Command): void {
     const mailer = createMailer({ ...mailerOptions(await loadContext(flags)), queue });
     try {
       const adapters = (await mailer.adapters().catch(() => [])).map((adapter) => adapter.name);
-      const [counts, workers] = await Promise.all([mailer.queue!.counts(), mailer.queue!.workers()]);
+      // probe() gives up after 5 s with TRANSIENT and a remedy: a server that is down never makes the command wait for ever.
+      const { counts, workers } = await mailer.queue!.probe();
       const row = { queue: mailer.queue!.describe(), adapters, ...counts, workers };
       if (flags.json) printJson(row);
       else printTable(['queue', 'adapters', 'waiting', 'active', 'delayed', 'failed', 'workers'], [[row.queue, adapters.join(' -> '), counts.waiting, counts.active, counts.delayed, counts.failed, workers].map(String)]);
-    } catch (error) {
-      throw error instanceof MailError ? error : new MailError('TRANSIENT', `cannot read the queue ${mailer.queue!.describe()}: ${(error as Error).message}`, { cause: error, remedy: 'Check that the queue server runs and the URL is right (mailroom doctor).' });
     } finally {
       await mailer.close();
     }

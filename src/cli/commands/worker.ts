@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { parseDuration } from '../../core/duration.js';
 import { MailError } from '../../core/errors.js';
 import { startWorker, type MailWorker } from '../../queue/worker.js';
+import { QUEUE_ANSWER_MS } from '../../queue/queue-answer.js';
 import { redact } from '../../queue/queue-options.js';
 import { addCommonOptions, loadContext, mailerOptions, positiveInteger, reportJournalErrors, type CommonOptions } from '../context.js';
 import { addQueueOption, queueFrom, type QueueFlag } from '../queue-option.js';
@@ -39,7 +40,8 @@ Examples:
       const concurrency = positiveInteger(flags.concurrency, '--concurrency');
       const messagesPerMinute = flags.messagesPerMinute ? positiveInteger(flags.messagesPerMinute, '--messages-per-minute') : undefined;
       const context = await loadContext(flags);
-      const worker = await startWorker({ ...mailerOptions(context), queue, concurrency, ...(messagesPerMinute ? { messagesPerMinute } : {}) });
+      // A queue server that is down fails the start after 5 s (TRANSIENT, exit 1) instead of waiting in silence.
+      const worker = await startWorker({ ...mailerOptions(context), queue, concurrency, readyTimeoutMs: QUEUE_ANSWER_MS, ...(messagesPerMinute ? { messagesPerMinute } : {}) });
       try {
         await announce(worker, queue.connection, queue.name, concurrency);
       } catch (error) {
