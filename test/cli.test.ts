@@ -398,6 +398,35 @@ describe('mailroom CLI', () => {
     });
   });
 
+  describe('journal show of encrypted and sensitive entries', () => {
+    it('counts encrypted content as stored and never prints it; a sensitive entry says its content was never kept', async () => {
+      const cwd = await workdir('journal-sealed');
+      const journal = new SendJournal({ store: join(cwd, '.mailroom/journal.sqlite'), encryptionKey: 'b'.repeat(64) });
+      const order = { from: 'shop@example.com', to: 'ann@example.com', subject: 'Order 7', text: 'Linen shirt' };
+      const sealed = journal.createEntry(normalizeMessage(order), order);
+      const reset = { ...order, subject: 'Reset', text: 'https://shop.example/reset?t=1', sensitive: true };
+      const sensitive = journal.createEntry(normalizeMessage(reset), reset);
+      await journal.write(sealed);
+      await journal.write(sensitive);
+      await journal.close();
+
+      // No MAILROOM_JOURNAL_KEY: the CLI reads the content sealed.
+      const shown = await run(['journal', 'show', sealed.id], { cwd });
+      expect(shown.code).toBe(0);
+      expect(shown.stdout).toMatch(/^content\s+stored, encrypted/m);
+      const shownSensitive = await run(['journal', 'show', sensitive.id], { cwd });
+      expect(shownSensitive.stdout).toMatch(/^content\s+sensitive: never kept/m);
+
+      const json = JSON.parse((await run(['journal', 'show', sealed.id, '--json'], { cwd })).stdout) as Record<string, unknown>;
+      expect(json).toMatchObject({ id: sealed.id, contentStored: true });
+      expect(json).not.toHaveProperty('sealedContent');
+      const listed = await entries(cwd);
+      expect(listed.find((entry) => entry.id === sealed.id)).toMatchObject({ contentStored: true });
+      expect(listed.find((entry) => entry.id === sensitive.id)).toMatchObject({ contentStored: false, sensitive: true });
+      for (const entry of listed) expect(entry).not.toHaveProperty('sealedContent');
+    });
+  });
+
   describe('resend at a terminal, and prune', () => {
     it('shows a progress bar when stderr is a terminal', async () => {
       const cwd = await workdir('resend-tty');

@@ -24,10 +24,26 @@ interface ListOptions extends CommonOptions {
 
 const STATUSES: JournalStatus[] = ['pending', 'sent', 'failed', 'queued'];
 
-/** An entry as the CLI prints it: everything but the stored content, and whether it is there. */
-export function printableEntry(entry: JournalEntry): Omit<JournalEntry, 'content'> & { contentStored: boolean } {
-  const { content, ...rest } = entry;
-  return { ...rest, contentStored: content !== undefined };
+/**
+ * An entry as the CLI prints it: everything but the stored content, and whether it is there. Content
+ * the CLI cannot open (sealed with a journal key it was not given) is stored all the same, and its
+ * ciphertext is no more for printing than the content itself.
+ */
+export function printableEntry(entry: JournalEntry): Omit<JournalEntry, 'content' | 'sealedContent'> & { contentStored: boolean } {
+  const { content: _content, sealedContent: _sealedContent, ...rest } = entry;
+  return { ...rest, contentStored: hasStoredContent(entry) };
+}
+
+function hasStoredContent(entry: JournalEntry): boolean {
+  return entry.content !== undefined || entry.sealedContent !== undefined;
+}
+
+// The "content" line of `journal show`: whether a resend has something to send, and if not, why.
+function contentLine(entry: JournalEntry): string {
+  if (entry.sensitive) return 'sensitive: never kept (cannot be resent)';
+  if (entry.content) return `stored (mailroom resend ${entry.id} sends it again)`;
+  if (entry.sealedContent) return 'stored, encrypted (mailroom resend needs the key it was written with: MAILROOM_JOURNAL_KEY or journal.encryptionKey)';
+  return 'not stored (cannot be resent)';
 }
 
 /** The journal query the shared filter flags describe. */
@@ -222,7 +238,7 @@ function printEntry(entry: JournalEntry): void {
     ['resend of', entry.resendOf],
     ['resent as', entry.resentAs?.join(', ')],
     ['duplicate?', entry.possibleDuplicate ? 'possibly: an adapter lost the connection after handing the message over' : undefined],
-    ['content', entry.content ? `stored (mailroom resend ${entry.id} sends it again)` : 'not stored (cannot be resent)'],
+    ['content', contentLine(entry)],
     // An ALL_FAILED message ends with its last remedy: shown once, on its own line.
     ['error', entry.error ? `${entry.error.code}: ${remedyApart(entry.error).message}` : undefined],
     ['remedy', entry.error?.remedy],
