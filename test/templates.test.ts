@@ -202,7 +202,24 @@ describe('locales', () => {
     expect((await r.render('greet', {}, 'fr')).subject).toBe('Bonjour');
     expect((await r.render('greet', {}, 'de')).subject).toBe('Hello');
     expect((await r.render('greet')).subject).toBe('Hello');
-    expect((await renderer({ defaultLocale: 'fr' }).render('greet')).subject).toBe('Hello');
+  });
+
+  it('a render without a locale chooses the file for defaultLocale, as its dates and lang do', async () => {
+    const french = renderer({ defaultLocale: 'fr-CA' });
+    expect((await french.render('greet')).subject).toBe('Allô');
+    expect((await renderer({ defaultLocale: 'fr' }).render('greet')).subject).toBe('Bonjour');
+    expect((await renderer({ defaultLocale: 'de' }).render('greet')).subject).toBe('Hello');
+    expect((await french.source('greet')).file).toBe(path.join(dir, 'greet.fr-CA.mjml'));
+    // A requested locale still wins over the default.
+    expect((await french.render('greet', {}, 'en')).subject).toBe('Hello');
+
+    await writeFile(path.join(dir, 'welcome.fr.mjml'), '---\nsubject: Bienvenue\n---\n<mj-section><mj-column><mj-text>Bienvenue</mj-text></mj-column></mj-section>');
+    const welcome = await renderer({ defaultLocale: 'fr' }).render('welcome');
+    expect(welcome.subject).toBe('Bienvenue');
+    expect(welcome.html).toContain('lang="fr"');
+
+    const order = await renderer({ defaultLocale: 'fr' }).render('order-confirmation', await sample('order-confirmation'));
+    expect(order).toEqual(await renderer().render('order-confirmation', await sample('order-confirmation'), 'fr'));
   });
 
   it('refuses a locale that is not a language tag', async () => {

@@ -351,11 +351,17 @@ export function createTemplateRenderer(options: TemplateOptions = {}): TemplateR
     return entry;
   }
 
+  // One locale for everything a render chooses: the file (NAME.fr-CA, NAME.fr, NAME), the dates and
+  // money, and the page's lang. A render that names none uses defaultLocale for all of them.
+  function localeOrDefault(locale: string | undefined): string {
+    return canonicalLocale(locale, 'template.locale', 'TEMPLATE') ?? defaultLocale;
+  }
+
   async function render(name: string, data: Record<string, unknown> = {}, locale?: string): Promise<RenderedTemplate> {
     if (data === null || typeof data !== 'object' || Array.isArray(data)) {
       throw new MailError('TEMPLATE', `template "${name}": data must be an object`, { field: 'template.data' });
     }
-    const requested = canonicalLocale(locale, 'template.locale', 'TEMPLATE');
+    const requested = localeOrDefault(locale);
     const template = await compiled(resolve(name, requested));
     const where = `template "${template.name}" (${template.file})`;
     if (strict.required) checkPaths(template.required, data, where, 'it is listed under "required"');
@@ -363,7 +369,7 @@ export function createTemplateRenderer(options: TemplateOptions = {}): TemplateR
       checkPaths(template.subject.paths, data, where, 'the subject uses it');
       if (template.replyTo) checkPaths([...(template.replyTo.name?.paths ?? []), ...template.replyTo.address.paths], data, where, 'replyTo uses it');
     }
-    const runtime: { data: Record<string, unknown> } = { data: { brand, locale: requested ?? defaultLocale, memo: new Map<string, string>() } };
+    const runtime: { data: Record<string, unknown> } = { data: { brand, locale: requested, memo: new Map<string, string>() } };
     try {
       const subject = template.subject.template(data, runtime).trim();
       if (LINE_BREAK.test(subject)) throw new MailError('TEMPLATE', `${where}: the subject renders with a line break`, { field: 'subject' });
@@ -384,7 +390,7 @@ export function createTemplateRenderer(options: TemplateOptions = {}): TemplateR
       return listNames();
     },
     async source(name, locale) {
-      const resolved = resolve(name, canonicalLocale(locale, 'template.locale', 'TEMPLATE'));
+      const resolved = resolve(name, localeOrDefault(locale));
       const { composed } = await compose(resolved, [], await load());
       return { file: resolved.file, mjml: composed.mjml };
     },
