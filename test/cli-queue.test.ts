@@ -97,6 +97,24 @@ describe('mailroom worker, queue, doctor and resend in queue mode', () => {
     expectNoRawDump(down.stdout + down.stderr);
   }, 60_000);
 
+  it('never prints a queue password given in the query string or the userinfo', async () => {
+    const secret = 'S3cretQ+/=';
+    const forms = [secret, encodeURIComponent(secret), Buffer.from(secret).toString('base64')];
+    const urls = [
+      `postgres://mail@127.0.0.1:1/shop?sslmode=disable&password=${encodeURIComponent(secret)}`,
+      `redis://127.0.0.1:1/0?token=${encodeURIComponent(secret)}`,
+      `redis://default:${encodeURIComponent(secret)}@127.0.0.1:1`,
+    ];
+    for (const url of urls) {
+      for (const command of [['doctor'], ['queue']]) {
+        const run = await runCli(command, { cwd, env: { ...env, MAILROOM_QUEUE: url, MAILROOM_JOURNAL: 'memory://' }, timeoutMs: 30_000 });
+        const output = run.stdout + run.stderr;
+        expect(output, `${command[0]} ${url}`).toContain('127.0.0.1:1');
+        for (const form of forms) expect(output, `${command[0]} ${url}`).not.toContain(form);
+      }
+    }
+  }, 120_000);
+
   it.each([['queue'], ['worker']])('%s exits 1 with a TRANSIENT error and a remedy when the queue server is down', async (command) => {
     const down = await runCli([command], { cwd, env: { ...env, MAILROOM_QUEUE: 'redis://127.0.0.1:1', MAILROOM_JOURNAL: 'memory://' }, timeoutMs: 30_000 });
     expect(down.timedOut, down.stdout + down.stderr).toBeUndefined();
