@@ -104,6 +104,16 @@ describe.each(stores)('journal on %s', (kind, storeFor) => {
     await failMailer.close();
   });
 
+  it('lists entries whatever the idempotency keys beside them hold, "entry:" included', async () => {
+    const { mailer } = fresh();
+    const to = unique();
+    const sent = await mailer.send({ to, subject: 'Ledger', text: 'x', idempotencyKey: `ledger-entry:42-${to}` });
+    const listed = await mailer.journal.list({ to });
+    expect(listed.entries.map((entry) => entry.id)).toEqual([sent.id]);
+    expect((await mailer.journal.list()).entries.every((entry) => typeof entry === 'object' && typeof entry.id === 'string')).toBe(true);
+    await mailer.close();
+  });
+
   it('filters by time window', async () => {
     const { mailer } = fresh();
     const to = unique();

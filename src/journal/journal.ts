@@ -602,10 +602,9 @@ export class SendJournal {
     if (!keyv.iterator) return [];
     const found: EntryRow[] = [];
     for await (const [key, value] of keyv.iterator(undefined)) {
-      const id = String(key).slice(String(key).indexOf(ENTRY) + ENTRY.length);
-      if (!String(key).includes(ENTRY) || id <= range.low || id >= range.high) continue;
-      const entry = value as EntryRow;
-      if (entry && matches(entry)) found.push(entry);
+      const id = entryIdOf(key);
+      if (id === undefined || id <= range.low || id >= range.high || !isEntryRow(value)) continue;
+      if (matches(value)) found.push(value);
     }
     found.sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
     return found.slice(0, limit);
@@ -697,6 +696,21 @@ function idRange(query: JournalQuery): { low: string; high: string } {
   let high = until === undefined || Number.isNaN(until) ? '\uffff' : encodeTime(Math.max(until, 0), 10);
   if (query.cursor && query.cursor < high) high = query.cursor;
   return { low, high };
+}
+
+// The id in an entry row's key: "entry:ID", or "mailroom:entry:ID" from a store whose iterator keeps
+// the namespace. Only at the start: other rows' keys may hold "entry:" further on (an idempotency
+// key "idempotency:ledger-entry:42" names an id, not an entry).
+const ENTRY_KEY = new RegExp(`^(?:mailroom:)?${ENTRY}(.+)$`);
+
+function entryIdOf(key: unknown): string | undefined {
+  return ENTRY_KEY.exec(String(key))?.[1];
+}
+
+// A row written by another version or by hand may hold anything: only an object with a summary is
+// an entry the filters can read.
+function isEntryRow(value: unknown): value is EntryRow {
+  return typeof value === 'object' && value !== null && typeof (value as Partial<EntryRow>).summary === 'object' && (value as Partial<EntryRow>).summary !== null;
 }
 
 function entryFilter(query: JournalQuery): (entry: EntryRow) => boolean {
