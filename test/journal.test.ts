@@ -6,7 +6,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import Keyv from 'keyv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMailer, type MailerOptions } from '../src/index.js';
+import { createMailer, MailError, type MailerOptions } from '../src/index.js';
 import { normalizeMessage } from '../src/kit/index.js';
 import { SendJournal } from '../src/journal/journal.js';
 import { memoryAdapter } from '../adapters/memory.js';
@@ -199,6 +199,20 @@ describe.each(stores)('journal on %s', (kind, storeFor) => {
     await sleep(1100); // Redis expiry has one-second resolution
     expect((await mailer.journal.list({ to })).entries).toHaveLength(0);
     expect(await mailer.journal.get(result.id)).toBeUndefined();
+    await mailer.close();
+  });
+});
+
+describe('journal listing: time bounds', () => {
+  it('refuses a since or until that is not a date, naming it, instead of listing everything', async () => {
+    const mailer = createMailer({ adapters: [memoryAdapter()], from: 'shop@example.com', journal: new Keyv() });
+    await mailer.send({ to: 'ann@example.com', text: 'x' });
+    for (const [field, query] of [['since', { since: 'yesterday' }], ['until', { until: new Date('not a date') }]] as const) {
+      const error = await mailer.journal.list(query).then(() => undefined, (thrown: unknown) => thrown);
+      expect(error, field).toBeInstanceOf(MailError);
+      expect(error).toMatchObject({ code: 'CONFIG', message: expect.stringContaining(field) });
+    }
+    expect((await mailer.journal.list({ since: new Date(0).toISOString(), until: new Date(Date.now() + 60_000) })).entries).toHaveLength(1);
     await mailer.close();
   });
 });

@@ -417,9 +417,10 @@ export class SendJournal {
 
   /** Entries newest first, filtered; fast on the SQLite store even with 100k entries. */
   async list(query: JournalQuery = {}): Promise<JournalPage> {
+    // The query is checked before the store is opened: bad input fails the same on every store.
+    const range = idRange(query);
     const opened = await this.open();
     const limit = Math.max(1, Math.min(query.limit ?? 50, 10_000));
-    const range = idRange(query);
     const matches = entryFilter(query);
     const entries = opened.sql
       ? await this.listSql(opened, range, query, limit + 1)
@@ -689,11 +690,11 @@ function summarize(message: NormalizedMessage): MessageSummary {
 
 // ULIDs start with their creation time, so a time window is a key range; the cursor narrows it.
 function idRange(query: JournalQuery): { low: string; high: string } {
-  const since = query.since === undefined ? undefined : new Date(query.since).getTime();
-  const until = query.until === undefined ? undefined : new Date(query.until).getTime();
+  const since = timeBound(query.since, 'since');
+  const until = timeBound(query.until, 'until');
   // A 10-character time prefix sorts just below every id of that millisecond.
-  const low = since === undefined || Number.isNaN(since) ? '' : encodeTime(Math.max(since, 0), 10);
-  let high = until === undefined || Number.isNaN(until) ? '\uffff' : encodeTime(Math.max(until, 0), 10);
+  const low = since === undefined ? '' : encodeTime(Math.max(since, 0), 10);
+  let high = until === undefined ? '\uffff' : encodeTime(Math.max(until, 0), 10);
   if (query.cursor && query.cursor < high) high = query.cursor;
   return { low, high };
 }
@@ -711,6 +712,17 @@ function entryIdOf(key: unknown): string | undefined {
 // an entry the filters can read.
 function isEntryRow(value: unknown): value is EntryRow {
   return typeof value === 'object' && value !== null && typeof (value as Partial<EntryRow>).summary === 'object' && (value as Partial<EntryRow>).summary !== null;
+}
+
+// A bound that is not a date would otherwise drop out of the range in silence, and `since:
+// 'yesterday'` would list everything.
+function timeBound(value: Date | string | undefined, field: 'since' | 'until'): number | undefined {
+  if (value === undefined) return undefined;
+  const time = new Date(value).getTime();
+  if (Number.isNaN(time)) {
+    throw new MailError('CONFIG', `journal.list(): ${field} ${JSON.stringify(String(value))} is not a date: give a Date or an ISO 8601 string such as 2026-01-31 or 2026-01-31T08:00:00Z`);
+  }
+  return time;
 }
 
 function entryFilter(query: JournalQuery): (entry: EntryRow) => boolean {
