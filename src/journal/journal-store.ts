@@ -8,6 +8,7 @@ import { dirname, resolve } from 'node:path';
 import Keyv from 'keyv';
 import { serializeKeyvRow } from './fast-serialize.js';
 import { MailError } from '../core/errors.js';
+import { redactConnectionUrl } from '../core/redact-url.js';
 import { betterSqlite, builtinSqlite, NodeSqliteStore, type SqliteModule } from './node-sqlite-store.js';
 import { PostgresStore } from './postgres-store.js';
 import { ROWS_PER_STATEMENT, sqliteCommitWithClaims, upsertRowsSql, type CommitWithClaims } from './sqlite-claim-batch.js';
@@ -108,16 +109,16 @@ async function openKeyvStore(store: string | Keyv | undefined): Promise<Omit<Ope
     // Without a connection timeout the Redis client reconnects forever on a refused connection or a
     // wrong password, and every journal call (and so every send) would wait for it.
     const store = new KeyvRedis(target, { connectionTimeout: STORE_CONNECT_TIMEOUT_MS });
-    return { keyv: new Keyv({ store, namespace: NAMESPACE, throwOnErrors: true, serialize: serializeKeyvRow }), description: redactUrl(target), owned: true };
+    return { keyv: new Keyv({ store, namespace: NAMESPACE, throwOnErrors: true, serialize: serializeKeyvRow }), description: redactConnectionUrl(target), owned: true };
   }
   if (/^postgres(ql)?:\/\//.test(target)) {
     const { default: pg } = await importOptional<{ default: ConstructorParameters<typeof PostgresStore>[0] }>('pg');
     // pg waits for a connection without limit by default (a firewall that drops packets).
-    const store = new PostgresStore(pg, target, { connectTimeoutMs: STORE_CONNECT_TIMEOUT_MS, redactedUrl: redactUrl(target) });
-    return { keyv: new Keyv({ store, namespace: NAMESPACE, throwOnErrors: true, serialize: serializeKeyvRow }), sql: store, description: redactUrl(target), owned: true };
+    const store = new PostgresStore(pg, target, { connectTimeoutMs: STORE_CONNECT_TIMEOUT_MS, redactedUrl: redactConnectionUrl(target) });
+    return { keyv: new Keyv({ store, namespace: NAMESPACE, throwOnErrors: true, serialize: serializeKeyvRow }), sql: store, description: redactConnectionUrl(target), owned: true };
   }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(target) && !target.startsWith('sqlite://')) {
-    throw new MailError('CONFIG', `journal store "${redactUrl(target)}" is not supported: use a file path, sqlite://, redis://, postgres:// or memory://`);
+    throw new MailError('CONFIG', `journal store "${redactConnectionUrl(target)}" is not supported: use a file path, sqlite://, redis://, postgres:// or memory://`);
   }
   return openSqlite(target.replace(/^sqlite:\/\//, ''));
 }
@@ -287,6 +288,3 @@ async function importOptional<T>(name: string): Promise<T> {
   }
 }
 
-function redactUrl(url: string): string {
-  return url.replace(/\/\/([^@/]*)@/, (_, auth: string) => (auth.includes(':') ? `//${auth.split(':')[0]}:***@` : `//${auth}@`));
-}

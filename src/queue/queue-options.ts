@@ -1,6 +1,10 @@
 // What queue mode is configured with: BullMQ on Redis (ioredis) or on PostgreSQL (BullMQ 6's
 // PostgreSQL backend, pg). The packages themselves load in load-bullmq.ts, only when a queue is used.
 import { MailError } from '../core/errors.js';
+import { redactConnectionUrl } from '../core/redact-url.js';
+
+/** The URL without its password (in the userinfo or the query string), for messages and `mailroom queue`. */
+export const redact = redactConnectionUrl;
 
 export interface QueueOptions {
   /** `redis://…` / `rediss://…` (BullMQ on Redis) or `postgres://…` (BullMQ's PostgreSQL backend). */
@@ -35,42 +39,5 @@ export function isPostgres(connection: string): boolean {
   return /^postgres(ql)?:\/\//.test(connection);
 }
 
-/** The URL without its password (in the userinfo or the query string), for messages and `mailroom queue`. */
-export function redact(url: string): string {
-  return hideQuerySecrets(hideUserinfoPassword(url));
-}
-
-// Query keys whose value is a credential: ioredis and pg both read `?password=`, and a token or key
-// is no less secret. (The same words the DSN redaction hides, src/core/dsn.ts.)
-const SECRET_QUERY_KEY = /secret|password|pass|key|token/i;
-
-// "user:password@" -> "user:***@". The userinfo ends at the last "@" before the query: a password
-// typed with a raw "/" or "@" is still hidden whole.
-function hideUserinfoPassword(url: string): string {
-  const start = url.indexOf('//');
-  if (start < 0) return url;
-  const afterSlashes = url.slice(start + 2);
-  const authorityAndPath = afterSlashes.split(/[?#]/, 1)[0]!;
-  const at = authorityAndPath.lastIndexOf('@');
-  const colon = authorityAndPath.indexOf(':');
-  if (at < 0 || colon < 0 || colon > at) return url;
-  return `${url.slice(0, start + 2)}${authorityAndPath.slice(0, colon)}:***${afterSlashes.slice(at)}`;
-}
-
-// "?sslmode=require&password=x" -> "?sslmode=require&password=***"; the whole value goes, so no
-// encoded form of it is left either.
-function hideQuerySecrets(url: string): string {
-  const query = url.indexOf('?');
-  if (query < 0) return url;
-  const masked = url.slice(query).replace(/([?&])([^=&]*)=([^&]*)/g, (pair, separator: string, key: string) => (SECRET_QUERY_KEY.test(decodedKey(key)) ? `${separator}${key}=***` : pair));
-  return url.slice(0, query) + masked;
-}
 
 // A key written with escapes ("pass%77ord") is still that key.
-function decodedKey(key: string): string {
-  try {
-    return decodeURIComponent(key);
-  } catch {
-    return key;
-  }
-}
