@@ -197,9 +197,12 @@ describe('the DSN table comes from the adapters\' own declarations', () => {
     const parsed = { scheme: 'pigeon+api', user: KEY, host: 'default', isDefaultHost: true, path: '', options: { name: 'second' } };
     expect(redactParsedDsn(parsed, pigeon.dsn)).toBe('pigeon+api://***@default?name=second');
     // brevo+api://KEY with "@default" forgotten: the key was read as the host, and is hidden too.
-    expect(redactParsedDsn({ ...parsed, user: undefined, host: KEY.toLowerCase(), isDefaultHost: false }, pigeon.dsn)).toBe('pigeon+api://***?name=second');
+    // The reader stops at the missing key before it reads "name": an option it never read shows no value.
+    expect(redactParsedDsn({ ...parsed, user: undefined, host: KEY.toLowerCase(), isDefaultHost: false }, pigeon.dsn)).toBe('pigeon+api://***?name=***');
     // Only a declaration that names a mailbox prints its user part.
-    expect(redactParsedDsn({ ...parsed, user: 'ann@corp.com' }, { userIsMailbox: true })).toBe('pigeon+api://ann%40corp.com@default?name=second');
+    expect(redactParsedDsn({ ...parsed, user: 'ann@corp.com' }, { ...pigeon.dsn, userIsMailbox: true })).toBe('pigeon+api://ann%40corp.com@default?name=second');
+    // Without a reader no option is known to be read, so none shows its value.
+    expect(redactParsedDsn(parsed, { userIsMailbox: false })).toBe('pigeon+api://***@default?name=***');
   });
 
   it('every scheme whose user part is not a mailbox hides it, whatever the scheme', () => {

@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { redactDsn } from '../src/index.js';
 import { adaptersFromDsn, parseDsn, parseDsnChain } from '../src/kit/index.js';
+import { checkDsnChain } from '../src/core/dsn.js';
+import { MailError } from '../src/core/errors.js';
 
 describe('DSN strings', () => {
   it('decodes users, passwords, hosts, ports and options', () => {
@@ -82,9 +84,9 @@ describe('DSN strings', () => {
     expect(redactDsn('failover(mailjet+api://K:mjSECRET7 brevo+api://x@default)')).not.toContain('mjSECRET7');
   });
 
-  it('refuses a query option the adapter does not use (a typo), without showing secrets', async () => {
+  it('refuses a query option the adapter does not use (a typo), naming it without its value', async () => {
     await expect(adaptersFromDsn('mailgun+api://KEY:example.com@default?regoin=eu')).rejects.toThrow(/"regoin", which this adapter does not use/);
-    await expect(adaptersFromDsn('brevo+api://KEY@default?region=eu')).rejects.toThrow(/brevo\+api:\/\/\*\*\*@default\?region=eu" has "region"/);
+    await expect(adaptersFromDsn('brevo+api://KEY@default?region=eu')).rejects.toThrow(/brevo\+api:\/\/\*\*\*@default\?region=\*\*\*" has "region"/);
     const [adapter] = await adaptersFromDsn('mailgun+api://KEY:example.com@default?region=eu');
     expect(adapter!.name).toBe('mailgun');
   });
@@ -95,4 +97,47 @@ describe('DSN strings', () => {
     expect(adapters.map((a) => a.name)).toEqual(['outbox', 'memory']);
     expect(String(adapters[0])).toBe(`outbox(${dir})`);
   });
+
+  // Everything a DSN mistake can print: the error's message and remedy, and redactDsn() of the same text.
+  function printedFor(dsn: string): string {
+    let printed = redactDsn(dsn);
+    try {
+      checkDsnChain(dsn);
+    } catch (error) {
+      expect(error).toBeInstanceOf(MailError);
+      printed += ` ${(error as MailError).message} ${(error as MailError).remedy ?? ''}`;
+    }
+    return printed;
+  }
+
+  function expectHidden(dsn: string, secret: string): void {
+    const printed = printedFor(dsn);
+    for (const form of [secret, encodeURIComponent(secret), ...secret.split('?')]) expect(printed, dsn).not.toContain(form);
+  }
+
+  it('reads a "?" in a password or key as part of it, and never prints it', () => {
+    const smtp = parseDsn('smtp://shop%40example.com:2024?0917@smtp.example.com:587');
+    expect(smtp).toMatchObject({ user: 'shop@example.com', password: '2024?0917', host: 'smtp.example.com', port: 587, options: {} });
+    expectHidden('smtp://shop%40example.com:2024?0917@smtp.example.com:587', '2024?0917');
+    const mailjet = parseDsn('mailjet+api://KEY:SECRET?with-q@default');
+    expect(mailjet).toMatchObject({ user: 'KEY', password: 'SECRET?with-q', isDefaultHost: true });
+    expectHidden('mailjet+api://KEY:SECRET?with-q@default', 'SECRET?with-q');
+    // Options still follow the host.
+    expect(parseDsn('mailgun+api://K?ey:example.com@default?region=eu')).toMatchObject({ user: 'K?ey', options: { region: 'eu' } });
+    expectHidden('mailgun+api://K?ey:example.com@default?region=eu', 'K?ey');
+    // A DSN that still does not parse hides everything up to its last "@".
+    expectHidden('smtp://ann:pw2024?ss/wo#rd@smtp.example.com:notaport', 'pw2024?ss/wo#rd');
+  });
+
+  it('never prints the value of an option no adapter reads: a misspelled secret stays hidden', () => {
+    const graph = 'graph://ann%40corp.com@tenant.onmicrosoft.com?client_id=app&client_secert=Abc8Q~realSecretValue';
+    expect(() => checkDsnChain(graph)).toThrow(/lacks client_secret/);
+    expectHidden(graph, 'Abc8Q~realSecretValue');
+    expectHidden('smtp://ann:pw@smtp.example.com:587?pwd=hunter2hunter2', 'hunter2hunter2');
+    expectHidden('brevo+api://xkeysib-0123@default?passwd=letmein99', 'letmein99');
+    expect(() => checkDsnChain('smtp://ann:pw@smtp.example.com:587?pwd=hunter2hunter2')).toThrow(/"pwd", which this adapter does not use/);
+    // The options an adapter reads keep their values: they say which endpoint or region is used.
+    expect(redactDsn('mailgun+api://KEY:example.com@default?region=eu')).toBe('mailgun+api://***:***@default?region=eu');
+  });
 });
+

@@ -90,16 +90,19 @@ export function parseDsn(dsn: string): ParsedDsn {
   if (declaration.pathOnly) {
     const [pathPart = '', query = ''] = splitOnce(rest, '?');
     const options = parseQuery(query, dsn);
-    return { scheme, host: '', isDefaultHost: false, path: decodePart(dsn, pathPart, 'path'), options, redacted: `${scheme}://${rest}` };
+    const parsed: ParsedDsn = { scheme, host: '', isDefaultHost: false, path: decodePart(dsn, pathPart, 'path'), options, redacted: '' };
+    parsed.redacted = `${scheme}://${pathPart}${redactedQuery(parsed, declaration)}`;
+    return parsed;
   }
+  const { userinfo, location } = splitUserinfo(rest);
   let url: URL;
   try {
-    url = new URL(`placeholder://${encodeUserinfo(rest)}`);
+    url = new URL(`placeholder://${userinfo === undefined ? '' : `${encodeUserinfo(userinfo)}@`}${location}`);
   } catch {
     throw new MailError('CONFIG', `"${redactDsnText(dsn)}" is not a valid DSN URL (encode "@" in a user name as %40)`);
   }
   if (!url.hostname) throw new MailError('CONFIG', `the DSN "${redactDsnText(dsn)}" has no host: write @default for the provider's endpoint`);
-  const options = parseQuery(splitOnce(rest, '?')[1], dsn);
+  const options = parseQuery(splitOnce(location, '?')[1], dsn);
   const user = url.username ? decodePart(dsn, url.username, 'user part') : undefined;
   const password = url.password ? decodePart(dsn, url.password, 'password') : undefined;
   const parsed: ParsedDsn = {
@@ -113,7 +116,7 @@ export function parseDsn(dsn: string): ParsedDsn {
     options,
     redacted: '',
   };
-  parsed.redacted = redactParsedDsn(parsed);
+  parsed.redacted = redactParsedDsn(parsed, declaration);
   return parsed;
 }
 
@@ -149,17 +152,22 @@ export async function adaptersFromDsn(dsn: string): Promise<MailAdapter[]> {
 // ignored in silence: the options are read from a view of the DSN that notes which ones are read.
 function withUsedOptions(dsn: ParsedDsn, read: (dsn: ParsedDsn) => object): void {
   const used = new Set<string>();
+  read(withReadsNoted(dsn, used));
+  const unused = Object.keys(dsn.options).filter((key) => !used.has(key));
+  if (unused.length > 0) {
+    throw new MailError('CONFIG', `the ${dsn.scheme} DSN "${dsn.redacted}" has ${unused.map((key) => `"${key}"`).join(', ')}, which this adapter does not use: check the spelling`, { remedy: dsnRemedy(dsn.scheme) });
+  }
+}
+
+/** The DSN as `read` sees it, each option name it reads added to `used`. */
+function withReadsNoted<T extends Pick<ParsedDsn, 'options'>>(dsn: T, used: Set<string>): T {
   const options = new Proxy(dsn.options, {
     get(target, key) {
       if (typeof key === 'string') used.add(key);
       return Reflect.get(target, key) as unknown;
     },
   });
-  read({ ...dsn, options });
-  const unused = Object.keys(dsn.options).filter((key) => !used.has(key));
-  if (unused.length > 0) {
-    throw new MailError('CONFIG', `the ${dsn.scheme} DSN "${dsn.redacted}" has ${unused.map((key) => `"${key}"`).join(', ')}, which this adapter does not use: check the spelling`, { remedy: dsnRemedy(dsn.scheme) });
-  }
+  return { ...dsn, options };
 }
 
 /** The DSN with secrets replaced by "***"; safe for logs and CLI output. */
@@ -189,30 +197,55 @@ export function dsnSecrets(dsn: string): string[] {
 /**
  * A parsed DSN as printable text. A scheme whose declaration does not say its user part names a
  * mailbox holds a secret there (an API key, an access key id): that is the default, so a new
- * adapter never prints its key.
+ * adapter never prints its key. An option prints its value only when the adapter reads it and its
+ * name does not say secret: a misspelled secret (`client_secert=`, `pwd=`) is read by no adapter.
  */
-export function redactParsedDsn(dsn: Omit<ParsedDsn, 'redacted'>, declaration: Pick<AdapterDsn, 'userIsMailbox'> | undefined = DECLARATIONS.get(dsn.scheme)): string {
+export function redactParsedDsn(dsn: Omit<ParsedDsn, 'redacted'>, declaration: Pick<AdapterDsn, 'userIsMailbox'> & Partial<Pick<AdapterDsn, 'options'>> | undefined = DECLARATIONS.get(dsn.scheme)): string {
   const userIsSecret = !declaration?.userIsMailbox;
   const userPart = dsn.user === undefined ? '' : userIsSecret ? '***' : encodeURIComponent(dsn.user);
   const passwordPart = dsn.password === undefined ? '' : ':***';
   const auth = userPart || passwordPart ? `${userPart}${passwordPart}@` : '';
-  const query = Object.entries(dsn.options)
-    .map(([key, value]) => `${key}=${SECRET_OPTIONS.test(key) ? '***' : encodeURIComponent(value)}`)
-    .join('&');
   // brevo+api://KEY with "@default" forgotten: the key was read as the host.
   const keyAsHost = userIsSecret && dsn.user === undefined && !dsn.isDefaultHost;
   const location = keyAsHost ? '***' : `${dsn.host}${dsn.port ? `:${dsn.port}` : ''}${dsn.path}`;
-  return `${dsn.scheme}://${auth}${location}${query ? `?${query}` : ''}`;
+  return `${dsn.scheme}://${auth}${location}${redactedQuery(dsn, declaration)}`;
 }
 
-// AWS secret keys hold "/" (and sometimes "#" would be typed raw): in a URL it would end the
-// userinfo early, the DSN would not parse and the secret would sit in the error text. A host never
-// holds "@", so everything before the last "@" ahead of the query is the userinfo.
-function encodeUserinfo(rest: string): string {
-  const [authorityAndPath] = splitOnce(rest, '?');
-  const at = authorityAndPath.lastIndexOf('@');
-  if (at < 0) return rest;
-  return rest.slice(0, at).replace(/[/#]/g, (c) => encodeURIComponent(c)) + rest.slice(at);
+/** "?region=eu&client_secret=***": the query with every value hidden but those safe to show. */
+function redactedQuery(dsn: Omit<ParsedDsn, 'redacted'>, declaration: Partial<Pick<AdapterDsn, 'options'>> | undefined): string {
+  const read = optionsReadBy(dsn, declaration);
+  const query = Object.entries(dsn.options)
+    .map(([key, value]) => `${key}=${read.has(key) && !SECRET_OPTIONS.test(key) ? encodeURIComponent(value) : '***'}`)
+    .join('&');
+  return query ? `?${query}` : '';
+}
+
+// Which options the scheme's reader looks at. The reader is run on a copy whose own printed form
+// shows no option value, and its mistakes are dropped: checkDsnChain reports them. A reader that
+// stops at a mistake before reading an option leaves that option's value hidden (the safe side).
+function optionsReadBy(dsn: Omit<ParsedDsn, 'redacted'>, declaration: Partial<Pick<AdapterDsn, 'options'>> | undefined): Set<string> {
+  const read = new Set<string>();
+  if (!declaration?.options) return read;
+  const blind = `${dsn.scheme}://***`;
+  try {
+    declaration.options(withReadsNoted({ ...dsn, redacted: blind }, read));
+  } catch {
+    // Reported by checkDsnChain, with the redaction built here.
+  }
+  return read;
+}
+
+// A host never holds "@": everything before the last "@" is the userinfo, even when it holds "?",
+// "/" or "#" (a password like "2024?0917", an AWS secret key with "/"), so a secret is never read
+// as the query or path and printed. A "@" inside an option value is written %40 (dsnRemedy says so).
+function splitUserinfo(rest: string): { userinfo?: string; location: string } {
+  const at = rest.lastIndexOf('@');
+  return at < 0 ? { location: rest } : { userinfo: rest.slice(0, at), location: rest.slice(at + 1) };
+}
+
+// In a URL "/", "?" and "#" would end the userinfo early: encoded, the URL parser keeps them in it.
+function encodeUserinfo(userinfo: string): string {
+  return userinfo.replace(/[/?#]/g, (c) => encodeURIComponent(c));
 }
 
 // A "%" not followed by two hex digits is a URIError in decodeURIComponent: a CONFIG error that
@@ -225,24 +258,29 @@ function decodePart(dsn: string, value: string, what: string): string {
   }
 }
 
-// For strings that do not parse: hide the whole userinfo (up to the last "@", since a secret may
-// hold "/") and any secret-looking query value. Without any "@" ("mailjet+api://KEY:SECRET",
-// "@default" forgotten) the would-be host and port may be the credentials: hide them too. A DSN
-// whose "://" is mistyped ("mailjet+api//KEY:SECRET@default", "smtp:/u:p@h", "u:p@h:587") gets the
-// same treatment: only its leading scheme-like word is shown.
+// For strings that do not parse: hide everything between "://" and the last "@" (the userinfo,
+// whose secret may hold "/", "?" or "#") and every query value (no adapter has read it, so it may
+// be a misspelled secret). Without any "@" ("mailjet+api://KEY:SECRET?x", "@default" forgotten)
+// everything after the scheme may be the credentials: hide it all. A DSN whose "://" is mistyped
+// ("mailjet+api//KEY:SECRET@default", "smtp:/u:p@h", "u:p@h:587") gets the same treatment: only
+// its leading scheme-like word is shown.
 function redactDsnText(text: string): string {
   // Word by word: a failover(...) chain holds several DSNs, each with or without an "@".
-  const authorities = text.replace(/[^\s()]+/g, (word) => {
+  return text.replace(/[^\s()]+/g, (word) => {
     const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(word)?.[0] ?? '';
-    const [authority, query] = splitOnce(word.slice(scheme.length), '?');
-    const at = authority.lastIndexOf('@');
-    const tail = query ? `?${query}` : '';
-    if (at >= 0) return `${scheme}***${authority.slice(at)}${tail}`;
-    if (scheme) return `${scheme}***${tail}`;
-    const start = /^[a-z][a-z0-9+.-]*/i.exec(authority)?.[0] ?? '';
-    return start === authority ? word : `${start}***${tail}`;
+    const { userinfo, location } = splitUserinfo(word.slice(scheme.length));
+    if (userinfo !== undefined) return `${scheme}***@${hideQueryValues(location)}`;
+    if (scheme) return `${scheme}***`;
+    const start = /^[a-z][a-z0-9+.-]*/i.exec(location)?.[0] ?? '';
+    return start === location ? word : `${start}***`;
   });
-  return authorities.replace(/([?&][^=&\s]*(?:secret|password|pass|key|token)[^=&\s]*=)[^&\s)]*/gi, '$1***');
+}
+
+/** "host?a=1&b=2" -> "host?a=***&b=***". */
+function hideQueryValues(location: string): string {
+  if (!location.includes('?')) return location;
+  const [beforeQuery, query] = splitOnce(location, '?');
+  return `${beforeQuery}?${query.split('&').map((pair) => (pair.includes('=') ? `${splitOnce(pair, '=')[0]}=***` : pair)).join('&')}`;
 }
 
 // Query values are taken literally but for %XX escapes. URLSearchParams would follow HTML forms and
