@@ -2,6 +2,7 @@
 // only a connect timeout (until the request is written); a timeout is TRANSIENT before the message
 // was handed over and AMBIGUOUS after, decided in src/core/timeout.ts. Loopback sockets only.
 import { once } from 'node:events';
+import http from 'node:http';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createMailer } from '../src/index.js';
@@ -79,6 +80,34 @@ describe('the attempt timeout (chain side)', () => {
     const entry = await mailer.journal.get(result.id);
     expect(entry?.possibleDuplicate).toBe(true);
     expect(entry?.handedOver?.adapter).toBe('slow');
+    await mailer.close();
+  });
+
+  it('an adapter that rejects with the signal\'s own reason after the handover is AMBIGUOUS, never retried', async () => {
+    // Answers only after the attempt timeout: the request arrived, its answer did not.
+    let requests = 0;
+    const late = http.createServer((_request, response) => {
+      requests += 1;
+      setTimeout(() => response.end('ok'), 500).unref();
+    });
+    late.listen(0, '127.0.0.1');
+    await once(late, 'listening');
+    closers.push(() => { late.closeAllConnections(); late.close(); });
+    const url = `http://127.0.0.1:${(late.address() as net.AddressInfo).port}/send`;
+    const custom = {
+      ...scriptedAdapter('custom', ['ok']),
+      send: async (_message: unknown, ctx: { signal: AbortSignal }): Promise<never> => {
+        await handoverReporter(ctx.signal)?.();
+        await fetch(url, { method: 'POST', body: 'x', signal: ctx.signal }); // rejects with ctx.signal.reason
+        throw new Error('unreachable: the late server answers after the attempt timeout');
+      },
+    };
+    const backup = scriptedAdapter('backup', ['ok']);
+    const mailer = createMailer({ adapters: [custom, backup], journal: 'memory://', timeoutMs: 100, retry: { attempts: 3, baseDelayMs: 1 } });
+    const result = await mailer.send({ from: 'shop@example.com', to: 'ann@example.com', subject: 's', text: 'x' });
+    expect(result.attempts.map((a) => [a.adapter, a.error?.code])).toEqual([['custom', 'AMBIGUOUS'], ['backup', undefined]]);
+    expect(requests).toBe(1);
+    expect((await mailer.journal.get(result.id))?.possibleDuplicate).toBe(true);
     await mailer.close();
   });
 

@@ -57,8 +57,10 @@ export async function withTimeout<T>(timeoutMs: number, provider: string, run: (
       run(signal).then(resolve, reject);
     });
   } catch (error) {
-    // An adapter that just rethrows the abort reason, or a DOMException, timed out: say so.
-    if (controller.signal.aborted && !(error instanceof MailError && error.provider)) throw timedOut();
+    // An adapter that just rethrows the abort reason (fetch rejects with it as it is), or a
+    // DOMException, timed out: say so, AMBIGUOUS once handed over. The reason is a MailError with a
+    // provider, so it is recognised by identity, not by the test that keeps an adapter's own error.
+    if (controller.signal.aborted && (error === controller.signal.reason || !(error instanceof MailError && error.provider))) throw timedOut();
     throw error;
   } finally {
     clearTimeout(timer);
