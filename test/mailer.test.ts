@@ -6,6 +6,12 @@ import { createMailer, MailError, type MailerOptions, type SendResult } from '..
 import { SendJournal } from '../src/journal/journal.js';
 import { scriptedAdapter, type Step } from './helpers/scripted-adapter.js';
 import { mailErrorOf } from './helpers/assertions.js';
+import { MailerEventHub } from '../src/core/mailer/events.js';
+import { openJournal } from '../src/core/mailer/journal-steps.js';
+import type { MailerParts } from '../src/core/mailer/parts.js';
+import { createPreparer } from '../src/core/mailer/prepare.js';
+import { sendMessage } from '../src/core/mailer/send.js';
+import type { FailoverAdapter } from '../src/core/failover.js';
 
 const message = { from: 'Shop <shop@example.com>', to: 'ann@example.com', subject: 'Order 1042', text: 'Thank you' };
 const fast = { retry: { attempts: 3, baseDelayMs: 1, maxDelayMs: 200 } } satisfies MailerOptions;
@@ -46,6 +52,35 @@ describe('the chain, per error code', () => {
     expect(() => createMailer({ adapters: [] })).toThrow(/at least one adapter/);
     const twin = scriptedAdapter('same', ['ok']);
     expect(() => createMailer({ adapters: [twin, scriptedAdapter('same', ['ok'])] })).toThrow(/unique/);
+  });
+
+  it('CONFIG is thrown at setup for a DSN whose adapter would ask for plain http to a host that is not loopback', () => {
+    const key = 'xkeysib-0123456789';
+    let thrown: unknown;
+    try {
+      createMailer({ dsn: `brevo+api://${key}@mail.example.com?insecure=true`, journal: false });
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(MailError);
+    expect(thrown).toMatchObject({ code: 'CONFIG', message: expect.stringMatching(/insecure=true/) });
+    expect(`${(thrown as MailError).message} ${(thrown as MailError).remedy}`).not.toContain(key);
+    // A local test server keeps plain http.
+    expect(() => createMailer({ dsn: `brevo+api://${key}@127.0.0.1:8025?insecure=true`, journal: false })).not.toThrow();
+  });
+
+  it('a chain that cannot be built closes the entry failed with its error and raises failed', async () => {
+    const buildFailure = new MailError('CONFIG', 'the chain could not be built');
+    const chain = Promise.reject(buildFailure) as Promise<FailoverAdapter>;
+    chain.catch(() => undefined);
+    const parts: MailerParts = { options: {}, chain, journal: openJournal('memory://'), events: new MailerEventHub(), prepare: createPreparer({}, chain) };
+    const failed: [MailError, string | undefined][] = [];
+    parts.events.on('failed', (error, entryId) => failed.push([error, entryId]));
+    const error = await mailErrorOf(sendMessage(parts, { ...message, idempotencyKey: 'order-1042' }));
+    expect(error).toBe(buildFailure);
+    const { entries } = await parts.journal!.list();
+    expect(entries.map((entry) => [entry.status, entry.error?.code])).toEqual([['failed', 'CONFIG']]);
+    expect(failed).toEqual([[buildFailure, entries[0]!.id]]);
   });
 
   it('UNSUPPORTED (declared) skips to the next adapter without calling it', async () => {

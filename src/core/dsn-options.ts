@@ -8,6 +8,7 @@
 import type { MailAdapter } from './adapter.js';
 import type { ParsedDsn } from './dsn.js';
 import { MailError } from './errors.js';
+import { resolveBaseUrl } from '../kit/http.js';
 
 /** One adapter file's DSN schemes, as `defineDsn` returns it. */
 export interface AdapterDsn {
@@ -91,12 +92,29 @@ export function dsnChoice<T extends string>(dsn: ParsedDsn, key: string, choices
   return value as T;
 }
 
+type BaseUrlDsn = { isDefaultHost: boolean; host: string; port?: number; options: Record<string, string> } & Partial<Pick<ParsedDsn, 'scheme' | 'redacted'>>;
+
 /** The base URL a DSN names: undefined for `@default`, else https (or http with `insecure=true`, loopback only). */
-export function baseUrlFromDsn(dsn: { isDefaultHost: boolean; host: string; port?: number; options: Record<string, string> }): string | undefined {
+export function baseUrlFromDsn(dsn: BaseUrlDsn): string | undefined {
   if (dsn.isDefaultHost) return undefined;
-  const protocol = dsn.options.insecure === 'true' ? 'http' : 'https';
+  const insecure = dsn.options.insecure === 'true';
   const host = dsn.host.includes(':') && !dsn.host.startsWith('[') ? `[${dsn.host}]` : dsn.host;
-  return `${protocol}://${host}${dsn.port ? `:${dsn.port}` : ''}`;
+  const baseUrl = `${insecure ? 'http' : 'https'}://${host}${dsn.port ? `:${dsn.port}` : ''}`;
+  if (insecure) requireLoopbackForHttp(dsn, baseUrl);
+  return baseUrl;
+}
+
+// The adapter refuses plain http to any host but loopback when it is created (resolveBaseUrl), which
+// is at the first send. The same check made while the DSN is read fails createMailer instead: a
+// production DSN left with insecure=true never leaves its messages pending. The error names the
+// DSN redacted, never the URL, whose host is the key when "@default" was forgotten.
+function requireLoopbackForHttp(dsn: BaseUrlDsn, baseUrl: string): void {
+  try {
+    resolveBaseUrl(dsn.scheme ?? 'dsn', { defaultUrl: baseUrl });
+  } catch {
+    const named = dsn.scheme && dsn.redacted ? `the ${dsn.scheme} DSN "${dsn.redacted}"` : 'the DSN';
+    throw new MailError('CONFIG', `${named} has insecure=true (plain http), which is allowed only to a loopback host (127.0.0.1, localhost, [::1]) for a local test server: remove insecure=true to use https`);
+  }
 }
 
 /**

@@ -24,7 +24,6 @@ export interface DeliverOptions {
 export async function deliver(parts: MailerParts, message: NormalizedMessage, entry: JournalEntry, options: DeliverOptions = {}): Promise<SendResult> {
   const { written = false, isFinal = () => true } = options;
   const { journal, events } = parts;
-  const chain = await parts.chain;
   // A key is only a promise if the journal holds it: without the pending entry, a retry would send again.
   const unrecorded = written ? undefined : await record(journal, events, entry);
   if (unrecorded !== undefined && message.idempotencyKey) throw keyCannotBeHonoured(message.idempotencyKey, unrecorded);
@@ -39,8 +38,9 @@ export async function deliver(parts: MailerParts, message: NormalizedMessage, en
     entry.possibleDuplicate = true;
     trace.warnings.push(`an earlier send of this message (entry ${entry.resendOf ?? 'unknown'}) may have been delivered: ${options.earlierMayHaveArrived}`);
   }
-  // Journaled when it happens: a process killed after it leaves an entry that says so.
-  const receipt = await withHandoverJournaled(parts, entry, trace, () => chain.deliver(message, trace)).catch((error: unknown) => toMailError(error));
+  // Journaled when it happens: a process killed after it leaves an entry that says so. The chain is
+  // awaited in here: when it cannot be built, the entry the claim wrote pending is closed failed.
+  const receipt = await withHandoverJournaled(parts, entry, trace, async () => (await parts.chain).deliver(message, trace)).catch((error: unknown) => toMailError(error));
   if (trace.possibleDuplicate) entry.possibleDuplicate = true;
   if (receipt instanceof Error) return failed(parts, entry, receipt, trace.warnings, isFinal(receipt));
   return sent(parts, message, entry, receipt, trace.warnings);
