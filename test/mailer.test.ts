@@ -3,6 +3,7 @@
 import Keyv from 'keyv';
 import { describe, expect, it } from 'vitest';
 import { createMailer, MailError, type MailerOptions, type SendResult } from '../src/index.js';
+import { LISTENER_WARNING_CODE } from '../src/core/mailer.js';
 import { SendJournal } from '../src/journal/journal.js';
 import { scriptedAdapter, type Step } from './helpers/scripted-adapter.js';
 import { mailErrorOf } from './helpers/assertions.js';
@@ -312,6 +313,35 @@ describe('events and journal failures', () => {
     failing.mailer.on('failed', (error) => seen.push(`failed ${error.code}`));
     await mailErrorOf(failing.mailer.send(message));
     expect(seen.at(-1)).toBe('failed REJECTED');
+  });
+
+  it('a listener that throws never changes the send: failover goes on, the result stands, the error is a process warning', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error & { code?: string }) => warning.code === LISTENER_WARNING_CODE && warnings.push(warning);
+    process.on('warning', onWarning);
+    try {
+      const { mailer, adapters } = chain({ a: [{ fail: 'AUTH' }], b: ['ok'] });
+      const after: string[] = [];
+      for (const event of ['attempt', 'failover', 'sent'] as const) {
+        mailer.on(event, () => { throw new Error(`${event} listener broke`); });
+        mailer.on(event, () => after.push(event));
+      }
+      mailer.on('sent', async () => { throw new Error('async sent listener broke'); });
+      const result = await mailer.send(message);
+      expect(result).toMatchObject({ status: 'sent', adapter: 'b' });
+      expect(adapters[1]!.delivered).toHaveLength(1);
+      expect((await mailer.journal.get(result.id))?.status).toBe('sent');
+      // The listeners after the one that threw still hear the event.
+      expect(after).toEqual(['attempt', 'failover', 'attempt', 'sent']);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings.map((warning) => warning.message)).toEqual(expect.arrayContaining([expect.stringMatching(/failover listener broke/), expect.stringMatching(/"sent" event threw: sent listener broke/)]));
+      // A failed send keeps its own error, whatever its listener throws.
+      const failing = chain({ a: [{ fail: 'REJECTED' }] });
+      failing.mailer.on('failed', () => { throw new Error('failed listener broke'); });
+      expect((await mailErrorOf(failing.mailer.send(message))).code).toBe('REJECTED');
+    } finally {
+      process.off('warning', onWarning);
+    }
   });
 
   it('a broken journal never blocks delivery: it raises journal-error', async () => {

@@ -6,11 +6,12 @@ import type { MailAdapter } from '../adapter.js';
 import { toMailError } from '../errors.js';
 import { describeAdapter, type SendTrace } from '../failover.js';
 import type { JournalEntry } from '../../journal/journal.js';
-import { JOURNAL_WARNING_CODE, type AttemptStart, type MailerEvents } from './types.js';
+import { JOURNAL_WARNING_CODE, LISTENER_WARNING_CODE, type AttemptStart, type MailerEvents } from './types.js';
 
 export class MailerEventHub {
   private readonly emitter = new EventEmitter();
   private journalWarned = false;
+  private readonly listenerWarned = new Set<string>();
 
   on<E extends keyof MailerEvents>(event: E, listener: (...args: MailerEvents[E]) => void): void {
     this.emitter.on(event, listener as (...args: unknown[]) => void);
@@ -25,8 +26,32 @@ export class MailerEventHub {
     return this.emitter;
   }
 
+  /**
+   * Calls each listener in turn. A listener is the application's code, told about a send that has
+   * already happened: what it throws (or an async listener rejects with) is reported as a process
+   * warning and never reaches the send. Thrown into the send, it would reject a delivered message
+   * (whose caller then sends it again) or stop a failover and blame the provider.
+   */
   emit<E extends keyof MailerEvents>(event: E, ...args: MailerEvents[E]): void {
-    this.emitter.emit(event, ...args);
+    for (const listener of this.emitter.listeners(event)) {
+      try {
+        const returned: unknown = listener(...args);
+        if (isThenable(returned)) returned.then(undefined, (error: unknown) => this.listenerFailed(event, error));
+      } catch (error) {
+        this.listenerFailed(event, error);
+      }
+    }
+  }
+
+  // Once per event: a listener that breaks on every send would otherwise print a line for each.
+  private listenerFailed(event: string, error: unknown): void {
+    if (this.listenerWarned.has(event)) return;
+    this.listenerWarned.add(event);
+    const reason = error instanceof Error ? error.message : String(error);
+    process.emitWarning(`a listener of the mailer's "${event}" event threw: ${reason} (the send was not affected; later failures of this event's listeners are not reported)`, {
+      type: 'MailroomWarning',
+      code: LISTENER_WARNING_CODE,
+    });
   }
 
   /**
@@ -59,4 +84,8 @@ export class MailerEventHub {
       onCooldown: (info) => this.emit('cooldown', info),
     };
   }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as PromiseLike<unknown> | undefined)?.then === 'function';
 }

@@ -172,6 +172,9 @@ export interface Mailer<Result = SendResult> {
 /** `code` of the process warning printed once when the send journal fails. */
 export const JOURNAL_WARNING_CODE = 'MAILROOM_JOURNAL_FAILED';
 
+/** `code` of the process warning printed (once per event) when a mailer event's listener throws. */
+export const LISTENER_WARNING_CODE = 'MAILROOM_LISTENER_FAILED';
+
 /** `code` of the process warning printed once when the chain is the outbox because nothing else was configured. */
 export const IMPLICIT_OUTBOX_WARNING_CODE = 'MAILROOM_IMPLICIT_OUTBOX';
 
