@@ -156,6 +156,19 @@ describe('the chain, per error code', () => {
     expect((await mailer.journal.get(result.id))!.possibleDuplicate).toBe(true);
   });
 
+  it('AMBIGUOUS is never retried on the same adapter, even when the error says retryable', async () => {
+    const { mailer, adapters } = chain({ a: [{ fail: 'AMBIGUOUS', options: { retryable: true } }, 'ok'], b: ['ok'] });
+    const result = await mailer.send(message);
+    expect(adapters[0]!.calls).toHaveLength(1);
+    expect(result.attempts.map((attempt) => [attempt.adapter, attempt.error?.code])).toEqual([['a', 'AMBIGUOUS'], ['b', undefined]]);
+    expect((await mailer.journal.get(result.id))!.possibleDuplicate).toBe(true);
+    // The only adapter of its chain: the send fails after that one attempt, never with a second copy.
+    const single = chain({ a: [{ fail: 'AMBIGUOUS', options: { retryable: true } }, 'ok'] });
+    const failure = await mailErrorOf(single.mailer.send(message));
+    expect(failure.attempts?.map((attempt) => attempt.error?.code)).toEqual(['AMBIGUOUS']);
+    expect(single.adapters[0]!.calls).toHaveLength(1);
+  });
+
   it('AMBIGUOUS stops when onAmbiguous is "stop"', async () => {
     const { mailer, adapters } = chain({ a: [{ fail: 'AMBIGUOUS' }], b: ['ok'] }, { onAmbiguous: 'stop' });
     expect((await mailErrorOf(mailer.send(message))).code).toBe('AMBIGUOUS');

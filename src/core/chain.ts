@@ -126,9 +126,11 @@ export class AdapterLane {
         return await this.attemptOnce(message, attempt, trace, signal);
       } catch (error) {
         const failure = error as MailError;
-        // `retryable` is the policy table's answer for the code, unless the adapter knew better.
+        // `retryable` is the policy table's answer for the code, unless the adapter knew better;
+        // but what may have been delivered (AMBIGUOUS) is never sent again through the same adapter,
+        // whatever its error says: the chain decides, and flags the possible duplicate.
         const retry =
-          failure.retryable && attempt < this.attempts && (failure.retryAfterMs ?? 0) <= this.maxDelayMs && !signal?.aborted && !moveOnAtOnce(failure, nextAvailable);
+          failure.retryable && failure.code !== 'AMBIGUOUS' && attempt < this.attempts && (failure.retryAfterMs ?? 0) <= this.maxDelayMs && !signal?.aborted && !moveOnAtOnce(failure, nextAvailable);
         if (!retry) throw failure;
         await new Promise((resolve) => setTimeout(resolve, this.backoff(attempt, failure)));
       }

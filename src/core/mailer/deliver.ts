@@ -41,7 +41,8 @@ export async function deliver(parts: MailerParts, message: NormalizedMessage, en
   // Journaled when it happens: a process killed after it leaves an entry that says so. The chain is
   // awaited in here: when it cannot be built, the entry the claim wrote pending is closed failed.
   const receipt = await withHandoverJournaled(parts, entry, trace, async () => (await parts.chain).deliver(message, trace)).catch((error: unknown) => toMailError(error));
-  if (trace.possibleDuplicate) entry.possibleDuplicate = true;
+  // Any attempt that ended AMBIGUOUS may have delivered the message, whoever sent it after.
+  if (trace.possibleDuplicate || entry.attempts.some((attempt) => attempt.error?.code === 'AMBIGUOUS')) entry.possibleDuplicate = true;
   if (receipt instanceof Error) return failed(parts, entry, receipt, trace.warnings, isFinal(receipt));
   return sent(parts, message, entry, receipt, trace.warnings);
 }
