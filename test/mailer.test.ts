@@ -357,6 +357,25 @@ describe('events and journal failures', () => {
     }
   });
 
+  it('every close() call waits for the mailer to be closed, and it is closed once', async () => {
+    let release!: () => void;
+    const closing = new Promise<void>((resolve) => { release = resolve; });
+    let closes = 0;
+    const adapter = { ...scriptedAdapter('a', ['ok']), close: async () => { closes += 1; await closing; } };
+    const mailer = createMailer({ adapters: [adapter], journal: false });
+    await mailer.send(message);
+    const settled: string[] = [];
+    const first = mailer.close().then(() => settled.push('first'));
+    const second = mailer.close().then(() => settled.push('second'));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(settled).toEqual([]);
+    release();
+    await Promise.all([first, second]);
+    expect(settled.sort()).toEqual(['first', 'second']);
+    await mailer.close();
+    expect(closes).toBe(1);
+  });
+
   it('a broken journal never blocks delivery: it raises journal-error', async () => {
     const { default: Keyv } = await import('keyv');
     const broken = new Keyv({

@@ -47,16 +47,9 @@ export function createMailer(options: MailerOptions = {}): Mailer<SendResult | Q
     },
     sendNow: async (input) => sends.start(input?.idempotencyKey, () => sendMessage(parts, input)),
     verify: () => verify(parts),
-    async close() {
-      if (sends.closed) return;
-      await sends.drain();
-      // Alerts first: their digests may go out by email through the chain's adapters.
-      await alerts?.close();
-      await (await chain.catch(() => undefined))?.close();
-      await queue?.close().catch(() => undefined);
-      await sharedLimits?.close();
-      await parts.journal?.close().catch((error: unknown) => parts.events.journalError(error));
-    },
+    // One shutdown, shared: a second caller (two CMS hooks, a signal handler) waits for the same
+    // one to finish rather than returning while the journal is still being closed.
+    close: () => (closing ??= shutDown()),
     on(event, listener) {
       parts.events.on(event, listener);
       return mailer;
@@ -82,6 +75,16 @@ export function createMailer(options: MailerOptions = {}): Mailer<SendResult | Q
       retryParkedEvents: async () => (await deliveries()).retryParked(),
     },
   };
+  let closing: Promise<void> | undefined;
+  async function shutDown(): Promise<void> {
+    await sends.drain();
+    // Alerts first: their digests may go out by email through the chain's adapters.
+    await alerts?.close();
+    await (await chain.catch(() => undefined))?.close();
+    await queue?.close().catch(() => undefined);
+    await sharedLimits?.close();
+    await parts.journal?.close().catch((error: unknown) => parts.events.journalError(error));
+  }
   const alerts = options.alerts
     ? attachAlerts(parts.events.source, options.alerts, {
         adapters: mailer.adapters,
