@@ -212,6 +212,19 @@ describe('normalizeMessage', () => {
     expect(message.attachments[1]).toMatchObject({ contentType: 'image/png', inline: true, cid: 'logo' });
   });
 
+  it('refuses base64 content that is not base64 (a data: URL) and an encoding it does not know, naming the attachment', () => {
+    const pdf = Buffer.from('%PDF-1.7 a small file').toString('base64');
+    // Line-wrapped base64 (MIME bodies, `base64` output) is base64 still.
+    const wrapped = normalizeMessage({ ...base, attachments: [{ filename: 'a.pdf', content: `${pdf.slice(0, 12)}\r\n${pdf.slice(12)}\n`, encoding: 'base64' }] });
+    expect(wrapped.attachments[0]!.content.toString()).toBe('%PDF-1.7 a small file');
+    const dataUrl = invalid(() => normalizeMessage({ ...base, attachments: [{ filename: 'a.txt', content: 'x', encoding: 'utf8' }, { filename: 'a.pdf', content: `data:application/pdf;base64,${pdf}`, encoding: 'base64' }] }));
+    expect(dataUrl.field).toBe('attachments[1].content');
+    for (const encoding of ['hex', 'latin1', 'BASE64']) {
+      const unknown = invalid(() => normalizeMessage({ ...base, attachments: [{ filename: 'a.pdf', content: pdf, encoding: encoding as never }] }));
+      expect(unknown.field, encoding).toBe('attachments[0].encoding');
+    }
+  });
+
   it('refuses a non-string subject or body with a typed error', () => {
     expect(invalid(() => normalizeMessage({ ...base, subject: 42 as never })).field).toBe('subject');
     expect(invalid(() => normalizeMessage({ ...base, html: {} as never })).field).toBe('html');

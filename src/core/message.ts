@@ -287,11 +287,30 @@ function checkAttachment(attachment: AttachmentInput, index: number): Normalized
   }
   return {
     filename: attachment.filename,
-    content: typeof content === 'string' ? Buffer.from(content, attachment.encoding === 'base64' ? 'base64' : 'utf8') : Buffer.from(content.buffer, content.byteOffset, content.byteLength),
+    content: typeof content === 'string' ? stringContent(content, attachment.encoding, field) : Buffer.from(content.buffer, content.byteOffset, content.byteLength),
     contentType: attachment.contentType?.toLowerCase() ?? contentTypeFromName(attachment.filename),
     ...(attachment.cid ? { cid: attachment.cid } : {}),
     inline: Boolean(attachment.cid),
   };
+}
+
+const ENCODINGS: ReadonlySet<unknown> = new Set(['utf8', 'base64']);
+// Standard or URL-safe base64, with or without padding; line breaks and spaces are left out first.
+// Buffer.from(text, 'base64') skips whatever is not base64 without a word, so a data: URL, a file
+// path or text marked base64 by mistake would go out as other bytes.
+const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
+
+// A string attachment's bytes, read as its `encoding` says (UTF-8 when none is given).
+function stringContent(content: string, encoding: unknown, field: string): Buffer {
+  if (encoding !== undefined && !ENCODINGS.has(encoding)) {
+    throw new MailError('INVALID_MESSAGE', `${field}.encoding ${JSON.stringify(String(encoding).slice(0, 40))} is not one mailroom reads: use "utf8" (the default) or "base64"`, { field: `${field}.encoding` });
+  }
+  if (encoding !== 'base64') return Buffer.from(content, 'utf8');
+  const digits = content.replace(/\s+/g, '');
+  if (!BASE64.test(digits) || digits.length % 4 === 1) {
+    throw new MailError('INVALID_MESSAGE', `${field}.content is marked base64 but is not base64 text: give the base64 digits alone (without a "data:...;base64," prefix), or the bytes`, { field: `${field}.content` });
+  }
+  return Buffer.from(digits, 'base64');
 }
 
 const MIME_TOKEN = "[A-Za-z0-9!#$&^_.+-]+";
