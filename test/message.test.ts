@@ -1,7 +1,7 @@
 // Address parsing edge cases and message normalization: every header field refuses CR/LF, limits
 // and missing parts are INVALID_MESSAGE errors that name the field.
 import { describe, expect, it } from 'vitest';
-import { addressProblem, MailError, type MailMessage } from '../src/index.js';
+import { addressProblem, createMailer, MailError, type MailMessage } from '../src/index.js';
 import { formatAddress, normalizeMessage, parseAddress, parseAddressList, toAsciiAddress } from '../src/kit/index.js';
 
 const base: MailMessage = { from: 'shop@example.com', to: 'ann@example.com', subject: 'Hello', text: 'Hi' };
@@ -198,6 +198,23 @@ describe('normalizeMessage', () => {
     expect(invalid(() => normalizeMessage({ ...base, to: many }, { limits: { maxRecipients: 5 } })).message).toMatch(/6 recipients/);
     const big = { ...base, attachments: [{ filename: 'big.bin', content: new Uint8Array(2048) }] };
     expect(invalid(() => normalizeMessage(big, { limits: { maxBytes: 1024 } })).field).toBe('attachments');
+  });
+
+  it('a limit left undefined keeps its default; one that is not a whole number of at least 1 is CONFIG', () => {
+    const many = Array.from({ length: 101 }, (_, i) => `r${i}@example.com`);
+    expect(invalid(() => normalizeMessage({ ...base, to: many }, { limits: { maxRecipients: undefined } })).field).toBe('to');
+    expect(invalid(() => normalizeMessage({ ...base, to: many }, { limits: { maxRecipients: undefined, maxBytes: 10_000 } })).field).toBe('to');
+    for (const bad of [Number.NaN, 0, -1, 2.5, Number.POSITIVE_INFINITY, '100' as never]) {
+      let thrown: unknown;
+      try {
+        normalizeMessage(base, { limits: { maxBytes: bad } });
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown, String(bad)).toMatchObject({ code: 'CONFIG', message: expect.stringMatching(/maxBytes/) });
+    }
+    // Refused when the mailer is created, not at the first send.
+    expect(() => createMailer({ dsn: 'memory://', journal: false, limits: { maxRecipients: Number.NaN } })).toThrow(/maxRecipients/);
   });
 
   it('refuses attachment paths: content must be given bytes', () => {

@@ -14,6 +14,7 @@ import { resend } from './mailer/resend.js';
 import { sendMessage } from './mailer/send.js';
 import type { Mailer, MailerOptions, QueuedResult, SendResult } from './mailer/types.js';
 import { MailError } from './errors.js';
+import { messageLimits } from './message.js';
 import { openSharedLimits } from '../kit/shared-limits.js';
 import { SendQueue, type SendJobData } from '../queue/send-queue.js';
 import type { QueueOption } from '../queue/queue-options.js';
@@ -26,6 +27,7 @@ export { DEFAULT_DSN, IMPLICIT_OUTBOX_WARNING_CODE, JOURNAL_WARNING_CODE, LISTEN
 export function createMailer(options: MailerOptions & { queue: QueueOption }): Mailer<QueuedResult>;
 export function createMailer(options?: MailerOptions): Mailer;
 export function createMailer(options: MailerOptions = {}): Mailer<SendResult | QueuedResult> {
+  messageLimits(options.limits); // throws CONFIG now for a limit that is not a whole number
   const journalStore = openJournal(options.journal);
   const queue = options.queue === undefined ? undefined : new SendQueue(options.queue);
   if (queue && !journalStore) throw new MailError('CONFIG', 'queue mode needs the send journal (journal: false is set): workers read and close the entries it keeps');

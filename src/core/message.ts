@@ -104,7 +104,7 @@ export function normalizeMessage(input: MailMessage, options: NormalizeOptions =
   if (!input || typeof input !== 'object') {
     throw new MailError('INVALID_MESSAGE', 'the message must be an object');
   }
-  const limits = { ...DEFAULT_LIMITS, ...options.limits };
+  const limits = messageLimits(options.limits);
   const fromInput = input.from ?? options.defaultFrom;
   if (fromInput === undefined || fromInput === '') {
     throw new MailError('INVALID_MESSAGE', '"from" is missing: set it on the message or as the mailer\'s `from` option', { field: 'from' });
@@ -164,6 +164,27 @@ export function normalizeMessage(input: MailMessage, options: NormalizeOptions =
     ...(input.sensitive ? { sensitive: true } : {}),
     date: options.now ?? new Date(),
   };
+}
+
+/**
+ * The limits in force: each one given, else its default. Field by field, because a spread would let
+ * `{ maxRecipients: undefined }` (an unset environment variable) or NaN replace the default, and
+ * every comparison with it is false: no limit at all. A value that is not a whole number of at
+ * least 1 is a CONFIG error (createMailer checks it at setup).
+ */
+export function messageLimits(limits: MessageLimits | undefined): Required<MessageLimits> {
+  return {
+    maxRecipients: limitValue(limits, 'maxRecipients'),
+    maxBytes: limitValue(limits, 'maxBytes'),
+  };
+}
+
+function limitValue(limits: MessageLimits | undefined, name: keyof MessageLimits): number {
+  const value: unknown = limits?.[name] ?? DEFAULT_LIMITS[name];
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+    throw new MailError('CONFIG', `the mailer option limits.${name} is ${typeof value === 'number' ? value : JSON.stringify(value)}: give a whole number of at least 1, or leave it out for the default (${DEFAULT_LIMITS[name]})`);
+  }
+  return value;
 }
 
 /**
