@@ -242,6 +242,23 @@ describe('normalizeMessage', () => {
     }
   });
 
+  it('refuses a field of the wrong shape with INVALID_MESSAGE naming it, never a TypeError', () => {
+    const cases: [Partial<Record<keyof MailMessage, unknown>>, string][] = [
+      [{ tags: 'promo' }, 'tags'],
+      [{ tags: { 0: 'promo' } }, 'tags'],
+      [{ attachments: { filename: 'a.txt', content: 'x' } }, 'attachments'],
+      [{ attachments: 'a.txt' }, 'attachments'],
+      [{ headers: 'X-Campaign: spring' }, 'headers'],
+      [{ headers: ['X-Campaign: spring'] }, 'headers'],
+      [{ metadata: 'order=1042' }, 'metadata'],
+      [{ to: { name: 123, address: 'ann@example.com' } }, 'to'],
+      [{ cc: [{ name: { first: 'Ann' }, address: 'ann@example.com' }] }, 'cc'],
+    ];
+    for (const [fields, field] of cases) {
+      expect(invalid(() => normalizeMessage({ ...base, ...fields } as MailMessage)).field, JSON.stringify(fields)).toBe(field);
+    }
+  });
+
   it('refuses a non-string subject or body with a typed error', () => {
     expect(invalid(() => normalizeMessage({ ...base, subject: 42 as never })).field).toBe('subject');
     expect(invalid(() => normalizeMessage({ ...base, html: {} as never })).field).toBe('html');

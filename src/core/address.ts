@@ -56,6 +56,10 @@ export function parseAddressList(input: AddressInput | AddressInput[] | undefine
       refuseMalformed(item, field);
       for (const parsed of flatten(addressparser(item))) out.push(checkAddress(asWritten(parsed, item, field), field, item));
     } else if (item && typeof item === 'object' && typeof item.address === 'string') {
+      // A name that is not text (a number, an object) has no display form: refused, never coerced.
+      if (item.name !== undefined && item.name !== null && typeof item.name !== 'string') {
+        throw invalid(field, `"${field}" has a display name that is not a string: ${describe(item.name)}`);
+      }
       if (LINE_BREAK.test(item.address) || LINE_BREAK.test(item.name ?? '')) throw invalid(field, `"${field}" contains a line break (header injection is refused)`);
       refuseMalformed(item.address, field);
       if (item.name) refuseMalformed(item.name, field, 'display name');

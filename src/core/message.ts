@@ -136,7 +136,7 @@ export function normalizeMessage(input: MailMessage, options: NormalizeOptions =
   const headers = checkHeaders(input.headers);
   const tags = checkTags(input.tags);
   const metadata = checkMetadata(input.metadata);
-  const attachments = (input.attachments ?? []).map(checkAttachment);
+  const attachments = listField(input.attachments, 'attachments').map(checkAttachment);
   const bytes = Buffer.byteLength(subject) + Buffer.byteLength(html ?? '') + Buffer.byteLength(text ?? '')
     + attachments.reduce((sum, a) => sum + a.content.length, 0);
   if (bytes > limits.maxBytes) {
@@ -236,7 +236,7 @@ function reservedName(what: string, field: string): MailError {
 
 function checkHeaders(headers: Record<string, string> | undefined): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers ?? {})) {
+  for (const [name, value] of Object.entries(recordField(headers, 'headers'))) {
     const field = `headers.${name}`;
     if (!HEADER_NAME.test(name)) throw new MailError('INVALID_MESSAGE', `header name ${JSON.stringify(name)} is not valid (printable ASCII, no ":" or space)`, { field });
     if (RESERVED_HEADERS.has(name.toLowerCase())) {
@@ -254,7 +254,7 @@ function checkHeaders(headers: Record<string, string> | undefined): Record<strin
 }
 
 function checkTags(tags: string[] | undefined): string[] {
-  return (tags ?? []).map((tag, index) => {
+  return listField(tags, 'tags').map((tag, index) => {
     checkString(tag, `tags[${index}]`);
     if (LINE_BREAK.test(tag)) throw injection(`tags[${index}]`);
     if (!tag.trim()) throw new MailError('INVALID_MESSAGE', `tags[${index}] is empty`, { field: `tags[${index}]` });
@@ -270,7 +270,7 @@ function checkTags(tags: string[] | undefined): string[] {
 
 function checkMetadata(metadata: Record<string, string> | undefined): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [key, value] of Object.entries(metadata ?? {})) {
+  for (const [key, value] of Object.entries(recordField(metadata, 'metadata'))) {
     const field = `metadata.${key}`;
     checkString(value, field);
     if (LINE_BREAK.test(key) || LINE_BREAK.test(value)) throw injection(field);
@@ -356,6 +356,29 @@ export function contentTypeFromName(filename: string): string {
 // break it stands for. Every adapter then sends, and the journal keeps, the same lines.
 function withLfBreaks(body: string | undefined): string | undefined {
   return body !== undefined && body.includes('\r') ? body.replace(/\r\n?/g, '\n') : body;
+}
+
+// A list given as something else ("promo" for ["promo"], one attachment for a list of them) would
+// be read character by character, or throw a TypeError that names no field.
+function listField<T>(value: T[] | undefined, field: string): T[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) throw new MailError('INVALID_MESSAGE', `"${field}" must be a list (an array), got ${kindOf(value)}`, { field });
+  return value;
+}
+
+// Headers and metadata are name -> text: a string or an array would be read as numbered fields.
+function recordField(value: Record<string, string> | undefined, field: string): Record<string, string> {
+  if (value === undefined || value === null) return {};
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    throw new MailError('INVALID_MESSAGE', `"${field}" must be an object of name -> text, got ${kindOf(value)}`, { field });
+  }
+  return value;
+}
+
+function kindOf(value: unknown): string {
+  if (Array.isArray(value)) return 'an array';
+  if (value === null) return 'null';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }
 
 function optionalString(value: unknown, field: string): string | undefined {
