@@ -16,7 +16,7 @@ import { smtpAdapter } from '../adapters/smtp.js';
 import { createMailer, MailError, type MailAdapter, type MailMessage } from '../src/index.js';
 import { normalizeMessage } from '../src/kit/index.js';
 import { toWireMessage } from '../src/core/address.js';
-import { unsupportedReason } from '../src/core/adapter.js';
+import { fitTags, unsupportedReason } from '../src/core/adapter.js';
 import { arrivalFromMime, expectArrival, type Arrival } from './conformance.js';
 import { contentTypeOf as brevoContentType, startBrevoServer } from './providers/brevo.js';
 import { startMailgunServer } from './providers/mailgun.js';
@@ -186,6 +186,10 @@ async function sendOne(name: string, target: Target, placement: Placement, value
   const [{ arrival, headerNames }] = arrivals as [{ arrival: Arrival; headerNames?: string[] }];
   // Bodies are normalized with LF breaks (a lone CR is one); the sinks may answer CRLF: compare as LF.
   const lines = (text: string | undefined) => text?.replace(/\r\n?/g, '\n');
+  // A tag outside the adapter's tagLimits (Mailgun: ASCII, 128 characters) is dropped, with a warning.
+  const fitted = fitTags(target.adapter, intended!.tags);
+  if (fitted.warnings.length > 0) expect(outcome.result.warnings.join(' ')).toContain(fitted.warnings[0]);
+  intended = { ...intended!, tags: fitted.tags };
   // Brevo takes no attachment type: it derives one from the file name (the adapter warns when they differ).
   if (name === 'brevo') intended = { ...intended!, attachments: intended!.attachments.map((a) => ({ ...a, contentType: brevoContentType(a.filename) })) };
   const same = (text: string | undefined) => (text === undefined ? {} : { text: lines(text) });

@@ -236,7 +236,8 @@ describe('encryption of stored content at rest', () => {
     await mailer.close();
     const journal = new SendJournal({ store: file, encryptionKey: KEY });
     const { sql } = await journal.open();
-    const [{ value }] = (await sql!.query('SELECT value FROM keyv WHERE key = ?', `mailroom:content:${alice.id}`)) as Array<{ value: string }>;
+    const [row] = (await sql!.query('SELECT value FROM keyv WHERE key = ?', `mailroom:content:${alice.id}`)) as Array<{ value: string }>;
+    const value = row!.value;
     await sql!.query('UPDATE keyv SET value = ? WHERE key = ?', value, `mailroom:content:${bob.id}`);
     await journal.close();
 

@@ -252,7 +252,7 @@ export async function sendWithin(
  * `tagLimits` (so a tag that fits takes their place), then those over `maxTags`. The same array
  * when every tag fits.
  */
-function fitTags(adapter: MailAdapter, tags: string[]): { tags: string[]; warnings: string[] } {
+export function fitTags(adapter: MailAdapter, tags: string[]): { tags: string[]; warnings: string[] } {
   const { maxTags, tagLimits = {} } = adapter.capabilities;
   const warnings: string[] = [];
   let kept = tags;
