@@ -6,8 +6,9 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { memoryAdapter } from '../adapters/memory.js';
 import { MailError } from '../src/core/errors.js';
-import { mailroomAdapter, mailroomEmail } from '../src/integrations/payload.js';
-import { init } from '../src/integrations/strapi.js';
+import { mailroomAdapter, mailroomEmail, mailroomPlugin, type MailroomPayloadAdapter } from '../src/integrations/payload.js';
+import { init, type StrapiProviderOptions, type StrapiProviderSettings } from '../src/integrations/strapi.js';
+import { controllers } from '../src/integrations/strapi-server.js';
 
 const FROM = 'Example Shop <shop@example.com>';
 const REPLY_TO = 'Support <support@example.com>';
@@ -188,5 +189,73 @@ describe('mailroom-js/payload', () => {
     await email.sendEmail({ to: 'lea@example.org', template: { name: 'contact-form-receipt', data: { visitor: { name: 'Léa' }, message: 'Hi' } } });
     expect(memory.messages[0]?.html).toContain('Thank you, Léa');
     await expect(email.sendEmail({ to: 'ann@example.org', subject: 'x\r\nBcc: evil@example.com', text: 'x' })).rejects.toMatchObject({ code: 'INVALID_MESSAGE', field: 'subject' });
+  });
+});
+
+// The admin endpoints of both CMSs, called as each CMS calls them: Payload's endpoint handler with
+// its request, Strapi's controller with a Koa context. Structural fakes stand for the CMSs here; the
+// real ones run in test/cms/.
+type AdminAnswer = { status: number; body: any };
+
+function payloadAdmin(options: Parameters<typeof mailroomPlugin>[0]) {
+  // The plugin returns the config it was given, typed as given: what it adds is read by shape.
+  const config = mailroomPlugin(options)({}) as unknown as { email: MailroomPayloadAdapter; endpoints: Array<{ path: string; handler: (req: unknown) => Promise<Response> }> };
+  const payload = { email: config.email({ payload: {} }), config: { admin: { user: 'users' } } };
+  const endpoint = (path: string) => config.endpoints.find((candidate) => candidate.path === `/mailroom${path}`)!;
+  const call = async (path: string, body?: unknown): Promise<AdminAnswer> => {
+    const response = await endpoint(path).handler({ user: { collection: 'users' }, payload, query: {}, ...(body === undefined ? {} : { json: async () => body }) });
+    return { status: response.status, body: await response.json() };
+  };
+  return { email: payload.email, call };
+}
+
+function strapiAdmin(providerOptions: StrapiProviderOptions, settings: StrapiProviderSettings) {
+  const provider = init(providerOptions, settings);
+  const strapi = {
+    plugin: (name: string) => (name === 'email' ? { provider } : undefined),
+    config: { get: (path: string) => (path === 'plugin::email' ? { provider: 'mailroom-js/strapi', providerOptions, settings } : undefined) },
+  };
+  const controller = controllers.admin({ strapi }) as Record<string, (ctx: unknown) => Promise<void>>;
+  const call = async (action: string, body?: unknown): Promise<AdminAnswer> => {
+    const ctx = { params: {}, query: {}, request: { body }, state: {}, status: 0, body: undefined as unknown };
+    await controller[action]!(ctx);
+    return { status: ctx.status, body: ctx.body };
+  };
+  return { provider, call };
+}
+
+describe('the admin endpoints', () => {
+  it('Payload: sends the test email from defaultFromAddress, through the chain or one adapter', async () => {
+    const primary = memoryAdapter({ name: 'primary' });
+    const backup = memoryAdapter({ name: 'backup' });
+    const { email, call } = payloadAdmin({ adapters: [primary, backup], journal: 'memory://', defaultFromAddress: 'shop@example.com', defaultFromName: 'Example Shop' });
+    try {
+      expect(await call('/test', { to: 'owner@example.com' })).toMatchObject({ status: 200, body: { ok: true, adapter: 'primary' } });
+      expect(await call('/test', { to: 'owner@example.com', adapter: 'backup' })).toMatchObject({ status: 200, body: { ok: true, adapter: 'backup' } });
+      expect([...primary.messages, ...backup.messages].map((message) => message.from)).toEqual([
+        { address: 'shop@example.com', name: 'Example Shop' },
+        { address: 'shop@example.com', name: 'Example Shop' },
+      ]);
+    } finally {
+      await email.mailer.close();
+    }
+  });
+
+  it('Strapi: sends the test email from settings.defaultFrom with its defaultReplyTo, through the chain or one adapter', async () => {
+    const primary = memoryAdapter({ name: 'primary' });
+    const backup = memoryAdapter({ name: 'backup' });
+    const { provider, call } = strapiAdmin({ adapters: [primary, backup], journal: 'memory://' }, { defaultFrom: FROM, defaultReplyTo: REPLY_TO });
+    try {
+      expect(await call('test', { to: 'owner@example.com', adapter: 'backup' })).toMatchObject({ status: 200, body: { ok: true, adapter: 'backup' } });
+      expect(await call('test', { to: 'owner@example.com' })).toMatchObject({ status: 200, body: { ok: true, adapter: 'primary' } });
+      for (const message of [...backup.messages, ...primary.messages]) {
+        expect(message.from).toEqual({ address: 'shop@example.com', name: 'Example Shop' });
+        expect(message.replyTo).toEqual([{ address: 'support@example.com', name: 'Support' }]);
+      }
+      expect(backup.messages).toHaveLength(1);
+      expect(primary.messages).toHaveLength(1);
+    } finally {
+      await provider.close();
+    }
   });
 });

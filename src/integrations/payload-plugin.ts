@@ -5,7 +5,7 @@
 // endpoints public, so each one checks here: a logged-in user of the admin's user collection that
 // passes the plugin's `access` function for that action, else 401 (anonymous) or 403.
 import { createAdminApi, type AdminApi, type AdminReply } from './admin/admin-api.js';
-import { mailroomAdapter, mailroomEmail, type MailroomPayloadOptions } from './payload.js';
+import { mailroomAdapter, mailroomEmail, payloadMailerOptions, type MailroomPayloadOptions } from './payload.js';
 
 /** What an access function is given: Payload's request, with the logged-in user. */
 export interface MailroomAccessArgs {
@@ -59,7 +59,7 @@ type Action = keyof MailroomAccessOptions;
 
 export function mailroomPlugin(options: MailroomPluginOptions) {
   const { access, ...adapterOptions } = options;
-  const { defaultFromAddress: _address, defaultFromName: _name, mailer: _mailer, ...mailerOptions } = adapterOptions;
+  const mailerOptions = payloadMailerOptions(adapterOptions);
   const allowed = (action: Action, req: PayloadRequestLike): boolean | Promise<boolean> => {
     const check = typeof access === 'function' ? access : access?.[action];
     return check ? check({ req }) : true;

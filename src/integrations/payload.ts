@@ -41,9 +41,25 @@ export interface MailroomPayloadEmail {
 /** Payload's `EmailAdapter` shape; structural, so mailroom does not depend on payload. */
 export type MailroomPayloadAdapter = (args: { payload: unknown }) => MailroomPayloadEmail;
 
+/** The sender Payload's own emails use, as one address: `"Name" <address>`. */
+export function payloadSender(options: Pick<MailroomPayloadOptions, 'defaultFromAddress' | 'defaultFromName'>): string {
+  return formatAddress({ address: options.defaultFromAddress, ...(options.defaultFromName ? { name: options.defaultFromName } : {}) });
+}
+
+/**
+ * The options of the mailer the adapter creates: the mailer options, with Payload's default sender
+ * as the mailer's `from`, so that whatever sends through the mailer (the admin's test email too)
+ * goes from the sender Payload uses.
+ */
+export function payloadMailerOptions(options: MailroomPayloadOptions): MailerOptions {
+  const { defaultFromAddress: _address, defaultFromName: _name, mailer: _mailer, worker: _worker, ...mailerOptions } = options;
+  return { ...mailerOptions, from: payloadSender(options) };
+}
+
 export function mailroomAdapter(options: MailroomPayloadOptions): MailroomPayloadAdapter {
-  const { defaultFromAddress, defaultFromName, mailer: given, worker: workerOption, ...mailerOptions } = options;
-  const from = formatAddress({ address: defaultFromAddress, ...(defaultFromName ? { name: defaultFromName } : {}) });
+  const { defaultFromAddress, defaultFromName, mailer: given, worker: workerOption } = options;
+  const from = payloadSender(options);
+  const mailerOptions = payloadMailerOptions(options);
   let mailer: Mailer | undefined = given;
   // Payload instances using the mailer this adapter created: the last one destroyed closes it.
   let users = 0;

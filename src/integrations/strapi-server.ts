@@ -4,7 +4,7 @@
 // the plugin among the app's dependencies, so `npm i mailroom-js` is the whole install; the screens
 // read the mailer of the email provider (`provider: 'mailroom-js/strapi'`).
 import { createAdminApi, type AdminAccess, type AdminApi, type AdminReply } from './admin/admin-api.js';
-import type { StrapiEmailProvider, StrapiProviderOptions } from './strapi.js';
+import { strapiMailerOptions, type StrapiEmailProvider, type StrapiProviderOptions, type StrapiProviderSettings } from './strapi.js';
 import { ACTIONS, PERMISSIONS, PLUGIN_NAME } from './strapi-permissions.js';
 
 // Strapi accepts only its own keys on a plugin's server module (register, bootstrap, routes...):
@@ -64,8 +64,10 @@ function apiFor(strapi: StrapiLike): { api?: AdminApi; problem?: AdminReply } {
       },
     };
   }
-  const config = strapi.config.get('plugin::email', {}) as { providerOptions?: StrapiProviderOptions; settings?: { defaultFrom?: unknown } };
-  return { api: createAdminApi({ mailer: provider.mailer, mailerOptions: { ...(config.providerOptions ?? {}) } }) };
+  const config = strapi.config.get('plugin::email', {}) as { providerOptions?: StrapiProviderOptions; settings?: StrapiProviderSettings };
+  // The provider's own mailer options, sender defaults included: the test email through one adapter
+  // goes from the same sender, with the same reply-to, as every other email Strapi sends.
+  return { api: createAdminApi({ mailer: provider.mailer, mailerOptions: strapiMailerOptions(config.providerOptions, config.settings) }) };
 }
 
 export const controllers = {

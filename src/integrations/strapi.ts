@@ -51,15 +51,24 @@ export interface StrapiEmailProvider {
   readonly mailer: Mailer;
 }
 
-export function init(providerOptions: StrapiProviderOptions = {}, settings: StrapiProviderSettings = {}): StrapiEmailProvider {
+/**
+ * The options of the provider's mailer: `providerOptions` without the provider's own keys, with the
+ * settings' sender defaults. The admin screens build their single-adapter test mailer from the same.
+ */
+export function strapiMailerOptions(providerOptions: StrapiProviderOptions = {}, settings: StrapiProviderSettings = {}): MailerOptions {
   // The defaults go to the mailer, which applies them after rendering a template, so that a
   // template's own reply-to is not overridden by the site-wide default.
-  const { worker: workerOption, webhooks, ...mailerOptions } = providerOptions ?? {};
-  const mailer = createMailer({
+  const { worker: _worker, webhooks: _webhooks, ...mailerOptions } = providerOptions ?? {};
+  return {
     ...mailerOptions,
     ...(settings?.defaultFrom ? { from: settings.defaultFrom } : {}),
     ...(settings?.defaultReplyTo ? { replyTo: settings.defaultReplyTo } : {}),
-  });
+  };
+}
+
+export function init(providerOptions: StrapiProviderOptions = {}, settings: StrapiProviderSettings = {}): StrapiEmailProvider {
+  const { worker: workerOption, webhooks, ...mailerOptions } = providerOptions ?? {};
+  const mailer = createMailer(strapiMailerOptions(providerOptions, settings));
   const worker = inProcessWorker(mailerOptions, workerOption, (error) => (globalThis as { strapi?: StrapiInstance }).strapi?.log?.warn(`mailroom: the queue worker did not start: ${(error as Error).message}`));
   let sending = 0;
   let chain: MailAdapter[] = [];
