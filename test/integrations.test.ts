@@ -2,10 +2,15 @@
 // in-memory journal: defaults, Strapi's `replyTo: ""`, nodemailer-style senders, templates,
 // attachments, errors. The real CMSs are exercised in test/cms/.
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { memoryAdapter } from '../adapters/memory.js';
 import { MailError } from '../src/core/errors.js';
+import { createMailer } from '../src/core/mailer.js';
 import { mailroomAdapter, mailroomEmail, mailroomPlugin, type MailroomPayloadAdapter } from '../src/integrations/payload.js';
 import { init, type StrapiProviderOptions, type StrapiProviderSettings } from '../src/integrations/strapi.js';
 import { controllers } from '../src/integrations/strapi-server.js';
@@ -238,6 +243,31 @@ describe('the admin endpoints', () => {
       ]);
     } finally {
       await email.mailer.close();
+    }
+  });
+
+  it('Payload with a `mailer`: the Overview leaves the doctor out, the test email uses the mailer\'s journal, and no journal file appears', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mailroom-admin-'));
+    const cwd = process.cwd();
+    // The default journal is a file under the working directory: a stray one would appear here.
+    process.chdir(dir);
+    const mailer = createMailer({ adapters: [memoryAdapter()], journal: 'memory://' });
+    try {
+      const { call } = payloadAdmin({ mailer, defaultFromAddress: 'shop@example.com', defaultFromName: 'Example Shop' });
+      const overview = await call('/overview');
+      expect(overview).toMatchObject({ status: 200, body: { journal: await mailer.journal.describe() } });
+      // The doctor reads a DSN configuration; a mailer given as is has none to read.
+      expect(overview.body.findings).toEqual([expect.objectContaining({ level: 'info', check: 'chain' })]);
+      const chainTest = await call('/test', { to: 'owner@example.com' });
+      expect(chainTest).toMatchObject({ status: 200, body: { ok: true, adapter: 'memory' } });
+      expect(await mailer.journal.get(chainTest.body.entryId)).toMatchObject({ status: 'sent', summary: { from: FROM } });
+      // Through one adapter the test needs a second mailer on the same journal, which a mailer given as is does not offer.
+      expect(await call('/test', { to: 'owner@example.com', adapter: 'memory' })).toMatchObject({ status: 400, body: { error: { code: 'CONFIG', message: expect.stringContaining('whole chain') } } });
+      expect(existsSync(join(dir, '.mailroom'))).toBe(false);
+    } finally {
+      process.chdir(cwd);
+      await mailer.close();
+      await rm(dir, { recursive: true, force: true });
     }
   });
 

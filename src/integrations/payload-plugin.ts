@@ -5,7 +5,7 @@
 // endpoints public, so each one checks here: a logged-in user of the admin's user collection that
 // passes the plugin's `access` function for that action, else 401 (anonymous) or 403.
 import { createAdminApi, type AdminApi, type AdminReply } from './admin/admin-api.js';
-import { mailroomAdapter, mailroomEmail, payloadMailerOptions, type MailroomPayloadOptions } from './payload.js';
+import { mailroomAdapter, mailroomEmail, payloadMailerOptions, payloadSender, type MailroomPayloadOptions } from './payload.js';
 
 /** What an access function is given: Payload's request, with the logged-in user. */
 export interface MailroomAccessArgs {
@@ -59,7 +59,9 @@ type Action = keyof MailroomAccessOptions;
 
 export function mailroomPlugin(options: MailroomPluginOptions) {
   const { access, ...adapterOptions } = options;
-  const mailerOptions = payloadMailerOptions(adapterOptions);
+  // A mailer given as is has options the plugin does not know: the admin API is told none (no DSN
+  // to check, no journal to open again), only the sender Payload puts on every message.
+  const adminOptions = { from: payloadSender(adapterOptions), ...(adapterOptions.mailer ? {} : { mailerOptions: payloadMailerOptions(adapterOptions) }) };
   const allowed = (action: Action, req: PayloadRequestLike): boolean | Promise<boolean> => {
     const check = typeof access === 'function' ? access : access?.[action];
     return check ? check({ req }) : true;
@@ -69,7 +71,7 @@ export function mailroomPlugin(options: MailroomPluginOptions) {
   const apiFor = (req: PayloadRequestLike): AdminApi => {
     const { mailer } = mailroomEmail(req.payload);
     let api = apis.get(mailer);
-    if (!api) apis.set(mailer, (api = createAdminApi({ mailer, mailerOptions })));
+    if (!api) apis.set(mailer, (api = createAdminApi({ mailer, ...adminOptions })));
     return api;
   };
 

@@ -7,6 +7,7 @@
 import { hostname } from 'node:os';
 import type { ZodType } from 'zod';
 import type { MailAdapter } from '../../core/adapter.js';
+import type { AddressInput } from '../../core/address.js';
 import { explain } from '../../core/diagnose.js';
 import { parseDsnChain } from '../../core/dsn.js';
 import { MailError, toMailError, type AttemptError } from '../../core/errors.js';
@@ -35,9 +36,13 @@ export interface AdminApiOptions {
   /**
    * The options the mailer was created with (DSN, journal, sender, templates): the single-adapter
    * test email uses the same journal and sender, the doctor checks the same DSN, and the DSN's
-   * secrets are scrubbed from every answer.
+   * secrets are scrubbed from every answer. Without them (a mailer the app built itself) the
+   * configuration is unknown: the Overview leaves the doctor out, and a test email goes through the
+   * whole chain only, as a test through one adapter needs a mailer on the same journal.
    */
   mailerOptions?: MailerOptions;
+  /** The sender the CMS puts on messages that have none (Payload's defaultFromAddress): the test email's too. */
+  from?: AddressInput;
 }
 
 export interface AdminApi {
@@ -129,7 +134,7 @@ export function createAdminApi(options: AdminApiOptions): AdminApi {
       const parsed = parse(testSchema, body);
       if (!parsed.ok) return parsed.reply;
       try {
-        return reply(200, await sendTest(mailer, options.mailerOptions ?? {}, parsed.value));
+        return reply(200, await sendTest(mailer, options, parsed.value));
       } catch (error) {
         const mailError = toMailError(error, { code: 'CONFIG' });
         return reply(mailError.code === 'INVALID_MESSAGE' || mailError.code === 'CONFIG' ? 400 : 500, { error: errorView(mailError.toAttemptError()) });
@@ -234,13 +239,22 @@ async function failedEntries(mailer: Mailer<unknown>, filter: Omit<LogFilter, 's
   return { entries: page.entries.filter((entry) => (entry.resentAs?.length ?? 0) === 0), ...(page.cursor ? { cursor: page.cursor } : {}) };
 }
 
-async function sendTest(mailer: Mailer<unknown>, mailerOptions: MailerOptions, input: { to: string; adapter?: string | undefined }): Promise<unknown> {
+async function sendTest(mailer: Mailer<unknown>, options: AdminApiOptions, input: { to: string; adapter?: string | undefined }): Promise<unknown> {
+  const { mailerOptions, from } = options;
   const chain = await mailer.adapters();
   const chosen = input.adapter === undefined ? undefined : chain.find((adapter) => adapter.name === input.adapter);
   if (input.adapter !== undefined && !chosen) {
     throw new MailError('INVALID_MESSAGE', `adapter: the chain has no adapter named "${input.adapter}"; it has ${chain.map((adapter) => adapter.name).join(', ')}`);
   }
+  // Without the mailer's options a second mailer would open the default journal (a stray file,
+  // and a test missing from the log): refused, nothing sent.
+  if (chosen && !mailerOptions) {
+    throw new MailError('CONFIG', 'adapter: a test through one adapter needs the options the mailer was created with (its journal), which were not given; send the test through the whole chain', {
+      remedy: 'leave the adapter out to test the whole chain; to test one adapter, give the CMS integration the mailer options (dsn, journal) instead of a ready mailer',
+    });
+  }
   const message = {
+    ...(from !== undefined ? { from } : {}),
     to: input.to,
     template: {
       name: 'test-email',
@@ -256,7 +270,7 @@ async function sendTest(mailer: Mailer<unknown>, mailerOptions: MailerOptions, i
   const started = performance.now();
   // Through one adapter: a mailer of that adapter alone, lent (the CMS's mailer owns and closes it),
   // one attempt, same journal and sender, so the test shows in the log like any other message.
-  const sender: Mailer<unknown> = chosen ? createMailer({ ...mailerOptions, dsn: undefined, adapters: [lend(chosen)], retry: { attempts: 1 } }) : mailer;
+  const sender: Mailer<unknown> = chosen && mailerOptions ? createMailer({ ...mailerOptions, dsn: undefined, adapters: [lend(chosen)], retry: { attempts: 1 } }) : mailer;
   let failedEntry: string | undefined;
   sender.on('failed', (_error, entryId) => { failedEntry = entryId; });
   try {

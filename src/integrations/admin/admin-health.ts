@@ -62,17 +62,21 @@ function attemptEnd(attempt: Attempt): string {
 }
 
 // The doctor reads a configuration (DSN, journal store), not a running chain: it runs when the
-// chain was given as a DSN (or MAILROOM_DSN) and says so otherwise.
+// chain was given as a DSN (or MAILROOM_DSN) and says so otherwise. Without the mailer's options it
+// would check the defaults, which are not this mailer's.
 async function doctorFindings(mailerOptions: MailerOptions | undefined): Promise<Finding[]> {
-  if (mailerOptions?.adapters) {
+  if (!mailerOptions) {
+    return [{ level: 'info', check: 'chain', message: 'the mailer was given ready-made, without its options: the doctor checks DSN configurations only' }];
+  }
+  if (mailerOptions.adapters) {
     return [{ level: 'info', check: 'chain', message: 'the chain is given as adapter objects: the doctor checks DSN configurations only' }];
   }
-  const journal = mailerOptions?.journal;
+  const journal = mailerOptions.journal;
   const store = typeof journal === 'string' ? journal : journal && typeof journal === 'object' && 'store' in journal && typeof journal.store === 'string' ? journal.store : undefined;
   const { examine } = await import('../../cli/commands/doctor.js');
   return examine({
-    ...(mailerOptions?.dsn ? { dsn: mailerOptions.dsn } : {}),
+    ...(mailerOptions.dsn ? { dsn: mailerOptions.dsn } : {}),
     ...(store ? { journal: store } : {}),
-    ...(typeof mailerOptions?.from === 'string' ? { from: mailerOptions.from } : {}),
+    ...(typeof mailerOptions.from === 'string' ? { from: mailerOptions.from } : {}),
   });
 }
