@@ -100,6 +100,49 @@ describe('mailroom-js/strapi', () => {
     expect(memory.messages).toHaveLength(1);
   });
 
+  it('carries nodemailer\'s inReplyTo, references and priority as the headers nodemailer writes', async () => {
+    const { memory, provider } = strapiProvider();
+    const parent = '<ab12@example.com>';
+    await provider.send({ to: 'ann@example.org', subject: 'Re: x', text: 'x', inReplyTo: 'ab12@example.com', references: ['first@example.com', parent], priority: 'high' });
+    await provider.send({ to: 'ann@example.org', subject: 'Re: x', text: 'x', references: `${parent} <cd34@example.com>`, priority: 'low' });
+    await provider.send({ to: 'ann@example.org', subject: 'x', text: 'x', priority: 'normal' });
+    expect(memory.messages.map((message) => message.headers)).toEqual([
+      { 'In-Reply-To': parent, References: `<first@example.com> ${parent}`, 'X-Priority': '1 (Highest)', 'X-MSMail-Priority': 'High', Importance: 'High' },
+      { References: `${parent} <cd34@example.com>`, 'X-Priority': '5 (Lowest)', 'X-MSMail-Priority': 'Low', Importance: 'Low' },
+      {},
+    ]);
+    await expect(provider.send({ to: 'ann@example.org', subject: 'x', text: 'x', priority: 'urgent' as never })).rejects.toMatchObject({ code: 'INVALID_MESSAGE', field: 'priority' });
+  });
+
+  it.each(['binary', 'latin1', 'hex', 'base64', 'base64url', 'utf16le', 'UCS-2', 'UTF-8'])('decodes attachment content given with encoding %s', async (encoding) => {
+    const { memory, provider } = strapiProvider();
+    const bytes = encoding === 'UTF-8' ? Buffer.from('Grüße ✓') : Buffer.from([0xff, 0xfe, 0x00, 0x41, 0x80, 0x7f]);
+    const nodeEncoding = encoding.toLowerCase().replace(/[-_\s]/g, '') as BufferEncoding;
+    await provider.send({ to: 'ann@example.org', subject: 'x', text: 'x', attachments: [{ filename: 'a.bin', content: bytes.toString(nodeEncoding), encoding }] });
+    expect(memory.messages[0]!.attachments[0]!.content.equals(bytes)).toBe(true);
+  });
+
+  it('keeps an inline attachment with its cid, and refuses what it cannot carry, naming it', async () => {
+    const { memory, provider } = strapiProvider();
+    const image = { filename: 'logo.png', content: Buffer.from([0x89, 0x50]), cid: 'logo' };
+    await provider.send({ to: 'ann@example.org', subject: 'x', html: '<img src="cid:logo">', attachments: [{ ...image, contentDisposition: 'inline' }, { filename: 'a.txt', content: 'a', contentDisposition: 'attachment' }] });
+    expect(memory.messages[0]!.attachments.map((attachment) => [attachment.filename, attachment.inline, attachment.cid])).toEqual([['logo.png', true, 'logo'], ['a.txt', false, undefined]]);
+    const refused: Array<[Record<string, unknown>, string]> = [
+      [{ sender: 'desk@example.com' }, 'sender'],
+      [{ envelope: { from: 'bounce@example.com', to: ['x@example.org'] } }, 'envelope'],
+      [{ list: { unsubscribe: 'https://example.com/u' } }, 'list'],
+      [{ attachments: [{ filename: 'a.bin', content: 'x', encoding: 'base-91' }] }, 'attachments[0].encoding'],
+      [{ attachments: [{ filename: 'a.txt', content: 'a', contentDisposition: 'inline' }] }, 'attachments[0].contentDisposition'],
+      [{ attachments: [{ ...image, contentDisposition: 'attachment' }] }, 'attachments[0].contentDisposition'],
+      [{ attachments: [{ filename: 'a.txt', content: 'a', headers: { 'X-A': '1' } }] }, 'attachments[0].headers'],
+    ];
+    for (const [extra, field] of refused) {
+      const error = await provider.send({ to: 'ann@example.org', subject: 'x', text: 'x', ...extra }).catch((thrown: unknown) => thrown);
+      expect(error, field).toMatchObject({ code: 'INVALID_MESSAGE', field, message: expect.stringContaining(field) });
+    }
+    expect(memory.messages).toHaveLength(1);
+  });
+
   it('marks a refused message statusCode 400 so Strapi answers 400 with the reason', async () => {
     const { memory, provider } = strapiProvider();
     const error = await provider.send({ to: 'nobody', subject: 'x', text: 'x' }).catch((e: unknown) => e);

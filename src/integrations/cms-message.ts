@@ -17,8 +17,10 @@ export interface CmsAttachment {
   content?: string | Uint8Array;
   contentType?: string;
   cid?: string;
-  /** "base64" or "hex" when `content` is an encoded string, as nodemailer accepts. */
+  /** How a string `content` is encoded: any Buffer encoding ("base64", "hex", "binary"...), spelled as nodemailer accepts ("UTF-8"). */
   encoding?: string;
+  /** "inline" for an attachment with a `cid`, "attachment" for one without: what mailroom sends either way. */
+  contentDisposition?: 'inline' | 'attachment';
   path?: string;
   href?: string;
 }
@@ -35,6 +37,12 @@ export interface CmsMailOptions {
   html?: string | Uint8Array;
   attachments?: CmsAttachment[];
   headers?: Record<string, string | string[]>;
+  /** The Message-ID this message answers: the In-Reply-To header. */
+  inReplyTo?: string;
+  /** The Message-IDs of the thread: the References header. */
+  references?: string | string[];
+  /** nodemailer's priority: "high" and "low" write X-Priority, X-MSMail-Priority and Importance, "normal" nothing. */
+  priority?: 'high' | 'normal' | 'low';
   /** A mailroom template rendered for subject, html and text. */
   template?: { name: string; data?: Record<string, unknown>; locale?: string };
   tags?: string[];
@@ -69,6 +77,7 @@ export function toMailMessage(input: CmsMailOptions | UncheckedMailOptions, defa
   if (input.headers !== undefined && (typeof input.headers !== 'object' || input.headers === null)) {
     throw new MailError('INVALID_MESSAGE', '"headers" must be an object of header names and values', { field: 'headers' });
   }
+  refuseUncarried(input, MESSAGE_FIELDS, '');
   // The remaining values are checked by normalizeMessage, which names the field at fault.
   const options = input as CmsMailOptions;
   const from = present(options.from) ? options.from : defaults.from;
@@ -84,7 +93,7 @@ export function toMailMessage(input: CmsMailOptions | UncheckedMailOptions, defa
     ...optional('html', body(options.html)),
     ...optional('template', options.template),
     ...optional('attachments', options.attachments?.map(attachment)),
-    ...optional('headers', options.headers ? headers(options.headers) : undefined),
+    ...optional('headers', messageHeaders(options)),
     ...optional('tags', options.tags),
     ...optional('metadata', options.metadata),
     ...optional('idempotencyKey', options.idempotencyKey),
@@ -118,24 +127,105 @@ function body(value: string | Uint8Array | undefined): string | undefined {
   return value instanceof Uint8Array ? Buffer.from(value).toString('utf8') : value;
 }
 
+// What nodemailer options this file carries; any other one given is refused, naming it, rather than
+// dropped: a thread's headers, a Sender or an envelope lost in silence would be a different message.
+const MESSAGE_FIELDS = new Set(['from', 'to', 'cc', 'bcc', 'replyTo', 'subject', 'text', 'html', 'attachments', 'headers', 'inReplyTo', 'references', 'priority', 'template', 'tags', 'metadata', 'idempotencyKey', 'sensitive']);
+const ATTACHMENT_FIELDS = new Set(['filename', 'content', 'contentType', 'cid', 'encoding', 'contentDisposition', 'path', 'href']);
+
+// An option given empty (undefined, null, "") carries nothing, so nothing is lost by leaving it out.
+function refuseUncarried(input: object, carried: ReadonlySet<string>, prefix: string): void {
+  for (const [key, value] of Object.entries(input)) {
+    if (carried.has(key) || value === undefined || value === null || value === '') continue;
+    const field = prefix ? `${prefix}.${key}` : key;
+    throw new MailError('INVALID_MESSAGE', `"${field}" is a nodemailer option mailroom cannot carry; leave it out`, { field });
+  }
+}
+
 function attachment(input: CmsAttachment, index: number): AttachmentInput {
   const field = `attachments[${index}]`;
   if (!input || typeof input !== 'object') throw new MailError('INVALID_MESSAGE', `${field} is not an attachment object`, { field });
+  refuseUncarried(input, ATTACHMENT_FIELDS, field);
   if (input.path !== undefined || input.href !== undefined) {
     throw new MailError('INVALID_MESSAGE', `${field} gives a path or URL; pass the file content instead (mailroom never reads files or URLs for a message)`, { field });
   }
   if (input.content === undefined) {
     throw new MailError('INVALID_MESSAGE', `${field} has no content`, { field: `${field}.content` });
   }
-  const content = typeof input.content === 'string' && (input.encoding === 'base64' || input.encoding === 'hex')
-    ? Buffer.from(input.content, input.encoding)
-    : input.content;
+  checkDisposition(input, field);
+  const content = typeof input.content === 'string' && input.encoding !== undefined ? Buffer.from(input.content, bufferEncoding(input.encoding, field)) : input.content;
   return {
     filename: input.filename ?? `attachment-${index + 1}`,
     content,
     ...optional('contentType', input.contentType),
     ...optional('cid', input.cid),
   };
+}
+
+// nodemailer's spelling of an encoding: case, "-", "_" and spaces do not count ("UTF-8", "UCS-2").
+function bufferEncoding(given: unknown, field: string): BufferEncoding {
+  const encoding = typeof given === 'string' ? given.toLowerCase().replace(/[-_\s]/g, '') : '';
+  if (!Buffer.isEncoding(encoding)) {
+    throw new MailError('INVALID_MESSAGE', `${field}.encoding ${JSON.stringify(String(given).slice(0, 40))} is not an encoding Node knows (base64, hex, binary, utf8...)`, { field: `${field}.encoding` });
+  }
+  return encoding;
+}
+
+// mailroom sends an attachment with a cid inline and one without as an attachment: a disposition
+// that says otherwise cannot be kept.
+function checkDisposition(input: CmsAttachment, field: string): void {
+  if (input.contentDisposition === undefined) return;
+  const sent = input.cid ? 'inline' : 'attachment';
+  if (input.contentDisposition !== sent) {
+    const hint = input.cid ? 'an attachment with a cid is sent inline' : 'give it a cid to send it inline (referenced as cid:<cid> in the html)';
+    throw new MailError('INVALID_MESSAGE', `${field}.contentDisposition ${JSON.stringify(String(input.contentDisposition).slice(0, 40))} cannot be carried: ${hint}`, { field: `${field}.contentDisposition` });
+  }
+}
+
+// The custom headers, then the ones nodemailer writes from its options; like nodemailer, those
+// replace a custom header of the same name.
+function messageHeaders(options: CmsMailOptions): Record<string, string> | undefined {
+  const out = options.headers ? headers(options.headers) : {};
+  const written = { ...threadHeaders(options), ...priorityHeaders(options.priority) };
+  for (const [name, value] of Object.entries(written)) {
+    for (const existing of Object.keys(out)) if (existing.toLowerCase() === name.toLowerCase()) delete out[existing];
+    out[name] = value;
+  }
+  return options.headers || Object.keys(written).length > 0 ? out : undefined;
+}
+
+function threadHeaders(options: CmsMailOptions): Record<string, string> {
+  const { inReplyTo, references } = options;
+  if (inReplyTo !== undefined && inReplyTo !== null && typeof inReplyTo !== 'string') {
+    throw new MailError('INVALID_MESSAGE', '"inReplyTo" must be a Message-ID', { field: 'inReplyTo' });
+  }
+  const ids = references === undefined || references === null ? [] : [references].flat();
+  if (ids.some((id) => typeof id !== 'string')) {
+    throw new MailError('INVALID_MESSAGE', '"references" must be a Message-ID or a list of them', { field: 'references' });
+  }
+  // As nodemailer writes them: each id in angle brackets, References space-separated.
+  const referenced = ids.flatMap((id) => id.trim().split(/\s+/)).filter(Boolean).map(messageIdInBrackets);
+  return {
+    ...(inReplyTo?.trim() ? { 'In-Reply-To': messageIdInBrackets(inReplyTo.trim()) } : {}),
+    ...(referenced.length > 0 ? { References: referenced.join(' ') } : {}),
+  };
+}
+
+function messageIdInBrackets(id: string): string {
+  return `${id.startsWith('<') ? '' : '<'}${id}${id.endsWith('>') ? '' : '>'}`;
+}
+
+// The headers nodemailer writes for each priority; "normal" is every message's, so none.
+const PRIORITY_HEADERS: Record<string, Record<string, string>> = {
+  high: { 'X-Priority': '1 (Highest)', 'X-MSMail-Priority': 'High', Importance: 'High' },
+  normal: {},
+  low: { 'X-Priority': '5 (Lowest)', 'X-MSMail-Priority': 'Low', Importance: 'Low' },
+};
+
+function priorityHeaders(priority: unknown): Record<string, string> {
+  if (priority === undefined || priority === null || priority === '') return {};
+  const level = typeof priority === 'string' ? priority.toLowerCase() : '';
+  if (!Object.hasOwn(PRIORITY_HEADERS, level)) throw new MailError('INVALID_MESSAGE', '"priority" must be high, normal or low', { field: 'priority' });
+  return PRIORITY_HEADERS[level]!;
 }
 
 // nodemailer allows a header to repeat (an array of values); mailroom keeps one value per name.
