@@ -155,6 +155,21 @@ describe('admin API', () => {
     }
   });
 
+  it('scrubs the Mailgun key but shows the sending domain, which the DSN carries where others keep a password', async () => {
+    const key = 'key-0123456789abcdef0123456789abcdef';
+    const domain = 'mg.example.com';
+    const leaky = scriptedAdapter('leaky', [{ throw: new MailError('AUTH', `401 rejected key ${key} for ${domain}`, { provider: 'leaky' }) }]);
+    mailer = createMailer({ adapters: [leaky], journal: 'memory://', from: `shop@${domain}`, retry: { attempts: 1 } });
+    const api = createAdminApi({ mailer, mailerOptions: { dsn: `mailgun+api://${key}:${domain}@default?region=eu` } });
+    await mailer.send({ to: `bob@${domain}`, subject: `Your order at ${domain}`, text: 'x' }).catch(() => undefined);
+    const listed = JSON.stringify((await api.list({})).body);
+    expect(listed).toContain(`bob@${domain}`);
+    expect(listed).toContain(`Your order at ${domain}`);
+    const tested = JSON.stringify((await api.test({ to: `ann@${domain}` })).body);
+    expect(tested).toContain(domain);
+    expect(`${listed} ${tested}`).not.toContain(key);
+  });
+
   it('scrubs every DSN secret from its answers, even one an adapter let through', async () => {
     const leaky = scriptedAdapter('leaky', [{ throw: new MailError('AUTH', '401 rejected key xkeysib-0123456789abcdef', { provider: 'leaky' }) }]);
     mailer = createMailer({ adapters: [leaky], journal: 'memory://', from: 'shop@example.com', retry: { attempts: 1 } });

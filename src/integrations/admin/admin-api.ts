@@ -9,7 +9,7 @@ import type { ZodType } from 'zod';
 import type { MailAdapter } from '../../core/adapter.js';
 import type { AddressInput } from '../../core/address.js';
 import { explain } from '../../core/diagnose.js';
-import { parseDsnChain } from '../../core/dsn.js';
+import { dsnSecrets, parseDsnChain } from '../../core/dsn.js';
 import { MailError, toMailError, type AttemptError } from '../../core/errors.js';
 import { createMailer, type Mailer, type MailerOptions } from '../../core/mailer.js';
 import { SecretScrubber } from '../../core/secrets.js';
@@ -304,19 +304,24 @@ async function renderPreview(mailerOptions: MailerOptions | undefined, template:
   return rendered.html;
 }
 
-// Every credential the DSN carries (passwords, keys in the user part, secret-like options).
+// Schemes whose password slot holds no secret: Mailgun's sending domain (mailgun+api://KEY:DOMAIN@...).
+// Scrubbed, it would hide every address and subject that names the domain.
+const PUBLIC_PASSWORD_SCHEMES = new Set(['mailgun+api']);
+
+// Every credential the DSN carries (passwords, keys in the user part, secret-like options), as the
+// mailer's own alerts take them, but for the password slots that hold a public value.
 function configuredSecrets(options: MailerOptions | undefined): string[] {
   const dsn = options?.dsn ?? process.env.MAILROOM_DSN;
   if (!dsn) return [];
+  const publicValues = new Set(publicPasswordSlots(dsn));
+  return dsnSecrets(dsn).filter((secret) => !publicValues.has(secret));
+}
+
+function publicPasswordSlots(dsn: string): string[] {
   try {
-    return parseDsnChain(dsn).flatMap((part) => [
-      part.password,
-      ...Object.entries(part.options).filter(([key]) => /secret|key|token|pass/i.test(key)).map(([, value]) => value),
-      // API schemes carry the key as the user (brevo+api://KEY@default).
-      ...(/\+api$/.test(part.scheme) ? [part.user] : []),
-    ]).filter((value): value is string => Boolean(value));
+    return parseDsnChain(dsn).flatMap((part) => (PUBLIC_PASSWORD_SCHEMES.has(part.scheme) && part.password ? [part.password] : []));
   } catch {
-    return [];
+    return []; // dsnSecrets finds none in a DSN that does not parse either
   }
 }
 
