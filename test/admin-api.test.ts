@@ -39,6 +39,30 @@ describe('admin API', () => {
     expect(await api.explain(undefined)).toMatchObject({ status: 400, body: { error: { message: 'text: expected the error text to explain' } } });
   });
 
+  it('refuses a date outside the journal\'s time range with 400, in listing and in bulk resend', async () => {
+    const { api } = setup();
+    for (const date of ['+020000-01-01', '1969-12-31']) {
+      const outOfRange = { status: 400, body: { error: { code: 'INVALID_INPUT', message: expect.stringMatching(/between 1970 and 10889/) } } };
+      expect(await api.list({ since: date })).toMatchObject(outOfRange);
+      expect(await api.list({ until: date })).toMatchObject(outOfRange);
+      expect(await api.resend({ filter: { since: date } })).toMatchObject(outOfRange);
+    }
+    expect(await api.list({ since: '10889-01-01', until: '1970-01-01T00:00:00Z' })).toMatchObject({ status: 200 });
+  });
+
+  it('takes an entry id and a cursor in lower case as the same id', async () => {
+    const { mailer, api } = setup();
+    for (let n = 0; n < 3; n += 1) await mailer.send({ to: `n${n}@example.org`, subject: `Plain ${n}`, text: 'x' });
+    const first = (await api.list({ limit: '1' })).body as { entries: Array<{ id: string }>; cursor: string };
+    const next = (await api.list({ limit: '1', cursor: first.cursor })).body as { entries: Array<{ id: string }> };
+    const nextLower = (await api.list({ limit: '1', cursor: first.cursor.toLowerCase() })).body as { entries: Array<{ id: string }> };
+    expect(nextLower.entries.map((row) => row.id)).toEqual(next.entries.map((row) => row.id));
+    expect(nextLower.entries[0]!.id).not.toBe(first.entries[0]!.id);
+    const id = first.entries[0]!.id;
+    expect(await api.get(id.toLowerCase(), { content: false })).toMatchObject({ status: 200, body: { id } });
+    expect(await api.resend({ id: id.toLowerCase() })).toMatchObject({ status: 200, body: { original: id, result: 'sent' } });
+  });
+
   it('shows message content and its HTML only with the content permission', async () => {
     const { mailer, api } = setup();
     const sent = await mailer.send({ to: 'ann@example.org', subject: 'Hello', html: '<p>Secret plan <b>B</b></p>', metadata: { order: '1042' } });

@@ -5,10 +5,19 @@ import type { JournalStatus } from '../../journal/journal.js';
 
 // Every status the journal writes: `queued` is what queue mode writes until a worker takes the message.
 const STATUSES = ['pending', 'sent', 'failed', 'queued'] as const satisfies readonly JournalStatus[];
-// A ULID: 26 Crockford base-32 characters.
-const entryId = z.string({ error: 'expected an entry id' }).regex(/^[0-9A-HJKMNP-TV-Z]{26}$/i, { error: 'expected an entry id (26 characters, as the log shows)' });
+// A ULID: 26 Crockford base-32 characters. Crockford's base 32 ignores case, the journal's keys do
+// not: an id or cursor typed in lower case is taken in upper case, not missed.
+const ulidText = (length: string) => new RegExp(`^[0-9A-HJKMNP-TV-Z]{${length}}$`, 'i');
+const upperCase = (value: string) => value.toUpperCase();
+const entryId = z.string({ error: 'expected an entry id' }).regex(ulidText('26'), { error: 'expected an entry id (26 characters, as the log shows)' }).transform(upperCase);
+const cursor = (error: string) => z.string().regex(ulidText('1,26'), { error }).transform(upperCase);
+// The journal finds entries by date through their ids, whose time part counts milliseconds from
+// 1970 in 48 bits: a date outside that cannot be looked up.
+const LATEST_ID_TIME = 2 ** 48 - 1;
 const date = (what: string) =>
-  z.string().refine((value) => !Number.isNaN(Date.parse(value)), { error: `${what}: expected a date such as 2026-11-28 or 2026-11-28T10:00:00Z` });
+  z.string()
+    .refine((value) => !Number.isNaN(Date.parse(value)), { error: `${what}: expected a date such as 2026-11-28 or 2026-11-28T10:00:00Z`, abort: true })
+    .refine((value) => Date.parse(value) >= 0 && Date.parse(value) <= LATEST_ID_TIME, { error: `${what}: expected a date between 1970 and 10889 (the journal's ids count time from 1970, up to 2^48 ms)` });
 const shortText = (what: string, max: number) => z.string().trim().max(max, { error: `${what}: at most ${max} characters` });
 // Query strings carry numbers as text.
 const wholeNumber = (what: string, min: number, max: number) =>
@@ -28,7 +37,7 @@ export type LogFilter = z.infer<typeof logFilterSchema>;
 
 export const listQuerySchema = logFilterSchema.extend({
   limit: wholeNumber('limit', 1, 200).optional(),
-  cursor: z.string().regex(/^[0-9A-HJKMNP-TV-Z]{1,26}$/i, { error: 'cursor: expected the cursor of a previous page' }).optional(),
+  cursor: cursor('cursor: expected the cursor of a previous page').optional(),
 });
 
 export const entryIdSchema = entryId;
@@ -47,7 +56,7 @@ export const resendSchema = z.union(
       filter: logFilterSchema.omit({ status: true }),
       /** At most this many entries per request; the answer's cursor continues. */
       max: wholeNumber('max', 1, 100).optional(),
-      cursor: z.string().regex(/^[0-9A-HJKMNP-TV-Z]{1,26}$/i, { error: 'cursor: expected the cursor of a previous answer' }).optional(),
+      cursor: cursor('cursor: expected the cursor of a previous answer').optional(),
       includePossibleDuplicates: z.boolean().optional(),
     }),
   ],
@@ -61,8 +70,18 @@ export const explainSchema = z.strictObject({
 /** The first problem the schema found, as one sentence for a 400 answer. */
 export function inputProblem(error: z.ZodError): string {
   const issue = error.issues[0];
-  if (!issue) return 'invalid input';
-  // Union errors carry the reason of the closest branch; unknown keys are named.
+  return issue ? issueProblem(issue) : 'invalid input';
+}
+
+function issueProblem(issue: z.core.$ZodIssue): string {
+  // Unknown keys are named.
   if (issue.code === 'unrecognized_keys') return `unknown field${issue.keys.length > 1 ? 's' : ''}: ${issue.keys.join(', ')}`;
+  // A union answers with the reason of the one branch the input's keys belong to (the others refuse
+  // those keys at the top level), else with its own message.
+  if (issue.code === 'invalid_union') {
+    const fitting = issue.errors.filter((branch) => !branch.some((inner) => inner.code === 'unrecognized_keys' && inner.path.length === 0));
+    const reason = fitting.length === 1 ? fitting[0]![0] : undefined;
+    if (reason) return issueProblem(reason);
+  }
   return issue.message;
 }
