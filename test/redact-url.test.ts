@@ -19,10 +19,22 @@ describe('redactConnectionUrl', () => {
 });
 
 describe("the journal's description of its store", () => {
-  it('hides a password given in the query string of a store it cannot open', async () => {
-    const journal = new SendJournal({ store: 'postgres://mail@127.0.0.1:1/shop?password=S3cretQ' });
-    const error = (await journal.describe().catch((thrown: unknown) => thrown)) as Error;
-    expect(String(error.message)).not.toContain('S3cretQ');
-    await journal.close();
+  it('hides a password given in the query string, and a server that is down fails its queries, never the process', async () => {
+    const unhandled: unknown[] = [];
+    const record = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', record);
+    try {
+      const journal = new SendJournal({ store: 'postgres://mail@127.0.0.1:1/shop?password=S3cretQ' });
+      const described = await journal.describe();
+      expect(described).toBe('postgres://mail@127.0.0.1:1/shop?password=***');
+      const error = (await journal.get('01M8JS8JY7DRHWPTYQXE9NXZWY').catch((thrown: unknown) => thrown)) as Error;
+      expect(String(error?.message)).toMatch(/ECONNREFUSED/);
+      expect(String(error?.message)).not.toContain('S3cretQ');
+      await journal.close();
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', record);
+    }
   });
 });

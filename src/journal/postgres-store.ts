@@ -42,6 +42,9 @@ export class PostgresStore extends EventEmitter {
       // Two processes creating the table at once: the loser sees a unique violation on pg_type.
       if ((error as { code?: string }).code !== '23505') throw error;
     });
+    // Its failure (the server down) is each query's to report; nobody awaiting it yet must not make
+    // it an unhandled rejection, which ends the process.
+    this.#ready.catch(() => undefined);
   }
 
   /** Runs one statement with `?` placeholders (the SQLite spelling the journal uses); resolves its rows. */
