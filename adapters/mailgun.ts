@@ -60,6 +60,7 @@ const mailgun = defineHttpAdapter<MailgunOptions>({
   // `mailgun+api://KEY:DOMAIN@default?region=eu`; another host[:port] replaces the region's host.
   dsn: {
     schemes: { 'mailgun+api': 'mailgun+api://KEY:mg.example.com@default?region=eu' },
+    passwordIsPublic: true,
     options: (dsn) => ({
       apiKey: dsnApiKey(dsn),
       domain: requireDsnPart(dsn, dsn.password, 'the sending domain'),

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { redactDsn } from '../src/index.js';
 import { adaptersFromDsn, parseDsn, parseDsnChain } from '../src/kit/index.js';
-import { checkDsnChain } from '../src/core/dsn.js';
+import { checkDsnChain, dsnSecrets } from '../src/core/dsn.js';
 import { MailError } from '../src/core/errors.js';
 
 describe('DSN strings', () => {
@@ -141,3 +141,12 @@ describe('DSN strings', () => {
   });
 });
 
+
+describe('dsnSecrets: what scrubbers built from a DSN hide (alerts, admin answers)', () => {
+  it('every credential of a chain, but not the Mailgun sending domain in its password slot', () => {
+    const secrets = dsnSecrets('failover(smtp://shop%40example.com:SmtpPass1@mail.example.com:587 mailgun+api://key-0123456789:mg.example.com@default brevo+api://xkeysib-abc@default)');
+    expect(secrets).toEqual(expect.arrayContaining(['SmtpPass1', 'key-0123456789', 'xkeysib-abc']));
+    expect(secrets).not.toContain('mg.example.com');
+    expect(secrets).not.toContain('shop@example.com');
+  });
+});

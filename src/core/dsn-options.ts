@@ -21,6 +21,11 @@ export interface AdapterDsn {
   readonly userIsMailbox: boolean;
   /** `outbox://./outbox`, `memory://`: a path, no host. */
   readonly pathOnly: boolean;
+  /**
+   * The password slot holds a public value (Mailgun's sending domain): not one of the DSN's secrets,
+   * so scrubbers built from them (alerts, admin answers) leave addresses at that domain readable.
+   */
+  readonly passwordIsPublic: boolean;
   /** Where the schemes appear in help texts (lower first; default 100, then by scheme). */
   readonly order: number;
   /** Reads and checks the options; throws CONFIG on a mistake. Never loads an SDK. */
@@ -33,6 +38,7 @@ export interface DsnDeclaration<Options extends object> {
   schemes: Readonly<Record<string, string>>;
   userIsMailbox?: boolean;
   pathOnly?: boolean;
+  passwordIsPublic?: boolean | undefined;
   order?: number;
   options(dsn: ParsedDsn): Options;
   create(options: Options): MailAdapter;
@@ -44,6 +50,7 @@ export function defineDsn<Options extends object>(declaration: DsnDeclaration<Op
     schemes: Object.freeze({ ...declaration.schemes }),
     userIsMailbox: declaration.userIsMailbox ?? false,
     pathOnly: declaration.pathOnly ?? false,
+    passwordIsPublic: declaration.passwordIsPublic ?? false,
     order: declaration.order ?? 100,
     options: declaration.options,
     fromDsn: (dsn: ParsedDsn) => declaration.create(declaration.options(dsn)),

@@ -185,7 +185,7 @@ export function redactDsn(dsn: string): string {
 export function dsnSecrets(dsn: string): string[] {
   try {
     return parseDsnChain(dsn).flatMap((one) => [
-      ...(one.password ? [one.password] : []),
+      ...(one.password && !DECLARATIONS.get(one.scheme)?.passwordIsPublic ? [one.password] : []),
       ...(one.user && !DECLARATIONS.get(one.scheme)?.userIsMailbox ? [one.user] : []),
       ...Object.entries(one.options).filter(([key]) => SECRET_OPTIONS.test(key)).map(([, value]) => value),
     ]);

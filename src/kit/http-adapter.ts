@@ -100,6 +100,8 @@ export interface HttpAdapterDefinition<Options extends HttpAdapterOptions> {
     options(dsn: ParsedDsn): Omit<Options, keyof HttpAdapterOptions>;
     /** Help-text position (default 100). */
     order?: number;
+    /** The password slot holds no secret (Mailgun's sending domain): never scrubbed as one. */
+    passwordIsPublic?: boolean;
   };
 }
 
@@ -173,7 +175,7 @@ export function defineHttpAdapter<Options extends HttpAdapterOptions>(definition
     create,
     fromDsn: (dsn) => create(optionsFromDsn(dsn)),
     optionsFromDsn,
-    dsn: defineDsn({ schemes: definition.dsn.schemes, order: definition.dsn.order, options: optionsFromDsn, create }),
+    dsn: defineDsn({ schemes: definition.dsn.schemes, order: definition.dsn.order, passwordIsPublic: definition.dsn.passwordIsPublic, options: optionsFromDsn, create }),
     capabilities,
   };
 }

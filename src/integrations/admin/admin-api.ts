@@ -9,7 +9,7 @@ import type { ZodType } from 'zod';
 import type { MailAdapter } from '../../core/adapter.js';
 import type { AddressInput } from '../../core/address.js';
 import { explain } from '../../core/diagnose.js';
-import { dsnSecrets, parseDsnChain } from '../../core/dsn.js';
+import { dsnSecrets } from '../../core/dsn.js';
 import { MailError, toMailError, type AttemptError } from '../../core/errors.js';
 import { createMailer, type Mailer, type MailerOptions } from '../../core/mailer.js';
 import { SecretScrubber } from '../../core/secrets.js';
@@ -304,25 +304,11 @@ async function renderPreview(mailerOptions: MailerOptions | undefined, template:
   return rendered.html;
 }
 
-// Schemes whose password slot holds no secret: Mailgun's sending domain (mailgun+api://KEY:DOMAIN@...).
-// Scrubbed, it would hide every address and subject that names the domain.
-const PUBLIC_PASSWORD_SCHEMES = new Set(['mailgun+api']);
-
 // Every credential the DSN carries (passwords, keys in the user part, secret-like options), as the
-// mailer's own alerts take them, but for the password slots that hold a public value.
+// mailer's own alerts take them.
 function configuredSecrets(options: MailerOptions | undefined): string[] {
   const dsn = options?.dsn ?? process.env.MAILROOM_DSN;
-  if (!dsn) return [];
-  const publicValues = new Set(publicPasswordSlots(dsn));
-  return dsnSecrets(dsn).filter((secret) => !publicValues.has(secret));
-}
-
-function publicPasswordSlots(dsn: string): string[] {
-  try {
-    return parseDsnChain(dsn).flatMap((part) => (PUBLIC_PASSWORD_SCHEMES.has(part.scheme) && part.password ? [part.password] : []));
-  } catch {
-    return []; // dsnSecrets finds none in a DSN that does not parse either
-  }
+  return dsn ? dsnSecrets(dsn) : [];
 }
 
 function scrubbed(scrubber: SecretScrubber, body: unknown): unknown {
