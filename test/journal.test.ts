@@ -104,6 +104,21 @@ describe.each(stores)('journal on %s', (kind, storeFor) => {
     await failMailer.close();
   });
 
+  it('matches a recipient in any case, letters beyond ASCII included', async () => {
+    const { mailer } = fresh();
+    const tag = Date.now().toString(36) + Math.random().toString(36).slice(2, 6);
+    await mailer.send({ to: `"Élodie Martin" <elodie-${tag}@example.fr>`, subject: 'é1', text: 'x' });
+    // More than one page of newer entries: on SQLite the match is made in JavaScript, 200 rows at a time.
+    await Promise.all(Array.from({ length: 205 }, (_, i) => mailer.send({ to: `filler-${tag}-${i}@example.com`, subject: `f${i}`, text: 'x' })));
+    await mailer.send({ cc: `ÉMILE-${tag}@example.de`, to: `someone-${tag}@example.com`, subject: 'é2', text: 'x' });
+    const subjects = async (to: string, limit = 50) => (await mailer.journal.list({ to, limit })).entries.map((entry) => entry.summary.subject);
+    expect(await subjects('élodie')).toContain('é1');
+    expect(await subjects('ÉLODIE')).toContain('é1');
+    expect(await subjects(`émile-${tag}`)).toEqual(['é2']);
+    expect(await subjects('ÉLODIE MARTIN', 1)).toEqual(['é1']);
+    await mailer.close();
+  });
+
   it('lists entries whatever the idempotency keys beside them hold, "entry:" included', async () => {
     const { mailer } = fresh();
     const to = unique();

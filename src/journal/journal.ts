@@ -567,8 +567,8 @@ export class SendJournal {
   private async listSql(opened: OpenedStore, range: { low: string; high: string }, query: JournalQuery, limit: number): Promise<EntryRow[]> {
     const sql = opened.sql!;
     const { text, number, contains } = sqlDialect(sql);
-    const conditions = ['key > ?', 'key < ?'];
-    const params: unknown[] = [`mailroom:${ENTRY}${range.low}`, `mailroom:${ENTRY}${range.high}`];
+    const conditions: string[] = [];
+    const params: unknown[] = [];
     if (query.status) {
       conditions.push(`${text('value.status')} = ?`);
       params.push(query.status);
@@ -578,24 +578,41 @@ export class SendJournal {
       conditions.push(contains(text('value.delivery.states')));
       params.push(JSON.stringify(query.delivery));
     }
-    if (query.to) {
+    // SQLite's lower() folds ASCII only: a recipient searched with other letters (élodie) is matched
+    // here, page by page, as the scan matches it. PostgreSQL's lower() folds them all.
+    const toInJs = query.to !== undefined && sql.opts.dialect !== 'postgres' && /[^\x00-\x7f]/.test(query.to);
+    if (query.to && !toInJs) {
       conditions.push(contains(`lower(${text('value.summary.to')} || ${text('value.summary.cc')} || ${text('value.summary.bcc')})`));
       params.push(query.to.toLowerCase());
     }
     conditions.push(`(${number('expires')} IS NULL OR ${number('expires')} > ?)`);
     params.push(Date.now());
-    const rows = await sql.query(
-      `SELECT value FROM ${sql.opts.table} WHERE ${conditions.join(' AND ')} ORDER BY key DESC LIMIT ?`,
-      ...params,
-      limit,
-    );
-    const keyv = opened.keyv;
-    const out: EntryRow[] = [];
-    for (const row of rows) {
-      const data = (await keyv.deserialize!(row.value as string)) as { value: EntryRow } | undefined;
-      if (data?.value) out.push(data.value);
+    const page = async (high: string, size: number): Promise<EntryRow[]> => {
+      const rows = await sql.query(
+        `SELECT value FROM ${sql.opts.table} WHERE key > ? AND key < ? AND ${conditions.join(' AND ')} ORDER BY key DESC LIMIT ?`,
+        `mailroom:${ENTRY}${range.low}`,
+        `mailroom:${ENTRY}${high}`,
+        ...params,
+        size,
+      );
+      const out: EntryRow[] = [];
+      for (const row of rows) {
+        const data = (await opened.keyv.deserialize!(row.value as string)) as { value: EntryRow } | undefined;
+        if (data?.value) out.push(data.value);
+      }
+      return out;
+    };
+    if (!toInJs) return page(range.high, limit);
+    const matches = entryFilter({ to: query.to });
+    const found: EntryRow[] = [];
+    const size = Math.max(limit * 4, 200);
+    for (let high = range.high; found.length < limit; ) {
+      const rows = await page(high, size);
+      found.push(...rows.filter(matches));
+      if (rows.length < size) break;
+      high = rows.at(-1)!.id;
     }
-    return out;
+    return found.slice(0, limit);
   }
 
   // Stores without SQL (memory, Redis, Postgres through keyv): read every entry, then filter and sort.
