@@ -4,7 +4,7 @@
 // (address and DSN parsers, the MIME builder, the send limiter, the Microsoft token source, the
 // capability check, message normalization) are in "mailroom-js/adapter-kit".
 export { createMailer } from './core/mailer.js';
-export type { Mailer, MailerOptions, MailerEvents, MailerJournal, JournalResendOptions, SendResult, QueuedResult, VerifyResult } from './core/mailer.js';
+export type { AttemptEnd, AttemptStart, Mailer, MailerOptions, MailerEvents, MailerJournal, JournalResendOptions, SendResult, QueuedResult, VerifyResult } from './core/mailer.js';
 // Queue mode (BullMQ on Redis or PostgreSQL; bullmq and ioredis or pg load only when used).
 export { startWorker } from './queue/worker.js';
 export type { MailWorker, WorkerOptions } from './queue/worker.js';

@@ -41,6 +41,8 @@ export interface LaneTrace {
   /** Every attempt, appended as it ends. */
   attempts: Attempt[];
   onAttempt?(adapter: MailAdapter, attempt: number): void;
+  /** An attempt ended (its record is the last of `attempts`). */
+  onAttemptEnd?(adapter: MailAdapter, attempt: Attempt, number: number): void;
   onCooldown?(info: CooldownStart): void;
   /** Told when an attempt hands the message over; the transport waits for it (src/core/handover.ts). */
   onHandover?: HandoverReport;
@@ -148,8 +150,11 @@ export class AdapterLane {
   private async attemptOnce(message: NormalizedMessage, attempt: number, trace: LaneTrace, signal: AbortSignal | undefined): Promise<SendReceipt> {
     const startedAt = new Date();
     const started = performance.now();
-    const record = (fields: Partial<Attempt>) =>
-      trace.attempts.push({ adapter: this.adapter.name, startedAt: startedAt.toISOString(), durationMs: Math.round(performance.now() - started), ok: false, ...fields });
+    const record = (fields: Partial<Attempt>) => {
+      const ended: Attempt = { adapter: this.adapter.name, startedAt: startedAt.toISOString(), durationMs: Math.round(performance.now() - started), ok: false, ...fields };
+      trace.attempts.push(ended);
+      trace.onAttemptEnd?.(this.adapter, ended, attempt);
+    };
     try {
       // The one place the idempotency key reaches an adapter.
       const context = { attempt, ...(message.idempotencyKey ? { idempotencyKey: message.idempotencyKey } : {}) };

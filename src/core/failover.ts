@@ -106,11 +106,11 @@ export class FailoverAdapter implements MailAdapter {
   }
 
   /** Checks every adapter (a nested chain's each); never throws for an adapter's failure. */
-  async verifyEach(ctx: { signal?: AbortSignal } = {}, onCheck?: (adapter: MailAdapter) => void): Promise<VerifyResult[]> {
+  async verifyEach(ctx: { signal?: AbortSignal } = {}, onCheck?: (adapter: MailAdapter) => void, onChecked?: (adapter: MailAdapter, result: VerifyResult) => void): Promise<VerifyResult[]> {
     const results: VerifyResult[] = [];
     for (const adapter of this.members) {
       if (adapter instanceof FailoverAdapter) {
-        results.push(...(await adapter.verifyEach(ctx, onCheck)));
+        results.push(...(await adapter.verifyEach(ctx, onCheck, onChecked)));
         continue;
       }
       const started = performance.now();
@@ -123,6 +123,7 @@ export class FailoverAdapter implements MailAdapter {
       } catch (error) {
         results.push({ adapter: adapter.name, ok: false, durationMs: Math.round(performance.now() - started), error: toMailError(error, { provider: adapter.name }) });
       }
+      if (adapter.verify) onChecked?.(adapter, results.at(-1)!);
     }
     return results;
   }

@@ -21,7 +21,7 @@ import type { QueueOption } from '../queue/queue-options.js';
 import { verify } from './mailer/verify.js';
 import { RunningSends } from './mailer/work.js';
 
-export type { AttemptStart, JournalResendOptions, Mailer, MailerEvents, MailerJournal, MailerOptions, QueuedResult, SendResult, VerifyResult } from './mailer/types.js';
+export type { AttemptEnd, AttemptStart, JournalResendOptions, Mailer, MailerEvents, MailerJournal, MailerOptions, QueuedResult, SendResult, VerifyResult } from './mailer/types.js';
 export { DEFAULT_DSN, IMPLICIT_OUTBOX_WARNING_CODE, JOURNAL_WARNING_CODE, LISTENER_WARNING_CODE } from './mailer/types.js';
 
 export function createMailer(options: MailerOptions & { queue: QueueOption }): Mailer<QueuedResult>;

@@ -74,12 +74,19 @@ export class MailerEventHub {
     if (this.emitter.listenerCount('attempt') > 0) this.emit('attempt', { adapter: adapter.name, target: describeAdapter(adapter), attempt, action });
   }
 
+  /** An adapter's attempt or check ended. */
+  attemptEnd(adapter: MailAdapter, attempt: number, action: AttemptStart['action'], outcome: { ok: boolean; durationMs: number; code?: string | undefined }): void {
+    if (this.emitter.listenerCount('attempt-end') === 0) return;
+    this.emit('attempt-end', { adapter: adapter.name, target: describeAdapter(adapter), attempt, action, ok: outcome.ok, durationMs: outcome.durationMs, ...(outcome.code ? { code: outcome.code } : {}) });
+  }
+
   /** A trace for one send through the chain, writing into `entry.attempts` and raising events as it goes. */
   trace(entry: JournalEntry): SendTrace {
     return {
       attempts: entry.attempts,
       warnings: [],
       onAttempt: (adapter, attempt) => this.attempt(adapter, attempt, 'send'),
+      onAttemptEnd: (adapter, ended, attempt) => this.attemptEnd(adapter, attempt, 'send', { ok: ended.ok, durationMs: ended.durationMs, code: ended.error?.code }),
       onFailover: (info) => this.emit('failover', { ...info, entryId: entry.id }),
       onCooldown: (info) => this.emit('cooldown', info),
     };

@@ -100,6 +100,8 @@ export interface MailerEvents {
   'journal-error': [error: MailError];
   /** An adapter was asked to send (attempt 1, 2... of a message) or, in verify(), to check: for progress displays. */
   attempt: [info: AttemptStart];
+  /** That attempt or check ended, delivered/passed (`ok`) or with the error's code: the wait on the adapter is over. */
+  'attempt-end': [info: AttemptEnd];
   /** An adapter failed repeatedly and is skipped until `until` (mailer option `cooldown`); `code` is the error that tripped it. */
   cooldown: [info: CooldownStart];
   /** A provider reported what became of a message (a webhook event recorded through `journal.recordEvents`), once per new event. */
@@ -113,6 +115,14 @@ export interface AttemptStart {
   target: string;
   attempt: number;
   action: 'send' | 'verify';
+}
+
+/** What the `attempt-end` event tells. */
+export interface AttemptEnd extends AttemptStart {
+  ok: boolean;
+  durationMs: number;
+  /** The error's code when it failed. */
+  code?: string;
 }
 
 /** The journal as the mailer exposes it: reading plus resend. */

@@ -9,5 +9,9 @@ export async function verify(parts: MailerParts): Promise<VerifyResult[]> {
   const chain = await parts.chain.catch((error: unknown) => toMailError(error, { code: 'CONFIG' }));
   // The chain could not be built (an adapter module failed to load): each adapter gets that as its result.
   if (chain instanceof MailError) return chainNames(parts.options).map((adapter) => ({ adapter, ok: false, durationMs: 0, error: chain }));
-  return chain.verifyEach({}, (adapter) => parts.events.attempt(adapter, 1, 'verify'));
+  return chain.verifyEach(
+    {},
+    (adapter) => parts.events.attempt(adapter, 1, 'verify'),
+    (adapter, result) => parts.events.attemptEnd(adapter, 1, 'verify', { ok: result.ok, durationMs: result.durationMs, code: result.error?.code }),
+  );
 }
