@@ -192,7 +192,9 @@ export function graphOptionsFromDsn(dsn: ParsedDsn): GraphOptions {
     clientId,
     clientSecret,
     ...(dsn.options.authority ? { authority: dsn.options.authority } : {}),
-    ...(dsn.options.base_url ? { baseUrl: dsn.options.base_url } : {}),
+    // Checked as the DSN is read, so a base_url in plain http to a public host fails createMailer,
+    // not the first send.
+    ...(dsn.options.base_url ? { baseUrl: resolveBaseUrl(dsn.options.name ?? 'graph', { baseUrl: dsn.options.base_url, defaultUrl: DEFAULT_URL }) } : {}),
     ...(dsn.options.save_to_sent_items === 'false' ? { saveToSentItems: false } : {}),
     ...dsnCommonOptions(dsn),
   };

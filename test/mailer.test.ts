@@ -68,6 +68,10 @@ describe('the chain, per error code', () => {
     expect(`${(thrown as MailError).message} ${(thrown as MailError).remedy}`).not.toContain(key);
     // A local test server keeps plain http.
     expect(() => createMailer({ dsn: `brevo+api://${key}@127.0.0.1:8025?insecure=true`, journal: false })).not.toThrow();
+    // Graph's base_url is checked at setup too.
+    const graph = (base: string) => `graph://orders%40corp.com@11111111-2222-3333-4444-555555555555?client_id=aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee&client_secret=S3cret&base_url=${encodeURIComponent(base)}`;
+    expect(() => createMailer({ dsn: graph('http://graph.example.com'), journal: false })).toThrow(/must use https/);
+    expect(() => createMailer({ dsn: graph('http://127.0.0.1:8025'), journal: false })).not.toThrow();
   });
 
   it('a chain that cannot be built closes the entry failed with its error and raises failed', async () => {
