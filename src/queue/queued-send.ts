@@ -3,7 +3,7 @@
 // is the journal entry id. An idempotency key is claimed first, so one key is queued once across
 // every process (journal.claim); a later send of the key answers with the entry that holds it.
 import { formatAddress } from '../core/address.js';
-import { MailError } from '../core/errors.js';
+import { MailError, toMailError } from '../core/errors.js';
 import type { MailerParts } from '../core/mailer/parts.js';
 import { contentToKeep, keyCannotBeHonoured, record, refuseUnstorableData } from '../core/mailer/journal-steps.js';
 import type { QueuedResult } from '../core/mailer/types.js';
@@ -65,14 +65,15 @@ export function queuedSender(parts: MailerParts, queue: SendQueue): (input: Mail
     // already there under its id makes the add a no-op.
     async function enqueue(entry: JournalEntry, held = false): Promise<QueuedResult> {
       try {
-        await withDeadline(queue.add(entry.id, { message: jobMessage(input, message), messageId: entry.messageId }), QUEUE_ADD_TIMEOUT_MS);
+        await queue.add(entry.id, { message: jobMessage(input, message), messageId: entry.messageId }, QUEUE_ADD_TIMEOUT_MS);
       } catch (error) {
         // A job added after all, once the server is back, finds its entry failed and is dropped
         // unsent by the worker: the caller was told nothing was sent, and may send it again.
+        const reason = toMailError(error).detail;
         entry.status = 'failed';
-        entry.error = { code: 'TRANSIENT', message: `the queue ${queue.describe()} did not take the message: ${(error as Error).message}` };
+        entry.error = { code: 'TRANSIENT', message: `the queue ${queue.describe()} did not take the message: ${reason}` };
         await record(journal, parts.events, entry);
-        throw new MailError('TRANSIENT', `the queue ${queue.describe()} did not take the message (${(error as Error).message}); nothing was sent`, {
+        throw new MailError('TRANSIENT', `the queue ${queue.describe()} did not take the message (${reason}); nothing was sent`, {
           cause: error,
           remedy: 'Check that the queue server is running and reachable (mailroom doctor), then send again; the journal entry is marked failed.',
         });
@@ -84,14 +85,6 @@ export function queuedSender(parts: MailerParts, queue: SendQueue): (input: Mail
 
 function answered(entry: JournalEntry, status: 'sent' | 'queued'): QueuedResult {
   return { id: entry.id, status, messageId: entry.messageId, deduplicated: true };
-}
-
-function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms / 1000} s`)), ms);
-  });
-  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
 }
 
 // The job carries the message as rendered now: a worker sends exactly what was validated here,

@@ -51,9 +51,17 @@ export class SendQueue {
     return this.opening;
   }
 
-  /** Adds the job for a journal entry; a second add of the same entry is a no-op in BullMQ. */
-  async add(entryId: string, data: SendJobData): Promise<void> {
-    const queue = await this.queue();
+  /**
+   * Adds the job for a journal entry; a second add of the same entry is a no-op in BullMQ. With
+   * `timeoutMs`, TRANSIENT naming the queue when its server has not taken it by then (BullMQ would
+   * wait for the server without end).
+   */
+  async add(entryId: string, data: SendJobData, timeoutMs?: number): Promise<void> {
+    const adding = this.queue().then((queue) => this.addTo(queue, entryId, data));
+    await (timeoutMs === undefined ? adding : answerWithin(adding, this.describe(), () => this.lastError, timeoutMs));
+  }
+
+  private async addTo(queue: Queue, entryId: string, data: SendJobData): Promise<void> {
     await queue.add(SEND_JOB, data, {
       jobId: entryId,
       attempts: this.options.attempts,

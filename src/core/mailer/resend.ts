@@ -14,13 +14,13 @@ import type { JournalResendOptions, SendResult } from './types.js';
 
 export async function resend(parts: MailerParts, id: string, options: JournalResendOptions = {}): Promise<SendResult> {
   const store = requireJournal(parts.journal);
-  if (!(await store.get(id))) throw new MailError('CONFIG', `no journal entry with id ${id}`);
   const staleAfterMs = parts.options.idempotency?.staleAfterMs ?? DEFAULT_STALE_AFTER_MS;
   const release = await store.lease(`resend:${id}`, staleAfterMs);
   if (!release) throw busy(id, 'another resend of it is running');
   try {
-    // Read again under the lease: a resend that held it before may have changed the entry.
-    const original = (await store.get(id))!;
+    // Read under the lease: a resend that held it before may have changed the entry.
+    const original = await store.get(id);
+    if (!original) throw new MailError('CONFIG', `no journal entry with id ${id}`);
     return await resendHeld(parts, store, original, options, staleAfterMs);
   } finally {
     await release();
