@@ -122,6 +122,13 @@ describe('mailroom-js/strapi', () => {
     expect(memory.messages[0]!.attachments[0]!.content.equals(bytes)).toBe(true);
   });
 
+  it('refuses base64 content that is not base64 (a data: URL), as the message checks do, instead of sending other bytes', async () => {
+    const { memory, provider } = strapiProvider();
+    const sending = provider.send({ to: 'ann@example.org', subject: 'x', text: 'x', attachments: [{ filename: 'a.pdf', content: 'data:application/pdf;base64,JVBERi0xLjQ=', encoding: 'base64' }] });
+    await expect(sending).rejects.toMatchObject({ code: 'INVALID_MESSAGE', field: 'attachments[0].content' });
+    expect(memory.messages).toHaveLength(0);
+  });
+
   it('keeps an inline attachment with its cid, and refuses what it cannot carry, naming it', async () => {
     const { memory, provider } = strapiProvider();
     const image = { filename: 'logo.png', content: Buffer.from([0x89, 0x50]), cid: 'logo' };

@@ -152,10 +152,14 @@ function attachment(input: CmsAttachment, index: number): AttachmentInput {
     throw new MailError('INVALID_MESSAGE', `${field} has no content`, { field: `${field}.content` });
   }
   checkDisposition(input, field);
-  const content = typeof input.content === 'string' && input.encoding !== undefined ? Buffer.from(input.content, bufferEncoding(input.encoding, field)) : input.content;
+  const encoding = typeof input.content === 'string' && input.encoding !== undefined ? bufferEncoding(input.encoding, field) : undefined;
+  // Base64 goes to the message checks as it is, which refuse text that is not base64 (Node's
+  // decoder would skip it and send other bytes); the encodings they do not read are decoded here.
+  const readHere = encoding !== undefined && encoding !== 'base64' && encoding !== 'utf8';
   return {
     filename: input.filename ?? `attachment-${index + 1}`,
-    content,
+    content: readHere ? Buffer.from(input.content as string, encoding) : input.content,
+    ...(encoding === 'base64' ? { encoding: 'base64' as const } : {}),
     ...optional('contentType', input.contentType),
     ...optional('cid', input.cid),
   };
