@@ -110,6 +110,39 @@ describe('admin API', () => {
     expect(await api.test({ to: 'ann@example.org', adapter: 'brevo' })).toMatchObject({ status: 400, body: { error: { message: expect.stringContaining('it has primary, backup') } } });
   });
 
+  it('sends the one-adapter test through a ready mailer (no mailer options): one attempt, in that mailer\'s own log', async () => {
+    const first = memoryAdapter({ name: 'primary' });
+    const flaky = scriptedAdapter('backup', [{ fail: 'TRANSIENT' }, 'ok']);
+    mailer = createMailer({ adapters: [first, flaky], journal: 'memory://', from: 'shop@example.com' });
+    const api = createAdminApi({ mailer });
+    const failed = await api.test({ to: 'ann@example.org', adapter: 'backup' });
+    // One attempt (no retry), nothing through the primary, and the entry is in the mailer's journal.
+    expect(failed).toMatchObject({ status: 200, body: { ok: false, attempts: [{ adapter: 'backup', error: { code: 'TRANSIENT' } }], entryId: expect.any(String) } });
+    expect((failed.body as { attempts: unknown[] }).attempts).toHaveLength(1);
+    expect(await mailer.journal.get((failed.body as { entryId: string }).entryId)).toMatchObject({ status: 'failed' });
+    const sent = await api.test({ to: 'ann@example.org', adapter: 'backup' });
+    expect(sent).toMatchObject({ status: 200, body: { ok: true, adapter: 'backup' } });
+    expect(await mailer.journal.get((sent.body as { entryId: string }).entryId)).toMatchObject({ status: 'sent', adapter: 'backup' });
+    expect(first.messages).toHaveLength(0);
+    // A mailer createMailer did not make has no parts to lend: refused, nothing sent.
+    const ownMailer = { ...mailer };
+    expect(await createAdminApi({ mailer: ownMailer }).test({ to: 'ann@example.org', adapter: 'backup' })).toMatchObject({ status: 400, body: { error: { code: 'CONFIG' } } });
+  });
+
+  it('leaves no listener behind on the CMS\'s mailer, test after test', async () => {
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning.name);
+    process.on('warning', onWarning);
+    try {
+      const { api } = setup([scriptedAdapter('broken', Array.from({ length: 15 }, () => ({ fail: 'AUTH' as const })))]);
+      for (let n = 0; n < 15; n += 1) expect(await api.test({ to: 'ann@example.org' })).toMatchObject({ status: 200, body: { ok: false } });
+      await new Promise((done) => setImmediate(done));
+      expect(warnings).not.toContain('MaxListenersExceededWarning');
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
   it('reports a failing test with the error and its remedy', async () => {
     const { api } = setup([scriptedAdapter('broken', [{ fail: 'AUTH', options: { smtpCode: 535, enhancedCode: '5.7.139' } }])]);
     const { status, body } = await api.test({ to: 'ann@example.org' });

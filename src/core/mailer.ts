@@ -14,7 +14,8 @@ import { resend } from './mailer/resend.js';
 import { sendMessage } from './mailer/send.js';
 import type { Mailer, MailerOptions, QueuedResult, SendResult } from './mailer/types.js';
 import { MailError } from './errors.js';
-import { messageLimits } from './message.js';
+import { messageLimits, type MailMessage } from './message.js';
+import { failover } from './failover.js';
 import { openSharedLimits } from '../kit/shared-limits.js';
 import { SendQueue, type SendJobData } from '../queue/send-queue.js';
 import type { QueueOption } from '../queue/queue-options.js';
@@ -113,6 +114,15 @@ export function createMailer(options: MailerOptions = {}): Mailer<SendResult | Q
       if (entry.status === 'queued') entry.status = 'pending';
       return sends.track(deliver(parts, message, entry, { isFinal }));
     },
+    async sendThrough(adapterName, input) {
+      const member = (await chain).members.find((adapter) => adapter.name === adapterName);
+      if (!member) throw new MailError('INVALID_MESSAGE', `adapter: the chain has no adapter named "${adapterName}"`);
+      // A chain of that one member, one attempt, on this mailer's journal, sender and events (the
+      // member's shared limits included): the send shows in the log like any other. Not closed
+      // here: the member belongs to this mailer's chain.
+      const single = failover([member], { retry: { attempts: 1 }, ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}) });
+      return sends.start(undefined, () => sendMessage({ ...parts, chain: Promise.resolve(single) }, input));
+    },
     async closeFailed(entryId, error) {
       const entry = await journal().get(entryId);
       if (!entry || entry.status === 'sent' || entry.status === 'failed') return;
@@ -136,6 +146,8 @@ function lazily<T>(make: () => Promise<T>): () => Promise<T> {
 
 /** What a worker needs of a mailer beyond its public API (internal: not exported from the package). */
 export interface MailerInternals {
+  /** Sends now through the chain's adapter of that name alone, one attempt (the admin's test email through one adapter). */
+  sendThrough(adapterName: string, input: MailMessage): Promise<SendResult>;
   deliverQueued(entryId: string, data: SendJobData, isFinal: (failure: MailError) => boolean): Promise<SendResult>;
   /** Closes an entry `failed` when its job failed for good outside a delivery (it stalled too often). */
   closeFailed(entryId: string, error: MailError): Promise<void>;

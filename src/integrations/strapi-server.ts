@@ -65,8 +65,8 @@ function apiFor(strapi: StrapiLike): { api?: AdminApi; problem?: AdminReply } {
     };
   }
   const config = strapi.config.get('plugin::email', {}) as { providerOptions?: StrapiProviderOptions; settings?: StrapiProviderSettings };
-  // The provider's own mailer options, sender defaults included: the test email through one adapter
-  // goes from the same sender, with the same reply-to, as every other email Strapi sends.
+  // The provider's own mailer options: the doctor checks the DSN Strapi sends with, and its secrets
+  // are scrubbed from every answer (the test email goes through the provider's mailer itself).
   return { api: createAdminApi({ mailer: provider.mailer, mailerOptions: strapiMailerOptions(config.providerOptions, config.settings) }) };
 }
 

@@ -6,12 +6,11 @@
 // configured DSN as a last guard.
 import { hostname } from 'node:os';
 import type { ZodType } from 'zod';
-import type { MailAdapter } from '../../core/adapter.js';
 import type { AddressInput } from '../../core/address.js';
 import { explain } from '../../core/diagnose.js';
 import { dsnSecrets } from '../../core/dsn.js';
 import { MailError, toMailError, type AttemptError } from '../../core/errors.js';
-import { createMailer, type Mailer, type MailerOptions } from '../../core/mailer.js';
+import { mailerInternals, type Mailer, type MailerOptions } from '../../core/mailer.js';
 import { SecretScrubber } from '../../core/secrets.js';
 import type { JournalEntry, JournalQuery } from '../../journal/journal.js';
 import { entryIdSchema, explainSchema, inputProblem, listQuerySchema, resendSchema, testSchema, type LogFilter } from './admin-input.js';
@@ -34,11 +33,10 @@ export interface AdminApiOptions {
   /** The CMS's mailer; a queue-mode one too (its log shows queued entries; a test email is sent now, not queued). */
   mailer: Mailer<unknown>;
   /**
-   * The options the mailer was created with (DSN, journal, sender, templates): the single-adapter
-   * test email uses the same journal and sender, the doctor checks the same DSN, and the DSN's
-   * secrets are scrubbed from every answer. Without them (a mailer the app built itself) the
-   * configuration is unknown: the Overview leaves the doctor out, and a test email goes through the
-   * whole chain only, as a test through one adapter needs a mailer on the same journal.
+   * The options the mailer was created with (DSN, journal, sender, templates): the doctor checks the
+   * same DSN, and the DSN's secrets are scrubbed from every answer. Without them (a mailer the app
+   * built itself) the configuration is unknown and the Overview leaves the doctor out; a test email,
+   * through the whole chain or one adapter, goes through the mailer itself either way.
    */
   mailerOptions?: MailerOptions;
   /** The sender the CMS puts on messages that have none (Payload's defaultFromAddress): the test email's too. */
@@ -246,11 +244,12 @@ async function sendTest(mailer: Mailer<unknown>, options: AdminApiOptions, input
   if (input.adapter !== undefined && !chosen) {
     throw new MailError('INVALID_MESSAGE', `adapter: the chain has no adapter named "${input.adapter}"; it has ${chain.map((adapter) => adapter.name).join(', ')}`);
   }
-  // Without the mailer's options a second mailer would open the default journal (a stray file,
-  // and a test missing from the log): refused, nothing sent.
-  if (chosen && !mailerOptions) {
-    throw new MailError('CONFIG', 'adapter: a test through one adapter needs the options the mailer was created with (its journal), which were not given; send the test through the whole chain', {
-      remedy: 'leave the adapter out to test the whole chain; to test one adapter, give the CMS integration the mailer options (dsn, journal) instead of a ready mailer',
+  // One adapter alone needs the mailer's own parts (its journal, sender, events): a mailer that
+  // createMailer did not make has none to lend.
+  const internals = mailerInternals.get(mailer);
+  if (chosen && !internals) {
+    throw new MailError('CONFIG', 'adapter: a test through one adapter needs a mailer made by createMailer; this one was built elsewhere; send the test through the whole chain', {
+      remedy: 'leave the adapter out to test the whole chain, or give the CMS integration a mailer from createMailer() (or the mailer options: dsn, journal)',
     });
   }
   const message = {
@@ -268,34 +267,25 @@ async function sendTest(mailer: Mailer<unknown>, options: AdminApiOptions, input
     tags: ['mailroom-test'],
   };
   const started = performance.now();
-  // Through one adapter: a mailer of that adapter alone, lent (the CMS's mailer owns and closes it),
-  // one attempt, same journal and sender, so the test shows in the log like any other message.
-  const sender: Mailer<unknown> = chosen && mailerOptions ? createMailer({ ...mailerOptions, dsn: undefined, adapters: [lend(chosen)], retry: { attempts: 1 } }) : mailer;
-  let failedEntry: string | undefined;
-  sender.on('failed', (_error, entryId) => { failedEntry = entryId; });
+  // The entry of a failed test, from the mailer's failed event, matched by the error thrown: other
+  // sends of the CMS may fail at the same moment.
+  const failedEntries = new Map<unknown, string>();
+  const onFailed = (error: MailError, entryId: string) => failedEntries.set(error, entryId);
+  mailer.on('failed', onFailed);
   try {
-    // sendNow: in queue mode too, the test shows what the chain does with it now.
-    const result = await sender.sendNow(message);
+    // Through one adapter: one attempt, the same journal and sender, so the test shows in the log
+    // like any other message. sendNow: in queue mode too, the test shows what the chain does now.
+    const result = chosen ? await internals!.sendThrough(chosen.name, message) : await mailer.sendNow(message);
     return { ok: true, entryId: result.id, adapter: result.adapter, durationMs: Math.round(performance.now() - started), attempts: result.attempts, ...(result.providerMessageId ? { providerMessageId: result.providerMessageId } : {}) };
   } catch (thrown) {
     const error = toMailError(thrown, { code: 'TRANSIENT' });
     if (error.code === 'INVALID_MESSAGE') throw error;
     const last = error.attempts?.at(-1)?.error;
+    const failedEntry = failedEntries.get(thrown);
     return { ok: false, durationMs: Math.round(performance.now() - started), ...(failedEntry ? { entryId: failedEntry } : {}), attempts: error.attempts ?? [], error: errorView(last ?? error.toAttemptError()) };
   } finally {
-    if (sender !== mailer) await sender.close();
+    mailer.off('failed', onFailed);
   }
-}
-
-function lend(adapter: MailAdapter): MailAdapter {
-  return {
-    name: adapter.name,
-    capabilities: adapter.capabilities,
-    ...(adapter.mailbox ? { mailbox: adapter.mailbox } : {}),
-    ...(adapter.endpoint ? { endpoint: adapter.endpoint } : {}),
-    send: (message, ctx) => adapter.send(message, ctx),
-    toString: () => String(adapter),
-  } as MailAdapter;
 }
 
 async function renderPreview(mailerOptions: MailerOptions | undefined, template: { name: string; locale?: string; data?: Record<string, unknown> }): Promise<string> {
