@@ -52,6 +52,30 @@ describe('one bad message never takes others down', () => {
     await reader.close();
   });
 
+  it.each([
+    ['a BigInt in a field the message does not read', { order: { total: 10n } }],
+    ['a circular object in a field the message does not read', { context: circular }],
+    ['a BigInt beside an attachment', { attachments: [{ filename: 'a.txt', content: 'hi', size: 2n }] }],
+    ['a circular object beside an address', { to: { address: 'buyer-0@example.com', name: 'Ann', user: circular } }],
+    ['a BigInt beside a template', { subject: undefined, text: undefined, template: { name: 'test-email', data: { adapter: 'memory', time: new Date().toISOString(), host: 'test' }, version: 2n } }],
+  ])('a message object carrying %s is sent and journaled like the others, with no journal error', async (_label, extra) => {
+    // What a JavaScript caller passes when it spreads its own record into the message: only the
+    // message's fields are kept for a resend, so the rest can never fail the journal.
+    const adapter = memoryAdapter();
+    const journal = sqlite();
+    const mailer = createMailer({ adapters: [adapter], journal });
+    const journalErrors: unknown[] = [];
+    mailer.on('journal-error', (error) => journalErrors.push(error));
+    const outcomes = await Promise.allSettled([mailer.send(message(0, extra as Partial<MailMessage>)), ...Array.from({ length: 5 }, (_, n) => mailer.send(message(n + 1)))]);
+    expect(outcomes.map((outcome) => (outcome.status === 'fulfilled' ? outcome.value.status : String(outcome.reason)))).toEqual(Array(6).fill('sent'));
+    expect(journalErrors).toEqual([]);
+    expect((await mailer.journal.findByIdempotencyKey('order-0'))?.status).toBe('sent');
+    const resent = await mailer.journal.resend((await mailer.journal.findByIdempotencyKey('order-0'))!.id);
+    expect(resent.status).toBe('sent');
+    expect(adapter.messages).toHaveLength(7);
+    await mailer.close();
+  });
+
   it('a batch the store refuses is written again row by row: only the bad row fails', async () => {
     // A store whose serializer refuses one row, as a row the SQLite binding cannot bind would.
     const keyv = new Keyv({ throwOnErrors: true, serialize: (data) => {
