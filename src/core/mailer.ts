@@ -136,7 +136,7 @@ function lazily<T>(make: () => Promise<T>): () => Promise<T> {
 
 /** What a worker needs of a mailer beyond its public API (internal: not exported from the package). */
 export interface MailerInternals {
-  deliverQueued(entryId: string, data: SendJobData, isFinal: (failure: MailError) => boolean): Promise<SendResult>;
+  deliverQueued(entryId: string, data: SendJobData, isFinal: (failure: MailError, mayHaveArrived: boolean) => boolean): Promise<SendResult>;
   /** Closes an entry `failed` when its job failed for good outside a delivery (it stalled too often). */
   closeFailed(entryId: string, error: MailError): Promise<void>;
 }
