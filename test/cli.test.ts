@@ -369,6 +369,8 @@ describe('mailroom CLI', () => {
       const unknown = await run(['resend', '01ZZZZZZZZZZZZZZZZZZZZZZZZ'], { cwd });
       expect(unknown.code).toBe(1);
       expect(unknown.stdout).toContain('no journal entry with id 01ZZZZZZZZZZZZZZZZZZZZZZZZ');
+      // The remedy says where ids come from, not the generic "fix the option or DSN".
+      expect(unknown.stdout).toContain('copy the id from the first column of `mailroom journal`');
       const noMode = await run(['resend'], { cwd });
       expect(noMode.code).toBe(1);
       expect(noMode.stderr).toContain('give entry ids, or --failed, or --pending');

@@ -23,6 +23,14 @@ export function requireJournal(journal: SendJournal | undefined): SendJournal {
   return journal;
 }
 
+/** CONFIG for an id the journal does not hold, saying which store was read and where ids come from. */
+export async function noSuchEntry(journal: Pick<SendJournal, 'describe'>, id: string): Promise<MailError> {
+  return new MailError('CONFIG', `no journal entry with id ${id} in ${await journal.describe()}`, {
+    field: 'id',
+    remedy: 'copy the id from the first column of `mailroom journal` (or from journal.list()), and check --journal / MAILROOM_JOURNAL (the mailer\'s journal option) points at the same store',
+  });
+}
+
 /** Writes an entry; resolves the failure (raised as journal-error too), or undefined. */
 export async function record(journal: SendJournal | undefined, events: MailerEventHub, entry: JournalEntry): Promise<unknown> {
   if (!journal) return undefined;
