@@ -117,6 +117,28 @@ describe('one bad message never takes others down', () => {
   });
 });
 
+describe('a store whose entries expire while they are listed', () => {
+  // Redis (and any store keyv scans key by key) can drop an entry between listing its key and
+  // reading it: its TTL ran out in between. The listing goes on without it.
+  class ExpiringMap<K, V> extends Map<K, V> {
+    override *[Symbol.iterator](): MapIterator<[K, V]> {
+      const [first, ...rest] = [...super.entries()];
+      if (first) yield first;
+      yield [`${String(first?.[0]).split(':')[0]}:entry:01ZZZZZZZZZZZZZZZZZZZZZZZZ` as K, undefined as V];
+      yield* rest;
+    }
+  }
+
+  it('journal.list() and prune() skip an entry that expired between the scan and the read', async () => {
+    const journal = new SendJournal({ store: new Keyv({ store: new ExpiringMap() }) });
+    for (let n = 0; n < 3; n++) await journal.write(journal.createEntry(normalizeMessage(message(n)), undefined));
+    const { entries } = await journal.list();
+    expect(entries).toHaveLength(3);
+    expect(await journal.prune()).toBe(0);
+    await journal.close();
+  });
+});
+
 describe('close() waits for every send in flight', () => {
   it('20 HTTP sends without idempotency keys, closed while in flight, all end sent in the journal', async () => {
     const server = await startBrevoServer();
