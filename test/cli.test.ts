@@ -369,6 +369,8 @@ describe('mailroom CLI', () => {
       const unknown = await run(['resend', '01ZZZZZZZZZZZZZZZZZZZZZZZZ'], { cwd });
       expect(unknown.code).toBe(1);
       expect(unknown.stdout).toContain('no journal entry with id 01ZZZZZZZZZZZZZZZZZZZZZZZZ');
+      // The remedy says where ids come from, not the generic "fix the option or DSN".
+      expect(unknown.stdout).toContain('copy the id from the first column of `mailroom journal`');
       const noMode = await run(['resend'], { cwd });
       expect(noMode.code).toBe(1);
       expect(noMode.stderr).toContain('give entry ids, or --failed, or --pending');
@@ -455,6 +457,20 @@ describe('mailroom CLI', () => {
   });
 
   describe('explain', () => {
+    it('output piped into a reader that stops early (| head) ends quietly, not with an unhandled EPIPE', async () => {
+      const cwd = await workdir('explain-epipe');
+      const result = await new Promise<{ code: number | null; stderr: string }>((done, reject) => {
+        const child = spawn(process.execPath, [CLI, 'explain', '535 5.7.139 Authentication unsuccessful'], { cwd, env: { PATH: process.env.PATH, HOME: process.env.HOME }, stdio: ['ignore', 'pipe', 'pipe'] });
+        child.stdout.destroy(); // the reader went away before the first line
+        let stderr = '';
+        child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+        child.on('error', reject);
+        child.on('close', (code) => done({ code, stderr }));
+      });
+      expect(result.stderr).not.toMatch(/Unhandled 'error' event|EPIPE/);
+      expect(result.code).toBe(0);
+    });
+
     it('explains an SMTP reply, from arguments or standard input', async () => {
       const cwd = await workdir('explain');
       const reply = await run(['explain', '535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant.'], { cwd });

@@ -5,7 +5,10 @@ import { once } from 'node:events';
 import http from 'node:http';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import Keyv from 'keyv';
 import { brevoAdapter } from '../adapters/brevo.js';
+import { memoryAdapter } from '../adapters/memory.js';
+import { startBrevoServer } from './providers/brevo.js';
 import { genericRemedy } from '../src/core/diagnose.js';
 import { MailError } from '../src/core/errors.js';
 import { createMailer } from '../src/core/mailer.js';
@@ -284,6 +287,34 @@ describe('errorFromResponse', () => {
     expect(error.status).toBe(status);
     expect(error.message).toMatch(new RegExp(`^\\[mailroom\\] \\[brevo\\] ${status} .+: provider text$`));
     expect(error.retryable).toBe(code === 'RATE_LIMITED' || code === 'TRANSIENT');
+  });
+
+  // A gateway that timed out waiting for the provider behind it (504; Cloudflare's 524) answers
+  // after the request went through: the provider may have taken the message, as Graph's sendMail
+  // does ("fails with 504, but messages get queued and sent", Microsoft Q&A 2286986).
+  it.each([504, 524])('%i (a gateway timed out waiting for the provider) -> AMBIGUOUS, never retried', (status) => {
+    const error = errorFromResponse(response(status, '<html>Gateway Timeout</html>'), { provider: 'graph', detail: 'Gateway Timeout' });
+    expect(error.code).toBe('AMBIGUOUS');
+    expect(error.retryable).toBe(false);
+    if (status === 504) expect(error.remedy).toMatch(/activity log/);
+  });
+
+  it('a 504 from the provider: one try, the next adapter delivers, the entry is marked possible duplicate', async () => {
+    const brevo = await startBrevoServer();
+    try {
+      brevo.script({ status: 504, body: { message: 'upstream request timeout' } }, 5);
+      const backup = memoryAdapter();
+      const mailer = createMailer({ adapters: [brevoAdapter({ apiKey: 'xkeysib-test-0123456789abcdef', baseUrl: brevo.url }), backup], journal: new Keyv(), retry: { attempts: 3, baseDelayMs: 1 } });
+      const result = await mailer.send({ from: 'shop@example.com', to: 'ann@example.com', subject: 'Order 1', text: 'Thanks', idempotencyKey: 'order-1' });
+      expect(result.adapter).toBe(backup.name);
+      expect(brevo.requests).toHaveLength(1);
+      const entry = await mailer.journal.findByIdempotencyKey('order-1');
+      expect(entry?.possibleDuplicate).toBe(true);
+      expect(entry?.attempts.map((attempt) => attempt.error?.code ?? 'ok')).toEqual(['AMBIGUOUS', 'ok']);
+      await mailer.close();
+    } finally {
+      await brevo.close();
+    }
   });
 
   it('keeps rejected recipients and a code override, takes the remedy from the catalogue, and truncates long text', () => {

@@ -67,6 +67,11 @@ describe('addresses', () => {
     ['a space in the local part', 'a b@example.com', 'a b@example.com'],
     ['two addresses without a comma', 'ann@example.com bob@example.com', 'ann@example.com bob@example.com'],
     ['an unterminated quote', '"ann@example.com', 'unterminated'],
+    // addressparser reads a second "<address>" or a word after the brackets into the display name:
+    // bob would silently get nothing, or ann would arrive named after another address.
+    ['two angle-bracket addresses after one name', 'Ann <ann@example.com> <bob@example.com>', 'Ann <ann@example.com> <bob@example.com>'],
+    ['an address written as the display name', 'ann@example.com <bob@example.com>', 'ann@example.com <bob@example.com>'],
+    ['a word after the angle brackets', 'Ann <ann@example.com> Lee', 'Ann <ann@example.com> Lee'],
     ['an unterminated quoted name', '"Ann <ann@example.com>', 'unterminated'],
     ['an unclosed angle bracket', 'Ann <ann@example.com', 'unterminated'],
     // domainToASCII stops at "#", "?" and "/" (a URL host): the rest must not be dropped unseen.

@@ -144,6 +144,26 @@ describe.each(backends)('queue mode on %s', (_kind, connections) => {
     await mailer.close();
   });
 
+  it('a delivery that may have arrived (AMBIGUOUS) is not retried by the queue: the entry is failed and marked possible duplicate', async () => {
+    const { queue, journal } = setup();
+    const slowRetry = { ...queue, backoffMs: 5_000 };
+    const mailer = createMailer({ adapters: [memoryAdapter()], from: 'shop@example.com', journal, queue: slowRetry });
+    // The connection was lost after the end of DATA; the next try would go through.
+    const smtp = scriptedAdapter('smtp', [{ fail: 'AMBIGUOUS' }, 'ok']);
+    await worker({ adapters: [smtp], journal, queue: slowRetry });
+    const { id } = await mailer.send({ to: 'ann@example.com', text: 'x' });
+    const entry = await until(async () => {
+      const found = await mailer.journal.get(id);
+      return found?.status === 'failed' || found?.status === 'sent' ? found : undefined;
+    });
+    // The job fails for good at once: it is not waiting for a retry (5 s away).
+    await until(async () => ((await mailer.queue!.state(id)) === 'failed' ? true : undefined), 2_000);
+    expect(smtp.calls).toHaveLength(1);
+    expect(entry.status).toBe('failed');
+    expect(entry.possibleDuplicate).toBe(true);
+    await mailer.close();
+  });
+
   it('a message that fails for good closes its entry failed and raises failed', async () => {
     const { queue, journal } = setup();
     const mailer = createMailer({ adapters: [memoryAdapter()], from: 'shop@example.com', journal, queue });

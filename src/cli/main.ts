@@ -20,6 +20,15 @@ import { printWarningsOnce } from './warnings.js';
 
 printWarningsOnce();
 
+// Output piped into a reader that stops early (`mailroom journal | head`): the rest is not wanted,
+// but the command itself goes on (a resend in progress finishes and closes its journal entries)
+// instead of ending on an unhandled EPIPE at the next line it prints.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE' && error.code !== 'ERR_STREAM_DESTROYED') throw error;
+  });
+}
+
 const program = new Command('mailroom')
   .description('Send mail through any provider with a fallback chain, a send journal and templates.')
   .version(packageVersion())

@@ -137,13 +137,18 @@ function asWritten(parsed: { address: string; name: string }, item: string, fiel
   for (let at = item.indexOf(address); at !== -1; at = item.indexOf(address, at + 1)) {
     const before = item.slice(0, at).trimEnd();
     const after = item.slice(at + address.length);
-    if (before.endsWith('<') && after.trimStart().startsWith('>')) inBrackets = true;
+    // In brackets, and the pair ends there: a second "<address>" or a word after the ">" would be
+    // read into the display name, and that recipient or word silently dropped from where it was written.
+    if (before.endsWith('<') && after.trimStart().startsWith('>') && /^(\s*$|\s*[,;(])/.test(after.trimStart().slice(1))) inBrackets = true;
     const previous = item[at - 1];
     const next = after[0];
     if ((previous === undefined || /[\s,:;]/.test(previous)) && (next === undefined || /[\s,;(]/.test(next))) bare = true;
   }
   const nameAsComment = name !== '' && item.includes(`(${name})`);
-  if (inBrackets || (bare && (name === '' || nameAsComment))) return parsed;
+  // An unquoted "@" cannot be part of a display name ("ann@example.com <bob@example.com>"): it is an
+  // address that addressparser took for a name.
+  const addressAsName = name.includes('@') && !nameAsComment && !item.includes(`"${name}"`);
+  if ((inBrackets && !addressAsName) || (bare && (name === '' || nameAsComment))) return parsed;
   throw invalid(field, `"${field}" has an invalid address ${JSON.stringify(item)}: it is not one address, a "Name <address>" pair, or a comma-separated list of them`);
 }
 

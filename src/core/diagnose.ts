@@ -792,6 +792,15 @@ const RULES: Rule[] = [
     remedy: 'The message may have been delivered: check the recipient\'s inbox or the provider\'s logs before sending again. mailroom marks the journal entry possibleDuplicate and, by default, tries the next adapter (onAmbiguous: \'stop\' stops instead).',
     retry: false,
   },
+  // A gateway in front of the provider timed out waiting for it (src/kit/http.ts codeForStatus):
+  // the provider had the request. Not SMTP's "504 5.7.4 Unrecognized authentication type".
+  {
+    rule: 'http-gateway-timeout', code: 'AMBIGUOUS',
+    match: /Gateway Time-?out|\b524\b[^\n]*timeout occurred|upstream request timeout/i,
+    meaning: 'A gateway in front of the provider timed out waiting for it (HTTP 504, or Cloudflare\'s 524): the provider had the request and may have sent the message',
+    remedy: 'Look the message up in the provider\'s activity log (Graph: the mailbox\'s Sent Items) before sending it again: it may have gone out. mailroom does not retry it at that adapter, marks the journal entry possibleDuplicate and, by default, tries the next adapter (onAmbiguous: \'stop\' stops instead).',
+    retry: false,
+  },
   {
     rule: 'connection-closed', code: 'TRANSIENT',
     match: /Connection (closed|unexpectedly closed)|connection unexpectedly closed|Unexpected socket close|socket hang up|ECONNRESET|other side closed/i,

@@ -148,7 +148,7 @@ function lazily<T>(make: () => Promise<T>): () => Promise<T> {
 export interface MailerInternals {
   /** Sends now through the chain's adapter of that name alone, one attempt (the admin's test email through one adapter). */
   sendThrough(adapterName: string, input: MailMessage): Promise<SendResult>;
-  deliverQueued(entryId: string, data: SendJobData, isFinal: (failure: MailError) => boolean): Promise<SendResult>;
+  deliverQueued(entryId: string, data: SendJobData, isFinal: (failure: MailError, mayHaveArrived: boolean) => boolean): Promise<SendResult>;
   /** Closes an entry `failed` when its job failed for good outside a delivery (it stalled too often). */
   closeFailed(entryId: string, error: MailError): Promise<void>;
 }

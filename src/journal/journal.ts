@@ -443,7 +443,7 @@ export class SendJournal {
     }
     let pruned = 0;
     if (!keyv.iterator) return 0;
-    for await (const [key] of keyv.iterator(undefined)) {
+    for await (const [key] of scanStore(keyv)) {
       // keyv.get drops expired entries as it reads them.
       if (String(key).includes(ENTRY) && (await keyv.get(String(key).replace(/^mailroom:/, ''))) === undefined) pruned++;
     }
@@ -619,13 +619,31 @@ export class SendJournal {
   private async listScan(keyv: Keyv, range: { low: string; high: string }, matches: (entry: EntryRow) => boolean, limit: number): Promise<EntryRow[]> {
     if (!keyv.iterator) return [];
     const found: EntryRow[] = [];
-    for await (const [key, value] of keyv.iterator(undefined)) {
+    for await (const [key, value] of scanStore(keyv)) {
       const id = entryIdOf(key);
       if (id === undefined || id <= range.low || id >= range.high || !isEntryRow(value)) continue;
       if (matches(value)) found.push(value);
     }
     found.sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
     return found.slice(0, limit);
+  }
+}
+
+/**
+ * Every row of a store keyv can iterate (memory, Redis...), as keyv.iterator() yields them, but
+ * without failing on a row that expired between the listing of its key and its reading (Redis drops
+ * it on its TTL; keyv's own iterator then throws a TypeError and the whole listing fails).
+ * Expired rows are skipped, as keyv skips them.
+ */
+async function* scanStore(keyv: Keyv): AsyncGenerator<[string, unknown]> {
+  const store = keyv.store as Map<string, unknown> | { namespace?: string; iterator(namespace?: string): AsyncIterable<[string, unknown]> };
+  const rows = store instanceof Map ? store : store.iterator(store.namespace);
+  for await (const [key, raw] of rows) {
+    if (raw === undefined || raw === null) continue;
+    if (keyv.useKeyPrefix && keyv.namespace && !String(key).includes(keyv.namespace)) continue;
+    const data = await keyv.deserializeData(raw as string);
+    if (!data || (typeof data.expires === 'number' && Date.now() > data.expires)) continue;
+    yield [keyv._getKeyUnprefix(String(key)), data.value];
   }
 }
 

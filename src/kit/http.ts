@@ -269,7 +269,7 @@ export function unreadableSuccess(rule: SuccessRule, context: { provider: string
 
 /**
  * Maps an HTTP status to a MailError: 401/402/403 AUTH; 429 RATE_LIMITED with retryAfterMs; 408/5xx
- * TRANSIENT; other 4xx REJECTED; a 3xx (a redirected base URL) or an unexpected 2xx TRANSIENT but
+ * TRANSIENT but 504/524 (a gateway's timeout: see codeForStatus) AMBIGUOUS; other 4xx REJECTED; a 3xx (a redirected base URL) or an unexpected 2xx TRANSIENT but
  * not retryable. `detail` is the provider's own error text: where the catalogue says the text alone
  * settles the code (a 404 for the sending mailbox is AUTH), it wins over the status; `code`
  * overrides both. The remedy comes from the catalogue (src/core/diagnose.ts).
@@ -299,11 +299,15 @@ export function errorFromResponse(
 
 /**
  * The error code an HTTP status means when the provider's text does not settle it. 402 (no credits
- * left) is the account's problem, not the message's: like AUTH, the chain moves on.
+ * left) is the account's problem, not the message's: like AUTH, the chain moves on. 504 and 524
+ * (Cloudflare) are a gateway's timeout waiting for the provider behind it, which had the request
+ * and may have taken the message (Graph's sendMail is known to send after a 504): AMBIGUOUS, as a
+ * timeout of our own after the request was sent.
  */
 export function codeForStatus(status: number): MailErrorCode {
   if (status === 401 || status === 402 || status === 403) return 'AUTH';
   if (status === 429) return 'RATE_LIMITED';
+  if (status === 504 || status === 524) return 'AMBIGUOUS';
   if (status === 408 || status >= 500) return 'TRANSIENT';
   if (status >= 400) return 'REJECTED';
   return 'TRANSIENT';

@@ -59,12 +59,15 @@ export async function startWorker(options: WorkerOptions): Promise<MailWorker> {
   let worker: Worker | undefined = undefined;
   const processor = async (job: Job<SendJobData>): Promise<Pick<SendResult, 'adapter' | 'providerMessageId'>> => {
     const lastTry = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+    // A delivery after which the message may have arrived (AMBIGUOUS) is never tried again: the
+    // retry would send it a second time through the same adapter. The entry says possible duplicate.
+    let final = false;
     try {
-      const result = await internals.deliverQueued(job.id!, job.data, (failure) => lastTry || FINAL.has(failure.code));
+      const result = await internals.deliverQueued(job.id!, job.data, (failure, mayHaveArrived) => (final = lastTry || mayHaveArrived || FINAL.has(failure.code)));
       return { adapter: result.adapter, ...(result.providerMessageId ? { providerMessageId: result.providerMessageId } : {}) };
     } catch (error) {
       const failure = toMailError(error);
-      if (lastTry || FINAL.has(failure.code)) throw new bull.UnrecoverableError(failure.message);
+      if (final || lastTry || FINAL.has(failure.code)) throw new bull.UnrecoverableError(failure.message);
       const wait = slowDown(failure);
       if (wait !== undefined && worker) {
         // Every worker of the queue waits, not only this one; the job goes back without using a try.

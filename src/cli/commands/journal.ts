@@ -7,6 +7,7 @@ import { MailError, remedyApart } from '../../core/errors.js';
 import type { JournalEntry, JournalQuery, JournalStatus } from '../../journal/journal.js';
 import { DELIVERY_STATES, type DeliveryState } from '../../journal/delivery-state.js';
 import type { Mailer } from '../../core/mailer.js';
+import { noSuchEntry } from '../../core/mailer/journal-steps.js';
 import { addCommonOptions, mailerFromOptions, positiveInteger, type CommonOptions } from '../context.js';
 import { csvLine, elapsed, printJson, printTable, shortTime, truncate } from '../output.js';
 
@@ -164,9 +165,7 @@ Examples:
       try {
         const entry = await mailer.journal.get(id);
         if (!entry) {
-          throw new MailError('CONFIG', `no journal entry with id ${id} in ${await mailer.journal.describe()}`, {
-            remedy: 'copy the id from the first column of `mailroom journal`, and check --journal / MAILROOM_JOURNAL points at the same store',
-          });
+          throw await noSuchEntry(mailer.journal, id);
         }
         if (options.json) return printJson(printableEntry(entry));
         printEntry(entry);

@@ -13,9 +13,10 @@ export interface DeliverOptions {
   written?: boolean;
   /**
    * Queue mode: whether a failure ends the message; when it does not, the entry goes back to
-   * `queued` for the job's retry and no `failed` event is raised.
+   * `queued` for the job's retry and no `failed` event is raised. `mayHaveArrived`: an attempt of
+   * this delivery ended AMBIGUOUS, so another try would send the message again.
    */
-  isFinal?: (failure: MailError) => boolean;
+  isFinal?: (failure: MailError, mayHaveArrived: boolean) => boolean;
   /** Why an earlier send of this message may have arrived (a resend of it): the entry is marked possible duplicate. */
   earlierMayHaveArrived?: string | undefined;
 }
@@ -28,6 +29,7 @@ export async function deliver(parts: MailerParts, message: NormalizedMessage, en
   const unrecorded = written ? undefined : await record(journal, events, entry);
   if (unrecorded !== undefined && message.idempotencyKey) throw keyCannotBeHonoured(message.idempotencyKey, unrecorded);
   const trace = events.trace(entry);
+  const earlierAttempts = entry.attempts.length;
   if (entry.status === 'pending' && entry.handedOver) {
     // Resuming an entry a stopped process had already handed over: a second copy is possible.
     entry.possibleDuplicate = true;
@@ -43,7 +45,9 @@ export async function deliver(parts: MailerParts, message: NormalizedMessage, en
   const receipt = await withHandoverJournaled(parts, entry, trace, async () => (await parts.chain).deliver(message, trace)).catch((error: unknown) => toMailError(error));
   // Any attempt that ended AMBIGUOUS may have delivered the message, whoever sent it after.
   if (trace.possibleDuplicate || entry.attempts.some((attempt) => attempt.error?.code === 'AMBIGUOUS')) entry.possibleDuplicate = true;
-  if (receipt instanceof Error) return failed(parts, entry, receipt, trace.warnings, isFinal(receipt));
+  // Whether the message may have arrived in this delivery: then no other try may follow (see isFinal).
+  const mayHaveArrived = trace.possibleDuplicate || entry.attempts.slice(earlierAttempts).some((attempt) => attempt.error?.code === 'AMBIGUOUS');
+  if (receipt instanceof Error) return failed(parts, entry, receipt, trace.warnings, isFinal(receipt, mayHaveArrived));
   return sent(parts, message, entry, receipt, trace.warnings);
 }
 

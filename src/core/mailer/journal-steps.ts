@@ -4,7 +4,7 @@ import type Keyv from 'keyv';
 import { formatAddress } from '../address.js';
 import { MailError } from '../errors.js';
 import { SendJournal, type JournalEntry, type JournalOptions } from '../../journal/journal.js';
-import type { MailMessage, NormalizedMessage } from '../message.js';
+import type { AttachmentInput, MailMessage, NormalizedMessage } from '../message.js';
 import type { MailerEventHub } from './events.js';
 import type { MailerOptions, SendResult } from './types.js';
 
@@ -23,6 +23,14 @@ export function requireJournal(journal: SendJournal | undefined): SendJournal {
   return journal;
 }
 
+/** CONFIG for an id the journal does not hold, saying which store was read and where ids come from. */
+export async function noSuchEntry(journal: Pick<SendJournal, 'describe'>, id: string): Promise<MailError> {
+  return new MailError('CONFIG', `no journal entry with id ${id} in ${await journal.describe()}`, {
+    field: 'id',
+    remedy: 'copy the id from the first column of `mailroom journal` (or from journal.list()), and check --journal / MAILROOM_JOURNAL (the mailer\'s journal option) points at the same store',
+  });
+}
+
 /** Writes an entry; resolves the failure (raised as journal-error too), or undefined. */
 export async function record(journal: SendJournal | undefined, events: MailerEventHub, entry: JournalEntry): Promise<unknown> {
   if (!journal) return undefined;
@@ -37,22 +45,44 @@ export async function record(journal: SendJournal | undefined, events: MailerEve
 
 // What a resend needs: the message as given, with the sender and reply-to it was actually sent
 // with (they may have come from the mailer's defaults, which a later process may not share).
-// Attachments are kept as base64 so the entry stays JSON.
+// Attachments are kept as base64 so the entry stays JSON. Only the message's own fields are kept:
+// a JavaScript caller may pass an object carrying more (its own record spread into the message,
+// a BigInt, a circular reference), which no send reads and which must not fail the journal write.
 export function contentToKeep(input: MailMessage, message: NormalizedMessage): MailMessage {
-  const { attachments, ...given } = input;
+  const given = pick(input, MESSAGE_FIELDS) as Partial<MailMessage>;
+  for (const field of ADDRESS_FIELDS) if (given[field] !== undefined) (given as Record<string, unknown>)[field] = keptAddresses(given[field]);
+  if (given.template !== null && typeof given.template === 'object') given.template = pick(given.template, ['name', 'data', 'locale']) as MailMessage['template'];
   const rest: MailMessage = {
     ...given,
-    from: input.from ?? formatAddress(message.from),
+    to: given.to!,
+    from: given.from ?? formatAddress(message.from),
     ...(input.replyTo === undefined && message.replyTo.length > 0 ? { replyTo: message.replyTo.map(formatAddress) } : {}),
   };
+  const attachments = input.attachments;
   if (!attachments?.length) return rest;
   return {
     ...rest,
     attachments: attachments.map((a) => ({
-      ...a,
+      ...(pick(a, ATTACHMENT_FIELDS) as unknown as AttachmentInput),
       ...(typeof a.content === 'string' ? {} : { content: Buffer.from(a.content).toString('base64'), encoding: 'base64' as const }),
     })),
   };
+}
+
+const MESSAGE_FIELDS = ['from', 'to', 'cc', 'bcc', 'replyTo', 'subject', 'text', 'html', 'template', 'headers', 'tags', 'metadata', 'idempotencyKey', 'sensitive'] as const satisfies ReadonlyArray<Exclude<keyof MailMessage, 'attachments'>>;
+const ADDRESS_FIELDS = ['from', 'to', 'cc', 'bcc', 'replyTo'] as const;
+const ATTACHMENT_FIELDS = ['filename', 'content', 'encoding', 'contentType', 'cid'] as const satisfies ReadonlyArray<keyof AttachmentInput>;
+
+function pick(value: object, fields: readonly string[]): Record<string, unknown> {
+  const kept: Record<string, unknown> = {};
+  for (const field of fields) if (Object.hasOwn(value, field) && (value as Record<string, unknown>)[field] !== undefined) kept[field] = (value as Record<string, unknown>)[field];
+  return kept;
+}
+
+// An address object keeps its address and name only.
+function keptAddresses(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(keptAddresses);
+  return value !== null && typeof value === 'object' ? pick(value, ['address', 'name']) : value;
 }
 
 // The journal keeps template data as JSON for resends: a value JSON cannot carry (a BigInt, a

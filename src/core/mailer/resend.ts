@@ -7,7 +7,7 @@ import { MailError } from '../errors.js';
 import { DEFAULT_STALE_AFTER_MS, takeoverLease } from '../../journal/idempotency.js';
 import { possibleDeliveryReason, type JournalEntry, type SendJournal } from '../../journal/journal.js';
 import { deliver } from './deliver.js';
-import { record, requireJournal, resultFromEntry } from './journal-steps.js';
+import { noSuchEntry, record, requireJournal, resultFromEntry } from './journal-steps.js';
 import type { MailerParts } from './parts.js';
 import { sendMessage } from './send.js';
 import type { JournalResendOptions, SendResult } from './types.js';
@@ -20,7 +20,7 @@ export async function resend(parts: MailerParts, id: string, options: JournalRes
   try {
     // Read under the lease: a resend that held it before may have changed the entry.
     const original = await store.get(id);
-    if (!original) throw new MailError('CONFIG', `no journal entry with id ${id}`);
+    if (!original) throw await noSuchEntry(store, id);
     return await resendHeld(parts, store, original, options, staleAfterMs);
   } finally {
     await release();
