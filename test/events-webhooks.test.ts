@@ -542,6 +542,30 @@ describe('toNodeListener (Node http, Express)', () => {
     expect(JSON.parse(written)).toEqual({ ok: true, events: 1 });
     expect(target.received.flat().map((event) => [event.provider, event.eventType])).toEqual([['smtp2go', 'delivered']]);
   });
+
+  it('takes a form-encoded body an Express urlencoded parser already read as an object (SMTP2GO form output): the bounce is read, not an unknown event', async () => {
+    const { IncomingMessage, ServerResponse } = await import('node:http');
+    const { Socket } = await import('node:net');
+    const target = sink();
+    const listener = toNodeListener(createWebhookHandler({ mailer: target, smtp2go: { secret: 'tok' } }), 'smtp2go');
+    const raw = fixture('smtp2go-bounce-form').rawBody!;
+    // What express.urlencoded() leaves in req.body for that form: one string per field.
+    const parsed = Object.fromEntries(new URLSearchParams(raw));
+    const req = Object.assign(new IncomingMessage(new Socket()), {
+      method: 'POST',
+      url: '/api/mailroom/webhooks/smtp2go',
+      headers: { host: 'shop.example.com', 'content-type': 'application/x-www-form-urlencoded', 'content-length': String(raw.length), authorization: 'Bearer tok' },
+      body: parsed,
+    });
+    req.push(null);
+    req.resume();
+    await new Promise((resolve) => req.once('end', resolve));
+    const res = new ServerResponse(req);
+    res.end = (() => res) as unknown as typeof res.end;
+    await listener(req, res);
+    expect(res.statusCode).toBe(200);
+    expect(target.received.flat().map((event) => [event.eventType, event.recipient, event.providerMessageId])).toEqual([['bounced', 'nobody@example.com', 'EMAIL_ID']]);
+  });
 });
 
 describe('Strapi route: the signed-body providers need the unparsed body', () => {
