@@ -208,6 +208,22 @@ describe('Amazon SNS signatures', () => {
     expect(sns.confirmations).toEqual(['/confirm?Action=ConfirmSubscription&Token=good']);
   });
 
+  it('a signing certificate that cannot be fetched now (host down) is 503, which SNS retries, not a 401 it would take as delivered', async () => {
+    const { createServer } = await import('node:net');
+    const closed = createServer().listen(0, 'localhost');
+    await new Promise((resolve) => closed.once('listening', resolve));
+    const port = (closed.address() as { port: number }).port;
+    await new Promise((resolve) => closed.close(resolve));
+    const target = sink();
+    const handler = createWebhookHandler({ mailer: target, ses: { topics: [TOPIC], certificateHost: new RegExp(`^localhost:${port}$`), ca: sns.tls.ca, timeoutMs: 2000 } });
+    const envelope = sesNotification(sns, TOPIC, record);
+    const response = await handler(snsPost({ ...envelope, SigningCertURL: `https://localhost:${port}/SimpleNotificationService-test.pem` }));
+    expect(response.status).toBe(503);
+    expect(await read(response)).toMatchObject({ error: 'unavailable' });
+    expect(target.received).toEqual([]);
+    expect(handler.stats().refused.unavailable).toBe(1);
+  });
+
   it('a topic list is required', () => {
     expect(() => createWebhookHandler({ mailer: sink(), ses: { topics: [] } })).toThrow(MailError);
   });

@@ -109,7 +109,7 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHan
       remedy: 'Pass the providers whose webhooks you receive, e.g. { mailgun: { signingKey }, sendgrid: { publicKey }, resend: { signingSecret }, ses: { topics: [arn] }, brevo: { secret } }.',
     });
   }
-  const stats: WebhookStats = { accepted: 0, recorded: 0, duplicates: 0, unmatched: 0, refused: { unauthorized: 0, stale: 0, replayed: 0, malformed: 0, too_large: 0, forbidden_topic: 0 }, failed: 0 };
+  const stats: WebhookStats = { accepted: 0, recorded: 0, duplicates: 0, unmatched: 0, refused: { unauthorized: 0, stale: 0, replayed: 0, malformed: 0, too_large: 0, forbidden_topic: 0, unavailable: 0 }, failed: 0 };
   const writing = new Set<Promise<unknown>>();
   const retryMs = options.parkedRetryMs ?? 5000;
   let timer: NodeJS.Timeout | undefined;
