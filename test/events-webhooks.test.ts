@@ -227,6 +227,13 @@ describe('Amazon SNS signatures', () => {
   it('a topic list is required', () => {
     expect(() => createWebhookHandler({ mailer: sink(), ses: { topics: [] } })).toThrow(MailError);
   });
+
+  it('a topic list holding no topic ARN (an unset environment variable, a typo) is a CONFIG error at setup, not a 403 for every message SNS takes as delivered', () => {
+    for (const topics of [[undefined], [''], ['ses-events'], [TOPIC, undefined]] as unknown as string[][]) {
+      expect(() => createWebhookHandler({ mailer: sink(), ses: { topics } }), JSON.stringify(topics)).toThrow(expect.objectContaining({ code: 'CONFIG', remedy: expect.stringMatching(/arn:aws:sns:/) }));
+    }
+    expect(() => createWebhookHandler({ mailer: sink(), ses: { topics: [TOPIC, 'arn:aws-cn:sns:cn-north-1:123456789012:events.fifo'] } })).not.toThrow();
+  });
 });
 
 describe('shared secrets (Brevo, Mailjet, SMTP2GO)', () => {

@@ -185,6 +185,9 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHan
   });
 }
 
+// arn:<partition>:sns:<region>:<12-digit account>:<topic name, .fifo for a FIFO topic>.
+const TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$/;
+
 // The providers that do not sign: a shared secret in the Authorization header (basic or bearer).
 const SHARED_SECRET_PROVIDERS = ['brevo', 'mailjet', 'smtp2go', 'postmark', 'sparkpost'] as const;
 type SharedSecretProvider = (typeof SHARED_SECRET_PROVIDERS)[number];
@@ -231,6 +234,14 @@ function buildReceivers(options: WebhookHandlerOptions, now: () => number): Map<
   if (options.ses) {
     if (!options.ses.topics?.length) {
       throw new MailError('CONFIG', 'the ses webhook has no topics', { remedy: 'List the SNS topic ARNs your SES configuration set publishes to in webhooks.ses.topics: a valid Amazon signature alone does not prove the topic is yours.' });
+    }
+    // An ARN per entry: a list holding an unset environment variable would answer 403 to every
+    // message, which SNS takes as delivered and drops.
+    const notArn = options.ses.topics.findIndex((topic) => typeof topic !== 'string' || !TOPIC_ARN.test(topic));
+    if (notArn >= 0) {
+      throw new MailError('CONFIG', `webhooks.ses.topics[${notArn}] is not an SNS topic ARN (got ${JSON.stringify(options.ses.topics[notArn]) ?? 'undefined'})`, {
+        remedy: 'Give the full ARN of each topic your SES configuration set publishes to, e.g. arn:aws:sns:eu-west-1:123456789012:ses-events (SNS console > Topics); check that the environment variable it comes from is set.',
+      });
     }
     const sns = new SnsVerifier(options.ses);
     receivers.set('ses', async (body, request) => {
