@@ -403,6 +403,14 @@ describe('Resend signatures (Svix)', () => {
     expect(() => createWebhookHandler({ mailer: sink(), resend: { signingSecret: '' } })).toThrow(/signingSecret/);
     expect(() => createWebhookHandler({ mailer: sink(), resend: { signingSecret: 'whsec_' } })).toThrow(/whsec_/);
   });
+
+  it('a rotation list whose entries are unset (environment variables not defined) is a CONFIG error, or holds what is set: never a TypeError', () => {
+    const unset = [undefined, undefined] as unknown as string[];
+    expect(() => createWebhookHandler({ mailer: sink(), resend: { signingSecret: unset } })).toThrow(expect.objectContaining({ code: 'CONFIG' }));
+    expect(() => createWebhookHandler({ mailer: sink(), brevo: { secret: unset } })).toThrow(expect.objectContaining({ code: 'CONFIG' }));
+    expect(() => createWebhookHandler({ mailer: sink(), brevo: { secret: ['brevo:new-secret', undefined] as unknown as string[] } })).not.toThrow();
+    expect(() => createWebhookHandler({ mailer: sink(), resend: { signingSecret: [undefined, svixSecret()] as unknown as string[] } })).not.toThrow();
+  });
 });
 
 describe('shared secrets (Postmark, SparkPost)', () => {
