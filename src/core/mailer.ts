@@ -74,7 +74,8 @@ export function createMailer(options: MailerOptions = {}): Mailer<SendResult | Q
         for (const event of [...outcome.recorded, ...outcome.unmatched]) parts.events.emit('delivery', event);
         return outcome;
       },
-      retryParkedEvents: async () => (await deliveries()).retryParked(),
+      // A closed mailer's journal is not opened again by a webhook handler's retry timer.
+      retryParkedEvents: async () => (closing ? 0 : (await deliveries()).retryParked()),
     },
   };
   let closing: Promise<void> | undefined;

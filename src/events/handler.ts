@@ -113,11 +113,9 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHan
   const writing = new Set<Promise<unknown>>();
   const retryMs = options.parkedRetryMs ?? 5000;
   let timer: NodeJS.Timeout | undefined;
-  let parkedWaiting = false;
   const scheduleRetry = () => {
     if (retryMs <= 0 || timer) return;
     timer = setInterval(() => {
-      if (!parkedWaiting) return;
       options.mailer.journal.retryParkedEvents().then((matched) => {
         stats.unmatched = Math.max(0, stats.unmatched - matched);
         stats.recorded += matched;
@@ -126,15 +124,15 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHan
     timer.unref();
   };
 
+  // From the start: events another process parked (before a restart, another instance) wait too.
+  scheduleRetry();
+
   const record = (events: TrackingEvent[]): Promise<void> => {
     const write = options.mailer.journal.recordEvents(events).then((outcome) => {
       stats.recorded += outcome.recorded.length;
       stats.duplicates += outcome.duplicates;
       stats.unmatched += outcome.unmatched.length;
-      if (outcome.unmatched.length > 0) {
-        parkedWaiting = true;
-        scheduleRetry();
-      }
+      if (outcome.unmatched.length > 0) scheduleRetry();
     });
     const tracked = write.catch(() => {
       stats.failed++;
