@@ -70,7 +70,11 @@ export function createMailer(options: MailerOptions = {}): Mailer<SendResult | Q
       describe: () => journal().describe(),
       resend: (id, resendOptions) => sends.track(resend(parts, id, resendOptions)),
       async recordEvents(events) {
-        const outcome = await (await deliveries()).record(events);
+        // A journal that cannot record them is failing as for a send: the journal-error event (and alert).
+        const outcome = await (await deliveries()).record(events).catch((error: unknown) => {
+          parts.events.journalError(error);
+          throw error;
+        });
         for (const event of [...outcome.recorded, ...outcome.unmatched]) parts.events.emit('delivery', event);
         return outcome;
       },
