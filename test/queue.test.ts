@@ -344,3 +344,16 @@ describe('a worker on another journal than the mailers that queue', () => {
     }
   });
 });
+
+describe('a worker whose Redis went away', () => {
+  it('close(grace) still returns within the grace (and a little): a stop signal is not stuck on a server that is down', async () => {
+    const own = await startRedis();
+    const running = await startWorker({ adapters: [memoryAdapter()], from: 'shop@example.com', journal: 'memory://', queue: { connection: own.url, name: 'gone' } });
+    await own.stop();
+    const started = Date.now();
+    const closed = running.close(500).then(() => 'closed' as const);
+    const outcome = await Promise.race([closed, sleep(8_000).then(() => 'stuck' as const)]);
+    expect(outcome).toBe('closed');
+    expect(Date.now() - started).toBeLessThan(8_000);
+  }, 20_000);
+});
