@@ -264,6 +264,16 @@ describe('alert triggers', () => {
     expect(request!.json).toMatchObject({ trigger: 'journal-error', title: `[${SITE}] The send journal is failing`, adapter: null });
   });
 
+  it('journal-error: a journal that cannot record delivery events (webhooks answered 500) raises the alert too', async () => {
+    const hook = await receiver();
+    const broken = new Keyv({ throwOnErrors: true, serialize: () => { throw new Error('disk full'); } });
+    const sender = mailer([scriptedAdapter('primary', ['ok'])], { channels: [{ type: 'webhook', url: `${hook.url}/in`, secret: WEBHOOK_SECRET }], clock: manualClock() }, { journal: broken });
+    const event = { eventType: 'bounced' as const, provider: 'brevo', providerMessageId: '<unknown@example.com>', recipient: 'camille@example.org', timestamp: '2026-11-28T10:00:00.000Z', tags: [], metadata: {}, raw: {} };
+    await expect(sender.journal.recordEvents([event])).rejects.toThrow();
+    const [request] = await hook.waitFor(1);
+    expect(request!.json).toMatchObject({ trigger: 'journal-error', title: `[${SITE}] The send journal is failing` });
+  });
+
   it('pending entries older than N minutes: found by the periodic scan of the real journal, one alert', async () => {
     const hook = await receiver();
     const clock = manualClock(Date.now());

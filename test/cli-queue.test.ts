@@ -75,6 +75,26 @@ describe('mailroom worker, queue, doctor and resend in queue mode', () => {
     await producer.close();
   }, 90_000);
 
+  it('worker prints each message that failed for good with its code and remedy', async () => {
+    const producer = createMailer({ adapters: [memoryAdapter()], from: 'shop@example.com', journal: redis.url, queue: { connection: redis.url, name: 'cli-remedy' } });
+    const { id } = await producer.send({ to: 'ann@example.com', subject: 'Order 3', text: 'x' });
+    // A worker started without the senders' journal: the job fails for good with CONFIG and a remedy.
+    const worker = spawn(process.execPath, [CLI, 'worker'], { cwd, env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env, MAILROOM_QUEUE_NAME: 'cli-remedy', MAILROOM_JOURNAL: 'memory://' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    worker.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    worker.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => worker.on('exit', (code) => resolve(code)));
+    try {
+      await until(async () => output.includes(`failed ${id}: CONFIG`));
+      await until(async () => /remedy: Start the worker with the same journal/.test(output), 5_000);
+      expectNoRawDump(output);
+    } finally {
+      worker.kill('SIGTERM');
+      await exited;
+      await producer.close();
+    }
+  }, 60_000);
+
   it('worker refuses a bad --grace before it takes any job', async () => {
     const outbox = join(cwd, 'outbox-grace');
     const producer = createMailer({ adapters: [memoryAdapter()], from: 'shop@example.com', journal: redis.url, queue: { connection: redis.url, name: 'grace' } });

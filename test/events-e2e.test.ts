@@ -192,6 +192,31 @@ describe('journal correlation rules', () => {
     await mailer.close();
   });
 
+  it('an early event parked by a process that stopped is matched by the webhook handler of the next process on that journal', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mailroom-parked-'));
+    const file = join(dir, 'journal.sqlite');
+    try {
+      const before = createMailer({ adapters: [scriptedAdapter('scripted', ['ok'])], journal: file });
+      expect((await before.journal.recordEvents([event({ eventType: 'bounced', rejectReason: 'bounced' })])).unmatched).toHaveLength(1);
+      await before.close();
+      // Restarted (a deploy): a new process, a new handler, the same journal.
+      const after = createMailer({ adapters: [scriptedAdapter('scripted', ['ok'])], journal: file });
+      const handler = createWebhookHandler({ mailer: after, brevo: { secret: 'u:p' }, parkedRetryMs: 50 });
+      const sent = await after.send({ from: 'shop@example.com', to: 'ann@example.com', subject: 's', text: 't' });
+      expect(sent.providerMessageId).toBe('scripted-1');
+      let state: string | undefined;
+      for (let tries = 0; state !== 'bounced' && tries < 100; tries++) {
+        await new Promise((done) => setTimeout(done, 30));
+        state = (await after.journal.get(sent.id))!.delivery?.recipients['ann@example.com']?.state;
+      }
+      expect(state).toBe('bounced');
+      handler.close();
+      await after.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('matches by our Message-ID when the provider echoes it (Graph and SMTP return no provider id of their own)', async () => {
     const mailer = createMailer({ adapters: [scriptedAdapter('graph', ['ok'])], journal: 'memory://' });
     const sent = await mailer.send({ from: 'shop@example.com', to: 'ann@example.com', subject: 's', text: 't' });

@@ -208,8 +208,31 @@ describe('Amazon SNS signatures', () => {
     expect(sns.confirmations).toEqual(['/confirm?Action=ConfirmSubscription&Token=good']);
   });
 
+  it('a signing certificate that cannot be fetched now (host down) is 503, which SNS retries, not a 401 it would take as delivered', async () => {
+    const { createServer } = await import('node:net');
+    const closed = createServer().listen(0, 'localhost');
+    await new Promise((resolve) => closed.once('listening', resolve));
+    const port = (closed.address() as { port: number }).port;
+    await new Promise((resolve) => closed.close(resolve));
+    const target = sink();
+    const handler = createWebhookHandler({ mailer: target, ses: { topics: [TOPIC], certificateHost: new RegExp(`^localhost:${port}$`), ca: sns.tls.ca, timeoutMs: 2000 } });
+    const envelope = sesNotification(sns, TOPIC, record);
+    const response = await handler(snsPost({ ...envelope, SigningCertURL: `https://localhost:${port}/SimpleNotificationService-test.pem` }));
+    expect(response.status).toBe(503);
+    expect(await read(response)).toMatchObject({ error: 'unavailable' });
+    expect(target.received).toEqual([]);
+    expect(handler.stats().refused.unavailable).toBe(1);
+  });
+
   it('a topic list is required', () => {
     expect(() => createWebhookHandler({ mailer: sink(), ses: { topics: [] } })).toThrow(MailError);
+  });
+
+  it('a topic list holding no topic ARN (an unset environment variable, a typo) is a CONFIG error at setup, not a 403 for every message SNS takes as delivered', () => {
+    for (const topics of [[undefined], [''], ['ses-events'], [TOPIC, undefined]] as unknown as string[][]) {
+      expect(() => createWebhookHandler({ mailer: sink(), ses: { topics } }), JSON.stringify(topics)).toThrow(expect.objectContaining({ code: 'CONFIG', remedy: expect.stringMatching(/arn:aws:sns:/) }));
+    }
+    expect(() => createWebhookHandler({ mailer: sink(), ses: { topics: [TOPIC, 'arn:aws-cn:sns:cn-north-1:123456789012:events.fifo'] } })).not.toThrow();
   });
 });
 
@@ -380,6 +403,14 @@ describe('Resend signatures (Svix)', () => {
     expect(() => createWebhookHandler({ mailer: sink(), resend: { signingSecret: '' } })).toThrow(/signingSecret/);
     expect(() => createWebhookHandler({ mailer: sink(), resend: { signingSecret: 'whsec_' } })).toThrow(/whsec_/);
   });
+
+  it('a rotation list whose entries are unset (environment variables not defined) is a CONFIG error, or holds what is set: never a TypeError', () => {
+    const unset = [undefined, undefined] as unknown as string[];
+    expect(() => createWebhookHandler({ mailer: sink(), resend: { signingSecret: unset } })).toThrow(expect.objectContaining({ code: 'CONFIG' }));
+    expect(() => createWebhookHandler({ mailer: sink(), brevo: { secret: unset } })).toThrow(expect.objectContaining({ code: 'CONFIG' }));
+    expect(() => createWebhookHandler({ mailer: sink(), brevo: { secret: ['brevo:new-secret', undefined] as unknown as string[] } })).not.toThrow();
+    expect(() => createWebhookHandler({ mailer: sink(), resend: { signingSecret: [undefined, svixSecret()] as unknown as string[] } })).not.toThrow();
+  });
 });
 
 describe('shared secrets (Postmark, SparkPost)', () => {
@@ -541,6 +572,30 @@ describe('toNodeListener (Node http, Express)', () => {
     expect(res.statusCode).toBe(200);
     expect(JSON.parse(written)).toEqual({ ok: true, events: 1 });
     expect(target.received.flat().map((event) => [event.provider, event.eventType])).toEqual([['smtp2go', 'delivered']]);
+  });
+
+  it('takes a form-encoded body an Express urlencoded parser already read as an object (SMTP2GO form output): the bounce is read, not an unknown event', async () => {
+    const { IncomingMessage, ServerResponse } = await import('node:http');
+    const { Socket } = await import('node:net');
+    const target = sink();
+    const listener = toNodeListener(createWebhookHandler({ mailer: target, smtp2go: { secret: 'tok' } }), 'smtp2go');
+    const raw = fixture('smtp2go-bounce-form').rawBody!;
+    // What express.urlencoded() leaves in req.body for that form: one string per field.
+    const parsed = Object.fromEntries(new URLSearchParams(raw));
+    const req = Object.assign(new IncomingMessage(new Socket()), {
+      method: 'POST',
+      url: '/api/mailroom/webhooks/smtp2go',
+      headers: { host: 'shop.example.com', 'content-type': 'application/x-www-form-urlencoded', 'content-length': String(raw.length), authorization: 'Bearer tok' },
+      body: parsed,
+    });
+    req.push(null);
+    req.resume();
+    await new Promise((resolve) => req.once('end', resolve));
+    const res = new ServerResponse(req);
+    res.end = (() => res) as unknown as typeof res.end;
+    await listener(req, res);
+    expect(res.statusCode).toBe(200);
+    expect(target.received.flat().map((event) => [event.eventType, event.recipient, event.providerMessageId])).toEqual([['bounced', 'nobody@example.com', 'EMAIL_ID']]);
   });
 });
 

@@ -336,3 +336,44 @@ describe('a worker inside the CMS process (Strapi and Payload option `worker`)',
     await email.mailer.close();
   });
 });
+
+describe('a worker on another journal than the mailers that queue', () => {
+  it('does not send a job whose entry its journal does not hold: CONFIG naming the journal, failed raised, the entry left for a resend where it is', async () => {
+    const queue = { connection: redis.url, name: `other-journal-${Date.now().toString(36)}`, backoffMs: 100, attempts: 3 };
+    const mailer = createMailer({ adapters: [memoryAdapter()], from: 'shop@example.com', journal: redis.url, queue });
+    const delivered = memoryAdapter();
+    // `mailroom worker` without --journal: its own .mailroom/journal.sqlite, not the senders' Redis journal.
+    const running = await startWorker({ adapters: [delivered], from: 'shop@example.com', journal: 'memory://', queue });
+    const failed: Array<[MailError, string]> = [];
+    running.mailer.on('failed', (error, entryId) => failed.push([error, entryId]));
+    try {
+      const { id } = await mailer.send({ to: 'ann@example.com', subject: 'Order 1042', text: 'x', idempotencyKey: 'order-1042-other-journal' });
+      await until(async () => (failed.length > 0 ? true : undefined));
+      expect(failed[0]![1]).toBe(id);
+      expect(failed[0]![0]).toMatchObject({ code: 'CONFIG' });
+      expect(failed[0]![0].message).toMatch(/not in this worker's journal/);
+      expect(failed[0]![0].remedy).toMatch(/same journal/);
+      expect(delivered.messages).toHaveLength(0);
+      await until(async () => ((await mailer.queue!.counts()).failed === 1 ? true : undefined));
+      // The senders' journal still holds the message: a resend there delivers it once.
+      expect((await mailer.journal.get(id))!.status).toBe('queued');
+      expect((await mailer.journal.resend(id)).status).toBe('sent');
+    } finally {
+      await running.close(1000);
+      await mailer.close();
+    }
+  });
+});
+
+describe('a worker whose Redis went away', () => {
+  it('close(grace) still returns within the grace (and a little): a stop signal is not stuck on a server that is down', async () => {
+    const own = await startRedis();
+    const running = await startWorker({ adapters: [memoryAdapter()], from: 'shop@example.com', journal: 'memory://', queue: { connection: own.url, name: 'gone' } });
+    await own.stop();
+    const started = Date.now();
+    const closed = running.close(500).then(() => 'closed' as const);
+    const outcome = await Promise.race([closed, sleep(8_000).then(() => 'stuck' as const)]);
+    expect(outcome).toBe('closed');
+    expect(Date.now() - started).toBeLessThan(8_000);
+  }, 20_000);
+});

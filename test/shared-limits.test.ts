@@ -121,3 +121,21 @@ describe('limits shared by every instance (Redis)', () => {
     await Promise.all([a.close(), b.close()]);
   });
 });
+
+describe('limits shared through a Redis that is down', () => {
+  it('fail TRANSIENT naming the shared limits and their Redis (without its password), not the adapter, with a remedy; nothing is sent', async () => {
+    const shared = { now: 0, max: 0, starts: [] as number[] };
+    const mailer = createMailer({ adapters: [accountAdapter(account(), { messagesPerMinute: 600 }, 0, shared)], journal: false, retry: { attempts: 1 }, sharedLimits: 'redis://:hunter2-limits@127.0.0.1:1' });
+    const error = (await mailer.send(message).catch((caught: unknown) => caught)) as MailError;
+    expect(error).toBeInstanceOf(MailError);
+    const last = error.attempts!.at(-1)!.error!;
+    expect(last.code).toBe('TRANSIENT');
+    expect(last.message).toMatch(/shared sending limits.*redis:\/\/:\*\*\*@127\.0\.0\.1:1.*cannot be reached/);
+    expect(last.message).not.toMatch(/maxRetriesPerRequest/);
+    expect(last.remedy).toMatch(/sharedLimits/);
+    expect(JSON.stringify(error)).not.toContain('hunter2-limits');
+    expect(`${error.message} ${error.remedy}`).not.toContain('hunter2-limits');
+    expect(shared.starts).toHaveLength(0);
+    await mailer.close();
+  }, 30_000);
+});

@@ -71,11 +71,16 @@ export function createMailer(options: MailerOptions = {}): Mailer<SendResult | Q
       describe: () => journal().describe(),
       resend: (id, resendOptions) => sends.track(resend(parts, id, resendOptions)),
       async recordEvents(events) {
-        const outcome = await (await deliveries()).record(events);
+        // A journal that cannot record them is failing as for a send: the journal-error event (and alert).
+        const outcome = await (await deliveries()).record(events).catch((error: unknown) => {
+          parts.events.journalError(error);
+          throw error;
+        });
         for (const event of [...outcome.recorded, ...outcome.unmatched]) parts.events.emit('delivery', event);
         return outcome;
       },
-      retryParkedEvents: async () => (await deliveries()).retryParked(),
+      // A closed mailer's journal is not opened again by a webhook handler's retry timer.
+      retryParkedEvents: async () => (closing ? 0 : (await deliveries()).retryParked()),
     },
   };
   let closing: Promise<void> | undefined;
@@ -104,9 +109,18 @@ export function createMailer(options: MailerOptions = {}): Mailer<SendResult | Q
       // Closed before any worker took it: its queueing timed out and the caller was told nothing
       // was sent (and may have sent it again). The job ends here, unsent.
       if (found?.status === 'failed') throw new MailError('CONFIG', `journal entry ${entryId} was closed failed before a worker took its job (${found.error?.message ?? 'no reason kept'}): not sent`);
+      // A mailer queues a job only once its entry is written: a job whose entry is not here was
+      // queued on another journal. Sending it would leave the senders' entry queued for ever (and
+      // a resend there would send it twice): it stops here, for a worker on their journal.
+      if (!found) {
+        const error = new MailError('CONFIG', `journal entry ${entryId} of this job is not in this worker's journal (${await journal().describe()}): the worker does not share the journal of the mailers that queue; not sent`, {
+          remedy: "Start the worker with the same journal as the mailers that send (--journal or MAILROOM_JOURNAL: the redis:// or postgres:// URL they use); the message stays queued in their journal, and `mailroom resend ID` on that journal sends it.",
+        });
+        parts.events.emit('failed', error, entryId);
+        throw error;
+      }
       const message = await parts.prepare(data.message, data.messageId);
-      // Missing when the journal write at send time failed: the job still holds the message.
-      const entry = found ?? { ...journal().createEntry(message, undefined), id: entryId };
+      const entry = found;
       // Pending at pick-up means a worker took the job and stopped mid-delivery (killed): whether
       // it handed the message over before the handover reached the journal cannot be known, so the
       // entry is a possible duplicate (AMBIGUOUS), as after a lost connection.

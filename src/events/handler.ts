@@ -109,15 +109,13 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHan
       remedy: 'Pass the providers whose webhooks you receive, e.g. { mailgun: { signingKey }, sendgrid: { publicKey }, resend: { signingSecret }, ses: { topics: [arn] }, brevo: { secret } }.',
     });
   }
-  const stats: WebhookStats = { accepted: 0, recorded: 0, duplicates: 0, unmatched: 0, refused: { unauthorized: 0, stale: 0, replayed: 0, malformed: 0, too_large: 0, forbidden_topic: 0 }, failed: 0 };
+  const stats: WebhookStats = { accepted: 0, recorded: 0, duplicates: 0, unmatched: 0, refused: { unauthorized: 0, stale: 0, replayed: 0, malformed: 0, too_large: 0, forbidden_topic: 0, unavailable: 0 }, failed: 0 };
   const writing = new Set<Promise<unknown>>();
   const retryMs = options.parkedRetryMs ?? 5000;
   let timer: NodeJS.Timeout | undefined;
-  let parkedWaiting = false;
   const scheduleRetry = () => {
     if (retryMs <= 0 || timer) return;
     timer = setInterval(() => {
-      if (!parkedWaiting) return;
       options.mailer.journal.retryParkedEvents().then((matched) => {
         stats.unmatched = Math.max(0, stats.unmatched - matched);
         stats.recorded += matched;
@@ -126,15 +124,15 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHan
     timer.unref();
   };
 
+  // From the start: events another process parked (before a restart, another instance) wait too.
+  scheduleRetry();
+
   const record = (events: TrackingEvent[]): Promise<void> => {
     const write = options.mailer.journal.recordEvents(events).then((outcome) => {
       stats.recorded += outcome.recorded.length;
       stats.duplicates += outcome.duplicates;
       stats.unmatched += outcome.unmatched.length;
-      if (outcome.unmatched.length > 0) {
-        parkedWaiting = true;
-        scheduleRetry();
-      }
+      if (outcome.unmatched.length > 0) scheduleRetry();
     });
     const tracked = write.catch(() => {
       stats.failed++;
@@ -185,6 +183,9 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHan
   });
 }
 
+// arn:<partition>:sns:<region>:<12-digit account>:<topic name, .fifo for a FIFO topic>.
+const TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$/;
+
 // The providers that do not sign: a shared secret in the Authorization header (basic or bearer).
 const SHARED_SECRET_PROVIDERS = ['brevo', 'mailjet', 'smtp2go', 'postmark', 'sparkpost'] as const;
 type SharedSecretProvider = (typeof SHARED_SECRET_PROVIDERS)[number];
@@ -231,6 +232,14 @@ function buildReceivers(options: WebhookHandlerOptions, now: () => number): Map<
   if (options.ses) {
     if (!options.ses.topics?.length) {
       throw new MailError('CONFIG', 'the ses webhook has no topics', { remedy: 'List the SNS topic ARNs your SES configuration set publishes to in webhooks.ses.topics: a valid Amazon signature alone does not prove the topic is yours.' });
+    }
+    // An ARN per entry: a list holding an unset environment variable would answer 403 to every
+    // message, which SNS takes as delivered and drops.
+    const notArn = options.ses.topics.findIndex((topic) => typeof topic !== 'string' || !TOPIC_ARN.test(topic));
+    if (notArn >= 0) {
+      throw new MailError('CONFIG', `webhooks.ses.topics[${notArn}] is not an SNS topic ARN (got ${JSON.stringify(options.ses.topics[notArn]) ?? 'undefined'})`, {
+        remedy: 'Give the full ARN of each topic your SES configuration set publishes to, e.g. arn:aws:sns:eu-west-1:123456789012:ses-events (SNS console > Topics); check that the environment variable it comes from is set.',
+      });
     }
     const sns = new SnsVerifier(options.ses);
     receivers.set('ses', async (body, request) => {

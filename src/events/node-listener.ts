@@ -4,6 +4,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import type { WebhookHandler, WebhookProvider } from './handler.js';
+import { textOfParsedBody } from './parsed-body.js';
 
 type RequestWithBody = IncomingMessage & { body?: unknown; originalUrl?: string };
 
@@ -24,9 +25,9 @@ function toRequest(req: RequestWithBody): Request {
   const url = new URL(req.originalUrl ?? req.url ?? '/', `http://${req.headers.host ?? 'localhost'}`);
   const method = req.method ?? 'GET';
   if (method === 'GET' || method === 'HEAD') return new Request(url, { method, headers });
-  // A body parser already consumed the stream: use what it kept.
+  // A body parser already consumed the stream: use what it kept (a parsed form as a form again).
   if (req.body !== undefined && req.readableEnded) {
-    const body = typeof req.body === 'string' || Buffer.isBuffer(req.body) ? req.body : JSON.stringify(req.body);
+    const body = Buffer.isBuffer(req.body) ? req.body : textOfParsedBody(req.body, headers.get('content-type') ?? '');
     headers.delete('content-length');
     return new Request(url, { method, headers, body });
   }

@@ -15,7 +15,7 @@ export class SharedSecret {
   readonly #digests: Buffer[];
 
   constructor(provider: string, options: Partial<SharedSecretOptions> | undefined) {
-    const secrets = [options?.secret ?? []].flat().filter((one) => one.length > 0);
+    const secrets = secretList(options?.secret);
     if (secrets.length === 0) {
       throw new MailError('CONFIG', `the ${provider} webhook has no secret: ${provider} does not sign its webhooks, so without one anybody could post events`, {
         remedy: `Set webhooks.${provider}.secret to a long random "user:password" and put it in the webhook URL (https://user:password@your-site/...), or to a token sent as "Authorization: Bearer <token>".`,
@@ -31,6 +31,14 @@ export class SharedSecret {
     const match = given !== undefined && this.#digests.some((one) => timingSafeEqual(one, digest(given)));
     if (!match) throw new WebhookError('unauthorized', 'the webhook credential is missing or wrong');
   }
+}
+
+/**
+ * The secrets of a `secret` / `signingSecret` option, one or a rotation list: the entries that are
+ * set (a list built from environment variables may hold an unset one, undefined or '').
+ */
+export function secretList(value: string | string[] | undefined): string[] {
+  return [value ?? []].flat().filter((one): one is string => typeof one === 'string' && one.length > 0);
 }
 
 function credential(header: string | null): string | undefined {

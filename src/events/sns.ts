@@ -146,13 +146,22 @@ export class SnsVerifier {
           else chunks.push(chunk);
         });
         response.on('end', () => {
-          if (response.statusCode === 200) resolve(Buffer.concat(chunks).toString('utf8'));
-          else reject(new WebhookError('unauthorized', `Amazon SNS ${url.host} answered ${response.statusCode}`));
+          const status = response.statusCode ?? 0;
+          if (status === 200) resolve(Buffer.concat(chunks).toString('utf8'));
+          else reject(new WebhookError(status >= 500 ? 'unavailable' : 'unauthorized', `Amazon SNS ${url.host} answered ${status}`));
         });
         response.on('error', reject);
       });
-      request.on('timeout', () => request.destroy(new Error(`no answer in ${timeout} ms`)));
-      request.on('error', (error) => reject(error instanceof WebhookError ? error : new WebhookError('unauthorized', `Amazon SNS ${url.host} could not be reached: ${error.message}`)));
+      request.on('timeout', () => request.destroy(Object.assign(new Error(`no answer in ${timeout} ms`), { code: 'ETIMEDOUT' })));
+      request.on('error', (error: NodeJS.ErrnoException) => {
+        if (error instanceof WebhookError) return reject(error);
+        // Down or slow from here: nothing the request did, so 503 and SNS tries again. Anything
+        // else (a certificate TLS does not trust, a response too large) is refused.
+        const reason = UNREACHABLE.has(error.code ?? '') ? 'unavailable' : 'unauthorized';
+        reject(new WebhookError(reason, `Amazon SNS ${url.host} could not be reached: ${error.message}`));
+      });
     });
   }
 }
+
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ENETDOWN', 'EPIPE', 'ECONNABORTED']);

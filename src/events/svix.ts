@@ -9,6 +9,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { MailError } from '../core/errors.js';
 import { assertFresh, DEFAULT_MAX_AGE_MS } from './freshness.js';
 import { ReplayCache } from './replay-cache.js';
+import { secretList } from './shared-secret.js';
 import { WebhookError } from './webhook-error.js';
 
 export interface SvixWebhookOptions {
@@ -26,7 +27,7 @@ export class SvixVerifier {
 
   constructor(provider: string, options: Partial<SvixWebhookOptions> | undefined) {
     this.#provider = provider;
-    const secrets = [options?.signingSecret ?? []].flat().filter((one) => one.length > 0);
+    const secrets = secretList(options?.signingSecret);
     if (secrets.length === 0) {
       throw new MailError('CONFIG', `the ${provider} webhook has no signingSecret`, {
         remedy: `Copy the webhook's signing secret (whsec_...) from the ${provider} dashboard (Webhooks > your endpoint) into webhooks.${provider}.signingSecret.`,

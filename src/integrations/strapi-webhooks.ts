@@ -9,6 +9,7 @@
 import { MailError } from '../core/errors.js';
 import type { Mailer } from '../core/mailer.js';
 import { RAW_BODY_PROVIDERS, type WebhookProvider } from '../events/handler.js';
+import { textOfParsedBody } from '../events/parsed-body.js';
 import { WEBHOOK_PATH, webhookHandlerFor, type CmsWebhookOptions } from './cms-webhooks.js';
 
 interface KoaContext {
@@ -76,10 +77,7 @@ function toRequest(ctx: KoaContext): Request {
 }
 
 function bodyText(parsed: unknown, contentType: string): string {
-  if (parsed === undefined || parsed === null) return '';
-  if (typeof parsed === 'string') return parsed;
-  const unparsed = (parsed as Record<symbol, unknown>)[Symbol.for('unparsedBody')];
+  const unparsed = typeof parsed === 'object' && parsed !== null ? (parsed as Record<symbol, unknown>)[Symbol.for('unparsedBody')] : undefined;
   if (typeof unparsed === 'string') return unparsed;
-  if (/application\/x-www-form-urlencoded/i.test(contentType)) return new URLSearchParams(parsed as Record<string, string>).toString();
-  return JSON.stringify(parsed);
+  return textOfParsedBody(parsed, contentType);
 }

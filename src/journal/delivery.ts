@@ -20,6 +20,10 @@ export interface DeliveryOutcome {
 // Parked events wait this long for their entry: far longer than a send takes to close.
 const PARKED_TTL_MS = 7 * 24 * 3600_000;
 const PARKED = 'parked:';
+// The refs that have parked events, kept in the journal too: a process that starts (a restart, a
+// deploy, another instance, `mailroom events replay` that parked and exited) matches them as well.
+const PARKED_REFS = 'parked-refs';
+const MAX_PARKED_REFS = 5_000;
 
 export class DeliveryRecorder {
   readonly #journal: SendJournal;
@@ -42,6 +46,8 @@ export class DeliveryRecorder {
   retryParked(): Promise<number> {
     const run = this.#tail.then(async () => {
       let matched = 0;
+      const { keyv: store } = await this.#journal.open();
+      for (const ref of (await store.get<string[]>(PARKED_REFS)) ?? []) this.#parkedRefs.add(ref);
       for (const ref of [...this.#parkedRefs]) {
         const { keyv } = await this.#journal.open();
         const id = await keyv.get<string>(refKey(ref));
@@ -112,7 +118,11 @@ export class DeliveryRecorder {
       seen.add(k);
       return true;
     });
-    if (fresh.length > 0) await keyv.set(key, [...parked, ...fresh], PARKED_TTL_MS);
+    if (fresh.length > 0) {
+      await keyv.set(key, [...parked, ...fresh], PARKED_TTL_MS);
+      const refs = (await keyv.get<string[]>(PARKED_REFS)) ?? [];
+      if (!refs.includes(ref)) await keyv.set(PARKED_REFS, [...refs, ref].slice(-MAX_PARKED_REFS), PARKED_TTL_MS);
+    }
     this.#parkedRefs.add(ref);
     return fresh;
   }
@@ -120,14 +130,21 @@ export class DeliveryRecorder {
   async #takeParked(ids: string[]): Promise<TrackingEvent[]> {
     const { keyv } = await this.#journal.open();
     const out: TrackingEvent[] = [];
+    const taken: string[] = [];
     for (const ref of new Set(ids.map(deliveryRef))) {
       const key = PARKED + refKey(ref);
       const parked = await keyv.get<TrackingEvent[]>(key);
       if (parked?.length) {
         out.push(...parked);
         await keyv.delete(key);
+        taken.push(ref);
       }
       this.#parkedRefs.delete(ref);
+    }
+    if (taken.length > 0) {
+      const refs = (await keyv.get<string[]>(PARKED_REFS)) ?? [];
+      const left = refs.filter((ref) => !taken.includes(ref));
+      if (left.length !== refs.length) await (left.length > 0 ? keyv.set(PARKED_REFS, left, PARKED_TTL_MS) : keyv.delete(PARKED_REFS));
     }
     return out;
   }

@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { AdapterLimits, MailAdapter, SendContext, SendReceipt } from '../core/adapter.js';
 import { MailError, toMailError } from '../core/errors.js';
+import { redactConnectionUrl } from '../core/redact-url.js';
 import type { NormalizedMessage } from '../core/message.js';
 
 export interface SharedLimitsOptions {
@@ -73,15 +74,21 @@ return untilMs
 export class SharedLimits {
   readonly #options: Required<Omit<SharedLimitsOptions, 'redis'>>;
   readonly #connecting: Promise<Redis>;
+  /** The Redis URL as it may be printed (no password). */
+  readonly #where: string;
+  /** The connection error ioredis reported last: why a command failed ("connect ECONNREFUSED ..."). */
+  #lastError: unknown;
 
   constructor(options: SharedLimitsOptions) {
+    this.#where = redactConnectionUrl(options.redis);
     this.#options = { maxWaitMs: options.maxWaitMs ?? 10_000, leaseMs: options.leaseMs ?? 120_000, slowDownMs: options.slowDownMs ?? 10_000 };
     this.#connecting = import(/* webpackIgnore: true */ /* turbopackIgnore: true */ 'ioredis').then(
       ({ Redis }) => {
         // lazyConnect: nothing is opened before the first send with limits. A connection error fails
         // the attempt that asked for a slot (TRANSIENT for that adapter), never the process.
         const redis = new Redis(options.redis, { maxRetriesPerRequest: 2, connectTimeout: 5_000, lazyConnect: true });
-        redis.on('error', () => undefined);
+        redis.on('error', (error: unknown) => (this.#lastError = error));
+        redis.on('ready', () => (this.#lastError = undefined));
         return redis;
       },
       (error: unknown) => {
@@ -135,7 +142,9 @@ export class SharedLimits {
     const keys = [key(limits.account, 'pace'), key(limits.account, 'concurrency'), key(limits.account, 'pause')] as const;
     const deadline = Date.now() + this.#options.maxWaitMs;
     for (let poll = 10; ; poll = Math.min(poll * 2, 200)) {
-      const [status, waitMs] = (await redis.eval(ACQUIRE, 3, ...keys, String(limits.messagesPerMinute ?? 0), String(limits.concurrency ?? 0), String(Math.max(0, deadline - Date.now())), String(this.#options.leaseMs), id)) as [number, number];
+      const [status, waitMs] = (await redis.eval(ACQUIRE, 3, ...keys, String(limits.messagesPerMinute ?? 0), String(limits.concurrency ?? 0), String(Math.max(0, deadline - Date.now())), String(this.#options.leaseMs), id).catch((error: unknown) => {
+        throw this.unreachable(provider, error);
+      })) as [number, number];
       if (status === 1 || (status === 2 && Date.now() >= deadline)) {
         const wait = status === 1 ? waitMs : poll;
         throw new MailError('RATE_LIMITED', `the shared sending limit of ${limits.account} (${describe(limits)}, counted across every instance) is reached; the next slot is in ${Math.ceil(wait / 1000)} s`, {
@@ -158,6 +167,19 @@ export class SharedLimits {
         throw new MailError('TRANSIENT', 'the send was aborted while waiting for a free connection under the shared limit', { provider, cause: reason });
       });
     }
+  }
+
+  // The limits' Redis, not the provider, failed: said so, before anything was handed over.
+  private unreachable(provider: string, error: unknown): MailError {
+    if (error instanceof MailError) return error;
+    // ioredis gives up with "Reached the max retries per request limit": the connection error says why.
+    const why = this.#lastError ?? error;
+    const reason = why instanceof Error ? why.message : String(why);
+    return new MailError('TRANSIENT', `the shared sending limits' Redis ${this.#where} cannot be reached (${reason}); the message was not handed to the provider`, {
+      provider,
+      cause: error,
+      remedy: 'Start that Redis or fix the sharedLimits URL (in queue mode: the queue\'s Redis, which holds the limits by default); until it answers, adapters with limits cannot send.',
+    });
   }
 }
 

@@ -107,10 +107,15 @@ export async function startWorker(options: WorkerOptions): Promise<MailWorker> {
   return {
     mailer,
     async close(graceMs = 30_000) {
-      // close() waits for the jobs in hand; past the grace, force hands them back to the queue.
-      const closing = worker!.close();
-      const timer = new Promise<'late'>((resolve) => setTimeout(resolve, graceMs, 'late').unref());
-      if ((await Promise.race([closing.then(() => 'done' as const), timer])) === 'late') await worker!.close(true);
+      // No new job, and the jobs in hand get up to the grace to finish (BullMQ's pause waits for
+      // them, its bookkeeping of each included). Then a forced close, which waits on nothing the
+      // server must answer: BullMQ's graceful close() waits for the server's goodbye, which a server
+      // that is down never gives (and a close(true) after it only returns that same close). A job
+      // still in hand goes back to the queue once its lock expires; the send it started still ends
+      // in the journal (mailer.close waits for it), so the next worker finds it sent.
+      await Promise.race([worker!.pause().catch(() => undefined), delay(graceMs, 'late' as const)]);
+      const closing = worker!.close(true).catch(() => undefined);
+      if ((await Promise.race([closing.then(() => 'done' as const), delay(2_000, 'late' as const)])) === 'late') cut(worker!);
       await mailer.close();
     },
   };
@@ -143,4 +148,17 @@ function slowDown(failure: MailError): number | undefined {
   const limited = [...(failure.attempts ?? [])].reverse().find((attempt) => attempt.error?.code === 'RATE_LIMITED');
   if (!limited && failure.code !== 'RATE_LIMITED') return undefined;
   return failure.retryAfterMs ?? 10_000;
+}
+
+function delay<T>(ms: number, value: T): Promise<T> {
+  return new Promise((resolve) => setTimeout(resolve, ms, value).unref());
+}
+
+// Cuts the worker's connections at once. BullMQ's disconnect() waits for each client's end, which a
+// client reconnecting to a server that is down may never reach (and its reconnect timers keep the
+// process alive): the Redis clients are told to stop as well, without waiting.
+function cut(worker: Worker): void {
+  void worker.disconnect().catch(() => undefined);
+  const backend = worker.getBackend() as unknown as { client?: Promise<{ disconnect(): void }>; blockingClient?: Promise<{ disconnect(): void }> };
+  for (const client of [backend.client, backend.blockingClient]) void client?.then((one) => one.disconnect(), () => undefined);
 }

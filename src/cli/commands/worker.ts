@@ -2,8 +2,9 @@
 // SIGTERM or SIGINT; then it finishes the messages in hand (up to --grace) before it exits, and
 // hands back to the queue what it could not finish.
 import type { Command } from 'commander';
+import { diagnose } from '../../core/diagnose.js';
 import { parseDuration } from '../../core/duration.js';
-import { MailError } from '../../core/errors.js';
+import { MailError, remedyApart } from '../../core/errors.js';
 import { startWorker, type MailWorker } from '../../queue/worker.js';
 import { QUEUE_ANSWER_MS } from '../../queue/queue-answer.js';
 import { redact } from '../../queue/queue-options.js';
@@ -65,7 +66,11 @@ Examples:
 async function announce(worker: MailWorker, connection: string, name: string | undefined, concurrency: number): Promise<void> {
   reportJournalErrors(worker.mailer);
   worker.mailer.on('sent', (result) => console.log(`sent ${result.id} via ${result.adapter}`));
-  worker.mailer.on('failed', (error, id) => console.log(`failed ${id}: ${error.code} ${error.message}`));
+  // A message that failed for good, with what to do about it (its own remedy, else the catalogue's).
+  worker.mailer.on('failed', (error, id) => {
+    const { message, remedy } = remedyApart(diagnose(error));
+    console.log(`failed ${id}: ${error.code} ${message}${remedy ? `\n  remedy: ${remedy}` : ''}`);
+  });
   const adapters = (await worker.mailer.adapters()).map((adapter) => adapter.name).join(' -> ');
   console.log(`worker on ${redact(connection)} (queue ${name ?? 'mailroom'}): ${adapters}, ${concurrency} at once; stop with Ctrl-C or SIGTERM`);
 }
