@@ -37,6 +37,8 @@ interface Selection {
   more: boolean;
   /** With --pending: entries younger than --older-than, which may still be sending. */
   tooYoung: number;
+  /** Ids given more than once: each is resent once (a second resend of a sent entry is a second copy). */
+  repeated?: string[];
 }
 
 const DEFAULT_OLDER_THAN = '10m';
@@ -176,14 +178,16 @@ async function byId(mailer: Mailer, ids: string[], options: ResendOptions, limit
   const skipped: ResendOutcome[] = [];
   const chosen: string[] = [];
   const statuses = new Map<string, JournalEntry['status']>();
-  for (const id of ids) {
+  const unique = [...new Set(ids)];
+  const repeated = unique.filter((id) => ids.indexOf(id) !== ids.lastIndexOf(id));
+  for (const id of unique) {
     const entry = await mailer.journal.get(id);
     const skip = entry ? skipReason(entry, options) : undefined;
     if (skip) skipped.push(skip);
     else chosen.push(id);
     if (entry) statuses.set(id, entry.status);
   }
-  return { ids: chosen.slice(0, limit), statuses, skipped, remaining: Math.max(0, chosen.length - limit), more: false, tooYoung: 0 };
+  return { ids: chosen.slice(0, limit), statuses, skipped, remaining: Math.max(0, chosen.length - limit), more: false, tooYoung: 0, ...(repeated.length ? { repeated } : {}) };
 }
 
 function skipReason(entry: JournalEntry, options: ResendOptions): ResendOutcome | undefined {
@@ -202,6 +206,7 @@ function skipReason(entry: JournalEntry, options: ResendOptions): ResendOutcome 
 // The lines that say what this run left out, so nothing is skipped or capped in silence.
 function explain(selection: Selection, options: ResendOptions, limit: number): string[] {
   const notes: string[] = [];
+  if (selection.repeated?.length) notes.push(`given more than once, taken once: ${selection.repeated.join(' ')}`);
   const possible = selection.skipped.filter((skip) => skip.skippedBecause === 'possibly-delivered').length;
   if (possible > 0) notes.push(`${possible} skipped: they may already have been delivered; --include-possible-duplicates resends them`);
   if (selection.remaining > 0 || selection.more) {
