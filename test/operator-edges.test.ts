@@ -40,3 +40,27 @@ describe('mailroom resend with ids', () => {
     expect(table.stdout).toMatch(/given more than once/);
   });
 });
+
+describe('createMailer with adapters written by hand', () => {
+  it('refuses an adapter that breaks the contract with CONFIG naming it, not a TypeError', async () => {
+    const { createMailer, MailError } = await import('../src/index.js');
+    const send = async () => ({ accepted: [], rejected: [] });
+    const cases: Array<[unknown, RegExp]> = [
+      [{ name: 'acme', send }, /adapter "acme".*capabilities/],
+      [{ capabilities: {}, send }, /adapter 1 .*name/],
+      [{ name: 'acme', capabilities: {} }, /adapter "acme".*send/],
+      [null, /adapter 1 is not an adapter/],
+    ];
+    for (const [adapter, message] of cases) {
+      let thrown: unknown;
+      try {
+        createMailer({ adapters: [adapter as never], journal: false });
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown, String(message)).toBeInstanceOf(MailError);
+      expect((thrown as InstanceType<typeof MailError>).code).toBe('CONFIG');
+      expect((thrown as Error).message).toMatch(message);
+    }
+  });
+});
