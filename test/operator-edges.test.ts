@@ -64,3 +64,40 @@ describe('createMailer with adapters written by hand', () => {
     }
   });
 });
+
+describe('template errors say what to fix: the data, the name or the locale', () => {
+  const FILE_REMEDY = /Fix the template the error names \(file and line are given\)/;
+
+  it('a variable missing from the data, a value a helper cannot format, an unknown name, a bad locale', async () => {
+    const { createTemplateRenderer, createMailer, MailError } = await import('../src/index.js');
+    const renderer = createTemplateRenderer({});
+    const sample = JSON.parse(await (await import('node:fs/promises')).readFile(new URL('../templates/order-confirmation.sample.json', import.meta.url), 'utf8')) as { order: Record<string, unknown> };
+    const failures: Array<[() => Promise<unknown>, RegExp, RegExp]> = [
+      [() => renderer.render('order-confirmation', {}), /the data lacks "customer\.name"/, /"customer\.name".*template data/],
+      [() => renderer.render('order-confirmation', { ...sample, order: { ...sample.order, total: 'a lot' } }), /is not a number/, /template data/],
+      [() => renderer.render('order-confirmaton', sample), /unknown template "order-confirmaton"/, /known names|templates\.dir/],
+      [() => renderer.render('order-confirmation', sample, 'not a locale!!'), /is not a BCP 47 language tag/, /locale/],
+    ];
+    for (const [render, message, remedy] of failures) {
+      const error = await render().then(() => undefined, (thrown: unknown) => thrown);
+      expect(error).toBeInstanceOf(MailError);
+      const mailError = error as InstanceType<typeof MailError>;
+      expect(mailError.code).toBe('TEMPLATE');
+      expect(mailError.message).toMatch(message);
+      expect(mailError.remedy, mailError.message).not.toMatch(FILE_REMEDY);
+      expect(mailError.remedy, mailError.message).toMatch(remedy);
+    }
+
+    // The same remedy reaches a failed send and the CLI.
+    const mailer = createMailer({ dsn: 'memory://', journal: false, from: 'shop@example.com' });
+    const sendError = await mailer.send({ to: 'ann@example.com', template: { name: 'order-confirmation', data: {} } }).then(() => undefined, (thrown: unknown) => thrown as InstanceType<typeof MailError>);
+    await mailer.close();
+    expect(sendError?.remedy).toMatch(/"customer\.name".*template data/);
+    const cwd = await workdir();
+    const { writeFile } = await import('node:fs/promises');
+    await writeFile(join(cwd, 'empty.json'), '{}');
+    const preview = await runCli(['preview', 'order-confirmation', '--data', 'empty.json'], { cwd });
+    expect(preview.code).toBe(1);
+    expect(preview.stderr).toMatch(/remedy: .*"customer\.name".*template data/);
+  });
+});

@@ -586,7 +586,7 @@ function checkPaths(paths: DataPath[], data: Record<string, unknown>, where: str
       if (value === undefined || value === null) break;
     }
     if (value === undefined || value === null) {
-      throw new MailError('TEMPLATE', `${where}: the data lacks "${dataPath}" (${why}; strict mode)`, { field: `template.data.${dataPath}` });
+      throw new MailError('TEMPLATE', `${where}: the data lacks "${dataPath}" (${why}; strict mode)`, { field: `template.data.${dataPath}`, remedy: missingDataRemedy(dataPath) });
     }
   }
 }
@@ -607,7 +607,11 @@ function renderError(error: unknown, where: string): MailError {
   const message = (error as Error)?.message ?? String(error);
   const missing = /^"([^"]+)" not defined in/.exec(message);
   const detail = missing ? `the data lacks "${missing[1]}" (strict mode)` : message;
-  return new MailError('TEMPLATE', `${where}: ${detail}`, { field: 'template.data', cause: error });
+  return new MailError('TEMPLATE', `${where}: ${detail}`, { field: 'template.data', cause: error, ...(missing ? { remedy: missingDataRemedy(missing[1]!) } : {}) });
+}
+
+function missingDataRemedy(dataPath: string): string {
+  return `Give "${dataPath}" in the template data (template.data; --data FILE on the command line): the template's NAME.sample.json shows every field it uses. Which missing values stop a send is the templates.strict option (README "Templates > Errors").`;
 }
 
 // `{{@brand.color}}` in a template body is filled at compile time: MJML validates attribute values
