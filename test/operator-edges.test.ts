@@ -101,3 +101,18 @@ describe('template errors say what to fix: the data, the name or the locale', ()
     expect(preview.stderr).toMatch(/remedy: .*"customer\.name".*template data/);
   });
 });
+
+describe('a journal file that is not an SQLite database', () => {
+  it('says the file is damaged or not a journal, and how to start a new one, without touching it', async () => {
+    const cwd = await workdir();
+    const { readFile, writeFile } = await import('node:fs/promises');
+    const garbage = Buffer.from('this is not a database, it is a text file someone wrote over the journal\n'.repeat(100));
+    await writeFile(join(cwd, 'journal.sqlite'), garbage);
+    const run = await runCli(['journal', '--journal', './journal.sqlite'], { cwd });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/error CONFIG: .*journal\.sqlite.*not a database/);
+    expect(run.stderr).toMatch(/remedy: .*not an SQLite journal, or damaged.*move it aside/);
+    expect(run.stderr).not.toMatch(/Point the journal at a writable place/);
+    expect(await readFile(join(cwd, 'journal.sqlite'))).toEqual(garbage);
+  });
+});
