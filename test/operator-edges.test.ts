@@ -116,3 +116,14 @@ describe('a journal file that is not an SQLite database', () => {
     expect(await readFile(join(cwd, 'journal.sqlite'))).toEqual(garbage);
   });
 });
+
+describe('mailroom explain without text', () => {
+  it('says how to give the text, not the remedy of the example it quotes', async () => {
+    const cwd = await workdir();
+    const run = await runCli(['explain'], { cwd });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/error CONFIG: .*give the error text to explain/);
+    expect(run.stderr).toMatch(/remedy: .*quotes.*mailroom explain -/);
+    expect(run.stderr).not.toMatch(/Exchange|mailbox|password/);
+  });
+});
