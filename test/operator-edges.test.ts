@@ -127,3 +127,28 @@ describe('mailroom explain without text', () => {
     expect(run.stderr).not.toMatch(/Exchange|mailbox|password/);
   });
 });
+
+describe('reading a journal that does not exist', () => {
+  it('journal, journal show, journal prune and resend say there is no journal there, and create none', async () => {
+    const cwd = await workdir();
+    const { existsSync } = await import('node:fs');
+    const commands = [['journal'], ['journal', 'show', '01M8K1P45T519RVRN02S011J2B'], ['journal', 'prune'], ['resend', '--failed'], ['resend', '01M8K1P45T519RVRN02S011J2B']];
+    for (const args of commands) {
+      const run = await runCli(args, { cwd });
+      expect(run.code, args.join(' ')).toBe(1);
+      expect(run.stderr, args.join(' ')).toMatch(/error CONFIG: \[mailroom\] no journal at \.mailroom\/journal\.sqlite \(the default\)/);
+      expect(run.stderr, args.join(' ')).toMatch(/remedy: .*folder the application runs in.*--journal/);
+      expect(existsSync(join(cwd, '.mailroom')), args.join(' ')).toBe(false);
+    }
+    const typo = await runCli(['journal', '--journal', './jornal.sqlite'], { cwd });
+    expect(typo.code).toBe(1);
+    expect(typo.stderr).toMatch(/no journal at \.\/jornal\.sqlite \(from the --journal option\)/);
+    expect(existsSync(join(cwd, 'jornal.sqlite'))).toBe(false);
+
+    // Once something was sent, the same commands read it.
+    await runCli(['send', '--to', 'ann@example.com', '--from', 'shop@example.com', '--text', 'hi'], { cwd, env: { MAILROOM_DSN: 'outbox://./outbox' } });
+    const listed = await runCli(['journal'], { cwd });
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toContain('ann@example.com');
+  });
+});

@@ -93,7 +93,7 @@ Examples:
       const limit = positiveInteger(options.limit, '--limit');
       // In queue mode a queued entry whose job is still waiting is refused (a worker will send it).
       const queue = queueFrom(options);
-      const mailer = await mailerFromOptions(options, queue ? { queue } : {});
+      const mailer = await mailerFromOptions(options, queue ? { queue } : {}, { readsJournal: true });
       try {
         const selection = ids.length > 0 ? await byId(mailer, ids, options, limit) : await select(mailer, options, olderThanMs, limit);
         const { ids: chosen, skipped } = selection;
