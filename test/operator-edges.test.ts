@@ -152,3 +152,35 @@ describe('reading a journal that does not exist', () => {
     expect(listed.stdout).toContain('ann@example.com');
   });
 });
+
+describe('a send with the journal off or failing', () => {
+  it('exits 0 once the message is sent, and says whether it was journaled', async () => {
+    const cwd = await workdir();
+    const { writeFile, readdir: list } = await import('node:fs/promises');
+    await writeFile(join(cwd, 'mailroom.config.json'), JSON.stringify({ dsn: 'outbox://./outbox', from: 'shop@example.com', journal: false }));
+    const off = await runCli(['send', '--to', 'ann@example.com', '--text', 'hi'], { cwd });
+    expect(off.stderr).toBe('');
+    expect(off.code).toBe(0);
+    expect(off.stdout).toMatch(/^sent \w{26} via outbox$/m);
+    expect(off.stdout).toContain('  journal: off');
+    expect(await list(join(cwd, 'outbox'))).toHaveLength(1);
+
+    await writeFile(join(cwd, 'broken.sqlite'), 'not a database\n'.repeat(200));
+    const failing = await runCli(['send', '--to', 'ann@example.com', '--text', 'hi', '--journal', './broken.sqlite'], { cwd });
+    expect(failing.code).toBe(0);
+    expect(failing.stdout).toContain('  journal: not written');
+    expect(failing.stderr).toMatch(/warning: the send journal failed: .*not a database/);
+  });
+
+  it('mailer.journal methods answer a rejected promise when the journal is off, never throw on the spot', async () => {
+    const { createMailer, MailError } = await import('../src/index.js');
+    const mailer = createMailer({ dsn: 'memory://', journal: false });
+    const calls = [() => mailer.journal.describe(), () => mailer.journal.list(), () => mailer.journal.get('x'), () => mailer.journal.prune(), () => mailer.journal.findByIdempotencyKey('k')];
+    for (const call of calls) {
+      let answer: unknown;
+      expect(() => (answer = call())).not.toThrow();
+      await expect(answer).rejects.toBeInstanceOf(MailError);
+    }
+    await mailer.close();
+  });
+});
