@@ -77,6 +77,7 @@ describe('template errors say what to fix: the data, the name or the locale', ()
       [() => renderer.render('order-confirmation', { ...sample, order: { ...sample.order, total: 'a lot' } }), /is not a number/, /template data/],
       [() => renderer.render('order-confirmaton', sample), /unknown template "order-confirmaton"/, /known names|templates\.dir/],
       [() => renderer.render('order-confirmation', sample, 'not a locale!!'), /is not a BCP 47 language tag/, /locale/],
+      [() => renderer.render('contact-form', { visitor: { name: 'Eve', email: 'eve at example.com' }, message: 'hi' }), /replyTo renders to an invalid address/, /data.*address/],
     ];
     for (const [render, message, remedy] of failures) {
       const error = await render().then(() => undefined, (thrown: unknown) => thrown);

@@ -595,7 +595,12 @@ function renderReplyTo(replyTo: NonNullable<CompiledTemplate['replyTo']>, data: 
   const address = replyTo.address.template(data, runtime).replace(/\s+/g, '');
   if (!address) return undefined;
   const problem = addressProblem(address);
-  if (problem) throw new MailError('TEMPLATE', `${where}: replyTo renders to an invalid address ${JSON.stringify(address)}: ${problem}`, { field: 'replyTo' });
+  if (problem) {
+    throw new MailError('TEMPLATE', `${where}: replyTo renders to an invalid address ${JSON.stringify(address)}: ${problem}`, {
+      field: 'replyTo',
+      remedy: 'The reply-to is built from the data: check the address in it (a visitor\'s email from a form: validate it before sending, and ask the visitor again), or the template\'s replyTo front matter when the data is right.',
+    });
+  }
   const name = replyTo.name?.template(data, runtime).trim();
   return formatAddress(name ? { address, name } : { address });
 }
