@@ -185,3 +185,34 @@ describe('a send with the journal off or failing', () => {
     await mailer.close();
   });
 });
+
+describe('journal.list() with a query it cannot read', () => {
+  it('is a CONFIG error naming the field, never a store error, a TypeError or a silent empty list', async () => {
+    const { createMailer, MailError } = await import('../src/index.js');
+    for (const store of [join(await workdir(), 'journal.sqlite'), 'memory://']) {
+      const mailer = createMailer({ dsn: 'memory://', journal: store, from: 'shop@example.com' });
+      await mailer.send({ to: 'ann@example.com', subject: 'Order 1042', text: 'Thanks' });
+      const bad: Array<[Record<string, unknown>, string]> = [
+        [{ status: 'faild' }, 'status'],
+        [{ delivery: 'lost' }, 'delivery'],
+        [{ limit: 0 }, 'limit'],
+        [{ limit: 'x' }, 'limit'],
+        [{ limit: 2.5 }, 'limit'],
+        [{ to: 5 }, 'to'],
+        [{ cursor: 'garbage' }, 'cursor'],
+      ];
+      for (const [query, field] of bad) {
+        const error = await mailer.journal.list(query as never).then(() => undefined, (thrown: unknown) => thrown);
+        expect(error, `${store} ${JSON.stringify(query)}`).toBeInstanceOf(MailError);
+        expect((error as InstanceType<typeof MailError>).code).toBe('CONFIG');
+        expect((error as InstanceType<typeof MailError>).field).toBe(field);
+        expect((error as Error).message).toContain(`journal.list(): ${field}`);
+      }
+      const { entries } = await mailer.journal.list({ limit: 1 });
+      expect(entries).toHaveLength(1);
+      // A cursor is an entry id: in lower case it is the same id.
+      expect((await mailer.journal.list({ cursor: entries[0]!.id.toLowerCase() })).entries).toEqual([]);
+      await mailer.close();
+    }
+  });
+});
