@@ -216,3 +216,16 @@ describe('journal.list() with a query it cannot read', () => {
     }
   });
 });
+
+describe('resend of an id the journal does not hold', () => {
+  it('says where ids come from and which journal was read, not the generic configuration remedy', async () => {
+    const cwd = await workdir();
+    const env = { MAILROOM_DSN: 'outbox://./outbox', MAILROOM_FROM: 'shop@example.com' };
+    expect((await runCli(['send', '--to', 'ann@example.com', '--text', 'hi'], { cwd, env })).code).toBe(0);
+    const run = await runCli(['resend', '01M8K1P45T519RVRN02S011J2B'], { cwd, env });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/01M8K1P45T519RVRN02S011J2B +failed .*CONFIG: \[mailroom\] no journal entry with id 01M8K1P45T519RVRN02S011J2B/);
+    expect(run.stdout).toMatch(/remedy: .*first column of `mailroom journal`.*same (store|journal)/);
+    expect(run.stdout).not.toMatch(/Fix the option or DSN/);
+  });
+});

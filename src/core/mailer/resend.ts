@@ -20,7 +20,12 @@ export async function resend(parts: MailerParts, id: string, options: JournalRes
   try {
     // Read under the lease: a resend that held it before may have changed the entry.
     const original = await store.get(id);
-    if (!original) throw new MailError('CONFIG', `no journal entry with id ${id}`);
+    if (!original) {
+      throw new MailError('CONFIG', `no journal entry with id ${id} in ${await store.describe()}`, {
+        field: 'id',
+        remedy: 'Copy the id from the first column of `mailroom journal` (or an entry\'s id from journal.list()), and check that this mailer reads the same journal the message was sent with (--journal, MAILROOM_JOURNAL, the journal option); an entry past its retention (ttlMs) is gone.',
+      });
+    }
     return await resendHeld(parts, store, original, options, staleAfterMs);
   } finally {
     await release();
