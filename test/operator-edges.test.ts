@@ -229,3 +229,32 @@ describe('resend of an id the journal does not hold', () => {
     expect(run.stdout).not.toMatch(/Fix the option or DSN/);
   });
 });
+
+describe('the journal key in the configuration file', () => {
+  it('journal.encryptionKey is accepted, as the remedy of a sealed entry says, and never printed', async () => {
+    const cwd = await workdir();
+    const { writeFile } = await import('node:fs/promises');
+    const { randomBytes } = await import('node:crypto');
+    const key = randomBytes(32).toString('base64');
+    await writeFile(join(cwd, 'mailroom.config.json'), JSON.stringify({ dsn: 'outbox://./outbox', from: 'shop@example.com', journal: { store: 'mail.sqlite', encryptionKey: key } }));
+    const sent = await runCli(['send', '--to', 'ann@example.com', '--text', 'hi', '--json'], { cwd });
+    expect(sent.stderr).toBe('');
+    expect(sent.code).toBe(0);
+    const id = (JSON.parse(sent.stdout) as { id: string }).id;
+    // Sealed with the file's key: without it the entry's content cannot be opened.
+    const shown = await runCli(['journal', 'show', id, '--journal', 'mail.sqlite', '--config', join(cwd, 'none.json')], { cwd });
+    expect(shown.stderr).toMatch(/none\.json/);
+    await writeFile(join(cwd, 'none.json'), '{}');
+    const sealed = await runCli(['journal', 'show', id, '--journal', 'mail.sqlite', '--config', join(cwd, 'none.json')], { cwd });
+    expect(sealed.stdout).toMatch(/content +stored, encrypted/);
+    const resent = await runCli(['resend', id], { cwd });
+    expect(resent.code).toBe(0);
+    expect(resent.stdout).toMatch(/resent 1: 1 sent, 0 failed/);
+
+    await writeFile(join(cwd, 'mailroom.config.json'), JSON.stringify({ dsn: 'outbox://./outbox', journal: { encryptionKey: 42 } }));
+    const wrong = await runCli(['doctor'], { cwd });
+    expect(wrong.code).toBe(1);
+    expect(wrong.stdout).toMatch(/option "journal\.encryptionKey": expected the key as a string/);
+    for (const run of [sent, resent, wrong]) expect(run.stdout + run.stderr).not.toContain(key);
+  });
+});
