@@ -258,3 +258,23 @@ describe('the journal key in the configuration file', () => {
     for (const run of [sent, resent, wrong]) expect(run.stdout + run.stderr).not.toContain(key);
   });
 });
+
+describe('send() with a message of the wrong shape', () => {
+  it('is INVALID_MESSAGE or TEMPLATE naming what to pass, not a TypeError', async () => {
+    const { createMailer, MailError } = await import('../src/index.js');
+    const mailer = createMailer({ dsn: 'memory://', journal: false, from: 'shop@example.com' });
+    const cases: Array<[unknown, string, RegExp]> = [
+      [null, 'INVALID_MESSAGE', /the message must be an object/],
+      [undefined, 'INVALID_MESSAGE', /the message must be an object/],
+      ['ann@example.com', 'INVALID_MESSAGE', /the message must be an object/],
+      [{ to: 'ann@example.com', template: 'order-confirmation' }, 'TEMPLATE', /"template" must be \{ name, data\?, locale\? \}.*got a string/],
+    ];
+    for (const [message, code, text] of cases) {
+      const error = await mailer.send(message as never).then(() => undefined, (thrown: unknown) => thrown);
+      expect(error, String(message)).toBeInstanceOf(MailError);
+      expect((error as InstanceType<typeof MailError>).code).toBe(code);
+      expect((error as Error).message).toMatch(text);
+    }
+    await mailer.close();
+  });
+});
