@@ -278,3 +278,14 @@ describe('send() with a message of the wrong shape', () => {
     await mailer.close();
   });
 });
+
+describe('mailroom preview --out to a place it cannot write', () => {
+  it('names --out and the path, with a remedy, and exits 1', async () => {
+    const cwd = await workdir();
+    const run = await runCli(['preview', 'order-confirmation', '--out', join(cwd, 'missing-folder', 'page.html')], { cwd });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/error CONFIG: \[mailroom\] --out: cannot write .*missing-folder\/page\.html: ENOENT/);
+    expect(run.stderr).toMatch(/remedy: .*folder/);
+    expect(run.stderr).not.toMatch(/Fix the option or DSN/);
+  });
+});
