@@ -289,3 +289,29 @@ describe('mailroom preview --out to a place it cannot write', () => {
     expect(run.stderr).not.toMatch(/Fix the option or DSN/);
   });
 });
+
+describe('resend by id of a pending entry a process may still be sending', () => {
+  it('skips it while younger than --older-than, and sends it with --older-than 0s', async () => {
+    const cwd = await workdir();
+    const { SendJournal } = await import('../src/journal/journal.js');
+    const { normalizeMessage } = await import('../src/kit/index.js');
+    const content = { from: 'shop@example.com', to: 'ann@example.com', subject: 'Order 1042', text: 'Thanks' };
+    const journal = new SendJournal({ store: join(cwd, '.mailroom/journal.sqlite') });
+    const entry = journal.createEntry(normalizeMessage(content), content);
+    await journal.write(entry);
+    await journal.close();
+    const env = { MAILROOM_DSN: 'outbox://./outbox' };
+
+    const young = await runCli(['resend', entry.id], { cwd, env });
+    expect(young.code).toBe(0);
+    expect(young.stdout).toMatch(new RegExp(`${entry.id} +skipped`));
+    expect(young.stdout).toMatch(/may still be sending/);
+    expect(young.stdout).toContain(`mailroom resend ${entry.id} --older-than 0s`);
+    expect((await readdir(cwd)).includes('outbox')).toBe(false);
+
+    const now = await runCli(['resend', entry.id, '--older-than', '0s'], { cwd, env });
+    expect(now.code).toBe(0);
+    expect(now.stdout).toMatch(/resent 1: 1 sent, 0 failed/);
+    expect(await readdir(join(cwd, 'outbox'))).toHaveLength(1);
+  });
+});

@@ -50,7 +50,7 @@ interface ResendOutcome {
    * Why it was skipped: it may already have been delivered, there is nothing stored to send, or
    * another caller sent or is sending it since it was chosen (a second run at the same time).
    */
-  skippedBecause?: 'possibly-delivered' | 'no-content' | 'sensitive' | 'taken';
+  skippedBecause?: 'possibly-delivered' | 'no-content' | 'sensitive' | 'taken' | 'may-be-sending';
   /** The entry that now holds the message: the original itself for a pending one. */
   entry?: string;
   adapter?: string;
@@ -66,7 +66,7 @@ export function register(program: Command): void {
       .option('--failed', 'every failed entry not resent yet')
       .option('--pending', 'every pending entry older than --older-than (a send interrupted by a crash)')
       .option('--since <when>', 'with --failed or --pending: only entries created after this (2h, 1d, 2026-01-31)')
-      .option('--older-than <duration>', 'with --pending: skip entries younger than this, which may still be sending', DEFAULT_OLDER_THAN)
+      .option('--older-than <duration>', 'with --pending or ids: skip pending entries younger than this, which may still be sending', DEFAULT_OLDER_THAN)
       .option('--to <address>', 'with --failed or --pending: only entries with this recipient')
       .option('--limit <n>', 'resend at most this many', '100')
       .option('--include-possible-duplicates', 'also resend failed or pending entries that may already have been delivered (marked possible duplicate, or handed over before the connection was lost)')
@@ -95,7 +95,7 @@ Examples:
       const queue = queueFrom(options);
       const mailer = await mailerFromOptions(options, queue ? { queue } : {}, { readsJournal: true });
       try {
-        const selection = ids.length > 0 ? await byId(mailer, ids, options, limit) : await select(mailer, options, olderThanMs, limit);
+        const selection = ids.length > 0 ? await byId(mailer, ids, options, olderThanMs, limit) : await select(mailer, options, olderThanMs, limit);
         const { ids: chosen, skipped } = selection;
         const notes = explain(selection, options, limit);
         if (options.dryRun) {
@@ -174,7 +174,7 @@ async function select(mailer: Mailer, options: ResendOptions, olderThanMs: numbe
 }
 
 // Entries named by id: the same skips as --failed / --pending (an unknown id fails in resendAll).
-async function byId(mailer: Mailer, ids: string[], options: ResendOptions, limit: number): Promise<Selection> {
+async function byId(mailer: Mailer, ids: string[], options: ResendOptions, olderThanMs: number, limit: number): Promise<Selection> {
   const skipped: ResendOutcome[] = [];
   const chosen: string[] = [];
   const statuses = new Map<string, JournalEntry['status']>();
@@ -182,7 +182,7 @@ async function byId(mailer: Mailer, ids: string[], options: ResendOptions, limit
   const repeated = unique.filter((id) => ids.indexOf(id) !== ids.lastIndexOf(id));
   for (const id of unique) {
     const entry = await mailer.journal.get(id);
-    const skip = entry ? skipReason(entry, options) : undefined;
+    const skip = entry ? skipReason(entry, options) ?? stillSending(entry, options, olderThanMs) : undefined;
     if (skip) skipped.push(skip);
     else chosen.push(id);
     if (entry) statuses.set(id, entry.status);
@@ -201,6 +201,26 @@ function skipReason(entry: JournalEntry, options: ResendOptions): ResendOutcome 
   const reason = options.includePossibleDuplicates ? undefined : possibleDeliveryReason(entry);
   if (reason) return { original: entry.id, result: 'skipped', skippedBecause: 'possibly-delivered', error: { code: 'AMBIGUOUS', message: `may already have been delivered: ${reason}` } };
   return undefined;
+}
+
+// A pending entry written less than --older-than ago may be in the hands of the process that sent
+// it (a slow provider): resending it now would deliver it twice, and the two sends would overwrite
+// each other's journal record. --older-than 0s says no process is sending it any more.
+function stillSending(entry: JournalEntry, options: ResendOptions, olderThanMs: number): ResendOutcome | undefined {
+  if (entry.status !== 'pending' || olderThanMs === 0) return undefined;
+  const ageMs = Date.now() - Date.parse(entry.updatedAt);
+  if (!(ageMs < olderThanMs)) return undefined;
+  const olderThan = options.olderThan ?? DEFAULT_OLDER_THAN;
+  return {
+    original: entry.id,
+    result: 'skipped',
+    skippedBecause: 'may-be-sending',
+    error: {
+      code: 'TRANSIENT',
+      message: `may still be sending: pending, written ${Math.max(0, Math.round(ageMs / 1000))} s ago (--older-than ${olderThan})`,
+      remedy: `Wait until its send ends (mailroom journal show ${entry.id}); if no process is sending it any more (after a crash), run: mailroom resend ${entry.id} --older-than 0s`,
+    },
+  };
 }
 
 // The lines that say what this run left out, so nothing is skipped or capped in silence.
