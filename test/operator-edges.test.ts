@@ -315,3 +315,22 @@ describe('resend by id of a pending entry a process may still be sending', () =>
     expect(await readdir(join(cwd, 'outbox'))).toHaveLength(1);
   });
 });
+
+describe('an entry id in lower case', () => {
+  it('is the same entry for journal show, resend and journal.get (ids are case-insensitive base32)', async () => {
+    const cwd = await workdir();
+    const env = { MAILROOM_DSN: 'outbox://./outbox', MAILROOM_FROM: 'shop@example.com' };
+    const sent = await runCli(['send', '--to', 'ann@example.com', '--subject', 'Order 1042', '--text', 'Thanks', '--json'], { cwd, env });
+    const id = (JSON.parse(sent.stdout) as { id: string }).id;
+    const shown = await runCli(['journal', 'show', id.toLowerCase()], { cwd, env });
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toMatch(new RegExp(`^entry +${id}$`, 'm'));
+    const resent = await runCli(['resend', id.toLowerCase(), id, '--json'], { cwd, env });
+    expect(resent.code).toBe(0);
+    expect((JSON.parse(resent.stdout) as { sent: number }).sent).toBe(1);
+    const { createMailer } = await import('../src/index.js');
+    const mailer = createMailer({ dsn: 'outbox://' + join(cwd, 'outbox'), journal: join(cwd, '.mailroom/journal.sqlite') });
+    expect((await mailer.journal.get(id.toLowerCase()))?.id).toBe(id);
+    await mailer.close();
+  });
+});

@@ -350,7 +350,7 @@ export class SendJournal {
 
   async get(id: string): Promise<JournalEntry | undefined> {
     const { keyv } = await this.open();
-    const row = await keyv.get<EntryRow>(ENTRY + id);
+    const row = await keyv.get<EntryRow>(ENTRY + canonicalEntryId(id));
     return row ? (await this.readBack(keyv, [row]))[0] : undefined;
   }
 
@@ -730,6 +730,14 @@ function entryIdOf(key: unknown): string | undefined {
 // an entry the filters can read.
 function isEntryRow(value: unknown): value is EntryRow {
   return typeof value === 'object' && value !== null && typeof (value as Partial<EntryRow>).summary === 'object' && (value as Partial<EntryRow>).summary !== null;
+}
+
+/**
+ * An entry id as the journal stores it: ids are ULIDs, whose base32 is case-insensitive, so an id
+ * typed or copied in lower case names the same entry. Anything else is left as it is.
+ */
+export function canonicalEntryId(id: string): string {
+  return typeof id === 'string' && ULID.test(id) ? id.toUpperCase() : id;
 }
 
 const STATUSES: readonly JournalStatus[] = ['queued', 'pending', 'sent', 'failed'];

@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { parseDuration } from '../../core/duration.js';
 import { MailError, toMailError, type AttemptError } from '../../core/errors.js';
-import { possibleDeliveryReason, type JournalEntry } from '../../journal/journal.js';
+import { canonicalEntryId, possibleDeliveryReason, type JournalEntry } from '../../journal/journal.js';
 import type { Mailer } from '../../core/mailer.js';
 import { addCommonOptions, mailerFromOptions, positiveInteger, type CommonOptions } from '../context.js';
 import { printJson, printTable, truncate } from '../output.js';
@@ -178,8 +178,10 @@ async function byId(mailer: Mailer, ids: string[], options: ResendOptions, older
   const skipped: ResendOutcome[] = [];
   const chosen: string[] = [];
   const statuses = new Map<string, JournalEntry['status']>();
-  const unique = [...new Set(ids)];
-  const repeated = unique.filter((id) => ids.indexOf(id) !== ids.lastIndexOf(id));
+  // Ids are case-insensitive: "01JH…" and "01jh…" are one entry, resent once.
+  const canonical = ids.map(canonicalEntryId);
+  const unique = [...new Set(canonical)];
+  const repeated = unique.filter((id) => canonical.indexOf(id) !== canonical.lastIndexOf(id));
   for (const id of unique) {
     const entry = await mailer.journal.get(id);
     const skip = entry ? skipReason(entry, options) ?? stillSending(entry, options, olderThanMs) : undefined;
