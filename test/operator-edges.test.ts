@@ -334,3 +334,17 @@ describe('an entry id in lower case', () => {
     await mailer.close();
   });
 });
+
+describe('an error about a command-line flag whose value looks like an SMTP reply', () => {
+  it('gets the remedy about the flag, not the catalogue remedy of the text it echoes', async () => {
+    const cwd = await workdir();
+    const env = { MAILROOM_DSN: 'outbox://./outbox', MAILROOM_FROM: 'shop@example.com' };
+    for (const args of [['journal', '--since', '535 5.7.139'], ['journal', '--status', '421 4.7.0 throttled'], ['test', '--to', 'ann@example.com', '--adapter', '550 5.7.60']]) {
+      const run = await runCli(args, { cwd, env });
+      expect(run.code, args.join(' ')).toBe(1);
+      expect(run.stderr, args.join(' ')).toMatch(/^error CONFIG: \[mailroom\] --/m);
+      expect(run.stderr, args.join(' ')).toMatch(/remedy: Fix the option or DSN the error names/);
+      expect(run.stderr, args.join(' ')).not.toMatch(/Microsoft|Exchange|slow down|Send As/);
+    }
+  });
+});
