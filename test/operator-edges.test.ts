@@ -348,3 +348,19 @@ describe('an error about a command-line flag whose value looks like an SMTP repl
     }
   });
 });
+
+describe('resend --failed over more failed entries than one run reads', () => {
+  it('says that one run reads at most 10,000 entries, not to raise a --limit that is not the cap', async () => {
+    const cwd = await workdir();
+    const { createMailer, MailError } = await import('../src/index.js');
+    const refusing = { name: 'refusing', capabilities: {}, async send(): Promise<never> { throw new MailError('REJECTED', '550 refused'); } };
+    const mailer = createMailer({ adapters: [refusing], from: 'shop@example.com', journal: join(cwd, '.mailroom/journal.sqlite') });
+    await Promise.allSettled(Array.from({ length: 10_020 }, (_, n) => mailer.send({ to: `buyer-${n}@example.com`, subject: `Order ${n}`, text: 'Thanks' })));
+    await mailer.close();
+    const run = await runCli(['resend', '--failed', '--limit', '20000', '--dry-run', '--dsn', 'outbox://./outbox'], { cwd, timeoutMs: 60_000 });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^would resend 10000: /m);
+    expect(run.stdout).not.toMatch(/raise --limit/);
+    expect(run.stdout).toMatch(/more remain: one run reads at most 10,000 failed entries; run the command again/);
+  }, 120_000);
+});

@@ -231,8 +231,12 @@ function explain(selection: Selection, options: ResendOptions, limit: number): s
   if (selection.repeated?.length) notes.push(`given more than once, taken once: ${selection.repeated.join(' ')}`);
   const possible = selection.skipped.filter((skip) => skip.skippedBecause === 'possibly-delivered').length;
   if (possible > 0) notes.push(`${possible} skipped: they may already have been delivered; --include-possible-duplicates resends them`);
-  if (selection.remaining > 0 || selection.more) {
-    notes.push(`${selection.remaining}${selection.more ? '+' : ''} more remain beyond --limit ${limit}: run the command again, or raise --limit`);
+  if (selection.more) {
+    // The scan's cap, not --limit, stopped the selection: raising --limit would not help.
+    const status = options.pending ? 'pending' : 'failed';
+    notes.push(`${selection.remaining}+ more remain: one run reads at most ${SCAN_LIMIT.toLocaleString('en-US')} ${status} entries${selection.remaining > 0 ? ` and resends at most --limit ${limit}` : ''}; run the command again`);
+  } else if (selection.remaining > 0) {
+    notes.push(`${selection.remaining} more remain beyond --limit ${limit}: run the command again, or raise --limit`);
   }
   if (selection.tooYoung > 0) {
     const olderThan = options.olderThan ?? DEFAULT_OLDER_THAN;
