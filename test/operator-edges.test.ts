@@ -353,7 +353,8 @@ describe('resend --failed over more failed entries than one run reads', () => {
   it('says that one run reads at most 10,000 entries, not to raise a --limit that is not the cap', async () => {
     const cwd = await workdir();
     const { createMailer, MailError } = await import('../src/index.js');
-    const refusing = { name: 'refusing', capabilities: {}, async send(): Promise<never> { throw new MailError('REJECTED', '550 refused'); } };
+    const { FULL_CAPABILITIES } = await import('../src/core/adapter.js');
+    const refusing = { name: 'refusing', capabilities: FULL_CAPABILITIES, async send(): Promise<never> { throw new MailError('REJECTED', '550 refused'); } };
     const mailer = createMailer({ adapters: [refusing], from: 'shop@example.com', journal: join(cwd, '.mailroom/journal.sqlite') });
     await Promise.allSettled(Array.from({ length: 10_020 }, (_, n) => mailer.send({ to: `buyer-${n}@example.com`, subject: `Order ${n}`, text: 'Thanks' })));
     await mailer.close();
