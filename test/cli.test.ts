@@ -370,7 +370,7 @@ describe('mailroom CLI', () => {
       expect(unknown.code).toBe(1);
       expect(unknown.stdout).toContain('no journal entry with id 01ZZZZZZZZZZZZZZZZZZZZZZZZ');
       // The remedy says where ids come from, not the generic "fix the option or DSN".
-      expect(unknown.stdout).toContain('copy the id from the first column of `mailroom journal`');
+      expect(unknown.stdout).toContain('Copy the id from the first column of `mailroom journal`');
       const noMode = await run(['resend'], { cwd });
       expect(noMode.code).toBe(1);
       expect(noMode.stderr).toContain('give entry ids, or --failed, or --pending');

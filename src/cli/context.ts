@@ -2,6 +2,7 @@
 // the command's flags (--dsn, --journal, --from), the environment (MAILROOM_DSN, MAILROOM_JOURNAL,
 // MAILROOM_FROM), then the configuration file (--config, MAILROOM_CONFIG, or mailroom.config.* in
 // the working directory). With none of them the mailer's defaults apply (outbox, SQLite journal).
+import { existsSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type Keyv from 'keyv';
@@ -139,8 +140,33 @@ export function mailerOptions(context: CliContext, overrides: Partial<MailerOpti
   return options;
 }
 
-export async function mailerFromOptions(options: CommonOptions, overrides: Partial<MailerOptions> = {}): Promise<Mailer> {
-  return reportJournalErrors(createMailer(mailerOptions(await loadContext(options), overrides)));
+export async function mailerFromOptions(options: CommonOptions, overrides: Partial<MailerOptions> = {}, use: { readsJournal?: boolean } = {}): Promise<Mailer> {
+  const context = await loadContext(options);
+  if (use.readsJournal) requireExistingJournal(context);
+  return reportJournalErrors(createMailer(mailerOptions(context, overrides)));
+}
+
+/**
+ * For the commands that read the journal (journal, journal show, journal prune, resend): an SQLite
+ * journal file that does not exist is a CONFIG error saying where it was looked for. Opening it
+ * would create an empty journal on the spot, and a command run in the wrong folder (the default
+ * file is relative to the working directory) or with a mistyped path would answer "no entries".
+ */
+export function requireExistingJournal(context: CliContext, cwd: string = process.cwd()): void {
+  const journal = context.config.journal;
+  if (journal === false) return; // the journal's own error says it is off
+  const settings = journalSettings(journal);
+  const store = settings ? settings.store : journal;
+  if (store !== undefined && typeof store !== 'string') return; // a Keyv instance
+  const target = store ?? DEFAULT_JOURNAL_PATH;
+  if (target === 'memory' || (/^[a-z][a-z0-9+.-]*:\/\//i.test(target) && !target.startsWith('sqlite://'))) return;
+  const path = target.replace(/^sqlite:\/\//, '');
+  const file = resolve(cwd, path);
+  if (existsSync(file)) return;
+  throw new MailError('CONFIG', `no journal at ${path} ${origin(context.sources.journal)}: ${file} does not exist, so nothing was journaled there`, {
+    remedy:
+      'Run the command in the folder the application runs in (the default journal, .mailroom/journal.sqlite, is relative to it), or point --journal, MAILROOM_JOURNAL or the configuration file\'s "journal" at the file the application writes. Nothing is created by reading.',
+  });
 }
 
 /**

@@ -19,7 +19,10 @@ export function printError(error: MailError): void {
   // An error made outside an adapter (a message refused before any send) gets the catalogue's
   // remedy here, else its code's generic next step: the CLI never ends without one. The remedy
   // has a line of its own, so the message is printed without the remedy sentence ALL_FAILED ends with.
-  const { message, remedy } = remedyApart(diagnose(error));
+  // An error about a command-line flag (its message starts with the flag) is about that flag: the
+  // value it quotes may look like a reply the catalogue knows ("--since ... got \"535 5.7.139\"").
+  const aboutFlag = /^--[a-z]/.test(error.detail);
+  const { message, remedy } = remedyApart(aboutFlag ? error : diagnose(error));
   process.stderr.write(`error ${error.code}: ${message}\n`);
   const printed = new Set<string>();
   if (remedy) {

@@ -32,11 +32,12 @@ export interface MailroomConfig {
   replyTo?: AddressInput | AddressInput[];
   /**
    * The send journal: false turns it off; a string is the store (file path, sqlite://, redis://,
-   * postgres://, memory://); an object also sets `storeContent` and `ttlMs` (retention, a number of
+   * postgres://, memory://); an object also sets `storeContent`, `encryptionKey` (else
+   * MAILROOM_JOURNAL_KEY) and `ttlMs` (retention, a number of
    * milliseconds or a duration such as "30d"; 0 keeps entries forever). Default SQLite
    * `.mailroom/journal.sqlite`, kept 90 days.
    */
-  journal?: false | string | Keyv | { store?: string | Keyv; storeContent?: boolean; ttlMs?: number };
+  journal?: false | string | Keyv | { store?: string | Keyv; storeContent?: boolean; ttlMs?: number; encryptionKey?: string };
   retry?: { attempts?: number; baseDelayMs?: number; maxDelayMs?: number };
   cooldown?: { failures?: number; periodMs?: number };
   /** Longest one attempt may take. Default 30,000 ms. */
@@ -131,9 +132,15 @@ export const mailroomConfigSchema = z
         [
           z.literal(false),
           storeSchema,
-          z.strictObject({ store: storeSchema.optional(), storeContent: z.boolean({ error: 'expected true or false' }).optional(), ttlMs: retention.optional() }),
+          z.strictObject({
+            store: storeSchema.optional(),
+            storeContent: z.boolean({ error: 'expected true or false' }).optional(),
+            ttlMs: retention.optional(),
+            // Checked for its form when the journal opens (a CONFIG error that gives only its length).
+            encryptionKey: z.string({ error: 'expected the key as a string (64 hex characters, or 32 bytes in base64)' }).optional(),
+          }),
         ],
-        { error: 'expected false, a store (file path or URL) or { store, storeContent, ttlMs }' },
+        { error: 'expected false, a store (file path or URL) or { store, storeContent, ttlMs, encryptionKey }' },
       )
       .optional(),
     retry: z.strictObject({ attempts: wholeNumber(1).optional(), baseDelayMs: wholeNumber(0).optional(), maxDelayMs: wholeNumber(0).optional() }).optional(),

@@ -916,8 +916,20 @@ const GENERIC_REMEDIES: Record<MailErrorCode, string> = {
   ALL_FAILED: 'Every adapter failed: fix the cause each attempt names (its remedy is listed with it), then `mailroom resend --failed` sends the failed messages again from the journal.',
 };
 
-/** The next step for any error with this code, when nothing more specific is known. */
-export function genericRemedy(code: MailErrorCode): string {
+// A TEMPLATE error is about the data, the template's name or the locale as often as about the file:
+// its field says which, and so which next step applies.
+const TEMPLATE_REMEDIES: Array<[prefix: string, remedy: string]> = [
+  ['template.data', 'Fix the template data the error names (a value missing or of the wrong type): the template\'s NAME.sample.json shows every field it uses; `mailroom preview NAME --data FILE` checks data without sending.'],
+  ['template.name', 'Use one of the known template names the error lists, or add NAME.mjml to your templates folder (templates.dir; --dir for `mailroom preview`), which is searched before the built-in ones.'],
+  ['template.locale', 'Give the locale as a language tag such as fr, fr-CA or en; a locale without its own file falls back to the default one (README "Templates > Locales").'],
+];
+
+/** The next step for any error with this code (and, for TEMPLATE, this field), when nothing more specific is known. */
+export function genericRemedy(code: MailErrorCode, field?: string): string {
+  if (code === 'TEMPLATE' && field) {
+    const found = TEMPLATE_REMEDIES.find(([prefix]) => field === prefix || field.startsWith(`${prefix}.`));
+    if (found) return found[1];
+  }
   return GENERIC_REMEDIES[code];
 }
 

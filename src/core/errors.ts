@@ -91,7 +91,7 @@ export class MailError extends Error {
    * adapter) knows one, else the next step every error with this code has (never empty).
    */
   get remedy(): string {
-    return this.#remedy ?? genericRemedy(this.code);
+    return this.#remedy ?? genericRemedy(this.code, this.field);
   }
 
   set remedy(value: string | undefined) {

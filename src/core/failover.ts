@@ -241,11 +241,25 @@ class ChainRun {
 
 // Mistakes in the chain are CONFIG errors at setup.
 function checkMembers(adapters: MailAdapter[]): void {
+  if (!Array.isArray(adapters)) throw new MailError('CONFIG', '`adapters` must be an array of adapters');
   if (adapters.length === 0) throw new MailError('CONFIG', '`adapters` is empty: give at least one adapter');
   const names = new Set<string>();
-  for (const adapter of adapters) {
+  for (const [index, adapter] of adapters.entries()) {
+    checkContract(adapter, index + 1);
     if (names.has(adapter.name)) throw new MailError('CONFIG', `two adapters are named "${adapter.name}": names must be unique in a chain`);
     names.add(adapter.name);
+  }
+}
+
+// An adapter written by hand (plain JavaScript has no compiler to check it) that lacks part of the
+// contract fails here, naming the adapter and the part, not with a TypeError at the first send.
+function checkContract(adapter: MailAdapter, position: number): void {
+  const remedy = 'An adapter is an object with a unique `name`, `capabilities` (what it can carry: { attachments, tags, maxRecipients, ... }) and an async `send(message, ctx)`; README "Write your own adapter" shows one.';
+  if (adapter === null || typeof adapter !== 'object') throw new MailError('CONFIG', `adapter ${position} is not an adapter (got ${adapter === null ? 'null' : typeof adapter})`, { remedy });
+  if (typeof adapter.name !== 'string' || adapter.name.trim() === '') throw new MailError('CONFIG', `adapter ${position} has no name: \`name\` must be a non-empty string`, { remedy });
+  if (typeof adapter.send !== 'function') throw new MailError('CONFIG', `adapter "${adapter.name}" has no send() function`, { remedy });
+  if (adapter.capabilities === null || typeof adapter.capabilities !== 'object') {
+    throw new MailError('CONFIG', `adapter "${adapter.name}" has no capabilities object: it must say what it can carry`, { remedy });
   }
 }
 

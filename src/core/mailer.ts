@@ -64,11 +64,12 @@ export function createMailer(options: MailerOptions = {}): Mailer<SendResult | Q
     adapters: async () => [...(await chain).members],
     queue,
     journal: {
-      get: (id) => journal().get(id),
-      list: (query) => journal().list(query),
-      findByIdempotencyKey: (key) => journal().findByIdempotencyKey(key),
-      prune: () => journal().prune(),
-      describe: () => journal().describe(),
+      // async: with the journal off, each answers a rejected promise rather than throwing on the spot.
+      get: async (id) => journal().get(id),
+      list: async (query) => journal().list(query),
+      findByIdempotencyKey: async (key) => journal().findByIdempotencyKey(key),
+      prune: async () => journal().prune(),
+      describe: async () => journal().describe(),
       resend: (id, resendOptions) => sends.track(resend(parts, id, resendOptions)),
       async recordEvents(events) {
         // A journal that cannot record them is failing as for a send: the journal-error event (and alert).

@@ -44,7 +44,7 @@ export async function awaitPending(journal: SendJournal, pending: JournalEntry, 
     if (Date.now() - started >= waitMs) {
       throw new MailError('TRANSIENT', `the idempotency key "${entry.idempotencyKey}" is being sent by another process (journal entry ${entry.id}, ${entry.status} since ${entry.updatedAt}); waited ${Math.round((Date.now() - started) / 1000)} s for it; nothing was sent`, {
         field: 'idempotencyKey',
-        remedy: `Try again later: the key returns that send's result once it ends. If the process that holds it has stopped, the entry is completed by the next send of the key ${Math.round(staleAfterMs / 60_000)} min after its last journal write, or now with \`mailroom resend ${entry.id}\`.`,
+        remedy: `Try again later: the key returns that send's result once it ends. If the process that holds it has stopped, the entry is completed by the next send of the key ${Math.round(staleAfterMs / 60_000)} min after its last journal write, or now with \`mailroom resend ${entry.id} --older-than 0s\`.`,
       });
     }
     await new Promise((resolve) => setTimeout(resolve, poll));

@@ -239,6 +239,14 @@ function unwritable(reason: string, cause: unknown): MailError {
       remedy: `Another process held the journal's write lock for more than ${BUSY_TIMEOUT_MS / 1000} s (a long \`mailroom journal prune\`, a backup copying the file): the next send opens it again.`,
     });
   }
+  if (/file is not a database|database disk image is malformed|SQLITE_NOTADB|SQLITE_CORRUPT/i.test(String((cause as Error)?.message ?? cause)) || /^SQLITE_(NOTADB|CORRUPT)/.test(String((cause as { code?: string })?.code ?? ''))) {
+    return new MailError('CONFIG', reason, {
+      cause,
+      remedy:
+        'The file is not an SQLite journal, or damaged (overwritten, truncated, a copy taken mid-write): check the path names the journal; if it does, move it aside (mv journal.sqlite journal.sqlite.bad, with its -wal and -shm files) and the next send starts a new journal. ' +
+        '`sqlite3 journal.sqlite.bad ".recover"` may save its entries. mailroom never overwrites the file.',
+    });
+  }
   return new MailError('CONFIG', reason, {
     cause,
     remedy:

@@ -13,7 +13,7 @@ import { MailError } from '../core/errors.js';
 import { IDEMPOTENCY_PREFIX, openJournalStore, type OpenedStore, type SqlCapableStore } from './journal-store.js';
 import type { BatchClaim } from './sqlite-claim-batch.js';
 import { keyvRow, SerializedValue } from './fast-serialize.js';
-import { entryRefs, isRefKey, refKey, type DeliveryState, type EntryDelivery } from './delivery-state.js';
+import { DELIVERY_STATES, entryRefs, isRefKey, refKey, type DeliveryState, type EntryDelivery } from './delivery-state.js';
 import { CONTENT, splitContent, withContent, type ContentRow, type EntryRow } from './entry-content.js';
 
 /** `queued`: accepted in queue mode, waiting for a worker (or for a retry after a failed delivery). */
@@ -350,7 +350,7 @@ export class SendJournal {
 
   async get(id: string): Promise<JournalEntry | undefined> {
     const { keyv } = await this.open();
-    const row = await keyv.get<EntryRow>(ENTRY + id);
+    const row = await keyv.get<EntryRow>(ENTRY + canonicalEntryId(id));
     return row ? (await this.readBack(keyv, [row]))[0] : undefined;
   }
 
@@ -418,6 +418,7 @@ export class SendJournal {
   /** Entries newest first, filtered; fast on the SQLite store even with 100k entries. */
   async list(query: JournalQuery = {}): Promise<JournalPage> {
     // The query is checked before the store is opened: bad input fails the same on every store.
+    query = checkQuery(query);
     const range = idRange(query);
     const opened = await this.open();
     const limit = Math.max(1, Math.min(query.limit ?? 50, 10_000));
@@ -747,6 +748,34 @@ function entryIdOf(key: unknown): string | undefined {
 // an entry the filters can read.
 function isEntryRow(value: unknown): value is EntryRow {
   return typeof value === 'object' && value !== null && typeof (value as Partial<EntryRow>).summary === 'object' && (value as Partial<EntryRow>).summary !== null;
+}
+
+/**
+ * An entry id as the journal stores it: ids are ULIDs, whose base32 is case-insensitive, so an id
+ * typed or copied in lower case names the same entry. Anything else is left as it is.
+ */
+export function canonicalEntryId(id: string): string {
+  return typeof id === 'string' && ULID.test(id) ? id.toUpperCase() : id;
+}
+
+const STATUSES: readonly JournalStatus[] = ['queued', 'pending', 'sent', 'failed'];
+const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/i;
+
+// A query from an admin screen or a script may hold anything. A status or delivery state with a typo
+// would list nothing ("no failures"), a cursor that is not an id would list the first page again
+// (a script paging would loop), and a limit or recipient of the wrong type would fail in the store.
+function checkQuery(query: JournalQuery): JournalQuery {
+  const refuse = (field: string, value: unknown, expected: string) =>
+    new MailError('CONFIG', `journal.list(): ${field} ${JSON.stringify(value) ?? String(value)} is not valid: ${expected}`, { field });
+  if (query === null || typeof query !== 'object') throw refuse('query', query, 'give an object such as { status: "failed", limit: 50 }');
+  if (query.status !== undefined && !STATUSES.includes(query.status)) throw refuse('status', query.status, `one of ${STATUSES.join(', ')}`);
+  if (query.delivery !== undefined && !DELIVERY_STATES.includes(query.delivery)) throw refuse('delivery', query.delivery, `one of ${DELIVERY_STATES.join(', ')}`);
+  if (query.limit !== undefined && !(Number.isInteger(query.limit) && query.limit >= 1)) throw refuse('limit', query.limit, 'a whole number of 1 or more');
+  if (query.to !== undefined && typeof query.to !== 'string') throw refuse('to', query.to, 'an address or part of one, as a string');
+  if (query.cursor !== undefined && (typeof query.cursor !== 'string' || !ULID.test(query.cursor))) {
+    throw refuse('cursor', query.cursor, "an entry id, as a previous page's cursor gives it");
+  }
+  return query.cursor === undefined ? query : { ...query, cursor: query.cursor.toUpperCase() };
 }
 
 // A bound that is not a date would otherwise drop out of the range in silence, and `since:

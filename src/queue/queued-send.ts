@@ -5,6 +5,7 @@
 import { formatAddress } from '../core/address.js';
 import { MailError, toMailError } from '../core/errors.js';
 import type { MailerParts } from '../core/mailer/parts.js';
+import { checkMessageShape } from '../core/mailer/prepare.js';
 import { contentToKeep, keyCannotBeHonoured, record, refuseUnstorableData } from '../core/mailer/journal-steps.js';
 import type { QueuedResult } from '../core/mailer/types.js';
 import type { MailMessage, NormalizedMessage } from '../core/message.js';
@@ -21,7 +22,8 @@ export const QUEUE_ADD_TIMEOUT_MS = 10_000;
 export function queuedSender(parts: MailerParts, queue: SendQueue): (input: MailMessage) => Promise<QueuedResult> {
   const journal = parts.journal!;
   return async (input) => {
-    if (journal.storeContent && !input?.sensitive) refuseUnstorableData(input);
+    checkMessageShape(input);
+    if (journal.storeContent && !input.sensitive) refuseUnstorableData(input);
     const message = await parts.prepare(input);
     const key = message.idempotencyKey;
     // A worker closes what the journal holds: without the entry the message could vanish unseen.

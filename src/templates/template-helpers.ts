@@ -60,7 +60,7 @@ export function createHelpers(settings: HelperSettings): HelperSets {
       memo?.set(memoKey, formatted);
       return formatted;
     } catch (error) {
-      throw new MailError('TEMPLATE', `money: ${JSON.stringify(currency)} is not an ISO 4217 currency code`, { cause: error });
+      throw new MailError('TEMPLATE', `money: ${JSON.stringify(currency)} is not an ISO 4217 currency code`, { field: 'template.data', cause: error });
     }
   };
 
@@ -138,7 +138,7 @@ function stringOf(value: unknown): string {
 function toNumber(value: unknown, helper: string): number {
   const result = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
   if (typeof result !== 'number' || !Number.isFinite(result)) {
-    throw new MailError('TEMPLATE', `${helper}: ${JSON.stringify(value) ?? 'undefined'} is not a number`);
+    throw new MailError('TEMPLATE', `${helper}: ${JSON.stringify(value) ?? 'undefined'} is not a number`, { field: 'template.data' });
   }
   return result;
 }
@@ -146,7 +146,7 @@ function toNumber(value: unknown, helper: string): number {
 function toDate(value: unknown, helper: string): Date {
   const date = value instanceof Date ? value : typeof value === 'string' || typeof value === 'number' ? new Date(value) : undefined;
   if (!date || Number.isNaN(date.getTime())) {
-    throw new MailError('TEMPLATE', `${helper}: ${JSON.stringify(value) ?? 'undefined'} is not a date`);
+    throw new MailError('TEMPLATE', `${helper}: ${JSON.stringify(value) ?? 'undefined'} is not a date`, { field: 'template.data' });
   }
   return date;
 }

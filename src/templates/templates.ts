@@ -586,7 +586,7 @@ function checkPaths(paths: DataPath[], data: Record<string, unknown>, where: str
       if (value === undefined || value === null) break;
     }
     if (value === undefined || value === null) {
-      throw new MailError('TEMPLATE', `${where}: the data lacks "${dataPath}" (${why}; strict mode)`, { field: `template.data.${dataPath}` });
+      throw new MailError('TEMPLATE', `${where}: the data lacks "${dataPath}" (${why}; strict mode)`, { field: `template.data.${dataPath}`, remedy: missingDataRemedy(dataPath) });
     }
   }
 }
@@ -595,7 +595,12 @@ function renderReplyTo(replyTo: NonNullable<CompiledTemplate['replyTo']>, data: 
   const address = replyTo.address.template(data, runtime).replace(/\s+/g, '');
   if (!address) return undefined;
   const problem = addressProblem(address);
-  if (problem) throw new MailError('TEMPLATE', `${where}: replyTo renders to an invalid address ${JSON.stringify(address)}: ${problem}`, { field: 'replyTo' });
+  if (problem) {
+    throw new MailError('TEMPLATE', `${where}: replyTo renders to an invalid address ${JSON.stringify(address)}: ${problem}`, {
+      field: 'replyTo',
+      remedy: 'The reply-to is built from the data: check the address in it (a visitor\'s email from a form: validate it before sending, and ask the visitor again), or the template\'s replyTo front matter when the data is right.',
+    });
+  }
   const name = replyTo.name?.template(data, runtime).trim();
   return formatAddress(name ? { address, name } : { address });
 }
@@ -607,7 +612,11 @@ function renderError(error: unknown, where: string): MailError {
   const message = (error as Error)?.message ?? String(error);
   const missing = /^"([^"]+)" not defined in/.exec(message);
   const detail = missing ? `the data lacks "${missing[1]}" (strict mode)` : message;
-  return new MailError('TEMPLATE', `${where}: ${detail}`, { field: 'template.data', cause: error });
+  return new MailError('TEMPLATE', `${where}: ${detail}`, { field: 'template.data', cause: error, ...(missing ? { remedy: missingDataRemedy(missing[1]!) } : {}) });
+}
+
+function missingDataRemedy(dataPath: string): string {
+  return `Give "${dataPath}" in the template data (template.data; --data FILE on the command line): the template's NAME.sample.json shows every field it uses. Which missing values stop a send is the templates.strict option (README "Templates > Errors").`;
 }
 
 // `{{@brand.color}}` in a template body is filled at compile time: MJML validates attribute values

@@ -28,7 +28,12 @@ Examples:
   $ grep "5\\.7\\." app.log | tail -1 | mailroom explain -`)
     .action(async (words: string[], options: ExplainOptions) => {
       const text = words.length === 0 || (words.length === 1 && words[0] === '-') ? await readStdin() : words.join(' ');
-      if (!text.trim()) throw new MailError('CONFIG', 'give the error text to explain, e.g. mailroom explain "535 5.7.3 Authentication unsuccessful"');
+      if (!text.trim()) {
+        // Its own remedy: the catalogue would read the example in the message as the failure to explain.
+        throw new MailError('CONFIG', 'give the error text to explain, e.g. mailroom explain "535 5.7.3 Authentication unsuccessful"', {
+          remedy: 'Put the error line or SMTP reply after the command, in quotes, or pipe it in: grep "5\\.7\\." app.log | tail -1 | mailroom explain -',
+        });
+      }
       const diagnosis = explain(text);
       if (options.json) printJson(diagnosis ? { matched: true, ...diagnosis } : { matched: false });
       else if (diagnosis) {

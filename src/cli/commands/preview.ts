@@ -54,7 +54,14 @@ Examples:
       process.stdout.write(`subject: ${rendered.subject}\n`);
       if (rendered.replyTo) process.stdout.write(`reply-to: ${rendered.replyTo}\n`);
       if (options.out) {
-        await writeFile(options.out, rendered.html);
+        try {
+          await writeFile(options.out, rendered.html);
+        } catch (error) {
+          throw new MailError('CONFIG', `--out: cannot write ${path.resolve(options.out)}: ${(error as Error).message}`, {
+            cause: error,
+            remedy: 'Give --out a file in a folder that exists and this user can write (the folder is not created), e.g. --out ./order.html.',
+          });
+        }
         process.stdout.write(`html: ${path.resolve(options.out)} (${Buffer.byteLength(rendered.html)} bytes, from ${file})\n`);
       } else {
         process.stdout.write(`\n${rendered.text}`);

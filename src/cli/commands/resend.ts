@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { parseDuration } from '../../core/duration.js';
 import { MailError, toMailError, type AttemptError } from '../../core/errors.js';
-import { possibleDeliveryReason, type JournalEntry } from '../../journal/journal.js';
+import { canonicalEntryId, possibleDeliveryReason, type JournalEntry } from '../../journal/journal.js';
 import type { Mailer } from '../../core/mailer.js';
 import { addCommonOptions, mailerFromOptions, positiveInteger, type CommonOptions } from '../context.js';
 import { printJson, printTable, truncate } from '../output.js';
@@ -37,6 +37,8 @@ interface Selection {
   more: boolean;
   /** With --pending: entries younger than --older-than, which may still be sending. */
   tooYoung: number;
+  /** Ids given more than once: each is resent once (a second resend of a sent entry is a second copy). */
+  repeated?: string[];
 }
 
 const DEFAULT_OLDER_THAN = '10m';
@@ -48,7 +50,7 @@ interface ResendOutcome {
    * Why it was skipped: it may already have been delivered, there is nothing stored to send, or
    * another caller sent or is sending it since it was chosen (a second run at the same time).
    */
-  skippedBecause?: 'possibly-delivered' | 'no-content' | 'sensitive' | 'taken';
+  skippedBecause?: 'possibly-delivered' | 'no-content' | 'sensitive' | 'taken' | 'may-be-sending';
   /** The entry that now holds the message: the original itself for a pending one. */
   entry?: string;
   adapter?: string;
@@ -64,7 +66,7 @@ export function register(program: Command): void {
       .option('--failed', 'every failed entry not resent yet')
       .option('--pending', 'every pending entry older than --older-than (a send interrupted by a crash)')
       .option('--since <when>', 'with --failed or --pending: only entries created after this (2h, 1d, 2026-01-31)')
-      .option('--older-than <duration>', 'with --pending: skip entries younger than this, which may still be sending', DEFAULT_OLDER_THAN)
+      .option('--older-than <duration>', 'with --pending or ids: skip pending entries younger than this, which may still be sending', DEFAULT_OLDER_THAN)
       .option('--to <address>', 'with --failed or --pending: only entries with this recipient')
       .option('--limit <n>', 'resend at most this many', '100')
       .option('--include-possible-duplicates', 'also resend failed or pending entries that may already have been delivered (marked possible duplicate, or handed over before the connection was lost)')
@@ -91,9 +93,9 @@ Examples:
       const limit = positiveInteger(options.limit, '--limit');
       // In queue mode a queued entry whose job is still waiting is refused (a worker will send it).
       const queue = queueFrom(options);
-      const mailer = await mailerFromOptions(options, queue ? { queue } : {});
+      const mailer = await mailerFromOptions(options, queue ? { queue } : {}, { readsJournal: true });
       try {
-        const selection = ids.length > 0 ? await byId(mailer, ids, options, limit) : await select(mailer, options, olderThanMs, limit);
+        const selection = ids.length > 0 ? await byId(mailer, ids, options, olderThanMs, limit) : await select(mailer, options, olderThanMs, limit);
         const { ids: chosen, skipped } = selection;
         const notes = explain(selection, options, limit);
         if (options.dryRun) {
@@ -172,18 +174,22 @@ async function select(mailer: Mailer, options: ResendOptions, olderThanMs: numbe
 }
 
 // Entries named by id: the same skips as --failed / --pending (an unknown id fails in resendAll).
-async function byId(mailer: Mailer, ids: string[], options: ResendOptions, limit: number): Promise<Selection> {
+async function byId(mailer: Mailer, ids: string[], options: ResendOptions, olderThanMs: number, limit: number): Promise<Selection> {
   const skipped: ResendOutcome[] = [];
   const chosen: string[] = [];
   const statuses = new Map<string, JournalEntry['status']>();
-  for (const id of ids) {
+  // Ids are case-insensitive: "01JH…" and "01jh…" are one entry, resent once.
+  const canonical = ids.map(canonicalEntryId);
+  const unique = [...new Set(canonical)];
+  const repeated = unique.filter((id) => canonical.indexOf(id) !== canonical.lastIndexOf(id));
+  for (const id of unique) {
     const entry = await mailer.journal.get(id);
-    const skip = entry ? skipReason(entry, options) : undefined;
+    const skip = entry ? skipReason(entry, options) ?? stillSending(entry, options, olderThanMs) : undefined;
     if (skip) skipped.push(skip);
     else chosen.push(id);
     if (entry) statuses.set(id, entry.status);
   }
-  return { ids: chosen.slice(0, limit), statuses, skipped, remaining: Math.max(0, chosen.length - limit), more: false, tooYoung: 0 };
+  return { ids: chosen.slice(0, limit), statuses, skipped, remaining: Math.max(0, chosen.length - limit), more: false, tooYoung: 0, ...(repeated.length ? { repeated } : {}) };
 }
 
 function skipReason(entry: JournalEntry, options: ResendOptions): ResendOutcome | undefined {
@@ -199,13 +205,38 @@ function skipReason(entry: JournalEntry, options: ResendOptions): ResendOutcome 
   return undefined;
 }
 
+// A pending entry written less than --older-than ago may be in the hands of the process that sent
+// it (a slow provider): resending it now would deliver it twice, and the two sends would overwrite
+// each other's journal record. --older-than 0s says no process is sending it any more.
+function stillSending(entry: JournalEntry, options: ResendOptions, olderThanMs: number): ResendOutcome | undefined {
+  if (entry.status !== 'pending' || olderThanMs === 0) return undefined;
+  const ageMs = Date.now() - Date.parse(entry.updatedAt);
+  if (!(ageMs < olderThanMs)) return undefined;
+  const olderThan = options.olderThan ?? DEFAULT_OLDER_THAN;
+  return {
+    original: entry.id,
+    result: 'skipped',
+    skippedBecause: 'may-be-sending',
+    error: {
+      code: 'TRANSIENT',
+      message: `may still be sending: pending, written ${Math.max(0, Math.round(ageMs / 1000))} s ago (--older-than ${olderThan})`,
+      remedy: `Wait until its send ends (mailroom journal show ${entry.id}); if no process is sending it any more (after a crash), run: mailroom resend ${entry.id} --older-than 0s`,
+    },
+  };
+}
+
 // The lines that say what this run left out, so nothing is skipped or capped in silence.
 function explain(selection: Selection, options: ResendOptions, limit: number): string[] {
   const notes: string[] = [];
+  if (selection.repeated?.length) notes.push(`given more than once, taken once: ${selection.repeated.join(' ')}`);
   const possible = selection.skipped.filter((skip) => skip.skippedBecause === 'possibly-delivered').length;
   if (possible > 0) notes.push(`${possible} skipped: they may already have been delivered; --include-possible-duplicates resends them`);
-  if (selection.remaining > 0 || selection.more) {
-    notes.push(`${selection.remaining}${selection.more ? '+' : ''} more remain beyond --limit ${limit}: run the command again, or raise --limit`);
+  if (selection.more) {
+    // The scan's cap, not --limit, stopped the selection: raising --limit would not help.
+    const status = options.pending ? 'pending' : 'failed';
+    notes.push(`${selection.remaining}+ more remain: one run reads at most ${SCAN_LIMIT.toLocaleString('en-US')} ${status} entries${selection.remaining > 0 ? ` and resends at most --limit ${limit}` : ''}; run the command again`);
+  } else if (selection.remaining > 0) {
+    notes.push(`${selection.remaining} more remain beyond --limit ${limit}: run the command again, or raise --limit`);
   }
   if (selection.tooYoung > 0) {
     const olderThan = options.olderThan ?? DEFAULT_OLDER_THAN;

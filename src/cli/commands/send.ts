@@ -77,7 +77,8 @@ Examples:
           process.stdout.write(`sent ${result.id} via ${result.adapter}${result.deduplicated ? ' (already sent earlier: nothing sent now)' : ''}\n`);
           process.stdout.write(`  message-id: ${result.messageId}\n`);
           if (result.providerMessageId) process.stdout.write(`  provider id: ${result.providerMessageId}\n`);
-          process.stdout.write(`  journal: ${await mailer.journal.describe().catch(() => 'off')}\n`);
+          const journaled = await mailer.journal.describe().catch(() => (context.config.journal === false ? 'off' : 'not written (the journal failed: see the warning on stderr)'));
+          process.stdout.write(`  journal: ${journaled}\n`);
           for (const warning of result.warnings) process.stdout.write(`  warning: ${warning}\n`);
         }
       } finally {

@@ -27,7 +27,7 @@ export function requireJournal(journal: SendJournal | undefined): SendJournal {
 export async function noSuchEntry(journal: Pick<SendJournal, 'describe'>, id: string): Promise<MailError> {
   return new MailError('CONFIG', `no journal entry with id ${id} in ${await journal.describe()}`, {
     field: 'id',
-    remedy: 'copy the id from the first column of `mailroom journal` (or from journal.list()), and check --journal / MAILROOM_JOURNAL (the mailer\'s journal option) points at the same store',
+    remedy: 'Copy the id from the first column of `mailroom journal` (or an entry\'s id from journal.list()), and check that this mailer reads the same journal the message was sent with (--journal, MAILROOM_JOURNAL, the journal option); an entry past its retention (ttlMs) is gone.',
   });
 }
 

@@ -1,15 +1,36 @@
 // Render, then normalize: a message goes in once, its template rendered and the result checked
 // before any I/O, with the mailer's defaults (sender, reply-to, limits) filled in.
+import { MailError } from '../errors.js';
 import type { FailoverAdapter } from '../failover.js';
 import { normalizeMessage, type MailMessage, type NormalizedMessage } from '../message.js';
 import type { TemplateRenderer } from '../../templates/templates.js';
 import type { MailerOptions } from './types.js';
+
+/**
+ * The first check of a send, before anything reads the message: plain JavaScript can pass anything,
+ * and a TypeError from deep inside would name neither the message nor what it should be.
+ */
+export function checkMessageShape(input: unknown): asserts input is MailMessage {
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+    const got = input === null ? 'null' : Array.isArray(input) ? 'an array' : typeof input;
+    throw new MailError('INVALID_MESSAGE', `the message must be an object such as { to, subject, text } or { to, template: { name, data } }, got ${got}`, { field: 'message' });
+  }
+  const template = (input as MailMessage).template as unknown;
+  if (template !== undefined && (template === null || typeof template !== 'object' || Array.isArray(template))) {
+    const got = template === null ? 'null' : Array.isArray(template) ? 'an array' : `a ${typeof template}`;
+    throw new MailError('TEMPLATE', `"template" must be { name, data?, locale? }, got ${got}`, {
+      field: 'template',
+      remedy: `Pass the template as an object: template: { name: ${typeof template === 'string' ? JSON.stringify(template) : '"order-confirmation"'}, data: { ... } }.`,
+    });
+  }
+}
 
 export function createPreparer(options: MailerOptions, chain: Promise<FailoverAdapter>): (input: MailMessage, messageId?: string) => Promise<NormalizedMessage> {
   // The template engine (MJML) loads with the first templated message, not at import: a CMS
   // imports mailroom at every boot.
   let renderer: Promise<TemplateRenderer> | undefined;
   return async (input, messageId) => {
+    checkMessageShape(input);
     let message = input;
     if (input.template) {
       renderer ??= import('../../templates/templates.js').then(({ createTemplateRenderer }) => createTemplateRenderer(options.templates));

@@ -5,15 +5,17 @@
 // a send of the same idempotency key, never both deliver it.
 import { MailError } from '../errors.js';
 import { DEFAULT_STALE_AFTER_MS, takeoverLease } from '../../journal/idempotency.js';
-import { possibleDeliveryReason, type JournalEntry, type SendJournal } from '../../journal/journal.js';
+import { canonicalEntryId, possibleDeliveryReason, type JournalEntry, type SendJournal } from '../../journal/journal.js';
 import { deliver } from './deliver.js';
 import { noSuchEntry, record, requireJournal, resultFromEntry } from './journal-steps.js';
 import type { MailerParts } from './parts.js';
 import { sendMessage } from './send.js';
 import type { JournalResendOptions, SendResult } from './types.js';
 
-export async function resend(parts: MailerParts, id: string, options: JournalResendOptions = {}): Promise<SendResult> {
+export async function resend(parts: MailerParts, givenId: string, options: JournalResendOptions = {}): Promise<SendResult> {
   const store = requireJournal(parts.journal);
+  // One lease per entry, whatever the case the id was typed in.
+  const id = canonicalEntryId(givenId);
   const staleAfterMs = parts.options.idempotency?.staleAfterMs ?? DEFAULT_STALE_AFTER_MS;
   const release = await store.lease(`resend:${id}`, staleAfterMs);
   if (!release) throw busy(id, 'another resend of it is running');
