@@ -46,6 +46,10 @@ const MALFORMED: Array<[dsn: string, says: RegExp, secrets: string[]]> = [
   ['failover(brevo+api://xkeysib-GOOD-11@default mailgun+api://mgSECRET-11@default)', /mailgun\+api DSN .* lacks the sending domain/, ['xkeysib-GOOD-11', 'mgSECRET-11']],
   ['pigeon://coop', /unknown DSN scheme "pigeon"/, []],
   ['failover()', /at least one/, []],
+  // A bare API key set as the whole DSN (MAILROOM_DSN=<key>): it is a secret, never printed, in part or whole.
+  ['xkeysib-0123456789abcdef0123456789abcdef-SECRET12', /is not a DSN/, ['xkeysib', '0123456789abcdef', 'SECRET12']],
+  ['8d3c2a1b-5e4f-4a6b-9c7d-0e1f2a3b4c5d', /is not a DSN/, ['8d3c2a1b', '0e1f2a3b4c5d']],
+  ['SG.abcdefSECRET13.ghijklSECRET13_x', /is not a DSN/, ['abcdefSECRET13', 'SG.abc']],
 ];
 
 function configErrorOf(dsn: string): MailError {

@@ -271,7 +271,9 @@ function redactDsnText(text: string): string {
     const { userinfo, location } = splitUserinfo(word.slice(scheme.length));
     if (userinfo !== undefined) return `${scheme}***@${hideQueryValues(location)}`;
     if (scheme) return `${scheme}***`;
+    // Without "://" a word may be a bare API key set as the whole DSN: only a scheme name is shown.
     const start = /^[a-z][a-z0-9+.-]*/i.exec(location)?.[0] ?? '';
+    if (!DECLARATIONS.has(start.toLowerCase()) && start.toLowerCase() !== 'failover') return '***';
     return start === location ? word : `${start}***`;
   });
 }
