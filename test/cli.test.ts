@@ -263,6 +263,8 @@ describe('mailroom CLI', () => {
       expect(result.stdout).toMatch(/^sent \w{26} via smtp$/m);
       expect(good.messages.length).toBe(before + 1);
       expect(result.stderr).toMatch(/^warning: the send journal failed: .*not-a-folder/m);
+      // With the fix, as the mailer's own warning gives it: the journal error's remedy.
+      expect(result.stderr).toMatch(/^warning: the send journal failed: .*\n {2}remedy: \S/m);
       // Once: not again as the mailer's process warning for the same failure.
       expect(result.stderr.match(/^warning:/gm)).toHaveLength(1);
       expect(result.stderr).not.toContain('(node:');
