@@ -71,7 +71,34 @@ const BUSY_TIMEOUT_MS = 10_000;
 export async function openJournalStore(store: string | Keyv | undefined): Promise<OpenedStore> {
   const opened = await openKeyvStore(store);
   // The store's own atomic insert when it has one (SQLite, PostgreSQL, Redis), else one process's.
-  return { ...opened, claimKey: storeClaimKey(opened.keyv, opened.sql, IDEMPOTENCY_PREFIX) ?? inProcessClaimKey(opened.keyv) };
+  const claimKey = storeClaimKey(opened.keyv, opened.sql, IDEMPOTENCY_PREFIX) ?? inProcessClaimKey(opened.keyv);
+  if (typeof store !== 'string' || !/^(rediss?|postgres(ql)?):\/\//.test(store)) return { ...opened, claimKey };
+  // A networked store's driver words a failure without saying which store ("connect ECONNREFUSED
+  // 127.0.0.1:6379", "Redis client is not connected"): every call names it and says what to check.
+  const named = <T extends object>(target: T) => explainStoreFailures(target, opened.description);
+  return { ...opened, keyv: named(opened.keyv), ...(opened.sql ? { sql: named(opened.sql) } : {}), claimKey: named(claimKey) };
+}
+
+/** `target` with each promise it returns (a method's, or its own when it is a function) rejecting as a TRANSIENT MailError naming the store. */
+function explainStoreFailures<T extends object>(target: T, description: string): T {
+  const explained = (result: unknown) => (result instanceof Promise ? result.catch((error: unknown) => Promise.reject(storeFailure(error, description))) : result);
+  return new Proxy(target, {
+    apply: (fn, thisArg, args) => explained(Reflect.apply(fn as (...args: unknown[]) => unknown, thisArg, args)),
+    get(object, property) {
+      const value: unknown = Reflect.get(object, property, object);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => explained(Reflect.apply(value as (...args: unknown[]) => unknown, object, args));
+    },
+  });
+}
+
+function storeFailure(error: unknown, description: string): MailError {
+  if (error instanceof MailError) return error;
+  const reason = error instanceof Error ? error.message : String(error);
+  return new MailError('TRANSIENT', `the journal store ${description} did not answer: ${reason}`, {
+    cause: error,
+    remedy: `Check that the server at ${description} is running and reachable from this host, and its user and password; \`mailroom doctor\` checks it. Meanwhile sends go on without the journal, and those with an idempotencyKey are refused.`,
+  });
 }
 
 /**
