@@ -475,6 +475,15 @@ describe('mailroom CLI', () => {
       expect(unknown.code).toBe(1);
       expect(unknown.stdout).toContain('no diagnosis');
     });
+
+    it('without any text says how to give it, not the remedy of the example it quotes', async () => {
+      const cwd = await workdir('explain');
+      const empty = await run(['explain'], { cwd, input: '' });
+      expect(empty.code).toBe(1);
+      expect(empty.stderr).toMatch(/^error CONFIG: .*give the error text/m);
+      expect(empty.stderr).toMatch(/^remedy: .*standard input/m);
+      expect(empty.stderr).not.toMatch(/Exchange|OAuth2|password/);
+    });
   });
 
   describe('doctor', () => {

@@ -28,7 +28,12 @@ Examples:
   $ grep "5\\.7\\." app.log | tail -1 | mailroom explain -`)
     .action(async (words: string[], options: ExplainOptions) => {
       const text = words.length === 0 || (words.length === 1 && words[0] === '-') ? await readStdin() : words.join(' ');
-      if (!text.trim()) throw new MailError('CONFIG', 'give the error text to explain, e.g. mailroom explain "535 5.7.3 Authentication unsuccessful"');
+      if (!text.trim()) {
+        // Its own remedy: the catalogue would otherwise explain the example reply the message quotes.
+        throw new MailError('CONFIG', 'give the error text to explain, e.g. mailroom explain "535 5.7.3 Authentication unsuccessful"', {
+          remedy: 'Pass the error message, SMTP reply or provider answer as arguments (quoted), or pipe it on standard input: grep "5\\.7\\." app.log | tail -1 | mailroom explain -',
+        });
+      }
       const diagnosis = explain(text);
       if (options.json) printJson(diagnosis ? { matched: true, ...diagnosis } : { matched: false });
       else if (diagnosis) {
