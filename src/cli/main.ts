@@ -20,6 +20,14 @@ import { printWarningsOnce } from './warnings.js';
 
 printWarningsOnce();
 
+// A reader that stops early (`mailroom journal | head`) closes the pipe: what is left to print is
+// dropped, and the command still finishes its work (a resend in flight is not cut short).
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE' && error.code !== 'ERR_STREAM_DESTROYED') throw error;
+  });
+}
+
 const program = new Command('mailroom')
   .description('Send mail through any provider with a fallback chain, a send journal and templates.')
   .version(packageVersion())
