@@ -37,3 +37,29 @@ describe('a networked journal store that does not answer', () => {
     }
   }, 90_000);
 });
+
+describe('a journal store string with a typo', () => {
+  it.each([
+    ['mysql://shop:SECRETPW9@db.example.com/shop', /"mysql" is not a journal store/],
+    ['redis:/127.0.0.1:6379', /"redis:" without "\/\/"/],
+    ['postgres:shop:SECRETPW9@db.example.com/shop', /"postgres:" without "\/\/"/],
+  ])('createMailer refuses %s at once: CONFIG naming it, without the password', (journal, says) => {
+    let error: unknown;
+    try {
+      createMailer({ dsn: 'memory://', journal });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(MailError);
+    expect((error as MailError).code).toBe('CONFIG');
+    expect((error as MailError).message).toMatch(says);
+    expect((error as MailError).specificRemedy).toMatch(/redis:\/\/.*postgres:\/\//);
+    expect(`${(error as MailError).message} ${(error as MailError).remedy}`).not.toContain('SECRETPW9');
+  });
+
+  it('accepts every form the README names, without opening anything', () => {
+    for (const journal of ['./data/journal.sqlite', 'sqlite://data/journal.sqlite', 'memory://', 'memory', 'redis://127.0.0.1:6379', 'rediss://h:6380', 'postgres://h/db', 'postgresql://h/db', 'C:\\data\\journal.sqlite']) {
+      expect(() => createMailer({ dsn: 'memory://', journal }), journal).not.toThrow();
+    }
+  });
+});

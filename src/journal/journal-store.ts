@@ -68,7 +68,30 @@ const STORE_CONNECT_TIMEOUT_MS = 5_000;
 /** How long SQLite waits for another process's write lock (the CLI resending while the app sends). */
 const BUSY_TIMEOUT_MS = 10_000;
 
+const JOURNAL_SCHEMES = ['sqlite', 'redis', 'rediss', 'postgres', 'postgresql', 'memory'];
+const JOURNAL_FORMS = 'use a file path, sqlite://, redis://, postgres:// or memory://';
+
+/**
+ * Checks a journal store string without opening anything, so a typo is a CONFIG error when the
+ * mailer is created: a scheme no store has (mysql://), or a store's scheme without "//" (redis:/h),
+ * which would otherwise be read as a file path and write an SQLite file into a folder named "redis:".
+ */
+export function checkJournalStore(store: unknown): void {
+  if (typeof store !== 'string') return;
+  const remedy = `Write the journal as a file path (.mailroom/journal.sqlite), sqlite://path, redis://host:6379, postgres://user:pass@host/db or memory://; journal: false turns it off. See README "The send journal".`;
+  const withSlashes = /^([a-z][a-z0-9+.-]*):\/\//i.exec(store);
+  if (withSlashes && !JOURNAL_SCHEMES.includes(withSlashes[1]!.toLowerCase())) {
+    throw new MailError('CONFIG', `journal store "${redactConnectionUrl(store)}": "${withSlashes[1]}" is not a journal store: ${JOURNAL_FORMS}`, { remedy });
+  }
+  // Two letters at least: "C:\\data\\journal.sqlite" is a Windows path.
+  const bare = /^([a-z][a-z0-9+.-]+):(?!\/\/)/i.exec(store);
+  if (bare && store !== 'memory' && JOURNAL_SCHEMES.includes(bare[1]!.toLowerCase())) {
+    throw new MailError('CONFIG', `journal store "${bare[1]}:…" is "${bare[1]}:" without "//": it would be read as a file path; ${JOURNAL_FORMS}`, { remedy });
+  }
+}
+
 export async function openJournalStore(store: string | Keyv | undefined): Promise<OpenedStore> {
+  checkJournalStore(store);
   const opened = await openKeyvStore(store);
   // The store's own atomic insert when it has one (SQLite, PostgreSQL, Redis), else one process's.
   const claimKey = storeClaimKey(opened.keyv, opened.sql, IDEMPOTENCY_PREFIX) ?? inProcessClaimKey(opened.keyv);
