@@ -254,6 +254,14 @@ describe('mailroom CLI', () => {
   });
 
   describe('send', () => {
+    it('refuses an empty --idempotency-key (an unset variable) instead of sending without one', async () => {
+      const cwd = await workdir('send-empty-key');
+      const result = await run(['send', '--to', 'ann@example.com', '--from', 'shop@example.com', '--text', 'Hi', '--dsn', 'memory://', '--journal', 'memory://', '--idempotency-key', ''], { cwd });
+      expect(result.code).toBe(1);
+      expect(result.stdout).not.toMatch(/^sent /m);
+      expect(result.stderr).toMatch(/^error INVALID_MESSAGE: .*"idempotencyKey" must be 1 to 200 characters/m);
+    });
+
     it('delivers when the journal fails, and says on stderr that the journal failed', async () => {
       const cwd = await workdir('send-journal-down');
       await writeFile(join(cwd, 'not-a-folder'), 'x');

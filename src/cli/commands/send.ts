@@ -63,7 +63,7 @@ Examples:
         ...(options.text !== undefined ? { text: options.text } : {}),
         ...(options.html !== undefined ? { html: options.html } : {}),
         ...(options.template ? { template: { name: options.template, ...(data ? { data } : {}), ...(options.locale ? { locale: options.locale } : {}) } } : {}),
-        ...(options.idempotencyKey ? { idempotencyKey: options.idempotencyKey } : {}),
+        ...(options.idempotencyKey !== undefined ? { idempotencyKey: options.idempotencyKey } : {}),
       };
       const context = await loadContext(options);
       const mailer = reportJournalErrors(createMailer(mailerOptions(context, timeoutOverride(options))));
