@@ -254,6 +254,18 @@ describe('mailroom CLI', () => {
   });
 
   describe('send', () => {
+    it('resend refuses an empty --to or --since (an unset variable) instead of resending every failed entry', async () => {
+      const cwd = await workdir('resend-empty-filter');
+      const failed = await run(['send', '--to', 'bob@example.com', '--from', 'shop@example.com', '--text', 'Hi', '--dsn', BAD], { cwd });
+      expect(failed.code).toBe(1);
+      for (const flag of ['--to', '--since']) {
+        const result = await run(['resend', '--failed', flag, '', '--dry-run', '--dsn', GOOD], { cwd });
+        expect(result.code, flag).toBe(1);
+        expect(result.stderr, flag).toMatch(new RegExp(`^error CONFIG: .*${flag} is empty`, 'm'));
+        expect(result.stdout, flag).not.toContain('bob@example.com');
+      }
+    });
+
     it('refuses an empty --idempotency-key (an unset variable) instead of sending without one', async () => {
       const cwd = await workdir('send-empty-key');
       const result = await run(['send', '--to', 'ann@example.com', '--from', 'shop@example.com', '--text', 'Hi', '--dsn', 'memory://', '--journal', 'memory://', '--idempotency-key', ''], { cwd });
