@@ -131,3 +131,21 @@ describe('verify()', () => {
     await mailer.close();
   });
 });
+
+describe('createMailer options of the wrong type', () => {
+  it.each([
+    [{ dsn: 123 }, /the dsn option must be a string/],
+    [{ dsn: ['smtp://u:p@h:587'] }, /the dsn option must be a string/],
+    [{ adapters: 'memory://' }, /the adapters option must be an array of adapters.*dsn/],
+  ])('%j is CONFIG naming the option, not a TypeError', (options, says) => {
+    let error: unknown;
+    try {
+      createMailer({ ...(options as object), journal: false });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(MailError);
+    expect((error as MailError).code).toBe('CONFIG');
+    expect((error as MailError).message).toMatch(says);
+  });
+});
