@@ -149,3 +149,23 @@ describe('createMailer options of the wrong type', () => {
     expect((error as MailError).message).toMatch(says);
   });
 });
+
+describe('createMailer numbers of the wrong kind', () => {
+  it.each([
+    [{ timeoutMs: '10s' }, /timeoutMs is "10s"/],
+    [{ timeoutMs: 0 }, /timeoutMs is 0/],
+    [{ timeoutMs: Number.NaN }, /timeoutMs is NaN/],
+    [{ retry: { attempts: 'three' } }, /retry\.attempts is "three"/],
+    [{ retry: { baseDelayMs: -1 } }, /retry\.baseDelayMs is -1/],
+  ])('%j is CONFIG at once, not an attempt that times out after 1 ms', (options, says) => {
+    let error: unknown;
+    try {
+      createMailer({ dsn: 'memory://', journal: false, ...(options as object) });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(MailError);
+    expect((error as MailError).code).toBe('CONFIG');
+    expect((error as MailError).message).toMatch(says);
+  });
+});
