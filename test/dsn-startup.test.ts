@@ -50,6 +50,9 @@ const MALFORMED: Array<[dsn: string, says: RegExp, secrets: string[]]> = [
   ['failover(smtp://ann:smtpSECRET-6@mail.example.com:587 brevo+api://xkeysib-SECRET-1@default', /no closing "\)"/, ['smtpSECRET-6', 'xkeysib-SECRET-1']],
   ['smtp://ann:smtpSECRET-6@mail.example.com:58a7', /not a valid DSN URL: the port "58a7" is not a number from 1 to 65535/, ['smtpSECRET-6']],
   ['smtp://ann:smtpSECRET-6@mail.example.com:0', /the port "0" is not a number from 1 to 65535/, ['smtpSECRET-6']],
+  // Quotes kept by an env file (Docker's --env-file, systemd) around the value.
+  ['"smtp://ann:smtpSECRET-6@mail.example.com:587"', /wrapped in quotes/, ['smtpSECRET-6']],
+  ["'brevo+api://xkeysib-SECRET-1@default'", /wrapped in quotes/, ['xkeysib-SECRET-1']],
   // A bare API key set as the whole DSN (MAILROOM_DSN=<key>): it is a secret, never printed, in part or whole.
   ['xkeysib-0123456789abcdef0123456789abcdef-SECRET12', /is not a DSN/, ['xkeysib', '0123456789abcdef', 'SECRET12']],
   ['8d3c2a1b-5e4f-4a6b-9c7d-0e1f2a3b4c5d', /is not a DSN/, ['8d3c2a1b', '0e1f2a3b4c5d']],

@@ -70,6 +70,9 @@ export function dsnRemedy(scheme: string | undefined): string {
 export function parseDsnChain(dsn: string): ParsedDsn[] {
   const trimmed = dsn.trim();
   if (!trimmed) throw new MailError('CONFIG', 'the DSN is empty');
+  if (/^(["'`]).*\1$/s.test(trimmed) && trimmed.length > 1) {
+    throw new MailError('CONFIG', `the DSN "${redactDsnText(trimmed.slice(1, -1))}" is wrapped in quotes (${trimmed[0]}…${trimmed[0]}): remove them; an env file read by Docker (--env-file) or systemd keeps quotes as part of the value`);
+  }
   const failover = /^failover\((.*)\)$/s.exec(trimmed);
   if (!failover && /^failover\s*\(/i.test(trimmed)) {
     throw new MailError('CONFIG', `"${redactDsnText(trimmed)}" has no closing ")": write failover(DSN1 DSN2 ...), the DSNs separated by spaces`);
