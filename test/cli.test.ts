@@ -2,6 +2,7 @@
 // process, in a temp working directory, against real local servers: smtp-server with STARTTLS and
 // AUTH (one that accepts, one that answers Office 365's 5.7.139), and the local Brevo API. Every
 // output of the suite is kept, and the last test checks that no configured secret appears in any.
+import { existsSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -263,6 +264,17 @@ describe('mailroom CLI', () => {
         expect(result.code, flag).toBe(1);
         expect(result.stderr, flag).toMatch(new RegExp(`^error CONFIG: .*${flag} is empty`, 'm'));
         expect(result.stdout, flag).not.toContain('bob@example.com');
+      }
+    });
+
+    it('reading commands given a journal file that does not exist say so, and create nothing', async () => {
+      const cwd = await workdir('journal-typo');
+      for (const args of [['journal'], ['journal', 'show', '01JH3Q8ZP6X1V4N2W5R7T9K0BC'], ['journal', 'prune'], ['resend', '--failed']]) {
+        const result = await run([...args, '--journal', 'jouranl.sqlite'], { cwd });
+        expect(result.code, args.join(' ')).toBe(1);
+        expect(result.stderr, args.join(' ')).toMatch(/^error CONFIG: .*no journal at .*jouranl\.sqlite/m);
+        expect(result.stderr, args.join(' ')).toMatch(/^remedy: .*--journal/m);
+        expect(existsSync(join(cwd, 'jouranl.sqlite')), args.join(' ')).toBe(false);
       }
     });
 

@@ -2,6 +2,7 @@
 // the command's flags (--dsn, --journal, --from), the environment (MAILROOM_DSN, MAILROOM_JOURNAL,
 // MAILROOM_FROM), then the configuration file (--config, MAILROOM_CONFIG, or mailroom.config.* in
 // the working directory). With none of them the mailer's defaults apply (outbox, SQLite journal).
+import { existsSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type Keyv from 'keyv';
@@ -141,6 +142,26 @@ export function mailerOptions(context: CliContext, overrides: Partial<MailerOpti
 
 export async function mailerFromOptions(options: CommonOptions, overrides: Partial<MailerOptions> = {}): Promise<Mailer> {
   return reportJournalErrors(createMailer(mailerOptions(await loadContext(options), overrides)));
+}
+
+/**
+ * For the commands that read the journal (journal, journal show/prune, resend): an SQLite file that
+ * does not exist is a mistyped path or another folder, not an empty journal, and is not created.
+ */
+export async function readerFromOptions(options: CommonOptions, overrides: Partial<MailerOptions> = {}): Promise<Mailer> {
+  const context = await loadContext(options);
+  const settings = mailerOptions(context, overrides);
+  const journal = settings.journal;
+  const store = journal === undefined ? DEFAULT_JOURNAL_PATH : typeof journal === 'string' ? journal : journal && !('get' in journal) ? (journal.store ?? DEFAULT_JOURNAL_PATH) : undefined;
+  if (typeof store === 'string' && (store.startsWith('sqlite://') || !/^[a-z][a-z0-9+.-]+:/i.test(store)) && store !== 'memory') {
+    const file = resolve(store.replace(/^sqlite:\/\//, ''));
+    if (!existsSync(file)) {
+      throw new MailError('CONFIG', `no journal at ${file} (${context.sources.journal}): the file does not exist`, {
+        remedy: 'Point --journal (or MAILROOM_JOURNAL, or "journal" in the configuration file) at the journal your app writes, and run the command from the folder a relative path is relative to; a journal file is created by the first send.',
+      });
+    }
+  }
+  return reportJournalErrors(createMailer(settings));
 }
 
 /**

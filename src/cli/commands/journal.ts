@@ -7,7 +7,7 @@ import { MailError, remedyApart } from '../../core/errors.js';
 import type { JournalEntry, JournalQuery, JournalStatus } from '../../journal/journal.js';
 import { DELIVERY_STATES, type DeliveryState } from '../../journal/delivery-state.js';
 import type { Mailer } from '../../core/mailer.js';
-import { addCommonOptions, mailerFromOptions, positiveInteger, type CommonOptions } from '../context.js';
+import { addCommonOptions, readerFromOptions, positiveInteger, type CommonOptions } from '../context.js';
 import { csvLine, elapsed, printJson, printTable, shortTime, truncate } from '../output.js';
 
 interface ListOptions extends CommonOptions {
@@ -107,7 +107,7 @@ Examples:
       if (options.json && options.csv) throw new MailError('CONFIG', 'give --json or --csv, not both');
       const query = { ...journalQuery(options), ...(options.cursor ? { cursor: options.cursor } : {}) };
       const limit = positiveInteger(options.limit, '--limit');
-      const mailer = await mailerFromOptions(options);
+      const mailer = await readerFromOptions(options);
       try {
         const { entries, cursor } = await collectEntries(mailer, query, limit);
         if (options.json) return printJson(entries.map(printableEntry));
@@ -142,7 +142,7 @@ Examples:
   $ mailroom journal prune
   $ mailroom journal prune --journal /var/lib/shop/mail.sqlite`)
     .action(async (_options: unknown, command: Command) => {
-      const mailer = await mailerFromOptions(command.optsWithGlobals<CommonOptions>());
+      const mailer = await readerFromOptions(command.optsWithGlobals<CommonOptions>());
       try {
         const pruned = await mailer.journal.prune();
         process.stdout.write(`pruned ${pruned} expired ${pruned === 1 ? 'entry' : 'entries'} from ${await mailer.journal.describe()}\n`);
@@ -164,7 +164,7 @@ Examples:
   $ mailroom journal show 01JH3Q8ZP6X1V4N2W5R7T9K0BC --json`)
     .action(async (id: string, _options: unknown, command: Command) => {
       const options = command.optsWithGlobals<CommonOptions & { json?: boolean }>();
-      const mailer = await mailerFromOptions(options);
+      const mailer = await readerFromOptions(options);
       try {
         const entry = await mailer.journal.get(id);
         if (!entry) {

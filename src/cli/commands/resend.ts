@@ -9,7 +9,7 @@ import { parseDuration } from '../../core/duration.js';
 import { MailError, toMailError, type AttemptError } from '../../core/errors.js';
 import { possibleDeliveryReason, type JournalEntry } from '../../journal/journal.js';
 import type { Mailer } from '../../core/mailer.js';
-import { addCommonOptions, mailerFromOptions, positiveInteger, type CommonOptions } from '../context.js';
+import { addCommonOptions, readerFromOptions, positiveInteger, type CommonOptions } from '../context.js';
 import { printJson, printTable, truncate } from '../output.js';
 import { addQueueOption, queueFrom, type QueueFlag } from '../queue-option.js';
 import { collectEntries, journalQuery } from './journal.js';
@@ -91,7 +91,7 @@ Examples:
       const limit = positiveInteger(options.limit, '--limit');
       // In queue mode a queued entry whose job is still waiting is refused (a worker will send it).
       const queue = queueFrom(options);
-      const mailer = await mailerFromOptions(options, queue ? { queue } : {});
+      const mailer = await readerFromOptions(options, queue ? { queue } : {});
       try {
         const selection = ids.length > 0 ? await byId(mailer, ids, options, limit) : await select(mailer, options, olderThanMs, limit);
         const { ids: chosen, skipped } = selection;
