@@ -278,6 +278,17 @@ describe('mailroom CLI', () => {
       }
     });
 
+    it('refuses --data or --locale without --template instead of dropping them', async () => {
+      const cwd = await workdir('send-data-no-template');
+      await writeFile(join(cwd, 'order.json'), '{"order":{"number":"1042"}}');
+      for (const extra of [['--data', 'order.json'], ['--locale', 'fr']]) {
+        const result = await run(['send', '--to', 'ann@example.com', '--from', 'shop@example.com', '--text', 'Hi', '--dsn', 'memory://', '--journal', 'memory://', ...extra], { cwd });
+        expect(result.code, extra[0]).toBe(1);
+        expect(result.stdout, extra[0]).not.toMatch(/^sent /m);
+        expect(result.stderr, extra[0]).toMatch(new RegExp(`^error CONFIG: .*${extra[0]} goes with --template`, 'm'));
+      }
+    });
+
     it('refuses an empty --idempotency-key (an unset variable) instead of sending without one', async () => {
       const cwd = await workdir('send-empty-key');
       const result = await run(['send', '--to', 'ann@example.com', '--from', 'shop@example.com', '--text', 'Hi', '--dsn', 'memory://', '--journal', 'memory://', '--idempotency-key', ''], { cwd });
