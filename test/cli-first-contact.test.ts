@@ -2,6 +2,7 @@
 // accepts the TCP connection and never answers is diagnosed within one timeout, with progress on
 // stderr and no retry at full timeout; a failed send lists each adapter once; DSN mistakes are
 // CONFIG at once; a "+" in an Entra client secret reaches the token endpoint intact.
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
@@ -159,5 +160,22 @@ describe('a "+" in an Entra client secret', () => {
     expect(secrets.length).toBeGreaterThanOrEqual(2);
     expect(new Set(secrets)).toEqual(new Set([CLIENT_SECRET]));
     for (const result of [graph, office365]) expect(result.stdout + result.stderr).not.toContain(CLIENT_SECRET);
+  });
+});
+
+describe('output piped into a reader that stops early (mailroom … | head)', () => {
+  it('ends quietly: no EPIPE stack trace on stderr', async () => {
+    const cli = await builtCli();
+    const cwd = await workdir('epipe');
+    for (const args of [['doctor', '--dsn', 'memory://', '--journal', 'memory://'], ['preview', 'order-confirmation'], ['--help']]) {
+      const child = spawn(process.execPath, [cli, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+      // The reader is gone before the command writes its first line.
+      child.stdout.destroy();
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const [code] = (await once(child, 'close')) as [number | null];
+      expect(stderr, args.join(' ')).not.toMatch(/EPIPE|node:events|at .*\(node:/);
+      expect(code, args.join(' ')).toBe(0);
+    }
   });
 });

@@ -2,6 +2,7 @@
 // process, in a temp working directory, against real local servers: smtp-server with STARTTLS and
 // AUTH (one that accepts, one that answers Office 365's 5.7.139), and the local Brevo API. Every
 // output of the suite is kept, and the last test checks that no configured secret appears in any.
+import { existsSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -254,6 +255,48 @@ describe('mailroom CLI', () => {
   });
 
   describe('send', () => {
+    it('resend refuses an empty --to or --since (an unset variable) instead of resending every failed entry', async () => {
+      const cwd = await workdir('resend-empty-filter');
+      const failed = await run(['send', '--to', 'bob@example.com', '--from', 'shop@example.com', '--text', 'Hi', '--dsn', BAD], { cwd });
+      expect(failed.code).toBe(1);
+      for (const flag of ['--to', '--since']) {
+        const result = await run(['resend', '--failed', flag, '', '--dry-run', '--dsn', GOOD], { cwd });
+        expect(result.code, flag).toBe(1);
+        expect(result.stderr, flag).toMatch(new RegExp(`^error CONFIG: .*${flag} is empty`, 'm'));
+        expect(result.stdout, flag).not.toContain('bob@example.com');
+      }
+    });
+
+    it('reading commands given a journal file that does not exist say so, and create nothing', async () => {
+      const cwd = await workdir('journal-typo');
+      for (const args of [['journal'], ['journal', 'show', '01JH3Q8ZP6X1V4N2W5R7T9K0BC'], ['journal', 'prune'], ['resend', '--failed']]) {
+        const result = await run([...args, '--journal', 'jouranl.sqlite'], { cwd });
+        expect(result.code, args.join(' ')).toBe(1);
+        expect(result.stderr, args.join(' ')).toMatch(/^error CONFIG: .*no journal at .*jouranl\.sqlite/m);
+        expect(result.stderr, args.join(' ')).toMatch(/^remedy: .*--journal/m);
+        expect(existsSync(join(cwd, 'jouranl.sqlite')), args.join(' ')).toBe(false);
+      }
+    });
+
+    it('refuses --data or --locale without --template instead of dropping them', async () => {
+      const cwd = await workdir('send-data-no-template');
+      await writeFile(join(cwd, 'order.json'), '{"order":{"number":"1042"}}');
+      for (const extra of [['--data', 'order.json'], ['--locale', 'fr']]) {
+        const result = await run(['send', '--to', 'ann@example.com', '--from', 'shop@example.com', '--text', 'Hi', '--dsn', 'memory://', '--journal', 'memory://', ...extra], { cwd });
+        expect(result.code, extra[0]).toBe(1);
+        expect(result.stdout, extra[0]).not.toMatch(/^sent /m);
+        expect(result.stderr, extra[0]).toMatch(new RegExp(`^error CONFIG: .*${extra[0]} goes with --template`, 'm'));
+      }
+    });
+
+    it('refuses an empty --idempotency-key (an unset variable) instead of sending without one', async () => {
+      const cwd = await workdir('send-empty-key');
+      const result = await run(['send', '--to', 'ann@example.com', '--from', 'shop@example.com', '--text', 'Hi', '--dsn', 'memory://', '--journal', 'memory://', '--idempotency-key', ''], { cwd });
+      expect(result.code).toBe(1);
+      expect(result.stdout).not.toMatch(/^sent /m);
+      expect(result.stderr).toMatch(/^error INVALID_MESSAGE: .*"idempotencyKey" must be 1 to 200 characters/m);
+    });
+
     it('delivers when the journal fails, and says on stderr that the journal failed', async () => {
       const cwd = await workdir('send-journal-down');
       await writeFile(join(cwd, 'not-a-folder'), 'x');
@@ -263,6 +306,8 @@ describe('mailroom CLI', () => {
       expect(result.stdout).toMatch(/^sent \w{26} via smtp$/m);
       expect(good.messages.length).toBe(before + 1);
       expect(result.stderr).toMatch(/^warning: the send journal failed: .*not-a-folder/m);
+      // With the fix, as the mailer's own warning gives it: the journal error's remedy.
+      expect(result.stderr).toMatch(/^warning: the send journal failed: .*\n {2}remedy: \S/m);
       // Once: not again as the mailer's process warning for the same failure.
       expect(result.stderr.match(/^warning:/gm)).toHaveLength(1);
       expect(result.stderr).not.toContain('(node:');
@@ -488,6 +533,15 @@ describe('mailroom CLI', () => {
       const unknown = await run(['explain', 'the', 'printer', 'is', 'on', 'fire'], { cwd });
       expect(unknown.code).toBe(1);
       expect(unknown.stdout).toContain('no diagnosis');
+    });
+
+    it('without any text says how to give it, not the remedy of the example it quotes', async () => {
+      const cwd = await workdir('explain');
+      const empty = await run(['explain'], { cwd, input: '' });
+      expect(empty.code).toBe(1);
+      expect(empty.stderr).toMatch(/^error CONFIG: .*give the error text/m);
+      expect(empty.stderr).toMatch(/^remedy: .*standard input/m);
+      expect(empty.stderr).not.toMatch(/Exchange|OAuth2|password/);
     });
   });
 

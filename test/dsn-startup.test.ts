@@ -46,6 +46,17 @@ const MALFORMED: Array<[dsn: string, says: RegExp, secrets: string[]]> = [
   ['failover(brevo+api://xkeysib-GOOD-11@default mailgun+api://mgSECRET-11@default)', /mailgun\+api DSN .* lacks the sending domain/, ['xkeysib-GOOD-11', 'mgSECRET-11']],
   ['pigeon://coop', /unknown DSN scheme "pigeon"/, []],
   ['failover()', /at least one/, []],
+  // A typo names what is wrong: the parenthesis left open, the port that is not a number.
+  ['failover(smtp://ann:smtpSECRET-6@mail.example.com:587 brevo+api://xkeysib-SECRET-1@default', /no closing "\)"/, ['smtpSECRET-6', 'xkeysib-SECRET-1']],
+  ['smtp://ann:smtpSECRET-6@mail.example.com:58a7', /not a valid DSN URL: the port "58a7" is not a number from 1 to 65535/, ['smtpSECRET-6']],
+  ['smtp://ann:smtpSECRET-6@mail.example.com:0', /the port "0" is not a number from 1 to 65535/, ['smtpSECRET-6']],
+  // Quotes kept by an env file (Docker's --env-file, systemd) around the value.
+  ['"smtp://ann:smtpSECRET-6@mail.example.com:587"', /wrapped in quotes/, ['smtpSECRET-6']],
+  ["'brevo+api://xkeysib-SECRET-1@default'", /wrapped in quotes/, ['xkeysib-SECRET-1']],
+  // A bare API key set as the whole DSN (MAILROOM_DSN=<key>): it is a secret, never printed, in part or whole.
+  ['xkeysib-0123456789abcdef0123456789abcdef-SECRET12', /is not a DSN/, ['xkeysib', '0123456789abcdef', 'SECRET12']],
+  ['8d3c2a1b-5e4f-4a6b-9c7d-0e1f2a3b4c5d', /is not a DSN/, ['8d3c2a1b', '0e1f2a3b4c5d']],
+  ['SG.abcdefSECRET13.ghijklSECRET13_x', /is not a DSN/, ['abcdefSECRET13', 'SG.abc']],
 ];
 
 function configErrorOf(dsn: string): MailError {
@@ -121,5 +132,43 @@ describe('verify()', () => {
       ['fine', true, undefined],
     ]);
     await mailer.close();
+  });
+});
+
+describe('createMailer options of the wrong type', () => {
+  it.each([
+    [{ dsn: 123 }, /the dsn option must be a string/],
+    [{ dsn: ['smtp://u:p@h:587'] }, /the dsn option must be a string/],
+    [{ adapters: 'memory://' }, /the adapters option must be an array of adapters.*dsn/],
+  ])('%j is CONFIG naming the option, not a TypeError', (options, says) => {
+    let error: unknown;
+    try {
+      createMailer({ ...(options as object), journal: false });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(MailError);
+    expect((error as MailError).code).toBe('CONFIG');
+    expect((error as MailError).message).toMatch(says);
+  });
+});
+
+describe('createMailer numbers of the wrong kind', () => {
+  it.each([
+    [{ timeoutMs: '10s' }, /timeoutMs is "10s"/],
+    [{ timeoutMs: 0 }, /timeoutMs is 0/],
+    [{ timeoutMs: Number.NaN }, /timeoutMs is NaN/],
+    [{ retry: { attempts: 'three' } }, /retry\.attempts is "three"/],
+    [{ retry: { baseDelayMs: -1 } }, /retry\.baseDelayMs is -1/],
+  ])('%j is CONFIG at once, not an attempt that times out after 1 ms', (options, says) => {
+    let error: unknown;
+    try {
+      createMailer({ dsn: 'memory://', journal: false, ...(options as object) });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(MailError);
+    expect((error as MailError).code).toBe('CONFIG');
+    expect((error as MailError).message).toMatch(says);
   });
 });

@@ -269,3 +269,21 @@ describe('normalizeMessage', () => {
     expect(invalid(() => normalizeMessage({ ...base, html: {} as never })).field).toBe('html');
   });
 });
+
+describe('send() with something that is not a message', () => {
+  it('is INVALID_MESSAGE saying what send() takes, not a TypeError', async () => {
+    const mailer = createMailer({ dsn: 'memory://', journal: false, from: 'shop@example.com' });
+    try {
+      for (const input of [undefined, null, 'ann@example.com', 42, ['ann@example.com']]) {
+        for (const call of [() => mailer.send(input as unknown as MailMessage), () => mailer.sendNow(input as unknown as MailMessage)]) {
+          const error = await call().catch((caught: unknown) => caught);
+          expect(error, String(input)).toBeInstanceOf(MailError);
+          expect((error as MailError).code).toBe('INVALID_MESSAGE');
+          expect((error as MailError).message).toMatch(/send\(\) takes a message object/);
+        }
+      }
+    } finally {
+      await mailer.close();
+    }
+  });
+});

@@ -124,7 +124,7 @@ describe('mailroom explain without text', () => {
     const run = await runCli(['explain'], { cwd });
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/error CONFIG: .*give the error text to explain/);
-    expect(run.stderr).toMatch(/remedy: .*quotes.*mailroom explain -/);
+    expect(run.stderr).toMatch(/remedy: .*quoted.*mailroom explain -/);
     expect(run.stderr).not.toMatch(/Exchange|mailbox|password/);
   });
 });
@@ -264,9 +264,9 @@ describe('send() with a message of the wrong shape', () => {
     const { createMailer, MailError } = await import('../src/index.js');
     const mailer = createMailer({ dsn: 'memory://', journal: false, from: 'shop@example.com' });
     const cases: Array<[unknown, string, RegExp]> = [
-      [null, 'INVALID_MESSAGE', /the message must be an object/],
-      [undefined, 'INVALID_MESSAGE', /the message must be an object/],
-      ['ann@example.com', 'INVALID_MESSAGE', /the message must be an object/],
+      [null, 'INVALID_MESSAGE', /send\(\) takes a message object such as/],
+      [undefined, 'INVALID_MESSAGE', /send\(\) takes a message object such as/],
+      ['ann@example.com', 'INVALID_MESSAGE', /send\(\) takes a message object such as/],
       [{ to: 'ann@example.com', template: 'order-confirmation' }, 'TEMPLATE', /"template" must be \{ name, data\?, locale\? \}.*got a string/],
     ];
     for (const [message, code, text] of cases) {

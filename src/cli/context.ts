@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import type Keyv from 'keyv';
 import { findConfigFile, loadConfigFile, toMailerOptions, type MailroomConfig } from '../core/config.js';
 import { checkDsnChain, redactDsn } from '../core/dsn.js';
-import { MailError } from '../core/errors.js';
+import { MailError, remedyApart } from '../core/errors.js';
 import type { MailAdapter } from '../core/adapter.js';
 import { createMailer, DEFAULT_DSN, type Mailer, type MailerOptions } from '../core/mailer.js';
 import { DEFAULT_JOURNAL_PATH } from '../journal/journal-store.js';
@@ -178,7 +178,11 @@ export function reportJournalErrors(mailer: Mailer): Mailer {
   return mailer.on('journal-error', (error) => {
     if (seen.has(error.message)) return;
     seen.add(error.message);
-    process.stderr.write(`warning: the send journal failed: ${error.message.replace(/^\[mailroom\] (the send journal failed: )?/, '')}\n`);
+    // With its remedy on a line of its own (the journal error's, else its code's next step), as errors
+    // are printed; not the adapter catalogue's, which would read a store's ECONNREFUSED as SMTP's.
+    const { message, remedy } = remedyApart(error);
+    process.stderr.write(`warning: the send journal failed: ${message.replace(/^\[mailroom\] (the send journal failed: )?/, '')}\n`);
+    if (remedy) process.stderr.write(`  remedy: ${remedy}\n`);
   });
 }
 

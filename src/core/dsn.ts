@@ -70,7 +70,13 @@ export function dsnRemedy(scheme: string | undefined): string {
 export function parseDsnChain(dsn: string): ParsedDsn[] {
   const trimmed = dsn.trim();
   if (!trimmed) throw new MailError('CONFIG', 'the DSN is empty');
+  if (/^(["'`]).*\1$/s.test(trimmed) && trimmed.length > 1) {
+    throw new MailError('CONFIG', `the DSN "${redactDsnText(trimmed.slice(1, -1))}" is wrapped in quotes (${trimmed[0]}…${trimmed[0]}): remove them; an env file read by Docker (--env-file) or systemd keeps quotes as part of the value`);
+  }
   const failover = /^failover\((.*)\)$/s.exec(trimmed);
+  if (!failover && /^failover\s*\(/i.test(trimmed)) {
+    throw new MailError('CONFIG', `"${redactDsnText(trimmed)}" has no closing ")": write failover(DSN1 DSN2 ...), the DSNs separated by spaces`);
+  }
   const parts = failover ? failover[1]!.trim().split(/\s+/).filter(Boolean) : [trimmed];
   if (parts.length === 0) throw new MailError('CONFIG', 'failover() needs at least one DSN inside the parentheses');
   return parts.map(parseDsn);
@@ -95,6 +101,11 @@ export function parseDsn(dsn: string): ParsedDsn {
     return parsed;
   }
   const { userinfo, location } = splitUserinfo(rest);
+  // After an "@" the text after the host's last ":" is the port (without one it may be KEY:SECRET, never printed).
+  const port = userinfo === undefined ? undefined : /^[^/?]*?:([^:\]/?]*)(?:[/?]|$)/.exec(location)?.[1];
+  if (port !== undefined && port !== '' && !(/^\d{1,5}$/.test(port) && Number(port) >= 1 && Number(port) <= 65535)) {
+    throw new MailError('CONFIG', `"${redactDsnText(dsn)}" is not a valid DSN URL: the port "${port}" is not a number from 1 to 65535`);
+  }
   let url: URL;
   try {
     url = new URL(`placeholder://${userinfo === undefined ? '' : `${encodeUserinfo(userinfo)}@`}${location}`);
@@ -271,7 +282,9 @@ function redactDsnText(text: string): string {
     const { userinfo, location } = splitUserinfo(word.slice(scheme.length));
     if (userinfo !== undefined) return `${scheme}***@${hideQueryValues(location)}`;
     if (scheme) return `${scheme}***`;
+    // Without "://" a word may be a bare API key set as the whole DSN: only a scheme name is shown.
     const start = /^[a-z][a-z0-9+.-]*/i.exec(location)?.[0] ?? '';
+    if (!DECLARATIONS.has(start.toLowerCase()) && start.toLowerCase() !== 'failover') return '***';
     return start === location ? word : `${start}***`;
   });
 }

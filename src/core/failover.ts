@@ -65,6 +65,7 @@ export class FailoverAdapter implements MailAdapter {
 
   constructor(adapters: MailAdapter[], options: FailoverOptions = {}) {
     checkMembers(adapters);
+    checkChainNumbers(options);
     this.name = options.name ?? 'failover';
     this.members = Object.freeze([...adapters]);
     this.timeoutMs = options.timeoutMs ?? DEFAULT_ATTEMPT_TIMEOUT_MS;
@@ -240,6 +241,24 @@ class ChainRun {
 }
 
 // Mistakes in the chain are CONFIG errors at setup.
+/**
+ * The chain's numbers, checked when it is set up: from JavaScript a "10s" or a NaN would otherwise
+ * reach setTimeout, which reads it as 1 ms, and every attempt would time out at once.
+ */
+export function checkChainNumbers(options: Pick<FailoverOptions, 'timeoutMs' | 'retry'>): void {
+  const check = (name: string, value: unknown, least: number, whole: boolean) => {
+    if (value === undefined) return;
+    if (typeof value !== 'number' || Number.isNaN(value) || value < least || (whole && !Number.isInteger(value))) {
+      const shown = typeof value === 'number' ? String(value) : JSON.stringify(value) ?? String(value);
+      throw new MailError('CONFIG', `the mailer option ${name} is ${shown}: give ${whole ? 'a whole number' : 'a number'} of at least ${least}${name === 'timeoutMs' ? ' (milliseconds, e.g. 30000)' : ''}, or leave it out for the default`);
+    }
+  };
+  check('timeoutMs', options.timeoutMs, 1, false);
+  check('retry.attempts', options.retry?.attempts, 1, true);
+  check('retry.baseDelayMs', options.retry?.baseDelayMs, 0, false);
+  check('retry.maxDelayMs', options.retry?.maxDelayMs, 0, false);
+}
+
 function checkMembers(adapters: MailAdapter[]): void {
   if (!Array.isArray(adapters)) throw new MailError('CONFIG', '`adapters` must be an array of adapters');
   if (adapters.length === 0) throw new MailError('CONFIG', '`adapters` is empty: give at least one adapter');

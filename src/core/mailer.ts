@@ -14,7 +14,7 @@ import { resend } from './mailer/resend.js';
 import { sendMessage } from './mailer/send.js';
 import type { Mailer, MailerOptions, QueuedResult, SendResult } from './mailer/types.js';
 import { MailError } from './errors.js';
-import { messageLimits, type MailMessage } from './message.js';
+import { checkMessageObject, messageLimits, type MailMessage } from './message.js';
 import { failover } from './failover.js';
 import { openSharedLimits } from '../kit/shared-limits.js';
 import { SendQueue, type SendJobData } from '../queue/send-queue.js';
@@ -48,7 +48,10 @@ export function createMailer(options: MailerOptions = {}): Mailer<SendResult | Q
       if (sends.closed) throw new MailError('CONFIG', 'send() was called after close(): this mailer is closed; create a new one with createMailer()');
       return sends.track(queued().then((send) => send(input)));
     },
-    sendNow: async (input) => sends.start(input?.idempotencyKey, () => sendMessage(parts, input)),
+    sendNow: async (input) => {
+      checkMessageObject(input);
+      return sends.start(input.idempotencyKey, () => sendMessage(parts, input));
+    },
     verify: () => verify(parts),
     // One shutdown, shared: a second caller (two CMS hooks, a signal handler) waits for the same
     // one to finish rather than returning while the journal is still being closed.

@@ -100,10 +100,16 @@ const RESERVED_HEADERS = new Set([
   'content-type', 'content-transfer-encoding', 'mime-version',
 ]);
 
-export function normalizeMessage(input: MailMessage, options: NormalizeOptions = {}): NormalizedMessage {
-  if (!input || typeof input !== 'object') {
-    throw new MailError('INVALID_MESSAGE', 'the message must be an object');
+/** Throws INVALID_MESSAGE when what a caller passed as a message is not an object at all (undefined, a string, an array). */
+export function checkMessageObject(input: unknown): asserts input is MailMessage {
+  if (!input || typeof input !== 'object' || Array.isArray(input)) {
+    const got = input === null ? 'null' : Array.isArray(input) ? 'an array' : typeof input;
+    throw new MailError('INVALID_MESSAGE', `send() takes a message object such as { to, subject, text } or { to, template: { name, data } }, got ${got}`, { field: 'message' });
   }
+}
+
+export function normalizeMessage(input: MailMessage, options: NormalizeOptions = {}): NormalizedMessage {
+  checkMessageObject(input);
   const limits = messageLimits(options.limits);
   const fromInput = input.from ?? options.defaultFrom;
   if (fromInput === undefined || fromInput === '') {

@@ -68,10 +68,60 @@ const STORE_CONNECT_TIMEOUT_MS = 5_000;
 /** How long SQLite waits for another process's write lock (the CLI resending while the app sends). */
 const BUSY_TIMEOUT_MS = 10_000;
 
+const JOURNAL_SCHEMES = ['sqlite', 'redis', 'rediss', 'postgres', 'postgresql', 'memory'];
+const JOURNAL_FORMS = 'use a file path, sqlite://, redis://, postgres:// or memory://';
+
+/**
+ * Checks a journal store string without opening anything, so a typo is a CONFIG error when the
+ * mailer is created: a scheme no store has (mysql://), or a store's scheme without "//" (redis:/h),
+ * which would otherwise be read as a file path and write an SQLite file into a folder named "redis:".
+ */
+export function checkJournalStore(store: unknown): void {
+  if (typeof store !== 'string') return;
+  const remedy = `Write the journal as a file path (.mailroom/journal.sqlite), sqlite://path, redis://host:6379, postgres://user:pass@host/db or memory://; journal: false turns it off. See README "The send journal".`;
+  const withSlashes = /^([a-z][a-z0-9+.-]*):\/\//i.exec(store);
+  if (withSlashes && !JOURNAL_SCHEMES.includes(withSlashes[1]!.toLowerCase())) {
+    throw new MailError('CONFIG', `journal store "${redactConnectionUrl(store)}": "${withSlashes[1]}" is not a journal store: ${JOURNAL_FORMS}`, { remedy });
+  }
+  // Two letters at least: "C:\\data\\journal.sqlite" is a Windows path.
+  const bare = /^([a-z][a-z0-9+.-]+):(?!\/\/)/i.exec(store);
+  if (bare && store !== 'memory' && JOURNAL_SCHEMES.includes(bare[1]!.toLowerCase())) {
+    throw new MailError('CONFIG', `journal store "${bare[1]}:…" is "${bare[1]}:" without "//": it would be read as a file path; ${JOURNAL_FORMS}`, { remedy });
+  }
+}
+
 export async function openJournalStore(store: string | Keyv | undefined): Promise<OpenedStore> {
+  checkJournalStore(store);
   const opened = await openKeyvStore(store);
   // The store's own atomic insert when it has one (SQLite, PostgreSQL, Redis), else one process's.
-  return { ...opened, claimKey: storeClaimKey(opened.keyv, opened.sql, IDEMPOTENCY_PREFIX) ?? inProcessClaimKey(opened.keyv) };
+  const claimKey = storeClaimKey(opened.keyv, opened.sql, IDEMPOTENCY_PREFIX) ?? inProcessClaimKey(opened.keyv);
+  if (typeof store !== 'string' || !/^(rediss?|postgres(ql)?):\/\//.test(store)) return { ...opened, claimKey };
+  // A networked store's driver words a failure without saying which store ("connect ECONNREFUSED
+  // 127.0.0.1:6379", "Redis client is not connected"): every call names it and says what to check.
+  const named = <T extends object>(target: T) => explainStoreFailures(target, opened.description);
+  return { ...opened, keyv: named(opened.keyv), ...(opened.sql ? { sql: named(opened.sql) } : {}), claimKey: named(claimKey) };
+}
+
+/** `target` with each promise it returns (a method's, or its own when it is a function) rejecting as a TRANSIENT MailError naming the store. */
+function explainStoreFailures<T extends object>(target: T, description: string): T {
+  const explained = (result: unknown) => (result instanceof Promise ? result.catch((error: unknown) => Promise.reject(storeFailure(error, description))) : result);
+  return new Proxy(target, {
+    apply: (fn, thisArg, args) => explained(Reflect.apply(fn as (...args: unknown[]) => unknown, thisArg, args)),
+    get(object, property) {
+      const value: unknown = Reflect.get(object, property, object);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => explained(Reflect.apply(value as (...args: unknown[]) => unknown, object, args));
+    },
+  });
+}
+
+function storeFailure(error: unknown, description: string): MailError {
+  if (error instanceof MailError) return error;
+  const reason = error instanceof Error ? error.message : String(error);
+  return new MailError('TRANSIENT', `the journal store ${description} did not answer: ${reason}`, {
+    cause: error,
+    remedy: `Check that the server at ${description} is running and reachable from this host, and its user and password; \`mailroom doctor\` checks it. Meanwhile sends go on without the journal, and those with an idempotencyKey are refused.`,
+  });
 }
 
 /**

@@ -10,7 +10,7 @@ import type { MailMessage, NormalizedMessage } from '../core/message.js';
 import { JournalKey } from './journal-crypto.js';
 import { randomUnit } from '../core/random-pool.js';
 import { MailError } from '../core/errors.js';
-import { IDEMPOTENCY_PREFIX, openJournalStore, type OpenedStore, type SqlCapableStore } from './journal-store.js';
+import { checkJournalStore, IDEMPOTENCY_PREFIX, openJournalStore, type OpenedStore, type SqlCapableStore } from './journal-store.js';
 import type { BatchClaim } from './sqlite-claim-batch.js';
 import { keyvRow, SerializedValue } from './fast-serialize.js';
 import { DELIVERY_STATES, entryRefs, isRefKey, refKey, type DeliveryState, type EntryDelivery } from './delivery-state.js';
@@ -191,6 +191,7 @@ export class SendJournal {
     this.storeContent = options.storeContent ?? true;
     const ttl = options.ttlMs ?? DEFAULT_TTL_MS;
     this.ttlMs = ttl > 0 ? ttl : undefined;
+    checkJournalStore(options.store); // a typo is CONFIG now, not a warning at the first send
     this.store = options.store;
     const key = options.encryptionKey ?? (process.env.MAILROOM_JOURNAL_KEY || undefined);
     const source = options.encryptionKey !== undefined ? 'journal.encryptionKey' : 'MAILROOM_JOURNAL_KEY';

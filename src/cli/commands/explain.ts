@@ -31,7 +31,7 @@ Examples:
       if (!text.trim()) {
         // Its own remedy: the catalogue would read the example in the message as the failure to explain.
         throw new MailError('CONFIG', 'give the error text to explain, e.g. mailroom explain "535 5.7.3 Authentication unsuccessful"', {
-          remedy: 'Put the error line or SMTP reply after the command, in quotes, or pipe it in: grep "5\\.7\\." app.log | tail -1 | mailroom explain -',
+          remedy: 'Pass the error message, SMTP reply or provider answer as arguments (quoted), or pipe it on standard input: grep "5\\.7\\." app.log | tail -1 | mailroom explain -',
         });
       }
       const diagnosis = explain(text);

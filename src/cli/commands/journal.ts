@@ -49,6 +49,10 @@ function contentLine(entry: JournalEntry): string {
 
 /** The journal query the shared filter flags describe. */
 export function journalQuery(options: { status?: string; delivery?: string; since?: string; until?: string; to?: string }, now = new Date()): JournalQuery {
+  // An empty value (an unset shell variable) would otherwise drop the filter: all entries, not none.
+  for (const flag of ['status', 'delivery', 'since', 'until', 'to'] as const) {
+    if (options[flag] !== undefined && !options[flag]!.trim()) throw new MailError('CONFIG', `--${flag} is empty: give a value, or leave the option out`);
+  }
   if (options.status && !STATUSES.includes(options.status as JournalStatus)) {
     throw new MailError('CONFIG', `--status must be one of ${STATUSES.join(', ')}, got "${options.status}"`);
   }

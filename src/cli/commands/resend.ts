@@ -88,7 +88,7 @@ Examples:
     .action(async (ids: string[], options: ResendOptions) => {
       const modes = [ids.length > 0, Boolean(options.failed), Boolean(options.pending)].filter(Boolean).length;
       if (modes !== 1) throw new MailError('CONFIG', 'give entry ids, or --failed, or --pending (exactly one of them)');
-      if (ids.length > 0 && (options.since || options.to)) throw new MailError('CONFIG', '--since and --to select entries for --failed or --pending; with ids, leave them out');
+      if (ids.length > 0 && (options.since !== undefined || options.to !== undefined)) throw new MailError('CONFIG', '--since and --to select entries for --failed or --pending; with ids, leave them out');
       const olderThanMs = parseDuration(options.olderThan ?? DEFAULT_OLDER_THAN, '--older-than');
       const limit = positiveInteger(options.limit, '--limit');
       // In queue mode a queued entry whose job is still waiting is refused (a worker will send it).
@@ -146,7 +146,7 @@ const SCAN_LIMIT = 10_000;
 // Entries for --failed / --pending, oldest first so messages go out in their original order.
 async function select(mailer: Mailer, options: ResendOptions, olderThanMs: number, limit: number): Promise<Selection> {
   const now = new Date();
-  const filters = { ...(options.since ? { since: options.since } : {}), ...(options.to ? { to: options.to } : {}) };
+  const filters = { ...(options.since !== undefined ? { since: options.since } : {}), ...(options.to !== undefined ? { to: options.to } : {}) };
   const query = journalQuery({ status: options.failed ? 'failed' : 'pending', ...filters }, now);
   let tooYoung = 0;
   if (options.pending) {

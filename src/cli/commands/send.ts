@@ -53,6 +53,10 @@ Examples:
       if (!options.template && options.text === undefined && options.html === undefined) {
         throw new MailError('INVALID_MESSAGE', 'give --text, --html or --template');
       }
+      // Without a template they would be dropped in silence (a forgotten --template sends the bare text).
+      for (const flag of ['data', 'locale'] as const) {
+        if (options[flag] !== undefined && !options.template) throw new MailError('CONFIG', `--${flag} goes with --template: give --template NAME, or leave --${flag} out`);
+      }
       const data = options.data ? await readJson(options.data) : undefined;
       const message: MailMessage = {
         to: options.to,
@@ -63,7 +67,7 @@ Examples:
         ...(options.text !== undefined ? { text: options.text } : {}),
         ...(options.html !== undefined ? { html: options.html } : {}),
         ...(options.template ? { template: { name: options.template, ...(data ? { data } : {}), ...(options.locale ? { locale: options.locale } : {}) } } : {}),
-        ...(options.idempotencyKey ? { idempotencyKey: options.idempotencyKey } : {}),
+        ...(options.idempotencyKey !== undefined ? { idempotencyKey: options.idempotencyKey } : {}),
       };
       const context = await loadContext(options);
       const mailer = reportJournalErrors(createMailer(mailerOptions(context, timeoutOverride(options))));

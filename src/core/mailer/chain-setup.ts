@@ -3,7 +3,7 @@
 import type { MailAdapter } from '../adapter.js';
 import { adaptersFromDsn, checkDsnChain } from '../dsn.js';
 import { MailError } from '../errors.js';
-import { failover, type FailoverAdapter } from '../failover.js';
+import { checkChainNumbers, failover, type FailoverAdapter } from '../failover.js';
 import { DEFAULT_DSN, IMPLICIT_OUTBOX_WARNING_CODE, type MailerOptions } from './types.js';
 
 /**
@@ -34,6 +34,14 @@ export function chainNames(options: MailerOptions): string[] {
 
 // Returns the DSN to build the chain from, when there is no adapter list.
 function checkChainOptions(options: MailerOptions): string | undefined {
+  // From JavaScript (a CMS's config file) either can arrive as anything: say which option is wrong.
+  if (options.dsn !== undefined && typeof options.dsn !== 'string') {
+    throw new MailError('CONFIG', `the dsn option must be a string such as "smtp://user:pass@smtp.example.com:587" or "failover(a b)", got ${Array.isArray(options.dsn) ? 'an array' : typeof options.dsn}`);
+  }
+  if (options.adapters !== undefined && !Array.isArray(options.adapters)) {
+    throw new MailError('CONFIG', `the adapters option must be an array of adapters, e.g. [smtp({ ... })], got ${typeof options.adapters}; a DSN string goes in the dsn option`);
+  }
+  checkChainNumbers(options);
   if (options.adapters && options.dsn) throw new MailError('CONFIG', 'give either `adapters` or `dsn`, not both');
   if (options.adapters) {
     // The same checks failover() makes, thrown now rather than at the first send.

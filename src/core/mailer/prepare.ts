@@ -2,7 +2,7 @@
 // before any I/O, with the mailer's defaults (sender, reply-to, limits) filled in.
 import { MailError } from '../errors.js';
 import type { FailoverAdapter } from '../failover.js';
-import { normalizeMessage, type MailMessage, type NormalizedMessage } from '../message.js';
+import { checkMessageObject, normalizeMessage, type MailMessage, type NormalizedMessage } from '../message.js';
 import type { TemplateRenderer } from '../../templates/templates.js';
 import type { MailerOptions } from './types.js';
 
@@ -11,10 +11,7 @@ import type { MailerOptions } from './types.js';
  * and a TypeError from deep inside would name neither the message nor what it should be.
  */
 export function checkMessageShape(input: unknown): asserts input is MailMessage {
-  if (input === null || typeof input !== 'object' || Array.isArray(input)) {
-    const got = input === null ? 'null' : Array.isArray(input) ? 'an array' : typeof input;
-    throw new MailError('INVALID_MESSAGE', `the message must be an object such as { to, subject, text } or { to, template: { name, data } }, got ${got}`, { field: 'message' });
-  }
+  checkMessageObject(input);
   const template = (input as MailMessage).template as unknown;
   if (template !== undefined && (template === null || typeof template !== 'object' || Array.isArray(template))) {
     const got = template === null ? 'null' : Array.isArray(template) ? 'an array' : `a ${typeof template}`;
