@@ -151,6 +151,27 @@ describe('capabilities default to unsupported unless declared', () => {
     }
   });
 
+  it('a parseReceipt that throws on a success answer is that rule\'s unreadable answer, never a retry that sends twice', async () => {
+    const server = await startProviderServer({ faults: {}, handle: () => ({ answer: { status: 202, body: { data: null } } }) });
+    try {
+      // A receipt reader with a bug (it assumes a field the answer lacks): the provider has taken the message.
+      const buggy = (unreadableBody: 'sent' | 'ambiguous') => defineHttpAdapter<PigeonOptions>({
+        ...pigeonDefinition,
+        success: { statuses: [202], unreadableBody, source: 'test provider' },
+        parseReceipt: ({ json }, { recipients }) => ({ providerMessageId: (json as { data: { id: string } }).data.id, accepted: recipients, rejected: [] }),
+      }).create({ apiKey: KEY, baseUrl: server.url });
+      const message = normalizeMessage({ from: 'shop@example.com', to: 'ann@example.org', subject: 'Hi', text: 'Hello' });
+      const receipt = await buggy('sent').send(message, sendContext());
+      expect(receipt.accepted).toEqual(['ann@example.org']);
+      expect(receipt.warnings?.join(' ')).toMatch(/accepted the message \(202 Accepted\) but its answer could not be read/);
+      const error = await expectFailure(buggy('ambiguous').send(message, sendContext()));
+      expect(error.code).toBe('AMBIGUOUS');
+      expect(error.retryable).toBe(false);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('owns the options block: required options, https or loopback http only, the DSN\'s common options', () => {
     expect(() => pigeon.create({} as PigeonOptions)).toThrow(/pigeon needs `apiKey` \(Pigeon > Settings > Keys\)/);
     expect(() => pigeon.create({ apiKey: KEY, baseUrl: 'http://mail.example.com' })).toThrow(/must use https/);

@@ -243,10 +243,22 @@ export function successReceipt(
   context: { provider: string; recipients: string[]; read(response: HttpResponse): SendReceipt | undefined },
 ): SendReceipt | undefined {
   if (!rule.statuses.includes(response.status)) return undefined;
-  const receipt = response.bodyLost === undefined ? context.read(response) : undefined;
+  // A reader may throw a MailError (a 200 that sent nothing). Anything else it throws (a reader that
+  // assumed a field the answer lacks) is an answer it could not read: the provider has taken the
+  // request, so the rule decides, never a TRANSIENT that a retry would send again.
+  let failed: string | undefined;
+  let receipt: SendReceipt | undefined;
+  if (response.bodyLost === undefined) {
+    try {
+      receipt = context.read(response);
+    } catch (error) {
+      if (error instanceof MailError) throw error;
+      failed = `reading it failed: ${describe(error)}`;
+    }
+  }
   if (receipt) return receipt;
   // The body itself is not quoted: it is not the provider's error text, and may be long or binary.
-  const why = response.bodyLost ?? `it is not the documented answer (${response.text.length} characters${response.json === undefined && response.text ? ', not JSON' : ''})`;
+  const why = response.bodyLost ?? failed ?? `it is not the documented answer (${response.text.length} characters${response.json === undefined && response.text ? ', not JSON' : ''})`;
   return unreadableSuccess(rule, { provider: context.provider, status: response.status, why, recipients: context.recipients });
 }
 
