@@ -690,6 +690,15 @@ const RULES: Rule[] = [
     retry: false,
   },
   {
+    // The AWS SDK's own words when neither the options, AWS_REGION nor a profile name a region: no
+    // request was made; this adapter cannot send until it has one (another adapter can).
+    rule: 'ses-no-region', code: 'AUTH', decides: true,
+    match: /\bRegion is missing\b/,
+    meaning: 'No AWS region was configured for the SES client',
+    remedy: `No AWS region was found for SES: add ?region=eu-west-1 (your SES region) to the DSN or region to the options, or set AWS_REGION; ${NEXT_ADAPTER}.`,
+    retry: false,
+  },
+  {
     rule: 'ses-not-found', code: 'AUTH', decides: true,
     match: /\bNotFoundException\b/,
     meaning: 'SES does not know a resource in the request, usually the configuration set',
