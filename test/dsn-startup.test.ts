@@ -11,6 +11,12 @@ const MALFORMED: Array<[dsn: string, says: RegExp, secrets: string[]]> = [
   ['brevo+api://xkeysib-SECRET-1', /no "@default".*lacks the API key/, ['xkeysib-SECRET-1']],
   ['brevo+api://@default', /lacks the API key/, []],
   ['brevo+api://xkeysib-SECRET-1@default?regoin=eu', /"regoin", which this adapter does not use/, ['xkeysib-SECRET-1']],
+  // SendGrid's SMTP login (user "apikey", the key as password) written as an API DSN: "apikey" would be sent as the key.
+  ['sendgrid+api://apikey:SG.SECRET-11@default', /has a password .*which this adapter does not use/, ['SG.SECRET-11']],
+  ['brevo+api://login:xkeysib-SECRET-1@default', /has a password .*which this adapter does not use/, ['xkeysib-SECRET-1']],
+  ['office365+oauth://ann%40corp.com:entraSECRET-12@corp.onmicrosoft.com?client_id=app&client_secret=entraSECRET-12', /has a password .*which this adapter does not use/, ['entraSECRET-12']],
+  // A proxy under a path: the adapter would post to the proxy's root.
+  ['brevo+api://xkeysib-SECRET-1@proxy.example.com/brevo', /has a path after the host, which this adapter does not use/, ['xkeysib-SECRET-1']],
   ['brevo+api://xkeysib-SECRET-1@default?timeout=soon', /timeout=soon, which is not a whole number/, ['xkeysib-SECRET-1']],
   ['mailjet+api://PUBKEY-2:mjSECRET-2', /not a valid DSN/, ['PUBKEY-2', 'mjSECRET-2']],
   ['mailjet+api://PUBKEY-2@default', /lacks the secret key/, ['PUBKEY-2']],
