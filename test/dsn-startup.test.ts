@@ -17,6 +17,9 @@ const MALFORMED: Array<[dsn: string, says: RegExp, secrets: string[]]> = [
   ['office365+oauth://ann%40corp.com:entraSECRET-12@corp.onmicrosoft.com?client_id=app&client_secret=entraSECRET-12', /has a password .*which this adapter does not use/, ['entraSECRET-12']],
   // A proxy under a path: the adapter would post to the proxy's root.
   ['brevo+api://xkeysib-SECRET-1@proxy.example.com/brevo', /has a path after the host, which this adapter does not use/, ['xkeysib-SECRET-1']],
+  // An option given twice: which one was meant is unknown (the last one used to win in silence).
+  ['mailgun+api://mgSECRET-3:mg.example.com@default?region=eu&region=us', /gives "region" twice/, ['mgSECRET-3']],
+  ['graph://ann%40corp.com@corp.onmicrosoft.com?client_id=app&client_secret=entraSECRET-13&client_secret=entraSECRET-14', /gives "client_secret" twice/, ['entraSECRET-13', 'entraSECRET-14']],
   ['brevo+api://xkeysib-SECRET-1@default?timeout=soon', /timeout=soon, which is not a whole number/, ['xkeysib-SECRET-1']],
   ['mailjet+api://PUBKEY-2:mjSECRET-2', /not a valid DSN/, ['PUBKEY-2', 'mjSECRET-2']],
   ['mailjet+api://PUBKEY-2@default', /lacks the secret key/, ['PUBKEY-2']],

@@ -307,7 +307,10 @@ function parseQuery(query: string, dsn: string): Record<string, string> {
   for (const pair of query.split('&')) {
     if (!pair) continue;
     const [key, value] = splitOnce(pair, '=');
-    setOwnField(options, decodePart(dsn, key, 'query string'), decodePart(dsn, value, 'query string'));
+    const name = decodePart(dsn, key, 'query string');
+    // Which of two values was meant is unknown: the last one winning in silence hid the mistake.
+    if (Object.hasOwn(options, name)) throw new MailError('CONFIG', `the DSN "${redactDsnText(dsn)}" gives "${name}" twice: keep one`);
+    setOwnField(options, name, decodePart(dsn, value, 'query string'));
   }
   return options;
 }
