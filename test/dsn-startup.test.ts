@@ -20,6 +20,9 @@ const MALFORMED: Array<[dsn: string, says: RegExp, secrets: string[]]> = [
   // An option given twice: which one was meant is unknown (the last one used to win in silence).
   ['mailgun+api://mgSECRET-3:mg.example.com@default?region=eu&region=us', /gives "region" twice/, ['mgSECRET-3']],
   ['graph://ann%40corp.com@corp.onmicrosoft.com?client_id=app&client_secret=entraSECRET-13&client_secret=entraSECRET-14', /gives "client_secret" twice/, ['entraSECRET-13', 'entraSECRET-14']],
+  // Read as "not true", these sent https to a local http test server, which failed with a TLS error.
+  ['brevo+api://xkeysib-SECRET-1@127.0.0.1:8080?insecure=TRUE', /insecure=TRUE: use true, false/, ['xkeysib-SECRET-1']],
+  ['brevo+api://xkeysib-SECRET-1@127.0.0.1:8080?insecure=1', /insecure=1: use true, false/, ['xkeysib-SECRET-1']],
   ['brevo+api://xkeysib-SECRET-1@default?timeout=soon', /timeout=soon, which is not a whole number/, ['xkeysib-SECRET-1']],
   ['mailjet+api://PUBKEY-2:mjSECRET-2', /not a valid DSN/, ['PUBKEY-2', 'mjSECRET-2']],
   ['mailjet+api://PUBKEY-2@default', /lacks the secret key/, ['PUBKEY-2']],

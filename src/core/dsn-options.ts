@@ -104,7 +104,13 @@ type BaseUrlDsn = { isDefaultHost: boolean; host: string; port?: number; options
 /** The base URL a DSN names: undefined for `@default`, else https (or http with `insecure=true`, loopback only). */
 export function baseUrlFromDsn(dsn: BaseUrlDsn): string | undefined {
   if (dsn.isDefaultHost) return undefined;
-  const insecure = dsn.options.insecure === 'true';
+  const value = dsn.options.insecure;
+  // Anything but "true" or "false" (TRUE, 1, yes) is a mistake, not a silent https.
+  if (value !== undefined && value !== 'true' && value !== 'false') {
+    const named = dsn.scheme && dsn.redacted ? `the ${dsn.scheme} DSN "${dsn.redacted}"` : 'the DSN';
+    throw new MailError('CONFIG', `${named} has insecure=${value}: use true, false`);
+  }
+  const insecure = value === 'true';
   const host = dsn.host.includes(':') && !dsn.host.startsWith('[') ? `[${dsn.host}]` : dsn.host;
   const baseUrl = `${insecure ? 'http' : 'https'}://${host}${dsn.port ? `:${dsn.port}` : ''}`;
   if (insecure) requireLoopbackForHttp(dsn, baseUrl);
