@@ -23,6 +23,10 @@ const MALFORMED: Array<[dsn: string, says: RegExp, secrets: string[]]> = [
   // Read as "not true", these sent https to a local http test server, which failed with a TLS error.
   ['brevo+api://xkeysib-SECRET-1@127.0.0.1:8080?insecure=TRUE', /insecure=TRUE: use true, false/, ['xkeysib-SECRET-1']],
   ['brevo+api://xkeysib-SECRET-1@127.0.0.1:8080?insecure=1', /insecure=1: use true, false/, ['xkeysib-SECRET-1']],
+  // A yes/no option written otherwise: read as its default in silence (Zoho's personal host instead of smtppro, a copy in Sent Items).
+  ['zoho://ann%40corp.eu:zohoSECRET-15@default?region=eu&organization=TRUE', /organization=TRUE: use true, false/, ['zohoSECRET-15']],
+  ['graph://ann%40corp.com@corp.onmicrosoft.com?client_id=app&client_secret=entraSECRET-16&save_to_sent_items=no', /save_to_sent_items=no: use true, false/, ['entraSECRET-16']],
+  ['smtp://ann:smtpSECRET-17@smtp.example.com:587?requireTLS=FALSE', /requireTLS=FALSE: use true, false/, ['smtpSECRET-17']],
   ['brevo+api://xkeysib-SECRET-1@default?timeout=soon', /timeout=soon, which is not a whole number/, ['xkeysib-SECRET-1']],
   ['mailjet+api://PUBKEY-2:mjSECRET-2', /not a valid DSN/, ['PUBKEY-2', 'mjSECRET-2']],
   ['mailjet+api://PUBKEY-2@default', /lacks the secret key/, ['PUBKEY-2']],

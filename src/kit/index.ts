@@ -16,7 +16,7 @@ export { parseAddress, parseAddressList, formatAddress, formatAddressList, toAsc
 export type { Address } from '../core/address.js';
 
 // DSN declarations and the helpers an option reader is built from.
-export { defineDsn, requireDsnPart, dsnApiKey, dsnWholeNumber, dsnChoice, baseUrlFromDsn, dsnCommonOptions, microsoftAppCredentials } from '../core/dsn-options.js';
+export { defineDsn, requireDsnPart, dsnApiKey, dsnWholeNumber, dsnChoice, dsnBoolean, baseUrlFromDsn, dsnCommonOptions, microsoftAppCredentials } from '../core/dsn-options.js';
 export type { AdapterDsn, DsnDeclaration } from '../core/dsn-options.js';
 export { parseDsn, parseDsnChain, adaptersFromDsn, DSN_SCHEMES } from '../core/dsn.js';
 export type { ParsedDsn, AdapterFromDsn } from '../core/dsn.js';
