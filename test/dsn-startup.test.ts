@@ -27,6 +27,10 @@ const MALFORMED: Array<[dsn: string, says: RegExp, secrets: string[]]> = [
   ['zoho://ann%40corp.eu:zohoSECRET-15@default?region=eu&organization=TRUE', /organization=TRUE: use true, false/, ['zohoSECRET-15']],
   ['graph://ann%40corp.com@corp.onmicrosoft.com?client_id=app&client_secret=entraSECRET-16&save_to_sent_items=no', /save_to_sent_items=no: use true, false/, ['entraSECRET-16']],
   ['smtp://ann:smtpSECRET-17@smtp.example.com:587?requireTLS=FALSE', /requireTLS=FALSE: use true, false/, ['smtpSECRET-17']],
+  // A chain written with commas: "default," was taken as a host name, and every send through it failed on DNS.
+  ['failover(brevo+api://xkeysib-SECRET-1@default, mailgun+api://mgSECRET-3:mg.example.com@default)', /separate the DSNs of failover\(\) with spaces, not commas/, ['xkeysib-SECRET-1', 'mgSECRET-3']],
+  ['brevo+api://xkeysib-SECRET-1;', /has a host that is not a host name: it holds ";"/, ['xkeysib-SECRET-1']],
+  ['smtp://ann:smtpSECRET-17@smtp.example.com;', /has a host that is not a host name: it holds ";"/, ['smtpSECRET-17']],
   ['brevo+api://xkeysib-SECRET-1@default?timeout=soon', /timeout=soon, which is not a whole number/, ['xkeysib-SECRET-1']],
   ['mailjet+api://PUBKEY-2:mjSECRET-2', /not a valid DSN/, ['PUBKEY-2', 'mjSECRET-2']],
   ['mailjet+api://PUBKEY-2@default', /lacks the secret key/, ['PUBKEY-2']],

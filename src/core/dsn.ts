@@ -73,6 +73,10 @@ export function parseDsnChain(dsn: string): ParsedDsn[] {
   const failover = /^failover\((.*)\)$/s.exec(trimmed);
   const parts = failover ? failover[1]!.trim().split(/\s+/).filter(Boolean) : [trimmed];
   if (parts.length === 0) throw new MailError('CONFIG', 'failover() needs at least one DSN inside the parentheses');
+  // "failover(a, b)": the comma would end the first DSN's host ("default,"), which fails every send on DNS.
+  if (failover && parts.some((part) => part.endsWith(',') || part.startsWith(','))) {
+    throw new MailError('CONFIG', `"${redactDsnText(trimmed)}": separate the DSNs of failover() with spaces, not commas`);
+  }
   return parts.map(parseDsn);
 }
 
@@ -102,6 +106,10 @@ export function parseDsn(dsn: string): ParsedDsn {
     throw new MailError('CONFIG', `"${redactDsnText(dsn)}" is not a valid DSN URL (encode "@" in a user name as %40)`);
   }
   if (!url.hostname) throw new MailError('CONFIG', `the DSN "${redactDsnText(dsn)}" has no host: write @default for the provider's endpoint`);
+  // A host name never holds these: a separator or a quote typed by mistake would fail every send on DNS.
+  if (/[,;'"<>|\\{}^`]/.test(url.hostname)) {
+    throw new MailError('CONFIG', `the DSN "${redactDsnText(dsn)}" has a host that is not a host name: it holds "${/[,;'"<>|\\{}^`]/.exec(url.hostname)![0]}" (a stray separator or quote?)`);
+  }
   const options = parseQuery(splitOnce(location, '?')[1], dsn);
   const user = url.username ? decodePart(dsn, url.username, 'user part') : undefined;
   const password = url.password ? decodePart(dsn, url.password, 'password') : undefined;
