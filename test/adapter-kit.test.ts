@@ -129,6 +129,17 @@ describe('capabilities default to unsupported unless declared', () => {
     }
   });
 
+  it('posts a verify call that has a JSON body and names no method (a GET cannot carry one)', async () => {
+    const server = await startProviderServer({ faults: {}, handle: (request) => ({ answer: request.method === 'POST' ? { status: 200, body: { ok: true } } : { status: 405, body: { message: 'use POST' } } }) });
+    try {
+      const withBody = defineHttpAdapter<PigeonOptions>({ ...pigeonDefinition, verify: { path: '/v1/stats', json: {} } }).create({ apiKey: KEY, baseUrl: server.url });
+      await withBody.verify!();
+      expect(server.requests.at(-1)).toMatchObject({ method: 'POST', path: '/v1/stats' });
+    } finally {
+      await server.close();
+    }
+  });
+
   it('lets verify\'s `ok` throw its own error for an answer that authenticates but cannot send', async () => {
     const server = await startProviderServer({ faults: {}, handle: () => ({ answer: { status: 200, body: { scopes: ['read'] } } }) });
     try {

@@ -40,7 +40,7 @@ export interface HttpAdapterContext<Options> {
 export interface HttpCall<Options> {
   /** e.g. '/v3/smtp/email', or built from the options: (o) => `/v3/${o.domain}/messages`. */
   path: string | ((options: Options) => string);
-  /** Default POST for a send, GET for verify. */
+  /** Default POST for a send; for verify GET, or POST when it has a `json` body. */
   method?: string;
   /** A JSON body (verify only; a send's body is `toPayload`'s). */
   json?: unknown;
@@ -160,7 +160,8 @@ export function defineHttpAdapter<Options extends HttpAdapterOptions>(definition
       },
       async verify(ctx: { signal?: AbortSignal } = {}): Promise<void> {
         const { json, ok = (answer: HttpResponse) => answer.status === 200 } = definition.verify;
-        const response = await request(definition.verify, 'GET', json === undefined ? {} : { json }, ctx.signal);
+        // A verify call with a JSON body is a POST unless it names its method: a GET cannot carry a body.
+        const response = await request(definition.verify, json === undefined ? 'GET' : 'POST', json === undefined ? {} : { json }, ctx.signal);
         if (!ok(response, context)) throw toError(response);
       },
       endpoint: httpEndpoint(baseUrl, definition.auth ?? 'api-key'),
