@@ -129,6 +129,18 @@ describe('capabilities default to unsupported unless declared', () => {
     }
   });
 
+  it('joins a path written without its leading "/" to the base URL (it was blamed on the base URL option)', async () => {
+    const server = await startProviderServer({ faults: {}, handle: (request) => ({ answer: request.method === 'GET' ? { status: 200, body: {} } : { status: 202, body: { id: 'msg-3' } } }) });
+    try {
+      const relative = defineHttpAdapter<PigeonOptions>({ ...pigeonDefinition, send: { path: 'v1/send' }, verify: { path: () => 'v1/me' } }).create({ apiKey: KEY, baseUrl: server.url });
+      await relative.send(normalizeMessage({ from: 'shop@example.com', to: 'ann@example.org', subject: 'Hi', text: 'Hello' }), sendContext());
+      await relative.verify!();
+      expect(server.requests.map((r) => r.path)).toEqual(['/v1/send', '/v1/me']);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('posts a verify call that has a JSON body and names no method (a GET cannot carry one)', async () => {
     const server = await startProviderServer({ faults: {}, handle: (request) => ({ answer: request.method === 'POST' ? { status: 200, body: { ok: true } } : { status: 405, body: { message: 'use POST' } } }) });
     try {

@@ -38,7 +38,7 @@ export interface HttpAdapterContext<Options> {
 
 /** A request the adapter makes: a path under the base URL. */
 export interface HttpCall<Options> {
-  /** e.g. '/v3/smtp/email', or built from the options: (o) => `/v3/${o.domain}/messages`. */
+  /** e.g. '/v3/smtp/email' (a leading "/" is added when missing), or built from the options: (o) => `/v3/${o.domain}/messages`. */
   path: string | ((options: Options) => string);
   /** Default POST for a send; for verify GET, or POST when it has a `json` body. */
   method?: string;
@@ -132,7 +132,8 @@ export function defineHttpAdapter<Options extends HttpAdapterOptions>(definition
     const context: HttpAdapterContext<Options> = { options, provider, baseUrl };
     const headers = definition.headers(options);
     const request = (call: HttpCall<Options>, method: string, body: { json?: unknown; form?: FormData }, signal: AbortSignal | undefined, extra?: Record<string, string>) => {
-      const path = typeof call.path === 'function' ? call.path(options) : call.path;
+      const given = typeof call.path === 'function' ? call.path(options) : call.path;
+      const path = given.startsWith('/') ? given : `/${given}`;
       return httpRequest({ provider, url: `${baseUrl}${path}`, method: call.method ?? method, headers: extra ? { ...headers, ...extra } : headers, ...body, signal, connectTimeoutMs: options.connectTimeoutMs, fetch: options.fetch });
     };
     const toError = (response: HttpResponse) => definition.toError
