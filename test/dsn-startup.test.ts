@@ -31,6 +31,9 @@ const MALFORMED: Array<[dsn: string, says: RegExp, secrets: string[]]> = [
   ['failover(brevo+api://xkeysib-SECRET-1@default, mailgun+api://mgSECRET-3:mg.example.com@default)', /separate the DSNs of failover\(\) with spaces, not commas/, ['xkeysib-SECRET-1', 'mgSECRET-3']],
   ['brevo+api://xkeysib-SECRET-1;', /has a host that is not a host name: it holds ";"/, ['xkeysib-SECRET-1']],
   ['smtp://ann:smtpSECRET-17@smtp.example.com;', /has a host that is not a host name: it holds ";"/, ['smtpSECRET-17']],
+  // Quotes kept by an env file (Docker's env_file keeps them): the error named no quote.
+  ['"brevo+api://xkeysib-SECRET-1@default"', /is in quotes: remove them/, ['xkeysib-SECRET-1']],
+  ["'failover(brevo+api://xkeysib-SECRET-1@default memory://)'", /is in quotes: remove them/, ['xkeysib-SECRET-1']],
   ['brevo+api://xkeysib-SECRET-1@default?timeout=soon', /timeout=soon, which is not a whole number/, ['xkeysib-SECRET-1']],
   ['mailjet+api://PUBKEY-2:mjSECRET-2', /not a valid DSN/, ['PUBKEY-2', 'mjSECRET-2']],
   ['mailjet+api://PUBKEY-2@default', /lacks the secret key/, ['PUBKEY-2']],

@@ -70,6 +70,10 @@ export function dsnRemedy(scheme: string | undefined): string {
 export function parseDsnChain(dsn: string): ParsedDsn[] {
   const trimmed = dsn.trim();
   if (!trimmed) throw new MailError('CONFIG', 'the DSN is empty');
+  // An env file's quotes kept as part of the value (Docker's env_file keeps them).
+  if (/^["'`]/.test(trimmed) || /["'`]$/.test(trimmed)) {
+    throw new MailError('CONFIG', `the DSN ${JSON.stringify(redactDsnText(trimmed.replace(/^["'`]+|["'`]+$/g, '')))} is in quotes: remove them (an env file may keep the quotes as part of the value)`);
+  }
   const failover = /^failover\((.*)\)$/s.exec(trimmed);
   const parts = failover ? failover[1]!.trim().split(/\s+/).filter(Boolean) : [trimmed];
   if (parts.length === 0) throw new MailError('CONFIG', 'failover() needs at least one DSN inside the parentheses');
