@@ -129,6 +129,26 @@ describe('capabilities default to unsupported unless declared', () => {
     }
   });
 
+  it('maps an answer by its status when the adapter\'s own toError throws on it (a body it did not expect)', async () => {
+    const server = await startProviderServer({ faults: {}, handle: () => ({ answer: { status: 401, body: { message: 'Key not found' } } }) });
+    try {
+      const fragile = defineHttpAdapter<PigeonOptions>({
+        ...pigeonDefinition,
+        toError: (response, { provider }) => {
+          const error = (response.json as { error: { type: string } }).error;
+          return new MailError('REJECTED', `${provider}: ${error.type}`, { provider });
+        },
+      }).create({ apiKey: KEY, baseUrl: server.url });
+      const error = await expectFailure(fragile.send(normalizeMessage({ from: 'shop@example.com', to: 'ann@example.org', subject: 'Hi', text: 'Hello' }), sendContext()));
+      expect(error.code).toBe('AUTH');
+      expect(error.status).toBe(401);
+      expect(error.message).toContain('Key not found');
+      expect((await expectFailure(fragile.verify!())).code).toBe('AUTH');
+    } finally {
+      await server.close();
+    }
+  });
+
   it('joins a path written without its leading "/" to the base URL (it was blamed on the base URL option)', async () => {
     const server = await startProviderServer({ faults: {}, handle: (request) => ({ answer: request.method === 'GET' ? { status: 200, body: {} } : { status: 202, body: { id: 'msg-3' } } }) });
     try {

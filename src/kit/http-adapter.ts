@@ -136,9 +136,18 @@ export function defineHttpAdapter<Options extends HttpAdapterOptions>(definition
       const path = given.startsWith('/') ? given : `/${given}`;
       return httpRequest({ provider, url: `${baseUrl}${path}`, method: call.method ?? method, headers: extra ? { ...headers, ...extra } : headers, ...body, signal, connectTimeoutMs: options.connectTimeoutMs, fetch: options.fetch });
     };
-    const toError = (response: HttpResponse) => definition.toError
-      ? definition.toError(response, context)
-      : errorFromResponse(response, { provider, detail: errorText(response), resetHeaders: definition.resetHeaders });
+    const byStatus = (response: HttpResponse) => errorFromResponse(response, { provider, detail: errorText(response), resetHeaders: definition.resetHeaders });
+    // The adapter's own reading of an error answer; when it throws on a body it did not expect, the
+    // answer is read by its status like any other (a 401 stays AUTH), never a foreign error.
+    const toError = (response: HttpResponse): MailError => {
+      if (!definition.toError) return byStatus(response);
+      try {
+        return definition.toError(response, context);
+      } catch (error) {
+        if (error instanceof MailError) return error;
+        return byStatus(response);
+      }
+    };
 
     const adapter: MailAdapter & { toString(): string } = {
       name: provider,
@@ -163,7 +172,14 @@ export function defineHttpAdapter<Options extends HttpAdapterOptions>(definition
         const { json, ok = (answer: HttpResponse) => answer.status === 200 } = definition.verify;
         // A verify call with a JSON body is a POST unless it names its method: a GET cannot carry a body.
         const response = await request(definition.verify, json === undefined ? 'GET' : 'POST', json === undefined ? {} : { json }, ctx.signal);
-        if (!ok(response, context)) throw toError(response);
+        let passed: boolean;
+        try {
+          passed = ok(response, context);
+        } catch (error) {
+          if (error instanceof MailError) throw error;
+          passed = false;
+        }
+        if (!passed) throw toError(response);
       },
       endpoint: httpEndpoint(baseUrl, definition.auth ?? 'api-key'),
       toString: () => definition.describe?.(context) ?? `${definition.name}(${baseUrl})`,
