@@ -34,6 +34,9 @@ const MALFORMED: Array<[dsn: string, says: RegExp, secrets: string[]]> = [
   // Quotes kept by an env file (Docker's env_file keeps them): the error named no quote.
   ['"brevo+api://xkeysib-SECRET-1@default"', /is in quotes: remove them/, ['xkeysib-SECRET-1']],
   ["'failover(brevo+api://xkeysib-SECRET-1@default memory://)'", /is in quotes: remove them/, ['xkeysib-SECRET-1']],
+  // A port where the adapter takes none: the tenant is not a host (smtp_port= is), and @default is the provider's own endpoint.
+  ['office365+oauth://ann%40corp.com@corp.onmicrosoft.com:25?client_id=app&client_secret=entraSECRET-18', /has a port, which this adapter does not use/, ['entraSECRET-18']],
+  ['brevo+api://xkeysib-SECRET-1@default:8443', /has a port, which this adapter does not use/, ['xkeysib-SECRET-1']],
   ['brevo+api://xkeysib-SECRET-1@default?timeout=soon', /timeout=soon, which is not a whole number/, ['xkeysib-SECRET-1']],
   ['mailjet+api://PUBKEY-2:mjSECRET-2', /not a valid DSN/, ['PUBKEY-2', 'mjSECRET-2']],
   ['mailjet+api://PUBKEY-2@default', /lacks the secret key/, ['PUBKEY-2']],

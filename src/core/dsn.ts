@@ -162,7 +162,7 @@ export async function adaptersFromDsn(dsn: string): Promise<MailAdapter[]> {
 
 // A query option no adapter reads is almost always a typo (`?regoin=eu`) that would otherwise be
 // ignored in silence: the options are read from a view of the DSN that notes which ones are read.
-// The same holds for a password or a path the adapter never reads: `sendgrid+api://apikey:SG.xyz@default`
+// The same holds for a password, a port or a path the adapter never reads: `sendgrid+api://apikey:SG.xyz@default`
 // (SendGrid's SMTP login written as an API DSN) would send "apikey" as the key, and
 // `brevo+api://KEY@proxy.example/brevo` would post to the proxy's root.
 function withUsedOptions(dsn: ParsedDsn, read: (dsn: ParsedDsn) => object): void {
@@ -180,6 +180,9 @@ function withUsedOptions(dsn: ParsedDsn, read: (dsn: ParsedDsn) => object): void
   }
   if (dsn.password !== undefined && !parts.has('password')) {
     throw new MailError('CONFIG', `the ${dsn.scheme} DSN "${dsn.redacted}" has a password (a part after ":" before "@"), which this adapter does not use: check the DSN's form`, { remedy: dsnRemedy(dsn.scheme) });
+  }
+  if (dsn.port !== undefined && !parts.has('port')) {
+    throw new MailError('CONFIG', `the ${dsn.scheme} DSN "${dsn.redacted}" has a port, which this adapter does not use${dsn.isDefaultHost ? ': "@default" is the provider\'s own endpoint' : ''}`, { remedy: dsnRemedy(dsn.scheme) });
   }
   if (dsn.path && !parts.has('path')) {
     throw new MailError('CONFIG', `the ${dsn.scheme} DSN "${dsn.redacted}" has a path after the host, which this adapter does not use: a DSN names a host[:port] only`, { remedy: dsnRemedy(dsn.scheme) });
