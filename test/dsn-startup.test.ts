@@ -149,3 +149,23 @@ describe('verify()', () => {
     await mailer.close();
   });
 });
+
+describe('createMailer refuses an option it does not know (a typo, or a setting put in the wrong place)', () => {
+  it.each([
+    [{ dsn: 'memory://', journal: false, retries: { attempts: 5 } }, /unknown option "retries"/],
+    [{ dsn: 'memory://', journal: false, timeoutMS: 1000 }, /unknown option "timeoutMS"/],
+    // Strapi's settings.defaultFrom written into providerOptions: it was ignored, and mail left without that sender.
+    [{ dsn: 'memory://', journal: false, defaultFrom: 'shop@example.com' }, /unknown option "defaultFrom"/],
+  ])('%o', (options, says) => {
+    let error: unknown;
+    try {
+      createMailer(options as never);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(MailError);
+    expect((error as MailError).code).toBe('CONFIG');
+    expect((error as MailError).message).toMatch(says);
+    expect((error as MailError).message).toMatch(/known options: .*timeoutMs/);
+  });
+});
