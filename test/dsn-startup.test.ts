@@ -156,6 +156,9 @@ describe('createMailer refuses an option it does not know (a typo, or a setting 
     [{ dsn: 'memory://', journal: false, timeoutMS: 1000 }, /unknown option "timeoutMS"/],
     // Strapi's settings.defaultFrom written into providerOptions: it was ignored, and mail left without that sender.
     [{ dsn: 'memory://', journal: false, defaultFrom: 'shop@example.com' }, /unknown option "defaultFrom"/],
+    // One level down: three attempts instead of the five meant, and no word about it.
+    [{ dsn: 'memory://', journal: false, retry: { attempt: 5 } }, /unknown option "retry.attempt"/],
+    [{ dsn: 'memory://', journal: false, cooldown: { periodMS: 1000 } }, /unknown option "cooldown.periodMS"/],
   ])('%o', (options, says) => {
     let error: unknown;
     try {
@@ -166,6 +169,6 @@ describe('createMailer refuses an option it does not know (a typo, or a setting 
     expect(error).toBeInstanceOf(MailError);
     expect((error as MailError).code).toBe('CONFIG');
     expect((error as MailError).message).toMatch(says);
-    expect((error as MailError).message).toMatch(/known options: .*timeoutMs/);
+    expect((error as MailError).message).toMatch(/known options: .*(timeoutMs|attempts|periodMs)/);
   });
 });

@@ -31,10 +31,23 @@ const MAILER_OPTIONS: ReadonlySet<string> = new Set<keyof MailerOptions>([
   'onAmbiguous', 'alerts', 'idempotency', 'queue', 'sharedLimits',
 ]);
 
+// The nested options that are plain objects of numbers, checked the same way.
+const NESTED_OPTIONS: Readonly<Record<string, readonly string[]>> = {
+  retry: ['attempts', 'baseDelayMs', 'maxDelayMs'],
+  cooldown: ['failures', 'periodMs'],
+};
+
 function refuseUnknownOptions(options: MailerOptions): void {
-  const unknown = Object.keys(options ?? {}).filter((key) => !MAILER_OPTIONS.has(key));
+  let known: readonly string[] = [...MAILER_OPTIONS];
+  let unknown = Object.keys(options ?? {}).filter((key) => !MAILER_OPTIONS.has(key));
+  for (const [name, keys] of Object.entries(NESTED_OPTIONS)) {
+    const value = (options as Record<string, unknown> | undefined)?.[name];
+    if (unknown.length > 0 || !value || typeof value !== 'object') continue;
+    unknown = Object.keys(value).filter((key) => !keys.includes(key)).map((key) => `${name}.${key}`);
+    known = keys.map((key) => `${name}.${key}`);
+  }
   if (unknown.length === 0) return;
-  throw new MailError('CONFIG', `createMailer: unknown option ${unknown.map((key) => `"${key}"`).join(', ')} (known options: ${[...MAILER_OPTIONS].join(', ')})`, {
+  throw new MailError('CONFIG', `createMailer: unknown option ${unknown.map((key) => `"${key}"`).join(', ')} (known options: ${known.join(', ')})`, {
     remedy: 'Fix the option\'s name, or move it where it belongs (Strapi: defaultFrom and defaultReplyTo go in settings, not providerOptions); README "Mailer options" lists each one.',
   });
 }
