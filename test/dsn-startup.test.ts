@@ -172,3 +172,25 @@ describe('createMailer refuses an option it does not know (a typo, or a setting 
     expect((error as MailError).message).toMatch(/known options: .*(timeoutMs|attempts|periodMs)/);
   });
 });
+
+describe('createMailer refuses a chain option whose value it cannot use, as the configuration file does', () => {
+  it.each([
+    [{ timeoutMs: 0 }, /option "timeoutMs": expected a whole number of 1 or more/],
+    [{ timeoutMs: '30000' }, /option "timeoutMs": expected a whole number of 1 or more/],
+    [{ retry: { attempts: 0 } }, /option "retry.attempts": expected a whole number of 1 or more/],
+    [{ retry: { attempts: '3' } }, /option "retry.attempts": expected a whole number of 1 or more/],
+    [{ retry: { baseDelayMs: -5 } }, /option "retry.baseDelayMs": expected a whole number of 0 or more/],
+    [{ cooldown: { failures: -1 } }, /option "cooldown.failures": expected a whole number of 1 or more/],
+    [{ onAmbiguous: 'retry' }, /option "onAmbiguous": expected one of "failover"\|"stop"/],
+  ])('%o', (options, says) => {
+    let error: unknown;
+    try {
+      createMailer({ dsn: 'memory://', journal: false, ...options } as never);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(MailError);
+    expect((error as MailError).code).toBe('CONFIG');
+    expect((error as MailError).message).toMatch(says);
+  });
+});

@@ -65,6 +65,7 @@ export class FailoverAdapter implements MailAdapter {
 
   constructor(adapters: MailAdapter[], options: FailoverOptions = {}) {
     checkMembers(adapters);
+    checkFailoverOptions(options);
     this.name = options.name ?? 'failover';
     this.members = Object.freeze([...adapters]);
     this.timeoutMs = options.timeoutMs ?? DEFAULT_ATTEMPT_TIMEOUT_MS;
@@ -247,6 +248,24 @@ function checkMembers(adapters: MailAdapter[]): void {
     if (names.has(adapter.name)) throw new MailError('CONFIG', `two adapters are named "${adapter.name}": names must be unique in a chain`);
     names.add(adapter.name);
   }
+}
+
+// The values the chain reads, checked as the configuration file's schema checks them: a string, a
+// zero or a negative number would otherwise be used as given (every attempt timed out at once, no
+// attempt at all) or be dropped for the default in silence.
+export function checkFailoverOptions(options: FailoverOptions): void {
+  const problems: string[] = [];
+  const whole = (value: unknown, name: string, least: number) => {
+    if (value !== undefined && !(typeof value === 'number' && Number.isInteger(value) && value >= least)) problems.push(`option "${name}": expected a whole number of ${least} or more`);
+  };
+  whole(options.timeoutMs, 'timeoutMs', 1);
+  whole(options.retry?.attempts, 'retry.attempts', 1);
+  whole(options.retry?.baseDelayMs, 'retry.baseDelayMs', 0);
+  whole(options.retry?.maxDelayMs, 'retry.maxDelayMs', 0);
+  whole(options.cooldown?.failures, 'cooldown.failures', 1);
+  whole(options.cooldown?.periodMs, 'cooldown.periodMs', 0);
+  if (options.onAmbiguous !== undefined && options.onAmbiguous !== 'failover' && options.onAmbiguous !== 'stop') problems.push('option "onAmbiguous": expected one of "failover"|"stop"');
+  if (problems.length > 0) throw new MailError('CONFIG', problems.join('; '), { remedy: 'Fix the option named above; README "Mailer options" gives each one\'s values.' });
 }
 
 // What the chain can carry: what at least one of its adapters can (each message is still checked

@@ -3,7 +3,7 @@
 import type { MailAdapter } from '../adapter.js';
 import { adaptersFromDsn, checkDsnChain } from '../dsn.js';
 import { MailError } from '../errors.js';
-import { failover, type FailoverAdapter } from '../failover.js';
+import { checkFailoverOptions, failover, type FailoverAdapter } from '../failover.js';
 import { DEFAULT_DSN, IMPLICIT_OUTBOX_WARNING_CODE, type MailerOptions } from './types.js';
 
 /**
@@ -35,6 +35,7 @@ export function chainNames(options: MailerOptions): string[] {
 // Returns the DSN to build the chain from, when there is no adapter list.
 function checkChainOptions(options: MailerOptions): string | undefined {
   if (options.adapters && options.dsn) throw new MailError('CONFIG', 'give either `adapters` or `dsn`, not both');
+  checkFailoverOptions(options);
   if (options.adapters) {
     // The same checks failover() makes, thrown now rather than at the first send.
     failover(options.adapters);
