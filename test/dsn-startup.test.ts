@@ -194,3 +194,20 @@ describe('createMailer refuses a chain option whose value it cannot use, as the 
     expect((error as MailError).message).toMatch(says);
   });
 });
+
+describe('verify() gives each failed check the catalogue\'s remedy, as a failed send gets', () => {
+  it('a closed port is "nothing listens at this host and port", not the generic passing-failure advice', async () => {
+    const { closedPort } = await import('./conformance.js');
+    const port = await closedPort();
+    const mailer = createMailer({ dsn: `brevo+api://xkeysib-SECRET-1@127.0.0.1:${port}?insecure=true`, journal: false });
+    try {
+      const [result] = await mailer.verify();
+      expect(result!.ok).toBe(false);
+      expect(result!.error!.code).toBe('TRANSIENT');
+      expect(result!.error!.message).toMatch(/ECONNREFUSED/);
+      expect(result!.error!.remedy).toMatch(/Nothing listens at this host and port/);
+    } finally {
+      await mailer.close();
+    }
+  });
+});

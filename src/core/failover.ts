@@ -7,6 +7,7 @@ import { AdapterLane, COOLING_DOWN, type CooldownOptions, type LaneTrace, type R
 import { attemptsByAdapter, MailError, toMailError, withRemedySentence, type Attempt } from './errors.js';
 import type { NormalizedMessage } from './message.js';
 import { policyFor } from './policy.js';
+import { diagnose } from './diagnose.js';
 import { DEFAULT_ATTEMPT_TIMEOUT_MS, withTimeout } from './timeout.js';
 
 export interface FailoverOptions {
@@ -122,7 +123,8 @@ export class FailoverAdapter implements MailAdapter {
         }
         results.push({ adapter: adapter.name, ok: true, durationMs: Math.round(performance.now() - started) });
       } catch (error) {
-        results.push({ adapter: adapter.name, ok: false, durationMs: Math.round(performance.now() - started), error: toMailError(error, { provider: adapter.name }) });
+        // The catalogue's remedy, as a failed send gets it (a closed port, a host that does not resolve).
+        results.push({ adapter: adapter.name, ok: false, durationMs: Math.round(performance.now() - started), error: diagnose(toMailError(error, { provider: adapter.name })) });
       }
       if (adapter.verify) onChecked?.(adapter, results.at(-1)!);
     }
