@@ -30,6 +30,7 @@ const MALFORMED: Array<[dsn: string, says: RegExp, secrets: string[]]> = [
   // A chain written with commas: "default," was taken as a host name, and every send through it failed on DNS.
   ['failover(brevo+api://xkeysib-SECRET-1@default, mailgun+api://mgSECRET-3:mg.example.com@default)', /separate the DSNs of failover\(\) with spaces, not commas/, ['xkeysib-SECRET-1', 'mgSECRET-3']],
   ['brevo+api://xkeysib-SECRET-1;', /has a host that is not a host name: it holds ";"/, ['xkeysib-SECRET-1']],
+  ['failover(brevo+api://xkeysib-SECRET-1@default,mailgun+api://mgSECRET-3:mg.example.com@default)', /separate the DSNs of failover\(\) with spaces, not commas/, ['xkeysib-SECRET-1', 'mgSECRET-3']],
   ['smtp://ann:smtpSECRET-17@smtp.example.com;', /has a host that is not a host name: it holds ";"/, ['smtpSECRET-17']],
   // Quotes kept by an env file (Docker's env_file keeps them): the error named no quote.
   ['"brevo+api://xkeysib-SECRET-1@default"', /is in quotes: remove them/, ['xkeysib-SECRET-1']],

@@ -78,7 +78,7 @@ export function parseDsnChain(dsn: string): ParsedDsn[] {
   const parts = failover ? failover[1]!.trim().split(/\s+/).filter(Boolean) : [trimmed];
   if (parts.length === 0) throw new MailError('CONFIG', 'failover() needs at least one DSN inside the parentheses');
   // "failover(a, b)": the comma would end the first DSN's host ("default,"), which fails every send on DNS.
-  if (failover && parts.some((part) => part.endsWith(',') || part.startsWith(','))) {
+  if (failover && parts.some((part) => part.endsWith(',') || part.startsWith(',') || /,[a-z][a-z0-9+.-]*:\/\//i.test(part))) {
     throw new MailError('CONFIG', `"${redactDsnText(trimmed)}": separate the DSNs of failover() with spaces, not commas`);
   }
   return parts.map(parseDsn);
