@@ -894,6 +894,16 @@ const RULES: Rule[] = [
     retry: true,
   },
   {
+    // A pasted HTTP answer ("413 Payload Too Large", "422 {...}") starts with a status that SMTP
+    // never uses as a reply code: it is a provider's refusal of the request, not an SMTP 4xx to
+    // retry. Adapters' own errors never start with it (they name the adapter first).
+    rule: 'http-client-error', code: 'REJECTED',
+    match: /^(?:HTTP\/\d(?:\.\d)? )?(?:400|404|405|409|410|413|415|422)\b(?! ?[45]\.\d)/,
+    meaning: 'The provider refused this HTTP request (a 4xx status): the request or the message is wrong for it',
+    remedy: 'The provider refused the request for good: read the reason in its answer (a field, an address, the size), fix it, then send again (`mailroom resend <id>`); retrying the same request fails the same way.',
+    retry: false,
+  },
+  {
     rule: 'smtp-temporary', code: 'TRANSIENT',
     match: /^4\d\d\b|\b4\d\d [45]\.|\b4\.\d{1,3}\.\d{1,3}\b/,
     meaning: 'A temporary failure: the server asks the client to try again later (busy, throttled or greylisting)',
