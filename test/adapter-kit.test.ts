@@ -215,6 +215,25 @@ describe('capabilities default to unsupported unless declared', () => {
     }
   });
 
+  it('refuses a base URL holding credentials, a query or a fragment when the adapter is created, never printing them', () => {
+    const error = (() => {
+      try {
+        pigeon.create({ apiKey: KEY, baseUrl: 'https://proxyuser:proxyPASSWORD-1@proxy.example.com' });
+      } catch (caught) {
+        return caught as MailError;
+      }
+      return undefined;
+    })();
+    expect(error?.code).toBe('CONFIG');
+    expect(error?.message).toMatch(/user name or password/);
+    expect(`${error?.message} ${error?.stack}`).not.toContain('proxyPASSWORD-1');
+    expect(() => pigeon.create({ apiKey: KEY, baseUrl: 'https://proxyuser:proxyPASSWORD-2@' })).toThrow(/"https:\/\/\*\*\*@" is not a URL/);
+    expect(() => pigeon.create({ apiKey: KEY, baseUrl: 'https://proxy.example.com/?token=abc' })).toThrow(/query or a fragment/);
+    expect(() => pigeon.create({ apiKey: KEY, baseUrl: 'https://proxy.example.com/mail#x' })).toThrow(/query or a fragment/);
+    // A path prefix stays allowed: https://proxy.example.com/brevo + /v1/send.
+    expect(String(pigeon.create({ apiKey: KEY, baseUrl: 'https://proxy.example.com/brevo/' }))).toBe('pigeon(https://proxy.example.com/brevo)');
+  });
+
   it('owns the options block: required options, https or loopback http only, the DSN\'s common options', () => {
     expect(() => pigeon.create({} as PigeonOptions)).toThrow(/pigeon needs `apiKey` \(Pigeon > Settings > Keys\)/);
     expect(() => pigeon.create({ apiKey: KEY, baseUrl: 'http://mail.example.com' })).toThrow(/must use https/);

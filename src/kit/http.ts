@@ -387,10 +387,18 @@ export function resolveBaseUrl(provider: string, options: { baseUrl?: string; de
   try {
     url = new URL(raw);
   } catch {
-    throw new MailError('CONFIG', `baseUrl ${JSON.stringify(raw)} is not a URL: write it as https://host[:port]`, { provider });
+    throw new MailError('CONFIG', `baseUrl ${JSON.stringify(String(raw).replace(/\/\/[^/]*@/, '//***@'))} is not a URL: write it as https://host[:port]`, { provider });
   }
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopback(url.hostname))) {
     throw new MailError('CONFIG', `baseUrl ${JSON.stringify(url.origin)} must use https (http is allowed only on loopback, for local test servers)`, { provider });
+  }
+  // fetch refuses a URL with credentials, and its error echoed them; a query or fragment would end
+  // up in front of the request's path. Named by origin only: they may hold secrets.
+  if (url.username || url.password) {
+    throw new MailError('CONFIG', `baseUrl for ${url.origin} holds a user name or password: fetch sends no credentials in a URL; give the proxy's address without them`, { provider });
+  }
+  if (url.search || url.hash) {
+    throw new MailError('CONFIG', `baseUrl for ${url.origin} holds a query or a fragment: give scheme://host[:port] and an optional path only`, { provider });
   }
   return url.href.replace(/\/+$/, '');
 }
