@@ -161,6 +161,19 @@ describe('capabilities default to unsupported unless declared', () => {
     }
   });
 
+  it('reads a 2xx that is not the documented success status as AMBIGUOUS: the provider may have taken the message', async () => {
+    const server = await startProviderServer({ faults: {}, handle: () => ({ answer: { status: 200, body: { id: 'msg-200' } } }) });
+    try {
+      const adapter = pigeon.create({ apiKey: KEY, baseUrl: server.url });
+      const error = await expectFailure(adapter.send(normalizeMessage({ from: 'shop@example.com', to: 'ann@example.org', subject: 'Hi', text: 'Hello' }), sendContext()));
+      expect(error.code).toBe('AMBIGUOUS');
+      expect(error.status).toBe(200);
+      expect(error.message).toMatch(/200 OK.*not the documented success \(202\)/);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('posts a verify call that has a JSON body and names no method (a GET cannot carry one)', async () => {
     const server = await startProviderServer({ faults: {}, handle: (request) => ({ answer: request.method === 'POST' ? { status: 200, body: { ok: true } } : { status: 405, body: { message: 'use POST' } } }) });
     try {
