@@ -8,11 +8,10 @@
 import { allRecipients, declareCapabilities, httpEndpoint, sendWithin, type AdapterCapabilities, type MailAdapter, type SendContext, type SendReceipt } from '../core/adapter.js';
 import type { ParsedDsn } from '../core/dsn.js';
 import { baseUrlFromDsn, defineDsn, dsnCommonOptions, type AdapterDsn } from '../core/dsn-options.js';
-import { diagnose } from '../core/diagnose.js';
 import { MailError } from '../core/errors.js';
 import type { NormalizedMessage } from '../core/message.js';
 import { guardSecrets, SecretScrubber, type SecretLogin } from '../core/secrets.js';
-import { errorFromResponse, errorText, httpRequest, resolveBaseUrl, successReceipt, type HttpResponse, type SuccessRule } from './http.js';
+import { errorFromResponse, errorText, httpRequest, resolveBaseUrl, successReceipt, unlessOtherSuccess, type HttpResponse, type SuccessRule } from './http.js';
 
 /** The options every HTTP adapter takes, beside its credentials. */
 export interface HttpAdapterOptions {
@@ -166,13 +165,7 @@ export function defineHttpAdapter<Options extends HttpAdapterOptions>(definition
             read: (answer) => definition.parseReceipt(answer, { ...context, recipients, message: wire }),
           });
           if (receipt) return receipt;
-          // A 2xx the provider does not document for a send (a 200 where it answers 201): it took the
-          // request, and may have sent the message. Never a silent failover that could send it twice.
-          if (response.status >= 200 && response.status < 300) {
-            const error = toError(response);
-            throw diagnose(new MailError('AMBIGUOUS', `${error.detail}: the answer is not the documented success (${definition.success.statuses.join(', ')}), so the provider may have accepted the message`, { provider, status: response.status, cause: error }));
-          }
-          throw toError(response);
+          throw unlessOtherSuccess(response, definition.success, toError(response));
         });
       },
       async verify(ctx: { signal?: AbortSignal } = {}): Promise<void> {

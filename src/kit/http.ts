@@ -262,6 +262,19 @@ export function successReceipt(
   return unreadableSuccess(rule, { provider: context.provider, status: response.status, why, recipients: context.recipients });
 }
 
+/**
+ * The error for an answer that `successReceipt` did not take: a 2xx that is not the provider's
+ * documented success status (a 200 where it answers 201) means it took the request and may have
+ * sent the message, so it is AMBIGUOUS (never a silent failover that could send it twice); any other
+ * status keeps `error`, the adapter's reading of it.
+ */
+export function unlessOtherSuccess(response: HttpResponse, rule: SuccessRule, error: MailError): MailError {
+  if (response.status < 200 || response.status >= 300) return error;
+  return diagnose(new MailError('AMBIGUOUS', `${error.detail}: the answer is not the documented success (${rule.statuses.join(', ')}), so the provider may have accepted the message`, {
+    ...(error.provider ? { provider: error.provider } : {}), status: response.status, cause: error,
+  }));
+}
+
 /** Applies `rule` to a success status whose answer could not be read: a receipt with a warning, or AMBIGUOUS (thrown). */
 export function unreadableSuccess(rule: SuccessRule, context: { provider: string; status: number; why: string; recipients: string[] }): SendReceipt {
   const { provider, status, why } = context;

@@ -22,7 +22,7 @@ export { parseDsn, parseDsnChain, adaptersFromDsn, DSN_SCHEMES } from '../core/d
 export type { ParsedDsn, AdapterFromDsn } from '../core/dsn.js';
 
 // The request and the mapping of its answers.
-export { httpRequest, errorFromResponse, errorText, successReceipt, unreadableSuccess, retryAfterMs, basicAuth, resolveBaseUrl, codeForStatus, DEFAULT_HTTP_TIMEOUT_MS } from './http.js';
+export { httpRequest, errorFromResponse, errorText, successReceipt, unreadableSuccess, unlessOtherSuccess, retryAfterMs, basicAuth, resolveBaseUrl, codeForStatus, DEFAULT_HTTP_TIMEOUT_MS } from './http.js';
 export type { HttpRequestOptions, HttpResponse, SuccessRule } from './http.js';
 
 // An adapter on an AWS SDK v3 client (Amazon SES): its requests through the same http.ts, its errors mapped.
