@@ -20,6 +20,15 @@ import { printWarningsOnce } from './warnings.js';
 
 printWarningsOnce();
 
+// Output into a pipe whose reader has gone (`mailroom journal | head -1`): the rest of the output has
+// nowhere to go, but the command still finishes what it does (a resend is not cut off halfway) and
+// no EPIPE stack trace is printed.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+  });
+}
+
 const program = new Command('mailroom')
   .description('Send mail through any provider with a fallback chain, a send journal and templates.')
   .version(packageVersion())
