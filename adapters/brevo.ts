@@ -33,7 +33,7 @@ const brevo = defineHttpAdapter<BrevoOptions>({
   parseReceipt: ({ json }, { recipients, message }) => {
     const messageId = (json as { messageId?: unknown } | undefined)?.messageId;
     if (typeof messageId !== 'string') return undefined;
-    const warnings = typeWarnings(message);
+    const warnings = [...senderNameWarnings(message), ...typeWarnings(message)];
     return { providerMessageId: messageId, accepted: recipients, rejected: [], ...(warnings.length > 0 ? { warnings } : {}) };
   },
   // A wrong key, no credits, a sender not validated: their codes and remedies are in the catalogue.
@@ -58,6 +58,25 @@ function typeWarnings(message: NormalizedMessage): string[] {
     .map((a) => `brevo takes no attachment type and derives it from the file name: ${JSON.stringify(a.filename)} was sent without its type ${a.contentType}`);
 }
 
+// `sendSmtpEmail.sender.name` is at most 70 characters (Brevo's OAS, PROVIDERS.md §1 B1): a longer
+// one is a 400 that would stop the chain for a display name. It is cut, with a warning.
+const MAX_SENDER_NAME = 70;
+
+function senderName(name: string): string {
+  let cut = '';
+  for (const character of name) {
+    if (cut.length + character.length > MAX_SENDER_NAME) break;
+    cut += character;
+  }
+  return cut;
+}
+
+function senderNameWarnings(message: NormalizedMessage): string[] {
+  const name = message.from.name;
+  if (!name || name.length <= MAX_SENDER_NAME) return [];
+  return [`brevo takes a sender name of at most ${MAX_SENDER_NAME} characters: ${JSON.stringify(name)} was cut to ${JSON.stringify(senderName(name))}`];
+}
+
 function contact(address: Address): { email: string; name?: string } {
   return address.name ? { email: address.address, name: address.name } : { email: address.address };
 }
@@ -70,7 +89,7 @@ function toPayload(message: NormalizedMessage, ctx: SendContext): Record<string,
   const idempotencyKey = ctx.idempotencyKey ?? message.idempotencyKey;
   if (idempotencyKey) headers.idempotencyKey = idempotencyKey;
   return {
-    sender: contact(message.from),
+    sender: contact(message.from.name ? { ...message.from, name: senderName(message.from.name) } : message.from),
     to: message.to.map(contact),
     ...(message.cc.length ? { cc: message.cc.map(contact) } : {}),
     ...(message.bcc.length ? { bcc: message.bcc.map(contact) } : {}),

@@ -44,6 +44,8 @@ const mailjet = defineHttpAdapter<MailjetOptions>({
     maxReplyTo: 1,
     maxRecipients: 50,
     requiresTo: true,
+    // `Subject` ≤ 255 (Send API v3.1 limits; mj-0006 beyond).
+    maxSubjectLength: 255,
   },
   // Only the body says what Mailjet did: a Status per message and an id per recipient, and a call
   // can be partly sent (anymail's test_mixed_status). So a 200 whose body is lost is AMBIGUOUS.

@@ -6,9 +6,9 @@ import { allRecipients, httpEndpoint, sendWithin, type AdapterCapabilities, type
 import type { Address } from '../src/core/address.js';
 import { senderAdvice } from '../src/core/diagnose.js';
 import type { ParsedDsn } from '../src/core/dsn.js';
-import { defineDsn, dsnCommonOptions, microsoftAppCredentials, requireDsnPart } from '../src/core/dsn-options.js';
+import { defineDsn, dsnBoolean, dsnCommonOptions, microsoftAppCredentials, requireDsnPart } from '../src/core/dsn-options.js';
 import { MailError } from '../src/core/errors.js';
-import { errorFromResponse, httpRequest, resolveBaseUrl, scrub, successReceipt, type HttpResponse, type SuccessRule } from '../src/kit/http.js';
+import { errorFromResponse, httpRequest, resolveBaseUrl, scrub, successReceipt, unlessOtherSuccess, type HttpResponse, type SuccessRule } from '../src/kit/http.js';
 import { headersWithTags, type NormalizedMessage } from '../src/core/message.js';
 import { MSAL_NODE, requireInstalled } from '../src/kit/optional-package.js';
 import { GRAPH_SCOPE, MicrosoftTokenSource, type MicrosoftCertificate, type MicrosoftNetworkClient } from '../src/kit/microsoft-token.js';
@@ -129,7 +129,7 @@ export class GraphAdapter implements MailAdapter {
         const advice = senderAdvice(message.from.address);
         return advice ? { ...receipt, warnings: [...(receipt.warnings ?? []), advice] } : receipt;
       }
-      throw this.#error(response, token.accessToken);
+      throw unlessOtherSuccess(response, GRAPH_SUCCESS, this.#error(response, token.accessToken));
     }));
   }
 
@@ -195,7 +195,7 @@ export function graphOptionsFromDsn(dsn: ParsedDsn): GraphOptions {
     // Checked as the DSN is read, so a base_url in plain http to a public host fails createMailer,
     // not the first send.
     ...(dsn.options.base_url ? { baseUrl: resolveBaseUrl(dsn.options.name ?? 'graph', { baseUrl: dsn.options.base_url, defaultUrl: DEFAULT_URL }) } : {}),
-    ...(dsn.options.save_to_sent_items === 'false' ? { saveToSentItems: false } : {}),
+    ...(dsnBoolean(dsn, 'save_to_sent_items') === false ? { saveToSentItems: false } : {}),
     ...dsnCommonOptions(dsn),
   };
 }

@@ -10,7 +10,7 @@ import type { ConnectionOptions } from 'node:tls';
 import { FULL_CAPABILITIES, sendWithin, type AdapterCapabilities, type AdapterEndpoint, type AdapterLimits, type MailAdapter, type SendContext, type SendReceipt } from '../src/core/adapter.js';
 import { addressProblem } from '../src/core/address.js';
 import type { ParsedDsn } from '../src/core/dsn.js';
-import { defineDsn, dsnWholeNumber, requireDsnPart } from '../src/core/dsn-options.js';
+import { defineDsn, dsnBoolean, dsnWholeNumber, requireDsnPart } from '../src/core/dsn-options.js';
 import { GMAIL_PRESET, zohoPreset, type SmtpPreset } from '../src/kit/smtp-presets.js';
 import { MailError, toMailError } from '../src/core/errors.js';
 import type { NormalizedMessage } from '../src/core/message.js';
@@ -384,7 +384,7 @@ export function smtpOptionsFromDsn(dsn: ParsedDsn): SmtpAdapterOptions {
     host,
     port: dsn.port ?? (secure ? 465 : preset?.port ?? 587),
     secure,
-    ...(dsn.options.requireTLS === 'false' ? { requireTLS: false } : {}),
+    ...(dsnBoolean(dsn, 'requireTLS') === false ? { requireTLS: false } : {}),
     ...(auth ? { auth } : {}),
     ...(preset?.minVersion ? { tls: { minVersion: preset.minVersion } } : {}),
     maxConnections: dsnWholeNumber(dsn, 'maxConnections') ?? preset?.maxConnections,
@@ -396,7 +396,7 @@ export function smtpOptionsFromDsn(dsn: ParsedDsn): SmtpAdapterOptions {
 function smtpPreset(dsn: ParsedDsn): SmtpPreset | undefined {
   if (dsn.scheme === 'gmail') return GMAIL_PRESET;
   if (dsn.scheme !== 'zoho') return undefined;
-  return zohoPreset(dsn.options.region ?? 'com', dsn.options.organization === 'true');
+  return zohoPreset(dsn.options.region ?? 'com', dsnBoolean(dsn, 'organization') === true);
 }
 
 // The user part is the SMTP login, printed in a redacted DSN (the password never is).

@@ -29,8 +29,8 @@ const smtp2go = defineHttpAdapter<Smtp2goOptions>({
   // What SMTP2GO can carry (the /email/send schema, PROVIDERS.md §4 T3, T4). The schema has no tag
   // or metadata field: both travel as the X-Mailroom-* headers the MIME adapters write. Reply-To is
   // a custom header, which takes a list; at most 100 addresses per to/cc/bcc field, taken as the
-  // bound for one message; `to` is required (1 to 100 addresses).
-  capabilities: { attachments: true, inlineImages: true, customHeaders: true, tags: true, metadata: true, maxReplyTo: Number.POSITIVE_INFINITY, maxRecipients: 100, requiresTo: true },
+  // bound for one message; `to` is required (1 to 100 addresses); `subject` ≤ 255 characters.
+  capabilities: { attachments: true, inlineImages: true, customHeaders: true, tags: true, metadata: true, maxReplyTo: Number.POSITIVE_INFINITY, maxRecipients: 100, requiresTo: true, maxSubjectLength: 255 },
   // A 200 can hold per-recipient failures (`data.failed`, `data.failures[]`; the 2017 schema and the
   // official WordPress plugin): only the body says who got the message. A 200 whose body is lost is
   // AMBIGUOUS, never a retry.

@@ -129,6 +129,62 @@ describe('capabilities default to unsupported unless declared', () => {
     }
   });
 
+  it('maps an answer by its status when the adapter\'s own toError throws on it (a body it did not expect)', async () => {
+    const server = await startProviderServer({ faults: {}, handle: () => ({ answer: { status: 401, body: { message: 'Key not found' } } }) });
+    try {
+      const fragile = defineHttpAdapter<PigeonOptions>({
+        ...pigeonDefinition,
+        toError: (response, { provider }) => {
+          const error = (response.json as { error: { type: string } }).error;
+          return new MailError('REJECTED', `${provider}: ${error.type}`, { provider });
+        },
+      }).create({ apiKey: KEY, baseUrl: server.url });
+      const error = await expectFailure(fragile.send(normalizeMessage({ from: 'shop@example.com', to: 'ann@example.org', subject: 'Hi', text: 'Hello' }), sendContext()));
+      expect(error.code).toBe('AUTH');
+      expect(error.status).toBe(401);
+      expect(error.message).toContain('Key not found');
+      expect((await expectFailure(fragile.verify!())).code).toBe('AUTH');
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('joins a path written without its leading "/" to the base URL (it was blamed on the base URL option)', async () => {
+    const server = await startProviderServer({ faults: {}, handle: (request) => ({ answer: request.method === 'GET' ? { status: 200, body: {} } : { status: 202, body: { id: 'msg-3' } } }) });
+    try {
+      const relative = defineHttpAdapter<PigeonOptions>({ ...pigeonDefinition, send: { path: 'v1/send' }, verify: { path: () => 'v1/me' } }).create({ apiKey: KEY, baseUrl: server.url });
+      await relative.send(normalizeMessage({ from: 'shop@example.com', to: 'ann@example.org', subject: 'Hi', text: 'Hello' }), sendContext());
+      await relative.verify!();
+      expect(server.requests.map((r) => r.path)).toEqual(['/v1/send', '/v1/me']);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('reads a 2xx that is not the documented success status as AMBIGUOUS: the provider may have taken the message', async () => {
+    const server = await startProviderServer({ faults: {}, handle: () => ({ answer: { status: 200, body: { id: 'msg-200' } } }) });
+    try {
+      const adapter = pigeon.create({ apiKey: KEY, baseUrl: server.url });
+      const error = await expectFailure(adapter.send(normalizeMessage({ from: 'shop@example.com', to: 'ann@example.org', subject: 'Hi', text: 'Hello' }), sendContext()));
+      expect(error.code).toBe('AMBIGUOUS');
+      expect(error.status).toBe(200);
+      expect(error.message).toMatch(/200 OK.*not the documented success \(202\)/);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('posts a verify call that has a JSON body and names no method (a GET cannot carry one)', async () => {
+    const server = await startProviderServer({ faults: {}, handle: (request) => ({ answer: request.method === 'POST' ? { status: 200, body: { ok: true } } : { status: 405, body: { message: 'use POST' } } }) });
+    try {
+      const withBody = defineHttpAdapter<PigeonOptions>({ ...pigeonDefinition, verify: { path: '/v1/stats', json: {} } }).create({ apiKey: KEY, baseUrl: server.url });
+      await withBody.verify!();
+      expect(server.requests.at(-1)).toMatchObject({ method: 'POST', path: '/v1/stats' });
+    } finally {
+      await server.close();
+    }
+  });
+
   it('lets verify\'s `ok` throw its own error for an answer that authenticates but cannot send', async () => {
     const server = await startProviderServer({ faults: {}, handle: () => ({ answer: { status: 200, body: { scopes: ['read'] } } }) });
     try {
@@ -149,6 +205,46 @@ describe('capabilities default to unsupported unless declared', () => {
     } finally {
       await server.close();
     }
+  });
+
+  it('a parseReceipt that throws on a success answer is that rule\'s unreadable answer, never a retry that sends twice', async () => {
+    const server = await startProviderServer({ faults: {}, handle: () => ({ answer: { status: 202, body: { data: null } } }) });
+    try {
+      // A receipt reader with a bug (it assumes a field the answer lacks): the provider has taken the message.
+      const buggy = (unreadableBody: 'sent' | 'ambiguous') => defineHttpAdapter<PigeonOptions>({
+        ...pigeonDefinition,
+        success: { statuses: [202], unreadableBody, source: 'test provider' },
+        parseReceipt: ({ json }, { recipients }) => ({ providerMessageId: (json as { data: { id: string } }).data.id, accepted: recipients, rejected: [] }),
+      }).create({ apiKey: KEY, baseUrl: server.url });
+      const message = normalizeMessage({ from: 'shop@example.com', to: 'ann@example.org', subject: 'Hi', text: 'Hello' });
+      const receipt = await buggy('sent').send(message, sendContext());
+      expect(receipt.accepted).toEqual(['ann@example.org']);
+      expect(receipt.warnings?.join(' ')).toMatch(/accepted the message \(202 Accepted\) but its answer could not be read/);
+      const error = await expectFailure(buggy('ambiguous').send(message, sendContext()));
+      expect(error.code).toBe('AMBIGUOUS');
+      expect(error.retryable).toBe(false);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('refuses a base URL holding credentials, a query or a fragment when the adapter is created, never printing them', () => {
+    const error = (() => {
+      try {
+        pigeon.create({ apiKey: KEY, baseUrl: 'https://proxyuser:proxyPASSWORD-1@proxy.example.com' });
+      } catch (caught) {
+        return caught as MailError;
+      }
+      return undefined;
+    })();
+    expect(error?.code).toBe('CONFIG');
+    expect(error?.message).toMatch(/user name or password/);
+    expect(`${error?.message} ${error?.stack}`).not.toContain('proxyPASSWORD-1');
+    expect(() => pigeon.create({ apiKey: KEY, baseUrl: 'https://proxyuser:proxyPASSWORD-2@' })).toThrow(/"https:\/\/\*\*\*@" is not a URL/);
+    expect(() => pigeon.create({ apiKey: KEY, baseUrl: 'https://proxy.example.com/?token=abc' })).toThrow(/query or a fragment/);
+    expect(() => pigeon.create({ apiKey: KEY, baseUrl: 'https://proxy.example.com/mail#x' })).toThrow(/query or a fragment/);
+    // A path prefix stays allowed: https://proxy.example.com/brevo + /v1/send.
+    expect(String(pigeon.create({ apiKey: KEY, baseUrl: 'https://proxy.example.com/brevo/' }))).toBe('pigeon(https://proxy.example.com/brevo)');
   });
 
   it('owns the options block: required options, https or loopback http only, the DSN\'s common options', () => {

@@ -60,6 +60,16 @@ describe('brevo specifics', () => {
     expect((server.requests.at(-1)!.json as { attachment: unknown[] }).attachment).toEqual([{ name: 'export.txt', content: Buffer.from('a,b').toString('base64') }]);
   });
 
+  it('cuts a sender name over Brevo\'s 70 characters, with a warning, instead of a 400 that stopped the chain', async () => {
+    const adapter = brevoAdapter({ apiKey: KEY, baseUrl: server.url });
+    const name = 'Boutique Les Jardins de Provence — Service des confirmations de commande';
+    expect(name.length).toBeGreaterThan(70);
+    const receipt = await adapter.send(normalizeMessage({ ...MESSAGES['text only']!, from: { address: 'shop@example.com', name } }), sendContext());
+    const sender = (server.requests.at(-1)!.json as { sender: { name: string; email: string } }).sender;
+    expect(sender).toEqual({ email: 'shop@example.com', name: [...name].slice(0, 70).join('') });
+    expect(receipt.warnings).toEqual([`brevo takes a sender name of at most 70 characters: ${JSON.stringify(name)} was cut to ${JSON.stringify(sender.name)}`]);
+  });
+
   it('turns a wrong key into AUTH with a remedy and without the key', async () => {
     const adapter = brevoAdapter({ apiKey: 'xkeysib-wrong-key-000', baseUrl: server.url });
     const error = await expectFailure(adapter.send(normalizeMessage(MESSAGES['text only']!), sendContext()));

@@ -696,3 +696,18 @@ describe('mailroom CLI', () => {
     for (const secret of SECRETS) expect(inputs).toContain(secret);
   });
 });
+
+describe('mailroom output into a pipe that closes early (| head -1)', () => {
+  it('ends normally, without an unhandled EPIPE stack trace', async () => {
+    await builtCli();
+    const cwd = await mkdtemp(join(tmpdir(), 'mailroom-epipe-'));
+    const child = spawn(process.execPath, [CLI, 'explain', '535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant.'], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    // The reader goes away before the command writes: every write meets a closed pipe.
+    child.stdout.destroy();
+    const code = await new Promise<number | null>((resolvePromise) => child.on('close', resolvePromise));
+    expect(stderr).not.toMatch(/EPIPE|Unhandled 'error' event/);
+    expect(code).toBe(0);
+  });
+});

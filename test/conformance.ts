@@ -288,6 +288,9 @@ function capabilityProbes(adapter: MailAdapter): { what: string; message: MailMe
     const to = Array.from({ length: caps.maxRecipients + 1 }, (_, i) => `r${i}@example.com`);
     probes.push({ what: `${to.length} recipients`, message: { ...base, to } });
   }
+  if (caps.maxSubjectLength !== undefined) {
+    probes.push({ what: `a subject of ${caps.maxSubjectLength + 1} characters`, message: { ...base, subject: 's'.repeat(caps.maxSubjectLength + 1) } });
+  }
   if (Number.isFinite(caps.maxAttachmentBytes)) {
     probes.push({ what: `an attachment of ${caps.maxAttachmentBytes + 1} bytes`, message: { ...base, attachments: [{ filename: 'big.pdf', content: new Uint8Array(caps.maxAttachmentBytes + 1) }] } });
   }

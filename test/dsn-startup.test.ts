@@ -11,6 +11,33 @@ const MALFORMED: Array<[dsn: string, says: RegExp, secrets: string[]]> = [
   ['brevo+api://xkeysib-SECRET-1', /no "@default".*lacks the API key/, ['xkeysib-SECRET-1']],
   ['brevo+api://@default', /lacks the API key/, []],
   ['brevo+api://xkeysib-SECRET-1@default?regoin=eu', /"regoin", which this adapter does not use/, ['xkeysib-SECRET-1']],
+  // SendGrid's SMTP login (user "apikey", the key as password) written as an API DSN: "apikey" would be sent as the key.
+  ['sendgrid+api://apikey:SG.SECRET-11@default', /has a password .*which this adapter does not use/, ['SG.SECRET-11']],
+  ['brevo+api://login:xkeysib-SECRET-1@default', /has a password .*which this adapter does not use/, ['xkeysib-SECRET-1']],
+  ['office365+oauth://ann%40corp.com:entraSECRET-12@corp.onmicrosoft.com?client_id=app&client_secret=entraSECRET-12', /has a password .*which this adapter does not use/, ['entraSECRET-12']],
+  // A proxy under a path: the adapter would post to the proxy's root.
+  ['brevo+api://xkeysib-SECRET-1@proxy.example.com/brevo', /has a path after the host, which this adapter does not use/, ['xkeysib-SECRET-1']],
+  // An option given twice: which one was meant is unknown (the last one used to win in silence).
+  ['mailgun+api://mgSECRET-3:mg.example.com@default?region=eu&region=us', /gives "region" twice/, ['mgSECRET-3']],
+  ['graph://ann%40corp.com@corp.onmicrosoft.com?client_id=app&client_secret=entraSECRET-13&client_secret=entraSECRET-14', /gives "client_secret" twice/, ['entraSECRET-13', 'entraSECRET-14']],
+  // Read as "not true", these sent https to a local http test server, which failed with a TLS error.
+  ['brevo+api://xkeysib-SECRET-1@127.0.0.1:8080?insecure=TRUE', /insecure=TRUE: use true, false/, ['xkeysib-SECRET-1']],
+  ['brevo+api://xkeysib-SECRET-1@127.0.0.1:8080?insecure=1', /insecure=1: use true, false/, ['xkeysib-SECRET-1']],
+  // A yes/no option written otherwise: read as its default in silence (Zoho's personal host instead of smtppro, a copy in Sent Items).
+  ['zoho://ann%40corp.eu:zohoSECRET-15@default?region=eu&organization=TRUE', /organization=TRUE: use true, false/, ['zohoSECRET-15']],
+  ['graph://ann%40corp.com@corp.onmicrosoft.com?client_id=app&client_secret=entraSECRET-16&save_to_sent_items=no', /save_to_sent_items=no: use true, false/, ['entraSECRET-16']],
+  ['smtp://ann:smtpSECRET-17@smtp.example.com:587?requireTLS=FALSE', /requireTLS=FALSE: use true, false/, ['smtpSECRET-17']],
+  // A chain written with commas: "default," was taken as a host name, and every send through it failed on DNS.
+  ['failover(brevo+api://xkeysib-SECRET-1@default, mailgun+api://mgSECRET-3:mg.example.com@default)', /separate the DSNs of failover\(\) with spaces, not commas/, ['xkeysib-SECRET-1', 'mgSECRET-3']],
+  ['brevo+api://xkeysib-SECRET-1;', /has a host that is not a host name: it holds ";"/, ['xkeysib-SECRET-1']],
+  ['failover(brevo+api://xkeysib-SECRET-1@default,mailgun+api://mgSECRET-3:mg.example.com@default)', /separate the DSNs of failover\(\) with spaces, not commas/, ['xkeysib-SECRET-1', 'mgSECRET-3']],
+  ['smtp://ann:smtpSECRET-17@smtp.example.com;', /has a host that is not a host name: it holds ";"/, ['smtpSECRET-17']],
+  // Quotes kept by an env file (Docker's env_file keeps them): the error named no quote.
+  ['"brevo+api://xkeysib-SECRET-1@default"', /wrapped in quotes/, ['xkeysib-SECRET-1']],
+  ["'failover(brevo+api://xkeysib-SECRET-1@default memory://)'", /wrapped in quotes/, ['xkeysib-SECRET-1']],
+  // A port where the adapter takes none: the tenant is not a host (smtp_port= is), and @default is the provider's own endpoint.
+  ['office365+oauth://ann%40corp.com@corp.onmicrosoft.com:25?client_id=app&client_secret=entraSECRET-18', /has a port, which this adapter does not use/, ['entraSECRET-18']],
+  ['brevo+api://xkeysib-SECRET-1@default:8443', /has a port, which this adapter does not use/, ['xkeysib-SECRET-1']],
   ['brevo+api://xkeysib-SECRET-1@default?timeout=soon', /timeout=soon, which is not a whole number/, ['xkeysib-SECRET-1']],
   ['mailjet+api://PUBKEY-2:mjSECRET-2', /not a valid DSN/, ['PUBKEY-2', 'mjSECRET-2']],
   ['mailjet+api://PUBKEY-2@default', /lacks the secret key/, ['PUBKEY-2']],
@@ -135,15 +162,42 @@ describe('verify()', () => {
   });
 });
 
-describe('createMailer options of the wrong type', () => {
+describe('createMailer refuses an option it does not know (a typo, or a setting put in the wrong place)', () => {
   it.each([
-    [{ dsn: 123 }, /the dsn option must be a string/],
-    [{ dsn: ['smtp://u:p@h:587'] }, /the dsn option must be a string/],
-    [{ adapters: 'memory://' }, /the adapters option must be an array of adapters.*dsn/],
-  ])('%j is CONFIG naming the option, not a TypeError', (options, says) => {
+    [{ dsn: 'memory://', journal: false, retries: { attempts: 5 } }, /unknown option "retries"/],
+    [{ dsn: 'memory://', journal: false, timeoutMS: 1000 }, /unknown option "timeoutMS"/],
+    // Strapi's settings.defaultFrom written into providerOptions: it was ignored, and mail left without that sender.
+    [{ dsn: 'memory://', journal: false, defaultFrom: 'shop@example.com' }, /unknown option "defaultFrom"/],
+    // One level down: three attempts instead of the five meant, and no word about it.
+    [{ dsn: 'memory://', journal: false, retry: { attempt: 5 } }, /unknown option "retry.attempt"/],
+    [{ dsn: 'memory://', journal: false, cooldown: { periodMS: 1000 } }, /unknown option "cooldown.periodMS"/],
+  ])('%o', (options, says) => {
     let error: unknown;
     try {
-      createMailer({ ...(options as object), journal: false });
+      createMailer(options as never);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(MailError);
+    expect((error as MailError).code).toBe('CONFIG');
+    expect((error as MailError).message).toMatch(says);
+    expect((error as MailError).message).toMatch(/known options: .*(timeoutMs|attempts|periodMs)/);
+  });
+});
+
+describe('createMailer refuses a chain option whose value it cannot use, as the configuration file does', () => {
+  it.each([
+    [{ timeoutMs: 0 }, /option "timeoutMs": expected a whole number of 1 or more/],
+    [{ timeoutMs: '30000' }, /option "timeoutMs": expected a whole number of 1 or more/],
+    [{ retry: { attempts: 0 } }, /option "retry.attempts": expected a whole number of 1 or more/],
+    [{ retry: { attempts: '3' } }, /option "retry.attempts": expected a whole number of 1 or more/],
+    [{ retry: { baseDelayMs: -5 } }, /option "retry.baseDelayMs": expected a whole number of 0 or more/],
+    [{ cooldown: { failures: -1 } }, /option "cooldown.failures": expected a whole number of 1 or more/],
+    [{ onAmbiguous: 'retry' }, /option "onAmbiguous": expected one of "failover"\|"stop"/],
+  ])('%o', (options, says) => {
+    let error: unknown;
+    try {
+      createMailer({ dsn: 'memory://', journal: false, ...options } as never);
     } catch (caught) {
       error = caught;
     }
@@ -153,17 +207,35 @@ describe('createMailer options of the wrong type', () => {
   });
 });
 
-describe('createMailer numbers of the wrong kind', () => {
+describe('verify() gives each failed check the catalogue\'s remedy, as a failed send gets', () => {
+  it('a closed port is "nothing listens at this host and port", not the generic passing-failure advice', async () => {
+    const { closedPort } = await import('./conformance.js');
+    const port = await closedPort();
+    const mailer = createMailer({ dsn: `brevo+api://xkeysib-SECRET-1@127.0.0.1:${port}?insecure=true`, journal: false });
+    try {
+      const [result] = await mailer.verify();
+      expect(result!.ok).toBe(false);
+      expect(result!.error!.code).toBe('TRANSIENT');
+      expect(result!.error!.message).toMatch(/ECONNREFUSED/);
+      expect(result!.error!.remedy).toMatch(/Nothing listens at this host and port/);
+    } finally {
+      await mailer.close();
+    }
+  });
+});
+
+describe('createMailer options of the wrong type', () => {
   it.each([
-    [{ timeoutMs: '10s' }, /timeoutMs is "10s"/],
-    [{ timeoutMs: 0 }, /timeoutMs is 0/],
-    [{ timeoutMs: Number.NaN }, /timeoutMs is NaN/],
-    [{ retry: { attempts: 'three' } }, /retry\.attempts is "three"/],
-    [{ retry: { baseDelayMs: -1 } }, /retry\.baseDelayMs is -1/],
-  ])('%j is CONFIG at once, not an attempt that times out after 1 ms', (options, says) => {
+    [{ dsn: 123 }, /the dsn option must be a string/],
+    [{ dsn: ['smtp://u:p@h:587'] }, /the dsn option must be a string/],
+    [{ adapters: 'memory://' }, /the adapters option must be an array of adapters.*dsn/],
+    // From JavaScript a "10s" or a NaN would reach setTimeout, which reads it as 1 ms.
+    [{ dsn: 'memory://', timeoutMs: '10s' }, /option "timeoutMs": expected a whole number of 1 or more/],
+    [{ dsn: 'memory://', timeoutMs: Number.NaN }, /option "timeoutMs": expected a whole number of 1 or more/],
+  ])('%j is CONFIG naming the option, not a TypeError', (options, says) => {
     let error: unknown;
     try {
-      createMailer({ dsn: 'memory://', journal: false, ...(options as object) });
+      createMailer({ ...(options as object), journal: false });
     } catch (caught) {
       error = caught;
     }

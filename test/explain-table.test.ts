@@ -62,6 +62,18 @@ describe('the explain table', () => {
     for (const word of row.remedy) expect(diagnosis!.remedy).toContain(word);
   });
 
+  it.each([
+    ['413 Payload Too Large', 'REJECTED'],
+    ['422 {"ErrorCode":300,"Message":"Invalid To address"}', 'REJECTED'],
+    ['400 {"error":{"code":"ErrorInvalidRecipients","message":"At least one recipient is not valid."}}', 'REJECTED'],
+    ['404 Not Found', 'REJECTED'],
+    // SMTP's own 4xx replies stay temporary.
+    ['451 4.3.0 Temporary server error', 'TRANSIENT'],
+    ['450 Requested mail action not taken: mailbox unavailable', 'TRANSIENT'],
+  ] as const)('reads a pasted HTTP status as HTTP, not as an SMTP temporary reply: %s', (text, code) => {
+    expect(explain(text)?.code).toBe(code);
+  });
+
   it('gives the AADSTS7000215 remedy the mangled-secret advice: a + read as a space, percent-encoded as %2B', () => {
     const remedy = explain('AADSTS7000215: Invalid client secret provided.')!.remedy;
     expect(remedy).toMatch(/"\+" becomes a space/);

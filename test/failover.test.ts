@@ -248,3 +248,23 @@ describe('cooldown event', () => {
     await mailer.close();
   });
 });
+
+describe('a receipt in which the provider refused every recipient', () => {
+  it('is REJECTED (DESIGN: "refused this message or all its recipients"), not sent with a warning', async () => {
+    const { createMailer } = await import('../src/index.js');
+    const { declareCapabilities } = await import('../src/kit/index.js');
+    let nextCalled = 0;
+    const refusing = { name: 'refusing', capabilities: declareCapabilities({ maxRecipients: 10 }), send: async () => ({ providerMessageId: 'p-1', accepted: [], rejected: ['ann@example.com', 'bob@example.com'] }) };
+    const next = { name: 'next', capabilities: declareCapabilities({ maxRecipients: 10 }), send: async () => { nextCalled++; return { accepted: ['ann@example.com', 'bob@example.com'], rejected: [] }; } };
+    const mailer = createMailer({ adapters: [refusing, next], journal: false, from: 'shop@example.com' });
+    try {
+      const error = await mailer.send({ to: ['ann@example.com', 'bob@example.com'], subject: 'Order', text: 'Thanks' }).then(() => undefined, (caught: unknown) => caught as { code: string; message: string; attempts: { ok: boolean; error?: { code: string } }[] });
+      expect(error?.code).toBe('REJECTED');
+      expect(error?.message).toMatch(/refused every recipient.*ann@example.com, bob@example.com/);
+      expect(error?.attempts.map((a) => a.error?.code)).toEqual(['REJECTED']);
+      expect(nextCalled).toBe(0);
+    } finally {
+      await mailer.close();
+    }
+  });
+});

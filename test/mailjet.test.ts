@@ -112,6 +112,16 @@ describe('mailjet specifics', () => {
     await expect(adapter().send(many, sendContext())).rejects.toMatchObject({ code: 'UNSUPPORTED', message: expect.stringMatching(/at most 50 recipients/) });
   });
 
+  it('refuses a subject over Mailjet\'s 255 characters as UNSUPPORTED before calling it (its 400 stopped the chain)', async () => {
+    const before = server.requests.length;
+    const long = normalizeMessage({ ...MESSAGES['text only']!, subject: `Order 1042: ${'x'.repeat(250)}` });
+    const error = await expectFailure(adapter().send(long, sendContext()));
+    expect(error.code).toBe('UNSUPPORTED');
+    expect(error.message).toMatch(/subject of at most 255 characters, the message has 262/);
+    expect(server.requests.length).toBe(before);
+    await adapter().send(normalizeMessage({ ...MESSAGES['text only']!, subject: 'x'.repeat(255) }), sendContext());
+  });
+
   it('builds from a DSN with key and secret, and needs both', async () => {
     const built = fromDsn(parseDsn(`mailjet+api://${KEY}:${SECRET}@127.0.0.1:${server.port}?insecure=true`));
     await built.verify!();

@@ -7,7 +7,7 @@ import { fromDsn, graphAdapter, type GraphAdapter, type GraphOptions } from '../
 import { parseDsn } from '../src/core/dsn.js';
 import { MailError } from '../src/core/errors.js';
 import { normalizeMessage, type MailMessage } from '../src/core/message.js';
-import { closedPort, expectArrival, MESSAGES, runConformance, sendContext } from './conformance.js';
+import { closedPort, expectArrival, expectFailure, MESSAGES, runConformance, sendContext } from './conformance.js';
 import { aadError, networkClient, startIdentityServer, type IdentityServer } from './helpers/identity-server.js';
 import { createTestTls, type TestTls } from './helpers/tls.js';
 import { GRAPH_ERRORS, graphError, startGraphServer } from './providers/graph.js';
@@ -107,6 +107,13 @@ describe('graph: the sendMail contract', () => {
     const [arrival] = graph.takeArrivals();
     expectArrival(arrival!, { ...sent, text: undefined });
     expect(receipt).toEqual({ accepted: [...sent.to, ...sent.cc, ...sent.bcc].map((a) => a.address), rejected: [] });
+  });
+
+  it('reads a 2xx other than Graph\'s 202 as AMBIGUOUS (Graph took the request), not a TRANSIENT failover', async () => {
+    graph.script({ status: 200, body: {} });
+    const error = await expectFailure(adapter().send(normalizeMessage(MESSAGES['text only']!), sendContext()));
+    expect(error.code).toBe('AMBIGUOUS');
+    expect(error.status).toBe(200);
   });
 
   it('sends a text body, and saveToSentItems=false when asked', async () => {

@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromDsn, resendAdapter } from '../adapters/resend.js';
 import { parseDsn } from '../src/core/dsn.js';
+import { createMailer } from '../src/index.js';
 import { normalizeMessage } from '../src/core/message.js';
 import { closedPort, expectFailure, MESSAGES, runConformance, sendContext } from './conformance.js';
 import { RESEND_ERRORS, startResendServer, type ResendServer } from './providers/resend.js';
@@ -80,6 +81,26 @@ describe('resend specifics', () => {
     const again = await adapter().send(message, { ...sendContext(), idempotencyKey: 'order-7-shipped' });
     expect(server.takeArrivals()).toHaveLength(0);
     expect(again.providerMessageId).toBe(sent!.providerMessageId);
+  });
+
+  it('a journal resend of a sent message is a new email at Resend, not the first one\'s id for the same Idempotency-Key', async () => {
+    const mailer = createMailer({ adapters: [adapter()], journal: 'memory://', from: 'shop@example.com' });
+    try {
+      await server.takeArrivals();
+      const sent = await mailer.send({ to: 'ann@example.com', subject: 'Order 1050', text: 'Thanks', idempotencyKey: 'order-1050-confirmation' });
+      expect(await server.takeArrivals()).toHaveLength(1);
+      // The customer says it never came: the operator resends it on purpose.
+      const again = await mailer.journal.resend(sent.id);
+      expect(again.status).toBe('sent');
+      expect(again.providerMessageId).not.toBe(sent.providerMessageId);
+      expect(await server.takeArrivals()).toHaveLength(1);
+      // A send of the key itself is still answered from the journal, nothing sent.
+      const repeat = await mailer.send({ to: 'ann@example.com', subject: 'Order 1050', text: 'Thanks', idempotencyKey: 'order-1050-confirmation' });
+      expect(repeat.deduplicated).toBe(true);
+      expect(await server.takeArrivals()).toHaveLength(0);
+    } finally {
+      await mailer.close();
+    }
   });
 
   it('hashes a key over 256 characters (Resend\'s limit) instead of being refused', async () => {

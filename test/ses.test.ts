@@ -102,6 +102,30 @@ describe('ses specifics', () => {
     expect(server.requests.at(-1)!.method).toBe('GET');
   });
 
+  it('without a region anywhere is AUTH with a remedy naming the region, not a TRANSIENT to retry', async () => {
+    const saved = { AWS_REGION: process.env.AWS_REGION, AWS_DEFAULT_REGION: process.env.AWS_DEFAULT_REGION, AWS_CONFIG_FILE: process.env.AWS_CONFIG_FILE, AWS_PROFILE: process.env.AWS_PROFILE };
+    delete process.env.AWS_REGION;
+    delete process.env.AWS_DEFAULT_REGION;
+    delete process.env.AWS_PROFILE;
+    process.env.AWS_CONFIG_FILE = '/nonexistent/aws-config';
+    try {
+      const before = server.requests.length;
+      const noRegion = sesAdapter({ credentials, endpoint: server.url });
+      const error = await expectFailure(noRegion.send(normalizeMessage(MESSAGES['text only']!), sendContext()));
+      expect(error.code).toBe('AUTH');
+      expect(error.retryable).toBe(false);
+      expect(error.remedy).toMatch(/region=/);
+      expect(error.remedy).toMatch(/AWS_REGION/);
+      expect((await expectFailure(noRegion.verify!())).code).toBe('AUTH');
+      expect(server.requests.length).toBe(before);
+    } finally {
+      for (const [key, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[key];
+        else process.env[key] = value;
+      }
+    }
+  });
+
   it('refuses a 51st recipient as UNSUPPORTED', async () => {
     const many = normalizeMessage({ ...MESSAGES['text only']!, to: Array.from({ length: 51 }, (_, i) => `r${i}@example.com`) });
     await expect(adapter().send(many, sendContext())).rejects.toMatchObject({ code: 'UNSUPPORTED' });

@@ -46,6 +46,13 @@ describe('smtp2go specifics', () => {
     });
   });
 
+  it('refuses a subject over SMTP2GO\'s 255 characters as UNSUPPORTED before calling it (its 400 stopped the chain)', async () => {
+    const long = normalizeMessage({ ...MESSAGES['text only']!, subject: 'y'.repeat(256) });
+    const error = await expectFailure(adapter().send(long, sendContext()));
+    expect(error.code).toBe('UNSUPPORTED');
+    expect(error.message).toMatch(/subject of at most 255 characters/);
+  });
+
   it('reports recipients that failed inside a 200 as rejected, and delivers to the rest', async () => {
     server.script(partialFailure(['bob@example.org'], 1));
     const receipt = await adapter().send(two(), sendContext());

@@ -45,6 +45,12 @@ export interface AdapterCapabilities {
    */
   requiresTo?: boolean;
   /**
+   * Longest subject in UTF-16 code units (JavaScript's `length`; Mailjet and SMTP2GO take 255): a
+   * longer one skips the adapter as UNSUPPORTED instead of the provider's 400, which would stop the
+   * chain. Optional, so an adapter written before it still compiles; absent means any length.
+   */
+  maxSubjectLength?: number;
+  /**
    * Addresses whose local part is not ASCII (RFC 6531, `pierre.müller@…`). Domains need no
    * capability: every adapter sends them in punycode (`toWireMessage`).
    */
@@ -169,6 +175,7 @@ export function declareCapabilities(declared: Partial<AdapterCapabilities>): Ada
     unicodeLocalParts: declared.unicodeLocalParts ?? false,
     // Requirements, not features: left out, there are none.
     ...(declared.requiresTo ? { requiresTo: true } : {}),
+    ...(declared.maxSubjectLength !== undefined ? { maxSubjectLength: declared.maxSubjectLength } : {}),
     ...(declared.tagLimits ? { tagLimits: Object.freeze({ ...declared.tagLimits }) } : {}),
   });
 }
@@ -207,6 +214,9 @@ export function unsupportedReason(adapter: MailAdapter, message: NormalizedMessa
     return refuse(`it takes at most ${caps.maxReplyTo} reply-to address(es), the message has ${message.replyTo.length}`);
   }
   if (caps.requiresTo && message.to.length === 0) return refuse('it requires at least one "to" recipient, the message has only cc or bcc');
+  if (caps.maxSubjectLength !== undefined && message.subject.length > caps.maxSubjectLength) {
+    return refuse(`it takes a subject of at most ${caps.maxSubjectLength} characters, the message has ${message.subject.length}`);
+  }
   const recipients = message.to.length + message.cc.length + message.bcc.length;
   if (recipients > caps.maxRecipients) {
     return refuse(`it takes at most ${caps.maxRecipients} recipients, the message has ${recipients}`);

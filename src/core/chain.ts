@@ -159,6 +159,11 @@ export class AdapterLane {
       // The one place the idempotency key reaches an adapter.
       const context = { attempt, ...(message.idempotencyKey ? { idempotencyKey: message.idempotencyKey } : {}) };
       const receipt = await withTimeout(this.timeoutMs, this.adapter.name, (attemptSignal) => this.adapter.send(message, { signal: attemptSignal, ...context }), signal, trace.onHandover);
+      // A receipt that names every recipient refused (an adapter of one's own) is a refusal of all
+      // its recipients: REJECTED, as DESIGN's table says, never "sent" with a warning.
+      if (receipt.accepted.length === 0 && receipt.rejected.length > 0) {
+        throw new MailError('REJECTED', `${this.adapter.name} refused every recipient: ${receipt.rejected.join(', ')}`, { provider: this.adapter.name, rejected: receipt.rejected });
+      }
       record({ ok: true, ...(receipt.providerMessageId ? { providerMessageId: receipt.providerMessageId } : {}) });
       return receipt;
     } catch (thrown) {

@@ -690,6 +690,15 @@ const RULES: Rule[] = [
     retry: false,
   },
   {
+    // The AWS SDK's own words when neither the options, AWS_REGION nor a profile name a region: no
+    // request was made; this adapter cannot send until it has one (another adapter can).
+    rule: 'ses-no-region', code: 'AUTH', decides: true,
+    match: /\bRegion is missing\b/,
+    meaning: 'No AWS region was configured for the SES client',
+    remedy: `No AWS region was found for SES: add ?region=eu-west-1 (your SES region) to the DSN or region to the options, or set AWS_REGION; ${NEXT_ADAPTER}.`,
+    retry: false,
+  },
+  {
     rule: 'ses-not-found', code: 'AUTH', decides: true,
     match: /\bNotFoundException\b/,
     meaning: 'SES does not know a resource in the request, usually the configuration set',
@@ -892,6 +901,16 @@ const RULES: Rule[] = [
     meaning: 'The server asks the client to slow down (throttling, too many connections or messages)',
     remedy: 'The server asks to slow down: mailroom waits and retries, then tries the next adapter; lower the sending rate (limits.messagesPerMinute) or the number of connections if this recurs.',
     retry: true,
+  },
+  {
+    // A pasted HTTP answer ("413 Payload Too Large", "422 {...}") starts with a status that SMTP
+    // never uses as a reply code: it is a provider's refusal of the request, not an SMTP 4xx to
+    // retry. Adapters' own errors never start with it (they name the adapter first).
+    rule: 'http-client-error', code: 'REJECTED',
+    match: /^(?:HTTP\/\d(?:\.\d)? )?(?:400|404|405|409|410|413|415|422)\b(?! ?[45]\.\d)/,
+    meaning: 'The provider refused this HTTP request (a 4xx status): the request or the message is wrong for it',
+    remedy: 'The provider refused the request for good: read the reason in its answer (a field, an address, the size), fix it, then send again (`mailroom resend <id>`); retrying the same request fails the same way.',
+    retry: false,
   },
   {
     rule: 'smtp-temporary', code: 'TRANSIENT',

@@ -99,12 +99,26 @@ export function dsnChoice<T extends string>(dsn: ParsedDsn, key: string, choices
   return value as T;
 }
 
+/**
+ * A yes/no option: true, false, or undefined when absent. Anything else (TRUE, 1, yes) is a CONFIG
+ * error: read as "not true" it would silently mean the default.
+ */
+export function dsnBoolean(dsn: Pick<ParsedDsn, 'options'> & Partial<Pick<ParsedDsn, 'scheme' | 'redacted'>>, key: string): boolean | undefined {
+  const value = dsn.options[key];
+  if (value === undefined) return undefined;
+  if (value !== 'true' && value !== 'false') {
+    const named = dsn.scheme && dsn.redacted ? `the ${dsn.scheme} DSN "${dsn.redacted}"` : 'the DSN';
+    throw new MailError('CONFIG', `${named} has ${key}=${value}: use true, false`);
+  }
+  return value === 'true';
+}
+
 type BaseUrlDsn = { isDefaultHost: boolean; host: string; port?: number; options: Record<string, string> } & Partial<Pick<ParsedDsn, 'scheme' | 'redacted'>>;
 
 /** The base URL a DSN names: undefined for `@default`, else https (or http with `insecure=true`, loopback only). */
 export function baseUrlFromDsn(dsn: BaseUrlDsn): string | undefined {
   if (dsn.isDefaultHost) return undefined;
-  const insecure = dsn.options.insecure === 'true';
+  const insecure = dsnBoolean(dsn, 'insecure') === true;
   const host = dsn.host.includes(':') && !dsn.host.startsWith('[') ? `[${dsn.host}]` : dsn.host;
   const baseUrl = `${insecure ? 'http' : 'https'}://${host}${dsn.port ? `:${dsn.port}` : ''}`;
   if (insecure) requireLoopbackForHttp(dsn, baseUrl);

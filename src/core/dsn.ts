@@ -79,6 +79,10 @@ export function parseDsnChain(dsn: string): ParsedDsn[] {
   }
   const parts = failover ? failover[1]!.trim().split(/\s+/).filter(Boolean) : [trimmed];
   if (parts.length === 0) throw new MailError('CONFIG', 'failover() needs at least one DSN inside the parentheses');
+  // "failover(a, b)": the comma would end the first DSN's host ("default,"), which fails every send on DNS.
+  if (failover && parts.some((part) => part.endsWith(',') || part.startsWith(',') || /,[a-z][a-z0-9+.-]*:\/\//i.test(part))) {
+    throw new MailError('CONFIG', `"${redactDsnText(trimmed)}": separate the DSNs of failover() with spaces, not commas`);
+  }
   return parts.map(parseDsn);
 }
 
@@ -113,6 +117,10 @@ export function parseDsn(dsn: string): ParsedDsn {
     throw new MailError('CONFIG', `"${redactDsnText(dsn)}" is not a valid DSN URL (encode "@" in a user name as %40)`);
   }
   if (!url.hostname) throw new MailError('CONFIG', `the DSN "${redactDsnText(dsn)}" has no host: write @default for the provider's endpoint`);
+  // A host name never holds these: a separator or a quote typed by mistake would fail every send on DNS.
+  if (/[,;'"<>|\\{}^`]/.test(url.hostname)) {
+    throw new MailError('CONFIG', `the DSN "${redactDsnText(dsn)}" has a host that is not a host name: it holds "${/[,;'"<>|\\{}^`]/.exec(url.hostname)![0]}" (a stray separator or quote?)`);
+  }
   const options = parseQuery(splitOnce(location, '?')[1], dsn);
   const user = url.username ? decodePart(dsn, url.username, 'user part') : undefined;
   const password = url.password ? decodePart(dsn, url.password, 'password') : undefined;
@@ -161,12 +169,30 @@ export async function adaptersFromDsn(dsn: string): Promise<MailAdapter[]> {
 
 // A query option no adapter reads is almost always a typo (`?regoin=eu`) that would otherwise be
 // ignored in silence: the options are read from a view of the DSN that notes which ones are read.
+// The same holds for a password, a port or a path the adapter never reads: `sendgrid+api://apikey:SG.xyz@default`
+// (SendGrid's SMTP login written as an API DSN) would send "apikey" as the key, and
+// `brevo+api://KEY@proxy.example/brevo` would post to the proxy's root.
 function withUsedOptions(dsn: ParsedDsn, read: (dsn: ParsedDsn) => object): void {
   const used = new Set<string>();
-  read(withReadsNoted(dsn, used));
+  const parts = new Set<string>();
+  read(new Proxy(withReadsNoted(dsn, used), {
+    get(target, key) {
+      if (typeof key === 'string') parts.add(key);
+      return Reflect.get(target, key) as unknown;
+    },
+  }));
   const unused = Object.keys(dsn.options).filter((key) => !used.has(key));
   if (unused.length > 0) {
     throw new MailError('CONFIG', `the ${dsn.scheme} DSN "${dsn.redacted}" has ${unused.map((key) => `"${key}"`).join(', ')}, which this adapter does not use: check the spelling`, { remedy: dsnRemedy(dsn.scheme) });
+  }
+  if (dsn.password !== undefined && !parts.has('password')) {
+    throw new MailError('CONFIG', `the ${dsn.scheme} DSN "${dsn.redacted}" has a password (a part after ":" before "@"), which this adapter does not use: check the DSN's form`, { remedy: dsnRemedy(dsn.scheme) });
+  }
+  if (dsn.port !== undefined && !parts.has('port')) {
+    throw new MailError('CONFIG', `the ${dsn.scheme} DSN "${dsn.redacted}" has a port, which this adapter does not use${dsn.isDefaultHost ? ': "@default" is the provider\'s own endpoint' : ''}`, { remedy: dsnRemedy(dsn.scheme) });
+  }
+  if (dsn.path && !parts.has('path')) {
+    throw new MailError('CONFIG', `the ${dsn.scheme} DSN "${dsn.redacted}" has a path after the host, which this adapter does not use: a DSN names a host[:port] only`, { remedy: dsnRemedy(dsn.scheme) });
   }
 }
 
@@ -305,7 +331,10 @@ function parseQuery(query: string, dsn: string): Record<string, string> {
   for (const pair of query.split('&')) {
     if (!pair) continue;
     const [key, value] = splitOnce(pair, '=');
-    setOwnField(options, decodePart(dsn, key, 'query string'), decodePart(dsn, value, 'query string'));
+    const name = decodePart(dsn, key, 'query string');
+    // Which of two values was meant is unknown: the last one winning in silence hid the mistake.
+    if (Object.hasOwn(options, name)) throw new MailError('CONFIG', `the DSN "${redactDsnText(dsn)}" gives "${name}" twice: keep one`);
+    setOwnField(options, name, decodePart(dsn, value, 'query string'));
   }
   return options;
 }

@@ -7,6 +7,7 @@ import { AdapterLane, COOLING_DOWN, type CooldownOptions, type LaneTrace, type R
 import { attemptsByAdapter, MailError, toMailError, withRemedySentence, type Attempt } from './errors.js';
 import type { NormalizedMessage } from './message.js';
 import { policyFor } from './policy.js';
+import { diagnose } from './diagnose.js';
 import { DEFAULT_ATTEMPT_TIMEOUT_MS, withTimeout } from './timeout.js';
 
 export interface FailoverOptions {
@@ -65,7 +66,7 @@ export class FailoverAdapter implements MailAdapter {
 
   constructor(adapters: MailAdapter[], options: FailoverOptions = {}) {
     checkMembers(adapters);
-    checkChainNumbers(options);
+    checkFailoverOptions(options);
     this.name = options.name ?? 'failover';
     this.members = Object.freeze([...adapters]);
     this.timeoutMs = options.timeoutMs ?? DEFAULT_ATTEMPT_TIMEOUT_MS;
@@ -122,7 +123,8 @@ export class FailoverAdapter implements MailAdapter {
         }
         results.push({ adapter: adapter.name, ok: true, durationMs: Math.round(performance.now() - started) });
       } catch (error) {
-        results.push({ adapter: adapter.name, ok: false, durationMs: Math.round(performance.now() - started), error: toMailError(error, { provider: adapter.name }) });
+        // The catalogue's remedy, as a failed send gets it (a closed port, a host that does not resolve).
+        results.push({ adapter: adapter.name, ok: false, durationMs: Math.round(performance.now() - started), error: diagnose(toMailError(error, { provider: adapter.name })) });
       }
       if (adapter.verify) onChecked?.(adapter, results.at(-1)!);
     }
@@ -241,24 +243,6 @@ class ChainRun {
 }
 
 // Mistakes in the chain are CONFIG errors at setup.
-/**
- * The chain's numbers, checked when it is set up: from JavaScript a "10s" or a NaN would otherwise
- * reach setTimeout, which reads it as 1 ms, and every attempt would time out at once.
- */
-export function checkChainNumbers(options: Pick<FailoverOptions, 'timeoutMs' | 'retry'>): void {
-  const check = (name: string, value: unknown, least: number, whole: boolean) => {
-    if (value === undefined) return;
-    if (typeof value !== 'number' || Number.isNaN(value) || value < least || (whole && !Number.isInteger(value))) {
-      const shown = typeof value === 'number' ? String(value) : JSON.stringify(value) ?? String(value);
-      throw new MailError('CONFIG', `the mailer option ${name} is ${shown}: give ${whole ? 'a whole number' : 'a number'} of at least ${least}${name === 'timeoutMs' ? ' (milliseconds, e.g. 30000)' : ''}, or leave it out for the default`);
-    }
-  };
-  check('timeoutMs', options.timeoutMs, 1, false);
-  check('retry.attempts', options.retry?.attempts, 1, true);
-  check('retry.baseDelayMs', options.retry?.baseDelayMs, 0, false);
-  check('retry.maxDelayMs', options.retry?.maxDelayMs, 0, false);
-}
-
 function checkMembers(adapters: MailAdapter[]): void {
   if (!Array.isArray(adapters)) throw new MailError('CONFIG', '`adapters` must be an array of adapters');
   if (adapters.length === 0) throw new MailError('CONFIG', '`adapters` is empty: give at least one adapter');
@@ -280,6 +264,24 @@ function checkContract(adapter: MailAdapter, position: number): void {
   if (adapter.capabilities === null || typeof adapter.capabilities !== 'object') {
     throw new MailError('CONFIG', `adapter "${adapter.name}" has no capabilities object: it must say what it can carry`, { remedy });
   }
+}
+
+// The values the chain reads, checked as the configuration file's schema checks them: a string, a
+// zero or a negative number would otherwise be used as given (every attempt timed out at once, no
+// attempt at all) or be dropped for the default in silence.
+export function checkFailoverOptions(options: FailoverOptions): void {
+  const problems: string[] = [];
+  const whole = (value: unknown, name: string, least: number) => {
+    if (value !== undefined && !(typeof value === 'number' && Number.isInteger(value) && value >= least)) problems.push(`option "${name}": expected a whole number of ${least} or more`);
+  };
+  whole(options.timeoutMs, 'timeoutMs', 1);
+  whole(options.retry?.attempts, 'retry.attempts', 1);
+  whole(options.retry?.baseDelayMs, 'retry.baseDelayMs', 0);
+  whole(options.retry?.maxDelayMs, 'retry.maxDelayMs', 0);
+  whole(options.cooldown?.failures, 'cooldown.failures', 1);
+  whole(options.cooldown?.periodMs, 'cooldown.periodMs', 0);
+  if (options.onAmbiguous !== undefined && options.onAmbiguous !== 'failover' && options.onAmbiguous !== 'stop') problems.push('option "onAmbiguous": expected one of "failover"|"stop"');
+  if (problems.length > 0) throw new MailError('CONFIG', problems.join('; '), { remedy: 'Fix the option named above; README "Mailer options" gives each one\'s values.' });
 }
 
 // What the chain can carry: what at least one of its adapters can (each message is still checked

@@ -25,9 +25,38 @@ import { RunningSends } from './mailer/work.js';
 export type { AttemptEnd, AttemptStart, JournalResendOptions, Mailer, MailerEvents, MailerJournal, MailerOptions, QueuedResult, SendResult, VerifyResult } from './mailer/types.js';
 export { DEFAULT_DSN, IMPLICIT_OUTBOX_WARNING_CODE, JOURNAL_WARNING_CODE, LISTENER_WARNING_CODE } from './mailer/types.js';
 
+// Every option createMailer reads: any other name is a typo (`timeoutMS`, `retries`) or a setting
+// put in the wrong place (Strapi's `defaultFrom` in providerOptions), which would be ignored.
+const MAILER_OPTIONS: ReadonlySet<string> = new Set<keyof MailerOptions>([
+  'adapters', 'dsn', 'from', 'replyTo', 'journal', 'retry', 'cooldown', 'timeoutMs', 'templates', 'limits',
+  'onAmbiguous', 'alerts', 'idempotency', 'queue', 'sharedLimits',
+]);
+
+// The nested options that are plain objects of numbers, checked the same way.
+const NESTED_OPTIONS: Readonly<Record<string, readonly string[]>> = {
+  retry: ['attempts', 'baseDelayMs', 'maxDelayMs'],
+  cooldown: ['failures', 'periodMs'],
+};
+
+function refuseUnknownOptions(options: MailerOptions): void {
+  let known: readonly string[] = [...MAILER_OPTIONS];
+  let unknown = Object.keys(options ?? {}).filter((key) => !MAILER_OPTIONS.has(key));
+  for (const [name, keys] of Object.entries(NESTED_OPTIONS)) {
+    const value = (options as Record<string, unknown> | undefined)?.[name];
+    if (unknown.length > 0 || !value || typeof value !== 'object') continue;
+    unknown = Object.keys(value).filter((key) => !keys.includes(key)).map((key) => `${name}.${key}`);
+    known = keys.map((key) => `${name}.${key}`);
+  }
+  if (unknown.length === 0) return;
+  throw new MailError('CONFIG', `createMailer: unknown option ${unknown.map((key) => `"${key}"`).join(', ')} (known options: ${known.join(', ')})`, {
+    remedy: 'Fix the option\'s name, or move it where it belongs (Strapi: defaultFrom and defaultReplyTo go in settings, not providerOptions); README "Mailer options" lists each one.',
+  });
+}
+
 export function createMailer(options: MailerOptions & { queue: QueueOption }): Mailer<QueuedResult>;
 export function createMailer(options?: MailerOptions): Mailer;
 export function createMailer(options: MailerOptions = {}): Mailer<SendResult | QueuedResult> {
+  refuseUnknownOptions(options);
   messageLimits(options.limits); // throws CONFIG now for a limit that is not a whole number
   const journalStore = openJournal(options.journal);
   const queue = options.queue === undefined ? undefined : new SendQueue(options.queue);

@@ -11,7 +11,7 @@ import { baseUrlFromDsn, defineDsn, dsnCommonOptions, type AdapterDsn } from '..
 import { MailError } from '../core/errors.js';
 import type { NormalizedMessage } from '../core/message.js';
 import { guardSecrets, SecretScrubber, type SecretLogin } from '../core/secrets.js';
-import { errorFromResponse, errorText, httpRequest, resolveBaseUrl, successReceipt, type HttpResponse, type SuccessRule } from './http.js';
+import { errorFromResponse, errorText, httpRequest, resolveBaseUrl, successReceipt, unlessOtherSuccess, type HttpResponse, type SuccessRule } from './http.js';
 
 /** The options every HTTP adapter takes, beside its credentials. */
 export interface HttpAdapterOptions {
@@ -38,9 +38,9 @@ export interface HttpAdapterContext<Options> {
 
 /** A request the adapter makes: a path under the base URL. */
 export interface HttpCall<Options> {
-  /** e.g. '/v3/smtp/email', or built from the options: (o) => `/v3/${o.domain}/messages`. */
+  /** e.g. '/v3/smtp/email' (a leading "/" is added when missing), or built from the options: (o) => `/v3/${o.domain}/messages`. */
   path: string | ((options: Options) => string);
-  /** Default POST for a send, GET for verify. */
+  /** Default POST for a send; for verify GET, or POST when it has a `json` body. */
   method?: string;
   /** A JSON body (verify only; a send's body is `toPayload`'s). */
   json?: unknown;
@@ -132,12 +132,22 @@ export function defineHttpAdapter<Options extends HttpAdapterOptions>(definition
     const context: HttpAdapterContext<Options> = { options, provider, baseUrl };
     const headers = definition.headers(options);
     const request = (call: HttpCall<Options>, method: string, body: { json?: unknown; form?: FormData }, signal: AbortSignal | undefined, extra?: Record<string, string>) => {
-      const path = typeof call.path === 'function' ? call.path(options) : call.path;
+      const given = typeof call.path === 'function' ? call.path(options) : call.path;
+      const path = given.startsWith('/') ? given : `/${given}`;
       return httpRequest({ provider, url: `${baseUrl}${path}`, method: call.method ?? method, headers: extra ? { ...headers, ...extra } : headers, ...body, signal, connectTimeoutMs: options.connectTimeoutMs, fetch: options.fetch });
     };
-    const toError = (response: HttpResponse) => definition.toError
-      ? definition.toError(response, context)
-      : errorFromResponse(response, { provider, detail: errorText(response), resetHeaders: definition.resetHeaders });
+    const byStatus = (response: HttpResponse) => errorFromResponse(response, { provider, detail: errorText(response), resetHeaders: definition.resetHeaders });
+    // The adapter's own reading of an error answer; when it throws on a body it did not expect, the
+    // answer is read by its status like any other (a 401 stays AUTH), never a foreign error.
+    const toError = (response: HttpResponse): MailError => {
+      if (!definition.toError) return byStatus(response);
+      try {
+        return definition.toError(response, context);
+      } catch (error) {
+        if (error instanceof MailError) return error;
+        return byStatus(response);
+      }
+    };
 
     const adapter: MailAdapter & { toString(): string } = {
       name: provider,
@@ -155,13 +165,21 @@ export function defineHttpAdapter<Options extends HttpAdapterOptions>(definition
             read: (answer) => definition.parseReceipt(answer, { ...context, recipients, message: wire }),
           });
           if (receipt) return receipt;
-          throw toError(response);
+          throw unlessOtherSuccess(response, definition.success, toError(response));
         });
       },
       async verify(ctx: { signal?: AbortSignal } = {}): Promise<void> {
         const { json, ok = (answer: HttpResponse) => answer.status === 200 } = definition.verify;
-        const response = await request(definition.verify, 'GET', json === undefined ? {} : { json }, ctx.signal);
-        if (!ok(response, context)) throw toError(response);
+        // A verify call with a JSON body is a POST unless it names its method: a GET cannot carry a body.
+        const response = await request(definition.verify, json === undefined ? 'GET' : 'POST', json === undefined ? {} : { json }, ctx.signal);
+        let passed: boolean;
+        try {
+          passed = ok(response, context);
+        } catch (error) {
+          if (error instanceof MailError) throw error;
+          passed = false;
+        }
+        if (!passed) throw toError(response);
       },
       endpoint: httpEndpoint(baseUrl, definition.auth ?? 'api-key'),
       toString: () => definition.describe?.(context) ?? `${definition.name}(${baseUrl})`,

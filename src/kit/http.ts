@@ -243,11 +243,36 @@ export function successReceipt(
   context: { provider: string; recipients: string[]; read(response: HttpResponse): SendReceipt | undefined },
 ): SendReceipt | undefined {
   if (!rule.statuses.includes(response.status)) return undefined;
-  const receipt = response.bodyLost === undefined ? context.read(response) : undefined;
+  // A reader may throw a MailError (a 200 that sent nothing). Anything else it throws (a reader that
+  // assumed a field the answer lacks) is an answer it could not read: the provider has taken the
+  // request, so the rule decides, never a TRANSIENT that a retry would send again.
+  let failed: string | undefined;
+  let receipt: SendReceipt | undefined;
+  if (response.bodyLost === undefined) {
+    try {
+      receipt = context.read(response);
+    } catch (error) {
+      if (error instanceof MailError) throw error;
+      failed = `reading it failed: ${describe(error)}`;
+    }
+  }
   if (receipt) return receipt;
   // The body itself is not quoted: it is not the provider's error text, and may be long or binary.
-  const why = response.bodyLost ?? `it is not the documented answer (${response.text.length} characters${response.json === undefined && response.text ? ', not JSON' : ''})`;
+  const why = response.bodyLost ?? failed ?? `it is not the documented answer (${response.text.length} characters${response.json === undefined && response.text ? ', not JSON' : ''})`;
   return unreadableSuccess(rule, { provider: context.provider, status: response.status, why, recipients: context.recipients });
+}
+
+/**
+ * The error for an answer that `successReceipt` did not take: a 2xx that is not the provider's
+ * documented success status (a 200 where it answers 201) means it took the request and may have
+ * sent the message, so it is AMBIGUOUS (never a silent failover that could send it twice); any other
+ * status keeps `error`, the adapter's reading of it.
+ */
+export function unlessOtherSuccess(response: HttpResponse, rule: SuccessRule, error: MailError): MailError {
+  if (response.status < 200 || response.status >= 300) return error;
+  return diagnose(new MailError('AMBIGUOUS', `${error.detail}: the answer is not the documented success (${rule.statuses.join(', ')}), so the provider may have accepted the message`, {
+    ...(error.provider ? { provider: error.provider } : {}), status: response.status, cause: error,
+  }));
 }
 
 /** Applies `rule` to a success status whose answer could not be read: a receipt with a warning, or AMBIGUOUS (thrown). */
@@ -379,10 +404,18 @@ export function resolveBaseUrl(provider: string, options: { baseUrl?: string; de
   try {
     url = new URL(raw);
   } catch {
-    throw new MailError('CONFIG', `baseUrl ${JSON.stringify(raw)} is not a URL: write it as https://host[:port]`, { provider });
+    throw new MailError('CONFIG', `baseUrl ${JSON.stringify(String(raw).replace(/\/\/[^/]*@/, '//***@'))} is not a URL: write it as https://host[:port]`, { provider });
   }
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopback(url.hostname))) {
     throw new MailError('CONFIG', `baseUrl ${JSON.stringify(url.origin)} must use https (http is allowed only on loopback, for local test servers)`, { provider });
+  }
+  // fetch refuses a URL with credentials, and its error echoed them; a query or fragment would end
+  // up in front of the request's path. Named by origin only: they may hold secrets.
+  if (url.username || url.password) {
+    throw new MailError('CONFIG', `baseUrl for ${url.origin} holds a user name or password: fetch sends no credentials in a URL; give the proxy's address without them`, { provider });
+  }
+  if (url.search || url.hash) {
+    throw new MailError('CONFIG', `baseUrl for ${url.origin} holds a query or a fragment: give scheme://host[:port] and an optional path only`, { provider });
   }
   return url.href.replace(/\/+$/, '');
 }

@@ -16,13 +16,13 @@ export { parseAddress, parseAddressList, formatAddress, formatAddressList, toAsc
 export type { Address } from '../core/address.js';
 
 // DSN declarations and the helpers an option reader is built from.
-export { defineDsn, requireDsnPart, dsnApiKey, dsnWholeNumber, dsnChoice, baseUrlFromDsn, dsnCommonOptions, microsoftAppCredentials } from '../core/dsn-options.js';
+export { defineDsn, requireDsnPart, dsnApiKey, dsnWholeNumber, dsnChoice, dsnBoolean, baseUrlFromDsn, dsnCommonOptions, microsoftAppCredentials } from '../core/dsn-options.js';
 export type { AdapterDsn, DsnDeclaration } from '../core/dsn-options.js';
 export { parseDsn, parseDsnChain, adaptersFromDsn, DSN_SCHEMES } from '../core/dsn.js';
 export type { ParsedDsn, AdapterFromDsn } from '../core/dsn.js';
 
 // The request and the mapping of its answers.
-export { httpRequest, errorFromResponse, errorText, successReceipt, unreadableSuccess, retryAfterMs, basicAuth, resolveBaseUrl, codeForStatus, DEFAULT_HTTP_TIMEOUT_MS } from './http.js';
+export { httpRequest, errorFromResponse, errorText, successReceipt, unreadableSuccess, unlessOtherSuccess, retryAfterMs, basicAuth, resolveBaseUrl, codeForStatus, DEFAULT_HTTP_TIMEOUT_MS } from './http.js';
 export type { HttpRequestOptions, HttpResponse, SuccessRule } from './http.js';
 
 // An adapter on an AWS SDK v3 client (Amazon SES): its requests through the same http.ts, its errors mapped.

@@ -3,7 +3,7 @@
 import type { MailAdapter } from '../adapter.js';
 import { adaptersFromDsn, checkDsnChain } from '../dsn.js';
 import { MailError } from '../errors.js';
-import { checkChainNumbers, failover, type FailoverAdapter } from '../failover.js';
+import { checkFailoverOptions, failover, type FailoverAdapter } from '../failover.js';
 import { DEFAULT_DSN, IMPLICIT_OUTBOX_WARNING_CODE, type MailerOptions } from './types.js';
 
 /**
@@ -41,8 +41,8 @@ function checkChainOptions(options: MailerOptions): string | undefined {
   if (options.adapters !== undefined && !Array.isArray(options.adapters)) {
     throw new MailError('CONFIG', `the adapters option must be an array of adapters, e.g. [smtp({ ... })], got ${typeof options.adapters}; a DSN string goes in the dsn option`);
   }
-  checkChainNumbers(options);
   if (options.adapters && options.dsn) throw new MailError('CONFIG', 'give either `adapters` or `dsn`, not both');
+  checkFailoverOptions(options);
   if (options.adapters) {
     // The same checks failover() makes, thrown now rather than at the first send.
     failover(options.adapters);

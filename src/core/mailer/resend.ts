@@ -93,7 +93,12 @@ async function resendHeld(parts: MailerParts, store: SendJournal, original: Jour
   const entry = store.createEntry(message, content, { resendOf: original.id });
   original.resentAs = [...(original.resentAs ?? []), entry.id];
   await record(store, parts.events, original);
-  return deliver(parts, message, entry, { earlierMayHaveArrived });
+  // A sent message resent on purpose is a second email: its idempotency key stays on the entry but
+  // does not reach the provider, which would answer with the first email's id and send nothing
+  // (Resend's Idempotency-Key, Brevo's headers.idempotencyKey). Its own Message-ID still makes the
+  // chain's retries of this resend one email.
+  const { idempotencyKey: _key, ...fresh } = message;
+  return deliver(parts, original.status === 'sent' ? fresh : message, entry, { earlierMayHaveArrived });
 }
 
 // A failed entry already resent: the answer is its newest resend's.
