@@ -147,7 +147,10 @@ function asWritten(parsed: { address: string; name: string }, item: string, fiel
   const nameAsComment = name !== '' && item.includes(`(${name})`);
   // An unquoted "@" cannot be part of a display name ("ann@example.com <bob@example.com>"): it is an
   // address that addressparser took for a name.
-  const addressAsName = name.includes('@') && !nameAsComment && !item.includes(`"${name}"`);
+  // Quoted as written (escaped quotes inside included), an "@" is the name's own.
+  const display = item.slice(0, item.lastIndexOf('<')).trim();
+  const quotedName = display.length > 1 && display.startsWith('"') && display.endsWith('"');
+  const addressAsName = name.includes('@') && !nameAsComment && !quotedName;
   if ((inBrackets && !addressAsName) || (bare && (name === '' || nameAsComment))) return parsed;
   throw invalid(field, `"${field}" has an invalid address ${JSON.stringify(item)}: it is not one address, a "Name <address>" pair, or a comma-separated list of them`);
 }

@@ -24,12 +24,16 @@ const PARKED = 'parked:';
 // deploy, another instance, `mailroom events replay` that parked and exited) matches them as well.
 const PARKED_REFS = 'parked-refs';
 const MAX_PARKED_REFS = 5_000;
+// How often that shared list is read again: the events of a process that stopped are not urgent,
+// and a list filled by another system's mail on the same provider account costs a read per ref.
+const SHARED_REFS_EVERY_MS = 60_000;
 
 export class DeliveryRecorder {
   readonly #journal: SendJournal;
   // One write at a time per process: two events for one entry must not overwrite each other.
   #tail: Promise<unknown> = Promise.resolve();
   readonly #parkedRefs = new Set<string>();
+  #sharedRefsReadAt = Number.NEGATIVE_INFINITY;
 
   constructor(journal: SendJournal) {
     this.#journal = journal;
@@ -42,12 +46,15 @@ export class DeliveryRecorder {
     return run;
   }
 
-  /** Tries again to match the events parked by this process; returns how many found their entry. */
+  /** Tries again to match parked events (this process's, and each minute those the journal lists); returns how many found their entry. */
   retryParked(): Promise<number> {
     const run = this.#tail.then(async () => {
       let matched = 0;
-      const { keyv: store } = await this.#journal.open();
-      for (const ref of (await store.get<string[]>(PARKED_REFS)) ?? []) this.#parkedRefs.add(ref);
+      if (performance.now() - this.#sharedRefsReadAt >= SHARED_REFS_EVERY_MS) {
+        this.#sharedRefsReadAt = performance.now();
+        const { keyv: store } = await this.#journal.open();
+        for (const ref of (await store.get<string[]>(PARKED_REFS)) ?? []) this.#parkedRefs.add(ref);
+      }
       for (const ref of [...this.#parkedRefs]) {
         const { keyv } = await this.#journal.open();
         const id = await keyv.get<string>(refKey(ref));
