@@ -143,6 +143,24 @@ describe('admin API', () => {
     }
   });
 
+  it('leaves a pending entry that may still be sending alone when asked to resend it by id', async () => {
+    const slow = scriptedAdapter('slow', ['hang']);
+    mailer = createMailer({ adapters: [slow], journal: 'memory://', from: 'shop@example.com', timeoutMs: 400, retry: { attempts: 1 } });
+    const api = createAdminApi({ mailer });
+    const sending = mailer.send({ to: 'ann@example.org', subject: 'Slow', text: 'x' }).catch((error: unknown) => error);
+    let pending: string | undefined;
+    while (!pending) {
+      await new Promise((done) => setTimeout(done, 10));
+      pending = (await mailer.journal.list({ status: 'pending' })).entries[0]?.id;
+    }
+    const { status, body } = await api.resend({ id: pending });
+    expect(status).toBe(200);
+    expect(body).toMatchObject({ original: pending, result: 'skipped', error: { message: expect.stringMatching(/may still be sending/), remedy: expect.stringMatching(/--older-than 0s/) } });
+    await sending;
+    // Only the application's own send reached the adapter.
+    expect(slow.calls).toHaveLength(1);
+  });
+
   it('reports a failing test with the error and its remedy', async () => {
     const { api } = setup([scriptedAdapter('broken', [{ fail: 'AUTH', options: { smtpCode: 535, enhancedCode: '5.7.139' } }])]);
     const { status, body } = await api.test({ to: 'ann@example.org' });

@@ -9,6 +9,7 @@ import { parseDuration } from '../../core/duration.js';
 import { MailError, toMailError, type AttemptError } from '../../core/errors.js';
 import { canonicalEntryId, possibleDeliveryReason, type JournalEntry } from '../../journal/journal.js';
 import type { Mailer } from '../../core/mailer.js';
+import { PENDING_MAY_BE_SENDING_MS, pendingAgeWithin } from '../../core/mailer/resend.js';
 import { addCommonOptions, mailerFromOptions, positiveInteger, type CommonOptions } from '../context.js';
 import { printJson, printTable, truncate } from '../output.js';
 import { addQueueOption, queueFrom, type QueueFlag } from '../queue-option.js';
@@ -41,7 +42,7 @@ interface Selection {
   repeated?: string[];
 }
 
-const DEFAULT_OLDER_THAN = '10m';
+const DEFAULT_OLDER_THAN = `${PENDING_MAY_BE_SENDING_MS / 60_000}m`;
 
 interface ResendOutcome {
   original: string;
@@ -209,9 +210,8 @@ function skipReason(entry: JournalEntry, options: ResendOptions): ResendOutcome 
 // it (a slow provider): resending it now would deliver it twice, and the two sends would overwrite
 // each other's journal record. --older-than 0s says no process is sending it any more.
 function stillSending(entry: JournalEntry, options: ResendOptions, olderThanMs: number): ResendOutcome | undefined {
-  if (entry.status !== 'pending' || olderThanMs === 0) return undefined;
-  const ageMs = Date.now() - Date.parse(entry.updatedAt);
-  if (!(ageMs < olderThanMs)) return undefined;
+  const ageMs = pendingAgeWithin(entry, olderThanMs);
+  if (ageMs === undefined) return undefined;
   const olderThan = options.olderThan ?? DEFAULT_OLDER_THAN;
   return {
     original: entry.id,
@@ -219,7 +219,7 @@ function stillSending(entry: JournalEntry, options: ResendOptions, olderThanMs: 
     skippedBecause: 'may-be-sending',
     error: {
       code: 'TRANSIENT',
-      message: `may still be sending: pending, written ${Math.max(0, Math.round(ageMs / 1000))} s ago (--older-than ${olderThan})`,
+      message: `may still be sending: pending, written ${Math.round(ageMs / 1000)} s ago (--older-than ${olderThan})`,
       remedy: `Wait until its send ends (mailroom journal show ${entry.id}); if no process is sending it any more (after a crash), run: mailroom resend ${entry.id} --older-than 0s`,
     },
   };

@@ -12,6 +12,21 @@ import type { MailerParts } from './parts.js';
 import { sendMessage } from './send.js';
 import type { JournalResendOptions, SendResult } from './types.js';
 
+/**
+ * Pending entries written less than this long ago may still be in the hands of the process sending
+ * them (a slow provider): resending one now would deliver it twice, and the two sends would overwrite
+ * each other's journal record. `mailroom resend` (its --older-than default) and the admin screens'
+ * resend leave them alone.
+ */
+export const PENDING_MAY_BE_SENDING_MS = 10 * 60_000;
+
+/** How long ago a pending entry was written, when that is under `withinMs` (it may still be sending); else undefined. */
+export function pendingAgeWithin(entry: JournalEntry, withinMs: number): number | undefined {
+  if (entry.status !== 'pending') return undefined;
+  const ageMs = Date.now() - Date.parse(entry.updatedAt);
+  return ageMs < withinMs ? Math.max(0, ageMs) : undefined;
+}
+
 export async function resend(parts: MailerParts, givenId: string, options: JournalResendOptions = {}): Promise<SendResult> {
   const store = requireJournal(parts.journal);
   // One lease per entry, whatever the case the id was typed in.

@@ -11,6 +11,7 @@ import { explain } from '../../core/diagnose.js';
 import { dsnSecrets } from '../../core/dsn.js';
 import { MailError, toMailError, type AttemptError } from '../../core/errors.js';
 import { mailerInternals, type Mailer, type MailerOptions } from '../../core/mailer.js';
+import { PENDING_MAY_BE_SENDING_MS, pendingAgeWithin } from '../../core/mailer/resend.js';
 import { SecretScrubber } from '../../core/secrets.js';
 import type { JournalEntry, JournalQuery } from '../../journal/journal.js';
 import { entryIdSchema, explainSchema, inputProblem, listQuerySchema, resendSchema, testSchema, type LogFilter } from './admin-input.js';
@@ -147,6 +148,9 @@ export function createAdminApi(options: AdminApiOptions): AdminApi {
       if ('id' in input) {
         const entry = await mailer.journal.get(input.id).catch(() => undefined);
         if (!entry) return reply(404, { error: { code: 'NOT_FOUND', message: `no journal entry with id ${input.id}` } });
+        // A send still running (a slow provider) is left alone, as `mailroom resend` leaves it.
+        const ageMs = pendingAgeWithin(entry, PENDING_MAY_BE_SENDING_MS);
+        if (ageMs !== undefined) return reply(200, stillSending(entry.id, ageMs));
         return reply(200, await resendOne(mailer, entry.id, includePossibleDuplicates));
       }
       try {
@@ -183,6 +187,19 @@ export interface ResendOutcome {
   entryId?: string;
   adapter?: string;
   error?: AttemptError & { remedy: string };
+}
+
+function stillSending(id: string, ageMs: number): ResendOutcome {
+  const minutes = PENDING_MAY_BE_SENDING_MS / 60_000;
+  return {
+    original: id,
+    result: 'skipped',
+    error: {
+      code: 'TRANSIENT',
+      message: `may still be sending: pending, written ${Math.round(ageMs / 1000)} s ago; a resend now could deliver it twice`,
+      remedy: `Wait until its send ends (this entry then shows sent or failed). An entry still pending after ${minutes} minutes was interrupted (a crash) and can be resent here; to resend it sooner, once no process is sending it: mailroom resend ${id} --older-than 0s`,
+    },
+  };
 }
 
 async function resendOne(mailer: Mailer<unknown>, id: string, includePossibleDuplicates: boolean, onlyIf?: 'failed'): Promise<ResendOutcome> {
