@@ -445,6 +445,23 @@ describe('mailroom CLI', () => {
     });
   });
 
+  describe('journal table of an entry that may have arrived twice', () => {
+    it('marks its status (dup?), as journal show explains', async () => {
+      const cwd = await workdir('dup-mark');
+      const journal = new SendJournal({ store: join(cwd, '.mailroom/journal.sqlite') });
+      const content = { from: 'shop@example.com', to: 'dave@example.com', subject: 'Maybe twice', text: 'x' };
+      const entry = { ...journal.createEntry(normalizeMessage(content), content), status: 'sent' as const, adapter: 'brevo', possibleDuplicate: true };
+      const clean = { ...journal.createEntry(normalizeMessage(content), content), status: 'sent' as const, adapter: 'brevo' };
+      await journal.write(entry);
+      await journal.write(clean);
+      await journal.close();
+      const listed = await run(['journal'], { cwd });
+      expect(listed.code).toBe(0);
+      expect(listed.stdout).toMatch(new RegExp(`^${entry.id}\\s+\\S+ \\S+\\s+sent \\(dup\\?\\)\\s+brevo`, 'm'));
+      expect(listed.stdout).toMatch(new RegExp(`^${clean.id}\\s+\\S+ \\S+\\s+sent\\s+brevo`, 'm'));
+    });
+  });
+
   describe('journal show of encrypted and sensitive entries', () => {
     it('counts encrypted content as stored and never prints it; a sensitive entry says its content was never kept', async () => {
       const cwd = await workdir('journal-sealed');

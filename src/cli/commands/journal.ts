@@ -119,7 +119,8 @@ Examples:
             entry.id,
             shortTime(entry.createdAt),
             // What the provider reported since (webhooks), after the send status: "sent: delivered, bounced".
-            `${entry.status}${entry.resentAs?.length ? ' (resent)' : ''}${entry.resendOf ? ' (resend)' : ''}${entry.delivery?.states.length ? `: ${entry.delivery.states.join(', ')}` : ''}`,
+            // "(dup?)": the message may have arrived more than once (journal show says why).
+            `${entry.status}${entry.possibleDuplicate ? ' (dup?)' : ''}${entry.resentAs?.length ? ' (resent)' : ''}${entry.resendOf ? ' (resend)' : ''}${entry.delivery?.states.length ? `: ${entry.delivery.states.join(', ')}` : ''}`,
             entry.adapter ?? '-',
             truncate(entry.summary.to.join(', '), 30),
             truncate(entry.summary.subject, 40),
