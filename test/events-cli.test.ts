@@ -46,6 +46,15 @@ describe('mailroom events replay', () => {
     expect(JSON.parse(again.stdout)).toMatchObject({ provider: 'brevo', recorded: 0, duplicates: 2, unmatched: 0, events: [{ result: 'already recorded' }, { result: 'already recorded' }] });
   });
 
+  it('refuses a journal path that does not exist instead of creating a journal there', async () => {
+    const { existsSync } = await import('node:fs');
+    const typo = join(cwd, 'jounral.sqlite');
+    const replay = await runCli(['events', 'replay', 'brevo-batch.json', '--provider', 'brevo', '--journal', typo], { cwd });
+    expect(replay.code).toBe(1);
+    expect(replay.stderr).toMatch(/error CONFIG: .*no journal at/);
+    expect(existsSync(typo)).toBe(false);
+  });
+
   it('journal show lists the per-recipient state and every event; journal --delivery filters', async () => {
     const show = await run(['journal', 'show', entryId]);
     expect(show.stdout).toMatch(/delivery:\n {2}nobody@example\.com {2}bounced {2}.*bounced: RecipientError: 550 5\.1\.1/);

@@ -91,7 +91,8 @@ Examples:
 }
 
 async function record(options: ReplayOptions, events: TrackingEvent[]): Promise<DeliveryOutcome> {
-  const mailer = await mailerFromOptions(options);
+  // Events belong to entries the application journaled: a mistyped path is an error, not a new journal.
+  const mailer = await mailerFromOptions(options, {}, { readsJournal: true });
   try {
     return await mailer.journal.recordEvents(events);
   } finally {
