@@ -236,6 +236,15 @@ describe('mailroom CLI', () => {
       }
       expect(brevo.requests.length).toBe(requests);
 
+      // A sender that is not an address: the flag's fault, said once, nothing sent or journaled.
+      for (const command of [['test', '--to', 'ann@example.com'], ['send', '--to', 'ann@example.com', '--text', 'hi']]) {
+        const badSender = await run([...command, '--from', 'shop at example', '--dsn', BREVO_GOOD], { cwd });
+        expect(badSender.code).toBe(1);
+        expect(badSender.stderr).toMatch(/^error CONFIG: .*the sender \(from the --from option\) is not an address/m);
+        expect(badSender.stdout).not.toMatch(/INVALID_MESSAGE/);
+      }
+      expect(brevo.requests.length).toBe(requests);
+
       const fromEnv = await run(['test', '--to', 'ann@example.com', '--dsn', BREVO_GOOD], { cwd, env: { MAILROOM_FROM: 'Shop <shop@example.com>' } });
       expect(fromEnv.code).toBe(0);
       expect(brevo.takeArrivals().map((arrival) => arrival.from)).toEqual([{ address: 'shop@example.com', name: 'Shop' }]);

@@ -10,6 +10,7 @@ import { findConfigFile, loadConfigFile, toMailerOptions, type MailroomConfig } 
 import { checkDsnChain, redactDsn } from '../core/dsn.js';
 import { MailError, remedyApart } from '../core/errors.js';
 import type { MailAdapter } from '../core/adapter.js';
+import { parseAddress, type AddressInput } from '../core/address.js';
 import { createMailer, DEFAULT_DSN, type Mailer, type MailerOptions } from '../core/mailer.js';
 import { DEFAULT_JOURNAL_PATH } from '../journal/journal-store.js';
 import { parseDuration } from '../core/duration.js';
@@ -126,7 +127,20 @@ export function origin(source: string): string {
  * config file's `from`, and no adapter of the chain signs in as a mailbox that could be the sender.
  */
 export function requireSender(context: CliContext, adapters: MailAdapter[]): void {
-  if (context.config.from !== undefined || adapters.some((adapter) => adapter.mailbox)) return;
+  const from = context.config.from;
+  if (from !== undefined) {
+    // A sender that is not an address is the flag's fault (or the variable's, or the file's), said
+    // once, not as every adapter's failed send.
+    try {
+      parseAddress(from as AddressInput, 'from');
+    } catch (error) {
+      throw new MailError('CONFIG', `the sender ${origin(context.sources.from)} is not an address: ${(error as Error).message.replace(/^\[mailroom\] /, '')}`, {
+        remedy: 'Give the sender as an address or "Name <address>", e.g. --from "Shop <shop@example.com>" (or MAILROOM_FROM, or "from" in the configuration file).',
+      });
+    }
+    return;
+  }
+  if (adapters.some((adapter) => adapter.mailbox)) return;
   throw new MailError('CONFIG', `no sender address: the chain (${adapters.map((adapter) => adapter.name).join(', ')}) signs in with a key, not as a mailbox, so "from" must be given`, {
     remedy: `Pass --from "Shop <shop@example.com>", set MAILROOM_FROM, or add "from": "shop@example.com" to ${context.file ?? 'mailroom.config.json'}; use an address the provider accepts as a sender (a verified sender or domain).`,
   });
