@@ -38,6 +38,30 @@ describe('a networked journal store that does not answer', () => {
   }, 90_000);
 });
 
+describe('a networked journal store that is down, send after send', () => {
+  it.each(['redis', 'postgres'])('%s: the sends after the first do not wait for the connect timeout again', async (scheme) => {
+    const port = await closedPort();
+    const journal = scheme === 'redis' ? `redis://127.0.0.1:${port}` : `postgres://shop:pw@127.0.0.1:${port}/shop`;
+    const mailer = createMailer({ dsn: 'memory://', from: 'shop@example.com', journal });
+    const journalErrors: MailError[] = [];
+    mailer.on('journal-error', (error) => journalErrors.push(error));
+    try {
+      expect(await mailer.send({ to: 'ann@example.com', subject: 'First', text: 'x' })).toMatchObject({ status: 'sent' });
+      const failuresAfterFirst = journalErrors.length;
+      expect(failuresAfterFirst).toBeGreaterThan(0);
+      // The store's connect timeout is 5 s a call (two calls a send): the next sends fail their
+      // journal calls at once with the same explained error, and are delivered.
+      const started = performance.now();
+      for (let n = 0; n < 3; n += 1) expect(await mailer.send({ to: 'ann@example.com', subject: `Next ${n}`, text: 'x' })).toMatchObject({ status: 'sent' });
+      expect(performance.now() - started).toBeLessThan(3_000);
+      expect(journalErrors.length).toBeGreaterThan(failuresAfterFirst);
+      expect(journalErrors.at(-1)!.message).toContain(`127.0.0.1:${port}`);
+    } finally {
+      await mailer.close();
+    }
+  }, 90_000);
+});
+
 describe('a journal store string with a typo', () => {
   it.each([
     ['mysql://shop:SECRETPW9@db.example.com/shop', /"mysql" is not a journal store/],

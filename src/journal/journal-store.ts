@@ -98,19 +98,51 @@ export async function openJournalStore(store: string | Keyv | undefined): Promis
   if (typeof store !== 'string' || !/^(rediss?|postgres(ql)?):\/\//.test(store)) return { ...opened, claimKey };
   // A networked store's driver words a failure without saying which store ("connect ECONNREFUSED
   // 127.0.0.1:6379", "Redis client is not connected"): every call names it and says what to check.
-  const named = <T extends object>(target: T) => explainStoreFailures(target, opened.description);
+  const health: StoreHealth = { downUntil: 0 };
+  const named = <T extends object>(target: T) => explainStoreFailures(target, opened.description, health);
   return { ...opened, keyv: named(opened.keyv), ...(opened.sql ? { sql: named(opened.sql) } : {}), claimKey: named(claimKey) };
 }
 
-/** `target` with each promise it returns (a method's, or its own when it is a function) rejecting as a TRANSIENT MailError naming the store. */
-function explainStoreFailures<T extends object>(target: T, description: string): T {
-  const explained = (result: unknown) => (result instanceof Promise ? result.catch((error: unknown) => Promise.reject(storeFailure(error, description))) : result);
+// After a call found the server unreachable, the store's calls fail at once with that failure for
+// this long, then the next one tries again: a Redis or PostgreSQL that is down would otherwise hold
+// every send for the connect timeout (5 s) per journal call, two or more calls a send (20 s a
+// contact form, measured). Sends go on without the journal meanwhile, as the remedy says.
+const STORE_DOWN_RETRY_MS = 30_000;
+// The calls a send makes that go to the server (close and event listeners are left alone).
+const SERVER_CALLS = new Set(['get', 'set', 'delete', 'has', 'getMany', 'setMany', 'deleteMany', 'clear', 'query']);
+const UNREACHABLE = /not connected|failed to connect|ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN|timeout|Connection terminated/i;
+
+interface StoreHealth {
+  downUntil: number;
+  failure?: MailError;
+}
+
+/**
+ * `target` with each promise it returns (a method's, or its own when it is a function) rejecting as a
+ * TRANSIENT MailError naming the store; while the server is known to be unreachable, the server calls
+ * reject at once (`health`, shared by the store's views).
+ */
+function explainStoreFailures<T extends object>(target: T, description: string, health: StoreHealth): T {
+  const explained = (call: () => unknown, toServer: boolean) => {
+    if (toServer && health.failure && performance.now() < health.downUntil) return Promise.reject(health.failure);
+    const result = call();
+    if (!(result instanceof Promise)) return result;
+    return result.catch((error: unknown) => {
+      const failure = storeFailure(error, description);
+      if (UNREACHABLE.test(error instanceof Error ? error.message : String(error))) {
+        health.downUntil = performance.now() + STORE_DOWN_RETRY_MS;
+        health.failure = failure;
+      }
+      return Promise.reject(failure);
+    });
+  };
   return new Proxy(target, {
-    apply: (fn, thisArg, args) => explained(Reflect.apply(fn as (...args: unknown[]) => unknown, thisArg, args)),
+    apply: (fn, thisArg, args) => explained(() => Reflect.apply(fn as (...args: unknown[]) => unknown, thisArg, args), true),
     get(object, property) {
       const value: unknown = Reflect.get(object, property, object);
       if (typeof value !== 'function') return value;
-      return (...args: unknown[]) => explained(Reflect.apply(value as (...args: unknown[]) => unknown, object, args));
+      const toServer = typeof property === 'string' && SERVER_CALLS.has(property);
+      return (...args: unknown[]) => explained(() => Reflect.apply(value as (...args: unknown[]) => unknown, object, args), toServer);
     },
   });
 }
