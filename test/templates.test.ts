@@ -333,6 +333,36 @@ describe('errors', () => {
     expect((await templateError(renderer().render('../secrets'))).message).toContain('is not valid');
   });
 
+  it('a templates.dir that is not a folder is CONFIG, not the built-in template sent in place of the app\'s', async () => {
+    const missing = path.join(dir, 'emials');
+    let error: unknown;
+    try {
+      createTemplateRenderer({ dir: missing });
+    } catch (thrown) {
+      error = thrown;
+    }
+    expect(error).toBeInstanceOf(MailError);
+    expect((error as MailError).code).toBe('CONFIG');
+    expect((error as MailError).message).toContain(`templates.dir "${missing}" is not a folder`);
+    expect((error as MailError).specificRemedy).toMatch(/working directory/);
+    // Through a mailer: the templated send is refused, nothing sent; once the folder is there, the next send renders from it.
+    const { createMailer } = await import('../src/index.js');
+    const { memoryAdapter } = await import('../adapters/memory.js');
+    const adapter = memoryAdapter();
+    const mailer = createMailer({ adapters: [adapter], journal: false, from: 'shop@example.com', templates: { dir: missing } });
+    try {
+      const refused = await mailer.send({ to: 'ann@example.com', template: { name: 'order-confirmation', data: await sample('order-confirmation') } }).catch((thrown: unknown) => thrown);
+      expect(refused).toMatchObject({ code: 'CONFIG' });
+      expect(adapter.messages).toHaveLength(0);
+      await mkdir(missing);
+      await writeFile(path.join(missing, 'order-confirmation.mjml'), '---\nsubject: Own order\n---\n<mj-section><mj-column><mj-text>Ours</mj-text></mj-column></mj-section>\n');
+      expect(await mailer.send({ to: 'ann@example.com', template: { name: 'order-confirmation', data: await sample('order-confirmation') } })).toMatchObject({ status: 'sent' });
+      expect(adapter.messages.at(-1)!.subject).toMatch(/^Own order/);
+    } finally {
+      await mailer.close();
+    }
+  });
+
   it('an MJML validation error names the file and line', async () => {
     const file = path.join(dir, 'broken.mjml');
     await writeFile(file, '---\nsubject: Broken\n---\n<mj-section>\n  <mj-column>\n    <mj-text>ok</mj-text>\n    <mj-bogus>no</mj-bogus>\n  </mj-column>\n</mj-section>\n');

@@ -141,6 +141,14 @@ const SUBJECT_EXPRESSION = '{{@subject}}';
 
 export function createTemplateRenderer(options: TemplateOptions = {}): TemplateRenderer {
   const appDir = options.dir ? path.resolve(options.dir) : undefined;
+  // A folder that is not there (a typo, a path relative to another working directory) would find
+  // none of the app's templates, and a built-in one of the same name would be sent in their place.
+  if (appDir && !(existsSync(appDir) && statSync(appDir).isDirectory())) {
+    throw new MailError('CONFIG', `templates.dir "${options.dir}" is not a folder (${appDir}${path.isAbsolute(options.dir!) ? '' : `, relative to ${process.cwd()}`}): the app's templates would not be found, and a built-in template of the same name sent instead`, {
+      field: 'templates.dir',
+      remedy: 'Point templates.dir (--dir for `mailroom preview`) at the folder holding your NAME.mjml files; a relative path is relative to the working directory the app starts in, so an absolute one (e.g. path.join(__dirname, "emails")) is safer.',
+    });
+  }
   const builtinDir = options.builtinDir === false ? undefined : options.builtinDir ? path.resolve(options.builtinDir) : findBuiltinDir();
   const dirs = [appDir, builtinDir].filter((dir): dir is string => dir !== undefined);
   const defaultLocale = canonicalLocale(options.defaultLocale ?? 'en', 'defaultLocale', 'CONFIG')!;

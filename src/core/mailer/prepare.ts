@@ -30,7 +30,9 @@ export function createPreparer(options: MailerOptions, chain: Promise<FailoverAd
     checkMessageShape(input);
     let message = input;
     if (input.template) {
+      // A renderer that could not be made (templates.dir not there yet) is made again by the next send.
       renderer ??= import('../../templates/templates.js').then(({ createTemplateRenderer }) => createTemplateRenderer(options.templates));
+      renderer.catch(() => { renderer = undefined; });
       const rendered = await (await renderer).render(input.template.name, input.template.data ?? {}, input.template.locale);
       message = {
         ...input,
