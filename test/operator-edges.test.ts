@@ -226,7 +226,7 @@ describe('resend of an id the journal does not hold', () => {
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(/01M8K1P45T519RVRN02S011J2B +failed .*CONFIG: \[mailroom\] no journal entry with id 01M8K1P45T519RVRN02S011J2B/);
     expect(run.stdout).toMatch(/remedy: .*first column of `mailroom journal`.*same (store|journal)/);
-    expect(run.stdout).not.toMatch(/Fix the option or DSN/);
+    expect(run.stdout).not.toMatch(/Fix the option, flag or DSN/);
   });
 });
 
@@ -286,7 +286,7 @@ describe('mailroom preview --out to a place it cannot write', () => {
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/error CONFIG: \[mailroom\] --out: cannot write .*missing-folder\/page\.html: ENOENT/);
     expect(run.stderr).toMatch(/remedy: .*folder/);
-    expect(run.stderr).not.toMatch(/Fix the option or DSN/);
+    expect(run.stderr).not.toMatch(/Fix the option, flag or DSN/);
   });
 });
 
@@ -343,7 +343,7 @@ describe('an error about a command-line flag whose value looks like an SMTP repl
       const run = await runCli(args, { cwd, env });
       expect(run.code, args.join(' ')).toBe(1);
       expect(run.stderr, args.join(' ')).toMatch(/^error CONFIG: \[mailroom\] --/m);
-      expect(run.stderr, args.join(' ')).toMatch(/remedy: Fix the option or DSN the error names/);
+      expect(run.stderr, args.join(' ')).toMatch(/remedy: Fix the option, flag or DSN the error names/);
       expect(run.stderr, args.join(' ')).not.toMatch(/Microsoft|Exchange|slow down|Send As/);
     }
   });

@@ -924,7 +924,7 @@ const RULES: Rule[] = [
 // The next step for an error no rule names: every code has one, so no failure is a dead end.
 const GENERIC_REMEDIES: Record<MailErrorCode, string> = {
   INVALID_MESSAGE: 'Fix the message field the error names (an address, a header, the body or its size) and send again; mailroom refused it before contacting any provider.',
-  CONFIG: 'Fix the option or DSN the error names; `mailroom doctor` checks the whole configuration, README "Configuration strings" shows each DSN form.',
+  CONFIG: 'Fix the option, flag or DSN the error names (`mailroom <command> --help` lists a command\'s flags); `mailroom doctor` checks the whole configuration, README "Configuration strings" shows each DSN form.',
   TEMPLATE: 'Fix the template the error names (file and line are given); `mailroom preview <template>` renders it with its sample data.',
   UNSUPPORTED: 'This adapter cannot carry this message: add an adapter that can to the chain (failover(...)), or drop the feature it lacks from the message.',
   AUTH: 'Check this adapter\'s credentials and permissions (key, user, password, tenant, sender), then run `mailroom verify`; the chain sends through the next adapter meanwhile.',
