@@ -589,9 +589,18 @@ const RULES: Rule[] = [
   },
   {
     rule: 'resend-invalid-request', code: 'REJECTED',
-    match: /\b(validation_error|missing_required_field|invalid_parameter|invalid_attachment|invalid_from_address|invalid_idempotency_key)\b/i,
+    match: /\b(validation_error|missing_required_field|invalid_attachment|invalid_from_address|invalid_idempotency_key)\b|\[resend\][^\n]*\binvalid_parameter\b/i,
     meaning: 'Resend refused a field of the request (the message names it)',
     remedy: 'Fix the field Resend names (e.g. a From that is not "Name <email@example.com>", an attachment without content); this message fails the same way on every retry.',
+    retry: false,
+  },
+  // Brevo's error codes (errorModel.code); invalid_parameter is also Resend's, named above when the
+  // error says it came from Resend.
+  {
+    rule: 'provider-invalid-parameter', code: 'REJECTED',
+    match: /\b(invalid_parameter|missing_parameter|out_of_range)\b/i,
+    meaning: 'The provider refused a field of the request (Brevo\'s and Resend\'s invalid_parameter, missing_parameter, out_of_range): the message names it',
+    remedy: 'Fix the field the provider names (a sender that is not a verified sender or domain, a malformed address, an attachment type it refuses); this message fails the same way on every retry.',
     retry: false,
   },
   // --- SparkPost (test/providers/SOURCES.md §4: {errors: [{message, description, code}]}) ---
