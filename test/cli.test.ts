@@ -454,6 +454,18 @@ describe('mailroom CLI', () => {
     });
   });
 
+  describe('--journal off', () => {
+    it('sends without a journal, as journal: false does, and creates no file named off', async () => {
+      const cwd = await workdir('journal-off');
+      for (const word of ['off', 'false']) {
+        const sent = await run(['send', '--dsn', 'memory://', '--from', 'shop@example.com', '--to', 'ann@example.com', '--text', 'hi', '--journal', word], { cwd });
+        expect(sent.code).toBe(0);
+        expect(sent.stdout).toMatch(/journal: off/);
+        expect(existsSync(join(cwd, word))).toBe(false);
+      }
+    });
+  });
+
   describe('journal table of an entry that may have arrived twice', () => {
     it('marks its status (dup?), as journal show explains', async () => {
       const cwd = await workdir('dup-mark');

@@ -67,6 +67,9 @@ describe('a journal store string with a typo', () => {
     ['mysql://shop:SECRETPW9@db.example.com/shop', /"mysql" is not a journal store/],
     ['redis:/127.0.0.1:6379', /"redis:" without "\/\/"/],
     ['postgres:shop:SECRETPW9@db.example.com/shop', /"postgres:" without "\/\/"/],
+    // An environment variable meant as a switch, read as a string: not an SQLite file named "false".
+    ['false', /journal store "false" is a word, not a store/],
+    ['off', /journal store "off" is a word, not a store/],
   ])('createMailer refuses %s at once: CONFIG naming it, without the password', (journal, says) => {
     let error: unknown;
     try {

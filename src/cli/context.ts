@@ -37,7 +37,7 @@ export interface CliContext {
 export function addCommonOptions(command: Command): Command {
   return command
     .option('--dsn <dsn>', 'adapter or failover(a b c) chain (default: $MAILROOM_DSN, else the config file, else outbox://./outbox)')
-    .option('--journal <store>', `journal store: a file path, sqlite://, redis://, postgres:// or memory:// (default: $MAILROOM_JOURNAL, else the config file, else ${DEFAULT_JOURNAL_PATH})`)
+    .option('--journal <store>', `journal store: a file path, sqlite://, redis://, postgres:// or memory://, or off (default: $MAILROOM_JOURNAL, else the config file, else ${DEFAULT_JOURNAL_PATH})`)
     .option('--from <address>', 'sender when the message has none (default: $MAILROOM_FROM, else the config file)')
     .option('--config <file>', 'configuration file (default: $MAILROOM_CONFIG, else mailroom.config.{js,mjs,ts,json} in this folder)');
 }
@@ -77,7 +77,10 @@ export async function loadContext(options: CommonOptions, env: NodeJS.ProcessEnv
     delete config.adapters;
   }
   const [journal, journalSource] = pick(options.journal, 'MAILROOM_JOURNAL', '--journal');
-  if (journal !== undefined) {
+  if (journal !== undefined && /^(off|false)$/i.test(journal.trim())) {
+    // --journal off (or false): no journal, as `journal: false` in the file; not a file named "off".
+    config.journal = false;
+  } else if (journal !== undefined) {
     // Keep retention and storeContent from the file; only the store changes.
     const settings = journalSettings(fromFile.journal);
     config.journal = settings ? { ...settings, store: journal } : journal;

@@ -83,6 +83,13 @@ export function checkJournalStore(store: unknown): void {
   if (withSlashes && !JOURNAL_SCHEMES.includes(withSlashes[1]!.toLowerCase())) {
     throw new MailError('CONFIG', `journal store "${redactConnectionUrl(store)}": "${withSlashes[1]}" is not a journal store: ${JOURNAL_FORMS}`, { remedy });
   }
+  // A word meant as a switch ("false" from an environment variable read as a string) would be an
+  // SQLite file of that name in the working directory.
+  if (/^(off|false|true|none|no|yes|on|0|1)$/i.test(store.trim())) {
+    throw new MailError('CONFIG', `journal store "${store}" is a word, not a store: it would be an SQLite file named "${store.trim()}" in ${process.cwd()}`, {
+      remedy: 'To turn the journal off give journal: false (the boolean; `--journal off` on the command line); else a file path (.mailroom/journal.sqlite), sqlite://path, redis://host:6379, postgres://user:pass@host/db or memory://.',
+    });
+  }
   // Two letters at least: "C:\\data\\journal.sqlite" is a Windows path.
   const bare = /^([a-z][a-z0-9+.-]+):(?!\/\/)/i.exec(store);
   if (bare && store !== 'memory' && JOURNAL_SCHEMES.includes(bare[1]!.toLowerCase())) {
