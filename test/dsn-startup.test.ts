@@ -232,6 +232,9 @@ describe('createMailer options of the wrong type', () => {
     // From JavaScript a "10s" or a NaN would reach setTimeout, which reads it as 1 ms.
     [{ dsn: 'memory://', timeoutMs: '10s' }, /option "timeoutMs": expected a whole number of 1 or more/],
     [{ dsn: 'memory://', timeoutMs: Number.NaN }, /option "timeoutMs": expected a whole number of 1 or more/],
+    // The mailer's own sender and reply-to: said once at setup, not as every message's INVALID_MESSAGE.
+    [{ dsn: 'memory://', from: 'shop at example' }, /createMailer: the from option is not an address/],
+    [{ dsn: 'memory://', replyTo: ['help@example.com', 'not an address'] }, /createMailer: the replyTo option is not an address/],
   ])('%j is CONFIG naming the option, not a TypeError', (options, says) => {
     let error: unknown;
     try {

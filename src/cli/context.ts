@@ -93,6 +93,7 @@ export async function loadContext(options: CommonOptions, env: NodeJS.ProcessEnv
     journal: journalSource || (fileSetsStore(fromFile.journal) ? fileLabel : 'the default'),
     from: fromSource || (fromFile.from !== undefined ? fileLabel : 'not set'),
   };
+  checkConfiguredSender(config.from, sources.from);
   const effectiveDsn = config.adapters ? undefined : config.dsn ?? DEFAULT_DSN;
   return {
     config,
@@ -126,24 +127,26 @@ export function origin(source: string): string {
 }
 
 /**
+ * Throws CONFIG when the configured sender is not an address: the flag's fault (or the variable's, or
+ * the file's), said once and naming where it came from, not as every adapter's failed send.
+ */
+function checkConfiguredSender(from: unknown, source: string): void {
+  if (from === undefined) return;
+  try {
+    parseAddress(from as AddressInput, 'from');
+  } catch (error) {
+    throw new MailError('CONFIG', `the sender ${origin(source)} is not an address: ${(error as Error).message.replace(/^\[mailroom\] /, '')}`, {
+      remedy: 'Give the sender as an address or "Name <address>", e.g. --from "Shop <shop@example.com>" (or MAILROOM_FROM, or "from" in the configuration file).',
+    });
+  }
+}
+
+/**
  * Throws CONFIG before anything is sent when no sender is known: not --from, MAILROOM_FROM nor the
  * config file's `from`, and no adapter of the chain signs in as a mailbox that could be the sender.
  */
 export function requireSender(context: CliContext, adapters: MailAdapter[]): void {
-  const from = context.config.from;
-  if (from !== undefined) {
-    // A sender that is not an address is the flag's fault (or the variable's, or the file's), said
-    // once, not as every adapter's failed send.
-    try {
-      parseAddress(from as AddressInput, 'from');
-    } catch (error) {
-      throw new MailError('CONFIG', `the sender ${origin(context.sources.from)} is not an address: ${(error as Error).message.replace(/^\[mailroom\] /, '')}`, {
-        remedy: 'Give the sender as an address or "Name <address>", e.g. --from "Shop <shop@example.com>" (or MAILROOM_FROM, or "from" in the configuration file).',
-      });
-    }
-    return;
-  }
-  if (adapters.some((adapter) => adapter.mailbox)) return;
+  if (context.config.from !== undefined || adapters.some((adapter) => adapter.mailbox)) return;
   throw new MailError('CONFIG', `no sender address: the chain (${adapters.map((adapter) => adapter.name).join(', ')}) signs in with a key, not as a mailbox, so "from" must be given`, {
     remedy: `Pass --from "Shop <shop@example.com>", set MAILROOM_FROM, or add "from": "shop@example.com" to ${context.file ?? 'mailroom.config.json'}; use an address the provider accepts as a sender (a verified sender or domain).`,
   });

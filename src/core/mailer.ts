@@ -14,6 +14,7 @@ import { resend } from './mailer/resend.js';
 import { sendMessage } from './mailer/send.js';
 import type { Mailer, MailerOptions, QueuedResult, SendResult } from './mailer/types.js';
 import { MailError } from './errors.js';
+import { parseAddress, parseAddressList, type AddressInput } from './address.js';
 import { checkMessageObject, messageLimits, type MailMessage } from './message.js';
 import { failover } from './failover.js';
 import { openSharedLimits } from '../kit/shared-limits.js';
@@ -53,10 +54,29 @@ function refuseUnknownOptions(options: MailerOptions): void {
   });
 }
 
+// The default sender and reply-to are the mailer's, not a message's: a bad one is the setup's
+// mistake, said once at createMailer, not as every message's INVALID_MESSAGE.
+function checkSenderOptions(options: MailerOptions): void {
+  for (const name of ['from', 'replyTo'] as const) {
+    const value = options[name];
+    if (value === undefined) continue;
+    try {
+      if (name === 'from') parseAddress(value as AddressInput, 'from');
+      else parseAddressList(value, 'replyTo');
+    } catch (error) {
+      throw new MailError('CONFIG', `createMailer: the ${name} option is not an address: ${(error as Error).message.replace(/^\[mailroom\] /, '')}`, {
+        field: name,
+        remedy: `Give ${name} as an address or "Name <address>", e.g. ${name}: "Shop <shop@example.com>" (an address the provider accepts as a sender for from).`,
+      });
+    }
+  }
+}
+
 export function createMailer(options: MailerOptions & { queue: QueueOption }): Mailer<QueuedResult>;
 export function createMailer(options?: MailerOptions): Mailer;
 export function createMailer(options: MailerOptions = {}): Mailer<SendResult | QueuedResult> {
   refuseUnknownOptions(options);
+  checkSenderOptions(options);
   messageLimits(options.limits); // throws CONFIG now for a limit that is not a whole number
   const journalStore = openJournal(options.journal);
   const queue = options.queue === undefined ? undefined : new SendQueue(options.queue);
