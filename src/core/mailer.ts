@@ -15,7 +15,8 @@ import { sendMessage } from './mailer/send.js';
 import type { Mailer, MailerOptions, QueuedResult, SendResult } from './mailer/types.js';
 import { MailError } from './errors.js';
 import { parseAddress, parseAddressList, type AddressInput } from './address.js';
-import { checkMessageObject, messageLimits, type MailMessage } from './message.js';
+import { messageLimits, type MailMessage } from './message.js';
+import { checkMessageShape } from './mailer/prepare.js';
 import { failover } from './failover.js';
 import { openSharedLimits } from '../kit/shared-limits.js';
 import { SendQueue, type SendJobData } from '../queue/send-queue.js';
@@ -98,7 +99,8 @@ export function createMailer(options: MailerOptions = {}): Mailer<SendResult | Q
       return sends.track(queued().then((send) => send(input)));
     },
     sendNow: async (input) => {
-      checkMessageObject(input);
+      // Once, before the key is read: every later step (journal checks, rendering) takes it as checked.
+      checkMessageShape(input);
       return sends.start(input.idempotencyKey, () => sendMessage(parts, input));
     },
     verify: () => verify(parts),

@@ -27,7 +27,6 @@ export function createPreparer(options: MailerOptions, chain: Promise<FailoverAd
   // imports mailroom at every boot.
   let renderer: Promise<TemplateRenderer> | undefined;
   return async (input, messageId) => {
-    checkMessageShape(input);
     let message = input;
     if (input.template) {
       // A renderer that could not be made (templates.dir not there yet) is made again by the next send.

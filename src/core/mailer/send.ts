@@ -7,11 +7,9 @@ import { claim } from './claim.js';
 import { deliver } from './deliver.js';
 import { keyCannotBeHonoured, refuseUnstorableData, resultFromEntry } from './journal-steps.js';
 import type { MailerParts } from './parts.js';
-import { checkMessageShape } from './prepare.js';
 import type { SendResult } from './types.js';
 
 export async function sendMessage(parts: MailerParts, input: MailMessage): Promise<SendResult> {
-  checkMessageShape(input);
   if (parts.journal?.storeContent && !input.sensitive) refuseUnstorableData(input);
   const message = await parts.prepare(input);
   const claimed = await claim(parts, input, message);
