@@ -17,10 +17,13 @@ export interface MailjetOptions extends HttpAdapterOptions {
 }
 
 interface MailjetError { ErrorCode?: string; ErrorMessage?: string; StatusCode?: number; ErrorRelatedTo?: string[] }
+interface MailjetRecipient { Email: string; MessageID?: string; MessageUUID?: string }
 interface MailjetResult {
   Status?: string;
   Errors?: MailjetError[];
-  To?: { Email: string; MessageID?: string; MessageUUID?: string }[];
+  To?: MailjetRecipient[];
+  Cc?: MailjetRecipient[];
+  Bcc?: MailjetRecipient[];
 }
 
 const mailjet = defineHttpAdapter<MailjetOptions>({
@@ -60,7 +63,11 @@ const mailjet = defineHttpAdapter<MailjetOptions>({
     const result = parseResult(response.text);
     if (result?.Status !== 'success') return undefined;
     const first = result.To?.[0];
-    return { ...(first?.MessageID ? { providerMessageId: first.MessageID } : {}), accepted: recipients, rejected: [] };
+    // Each recipient has its own ids, and its events name only those: every one is a ref of the
+    // entry. The MessageUUID too (events call it Message_GUID): it survives a body parser that
+    // rounded MessageID before our webhook handler read it.
+    const refs = [...(result.To ?? []), ...(result.Cc ?? []), ...(result.Bcc ?? [])].flatMap((one) => [one.MessageID, one.MessageUUID]).filter((id): id is string => typeof id === 'string' && id !== '');
+    return { ...(first?.MessageID ? { providerMessageId: first.MessageID } : {}), ...(refs.length ? { providerRefs: refs } : {}), accepted: recipients, rejected: [] };
   },
   toError: (response, { provider }) => toError(response, provider),
   // GET /v3/REST/apikey: "API key configuration", readable by any valid key pair

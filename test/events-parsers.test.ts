@@ -45,8 +45,9 @@ describe('Brevo', () => {
 describe('Mailjet', () => {
   const events = parseMailjetEvents(parseMailjetBody(fixture('mailjet-grouped').rawBody!));
 
-  it('keeps MessageID beyond 2^53 digit for digit', () => {
-    expect(events.map((event) => event.providerMessageId)).toEqual(['1152921508594251263', '1152921508594251264', '1152921508594251265', '1152921508594251266']);
+  it('names the message by Message_GUID (the send\'s MessageUUID) and keeps MessageID beyond 2^53 digit for digit', () => {
+    expect(events.map((event) => event.providerMessageId)).toEqual(['1ab23cd4-e567-8901-2345-6789f0a1b2c3', '1ab23cd4-e567-8901-2345-6789f0a1b2c4', '1ab23cd4-e567-8901-2345-6789f0a1b2c5', '1ab23cd4-e567-8901-2345-6789f0a1b2c6']);
+    expect(events.map((event) => (event.raw as { MessageID: string }).MessageID)).toEqual(['1152921508594251263', '1152921508594251264', '1152921508594251265', '1152921508594251266']);
     // What JSON.parse alone would have made of it:
     expect(String(JSON.parse('1152921508594251263'))).not.toBe('1152921508594251263');
   });
@@ -73,7 +74,7 @@ describe('Mailjet', () => {
     expect(read.map((event) => event.timestamp)).toEqual([now.toISOString(), now.toISOString(), new Date(1795860004_000).toISOString()]);
   });
 
-  it('reads a single object (group events off)', () => {
+  it('reads a single object (group events off); without a Message_GUID, MessageID digit for digit names the message', () => {
     const one = parseMailjetEvents(parseMailjetBody('{"event":"open","time":1795860010,"MessageID":19421777835146490,"email":"a@example.com"}'));
     expect(one).toMatchObject([{ eventType: 'opened', providerMessageId: '19421777835146490' }]);
   });

@@ -84,6 +84,12 @@ export interface SendContext {
 
 export interface SendReceipt {
   providerMessageId?: string;
+  /**
+   * Other ids the provider's webhooks may name this message by, when it has more than one: per
+   * recipient ids (Mailjet gives each recipient a MessageID and a MessageUUID). The journal indexes
+   * them with `providerMessageId`, so an event about any recipient finds its entry.
+   */
+  providerRefs?: string[];
   accepted: string[];
   rejected: string[];
   warnings?: string[];

@@ -1,6 +1,9 @@
 // Mailjet Event API (v2) -> TrackingEvents. A JSON array of mixed events when "group events" is
-// on, a bare object when off. MessageID is an integer above 2^53, so the body is read with the
-// number kept as its digits: matching it against the id our send returned needs every digit.
+// on, a bare object when off. An event names its recipient's message by `Message_GUID` (the
+// MessageUUID the send returned for that recipient) and by `MessageID`, an integer above 2^53.
+// The GUID is the key: a body an app's JSON parser read before us has MessageID rounded (to a
+// neighbour's id, maybe), never the GUID. MessageID, kept digit for digit from the raw body, is the
+// fallback for an event without a GUID.
 // Mailjet does not sign: the handler checks the basic-auth secret in the callback URL.
 import { emailPart, isoTime, isObject, parseJsonKeepingIds, records, stringList, stringMap, text, type JsonObject } from './fields.js';
 import type { EventType, RejectReason, TrackingEvent } from './types.js';
@@ -52,7 +55,7 @@ function mailjetEvent(record: JsonObject, now: Date): TrackingEvent {
   if (name === 'bounce' && record.hard_bounce === false && error === 'greylisted') eventType = 'deferred';
   const rejectReason: RejectReason | undefined =
     eventType === 'complained' ? 'spam' : eventType === 'unsubscribed' ? 'unsubscribed' : error ? (REASONS[error] ?? 'other') : eventType === 'bounced' ? 'bounced' : undefined;
-  const providerMessageId = text(record.MessageID) ?? text(record.mj_message_id);
+  const providerMessageId = text(record.Message_GUID) ?? text(record.MessageID) ?? text(record.mj_message_id);
   const recipient = emailPart(record.email);
   const description = [text(record.error_related_to), text(record.error), text(record.comment)].filter(Boolean).join(': ');
   const mtaResponse = text(record.smtp_reply);

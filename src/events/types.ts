@@ -26,7 +26,7 @@ export interface TrackingEvent {
   eventType: EventType;
   /** The provider that reported it: "brevo", "mailjet", "mailgun", "smtp2go", "ses", "postmark", "sendgrid", "resend", "sparkpost". */
   provider: string;
-  /** The provider's id of the message, as its send call returned it (Mailjet's is a string: it exceeds 2^53). */
+  /** The provider's id of the message, as its send call returned it (Mailjet: the recipient's MessageUUID, which its events call Message_GUID; MessageID when an event has no GUID, as a string: it exceeds 2^53). */
   providerMessageId?: string;
   /** The journal entry it belongs to, once matched. */
   journalId?: string;

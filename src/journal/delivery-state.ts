@@ -113,8 +113,16 @@ export function isRefKey(key: string): boolean {
   return key.startsWith('ref:');
 }
 
-/** The ids a provider event may name this entry by: the provider's message id and our Message-ID (once when they are the same, as over SMTP). */
-export function entryRefs(entry: { providerMessageId?: string; messageId: string }): string[] {
-  const refs = [entry.providerMessageId, entry.messageId].filter((id): id is string => typeof id === 'string' && deliveryRef(id) !== '');
-  return refs.length === 2 && deliveryRef(refs[0]!) === deliveryRef(refs[1]!) ? [refs[0]!] : refs;
+/**
+ * The ids a provider event may name this entry by: the provider's message id, its other ids for the
+ * message (Mailjet's per-recipient MessageIDs and MessageUUIDs) and our Message-ID; each once (over
+ * SMTP the provider's id is our Message-ID).
+ */
+export function entryRefs(entry: { providerMessageId?: string; providerRefs?: string[]; messageId: string }): string[] {
+  const refs = new Map<string, string>();
+  for (const id of [entry.providerMessageId, ...(entry.providerRefs ?? []), entry.messageId]) {
+    if (typeof id !== 'string' || deliveryRef(id) === '' || refs.has(deliveryRef(id))) continue;
+    refs.set(deliveryRef(id), id);
+  }
+  return [...refs.values()];
 }

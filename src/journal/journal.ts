@@ -59,6 +59,8 @@ export interface JournalEntry {
   /** The adapter that delivered it. */
   adapter?: string;
   providerMessageId?: string;
+  /** The receipt's other ids for the message (per-recipient ids): what webhooks may name it by. */
+  providerRefs?: string[];
   /** The error that ended a failed send. */
   error?: { code: string; message: string; remedy?: string };
   /** An attempt may have delivered it before another adapter did (AMBIGUOUS). */

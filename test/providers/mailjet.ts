@@ -19,11 +19,14 @@ export const MAILJET_ERRORS = {
 export interface MailjetServer extends ProviderServer {
   /** The next MessageID to hand out (above 2^53, as a decimal string). */
   nextMessageId: bigint;
+  /** The ids each recipient was given, by address (the latest send's): what its events name. */
+  issued: Map<string, { MessageID: string; MessageUUID: string }>;
 }
 
 export async function startMailjetServer(apiKey: string, secretKey: string): Promise<MailjetServer> {
   const expected = `Basic ${Buffer.from(`${apiKey}:${secretKey}`).toString('base64')}`;
   const state = { nextMessageId: 70650219165027411n };
+  const issued = new Map<string, { MessageID: string; MessageUUID: string }>();
   const server = await startProviderServer({
     faults: { auth: MAILJET_ERRORS.unauthorized, 'rate-limit': MAILJET_ERRORS.rateLimited, 'server-error': MAILJET_ERRORS.serverError, rejected: MAILJET_ERRORS.invalidTo },
     handle(request) {
@@ -40,7 +43,9 @@ export async function startMailjetServer(apiKey: string, secretKey: string): Pro
         const id = state.nextMessageId;
         state.nextMessageId += 1n;
         ids.set(c.Email, id);
-        return `{"Email":${JSON.stringify(c.Email)},"MessageUUID":"${randomUUID()}","MessageID":${id},"MessageHref":"https://api.mailjet.com/v3/REST/message/${id}"}`;
+        const uuid = randomUUID();
+        issued.set(c.Email, { MessageID: String(id), MessageUUID: uuid });
+        return `{"Email":${JSON.stringify(c.Email)},"MessageUUID":"${uuid}","MessageID":${id},"MessageHref":"https://api.mailjet.com/v3/REST/message/${id}"}`;
       });
       // Written by hand: the MessageID must be a bare integer in the JSON text, too large for a double.
       const body = `{"Messages":[{"Status":"success","CustomID":${JSON.stringify(message.CustomID ?? '')},"To":[${recipients(message.To).join(',')}],"Cc":[${recipients(message.Cc).join(',')}],"Bcc":[${recipients(message.Bcc).join(',')}]}]}`;
@@ -50,7 +55,7 @@ export async function startMailjetServer(apiKey: string, secretKey: string): Pro
       };
     },
   });
-  return Object.defineProperty(server, 'nextMessageId', { get: () => state.nextMessageId }) as MailjetServer;
+  return Object.assign(Object.defineProperty(server, 'nextMessageId', { get: () => state.nextMessageId }), { issued }) as MailjetServer;
 }
 
 type Contact = { Email: string; Name?: string };

@@ -84,7 +84,12 @@ async function sent(parts: MailerParts, message: NormalizedMessage, entry: Journ
     attempts: entry.attempts,
     warnings,
   };
-  Object.assign(entry, { status: 'sent', adapter: receipt.adapter, ...(receipt.providerMessageId ? { providerMessageId: receipt.providerMessageId } : {}) });
+  Object.assign(entry, {
+    status: 'sent',
+    adapter: receipt.adapter,
+    ...(receipt.providerMessageId ? { providerMessageId: receipt.providerMessageId } : {}),
+    ...(receipt.providerRefs?.length ? { providerRefs: receipt.providerRefs } : {}),
+  });
   if (warnings.length > 0) entry.warnings = warnings;
   await record(parts.journal, parts.events, entry);
   parts.events.emit('sent', result);
