@@ -75,8 +75,12 @@ export const SPARKPOST_CAPABILITIES = sparkpost.capabilities;
 function toPayload(message: NormalizedMessage): Record<string, unknown> {
   // Every recipient is one entry; header_to shows the To list to all of them, and a Cc header names
   // the cc ones, so cc and bcc get the same message (support.sparkpost.com, "CC and BCC with the REST API").
-  const headerTo = formatAddressList(message.to);
-  const recipient = (address: Address) => ({ address: { email: address.address, ...(address.name ? { name: address.name } : {}), header_to: headerTo } });
+  // header_to is "Email address to display in the To header": with no To list there is none to
+  // show, and an empty one is not an address. Left out, SparkPost writes each copy's To as its own
+  // recipient (recipient-lists.apib, "Constructing Headers using the Address Attributes"): nobody
+  // sees a bcc address, and the cc ones are still named in the Cc header.
+  const headerTo = message.to.length ? formatAddressList(message.to) : undefined;
+  const recipient = (address: Address) => ({ address: { email: address.address, ...(address.name ? { name: address.name } : {}), ...(headerTo ? { header_to: headerTo } : {}) } });
   const headers: Record<string, string> = { ...message.headers, ...(message.cc.length ? { Cc: formatAddressList(message.cc) } : {}) };
   const files = (inline: boolean) => message.attachments.filter((a) => a.inline === inline)
     // An inline image's name is its Content-ID (`<img src="cid:NAME">`).

@@ -62,6 +62,25 @@ describe('sparkpost specifics', () => {
     expect(receipt.providerMessageId).toMatch(/^\d{15,}$/);
   });
 
+  it('a message with only cc and bcc sends no header_to (no To list to show): each copy shows its own recipient in To, the cc in a Cc header, no bcc address', async () => {
+    server.takeArrivals();
+    const receipt = await adapter().send(normalizeMessage({ ...MESSAGES['text only']!, to: [], cc: 'Chloé <chloe@example.com>', bcc: ['audit@example.com', 'ann@example.com'] }), sendContext());
+    expect(receipt.accepted.sort()).toEqual(['ann@example.com', 'audit@example.com', 'chloe@example.com']);
+    const body = server.requests.at(-1)!.json as { recipients: unknown[]; content: { headers?: Record<string, string> } };
+    expect(body.recipients).toEqual([
+      { address: { email: 'chloe@example.com', name: 'Chloé' } },
+      { address: { email: 'audit@example.com' } },
+      { address: { email: 'ann@example.com' } },
+    ]);
+    expect(body.content.headers).toEqual({ Cc: 'Chloé <chloe@example.com>' });
+    const [arrival] = server.takeArrivals();
+    expect({ to: arrival!.to, cc: arrival!.cc, bcc: arrival!.bcc }).toEqual({
+      to: [],
+      cc: [{ address: 'chloe@example.com', name: 'Chloé' }],
+      bcc: [{ address: 'audit@example.com' }, { address: 'ann@example.com' }],
+    });
+  });
+
   it('drops a tag over campaign_id\'s 64 bytes with a warning, counting bytes not characters, and sends the message', async () => {
     const long = 'é'.repeat(33); // 33 characters, 66 bytes
     const receipt = await adapter().send(normalizeMessage({ ...MESSAGES['text only']!, tags: [long, 'order'] }), sendContext());

@@ -13,7 +13,8 @@
 //   rejected recipients also errors [{code: "2000"}] and results.rcpt_to_errors [P S2]
 // - errors: {errors: [{message, description?, code}]}: 422 1400 missing field, 422 1300 bad data,
 //   400 7001 unconfigured sending domain, 420 2101/2102/2103 sending limits [P S1, S2, S4]
-// Stricter than confirmed: unknown members are refused (SOURCES.md "Not confirmed").
+// Stricter than confirmed: unknown members are refused, and so is a header_to that is not an
+// address (an empty one) (SOURCES.md "Not confirmed").
 import { randomInt } from 'node:crypto';
 import addressparser from 'nodemailer/lib/addressparser';
 import type { Address } from '../../src/core/address.js';
@@ -106,7 +107,10 @@ function check(body: Body, domains: string[]): ProviderAnswer | undefined {
   for (const r of body.recipients) {
     if (!r || typeof r.address !== 'object' || typeof r.address.email !== 'string') return missing('address.email is required for each recipient');
     if (!ASCII_ADDRESS.test(r.address.email)) return invalid(`invalid email address '${r.address.email}'`);
-    if (r.address.header_to !== undefined && typeof r.address.header_to !== 'string') return invalid('address.header_to must be a string');
+    // "Email address to display in the To header" [P S3]: an empty one is not (stricter than confirmed).
+    if (r.address.header_to !== undefined && (typeof r.address.header_to !== 'string' || parse(r.address.header_to).length === 0 || parse(r.address.header_to).some((a) => !ASCII_ADDRESS.test(a.address)))) {
+      return invalid('address.header_to must be the email address(es) to display in the To header');
+    }
     if (r.tags !== undefined && (!Array.isArray(r.tags) || !r.tags.every((t) => typeof t === 'string'))) return invalid('recipient tags must be an array of strings');
   }
   const content = body.content;
@@ -150,9 +154,11 @@ function toArrival(body: Body): Arrival {
   const headers: Record<string, string> = { ...content.headers };
   const ccHeader = headers.Cc;
   delete headers.Cc;
-  // The To header is each recipient's header_to, or its own address [P S3].
-  const first = body.recipients[0]!.address;
-  const to = first.header_to ? parse(first.header_to) : [first.name ? { address: first.email, name: first.name } : { address: first.email }];
+  // The To header is each recipient's header_to, or its own address [P S3]. Our adapter writes one
+  // header_to, the To list, on every recipient when the message has a To list; none when it has
+  // only cc and bcc (each copy then shows its own recipient in To: nobody else's address).
+  const shown = body.recipients.find((r) => r.address.header_to !== undefined)?.address.header_to;
+  const to = shown ? parse(shown) : [];
   const cc = ccHeader ? parse(ccHeader) : [];
   const visible = new Set([...to, ...cc].map((a) => a.address.toLowerCase()));
   const file = (f: File, inline: boolean) => ({ filename: f.name, contentType: f.type, content: Buffer.from(f.data, 'base64'), ...(inline ? { cid: f.name } : {}), inline });
