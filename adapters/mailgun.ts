@@ -33,7 +33,13 @@ const mailgun = defineHttpAdapter<MailgunOptions>({
   // tags" per message (the help center's 10 is not the API's promise), ASCII only, at most 128
   // characters each; 1000 recipients, the
   // recipient-variables batch limit; `to` is required (OAS `required`).
-  capabilities: { attachments: true, inlineImages: true, customHeaders: true, tags: true, maxTags: 3, tagLimits: { maxLength: 128, asciiOnly: true }, metadata: true, maxReplyTo: Number.POSITIVE_INFINITY, maxRecipients: 1000, requiresTo: true },
+  capabilities: {
+    attachments: true, inlineImages: true, customHeaders: true, tags: true, maxTags: 3, tagLimits: { maxLength: 128, asciiOnly: true }, metadata: true, maxReplyTo: Number.POSITIVE_INFINITY, maxRecipients: 1000, requiresTo: true,
+    // Headers and Reply-To (h:), tags (o:tag) and metadata (v:) are send options: "Send options
+    // (parameters starting with o:, h:, v:, or t:) are limited to 16KB total" (Mailgun's OAS,
+    // PROVIDERS.md §3 G1; https://documentation.mailgun.com/docs/mailgun/api-reference/send/mailgun/messages/post-v3--domain-name--messages).
+    sizeLimits: { formOptionBytes: 16 * 1024 },
+  },
   // A 200 alone proves nothing: Mailgun also answers 200 "Mailgun Magnificent API" to a path that
   // sent nothing (anymail's Mailgun backend), so only the `{id, message}` body says the message was
   // queued. A 200 whose body is lost is AMBIGUOUS, never a retry.

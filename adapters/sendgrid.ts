@@ -34,6 +34,9 @@ const sendgrid = defineHttpAdapter<SendgridOptions>({
   capabilities: {
     attachments: true, inlineImages: true, maxAttachmentBytes: MAX_ATTACHMENT_BYTES, maxTotalAttachmentBytes: MAX_ATTACHMENT_BYTES,
     customHeaders: true, tags: true, maxTags: 10, tagLimits: { maxLength: 255 }, metadata: true, maxReplyTo: 1000, maxRecipients: 1000, requiresTo: true,
+    // Metadata is custom_args: "The combined total size of these custom arguments may not exceed
+    // 10,000 bytes" (twilio.com/docs/sendgrid/api-reference/mail-send/mail-send, and its errors page).
+    sizeLimits: { metadataJsonBytes: 10_000 },
   },
   // 202 Accepted, empty body, the id in X-Message-Id: the request was valid and queued for every
   // recipient; a refusal is a 4xx (SOURCES.md §2 G1, G4). A 202 whose body is unreadable is still a send.

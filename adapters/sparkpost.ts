@@ -36,6 +36,10 @@ const sparkpost = defineHttpAdapter<SparkpostOptions>({
   capabilities: {
     attachments: true, inlineImages: true, maxAttachmentBytes: MAX_ATTACHMENT_BYTES, maxTotalAttachmentBytes: MAX_ATTACHMENT_BYTES,
     customHeaders: true, tags: true, maxTags: 1, tagLimits: { maxBytes: 64 }, metadata: true, maxReplyTo: Number.POSITIVE_INFINITY, maxRecipients: Number.POSITIVE_INFINITY,
+    // developers.sparkpost.com/api/transmissions: attachment and inline image `name` "Maximum
+    // length - 255 bytes"; `metadata` "Maximum length - 10KB"; "The transmission content (text +
+    // html + attachments + inline images) is limited to 20 MBs" (the attachments in base64).
+    sizeLimits: { attachmentNameBytes: 255, metadataJsonBytes: 10 * 1024, contentBytes: 20 * 1024 * 1024 },
   },
   // A 200 alone does not prove a send: SparkPost answers 200 with `total_accepted_recipients: 0`
   // when it refused every recipient (the Blueprint's own example), so only the body says who was

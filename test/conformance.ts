@@ -304,6 +304,13 @@ function capabilityProbes(adapter: MailAdapter): { what: string; message: MailMe
   }
   if (!caps.unicodeLocalParts) probes.push({ what: 'a non-ASCII local part', message: { ...base, to: 'pierre.müller@example.com' } });
   if (caps.requiresTo) probes.push({ what: 'no To recipient', message: WITHOUT_TO });
+  // Each declared size limit, one byte over.
+  const sizes = caps.sizeLimits ?? {};
+  if (sizes.bodyPartBytes !== undefined) probes.push({ what: `a text part of ${sizes.bodyPartBytes + 1} bytes`, message: { ...base, text: 't'.repeat(sizes.bodyPartBytes + 1) } });
+  if (sizes.contentBytes !== undefined) probes.push({ what: `text + html of ${sizes.contentBytes + 1} bytes`, message: { ...base, text: 't'.repeat(Math.ceil(sizes.contentBytes / 2)), html: 'h'.repeat(Math.floor(sizes.contentBytes / 2) + 1) } });
+  if (sizes.attachmentNameBytes !== undefined) probes.push({ what: `an attachment name of ${sizes.attachmentNameBytes + 1} bytes`, message: { ...base, attachments: [{ filename: `${'n'.repeat(sizes.attachmentNameBytes - 3)}.pdf`, content: PDF }] } });
+  if (sizes.metadataJsonBytes !== undefined) probes.push({ what: `metadata of more than ${sizes.metadataJsonBytes} bytes as JSON`, message: { ...base, metadata: { k: 'v'.repeat(sizes.metadataJsonBytes) } } });
+  if (sizes.formOptionBytes !== undefined) probes.push({ what: `a header of ${sizes.formOptionBytes + 1} bytes`, message: { ...base, headers: { 'X-Probe': 'p'.repeat(sizes.formOptionBytes) } } });
   return probes;
 }
 

@@ -3,6 +3,9 @@
 import { isAsciiLocalPart, toWireMessage } from './address.js';
 import { MailError } from './errors.js';
 import type { NormalizedMessage } from './message.js';
+import { sizeLimitExceeded, type SizeLimits } from './size-limits.js';
+
+export type { SizeLimits } from './size-limits.js';
 
 /**
  * What an adapter can carry, declared in full by each adapter (anymail's rule: what is not declared
@@ -50,6 +53,13 @@ export interface AdapterCapabilities {
    * chain. Optional, so an adapter written before it still compiles; absent means any length.
    */
   maxSubjectLength?: number;
+  /**
+   * The provider's documented size limits on message parts (a body part, the whole content, an
+   * attachment's name, the metadata...): a message over one skips the adapter as UNSUPPORTED,
+   * naming the part and the limit. Optional, so an adapter written before it still compiles;
+   * absent means none beyond the attachment limits above.
+   */
+  sizeLimits?: SizeLimits;
   /**
    * Addresses whose local part is not ASCII (RFC 6531, `pierre.müller@…`). Domains need no
    * capability: every adapter sends them in punycode (`toWireMessage`).
@@ -183,6 +193,7 @@ export function declareCapabilities(declared: Partial<AdapterCapabilities>): Ada
     ...(declared.requiresTo ? { requiresTo: true } : {}),
     ...(declared.maxSubjectLength !== undefined ? { maxSubjectLength: declared.maxSubjectLength } : {}),
     ...(declared.tagLimits ? { tagLimits: Object.freeze({ ...declared.tagLimits }) } : {}),
+    ...(declared.sizeLimits ? { sizeLimits: Object.freeze({ ...declared.sizeLimits }) } : {}),
   });
 }
 
@@ -202,6 +213,8 @@ export function unsupportedReason(adapter: MailAdapter, message: NormalizedMessa
   if (big) return refuse(`attachment "${big.filename}" is ${megabytes(big.content.length)}, over its limit of ${megabytes(caps.maxAttachmentBytes)} per attachment`);
   const total = message.attachments.reduce((sum, a) => sum + a.content.length, 0);
   if (total > caps.maxTotalAttachmentBytes) return refuse(`the attachments total ${megabytes(total)}, over its limit of ${megabytes(caps.maxTotalAttachmentBytes)}`);
+  const oversized = caps.sizeLimits && sizeLimitExceeded(caps.sizeLimits, message, fitTags(adapter, message.tags).tags);
+  if (oversized) return refuse(oversized);
   const headerNames = Object.keys(message.headers);
   if (headerNames.length > 0) {
     if (caps.customHeaders === false) return refuse('it does not support custom headers');

@@ -8,7 +8,7 @@ export type { HttpAdapterOptions, HttpAdapterDefinition, HttpAdapterKit, HttpAda
 
 // The adapter contract and the capability check.
 export { declareCapabilities, FULL_CAPABILITIES, sendWithin, unsupportedReason, allRecipients, httpEndpoint } from '../core/adapter.js';
-export type { MailAdapter, AdapterCapabilities, AdapterEndpoint, SendContext, SendReceipt } from '../core/adapter.js';
+export type { MailAdapter, AdapterCapabilities, AdapterEndpoint, SendContext, SendReceipt, SizeLimits } from '../core/adapter.js';
 export type { NormalizedMessage, NormalizedAttachment } from '../core/message.js';
 // The message as an adapter receives it (what a test of an adapter builds), and its Message-ID.
 export { normalizeMessage, createMessageId, headersWithTags } from '../core/message.js';
