@@ -80,8 +80,8 @@ describe('Mailgun: send through the contract server, then its webhooks', () => {
     // Replayed: the delivered webhook again, byte for byte; and its signature re-attached to a complaint.
     const replayed = delivered;
     const reattached = JSON.stringify({ ...JSON.parse(delivered), 'event-data': { ...mailgunEvent('mailgun-delivered', sent.providerMessageId!), event: 'complained' } });
-    // Stale: validly signed an hour ago.
-    const stale = mailgunBody(mailgunEvent('mailgun-failed-permanent', sent.providerMessageId!, { recipient: 'camille@example.com' }), SIGNING_KEY, { timestamp: Math.floor(Date.now() / 1000) - 3600 });
+    // Stale: validly signed ten hours ago, past Mailgun's 8-hour retry span.
+    const stale = mailgunBody(mailgunEvent('mailgun-failed-permanent', sent.providerMessageId!, { recipient: 'camille@example.com' }), SIGNING_KEY, { timestamp: Math.floor(Date.now() / 1000) - 10 * 3600 });
     expect((await post(forged)).status).toBe(401);
     expect((await post(replayed)).status).toBe(401);
     expect((await post(reattached)).status).toBe(401);

@@ -79,7 +79,7 @@ describe('Mailgun signatures', () => {
     expect((await read(replay)).error).toBe('replayed');
     const reattached = JSON.stringify({ ...JSON.parse(body), 'event-data': fixture('mailgun-failed-permanent').eventData });
     expect((await handler(post('mailgun', reattached))).status).toBe(401);
-    const stale = await handler(post('mailgun', mailgunBody(mailgunEvent, KEY, { timestamp: Math.floor(Date.now() / 1000) - 6 * 60 })));
+    const stale = await handler(post('mailgun', mailgunBody(mailgunEvent, KEY, { timestamp: Math.floor(Date.now() / 1000) - 9 * 3600 - 60 })));
     expect(stale.status).toBe(401);
     expect((await read(stale)).error).toBe('stale');
     expect(target.received).toHaveLength(1);
@@ -113,6 +113,27 @@ describe('Mailgun signatures', () => {
       expect((await read(response)).error).toBe('unauthorized');
     }
     expect(target.received).toEqual([]);
+  });
+
+  it('accepts Mailgun\'s retries, which carry the first attempt\'s signature for up to 8 hours; refuses older, or more than 5 minutes ahead', async () => {
+    const signedAt = Date.UTC(2026, 10, 28, 10);
+    // Mailgun retries at 5 min, 10 min, 15 min, 1 h, 2 h and 4 h intervals: the last one about 7.5 h
+    // after the first attempt, which our endpoint never answered (down, or a 500).
+    for (const late of [5 * 60_000 + 1000, 30 * 60_000, 7.5 * 3600_000]) {
+      let now = signedAt + late;
+      const { target, handler } = setup({ now: () => now });
+      const retry = mailgunBody(mailgunEvent, KEY, { timestamp: signedAt / 1000 });
+      expect((await handler(post('mailgun', retry))).status, `${late} ms late`).toBe(200);
+      expect(target.received.flat().map((event) => event.eventType)).toEqual(['delivered']);
+      // The same signature again is still a replay.
+      now += 60_000;
+      expect((await handler(post('mailgun', retry))).status).toBe(401);
+    }
+    const { handler } = setup({ now: () => signedAt });
+    const tooOld = await handler(post('mailgun', mailgunBody(mailgunEvent, KEY, { timestamp: signedAt / 1000 - 9 * 3600 - 1 })));
+    expect([tooOld.status, (await read(tooOld)).error]).toEqual([401, 'stale']);
+    const ahead = await handler(post('mailgun', mailgunBody(mailgunEvent, KEY, { timestamp: signedAt / 1000 + 6 * 60 })));
+    expect([ahead.status, (await read(ahead)).error]).toEqual([401, 'stale']);
   });
 
   it('the window follows maxAgeMs and the injected clock', async () => {

@@ -1,7 +1,8 @@
 // Mailgun webhooks -> TrackingEvents, after checking the signature. Each POST is one JSON object
 // {signature: {timestamp, token, signature}, "event-data": {...}}. The HMAC-SHA256 (signing key)
 // covers timestamp + token only, not the event, so a captured signature could be re-attached to
-// another body: tokens are remembered and the timestamp must be recent (securing-webhooks docs).
+// another body: tokens are remembered and the timestamp must be recent (securing-webhooks docs),
+// recent meaning within Mailgun's 8-hour retry span (see MAILGUN_DEFAULT_MAX_AGE_MS).
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { emailPart, isObject, isoTime, parseJson, stringList, stringMap, text, type JsonObject } from './fields.js';
 import { assertFresh, DEFAULT_MAX_AGE_MS } from './freshness.js';
@@ -12,9 +13,24 @@ import type { EventType, RejectReason, TrackingEvent } from './types.js';
 export interface MailgunWebhookOptions {
   /** The HTTP webhook signing key (Mailgun > Sending > Webhooks), not the API key. */
   signingKey: string;
-  /** How far a signature's timestamp may be from now. Default 5 minutes. */
+  /**
+   * How old a signature's timestamp may be. Default 9 hours: Mailgun retries a webhook for 8 hours
+   * with the signature of its first attempt, so a shorter window refuses the retries (and loses
+   * the event) after the endpoint was down or answered 500. A timestamp ahead of now is refused
+   * beyond 5 minutes (or this, if shorter).
+   */
   maxAgeMs?: number;
 }
+
+// "Mailgun will automatically retry (other than for delivery notification) during 8 hours at the
+// following exponential backoff intervals: 5 minutes, 10 minutes, 15 minutes, 1 hour, 2 hours, 4
+// hours" for any answer but 200 and 406
+// (https://documentation.mailgun.com/docs/mailgun/user-manual/webhooks/webhook-retries). Mailgun
+// does not say whether a retry is signed again; "The signature object is identical on every retry
+// of the same event" and "Mailgun's retry queue can deliver events several hours late" (Hookdeck's
+// Mailgun reference, hookdeck/webhook-skills skills/mailgun-webhooks/references/verification.md).
+// So the last retry carries a timestamp about 7.5 hours old: 8 hours, and one more for the queue.
+export const MAILGUN_DEFAULT_MAX_AGE_MS = 9 * 3600_000;
 
 /** Checks Mailgun signatures; remembers each token until it would be stale anyway. */
 export class MailgunVerifier {
@@ -24,7 +40,7 @@ export class MailgunVerifier {
 
   constructor(options: MailgunWebhookOptions) {
     this.#key = options.signingKey;
-    this.#maxAgeMs = options.maxAgeMs ?? DEFAULT_MAX_AGE_MS;
+    this.#maxAgeMs = options.maxAgeMs ?? MAILGUN_DEFAULT_MAX_AGE_MS;
   }
 
   /** Throws WebhookError unless the body carries a valid, fresh, first-seen signature. Returns what forgets the token again. */
@@ -35,7 +51,8 @@ export class MailgunVerifier {
     const given = Buffer.from(signature, 'hex');
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new WebhookError('unauthorized', 'Mailgun webhook signature does not match the signing key');
     const signedAt = Number(timestamp) * 1000;
-    assertFresh(signedAt, now, this.#maxAgeMs, 'Mailgun');
+    // Only the past holds retries: a timestamp ahead of now is clock skew at most.
+    assertFresh(signedAt, now, this.#maxAgeMs, 'Mailgun', Math.min(this.#maxAgeMs, DEFAULT_MAX_AGE_MS));
     // Remembered as the signed text itself: one signature, however its block is spelled, is one request.
     if (!this.#tokens.claim(signed, signedAt + this.#maxAgeMs + 1, now)) throw new WebhookError('replayed', 'Mailgun webhook token was already used (a replay)');
     return () => this.#tokens.release(signed);
