@@ -598,7 +598,9 @@ describe('mailroom CLI', () => {
       expect(result.stdout).toMatch(/^WARNING +sender +the sender admin@contoso\.onmicrosoft\.com .*onmicrosoft\.com domain/m);
       expect(result.stdout).toMatch(/remedy: add your own domain to the tenant/);
       expect(result.stdout).toMatch(/^WARNING +fallback +the chain has a single adapter \(office365\)/m);
-      expect(result.stdout).toMatch(/^OK +journal +sqlite:\.mailroom\/journal\.sqlite \(the default\) is reachable and writable$/m);
+      // A check leaves nothing behind: the default journal is not created, only found creatable.
+      expect(result.stdout).toMatch(/^OK +journal +sqlite:\.mailroom\/journal\.sqlite \(the default\) does not exist yet and will be created at the first send \(the folder .*doctor-o365 is writable\)$/m);
+      expect(existsSync(join(cwd, '.mailroom'))).toBe(false);
       expect(result.stdout).toMatch(/^WARNING +retention +journal entries are kept forever/m);
       expect(result.stdout).toContain('0 errors, 4 warnings');
       // Said once, in the report: not also as a Node process warning above it.
@@ -631,7 +633,13 @@ describe('mailroom CLI', () => {
       expect(findings.filter((finding) => finding.level !== 'ok')).toEqual([]);
       expect(findings.map((finding) => finding.check)).toEqual(['configuration', 'chain', 'sender', 'journal', 'retention']);
       expect(findings.find((finding) => finding.check === 'retention')?.message).toMatch(/^journal entries are kept for 30d; `mailroom journal prune` /);
-      expect(findings.find((finding) => finding.check === 'journal')?.message).toMatch(/^sqlite:data\/mail\.sqlite \(from the config file .*mailroom\.config\.json\) is reachable and writable$/);
+      expect(findings.find((finding) => finding.check === 'journal')?.message).toMatch(/^sqlite:data\/mail\.sqlite \(from the config file .*mailroom\.config\.json\) does not exist yet and will be created at the first send/);
+      expect(existsSync(join(cwd, 'data'))).toBe(false);
+      // Once a send has created it, the journal itself is opened and written to.
+      const sent = await run(['send', '--to', 'ann@example.com', '--subject', 'Hi', '--text', 'Hi'], { cwd });
+      expect(sent.code, sent.stderr).toBe(0);
+      const again = JSON.parse((await run(['doctor', '--json'], { cwd })).stdout) as Array<{ check: string; message: string }>;
+      expect(again.find((finding) => finding.check === 'journal')?.message).toMatch(/^sqlite:data\/mail\.sqlite \(from the config file .*mailroom\.config\.json\) is reachable and writable$/);
     });
   });
 

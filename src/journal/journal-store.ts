@@ -321,7 +321,7 @@ const ROLLED_BACK = Symbol('rolled back');
  * The journal file cannot be created or written: a CONFIG error that says where and what to do; or,
  * when another process holds its write lock past the busy timeout, TRANSIENT (the next use tries again).
  */
-function unwritable(reason: string, cause: unknown): MailError {
+export function unwritable(reason: string, cause: unknown): MailError {
   if (/database is locked|SQLITE_BUSY/i.test(String((cause as Error)?.message ?? cause)) || (cause as { code?: string })?.code === 'SQLITE_BUSY') {
     return new MailError('TRANSIENT', reason, {
       cause,
