@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SendJournal, type JournalEntry } from '../src/journal/journal.js';
 import { normalizeMessage } from '../src/core/message.js';
 import { startSmtpServer, type TestSmtpServer } from './helpers/smtp-server.js';
+import { hideSqliteBinding } from './helpers/journal-process.js';
 import { builtCli, CLI } from './helpers/built-cli.js';
 import { createTestTls } from './helpers/tls.js';
 import { startBrevoServer, type BrevoServer } from './providers/brevo.js';
@@ -622,6 +623,17 @@ describe('mailroom CLI', () => {
       const config = await run(['doctor'], { cwd });
       expect(config.code).toBe(1);
       expect(config.stdout).toMatch(/^ERROR +configuration +\[mailroom\] mailroom\.config\.json: option "retry\.attempts": expected a whole number of 1 or more$/m);
+    });
+
+    // Node >= 22.13 falls back to its own SQLite; before that the journal needs a native binding.
+    it.skipIf(Boolean(process.getBuiltinModule?.('node:sqlite')))('says a journal not created yet could not be opened without its SQLite binding, and creates nothing', async () => {
+      const cwd = await workdir('doctor-no-binding');
+      const [, preload] = await hideSqliteBinding();
+      const result = await run(['doctor', '--dsn', GOOD], { cwd, env: { NODE_OPTIONS: `--require ${preload}` } });
+      expect(result.code).toBe(1);
+      expect(result.stdout).toMatch(/^ERROR +journal +the journal \(the default\) cannot be used: .*native binding of the package sqlite3/m);
+      expect(result.stdout).toMatch(/remedy: .*npm rebuild sqlite3/);
+      expect(existsSync(join(cwd, '.mailroom'))).toBe(false);
     });
 
     it('passes a sound configuration', async () => {

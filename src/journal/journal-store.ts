@@ -242,6 +242,14 @@ async function openSqlite(path: string): Promise<Omit<OpenedStore, 'claimKey'>> 
   };
 }
 
+/**
+ * Loads the SQLite the journal would run on, without opening any file: a missing native binding is
+ * then the CONFIG error (with its remedy) the first send would meet. Answers which one it is.
+ */
+export async function loadSqliteDriver(): Promise<SqliteDriver['name']> {
+  return (await sqliteDriver()).name;
+}
+
 interface SqliteDriver {
   name: 'node:sqlite' | 'better-sqlite3' | 'sqlite3';
   open(file: string): SqlCapableStore & object;

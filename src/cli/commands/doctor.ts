@@ -12,7 +12,7 @@ import { parseAddress } from '../../core/address.js';
 import { parseDsnChain, type ParsedDsn } from '../../core/dsn.js';
 import { formatDuration } from '../../core/duration.js';
 import { toMailError } from '../../core/errors.js';
-import { checkJournalStore, openJournalStore } from '../../journal/journal-store.js';
+import { checkJournalStore, loadSqliteDriver, openJournalStore } from '../../journal/journal-store.js';
 import { proveCreatable, sqliteJournalPath } from '../../journal/journal-file.js';
 import { DEFAULT_TTL_MS } from '../../journal/journal.js';
 import { createMailer, DEFAULT_DSN } from '../../core/mailer.js';
@@ -309,6 +309,8 @@ async function freshSqliteJournal(store: unknown): Promise<{ description: string
   if (path === undefined) return undefined;
   const file = resolve(path);
   if (existsSync(file)) return undefined;
+  // What opening would have shown besides the folder: the SQLite binding loads.
+  await loadSqliteDriver();
   return { description: `sqlite:${path}`, folder: await proveCreatable(file) };
 }
 
