@@ -19,6 +19,8 @@ import { SendLimiter } from '../src/kit/send-limits.js';
 import { handoverReporter, type HandoverReport } from '../src/core/handover.js';
 import { SecretScrubber } from '../src/core/secrets.js';
 import { isGreetingTimeout, smtpError, unansweredError } from '../src/kit/smtp-errors.js';
+import { probeExtensions, unicodeLocalPart, type ExtensionProbeOptions } from '../src/kit/smtp-extensions.js';
+import { explain } from '../src/core/diagnose.js';
 
 // nodemailer takes ~75 ms to load: it is read when the first SMTP adapter is built, not when the
 // DSN table imports this file for its declaration.
@@ -123,6 +125,9 @@ export class SmtpAdapter implements MailAdapter {
   // XOAUTH2 bookkeeping for the one retry after a refused cached token.
   private lastTokenFromCache = false;
   private renewToken = false;
+  // Whether the server announces SMTPUTF8: asked once, on the first message that needs it.
+  readonly #probe: ExtensionProbeOptions;
+  #smtpUtf8: Promise<boolean> | undefined;
 
   constructor(options: SmtpAdapterOptions) {
     if (!options.host) throw new MailError('CONFIG', 'the SMTP adapter needs a host');
@@ -158,6 +163,14 @@ export class SmtpAdapter implements MailAdapter {
       minVersion: options.tls?.minVersion ?? 'TLSv1.2',
       ...(options.tls?.ca ? { ca: options.tls.ca } : {}),
       ...(options.tls?.servername ? { servername: options.tls.servername } : {}),
+    };
+    this.#probe = {
+      host: options.host, port, secure, requireTLS: options.requireTLS ?? true, tls,
+      greetingTimeoutMs: options.greetingTimeoutMs ?? 30_000,
+      socketTimeoutMs: options.socketTimeoutMs ?? 60_000,
+      ...(options.clientName ? { clientName: options.clientName } : {}),
+      openSocket: () => new Promise((resolve, reject) =>
+        this.openSocket(options.host, port, options.connectionTimeoutMs ?? 30_000, (error, socket) => (error ? reject(error) : resolve(socket!.connection)))),
     };
     this.#transporter = loadNodemailer().createTransport({
       pool: true,
@@ -212,6 +225,7 @@ export class SmtpAdapter implements MailAdapter {
 
   private async sendChecked(message: NormalizedMessage, ctx: SendContext): Promise<SendReceipt> {
     if (ctx.signal.aborted) throw new MailError('TRANSIENT', 'the send was aborted before it started', { provider: this.name, cause: ctx.signal.reason });
+    await this.checkSmtpUtf8(message, ctx.signal);
     await this.limiter?.acquire(ctx.signal);
     try {
       return await this.deliver(message, ctx);
@@ -226,6 +240,38 @@ export class SmtpAdapter implements MailAdapter {
       }
       throw error;
     }
+  }
+
+  // RFC 6531: an address whose part before "@" is not ASCII needs SMTPUTF8 on MAIL FROM. Refused
+  // here, before MAIL FROM, where the server does not announce it; UNSUPPORTED lets the chain try
+  // the next adapter. An all-ASCII message (nearly every one) costs nothing.
+  private async checkSmtpUtf8(message: NormalizedMessage, signal: AbortSignal): Promise<void> {
+    const address = unicodeLocalPart(message);
+    if (address === undefined) return;
+    const watch = this.watchSilence(signal);
+    let announced: boolean;
+    try {
+      announced = await raceAbort(this.announcesSmtpUtf8(), signal);
+    } catch (error) {
+      throw this.#secrets.error(this.failure(error, watch.state(), watch.startedAt, signal, false));
+    } finally {
+      watch.stop();
+    }
+    if (announced) return;
+    const detail = `${this.#target} does not announce SMTPUTF8: it cannot carry an address whose part before "@" is not ASCII (${address}, RFC 6531)`;
+    throw new MailError('UNSUPPORTED', detail, { provider: this.name, remedy: explain(detail)?.remedy });
+  }
+
+  // One probe shared by concurrent sends; a failed one is forgotten, so the next message asks again.
+  private announcesSmtpUtf8(): Promise<boolean> {
+    this.#smtpUtf8 ??= probeExtensions(this.#probe).then(
+      (extensions) => extensions.includes('SMTPUTF8'),
+      (error: unknown) => {
+        this.#smtpUtf8 = undefined;
+        throw error;
+      },
+    );
+    return this.#smtpUtf8;
   }
 
   async verify(ctx: { signal?: AbortSignal } = {}): Promise<void> {

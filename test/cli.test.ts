@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SendJournal, type JournalEntry } from '../src/journal/journal.js';
 import { normalizeMessage } from '../src/core/message.js';
 import { startSmtpServer, type TestSmtpServer } from './helpers/smtp-server.js';
+import { hideSqliteBinding } from './helpers/journal-process.js';
 import { builtCli, CLI } from './helpers/built-cli.js';
 import { createTestTls } from './helpers/tls.js';
 import { startBrevoServer, type BrevoServer } from './providers/brevo.js';
@@ -598,7 +599,9 @@ describe('mailroom CLI', () => {
       expect(result.stdout).toMatch(/^WARNING +sender +the sender admin@contoso\.onmicrosoft\.com .*onmicrosoft\.com domain/m);
       expect(result.stdout).toMatch(/remedy: add your own domain to the tenant/);
       expect(result.stdout).toMatch(/^WARNING +fallback +the chain has a single adapter \(office365\)/m);
-      expect(result.stdout).toMatch(/^OK +journal +sqlite:\.mailroom\/journal\.sqlite \(the default\) is reachable and writable$/m);
+      // A check leaves nothing behind: the default journal is not created, only found creatable.
+      expect(result.stdout).toMatch(/^OK +journal +sqlite:\.mailroom\/journal\.sqlite \(the default\) does not exist yet and will be created at the first send \(the folder .*doctor-o365 is writable\)$/m);
+      expect(existsSync(join(cwd, '.mailroom'))).toBe(false);
       expect(result.stdout).toMatch(/^WARNING +retention +journal entries are kept forever/m);
       expect(result.stdout).toContain('0 errors, 4 warnings');
       // Said once, in the report: not also as a Node process warning above it.
@@ -622,6 +625,17 @@ describe('mailroom CLI', () => {
       expect(config.stdout).toMatch(/^ERROR +configuration +\[mailroom\] mailroom\.config\.json: option "retry\.attempts": expected a whole number of 1 or more$/m);
     });
 
+    // Node >= 22.13 falls back to its own SQLite; before that the journal needs a native binding.
+    it.skipIf(Boolean(process.getBuiltinModule?.('node:sqlite')))('says a journal not created yet could not be opened without its SQLite binding, and creates nothing', async () => {
+      const cwd = await workdir('doctor-no-binding');
+      const [, preload] = await hideSqliteBinding();
+      const result = await run(['doctor', '--dsn', GOOD], { cwd, env: { NODE_OPTIONS: `--require ${preload}` } });
+      expect(result.code).toBe(1);
+      expect(result.stdout).toMatch(/^ERROR +journal +the journal \(the default\) cannot be used: .*native binding of the package sqlite3/m);
+      expect(result.stdout).toMatch(/remedy: .*npm rebuild sqlite3/);
+      expect(existsSync(join(cwd, '.mailroom'))).toBe(false);
+    });
+
     it('passes a sound configuration', async () => {
       const cwd = await workdir('doctor-ok');
       await writeConfig(join(cwd, 'mailroom.config.json'), JSON.stringify({ dsn: `failover(${GOOD} ${BLOCKED})`, from: 'Shop <shop@example.com>', journal: { store: 'data/mail.sqlite', ttlMs: '30d' } }));
@@ -631,7 +645,13 @@ describe('mailroom CLI', () => {
       expect(findings.filter((finding) => finding.level !== 'ok')).toEqual([]);
       expect(findings.map((finding) => finding.check)).toEqual(['configuration', 'chain', 'sender', 'journal', 'retention']);
       expect(findings.find((finding) => finding.check === 'retention')?.message).toMatch(/^journal entries are kept for 30d; `mailroom journal prune` /);
-      expect(findings.find((finding) => finding.check === 'journal')?.message).toMatch(/^sqlite:data\/mail\.sqlite \(from the config file .*mailroom\.config\.json\) is reachable and writable$/);
+      expect(findings.find((finding) => finding.check === 'journal')?.message).toMatch(/^sqlite:data\/mail\.sqlite \(from the config file .*mailroom\.config\.json\) does not exist yet and will be created at the first send/);
+      expect(existsSync(join(cwd, 'data'))).toBe(false);
+      // Once a send has created it, the journal itself is opened and written to.
+      const sent = await run(['send', '--to', 'ann@example.com', '--subject', 'Hi', '--text', 'Hi'], { cwd });
+      expect(sent.code, sent.stderr).toBe(0);
+      const again = JSON.parse((await run(['doctor', '--json'], { cwd })).stdout) as Array<{ check: string; message: string }>;
+      expect(again.find((finding) => finding.check === 'journal')?.message).toMatch(/^sqlite:data\/mail\.sqlite \(from the config file .*mailroom\.config\.json\) is reachable and writable$/);
     });
   });
 

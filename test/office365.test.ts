@@ -248,6 +248,18 @@ describe('office365: sending limits and sender advice', () => {
   });
 });
 
+describe('office365: SMTPUTF8', () => {
+  // Built on the SMTP adapter: a non-ASCII local part is refused before MAIL FROM where the server
+  // does not announce SMTPUTF8, so a chain can move on.
+  it('refuses a non-ASCII local part, UNSUPPORTED, where the server does not announce SMTPUTF8', async () => {
+    const target = await server({ smtputf8: false });
+    const error = await mailErrorOf(basic(target).send(message({ to: 'jörg@example.com' }), sendContext()));
+    expect(error.code).toBe('UNSUPPORTED');
+    expect(error.message).toContain('jörg@example.com');
+    expect(target.commands).not.toContain('MAIL');
+  });
+});
+
 describe('office365: DSN, mailer and secrets', () => {
   it('builds basic and OAuth2 adapters from DSNs without showing a secret', () => {
     const plain = fromDsn(parseDsn(`office365://orders%40corp.example:${encodeURIComponent(PASSWORD)}@default`));

@@ -216,6 +216,80 @@ describe('smtp adapter: TLS and connection failures', () => {
   });
 });
 
+// RFC 6531: a local part that is not ASCII goes out only with SMTPUTF8 on MAIL FROM. A server that
+// does not announce the extension must not be handed the address at all (a lenient one takes the
+// UTF-8 bytes and mangles them); the message is UNSUPPORTED there, so the chain tries the next adapter.
+describe('smtp adapter: SMTPUTF8 for a non-ASCII local part', () => {
+  const unicode = 'jörg@example.com';
+
+  it('sends it with SMTPUTF8 on MAIL FROM to a server that announces the extension', async () => {
+    const target = await server();
+    const receipt = await adapter(target).send(message({ to: unicode }), sendContext());
+    expect(receipt.accepted).toEqual([unicode]);
+    expect(target.messages[0]!.to).toEqual([unicode]);
+    expect(target.messages[0]!.smtpUtf8).toBe(true);
+  });
+
+  it('refuses it before MAIL FROM where SMTPUTF8 is not announced, naming the address, with a remedy', async () => {
+    const target = await server({ smtputf8: false });
+    const smtp = adapter(target);
+    for (const sent of [message({ to: ['ann@example.com', unicode] }), message({ from: `Jörg <${unicode}>` }), message({ bcc: unicode })]) {
+      const error = await mailErrorOf(smtp.send(sent, sendContext()));
+      expect(error.code).toBe('UNSUPPORTED');
+      expect(error.message).toContain(unicode);
+      expect(error.message).toMatch(/SMTPUTF8/);
+      expect(error.specificRemedy).toMatch(/SMTPUTF8/);
+    }
+    expect(target.commands).not.toContain('MAIL');
+    expect(target.messages).toEqual([]);
+    // An ASCII message still goes, on the same adapter; the server was asked once (the probe's
+    // connection, then the pool's).
+    await smtp.send(message(), sendContext());
+    expect(target.messages.map((received) => received.to)).toEqual([['ann@example.com']]);
+    expect(target.connections).toBe(2);
+  });
+
+  it('asks over implicit TLS as well', async () => {
+    const target = await server({ secure: true, smtputf8: false });
+    const error = await mailErrorOf(adapter(target, { secure: true }).send(message({ to: unicode }), sendContext()));
+    expect(error.code).toBe('UNSUPPORTED');
+    expect(target.commands).not.toContain('MAIL');
+  });
+
+  it('a probe that failed is not kept: the next message asks again', async () => {
+    let dropped = false;
+    const target = await server({ script: { reply: {}, drop: (phase) => phase === 'EHLO' && !dropped && (dropped = true) } });
+    const smtp = adapter(target);
+    const error = await mailErrorOf(smtp.send(message({ to: unicode }), sendContext()));
+    expect(error.code).toBe('TRANSIENT');
+    await smtp.send(message({ to: unicode }), sendContext());
+    expect(target.messages.map((received) => [received.to, received.smtpUtf8])).toEqual([[[unicode], true]]);
+  });
+
+  it('a chain moves on to an adapter whose server announces SMTPUTF8', async () => {
+    const without = await server({ smtputf8: false });
+    const withIt = await server();
+    const mailer = createMailer({ adapters: [adapter(without, { name: 'relay' }), adapter(withIt, { name: 'smarthost' })], journal: false, retry: { attempts: 2, baseDelayMs: 1 } });
+    try {
+      const result = await mailer.send({ from: USER, to: unicode, subject: 'Order 1042', text: 'Thank you.' });
+      expect(result.adapter).toBe('smarthost');
+      expect(result.attempts.map((attempt) => [attempt.adapter, attempt.error?.code])).toEqual([['relay', 'UNSUPPORTED'], ['smarthost', undefined]]);
+      expect(without.messages).toEqual([]);
+      expect(withIt.messages[0]!.to).toEqual([unicode]);
+    } finally {
+      await mailer.close();
+    }
+  });
+
+  it('an ASCII message costs no extra connection', async () => {
+    const target = await server({ smtputf8: false });
+    const smtp = adapter(target);
+    await smtp.send(message(), sendContext());
+    await smtp.send(message({ to: 'bob@bücher.example' }), sendContext());
+    expect(target.connections).toBe(1);
+  });
+});
+
 describe('smtp adapter: SMTP replies to MailError codes', () => {
   const cases: [string, SmtpPhase, SmtpReply, string, string[]?][] = [
     ['421 at MAIL', 'MAIL', { code: 421, message: '4.7.0 Too many connections, slow down' }, 'RATE_LIMITED'],

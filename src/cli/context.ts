@@ -13,6 +13,7 @@ import type { MailAdapter } from '../core/adapter.js';
 import { parseAddress, type AddressInput } from '../core/address.js';
 import { createMailer, DEFAULT_DSN, type Mailer, type MailerOptions } from '../core/mailer.js';
 import { DEFAULT_JOURNAL_PATH } from '../journal/journal-store.js';
+import { sqliteJournalPath } from '../journal/journal-file.js';
 import { parseDuration } from '../core/duration.js';
 
 /** The options shared by commands that send or read the journal. */
@@ -178,9 +179,8 @@ export function requireExistingJournal(context: CliContext, cwd: string = proces
   const settings = journalSettings(journal);
   const store = settings ? settings.store : journal;
   if (store !== undefined && typeof store !== 'string') return; // a Keyv instance
-  const target = store ?? DEFAULT_JOURNAL_PATH;
-  if (target === 'memory' || (/^[a-z][a-z0-9+.-]*:\/\//i.test(target) && !target.startsWith('sqlite://'))) return;
-  const path = target.replace(/^sqlite:\/\//, '');
+  const path = sqliteJournalPath(store);
+  if (path === undefined) return;
   const file = resolve(cwd, path);
   if (existsSync(file)) return;
   throw new MailError('CONFIG', `no journal at ${path} ${origin(context.sources.journal)}: ${file} does not exist, so nothing was journaled there`, {

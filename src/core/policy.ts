@@ -22,7 +22,7 @@ export const POLICY: Readonly<Record<MailErrorCode, Readonly<CodePolicy>>> = Obj
   REJECTED: { retry: false, cooldown: false, then: 'stop' },
   // A mistake in the setup: fixing it is the only way on.
   CONFIG: { retry: false, cooldown: false, then: 'stop' },
-  // This adapter cannot carry this message (decided before any I/O): another one may.
+  // This adapter cannot carry this message (decided before the message is sent): another one may.
   UNSUPPORTED: { retry: false, cooldown: false, then: 'next' },
   // The adapter is unwell.
   AUTH: { retry: false, cooldown: true, then: 'next' },

@@ -242,6 +242,14 @@ async function openSqlite(path: string): Promise<Omit<OpenedStore, 'claimKey'>> 
   };
 }
 
+/**
+ * Loads the SQLite the journal would run on, without opening any file: a missing native binding is
+ * then the CONFIG error (with its remedy) the first send would meet. Answers which one it is.
+ */
+export async function loadSqliteDriver(): Promise<SqliteDriver['name']> {
+  return (await sqliteDriver()).name;
+}
+
 interface SqliteDriver {
   name: 'node:sqlite' | 'better-sqlite3' | 'sqlite3';
   open(file: string): SqlCapableStore & object;
@@ -321,7 +329,7 @@ const ROLLED_BACK = Symbol('rolled back');
  * The journal file cannot be created or written: a CONFIG error that says where and what to do; or,
  * when another process holds its write lock past the busy timeout, TRANSIENT (the next use tries again).
  */
-function unwritable(reason: string, cause: unknown): MailError {
+export function unwritable(reason: string, cause: unknown): MailError {
   if (/database is locked|SQLITE_BUSY/i.test(String((cause as Error)?.message ?? cause)) || (cause as { code?: string })?.code === 'SQLITE_BUSY') {
     return new MailError('TRANSIENT', reason, {
       cause,

@@ -56,6 +56,11 @@ export interface TestSmtpServerOptions {
   script?: Partial<SmtpScript>;
   /** Milliseconds to wait before answering the end of DATA, or a function deciding per session. Default 0. */
   dataEndDelayMs?: number | ((session: string) => number);
+  /**
+   * Announce SMTPUTF8 (RFC 6531) in the EHLO answer. Default true. Without it smtp-server still
+   * takes a UTF-8 address in MAIL FROM / RCPT TO: a lenient server, so a test sees what got through.
+   */
+  smtputf8?: boolean;
 }
 
 export interface ReceivedMessage {
@@ -64,6 +69,8 @@ export interface ReceivedMessage {
   raw: Buffer;
   /** The authenticated user, if any. */
   user?: string;
+  /** Whether MAIL FROM carried the SMTPUTF8 parameter. */
+  smtpUtf8: boolean;
   /** Whether the session was encrypted when the message arrived. */
   secure: boolean;
   /** When the server accepted it (ms since the epoch): what pace checks count. */
@@ -136,6 +143,7 @@ export async function startSmtpServer(options: TestSmtpServerOptions = {}): Prom
     // A server "without STARTTLS" refuses the command too, not only hides it.
     disabledCommands: certificate && options.starttls !== false ? [] : ['STARTTLS'],
     authOptional: Boolean(options.authOptional),
+    hideSMTPUTF8: options.smtputf8 === false,
     authMethods: ['PLAIN', 'LOGIN', 'XOAUTH2'],
     // AUTH on a plaintext session is refused with 538 whenever STARTTLS is on offer, as Office 365 does.
     allowInsecureAuth: false,
@@ -178,6 +186,7 @@ export async function startSmtpServer(options: TestSmtpServerOptions = {}): Prom
             to: session.envelope.rcptTo.map((r) => r.address),
             raw: Buffer.concat(chunks),
             ...(typeof session.user === 'string' ? { user: session.user } : {}),
+            smtpUtf8: Boolean(session.envelope.smtpUtf8),
             secure: Boolean(session.secure),
             at: Date.now(),
           });

@@ -1,7 +1,10 @@
 // `mailroom doctor`: reads the configuration (nothing is sent, no provider is contacted) and reports
 // what is likely to hurt later, each finding with a remedy: a sender on onmicrosoft.com, Office 365
 // basic auth (Microsoft disables it by default from the end of December 2026), a chain without a
-// fallback, TLS turned off, a journal that cannot be written, no retention.
+// fallback, TLS turned off, a journal that cannot be written (or created: a journal that does not
+// exist yet is not created by the check), no retention.
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { ulid } from 'ulid';
 import type { MailAdapter } from '../../core/adapter.js';
@@ -9,7 +12,8 @@ import { parseAddress } from '../../core/address.js';
 import { parseDsnChain, type ParsedDsn } from '../../core/dsn.js';
 import { formatDuration } from '../../core/duration.js';
 import { toMailError } from '../../core/errors.js';
-import { openJournalStore } from '../../journal/journal-store.js';
+import { checkJournalStore, loadSqliteDriver, openJournalStore } from '../../journal/journal-store.js';
+import { proveCreatable, sqliteJournalPath } from '../../journal/journal-file.js';
 import { DEFAULT_TTL_MS } from '../../journal/journal.js';
 import { createMailer, DEFAULT_DSN } from '../../core/mailer.js';
 import { addCommonOptions, journalSettings, loadContext, mailerOptions, origin, type CliContext, type CommonOptions } from '../context.js';
@@ -44,7 +48,8 @@ export function register(program: Command): void {
   ))
     .addHelpText('after', `
 Checks: configuration file and DSN, sender domain (onmicrosoft.com), Office 365 basic auth,
-a chain with a single adapter, TLS turned off, journal reachable and writable, retention, and in
+a chain with a single adapter, TLS turned off, journal reachable and writable (a journal file not
+created yet: its folder writable; nothing is created), retention, and in
 queue mode (--queue or MAILROOM_QUEUE) the queue's server reachable and a worker connected.
 Exits with 1 when a finding is an error. \`mailroom verify\` then checks the credentials live.
 
@@ -258,21 +263,12 @@ async function journalFindings(context: CliContext): Promise<Finding[]> {
   const findings: Finding[] = [];
   let sqlite = false;
   try {
-    const opened = await openJournalStore(store as Parameters<typeof openJournalStore>[0]);
-    try {
-      // Write, read back and delete a probe key: what a send's journal writes need.
-      const key = `doctor-probe:${ulid()}`;
-      await opened.keyv.set(key, 'ok', 60_000);
-      const read = await opened.keyv.get<string>(key);
-      await opened.keyv.delete(key);
-      if (read !== 'ok') throw new Error('a value written could not be read back');
-      sqlite = opened.sql !== undefined;
-      findings.push({ level: 'ok', check: 'journal', message: `${opened.description} ${origin(context.sources.journal)} is reachable and writable` });
-      if (opened.description === 'memory') {
-        findings.push({ level: 'warning', check: 'journal', message: 'the journal is in memory: it is lost when the process ends', remedy: 'use a file (the default .mailroom/journal.sqlite), redis:// or postgres://' });
-      }
-    } finally {
-      await opened.keyv.disconnect().catch(() => undefined);
+    const fresh = await freshSqliteJournal(store);
+    if (fresh) {
+      sqlite = true;
+      findings.push({ level: 'ok', check: 'journal', message: `${fresh.description} ${origin(context.sources.journal)} does not exist yet and will be created at the first send (the folder ${fresh.folder} is writable)` });
+    } else {
+      sqlite = await probeStore(store, context, findings);
     }
   } catch (error) {
     const failure = toMailError(error, { code: 'CONFIG' });
@@ -302,6 +298,40 @@ async function journalFindings(context: CliContext): Promise<Finding[]> {
     });
   }
   return findings;
+}
+
+// A diagnostic leaves nothing behind: an SQLite journal that does not exist yet is not opened (that
+// would create it, folder and all) but checked for whether the first send can create it.
+async function freshSqliteJournal(store: unknown): Promise<{ description: string; folder: string } | undefined> {
+  if (store !== undefined && typeof store !== 'string') return undefined; // a Keyv instance
+  checkJournalStore(store);
+  const path = sqliteJournalPath(store);
+  if (path === undefined) return undefined;
+  const file = resolve(path);
+  if (existsSync(file)) return undefined;
+  // What opening would have shown besides the folder: the SQLite binding loads.
+  await loadSqliteDriver();
+  return { description: `sqlite:${path}`, folder: await proveCreatable(file) };
+}
+
+// Opens the store and writes, reads back and deletes a probe key: what a send's journal writes need.
+// Answers whether it is an SQL store (SQLite keeps expired rows until pruned).
+async function probeStore(store: unknown, context: CliContext, findings: Finding[]): Promise<boolean> {
+  const opened = await openJournalStore(store as Parameters<typeof openJournalStore>[0]);
+  try {
+    const key = `doctor-probe:${ulid()}`;
+    await opened.keyv.set(key, 'ok', 60_000);
+    const read = await opened.keyv.get<string>(key);
+    await opened.keyv.delete(key);
+    if (read !== 'ok') throw new Error('a value written could not be read back');
+    findings.push({ level: 'ok', check: 'journal', message: `${opened.description} ${origin(context.sources.journal)} is reachable and writable` });
+    if (opened.description === 'memory') {
+      findings.push({ level: 'warning', check: 'journal', message: 'the journal is in memory: it is lost when the process ends', remedy: 'use a file (the default .mailroom/journal.sqlite), redis:// or postgres://' });
+    }
+    return opened.sql !== undefined;
+  } finally {
+    await opened.keyv.disconnect().catch(() => undefined);
+  }
 }
 
 function printFindings(findings: Finding[]): void {

@@ -1,0 +1,87 @@
+// What an SMTP server announces in its EHLO answer, for the one decision the adapter cannot leave
+// to nodemailer: a local part that is not ASCII (jörg@example.com) may only go out with SMTPUTF8
+// (RFC 6531). nodemailer adds SMTPUTF8 to MAIL FROM when the server announced it and otherwise
+// sends the UTF-8 address anyway, which a lenient server takes and mangles. Its pool does not show
+// a connection's EHLO answer, so the adapter asks the server on a connection of its own: only for
+// such messages (rare), once per adapter.
+import { createRequire } from 'node:module';
+import type { Socket } from 'node:net';
+import type { ConnectionOptions } from 'node:tls';
+import type SMTPConnectionClass from 'nodemailer/lib/smtp-connection';
+import { isAsciiLocalPart } from '../core/address.js';
+import type { NormalizedMessage } from '../core/message.js';
+
+const loadSmtpConnection = () => createRequire(import.meta.url)('nodemailer/lib/smtp-connection') as typeof SMTPConnectionClass;
+
+/**
+ * The first address of the message whose part before "@" is not ASCII, or undefined. The envelope
+ * (from, to, cc, bcc) and Reply-To: a UTF-8 address in a header needs SMTPUTF8 too (RFC 6532).
+ */
+export function unicodeLocalPart(message: NormalizedMessage): string | undefined {
+  return [message.from, ...message.to, ...message.cc, ...message.bcc, ...message.replyTo].find((a) => !isAsciiLocalPart(a.address))?.address;
+}
+
+export interface ExtensionProbeOptions {
+  host: string;
+  port: number;
+  secure: boolean;
+  requireTLS: boolean;
+  tls: ConnectionOptions;
+  greetingTimeoutMs: number;
+  socketTimeoutMs: number;
+  clientName?: string;
+  /** Opens the TCP connection (the adapter's own opener, so its silence watch covers the probe). */
+  openSocket(): Promise<Socket>;
+}
+
+// A name no server announces: login() runs our handler without a byte on the wire.
+const READ_EXTENSIONS = 'X-MAILROOM-READ-EXTENSIONS';
+
+/**
+ * The extensions the server announces after EHLO (after STARTTLS when TLS is on, as the pooled
+ * connections see them), e.g. ["PIPELINING", "SMTPUTF8", ...]. No AUTH, no mail: connect, read, QUIT.
+ */
+export async function probeExtensions(options: ExtensionProbeOptions): Promise<string[]> {
+  const socket = await options.openSocket();
+  const SMTPConnection = loadSmtpConnection();
+  // The EHLO answer as nodemailer parsed it is public only to a custom AUTH handler (its context's
+  // `extensions`); `_supportedExtensions` is internal. A handler that reads it and resolves at once
+  // sends nothing to the server.
+  let extensions: string[] | undefined;
+  const connection = new SMTPConnection({
+    host: options.host,
+    port: options.port,
+    secure: options.secure,
+    requireTLS: !options.secure && options.requireTLS,
+    tls: options.tls,
+    connection: socket,
+    greetingTimeout: options.greetingTimeoutMs,
+    socketTimeout: options.socketTimeoutMs,
+    ...(options.clientName ? { name: options.clientName } : {}),
+    logger: false,
+    customAuth: {
+      [READ_EXTENSIONS]: (context) => {
+        extensions = [...context.extensions];
+        context.resolve();
+      },
+    },
+  });
+  try {
+    return await new Promise<string[]>((resolve, reject) => {
+      connection.once('error', reject);
+      connection.once('end', () => reject(Object.assign(new Error('Connection closed before the EHLO answer'), { code: 'ECONNECTION' })));
+      connection.connect(() => {
+        connection.login({ user: READ_EXTENSIONS, pass: READ_EXTENSIONS, method: READ_EXTENSIONS }, (error) => {
+          if (error) return reject(error);
+          if (!extensions) return reject(new Error('nodemailer did not hand the EHLO extensions to the custom AUTH handler'));
+          resolve(extensions);
+        });
+      });
+    });
+  } finally {
+    connection.removeAllListeners('end');
+    // Ignore what a closing connection still reports.
+    connection.on('error', () => undefined);
+    connection.quit();
+  }
+}
