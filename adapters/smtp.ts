@@ -13,6 +13,7 @@ import type { ParsedDsn } from '../src/core/dsn.js';
 import { defineDsn, dsnBoolean, dsnWholeNumber, requireDsnPart } from '../src/core/dsn-options.js';
 import { GMAIL_PRESET, zohoPreset, type SmtpPreset } from '../src/kit/smtp-presets.js';
 import { MailError, toMailError } from '../src/core/errors.js';
+import { optionNames, refuseUnknownOptions, type KnownOptions } from '../src/core/known-options.js';
 import type { NormalizedMessage } from '../src/core/message.js';
 import { toNodemailerMessage } from '../src/kit/mime.js';
 import { SendLimiter } from '../src/kit/send-limits.js';
@@ -92,6 +93,19 @@ export interface SmtpAdapterOptions {
   capabilities?: Partial<AdapterCapabilities>;
 }
 
+// Every option name, for the check of a JavaScript caller's typo (src/core/known-options.ts).
+const SMTP_OPTIONS: KnownOptions = {
+  names: optionNames<SmtpAdapterOptions>({
+    name: true, host: true, port: true, secure: true, requireTLS: true, auth: true, tls: true, maxConnections: true, maxMessages: true,
+    messagesPerMinute: true, maxWaitMs: true, connectionTimeoutMs: true, greetingTimeoutMs: true, socketTimeoutMs: true, idleTimeoutMs: true,
+    clientName: true, capabilities: true,
+  }),
+  nested: {
+    auth: ['user', 'pass', 'token'],
+    tls: optionNames<SmtpTlsOptions>({ ca: true, rejectUnauthorized: true, minVersion: true, servername: true }),
+  },
+};
+
 // Where the connections stood when a send or check was aborted (see watchSilence).
 type ConnectionState = 'silent' | 'connecting' | 'answered';
 
@@ -125,6 +139,7 @@ export class SmtpAdapter implements MailAdapter {
   private renewToken = false;
 
   constructor(options: SmtpAdapterOptions) {
+    refuseUnknownOptions('the smtp adapter', options, SMTP_OPTIONS);
     if (!options.host) throw new MailError('CONFIG', 'the SMTP adapter needs a host');
     this.name = options.name ?? 'smtp';
     this.capabilities = { ...FULL_CAPABILITIES, ...options.capabilities };
