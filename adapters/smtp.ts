@@ -392,6 +392,7 @@ export function smtpOptionsFromDsn(dsn: ParsedDsn): SmtpAdapterOptions {
   if (!host) throw new MailError('CONFIG', `the ${dsn.scheme} DSN "${dsn.redacted}" needs a host: ${SMTP_EXAMPLE}`);
   // Port 465 is implicit TLS (RFC 8314): a STARTTLS client there waits for a greeting that never comes.
   const secure = dsn.scheme === 'smtps' || dsn.port === 465 || (preset?.secure ?? false);
+  if (dsn.scheme === 'smtps' && dsn.port !== undefined && STARTTLS_PORTS.has(dsn.port)) throw implicitTlsOnStarttlsPort(dsn, host);
   if (preset) requireDsnPart(dsn, dsn.password, 'a password');
   const auth = dsn.user !== undefined ? { user: dsn.user, pass: dsn.password ?? '' } : undefined;
   return {
@@ -406,6 +407,17 @@ export function smtpOptionsFromDsn(dsn: ParsedDsn): SmtpAdapterOptions {
     maxMessages: dsnWholeNumber(dsn, 'maxMessages'),
     messagesPerMinute: dsnWholeNumber(dsn, 'messagesPerMinute') ?? preset?.messagesPerMinute,
   };
+}
+
+// Ports whose server greets in plain text and upgrades with STARTTLS (RFC 8314 §3.3 for 587; 25
+// is relay). smtps:// on them fails every send in the TLS handshake, and before this check it was
+// explained only then. A DSN cannot say otherwise; `smtpAdapter({ port, secure: true })` can.
+const STARTTLS_PORTS: ReadonlySet<number> = new Set([25, 587]);
+
+function implicitTlsOnStarttlsPort(dsn: ParsedDsn, host: string): MailError {
+  return new MailError('CONFIG', `the smtps DSN "${dsn.redacted}" asks for implicit TLS (smtps://) on port ${dsn.port}, where the server expects STARTTLS: every send would fail in the TLS handshake`, {
+    remedy: `Port ${dsn.port} uses STARTTLS: write smtp://…@${host}:${dsn.port}, or smtps://…@${host}:465 for implicit TLS (README "Gmail, Zoho, any SMTP server, smart hosts").`,
+  });
 }
 
 function smtpPreset(dsn: ParsedDsn): SmtpPreset | undefined {
