@@ -8,6 +8,7 @@ import type { MailAdapter } from './adapter.js';
 import { ADAPTER_DSNS } from './adapter-index.js';
 import type { AdapterDsn } from './dsn-options.js';
 import { setOwnField } from './own-field.js';
+import { closestName } from './known-options.js';
 
 /**
  * One parsed adapter DSN. Userinfo and query values are percent-decoded (%XX) and nothing else: a
@@ -217,7 +218,12 @@ function checkReading(dsn: ParsedDsn, { used, parts, error }: DsnReading): void 
   if (error !== undefined) throw error;
   const unused = Object.keys(dsn.options).filter((key) => !used.has(key));
   if (unused.length > 0) {
-    throw new MailError('CONFIG', `the ${dsn.scheme} DSN "${dsn.redacted}" has ${unused.map((key) => `"${key}"`).join(', ')}, which this adapter does not use: check the spelling`, { remedy: dsnRemedy(dsn.scheme) });
+    // The names the reader asked for are the ones it knows: the closest is the likely meaning.
+    const named = unused.map((key) => {
+      const near = closestName(key, [...used]);
+      return `"${key}"${near ? ` (did you mean "${near}"?)` : ''}`;
+    });
+    throw new MailError('CONFIG', `the ${dsn.scheme} DSN "${dsn.redacted}" has ${named.join(', ')}, which this adapter does not use: check the spelling`, { remedy: dsnRemedy(dsn.scheme) });
   }
   if (dsn.password !== undefined && !parts.has('password')) {
     throw new MailError('CONFIG', `the ${dsn.scheme} DSN "${dsn.redacted}" has a password (a part after ":" before "@"), which this adapter does not use: check the DSN's form`, { remedy: dsnRemedy(dsn.scheme) });
