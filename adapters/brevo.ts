@@ -15,6 +15,7 @@ const brevo = defineHttpAdapter<BrevoOptions>({
   name: 'brevo',
   defaultUrl: 'https://api.brevo.com',
   required: ['apiKey'],
+  ownOptions: { apiKey: true },
   whereToFind: 'a v3 API key from Brevo > SMTP & API',
   // What Brevo can carry (Brevo's OAS `sendSmtpEmail`, PROVIDERS.md §1; anymail's Brevo backend).
   // Its attachments have no Content-ID, so no inline images; no documented size limit (PROVIDERS.md,

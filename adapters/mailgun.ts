@@ -27,6 +27,7 @@ const mailgun = defineHttpAdapter<MailgunOptions>({
     return REGION_URLS[region];
   },
   required: ['apiKey', 'domain'],
+  ownOptions: { apiKey: true, domain: true, region: true },
   whereToFind: 'Mailgun > Sending > Domains',
   // What Mailgun can carry (Mailgun's OAS and tagging docs, PROVIDERS.md §3 G1, G3): the 25 MB
   // message size is not confirmed (open question 14), so the mailer's own `limits` apply; "up to 3

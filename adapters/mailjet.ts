@@ -30,6 +30,7 @@ const mailjet = defineHttpAdapter<MailjetOptions>({
   name: 'mailjet',
   defaultUrl: 'https://api.mailjet.com',
   required: ['apiKey', 'secretKey'],
+  ownOptions: { apiKey: true, secretKey: true },
   whereToFind: 'Mailjet > Account settings > API keys',
   // What Mailjet can carry (Send API v3.1 guide and limits, PROVIDERS.md §2 M1; anymail's Mailjet
   // backend): 15 MB of attachments in all; one `CustomCampaign` per message, so one tag (anymail:

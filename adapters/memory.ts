@@ -3,6 +3,7 @@
 import { allRecipients, FULL_CAPABILITIES, type MailAdapter, type SendContext, type SendReceipt } from '../src/core/adapter.js';
 import type { ParsedDsn } from '../src/core/dsn.js';
 import { defineDsn } from '../src/core/dsn-options.js';
+import { optionNames, refuseUnknownOptions } from '../src/core/known-options.js';
 import type { NormalizedMessage } from '../src/core/message.js';
 
 export interface MemoryAdapter extends MailAdapter {
@@ -18,6 +19,7 @@ export interface MemoryOptions {
 }
 
 export function memoryAdapter(options: MemoryOptions = {}): MemoryAdapter {
+  refuseUnknownOptions('the memory adapter', options, { names: optionNames<MemoryOptions>({ name: true }) });
   const messages: NormalizedMessage[] = [];
   let counter = 0;
   return {

@@ -8,6 +8,7 @@ import { senderAdvice } from '../src/core/diagnose.js';
 import type { ParsedDsn } from '../src/core/dsn.js';
 import { defineDsn, dsnBoolean, dsnCommonOptions, microsoftAppCredentials, requireDsnPart } from '../src/core/dsn-options.js';
 import { MailError } from '../src/core/errors.js';
+import { optionNames, refuseUnknownOptions, type KnownOptions } from '../src/core/known-options.js';
 import { errorFromResponse, httpRequest, resolveBaseUrl, scrub, successReceipt, unlessOtherSuccess, type HttpResponse, type SuccessRule } from '../src/kit/http.js';
 import { headersWithTags, type NormalizedMessage } from '../src/core/message.js';
 import { MSAL_NODE, requireInstalled } from '../src/kit/optional-package.js';
@@ -76,6 +77,14 @@ export const GRAPH_CAPABILITIES: AdapterCapabilities = Object.freeze({
  */
 export const GRAPH_SUCCESS: SuccessRule = { statuses: [202], unreadableBody: 'sent', source: 'Graph user-sendmail: 202 Accepted with an empty body (PROVIDERS.md §6 R1)' };
 
+// Every option name, for the check of a JavaScript caller's typo (src/core/known-options.ts).
+const GRAPH_OPTIONS: KnownOptions = {
+  names: optionNames<GraphOptions>({
+    mailbox: true, tenant: true, clientId: true, clientSecret: true, certificate: true, tokenSource: true, authority: true, networkClient: true,
+    baseUrl: true, saveToSentItems: true, connectTimeoutMs: true, fetch: true, name: true,
+  }),
+};
+
 export class GraphAdapter implements MailAdapter {
   readonly name: string;
   readonly capabilities = GRAPH_CAPABILITIES;
@@ -89,6 +98,7 @@ export class GraphAdapter implements MailAdapter {
   readonly #secrets: SecretScrubber;
 
   constructor(options: GraphOptions) {
+    refuseUnknownOptions('the graph adapter', options, GRAPH_OPTIONS);
     const name = options.name ?? 'graph';
     if (!options.mailbox) throw new MailError('CONFIG', 'the Graph adapter needs the sending mailbox (user principal name or id)', { provider: name });
     const tokens = options.tokenSource ?? new MicrosoftTokenSource({

@@ -7,6 +7,7 @@ import { senderAdvice } from '../src/core/diagnose.js';
 import type { ParsedDsn } from '../src/core/dsn.js';
 import { defineDsn, dsnWholeNumber, microsoftAppCredentials, requireDsnPart } from '../src/core/dsn-options.js';
 import { MailError } from '../src/core/errors.js';
+import { optionNames, refuseUnknownOptions, type KnownOptions } from '../src/core/known-options.js';
 import type { NormalizedMessage } from '../src/core/message.js';
 import { MSAL_NODE, requireInstalled } from '../src/kit/optional-package.js';
 import { MicrosoftTokenSource, OUTLOOK_SCOPE, type MicrosoftCertificate, type MicrosoftNetworkClient } from '../src/kit/microsoft-token.js';
@@ -62,6 +63,18 @@ export interface Office365Options {
 export const BASIC_AUTH_WARNING_CODE = 'MAILROOM_O365_BASIC_AUTH';
 let basicAuthWarned = false;
 
+// Every option name, for the check of a JavaScript caller's typo (src/core/known-options.ts).
+const OFFICE365_OPTIONS: KnownOptions = {
+  names: optionNames<Office365Options>({
+    mailbox: true, password: true, oauth: true, tokenSource: true, name: true, host: true, port: true, tls: true, maxConnections: true,
+    messagesPerMinute: true, maxWaitMs: true, greetingTimeoutMs: true,
+  }),
+  nested: {
+    oauth: optionNames<Office365OAuthOptions>({ tenant: true, clientId: true, clientSecret: true, certificate: true, authority: true, networkClient: true }),
+    tls: optionNames<SmtpTlsOptions>({ ca: true, rejectUnauthorized: true, minVersion: true, servername: true }),
+  },
+};
+
 export class Office365Adapter implements MailAdapter {
   readonly name: string;
   readonly mailbox: string;
@@ -72,6 +85,7 @@ export class Office365Adapter implements MailAdapter {
   readonly #secrets: SecretScrubber;
 
   constructor(options: Office365Options) {
+    refuseUnknownOptions('the office365 adapter', options, OFFICE365_OPTIONS);
     const name = options.name ?? 'office365';
     if (!options.mailbox) throw new MailError('CONFIG', 'the Office 365 adapter needs the sending mailbox (its full address)', { provider: name });
     const tokens = options.tokenSource ?? (options.oauth

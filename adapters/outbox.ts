@@ -7,6 +7,7 @@ import { allRecipients, FULL_CAPABILITIES, type MailAdapter, type SendContext, t
 import type { ParsedDsn } from '../src/core/dsn.js';
 import { defineDsn } from '../src/core/dsn-options.js';
 import { MailError } from '../src/core/errors.js';
+import { optionNames, refuseUnknownOptions } from '../src/core/known-options.js';
 import type { NormalizedMessage } from '../src/core/message.js';
 import { buildMime } from '../src/kit/mime.js';
 
@@ -22,6 +23,7 @@ export interface OutboxOptions {
  * (a resend of a pending entry keeps its Message-ID) replaces the file instead of adding a copy.
  */
 export function outboxAdapter(options: OutboxOptions = {}): MailAdapter {
+  refuseUnknownOptions('the outbox adapter', options, { names: optionNames<OutboxOptions>({ dir: true, name: true }) });
   const dir = resolve(options.dir ?? './outbox');
   const name = options.name ?? 'outbox';
   let ready: Promise<unknown> | undefined;

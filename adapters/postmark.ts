@@ -22,6 +22,7 @@ const postmark = defineHttpAdapter<PostmarkOptions>({
   name: 'postmark',
   defaultUrl: 'https://api.postmarkapp.com',
   required: ['serverToken'],
+  ownOptions: { serverToken: true, messageStream: true },
   whereToFind: 'Postmark > Servers > your server > API Tokens',
   // What Postmark can carry (SOURCES.md §1: the email API's fields and its size limits): one `Tag`
   // of at most 1000 characters (a third-party figure, SOURCES.md open question 4);

@@ -24,6 +24,7 @@ const resend = defineHttpAdapter<ResendOptions>({
   name: 'resend',
   defaultUrl: 'https://api.resend.com',
   required: ['apiKey'],
+  ownOptions: { apiKey: true },
   whereToFind: 'Resend > API Keys',
   // What Resend can carry (SOURCES.md §3: the OpenAPI `/emails` body). Its own tags allow only ASCII
   // letters, digits, "_" and "-": tags and metadata travel as X-Mailroom-Tags / X-Mailroom-Metadata

@@ -27,6 +27,7 @@ const sendgrid = defineHttpAdapter<SendgridOptions>({
     return REGION_URLS[region];
   },
   required: ['apiKey'],
+  ownOptions: { apiKey: true, region: true },
   whereToFind: 'SendGrid > Settings > API Keys, with Mail Send',
   // What SendGrid can carry (SOURCES.md §2: the OAS `POST_mail-send` and the Mail Send limits): tags
   // are `categories` (at most 10 per request, 255 characters each), `reply_to_list` takes up to 1000 addresses, and a

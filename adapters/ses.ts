@@ -10,6 +10,7 @@ import { diagnose } from '../src/core/diagnose.js';
 import type { ParsedDsn } from '../src/core/dsn.js';
 import { baseUrlFromDsn, defineDsn, dsnCommonOptions } from '../src/core/dsn-options.js';
 import { MailError } from '../src/core/errors.js';
+import { optionNames, refuseUnknownOptions, type KnownOptions } from '../src/core/known-options.js';
 import type { NormalizedMessage } from '../src/core/message.js';
 import { guardSecrets, SecretScrubber } from '../src/core/secrets.js';
 import { errorFromSdk, sdkRequestHandler } from '../src/kit/aws-sdk.js';
@@ -44,7 +45,15 @@ export const SES_CAPABILITIES = declareCapabilities({
   maxReplyTo: Number.POSITIVE_INFINITY, maxRecipients: 50, unicodeLocalParts: false,
 });
 
+// Every option name, for the check of a JavaScript caller's typo (src/core/known-options.ts).
+const SES_OPTIONS: KnownOptions = {
+  names: optionNames<SesOptions>({ region: true, credentials: true, configurationSet: true, endpoint: true, client: true, connectTimeoutMs: true, fetch: true, name: true }),
+  // `credentials` is not checked inside: it is the AWS SDK's credential identity, which carries
+  // more (expiration, accountId, and the "$source" the SDK writes into the object it is given).
+};
+
 export function sesAdapter(options: SesOptions = {}): MailAdapter {
+  refuseUnknownOptions('the ses adapter', options, SES_OPTIONS);
   const name = options.name ?? NAME;
   // An optional peer dependency: missing, it is a CONFIG error at setup with the install command.
   requireInstalled(AWS_SES_SDK, name);

@@ -13,6 +13,7 @@ import type { ParsedDsn } from '../src/core/dsn.js';
 import { defineDsn, dsnBoolean, dsnWholeNumber, requireDsnPart } from '../src/core/dsn-options.js';
 import { GMAIL_PRESET, zohoPreset, type SmtpPreset } from '../src/kit/smtp-presets.js';
 import { MailError, toMailError } from '../src/core/errors.js';
+import { optionNames, refuseUnknownOptions, type KnownOptions } from '../src/core/known-options.js';
 import type { NormalizedMessage } from '../src/core/message.js';
 import { toNodemailerMessage } from '../src/kit/mime.js';
 import { SendLimiter } from '../src/kit/send-limits.js';
@@ -94,6 +95,19 @@ export interface SmtpAdapterOptions {
   capabilities?: Partial<AdapterCapabilities>;
 }
 
+// Every option name, for the check of a JavaScript caller's typo (src/core/known-options.ts).
+const SMTP_OPTIONS: KnownOptions = {
+  names: optionNames<SmtpAdapterOptions>({
+    name: true, host: true, port: true, secure: true, requireTLS: true, auth: true, tls: true, maxConnections: true, maxMessages: true,
+    messagesPerMinute: true, maxWaitMs: true, connectionTimeoutMs: true, greetingTimeoutMs: true, socketTimeoutMs: true, idleTimeoutMs: true,
+    clientName: true, capabilities: true,
+  }),
+  nested: {
+    auth: ['user', 'pass', 'token'],
+    tls: optionNames<SmtpTlsOptions>({ ca: true, rejectUnauthorized: true, minVersion: true, servername: true }),
+  },
+};
+
 // Where the connections stood when a send or check was aborted (see watchSilence).
 type ConnectionState = 'silent' | 'connecting' | 'answered';
 
@@ -130,6 +144,7 @@ export class SmtpAdapter implements MailAdapter {
   #smtpUtf8: Promise<boolean> | undefined;
 
   constructor(options: SmtpAdapterOptions) {
+    refuseUnknownOptions('the smtp adapter', options, SMTP_OPTIONS);
     if (!options.host) throw new MailError('CONFIG', 'the SMTP adapter needs a host');
     this.name = options.name ?? 'smtp';
     this.capabilities = { ...FULL_CAPABILITIES, ...options.capabilities };
@@ -423,6 +438,7 @@ export function smtpOptionsFromDsn(dsn: ParsedDsn): SmtpAdapterOptions {
   if (!host) throw new MailError('CONFIG', `the ${dsn.scheme} DSN "${dsn.redacted}" needs a host: ${SMTP_EXAMPLE}`);
   // Port 465 is implicit TLS (RFC 8314): a STARTTLS client there waits for a greeting that never comes.
   const secure = dsn.scheme === 'smtps' || dsn.port === 465 || (preset?.secure ?? false);
+  if (dsn.scheme === 'smtps' && dsn.port !== undefined && STARTTLS_PORTS.has(dsn.port)) throw implicitTlsOnStarttlsPort(dsn, host);
   if (preset) requireDsnPart(dsn, dsn.password, 'a password');
   const auth = dsn.user !== undefined ? { user: dsn.user, pass: dsn.password ?? '' } : undefined;
   return {
@@ -437,6 +453,17 @@ export function smtpOptionsFromDsn(dsn: ParsedDsn): SmtpAdapterOptions {
     maxMessages: dsnWholeNumber(dsn, 'maxMessages'),
     messagesPerMinute: dsnWholeNumber(dsn, 'messagesPerMinute') ?? preset?.messagesPerMinute,
   };
+}
+
+// Ports whose server greets in plain text and upgrades with STARTTLS (RFC 8314 §3.3 for 587; 25
+// is relay). smtps:// on them fails every send in the TLS handshake, and before this check it was
+// explained only then. A DSN cannot say otherwise; `smtpAdapter({ port, secure: true })` can.
+const STARTTLS_PORTS: ReadonlySet<number> = new Set([25, 587]);
+
+function implicitTlsOnStarttlsPort(dsn: ParsedDsn, host: string): MailError {
+  return new MailError('CONFIG', `the smtps DSN "${dsn.redacted}" asks for implicit TLS (smtps://) on port ${dsn.port}, where the server expects STARTTLS: every send would fail in the TLS handshake`, {
+    remedy: `Port ${dsn.port} uses STARTTLS: write smtp://…@${host}:${dsn.port}, or smtps://…@${host}:465 for implicit TLS (README "Gmail, Zoho, any SMTP server, smart hosts").`,
+  });
 }
 
 function smtpPreset(dsn: ParsedDsn): SmtpPreset | undefined {

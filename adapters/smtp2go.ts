@@ -25,6 +25,7 @@ const smtp2go = defineHttpAdapter<Smtp2goOptions>({
   name: 'smtp2go',
   defaultUrl: ({ region }) => (region ? `https://${region}-api.smtp2go.com` : 'https://api.smtp2go.com'),
   required: ['apiKey'],
+  ownOptions: { apiKey: true, region: true },
   whereToFind: 'SMTP2GO > Sending > API Keys',
   // What SMTP2GO can carry (the /email/send schema, PROVIDERS.md §4 T3, T4). The schema has no tag
   // or metadata field: both travel as the X-Mailroom-* headers the MIME adapters write. Reply-To is

@@ -29,6 +29,7 @@ const sparkpost = defineHttpAdapter<SparkpostOptions>({
     return REGION_URLS[region];
   },
   required: ['apiKey'],
+  ownOptions: { apiKey: true, region: true },
   whereToFind: 'SparkPost > Configuration > API Keys',
   // What SparkPost can carry (SOURCES.md §4: the transmission's fields and limits): the tag is the
   // transmission's one `campaign_id` (anymail's SparkPost backend does the same), at most 64 bytes;

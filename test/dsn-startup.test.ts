@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { FULL_CAPABILITIES } from '../src/core/adapter.js';
 import { createMailer, MailError, type MailAdapter } from '../src/index.js';
 import { parseDsn } from '../src/kit/index.js';
+import { smtpAdapter } from '../adapters/smtp.js';
 
 // Each entry: a malformed DSN, what the error must say, and the secrets it holds.
 const MALFORMED: Array<[dsn: string, says: RegExp, secrets: string[]]> = [
@@ -118,6 +119,35 @@ describe('DSN mistakes at startup', () => {
       journal: false,
     });
     expect((await mailer.adapters()).map((adapter) => adapter.name)).toEqual(['smtp', 'gmail', 'office365', 'office365-2', 'graph', 'brevo', 'mailjet', 'mailgun', 'smtp2go', 'ses', 'memory']);
+    await mailer.close();
+  });
+});
+
+// smtps:// is implicit TLS; 587 (and 25) greet in plain text and upgrade with STARTTLS. The TLS
+// handshake then failed at the first send; the mistake is plain from the DSN, so createMailer says it.
+describe('smtps:// on a STARTTLS port', () => {
+  it.each([587, 25])('createMailer refuses smtps://…:%i with CONFIG and the two right forms, no password', (port) => {
+    const error = configErrorOf(`smtps://ann:smtpSECRET-21@mail.example.com:${port}`);
+    expect(error).toBeInstanceOf(MailError);
+    expect(error.code).toBe('CONFIG');
+    expect(error.message).toContain(`the smtps DSN "smtps://ann:***@mail.example.com:${port}" asks for implicit TLS (smtps://) on port ${port}, where the server expects STARTTLS`);
+    expect(error.remedy).toBe(`Port ${port} uses STARTTLS: write smtp://…@mail.example.com:${port}, or smtps://…@mail.example.com:465 for implicit TLS (README "Gmail, Zoho, any SMTP server, smart hosts").`);
+    expect(`${error.message} ${error.remedy}`).not.toContain('smtpSECRET-21');
+  });
+
+  it('in a failover chain too', () => {
+    expect(configErrorOf('failover(brevo+api://K@default smtps://ann:pw@mail.example.com:587)').message).toMatch(/implicit TLS \(smtps:\/\/\) on port 587/);
+  });
+
+  it('keeps the forms that work: smtps:// on 465 or without a port, smtp:// on 587, and smtp:// on 465 (implicit TLS there whatever the scheme)', async () => {
+    const mailer = createMailer({ dsn: 'failover(smtps://a:p@mail.example.com:465 smtps://a:p@mail.example.com smtp://a:p@mail.example.com:587 smtp://a:p@mail.example.com:465)', journal: false });
+    expect((await mailer.adapters()).map((adapter) => adapter.endpoint?.tls)).toEqual(['implicit', 'implicit', 'starttls', 'implicit']);
+    await mailer.close();
+  });
+
+  it('smtpAdapter({ port: 587, secure: true }) is taken as meant: the explicit option says so', async () => {
+    const mailer = createMailer({ adapters: [smtpAdapter({ host: 'mail.example.com', port: 587, secure: true })], journal: false });
+    expect((await mailer.adapters())[0]!.endpoint).toMatchObject({ port: 587, tls: 'implicit' });
     await mailer.close();
   });
 });

@@ -85,10 +85,29 @@ describe('DSN strings', () => {
   });
 
   it('refuses a query option the adapter does not use (a typo), naming it without its value', async () => {
-    await expect(adaptersFromDsn('mailgun+api://KEY:example.com@default?regoin=eu')).rejects.toThrow(/"regoin", which this adapter does not use/);
+    await expect(adaptersFromDsn('mailgun+api://KEY:example.com@default?regoin=eu')).rejects.toThrow(/"regoin" \(did you mean "region"\?\), which this adapter does not use/);
     await expect(adaptersFromDsn('brevo+api://KEY@default?region=eu')).rejects.toThrow(/brevo\+api:\/\/\*\*\*@default\?region=\*\*\*" has "region"/);
     const [adapter] = await adaptersFromDsn('mailgun+api://KEY:example.com@default?region=eu');
     expect(adapter!.name).toBe('mailgun');
+  });
+
+  it('suggests the option meant, from the names the adapter reads', () => {
+    expect(() => checkDsnChain('sendgrid+api://SG.x@default?regoin=eu')).toThrow('has "regoin" (did you mean "region"?), which this adapter does not use');
+    expect(() => checkDsnChain('smtp://a:p@mail.example.com:587?maxconnections=2')).toThrow('(did you mean "maxConnections"?)');
+    expect(() => checkDsnChain('brevo+api://K@default?colour=red')).toThrow(/has "colour", which this adapter does not use/);
+  });
+
+  // The reader runs once per DSN: its mistake names the DSN as printed from the options it read
+  // before the mistake, the same printed form redactDsn gives; an option after it stays hidden.
+  it('names the DSN in a reader\'s mistake as redactDsn prints it', () => {
+    for (const [dsn, printed] of [
+      ['mailgun+api://KEY@default?region=eu', 'mailgun+api://***@default?region=***'],
+      ['zoho://a%40b.eu:p@default?region=eu&organization=maybe', 'zoho://a%40b.eu:***@default?region=eu&organization=maybe'],
+      ['outbox://./mail?name=out&nmae=x', 'outbox://./mail?name=out&nmae=***'],
+    ] as const) {
+      expect(redactDsn(dsn)).toBe(printed);
+      expect(() => checkDsnChain(dsn)).toThrow(`DSN "${printed}"`);
+    }
   });
 
   it('creates outbox and memory adapters from their DSNs', async () => {

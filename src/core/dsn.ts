@@ -8,6 +8,7 @@ import type { MailAdapter } from './adapter.js';
 import { ADAPTER_DSNS } from './adapter-index.js';
 import type { AdapterDsn } from './dsn-options.js';
 import { setOwnField } from './own-field.js';
+import { closestName } from './known-options.js';
 
 /**
  * One parsed adapter DSN. Userinfo and query values are percent-decoded (%XX) and nothing else: a
@@ -68,6 +69,11 @@ export function dsnRemedy(scheme: string | undefined): string {
 
 /** Splits `failover(a b c)` (or a single DSN) into parsed adapter DSNs, in chain order. */
 export function parseDsnChain(dsn: string): ParsedDsn[] {
+  return splitChain(dsn).map(parseDsn);
+}
+
+// The DSN texts of `failover(a b c)` (or the one DSN), in chain order.
+function splitChain(dsn: string): string[] {
   const trimmed = dsn.trim();
   if (!trimmed) throw new MailError('CONFIG', 'the DSN is empty');
   if (/^(["'`]).*\1$/s.test(trimmed) && trimmed.length > 1) {
@@ -83,11 +89,27 @@ export function parseDsnChain(dsn: string): ParsedDsn[] {
   if (failover && parts.some((part) => part.endsWith(',') || part.startsWith(',') || /,[a-z][a-z0-9+.-]*:\/\//i.test(part))) {
     throw new MailError('CONFIG', `"${redactDsnText(trimmed)}": separate the DSNs of failover() with spaces, not commas`);
   }
-  return parts.map(parseDsn);
+  return parts;
 }
 
 /** Parses one adapter DSN, e.g. `mailgun+api://KEY:example.com@default?region=eu`. */
 export function parseDsn(dsn: string): ParsedDsn {
+  return parseAndRead(dsn).parsed;
+}
+
+/**
+ * What the scheme's reader made of one DSN: the option names and the parts (password, port, path)
+ * it read, and the mistake it threw. Read once, at parse: the same reading decides which option
+ * values the printed form shows and what `checkDsnChain` reports.
+ */
+interface DsnReading {
+  used: ReadonlySet<string>;
+  parts: ReadonlySet<string>;
+  /** The reader's mistake (a CONFIG error naming the DSN as printed from the options read until then). */
+  error?: unknown;
+}
+
+function parseAndRead(dsn: string): { parsed: ParsedDsn; reading: DsnReading } {
   const schemeMatch = /^([a-z0-9+.-]+):\/\/(.*)$/is.exec(dsn.trim());
   if (!schemeMatch) throw new MailError('CONFIG', `"${redactDsnText(dsn)}" is not a DSN: expected scheme://..., e.g. smtp://user:pass@host:587`);
   const scheme = schemeMatch[1]!.toLowerCase();
@@ -100,9 +122,8 @@ export function parseDsn(dsn: string): ParsedDsn {
   if (declaration.pathOnly) {
     const [pathPart = '', query = ''] = splitOnce(rest, '?');
     const options = parseQuery(query, dsn);
-    const parsed: ParsedDsn = { scheme, host: '', isDefaultHost: false, path: decodePart(dsn, pathPart, 'path'), options, redacted: '' };
-    parsed.redacted = `${scheme}://${pathPart}${redactedQuery(parsed, declaration)}`;
-    return parsed;
+    const unread = { scheme, host: '', isDefaultHost: false, path: decodePart(dsn, pathPart, 'path'), options };
+    return readOnce(unread, declaration, (read) => `${scheme}://${pathPart}${queryShowing(unread, read)}`);
   }
   const { userinfo, location } = splitUserinfo(rest);
   // After an "@" the text after the host's last ":" is the port (without one it may be KEY:SECRET, never printed).
@@ -124,7 +145,7 @@ export function parseDsn(dsn: string): ParsedDsn {
   const options = parseQuery(splitOnce(location, '?')[1], dsn);
   const user = url.username ? decodePart(dsn, url.username, 'user part') : undefined;
   const password = url.password ? decodePart(dsn, url.password, 'password') : undefined;
-  const parsed: ParsedDsn = {
+  const unread: Omit<ParsedDsn, 'redacted'> = {
     scheme,
     ...(user !== undefined ? { user } : {}),
     ...(password !== undefined ? { password } : {}),
@@ -133,10 +154,31 @@ export function parseDsn(dsn: string): ParsedDsn {
     isDefaultHost: url.hostname === 'default',
     path: url.pathname === '/' ? '' : url.pathname,
     options,
-    redacted: '',
   };
-  parsed.redacted = redactParsedDsn(parsed, declaration);
-  return parsed;
+  return readOnce(unread, declaration, (read) => printedDsn(unread, declaration, read));
+}
+
+// Runs the scheme's reader once on a view of the DSN that notes each option and part it reads. The
+// view's `redacted` is printed when asked for, from the options read until then: a reader's error
+// names the DSN showing only what it had read (a reader that stops at a mistake leaves the later
+// options' values hidden, the safe side). The mistake is kept for checkDsnChain, not thrown:
+// parseDsn also serves redactDsn and dsnSecrets, which must work on a DSN with a mistake.
+function readOnce(dsn: Omit<ParsedDsn, 'redacted'>, declaration: AdapterDsn, print: (read: ReadonlySet<string>) => string): { parsed: ParsedDsn; reading: DsnReading } {
+  const used = new Set<string>();
+  const parts = new Set<string>();
+  const view = new Proxy({ ...withReadsNoted(dsn, used), redacted: '' }, {
+    get(target, key) {
+      if (typeof key === 'string') parts.add(key);
+      return key === 'redacted' ? print(used) : (Reflect.get(target, key) as unknown);
+    },
+  });
+  let error: unknown;
+  try {
+    declaration.options(view);
+  } catch (caught) {
+    error = caught ?? new Error('the DSN reader failed');
+  }
+  return { parsed: { ...dsn, redacted: print(used) }, reading: { used, parts, ...(error !== undefined ? { error } : {}) } };
 }
 
 /**
@@ -146,16 +188,16 @@ export function parseDsn(dsn: string): ParsedDsn {
  */
 export function checkDsnChain(dsn: string): ParsedDsn[] {
   try {
-    const chain = parseDsnChain(dsn);
-    for (const one of chain) {
+    const chain = splitChain(dsn).map(parseAndRead);
+    for (const { parsed, reading } of chain) {
       try {
-        withUsedOptions(one, (tracked) => DECLARATIONS.get(one.scheme)!.options(tracked));
+        checkReading(parsed, reading);
       } catch (error) {
-        if (error instanceof MailError && error.code === 'CONFIG' && !error.specificRemedy) error.remedy = dsnRemedy(one.scheme);
+        if (error instanceof MailError && error.code === 'CONFIG' && !error.specificRemedy) error.remedy = dsnRemedy(parsed.scheme);
         throw error;
       }
     }
-    return chain;
+    return chain.map(({ parsed }) => parsed);
   } catch (error) {
     if (error instanceof MailError && error.code === 'CONFIG' && !error.specificRemedy) error.remedy = dsnRemedy(undefined);
     throw error;
@@ -168,22 +210,20 @@ export async function adaptersFromDsn(dsn: string): Promise<MailAdapter[]> {
 }
 
 // A query option no adapter reads is almost always a typo (`?regoin=eu`) that would otherwise be
-// ignored in silence: the options are read from a view of the DSN that notes which ones are read.
-// The same holds for a password, a port or a path the adapter never reads: `sendgrid+api://apikey:SG.xyz@default`
+// ignored in silence: the options are read from a view of the DSN that notes which ones are read
+// (readOnce). The same holds for a password, a port or a path the adapter never reads: `sendgrid+api://apikey:SG.xyz@default`
 // (SendGrid's SMTP login written as an API DSN) would send "apikey" as the key, and
 // `brevo+api://KEY@proxy.example/brevo` would post to the proxy's root.
-function withUsedOptions(dsn: ParsedDsn, read: (dsn: ParsedDsn) => object): void {
-  const used = new Set<string>();
-  const parts = new Set<string>();
-  read(new Proxy(withReadsNoted(dsn, used), {
-    get(target, key) {
-      if (typeof key === 'string') parts.add(key);
-      return Reflect.get(target, key) as unknown;
-    },
-  }));
+function checkReading(dsn: ParsedDsn, { used, parts, error }: DsnReading): void {
+  if (error !== undefined) throw error;
   const unused = Object.keys(dsn.options).filter((key) => !used.has(key));
   if (unused.length > 0) {
-    throw new MailError('CONFIG', `the ${dsn.scheme} DSN "${dsn.redacted}" has ${unused.map((key) => `"${key}"`).join(', ')}, which this adapter does not use: check the spelling`, { remedy: dsnRemedy(dsn.scheme) });
+    // The names the reader asked for are the ones it knows: the closest is the likely meaning.
+    const named = unused.map((key) => {
+      const near = closestName(key, [...used]);
+      return `"${key}"${near ? ` (did you mean "${near}"?)` : ''}`;
+    });
+    throw new MailError('CONFIG', `the ${dsn.scheme} DSN "${dsn.redacted}" has ${named.join(', ')}, which this adapter does not use: check the spelling`, { remedy: dsnRemedy(dsn.scheme) });
   }
   if (dsn.password !== undefined && !parts.has('password')) {
     throw new MailError('CONFIG', `the ${dsn.scheme} DSN "${dsn.redacted}" has a password (a part after ":" before "@"), which this adapter does not use: check the DSN's form`, { remedy: dsnRemedy(dsn.scheme) });
@@ -238,6 +278,11 @@ export function dsnSecrets(dsn: string): string[] {
  * name does not say secret: a misspelled secret (`client_secert=`, `pwd=`) is read by no adapter.
  */
 export function redactParsedDsn(dsn: Omit<ParsedDsn, 'redacted'>, declaration: Pick<AdapterDsn, 'userIsMailbox'> & Partial<Pick<AdapterDsn, 'options'>> | undefined = DECLARATIONS.get(dsn.scheme)): string {
+  return printedDsn(dsn, declaration, optionsReadBy(dsn, declaration));
+}
+
+// The printed form, showing the values of the options in `read` whose names do not say secret.
+function printedDsn(dsn: Omit<ParsedDsn, 'redacted'>, declaration: Pick<AdapterDsn, 'userIsMailbox'> | undefined, read: ReadonlySet<string>): string {
   const userIsSecret = !declaration?.userIsMailbox;
   const userPart = dsn.user === undefined ? '' : userIsSecret ? '***' : encodeURIComponent(dsn.user);
   const passwordPart = dsn.password === undefined ? '' : ':***';
@@ -245,21 +290,20 @@ export function redactParsedDsn(dsn: Omit<ParsedDsn, 'redacted'>, declaration: P
   // brevo+api://KEY with "@default" forgotten: the key was read as the host.
   const keyAsHost = userIsSecret && dsn.user === undefined && !dsn.isDefaultHost;
   const location = keyAsHost ? '***' : `${dsn.host}${dsn.port ? `:${dsn.port}` : ''}${dsn.path}`;
-  return `${dsn.scheme}://${auth}${location}${redactedQuery(dsn, declaration)}`;
+  return `${dsn.scheme}://${auth}${location}${queryShowing(dsn, read)}`;
 }
 
-/** "?region=eu&client_secret=***": the query with every value hidden but those safe to show. */
-function redactedQuery(dsn: Omit<ParsedDsn, 'redacted'>, declaration: Partial<Pick<AdapterDsn, 'options'>> | undefined): string {
-  const read = optionsReadBy(dsn, declaration);
+/** "?region=eu&client_secret=***": the query with every value hidden but those read and safe to show. */
+function queryShowing(dsn: Pick<ParsedDsn, 'options'>, read: ReadonlySet<string>): string {
   const query = Object.entries(dsn.options)
     .map(([key, value]) => `${key}=${read.has(key) && !SECRET_OPTIONS.test(key) ? encodeURIComponent(value) : '***'}`)
     .join('&');
   return query ? `?${query}` : '';
 }
 
-// Which options the scheme's reader looks at. The reader is run on a copy whose own printed form
-// shows no option value, and its mistakes are dropped: checkDsnChain reports them. A reader that
-// stops at a mistake before reading an option leaves that option's value hidden (the safe side).
+// Which options the scheme's reader looks at, for redactParsedDsn given a DSN of its own making.
+// The reader is run on a copy whose own printed form shows no option value, and its mistakes are
+// dropped. A reader that stops at a mistake before reading an option leaves that value hidden.
 function optionsReadBy(dsn: Omit<ParsedDsn, 'redacted'>, declaration: Partial<Pick<AdapterDsn, 'options'>> | undefined): Set<string> {
   const read = new Set<string>();
   if (!declaration?.options) return read;

@@ -18,6 +18,14 @@ import { parseAddress, parseAddressList, type AddressInput } from './address.js'
 import { messageLimits, type MailMessage } from './message.js';
 import { checkMessageShape } from './mailer/prepare.js';
 import { failover } from './failover.js';
+import { optionNames, refuseUnknownOptions, type KnownOptions } from './known-options.js';
+import type { CooldownOptions, RetryOptions } from './chain.js';
+import type { MessageLimits } from './message.js';
+import type { JournalOptions } from '../journal/journal.js';
+import type { TemplateOptions } from '../templates/templates.js';
+import type { KeyClaimOptions } from '../journal/idempotency.js';
+import type { QueueOptions } from '../queue/queue-options.js';
+import type { SharedLimitsOptions } from '../kit/shared-limits.js';
 import { openSharedLimits } from '../kit/shared-limits.js';
 import { SendQueue, type SendJobData } from '../queue/send-queue.js';
 import type { QueueOption } from '../queue/queue-options.js';
@@ -27,33 +35,28 @@ import { RunningSends } from './mailer/work.js';
 export type { AttemptEnd, AttemptStart, JournalResendOptions, Mailer, MailerEvents, MailerJournal, MailerOptions, QueuedResult, SendResult, VerifyResult } from './mailer/types.js';
 export { DEFAULT_DSN, IMPLICIT_OUTBOX_WARNING_CODE, JOURNAL_WARNING_CODE, LISTENER_WARNING_CODE } from './mailer/types.js';
 
-// Every option createMailer reads: any other name is a typo (`timeoutMS`, `retries`) or a setting
-// put in the wrong place (Strapi's `defaultFrom` in providerOptions), which would be ignored.
-const MAILER_OPTIONS: ReadonlySet<string> = new Set<keyof MailerOptions>([
-  'adapters', 'dsn', 'from', 'replyTo', 'journal', 'retry', 'cooldown', 'timeoutMs', 'templates', 'limits',
-  'onAmbiguous', 'alerts', 'idempotency', 'queue', 'sharedLimits',
-]);
-
-// The nested options that are plain objects of numbers, checked the same way.
-const NESTED_OPTIONS: Readonly<Record<string, readonly string[]>> = {
-  retry: ['attempts', 'baseDelayMs', 'maxDelayMs'],
-  cooldown: ['failures', 'periodMs'],
+// Every option createMailer reads, and those of its plain-object options: any other name is a typo
+// (`timeoutMS`, `retries`) or a setting put in the wrong place (Strapi's `defaultFrom` in
+// providerOptions), which would be ignored. Listed with the compiler's check (optionNames), cheap
+// to build at import. A `journal` or `queue` given as a string or a Keyv is not an options object.
+const MAILER_OPTIONS: KnownOptions = {
+  names: optionNames<MailerOptions>({
+    adapters: true, dsn: true, from: true, replyTo: true, journal: true, retry: true, cooldown: true, timeoutMs: true, templates: true, limits: true,
+    onAmbiguous: true, alerts: true, idempotency: true, queue: true, sharedLimits: true,
+  }),
+  nested: {
+    retry: optionNames<RetryOptions>({ attempts: true, baseDelayMs: true, maxDelayMs: true }),
+    cooldown: optionNames<CooldownOptions>({ failures: true, periodMs: true }),
+    limits: optionNames<MessageLimits>({ maxRecipients: true, maxBytes: true }),
+    journal: optionNames<JournalOptions>({ store: true, storeContent: true, ttlMs: true, encryptionKey: true }),
+    templates: optionNames<TemplateOptions>({
+      dir: true, builtinDir: true, brand: true, defaultLocale: true, currency: true, timeZone: true, strict: true, reloadOnChange: true, reloadCheckMs: true, helpers: true,
+    }),
+    idempotency: optionNames<KeyClaimOptions>({ waitMs: true, staleAfterMs: true }),
+    queue: optionNames<QueueOptions>({ connection: true, name: true, attempts: true, backoffMs: true }),
+    sharedLimits: optionNames<SharedLimitsOptions>({ redis: true, maxWaitMs: true, leaseMs: true, slowDownMs: true }),
+  },
 };
-
-function refuseUnknownOptions(options: MailerOptions): void {
-  let known: readonly string[] = [...MAILER_OPTIONS];
-  let unknown = Object.keys(options ?? {}).filter((key) => !MAILER_OPTIONS.has(key));
-  for (const [name, keys] of Object.entries(NESTED_OPTIONS)) {
-    const value = (options as Record<string, unknown> | undefined)?.[name];
-    if (unknown.length > 0 || !value || typeof value !== 'object') continue;
-    unknown = Object.keys(value).filter((key) => !keys.includes(key)).map((key) => `${name}.${key}`);
-    known = keys.map((key) => `${name}.${key}`);
-  }
-  if (unknown.length === 0) return;
-  throw new MailError('CONFIG', `createMailer: unknown option ${unknown.map((key) => `"${key}"`).join(', ')} (known options: ${known.join(', ')})`, {
-    remedy: 'Fix the option\'s name, or move it where it belongs (Strapi: defaultFrom and defaultReplyTo go in settings, not providerOptions); README "Mailer options" lists each one.',
-  });
-}
 
 // The default sender and reply-to are the mailer's, not a message's: a bad one is the setup's
 // mistake, said once at createMailer, not as every message's INVALID_MESSAGE.
@@ -76,7 +79,7 @@ function checkSenderOptions(options: MailerOptions): void {
 export function createMailer(options: MailerOptions & { queue: QueueOption }): Mailer<QueuedResult>;
 export function createMailer(options?: MailerOptions): Mailer;
 export function createMailer(options: MailerOptions = {}): Mailer<SendResult | QueuedResult> {
-  refuseUnknownOptions(options);
+  refuseUnknownOptions('createMailer', options, MAILER_OPTIONS, 'Fix the option\'s name, or move it where it belongs (Strapi: defaultFrom and defaultReplyTo go in settings, not providerOptions); README "Mailer options" lists each one.');
   checkSenderOptions(options);
   messageLimits(options.limits); // throws CONFIG now for a limit that is not a whole number
   const journalStore = openJournal(options.journal);

@@ -9,6 +9,7 @@ import { allRecipients, declareCapabilities, httpEndpoint, sendWithin, type Adap
 import type { ParsedDsn } from '../core/dsn.js';
 import { baseUrlFromDsn, defineDsn, dsnCommonOptions, type AdapterDsn } from '../core/dsn-options.js';
 import { MailError } from '../core/errors.js';
+import { refuseUnknownOptions } from '../core/known-options.js';
 import type { NormalizedMessage } from '../core/message.js';
 import { guardSecrets, SecretScrubber, type SecretLogin } from '../core/secrets.js';
 import { errorFromResponse, errorText, httpRequest, resolveBaseUrl, successReceipt, unlessOtherSuccess, type HttpResponse, type SuccessRule } from './http.js';
@@ -27,6 +28,9 @@ export interface HttpAdapterOptions {
   /** Name in a chain, journal and errors. Default: the provider's name. */
   name?: string;
 }
+
+// The options block every HTTP adapter takes (HttpAdapterOptions), by name.
+const KIT_OPTIONS = ['baseUrl', 'connectTimeoutMs', 'fetch', 'name'] as const satisfies ReadonlyArray<keyof HttpAdapterOptions>;
 
 /** What the provider-specific hooks are given besides the message or the answer. */
 export interface HttpAdapterContext<Options> {
@@ -51,6 +55,13 @@ export interface HttpAdapterDefinition<Options extends HttpAdapterOptions> {
   name: string;
   /** The provider's URL, e.g. https://api.brevo.com; a function when it depends on the options (a region). */
   defaultUrl: string | ((options: Options) => string);
+  /**
+   * Every option of the provider's own beside the kit's (baseUrl, connectTimeoutMs, fetch, name),
+   * e.g. { apiKey: true, domain: true, region: true }: any other name given to `create` is a CONFIG
+   * error naming the closest known one (a typo would be ignored, its default used). The compiler
+   * checks the record against Options. Without it, names are not checked.
+   */
+  ownOptions?: { [K in Exclude<keyof Options, keyof HttpAdapterOptions>]-?: true };
   /** The options a send cannot do without, e.g. ['apiKey']... */
   required: ReadonlyArray<keyof Options & string>;
   /** ...and where the user finds them: "Brevo > SMTP & API > API keys". */
@@ -119,8 +130,10 @@ export interface HttpAdapterKit<Options extends HttpAdapterOptions> {
 /** Builds an HTTP API adapter from its provider-specific parts (see the README, "Write your own adapter"). */
 export function defineHttpAdapter<Options extends HttpAdapterOptions>(definition: HttpAdapterDefinition<Options>): HttpAdapterKit<Options> {
   const capabilities = declareCapabilities(definition.capabilities);
+  const known = definition.ownOptions && { names: [...Object.keys(definition.ownOptions), ...KIT_OPTIONS] };
 
   function create(options: Options): MailAdapter {
+    if (known) refuseUnknownOptions(`the ${definition.name} adapter`, options, known);
     const missing = definition.required.filter((key) => !options?.[key]);
     if (missing.length > 0 || !options) {
       const list = (missing.length ? missing : definition.required).map((key) => `\`${key}\``).join(' and ');
