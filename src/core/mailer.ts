@@ -152,6 +152,7 @@ export function createMailer(options: MailerOptions = {}): Mailer<SendResult | Q
     ? attachAlerts(parts.events.source, options.alerts, {
         adapters: mailer.adapters,
         ...(parts.journal ? { journal: mailer.journal } : {}),
+        ...(queue ? { queue } : {}),
         ...(options.from !== undefined ? { from: options.from } : {}),
         secrets: dsn ? dsnSecrets(dsn) : [],
       })

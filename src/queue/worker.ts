@@ -4,6 +4,7 @@
 // restart); one that fails for good closes its entry `failed` and raises `failed`. A provider's
 // "slow down" (RATE_LIMITED with a wait: 429, 432 4.3.2) pauses the whole queue, every worker of it.
 // close() lets the jobs in hand finish (or, past a deadline, hands them back to the queue).
+import { hostname } from 'node:os';
 import type { Job, Worker } from 'bullmq';
 import { createMailer, mailerInternals, type Mailer, type MailerOptions, type SendResult } from '../core/mailer.js';
 import { MailError, toMailError } from '../core/errors.js';
@@ -11,6 +12,7 @@ import { loadBullMq, migrate } from './load-bullmq.js';
 import { isPostgres, queueOptions, redact, type QueueOption, type QueueOptions } from './queue-options.js';
 import { answerWithin } from './queue-answer.js';
 import { SEND_JOB, type SendJobData } from './send-queue.js';
+import { startHeartbeat, type PresenceClient } from './worker-presence.js';
 
 export interface WorkerOptions extends Omit<MailerOptions, 'queue'> {
   /** The queue the mailers fill: the same URL or options as their `queue`. */
@@ -103,10 +105,17 @@ export async function startWorker(options: WorkerOptions): Promise<MailWorker> {
   let lastError: unknown;
   worker.on('error', (error) => (lastError = error));
   await whenReady(worker, mailer, { where: `${redact(queue.connection)} ${queue.name}`, lastError: () => lastError, ...(readyTimeoutMs === undefined ? {} : { timeoutMs: readyTimeoutMs }) });
+  // On Redis the worker says it is alive (see worker-presence.ts): the queue's readers and the
+  // no-worker alert count heartbeats, which work where managed Redis disables CLIENT LIST.
+  const started = worker;
+  // Not awaited: the worker takes jobs already, and its caller attaches its listeners once this returns.
+  const heartbeat = isPostgres(queue.connection) ? undefined : startHeartbeat(() => (started.getBackend() as unknown as { client: Promise<PresenceClient> }).client, queue.name, `${hostname()}:${process.pid}:${started.id}`);
 
   return {
     mailer,
     async close(graceMs = 30_000) {
+      // Gone from the count at once; bounded, as a server that is down never answers.
+      await Promise.race([heartbeat?.stop().catch(() => undefined), delay(1_000, undefined)]);
       // No new job, and the jobs in hand get up to the grace to finish (BullMQ's pause waits for
       // them, its bookkeeping of each included). Then a forced close, which waits on nothing the
       // server must answer: BullMQ's graceful close() waits for the server's goodbye, which a server

@@ -6,6 +6,7 @@ import { createMailer } from '../../core/mailer.js';
 import { addCommonOptions, loadContext, mailerOptions, type CommonOptions } from '../context.js';
 import { printJson, printTable } from '../output.js';
 import { addQueueOption, queueFrom, type QueueFlag } from '../queue-option.js';
+import { queuedCount, START_A_WORKER } from '../../queue/send-queue.js';
 
 export function register(program: Command): void {
   addQueueOption(
@@ -25,7 +26,12 @@ export function register(program: Command): void {
       const { counts, workers } = await mailer.queue!.probe();
       const row = { queue: mailer.queue!.describe(), adapters, ...counts, workers };
       if (flags.json) printJson(row);
-      else printTable(['queue', 'adapters', 'waiting', 'active', 'delayed', 'failed', 'workers'], [[row.queue, adapters.join(' -> '), counts.waiting, counts.active, counts.delayed, counts.failed, workers].map(String)]);
+      else {
+        printTable(['queue', 'adapters', 'waiting', 'active', 'delayed', 'failed', 'workers'], [[row.queue, adapters.join(' -> '), counts.waiting, counts.active, counts.delayed, counts.failed, workers].map(String)]);
+        // The one situation the table alone does not say loudly enough: mail is not going out.
+        const queued = queuedCount(counts);
+        if (queued > 0 && workers === 0) console.log(`\n${queued} queued, no worker connected: nothing is delivered until one starts; ${START_A_WORKER}`);
+      }
     } finally {
       await mailer.close();
     }
