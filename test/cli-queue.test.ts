@@ -115,7 +115,7 @@ describe('mailroom worker, queue, doctor and resend in queue mode', () => {
     const producer = createMailer({ adapters: [memoryAdapter()], from: 'shop@example.com', journal: redis.url, queue: { connection: redis.url, name: 'cli-remedy' } });
     const { id } = await producer.send({ to: 'ann@example.com', subject: 'Order 3', text: 'x' });
     // A worker started without the senders' journal: the job fails for good with CONFIG and a remedy.
-    const worker = spawn(process.execPath, [CLI, 'worker'], { cwd, env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env, MAILROOM_QUEUE_NAME: 'cli-remedy', MAILROOM_JOURNAL: 'memory://' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const worker = spawn(process.execPath, [CLI, 'worker'], { cwd, env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env, MAILROOM_QUEUE_NAME: 'cli-remedy', MAILROOM_JOURNAL: join(cwd, 'worker-own-journal.sqlite') }, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     worker.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     worker.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -171,8 +171,17 @@ describe('mailroom worker, queue, doctor and resend in queue mode', () => {
     }
   }, 120_000);
 
+  it('worker refuses a memory:// journal before it connects: CONFIG with the remedy', async () => {
+    const run = await runCli(['worker'], { cwd, env: { ...env, MAILROOM_JOURNAL: 'memory://' }, timeoutMs: 20_000 });
+    expect(run.timedOut, run.stdout + run.stderr).toBeUndefined();
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/^error CONFIG: .*startWorker: queue mode cannot use the memory:\/\/ journal/m);
+    expect(run.stderr).toMatch(/^remedy: Give the mailers and the workers one journal they share/m);
+    expect(run.stdout).not.toMatch(/worker on/);
+  }, 60_000);
+
   it.each([['queue'], ['worker']])('%s exits 1 with a TRANSIENT error and a remedy when the queue server is down', async (command) => {
-    const down = await runCli([command], { cwd, env: { ...env, MAILROOM_QUEUE: 'redis://127.0.0.1:1', MAILROOM_JOURNAL: 'memory://' }, timeoutMs: 30_000 });
+    const down = await runCli([command], { cwd, env: { ...env, MAILROOM_QUEUE: 'redis://127.0.0.1:1', MAILROOM_JOURNAL: join(cwd, 'down-journal.sqlite') }, timeoutMs: 30_000 });
     expect(down.timedOut, down.stdout + down.stderr).toBeUndefined();
     expect(down.code).toBe(1);
     expect(down.stderr).toMatch(/^error TRANSIENT: .*redis:\/\/127\.0\.0\.1:1 cli/m);

@@ -5,6 +5,7 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Keyv from 'keyv';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createMailer, MailError, startWorker, type MailWorker } from '../src/index.js';
 import { memoryAdapter } from '../adapters/memory.js';
@@ -268,7 +269,7 @@ describe('queue mode: a key whose entry has no job, a queue that does not answer
   });
 
   it('a queue server that does not answer: send() fails TRANSIENT within its deadline, and the entry is failed', async () => {
-    const mailer = createMailer({ adapters: [memoryAdapter()], from: 'shop@example.com', journal: 'memory://', queue: 'redis://127.0.0.1:1' });
+    const mailer = createMailer({ adapters: [memoryAdapter()], from: 'shop@example.com', journal: new Keyv(), queue: 'redis://127.0.0.1:1' });
     const started = Date.now();
     const error = (await mailer.send({ to: 'ann@example.com', text: 'x' }).then(
       () => undefined,
@@ -317,7 +318,38 @@ describe('queue mode: a key whose entry has no job, a queue that does not answer
 describe('queue mode setup', () => {
   it('needs the journal and a redis:// or postgres:// connection', () => {
     expect(() => createMailer({ adapters: [memoryAdapter()], journal: false, queue: 'redis://127.0.0.1:1' })).toThrow(/queue mode needs the send journal/);
-    expect(() => createMailer({ adapters: [memoryAdapter()], journal: 'memory://', queue: 'amqp://host' })).toThrow(MailError);
+    expect(() => createMailer({ adapters: [memoryAdapter()], journal: new Keyv(), queue: 'amqp://host' })).toThrow(MailError);
+  });
+
+  it('refuses a memory:// journal at setup, in createMailer and startWorker: no worker could ever find what is queued', async () => {
+    for (const journal of ['memory://', 'memory', { store: 'memory://' }] as const) {
+      let thrown: unknown;
+      try {
+        createMailer({ adapters: [memoryAdapter()], journal, queue: redis.url });
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown).toMatchObject({ code: 'CONFIG', field: 'journal' });
+      expect((thrown as MailError).message).toMatch(/createMailer: queue mode cannot use the memory:\/\/ journal: each mailer and worker gets one of its own/);
+      expect((thrown as MailError).remedy).toMatch(/one journal they share: journal: "redis:\/\/…"/);
+      await expect(startWorker({ adapters: [memoryAdapter()], journal, queue: redis.url })).rejects.toMatchObject({ code: 'CONFIG', field: 'journal', message: expect.stringMatching(/startWorker: queue mode cannot use the memory:\/\/ journal/) });
+    }
+  });
+
+  it('one in-memory Keyv given to the mailer and an in-process worker is one journal: the message is delivered', async () => {
+    const journal = new Keyv();
+    const queue = { connection: redis.url, name: `shared-keyv-${Date.now().toString(36)}` };
+    const mailer = createMailer({ adapters: [memoryAdapter()], from: 'shop@example.com', journal, queue });
+    const delivered = memoryAdapter();
+    const running = await startWorker({ adapters: [delivered], from: 'shop@example.com', journal, queue });
+    try {
+      const { id } = await mailer.send({ to: 'ann@example.com', subject: 'Order 7', text: 'x' });
+      await until(async () => ((await mailer.journal.get(id))?.status === 'sent' ? true : undefined));
+      expect(delivered.messages).toHaveLength(1);
+    } finally {
+      await running.close(1000);
+      await mailer.close();
+    }
   });
 });
 
@@ -351,7 +383,8 @@ describe('a worker on another journal than the mailers that queue', () => {
     const mailer = createMailer({ adapters: [memoryAdapter()], from: 'shop@example.com', journal: redis.url, queue });
     const delivered = memoryAdapter();
     // `mailroom worker` without --journal: its own .mailroom/journal.sqlite, not the senders' Redis journal.
-    const running = await startWorker({ adapters: [delivered], from: 'shop@example.com', journal: 'memory://', queue });
+    const own = join(await mkdtemp(join(tmpdir(), 'mailroom-own-journal-')), 'journal.sqlite');
+    const running = await startWorker({ adapters: [delivered], from: 'shop@example.com', journal: own, queue });
     const failed: Array<[MailError, string]> = [];
     running.mailer.on('failed', (error, entryId) => failed.push([error, entryId]));
     try {
@@ -376,7 +409,7 @@ describe('a worker on another journal than the mailers that queue', () => {
 describe('a worker whose queue server does not answer at start', () => {
   it('startWorker() without readyTimeoutMs gives up after 30 s: TRANSIENT naming the queue without its password, with a remedy', async () => {
     const port = await freePort(); // nothing listens there
-    const failure = await startWorker({ adapters: [memoryAdapter()], from: 'shop@example.com', journal: 'memory://', queue: { connection: `redis://default:S3cretQueuePass@127.0.0.1:${port}`, name: 'unreachable' } }).then(
+    const failure = await startWorker({ adapters: [memoryAdapter()], from: 'shop@example.com', journal: new Keyv(), queue: { connection: `redis://default:S3cretQueuePass@127.0.0.1:${port}`, name: 'unreachable' } }).then(
       () => undefined,
       (error: unknown) => error,
     );
@@ -390,7 +423,7 @@ describe('a worker whose queue server does not answer at start', () => {
 
   it('readyTimeoutMs that is not a whole number of 0 or more is CONFIG before anything connects', async () => {
     for (const readyTimeoutMs of [-1, 1.5, Number.NaN]) {
-      await expect(startWorker({ adapters: [memoryAdapter()], journal: 'memory://', queue: 'redis://127.0.0.1:1', readyTimeoutMs })).rejects.toMatchObject({ code: 'CONFIG', field: 'readyTimeoutMs' });
+      await expect(startWorker({ adapters: [memoryAdapter()], journal: new Keyv(), queue: 'redis://127.0.0.1:1', readyTimeoutMs })).rejects.toMatchObject({ code: 'CONFIG', field: 'readyTimeoutMs' });
     }
   });
 
@@ -424,7 +457,7 @@ describe('a worker whose queue server does not answer at start', () => {
 describe('a worker whose Redis went away', () => {
   it('close(grace) still returns within the grace (and a little): a stop signal is not stuck on a server that is down', async () => {
     const own = await startRedis();
-    const running = await startWorker({ adapters: [memoryAdapter()], from: 'shop@example.com', journal: 'memory://', queue: { connection: own.url, name: 'gone' } });
+    const running = await startWorker({ adapters: [memoryAdapter()], from: 'shop@example.com', journal: new Keyv(), queue: { connection: own.url, name: 'gone' } });
     await own.stop();
     const started = Date.now();
     const closed = running.close(500).then(() => 'closed' as const);

@@ -21,6 +21,7 @@ import { failover } from './failover.js';
 import { openSharedLimits } from '../kit/shared-limits.js';
 import { SendQueue, type SendJobData } from '../queue/send-queue.js';
 import type { QueueOption } from '../queue/queue-options.js';
+import { refuseProcessLocalJournal } from '../queue/queue-journal.js';
 import { verify } from './mailer/verify.js';
 import { RunningSends } from './mailer/work.js';
 
@@ -82,6 +83,7 @@ export function createMailer(options: MailerOptions = {}): Mailer<SendResult | Q
   const journalStore = openJournal(options.journal);
   const queue = options.queue === undefined ? undefined : new SendQueue(options.queue);
   if (queue && !journalStore) throw new MailError('CONFIG', 'queue mode needs the send journal (journal: false is set): workers read and close the entries it keeps');
+  if (queue) refuseProcessLocalJournal(options.journal, 'createMailer');
   const sharedLimits = openSharedLimits(options);
   const { chain, dsn } = buildChain(options, sharedLimits && ((adapter) => sharedLimits.wrap(adapter))); // throws CONFIG now for a bad chain
   const parts: MailerParts = { options, chain, journal: journalStore, queue, events: new MailerEventHub(), prepare: createPreparer(options, chain) };

@@ -11,6 +11,7 @@ import { MailError, toMailError } from '../core/errors.js';
 import { loadBullMq, migrate } from './load-bullmq.js';
 import { isPostgres, queueOptions, redact, type QueueOption, type QueueOptions } from './queue-options.js';
 import { answerWithin } from './queue-answer.js';
+import { refuseProcessLocalJournal } from './queue-journal.js';
 import { SEND_JOB, type SendJobData } from './send-queue.js';
 import { startHeartbeat, type PresenceClient } from './worker-presence.js';
 
@@ -59,6 +60,7 @@ export async function startWorker(options: WorkerOptions): Promise<MailWorker> {
   const { queue: queueOption, concurrency = 5, messagesPerMinute, stalledAfterMs = 30_000, readyTimeoutMs = WORKER_READY_TIMEOUT_MS, ...mailerOptions } = options;
   if (!Number.isInteger(readyTimeoutMs) || readyTimeoutMs < 0) throw new MailError('CONFIG', `startWorker: readyTimeoutMs must be a whole number of milliseconds, 0 or more (got ${String(readyTimeoutMs)})`, { field: 'readyTimeoutMs', remedy: 'Give readyTimeoutMs: 30000 (the default), or 0 to wait for the queue server without limit.' });
   const queue = queueOptions(queueOption);
+  refuseProcessLocalJournal(mailerOptions.journal, 'startWorker');
   // Limits are counted in the queue's Redis unless told otherwise, as a queue-mode mailer does.
   const sharedLimits = mailerOptions.sharedLimits ?? (isPostgres(queue.connection) ? undefined : queue.connection);
   const mailer = createMailer({ ...mailerOptions, ...(sharedLimits ? { sharedLimits } : {}) });
