@@ -7,7 +7,7 @@ import { mkdtemp, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMailer } from '../src/index.js';
+import { createMailer, startWorker } from '../src/index.js';
 import { memoryAdapter } from '../adapters/memory.js';
 import { builtCli, CLI } from './helpers/built-cli.js';
 import { runCli } from './helpers/cli.js';
@@ -51,7 +51,8 @@ describe('mailroom worker, queue, doctor and resend in queue mode', () => {
     expect(JSON.parse(queued.stdout)).toMatchObject({ queue: `${redis.url} cli`, waiting: 1, active: 0, delayed: 0, failed: 0, workers: 0 });
     const lonely = await runCli(['doctor'], { cwd, env });
     expect(lonely.stdout).toMatch(/OK\s+queue\s+.*1 waiting/);
-    expect(lonely.stdout).toMatch(/WARNING\s+queue-worker\s+no worker is connected/);
+    expect(lonely.stdout).toMatch(/ERROR\s+queue-worker\s+1 queued, no worker connected to redis:\/\/127\.0\.0\.1:\d+ cli/);
+    expect(lonely.code).toBe(1);
     const refused = await runCli(['resend', first.id], { cwd, env });
     expect(refused.stdout + refused.stderr).toMatch(/still queued \(job waiting\)/);
 
@@ -75,11 +76,46 @@ describe('mailroom worker, queue, doctor and resend in queue mode', () => {
     await producer.close();
   }, 90_000);
 
+  it('on a Redis that refuses CLIENT (managed Redis): no worker is counted as none, and one running is counted', async () => {
+    // BullMQ's getWorkers() reads CLIENT LIST; where CLIENT is disabled it answers one placeholder,
+    // which would read as "1 worker connected" with none running. Workers' heartbeats need no CLIENT.
+    const managed = await startRedis(['--rename-command', 'CLIENT', '']);
+    const journal = join(cwd, 'managed-journal.sqlite');
+    const managedEnv = { ...env, MAILROOM_QUEUE: managed.url, MAILROOM_QUEUE_NAME: 'managed', MAILROOM_JOURNAL: journal };
+    const producer = createMailer({ adapters: [memoryAdapter()], from: 'shop@example.com', journal, queue: { connection: managed.url, name: 'managed' } });
+    try {
+      await producer.send({ to: 'ann@example.com', subject: 'Order 5', text: 'x' });
+      const queued = await runCli(['queue', '--json'], { cwd, env: managedEnv });
+      expect(queued.code, queued.stderr).toBe(0);
+      expect(JSON.parse(queued.stdout)).toMatchObject({ waiting: 1, workers: 0 });
+      const table = await runCli(['queue'], { cwd, env: managedEnv });
+      expect(table.stdout).toMatch(/^1 queued, no worker connected: nothing is delivered until one starts; start one: `mailroom worker`/m);
+      const doctor = await runCli(['doctor'], { cwd, env: managedEnv });
+      expect(doctor.stdout).toMatch(/ERROR\s+queue-worker\s+1 queued, no worker connected/);
+      expect(doctor.code).toBe(1);
+
+      const delivered = memoryAdapter();
+      const worker = await startWorker({ adapters: [delivered], from: 'shop@example.com', journal, queue: { connection: managed.url, name: 'managed' } });
+      try {
+        await until(async () => delivered.messages.length === 1);
+        const running = await runCli(['queue', '--json'], { cwd, env: managedEnv });
+        expect(JSON.parse(running.stdout)).toMatchObject({ waiting: 0, workers: 1 });
+      } finally {
+        await worker.close(1_000);
+      }
+      // A worker that stopped is gone from the count at once.
+      expect(JSON.parse((await runCli(['queue', '--json'], { cwd, env: managedEnv })).stdout)).toMatchObject({ workers: 0 });
+    } finally {
+      await producer.close();
+      await managed.stop();
+    }
+  }, 90_000);
+
   it('worker prints each message that failed for good with its code and remedy', async () => {
     const producer = createMailer({ adapters: [memoryAdapter()], from: 'shop@example.com', journal: redis.url, queue: { connection: redis.url, name: 'cli-remedy' } });
     const { id } = await producer.send({ to: 'ann@example.com', subject: 'Order 3', text: 'x' });
     // A worker started without the senders' journal: the job fails for good with CONFIG and a remedy.
-    const worker = spawn(process.execPath, [CLI, 'worker'], { cwd, env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env, MAILROOM_QUEUE_NAME: 'cli-remedy', MAILROOM_JOURNAL: 'memory://' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const worker = spawn(process.execPath, [CLI, 'worker'], { cwd, env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env, MAILROOM_QUEUE_NAME: 'cli-remedy', MAILROOM_JOURNAL: join(cwd, 'worker-own-journal.sqlite') }, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     worker.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     worker.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -135,8 +171,17 @@ describe('mailroom worker, queue, doctor and resend in queue mode', () => {
     }
   }, 120_000);
 
+  it('worker refuses a memory:// journal before it connects: CONFIG with the remedy', async () => {
+    const run = await runCli(['worker'], { cwd, env: { ...env, MAILROOM_JOURNAL: 'memory://' }, timeoutMs: 20_000 });
+    expect(run.timedOut, run.stdout + run.stderr).toBeUndefined();
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/^error CONFIG: .*startWorker: queue mode cannot use the memory:\/\/ journal/m);
+    expect(run.stderr).toMatch(/^remedy: Give the mailers and the workers one journal they share/m);
+    expect(run.stdout).not.toMatch(/worker on/);
+  }, 60_000);
+
   it.each([['queue'], ['worker']])('%s exits 1 with a TRANSIENT error and a remedy when the queue server is down', async (command) => {
-    const down = await runCli([command], { cwd, env: { ...env, MAILROOM_QUEUE: 'redis://127.0.0.1:1', MAILROOM_JOURNAL: 'memory://' }, timeoutMs: 30_000 });
+    const down = await runCli([command], { cwd, env: { ...env, MAILROOM_QUEUE: 'redis://127.0.0.1:1', MAILROOM_JOURNAL: join(cwd, 'down-journal.sqlite') }, timeoutMs: 30_000 });
     expect(down.timedOut, down.stdout + down.stderr).toBeUndefined();
     expect(down.code).toBe(1);
     expect(down.stderr).toMatch(/^error TRANSIENT: .*redis:\/\/127\.0\.0\.1:1 cli/m);

@@ -2,6 +2,10 @@
 // backend): send() validates, renders and journals `queued` before anything is queued; workers
 // deliver through the chain, retry with backoff across restarts, close a job that fails for good as
 // `failed`, and finish the jobs in hand when closed.
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Keyv from 'keyv';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createMailer, MailError, startWorker, type MailWorker } from '../src/index.js';
 import { memoryAdapter } from '../adapters/memory.js';
@@ -9,7 +13,7 @@ import { scriptedAdapter, type Step } from './helpers/scripted-adapter.js';
 import { normalizeMessage } from '../src/kit/index.js';
 import { SendJournal } from '../src/journal/journal.js';
 import { startPostgres, type PostgresHandle } from './helpers/postgres-server.js';
-import { startRedis, type RedisHandle } from './helpers/redis-server.js';
+import { freePort, startRedis, type RedisHandle } from './helpers/redis-server.js';
 
 // Workers start, poll and back off on real servers: slower than one send on a loaded machine.
 vi.setConfig({ testTimeout: 40_000 });
@@ -265,7 +269,7 @@ describe('queue mode: a key whose entry has no job, a queue that does not answer
   });
 
   it('a queue server that does not answer: send() fails TRANSIENT within its deadline, and the entry is failed', async () => {
-    const mailer = createMailer({ adapters: [memoryAdapter()], from: 'shop@example.com', journal: 'memory://', queue: 'redis://127.0.0.1:1' });
+    const mailer = createMailer({ adapters: [memoryAdapter()], from: 'shop@example.com', journal: new Keyv(), queue: 'redis://127.0.0.1:1' });
     const started = Date.now();
     const error = (await mailer.send({ to: 'ann@example.com', text: 'x' }).then(
       () => undefined,
@@ -314,7 +318,38 @@ describe('queue mode: a key whose entry has no job, a queue that does not answer
 describe('queue mode setup', () => {
   it('needs the journal and a redis:// or postgres:// connection', () => {
     expect(() => createMailer({ adapters: [memoryAdapter()], journal: false, queue: 'redis://127.0.0.1:1' })).toThrow(/queue mode needs the send journal/);
-    expect(() => createMailer({ adapters: [memoryAdapter()], journal: 'memory://', queue: 'amqp://host' })).toThrow(MailError);
+    expect(() => createMailer({ adapters: [memoryAdapter()], journal: new Keyv(), queue: 'amqp://host' })).toThrow(MailError);
+  });
+
+  it('refuses a memory:// journal at setup, in createMailer and startWorker: no worker could ever find what is queued', async () => {
+    for (const journal of ['memory://', 'memory', { store: 'memory://' }] as const) {
+      let thrown: unknown;
+      try {
+        createMailer({ adapters: [memoryAdapter()], journal, queue: redis.url });
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown).toMatchObject({ code: 'CONFIG', field: 'journal' });
+      expect((thrown as MailError).message).toMatch(/createMailer: queue mode cannot use the memory:\/\/ journal: each mailer and worker gets one of its own/);
+      expect((thrown as MailError).remedy).toMatch(/one journal they share: journal: "redis:\/\/…"/);
+      await expect(startWorker({ adapters: [memoryAdapter()], journal, queue: redis.url })).rejects.toMatchObject({ code: 'CONFIG', field: 'journal', message: expect.stringMatching(/startWorker: queue mode cannot use the memory:\/\/ journal/) });
+    }
+  });
+
+  it('one in-memory Keyv given to the mailer and an in-process worker is one journal: the message is delivered', async () => {
+    const journal = new Keyv();
+    const queue = { connection: redis.url, name: `shared-keyv-${Date.now().toString(36)}` };
+    const mailer = createMailer({ adapters: [memoryAdapter()], from: 'shop@example.com', journal, queue });
+    const delivered = memoryAdapter();
+    const running = await startWorker({ adapters: [delivered], from: 'shop@example.com', journal, queue });
+    try {
+      const { id } = await mailer.send({ to: 'ann@example.com', subject: 'Order 7', text: 'x' });
+      await until(async () => ((await mailer.journal.get(id))?.status === 'sent' ? true : undefined));
+      expect(delivered.messages).toHaveLength(1);
+    } finally {
+      await running.close(1000);
+      await mailer.close();
+    }
   });
 });
 
@@ -348,7 +383,8 @@ describe('a worker on another journal than the mailers that queue', () => {
     const mailer = createMailer({ adapters: [memoryAdapter()], from: 'shop@example.com', journal: redis.url, queue });
     const delivered = memoryAdapter();
     // `mailroom worker` without --journal: its own .mailroom/journal.sqlite, not the senders' Redis journal.
-    const running = await startWorker({ adapters: [delivered], from: 'shop@example.com', journal: 'memory://', queue });
+    const own = join(await mkdtemp(join(tmpdir(), 'mailroom-own-journal-')), 'journal.sqlite');
+    const running = await startWorker({ adapters: [delivered], from: 'shop@example.com', journal: own, queue });
     const failed: Array<[MailError, string]> = [];
     running.mailer.on('failed', (error, entryId) => failed.push([error, entryId]));
     try {
@@ -370,10 +406,58 @@ describe('a worker on another journal than the mailers that queue', () => {
   });
 });
 
+describe('a worker whose queue server does not answer at start', () => {
+  it('startWorker() without readyTimeoutMs gives up after 30 s: TRANSIENT naming the queue without its password, with a remedy', async () => {
+    const port = await freePort(); // nothing listens there
+    const failure = await startWorker({ adapters: [memoryAdapter()], from: 'shop@example.com', journal: new Keyv(), queue: { connection: `redis://default:S3cretQueuePass@127.0.0.1:${port}`, name: 'unreachable' } }).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(failure).toBeInstanceOf(MailError);
+    const error = failure as MailError;
+    expect(error.code).toBe('TRANSIENT');
+    expect(error.message).toMatch(new RegExp(`the queue redis://default:\\*\\*\\*@127\\.0\\.0\\.1:${port} unreachable cannot be reached: no answer within 30 s \\(.*ECONNREFUSED`));
+    expect(error.remedy).toMatch(/Start the queue server .*readyTimeoutMs for it \(default 30 s; 0 waits without limit\)/);
+    expect(`${error.message} ${error.remedy} ${error.stack}`).not.toContain('S3cretQueuePass');
+  }, 60_000);
+
+  it('readyTimeoutMs that is not a whole number of 0 or more is CONFIG before anything connects', async () => {
+    for (const readyTimeoutMs of [-1, 1.5, Number.NaN]) {
+      await expect(startWorker({ adapters: [memoryAdapter()], journal: new Keyv(), queue: 'redis://127.0.0.1:1', readyTimeoutMs })).rejects.toMatchObject({ code: 'CONFIG', field: 'readyTimeoutMs' });
+    }
+  });
+
+  it('the Strapi in-process worker says once that it could not start yet, keeps trying, and delivers once the server is up', async () => {
+    const { init } = await import('../src/integrations/strapi.js');
+    const port = await freePort();
+    const warnings: string[] = [];
+    (globalThis as { strapi?: unknown }).strapi = { log: { warn: (line: string) => warnings.push(line) } };
+    const adapter = memoryAdapter();
+    const journal = join(await mkdtemp(join(tmpdir(), 'mailroom-inproc-')), 'journal.sqlite');
+    const url = `redis://127.0.0.1:${port}`;
+    const provider = init({ adapters: [adapter], journal, queue: { connection: url, name: 'late' }, worker: { readyTimeoutMs: 300 } }, { defaultFrom: 'shop@example.com' });
+    let late: RedisHandle | undefined;
+    try {
+      await until(async () => (warnings.length > 0 ? true : undefined));
+      expect(warnings[0]).toMatch(new RegExp(`mailroom: the queue worker did not start yet \\(it keeps trying\\): .*the queue redis://127\\.0\\.0\\.1:${port} late cannot be reached`));
+      late = await startRedis(['--port', String(port)]);
+      const queued = (await provider.send({ to: 'ann@example.com', subject: 'Hi', text: 'Hello' })) as unknown as { id: string };
+      await until(async () => ((await provider.mailer.journal.get(queued.id))?.status === 'sent' ? true : undefined));
+      expect(adapter.messages).toHaveLength(1);
+      // Said once, not once per attempt.
+      expect(warnings).toHaveLength(1);
+    } finally {
+      await provider.close();
+      await late?.stop();
+      delete (globalThis as { strapi?: unknown }).strapi;
+    }
+  });
+});
+
 describe('a worker whose Redis went away', () => {
   it('close(grace) still returns within the grace (and a little): a stop signal is not stuck on a server that is down', async () => {
     const own = await startRedis();
-    const running = await startWorker({ adapters: [memoryAdapter()], from: 'shop@example.com', journal: 'memory://', queue: { connection: own.url, name: 'gone' } });
+    const running = await startWorker({ adapters: [memoryAdapter()], from: 'shop@example.com', journal: new Keyv(), queue: { connection: own.url, name: 'gone' } });
     await own.stop();
     const started = Date.now();
     const closed = running.close(500).then(() => 'closed' as const);

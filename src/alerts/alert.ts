@@ -4,10 +4,10 @@
 import type { SecretScrubber } from '../core/secrets.js';
 
 /** What raised an alert. */
-export type AlertTrigger = 'failed' | 'failover' | 'cooldown' | 'bounce' | 'complaint' | 'journal-error' | 'pending' | 'test';
+export type AlertTrigger = 'failed' | 'failover' | 'cooldown' | 'bounce' | 'complaint' | 'journal-error' | 'pending' | 'no-worker' | 'test';
 
 /** Every trigger, in the order the README lists them. */
-export const ALERT_TRIGGERS: readonly AlertTrigger[] = ['failed', 'failover', 'cooldown', 'bounce', 'complaint', 'journal-error', 'pending', 'test'];
+export const ALERT_TRIGGERS: readonly AlertTrigger[] = ['failed', 'failover', 'cooldown', 'bounce', 'complaint', 'journal-error', 'pending', 'no-worker', 'test'];
 
 export interface AlertFact {
   label: string;

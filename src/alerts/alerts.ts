@@ -17,6 +17,7 @@ import { slackChannel } from './channels/slack.js';
 import { teamsChannel } from './channels/teams.js';
 import { webhookChannel } from './channels/webhook.js';
 import type { AlertChannelOptions, AlertOptions } from './options.js';
+import { watchQueue, type WatchedQueue } from './queue-watch.js';
 import { AlertThrottle, systemClock } from './throttle.js';
 import { cooldownDraft, deliveryDraft, failedDraft, failoverDraft, journalErrorDraft, PENDING_SCAN_LIMIT, pendingDraft, testDraft, type DeliveryEventLike } from './triggers.js';
 
@@ -41,6 +42,8 @@ export interface AlertContext {
   from?: AddressInput;
   /** Secrets to keep out of every alert (the DSN's passwords and keys). */
   secrets?: string[];
+  /** Queue mode: the queue, for the no-worker check. */
+  queue?: WatchedQueue;
 }
 
 /** One channel's answer to `test()`. */
@@ -166,6 +169,8 @@ export function attachAlerts(source: AlertSource, options: AlertOptions, context
     }, options.pendingCheckMs ?? 300_000);
   };
   if (olderThanMinutes > 0 && context.journal && enabled('pending')) scheduleScan();
+  const noWorkerMinutes = options.noWorkerMinutes ?? 5;
+  const queueWatch = noWorkerMinutes > 0 && context.queue && enabled('no-worker') ? watchQueue(context.queue, { noWorkerMinutes, checkMs: options.queueCheckMs ?? 60_000, clock }, raise) : undefined;
 
   return {
     async test() {
@@ -181,6 +186,7 @@ export function attachAlerts(source: AlertSource, options: AlertOptions, context
       closed = true;
       for (const [event, listener] of listeners) source.off(event, listener);
       if (scanTimer !== undefined) clock.clearTimeout(scanTimer);
+      queueWatch?.stop();
       throttle.flush();
       await this.idle();
       await Promise.allSettled(channels.map((channel) => channel.close?.()));

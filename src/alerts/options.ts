@@ -61,6 +61,14 @@ export interface AlertOptions {
   pendingOlderThanMinutes?: number;
   /** How often the journal is scanned for old pending entries. Default 300,000 ms (5 min). */
   pendingCheckMs?: number;
+  /**
+   * Queue mode: alert when messages wait in the queue and no worker has been alive for this long
+   * (worker presence, not message age: a backlog a rate limit holds back while a worker runs is no
+   * alert). 0 turns the check off. Default 5.
+   */
+  noWorkerMinutes?: number;
+  /** How often the queue is checked for waiting messages and live workers. Default 60,000 ms (1 min). */
+  queueCheckMs?: number;
   /** How recipient addresses appear: "masked" (c***@example.com, default), "full" or "none". */
   recipients?: RecipientDisplay;
   /** Longest one channel may take to accept an alert. Default 10,000 ms. */

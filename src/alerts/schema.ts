@@ -33,6 +33,7 @@ const triggerFlags = z.strictObject({
   complaint: z.boolean().optional(),
   'journal-error': z.boolean().optional(),
   pending: z.boolean().optional(),
+  'no-worker': z.boolean().optional(),
 });
 
 /** The `alerts` option as a configuration file may hold it (fetch and clock only from code). */
@@ -43,6 +44,8 @@ export const alertOptionsSchema = z.strictObject({
   triggers: triggerFlags.optional(),
   pendingOlderThanMinutes: wholeNumber(0).optional(),
   pendingCheckMs: wholeNumber(1000).optional(),
+  noWorkerMinutes: wholeNumber(0).optional(),
+  queueCheckMs: wholeNumber(1000).optional(),
   recipients: z.enum(['masked', 'full', 'none']).optional(),
   timeoutMs: wholeNumber(1).optional(),
   fetch: z.custom<typeof fetch>((value) => typeof value === 'function', { error: 'expected a fetch function' }).optional(),

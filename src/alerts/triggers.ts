@@ -2,6 +2,7 @@
 // code, and the facts a person needs to act. Only MailError fields that never hold a secret are
 // used (message, code, remedy, SMTP/HTTP codes); the monitor scrubs the result once more.
 import { attemptsByAdapter, type MailError } from '../core/errors.js';
+import { START_A_WORKER } from '../queue/send-queue.js';
 import { showRecipient, type AlertDraft, type AlertFact, type RecipientDisplay } from './alert.js';
 
 /** The part of a delivery event (mailroom-js/events' TrackingEvent) that alerts read. */
@@ -128,6 +129,22 @@ export function pendingDraft(count: number, olderThanMinutes: number, oldest: { 
     ]),
     code: 'PENDING',
     ...(oldest ? { entryId: oldest.id } : {}),
+    avoidAdapters: [],
+  };
+}
+
+/** Messages wait in the queue and no worker has been alive for `minutes`: nothing is delivered. */
+export function noWorkerDraft(queued: number, minutes: number, queue: string): AlertDraft {
+  return {
+    trigger: 'no-worker',
+    headline: `${queued} message(s) queued, no worker for ${minutes} min`,
+    text: `${queued} message(s) wait in the queue ${queue} and no worker has taken from it for ${minutes} minutes: nothing is delivered until one runs. To ${START_A_WORKER}; \`mailroom queue\` shows the count.`,
+    facts: [
+      { label: 'Queued', value: String(queued) },
+      { label: 'Queue', value: queue },
+      { label: 'Workers', value: '0' },
+    ],
+    code: 'NO_WORKER',
     avoidAdapters: [],
   };
 }

@@ -29,6 +29,7 @@ import type { SharedLimitsOptions } from '../kit/shared-limits.js';
 import { openSharedLimits } from '../kit/shared-limits.js';
 import { SendQueue, type SendJobData } from '../queue/send-queue.js';
 import type { QueueOption } from '../queue/queue-options.js';
+import { refuseProcessLocalJournal } from '../queue/queue-journal.js';
 import { verify } from './mailer/verify.js';
 import { RunningSends } from './mailer/work.js';
 
@@ -85,6 +86,7 @@ export function createMailer(options: MailerOptions = {}): Mailer<SendResult | Q
   const journalStore = openJournal(options.journal);
   const queue = options.queue === undefined ? undefined : new SendQueue(options.queue);
   if (queue && !journalStore) throw new MailError('CONFIG', 'queue mode needs the send journal (journal: false is set): workers read and close the entries it keeps');
+  if (queue) refuseProcessLocalJournal(options.journal, 'createMailer');
   const sharedLimits = openSharedLimits(options);
   const { chain, dsn } = buildChain(options, sharedLimits && ((adapter) => sharedLimits.wrap(adapter))); // throws CONFIG now for a bad chain
   const parts: MailerParts = { options, chain, journal: journalStore, queue, events: new MailerEventHub(), prepare: createPreparer(options, chain) };
@@ -155,6 +157,7 @@ export function createMailer(options: MailerOptions = {}): Mailer<SendResult | Q
     ? attachAlerts(parts.events.source, options.alerts, {
         adapters: mailer.adapters,
         ...(parts.journal ? { journal: mailer.journal } : {}),
+        ...(queue ? { queue } : {}),
         ...(options.from !== undefined ? { from: options.from } : {}),
         secrets: dsn ? dsnSecrets(dsn) : [],
       })

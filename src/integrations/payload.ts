@@ -68,7 +68,7 @@ export function mailroomAdapter(options: MailroomPayloadOptions): MailroomPayloa
     // until the last payload.destroy() closes it.
     if (!mailer) {
       const created = createMailer(mailerOptions);
-      const worker = inProcessWorker(mailerOptions, workerOption, (error) => process.emitWarning(`mailroom: the queue worker did not start: ${(error as Error).message}`, { type: 'MailroomWarning' }));
+      const worker = inProcessWorker(mailerOptions, workerOption, (error, retrying) => process.emitWarning(`mailroom: the queue worker did not start${retrying ? ' yet (it keeps trying)' : ''}: ${(error as Error).message}`, { type: 'MailroomWarning' }));
       // The worker stops with the mailer: it finishes the messages in hand first.
       const close = created.close.bind(created);
       mailer = Object.assign(created, { close: async () => (await worker.close(), close()) });

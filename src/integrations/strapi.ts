@@ -69,7 +69,7 @@ export function strapiMailerOptions(providerOptions: StrapiProviderOptions = {},
 export function init(providerOptions: StrapiProviderOptions = {}, settings: StrapiProviderSettings = {}): StrapiEmailProvider {
   const { worker: workerOption, webhooks, ...mailerOptions } = providerOptions ?? {};
   const mailer = createMailer(strapiMailerOptions(providerOptions, settings));
-  const worker = inProcessWorker(mailerOptions, workerOption, (error) => (globalThis as { strapi?: StrapiInstance }).strapi?.log?.warn(`mailroom: the queue worker did not start: ${(error as Error).message}`));
+  const worker = inProcessWorker(mailerOptions, workerOption, (error, retrying) => (globalThis as { strapi?: StrapiInstance }).strapi?.log?.warn(`mailroom: the queue worker did not start${retrying ? ' yet (it keeps trying)' : ''}: ${(error as Error).message}`));
   let sending = 0;
   let chain: MailAdapter[] = [];
   // The chain is known once a DSN is turned into adapters; the admin page asks synchronously, so keep it.

@@ -2,17 +2,52 @@
 // instance (or one instance of several) that should deliver what it queues, without a separate
 // `mailroom worker`. It starts with the mailer and stops with it.
 import type { MailerOptions } from '../core/mailer.js';
+import { MailError } from '../core/errors.js';
 import { startWorker, type MailWorker, type WorkerOptions } from './worker.js';
 
-/** `worker: true`, or the worker's own settings. Needs `queue`. Default: no worker in the CMS process. */
-export type InProcessWorkerOption = boolean | Pick<WorkerOptions, 'concurrency' | 'messagesPerMinute' | 'stalledAfterMs'>;
+// Between two attempts to start: the attempt itself already waited readyTimeoutMs for the server.
+const RETRY_PAUSE_MS = 5_000;
 
-/** Starts the worker when asked for; `close()` waits for the messages in hand. */
-export function inProcessWorker(options: MailerOptions, option: InProcessWorkerOption | undefined, onError: (error: unknown) => void): { close(): Promise<void> } {
+/** `worker: true`, or the worker's own settings. Needs `queue`. Default: no worker in the CMS process. */
+export type InProcessWorkerOption = boolean | Pick<WorkerOptions, 'concurrency' | 'messagesPerMinute' | 'stalledAfterMs' | 'readyTimeoutMs'>;
+
+/**
+ * Starts the worker when asked for; `close()` waits for the messages in hand. A queue server that
+ * does not answer within readyTimeoutMs is reported once through `onError` (the CMS's log), and the
+ * worker keeps trying: a CMS often starts before its Redis, and must deliver once it is up. Any
+ * other failure (a CONFIG error) is reported and ends the attempts.
+ */
+export function inProcessWorker(options: MailerOptions, option: InProcessWorkerOption | undefined, onError: (error: unknown, retrying: boolean) => void): { close(): Promise<void> } {
   if (!option || options.queue === undefined) return { close: async () => undefined };
-  const starting: Promise<MailWorker | undefined> = startWorker({ ...options, queue: options.queue, ...(typeof option === 'object' ? option : {}) }).catch((error: unknown) => {
-    onError(error);
-    return undefined;
-  });
-  return { close: async () => (await starting)?.close() };
+  const settings: WorkerOptions = { ...options, queue: options.queue, ...(typeof option === 'object' ? option : {}) };
+  let closed = false;
+  let running: MailWorker | undefined;
+  let wake = () => undefined as void;
+  const start = async (): Promise<void> => {
+    for (let attempt = 0; !closed; attempt++) {
+      try {
+        running = await startWorker(settings);
+        return;
+      } catch (error) {
+        const retrying = error instanceof MailError && error.code === 'TRANSIENT';
+        if (attempt === 0 || !retrying) onError(error, retrying);
+        if (!retrying) return;
+        // A server that refuses at once (a name that does not resolve) must not make this a busy loop.
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          setTimeout(resolve, RETRY_PAUSE_MS).unref();
+        });
+      }
+    }
+  };
+  const starting = start();
+  return {
+    // An attempt still waiting for the server ends within readyTimeoutMs, and no other follows.
+    close: async () => {
+      closed = true;
+      wake();
+      await starting;
+      await running?.close();
+    },
+  };
 }

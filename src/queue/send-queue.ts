@@ -5,6 +5,7 @@ import type { MailMessage } from '../core/message.js';
 import { loadBullMq, migrate } from './load-bullmq.js';
 import { answerWithin, QUEUE_ANSWER_MS } from './queue-answer.js';
 import { isPostgres, queueOptions, redact, type QueueOption, type QueueOptions } from './queue-options.js';
+import { aliveWorkers, type PresenceClient } from './worker-presence.js';
 
 /** What a job carries: the message as rendered at send time, so a worker needs no templates. */
 export interface SendJobData {
@@ -24,11 +25,19 @@ export interface QueueCounts {
   completed: number;
 }
 
-/** What `mailroom queue` and doctor show: the counts and the workers connected. */
+/** What `mailroom queue`, doctor and the no-worker alert read: the counts and the workers alive. */
 export interface QueueProbe {
   counts: QueueCounts;
   workers: number;
 }
+
+/** Messages not delivered yet: waiting (or held back by a rate limit), in a worker's hands, or waiting for a retry. */
+export function queuedCount(counts: Pick<QueueCounts, 'waiting' | 'active' | 'delayed'>): number {
+  return counts.waiting + counts.active + counts.delayed;
+}
+
+/** What to do when messages wait and no worker is alive (doctor, `mailroom queue`, the no-worker alert). */
+export const START_A_WORKER = 'start one: `mailroom worker` (same --queue, --dsn and --journal), or startWorker() in your app, or the Strapi/Payload option `worker: true`';
 
 export class SendQueue {
   readonly options: Required<QueueOptions>;
@@ -79,9 +88,15 @@ export class SendQueue {
     return { waiting: (counts.waiting ?? 0) + (counts.prioritized ?? 0), active: counts.active ?? 0, delayed: counts.delayed ?? 0, failed: counts.failed ?? 0, completed: counts.completed ?? 0 };
   }
 
-  /** Workers connected to the queue now (Redis: client names; PostgreSQL: heartbeats). */
+  /**
+   * Workers alive on the queue now. Redis: the workers' heartbeats (worker-presence.ts), not BullMQ's
+   * CLIENT LIST, which managed Redis may disable and then counts one worker that is not there.
+   * PostgreSQL: BullMQ's count of the workers' sessions (pg_stat_activity).
+   */
   async workers(): Promise<number> {
-    return (await (await this.queue()).getWorkers()).length;
+    const queue = await this.queue();
+    if (isPostgres(this.options.connection)) return (await queue.getWorkers()).length;
+    return aliveWorkers(await (queue.getBackend() as unknown as { client: Promise<PresenceClient> }).client, this.options.name);
   }
 
   /** Counts and workers, or TRANSIENT naming the queue when its server has not answered within `timeoutMs`. */

@@ -4,13 +4,16 @@
 // restart); one that fails for good closes its entry `failed` and raises `failed`. A provider's
 // "slow down" (RATE_LIMITED with a wait: 429, 432 4.3.2) pauses the whole queue, every worker of it.
 // close() lets the jobs in hand finish (or, past a deadline, hands them back to the queue).
+import { hostname } from 'node:os';
 import type { Job, Worker } from 'bullmq';
 import { createMailer, mailerInternals, type Mailer, type MailerOptions, type SendResult } from '../core/mailer.js';
 import { MailError, toMailError } from '../core/errors.js';
 import { loadBullMq, migrate } from './load-bullmq.js';
 import { isPostgres, queueOptions, redact, type QueueOption, type QueueOptions } from './queue-options.js';
 import { answerWithin } from './queue-answer.js';
+import { refuseProcessLocalJournal } from './queue-journal.js';
 import { SEND_JOB, type SendJobData } from './send-queue.js';
+import { startHeartbeat, type PresenceClient } from './worker-presence.js';
 
 export interface WorkerOptions extends Omit<MailerOptions, 'queue'> {
   /** The queue the mailers fill: the same URL or options as their `queue`. */
@@ -26,8 +29,10 @@ export interface WorkerOptions extends Omit<MailerOptions, 'queue'> {
   stalledAfterMs?: number;
   /**
    * How long the queue's server gets to answer at start; past it startWorker() closes the worker
-   * and fails TRANSIENT. Default: no limit (the worker waits for the server, as an app starting
-   * alongside its Redis wants). `mailroom worker` gives 5,000 ms.
+   * and fails TRANSIENT naming the queue (without its password), with a remedy. Default 30,000 ms:
+   * a server started alongside the app answers within seconds, a wrong URL or a closed port never
+   * does and should be said in half a minute, not waited on in silence. 0 waits without limit.
+   * `mailroom worker` gives 5,000 ms.
    */
   readyTimeoutMs?: number;
 }
@@ -43,12 +48,19 @@ export interface MailWorker {
   close(graceMs?: number): Promise<void>;
 }
 
+/** startWorker's default readyTimeoutMs (see there why). */
+export const WORKER_READY_TIMEOUT_MS = 30_000;
+
+const NOT_READY_REMEDY = 'Start the queue server (redis-server, PostgreSQL) or fix the worker\'s queue URL (--queue / MAILROOM_QUEUE, the queue option): it must be the one the mailers queue on. startWorker waits readyTimeoutMs for it (default 30 s; 0 waits without limit).';
+
 /** Codes that end a message at once: retrying later cannot change them. */
 const FINAL = new Set(['INVALID_MESSAGE', 'REJECTED', 'TEMPLATE', 'CONFIG', 'UNSUPPORTED']);
 
 export async function startWorker(options: WorkerOptions): Promise<MailWorker> {
-  const { queue: queueOption, concurrency = 5, messagesPerMinute, stalledAfterMs = 30_000, readyTimeoutMs, ...mailerOptions } = options;
+  const { queue: queueOption, concurrency = 5, messagesPerMinute, stalledAfterMs = 30_000, readyTimeoutMs = WORKER_READY_TIMEOUT_MS, ...mailerOptions } = options;
+  if (!Number.isInteger(readyTimeoutMs) || readyTimeoutMs < 0) throw new MailError('CONFIG', `startWorker: readyTimeoutMs must be a whole number of milliseconds, 0 or more (got ${String(readyTimeoutMs)})`, { field: 'readyTimeoutMs', remedy: 'Give readyTimeoutMs: 30000 (the default), or 0 to wait for the queue server without limit.' });
   const queue = queueOptions(queueOption);
+  refuseProcessLocalJournal(mailerOptions.journal, 'startWorker');
   // Limits are counted in the queue's Redis unless told otherwise, as a queue-mode mailer does.
   const sharedLimits = mailerOptions.sharedLimits ?? (isPostgres(queue.connection) ? undefined : queue.connection);
   const mailer = createMailer({ ...mailerOptions, ...(sharedLimits ? { sharedLimits } : {}) });
@@ -102,11 +114,18 @@ export async function startWorker(options: WorkerOptions): Promise<MailWorker> {
   // Connection errors: BullMQ reconnects; `mailroom doctor` reports. The last one says why a start timed out.
   let lastError: unknown;
   worker.on('error', (error) => (lastError = error));
-  await whenReady(worker, mailer, { where: `${redact(queue.connection)} ${queue.name}`, lastError: () => lastError, ...(readyTimeoutMs === undefined ? {} : { timeoutMs: readyTimeoutMs }) });
+  await whenReady(worker, mailer, { where: `${redact(queue.connection)} ${queue.name}`, lastError: () => lastError, ...(readyTimeoutMs === 0 ? {} : { timeoutMs: readyTimeoutMs }) });
+  // On Redis the worker says it is alive (see worker-presence.ts): the queue's readers and the
+  // no-worker alert count heartbeats, which work where managed Redis disables CLIENT LIST.
+  const started = worker;
+  // Not awaited: the worker takes jobs already, and its caller attaches its listeners once this returns.
+  const heartbeat = isPostgres(queue.connection) ? undefined : startHeartbeat(() => (started.getBackend() as unknown as { client: Promise<PresenceClient> }).client, queue.name, `${hostname()}:${process.pid}:${started.id}`);
 
   return {
     mailer,
     async close(graceMs = 30_000) {
+      // Gone from the count at once; bounded, as a server that is down never answers.
+      await Promise.race([heartbeat?.stop().catch(() => undefined), delay(1_000, undefined)]);
       // No new job, and the jobs in hand get up to the grace to finish (BullMQ's pause waits for
       // them, its bookkeeping of each included). Then a forced close, which waits on nothing the
       // server must answer: BullMQ's graceful close() waits for the server's goodbye, which a server
@@ -126,7 +145,7 @@ export async function startWorker(options: WorkerOptions): Promise<MailWorker> {
 async function whenReady(worker: Worker, mailer: Mailer, start: { where: string; lastError: () => unknown; timeoutMs?: number }): Promise<void> {
   if (start.timeoutMs === undefined) return void (await worker.waitUntilReady());
   try {
-    await answerWithin(worker.waitUntilReady(), start.where, start.lastError, start.timeoutMs);
+    await answerWithin(worker.waitUntilReady(), start.where, start.lastError, start.timeoutMs, NOT_READY_REMEDY);
   } catch (error) {
     await Promise.allSettled([worker.close(true), mailer.close()]);
     throw error;

@@ -19,7 +19,7 @@ import { createMailer, DEFAULT_DSN } from '../../core/mailer.js';
 import { addCommonOptions, journalSettings, loadContext, mailerOptions, origin, type CliContext, type CommonOptions } from '../context.js';
 import { printJson } from '../output.js';
 import { addQueueOption, queueFrom, type QueueFlag } from '../queue-option.js';
-import { SendQueue } from '../../queue/send-queue.js';
+import { queuedCount, SendQueue, START_A_WORKER } from '../../queue/send-queue.js';
 import { collectWarnings } from '../warnings.js';
 
 type Level = 'ok' | 'info' | 'warning' | 'error';
@@ -114,8 +114,12 @@ async function queueFindings(options: QueueFlag): Promise<Finding[]> {
     const sendQueue = queue;
     const { counts, workers } = await sendQueue.probe();
     const findings: Finding[] = [{ level: 'ok', check: 'queue', message: `${sendQueue.describe()}: ${counts.waiting} waiting, ${counts.active} active, ${counts.delayed} delayed, ${counts.failed} failed` }];
-    if (workers === 0) {
-      findings.push({ level: 'warning', check: 'queue-worker', message: `no worker is connected to ${sendQueue.describe()}: queued messages wait until one starts`, remedy: 'start one: `mailroom worker` (same --queue, --dsn and --journal), or startWorker() in your app, or the Strapi/Payload option `worker: true`' });
+    const queued = queuedCount(counts);
+    if (workers === 0 && queued > 0) {
+      // Mail is not going out: an error, so doctor exits 1 for a health check to catch.
+      findings.push({ level: 'error', check: 'queue-worker', message: `${queued} queued, no worker connected to ${sendQueue.describe()}: nothing is delivered until one starts`, remedy: START_A_WORKER });
+    } else if (workers === 0) {
+      findings.push({ level: 'warning', check: 'queue-worker', message: `no worker is connected to ${sendQueue.describe()}: queued messages wait until one starts`, remedy: START_A_WORKER });
     } else {
       findings.push({ level: 'ok', check: 'queue-worker', message: `${workers} worker${workers === 1 ? '' : 's'} connected` });
     }

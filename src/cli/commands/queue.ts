@@ -6,6 +6,7 @@ import { createMailer } from '../../core/mailer.js';
 import { addCommonOptions, loadContext, mailerOptions, type CommonOptions } from '../context.js';
 import { printJson, printTable } from '../output.js';
 import { addQueueOption, queueFrom, type QueueFlag } from '../queue-option.js';
+import { queuedCount, SendQueue, START_A_WORKER } from '../../queue/send-queue.js';
 
 export function register(program: Command): void {
   addQueueOption(
@@ -18,16 +19,23 @@ export function register(program: Command): void {
   ).action(async (flags: CommonOptions & QueueFlag & { json?: boolean }) => {
     const queue = queueFrom(flags);
     if (!queue) throw new MailError('CONFIG', 'no queue configured: pass --queue redis://… (or postgres://…) or set MAILROOM_QUEUE');
-    const mailer = createMailer({ ...mailerOptions(await loadContext(flags)), queue });
+    // The queue alone is read: the chain only names the adapters, and no journal is opened.
+    const sendQueue = new SendQueue(queue);
+    const mailer = createMailer(mailerOptions(await loadContext(flags), { journal: false }));
     try {
       const adapters = (await mailer.adapters().catch(() => [])).map((adapter) => adapter.name);
       // probe() gives up after 5 s with TRANSIENT and a remedy: a server that is down never makes the command wait for ever.
-      const { counts, workers } = await mailer.queue!.probe();
-      const row = { queue: mailer.queue!.describe(), adapters, ...counts, workers };
+      const { counts, workers } = await sendQueue.probe();
+      const row = { queue: sendQueue.describe(), adapters, ...counts, workers };
       if (flags.json) printJson(row);
-      else printTable(['queue', 'adapters', 'waiting', 'active', 'delayed', 'failed', 'workers'], [[row.queue, adapters.join(' -> '), counts.waiting, counts.active, counts.delayed, counts.failed, workers].map(String)]);
+      else {
+        printTable(['queue', 'adapters', 'waiting', 'active', 'delayed', 'failed', 'workers'], [[row.queue, adapters.join(' -> '), counts.waiting, counts.active, counts.delayed, counts.failed, workers].map(String)]);
+        // The one situation the table alone does not say loudly enough: mail is not going out.
+        const queued = queuedCount(counts);
+        if (queued > 0 && workers === 0) console.log(`\n${queued} queued, no worker connected: nothing is delivered until one starts; ${START_A_WORKER}`);
+      }
     } finally {
-      await mailer.close();
+      await Promise.all([mailer.close(), sendQueue.close()]);
     }
   });
 }

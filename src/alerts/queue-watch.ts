@@ -1,0 +1,56 @@
+// The no-worker check of queue mode: a queued message's journal entry stays `queued` until a worker
+// takes it, so without a worker nothing fails and nothing is pending, and no other trigger speaks.
+// Every `queueCheckMs` the queue is asked how many messages wait and how many workers are alive;
+// messages waiting while no worker has been seen for `noWorkerMinutes` raise one alert (throttled
+// as any other). Presence, not age: a backlog a rate limit holds back while a worker runs is fine.
+import { queuedCount } from '../queue/send-queue.js';
+import type { AlertDraft } from './alert.js';
+import type { AlertClock } from './throttle.js';
+import { noWorkerDraft } from './triggers.js';
+
+/** What the check reads of a queue (SendQueue's probe). */
+export interface WatchedQueue {
+  probe(): Promise<{ counts: { waiting: number; active: number; delayed: number }; workers: number }>;
+  /** "redis://host:6379 mailroom", without credentials. */
+  describe(): string;
+}
+
+/**
+ * Starts the periodic check; `stop()` ends it. The clock starts with the watch: a mailer that starts
+ * beside a backlog and no worker alerts `noWorkerMinutes` later, not at once (a worker may be starting too).
+ */
+export function watchQueue(queue: WatchedQueue, options: { noWorkerMinutes: number; checkMs: number; clock: AlertClock }, raise: (draft: () => AlertDraft | undefined) => void): { stop(): void } {
+  const { clock, noWorkerMinutes } = options;
+  let lastWorkerSeen = clock.now();
+  let timer: unknown;
+  let stopped = false;
+
+  const check = async () => {
+    // A server that does not answer is not this alert's business: send() fails TRANSIENT meanwhile, doctor says why.
+    const { counts, workers } = await queue.probe();
+    const now = clock.now();
+    if (workers > 0) {
+      lastWorkerSeen = now;
+      return;
+    }
+    // Active jobs with no worker alive belong to a worker that died; delayed ones are retries. Both wait for a worker.
+    const queued = queuedCount(counts);
+    if (queued > 0 && now - lastWorkerSeen >= noWorkerMinutes * 60_000) raise(() => noWorkerDraft(queued, noWorkerMinutes, queue.describe()));
+  };
+  const schedule = () => {
+    timer = clock.setTimeout(() => {
+      void check()
+        .catch(() => undefined)
+        .finally(() => {
+          if (!stopped) schedule();
+        });
+    }, options.checkMs);
+  };
+  schedule();
+  return {
+    stop() {
+      stopped = true;
+      clock.clearTimeout(timer);
+    },
+  };
+}
