@@ -461,9 +461,8 @@ export function smtpOptionsFromDsn(dsn: ParsedDsn): SmtpAdapterOptions {
 const STARTTLS_PORTS: ReadonlySet<number> = new Set([25, 587]);
 
 function implicitTlsOnStarttlsPort(dsn: ParsedDsn, host: string): MailError {
-  return new MailError('CONFIG', `the smtps DSN "${dsn.redacted}" asks for implicit TLS (smtps://) on port ${dsn.port}, where the server expects STARTTLS: every send would fail in the TLS handshake`, {
-    remedy: `Port ${dsn.port} uses STARTTLS: write smtp://…@${host}:${dsn.port}, or smtps://…@${host}:465 for implicit TLS (README "Gmail, Zoho, any SMTP server, smart hosts").`,
-  });
+  const detail = `the smtps DSN "${dsn.redacted}" asks for implicit TLS (smtps://) on port ${dsn.port}, where the server expects STARTTLS (${host}): every send would fail in the TLS handshake`;
+  return new MailError('CONFIG', detail, { remedy: explain(detail)?.remedy });
 }
 
 function smtpPreset(dsn: ParsedDsn): SmtpPreset | undefined {

@@ -39,6 +39,14 @@ const NEXT_ADAPTER = 'the chain sends through the next adapter meanwhile';
 
 const RULES: Rule[] = [
   // --- mailroom's own refusals that a first-time user meets ---
+  // A setup mistake named by our own check (adapters/smtp.ts): before the TLS rules its message would also match.
+  {
+    rule: 'smtps-on-starttls-port', code: 'CONFIG',
+    match: /asks for implicit TLS \(smtps:\/\/\) on port \d+, where the server expects STARTTLS/,
+    meaning: 'smtps:// (TLS from the first byte) on a port whose server greets in plain text and upgrades with STARTTLS (587, 25)',
+    remedy: 'Ports 587 and 25 use STARTTLS: write smtp://user:pass@host:587 (mailroom upgrades with STARTTLS and requires it by default), or smtps://user:pass@host:465 for implicit TLS (README "Gmail, Zoho, any SMTP server, smart hosts").',
+    retry: false,
+  },
   {
     rule: 'missing-sender', code: 'INVALID_MESSAGE',
     match: /"from" is missing/,

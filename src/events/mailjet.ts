@@ -2,8 +2,8 @@
 // on, a bare object when off. An event names its recipient's message by `Message_GUID` (the
 // MessageUUID the send returned for that recipient) and by `MessageID`, an integer above 2^53.
 // The GUID is the key: a body an app's JSON parser read before us has MessageID rounded (to a
-// neighbour's id, maybe), never the GUID. MessageID, kept digit for digit from the raw body, is the
-// fallback for an event without a GUID.
+// neighbour's id, maybe), never the GUID. MessageID, when read digit for digit, is the fallback:
+// for an event without a GUID, and for an entry journaled before its GUID was recorded.
 // Mailjet does not sign: the handler checks the basic-auth secret in the callback URL.
 import { emailPart, isoTime, isObject, parseJsonKeepingIds, records, stringList, stringMap, text, type JsonObject } from './fields.js';
 import type { EventType, RejectReason, TrackingEvent } from './types.js';
@@ -55,7 +55,9 @@ function mailjetEvent(record: JsonObject, now: Date): TrackingEvent {
   if (name === 'bounce' && record.hard_bounce === false && error === 'greylisted') eventType = 'deferred';
   const rejectReason: RejectReason | undefined =
     eventType === 'complained' ? 'spam' : eventType === 'unsubscribed' ? 'unsubscribed' : error ? (REASONS[error] ?? 'other') : eventType === 'bounced' ? 'bounced' : undefined;
-  const providerMessageId = text(record.Message_GUID) ?? text(record.MessageID) ?? text(record.mj_message_id);
+  const exactId = exactMessageId(record.MessageID) ?? text(record.mj_message_id);
+  const providerMessageId = text(record.Message_GUID) ?? exactId;
+  const providerMessageIdAlias = providerMessageId !== exactId ? exactId : undefined;
   const recipient = emailPart(record.email);
   const description = [text(record.error_related_to), text(record.error), text(record.comment)].filter(Boolean).join(': ');
   const mtaResponse = text(record.smtp_reply);
@@ -64,6 +66,7 @@ function mailjetEvent(record: JsonObject, now: Date): TrackingEvent {
     eventType,
     provider: 'mailjet',
     ...(providerMessageId ? { providerMessageId } : {}),
+    ...(providerMessageIdAlias ? { providerMessageIdAlias } : {}),
     ...(recipient ? { recipient } : {}),
     timestamp: isoTime(record.time, 's', now),
     ...(rejectReason ? { rejectReason } : {}),
@@ -73,4 +76,12 @@ function mailjetEvent(record: JsonObject, now: Date): TrackingEvent {
     metadata: isObject(metadata) ? metadata : {},
     raw: record,
   };
+}
+
+// MessageID as its digits: a string when we read the raw body (parseMailjetBody), a number only
+// when an app's JSON parser read it first, which is exact below 2^53 and rounded (maybe onto a
+// neighbour's id) above it: a rounded one names no message.
+function exactMessageId(value: unknown): string | undefined {
+  if (typeof value === 'number') return Number.isSafeInteger(value) ? String(value) : undefined;
+  return text(value);
 }

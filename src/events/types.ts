@@ -43,6 +43,12 @@ export interface TrackingEvent {
   metadata: Record<string, string>;
   /** The provider's id of this event, when it has one: what deduplicates retried webhooks. */
   providerEventId?: string;
+  /**
+   * Another id the provider gives the same message, tried when `providerMessageId` finds no entry
+   * (Mailjet: the MessageID beside the GUID, only when read digit for digit, for entries journaled
+   * before the GUID was recorded).
+   */
+  providerMessageIdAlias?: string;
   /** Our RFC 5322 Message-ID, when the provider echoes it (SMTP2GO, Mailgun, SES). */
   messageIdHeader?: string;
   /** The provider's own event record, as parsed. */

@@ -85,7 +85,7 @@ export class DeliveryRecorder {
     }
     for (const [ref, group] of groups) {
       const first = group[0]!;
-      const candidates = [first.providerMessageId, first.messageIdHeader].filter((id): id is string => !!id);
+      const candidates = [first.providerMessageId, first.providerMessageIdAlias, first.messageIdHeader].filter((id): id is string => !!id);
       let entryId: string | undefined;
       for (const id of candidates) entryId ??= first.journalId ?? (await keyv.get<string>(refKey(id)));
       const entry = entryId ? await this.#journal.get(entryId) : undefined;
