@@ -189,13 +189,34 @@ describe('Amazon SNS signatures', () => {
     expect((await handler(snsPost(elsewhere))).status).toBe(401);
     const plainHttp = sns.envelope({ Type: 'Notification', MessageId: 'm-3', TopicArn: TOPIC, Message: '{}', Timestamp: new Date().toISOString(), SigningCertURL: sns.certUrl.replace('https:', 'http:') });
     expect((await handler(snsPost(plainHttp))).status).toBe(401);
-    const stale = await handler(snsPost(sesNotification(sns, TOPIC, record, { timestamp: new Date(Date.now() - 2 * 3600_000) })));
+    const stale = await handler(snsPost(sesNotification(sns, TOPIC, record, { timestamp: new Date(Date.now() - 3 * 3600_000) })));
     expect(stale.status).toBe(401);
     expect((await read(stale)).error).toBe('stale');
     const envelope = sesNotification(sns, TOPIC, record);
     const mismatch = await handler(post('ses', JSON.stringify(envelope), { 'x-amz-sns-message-type': 'SubscriptionConfirmation' }));
     expect(mismatch.status).toBe(400);
     expect(target.received).toEqual([]);
+  });
+
+  it('accepts SNS\'s last retries, which carry the publishing Timestamp an hour and more later; refuses older, or more than 5 minutes ahead', async () => {
+    const publishedAt = Date.UTC(2026, 10, 28, 10);
+    // The message as SNS signed it when it was published; every retry posts it unchanged. The first
+    // attempt came a minute after publishing, the retries may go on for 3,600 s after it.
+    const retry = sesNotification(sns, TOPIC, record, { timestamp: new Date(publishedAt) });
+    for (const late of [60_000 + 3_600_000, 90 * 60_000]) {
+      const target = sink();
+      const handler = createWebhookHandler({ mailer: target, now: () => publishedAt + late, ses: { topics: [TOPIC], certificateHost: sns.host, ca: sns.tls.ca } });
+      expect((await handler(snsPost(retry))).status, `${late} ms late`).toBe(200);
+      expect(target.received.flat().map((event) => event.eventType)).toEqual(['bounced']);
+    }
+    const handler = createWebhookHandler({ mailer: sink(), now: () => publishedAt, ses: { topics: [TOPIC], certificateHost: sns.host, ca: sns.tls.ca } });
+    const tooOld = await handler(snsPost(sesNotification(sns, TOPIC, record, { timestamp: new Date(publishedAt - 2 * 3600_000 - 1000) })));
+    expect([tooOld.status, (await read(tooOld)).error]).toEqual([401, 'stale']);
+    const ahead = await handler(snsPost(sesNotification(sns, TOPIC, record, { timestamp: new Date(publishedAt + 6 * 60_000) })));
+    expect([ahead.status, (await read(ahead)).error]).toEqual([401, 'stale']);
+    // maxAgeMs still narrows it.
+    const narrow = createWebhookHandler({ mailer: sink(), now: () => publishedAt + 10 * 60_000, ses: { topics: [TOPIC], certificateHost: sns.host, ca: sns.tls.ca, maxAgeMs: 5 * 60_000 } });
+    expect((await narrow(snsPost(retry))).status).toBe(401);
   });
 
   it('the default certificate host is Amazon SNS only: the local server is refused without the test trust roots', async () => {

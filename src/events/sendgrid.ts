@@ -15,7 +15,12 @@ import { setOwnField } from '../core/own-field.js';
 export interface SendgridWebhookOptions {
   /** The verification key of the signed Event Webhook (Settings > Mail Settings > Event Webhooks), base64 or PEM. */
   publicKey: string;
-  /** How far the signed timestamp may be from now. Default 5 minutes. */
+  /**
+   * How far the signed timestamp may be from now. Default 5 minutes. SendGrid retries a failed
+   * POST "for up to 24 hours after the event occurs" (sendgrid/docs
+   * source/for-developers/tracking-events/troubleshooting.md) but does not say whether a retry is
+   * signed again with a new timestamp; if late retries are refused as stale, raise this to 25 hours.
+   */
   maxAgeMs?: number;
 }
 
