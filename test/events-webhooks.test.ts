@@ -357,9 +357,20 @@ describe('SendGrid signatures (ECDSA P-256, a key pair made for the test)', () =
     const headers = sendgridHeaders(body, keys.privateKey, at);
     expect((await handler(post('sendgrid', body, headers))).status).toBe(200);
     expect((await handler(post('sendgrid', body, headers))).status).toBe(401);
-    expect((await handler(post('sendgrid', body, sendgridHeaders(body, keys.privateKey, at - 3600)))).status).toBe(401);
+    expect((await handler(post('sendgrid', body, sendgridHeaders(body, keys.privateKey, at - 26 * 3600)))).status).toBe(401);
     expect(handler.stats().refused).toMatchObject({ replayed: 1, stale: 1 });
     expect(target.received).toHaveLength(1);
+  });
+
+  it('accepts a retry signed 23 hours ago (SendGrid retries for 24 hours), refuses a timestamp 6 minutes ahead, and honours a shorter maxAgeMs', async () => {
+    const { target, handler } = setup();
+    const late = JSON.stringify([{ ...(fixture('sendgrid-batch').body as object[])[0], sg_event_id: 'late-retry' }]);
+    expect((await handler(post('sendgrid', late, sendgridHeaders(late, keys.privateKey, at - 23 * 3600)))).status).toBe(200);
+    expect((await handler(post('sendgrid', body, sendgridHeaders(body, keys.privateKey, at + 6 * 60)))).status).toBe(401);
+    const strict = createWebhookHandler({ mailer: sink(), sendgrid: { publicKey: keys.publicKey, maxAgeMs: 300_000 }, now: () => NOW });
+    expect((await strict(post('sendgrid', body, sendgridHeaders(body, keys.privateKey, at - 3600)))).status).toBe(401);
+    expect(handler.stats().refused).toMatchObject({ stale: 1 });
+    expect(target.received.length).toBeGreaterThan(0);
   });
 
   it('refuses the same signed request again under another spelling of its signature (base64url, spaces, no padding, the high-S twin)', async () => {
