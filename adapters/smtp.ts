@@ -7,7 +7,7 @@ import type { SendMailOptions, SentMessageInfo, Transporter } from 'nodemailer';
 import { connect, type Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import type { ConnectionOptions } from 'node:tls';
-import { FULL_CAPABILITIES, sendWithin, type AdapterCapabilities, type AdapterEndpoint, type AdapterLimits, type MailAdapter, type SendContext, type SendReceipt } from '../src/core/adapter.js';
+import { CAPABILITY_NAMES, FULL_CAPABILITIES, sendWithin, type AdapterCapabilities, type AdapterEndpoint, type AdapterLimits, type MailAdapter, type SendContext, type SendReceipt } from '../src/core/adapter.js';
 import { addressProblem } from '../src/core/address.js';
 import type { ParsedDsn } from '../src/core/dsn.js';
 import { defineDsn, dsnBoolean, dsnWholeNumber, requireDsnPart } from '../src/core/dsn-options.js';
@@ -105,6 +105,8 @@ const SMTP_OPTIONS: KnownOptions = {
   nested: {
     auth: ['user', 'pass', 'token'],
     tls: optionNames<SmtpTlsOptions>({ ca: true, rejectUnauthorized: true, minVersion: true, servername: true }),
+    // A misspelled capability would leave the full default: a relay's real limit never applied.
+    capabilities: CAPABILITY_NAMES,
   },
 };
 

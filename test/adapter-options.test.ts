@@ -7,7 +7,7 @@ import { mailgunAdapter } from '../adapters/mailgun.js';
 import { smtpAdapter } from '../adapters/smtp.js';
 import { office365Adapter } from '../adapters/office365.js';
 import { sesAdapter } from '../adapters/ses.js';
-import { createMailer, MailError } from '../src/index.js';
+import { createMailer, createTemplateRenderer, MailError } from '../src/index.js';
 
 const KEY = 'key-0123456789abcdef0123456789abcdef';
 
@@ -47,6 +47,11 @@ describe('adapter factories refuse an option name they do not know', () => {
     expect(configError(() => office365Adapter({ mailbox: 'a@corp.com', oauth: { tenant: 't', clientID: 'c', clientSecret: 's' } } as never)).message).toContain(
       'unknown option "oauth.clientID" (did you mean "oauth.clientId"?)',
     );
+    // A relay's limit misspelled: the full default capabilities applied, and the relay refused the send.
+    expect(configError(() => smtpAdapter({ host: 'mail.example.com', capabilities: { maxRecipient: 50 } } as never)).message).toContain(
+      'the smtp adapter: unknown option "capabilities.maxRecipient" (did you mean "capabilities.maxRecipients"?)',
+    );
+    expect(smtpAdapter({ host: 'mail.example.com', capabilities: { maxRecipients: 50, tags: false } }).capabilities).toMatchObject({ maxRecipients: 50, tags: false });
   });
 
   // The AWS SDK writes "$source" into the credentials object it is given, and a resolved identity
@@ -80,11 +85,23 @@ describe('createMailer refuses an unknown name inside its option groups too', ()
     [{ limits: { maxRecipient: 5 } }, 'unknown option "limits.maxRecipient" (did you mean "limits.maxRecipients"?)'],
     [{ journal: { stor: 'memory://' } }, 'unknown option "journal.stor" (did you mean "journal.store"?)'],
     [{ templates: { dri: './emails' } }, 'unknown option "templates.dri" (did you mean "templates.dir"?)'],
+    // Two levels down: the brand without its name, the body not checked, and no word about it.
+    [{ templates: { brand: { nmae: 'Atelier' } } }, 'unknown option "templates.brand.nmae" (did you mean "templates.brand.name"?)'],
+    [{ templates: { strict: { bdoy: false } } }, 'unknown option "templates.strict.bdoy" (did you mean "templates.strict.body"?)'],
     [{ idempotency: { waitMS: 5 } }, 'unknown option "idempotency.waitMS" (did you mean "idempotency.waitMs"?)'],
     [{ sharedLimits: { redis: 'redis://127.0.0.1:1', maxWait: 5 } }, 'unknown option "sharedLimits.maxWait" (did you mean "sharedLimits.maxWaitMs"?)'],
     [{ timeoutMS: 1000 }, 'unknown option "timeoutMS" (did you mean "timeoutMs"?)'],
   ])('%o', (options, says) => {
     const error = configError(() => createMailer({ dsn: 'memory://', journal: false, ...options } as never));
     expect(error.message).toContain(`createMailer: ${says}`);
+  });
+});
+
+describe('createTemplateRenderer refuses an unknown name, the brand\'s too', () => {
+  it('names the typo and the closest known name', () => {
+    expect(configError(() => createTemplateRenderer({ brand: { colour: '#1f4e79' } } as never)).message).toContain(
+      'createTemplateRenderer: unknown option "brand.colour" (did you mean "brand.color"?)',
+    );
+    expect(configError(() => createTemplateRenderer({ defaultLocal: 'fr' } as never)).message).toContain('unknown option "defaultLocal" (did you mean "defaultLocale"?)');
   });
 });

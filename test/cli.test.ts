@@ -720,19 +720,25 @@ describe('mailroom CLI', () => {
       await writeConfig(join(cwd, 'mailroom.config.json'), JSON.stringify({ templates: { brand: { nmae: 'x', logoWidth: 'wide' } } }));
       const wrong = await run(['doctor'], { cwd });
       expect(wrong.code).toBe(1);
-      expect(wrong.stdout).toContain('unknown option "templates.brand.nmae"');
+      expect(wrong.stdout).toContain('unknown option "templates.brand.nmae" (did you mean "templates.brand.name"?)');
       expect(wrong.stdout).toContain('option "templates.brand.logoWidth": expected a whole number of 1 or more');
     });
 
     it('names the wrong option and what it expects, without echoing values', async () => {
       const cwd = await workdir('config-wrong');
-      await writeConfig(join(cwd, 'mailroom.config.json'), JSON.stringify({ dsn: GOOD, onAmbiguous: 'retry', jornal: 'x', retry: { attempts: 0 } }));
+      await writeConfig(join(cwd, 'mailroom.config.json'), JSON.stringify({ dsn: GOOD, onAmbiguous: 'retry', jornal: 'x', retry: { attempts: 0 }, cooldown: { periodMS: 5 } }));
       const result = await run(['verify'], { cwd });
       expect(result.code).toBe(1);
       expect(result.stderr).toContain('error CONFIG: [mailroom] mailroom.config.json:');
       expect(result.stderr).toContain('option "retry.attempts": expected a whole number of 1 or more');
       expect(result.stderr).toContain('option "onAmbiguous": expected one of "failover"|"stop"');
-      expect(result.stderr).toContain('unknown option "jornal" (known options: dsn, adapters, from, replyTo, journal,');
+      expect(result.stderr).toContain('unknown option "jornal" (did you mean "journal"?); known options: dsn, adapters, from, replyTo, journal,');
+      expect(result.stderr).toContain('unknown option "cooldown.periodMS" (did you mean "cooldown.periodMs"?)');
+      // Inside an option that also takes a string (journal: a store, or { store, ... }), the same.
+      await writeConfig(join(cwd, 'mailroom.config.json'), JSON.stringify({ dsn: GOOD, journal: { stor: 'memory://' } }));
+      const inJournal = await run(['verify'], { cwd });
+      expect(inJournal.code).toBe(1);
+      expect(inJournal.stderr).toContain('unknown option "journal.stor" (did you mean "journal.store"?)');
       const badDsn = await run(['verify', '--dsn', `smtp://ann:${REMOTE_PASSWORD}@`], { cwd: await workdir('config-bad-dsn') });
       expect(badDsn.code).toBe(1);
       expect(badDsn.stderr).toContain('error CONFIG');

@@ -189,13 +189,34 @@ describe('Amazon SNS signatures', () => {
     expect((await handler(snsPost(elsewhere))).status).toBe(401);
     const plainHttp = sns.envelope({ Type: 'Notification', MessageId: 'm-3', TopicArn: TOPIC, Message: '{}', Timestamp: new Date().toISOString(), SigningCertURL: sns.certUrl.replace('https:', 'http:') });
     expect((await handler(snsPost(plainHttp))).status).toBe(401);
-    const stale = await handler(snsPost(sesNotification(sns, TOPIC, record, { timestamp: new Date(Date.now() - 2 * 3600_000) })));
+    const stale = await handler(snsPost(sesNotification(sns, TOPIC, record, { timestamp: new Date(Date.now() - 3 * 3600_000) })));
     expect(stale.status).toBe(401);
     expect((await read(stale)).error).toBe('stale');
     const envelope = sesNotification(sns, TOPIC, record);
     const mismatch = await handler(post('ses', JSON.stringify(envelope), { 'x-amz-sns-message-type': 'SubscriptionConfirmation' }));
     expect(mismatch.status).toBe(400);
     expect(target.received).toEqual([]);
+  });
+
+  it('accepts SNS\'s last retries, which carry the publishing Timestamp an hour and more later; refuses older, or more than 5 minutes ahead', async () => {
+    const publishedAt = Date.UTC(2026, 10, 28, 10);
+    // The message as SNS signed it when it was published; every retry posts it unchanged. The first
+    // attempt came a minute after publishing, the retries may go on for 3,600 s after it.
+    const retry = sesNotification(sns, TOPIC, record, { timestamp: new Date(publishedAt) });
+    for (const late of [60_000 + 3_600_000, 90 * 60_000]) {
+      const target = sink();
+      const handler = createWebhookHandler({ mailer: target, now: () => publishedAt + late, ses: { topics: [TOPIC], certificateHost: sns.host, ca: sns.tls.ca } });
+      expect((await handler(snsPost(retry))).status, `${late} ms late`).toBe(200);
+      expect(target.received.flat().map((event) => event.eventType)).toEqual(['bounced']);
+    }
+    const handler = createWebhookHandler({ mailer: sink(), now: () => publishedAt, ses: { topics: [TOPIC], certificateHost: sns.host, ca: sns.tls.ca } });
+    const tooOld = await handler(snsPost(sesNotification(sns, TOPIC, record, { timestamp: new Date(publishedAt - 2 * 3600_000 - 1000) })));
+    expect([tooOld.status, (await read(tooOld)).error]).toEqual([401, 'stale']);
+    const ahead = await handler(snsPost(sesNotification(sns, TOPIC, record, { timestamp: new Date(publishedAt + 6 * 60_000) })));
+    expect([ahead.status, (await read(ahead)).error]).toEqual([401, 'stale']);
+    // maxAgeMs still narrows it.
+    const narrow = createWebhookHandler({ mailer: sink(), now: () => publishedAt + 10 * 60_000, ses: { topics: [TOPIC], certificateHost: sns.host, ca: sns.tls.ca, maxAgeMs: 5 * 60_000 } });
+    expect((await narrow(snsPost(retry))).status).toBe(401);
   });
 
   it('the default certificate host is Amazon SNS only: the local server is refused without the test trust roots', async () => {
@@ -336,9 +357,20 @@ describe('SendGrid signatures (ECDSA P-256, a key pair made for the test)', () =
     const headers = sendgridHeaders(body, keys.privateKey, at);
     expect((await handler(post('sendgrid', body, headers))).status).toBe(200);
     expect((await handler(post('sendgrid', body, headers))).status).toBe(401);
-    expect((await handler(post('sendgrid', body, sendgridHeaders(body, keys.privateKey, at - 3600)))).status).toBe(401);
+    expect((await handler(post('sendgrid', body, sendgridHeaders(body, keys.privateKey, at - 26 * 3600)))).status).toBe(401);
     expect(handler.stats().refused).toMatchObject({ replayed: 1, stale: 1 });
     expect(target.received).toHaveLength(1);
+  });
+
+  it('accepts a retry signed 23 hours ago (SendGrid retries for 24 hours), refuses a timestamp 6 minutes ahead, and honours a shorter maxAgeMs', async () => {
+    const { target, handler } = setup();
+    const late = JSON.stringify([{ ...(fixture('sendgrid-batch').body as object[])[0], sg_event_id: 'late-retry' }]);
+    expect((await handler(post('sendgrid', late, sendgridHeaders(late, keys.privateKey, at - 23 * 3600)))).status).toBe(200);
+    expect((await handler(post('sendgrid', body, sendgridHeaders(body, keys.privateKey, at + 6 * 60)))).status).toBe(401);
+    const strict = createWebhookHandler({ mailer: sink(), sendgrid: { publicKey: keys.publicKey, maxAgeMs: 300_000 }, now: () => NOW });
+    expect((await strict(post('sendgrid', body, sendgridHeaders(body, keys.privateKey, at - 3600)))).status).toBe(401);
+    expect(handler.stats().refused).toMatchObject({ stale: 1 });
+    expect(target.received.length).toBeGreaterThan(0);
   });
 
   it('refuses the same signed request again under another spelling of its signature (base64url, spaces, no padding, the high-S twin)', async () => {

@@ -2,6 +2,7 @@
 // check that lets the chain skip an adapter that cannot carry a message before it is tried.
 import { isAsciiLocalPart, toWireMessage } from './address.js';
 import { MailError } from './errors.js';
+import { optionNames } from './known-options.js';
 import type { NormalizedMessage } from './message.js';
 import { sizeLimitExceeded, type SizeLimits } from './size-limits.js';
 
@@ -66,6 +67,16 @@ export interface AdapterCapabilities {
    */
   unicodeLocalParts: boolean;
 }
+
+/**
+ * Every name AdapterCapabilities has, kept in step with it by the compiler: what an adapter that
+ * takes capabilities from its caller (SMTP's `capabilities`) checks them against.
+ */
+export const CAPABILITY_NAMES = optionNames<AdapterCapabilities>({
+  attachments: true, inlineImages: true, maxAttachmentBytes: true, maxTotalAttachmentBytes: true, customHeaders: true, maxCustomHeaders: true, tags: true,
+  maxTags: true, tagLimits: true, metadata: true, maxReplyTo: true, maxRecipients: true, requiresTo: true, maxSubjectLength: true, sizeLimits: true,
+  unicodeLocalParts: true,
+});
 
 /** The documented limits on one tag (SparkPost's campaign_id, SendGrid's categories, Mailgun's o:tag). */
 export interface TagLimits {

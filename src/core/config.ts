@@ -12,7 +12,9 @@ import { addressProblem, type AddressInput } from './address.js';
 import { checkDsnChain } from './dsn.js';
 import { durationMs } from './duration.js';
 import { MailError } from './errors.js';
+import { unknownName } from './known-options.js';
 import type { MailerOptions } from './mailer.js';
+import { namesAt } from './schema-names.js';
 import type { TemplateOptions } from '../templates/templates.js';
 import type { AlertOptions } from '../alerts/options.js';
 import { alertOptionsSchema } from '../alerts/schema.js';
@@ -169,17 +171,20 @@ export function defineConfig(config: MailroomConfig): MailroomConfig {
 export function validateConfig(value: unknown, origin = 'configuration'): MailroomConfig {
   const result = mailroomConfigSchema.safeParse(value);
   if (result.success) return result.data as MailroomConfig;
-  const known = Object.keys(mailroomConfigSchema.shape).join(', ');
   const describe = (issue: z.core.$ZodIssue, prefix: PropertyKey[]): string[] => {
-    const path = [...prefix, ...issue.path].map(String).join('.');
+    const segments = [...prefix, ...issue.path];
+    const path = segments.map(String).join('.');
     if (issue.code === 'unrecognized_keys') {
-      const names = issue.keys.map((key) => `"${path ? `${path}.` : ''}${key}"`).join(', ');
-      return [`unknown option ${names}${path ? '' : ` (known options: ${known})`}`];
+      // The same "did you mean" as createMailer's and the adapters' options (known-options.ts).
+      const known = namesAt(mailroomConfigSchema, segments);
+      const names = issue.keys.map((key) => unknownName(key, known, path ? `${path}.` : '')).join(', ');
+      return [`unknown option ${names}${path ? '' : `; known options: ${known.join(', ')}`}`];
     }
     if (issue.code === 'invalid_union') {
       // When the value had the right shape for one alternative (an object for `journal`), what is
-      // wrong inside it says more than the list of alternatives.
-      const inside = issue.errors.filter((branch) => branch.length > 0 && branch.every((nested) => nested.path.length > 0));
+      // wrong inside it says more than the list of alternatives; a name that object does not
+      // have, too.
+      const inside = issue.errors.filter((branch) => branch.length > 0 && branch.every((nested) => nested.path.length > 0 || nested.code === 'unrecognized_keys'));
       if (inside.length === 1) return inside[0]!.flatMap((nested) => describe(nested, [...prefix, ...issue.path]));
     }
     const expected = issue.message.replace(/^Invalid (input|option): /, '');

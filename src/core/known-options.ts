@@ -13,7 +13,10 @@ export function optionNames<T extends object>(names: { [K in keyof Required<T>]:
   return Object.keys(names);
 }
 
-/** The known names of one options object, and of the plain objects nested in it (`tls`, `retry`). */
+/**
+ * The known names of one options object, and of the plain objects nested in it (`tls`, `retry`;
+ * a dotted path reaches deeper: `templates.brand`).
+ */
 export interface KnownOptions {
   names: readonly string[];
   nested?: Readonly<Record<string, readonly string[]>>;
@@ -27,15 +30,11 @@ export function refuseUnknownOptions(owner: string, options: unknown, known: Kno
   if (!isPlainObject(options)) return;
   const problems: string[] = [];
   const check = (value: Record<string, unknown>, names: readonly string[], prefix: string) => {
-    for (const key of Object.keys(value)) {
-      if (names.includes(key)) continue;
-      const near = closestName(key, names);
-      problems.push(`"${prefix}${key}"${near ? ` (did you mean "${prefix}${near}"?)` : ''}`);
-    }
+    for (const key of Object.keys(value)) if (!names.includes(key)) problems.push(unknownName(key, names, prefix));
   };
   check(options, known.names, '');
   for (const [name, names] of Object.entries(known.nested ?? {})) {
-    const value = options[name];
+    const value = name.split('.').reduce<unknown>((outer, key) => (isPlainObject(outer) ? outer[key] : undefined), options);
     if (isPlainObject(value)) check(value, names, `${name}.`);
   }
   if (problems.length === 0) return;
@@ -43,6 +42,16 @@ export function refuseUnknownOptions(owner: string, options: unknown, known: Kno
   throw new MailError('CONFIG', `${owner}: unknown option ${problems.join(', ')}; known options: ${listed.join(', ')}`, {
     remedy: remedy ?? 'Fix the option\'s name: an option mailroom does not know would be ignored, and its default used instead.',
   });
+}
+
+/**
+ * How an unknown name is shown, with the known one it was most likely meant to be:
+ * `"tls.rejectUnauthorised" (did you mean "tls.rejectUnauthorized"?)`. `prefix` is the path of the
+ * object that holds it ("tls."). The options objects and the configuration file both say it so.
+ */
+export function unknownName(name: string, known: readonly string[], prefix = ''): string {
+  const near = closestName(name, known);
+  return `"${prefix}${name}"${near ? ` (did you mean "${prefix}${near}"?)` : ''}`;
 }
 
 /**

@@ -22,7 +22,7 @@ import { optionNames, refuseUnknownOptions, type KnownOptions } from './known-op
 import type { CooldownOptions, RetryOptions } from './chain.js';
 import type { MessageLimits } from './message.js';
 import type { JournalOptions } from '../journal/journal.js';
-import type { TemplateOptions } from '../templates/templates.js';
+import { TEMPLATE_OPTIONS } from '../templates/template-options.js';
 import type { KeyClaimOptions } from '../journal/idempotency.js';
 import type { QueueOptions } from '../queue/queue-options.js';
 import type { SharedLimitsOptions } from '../kit/shared-limits.js';
@@ -50,9 +50,9 @@ const MAILER_OPTIONS: KnownOptions = {
     cooldown: optionNames<CooldownOptions>({ failures: true, periodMs: true }),
     limits: optionNames<MessageLimits>({ maxRecipients: true, maxBytes: true }),
     journal: optionNames<JournalOptions>({ store: true, storeContent: true, ttlMs: true, encryptionKey: true }),
-    templates: optionNames<TemplateOptions>({
-      dir: true, builtinDir: true, brand: true, defaultLocale: true, currency: true, timeZone: true, strict: true, reloadOnChange: true, reloadCheckMs: true, helpers: true,
-    }),
+    templates: TEMPLATE_OPTIONS.names,
+    'templates.brand': TEMPLATE_OPTIONS.nested.brand,
+    'templates.strict': TEMPLATE_OPTIONS.nested.strict,
     idempotency: optionNames<KeyClaimOptions>({ waitMs: true, staleAfterMs: true }),
     queue: optionNames<QueueOptions>({ connection: true, name: true, attempts: true, backoffMs: true }),
     sharedLimits: optionNames<SharedLimitsOptions>({ redis: true, maxWaitMs: true, leaseMs: true, slowDownMs: true }),

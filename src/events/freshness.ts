@@ -1,8 +1,8 @@
-// The timestamp window of signed webhooks (Mailgun, SendGrid, Resend/Svix): a signature made too
+// The timestamp window of signed webhooks (Mailgun, SendGrid, Resend/Svix, Amazon SNS): a signature made too
 // long ago, or in the future, is refused even when it is valid, so a captured request cannot be
 // posted again later. The window must hold the provider's retries: a signer that re-signs each
-// attempt needs only minutes, one that resends the first signature (Mailgun) needs its whole retry
-// span, or a retry after our endpoint failed is refused and the event is lost.
+// attempt (Svix) needs only minutes, one that resends the first signature (Mailgun, SNS) needs its
+// whole retry span, or a retry after our endpoint failed is refused and the event is lost.
 import { WebhookError } from './webhook-error.js';
 
 /** Default: five minutes either way, the window the Svix libraries use. */

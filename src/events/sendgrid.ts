@@ -15,9 +15,21 @@ import { setOwnField } from '../core/own-field.js';
 export interface SendgridWebhookOptions {
   /** The verification key of the signed Event Webhook (Settings > Mail Settings > Event Webhooks), base64 or PEM. */
   publicKey: string;
-  /** How far the signed timestamp may be from now. Default 5 minutes. */
+  /**
+   * How old the signed timestamp may be. Default 25 hours (SENDGRID_DEFAULT_MAX_AGE_MS): SendGrid
+   * retries a failed POST for up to 24 hours. A timestamp ahead of now is refused beyond 5 minutes
+   * (or this, if shorter).
+   */
   maxAgeMs?: number;
 }
+
+// SendGrid retries a failed POST "for up to 24 hours after the event occurs" (sendgrid/docs
+// source/for-developers/tracking-events/troubleshooting.md) and does not say whether a retry is
+// signed again with a new timestamp. If it is not, a window of minutes refuses every retry after
+// our endpoint was down and the events are lost; so the window holds the whole retry span. The
+// signature covers the body, so a longer window lets nobody post other events: only the same
+// request again, which the replay check refuses (and a lost event costs more than a repeated one).
+export const SENDGRID_DEFAULT_MAX_AGE_MS = 25 * 3600_000;
 
 export const SENDGRID_SIGNATURE_HEADER = 'x-twilio-email-event-webhook-signature';
 export const SENDGRID_TIMESTAMP_HEADER = 'x-twilio-email-event-webhook-timestamp';
@@ -30,7 +42,7 @@ export class SendgridVerifier {
 
   constructor(options: SendgridWebhookOptions) {
     this.#key = readPublicKey(options.publicKey);
-    this.#maxAgeMs = options.maxAgeMs ?? DEFAULT_MAX_AGE_MS;
+    this.#maxAgeMs = options.maxAgeMs ?? SENDGRID_DEFAULT_MAX_AGE_MS;
   }
 
   /** Throws WebhookError unless the body is signed by the key, recently, and not seen before. Returns what forgets it again. */
@@ -46,7 +58,8 @@ export class SendgridVerifier {
     }
     if (!valid) throw new WebhookError('unauthorized', 'SendGrid webhook signature does not match the verification key');
     const signedAt = Number(timestamp) * 1000;
-    assertFresh(signedAt, now, this.#maxAgeMs, 'SendGrid');
+    // Only the past holds retries: a timestamp ahead of now is clock skew at most.
+    assertFresh(signedAt, now, this.#maxAgeMs, 'SendGrid', Math.min(this.#maxAgeMs, DEFAULT_MAX_AGE_MS));
     // Keyed on what was signed, not on the signature: its base64 is read leniently (spaces, no
     // padding, base64url) and an ECDSA signature has a second valid form (s -> n - s), so one
     // request could otherwise come back under as many spellings as an attacker likes.

@@ -2,7 +2,10 @@
 // and svix-signature ("v1,<base64>", several separated by spaces while a secret is rotated);
 // each signature is HMAC-SHA256, keyed with the base64 part of the "whsec_..." secret, over
 // "<svix-id>.<svix-timestamp>.<raw body>". The timestamp must be recent. A retry of an event
-// keeps its svix-id but is signed again with a new timestamp, so the exact (id, timestamp) pair
+// keeps its svix-id but is signed again with a new timestamp ("Svix includes a timestamp for when
+// the webhook attempt occurred", https://docs.svix.com/receiving/verifying-payloads/why), so five
+// minutes hold retries that go on for about 28 hours (https://resend.com/docs/webhooks/retries-and-replays,
+// https://docs.svix.com/retries). The exact (id, timestamp) pair
 // is remembered: a byte-identical re-post is refused, a genuine retry reaches the journal, which
 // ignores an event id it already holds.
 import { createHmac, timingSafeEqual } from 'node:crypto';
