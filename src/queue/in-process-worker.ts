@@ -31,7 +31,10 @@ export function inProcessWorker(options: MailerOptions, option: InProcessWorkerO
       } catch (error) {
         const retrying = error instanceof MailError && error.code === 'TRANSIENT';
         if (attempt === 0 || !retrying) onError(error, retrying);
-        if (!retrying) return;
+        // Closed while this attempt waited: no pause. Its timer is unref'd, so in a script (a CMS
+        // destroyed at the end of a job) nothing else would keep the process alive to end it, and
+        // close() would never resolve: the mailer, and its journal, never closed.
+        if (!retrying || closed) return;
         // A server that refuses at once (a name that does not resolve) must not make this a busy loop.
         await new Promise<void>((resolve) => {
           wake = resolve;
