@@ -6,6 +6,10 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { memoryAdapter } from '../adapters/memory.js';
+import { MailError, startWorker } from '../src/index.js';
+import { builtCli } from './helpers/built-cli.js';
+import { runCli } from './helpers/cli.js';
 import { startFixture } from './helpers/fixture-process.js';
 import { freePort } from './helpers/redis-server.js';
 
@@ -17,5 +21,35 @@ describe('a CMS with an in-process worker whose queue server is down', () => {
     expect(run.stderr).not.toMatch(/unsettled top-level await/);
     expect(run.lines).toEqual([{ closed: true }]);
     expect(run.code).toBe(0);
+  }, 30_000);
+});
+
+// A PostgreSQL queue is reached first by BullMQ's migration, which let pg's bare error through: not
+// the TRANSIENT naming the queue that a Redis queue down gives (README "Queue mode"), so `mailroom
+// worker` printed "error CONFIG: connect ECONNREFUSED" with an SMTP remedy, and a CMS worker, seeing
+// no TRANSIENT, stopped trying to start.
+describe('a worker whose PostgreSQL queue server is down at start', () => {
+  const queueUrl = async () => `postgres://mail:PgSECRET-31@127.0.0.1:${await freePort()}/shop`; // nothing listens there
+
+  it('startWorker fails TRANSIENT naming the queue without its password, with the remedy', async () => {
+    const journal = join(await mkdtemp(join(tmpdir(), 'mailroom-pg-down-')), 'journal.sqlite');
+    const failure = await startWorker({ adapters: [memoryAdapter()], journal, queue: await queueUrl(), readyTimeoutMs: 5_000 }).then(() => undefined, (error: unknown) => error);
+    expect(failure).toBeInstanceOf(MailError);
+    const error = failure as MailError;
+    expect(error.code).toBe('TRANSIENT');
+    expect(error.message).toMatch(/the queue postgres:\/\/mail:\*\*\*@127\.0\.0\.1:\d+\/shop mailroom cannot be reached: .*ECONNREFUSED/);
+    expect(error.remedy).toMatch(/^Start the queue server/);
+    expect(`${error.message} ${error.remedy}`).not.toContain('PgSECRET-31');
+  });
+
+  it('mailroom worker says so, exit 1, with the queue remedy rather than an SMTP one', async () => {
+    await builtCli();
+    const cwd = await mkdtemp(join(tmpdir(), 'mailroom-pg-down-cli-'));
+    const run = await runCli(['worker', '--queue', await queueUrl(), '--dsn', 'memory://'], { cwd, timeoutMs: 20_000 });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/^error TRANSIENT: \[mailroom\] the queue postgres:\/\/mail:\*\*\*@127\.0\.0\.1:\d+\/shop mailroom cannot be reached/m);
+    expect(run.stderr).toMatch(/remedy: Start the queue server/);
+    expect(run.stderr).not.toMatch(/SMTP submission/);
+    expect(run.stderr + run.stdout).not.toContain('PgSECRET-31');
   }, 30_000);
 });

@@ -63,6 +63,9 @@ const WORKER_OPTIONS: KnownOptions = {
   nested: { ...MAILER_OPTIONS.nested, queue: [...(MAILER_OPTIONS.nested?.queue ?? []), ...optionNames<WorkerQueueOptions>({ messagesPerMinute: true })] },
 };
 
+// setTimeout's longest delay: readyTimeoutMs 0 ("without limit") still turns a refusal into TRANSIENT.
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** Codes that end a message at once: retrying later cannot change them. */
 const FINAL = new Set(['INVALID_MESSAGE', 'REJECTED', 'TEMPLATE', 'CONFIG', 'UNSUPPORTED']);
 
@@ -106,8 +109,17 @@ export async function startWorker(options: WorkerOptions): Promise<MailWorker> {
     stalledInterval: stalledAfterMs,
     ...(pace ? { limiter: paced(pace) } : {}),
   };
+  const where = `${redact(queue.connection)} ${queue.name}`;
   if (isPostgres(queue.connection)) {
-    await migrate(bull, queue.connection);
+    // The migration is the first call that needs PostgreSQL: a server that is down is said as for
+    // Redis (TRANSIENT naming the queue, within readyTimeoutMs), not as pg's bare ECONNREFUSED,
+    // which read as a CONFIG error with an SMTP remedy and ended a CMS worker's attempts to start.
+    try {
+      await answerWithin(migrate(bull, queue.connection), where, () => undefined, readyTimeoutMs === 0 ? MAX_TIMER_MS : readyTimeoutMs, NOT_READY_REMEDY);
+    } catch (error) {
+      await mailer.close().catch(() => undefined);
+      throw error;
+    }
     worker = new bull.Worker(queue.name, processor, { ...workerOptions, connection: queue.connection }, bull.createPostgresBackend) as unknown as Worker;
   } else {
     worker = new bull.Worker(queue.name, processor, { ...workerOptions, connection: { url: queue.connection, maxRetriesPerRequest: null } as never });
@@ -125,7 +137,7 @@ export async function startWorker(options: WorkerOptions): Promise<MailWorker> {
   // Connection errors: BullMQ reconnects; `mailroom doctor` reports. The last one says why a start timed out.
   let lastError: unknown;
   worker.on('error', (error) => (lastError = error));
-  await whenReady(worker, mailer, { where: `${redact(queue.connection)} ${queue.name}`, lastError: () => lastError, ...(readyTimeoutMs === 0 ? {} : { timeoutMs: readyTimeoutMs }) });
+  await whenReady(worker, mailer, { where, lastError: () => lastError, ...(readyTimeoutMs === 0 ? {} : { timeoutMs: readyTimeoutMs }) });
   // On Redis the worker says it is alive (see worker-presence.ts): the queue's readers and the
   // no-worker alert count heartbeats, which work where managed Redis disables CLIENT LIST.
   const started = worker;
