@@ -53,3 +53,37 @@ describe('a worker whose PostgreSQL queue server is down at start', () => {
     expect(run.stderr + run.stdout).not.toContain('PgSECRET-31');
   }, 30_000);
 });
+
+// A typo in the CMS's `worker` option was found only when the worker started: one log line, and the
+// CMS ran on without a worker, its mail queued for nobody. Said at boot, as a mailer option's typo is.
+describe('the CMS worker option refuses a name it does not know, at boot', () => {
+  const bootError = async (boot: () => { close(): Promise<void> }): Promise<MailError | undefined> => {
+    try {
+      await boot().close();
+      return undefined;
+    } catch (error) {
+      return error as MailError;
+    }
+  };
+
+  it('Strapi: providerOptions.worker', async () => {
+    const { init } = await import('../src/integrations/strapi.js');
+    const journal = join(await mkdtemp(join(tmpdir(), 'mailroom-worker-option-')), 'journal.sqlite');
+    const error = await bootError(() => init({ adapters: [memoryAdapter()], journal, queue: 'redis://127.0.0.1:1', worker: { concurency: 2, readyTimeoutMs: 1 } as never }, {}));
+    expect(error).toBeInstanceOf(MailError);
+    expect(error!.code).toBe('CONFIG');
+    expect(error!.message).toContain('providerOptions.worker: unknown option "concurency" (did you mean "concurrency"?)');
+    expect(error!.remedy).toContain('worker is true or { concurrency, messagesPerMinute, stalledAfterMs, readyTimeoutMs }');
+  });
+
+  it('Payload: mailroomAdapter({ worker })', async () => {
+    const { mailroomAdapter } = await import('../src/integrations/payload.js');
+    const journal = join(await mkdtemp(join(tmpdir(), 'mailroom-worker-option-')), 'journal.sqlite');
+    const error = await bootError(() => {
+      const email = mailroomAdapter({ adapters: [memoryAdapter()], journal, queue: 'redis://127.0.0.1:1', worker: { readyTimeoutMS: 1 } as never, defaultFromAddress: 'shop@example.com', defaultFromName: 'Shop' })({ payload: {} });
+      return email.mailer;
+    });
+    expect(error).toBeInstanceOf(MailError);
+    expect(error!.message).toContain('mailroomAdapter({ worker }): unknown option "readyTimeoutMS" (did you mean "readyTimeoutMs"?)');
+  });
+});
