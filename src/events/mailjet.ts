@@ -56,6 +56,9 @@ function mailjetEvent(record: JsonObject, now: Date): TrackingEvent {
   const rejectReason: RejectReason | undefined =
     eventType === 'complained' ? 'spam' : eventType === 'unsubscribed' ? 'unsubscribed' : error ? (REASONS[error] ?? 'other') : eventType === 'bounced' ? 'bounced' : undefined;
   const providerMessageId = text(record.Message_GUID) ?? text(record.MessageID) ?? text(record.mj_message_id);
+  // An entry journaled before per-recipient ids were kept is indexed by its first MessageID only.
+  const messageNumber = text(record.MessageID) ?? text(record.mj_message_id);
+  const providerRefs = messageNumber !== undefined && messageNumber !== providerMessageId ? [messageNumber] : [];
   const recipient = emailPart(record.email);
   const description = [text(record.error_related_to), text(record.error), text(record.comment)].filter(Boolean).join(': ');
   const mtaResponse = text(record.smtp_reply);
@@ -64,6 +67,7 @@ function mailjetEvent(record: JsonObject, now: Date): TrackingEvent {
     eventType,
     provider: 'mailjet',
     ...(providerMessageId ? { providerMessageId } : {}),
+    ...(providerRefs.length ? { providerRefs } : {}),
     ...(recipient ? { recipient } : {}),
     timestamp: isoTime(record.time, 's', now),
     ...(rejectReason ? { rejectReason } : {}),

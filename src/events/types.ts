@@ -28,6 +28,12 @@ export interface TrackingEvent {
   provider: string;
   /** The provider's id of the message, as its send call returned it (Mailjet: the recipient's MessageUUID, which its events call Message_GUID; MessageID when an event has no GUID, as a string: it exceeds 2^53). */
   providerMessageId?: string;
+  /**
+   * The provider's other ids for the message, tried when `providerMessageId` finds no entry, and
+   * only for an entry journaled with a single provider id (Mailjet: the recipient's MessageID, for
+   * a message sent before mailroom kept each recipient's MessageUUID).
+   */
+  providerRefs?: string[];
   /** The journal entry it belongs to, once matched. */
   journalId?: string;
   /** One address, the email part only. */
