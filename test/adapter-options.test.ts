@@ -7,7 +7,8 @@ import { mailgunAdapter } from '../adapters/mailgun.js';
 import { smtpAdapter } from '../adapters/smtp.js';
 import { office365Adapter } from '../adapters/office365.js';
 import { sesAdapter } from '../adapters/ses.js';
-import { createMailer, createTemplateRenderer, MailError } from '../src/index.js';
+import { memoryAdapter } from '../adapters/memory.js';
+import { createMailer, createTemplateRenderer, failover, MailError, startWorker } from '../src/index.js';
 
 const KEY = 'key-0123456789abcdef0123456789abcdef';
 
@@ -103,5 +104,45 @@ describe('createTemplateRenderer refuses an unknown name, the brand\'s too', () 
       'createTemplateRenderer: unknown option "brand.colour" (did you mean "brand.color"?)',
     );
     expect(configError(() => createTemplateRenderer({ defaultLocal: 'fr' } as never)).message).toContain('unknown option "defaultLocal" (did you mean "defaultLocale"?)');
+  });
+});
+
+// failover() is documented as an adapter factory ("the chain is an adapter") with the same option
+// groups as createMailer: a typo there was ignored, its default (30 s, 3 attempts) used in silence.
+describe('failover() refuses an option name it does not know', () => {
+  it.each([
+    [{ timeoutMS: 5000 }, 'failover(): unknown option "timeoutMS" (did you mean "timeoutMs"?)'],
+    [{ retry: { attempt: 2 } }, 'failover(): unknown option "retry.attempt" (did you mean "retry.attempts"?)'],
+    [{ cooldown: { period: 1000 } }, 'failover(): unknown option "cooldown.period" (did you mean "cooldown.periodMs"?)'],
+  ])('%o', (options, says) => {
+    const error = configError(() => failover([memoryAdapter()], options as never));
+    expect(error.message).toContain(says);
+    expect(error.remedy).toContain('failover(adapters, { name, retry, cooldown, timeoutMs, onAmbiguous })');
+  });
+
+  it('the options it documents pass, and createMailer still builds its chain', async () => {
+    expect(() => failover([memoryAdapter()], { name: 'microsoft', retry: { attempts: 2, baseDelayMs: 1, maxDelayMs: 5 }, cooldown: { failures: 2, periodMs: 10 }, timeoutMs: 20_000, onAmbiguous: 'stop' })).not.toThrow();
+    const mailer = createMailer({ dsn: 'memory://', journal: false, retry: { attempts: 1 }, cooldown: { failures: 1 }, timeoutMs: 1000, onAmbiguous: 'stop' });
+    expect((await mailer.adapters()).map((adapter) => adapter.name)).toEqual(['memory']);
+    await mailer.close();
+  });
+});
+
+// startWorker takes the mailer options and its own: its typo was reported as createMailer's, with
+// no guess, and one inside a queue object (its pace) passed unseen. Checked before any connection.
+describe('startWorker refuses an option name it does not know, as its own', () => {
+  it.each([
+    [{ concurency: 2 }, 'startWorker: unknown option "concurency" (did you mean "concurrency"?)'],
+    [{ queue: { connection: 'redis://127.0.0.1:1', messagesPerMinut: 30 } }, 'startWorker: unknown option "queue.messagesPerMinut" (did you mean "queue.messagesPerMinute"?)'],
+    [{ timeoutMS: 1000 }, 'startWorker: unknown option "timeoutMS" (did you mean "timeoutMs"?)'],
+  ])('%o', async (options, says) => {
+    const error = await startWorker({ dsn: 'memory://', journal: false, queue: 'redis://127.0.0.1:1', readyTimeoutMs: 1, ...options } as never).then(
+      () => { throw new Error('expected a CONFIG error'); },
+      (thrown: unknown) => thrown as MailError,
+    );
+    expect(error).toBeInstanceOf(MailError);
+    expect(error.code).toBe('CONFIG');
+    expect(error.message).toContain(says);
+    expect(error.remedy).toContain('concurrency, messagesPerMinute, stalledAfterMs, readyTimeoutMs');
   });
 });

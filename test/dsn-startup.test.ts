@@ -6,6 +6,12 @@ import { FULL_CAPABILITIES } from '../src/core/adapter.js';
 import { createMailer, MailError, type MailAdapter } from '../src/index.js';
 import { parseDsn } from '../src/kit/index.js';
 import { smtpAdapter } from '../adapters/smtp.js';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfigFile } from '../src/core/config.js';
+import { builtCli } from './helpers/built-cli.js';
+import { runCli } from './helpers/cli.js';
 
 // Each entry: a malformed DSN, what the error must say, and the secrets it holds.
 const MALFORMED: Array<[dsn: string, says: RegExp, secrets: string[]]> = [
@@ -149,6 +155,46 @@ describe('smtps:// on a STARTTLS port', () => {
     const mailer = createMailer({ adapters: [smtpAdapter({ host: 'mail.example.com', port: 587, secure: true })], journal: false });
     expect((await mailer.adapters())[0]!.endpoint).toMatchObject({ port: 587, tls: 'implicit' });
     await mailer.close();
+  });
+});
+
+// A configuration file's `dsn` is the same DSN as --dsn or MAILROOM_DSN and must get the same
+// remedy. The file's error kept only the message, which the catalogue then read as a failed TLS
+// upgrade: "use the right port ... or set requireTLS=false", nothing about the scheme.
+describe('a DSN mistake in the configuration file keeps the DSN\'s remedy', () => {
+  const SMTPS_587 = 'smtps://ann:smtpSECRET-22@mail.example.com:587';
+  const REMEDY = 'Ports 587 and 25 use STARTTLS: write smtp://user:pass@host:587 (mailroom upgrades with STARTTLS and requires it by default), or smtps://user:pass@host:465 for implicit TLS (README "Gmail, Zoho, any SMTP server, smart hosts").';
+
+  it('loadConfigFile: smtps:// on 587 says the two right forms, and no password', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mailroom-config-dsn-'));
+    try {
+      await writeFile(join(dir, 'mailroom.config.json'), JSON.stringify({ dsn: SMTPS_587, retry: { attempts: 0 } }));
+      const error = await loadConfigFile(join(dir, 'mailroom.config.json')).then(() => undefined, (thrown: unknown) => thrown as MailError);
+      expect(error).toBeInstanceOf(MailError);
+      expect(error!.message).toMatch(/mailroom\.config\.json: option "dsn": the smtps DSN .* on port 587.*; option "retry\.attempts"/);
+      expect(error!.remedy).toBe(REMEDY);
+      expect(`${error!.message} ${error!.remedy}`).not.toContain('smtpSECRET-22');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('mailroom verify prints the same remedy from the file as from --dsn, never requireTLS=false', async () => {
+    await builtCli();
+    const dir = await mkdtemp(join(tmpdir(), 'mailroom-config-dsn-'));
+    try {
+      await writeFile(join(dir, 'mailroom.config.json'), JSON.stringify({ dsn: SMTPS_587 }));
+      const fromFile = await runCli(['verify', '--journal', 'off'], { cwd: dir });
+      // From a folder with no configuration file: the file would be read (and refused) first.
+      const fromFlag = await runCli(['verify', '--journal', 'off', '--dsn', SMTPS_587], { cwd: await mkdtemp(join(tmpdir(), 'mailroom-no-config-')) });
+      expect(fromFile.code).toBe(1);
+      expect(fromFile.stderr).toContain(`remedy: ${REMEDY}`);
+      expect(fromFile.stderr).not.toContain('requireTLS=false');
+      expect(fromFlag.stderr).toContain(`remedy: ${REMEDY}`);
+      expect(fromFile.stderr + fromFile.stdout).not.toContain('smtpSECRET-22');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -73,7 +73,12 @@ describe('Mailjet: send through the contract server, then its Event API posts (b
     const post = (body: string, headers: Record<string, string>) => handler(new Request('https://shop.example.com/api/mailroom/webhooks/mailjet', { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body }));
     // The documented sent and bounce events, pointed at the two messages; MessageID stays a bare JSON integer.
     const [sentEvent, bounceEvent] = parseMailjetBody(fixture('mailjet-grouped').rawBody!) as Array<Record<string, unknown>>;
-    const body = JSON.stringify([{ ...sentEvent, MessageID: toCamille.providerMessageId }, { ...bounceEvent, MessageID: toNobody.providerMessageId }]).replace(/"MessageID":"(\d+)"/g, '"MessageID":$1');
+    // Each event names its recipient's message by MessageID and by Message_GUID (the MessageUUID the send returned), as Mailjet's do.
+    const guid = async (id: string) => (await mailer.journal.get(id))!.providerRefs!.find((ref) => !/^\d+$/.test(ref));
+    const body = JSON.stringify([
+      { ...sentEvent, MessageID: toCamille.providerMessageId, Message_GUID: await guid(toCamille.id) },
+      { ...bounceEvent, MessageID: toNobody.providerMessageId, Message_GUID: await guid(toNobody.id) },
+    ]).replace(/"MessageID":"(\d+)"/g, '"MessageID":$1');
     expect(body).toMatch(/"MessageID":\d{17,}/);
     expect((await post(body, basic('mailjet:s3cret-0123456789'))).status).toBe(200);
     expect(states((await mailer.journal.get(toCamille.id))!.delivery!.recipients)).toEqual({ 'camille@example.com': 'delivered' });

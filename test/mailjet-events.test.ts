@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mailjetAdapter } from '../adapters/mailjet.js';
+import { MAILJET_CAPABILITIES, mailjetAdapter } from '../adapters/mailjet.js';
 import { createMailer, type Mailer } from '../src/core/mailer.js';
 import { createWebhookHandler, toNodeListener } from '../src/events/index.js';
 import { startMailjetServer, type MailjetServer } from './providers/mailjet.js';
@@ -89,4 +89,66 @@ describe('Mailjet events find their journal entry for every recipient, with or w
       expect(entry.delivery!.events.map((one) => one.journalId)).toEqual([sent.id, sent.id, sent.id]);
     });
   }
+});
+
+// An entry journaled before each recipient's ids were kept holds the first recipient's MessageID
+// alone. Events name the message by Message_GUID first, which that entry never indexed: they were
+// parked, unmatched, and dropped after 7 days, for every message sent before the upgrade.
+describe('Mailjet events for an entry journaled with its MessageID only', () => {
+  const MESSAGE_ID = '1152921504606846977';
+  const GUID = '1ab23cd4-e567-8901-2345-6789f0ab1c2d';
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'mailroom-mailjet-older-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const post = async (mailer: Mailer, guid: string) => {
+    const body = `[{"event":"bounce","time":1795860005,"MessageID":${MESSAGE_ID},"Message_GUID":"${guid}","email":"ann@example.com","mj_campaign_id":7257,"mj_contact_id":4,"customcampaign":"","CustomID":"","Payload":"","blocked":false,"hard_bounce":true,"error_related_to":"recipient","error":"user unknown","comment":""}]`;
+    const handler = createWebhookHandler({ mailer, mailjet: { secret: HOOK_SECRET }, parkedRetryMs: 0 });
+    const app = await parsingServer(toNodeListener(handler, 'mailjet'), false);
+    try {
+      const response = await fetch(`${app.url}/api/mailroom/webhooks/mailjet`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Basic ${Buffer.from(HOOK_SECRET).toString('base64')}` },
+        body,
+      });
+      expect(response.status).toBe(200);
+      await handler.settled();
+      return handler.stats();
+    } finally {
+      handler.close();
+      await app.close();
+    }
+  };
+  // A send whose receipt names one provider id and no other, as every Mailjet receipt did.
+  const sender = (refs?: string[]) => ({
+    name: 'mailjet',
+    capabilities: MAILJET_CAPABILITIES,
+    send: async (message: { to: { address: string }[] }) => ({ providerMessageId: MESSAGE_ID, ...(refs ? { providerRefs: refs } : {}), accepted: message.to.map((one) => one.address), rejected: [] }),
+  });
+
+  it('is found by the MessageID beside the GUID', async () => {
+    const mailer = createMailer({ adapters: [sender() as never], journal: join(dir, 'older.sqlite') });
+    try {
+      const sent = await mailer.send({ from: 'shop@example.com', to: 'ann@example.com', subject: 'Order 1042', text: 'x' });
+      expect(await post(mailer, GUID)).toMatchObject({ recorded: 1, unmatched: 0 });
+      expect((await mailer.journal.get(sent.id))!.delivery!.recipients['ann@example.com']!.state).toBe('bounced');
+    } finally {
+      await mailer.close();
+    }
+  });
+
+  it('an entry that holds its GUIDs is not taken by MessageID for another GUID (a rounded id may be a neighbour\'s)', async () => {
+    const mailer = createMailer({ adapters: [sender([MESSAGE_ID, GUID]) as never], journal: join(dir, 'newer.sqlite') });
+    try {
+      const sent = await mailer.send({ from: 'shop@example.com', to: 'ann@example.com', subject: 'Order 1043', text: 'x' });
+      expect(await post(mailer, '99999999-0000-1111-2222-333333333333')).toMatchObject({ recorded: 0, unmatched: 1 });
+      expect((await mailer.journal.get(sent.id))!.delivery).toBeUndefined();
+    } finally {
+      await mailer.close();
+    }
+  });
 });

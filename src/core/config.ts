@@ -191,7 +191,22 @@ export function validateConfig(value: unknown, origin = 'configuration'): Mailro
     return [path ? `option "${path}": ${expected}` : expected];
   };
   const problems = result.error.issues.flatMap((issue) => describe(issue, []));
-  throw new MailError('CONFIG', `${origin}: ${problems.join('; ')}`);
+  const remedy = dsnRemedyOf(value);
+  throw new MailError('CONFIG', `${origin}: ${problems.join('; ')}`, remedy ? { remedy } : {});
+}
+
+// The DSN's own remedy (smtps:// on 587: "write smtp://…:587, or smtps://…:465"), as --dsn and
+// MAILROOM_DSN give it. Without it the message alone was matched against the catalogue, which
+// answered a TLS handshake failure's remedy, down to "set requireTLS=false".
+function dsnRemedyOf(value: unknown): string | undefined {
+  const dsn = typeof value === 'object' && value !== null ? (value as { dsn?: unknown }).dsn : undefined;
+  if (typeof dsn !== 'string') return undefined;
+  try {
+    checkDsnChain(dsn);
+  } catch (error) {
+    if (error instanceof MailError) return error.specificRemedy;
+  }
+  return undefined;
 }
 
 /** The first configuration file found in `cwd`, if any. */

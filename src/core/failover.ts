@@ -9,6 +9,7 @@ import type { NormalizedMessage } from './message.js';
 import { policyFor } from './policy.js';
 import { diagnose } from './diagnose.js';
 import { DEFAULT_ATTEMPT_TIMEOUT_MS, withTimeout } from './timeout.js';
+import { optionNames, refuseUnknownOptions, type KnownOptions } from './known-options.js';
 
 export interface FailoverOptions {
   /** The chain's name, as an adapter. Default "failover". */
@@ -26,6 +27,19 @@ export interface FailoverOptions {
    */
   onAmbiguous?: 'failover' | 'stop';
 }
+
+/** The names of `retry` and `cooldown`, checked by failover() and createMailer alike. */
+export const CHAIN_OPTION_GROUPS: Readonly<Record<'retry' | 'cooldown', readonly string[]>> = {
+  retry: optionNames<RetryOptions>({ attempts: true, baseDelayMs: true, maxDelayMs: true }),
+  cooldown: optionNames<CooldownOptions>({ failures: true, periodMs: true }),
+};
+
+// failover() is an adapter factory too: from JavaScript `timeoutMS` or `retry: { attempt: 2 }` would
+// be ignored, the default used in silence, as for createMailer's options (src/core/known-options.ts).
+const FAILOVER_OPTIONS: KnownOptions = {
+  names: optionNames<FailoverOptions>({ name: true, retry: true, cooldown: true, timeoutMs: true, onAmbiguous: true }),
+  nested: CHAIN_OPTION_GROUPS,
+};
 
 /** What a chain reports while it carries one message; the mailer turns it into the journal entry and events. */
 export interface SendTrace extends LaneTrace {
@@ -66,6 +80,7 @@ export class FailoverAdapter implements MailAdapter {
 
   constructor(adapters: MailAdapter[], options: FailoverOptions = {}) {
     checkMembers(adapters);
+    refuseUnknownOptions('failover()', options, FAILOVER_OPTIONS, 'Fix the option\'s name: failover(adapters, { name, retry, cooldown, timeoutMs, onAmbiguous }) (README "failover(): the chain is an adapter"); an option it does not know would be ignored, and its default used instead.');
     checkFailoverOptions(options);
     this.name = options.name ?? 'failover';
     this.members = Object.freeze([...adapters]);

@@ -17,9 +17,8 @@ import { MailError } from './errors.js';
 import { parseAddress, parseAddressList, type AddressInput } from './address.js';
 import { messageLimits, type MailMessage } from './message.js';
 import { checkMessageShape } from './mailer/prepare.js';
-import { failover } from './failover.js';
+import { CHAIN_OPTION_GROUPS, failover } from './failover.js';
 import { optionNames, refuseUnknownOptions, type KnownOptions } from './known-options.js';
-import type { CooldownOptions, RetryOptions } from './chain.js';
 import type { MessageLimits } from './message.js';
 import type { JournalOptions } from '../journal/journal.js';
 import { TEMPLATE_OPTIONS } from '../templates/template-options.js';
@@ -40,14 +39,13 @@ export { DEFAULT_DSN, IMPLICIT_OUTBOX_WARNING_CODE, JOURNAL_WARNING_CODE, LISTEN
 // (`timeoutMS`, `retries`) or a setting put in the wrong place (Strapi's `defaultFrom` in
 // providerOptions), which would be ignored. Listed with the compiler's check (optionNames), cheap
 // to build at import. A `journal` or `queue` given as a string or a Keyv is not an options object.
-const MAILER_OPTIONS: KnownOptions = {
+export const MAILER_OPTIONS: KnownOptions = {
   names: optionNames<MailerOptions>({
     adapters: true, dsn: true, from: true, replyTo: true, journal: true, retry: true, cooldown: true, timeoutMs: true, templates: true, limits: true,
     onAmbiguous: true, alerts: true, idempotency: true, queue: true, sharedLimits: true,
   }),
   nested: {
-    retry: optionNames<RetryOptions>({ attempts: true, baseDelayMs: true, maxDelayMs: true }),
-    cooldown: optionNames<CooldownOptions>({ failures: true, periodMs: true }),
+    ...CHAIN_OPTION_GROUPS,
     limits: optionNames<MessageLimits>({ maxRecipients: true, maxBytes: true }),
     journal: optionNames<JournalOptions>({ store: true, storeContent: true, ttlMs: true, encryptionKey: true }),
     templates: TEMPLATE_OPTIONS.names,

@@ -57,7 +57,8 @@ function mailjetEvent(record: JsonObject, now: Date): TrackingEvent {
     eventType === 'complained' ? 'spam' : eventType === 'unsubscribed' ? 'unsubscribed' : error ? (REASONS[error] ?? 'other') : eventType === 'bounced' ? 'bounced' : undefined;
   const exactId = exactMessageId(record.MessageID) ?? text(record.mj_message_id);
   const providerMessageId = text(record.Message_GUID) ?? exactId;
-  const providerMessageIdAlias = providerMessageId !== exactId ? exactId : undefined;
+  // An entry journaled before per-recipient ids were kept is indexed by its first MessageID only.
+  const providerRefs = exactId !== undefined && exactId !== providerMessageId ? [exactId] : [];
   const recipient = emailPart(record.email);
   const description = [text(record.error_related_to), text(record.error), text(record.comment)].filter(Boolean).join(': ');
   const mtaResponse = text(record.smtp_reply);
@@ -66,7 +67,7 @@ function mailjetEvent(record: JsonObject, now: Date): TrackingEvent {
     eventType,
     provider: 'mailjet',
     ...(providerMessageId ? { providerMessageId } : {}),
-    ...(providerMessageIdAlias ? { providerMessageIdAlias } : {}),
+    ...(providerRefs.length ? { providerRefs } : {}),
     ...(recipient ? { recipient } : {}),
     timestamp: isoTime(record.time, 's', now),
     ...(rejectReason ? { rejectReason } : {}),

@@ -28,6 +28,12 @@ export interface TrackingEvent {
   provider: string;
   /** The provider's id of the message, as its send call returned it (Mailjet: the recipient's MessageUUID, which its events call Message_GUID; MessageID when an event has no GUID, as a string: it exceeds 2^53). */
   providerMessageId?: string;
+  /**
+   * The provider's other ids for the message, tried when `providerMessageId` finds no entry, and
+   * only for an entry journaled with a single provider id (Mailjet: the recipient's MessageID, for
+   * a message sent before mailroom kept each recipient's MessageUUID).
+   */
+  providerRefs?: string[];
   /** The journal entry it belongs to, once matched. */
   journalId?: string;
   /** One address, the email part only. */
@@ -43,12 +49,6 @@ export interface TrackingEvent {
   metadata: Record<string, string>;
   /** The provider's id of this event, when it has one: what deduplicates retried webhooks. */
   providerEventId?: string;
-  /**
-   * Another id the provider gives the same message, tried when `providerMessageId` finds no entry
-   * (Mailjet: the MessageID beside the GUID, only when read digit for digit, for entries journaled
-   * before the GUID was recorded).
-   */
-  providerMessageIdAlias?: string;
   /** Our RFC 5322 Message-ID, when the provider echoes it (SMTP2GO, Mailgun, SES). */
   messageIdHeader?: string;
   /** The provider's own event record, as parsed. */

@@ -5,7 +5,7 @@ import { formatAddress } from '../core/address.js';
 import { MailError } from '../core/errors.js';
 import { createMailer, type Mailer, type MailerOptions, type SendResult } from '../core/mailer.js';
 import { toMailMessage, withTextPart, type CmsMailOptions, type UncheckedMailOptions } from './cms-message.js';
-import { inProcessWorker, type InProcessWorkerOption } from '../queue/in-process-worker.js';
+import { checkWorkerOption, inProcessWorker, type InProcessWorkerOption } from '../queue/in-process-worker.js';
 import { WEBHOOK_PATH, webhookHandlerFor, type CmsWebhookOptions } from './cms-webhooks.js';
 import type { WebhookProvider } from '../events/handler.js';
 
@@ -58,6 +58,7 @@ export function payloadMailerOptions(options: MailroomPayloadOptions): MailerOpt
 
 export function mailroomAdapter(options: MailroomPayloadOptions): MailroomPayloadAdapter {
   const { defaultFromAddress, defaultFromName, mailer: given, worker: workerOption } = options;
+  checkWorkerOption(workerOption, 'mailroomAdapter({ worker })');
   const from = payloadSender(options);
   const mailerOptions = payloadMailerOptions(options);
   let mailer: Mailer | undefined = given;

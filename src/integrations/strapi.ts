@@ -6,7 +6,7 @@ import { MailError } from '../core/errors.js';
 import { createMailer, type Mailer, type MailerOptions, type SendResult } from '../core/mailer.js';
 import { toMailMessage, withTextPart, type CmsMailOptions } from './cms-message.js';
 import { strapiCapabilities, type StrapiProviderCapabilities } from './strapi-capabilities.js';
-import { inProcessWorker, type InProcessWorkerOption } from '../queue/in-process-worker.js';
+import { checkWorkerOption, inProcessWorker, type InProcessWorkerOption } from '../queue/in-process-worker.js';
 import type { MailAdapter } from '../core/adapter.js';
 import type { CmsWebhookOptions } from './cms-webhooks.js';
 import { mountStrapiWebhooks } from './strapi-webhooks.js';
@@ -68,6 +68,7 @@ export function strapiMailerOptions(providerOptions: StrapiProviderOptions = {},
 
 export function init(providerOptions: StrapiProviderOptions = {}, settings: StrapiProviderSettings = {}): StrapiEmailProvider {
   const { worker: workerOption, webhooks, ...mailerOptions } = providerOptions ?? {};
+  checkWorkerOption(workerOption, 'providerOptions.worker');
   const mailer = createMailer(strapiMailerOptions(providerOptions, settings));
   const worker = inProcessWorker(mailerOptions, workerOption, (error, retrying) => (globalThis as { strapi?: StrapiInstance }).strapi?.log?.warn(`mailroom: the queue worker did not start${retrying ? ' yet (it keeps trying)' : ''}: ${(error as Error).message}`));
   let sending = 0;

@@ -85,10 +85,21 @@ export class DeliveryRecorder {
     }
     for (const [ref, group] of groups) {
       const first = group[0]!;
-      const candidates = [first.providerMessageId, first.providerMessageIdAlias, first.messageIdHeader].filter((id): id is string => !!id);
+      const candidates = [first.providerMessageId, first.messageIdHeader].filter((id): id is string => !!id);
       let entryId: string | undefined;
       for (const id of candidates) entryId ??= first.journalId ?? (await keyv.get<string>(refKey(id)));
-      const entry = entryId ? await this.#journal.get(entryId) : undefined;
+      let entry = entryId ? await this.#journal.get(entryId) : undefined;
+      // The provider's other ids for the message (Mailjet's MessageID beside the GUID) find only an
+      // entry journaled before per-recipient refs were kept (no `providerRefs`): it was indexed by
+      // that id alone. A newer entry holds the GUID, so a miss there is not its event.
+      for (const id of entry ? [] : (first.providerRefs ?? [])) {
+        const found = await keyv.get<string>(refKey(id));
+        const older = found ? await this.#journal.get(found) : undefined;
+        if (older && !older.providerRefs) {
+          entry = older;
+          break;
+        }
+      }
       if (!entry) {
         if (!ref) {
           // Nothing names the message: it can never be matched.

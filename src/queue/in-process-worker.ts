@@ -3,6 +3,7 @@
 // `mailroom worker`. It starts with the mailer and stops with it.
 import type { MailerOptions } from '../core/mailer.js';
 import { MailError } from '../core/errors.js';
+import { optionNames, refuseUnknownOptions } from '../core/known-options.js';
 import { startWorker, type MailWorker, type WorkerOptions } from './worker.js';
 
 // Between two attempts to start: the attempt itself already waited readyTimeoutMs for the server.
@@ -10,6 +11,18 @@ const RETRY_PAUSE_MS = 5_000;
 
 /** `worker: true`, or the worker's own settings. Needs `queue`. Default: no worker in the CMS process. */
 export type InProcessWorkerOption = boolean | Pick<WorkerOptions, 'concurrency' | 'messagesPerMinute' | 'stalledAfterMs' | 'readyTimeoutMs'>;
+
+type WorkerSettings = Exclude<InProcessWorkerOption, boolean>;
+const WORKER_SETTINGS = optionNames<WorkerSettings>({ concurrency: true, messagesPerMinute: true, stalledAfterMs: true, readyTimeoutMs: true });
+
+/**
+ * CONFIG at the CMS's boot for a name the `worker` option does not know (`concurency`): found only
+ * when the worker starts, it was a log line, and the CMS ran on with no worker, its mail queued.
+ * `owner` names the option as the user wrote it: "providerOptions.worker".
+ */
+export function checkWorkerOption(option: unknown, owner: string): void {
+  refuseUnknownOptions(owner, option, { names: WORKER_SETTINGS }, `Fix the option's name: worker is true or { ${WORKER_SETTINGS.join(', ')} } (README "Queue mode").`);
+}
 
 /**
  * Starts the worker when asked for; `close()` waits for the messages in hand. A queue server that
@@ -31,7 +44,10 @@ export function inProcessWorker(options: MailerOptions, option: InProcessWorkerO
       } catch (error) {
         const retrying = error instanceof MailError && error.code === 'TRANSIENT';
         if (attempt === 0 || !retrying) onError(error, retrying);
-        if (!retrying) return;
+        // Closed while this attempt waited: no pause. Its timer is unref'd, so in a script (a CMS
+        // destroyed at the end of a job) nothing else would keep the process alive to end it, and
+        // close() would never resolve: the mailer, and its journal, never closed.
+        if (!retrying || closed) return;
         // A server that refuses at once (a name that does not resolve) must not make this a busy loop.
         await new Promise<void>((resolve) => {
           wake = resolve;

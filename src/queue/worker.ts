@@ -6,7 +6,8 @@
 // close() lets the jobs in hand finish (or, past a deadline, hands them back to the queue).
 import { hostname } from 'node:os';
 import type { Job, Worker } from 'bullmq';
-import { createMailer, mailerInternals, type Mailer, type MailerOptions, type SendResult } from '../core/mailer.js';
+import { createMailer, MAILER_OPTIONS, mailerInternals, type Mailer, type MailerOptions, type SendResult } from '../core/mailer.js';
+import { optionNames, refuseUnknownOptions, type KnownOptions } from '../core/known-options.js';
 import { MailError, toMailError } from '../core/errors.js';
 import { loadBullMq, migrate } from './load-bullmq.js';
 import { isPostgres, queueOptions, redact, type QueueOption, type QueueOptions } from './queue-options.js';
@@ -53,10 +54,23 @@ export const WORKER_READY_TIMEOUT_MS = 30_000;
 
 const NOT_READY_REMEDY = 'Start the queue server (redis-server, PostgreSQL) or fix the worker\'s queue URL (--queue / MAILROOM_QUEUE, the queue option): it must be the one the mailers queue on. startWorker waits readyTimeoutMs for it (default 30 s; 0 waits without limit).';
 
+// Every name startWorker reads: the mailer's, the worker's own, and the pace a queue object may
+// carry. Checked here, not by the createMailer inside: a typo (`concurency`) would otherwise be
+// called createMailer's, with no guess, or (`queue.messagesPerMinut`) pass unseen.
+const WORKER_OWN = optionNames<Omit<WorkerOptions, keyof MailerOptions>>({ concurrency: true, messagesPerMinute: true, stalledAfterMs: true, readyTimeoutMs: true });
+const WORKER_OPTIONS: KnownOptions = {
+  names: [...MAILER_OPTIONS.names, ...WORKER_OWN],
+  nested: { ...MAILER_OPTIONS.nested, queue: [...(MAILER_OPTIONS.nested?.queue ?? []), ...optionNames<WorkerQueueOptions>({ messagesPerMinute: true })] },
+};
+
+// setTimeout's longest delay: readyTimeoutMs 0 ("without limit") still turns a refusal into TRANSIENT.
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** Codes that end a message at once: retrying later cannot change them. */
 const FINAL = new Set(['INVALID_MESSAGE', 'REJECTED', 'TEMPLATE', 'CONFIG', 'UNSUPPORTED']);
 
 export async function startWorker(options: WorkerOptions): Promise<MailWorker> {
+  refuseUnknownOptions('startWorker', options, WORKER_OPTIONS, `Fix the option's name: startWorker takes the mailer options (README "Mailer options") and ${WORKER_OWN.join(', ')} (README "Queue mode"); an option it does not know would be ignored, and its default used instead.`);
   const { queue: queueOption, concurrency = 5, messagesPerMinute, stalledAfterMs = 30_000, readyTimeoutMs = WORKER_READY_TIMEOUT_MS, ...mailerOptions } = options;
   if (!Number.isInteger(readyTimeoutMs) || readyTimeoutMs < 0) throw new MailError('CONFIG', `startWorker: readyTimeoutMs must be a whole number of milliseconds, 0 or more (got ${String(readyTimeoutMs)})`, { field: 'readyTimeoutMs', remedy: 'Give readyTimeoutMs: 30000 (the default), or 0 to wait for the queue server without limit.' });
   const queue = queueOptions(queueOption);
@@ -95,8 +109,17 @@ export async function startWorker(options: WorkerOptions): Promise<MailWorker> {
     stalledInterval: stalledAfterMs,
     ...(pace ? { limiter: paced(pace) } : {}),
   };
+  const where = `${redact(queue.connection)} ${queue.name}`;
   if (isPostgres(queue.connection)) {
-    await migrate(bull, queue.connection);
+    // The migration is the first call that needs PostgreSQL: a server that is down is said as for
+    // Redis (TRANSIENT naming the queue, within readyTimeoutMs), not as pg's bare ECONNREFUSED,
+    // which read as a CONFIG error with an SMTP remedy and ended a CMS worker's attempts to start.
+    try {
+      await answerWithin(migrate(bull, queue.connection), where, () => undefined, readyTimeoutMs === 0 ? MAX_TIMER_MS : readyTimeoutMs, NOT_READY_REMEDY);
+    } catch (error) {
+      await mailer.close().catch(() => undefined);
+      throw error;
+    }
     worker = new bull.Worker(queue.name, processor, { ...workerOptions, connection: queue.connection }, bull.createPostgresBackend) as unknown as Worker;
   } else {
     worker = new bull.Worker(queue.name, processor, { ...workerOptions, connection: { url: queue.connection, maxRetriesPerRequest: null } as never });
@@ -114,7 +137,7 @@ export async function startWorker(options: WorkerOptions): Promise<MailWorker> {
   // Connection errors: BullMQ reconnects; `mailroom doctor` reports. The last one says why a start timed out.
   let lastError: unknown;
   worker.on('error', (error) => (lastError = error));
-  await whenReady(worker, mailer, { where: `${redact(queue.connection)} ${queue.name}`, lastError: () => lastError, ...(readyTimeoutMs === 0 ? {} : { timeoutMs: readyTimeoutMs }) });
+  await whenReady(worker, mailer, { where, lastError: () => lastError, ...(readyTimeoutMs === 0 ? {} : { timeoutMs: readyTimeoutMs }) });
   // On Redis the worker says it is alive (see worker-presence.ts): the queue's readers and the
   // no-worker alert count heartbeats, which work where managed Redis disables CLIENT LIST.
   const started = worker;
