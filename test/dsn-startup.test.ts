@@ -73,6 +73,7 @@ const MALFORMED: Array<[dsn: string, says: RegExp, secrets: string[]]> = [
   ['graph://shop%40corp.com@default?client_id=app&client_secret=graphSECRET-10', /names no tenant/, ['graphSECRET-10']],
   ['graph://shop%40corp.com@contoso.onmicrosoft.com?client_secret=graphSECRET-10', /lacks client_id/, ['graphSECRET-10']],
   ['graph://shop%40corp.com@contoso.onmicrosoft.com?client_id=app', /lacks client_secret/, []],
+  ['graph://shop%40corp.com@contoso.onmicrosoft.com?client_id=app&client_secert=graphSECRET-11', /lacks client_secret \(it has "client_secert": did you mean "client_secret"\?\)/, ['graphSECRET-11']],
   ['graph://@contoso.onmicrosoft.com?client_id=app&client_secret=graphSECRET-10', /lacks the mailbox/, ['graphSECRET-10']],
   ['graph://shop%40corp.com@contoso.onmicrosoft.com?client_id=app&client_secret=graphSECRET-10&save_to_sent=false', /"save_to_sent"/, ['graphSECRET-10']],
   ['outbox://./outbox?nmae=x', /"nmae"/, []],

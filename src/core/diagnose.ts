@@ -871,7 +871,7 @@ const RULES: Rule[] = [
     rule: 'smtp-no-smtputf8', code: 'UNSUPPORTED',
     match: /\b5\.6\.7\b|Non-ASCII addresses not permitted|cannot carry an address whose part before "@" is not ASCII/i,
     meaning: 'The server has no SMTPUTF8: it cannot carry an address whose part before "@" is not ASCII (RFC 6531)',
-    remedy: 'This server cannot carry a non-ASCII local part: put an adapter that can (SMTPUTF8, e.g. Gmail or Office 365 SMTP) in the chain, or ask the recipient for an ASCII address.',
+    remedy: 'This server cannot carry a non-ASCII local part: put an adapter whose server announces SMTPUTF8 (smtp.gmail.com does) in the chain, or ask the recipient for an ASCII address.',
     retry: false,
   },
   {

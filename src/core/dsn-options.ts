@@ -8,6 +8,7 @@
 import type { MailAdapter } from './adapter.js';
 import type { ParsedDsn } from './dsn.js';
 import { MailError } from './errors.js';
+import { closestName } from './known-options.js';
 import { resolveBaseUrl } from '../kit/http.js';
 
 /** One adapter file's DSN schemes, as `defineDsn` returns it. */
@@ -59,8 +60,11 @@ export function defineDsn<Options extends object>(declaration: DsnDeclaration<Op
 
 /** Requires an option or user part, with an error that names it. */
 export function requireDsnPart(dsn: ParsedDsn, value: string | undefined, what: string): string {
-  if (!value) throw new MailError('CONFIG', `the ${dsn.scheme} DSN "${dsn.redacted}" lacks ${what}`);
-  return value;
+  if (value) return value;
+  // A missing option is often a misspelled one (client_secert): naming it here, since this refusal
+  // comes before the check of unknown options would have pointed at the typo.
+  const typed = Object.keys(dsn.options).find((name) => closestName(name, [what]) === what);
+  throw new MailError('CONFIG', `the ${dsn.scheme} DSN "${dsn.redacted}" lacks ${what}${typed ? ` (it has "${typed}": did you mean "${what}"?)` : ''}`);
 }
 
 /**
