@@ -13,7 +13,11 @@ describe('many workers', () => {
     expect(result.delivered).toBe(240);
     expect(result.lost).toBe(0);
     expect(result.duplicatesUnflagged).toBe(0);
-    expect(result.maxIn10s).toBeLessThanOrEqual(result.paceIn10s);
+    // The sink's clock is the end of each message's DATA, which lags the start the pace allowed by
+    // the send's own latency: a 10 s window of arrivals can hold the starts of a slightly longer one.
+    // Under a full parallel test run that latency reached ~0.6 s (121 arrivals in 10 s, no duplicate,
+    // against 120). 5% over covers it; without the pace the workers deliver over 100 a second.
+    expect(result.maxIn10s).toBeLessThanOrEqual(Math.ceil(result.paceIn10s * 1.05));
     // 240 at 12 a second take 20 s (less what went out while the producers were still queuing):
     // the pace was really applied, not only counted.
     expect(result.pacedSeconds).toBeGreaterThan(15);
