@@ -39,7 +39,9 @@ const SECRET_OPTIONS = /secret|password|pass|key|token|certificate|private/i;
 // Scheme -> the declaration of the adapter file that reads it, in help-text order.
 const DECLARATIONS: ReadonlyMap<string, AdapterDsn> = new Map(
   [...ADAPTER_DSNS]
-    .sort((a, b) => a.dsn.order - b.dsn.order || a.file.localeCompare(b.file))
+    // File names are ASCII: compared by code unit, since the first localeCompare in a process loads
+    // ICU's collation data (8 ms here, a twelfth of the whole cold start).
+    .sort((a, b) => a.dsn.order - b.dsn.order || (a.file < b.file ? -1 : a.file > b.file ? 1 : 0))
     .flatMap(({ file, dsn }) => Object.keys(dsn.schemes).map((scheme) => {
       if (scheme !== scheme.toLowerCase()) throw new Error(`adapters/${file}: DSN scheme "${scheme}" must be lower case`);
       return [scheme, dsn] as const;
