@@ -20,6 +20,26 @@ const HOOK_SECRET = 'hook:pass-0123456789';
 const ORDER = { from: 'Shop <shop@example.com>', to: ['camille@example.com', 'nobody@example.com'], cc: ['desk@example.com'], subject: 'Order 1042 confirmed', text: 'Thank you for your order.' };
 
 /** An app's JSON body parser in front of the handler: JSON.parse, as express.json() does, then our listener. */
+// Posts a Mailjet body to the webhook handler behind a Node server (parsing the body first when
+// `parse`, as express.json() does); resolves the handler's counts once its journal writes settled.
+async function postEvents(mailer: Mailer, body: string, parse: boolean): Promise<ReturnType<ReturnType<typeof createWebhookHandler>['stats']>> {
+  const handler = createWebhookHandler({ mailer, mailjet: { secret: HOOK_SECRET }, parkedRetryMs: 0 });
+  const app = await parsingServer(toNodeListener(handler, 'mailjet'), parse);
+  try {
+    const response = await fetch(`${app.url}/api/mailroom/webhooks/mailjet`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Basic ${Buffer.from(HOOK_SECRET).toString('base64')}` },
+      body,
+    });
+    expect(response.status).toBe(200);
+    await handler.settled();
+    return handler.stats();
+  } finally {
+    handler.close();
+    await app.close();
+  }
+}
+
 function parsingServer(listener: (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>, parse: boolean): Promise<{ url: string; close(): Promise<void> }> {
   const server = http.createServer((req, res) => {
     if (!parse) return void listener(req, res);
@@ -65,21 +85,7 @@ describe('Mailjet events find their journal entry for every recipient, with or w
         event('nobody@example.com', { event: 'bounce', time: 1795860005, extra: ',"blocked":false,"hard_bounce":true,"error_related_to":"recipient","error":"user unknown","comment":""' }),
         event('desk@example.com', { event: 'sent', time: 1795860006 }),
       ].join(',')}]`;
-      const handler = createWebhookHandler({ mailer, mailjet: { secret: HOOK_SECRET }, parkedRetryMs: 0 });
-      const app = await parsingServer(toNodeListener(handler, 'mailjet'), parse);
-      try {
-        const response = await fetch(`${app.url}/api/mailroom/webhooks/mailjet`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', authorization: `Basic ${Buffer.from(HOOK_SECRET).toString('base64')}` },
-          body,
-        });
-        expect(response.status).toBe(200);
-        await handler.settled();
-      } finally {
-        handler.close();
-        await app.close();
-      }
-      expect(handler.stats()).toMatchObject({ recorded: 3, unmatched: 0 });
+      expect(await postEvents(mailer, body, parse)).toMatchObject({ recorded: 3, unmatched: 0 });
       const entry = (await mailer.journal.get(sent.id))!;
       expect(Object.fromEntries(Object.entries(entry.delivery!.recipients).map(([address, one]) => [address, one.state]))).toEqual({
         'camille@example.com': 'delivered',
@@ -107,21 +113,7 @@ describe('Mailjet events for an entry journaled with its MessageID only', () => 
 
   const post = async (mailer: Mailer, guid: string) => {
     const body = `[{"event":"bounce","time":1795860005,"MessageID":${MESSAGE_ID},"Message_GUID":"${guid}","email":"ann@example.com","mj_campaign_id":7257,"mj_contact_id":4,"customcampaign":"","CustomID":"","Payload":"","blocked":false,"hard_bounce":true,"error_related_to":"recipient","error":"user unknown","comment":""}]`;
-    const handler = createWebhookHandler({ mailer, mailjet: { secret: HOOK_SECRET }, parkedRetryMs: 0 });
-    const app = await parsingServer(toNodeListener(handler, 'mailjet'), false);
-    try {
-      const response = await fetch(`${app.url}/api/mailroom/webhooks/mailjet`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Basic ${Buffer.from(HOOK_SECRET).toString('base64')}` },
-        body,
-      });
-      expect(response.status).toBe(200);
-      await handler.settled();
-      return handler.stats();
-    } finally {
-      handler.close();
-      await app.close();
-    }
+    return postEvents(mailer, body, false);
   };
   // A send whose receipt names one provider id and no other, as every Mailjet receipt did.
   const sender = (refs?: string[]) => ({
