@@ -26,6 +26,17 @@ interface MailjetResult {
   Bcc?: MailjetRecipient[];
 }
 
+// "List of forbidden headers" of the `Headers` property: headers Mailjet sets itself or that have a
+// property of their own; any of them fails the message with send-0011 (Send API v3.1 guide, "Add
+// Email Headers", PROVIDERS.md §2 M1).
+const MAILJET_FORBIDDEN_HEADERS = [
+  'From', 'Sender', 'Subject', 'To', 'Cc', 'Bcc', 'Return-Path', 'Delivered-To', 'DKIM-Signature', 'DomainKey-Status', 'Received-SPF',
+  'Authentication-Results', 'Received', 'X-Mailjet-Prio', 'X-Mailjet-Debug', 'User-Agent', 'X-Mailer', 'X-MJ-CustomID', 'X-MJ-EventPayload',
+  'X-MJ-Vars', 'X-MJ-TemplateErrorDeliver', 'X-MJ-TemplateErrorReporting', 'X-MJ-TemplateLanguage', 'X-Mailjet-TrackOpen',
+  'X-Mailjet-TrackClick', 'X-MJ-TemplateID', 'X-MJ-WorkflowID', 'X-Feedback-Id', 'X-Mailjet-Segmentation', 'List-Id', 'X-MJ-MID',
+  'X-MJ-ErrorMessage', 'Date', 'X-CSA-Complaints', 'Message-Id', 'X-Mailjet-Campaign', 'X-MJ-StatisticsContactsListID',
+];
+
 const mailjet = defineHttpAdapter<MailjetOptions>({
   name: 'mailjet',
   defaultUrl: 'https://api.mailjet.com',
@@ -50,6 +61,7 @@ const mailjet = defineHttpAdapter<MailjetOptions>({
     requiresTo: true,
     // `Subject` ≤ 255 (Send API v3.1 limits; mj-0006 beyond).
     maxSubjectLength: 255,
+    refusedHeaders: MAILJET_FORBIDDEN_HEADERS,
   },
   // Only the body says what Mailjet did: a Status per message and an id per recipient, and a call
   // can be partly sent (anymail's test_mixed_status). So a 200 whose body is lost is AMBIGUOUS.

@@ -38,6 +38,8 @@ const sendgrid = defineHttpAdapter<SendgridOptions>({
     // Metadata is custom_args: "The combined total size of these custom arguments may not exceed
     // 10,000 bytes" (twilio.com/docs/sendgrid/api-reference/mail-send/mail-send, and its errors page).
     sizeLimits: { metadataJsonBytes: 10_000 },
+    // headers "Must not be any of the following reserved headers" (OAS `POST_mail-send`, SOURCES.md §2 G1): a 400.
+    refusedHeaders: ['x-sg-id', 'x-sg-eid', 'received', 'dkim-signature', 'Content-Type', 'Content-Transfer-Encoding', 'To', 'From', 'Subject', 'Reply-To', 'CC', 'BCC'],
   },
   // 202 Accepted, empty body, the id in X-Message-Id: the request was valid and queued for every
   // recipient; a refusal is a 4xx (SOURCES.md §2 G1, G4). A 202 whose body is unreadable is still a send.

@@ -303,6 +303,11 @@ function capabilityProbes(adapter: MailAdapter): { what: string; message: MailMe
     probes.push({ what: `${caps.maxCustomHeaders + 1} custom headers`, message: { ...base, headers } });
   }
   if (!caps.unicodeLocalParts) probes.push({ what: 'a non-ASCII local part', message: { ...base, to: 'pierre.müller@example.com' } });
+  // Every header the provider refuses that a message can carry (mailroom's own reserved ones are INVALID_MESSAGE earlier).
+  for (const name of caps.refusedHeaders ?? []) {
+    const message = { ...base, headers: { [name]: 'probe' } };
+    if (carriable(message)) probes.push({ what: `the header ${name}`, message });
+  }
   if (caps.requiresTo) probes.push({ what: 'no To recipient', message: WITHOUT_TO });
   // Each declared size limit, one byte over.
   const sizes = caps.sizeLimits ?? {};
@@ -312,6 +317,15 @@ function capabilityProbes(adapter: MailAdapter): { what: string; message: MailMe
   if (sizes.metadataJsonBytes !== undefined) probes.push({ what: `metadata of more than ${sizes.metadataJsonBytes} bytes as JSON`, message: { ...base, metadata: { k: 'v'.repeat(sizes.metadataJsonBytes) } } });
   if (sizes.formOptionBytes !== undefined) probes.push({ what: `a header of ${sizes.formOptionBytes + 1} bytes`, message: { ...base, headers: { 'X-Probe': 'p'.repeat(sizes.formOptionBytes) } } });
   return probes;
+}
+
+function carriable(message: MailMessage): boolean {
+  try {
+    normalizeMessage(message);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function expectNoSecret(text: string, secrets: string[]): void {

@@ -1,6 +1,7 @@
 // The Mailjet adapter against a local Send API v3.1 that enforces its documented contract.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromDsn, mailjetAdapter } from '../adapters/mailjet.js';
+import { memoryAdapter } from '../adapters/memory.js';
 import { parseDsn } from '../src/core/dsn.js';
 import { createMailer } from '../src/core/mailer.js';
 import { normalizeMessage } from '../src/core/message.js';
@@ -95,6 +96,36 @@ describe('mailjet specifics', () => {
       expect(body.Messages[0]!.Status).toBe('error');
       expect(body.Messages[0]!.Errors[0]).toMatchObject({ ErrorCode: code, ErrorRelatedTo: ['Messages[0].To'] });
     }
+  });
+
+  it('the local Send API refuses a header from the guide\'s forbidden list with send-0011, naming it', async () => {
+    const response = await fetch(`${server.url}/v3.1/send`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${Buffer.from(`${KEY}:${SECRET}`).toString('base64')}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ Messages: [{ From: { Email: 'shop@example.com' }, To: [{ Email: 'ann@example.com' }], Subject: 'S', TextPart: 'T', Headers: { 'X-Mailer': 'Shop 2.1' } }] }),
+    });
+    expect(response.status).toBe(400);
+    const body = await response.json() as { Messages: { Errors: { ErrorCode: string; ErrorRelatedTo: string[] }[] }[] };
+    expect(body.Messages[0]!.Errors[0]).toMatchObject({ ErrorCode: 'send-0011', ErrorRelatedTo: ['Messages[0].Headers["X-Mailer"]'] });
+  });
+
+  it('skips a message with a header Mailjet forbids (X-Mailer, List-Id...) as UNSUPPORTED, so the next adapter sends it (its send-0011 stopped the chain)', async () => {
+    const backup = memoryAdapter({ name: 'backup' });
+    const mailer = createMailer({ adapters: [adapter(), backup], journal: false, retry: { attempts: 1 } });
+    try {
+      for (const header of ['X-Mailer', 'List-Id', 'X-Feedback-ID']) {
+        const before = server.requests.length;
+        const result = await mailer.send({ ...MESSAGES['text only']!, headers: { [header]: 'shop-2.1' } });
+        expect(result.adapter, header).toBe('backup');
+        expect(result.attempts[0]!.error).toMatchObject({ code: 'UNSUPPORTED', message: expect.stringContaining(`"${header}"`) });
+        expect(server.requests.length, `${header}: nothing sent to Mailjet`).toBe(before);
+      }
+      expect(backup.messages).toHaveLength(3);
+    } finally {
+      await mailer.close();
+    }
+    // Any other header still goes to Mailjet.
+    await adapter().send(normalizeMessage({ ...MESSAGES['text only']!, headers: { 'X-Order': '1042' } }), sendContext());
   });
 
   it('refuses a message without To as UNSUPPORTED before calling Mailjet', async () => {

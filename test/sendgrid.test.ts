@@ -1,7 +1,9 @@
 // The SendGrid adapter against a local SendGrid v3 API that enforces its documented contract.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { memoryAdapter } from '../adapters/memory.js';
 import { fromDsn, sendgridAdapter } from '../adapters/sendgrid.js';
 import { parseDsn } from '../src/core/dsn.js';
+import { createMailer } from '../src/core/mailer.js';
 import { normalizeMessage } from '../src/core/message.js';
 import { closedPort, expectFailure, MESSAGES, runConformance, sendContext } from './conformance.js';
 import { SENDGRID_ERRORS, startSendgridServer, type SendgridServer } from './providers/sendgrid.js';
@@ -63,6 +65,22 @@ describe('sendgrid specifics', () => {
       { to: [{ email: 'ann@example.com' }], cc: [{ email: 'chloe@example.net' }], bcc: [{ email: 'audit@example.com' }] },
     ]);
     expect(receipt.accepted).toEqual(['ann@example.com', 'ANN@example.com', 'chloe@example.net', 'ann@example.com', 'audit@example.com', 'Chloe@Example.net']);
+  });
+
+  it('skips a message with a header SendGrid reserves (Received, DKIM-Signature, X-SG-ID) as UNSUPPORTED, so the next adapter sends it (its 400 stopped the chain)', async () => {
+    const backup = memoryAdapter({ name: 'backup' });
+    const mailer = createMailer({ adapters: [adapter(), backup], journal: false, retry: { attempts: 1 } });
+    try {
+      for (const header of ['Received', 'DKIM-Signature', 'X-SG-ID']) {
+        const before = server.requests.length;
+        const result = await mailer.send({ ...MESSAGES['text only']!, headers: { [header]: 'from relay.example.com' } });
+        expect(result.adapter, header).toBe('backup');
+        expect(result.attempts[0]!.error).toMatchObject({ code: 'UNSUPPORTED', message: expect.stringContaining(`"${header}"`) });
+        expect(server.requests.length, `${header}: nothing sent to SendGrid`).toBe(before);
+      }
+    } finally {
+      await mailer.close();
+    }
   });
 
   it('drops a category over 255 characters with a warning, and sends the message with the others', async () => {

@@ -29,6 +29,13 @@ export interface AdapterCapabilities {
    * tags or metadata (the adapters that declare a limit carry them as headers).
    */
   maxCustomHeaders: number;
+  /**
+   * Header names (in any case) the provider will not take as custom headers: it sets them itself
+   * or has a field of its own for them (Mailjet's forbidden headers, SendGrid's reserved ones), and
+   * answers 400. A message with one skips the adapter as UNSUPPORTED, naming the header. Optional,
+   * so an adapter written before it still compiles; absent means none beyond mailroom's own.
+   */
+  refusedHeaders?: readonly string[];
   tags: boolean;
   /** Most tags; the rest are dropped with a warning. */
   maxTags: number;
@@ -73,7 +80,7 @@ export interface AdapterCapabilities {
  * takes capabilities from its caller (SMTP's `capabilities`) checks them against.
  */
 export const CAPABILITY_NAMES = optionNames<AdapterCapabilities>({
-  attachments: true, inlineImages: true, maxAttachmentBytes: true, maxTotalAttachmentBytes: true, customHeaders: true, maxCustomHeaders: true, tags: true,
+  attachments: true, inlineImages: true, maxAttachmentBytes: true, maxTotalAttachmentBytes: true, customHeaders: true, maxCustomHeaders: true, refusedHeaders: true, tags: true,
   maxTags: true, tagLimits: true, metadata: true, maxReplyTo: true, maxRecipients: true, requiresTo: true, maxSubjectLength: true, sizeLimits: true,
   unicodeLocalParts: true,
 });
@@ -205,6 +212,7 @@ export function declareCapabilities(declared: Partial<AdapterCapabilities>): Ada
     ...(declared.maxSubjectLength !== undefined ? { maxSubjectLength: declared.maxSubjectLength } : {}),
     ...(declared.tagLimits ? { tagLimits: Object.freeze({ ...declared.tagLimits }) } : {}),
     ...(declared.sizeLimits ? { sizeLimits: Object.freeze({ ...declared.sizeLimits }) } : {}),
+    ...(declared.refusedHeaders?.length ? { refusedHeaders: Object.freeze([...declared.refusedHeaders]) } : {}),
   });
 }
 
@@ -233,6 +241,11 @@ export function unsupportedReason(adapter: MailAdapter, message: NormalizedMessa
       const other = headerNames.find((name) => !/^x-/i.test(name));
       if (other) return refuse(`it only accepts custom headers named "X-...", not "${other}"`);
     }
+  }
+  if (caps.refusedHeaders) {
+    const refusedNames = new Set(caps.refusedHeaders.map((name) => name.toLowerCase()));
+    const refused = headerNames.find((name) => refusedNames.has(name.toLowerCase()));
+    if (refused) return refuse(`it does not let a message set the header "${refused}" (the provider sets it itself or has a field of its own for it)`);
   }
   const headerCount = headerNames.length + (message.tags.length > 0 ? 1 : 0) + (Object.keys(message.metadata).length > 0 ? 1 : 0);
   if (headerCount > caps.maxCustomHeaders) {

@@ -8,6 +8,16 @@ import { ASCII_ADDRESS, startProviderServer, type ProviderAnswer, type ProviderR
 
 const MESSAGE_FIELDS = new Set(['From', 'Sender', 'To', 'Cc', 'Bcc', 'ReplyTo', 'Subject', 'TextPart', 'HTMLPart', 'TemplateID', 'TemplateLanguage', 'TemplateErrorReporting', 'TemplateErrorDeliver', 'Attachments', 'InlinedAttachments', 'Priority', 'CustomCampaign', 'DeduplicateCampaign', 'TrackOpens', 'TrackClicks', 'CustomID', 'EventPayload', 'MonitoringCategory', 'URLTags', 'Headers', 'Variables']);
 
+// The guide's "List of forbidden headers" for `Headers` (send-0011) [P M1], and Reply-To, which has
+// its own property.
+const FORBIDDEN_HEADERS = new Set([
+  'from', 'sender', 'subject', 'to', 'cc', 'bcc', 'reply-to', 'return-path', 'delivered-to', 'dkim-signature', 'domainkey-status', 'received-spf',
+  'authentication-results', 'received', 'x-mailjet-prio', 'x-mailjet-debug', 'user-agent', 'x-mailer', 'x-mj-customid', 'x-mj-eventpayload',
+  'x-mj-vars', 'x-mj-templateerrordeliver', 'x-mj-templateerrorreporting', 'x-mj-templatelanguage', 'x-mailjet-trackopen',
+  'x-mailjet-trackclick', 'x-mj-templateid', 'x-mj-workflowid', 'x-feedback-id', 'x-mailjet-segmentation', 'list-id', 'x-mj-mid',
+  'x-mj-errormessage', 'date', 'x-csa-complaints', 'message-id', 'x-mailjet-campaign', 'x-mj-statisticscontactslistid',
+]);
+
 export const MAILJET_ERRORS = {
   unauthorized: { status: 401, body: { ErrorIdentifier: randomUUID(), StatusCode: 401, ErrorMessage: 'API key authentication/authorization failure. You may be unauthorized to access the API or your API key may be expired. Visit API keys management section to check your keys.' } },
   rateLimited: { status: 429, headers: { 'content-type': 'text/html', 'retry-after': '3' }, body: 'Rate limit exceeded' },
@@ -106,8 +116,8 @@ function check(request: ProviderRequest): Problem | undefined {
   if (m.Headers !== undefined) {
     const headers = m.Headers as Record<string, unknown>;
     if (!Object.values(headers).every((v) => typeof v === 'string')) return { code: 'mj-0004', message: 'Headers values must be strings' };
-    const dedicated = Object.keys(headers).find((h) => /^(from|to|cc|bcc|reply-to|subject|sender)$/i.test(h));
-    if (dedicated) return { code: 'send-0011', message: `Header "${dedicated}" has a dedicated property` };
+    const dedicated = Object.keys(headers).find((h) => FORBIDDEN_HEADERS.has(h.toLowerCase()));
+    if (dedicated) return { code: 'send-0011', message: `Header "${dedicated}" is forbidden: use the dedicated message property to set it`, relatedTo: `Messages[0].Headers["${dedicated}"]` };
   }
   for (const field of ['CustomCampaign', 'EventPayload', 'CustomID']) if (m[field] !== undefined && typeof m[field] !== 'string') return { code: 'mj-0004', message: `${field} must be a string` };
   return undefined;
