@@ -33,6 +33,10 @@ const resend = defineHttpAdapter<ResendOptions>({
   capabilities: {
     attachments: true, inlineImages: true, maxAttachmentBytes: MAX_ATTACHMENT_BYTES, maxTotalAttachmentBytes: MAX_ATTACHMENT_BYTES,
     customHeaders: true, tags: true, metadata: true, maxReplyTo: Number.POSITIVE_INFINITY, maxRecipients: 50, requiresTo: true,
+    // "Resend silently drops messages with attachments whose filename extensions are inconsistent
+    // with their content types" (anymail's Resend docs, SOURCES.md §3 A-Rd): a 200 with an id, and
+    // no email. Such a message skips Resend as UNSUPPORTED instead of vanishing.
+    attachmentTypeMatchesName: true,
   },
   // 200 {id}: Resend took the email; a refusal is a 4xx {statusCode, name, message} (OpenAPI `/emails`,
   // resend.com/docs/api-reference/errors). A 200 whose body is lost is a send without its id.

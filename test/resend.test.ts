@@ -1,6 +1,7 @@
 // The Resend adapter against a local Resend API that enforces its documented contract, including
 // the Idempotency-Key header.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { memoryAdapter } from '../adapters/memory.js';
 import { fromDsn, resendAdapter } from '../adapters/resend.js';
 import { parseDsn } from '../src/core/dsn.js';
 import { createMailer } from '../src/index.js';
@@ -33,6 +34,38 @@ describe('resend specifics', () => {
   });
   afterAll(() => server.close());
   const adapter = (apiKey = KEY) => resendAdapter({ apiKey, baseUrl: server.url });
+
+  it('the local API takes an attachment whose name and type disagree with a 200 and an id, and delivers nothing, as Resend does', async () => {
+    const response = await fetch(`${server.url}/emails`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ from: 'shop@example.com', to: 'ann@example.com', subject: 'Export', text: 'Attached.', attachments: [{ filename: 'export.txt', content: Buffer.from('a,b').toString('base64'), content_type: 'text/csv' }] }),
+    });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ id: expect.any(String) });
+    expect(await server.takeArrivals()).toEqual([]);
+  });
+
+  it('skips a message whose attachment type is not the one its name implies as UNSUPPORTED, so it is not silently dropped and the next adapter sends it', async () => {
+    const backup = memoryAdapter({ name: 'backup' });
+    const mailer = createMailer({ adapters: [adapter(), backup], journal: false, retry: { attempts: 1 } });
+    try {
+      const before = server.requests.length;
+      const result = await mailer.send({ ...MESSAGES['text only']!, attachments: [{ filename: 'export.txt', content: 'a,b', contentType: 'text/csv' }] });
+      expect(result.adapter).toBe('backup');
+      expect(result.attempts[0]!.error).toMatchObject({ code: 'UNSUPPORTED', message: expect.stringMatching(/"export\.txt" is text\/csv, but its name says text\/plain/) });
+      expect(server.requests.length, 'nothing sent to Resend').toBe(before);
+      expect(backup.messages).toHaveLength(1);
+    } finally {
+      await mailer.close();
+    }
+    // A name that matches its type, or whose extension names no known type, still goes to Resend.
+    await adapter().send(normalizeMessage({ ...MESSAGES['text only']!, attachments: [
+      { filename: 'export.csv', content: 'a,b', contentType: 'text/csv' }, { filename: 'invoice.PDF', content: '%PDF', contentType: 'application/pdf' },
+      { filename: 'data.bin7', content: 'x', contentType: 'application/x-custom' }, { filename: 'Rechnung März', content: 'x', contentType: 'application/pdf' },
+    ] }), sendContext());
+    expect(await server.takeArrivals()).toHaveLength(1);
+  });
 
   it('sends the documented request: path, Bearer key, Idempotency-Key, snake_case fields, tags and metadata as headers', async () => {
     const message = normalizeMessage({

@@ -3,7 +3,7 @@
 import { isAsciiLocalPart, toWireMessage } from './address.js';
 import { MailError } from './errors.js';
 import { optionNames } from './known-options.js';
-import type { NormalizedMessage } from './message.js';
+import { contentTypeFromName, type NormalizedMessage } from './message.js';
 import { sizeLimitExceeded, type SizeLimits } from './size-limits.js';
 
 export type { SizeLimits } from './size-limits.js';
@@ -36,6 +36,12 @@ export interface AdapterCapabilities {
    * so an adapter written before it still compiles; absent means none beyond mailroom's own.
    */
   refusedHeaders?: readonly string[];
+  /**
+   * Every attachment's `contentType` must be the type its file name's extension implies, when the
+   * extension is a known one (Resend drops such a message without an error: anymail's Resend docs).
+   * A mismatch skips the adapter as UNSUPPORTED, naming the file. Optional; absent means any type.
+   */
+  attachmentTypeMatchesName?: boolean;
   tags: boolean;
   /** Most tags; the rest are dropped with a warning. */
   maxTags: number;
@@ -80,7 +86,8 @@ export interface AdapterCapabilities {
  * takes capabilities from its caller (SMTP's `capabilities`) checks them against.
  */
 export const CAPABILITY_NAMES = optionNames<AdapterCapabilities>({
-  attachments: true, inlineImages: true, maxAttachmentBytes: true, maxTotalAttachmentBytes: true, customHeaders: true, maxCustomHeaders: true, refusedHeaders: true, tags: true,
+  attachments: true, inlineImages: true, maxAttachmentBytes: true, maxTotalAttachmentBytes: true, customHeaders: true, maxCustomHeaders: true, refusedHeaders: true,
+  attachmentTypeMatchesName: true, tags: true,
   maxTags: true, tagLimits: true, metadata: true, maxReplyTo: true, maxRecipients: true, requiresTo: true, maxSubjectLength: true, sizeLimits: true,
   unicodeLocalParts: true,
 });
@@ -213,6 +220,7 @@ export function declareCapabilities(declared: Partial<AdapterCapabilities>): Ada
     ...(declared.tagLimits ? { tagLimits: Object.freeze({ ...declared.tagLimits }) } : {}),
     ...(declared.sizeLimits ? { sizeLimits: Object.freeze({ ...declared.sizeLimits }) } : {}),
     ...(declared.refusedHeaders?.length ? { refusedHeaders: Object.freeze([...declared.refusedHeaders]) } : {}),
+    ...(declared.attachmentTypeMatchesName ? { attachmentTypeMatchesName: true } : {}),
   });
 }
 
@@ -228,6 +236,15 @@ export function unsupportedReason(adapter: MailAdapter, message: NormalizedMessa
   const inline = message.attachments.length - files;
   if (files > 0 && !caps.attachments) return refuse('it does not support attachments');
   if (inline > 0 && !caps.inlineImages) return refuse('it does not support inline images');
+  if (caps.attachmentTypeMatchesName) {
+    const mismatched = message.attachments.find((a) => {
+      const implied = contentTypeFromName(a.filename);
+      return implied !== 'application/octet-stream' && implied !== a.contentType;
+    });
+    if (mismatched) {
+      return refuse(`attachment "${mismatched.filename}" is ${mismatched.contentType}, but its name says ${contentTypeFromName(mismatched.filename)}, and the provider drops such a message without an error: name the file after its type`);
+    }
+  }
   const big = message.attachments.find((a) => a.content.length > caps.maxAttachmentBytes);
   if (big) return refuse(`attachment "${big.filename}" is ${megabytes(big.content.length)}, over its limit of ${megabytes(caps.maxAttachmentBytes)} per attachment`);
   const total = message.attachments.reduce((sum, a) => sum + a.content.length, 0);

@@ -11,6 +11,8 @@
 //   invalid_idempotent_request [P R1, R2, R3]
 // - success: 200 {id}; errors: {statusCode, name, message} (422 for a field, 429 with
 //   ratelimit-limit / -remaining / -reset and retry-after) [P R1, R3, R4, R5]
+// - an attachment whose file name's extension names another type than its content_type: 200 {id},
+//   and the message is never delivered (no arrival) [S A-Rd]
 // Stricter than confirmed: unknown members are refused (SOURCES.md "Not confirmed").
 import { createHash, randomUUID } from 'node:crypto';
 import addressparser from 'nodemailer/lib/addressparser';
@@ -68,9 +70,12 @@ export async function startResendServer(apiKey = 're_test_0123456789abcdef'): Pr
         if (earlier) return { answer: { status: 200, body: { id: earlier.id } } };
         const id = randomUUID();
         seen.set(key, { hash, id });
+        if (typeMismatch(body)) return { answer: { status: 200, body: { id } } };
         return { answer: { status: 200, body: { id } }, arrival: { ...toArrival(body), providerMessageId: id } };
       }
       const id = randomUUID();
+      // Resend takes the request and drops the message without an error [S A-Rd].
+      if (typeMismatch(body)) return { answer: { status: 200, body: { id } } };
       return { answer: { status: 200, body: { id } }, arrival: { ...toArrival(body), providerMessageId: id } };
     },
   });
@@ -133,6 +138,22 @@ function check(body: Body): ProviderAnswer | undefined {
   // 40 MB, attachments included, after base64: a third-party figure (SOURCES.md, Not confirmed 11).
   if (Buffer.byteLength(JSON.stringify(body)) > 40 * 1024 * 1024) return error(422, 'validation_error', 'The email is larger than 40 MB.');
   return undefined;
+}
+
+// Common extensions and the one type each names (IANA media types registry).
+const EXTENSION_TYPES: Record<string, string> = {
+  pdf: 'application/pdf', png: 'image/png', jpg: 'image/jpeg', jpeg: 'image/jpeg', gif: 'image/gif', txt: 'text/plain',
+  csv: 'text/csv', html: 'text/html', ics: 'text/calendar', json: 'application/json', zip: 'application/zip',
+};
+
+// "Resend silently drops messages with attachments whose filename extensions are inconsistent with
+// their content types" (anymail's Resend docs): e.g. a text/csv attachment named "data.txt".
+function typeMismatch(body: Body): boolean {
+  return (body.attachments ?? []).some((a) => {
+    const extension = a.filename.slice(a.filename.lastIndexOf('.') + 1).toLowerCase();
+    const implied = a.filename.includes('.') && Object.hasOwn(EXTENSION_TYPES, extension) ? EXTENSION_TYPES[extension] : undefined;
+    return implied !== undefined && a.content_type !== undefined && a.content_type.toLowerCase() !== implied;
+  });
 }
 
 function toArrival(body: Body): Arrival {
