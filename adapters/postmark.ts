@@ -33,6 +33,9 @@ const postmark = defineHttpAdapter<PostmarkOptions>({
     // "TextBody and HtmlBody up to 5 MB each; the whole message, attachments included and measured
     // after base64, up to 10 MB" (postmarkapp.com/support/article/1056-what-are-the-attachment-and-email-size-limits).
     sizeLimits: { bodyPartBytes: 5 * 1024 * 1024, contentBytes: 10 * 1024 * 1024 },
+    // "The subject line limit is 2000 characters", counted in UTF-16 code units as `length` counts
+    // (postmarkapp.com/support/article/subject-line-and-from-address-character-limits).
+    maxSubjectLength: 2000,
   },
   // A 200 means Postmark took the message: a refusal is a 422 with its ErrorCode, and recipients it
   // will not deliver to (inactive) are named in the 200's Message (SOURCES.md §1 K1, A-Pb). So a 200

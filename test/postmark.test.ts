@@ -37,6 +37,17 @@ describe('postmark specifics', () => {
     expect(receipt.warnings?.join(' ')).toMatch(/at most 1000 characters/);
   });
 
+  it('refuses a subject over Postmark\'s 2000 characters as UNSUPPORTED before calling it (its 422 stopped the chain)', async () => {
+    const before = server.requests.length;
+    // An emoji is two UTF-16 code units, and Postmark counts it as two.
+    const long = normalizeMessage({ ...MESSAGES['text only']!, subject: `${'x'.repeat(1999)}🎉` });
+    const error = await expectFailure(adapter().send(long, sendContext()));
+    expect(error.code).toBe('UNSUPPORTED');
+    expect(error.message).toMatch(/subject of at most 2000 characters, the message has 2001/);
+    expect(server.requests.length).toBe(before);
+    await adapter().send(normalizeMessage({ ...MESSAGES['text only']!, subject: 'x'.repeat(2000) }), sendContext());
+  });
+
   it('sends the documented request: path, server-token header, JSON field names, the message stream', async () => {
     const message = normalizeMessage({
       ...MESSAGES['text only']!, to: ['"O\'Neil, Ann" <ann@example.com>', 'bob@example.org'], cc: 'Chloé <chloe@example.net>', replyTo: 'support@example.com',

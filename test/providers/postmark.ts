@@ -108,6 +108,8 @@ function check(body: Body, streams: string[]): ProviderAnswer | undefined {
     if (field !== 'ReplyTo' && addresses.length > MAX_PER_FIELD) return invalid(300, `Too many '${field}' recipients: at most ${MAX_PER_FIELD}.`);
   }
   if (typeof body.Subject !== 'string') return invalid(300, 'Subject is required.');
+  // "The subject line limit is 2000 characters" in UTF-16 code units (Postmark support, subject-line-and-from-address-character-limits).
+  if (body.Subject.length > 2000) return invalid(300, 'Subject is too long: the limit is 2000 characters.');
   if (body.HtmlBody === undefined && body.TextBody === undefined) return invalid(300, 'Provide either email TextBody or HtmlBody or both.');
   for (const field of ['HtmlBody', 'TextBody'] as const) {
     const value = body[field];
