@@ -36,6 +36,11 @@ const postmark = defineHttpAdapter<PostmarkOptions>({
     // "The subject line limit is 2000 characters", counted in UTF-16 code units as `length` counts
     // (postmarkapp.com/support/article/subject-line-and-from-address-character-limits).
     maxSubjectLength: 2000,
+    // Postmark's forbidden file types: ErrorCode 411 "Forbidden attachment type" (SOURCES.md §1 K4).
+    refusedAttachmentExtensions: [
+      'vbs', 'exe', 'bin', 'bat', 'chm', 'com', 'cpl', 'crt', 'hlp', 'hta', 'inf', 'ins', 'isp', 'jse', 'lnk', 'mdb', 'pcd', 'pif', 'reg', 'scr',
+      'sct', 'shs', 'vbe', 'vba', 'wsf', 'wsh', 'wsl', 'msc', 'msi', 'msp', 'mst',
+    ],
   },
   // A 200 means Postmark took the message: a refusal is a 422 with its ErrorCode, and recipients it
   // will not deliver to (inactive) are named in the 200's Message (SOURCES.md §1 K1, A-Pb). So a 200

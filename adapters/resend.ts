@@ -20,6 +20,16 @@ const MAX_KEY = 256;
 // source names; Resend's own is not confirmed (SOURCES.md, Not confirmed 11).
 const MAX_ATTACHMENT_BYTES = (40 * 1024 * 1024 * 3) / 4;
 
+// "You can send any file attachment types except for those in the following list"
+// (resend.com/docs/knowledge-base/what-attachment-types-are-not-supported).
+const RESEND_UNSUPPORTED_ATTACHMENTS = [
+  'adp', 'app', 'asp', 'bas', 'bat', 'cer', 'chm', 'cmd', 'com', 'cpl', 'crt', 'csh', 'der', 'exe', 'fxp', 'gadget', 'hlp', 'hta', 'inf',
+  'ins', 'isp', 'its', 'js', 'jse', 'ksh', 'lib', 'lnk', 'mad', 'maf', 'mag', 'mam', 'maq', 'mar', 'mas', 'mat', 'mau', 'mav', 'maw', 'mda',
+  'mdb', 'mde', 'mdt', 'mdw', 'mdz', 'msc', 'msh', 'msh1', 'msh2', 'mshxml', 'msh1xml', 'msh2xml', 'msi', 'msp', 'mst', 'ops', 'pcd', 'pif',
+  'plg', 'prf', 'prg', 'reg', 'scf', 'scr', 'sct', 'shb', 'shs', 'sys', 'ps1', 'ps1xml', 'ps2', 'ps2xml', 'psc1', 'psc2', 'tmp', 'url', 'vb',
+  'vbe', 'vbs', 'vps', 'vsmacros', 'vss', 'vst', 'vsw', 'vxd', 'ws', 'wsc', 'wsf', 'wsh', 'xnk',
+];
+
 const resend = defineHttpAdapter<ResendOptions>({
   name: 'resend',
   defaultUrl: 'https://api.resend.com',
@@ -37,6 +47,7 @@ const resend = defineHttpAdapter<ResendOptions>({
     // with their content types" (anymail's Resend docs, SOURCES.md §3 A-Rd): a 200 with an id, and
     // no email. Such a message skips Resend as UNSUPPORTED instead of vanishing.
     attachmentTypeMatchesName: true,
+    refusedAttachmentExtensions: RESEND_UNSUPPORTED_ATTACHMENTS,
   },
   // 200 {id}: Resend took the email; a refusal is a 4xx {statusCode, name, message} (OpenAPI `/emails`,
   // resend.com/docs/api-reference/errors). A 200 whose body is lost is a send without its id.

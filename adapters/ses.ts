@@ -36,6 +36,19 @@ export interface SesOptions extends Omit<HttpAdapterOptions, 'baseUrl'> {
 const NAME = 'ses';
 
 /**
+ * "Amazon SES accepts all file attachment types except for attachments with the file extensions in
+ * the following list" (docs.aws.amazon.com/ses/latest/dg/mime-types.html); one of them is a
+ * MessageRejected, which would stop the chain.
+ */
+const SES_UNSUPPORTED_ATTACHMENTS: readonly string[] = [
+  'ade', 'adp', 'app', 'asp', 'bas', 'bat', 'cer', 'chm', 'cmd', 'com', 'cpl', 'crt', 'csh', 'der', 'exe', 'fxp', 'gadget', 'hlp', 'hta',
+  'inf', 'ins', 'isp', 'its', 'js', 'jse', 'ksh', 'lib', 'lnk', 'mad', 'maf', 'mag', 'mam', 'maq', 'mar', 'mas', 'mat', 'mau', 'mav', 'maw',
+  'mda', 'mdb', 'mde', 'mdt', 'mdw', 'mdz', 'msc', 'msh', 'msh1', 'msh2', 'mshxml', 'msh1xml', 'msh2xml', 'msi', 'msp', 'mst', 'ops', 'pcd',
+  'pif', 'plg', 'prf', 'prg', 'reg', 'scf', 'scr', 'sct', 'shb', 'shs', 'sys', 'ps1', 'ps1xml', 'ps2', 'ps2xml', 'psc1', 'psc2', 'tmp', 'url',
+  'vb', 'vbe', 'vbs', 'vps', 'vsmacros', 'vss', 'vst', 'vsw', 'vxd', 'ws', 'wsc', 'wsf', 'wsh', 'xnk',
+];
+
+/**
  * Raw MIME carries every field; SES's own limits (quotas and the SendEmail model, PROVIDERS.md §5 E1,
  * E5): 50 recipients per message, and "Amazon SES does not support the SMTPUTF8 extension": local
  * parts must be 7-bit ASCII (domains go in punycode, SES v2 API reference, Destination).
@@ -43,6 +56,7 @@ const NAME = 'ses';
 export const SES_CAPABILITIES = declareCapabilities({
   attachments: true, inlineImages: true, customHeaders: true, tags: true, metadata: true,
   maxReplyTo: Number.POSITIVE_INFINITY, maxRecipients: 50, unicodeLocalParts: false,
+  refusedAttachmentExtensions: SES_UNSUPPORTED_ATTACHMENTS,
 });
 
 // Every option name, for the check of a JavaScript caller's typo (src/core/known-options.ts).

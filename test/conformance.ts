@@ -308,6 +308,8 @@ function capabilityProbes(adapter: MailAdapter): { what: string; message: MailMe
     const message = { ...base, headers: { [name]: 'probe' } };
     if (carriable(message)) probes.push({ what: `the header ${name}`, message });
   }
+  const refusedExtension = caps.refusedAttachmentExtensions?.[0];
+  if (refusedExtension) probes.push({ what: `an attachment named *.${refusedExtension}`, message: { ...base, attachments: [{ filename: `probe.${refusedExtension.toUpperCase()}`, content: 'x', contentType: 'application/octet-stream' }] } });
   if (caps.attachmentTypeMatchesName) probes.push({ what: 'an attachment whose type is not the one its name implies', message: { ...base, attachments: [{ filename: 'data.txt', content: 'a,b', contentType: 'text/csv' }] } });
   if (caps.requiresTo) probes.push({ what: 'no To recipient', message: WITHOUT_TO });
   // Each declared size limit, one byte over.

@@ -1,7 +1,9 @@
 // The Postmark adapter against a local Postmark API that enforces its documented contract.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { memoryAdapter } from '../adapters/memory.js';
 import { fromDsn, postmarkAdapter } from '../adapters/postmark.js';
 import { parseDsn } from '../src/core/dsn.js';
+import { createMailer } from '../src/core/mailer.js';
 import { normalizeMessage } from '../src/core/message.js';
 import { closedPort, expectFailure, MESSAGES, runConformance, sendContext } from './conformance.js';
 import { POSTMARK_ERRORS, startPostmarkServer, type PostmarkServer } from './providers/postmark.js';
@@ -46,6 +48,22 @@ describe('postmark specifics', () => {
     expect(error.message).toMatch(/subject of at most 2000 characters, the message has 2001/);
     expect(server.requests.length).toBe(before);
     await adapter().send(normalizeMessage({ ...MESSAGES['text only']!, subject: 'x'.repeat(2000) }), sendContext());
+  });
+
+  it('skips a message with an attachment type Postmark refuses (firmware.bin, setup.EXE) as UNSUPPORTED, so the next adapter sends it (its refusal stopped the chain)', async () => {
+    const backup = memoryAdapter({ name: 'backup' });
+    const mailer = createMailer({ adapters: [adapter(), backup], journal: false, retry: { attempts: 1 } });
+    try {
+      for (const filename of ['firmware.bin', 'setup.EXE']) {
+        const before = server.requests.length;
+        const result = await mailer.send({ ...MESSAGES['text only']!, attachments: [{ filename, content: 'x', contentType: 'application/octet-stream' }] });
+        expect(result.adapter, filename).toBe('backup');
+        expect(result.attempts[0]!.error).toMatchObject({ code: 'UNSUPPORTED', message: expect.stringContaining(`"${filename}"`) });
+        expect(server.requests.length, `${filename}: nothing sent`).toBe(before);
+      }
+    } finally {
+      await mailer.close();
+    }
   });
 
   it('sends the documented request: path, server-token header, JSON field names, the message stream', async () => {

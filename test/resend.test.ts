@@ -67,6 +67,22 @@ describe('resend specifics', () => {
     expect(await server.takeArrivals()).toHaveLength(1);
   });
 
+  it('skips a message with an attachment type Resend refuses (install.js, server.crt) as UNSUPPORTED, so the next adapter sends it (its refusal stopped the chain)', async () => {
+    const backup = memoryAdapter({ name: 'backup' });
+    const mailer = createMailer({ adapters: [adapter(), backup], journal: false, retry: { attempts: 1 } });
+    try {
+      for (const filename of ['install.js', 'server.crt']) {
+        const before = server.requests.length;
+        const result = await mailer.send({ ...MESSAGES['text only']!, attachments: [{ filename, content: 'x', contentType: 'application/octet-stream' }] });
+        expect(result.adapter, filename).toBe('backup');
+        expect(result.attempts[0]!.error).toMatchObject({ code: 'UNSUPPORTED', message: expect.stringContaining(`"${filename}"`) });
+        expect(server.requests.length, `${filename}: nothing sent`).toBe(before);
+      }
+    } finally {
+      await mailer.close();
+    }
+  });
+
   it('sends the documented request: path, Bearer key, Idempotency-Key, snake_case fields, tags and metadata as headers', async () => {
     const message = normalizeMessage({
       ...MESSAGES['text only']!, to: ['"O\'Neil, Ann" <ann@example.com>'], replyTo: ['a@example.com', 'b@example.com'],

@@ -1,8 +1,10 @@
 // The SES adapter against aws-ses-v2-local (a real SES v2 emulator, started as a child process),
 // checking the raw MIME it receives, plus SES's throttling, rejection and credential errors.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { memoryAdapter } from '../adapters/memory.js';
 import { fromDsn, sesAdapter } from '../adapters/ses.js';
 import { parseDsn } from '../src/core/dsn.js';
+import { createMailer } from '../src/core/mailer.js';
 import { normalizeMessage } from '../src/core/message.js';
 import { closedPort, expectFailure, MESSAGES, runConformance, sendContext } from './conformance.js';
 import { SES_ERRORS, startSesServer, type SesTestServer } from './providers/ses.js';
@@ -123,6 +125,22 @@ describe('ses specifics', () => {
         if (value === undefined) delete process.env[key];
         else process.env[key] = value;
       }
+    }
+  });
+
+  it('skips a message with an attachment type SES refuses (client.cer, backup.tmp) as UNSUPPORTED, so the next adapter sends it (its refusal stopped the chain)', async () => {
+    const backup = memoryAdapter({ name: 'backup' });
+    const mailer = createMailer({ adapters: [adapter(), backup], journal: false, retry: { attempts: 1 } });
+    try {
+      for (const filename of ['client.cer', 'backup.tmp']) {
+        const before = server.requests.length;
+        const result = await mailer.send({ ...MESSAGES['text only']!, attachments: [{ filename, content: 'x', contentType: 'application/octet-stream' }] });
+        expect(result.adapter, filename).toBe('backup');
+        expect(result.attempts[0]!.error).toMatchObject({ code: 'UNSUPPORTED', message: expect.stringContaining(`"${filename}"`) });
+        expect(server.requests.length, `${filename}: nothing sent`).toBe(before);
+      }
+    } finally {
+      await mailer.close();
     }
   });
 

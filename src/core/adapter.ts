@@ -42,6 +42,13 @@ export interface AdapterCapabilities {
    * A mismatch skips the adapter as UNSUPPORTED, naming the file. Optional; absent means any type.
    */
   attachmentTypeMatchesName?: boolean;
+  /**
+   * File name extensions (without the dot, in any case) the provider refuses in an attachment or
+   * an inline image, e.g. "exe", "js" (SES's and Resend's unsupported attachment types, Postmark's
+   * forbidden file types). A message with one skips the adapter as UNSUPPORTED, naming the file,
+   * instead of the provider's 4xx that would stop the chain. Optional; absent means any extension.
+   */
+  refusedAttachmentExtensions?: readonly string[];
   tags: boolean;
   /** Most tags; the rest are dropped with a warning. */
   maxTags: number;
@@ -87,7 +94,7 @@ export interface AdapterCapabilities {
  */
 export const CAPABILITY_NAMES = optionNames<AdapterCapabilities>({
   attachments: true, inlineImages: true, maxAttachmentBytes: true, maxTotalAttachmentBytes: true, customHeaders: true, maxCustomHeaders: true, refusedHeaders: true,
-  attachmentTypeMatchesName: true, tags: true,
+  attachmentTypeMatchesName: true, refusedAttachmentExtensions: true, tags: true,
   maxTags: true, tagLimits: true, metadata: true, maxReplyTo: true, maxRecipients: true, requiresTo: true, maxSubjectLength: true, sizeLimits: true,
   unicodeLocalParts: true,
 });
@@ -221,6 +228,7 @@ export function declareCapabilities(declared: Partial<AdapterCapabilities>): Ada
     ...(declared.sizeLimits ? { sizeLimits: Object.freeze({ ...declared.sizeLimits }) } : {}),
     ...(declared.refusedHeaders?.length ? { refusedHeaders: Object.freeze([...declared.refusedHeaders]) } : {}),
     ...(declared.attachmentTypeMatchesName ? { attachmentTypeMatchesName: true } : {}),
+    ...(declared.refusedAttachmentExtensions?.length ? { refusedAttachmentExtensions: Object.freeze([...declared.refusedAttachmentExtensions]) } : {}),
   });
 }
 
@@ -244,6 +252,11 @@ export function unsupportedReason(adapter: MailAdapter, message: NormalizedMessa
     if (mismatched) {
       return refuse(`attachment "${mismatched.filename}" is ${mismatched.contentType}, but its name says ${contentTypeFromName(mismatched.filename)}, and the provider drops such a message without an error: name the file after its type`);
     }
+  }
+  if (caps.refusedAttachmentExtensions) {
+    const refusedExtensions = new Set(caps.refusedAttachmentExtensions.map((extension) => extension.toLowerCase()));
+    const refused = message.attachments.find((a) => a.filename.includes('.') && refusedExtensions.has(a.filename.slice(a.filename.lastIndexOf('.') + 1).toLowerCase()));
+    if (refused) return refuse(`attachment "${refused.filename}" ends in "${refused.filename.slice(refused.filename.lastIndexOf('.'))}", a file type it refuses to send`);
   }
   const big = message.attachments.find((a) => a.content.length > caps.maxAttachmentBytes);
   if (big) return refuse(`attachment "${big.filename}" is ${megabytes(big.content.length)}, over its limit of ${megabytes(caps.maxAttachmentBytes)} per attachment`);

@@ -23,6 +23,8 @@ import { ASCII_ADDRESS, startProviderServer, type ProviderAnswer, type ProviderR
 const FIELDS = new Set(['from', 'to', 'subject', 'cc', 'bcc', 'reply_to', 'html', 'text', 'template', 'headers', 'scheduled_at', 'attachments', 'tags', 'topic_id']);
 const ATTACHMENT_FIELDS = new Set(['content', 'filename', 'path', 'content_type', 'content_id']);
 const TAG_TEXT = /^[A-Za-z0-9_-]{1,256}$/;
+// "You can send any file attachment types except for those in the following list" (resend.com/docs/knowledge-base/what-attachment-types-are-not-supported).
+const UNSUPPORTED_ATTACHMENT = /\.(adp|app|asp|bas|bat|cer|chm|cmd|com|cpl|crt|csh|der|exe|fxp|gadget|hlp|hta|inf|ins|isp|its|js|jse|ksh|lib|lnk|mad|maf|mag|mam|maq|mar|mas|mat|mau|mav|maw|mda|mdb|mde|mdt|mdw|mdz|msc|msh|msh1|msh2|mshxml|msh1xml|msh2xml|msi|msp|mst|ops|pcd|pif|plg|prf|prg|reg|scf|scr|sct|shb|shs|sys|ps1|ps1xml|ps2|ps2xml|psc1|psc2|tmp|url|vb|vbe|vbs|vps|vsmacros|vss|vst|vsw|vxd|ws|wsc|wsf|wsh|xnk)$/i;
 
 const error = (statusCode: number, name: string, message: string): ProviderAnswer => ({ status: statusCode, body: { statusCode, name, message } });
 
@@ -135,6 +137,9 @@ function check(body: Body): ProviderAnswer | undefined {
       return error(422, 'invalid_attachment', 'Attachments need a filename and base64 content.');
     }
   }
+  const unsupported = (body.attachments ?? []).find((a) => UNSUPPORTED_ATTACHMENT.test(a.filename));
+  // The list is Resend's; the status and text of its refusal are this server's choice.
+  if (unsupported) return error(422, 'invalid_attachment', `Attachment type not supported: ${unsupported.filename}`);
   // 40 MB, attachments included, after base64: a third-party figure (SOURCES.md, Not confirmed 11).
   if (Buffer.byteLength(JSON.stringify(body)) > 40 * 1024 * 1024) return error(422, 'validation_error', 'The email is larger than 40 MB.');
   return undefined;

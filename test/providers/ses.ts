@@ -79,6 +79,8 @@ export async function startSesServer(options: SesServerOptions): Promise<SesTest
     async handle(request) {
       const refused = checkSignature(request, options);
       if (refused) return { answer: refused };
+      const unsupported = await unsupportedAttachment(request);
+      if (unsupported) return { answer: sesError(400, 'MessageRejected', `Attachment type not supported: ${unsupported}`) };
       const answer = await forward(emulatorUrl, request);
       if (request.path !== '/v2/email/outbound-emails' || answer.status !== 200) return { answer };
       const body = request.json as { Destination?: { ToAddresses?: string[]; CcAddresses?: string[]; BccAddresses?: string[] }; Content: { Raw?: { Data: string } } };
@@ -103,6 +105,18 @@ export async function startSesServer(options: SesServerOptions): Promise<SesTest
       if (child.exitCode === null) await once(child, 'exit');
     },
   });
+}
+
+// "Amazon SES accepts all file attachment types except for attachments with the file extensions in
+// the following list" (docs.aws.amazon.com/ses/latest/dg/mime-types.html); the emulator takes any.
+// SES rejects the message; the text of its refusal is this proxy's choice.
+const UNSUPPORTED_ATTACHMENT = /\.(ade|adp|app|asp|bas|bat|cer|chm|cmd|com|cpl|crt|csh|der|exe|fxp|gadget|hlp|hta|inf|ins|isp|its|js|jse|ksh|lib|lnk|mad|maf|mag|mam|maq|mar|mas|mat|mau|mav|maw|mda|mdb|mde|mdt|mdw|mdz|msc|msh|msh1|msh2|mshxml|msh1xml|msh2xml|msi|msp|mst|ops|pcd|pif|plg|prf|prg|reg|scf|scr|sct|shb|shs|sys|ps1|ps1xml|ps2|ps2xml|psc1|psc2|tmp|url|vb|vbe|vbs|vps|vsmacros|vss|vst|vsw|vxd|ws|wsc|wsf|wsh|xnk)$/i;
+
+async function unsupportedAttachment(request: ProviderRequest): Promise<string | undefined> {
+  const raw = (request.json as { Content?: { Raw?: { Data?: unknown } } } | undefined)?.Content?.Raw?.Data;
+  if (request.path !== '/v2/email/outbound-emails' || typeof raw !== 'string') return undefined;
+  const { attachments } = await arrivalFromMime(Buffer.from(raw, 'base64'), { to: [] });
+  return attachments.find((a) => UNSUPPORTED_ATTACHMENT.test(a.filename))?.filename;
 }
 
 async function forward(target: string, request: ProviderRequest): Promise<ProviderAnswer> {
