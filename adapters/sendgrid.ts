@@ -5,6 +5,7 @@ import type { Address } from '../src/core/address.js';
 import { dsnApiKey, dsnChoice } from '../src/core/dsn-options.js';
 import { MailError } from '../src/core/errors.js';
 import type { NormalizedMessage } from '../src/core/message.js';
+import { encodedHeaderValue } from '../src/kit/mime.js';
 import { errorFromResponse, type HttpResponse } from '../src/kit/http.js';
 import { defineHttpAdapter, type HttpAdapterOptions } from '../src/kit/http-adapter.js';
 
@@ -131,7 +132,9 @@ function toPayload(message: NormalizedMessage): Record<string, unknown> {
         disposition: a.inline ? 'inline' : 'attachment', ...(a.inline ? { content_id: a.cid } : {}),
       })),
     } : {}),
-    ...(Object.keys(message.headers).length ? { headers: message.headers } : {}),
+    // SendGrid writes header values as given: "You must ensure these are properly encoded if they
+    // contain unicode characters" (OAS `POST_mail-send`, headers).
+    ...(Object.keys(message.headers).length ? { headers: Object.fromEntries(Object.entries(message.headers).map(([name, value]) => [name, encodedHeaderValue(value)])) } : {}),
     ...(message.tags.length ? { categories: [...new Set(message.tags)] } : {}),
     // custom_args come back in every Event Webhook post for this message.
     ...(Object.keys(message.metadata).length ? { custom_args: message.metadata } : {}),

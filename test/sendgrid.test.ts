@@ -83,6 +83,17 @@ describe('sendgrid specifics', () => {
     }
   });
 
+  it('encodes a non-ASCII header value as RFC 2047 words (SendGrid copies values as given and asks for them encoded), which arrive as written', async () => {
+    const note = 'Livraison à Zoë — « fragile » 📦';
+    await adapter().send(normalizeMessage({ ...MESSAGES['text only']!, headers: { 'X-Note': note, 'X-Order-Id': '1042' } }), sendContext());
+    const sent = (server.requests.at(-1)!.json as { headers: Record<string, string> }).headers;
+    expect(sent['X-Note']).toMatch(/^[\x20-\x7e]+$/);
+    expect(sent['X-Note']).toMatch(/^=\?UTF-8\?Q\?/);
+    expect(sent['X-Order-Id']).toBe('1042');
+    const arrival = (await server.takeArrivals()).at(-1);
+    expect(arrival!.headers).toMatchObject({ 'X-Note': note, 'X-Order-Id': '1042' });
+  });
+
   it('drops a category over 255 characters with a warning, and sends the message with the others', async () => {
     const long = 'c'.repeat(256);
     const receipt = await adapter().send(normalizeMessage({ ...MESSAGES['text only']!, tags: ['order', long] }), sendContext());

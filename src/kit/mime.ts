@@ -9,6 +9,19 @@ import { headersWithTags, type NormalizedMessage } from '../core/message.js';
 // Loaded on the first message built: importing an adapter for its DSN declaration stays cheap.
 const loadMailComposer = () => createRequire(import.meta.url)('nodemailer/lib/mail-composer') as typeof MailComposerClass;
 
+// nodemailer's RFC 2047 encoder, loaded on first use like the composer.
+const loadMimeFuncs = () => createRequire(import.meta.url)('nodemailer/lib/mime-funcs') as typeof import('nodemailer/lib/mime-funcs');
+
+/**
+ * A custom header's value as the MIME adapters write it: as is when it is printable ASCII, else as
+ * RFC 2047 encoded words (nodemailer's encoder, as its composer uses). For an API that copies header
+ * values into the message as given (SendGrid: "You must ensure these are properly encoded if they
+ * contain unicode characters").
+ */
+export function encodedHeaderValue(value: string): string {
+  return /^[\x20-\x7e\t]*$/.test(value) ? value : loadMimeFuncs().encodeWords(value, 'Q', 52, true);
+}
+
 /** The nodemailer message options for a NormalizedMessage (also what SMTP transports take). */
 export function toNodemailerMessage(message: NormalizedMessage) {
   const list = (addresses: Address[]) => addresses.map((a) => (a.name ? { name: a.name, address: a.address } : a.address));

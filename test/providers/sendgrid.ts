@@ -150,6 +150,15 @@ function check(body: Body): ProviderAnswer | undefined {
   return undefined;
 }
 
+// A header value as a reader shows it: each run of adjacent RFC 2047 UTF-8 encoded words (B or Q)
+// decoded as one byte sequence, the white space between them dropped (RFC 2047 §6.2).
+function decodeWords(value: string): string {
+  const word = /=\?UTF-8\?([BQ])\?([^?]*)\?=/gi;
+  return value.replace(/=\?UTF-8\?[BQ]\?[^?]*\?=(?:\s+=\?UTF-8\?[BQ]\?[^?]*\?=)*/gi, (run) => Buffer.concat([...run.matchAll(word)].map(([, encoding, text]) => (encoding!.toUpperCase() === 'B'
+    ? Buffer.from(text!, 'base64')
+    : Buffer.from(text!.replace(/_/g, ' ').replace(/=([0-9A-F]{2})/gi, (_, hex: string) => String.fromCharCode(parseInt(hex, 16))), 'latin1')))).toString('utf8'));
+}
+
 function toArrival(body: Body): Arrival {
   const address = (e: Email): Address => (e.name ? { address: e.email, name: e.name } : { address: e.email });
   const p = body.personalizations[0]!;
@@ -169,7 +178,8 @@ function toArrival(body: Body): Arrival {
       filename: a.filename, contentType: a.type ?? 'application/octet-stream', content: Buffer.from(a.content, 'base64'),
       ...(a.content_id ? { cid: a.content_id } : {}), inline: a.disposition === 'inline',
     })),
-    headers: { ...body.headers, ...p.headers },
+    // SendGrid copies header values into the message as given; a reader decodes encoded words.
+    headers: Object.fromEntries(Object.entries({ ...body.headers, ...p.headers }).map(([name, value]) => [name, decodeWords(value)])),
     tags: body.categories ?? [],
     metadata: { ...body.custom_args, ...p.custom_args },
   };
