@@ -34,7 +34,7 @@ const brevo = defineHttpAdapter<BrevoOptions>({
   parseReceipt: ({ json }, { recipients, message }) => {
     const messageId = (json as { messageId?: unknown } | undefined)?.messageId;
     if (typeof messageId !== 'string') return undefined;
-    const warnings = [...senderNameWarnings(message), ...typeWarnings(message)];
+    const warnings = [...nameWarnings(message), ...typeWarnings(message)];
     return { providerMessageId: messageId, accepted: recipients, rejected: [], ...(warnings.length > 0 ? { warnings } : {}) };
   },
   // A wrong key, no credits, a sender not validated: their codes and remedies are in the catalogue.
@@ -59,27 +59,33 @@ function typeWarnings(message: NormalizedMessage): string[] {
     .map((a) => `brevo takes no attachment type and derives it from the file name: ${JSON.stringify(a.filename)} was sent without its type ${a.contentType}`);
 }
 
-// `sendSmtpEmail.sender.name` is at most 70 characters (Brevo's OAS, PROVIDERS.md §1 B1): a longer
-// one is a 400 that would stop the chain for a display name. It is cut, with a warning.
-const MAX_SENDER_NAME = 70;
+// Every contact name in `sendSmtpEmail` (sender, to, cc, bcc, replyTo) is at most 70 characters
+// ("Maximum allowed characters are 70", Brevo's OAS and SDKs, PROVIDERS.md §1 B1): a longer one is
+// a 400 ("You can have max 70 character in to name") that would stop the chain for a display
+// name. It is cut, with a warning.
+const MAX_NAME = 70;
+const NAME_FIELDS = [['from', 'sender'], ['to', 'recipient'], ['cc', 'cc recipient'], ['bcc', 'bcc recipient'], ['replyTo', 'reply-to']] as const;
 
-function senderName(name: string): string {
+function cutName(name: string): string {
   let cut = '';
   for (const character of name) {
-    if (cut.length + character.length > MAX_SENDER_NAME) break;
+    if (cut.length + character.length > MAX_NAME) break;
     cut += character;
   }
   return cut;
 }
 
-function senderNameWarnings(message: NormalizedMessage): string[] {
-  const name = message.from.name;
-  if (!name || name.length <= MAX_SENDER_NAME) return [];
-  return [`brevo takes a sender name of at most ${MAX_SENDER_NAME} characters: ${JSON.stringify(name)} was cut to ${JSON.stringify(senderName(name))}`];
+function nameWarnings(message: NormalizedMessage): string[] {
+  return NAME_FIELDS.flatMap(([field, label]) => {
+    const addresses = field === 'from' ? [message.from] : field === 'replyTo' ? message.replyTo.slice(0, 1) : message[field];
+    return addresses
+      .filter((a) => a.name && a.name.length > MAX_NAME)
+      .map((a) => `brevo takes a ${label} name of at most ${MAX_NAME} characters: ${JSON.stringify(a.name)} was cut to ${JSON.stringify(cutName(a.name!))}`);
+  });
 }
 
 function contact(address: Address): { email: string; name?: string } {
-  return address.name ? { email: address.address, name: address.name } : { email: address.address };
+  return address.name ? { email: address.address, name: cutName(address.name) } : { email: address.address };
 }
 
 function toPayload(message: NormalizedMessage, ctx: SendContext): Record<string, unknown> {
@@ -90,7 +96,7 @@ function toPayload(message: NormalizedMessage, ctx: SendContext): Record<string,
   const idempotencyKey = ctx.idempotencyKey ?? message.idempotencyKey;
   if (idempotencyKey) headers.idempotencyKey = idempotencyKey;
   return {
-    sender: contact(message.from.name ? { ...message.from, name: senderName(message.from.name) } : message.from),
+    sender: contact(message.from),
     to: message.to.map(contact),
     ...(message.cc.length ? { cc: message.cc.map(contact) } : {}),
     ...(message.bcc.length ? { bcc: message.bcc.map(contact) } : {}),

@@ -70,6 +70,32 @@ describe('brevo specifics', () => {
     expect(receipt.warnings).toEqual([`brevo takes a sender name of at most 70 characters: ${JSON.stringify(name)} was cut to ${JSON.stringify(sender.name)}`]);
   });
 
+  it('cuts a to, cc, bcc or reply-to name over Brevo\'s 70 characters too, with a warning each (the local API answers 400 to a longer one, as Brevo does)', async () => {
+    const adapter = brevoAdapter({ apiKey: KEY, baseUrl: server.url });
+    const long = (who: string) => `${who} — Service comptabilité fournisseurs et clients, Les Jardins de Provence SARL`;
+    const message = normalizeMessage({
+      ...MESSAGES['text only']!,
+      to: { address: 'ann@example.com', name: long('Ann') }, cc: { address: 'bob@example.com', name: long('Bob') },
+      bcc: { address: 'audit@example.com', name: long('Audit') }, replyTo: { address: 'help@example.com', name: long('Help') },
+    });
+    const receipt = await adapter.send(message, sendContext());
+    const sent = server.requests.at(-1)!.json as Record<string, { name: string } | { name: string }[]>;
+    const cut = (who: string) => [...long(who)].slice(0, 70).join('');
+    expect(sent).toMatchObject({ to: [{ name: cut('Ann') }], cc: [{ name: cut('Bob') }], bcc: [{ name: cut('Audit') }], replyTo: { name: cut('Help') } });
+    expect(receipt.warnings).toEqual([
+      `brevo takes a recipient name of at most 70 characters: ${JSON.stringify(long('Ann'))} was cut to ${JSON.stringify(cut('Ann'))}`,
+      `brevo takes a cc recipient name of at most 70 characters: ${JSON.stringify(long('Bob'))} was cut to ${JSON.stringify(cut('Bob'))}`,
+      `brevo takes a bcc recipient name of at most 70 characters: ${JSON.stringify(long('Audit'))} was cut to ${JSON.stringify(cut('Audit'))}`,
+      `brevo takes a reply-to name of at most 70 characters: ${JSON.stringify(long('Help'))} was cut to ${JSON.stringify(cut('Help'))}`,
+    ]);
+    const response = await fetch(`${server.url}/v3/smtp/email`, {
+      method: 'POST', headers: { 'api-key': KEY, 'content-type': 'application/json' },
+      body: JSON.stringify({ sender: { email: 'shop@example.com' }, to: [{ email: 'ann@example.com', name: long('Ann') }], subject: 'S', textContent: 'T' }),
+    });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toEqual({ code: 'invalid_parameter', message: 'You can have max 70 character in to name' });
+  });
+
   it('turns a wrong key into AUTH with a remedy and without the key', async () => {
     const adapter = brevoAdapter({ apiKey: 'xkeysib-wrong-key-000', baseUrl: server.url });
     const error = await expectFailure(adapter.send(normalizeMessage(MESSAGES['text only']!), sendContext()));

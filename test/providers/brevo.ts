@@ -68,13 +68,17 @@ function checkSend(json: unknown): string | undefined {
     && ((value as Contact).name === undefined || typeof (value as Contact).name === 'string')
     && Object.keys(value).every((k) => k === 'email' || k === 'name');
   if (!isContact(body.sender)) return 'valid sender email required';
-  if (typeof (body.sender as Contact).name === 'string' && (body.sender as Contact).name!.length > 70) return 'sender name is too long';
   for (const field of ['to', 'cc', 'bcc'] as const) {
     const list = body[field];
     if (list === undefined && field !== 'to') continue;
     if (!Array.isArray(list) || list.length === 0 || !list.every(isContact)) return `email is not valid in ${field}`;
   }
   if (body.replyTo !== undefined && !isContact(body.replyTo)) return 'replyTo must be one object {email, name}';
+  // Every contact's name: "Maximum allowed characters are 70" (OAS); the text is Brevo's own, from a reported 400.
+  for (const field of ['sender', 'to', 'cc', 'bcc', 'replyTo'] as const) {
+    const long = [body[field] ?? []].flat().find((c) => typeof (c as Contact).name === 'string' && (c as Contact).name!.length > 70);
+    if (long) return `You can have max 70 character in ${field} name`;
+  }
   if (typeof body.subject !== 'string' || !body.subject) return 'subject is missing';
   if (body.htmlContent === undefined && body.textContent === undefined) return 'htmlContent or textContent is missing';
   for (const field of ['htmlContent', 'textContent'] as const) if (body[field] !== undefined && typeof body[field] !== 'string') return `${field} must be a string`;
