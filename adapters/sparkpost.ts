@@ -86,7 +86,7 @@ function toPayload(message: NormalizedMessage): Record<string, unknown> {
   // sees a bcc address, and the cc ones are still named in the Cc header.
   const headerTo = message.to.length ? formatAddressList(message.to) : undefined;
   const recipient = (address: Address) => ({ address: { email: address.address, ...(address.name ? { name: address.name } : {}), ...(headerTo ? { header_to: headerTo } : {}) } });
-  const headers: Record<string, string> = { ...message.headers, ...(message.cc.length ? { Cc: formatAddressList(message.cc) } : {}) };
+  const headers: Record<string, string> = Object.fromEntries(Object.entries({ ...message.headers, ...(message.cc.length ? { Cc: formatAddressList(message.cc) } : {}) }).map(([name, value]) => [name, literal(value)]));
   const files = (inline: boolean) => message.attachments.filter((a) => a.inline === inline)
     // An inline image's name is its Content-ID (`<img src="cid:NAME">`).
     .map((a) => ({ name: inline ? a.cid! : a.filename, type: a.contentType, data: a.content.toString('base64') }));
@@ -94,12 +94,14 @@ function toPayload(message: NormalizedMessage): Record<string, unknown> {
   const inlineImages = files(true);
   return {
     recipients: [...message.to, ...message.cc, ...message.bcc].map(recipient),
+    // The content is already rendered: SparkPost's template language must not run over the bodies.
+    options: { perform_substitutions: false },
     content: {
-      from: message.from.name ? { email: message.from.address, name: message.from.name } : { email: message.from.address },
-      subject: message.subject,
+      from: message.from.name ? { email: message.from.address, name: literal(message.from.name) } : { email: message.from.address },
+      subject: literal(message.subject),
       ...(message.text !== undefined ? { text: message.text } : {}),
       ...(message.html !== undefined ? { html: message.html } : {}),
-      ...(message.replyTo.length ? { reply_to: formatAddressList(message.replyTo) } : {}),
+      ...(message.replyTo.length ? { reply_to: literal(formatAddressList(message.replyTo)) } : {}),
       ...(Object.keys(headers).length ? { headers } : {}),
       ...(attachments.length ? { attachments } : {}),
       ...(inlineImages.length ? { inline_images: inlineImages } : {}),
@@ -107,6 +109,24 @@ function toPayload(message: NormalizedMessage): Record<string, unknown> {
     ...(message.tags[0] ? { campaign_id: message.tags[0] } : {}),
     ...(Object.keys(message.metadata).length ? { metadata: message.metadata } : {}),
   };
+}
+
+// SparkPost runs its template language over from, subject, reply_to and headers even with
+// perform_substitutions off (which covers text and html only): "{{ name }}" in a subject would come
+// out empty. Its documented way to write braces is a macro per run ("Braces Macros",
+// developers.sparkpost.com/api/template-language): "{{" is written {{opening_double_curly()}}.
+const BRACE_MACROS: Record<string, string[]> = {
+  '{': ['opening_single_curly', 'opening_double_curly', 'opening_triple_curly'],
+  '}': ['closing_single_curly', 'closing_double_curly', 'closing_triple_curly'],
+};
+
+function literal(text: string): string {
+  return text.replace(/\{\{+|\}\}+/g, (run) => {
+    const macros = BRACE_MACROS[run[0]!]!;
+    let out = '';
+    for (let left = run.length; left > 0; left -= Math.min(left, 3)) out += `{{${macros[Math.min(left, 3) - 1]}()}}`;
+    return out;
+  });
 }
 
 // results {id, total_accepted_recipients, total_rejected_recipients}. SparkPost does not say which

@@ -31,6 +31,21 @@ describe('sparkpost specifics', () => {
   afterAll(() => server.close());
   const adapter = (apiKey = KEY) => sparkpostAdapter({ apiKey, baseUrl: server.url });
 
+  it('sends braces as written: SparkPost\'s template language would empty "{{ … }}" in the subject, bodies and headers', async () => {
+    const message = normalizeMessage({
+      ...MESSAGES['text only']!, from: { address: 'shop@example.com', name: 'Shop {{brand}}' },
+      subject: 'Your code {{promo}} and {{{raw}}} }}', text: 'Hello {{name}}, keep {{{ this }}} {', html: '<p style="a{b}">{{#if x}}ok{{/if}}</p>',
+      headers: { 'X-Template': '{{order.id}}' },
+    });
+    await adapter().send(message, sendContext());
+    const [arrival] = await server.takeArrivals();
+    expect(arrival!.subject).toBe(message.subject);
+    expect(arrival!.from.name).toBe('Shop {{brand}}');
+    expect(arrival!.text).toBe(message.text);
+    expect(arrival!.html).toBe(message.html);
+    expect(arrival!.headers['X-Template']).toBe('{{order.id}}');
+  });
+
   it('sends the documented request: path, the bare key as Authorization, recipients with header_to, a Cc header, campaign_id and metadata', async () => {
     const message = normalizeMessage({
       ...MESSAGES['text only']!, to: ['Ann <ann@example.com>', 'bob@example.com'], cc: 'Chloé <chloe@example.com>', bcc: 'audit@example.com', replyTo: 'support@example.com',
@@ -49,6 +64,7 @@ describe('sparkpost specifics', () => {
         { address: { email: 'chloe@example.com', name: 'Chloé', header_to: headerTo } },
         { address: { email: 'audit@example.com', header_to: headerTo } },
       ],
+      options: { perform_substitutions: false },
       content: {
         from: { email: 'shop@example.com' },
         subject: 'Plain text',

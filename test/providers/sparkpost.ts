@@ -84,6 +84,36 @@ type File = { name: string; type: string; data: string };
 interface Body {
   recipients: Recipient[]; campaign_id?: string; metadata?: Record<string, unknown>;
   content: { from: From; subject: string; text?: string; html?: string; reply_to?: string; headers?: Record<string, string>; attachments?: File[]; inline_images?: File[] };
+  options?: { perform_substitutions?: boolean };
+}
+
+// SparkPost's template language as far as a rendered message meets it: it runs over from, subject,
+// reply_to and headers, and over text and html unless options.perform_substitutions is false; each
+// {{ expression }} (or {{{ }}}) becomes its value: a brace macro's braces, nothing for a variable
+// the transmission does not define ("Braces Macros", template-language.apib) [P S2].
+const BRACES: Record<string, string> = {
+  'opening_single_curly()': '{', 'opening_double_curly()': '{{', 'opening_triple_curly()': '{{{',
+  'closing_single_curly()': '}', 'closing_double_curly()': '}}', 'closing_triple_curly()': '}}}',
+};
+
+function render(text: string): string {
+  return text.replace(/\{\{\{?([^{}]*?)\}\}\}?/g, (_, expression: string) => BRACES[expression.trim()] ?? '');
+}
+
+function rendered(body: Body): Body {
+  const { content } = body;
+  const bodies = body.options?.perform_substitutions !== false;
+  const from = typeof content.from === 'string' ? render(content.from) : { ...content.from, ...(content.from.name !== undefined ? { name: render(content.from.name) } : {}) };
+  return {
+    ...body,
+    content: {
+      ...content, from, subject: render(content.subject),
+      ...(content.reply_to !== undefined ? { reply_to: render(content.reply_to) } : {}),
+      ...(content.headers ? { headers: Object.fromEntries(Object.entries(content.headers).map(([name, value]) => [name, render(value)])) } : {}),
+      ...(bodies && content.text !== undefined ? { text: render(content.text) } : {}),
+      ...(bodies && content.html !== undefined ? { html: render(content.html) } : {}),
+    },
+  };
 }
 
 function parse(value: string): Address[] {
@@ -149,7 +179,8 @@ function check(body: Body, domains: string[]): ProviderAnswer | undefined {
   return undefined;
 }
 
-function toArrival(body: Body): Arrival {
+function toArrival(sent: Body): Arrival {
+  const body = rendered(sent);
   const { content } = body;
   const headers: Record<string, string> = { ...content.headers };
   const ccHeader = headers.Cc;
