@@ -38,7 +38,9 @@ const sendgrid = defineHttpAdapter<SendgridOptions>({
     customHeaders: true, tags: true, maxTags: 10, tagLimits: { maxLength: 255 }, metadata: true, maxReplyTo: 1000, maxRecipients: 1000, requiresTo: true,
     // Metadata is custom_args: "The combined total size of these custom arguments may not exceed
     // 10,000 bytes" (twilio.com/docs/sendgrid/api-reference/mail-send/mail-send, and its errors page).
-    sizeLimits: { metadataJsonBytes: 10_000 },
+    // The whole email "must be less than 30MB … calculated from the entire JSON payload" (SOURCES.md §2
+    // G8): text, html and attachments in base64 together, else a 413 that would stop the chain.
+    sizeLimits: { metadataJsonBytes: 10_000, contentBytes: 30 * 1024 * 1024 },
     // headers "Must not be any of the following reserved headers" (OAS `POST_mail-send`, SOURCES.md §2 G1): a 400.
     refusedHeaders: ['x-sg-id', 'x-sg-eid', 'received', 'dkim-signature', 'Content-Type', 'Content-Transfer-Encoding', 'To', 'From', 'Subject', 'Reply-To', 'CC', 'BCC'],
   },

@@ -94,6 +94,21 @@ describe('sendgrid specifics', () => {
     expect(arrival!.headers).toMatchObject({ 'X-Note': note, 'X-Order-Id': '1042' });
   });
 
+  it('skips a message whose text, html and attachments in base64 pass SendGrid\'s 30 MB as UNSUPPORTED, so the next adapter sends it (its 413 stopped the chain)', async () => {
+    const backup = memoryAdapter({ name: 'backup' });
+    const mailer = createMailer({ adapters: [adapter(), backup], journal: false, retry: { attempts: 1 } });
+    try {
+      const before = server.requests.length;
+      // 22 MB of attachment is 29.3 MB in base64, under the attachment limit; with 2 MB of html the payload passes 30 MB.
+      const result = await mailer.send({ ...MESSAGES['text only']!, html: `<p>${'x'.repeat(2 * 1024 * 1024)}</p>`, attachments: [{ filename: 'scan.pdf', content: new Uint8Array(22 * 1024 * 1024) }] });
+      expect(result.adapter).toBe('backup');
+      expect(result.attempts[0]!.error).toMatchObject({ code: 'UNSUPPORTED', message: expect.stringMatching(/text \+ html \+ attachments after base64\) is 31\.3 MB/) });
+      expect(server.requests.length).toBe(before);
+    } finally {
+      await mailer.close();
+    }
+  });
+
   it('drops a category over 255 characters with a warning, and sends the message with the others', async () => {
     const long = 'c'.repeat(256);
     const receipt = await adapter().send(normalizeMessage({ ...MESSAGES['text only']!, tags: ['order', long] }), sendContext());
