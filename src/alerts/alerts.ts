@@ -186,7 +186,7 @@ export function attachAlerts(source: AlertSource, options: AlertOptions, context
       closed = true;
       for (const [event, listener] of listeners) source.off(event, listener);
       if (scanTimer !== undefined) clock.clearTimeout(scanTimer);
-      queueWatch?.stop();
+      await queueWatch?.stop();
       throttle.flush();
       await this.idle();
       await Promise.allSettled(channels.map((channel) => channel.close?.()));
