@@ -4,6 +4,9 @@
 // failures in a minute -> one alert and one digest, on a manual clock), channels that fail or hang
 // never touching a send, and no configured secret in any alert.
 import { createHmac } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { EventEmitter } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import { attachAlerts } from '../src/alerts/alerts.js';
@@ -305,6 +308,48 @@ describe('alert triggers', () => {
       entryId: entry.id,
       facts: [{ label: 'Pending', value: '1' }, { label: 'Oldest entry', value: `${entry.id} (${entry.createdAt})` }],
     });
+    await stuck;
+  });
+});
+
+describe('several instances on one journal', () => {
+  it('three mailers sharing a SQLite journal send the pending alert once, not once each (and its digest from the one that spoke)', async () => {
+    const hook = await receiver();
+    const clock = manualClock(Date.now());
+    const journal = join(mkdtempSync(join(tmpdir(), 'mailroom-alerts-')), 'journal.sqlite');
+    const instance = (adapter = scriptedAdapter('primary', ['ok'])) =>
+      mailer([adapter], { clock, pendingOlderThanMinutes: 30, pendingCheckMs: 60_000, triggers: { failed: false }, channels: [{ type: 'webhook', url: `${hook.url}/in`, secret: WEBHOOK_SECRET }] }, { journal, timeoutMs: 3_000 });
+    const sender = instance(scriptedAdapter('stuck', [{ abortable: 'TRANSIENT' }]));
+    const others = [instance(), instance()];
+    const stuck = sender.send(message).catch((error: unknown) => error);
+    let pending = await others[0]!.journal.list({ status: 'pending' });
+    for (let tries = 0; pending.entries.length === 0 && tries < 100; tries++) {
+      await new Promise((done) => setTimeout(done, 10));
+      pending = await others[0]!.journal.list({ status: 'pending' });
+    }
+    expect(pending.entries).toHaveLength(1);
+    // Each scan of the three is over once it has set its next timer (plus the speaker's throttle window).
+    const scansPass = async (minutes: number, timers: number) => {
+      for (let minute = 0; minute < minutes; minute++) {
+        clock.advance(60_000);
+        for (let tries = 0; clock.pending() < timers && tries < 500; tries++) await new Promise((done) => setTimeout(done, 10));
+      }
+    };
+    await scansPass(30, 3);
+    await scansPass(1, 4); // 31 min: the entry is over 30 min old for every instance
+    await new Promise((done) => setTimeout(done, 200));
+    const quiet = async (count: number) => {
+      await hook.waitFor(count);
+      await new Promise((done) => setTimeout(done, 200));
+      expect(hook.requests).toHaveLength(count);
+      return hook.requests.map((request) => request.json as { trigger: string; digest: unknown });
+    };
+    expect(await quiet(1)).toMatchObject([{ trigger: 'pending', digest: null }]);
+    // Two more scans each: held back by the speaker's throttle, silent elsewhere.
+    await scansPass(2, 4);
+    expect(await quiet(1)).toHaveLength(1);
+    await Promise.all([sender, ...others].map((one) => one.close()));
+    expect((await quiet(2))[1]).toMatchObject({ trigger: 'pending', digest: { count: 2 } });
     await stuck;
   });
 });

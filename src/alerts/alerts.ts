@@ -3,6 +3,7 @@
 // send never waits on an alert; deliveries run in the background, bounded in number and time, and
 // a failing channel is reported once (a process warning) until it works again. See README "Alerts".
 import type { EventEmitter } from 'node:events';
+import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { MailAdapter } from '../core/adapter.js';
 import type { AddressInput } from '../core/address.js';
@@ -28,6 +29,9 @@ export const ALERT_WARNING_CODE = 'MAILROOM_ALERT_FAILED';
 // keeps real outages far below it: this only bounds a flood of distinct keys.
 const MAX_IN_FLIGHT = 50;
 
+// The name of the pending scan's lead in the journal.
+const PENDING_LEAD = 'alerts:pending';
+
 /** What alerts listen to: the mailer's event emitter, or any emitter of the same events. */
 export type AlertSource = Pick<EventEmitter, 'on' | 'off'>;
 type Listener = Parameters<EventEmitter['on']>[1];
@@ -44,6 +48,11 @@ export interface AlertContext {
   secrets?: string[];
   /** Queue mode: the queue, for the no-worker check. */
   queue?: WatchedQueue;
+  /**
+   * Which of the processes sharing the journal speaks for a scan they all run (SendJournal.lead),
+   * so N instances send the pending alert once, not N times. Without it, this one always does.
+   */
+  lead?: { take(name: string, owner: string, ttlMs: number): Promise<boolean>; leave(name: string, owner: string): Promise<void> };
 }
 
 /** One channel's answer to `test()`. */
@@ -153,20 +162,28 @@ export function attachAlerts(source: AlertSource, options: AlertOptions, context
   for (const [event, listener] of listeners) source.on(event, listener);
 
   let scanTimer: unknown;
+  let scanning: Promise<void> = Promise.resolve();
   const olderThanMinutes = options.pendingOlderThanMinutes ?? 30;
+  const pendingCheckMs = options.pendingCheckMs ?? 300_000;
+  // Every instance on a shared journal finds the same pending entries: one speaks (renewed at each
+  // scan that finds some, lapsing after three scans missed, given up on close).
+  const speaker = randomUUID();
+  let spoke = false;
   const scanPending = async () => {
     const page = await context.journal!.list({ status: 'pending', until: new Date(clock.now() - olderThanMinutes * 60_000), limit: PENDING_SCAN_LIMIT });
     if (page.entries.length === 0) return;
+    if (context.lead && !(await context.lead.take(PENDING_LEAD, speaker, 3 * pendingCheckMs))) return;
+    spoke = true;
     const oldest = page.entries[page.entries.length - 1]!;
     raise(() => pendingDraft(page.entries.length, olderThanMinutes, { id: oldest.id, createdAt: oldest.createdAt }));
   };
   const scheduleScan = () => {
     scanTimer = clock.setTimeout(() => {
       // A journal that cannot be read is reported by the journal's own error path, not here.
-      void scanPending().catch(() => undefined).finally(() => {
+      scanning = scanPending().catch(() => undefined).finally(() => {
         if (!closed) scheduleScan();
       });
-    }, options.pendingCheckMs ?? 300_000);
+    }, pendingCheckMs);
   };
   if (olderThanMinutes > 0 && context.journal && enabled('pending')) scheduleScan();
   const noWorkerMinutes = options.noWorkerMinutes ?? 5;
@@ -186,6 +203,8 @@ export function attachAlerts(source: AlertSource, options: AlertOptions, context
       closed = true;
       for (const [event, listener] of listeners) source.off(event, listener);
       if (scanTimer !== undefined) clock.clearTimeout(scanTimer);
+      await scanning;
+      if (spoke) await context.lead?.leave(PENDING_LEAD, speaker).catch(() => undefined);
       await queueWatch?.stop();
       throttle.flush();
       await this.idle();

@@ -154,7 +154,7 @@ export function createMailer(options: MailerOptions = {}): Mailer<SendResult | Q
   const alerts = options.alerts
     ? attachAlerts(parts.events.source, options.alerts, {
         adapters: mailer.adapters,
-        ...(parts.journal ? { journal: mailer.journal } : {}),
+        ...(parts.journal ? { journal: mailer.journal, lead: { take: (name, owner, ttlMs) => journal().lead(name, owner, ttlMs), leave: (name, owner) => journal().leaveLead(name, owner) } } : {}),
         ...(queue ? { queue } : {}),
         ...(options.from !== undefined ? { from: options.from } : {}),
         secrets: dsn ? dsnSecrets(dsn) : [],
