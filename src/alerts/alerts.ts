@@ -18,7 +18,7 @@ import { slackChannel } from './channels/slack.js';
 import { teamsChannel } from './channels/teams.js';
 import { webhookChannel } from './channels/webhook.js';
 import type { AlertChannelOptions, AlertOptions } from './options.js';
-import { watchQueue, type WatchedQueue } from './queue-watch.js';
+import { watchQueue, type AlertLead, type WatchedQueue } from './queue-watch.js';
 import { AlertThrottle, systemClock } from './throttle.js';
 import { cooldownDraft, deliveryDraft, failedDraft, failoverDraft, journalErrorDraft, PENDING_SCAN_LIMIT, pendingDraft, testDraft, type DeliveryEventLike } from './triggers.js';
 
@@ -52,7 +52,7 @@ export interface AlertContext {
    * Which of the processes sharing the journal speaks for a scan they all run (SendJournal.lead),
    * so N instances send the pending alert once, not N times. Without it, this one always does.
    */
-  lead?: { take(name: string, owner: string, ttlMs: number): Promise<boolean>; leave(name: string, owner: string): Promise<void> };
+  lead?: AlertLead;
 }
 
 /** One channel's answer to `test()`. */
@@ -187,7 +187,7 @@ export function attachAlerts(source: AlertSource, options: AlertOptions, context
   };
   if (olderThanMinutes > 0 && context.journal && enabled('pending')) scheduleScan();
   const noWorkerMinutes = options.noWorkerMinutes ?? 5;
-  const queueWatch = noWorkerMinutes > 0 && context.queue && enabled('no-worker') ? watchQueue(context.queue, { noWorkerMinutes, checkMs: options.queueCheckMs ?? 60_000, clock }, raise) : undefined;
+  const queueWatch = noWorkerMinutes > 0 && context.queue && enabled('no-worker') ? watchQueue(context.queue, { noWorkerMinutes, checkMs: options.queueCheckMs ?? 60_000, clock, ...(context.lead ? { lead: context.lead } : {}) }, raise) : undefined;
 
   return {
     async test() {

@@ -5,7 +5,6 @@ import type { MailMessage } from '../core/message.js';
 import { loadBullMq, migrate } from './load-bullmq.js';
 import { answerWithin, QUEUE_ANSWER_MS } from './queue-answer.js';
 import { isPostgres, queueOptions, redact, type QueueOption, type QueueOptions } from './queue-options.js';
-import { claimLead, releaseLead, type LeadClient } from './alert-lead.js';
 import { aliveWorkers, type PresenceClient } from './worker-presence.js';
 
 /** What a job carries: the message as rendered at send time, so a worker needs no templates. */
@@ -97,33 +96,13 @@ export class SendQueue {
   async workers(): Promise<number> {
     const queue = await this.queue();
     if (isPostgres(this.options.connection)) return (await queue.getWorkers()).length;
-    return aliveWorkers(await this.redisClient<PresenceClient>(queue), this.options.name);
+    return aliveWorkers(await (queue.getBackend() as unknown as { client: Promise<PresenceClient> }).client, this.options.name);
   }
 
   /** Counts and workers, or TRANSIENT naming the queue when its server has not answered within `timeoutMs`. */
   async probe(timeoutMs = QUEUE_ANSWER_MS): Promise<QueueProbe> {
     const [counts, workers] = await answerWithin(Promise.all([this.counts(), this.workers()]), this.describe(), () => this.lastError, timeoutMs);
     return { counts, workers };
-  }
-
-  /**
-   * Whether `owner` speaks for this queue in the no-worker alert for the next `ttlMs` (alert-lead.ts):
-   * one mailer among those sharing the queue. PostgreSQL: every mailer does (no lead there yet).
-   */
-  async leads(owner: string, ttlMs: number): Promise<boolean> {
-    const queue = await this.queue();
-    if (isPostgres(this.options.connection)) return true;
-    return claimLead(await this.redisClient<LeadClient>(queue), this.options.name, owner, ttlMs);
-  }
-
-  /** Gives up the lead taken by `leads()`, if held. */
-  async leaveLead(owner: string): Promise<void> {
-    if (!this.opening || isPostgres(this.options.connection)) return;
-    await releaseLead(await this.redisClient<LeadClient>(await this.queue()), this.options.name, owner);
-  }
-
-  private redisClient<T>(queue: Queue): Promise<T> {
-    return (queue.getBackend() as unknown as { client: Promise<T> }).client;
   }
 
   /** The job's state: waiting, active, delayed, failed, completed, or unknown (no such job). */
