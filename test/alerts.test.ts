@@ -512,6 +512,35 @@ describe('alerts options given in code', () => {
     }
     expect(() => createMailer({ adapters: [scriptedAdapter('a', ['ok'])], journal: false, alerts: {} as AlertOptions })).toThrow(expect.objectContaining({ code: 'CONFIG' }));
   });
+
+  it('a scan period of 0 or a window past 2^31 - 1 ms (Node runs such a timer at once): CONFIG at createMailer, from code as from the file', () => {
+    const channels = [{ type: 'webhook' as const, url: 'https://ops.example/hooks/mail', secret: WEBHOOK_SECRET }];
+    const given: Array<Partial<AlertOptions>> = [
+      { pendingCheckMs: 0 },
+      { queueCheckMs: 10 },
+      { throttle: { windowMs: 30 * 24 * 3600_000 } },
+      { pendingCheckMs: 2 ** 31 },
+      { timeoutMs: -1 },
+      { noWorkerMinutes: 1.5 },
+    ];
+    for (const extra of given) {
+      const fromCode = (() => {
+        try {
+          createMailer({ adapters: [scriptedAdapter('a', ['ok'])], journal: false, alerts: { channels, ...extra } });
+        } catch (caught) {
+          return caught;
+        }
+        return undefined;
+      })();
+      expect(fromCode, JSON.stringify(extra)).toBeInstanceOf(MailError);
+      expect((fromCode as MailError).code).toBe('CONFIG');
+      expect((fromCode as MailError).specificRemedy).toBeTruthy();
+      expect(() => validateConfig({ dsn: 'memory://', alerts: { channels, ...extra } }), JSON.stringify(extra)).toThrow(expect.objectContaining({ code: 'CONFIG' }));
+    }
+    // The largest window a timer holds is accepted.
+    const largest = createMailer({ adapters: [scriptedAdapter('a', ['ok'])], journal: false, alerts: { channels, throttle: { windowMs: 2 ** 31 - 1 }, clock: manualClock() } });
+    open.push(largest);
+  });
 });
 
 describe('alerts in the CMS integrations', () => {

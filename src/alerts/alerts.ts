@@ -82,6 +82,7 @@ export function attachAlerts(source: AlertSource, options: AlertOptions, context
   const timeoutMs = options.timeoutMs ?? 10_000;
   // Before anything reads a channel: options from plain JavaScript or JSON may hold anything.
   checkChannels(options.channels);
+  checkTimings(options);
   const scrubber = new SecretScrubber([
     ...(context.secrets ?? []),
     ...options.channels.flatMap((channel) => [...('url' in channel ? urlSecrets(channel.url) : []), ...('secret' in channel ? [channel.secret] : [])]),
@@ -260,6 +261,29 @@ function checkChannel(channel: unknown, index: number): void {
   }
   if (one.type === 'email' && !(typeof one.to === 'string' ? one.to : Array.isArray(one.to) && one.to.length > 0)) {
     throw new MailError('CONFIG', `${where}: "to" must be an address or a list of addresses`, { remedy: `Put who receives the alerts in alerts.channels[${index}].to, e.g. "ops@example.com".` });
+  }
+}
+
+// Node runs a timer of more than 2^31 - 1 ms after 1 ms: a throttle window that long would let
+// every alert through, a scan period that long (or 0) would scan the journal without pause.
+const MAX_TIMER_MS = 2 ** 31 - 1;
+const TIMINGS: Array<[keyof AlertOptions | 'throttle.windowMs', number, number, string]> = [
+  ['throttle.windowMs', 1, MAX_TIMER_MS, 'e.g. 600000 (10 min)'],
+  ['pendingCheckMs', 1000, MAX_TIMER_MS, 'e.g. 300000 (5 min); pendingOlderThanMinutes: 0 turns the scan off'],
+  ['queueCheckMs', 1000, MAX_TIMER_MS, 'e.g. 60000 (1 min); noWorkerMinutes: 0 turns the check off'],
+  ['timeoutMs', 1, MAX_TIMER_MS, 'e.g. 10000'],
+  ['pendingOlderThanMinutes', 0, Number.MAX_SAFE_INTEGER, 'e.g. 30, or 0 to turn the scan off'],
+  ['noWorkerMinutes', 0, Number.MAX_SAFE_INTEGER, 'e.g. 5, or 0 to turn the check off'],
+];
+
+// The configuration file's schema (./schema.ts) holds the same bounds, for options given in code.
+function checkTimings(options: AlertOptions): void {
+  for (const [name, min, max, example] of TIMINGS) {
+    const value = name === 'throttle.windowMs' ? options.throttle?.windowMs : (options as unknown as Record<string, unknown>)[name];
+    if (value === undefined) continue;
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+      throw new MailError('CONFIG', `alerts.${name} must be a whole number from ${min} to ${max}, got ${JSON.stringify(value) ?? String(value)}`, { remedy: `Set alerts.${name} to a whole number, ${example}.` });
+    }
   }
 }
 
