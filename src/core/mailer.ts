@@ -134,11 +134,19 @@ export function createMailer(options: MailerOptions = {}): Mailer<SendResult | Q
           parts.events.journalError(error);
           throw error;
         });
-        for (const event of [...outcome.recorded, ...outcome.unmatched]) parts.events.emit('delivery', event);
+        // An event kept for a message not journaled (yet) is emitted once it finds its entry, with
+        // its journalId: never for mail the journal does not know (another application's on the
+        // same provider account), whose bounce would otherwise raise an alert nobody can act on.
+        for (const event of [...(outcome.matched ?? []), ...outcome.recorded]) parts.events.emit('delivery', event);
         return outcome;
       },
       // A closed mailer's journal is not opened again by a webhook handler's retry timer.
-      retryParkedEvents: async () => (closing ? 0 : (await deliveries()).retryParked()),
+      async retryParkedEvents() {
+        if (closing) return 0;
+        const matched = await (await deliveries()).retryParked();
+        for (const event of matched) parts.events.emit('delivery', event);
+        return matched.length;
+      },
     },
   };
   let closing: Promise<void> | undefined;

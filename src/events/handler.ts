@@ -129,7 +129,9 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHan
 
   const record = (events: TrackingEvent[]): Promise<void> => {
     const write = options.mailer.journal.recordEvents(events).then((outcome) => {
-      stats.recorded += outcome.recorded.length;
+      const matched = outcome.matched?.length ?? 0;
+      stats.recorded += outcome.recorded.length + matched;
+      stats.unmatched = Math.max(0, stats.unmatched - matched);
       stats.duplicates += outcome.duplicates;
       stats.unmatched += outcome.unmatched.length;
       if (outcome.unmatched.length > 0) scheduleRetry();

@@ -15,6 +15,8 @@ export interface DeliveryOutcome {
   unmatched: TrackingEvent[];
   /** Events already recorded before (a provider retrying its webhook). */
   duplicates: number;
+  /** Events kept earlier for a message not journaled then, applied now to its entry (their `journalId` set). */
+  matched?: TrackingEvent[];
 }
 
 // Parked events wait this long for their entry: far longer than a send takes to close.
@@ -46,10 +48,10 @@ export class DeliveryRecorder {
     return run;
   }
 
-  /** Tries again to match parked events (this process's, and each minute those the journal lists); returns how many found their entry. */
-  retryParked(): Promise<number> {
+  /** Tries again to match parked events (this process's, and each minute those the journal lists); returns those that found their entry. */
+  retryParked(): Promise<TrackingEvent[]> {
     const run = this.#tail.then(async () => {
-      let matched = 0;
+      const matched: TrackingEvent[] = [];
       if (performance.now() - this.#sharedRefsReadAt >= SHARED_REFS_EVERY_MS) {
         this.#sharedRefsReadAt = performance.now();
         const { keyv: store } = await this.#journal.open();
@@ -63,7 +65,7 @@ export class DeliveryRecorder {
         if (!entry) continue;
         const delivery = entry.delivery ?? emptyDelivery();
         const parked = await this.#takeParked(entryRefs(entry));
-        matched += applyEvents(delivery, parked.map((event) => ({ ...event, journalId: entry.id }))).length;
+        matched.push(...applyEvents(delivery, parked.map((event) => ({ ...event, journalId: entry.id }))));
         entry.delivery = delivery;
         await this.#journal.write(entry);
       }
@@ -113,7 +115,8 @@ export class DeliveryRecorder {
       }
       const delivery = entry.delivery ?? emptyDelivery();
       const parked = await this.#takeParked([...entryRefs(entry), ...candidates]);
-      applyEvents(delivery, parked.map((event) => ({ ...event, journalId: entry.id })));
+      const matched = applyEvents(delivery, parked.map((event) => ({ ...event, journalId: entry.id })));
+      if (matched.length > 0) (outcome.matched ??= []).push(...matched);
       const fresh = applyEvents(delivery, group.map((event) => ({ ...event, journalId: entry.id })));
       outcome.recorded.push(...fresh);
       outcome.duplicates += group.length - fresh.length;
