@@ -554,6 +554,13 @@ describe('the HTTP boundary', () => {
     expect(target.received).toHaveLength(3);
   });
 
+  it('a retry period or an acknowledgement wait past 2^31 - 1 ms (Node runs such a timer at once), or a body limit of 0: CONFIG', () => {
+    for (const limits of [{ parkedRetryMs: 2 ** 31 }, { ackTimeoutMs: 30 * 24 * 3600_000 }, { maxBodyBytes: 0 }, { parkedRetryMs: -1 }, { ackTimeoutMs: 1.5 }]) {
+      expect(() => createWebhookHandler({ mailer: sink(), brevo: { secret: 'u:p' }, ...limits }), JSON.stringify(limits)).toThrow(expect.objectContaining({ code: 'CONFIG', specificRemedy: expect.any(String) }));
+    }
+    createWebhookHandler({ mailer: sink(), brevo: { secret: 'u:p' }, parkedRetryMs: 2 ** 31 - 1, ackTimeoutMs: 0 }).close();
+  });
+
   it('answers within ackTimeoutMs while a slow journal write goes on, and 500 when the journal fails at once', async () => {
     const slow = sink({ delayMs: 400 });
     const fast = createWebhookHandler({ mailer: slow, mailgun: { signingKey: KEY }, ackTimeoutMs: 50 });
