@@ -54,7 +54,8 @@ export function watchQueue(queue: WatchedQueue, options: { noWorkerMinutes: numb
     // Active jobs with no worker alive belong to a worker that died; delayed ones are retries. Both wait for a worker.
     const queued = queuedCount(counts);
     if (queued === 0 || now - lastWorkerSeen < noWorkerMinutes * 60_000) return;
-    if (options.lead && !(await options.lead.take(leadName, owner, leadMs))) return;
+    // A journal that cannot say who speaks: better the same alert twice than none.
+    if (options.lead && !(await options.lead.take(leadName, owner, leadMs).catch(() => true))) return;
     spoke = true;
     raise(() => noWorkerDraft(queued, noWorkerMinutes, queue.describe()));
   };
