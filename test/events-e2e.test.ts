@@ -233,6 +233,31 @@ describe('journal correlation rules', () => {
     }
   });
 
+  it('an early event that names the message by our Message-ID only (sent through the provider\'s SMTP relay) is matched by the retry', async () => {
+    const relay = scriptedAdapter('relay', ['ok']);
+    let mailer: Mailer | undefined;
+    // The provider's webhook beats the send result to the journal: its event names its own id, unknown here, and our Message-ID.
+    const racing = {
+      ...relay,
+      async send(...args: Parameters<typeof relay.send>) {
+        const [message] = args;
+        const early = await mailer!.journal.recordEvents([event({ eventType: 'delivered', provider: 'sendgrid', providerMessageId: 'sg-relay-4f2a', messageIdHeader: message.messageId })]);
+        expect(early.unmatched).toHaveLength(1);
+        const receipt = await relay.send(...args);
+        // Over SMTP the provider's id is our Message-ID.
+        return { ...receipt, providerMessageId: message.messageId };
+      },
+    };
+    mailer = createMailer({ adapters: [racing], journal: 'memory://' });
+    const emitted: TrackingEvent[] = [];
+    mailer.on('delivery', (one: TrackingEvent) => emitted.push(one));
+    const sent = await mailer.send({ from: 'shop@example.com', to: 'ann@example.com', subject: 's', text: 't' });
+    expect(await mailer.journal.retryParkedEvents()).toBe(1);
+    expect((await mailer.journal.get(sent.id))!.delivery!.recipients['ann@example.com']).toMatchObject({ state: 'delivered' });
+    expect(emitted.map((one) => one.journalId)).toEqual([sent.id]);
+    await mailer.close();
+  });
+
   it('an early event parked by a process that stopped is matched by the webhook handler of the next process on that journal', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'mailroom-parked-'));
     const file = join(dir, 'journal.sqlite');

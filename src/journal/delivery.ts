@@ -35,6 +35,9 @@ export class DeliveryRecorder {
   // One write at a time per process: two events for one entry must not overwrite each other.
   #tail: Promise<unknown> = Promise.resolve();
   readonly #parkedRefs = new Set<string>();
+  // Parked under the provider's id, an event may find its entry only by our Message-ID (a message
+  // sent through the provider's SMTP relay: the journal has no provider id of its own for it).
+  readonly #headerOf = new Map<string, string>();
   #sharedRefsReadAt = Number.NEGATIVE_INFINITY;
 
   constructor(journal: SendJournal) {
@@ -59,12 +62,13 @@ export class DeliveryRecorder {
       }
       for (const ref of [...this.#parkedRefs]) {
         const { keyv } = await this.#journal.open();
-        const id = await keyv.get<string>(refKey(ref));
+        const header = this.#headerOf.get(ref);
+        const id = (await keyv.get<string>(refKey(ref))) ?? (header ? await keyv.get<string>(refKey(header)) : undefined);
         if (!id) continue;
         const entry = await this.#journal.get(id);
         if (!entry) continue;
         const delivery = entry.delivery ?? emptyDelivery();
-        const parked = await this.#takeParked(entryRefs(entry));
+        const parked = await this.#takeParked([...entryRefs(entry), ref]);
         matched.push(...applyEvents(delivery, parked.map((event) => ({ ...event, journalId: entry.id }))));
         entry.delivery = delivery;
         await this.#journal.write(entry);
@@ -109,6 +113,7 @@ export class DeliveryRecorder {
           continue;
         }
         const fresh = await this.#park(ref, group);
+        if (first.messageIdHeader && deliveryRef(first.messageIdHeader) !== ref) this.#headerOf.set(ref, first.messageIdHeader);
         outcome.unmatched.push(...fresh);
         outcome.duplicates += group.length - fresh.length;
         continue;
@@ -161,6 +166,7 @@ export class DeliveryRecorder {
         taken.push(ref);
       }
       this.#parkedRefs.delete(ref);
+      this.#headerOf.delete(ref);
     }
     if (taken.length > 0) {
       const refs = (await keyv.get<string[]>(PARKED_REFS)) ?? [];
