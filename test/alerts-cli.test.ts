@@ -61,6 +61,8 @@ describe('mailroom alerts test', () => {
     expect(rows.find((row) => row.startsWith('email (1 recipient, own chain)'))).toMatch(/ sent /);
     expect(run.stdout).toMatch(/discord \(127\.0\.0\.1:\d+\) failed: CONFIG 404\n {2}.*Discord refused the alert: 404 \{"message": "Unknown Webhook", "code": 10015\}\n {2}remedy: The webhook was deleted: create a new one/);
     expect(run.stdout).toMatch(/1 of 5 alert channel\(s\) failed\n$/);
+    // Said once, in the report: not again as a process warning.
+    expect(run.stderr).toBe('');
 
     // Each service got exactly one test alert, in its own format.
     expect(slack.requests).toHaveLength(1);

@@ -4,6 +4,9 @@
 // failures in a minute -> one alert and one digest, on a manual clock), channels that fail or hang
 // never touching a send, and no configured secret in any alert.
 import { createHmac } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { EventEmitter } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import { attachAlerts } from '../src/alerts/alerts.js';
@@ -309,6 +312,48 @@ describe('alert triggers', () => {
   });
 });
 
+describe('several instances on one journal', () => {
+  it('three mailers sharing a SQLite journal send the pending alert once, not once each (and its digest from the one that spoke)', async () => {
+    const hook = await receiver();
+    const clock = manualClock(Date.now());
+    const journal = join(mkdtempSync(join(tmpdir(), 'mailroom-alerts-')), 'journal.sqlite');
+    const instance = (adapter = scriptedAdapter('primary', ['ok'])) =>
+      mailer([adapter], { clock, pendingOlderThanMinutes: 30, pendingCheckMs: 60_000, triggers: { failed: false }, channels: [{ type: 'webhook', url: `${hook.url}/in`, secret: WEBHOOK_SECRET }] }, { journal, timeoutMs: 3_000 });
+    const sender = instance(scriptedAdapter('stuck', [{ abortable: 'TRANSIENT' }]));
+    const others = [instance(), instance()];
+    const stuck = sender.send(message).catch((error: unknown) => error);
+    let pending = await others[0]!.journal.list({ status: 'pending' });
+    for (let tries = 0; pending.entries.length === 0 && tries < 100; tries++) {
+      await new Promise((done) => setTimeout(done, 10));
+      pending = await others[0]!.journal.list({ status: 'pending' });
+    }
+    expect(pending.entries).toHaveLength(1);
+    // Each scan of the three is over once it has set its next timer (plus the speaker's throttle window).
+    const scansPass = async (minutes: number, timers: number) => {
+      for (let minute = 0; minute < minutes; minute++) {
+        clock.advance(60_000);
+        for (let tries = 0; clock.pending() < timers && tries < 500; tries++) await new Promise((done) => setTimeout(done, 10));
+      }
+    };
+    await scansPass(30, 3);
+    await scansPass(1, 4); // 31 min: the entry is over 30 min old for every instance
+    await new Promise((done) => setTimeout(done, 200));
+    const quiet = async (count: number) => {
+      await hook.waitFor(count);
+      await new Promise((done) => setTimeout(done, 200));
+      expect(hook.requests).toHaveLength(count);
+      return hook.requests.map((request) => request.json as { trigger: string; digest: unknown });
+    };
+    expect(await quiet(1)).toMatchObject([{ trigger: 'pending', digest: null }]);
+    // Two more scans each: held back by the speaker's throttle, silent elsewhere.
+    await scansPass(2, 4);
+    expect(await quiet(1)).toHaveLength(1);
+    await Promise.all([sender, ...others].map((one) => one.close()));
+    expect((await quiet(2))[1]).toMatchObject({ trigger: 'pending', digest: { count: 2 } });
+    await stuck;
+  });
+});
+
 describe('text an outsider wrote, as Teams and Discord render it', () => {
   it('a bounce reply holding a Markdown link and emphasis arrives escaped: no link, no bold, and every character still there', async () => {
     const teams = await receiver({ status: 202, body: '' });
@@ -466,6 +511,35 @@ describe('alerts options given in code', () => {
       expect((error as MailError).message).not.toContain('secret-part');
     }
     expect(() => createMailer({ adapters: [scriptedAdapter('a', ['ok'])], journal: false, alerts: {} as AlertOptions })).toThrow(expect.objectContaining({ code: 'CONFIG' }));
+  });
+
+  it('a scan period of 0 or a window past 2^31 - 1 ms (Node runs such a timer at once): CONFIG at createMailer, from code as from the file', () => {
+    const channels = [{ type: 'webhook' as const, url: 'https://ops.example/hooks/mail', secret: WEBHOOK_SECRET }];
+    const given: Array<Partial<AlertOptions>> = [
+      { pendingCheckMs: 0 },
+      { queueCheckMs: 10 },
+      { throttle: { windowMs: 30 * 24 * 3600_000 } },
+      { pendingCheckMs: 2 ** 31 },
+      { timeoutMs: -1 },
+      { noWorkerMinutes: 1.5 },
+    ];
+    for (const extra of given) {
+      const fromCode = (() => {
+        try {
+          createMailer({ adapters: [scriptedAdapter('a', ['ok'])], journal: false, alerts: { channels, ...extra } });
+        } catch (caught) {
+          return caught;
+        }
+        return undefined;
+      })();
+      expect(fromCode, JSON.stringify(extra)).toBeInstanceOf(MailError);
+      expect((fromCode as MailError).code).toBe('CONFIG');
+      expect((fromCode as MailError).specificRemedy).toBeTruthy();
+      expect(() => validateConfig({ dsn: 'memory://', alerts: { channels, ...extra } }), JSON.stringify(extra)).toThrow(expect.objectContaining({ code: 'CONFIG' }));
+    }
+    // The largest window a timer holds is accepted.
+    const largest = createMailer({ adapters: [scriptedAdapter('a', ['ok'])], journal: false, alerts: { channels, throttle: { windowMs: 2 ** 31 - 1 }, clock: manualClock() } });
+    open.push(largest);
   });
 });
 

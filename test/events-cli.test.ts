@@ -46,6 +46,15 @@ describe('mailroom events replay', () => {
     expect(JSON.parse(again.stdout)).toMatchObject({ provider: 'brevo', recorded: 0, duplicates: 2, unmatched: 0, events: [{ result: 'already recorded' }, { result: 'already recorded' }] });
   });
 
+  it('reads a payload saved with a byte-order mark and Windows line endings (Notepad, PowerShell)', async () => {
+    const saved = JSON.stringify(fixture('brevo-hard-bounce-batch').body, null, 2).replace(/\n/g, '\r\n');
+    await writeFile(join(cwd, 'brevo-bom.json'), `\uFEFF${saved}`, 'utf8');
+    const dry = await run(['events', 'replay', 'brevo-bom.json', '--provider', 'brevo', '--dry-run']);
+    expect(dry.stderr).toBe('');
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toMatch(/bounced\s+nobody@example\.com\s.*dry run/);
+  });
+
   it('refuses a journal path that does not exist instead of creating a journal there', async () => {
     const { existsSync } = await import('node:fs');
     const typo = join(cwd, 'jounral.sqlite');

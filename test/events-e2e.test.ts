@@ -16,6 +16,7 @@ import { startMailgunServer } from './providers/mailgun.js';
 import type { ProviderServer } from './providers/server.js';
 import { startSesServer, type SesTestServer } from './providers/ses.js';
 import { scriptedAdapter } from './helpers/scripted-adapter.js';
+import { manualClock, startAlertReceiver } from './helpers/alert-receiver.js';
 
 const API_KEY = 'key-0123456789abcdef0123456789abcdef';
 const SIGNING_KEY = 'mailgun-webhook-signing-key-fedcba9876543210';
@@ -189,6 +190,71 @@ describe('journal correlation rules', () => {
     expect(entry.delivery!.recipients['ann@example.com']).toMatchObject({ state: 'bounced', rejectReason: 'bounced' });
     // The same event again (a provider retry) is a duplicate.
     expect(await mailer.journal.recordEvents([event({ timestamp: '2026-11-28T09:59:00.000Z' })])).toMatchObject({ recorded: [], duplicates: 1 });
+    await mailer.close();
+  });
+
+  it('an early event is emitted (and alerts) once it finds its entry, with its journalId; an event for mail the journal never sees raises nothing', async () => {
+    const hook = await startAlertReceiver();
+    const mailer = createMailer({
+      adapters: [scriptedAdapter('scripted', ['ok', 'ok'])],
+      journal: 'memory://',
+      alerts: { site: 'shop.test', clock: manualClock(), pendingOlderThanMinutes: 0, channels: [{ type: 'webhook', url: `${hook.url}/in`, secret: 'whsec-early-0123456789' }] },
+    });
+    const emitted: TrackingEvent[] = [];
+    mailer.on('delivery', (one: TrackingEvent) => emitted.push(one));
+    try {
+      // Before the send result is written: one bounce for each message to come, one for another application's mail.
+      const early = await mailer.journal.recordEvents([
+        event({ eventType: 'bounced', rejectReason: 'bounced' }),
+        event({ eventType: 'bounced', rejectReason: 'bounced', providerMessageId: 'scripted-2', recipient: 'bob@example.com' }),
+        event({ eventType: 'bounced', rejectReason: 'invalid', providerMessageId: 'another-app-77', recipient: 'zoe@example.com' }),
+      ]);
+      expect(early.unmatched).toHaveLength(3);
+      await new Promise((done) => setTimeout(done, 200));
+      expect(emitted).toEqual([]);
+      expect(hook.requests).toEqual([]);
+      const first = await mailer.send({ from: 'shop@example.com', to: 'ann@example.com', subject: 's', text: 't' });
+      const second = await mailer.send({ from: 'shop@example.com', to: 'bob@example.com', subject: 's', text: 't' });
+      // The retry timer's path finds the first; the next event for the second brings its bounce along.
+      expect(await mailer.journal.retryParkedEvents()).toBeGreaterThanOrEqual(1);
+      const next = await mailer.journal.recordEvents([event({ eventType: 'opened', providerMessageId: 'scripted-2', recipient: 'bob@example.com' })]);
+      expect(next.recorded).toHaveLength(1);
+      expect(emitted.map((one) => `${one.eventType} ${one.recipient} ${one.journalId}`).sort()).toEqual(
+        [`bounced ann@example.com ${first.id}`, `bounced bob@example.com ${second.id}`, `opened bob@example.com ${second.id}`].sort(),
+      );
+      const alerts = (await hook.waitFor(1)).map((request) => request.json as { trigger: string; entryId: string | null });
+      expect(alerts).toEqual([expect.objectContaining({ trigger: 'bounce', entryId: expect.stringMatching(new RegExp(`^(${first.id}|${second.id})$`)) })]);
+      await new Promise((done) => setTimeout(done, 200));
+      // Both bounces share one throttle key (provider, reason): one alert, the other held for the digest; none for the other application's mail.
+      expect(hook.requests).toHaveLength(1);
+    } finally {
+      await mailer.close();
+      await hook.close();
+    }
+  });
+
+  it('an early event that names the message by our Message-ID only (sent through the provider\'s SMTP relay) is matched by the retry', async () => {
+    const relay = scriptedAdapter('relay', ['ok']);
+    let mailer: Mailer | undefined;
+    // The provider's webhook beats the send result to the journal: its event names its own id, unknown here, and our Message-ID.
+    const racing = {
+      ...relay,
+      async send(...args: Parameters<typeof relay.send>) {
+        const [message] = args;
+        const early = await mailer!.journal.recordEvents([event({ eventType: 'delivered', provider: 'sendgrid', providerMessageId: 'sg-relay-4f2a', messageIdHeader: message.messageId })]);
+        expect(early.unmatched).toHaveLength(1);
+        const receipt = await relay.send(...args);
+        // Over SMTP the provider's id is our Message-ID.
+        return { ...receipt, providerMessageId: message.messageId };
+      },
+    };
+    mailer = createMailer({ adapters: [racing], journal: 'memory://' });
+    const emitted: TrackingEvent[] = [];
+    mailer.on('delivery', (one: TrackingEvent) => emitted.push(one));
+    const sent = await mailer.send({ from: 'shop@example.com', to: 'ann@example.com', subject: 's', text: 't' });
+    expect(await mailer.journal.retryParkedEvents()).toBe(1);
+    expect((await mailer.journal.get(sent.id))!.delivery!.recipients['ann@example.com']).toMatchObject({ state: 'delivered' });
+    expect(emitted.map((one) => one.journalId)).toEqual([sent.id]);
     await mailer.close();
   });
 

@@ -523,6 +523,44 @@ describe('the HTTP boundary', () => {
     expect(target.received).toHaveLength(1);
   });
 
+  it('a batch with one item that is not an event, or cannot be read, records the rest (200); a batch with nothing readable is 400', async () => {
+    const target = sink();
+    const keys = sendgridKeys();
+    const handler = createWebhookHandler({ mailer: target, sendgrid: { publicKey: keys.publicKey }, sparkpost: { secret: 'u:p' }, mailjet: { secret: 'u:p' } });
+    const good = (n: number) => ({ email: `r${n}@example.com`, timestamp: Math.floor(Date.now() / 1000), event: 'delivered', sg_event_id: `ev${n}`, sg_message_id: `msg${n}.filterdrecv-1` });
+    const sendgrid = JSON.stringify([good(1), null, 'garbage', good(2)]);
+    const signed = await handler(post('sendgrid', sendgrid, sendgridHeaders(sendgrid, keys.privateKey)));
+    expect(signed.status).toBe(200);
+    expect(await read(signed)).toMatchObject({ ok: true, events: 2 });
+    const sparkpost = JSON.stringify([{ msys: { message_event: { type: 'delivery', transmission_id: '7', rcpt_to: 's1@example.com', timestamp: '1795860004' } } }, { event: 'not msys' }, { msys: { message_event: { type: 'bounce', bounce_class: '10', transmission_id: '7', rcpt_to: 's2@example.com', timestamp: '1795860005' } } }]);
+    expect((await handler(post('sparkpost', sparkpost, basic('u:p')))).status).toBe(200);
+    // An item deeper than its parser can follow, between two good ones.
+    const depth = 100_000;
+    const mailjet = `[{"event":"sent","time":1795860004,"MessageID":"1","email":"m1@example.com"},{"event":"sent","time":1795860004,"MessageID":"2","email":"m2@example.com","Payload":{"order":${'['.repeat(depth)}${']'.repeat(depth)}}},{"event":"sent","time":1795860004,"MessageID":"3","email":"m3@example.com"}]`;
+    expect((await handler(post('mailjet', mailjet, basic('u:p')))).status).toBe(200);
+    expect(target.received.flat().map((event) => `${event.provider} ${event.eventType} ${event.recipient}`)).toEqual([
+      'sendgrid delivered r1@example.com',
+      'sendgrid delivered r2@example.com',
+      'sparkpost delivered s1@example.com',
+      'sparkpost bounced s2@example.com',
+      'mailjet delivered m1@example.com',
+      'mailjet delivered m3@example.com',
+    ]);
+    for (const nothing of ['[1,2]', '[null]', '[{"event":"not msys"}]']) {
+      const refused = await handler(post('sparkpost', nothing, basic('u:p')));
+      expect(refused.status).toBe(400);
+    }
+    expect(handler.stats().refused.malformed).toBe(3);
+    expect(target.received).toHaveLength(3);
+  });
+
+  it('a retry period or an acknowledgement wait past 2^31 - 1 ms (Node runs such a timer at once), or a body limit of 0: CONFIG', () => {
+    for (const limits of [{ parkedRetryMs: 2 ** 31 }, { ackTimeoutMs: 30 * 24 * 3600_000 }, { maxBodyBytes: 0 }, { parkedRetryMs: -1 }, { ackTimeoutMs: 1.5 }]) {
+      expect(() => createWebhookHandler({ mailer: sink(), brevo: { secret: 'u:p' }, ...limits }), JSON.stringify(limits)).toThrow(expect.objectContaining({ code: 'CONFIG', specificRemedy: expect.any(String) }));
+    }
+    createWebhookHandler({ mailer: sink(), brevo: { secret: 'u:p' }, parkedRetryMs: 2 ** 31 - 1, ackTimeoutMs: 0 }).close();
+  });
+
   it('answers within ackTimeoutMs while a slow journal write goes on, and 500 when the journal fails at once', async () => {
     const slow = sink({ delayMs: 400 });
     const fast = createWebhookHandler({ mailer: slow, mailgun: { signingKey: KEY }, ackTimeoutMs: 50 });

@@ -100,6 +100,53 @@ describe('the no-worker alert (queue mode)', () => {
     expect(delivered.messages).toHaveLength(1);
   });
 
+  it('three mailers on one queue send the alert once, not once each; when the one that spoke closes, another takes over', async () => {
+    const hook = await startAlertReceiver();
+    open.push(hook);
+    const clock = manualClock(Date.now());
+    const queue = { connection: redis.url, name: `nwn${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}` };
+    const instance = () => {
+      const mailer = createMailer({
+        adapters: [memoryAdapter()],
+        from: 'shop@example.com',
+        journal: redis.url,
+        queue,
+        alerts: { site: SITE, clock, noWorkerMinutes: 5, queueCheckMs: MINUTE, pendingOlderThanMinutes: 0, channels: [{ type: 'webhook', url: `${hook.url}/in`, secret: SECRET }] },
+      });
+      open.push(mailer);
+      return mailer;
+    };
+    // A check is over once its next timer is set; `timers` = the checks' timers plus the open throttle windows.
+    const minutePasses = async (timers: number) => {
+      clock.advance(MINUTE);
+      await until(() => clock.pending() >= timers);
+    };
+    const quietly = async (count: number) => {
+      const got = await hook.waitFor(count);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(hook.requests).toHaveLength(count);
+      return got.map((request) => request.json as { trigger: string; digest: unknown });
+    };
+    const first = instance();
+    await first.send(order(1));
+    await first.send(order(2));
+    for (let minute = 1; minute <= 2; minute++) await minutePasses(1);
+    const others = [instance(), instance()];
+    for (let minute = 3; minute <= 4; minute++) await minutePasses(3);
+    // Minute 5: the first mailer alerts (its throttle window opens); minute 7: the two others would too.
+    for (let minute = 5; minute <= 7; minute++) await minutePasses(4);
+    expect(await quietly(1)).toMatchObject([{ trigger: 'no-worker', digest: null }]);
+    // The first one closes with its digest; at the next check one of the others, and only one, speaks.
+    await first.close();
+    expect((await quietly(2))[1]).toMatchObject({ trigger: 'no-worker', digest: { count: 2 } });
+    await minutePasses(3);
+    expect((await quietly(3))[2]).toMatchObject({ trigger: 'no-worker', digest: null });
+    for (let minute = 9; minute <= 10; minute++) await minutePasses(3);
+    await Promise.all(others.map((mailer) => mailer.close()));
+    // The speaker's digest of minutes 9 and 10; nothing from the silent one.
+    expect((await quietly(4))[3]).toMatchObject({ trigger: 'no-worker', digest: { count: 2 } });
+  });
+
   it('triggers: { "no-worker": false } and noWorkerMinutes: 0 leave the check out', async () => {
     for (const alerts of [{ triggers: { 'no-worker': false } }, { noWorkerMinutes: 0 }]) {
       const clock = manualClock(Date.now());

@@ -3,6 +3,7 @@
 // send never waits on an alert; deliveries run in the background, bounded in number and time, and
 // a failing channel is reported once (a process warning) until it works again. See README "Alerts".
 import type { EventEmitter } from 'node:events';
+import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { MailAdapter } from '../core/adapter.js';
 import type { AddressInput } from '../core/address.js';
@@ -17,7 +18,7 @@ import { slackChannel } from './channels/slack.js';
 import { teamsChannel } from './channels/teams.js';
 import { webhookChannel } from './channels/webhook.js';
 import type { AlertChannelOptions, AlertOptions } from './options.js';
-import { watchQueue, type WatchedQueue } from './queue-watch.js';
+import { watchQueue, type AlertLead, type WatchedQueue } from './queue-watch.js';
 import { AlertThrottle, systemClock } from './throttle.js';
 import { cooldownDraft, deliveryDraft, failedDraft, failoverDraft, journalErrorDraft, PENDING_SCAN_LIMIT, pendingDraft, testDraft, type DeliveryEventLike } from './triggers.js';
 
@@ -27,6 +28,9 @@ export const ALERT_WARNING_CODE = 'MAILROOM_ALERT_FAILED';
 // Alert deliveries running at once at most; beyond it alerts are dropped and counted. The throttle
 // keeps real outages far below it: this only bounds a flood of distinct keys.
 const MAX_IN_FLIGHT = 50;
+
+// The name of the pending scan's lead in the journal.
+const PENDING_LEAD = 'alerts:pending';
 
 /** What alerts listen to: the mailer's event emitter, or any emitter of the same events. */
 export type AlertSource = Pick<EventEmitter, 'on' | 'off'>;
@@ -44,6 +48,11 @@ export interface AlertContext {
   secrets?: string[];
   /** Queue mode: the queue, for the no-worker check. */
   queue?: WatchedQueue;
+  /**
+   * Which of the processes sharing the journal speaks for a scan they all run (SendJournal.lead),
+   * so N instances send the pending alert once, not N times. Without it, this one always does.
+   */
+  lead?: AlertLead;
 }
 
 /** One channel's answer to `test()`. */
@@ -73,6 +82,7 @@ export function attachAlerts(source: AlertSource, options: AlertOptions, context
   const timeoutMs = options.timeoutMs ?? 10_000;
   // Before anything reads a channel: options from plain JavaScript or JSON may hold anything.
   checkChannels(options.channels);
+  checkTimings(options);
   const scrubber = new SecretScrubber([
     ...(context.secrets ?? []),
     ...options.channels.flatMap((channel) => [...('url' in channel ? urlSecrets(channel.url) : []), ...('secret' in channel ? [channel.secret] : [])]),
@@ -115,7 +125,8 @@ export function attachAlerts(source: AlertSource, options: AlertOptions, context
     }
   };
 
-  async function sendOne(channel: AlertChannel, alert: Alert): Promise<AlertChannelResult> {
+  // `report`: a failure becomes the process warning; test() answers with it instead (its caller prints it).
+  async function sendOne(channel: AlertChannel, alert: Alert, report = true): Promise<AlertChannelResult> {
     const started = clock.now();
     try {
       await channel.send(alert);
@@ -123,7 +134,7 @@ export function attachAlerts(source: AlertSource, options: AlertOptions, context
       return { channel: channel.label, ok: true, durationMs: clock.now() - started };
     } catch (thrown) {
       const error = scrubber.error(toMailError(thrown, { code: 'TRANSIENT', provider: channel.label }));
-      if (!failing.has(channel.label)) {
+      if (report && !failing.has(channel.label)) {
         failing.add(channel.label);
         warn(`the alert channel ${channel.label} failed: ${error.message}${error.specificRemedy ? ` ${error.specificRemedy}` : ''}`);
       }
@@ -153,29 +164,37 @@ export function attachAlerts(source: AlertSource, options: AlertOptions, context
   for (const [event, listener] of listeners) source.on(event, listener);
 
   let scanTimer: unknown;
+  let scanning: Promise<void> = Promise.resolve();
   const olderThanMinutes = options.pendingOlderThanMinutes ?? 30;
+  const pendingCheckMs = options.pendingCheckMs ?? 300_000;
+  // Every instance on a shared journal finds the same pending entries: one speaks (renewed at each
+  // scan that finds some, lapsing after three scans missed, given up on close).
+  const speaker = randomUUID();
+  let spoke = false;
   const scanPending = async () => {
     const page = await context.journal!.list({ status: 'pending', until: new Date(clock.now() - olderThanMinutes * 60_000), limit: PENDING_SCAN_LIMIT });
     if (page.entries.length === 0) return;
+    if (context.lead && !(await context.lead.take(PENDING_LEAD, speaker, 3 * pendingCheckMs))) return;
+    spoke = true;
     const oldest = page.entries[page.entries.length - 1]!;
     raise(() => pendingDraft(page.entries.length, olderThanMinutes, { id: oldest.id, createdAt: oldest.createdAt }));
   };
   const scheduleScan = () => {
     scanTimer = clock.setTimeout(() => {
       // A journal that cannot be read is reported by the journal's own error path, not here.
-      void scanPending().catch(() => undefined).finally(() => {
+      scanning = scanPending().catch(() => undefined).finally(() => {
         if (!closed) scheduleScan();
       });
-    }, options.pendingCheckMs ?? 300_000);
+    }, pendingCheckMs);
   };
   if (olderThanMinutes > 0 && context.journal && enabled('pending')) scheduleScan();
   const noWorkerMinutes = options.noWorkerMinutes ?? 5;
-  const queueWatch = noWorkerMinutes > 0 && context.queue && enabled('no-worker') ? watchQueue(context.queue, { noWorkerMinutes, checkMs: options.queueCheckMs ?? 60_000, clock }, raise) : undefined;
+  const queueWatch = noWorkerMinutes > 0 && context.queue && enabled('no-worker') ? watchQueue(context.queue, { noWorkerMinutes, checkMs: options.queueCheckMs ?? 60_000, clock, ...(context.lead ? { lead: context.lead } : {}) }, raise) : undefined;
 
   return {
     async test() {
       const alert = finishAlert(testDraft(), site, scrubber, clock.now(), recipients);
-      return Promise.all(channels.map((channel) => sendOne(channel, alert)));
+      return Promise.all(channels.map((channel) => sendOne(channel, alert, false)));
     },
     held: () => throttle.held(),
     async idle() {
@@ -186,7 +205,9 @@ export function attachAlerts(source: AlertSource, options: AlertOptions, context
       closed = true;
       for (const [event, listener] of listeners) source.off(event, listener);
       if (scanTimer !== undefined) clock.clearTimeout(scanTimer);
-      queueWatch?.stop();
+      await scanning;
+      if (spoke) await context.lead?.leave(PENDING_LEAD, speaker).catch(() => undefined);
+      await queueWatch?.stop();
       throttle.flush();
       await this.idle();
       await Promise.allSettled(channels.map((channel) => channel.close?.()));
@@ -240,6 +261,29 @@ function checkChannel(channel: unknown, index: number): void {
   }
   if (one.type === 'email' && !(typeof one.to === 'string' ? one.to : Array.isArray(one.to) && one.to.length > 0)) {
     throw new MailError('CONFIG', `${where}: "to" must be an address or a list of addresses`, { remedy: `Put who receives the alerts in alerts.channels[${index}].to, e.g. "ops@example.com".` });
+  }
+}
+
+// Node runs a timer of more than 2^31 - 1 ms after 1 ms: a throttle window that long would let
+// every alert through, a scan period that long (or 0) would scan the journal without pause.
+const MAX_TIMER_MS = 2 ** 31 - 1;
+const TIMINGS: Array<[keyof AlertOptions | 'throttle.windowMs', number, number, string]> = [
+  ['throttle.windowMs', 1, MAX_TIMER_MS, 'e.g. 600000 (10 min)'],
+  ['pendingCheckMs', 1000, MAX_TIMER_MS, 'e.g. 300000 (5 min); pendingOlderThanMinutes: 0 turns the scan off'],
+  ['queueCheckMs', 1000, MAX_TIMER_MS, 'e.g. 60000 (1 min); noWorkerMinutes: 0 turns the check off'],
+  ['timeoutMs', 1, MAX_TIMER_MS, 'e.g. 10000'],
+  ['pendingOlderThanMinutes', 0, Number.MAX_SAFE_INTEGER, 'e.g. 30, or 0 to turn the scan off'],
+  ['noWorkerMinutes', 0, Number.MAX_SAFE_INTEGER, 'e.g. 5, or 0 to turn the check off'],
+];
+
+// The configuration file's schema (./schema.ts) holds the same bounds, for options given in code.
+function checkTimings(options: AlertOptions): void {
+  for (const [name, min, max, example] of TIMINGS) {
+    const value = name === 'throttle.windowMs' ? options.throttle?.windowMs : (options as unknown as Record<string, unknown>)[name];
+    if (value === undefined) continue;
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+      throw new MailError('CONFIG', `alerts.${name} must be a whole number from ${min} to ${max}, got ${JSON.stringify(value) ?? String(value)}`, { remedy: `Set alerts.${name} to a whole number, ${example}.` });
+    }
   }
 }
 

@@ -7,6 +7,8 @@ import type { AlertClock } from './throttle.js';
 const url = (what: string) =>
   z.string({ error: `expected ${what}` }).refine((value) => /^https?:\/\/[^\s]+$/i.test(value), { error: `expected ${what}` });
 const wholeNumber = (min: number) => z.number({ error: `expected a whole number of ${min} or more` }).int({ error: `expected a whole number of ${min} or more` }).min(min, { error: `expected a whole number of ${min} or more` });
+// A timer: Node runs one of more than 2^31 - 1 ms after 1 ms.
+const period = (min: number) => wholeNumber(min).max(2 ** 31 - 1, { error: 'expected at most 2147483647 (about 24.8 days)' });
 const addresses = z.union([z.string().min(3), z.array(z.string().min(3)).min(1)], { error: 'expected an address or a list of addresses' });
 
 const channelSchema = z.discriminatedUnion(
@@ -40,14 +42,14 @@ const triggerFlags = z.strictObject({
 export const alertOptionsSchema = z.strictObject({
   channels: z.array(channelSchema).min(1, { error: 'expected at least one channel' }),
   site: z.string().min(1).optional(),
-  throttle: z.strictObject({ windowMs: wholeNumber(1) }).partial().optional(),
+  throttle: z.strictObject({ windowMs: period(1) }).partial().optional(),
   triggers: triggerFlags.optional(),
   pendingOlderThanMinutes: wholeNumber(0).optional(),
-  pendingCheckMs: wholeNumber(1000).optional(),
+  pendingCheckMs: period(1000).optional(),
   noWorkerMinutes: wholeNumber(0).optional(),
-  queueCheckMs: wholeNumber(1000).optional(),
+  queueCheckMs: period(1000).optional(),
   recipients: z.enum(['masked', 'full', 'none']).optional(),
-  timeoutMs: wholeNumber(1).optional(),
+  timeoutMs: period(1).optional(),
   fetch: z.custom<typeof fetch>((value) => typeof value === 'function', { error: 'expected a fetch function' }).optional(),
   clock: z.custom<AlertClock>((value) => typeof value === 'object' && value !== null, { error: 'expected a clock object' }).optional(),
 });

@@ -134,11 +134,19 @@ export function createMailer(options: MailerOptions = {}): Mailer<SendResult | Q
           parts.events.journalError(error);
           throw error;
         });
-        for (const event of [...outcome.recorded, ...outcome.unmatched]) parts.events.emit('delivery', event);
+        // An event kept for a message not journaled (yet) is emitted once it finds its entry, with
+        // its journalId: never for mail the journal does not know (another application's on the
+        // same provider account), whose bounce would otherwise raise an alert nobody can act on.
+        for (const event of [...(outcome.matched ?? []), ...outcome.recorded]) parts.events.emit('delivery', event);
         return outcome;
       },
       // A closed mailer's journal is not opened again by a webhook handler's retry timer.
-      retryParkedEvents: async () => (closing ? 0 : (await deliveries()).retryParked()),
+      async retryParkedEvents() {
+        if (closing) return 0;
+        const matched = await (await deliveries()).retryParked();
+        for (const event of matched) parts.events.emit('delivery', event);
+        return matched.length;
+      },
     },
   };
   let closing: Promise<void> | undefined;
@@ -154,7 +162,7 @@ export function createMailer(options: MailerOptions = {}): Mailer<SendResult | Q
   const alerts = options.alerts
     ? attachAlerts(parts.events.source, options.alerts, {
         adapters: mailer.adapters,
-        ...(parts.journal ? { journal: mailer.journal } : {}),
+        ...(parts.journal ? { journal: mailer.journal, lead: { take: (name, owner, ttlMs) => journal().lead(name, owner, ttlMs), leave: (name, owner) => journal().leaveLead(name, owner) } } : {}),
         ...(queue ? { queue } : {}),
         ...(options.from !== undefined ? { from: options.from } : {}),
         secrets: dsn ? dsnSecrets(dsn) : [],

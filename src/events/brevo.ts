@@ -2,7 +2,7 @@
 // webhook is created with `batched: true`. Brevo does not sign: the shared secret (basic auth or
 // bearer, set on the webhook) is checked by the handler. Names inside the payload differ from the
 // ones chosen at webhook creation (hard_bounce vs hardBounce): both are read.
-import { emailPart, isoTime, records, stringList, stringMap, text, type JsonObject } from './fields.js';
+import { emailPart, eventsOfRecords, isoTime, stringList, stringMap, text, type JsonObject } from './fields.js';
 import type { EventType, RejectReason, TrackingEvent } from './types.js';
 
 // Keys are lower case with "_" removed, so hard_bounce and hardBounce read alike.
@@ -30,7 +30,7 @@ const TYPES: Record<string, [EventType, RejectReason?]> = {
 };
 
 export function parseBrevoEvents(body: unknown, now = new Date()): TrackingEvent[] {
-  return records(body, 'Brevo').map((record) => brevoEvent(record, now));
+  return eventsOfRecords(body, 'Brevo', (record) => brevoEvent(record, now));
 }
 
 function brevoEvent(record: JsonObject, now: Date): TrackingEvent {

@@ -33,11 +33,32 @@ export function parseJsonKeepingIds(body: string, provider: string, keys: string
   return parseJson(body.replace(pattern, '$1"$2"'), provider);
 }
 
-/** The records of a body that may be one event or an array of them (batched webhooks). */
-export function records(body: unknown, provider: string): JsonObject[] {
-  const list = Array.isArray(body) ? body : [body];
-  if (!list.every(isObject)) throw new WebhookError('malformed', `${provider} webhook body is not an event object or an array of them`);
-  return list;
+/**
+ * The events of a body that may be one record or an array of them (batched webhooks), each record
+ * read by `read`. In a batch, an item that is not a record, or that `read` cannot read, is left
+ * out and the rest recorded: the 400 a bad item would earn stops the provider's retries of the
+ * whole batch, and its good events with it. A batch with nothing readable is malformed.
+ */
+export function eventsOfRecords<T>(body: unknown, provider: string, read: (record: JsonObject) => T | T[]): T[] {
+  const malformed = () => new WebhookError('malformed', `${provider} webhook body is not an event object or an array of them`);
+  if (!Array.isArray(body)) {
+    if (!isObject(body)) throw malformed();
+    return [read(body)].flat() as T[];
+  }
+  const events: T[] = [];
+  let readable = 0;
+  let firstError: unknown;
+  for (const item of body) {
+    if (!isObject(item)) continue;
+    try {
+      events.push(...([read(item)].flat() as T[]));
+      readable++;
+    } catch (error) {
+      firstError ??= error;
+    }
+  }
+  if (body.length > 0 && readable === 0) throw firstError ?? malformed();
+  return events;
 }
 
 /** Seconds, milliseconds or a date string -> ISO 8601; `fallback` when absent or unreadable. */

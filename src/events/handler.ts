@@ -100,6 +100,7 @@ type Receive = (body: string, request: Request, release: Array<() => void>) => P
 
 export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHandler {
   const now = options.now ?? Date.now;
+  checkLimits(options);
   const maxBodyBytes = options.maxBodyBytes ?? 5 * 1024 * 1024;
   const ackTimeoutMs = options.ackTimeoutMs ?? 2000;
   const receivers = buildReceivers(options, now);
@@ -129,7 +130,9 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHan
 
   const record = (events: TrackingEvent[]): Promise<void> => {
     const write = options.mailer.journal.recordEvents(events).then((outcome) => {
-      stats.recorded += outcome.recorded.length;
+      const matched = outcome.matched?.length ?? 0;
+      stats.recorded += outcome.recorded.length + matched;
+      stats.unmatched = Math.max(0, stats.unmatched - matched);
       stats.duplicates += outcome.duplicates;
       stats.unmatched += outcome.unmatched.length;
       if (outcome.unmatched.length > 0) scheduleRetry();
@@ -181,6 +184,25 @@ export function createWebhookHandler(options: WebhookHandlerOptions): WebhookHan
       timer = undefined;
     },
   });
+}
+
+// Node runs a timer of more than 2^31 - 1 ms after 1 ms: a parked-event retry period that long
+// would read the journal without pause, an acknowledgement wait that long would not wait at all.
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+function checkLimits(options: WebhookHandlerOptions): void {
+  const limits: Array<[keyof WebhookHandlerOptions, number, number, string]> = [
+    ['maxBodyBytes', 1, Number.MAX_SAFE_INTEGER, 'e.g. 5242880 (5 MiB)'],
+    ['ackTimeoutMs', 0, MAX_TIMER_MS, 'e.g. 2000'],
+    ['parkedRetryMs', 0, MAX_TIMER_MS, 'e.g. 5000, or 0 to never retry'],
+  ];
+  for (const [name, min, max, example] of limits) {
+    const value = options[name];
+    if (value === undefined) continue;
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+      throw new MailError('CONFIG', `createWebhookHandler: ${name} must be a whole number from ${min} to ${max}, got ${JSON.stringify(value) ?? String(value)}`, { remedy: `Set ${name} to a whole number, ${example}.` });
+    }
+  }
 }
 
 // arn:<partition>:sns:<region>:<12-digit account>:<topic name, .fifo for a FIFO topic>.

@@ -5,7 +5,7 @@
 // neighbour's id, maybe), never the GUID. MessageID, when read digit for digit, is the fallback:
 // for an event without a GUID, and for an entry journaled before its GUID was recorded.
 // Mailjet does not sign: the handler checks the basic-auth secret in the callback URL.
-import { emailPart, isoTime, isObject, parseJsonKeepingIds, records, stringList, stringMap, text, type JsonObject } from './fields.js';
+import { emailPart, eventsOfRecords, isoTime, isObject, parseJsonKeepingIds, stringList, stringMap, text, type JsonObject } from './fields.js';
 import type { EventType, RejectReason, TrackingEvent } from './types.js';
 
 const TYPES: Record<string, EventType> = {
@@ -44,7 +44,7 @@ export function parseMailjetBody(body: string): unknown {
 }
 
 export function parseMailjetEvents(body: unknown, now = new Date()): TrackingEvent[] {
-  return records(body, 'Mailjet').map((record) => mailjetEvent(record, now));
+  return eventsOfRecords(body, 'Mailjet', (record) => mailjetEvent(record, now));
 }
 
 function mailjetEvent(record: JsonObject, now: Date): TrackingEvent {

@@ -3,7 +3,7 @@
 // kind of bounce it was. `MessageID` is the id Postmark's send answer returned. Postmark does not
 // sign: the handler checks the webhook's basic auth (or an Authorization header set as a custom
 // webhook header).
-import { emailPart, isoTime, records, stringMap, text, type JsonObject } from './fields.js';
+import { emailPart, eventsOfRecords, isoTime, stringMap, text, type JsonObject } from './fields.js';
 import type { EventType, RejectReason, TrackingEvent } from './types.js';
 
 const RECORD_TYPES: Record<string, EventType> = {
@@ -43,7 +43,7 @@ const BOUNCE_TYPES: Record<string, [EventType, RejectReason?]> = {
 };
 
 export function parsePostmarkEvents(body: unknown, now = new Date()): TrackingEvent[] {
-  return records(body, 'Postmark').map((record) => postmarkEvent(record, now));
+  return eventsOfRecords(body, 'Postmark', (record) => postmarkEvent(record, now));
 }
 
 function postmarkEvent(record: JsonObject, now: Date): TrackingEvent {

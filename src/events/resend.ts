@@ -5,7 +5,7 @@
 // replayed later, which the svix-id header is not part of.
 // Resend posts one webhook per recipient but names only the message's `to` list, so the recipient
 // is known only when that list has one address.
-import { emailPart, isObject, isoTime, mailroomHeaders, records, text, type JsonObject } from './fields.js';
+import { emailPart, eventsOfRecords, isObject, isoTime, mailroomHeaders, text, type JsonObject } from './fields.js';
 import type { EventType, RejectReason, TrackingEvent } from './types.js';
 
 const TYPES: Record<string, EventType> = {
@@ -22,7 +22,7 @@ const TYPES: Record<string, EventType> = {
 };
 
 export function parseResendEvents(body: unknown, now = new Date()): TrackingEvent[] {
-  return records(body, 'Resend').map((record) => resendEvent(record, now));
+  return eventsOfRecords(body, 'Resend', (record) => resendEvent(record, now));
 }
 
 function resendEvent(record: JsonObject, now: Date): TrackingEvent {

@@ -5,7 +5,7 @@
 // (base64 DER SubjectPublicKeyInfo). A re-post of the same timestamp and body is refused, a stale one too.
 import { createHash, createPublicKey, verify, type KeyObject } from 'node:crypto';
 import { MailError } from '../core/errors.js';
-import { emailPart, isoTime, records, stringList, text, type JsonObject } from './fields.js';
+import { emailPart, eventsOfRecords, isoTime, stringList, text, type JsonObject } from './fields.js';
 import { assertFresh, DEFAULT_MAX_AGE_MS } from './freshness.js';
 import { ReplayCache } from './replay-cache.js';
 import { WebhookError } from './webhook-error.js';
@@ -127,7 +127,7 @@ export function sendgridMessageId(sgMessageId: string): string {
 }
 
 export function parseSendgridEvents(body: unknown, now = new Date()): TrackingEvent[] {
-  return records(body, 'SendGrid').map((record) => sendgridEvent(record, now));
+  return eventsOfRecords(body, 'SendGrid', (record) => sendgridEvent(record, now));
 }
 
 function sendgridEvent(record: JsonObject, now: Date): TrackingEvent {

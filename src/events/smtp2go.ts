@@ -1,7 +1,7 @@
 // SMTP2GO webhooks -> TrackingEvents. One event per POST, JSON or form-encoded (chosen per webhook
 // in SMTP2GO). SMTP2GO does not sign: the handler checks the Authorization header (bearer or
 // basic) set on the webhook.
-import { emailPart, isoTime, mailroomHeaders, parseJson, records, text, type JsonObject } from './fields.js';
+import { emailPart, eventsOfRecords, isoTime, mailroomHeaders, parseJson, text, type JsonObject } from './fields.js';
 import type { EventType, RejectReason, TrackingEvent } from './types.js';
 
 const TYPES: Record<string, [EventType, RejectReason?]> = {
@@ -30,7 +30,7 @@ export function parseSmtp2goBody(body: string, contentType: string): unknown {
 }
 
 export function parseSmtp2goEvents(body: unknown, now = new Date()): TrackingEvent[] {
-  return records(body, 'SMTP2GO').map((record) => smtp2goEvent(record, now));
+  return eventsOfRecords(body, 'SMTP2GO', (record) => smtp2goEvent(record, now));
 }
 
 function smtp2goEvent(record: JsonObject, now: Date): TrackingEvent {

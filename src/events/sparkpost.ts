@@ -4,7 +4,7 @@
 // Events name the transmission (`transmission_id`), the id SparkPost's send answer returned.
 // SparkPost does not sign: the handler checks the webhook's basic auth (auth_type "basic") or an
 // Authorization header set in its custom_headers.
-import { emailPart, isObject, isoTime, records, stringMap, text, type JsonObject } from './fields.js';
+import { emailPart, eventsOfRecords, isObject, isoTime, stringMap, text, type JsonObject } from './fields.js';
 import { WebhookError } from './webhook-error.js';
 import type { EventType, RejectReason, TrackingEvent } from './types.js';
 
@@ -53,14 +53,11 @@ const BOUNCE_CLASSES: Record<string, RejectReason | [RejectReason, EventType]> =
 };
 
 export function parseSparkpostEvents(body: unknown, now = new Date()): TrackingEvent[] {
-  const events: TrackingEvent[] = [];
-  for (const wrapper of records(body, 'SparkPost')) {
+  return eventsOfRecords(body, 'SparkPost', (wrapper) => {
     if (!isObject(wrapper.msys)) throw new WebhookError('malformed', 'SparkPost webhook event has no msys object');
-    const classes = Object.values(wrapper.msys).filter(isObject);
     // A ping: {"msys": {}}.
-    for (const event of classes) events.push(sparkpostEvent(event, now));
-  }
-  return events;
+    return Object.values(wrapper.msys).filter(isObject).map((event) => sparkpostEvent(event, now));
+  });
 }
 
 function sparkpostEvent(event: JsonObject, now: Date): TrackingEvent {

@@ -15,6 +15,8 @@ export interface DeliveryOutcome {
   unmatched: TrackingEvent[];
   /** Events already recorded before (a provider retrying its webhook). */
   duplicates: number;
+  /** Events kept earlier for a message not journaled then, applied now to its entry (their `journalId` set). */
+  matched?: TrackingEvent[];
 }
 
 // Parked events wait this long for their entry: far longer than a send takes to close.
@@ -33,6 +35,9 @@ export class DeliveryRecorder {
   // One write at a time per process: two events for one entry must not overwrite each other.
   #tail: Promise<unknown> = Promise.resolve();
   readonly #parkedRefs = new Set<string>();
+  // Parked under the provider's id, an event may find its entry only by our Message-ID (a message
+  // sent through the provider's SMTP relay: the journal has no provider id of its own for it).
+  readonly #headerOf = new Map<string, string>();
   #sharedRefsReadAt = Number.NEGATIVE_INFINITY;
 
   constructor(journal: SendJournal) {
@@ -46,10 +51,10 @@ export class DeliveryRecorder {
     return run;
   }
 
-  /** Tries again to match parked events (this process's, and each minute those the journal lists); returns how many found their entry. */
-  retryParked(): Promise<number> {
+  /** Tries again to match parked events (this process's, and each minute those the journal lists); returns those that found their entry. */
+  retryParked(): Promise<TrackingEvent[]> {
     const run = this.#tail.then(async () => {
-      let matched = 0;
+      const matched: TrackingEvent[] = [];
       if (performance.now() - this.#sharedRefsReadAt >= SHARED_REFS_EVERY_MS) {
         this.#sharedRefsReadAt = performance.now();
         const { keyv: store } = await this.#journal.open();
@@ -57,13 +62,14 @@ export class DeliveryRecorder {
       }
       for (const ref of [...this.#parkedRefs]) {
         const { keyv } = await this.#journal.open();
-        const id = await keyv.get<string>(refKey(ref));
+        const header = this.#headerOf.get(ref);
+        const id = (await keyv.get<string>(refKey(ref))) ?? (header ? await keyv.get<string>(refKey(header)) : undefined);
         if (!id) continue;
         const entry = await this.#journal.get(id);
         if (!entry) continue;
         const delivery = entry.delivery ?? emptyDelivery();
-        const parked = await this.#takeParked(entryRefs(entry));
-        matched += applyEvents(delivery, parked.map((event) => ({ ...event, journalId: entry.id }))).length;
+        const parked = await this.#takeParked([...entryRefs(entry), ref]);
+        matched.push(...applyEvents(delivery, parked.map((event) => ({ ...event, journalId: entry.id }))));
         entry.delivery = delivery;
         await this.#journal.write(entry);
       }
@@ -107,13 +113,15 @@ export class DeliveryRecorder {
           continue;
         }
         const fresh = await this.#park(ref, group);
+        if (first.messageIdHeader && deliveryRef(first.messageIdHeader) !== ref) this.#headerOf.set(ref, first.messageIdHeader);
         outcome.unmatched.push(...fresh);
         outcome.duplicates += group.length - fresh.length;
         continue;
       }
       const delivery = entry.delivery ?? emptyDelivery();
       const parked = await this.#takeParked([...entryRefs(entry), ...candidates]);
-      applyEvents(delivery, parked.map((event) => ({ ...event, journalId: entry.id })));
+      const matched = applyEvents(delivery, parked.map((event) => ({ ...event, journalId: entry.id })));
+      if (matched.length > 0) (outcome.matched ??= []).push(...matched);
       const fresh = applyEvents(delivery, group.map((event) => ({ ...event, journalId: entry.id })));
       outcome.recorded.push(...fresh);
       outcome.duplicates += group.length - fresh.length;
@@ -158,6 +166,7 @@ export class DeliveryRecorder {
         taken.push(ref);
       }
       this.#parkedRefs.delete(ref);
+      this.#headerOf.delete(ref);
     }
     if (taken.length > 0) {
       const refs = (await keyv.get<string[]>(PARKED_REFS)) ?? [];

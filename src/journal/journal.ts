@@ -411,6 +411,26 @@ export class SendJournal {
     };
   }
 
+  /**
+   * Whether `owner` speaks for every process sharing the store in the matter `name` (an alert scan
+   * each process runs over the same entries): the first to ask holds it and renews it at each ask;
+   * one that stops asking lets it lapse after `ttlMs` (the row expires), and the next to ask takes
+   * it. Built on the atomic claimKey, so two processes never both hold it.
+   */
+  async lead(name: string, owner: string, ttlMs: number): Promise<boolean> {
+    const { claimKey } = await this.open();
+    const holder = await claimKey(leadRow(name), owner, { ttlMs });
+    if (holder === undefined) return true;
+    if (holder !== owner && holder !== LEAD_RELEASED) return false;
+    return (await claimKey(leadRow(name), owner, { replacing: holder, ttlMs })) === undefined;
+  }
+
+  /** Gives up `lead(name, owner)`, so another process takes it at its next ask. */
+  async leaveLead(name: string, owner: string): Promise<void> {
+    const { claimKey } = await this.open();
+    await claimKey(leadRow(name), LEAD_RELEASED, { replacing: owner, ttlMs: 1 });
+  }
+
   /** The entry last written under an idempotency key. */
   async findByIdempotencyKey(key: string): Promise<JournalEntry | undefined> {
     const { keyv } = await this.open();
@@ -818,4 +838,12 @@ export function possibleDeliveryReason(entry: JournalEntry): string | undefined 
 /** When an entry was created, from its id. */
 export function entryTime(entry: Pick<JournalEntry, 'id'>): Date {
   return new Date(decodeTime(entry.id));
+}
+
+// A lead given up: free at once for the next to ask (its row expires soon after anyway).
+const LEAD_RELEASED = '\nreleased';
+
+// Under a name no idempotency key can have (keys hold no line break), as leases.
+function leadRow(name: string): string {
+  return `\nlead:${name}`;
 }

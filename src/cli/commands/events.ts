@@ -45,7 +45,8 @@ Examples:
       }
       let body: string;
       try {
-        body = await readFile(file, 'utf8');
+        // A byte-order mark (a file saved as "UTF-8 with BOM" by Notepad or PowerShell) is not part of the body.
+        body = (await readFile(file, 'utf8')).replace(/^\uFEFF/, '');
       } catch (error) {
         throw new MailError('CONFIG', `cannot read ${file}: ${(error as Error).message}`, { cause: error });
       }
