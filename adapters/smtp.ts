@@ -20,7 +20,7 @@ import { SendLimiter } from '../src/kit/send-limits.js';
 import { handoverReporter, type HandoverReport } from '../src/core/handover.js';
 import { SecretScrubber } from '../src/core/secrets.js';
 import { isGreetingTimeout, smtpError, unansweredError } from '../src/kit/smtp-errors.js';
-import { probeExtensions, unicodeLocalPart, type ExtensionProbeOptions } from '../src/kit/smtp-extensions.js';
+import { announcesInEhlo, probeExtensions, unicodeLocalPart, type ExtensionProbeOptions } from '../src/kit/smtp-extensions.js';
 import { explain } from '../src/core/diagnose.js';
 
 // nodemailer takes ~75 ms to load: it is read when the first SMTP adapter is built, not when the
@@ -141,7 +141,8 @@ export class SmtpAdapter implements MailAdapter {
   // XOAUTH2 bookkeeping for the one retry after a refused cached token.
   private lastTokenFromCache = false;
   private renewToken = false;
-  // Whether the server announces SMTPUTF8: asked once, on the first message that needs it.
+  // Whether the server announces SMTPUTF8: known from the pool's last sent message, or asked once
+  // on a connection of its own when the first message that needs it comes before any other.
   readonly #probe: ExtensionProbeOptions;
   #smtpUtf8: Promise<boolean> | undefined;
 
@@ -281,14 +282,16 @@ export class SmtpAdapter implements MailAdapter {
 
   // One probe shared by concurrent sends; a failed one is forgotten, so the next message asks again.
   private announcesSmtpUtf8(): Promise<boolean> {
-    this.#smtpUtf8 ??= probeExtensions(this.#probe).then(
+    if (this.#smtpUtf8) return this.#smtpUtf8;
+    const probe = probeExtensions(this.#probe).then(
       (extensions) => extensions.includes('SMTPUTF8'),
       (error: unknown) => {
-        this.#smtpUtf8 = undefined;
+        if (this.#smtpUtf8 === probe) this.#smtpUtf8 = undefined;
         throw error;
       },
     );
-    return this.#smtpUtf8;
+    this.#smtpUtf8 = probe;
+    return probe;
   }
 
   async verify(ctx: { signal?: AbortSignal } = {}): Promise<void> {
@@ -316,6 +319,10 @@ export class SmtpAdapter implements MailAdapter {
     try {
       const mail = { ...toNodemailerMessage(message), signal: ctx.signal, [DELIVERY]: delivery } as SendMailOptions;
       const info = (await this.#transporter.sendMail(mail)) as SentMessageInfo;
+      // The pooled connection's EHLO answer comes with the result: what the next message that needs
+      // SMTPUTF8 goes by, without a probe, and it corrects an answer the server has since changed.
+      const ehlo = (info as { ehlo?: unknown }).ehlo;
+      if (Array.isArray(ehlo)) this.#smtpUtf8 = Promise.resolve(announcesInEhlo(ehlo as string[], 'SMTPUTF8'));
       const addresses = (list: unknown[] | undefined) => (list ?? []).map((entry) => (typeof entry === 'string' ? entry : (entry as { address: string }).address));
       const rejected = addresses(info.rejected);
       return {
