@@ -316,7 +316,18 @@ describe('strict mode', () => {
     const data = { order: { number: 7, items: [{ name: 'Mug' }] }, customer: { name: 'Ann' } };
     expect(lines((await renderer().render('order', data)).text)[0]).toBe('|Mug');
     const error = await templateError(renderer({ strict: { body: true } }).render('order', data));
-    expect(error.message).toContain('the data lacks "note"');
+    expect(error.message).toContain('the data lacks "order.note"');
+    expect(error.remedy).toContain('Give "order.note"');
+  });
+
+  // Handlebars names only the last segment ("number"); the error names the path as written.
+  it('body strictness names the whole missing path, in the html, the text part and inside blocks', async () => {
+    await writeFile(path.join(dir, 'receipt.mjml'), '---\nsubject: Receipt\n---\n<mj-section><mj-column><mj-text>Hello\n{{customer.address.city}}</mj-text><mj-text>{{#each items}}{{product.name}}{{/each}}</mj-text></mj-column></mj-section>');
+    await writeFile(path.join(dir, 'plain.mjml'), '---\nsubject: Plain\ntext: |\n  Hi {{user.first}}\n---\n<mj-section><mj-column><mj-text>Hi</mj-text></mj-column></mj-section>');
+    const strictBody = renderer({ strict: { body: true } });
+    expect((await templateError(strictBody.render('receipt', { items: [] }))).message).toContain('the data lacks "customer.address.city"');
+    expect((await templateError(strictBody.render('receipt', { customer: { address: { city: 'Lyon' } }, items: [{ product: {} }] }))).message).toContain('the data lacks "product.name"');
+    expect((await templateError(strictBody.render('plain', { user: {} }))).message).toContain('the data lacks "user.first"');
   });
 
   it('strict: false renders whatever is there', async () => {

@@ -15,6 +15,7 @@ import { TEMPLATE_OPTIONS } from './template-options.js';
 import { createHelpers, escapeHtml, type HelperSets } from './template-helpers.js';
 import { composeSource, LAYOUT_BODY_PLACEHOLDER, parseTemplateSource, type ComposedSource, type TemplateSource } from './template-source.js';
 import { deriveTextTemplate, HTML_TO_TEXT_OPTIONS, tidyText, type HtmlToText } from './template-text.js';
+import { namingWholePaths } from './strict-paths.js';
 
 /** The company identity the shared layout shows. Set once per renderer, never by editing files. */
 export interface BrandOptions {
@@ -105,6 +106,8 @@ interface CompiledTemplate {
   subject: HeaderPart;
   replyTo?: { name?: HeaderPart; address: HeaderPart };
   required: DataPath[];
+  /** What the html and text parts read at their top level: checked first under `strict.body`. */
+  bodyPaths: DataPath[];
   sensitive: boolean;
   html: TemplateDelegate;
   /** The derived or given text template; undefined when the html must be converted per send. */
@@ -325,19 +328,23 @@ export function createTemplateRenderer(options: TemplateOptions = {}): TemplateR
       textEnv.registerPartial(name, deriveTextTemplate(partial.html, lib.htmlToText));
     }
 
+    // Under strict.body the top-level paths are checked before the render, so a missing one is named
+    // whole ("order.number"); Handlebars' own failure, left for paths inside blocks, is less clear.
+    const bodyPaths = strict.body ? dataPaths([...new Set([html, fm.text ?? ''].flatMap((part) => topLevelPaths(textEnv.parse(part), textEnv)))]) : [];
     let text: TemplateDelegate | undefined;
     if (fm.text) {
-      text = compileChecked(textEnv, fm.text, { noEscape: true, strict: strict.body }, `${file}:${source.keyLines.text ?? 1} (text)`);
+      text = namingWholePaths(compileChecked(textEnv, fm.text, { noEscape: true, strict: strict.body }, `${file}:${source.keyLines.text ?? 1} (text)`), fm.text);
     } else {
       const derived = deriveTextTemplate(html, lib.htmlToText);
       // A block helper whose halves html-to-text separated cannot be derived: convert per send instead.
-      if (parses(textEnv, derived)) text = textEnv.compile(derived, { noEscape: true, strict: strict.body });
+      if (parses(textEnv, derived)) text = namingWholePaths(textEnv.compile(derived, { noEscape: true, strict: strict.body }), derived);
     }
     const header = (templateSource: string, key: 'subject' | 'replyTo'): HeaderPart => {
       const where = `${file}:${source.keyLines[key] ?? 1} (${key})`;
       const ast = parseChecked(textEnv, templateSource, where);
+      const wrapped = wrapHeaderMustaches(templateSource, ast, textEnv);
       return {
-        template: compileChecked(textEnv, wrapHeaderMustaches(templateSource, ast, textEnv), { noEscape: true, strict: strict.subject }, where),
+        template: namingWholePaths(compileChecked(textEnv, wrapped, { noEscape: true, strict: strict.subject }, where), wrapped),
         paths: dataPaths(topLevelPaths(ast, textEnv)),
       };
     };
@@ -354,8 +361,9 @@ export function createTemplateRenderer(options: TemplateOptions = {}): TemplateR
       subject: header(fm.subject, 'subject'),
       ...(replyTo ? { replyTo } : {}),
       required: dataPaths(fm.required ?? []),
+      bodyPaths,
       sensitive: fm.sensitive === 'true',
-      html: htmlEnv.compile(html, { strict: strict.body }),
+      html: namingWholePaths(htmlEnv.compile(html, { strict: strict.body }), html),
       text,
       htmlToText: lib.htmlToText,
     };
@@ -376,6 +384,7 @@ export function createTemplateRenderer(options: TemplateOptions = {}): TemplateR
     const template = await compiled(resolve(name, requested));
     const where = `template "${template.name}" (${template.file})`;
     if (strict.required) checkPaths(template.required, data, where, 'it is listed under "required"');
+    if (strict.body) checkPaths(template.bodyPaths, data, where, 'the body uses it');
     if (strict.subject) {
       checkPaths(template.subject.paths, data, where, 'the subject uses it');
       if (template.replyTo) checkPaths([...(template.replyTo.name?.paths ?? []), ...template.replyTo.address.paths], data, where, 'replyTo uses it');
