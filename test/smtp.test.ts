@@ -344,6 +344,23 @@ describe('smtp adapter: SMTP replies to MailError codes', () => {
   });
 });
 
+// Enhanced codes Google and Zoho also use mean something else on other servers (RFC 3463: 5.4.6 a
+// routing loop; Yahoo's 5.7.9 policy refusal): such a reply must not get their remedy, nor, for
+// Zoho's block, the AUTH code that sends every later message elsewhere.
+describe('smtp adapter: a shared enhanced code is not taken for Gmail or Zoho', () => {
+  const cases: [SmtpReply, RegExp][] = [
+    [{ code: 554, message: '5.4.6 Hop count exceeded - possible mail loop' }, /Zoho/],
+    [{ code: 554, message: '5.7.9 Message not accepted for policy reasons. See https://postmaster.yahooinc.com/error-codes' }, /app password/],
+    [{ code: 550, message: '5.7.14 Trust relationship required' }, /browser/],
+  ];
+  it.each(cases)('%o', async (reply, wrongRemedy) => {
+    const target = await server({ script: { reply: { 'DATA-END': reply } } });
+    const error = await mailErrorOf(adapter(target).send(message(), sendContext()));
+    expect(error.code).toBe('REJECTED');
+    expect(error.remedy ?? '').not.toMatch(wrongRemedy);
+  });
+});
+
 describe('smtp adapter: verify, DSN and secrets', () => {
   it('verify() connects, upgrades and authenticates without sending', async () => {
     const target = await server();
