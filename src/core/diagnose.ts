@@ -306,6 +306,15 @@ const RULES: Rule[] = [
     remedy: 'App-only tokens need a scope ending in /.default: https://outlook.office365.com/.default for SMTP, https://graph.microsoft.com/.default for Graph.',
     retry: false,
   },
+  // A user sign-in, never mailroom's own (app-only) token request: Entra's sign-in logs give this
+  // code for a refused SMTP basic auth (office365://), which is where an administrator finds it.
+  {
+    rule: 'aad-wrong-user-password', code: 'AUTH',
+    match: /AADSTS50126\b/,
+    meaning: 'Microsoft Entra ID refused a user name and password: for SMTP, the mailbox and password of office365:// (basic auth)',
+    remedy: `The mailbox or its password is wrong: use the full mailbox address and its current password (an account with multi-factor authentication needs an app password, where the tenant allows them), or ${TO_OAUTH}. Repeated failures lock the account.`,
+    retry: false,
+  },
   {
     rule: 'aad-interactive-policy', code: 'AUTH',
     match: /AADSTS(50076|50079|53003)\b/,
