@@ -328,6 +328,9 @@ describe('strict mode', () => {
     expect((await templateError(strictBody.render('receipt', { items: [] }))).message).toContain('the data lacks "customer.address.city"');
     expect((await templateError(strictBody.render('receipt', { customer: { address: { city: 'Lyon' } }, items: [{ product: {} }] }))).message).toContain('the data lacks "product.name"');
     expect((await templateError(strictBody.render('plain', { user: {} }))).message).toContain('the data lacks "user.first"');
+    // As Handlebars' strict mode has it: a value given as null renders empty.
+    await writeFile(path.join(dir, 'total.mjml'), '---\nsubject: Total\n---\n<mj-section><mj-column><mj-text>{{note}}|{{order.total}}</mj-text></mj-column></mj-section>');
+    expect(lines((await strictBody.render('total', { note: null, order: { total: 5 } })).text)[0]).toBe('|5');
   });
 
   it('strict: false renders whatever is there', async () => {

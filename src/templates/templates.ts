@@ -330,7 +330,7 @@ export function createTemplateRenderer(options: TemplateOptions = {}): TemplateR
 
     // Under strict.body the top-level paths are checked before the render, so a missing one is named
     // whole ("order.number"); Handlebars' own failure, left for paths inside blocks, is less clear.
-    const bodyPaths = strict.body ? dataPaths([...new Set([html, fm.text ?? ''].flatMap((part) => topLevelPaths(textEnv.parse(part), textEnv)))]) : [];
+    const bodyPaths = strict.body ? dataPaths([...new Set([html, fm.text ?? ''].flatMap((part) => topLevelPaths(textEnv.parse(part), textEnv, false)))]) : [];
     let text: TemplateDelegate | undefined;
     if (fm.text) {
       text = namingWholePaths(compileChecked(textEnv, fm.text, { noEscape: true, strict: strict.body }, `${file}:${source.keyLines.text ?? 1} (text)`), fm.text);
@@ -384,7 +384,7 @@ export function createTemplateRenderer(options: TemplateOptions = {}): TemplateR
     const template = await compiled(resolve(name, requested));
     const where = `template "${template.name}" (${template.file})`;
     if (strict.required) checkPaths(template.required, data, where, 'it is listed under "required"');
-    if (strict.body) checkPaths(template.bodyPaths, data, where, 'the body uses it');
+    if (strict.body) checkPaths(template.bodyPaths, data, where, 'the body uses it', true);
     if (strict.subject) {
       checkPaths(template.subject.paths, data, where, 'the subject uses it');
       if (template.replyTo) checkPaths([...(template.replyTo.name?.paths ?? []), ...template.replyTo.address.paths], data, where, 'replyTo uses it');
@@ -560,8 +560,12 @@ function wrapHeaderMustaches(source: string, ast: hbs.AST.Program, env: Handleba
   return out;
 }
 
-/** The data paths a template's top level reads (`order.number`), leaving out helpers, `@data` and block contents. */
-function topLevelPaths(ast: hbs.AST.Program, env: Handlebars): string[] {
+/**
+ * The data paths a template's top level reads (`order.number`), leaving out helpers, `@data` and
+ * block contents; with `helperParams: false`, only the plain `{{path}}` ones (what Handlebars'
+ * strict mode requires: a helper's argument may be missing).
+ */
+function topLevelPaths(ast: hbs.AST.Program, env: Handlebars, helperParams = true): string[] {
   const paths = new Set<string>();
   const addExpression = (expression: hbs.AST.Expression): void => {
     if (expression.type === 'PathExpression') {
@@ -579,6 +583,7 @@ function topLevelPaths(ast: hbs.AST.Program, env: Handlebars): string[] {
     const callsHelper = mustache.params.length > 0 || mustache.hash !== undefined
       || (mustache.path.type === 'PathExpression' && (mustache.path as hbs.AST.PathExpression).original in env.helpers);
     if (callsHelper) {
+      if (!helperParams) continue;
       mustache.params.forEach(addExpression);
       mustache.hash?.pairs.forEach((pair) => addExpression(pair.value));
     } else {
@@ -598,14 +603,22 @@ function dataPaths(paths: string[]): DataPath[] {
   return paths.map((dataPath) => ({ path: dataPath, parts: dataPath.split('.') }));
 }
 
-function checkPaths(paths: DataPath[], data: Record<string, unknown>, where: string, why: string): void {
+/** `nullable`: a last segment given as null counts as given (Handlebars' strict mode renders it empty). */
+function checkPaths(paths: DataPath[], data: Record<string, unknown>, where: string, why: string, nullable = false): void {
   for (const { path: dataPath, parts } of paths) {
     let value: unknown = data;
+    let reached = 0;
     for (const part of parts) {
-      value = value !== null && typeof value === 'object' && Object.hasOwn(value, part) ? (value as Record<string, unknown>)[part] : undefined;
+      if (value === null || typeof value !== 'object' || !Object.hasOwn(value, part)) {
+        value = undefined;
+        break;
+      }
+      value = (value as Record<string, unknown>)[part];
+      reached++;
       if (value === undefined || value === null) break;
     }
-    if (value === undefined || value === null) {
+    const givenAsNull = nullable && value === null && reached === parts.length;
+    if (value === undefined || (value === null && !givenAsNull)) {
       throw new MailError('TEMPLATE', `${where}: the data lacks "${dataPath}" (${why}; strict mode)`, { field: `template.data.${dataPath}`, remedy: missingDataRemedy(dataPath) });
     }
   }
