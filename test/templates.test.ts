@@ -175,7 +175,20 @@ describe('escaping and helpers', () => {
     expect(error.message).toContain('template "fmt"');
     expect(error.message).toContain('"EURO" is not an ISO 4217 currency code');
     await writeFile(path.join(dir, 'fmt.mjml'), page('<mj-text>{{money a}}</mj-text>'));
-    expect((await templateError(renderer().render('fmt', { name: 'x', a: 'lots' }))).message).toContain('money: "lots" is not a number');
+    expect((await templateError(renderer().render('fmt', { name: 'x', a: 'lots' }))).message).toContain('money: "lots" is not a number, in {{money a}}');
+  });
+
+  // The value alone ("abc") does not say which field of the data is wrong: the expression does.
+  it('a helper failure names the expression, inside a block and in a built-in template', async () => {
+    await writeFile(path.join(dir, 'lines.mjml'), page('<mj-text>{{#each items}}{{name}}: {{money unitPrice}} {{date shippedOn style="short"}}<br>{{/each}}</mj-text>'));
+    const bad = { name: 'x', items: [{ name: 'Mug', unitPrice: 3, shippedOn: '2025-01-02' }, { name: 'Cup', unitPrice: 'abc', shippedOn: '2025-01-02' }] };
+    expect((await templateError(renderer().render('lines', bad))).message).toContain('money: "abc" is not a number, in {{money unitPrice}}');
+    bad.items[1]!.unitPrice = 2;
+    bad.items[1]!.shippedOn = 'soon';
+    expect((await templateError(renderer().render('lines', bad))).message).toContain('date: "soon" is not a date, in {{date shippedOn style="short"}}');
+    const order = await sample('order-confirmation');
+    (order.order as { items: { unitPrice: unknown }[] }).items[0]!.unitPrice = '12,50';
+    expect((await templateError(renderer().render('order-confirmation', order, 'fr'))).message).toContain('money: "12,50" is not a number, in {{money unitPrice');
   });
 
   it('runs extra helpers in both parts', async () => {

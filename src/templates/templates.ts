@@ -15,7 +15,7 @@ import { TEMPLATE_OPTIONS } from './template-options.js';
 import { createHelpers, escapeHtml, type HelperSets } from './template-helpers.js';
 import { composeSource, LAYOUT_BODY_PLACEHOLDER, parseTemplateSource, type ComposedSource, type TemplateSource } from './template-source.js';
 import { deriveTextTemplate, HTML_TO_TEXT_OPTIONS, tidyText, type HtmlToText } from './template-text.js';
-import { namingWholePaths } from './strict-paths.js';
+import { locatingHelpers, namingWholePaths } from './failure-source.js';
 
 /** The company identity the shared layout shows. Set once per renderer, never by editing files. */
 export interface BrandOptions {
@@ -503,7 +503,7 @@ function partialNames(source: string): string[] {
 
 function newEnv(handlebars: Handlebars, helpers: HelperSets['html']): Handlebars {
   const env = handlebars.create();
-  env.registerHelper(helpers);
+  env.registerHelper(locatingHelpers(helpers));
   return env;
 }
 
