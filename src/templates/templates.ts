@@ -16,6 +16,7 @@ import { createHelpers, escapeHtml, type HelperSets } from './template-helpers.j
 import { composeSource, LAYOUT_BODY_PLACEHOLDER, parseTemplateSource, type ComposedSource, type TemplateSource } from './template-source.js';
 import { deriveTextTemplate, HTML_TO_TEXT_OPTIONS, tidyText, type HtmlToText } from './template-text.js';
 import { locatingHelpers, namingWholePaths } from './failure-source.js';
+import { guardUrlAttributes, safeUrl } from './url-guard.js';
 
 /** The company identity the shared layout shows. Set once per renderer, never by editing files. */
 export interface BrandOptions {
@@ -316,7 +317,7 @@ export function createTemplateRenderer(options: TemplateOptions = {}): TemplateR
     const html = await compileMjml(lib, composed, file);
 
     const partials = await loadPartials(lib, [html, fm.text ?? ''], dirs, deps);
-    const htmlEnv = newEnv(lib.handlebars, { ...helpers.html, ...extraHelpers });
+    const htmlEnv = newEnv(lib.handlebars, { ...helpers.html, ...extraHelpers, __url: safeUrl });
     const textEnv = newEnv(lib.handlebars, {
       ...helpers.text,
       ...extraHelpers,
@@ -330,6 +331,7 @@ export function createTemplateRenderer(options: TemplateOptions = {}): TemplateR
 
     // Under strict.body the top-level paths are checked before the render, so a missing one is named
     // whole ("order.number"); Handlebars' own failure, left for paths inside blocks, is less clear.
+    const guardedHtml = guardUrlAttributes(html);
     const bodyPaths = strict.body ? dataPaths([...new Set([html, fm.text ?? ''].flatMap((part) => topLevelPaths(textEnv.parse(part), textEnv, false)))]) : [];
     let text: TemplateDelegate | undefined;
     if (fm.text) {
@@ -363,7 +365,7 @@ export function createTemplateRenderer(options: TemplateOptions = {}): TemplateR
       required: dataPaths(fm.required ?? []),
       bodyPaths,
       sensitive: fm.sensitive === 'true',
-      html: namingWholePaths(htmlEnv.compile(html, { strict: strict.body }), html),
+      html: namingWholePaths(htmlEnv.compile(guardedHtml, { strict: strict.body }), guardedHtml),
       text,
       htmlToText: lib.htmlToText,
     };
