@@ -138,9 +138,12 @@ export class SmtpAdapter implements MailAdapter {
   // The sockets of open connections, to tell at a timeout whether the server ever sent a byte.
   readonly #sockets = new Set<Socket>();
   readonly #target: string;
-  // XOAUTH2 bookkeeping for the one retry after a refused cached token.
+  // XOAUTH2 bookkeeping for the one retry after a refused cached token. Several messages may fail
+  // on the same cached token at once (a burst opens several connections): each gets its retry, and
+  // each retry asks for a fresh token (concurrent asks share one request).
   private lastTokenFromCache = false;
-  private renewToken = false;
+  #cachedTokensServed = 0;
+  #renewalsWanted = 0;
   // Whether the server announces SMTPUTF8: known from the pool's last sent message, or asked once
   // on a connection of its own when the first message that needs it comes before any other.
   readonly #probe: ExtensionProbeOptions;
@@ -245,15 +248,16 @@ export class SmtpAdapter implements MailAdapter {
     if (ctx.signal.aborted) throw new MailError('TRANSIENT', 'the send was aborted before it started', { provider: this.name, cause: ctx.signal.reason });
     await this.checkSmtpUtf8(message, ctx.signal);
     await this.limiter?.acquire(ctx.signal);
+    const cachedBefore = this.#cachedTokensServed;
     try {
       return await this.deliver(message, ctx);
     } catch (error) {
       const mailError = error as MailError;
       // Office 365 answers 535 when a cached token was revoked or lost its permission: one retry
       // with a token fetched anew, never more (a real credential problem stays an AUTH error).
-      if (mailError.code === 'AUTH' && this.#tokenAuth && this.lastTokenFromCache) {
-        this.renewToken = true;
-        this.lastTokenFromCache = false;
+      const onCachedToken = this.#cachedTokensServed > cachedBefore || this.lastTokenFromCache;
+      if (mailError.code === 'AUTH' && this.#tokenAuth && onCachedToken) {
+        this.#renewalsWanted++;
         return this.deliver(message, ctx);
       }
       throw error;
@@ -393,12 +397,14 @@ export class SmtpAdapter implements MailAdapter {
       user: auth.user,
       // nodemailer calls this for every new connection, and with renew=true after a refused token.
       provisionCallback: (_user: string, renew: boolean, callback: (error: Error | null, token?: string, expires?: number) => void) => {
-        const forceRefresh = renew || this.renewToken;
-        this.renewToken = false;
+        const renewal = this.#renewalsWanted > 0;
+        if (renewal) this.#renewalsWanted--;
+        const forceRefresh = renew || renewal;
         provider({ forceRefresh }).then(
           (token) => {
             this.#secrets.add(token.accessToken);
             this.lastTokenFromCache = Boolean(token.fromCache) && !forceRefresh;
+            if (this.lastTokenFromCache) this.#cachedTokensServed++;
             callback(null, token.accessToken, token.expiresOn?.getTime());
           },
           // nodemailer rewrites the `code` of the error it is given: hand it a wrapper so the
