@@ -2,7 +2,7 @@
 // must not add or change a header (CR/LF in a name or topic), and must never be evaluated as a
 // template ("{{"). Checked at the renderer, then end to end through createMailer at two sinks: the
 // memory adapter's NormalizedMessage and the raw .eml the outbox adapter writes.
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { simpleParser } from 'mailparser';
@@ -145,6 +145,12 @@ describe('links built from data', () => {
     expect(fine.html).toContain('src="data:image/png;base64,iVBORw0KGgo&#x3D;"');
     expect(fine.html).toContain('href="/home"');
     expect(fine.html).toContain('href="tel:+33612345678"');
+
+    // A partial is guarded the same way.
+    await mkdir(path.join(dir, 'partials'));
+    await writeFile(path.join(dir, 'partials', 'site.hbs'), '<a href="{{url}}">site</a>');
+    await writeFile(path.join(dir, 'card.mjml'), '---\nsubject: Card\n---\n<mj-section><mj-column><mj-text>{{> site url=website}}</mj-text></mj-column></mj-section>');
+    expect((await renderer.render('card', hostileLinks)).html).toContain('<a href="#">site</a>');
 
     const reset = await createTemplateRenderer({ brand }).render('password-reset', { user: { name: 'Eve' }, resetUrl: 'javascript:alert(5)', expiresInMinutes: 30, request: {} }, 'fr');
     expect(reset.html).not.toMatch(/href="javascript:/);

@@ -325,7 +325,7 @@ export function createTemplateRenderer(options: TemplateOptions = {}): TemplateR
       __header: (value: unknown) => (value === undefined || value === null ? '' : String(value)).replace(HEADER_UNSAFE, ' '),
     });
     for (const [name, partial] of partials) {
-      htmlEnv.registerPartial(name, partial.html);
+      htmlEnv.registerPartial(name, guardUrlAttributes(partial.html));
       textEnv.registerPartial(name, deriveTextTemplate(partial.html, lib.htmlToText));
     }
 
