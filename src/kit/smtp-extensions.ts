@@ -92,7 +92,7 @@ export async function probeExtensions(options: ExtensionProbeOptions): Promise<s
         connection.login({ user: READ_EXTENSIONS, pass: READ_EXTENSIONS, method: READ_EXTENSIONS }, (error) => {
           if (error) return reject(error);
           if (refused) return reject(refused);
-          if (!extensions) return reject(new Error('nodemailer did not hand the EHLO extensions to the custom AUTH handler'));
+          if (!extensions) return reject(new Error('the EHLO answer could not be read (nodemailer did not run the custom AUTH handler)'));
           resolve(extensions);
         });
       });
