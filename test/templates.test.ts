@@ -341,6 +341,9 @@ describe('strict mode', () => {
     expect((await templateError(strictBody.render('receipt', { items: [] }))).message).toContain('the data lacks "customer.address.city"');
     expect((await templateError(strictBody.render('receipt', { customer: { address: { city: 'Lyon' } }, items: [{ product: {} }] }))).message).toContain('the data lacks "product.name"');
     expect((await templateError(strictBody.render('plain', { user: {} }))).message).toContain('the data lacks "user.first"');
+    // A link address is checked like any value (the link guard keeps it a plain {{x}}).
+    await writeFile(path.join(dir, 'links.mjml'), '---\nsubject: Links\n---\n<mj-section><mj-column><mj-text>{{#each items}}<a href="{{product.url}}">x</a>{{/each}}</mj-text></mj-column></mj-section>');
+    expect((await templateError(strictBody.render('links', { items: [{ product: {} }] }))).message).toContain('the data lacks "product.url"');
     // As Handlebars' strict mode has it: a value given as null renders empty.
     await writeFile(path.join(dir, 'total.mjml'), '---\nsubject: Total\n---\n<mj-section><mj-column><mj-text>{{note}}|{{order.total}}</mj-text></mj-column></mj-section>');
     expect(lines((await strictBody.render('total', { note: null, order: { total: 5 } })).text)[0]).toBe('|5');
