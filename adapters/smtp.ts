@@ -299,6 +299,20 @@ export class SmtpAdapter implements MailAdapter {
   }
 
   async verify(ctx: { signal?: AbortSignal } = {}): Promise<void> {
+    const cachedBefore = this.#cachedTokensServed;
+    try {
+      await this.verifyOnce(ctx);
+    } catch (error) {
+      // As a send: a cached token refused (consent or mailbox permission granted since it was
+      // issued) gets one check with a fresh token, or verify would fail where a send succeeds.
+      const onCachedToken = this.#cachedTokensServed > cachedBefore || this.lastTokenFromCache;
+      if ((error as MailError).code !== 'AUTH' || !this.#tokenAuth || !onCachedToken) throw error;
+      this.#renewalsWanted++;
+      await this.verifyOnce(ctx);
+    }
+  }
+
+  private async verifyOnce(ctx: { signal?: AbortSignal }): Promise<void> {
     const watch = this.watchSilence(ctx.signal);
     try {
       await raceAbort(this.#transporter.verify(), ctx.signal);

@@ -152,6 +152,18 @@ describe('office365: OAuth2 (XOAUTH2 with msal-node client credentials)', () => 
     expect(identity.requests.length).toBeLessThanOrEqual(4);
   });
 
+  // A long-running process (a CMS's health screen) checks again after the administrator fixed the
+  // app's consent or mailbox permission: the check must use a fresh token, as a send would.
+  it('verify() retries once with a fresh token when the cached one gets 535', async () => {
+    const target = await server();
+    const adapter = oauth(target);
+    await adapter.verify();
+    identity.issued.splice(0, identity.issued.length);
+    await adapter.verify();
+    expect(identity.requests).toHaveLength(2);
+    expect(target.auths.map((a) => a.ok)).toEqual([true, false, true]);
+  });
+
   it('does not retry a 535 on a token it has just fetched', async () => {
     const target = await server({ tokens: { [MAILBOX]: [] } });
     const error = await mailErrorOf(oauth(target).send(message(), sendContext()));
