@@ -20,7 +20,7 @@ import { SendLimiter } from '../src/kit/send-limits.js';
 import { handoverReporter, type HandoverReport } from '../src/core/handover.js';
 import { SecretScrubber } from '../src/core/secrets.js';
 import { isGreetingTimeout, smtpError, unansweredError } from '../src/kit/smtp-errors.js';
-import { probeExtensions, unicodeLocalPart, type ExtensionProbeOptions } from '../src/kit/smtp-extensions.js';
+import { announcesInEhlo, probeExtensions, unicodeLocalPart, type ExtensionProbeOptions } from '../src/kit/smtp-extensions.js';
 import { explain } from '../src/core/diagnose.js';
 
 // nodemailer takes ~75 ms to load: it is read when the first SMTP adapter is built, not when the
@@ -138,10 +138,14 @@ export class SmtpAdapter implements MailAdapter {
   // The sockets of open connections, to tell at a timeout whether the server ever sent a byte.
   readonly #sockets = new Set<Socket>();
   readonly #target: string;
-  // XOAUTH2 bookkeeping for the one retry after a refused cached token.
+  // XOAUTH2 bookkeeping for the one retry after a refused cached token. Several messages may fail
+  // on the same cached token at once (a burst opens several connections): each gets its retry, and
+  // each retry asks for a fresh token (concurrent asks share one request).
   private lastTokenFromCache = false;
-  private renewToken = false;
-  // Whether the server announces SMTPUTF8: asked once, on the first message that needs it.
+  #cachedTokensServed = 0;
+  #renewalsWanted = 0;
+  // Whether the server announces SMTPUTF8: known from the pool's last sent message, or asked once
+  // on a connection of its own when the first message that needs it comes before any other.
   readonly #probe: ExtensionProbeOptions;
   #smtpUtf8: Promise<boolean> | undefined;
 
@@ -244,15 +248,16 @@ export class SmtpAdapter implements MailAdapter {
     if (ctx.signal.aborted) throw new MailError('TRANSIENT', 'the send was aborted before it started', { provider: this.name, cause: ctx.signal.reason });
     await this.checkSmtpUtf8(message, ctx.signal);
     await this.limiter?.acquire(ctx.signal);
+    const cachedBefore = this.#cachedTokensServed;
     try {
       return await this.deliver(message, ctx);
     } catch (error) {
       const mailError = error as MailError;
       // Office 365 answers 535 when a cached token was revoked or lost its permission: one retry
       // with a token fetched anew, never more (a real credential problem stays an AUTH error).
-      if (mailError.code === 'AUTH' && this.#tokenAuth && this.lastTokenFromCache) {
-        this.renewToken = true;
-        this.lastTokenFromCache = false;
+      const onCachedToken = this.#cachedTokensServed > cachedBefore || this.lastTokenFromCache;
+      if (mailError.code === 'AUTH' && this.#tokenAuth && onCachedToken) {
+        this.#renewalsWanted++;
         return this.deliver(message, ctx);
       }
       throw error;
@@ -281,17 +286,33 @@ export class SmtpAdapter implements MailAdapter {
 
   // One probe shared by concurrent sends; a failed one is forgotten, so the next message asks again.
   private announcesSmtpUtf8(): Promise<boolean> {
-    this.#smtpUtf8 ??= probeExtensions(this.#probe).then(
+    if (this.#smtpUtf8) return this.#smtpUtf8;
+    const probe = probeExtensions(this.#probe).then(
       (extensions) => extensions.includes('SMTPUTF8'),
       (error: unknown) => {
-        this.#smtpUtf8 = undefined;
+        if (this.#smtpUtf8 === probe) this.#smtpUtf8 = undefined;
         throw error;
       },
     );
-    return this.#smtpUtf8;
+    this.#smtpUtf8 = probe;
+    return probe;
   }
 
   async verify(ctx: { signal?: AbortSignal } = {}): Promise<void> {
+    const cachedBefore = this.#cachedTokensServed;
+    try {
+      await this.verifyOnce(ctx);
+    } catch (error) {
+      // As a send: a cached token refused (consent or mailbox permission granted since it was
+      // issued) gets one check with a fresh token, or verify would fail where a send succeeds.
+      const onCachedToken = this.#cachedTokensServed > cachedBefore || this.lastTokenFromCache;
+      if ((error as MailError).code !== 'AUTH' || !this.#tokenAuth || !onCachedToken) throw error;
+      this.#renewalsWanted++;
+      await this.verifyOnce(ctx);
+    }
+  }
+
+  private async verifyOnce(ctx: { signal?: AbortSignal }): Promise<void> {
     const watch = this.watchSilence(ctx.signal);
     try {
       await raceAbort(this.#transporter.verify(), ctx.signal);
@@ -316,6 +337,10 @@ export class SmtpAdapter implements MailAdapter {
     try {
       const mail = { ...toNodemailerMessage(message), signal: ctx.signal, [DELIVERY]: delivery } as SendMailOptions;
       const info = (await this.#transporter.sendMail(mail)) as SentMessageInfo;
+      // The pooled connection's EHLO answer comes with the result: what the next message that needs
+      // SMTPUTF8 goes by, without a probe, and it corrects an answer the server has since changed.
+      const ehlo = (info as { ehlo?: unknown }).ehlo;
+      if (Array.isArray(ehlo)) this.#smtpUtf8 = Promise.resolve(announcesInEhlo(ehlo as string[], 'SMTPUTF8'));
       const addresses = (list: unknown[] | undefined) => (list ?? []).map((entry) => (typeof entry === 'string' ? entry : (entry as { address: string }).address));
       const rejected = addresses(info.rejected);
       return {
@@ -386,12 +411,14 @@ export class SmtpAdapter implements MailAdapter {
       user: auth.user,
       // nodemailer calls this for every new connection, and with renew=true after a refused token.
       provisionCallback: (_user: string, renew: boolean, callback: (error: Error | null, token?: string, expires?: number) => void) => {
-        const forceRefresh = renew || this.renewToken;
-        this.renewToken = false;
+        const renewal = this.#renewalsWanted > 0;
+        if (renewal) this.#renewalsWanted--;
+        const forceRefresh = renew || renewal;
         provider({ forceRefresh }).then(
           (token) => {
             this.#secrets.add(token.accessToken);
             this.lastTokenFromCache = Boolean(token.fromCache) && !forceRefresh;
+            if (this.lastTokenFromCache) this.#cachedTokensServed++;
             callback(null, token.accessToken, token.expiresOn?.getTime());
           },
           // nodemailer rewrites the `code` of the error it is given: hand it a wrapper so the

@@ -35,6 +35,7 @@ describe('explain', () => {
     ['AADSTS65001: The user or administrator has not consented to use the application.', 'aad-consent-missing'],
     ["AADSTS90002: Tenant 'x' not found.", 'aad-unknown-tenant'],
     ['AADSTS700016: Application with identifier was not found in the directory', 'aad-unknown-app'],
+    ['AADSTS50126: Error validating credentials due to invalid username or password.', 'aad-wrong-user-password'],
     ['403 Forbidden: ErrorAccessDenied: Access is denied. Check credentials and try again.', 'graph-access-denied'],
     ['TLS failed: write EPROTO 0080:error:0A00010B:SSL routines:ssl3_get_record:wrong version number', 'tls-wrong-mode'],
     ['connection failed: Greeting never received', 'tls-no-greeting'],

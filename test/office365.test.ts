@@ -137,6 +137,33 @@ describe('office365: OAuth2 (XOAUTH2 with msal-node client credentials)', () => 
     expect(target.auths.map((a) => a.ok)).toEqual([true, false, true]);
   });
 
+  // A burst after a revocation: every connection opens with the same cached token and gets 535;
+  // each message gets its own one retry, not only the first to fail.
+  it('retries every concurrent message whose connection got 535 on the cached token', async () => {
+    const target = await server();
+    const adapter = oauth(target);
+    await adapter.verify();
+    identity.issued.splice(0, identity.issued.length);
+    const receipts = await Promise.all([1, 2, 3].map(() => adapter.send(message(), sendContext())));
+    expect(receipts.map((receipt) => receipt.accepted)).toEqual([['customer@example.com'], ['customer@example.com'], ['customer@example.com']]);
+    expect(target.messages).toHaveLength(3);
+    // The first token, then at most one fresh token per retried message.
+    expect(identity.requests.length).toBeGreaterThanOrEqual(2);
+    expect(identity.requests.length).toBeLessThanOrEqual(4);
+  });
+
+  // A long-running process (a CMS's health screen) checks again after the administrator fixed the
+  // app's consent or mailbox permission: the check must use a fresh token, as a send would.
+  it('verify() retries once with a fresh token when the cached one gets 535', async () => {
+    const target = await server();
+    const adapter = oauth(target);
+    await adapter.verify();
+    identity.issued.splice(0, identity.issued.length);
+    await adapter.verify();
+    expect(identity.requests).toHaveLength(2);
+    expect(target.auths.map((a) => a.ok)).toEqual([true, false, true]);
+  });
+
   it('does not retry a 535 on a token it has just fetched', async () => {
     const target = await server({ tokens: { [MAILBOX]: [] } });
     const error = await mailErrorOf(oauth(target).send(message(), sendContext()));

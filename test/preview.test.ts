@@ -100,7 +100,7 @@ describe('built-in folder lookup', () => {
     await symlink(path.join(ROOT, 'templates'), path.join(root, 'templates'));
     await symlink(path.join(ROOT, 'node_modules'), path.join(root, 'node_modules'));
     await writeFile(path.join(root, 'package.json'), '{"type":"module"}');
-    for (const name of ['templates/templates', 'templates/template-source', 'templates/template-text', 'templates/template-helpers', 'templates/template-options', 'core/errors', 'core/policy', 'core/diagnose', 'core/address', 'core/known-options']) {
+    for (const name of ['templates/templates', 'templates/failure-source', 'templates/url-guard', 'templates/template-source', 'templates/template-text', 'templates/template-helpers', 'templates/template-options', 'core/errors', 'core/policy', 'core/diagnose', 'core/address', 'core/known-options']) {
       const source = await readFile(path.join(ROOT, 'src', `${name}.ts`), 'utf8');
       const { outputText } = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022 }, fileName: `${name}.ts` });
       await mkdir(path.dirname(path.join(root, 'dist', 'src', name)), { recursive: true });

@@ -266,6 +266,37 @@ describe('smtp adapter: SMTPUTF8 for a non-ASCII local part', () => {
     expect(target.messages.map((received) => [received.to, received.smtpUtf8])).toEqual([[[unicode], true]]);
   });
 
+  // After a 4xx to EHLO nodemailer falls back to HELO, which announces nothing: that is "try later",
+  // not "no SMTPUTF8", and must not stay as the answer for every later message.
+  it.each([
+    ['implicit TLS', { secure: true }],
+    ['STARTTLS not required', { requireTLS: false }],
+  ] as const)('a 4xx to EHLO (%s) is a failure asked again, not a lasting "no SMTPUTF8"', async (_label, options) => {
+    const busy = { code: 451, message: '4.3.2 System not accepting network messages' };
+    const target = await server({ ...('secure' in options ? { secure: true } : {}), script: { reply: { EHLO: ({ count }) => (count <= 2 ? busy : undefined) } } });
+    const smtp = adapter(target, options);
+    const error = await mailErrorOf(smtp.send(message({ to: unicode }), sendContext()));
+    expect(error.code).not.toBe('UNSUPPORTED');
+    expect(error.smtpCode).toBe(451);
+    await smtp.send(message({ to: unicode }), sendContext());
+    expect(target.messages.map((received) => [received.to, received.smtpUtf8])).toEqual([[[unicode], true]]);
+  });
+
+  it('a 4xx to the first EHLO alone: the probe asks again on its connection and the message goes', async () => {
+    const target = await server({ secure: true, script: { reply: { EHLO: ({ count }) => (count === 1 ? { code: 451, message: '4.3.2 Try again later' } : undefined) } } });
+    await adapter(target, { secure: true }).send(message({ to: unicode }), sendContext());
+    expect(target.messages.map((received) => [received.to, received.smtpUtf8])).toEqual([[[unicode], true]]);
+  });
+
+  it('an adapter that already sent a message knows the answer: no extra connection for the probe', async () => {
+    const target = await server();
+    const smtp = adapter(target);
+    await smtp.send(message(), sendContext());
+    await smtp.send(message({ to: unicode }), sendContext());
+    expect(target.messages.map((received) => [received.to, received.smtpUtf8])).toEqual([[['ann@example.com'], false], [[unicode], true]]);
+    expect(target.connections).toBe(1);
+  });
+
   it('a chain moves on to an adapter whose server announces SMTPUTF8', async () => {
     const without = await server({ smtputf8: false });
     const withIt = await server();
@@ -310,6 +341,23 @@ describe('smtp adapter: SMTP replies to MailError codes', () => {
     expect(error.smtpCode).toBe(reply.code);
     expect(error.enhancedCode).toBe(reply.message.split(' ')[0]);
     if (rejected) expect(error.rejected).toEqual(rejected);
+  });
+});
+
+// Enhanced codes Google and Zoho also use mean something else on other servers (RFC 3463: 5.4.6 a
+// routing loop; Yahoo's 5.7.9 policy refusal): such a reply must not get their remedy, nor, for
+// Zoho's block, the AUTH code that sends every later message elsewhere.
+describe('smtp adapter: a shared enhanced code is not taken for Gmail or Zoho', () => {
+  const cases: [SmtpReply, RegExp][] = [
+    [{ code: 554, message: '5.4.6 Hop count exceeded - possible mail loop' }, /Zoho/],
+    [{ code: 554, message: '5.7.9 Message not accepted for policy reasons. See https://postmaster.yahooinc.com/error-codes' }, /app password/],
+    [{ code: 550, message: '5.7.14 Trust relationship required' }, /browser/],
+  ];
+  it.each(cases)('%o', async (reply, wrongRemedy) => {
+    const target = await server({ script: { reply: { 'DATA-END': reply } } });
+    const error = await mailErrorOf(adapter(target).send(message(), sendContext()));
+    expect(error.code).toBe('REJECTED');
+    expect(error.remedy ?? '').not.toMatch(wrongRemedy);
   });
 });
 

@@ -2,7 +2,7 @@
 // must not add or change a header (CR/LF in a name or topic), and must never be evaluated as a
 // template ("{{"). Checked at the renderer, then end to end through createMailer at two sinks: the
 // memory adapter's NormalizedMessage and the raw .eml the outbox adapter writes.
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { simpleParser } from 'mailparser';
@@ -109,5 +109,51 @@ describe('contact form with hostile fields', () => {
     expect(mail.subject).toBe('Formulaire de contact : <script>alert("name")</script> Bcc: victim@example.net – Hi X-Injected: yes <b>body</b>');
     expectEscapedHtml(String(mail.html));
     expect(mail.text).toContain('line <script>alert(3)</script>');
+  });
+});
+
+// Escaping keeps data from adding markup, not from choosing a link's scheme: a value that begins a
+// URL attribute must not become a script link, while ordinary links keep working.
+describe('links built from data', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'mailroom-xss-links-'));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('a script scheme in href or src becomes "#", in a template of the app and in a built-in one', async () => {
+    await writeFile(path.join(dir, 'profile.mjml'), [
+      '---', 'subject: "Profile of {{name}}"', '---',
+      '<mj-section><mj-column>',
+      '<mj-button href="{{website}}">Website</mj-button>',
+      '<mj-image src="{{avatar}}" href="{{links.home}}" alt="" />',
+      '<mj-text><a href="{{other}}">other</a> <a href="{{lower other}}">lower</a> <a href="mailto:{{email}}">mail</a></mj-text>',
+      '</mj-column></mj-section>',
+    ].join('\n'));
+    const renderer = createTemplateRenderer({ dir, brand, helpers: { lower: (value) => String(value).toLowerCase() } });
+    const hostileLinks = { name: 'Eve', website: 'javascript:alert(1)', avatar: 'data:text/html,<script>alert(2)</script>', links: { home: ' java\tscript:alert(3)' }, other: 'VBScript:msgbox(4)', email: 'eve@example.org' };
+    const out = await renderer.render('profile', hostileLinks);
+    expect(out.html).not.toMatch(/(href|src)="\s*(java|vb|data:text)/i);
+    expect(out.html).toContain('href="#"');
+    expect(out.html).toContain('src="#"');
+    expect(out.html).toContain('href="mailto:eve@example.org"');
+    // Ordinary links are kept as given (escaped as any value).
+    const fine = await renderer.render('profile', { name: 'Ann', website: 'https://ann.example/?a=1&b=2', avatar: 'data:image/png;base64,iVBORw0KGgo=', links: { home: '/home' }, other: 'tel:+33612345678', email: 'ann@example.org' });
+    expect(fine.html).toContain('href="https://ann.example/?a&#x3D;1&amp;b&#x3D;2"');
+    expect(fine.html).toContain('src="data:image/png;base64,iVBORw0KGgo&#x3D;"');
+    expect(fine.html).toContain('href="/home"');
+    expect(fine.html).toContain('href="tel:+33612345678"');
+
+    // A partial is guarded the same way.
+    await mkdir(path.join(dir, 'partials'));
+    await writeFile(path.join(dir, 'partials', 'site.hbs'), '<a href="{{url}}">site</a>');
+    await writeFile(path.join(dir, 'card.mjml'), '---\nsubject: Card\n---\n<mj-section><mj-column><mj-text>{{> site url=website}}</mj-text></mj-column></mj-section>');
+    expect((await renderer.render('card', hostileLinks)).html).toContain('<a href="#">site</a>');
+
+    const reset = await createTemplateRenderer({ brand }).render('password-reset', { user: { name: 'Eve' }, resetUrl: 'javascript:alert(5)', expiresInMinutes: 30, request: {} }, 'fr');
+    expect(reset.html).not.toMatch(/href="javascript:/);
+    expect(reset.html).toContain('href="#"');
   });
 });

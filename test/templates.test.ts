@@ -175,7 +175,20 @@ describe('escaping and helpers', () => {
     expect(error.message).toContain('template "fmt"');
     expect(error.message).toContain('"EURO" is not an ISO 4217 currency code');
     await writeFile(path.join(dir, 'fmt.mjml'), page('<mj-text>{{money a}}</mj-text>'));
-    expect((await templateError(renderer().render('fmt', { name: 'x', a: 'lots' }))).message).toContain('money: "lots" is not a number');
+    expect((await templateError(renderer().render('fmt', { name: 'x', a: 'lots' }))).message).toContain('money: "lots" is not a number, in {{money a}}');
+  });
+
+  // The value alone ("abc") does not say which field of the data is wrong: the expression does.
+  it('a helper failure names the expression, inside a block and in a built-in template', async () => {
+    await writeFile(path.join(dir, 'lines.mjml'), page('<mj-text>{{#each items}}{{name}}: {{money unitPrice}} {{date shippedOn style="short"}}<br>{{/each}}</mj-text>'));
+    const bad = { name: 'x', items: [{ name: 'Mug', unitPrice: 3, shippedOn: '2025-01-02' }, { name: 'Cup', unitPrice: 'abc', shippedOn: '2025-01-02' }] };
+    expect((await templateError(renderer().render('lines', bad))).message).toContain('money: "abc" is not a number, in {{money unitPrice}}');
+    bad.items[1]!.unitPrice = 2;
+    bad.items[1]!.shippedOn = 'soon';
+    expect((await templateError(renderer().render('lines', bad))).message).toContain('date: "soon" is not a date, in {{date shippedOn style="short"}}');
+    const order = await sample('order-confirmation');
+    (order.order as { items: { unitPrice: unknown }[] }).items[0]!.unitPrice = '12,50';
+    expect((await templateError(renderer().render('order-confirmation', order, 'fr'))).message).toContain('money: "12,50" is not a number, in {{money unitPrice');
   });
 
   it('runs extra helpers in both parts', async () => {
@@ -316,7 +329,24 @@ describe('strict mode', () => {
     const data = { order: { number: 7, items: [{ name: 'Mug' }] }, customer: { name: 'Ann' } };
     expect(lines((await renderer().render('order', data)).text)[0]).toBe('|Mug');
     const error = await templateError(renderer({ strict: { body: true } }).render('order', data));
-    expect(error.message).toContain('the data lacks "note"');
+    expect(error.message).toContain('the data lacks "order.note"');
+    expect(error.remedy).toContain('Give "order.note"');
+  });
+
+  // Handlebars names only the last segment ("number"); the error names the path as written.
+  it('body strictness names the whole missing path, in the html, the text part and inside blocks', async () => {
+    await writeFile(path.join(dir, 'receipt.mjml'), '---\nsubject: Receipt\n---\n<mj-section><mj-column><mj-text>Hello\n{{customer.address.city}}</mj-text><mj-text>{{#each items}}{{product.name}}{{/each}}</mj-text></mj-column></mj-section>');
+    await writeFile(path.join(dir, 'plain.mjml'), '---\nsubject: Plain\ntext: |\n  Hi {{user.first}}\n---\n<mj-section><mj-column><mj-text>Hi</mj-text></mj-column></mj-section>');
+    const strictBody = renderer({ strict: { body: true } });
+    expect((await templateError(strictBody.render('receipt', { items: [] }))).message).toContain('the data lacks "customer.address.city"');
+    expect((await templateError(strictBody.render('receipt', { customer: { address: { city: 'Lyon' } }, items: [{ product: {} }] }))).message).toContain('the data lacks "product.name"');
+    expect((await templateError(strictBody.render('plain', { user: {} }))).message).toContain('the data lacks "user.first"');
+    // A link address is checked like any value (the link guard keeps it a plain {{x}}).
+    await writeFile(path.join(dir, 'links.mjml'), '---\nsubject: Links\n---\n<mj-section><mj-column><mj-text>{{#each items}}<a href="{{product.url}}">x</a>{{/each}}</mj-text></mj-column></mj-section>');
+    expect((await templateError(strictBody.render('links', { items: [{ product: {} }] }))).message).toContain('the data lacks "product.url"');
+    // As Handlebars' strict mode has it: a value given as null renders empty.
+    await writeFile(path.join(dir, 'total.mjml'), '---\nsubject: Total\n---\n<mj-section><mj-column><mj-text>{{note}}|{{order.total}}</mj-text></mj-column></mj-section>');
+    expect(lines((await strictBody.render('total', { note: null, order: { total: 5 } })).text)[0]).toBe('|5');
   });
 
   it('strict: false renders whatever is there', async () => {

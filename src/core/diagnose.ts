@@ -175,6 +175,8 @@ const RULES: Rule[] = [
     retry: false,
   },
   // --- Gmail / Google Workspace (support.google.com/a/answer/3726730) ---
+  // Google's meanings ride on its 534 reply or its text: an enhanced code alone is any server's
+  // (5.7.9 is also a policy refusal elsewhere, 5.4.6 a routing loop, RFC 3463).
   {
     rule: 'gmail-app-password', code: 'AUTH',
     match: /\b5\.7\.8\b.*(Username and Password not accepted|BadCredentials)|Username and Password not accepted/i,
@@ -184,14 +186,14 @@ const RULES: Rule[] = [
   },
   {
     rule: 'gmail-app-password-required', code: 'AUTH',
-    match: /\b5\.7\.9\b|Application-specific password required/i,
+    match: /\b534[ -]5\.7\.9\b|Application-specific password required/i,
     meaning: 'The Google account has 2-Step Verification and needs an app password',
     remedy: 'Create an app password at myaccount.google.com/apppasswords and use it instead of the account password.',
     retry: false,
   },
   {
     rule: 'gmail-web-login', code: 'AUTH',
-    match: /\b5\.7\.14\b|log in (via|with) your web browser/i,
+    match: /\b534[ -]5\.7\.14\b|log in (via|with) your web browser/i,
     meaning: 'Google blocked the sign-in as suspicious and wants a browser sign-in first',
     remedy: 'Sign in to the account once in a browser (from the same network if you can) and confirm the blocked sign-in, then use an app password (myaccount.google.com/apppasswords) for SMTP.',
     retry: false,
@@ -227,7 +229,7 @@ const RULES: Rule[] = [
   },
   {
     rule: 'zoho-sending-blocked', code: 'AUTH', decides: true,
-    match: /\b5\.4\.6\b|Unusual sending activity|Sender Address Blocked/i,
+    match: /Unusual sending activity|Sender Address Blocked/i,
     meaning: 'Zoho blocked outgoing mail for the account after unusual sending activity (bounces, volume, many recipients)',
     remedy: `Zoho blocked outgoing mail for this account: an administrator can unblock it in the Zoho Mail admin console > Troubleshoot > Blocked accounts after changing the password, or ask Zoho support (1 to 5 business days); ${NEXT_ADAPTER}. Send bulk mail through an email API, not a mailbox.`,
     retry: false,
@@ -302,6 +304,15 @@ const RULES: Rule[] = [
     match: /AADSTS70011\b|AADSTS1002012\b/,
     meaning: 'The requested scope is not valid for client credentials',
     remedy: 'App-only tokens need a scope ending in /.default: https://outlook.office365.com/.default for SMTP, https://graph.microsoft.com/.default for Graph.',
+    retry: false,
+  },
+  // A user sign-in, never mailroom's own (app-only) token request: Entra's sign-in logs give this
+  // code for a refused SMTP basic auth (office365://), which is where an administrator finds it.
+  {
+    rule: 'aad-wrong-user-password', code: 'AUTH',
+    match: /AADSTS50126\b/,
+    meaning: 'Microsoft Entra ID refused a user name and password: for SMTP, the mailbox and password of office365:// (basic auth)',
+    remedy: `The mailbox or its password is wrong: use the full mailbox address and its current password (an account with multi-factor authentication needs an app password, where the tenant allows them), or ${TO_OAUTH}. Repeated failures lock the account.`,
     retry: false,
   },
   {

@@ -2,8 +2,8 @@
 // to nodemailer: a local part that is not ASCII (jörg@example.com) may only go out with SMTPUTF8
 // (RFC 6531). nodemailer adds SMTPUTF8 to MAIL FROM when the server announced it and otherwise
 // sends the UTF-8 address anyway, which a lenient server takes and mangles. Its pool does not show
-// a connection's EHLO answer, so the adapter asks the server on a connection of its own: only for
-// such messages (rare), once per adapter.
+// a connection's EHLO answer before a send, so until a message has gone through the pool (whose
+// result carries it, see `announcesInEhlo`) the adapter asks the server on a connection of its own.
 import { createRequire } from 'node:module';
 import type { Socket } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
@@ -38,16 +38,28 @@ export interface ExtensionProbeOptions {
 const READ_EXTENSIONS = 'X-MAILROOM-READ-EXTENSIONS';
 
 /**
+ * Whether EHLO answer lines (as nodemailer reports them with a sent message: `info.ehlo`, one
+ * keyword and its parameters per line, the greeting line left out) announce `keyword`.
+ */
+export function announcesInEhlo(lines: readonly string[], keyword: string): boolean {
+  return lines.some((line) => line.trim().split(/\s+/)[0]!.toUpperCase() === keyword);
+}
+
+/**
  * The extensions the server announces after EHLO (after STARTTLS when TLS is on, as the pooled
- * connections see them), e.g. ["PIPELINING", "SMTPUTF8", ...]. No AUTH, no mail: connect, read, QUIT.
+ * connections see them), e.g. ["PIPELINING", "SMTPUTF8", ...]. No AUTH, no mail: connect, EHLO,
+ * QUIT. A 4xx answer to EHLO is a failure (asked again later), not "no extensions": nodemailer
+ * falls back to HELO after it and would report an empty list.
  */
 export async function probeExtensions(options: ExtensionProbeOptions): Promise<string[]> {
   const socket = await options.openSocket();
   const SMTPConnection = loadSmtpConnection();
-  // The EHLO answer as nodemailer parsed it is public only to a custom AUTH handler (its context's
-  // `extensions`); `_supportedExtensions` is internal. A handler that reads it and resolves at once
-  // sends nothing to the server.
+  // The session nodemailer set up may have fallen back to HELO after a refused EHLO, and its parsed
+  // extensions do not tell that apart from a server announcing none. A custom AUTH handler (run
+  // without a byte on the wire) can send commands: it asks EHLO again (RFC 5321 allows it at any
+  // time) and reads the answer itself.
   let extensions: string[] | undefined;
+  let refused: Error | undefined;
   const connection = new SMTPConnection({
     host: options.host,
     port: options.port,
@@ -60,8 +72,14 @@ export async function probeExtensions(options: ExtensionProbeOptions): Promise<s
     ...(options.clientName ? { name: options.clientName } : {}),
     logger: false,
     customAuth: {
-      [READ_EXTENSIONS]: (context) => {
-        extensions = [...context.extensions];
+      [READ_EXTENSIONS]: async (context) => {
+        const { response } = await context.sendCommand(`EHLO ${connection.name}`);
+        // nodemailer's `status` is 0 for a multi-line answer ("250-..."): read the code itself.
+        const status = Number(response.slice(0, 3));
+        if (status === 250) extensions = ehloKeywords(response);
+        // A server without EHLO (5xx: a permanent answer) announces nothing.
+        else if (status >= 500) extensions = [];
+        else refused = Object.assign(new Error(`EHLO failed: ${response}`), { code: 'EPROTOCOL', response, responseCode: status || undefined, command: 'EHLO' });
         context.resolve();
       },
     },
@@ -73,7 +91,8 @@ export async function probeExtensions(options: ExtensionProbeOptions): Promise<s
       connection.connect(() => {
         connection.login({ user: READ_EXTENSIONS, pass: READ_EXTENSIONS, method: READ_EXTENSIONS }, (error) => {
           if (error) return reject(error);
-          if (!extensions) return reject(new Error('nodemailer did not hand the EHLO extensions to the custom AUTH handler'));
+          if (refused) return reject(refused);
+          if (!extensions) return reject(new Error('the EHLO answer could not be read (nodemailer did not run the custom AUTH handler)'));
           resolve(extensions);
         });
       });
@@ -84,4 +103,9 @@ export async function probeExtensions(options: ExtensionProbeOptions): Promise<s
     connection.on('error', () => undefined);
     connection.quit();
   }
+}
+
+// "250-host greets you\n250-PIPELINING\n250 SMTPUTF8" -> ["PIPELINING", "SMTPUTF8"].
+function ehloKeywords(response: string): string[] {
+  return response.split(/\r?\n/).slice(1).map((line) => line.replace(/^\d{3}[ -]/, '').trim().split(/\s+/)[0]!.toUpperCase()).filter(Boolean);
 }

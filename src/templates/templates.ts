@@ -15,6 +15,8 @@ import { TEMPLATE_OPTIONS } from './template-options.js';
 import { createHelpers, escapeHtml, type HelperSets } from './template-helpers.js';
 import { composeSource, LAYOUT_BODY_PLACEHOLDER, parseTemplateSource, type ComposedSource, type TemplateSource } from './template-source.js';
 import { deriveTextTemplate, HTML_TO_TEXT_OPTIONS, tidyText, type HtmlToText } from './template-text.js';
+import { locatingHelpers, namingWholePaths } from './failure-source.js';
+import { guardUrlAttributes, safeUrl } from './url-guard.js';
 
 /** The company identity the shared layout shows. Set once per renderer, never by editing files. */
 export interface BrandOptions {
@@ -105,6 +107,8 @@ interface CompiledTemplate {
   subject: HeaderPart;
   replyTo?: { name?: HeaderPart; address: HeaderPart };
   required: DataPath[];
+  /** What the html and text parts read at their top level: checked first under `strict.body`. */
+  bodyPaths: DataPath[];
   sensitive: boolean;
   html: TemplateDelegate;
   /** The derived or given text template; undefined when the html must be converted per send. */
@@ -313,7 +317,7 @@ export function createTemplateRenderer(options: TemplateOptions = {}): TemplateR
     const html = await compileMjml(lib, composed, file);
 
     const partials = await loadPartials(lib, [html, fm.text ?? ''], dirs, deps);
-    const htmlEnv = newEnv(lib.handlebars, { ...helpers.html, ...extraHelpers });
+    const htmlEnv = newEnv(lib.handlebars, { ...helpers.html, ...extraHelpers, __url: safeUrl });
     const textEnv = newEnv(lib.handlebars, {
       ...helpers.text,
       ...extraHelpers,
@@ -321,23 +325,28 @@ export function createTemplateRenderer(options: TemplateOptions = {}): TemplateR
       __header: (value: unknown) => (value === undefined || value === null ? '' : String(value)).replace(HEADER_UNSAFE, ' '),
     });
     for (const [name, partial] of partials) {
-      htmlEnv.registerPartial(name, partial.html);
+      htmlEnv.registerPartial(name, guardUrlAttributes(partial.html));
       textEnv.registerPartial(name, deriveTextTemplate(partial.html, lib.htmlToText));
     }
 
+    // Under strict.body the top-level paths are checked before the render, so a missing one is named
+    // whole ("order.number"); Handlebars' own failure, left for paths inside blocks, is less clear.
+    const guardedHtml = guardUrlAttributes(html);
+    const bodyPaths = strict.body ? dataPaths([...new Set([html, fm.text ?? ''].flatMap((part) => topLevelPaths(textEnv.parse(part), textEnv, false)))]) : [];
     let text: TemplateDelegate | undefined;
     if (fm.text) {
-      text = compileChecked(textEnv, fm.text, { noEscape: true, strict: strict.body }, `${file}:${source.keyLines.text ?? 1} (text)`);
+      text = namingWholePaths(compileChecked(textEnv, fm.text, { noEscape: true, strict: strict.body }, `${file}:${source.keyLines.text ?? 1} (text)`), fm.text);
     } else {
       const derived = deriveTextTemplate(html, lib.htmlToText);
       // A block helper whose halves html-to-text separated cannot be derived: convert per send instead.
-      if (parses(textEnv, derived)) text = textEnv.compile(derived, { noEscape: true, strict: strict.body });
+      if (parses(textEnv, derived)) text = namingWholePaths(textEnv.compile(derived, { noEscape: true, strict: strict.body }), derived);
     }
     const header = (templateSource: string, key: 'subject' | 'replyTo'): HeaderPart => {
       const where = `${file}:${source.keyLines[key] ?? 1} (${key})`;
       const ast = parseChecked(textEnv, templateSource, where);
+      const wrapped = wrapHeaderMustaches(templateSource, ast, textEnv);
       return {
-        template: compileChecked(textEnv, wrapHeaderMustaches(templateSource, ast, textEnv), { noEscape: true, strict: strict.subject }, where),
+        template: namingWholePaths(compileChecked(textEnv, wrapped, { noEscape: true, strict: strict.subject }, where), wrapped),
         paths: dataPaths(topLevelPaths(ast, textEnv)),
       };
     };
@@ -354,8 +363,9 @@ export function createTemplateRenderer(options: TemplateOptions = {}): TemplateR
       subject: header(fm.subject, 'subject'),
       ...(replyTo ? { replyTo } : {}),
       required: dataPaths(fm.required ?? []),
+      bodyPaths,
       sensitive: fm.sensitive === 'true',
-      html: htmlEnv.compile(html, { strict: strict.body }),
+      html: namingWholePaths(htmlEnv.compile(guardedHtml, { strict: strict.body }), guardedHtml),
       text,
       htmlToText: lib.htmlToText,
     };
@@ -376,6 +386,7 @@ export function createTemplateRenderer(options: TemplateOptions = {}): TemplateR
     const template = await compiled(resolve(name, requested));
     const where = `template "${template.name}" (${template.file})`;
     if (strict.required) checkPaths(template.required, data, where, 'it is listed under "required"');
+    if (strict.body) checkPaths(template.bodyPaths, data, where, 'the body uses it', true);
     if (strict.subject) {
       checkPaths(template.subject.paths, data, where, 'the subject uses it');
       if (template.replyTo) checkPaths([...(template.replyTo.name?.paths ?? []), ...template.replyTo.address.paths], data, where, 'replyTo uses it');
@@ -494,7 +505,7 @@ function partialNames(source: string): string[] {
 
 function newEnv(handlebars: Handlebars, helpers: HelperSets['html']): Handlebars {
   const env = handlebars.create();
-  env.registerHelper(helpers);
+  env.registerHelper(locatingHelpers(helpers));
   return env;
 }
 
@@ -551,8 +562,12 @@ function wrapHeaderMustaches(source: string, ast: hbs.AST.Program, env: Handleba
   return out;
 }
 
-/** The data paths a template's top level reads (`order.number`), leaving out helpers, `@data` and block contents. */
-function topLevelPaths(ast: hbs.AST.Program, env: Handlebars): string[] {
+/**
+ * The data paths a template's top level reads (`order.number`), leaving out helpers, `@data` and
+ * block contents; with `helperParams: false`, only the plain `{{path}}` ones (what Handlebars'
+ * strict mode requires: a helper's argument may be missing).
+ */
+function topLevelPaths(ast: hbs.AST.Program, env: Handlebars, helperParams = true): string[] {
   const paths = new Set<string>();
   const addExpression = (expression: hbs.AST.Expression): void => {
     if (expression.type === 'PathExpression') {
@@ -570,6 +585,7 @@ function topLevelPaths(ast: hbs.AST.Program, env: Handlebars): string[] {
     const callsHelper = mustache.params.length > 0 || mustache.hash !== undefined
       || (mustache.path.type === 'PathExpression' && (mustache.path as hbs.AST.PathExpression).original in env.helpers);
     if (callsHelper) {
+      if (!helperParams) continue;
       mustache.params.forEach(addExpression);
       mustache.hash?.pairs.forEach((pair) => addExpression(pair.value));
     } else {
@@ -589,14 +605,22 @@ function dataPaths(paths: string[]): DataPath[] {
   return paths.map((dataPath) => ({ path: dataPath, parts: dataPath.split('.') }));
 }
 
-function checkPaths(paths: DataPath[], data: Record<string, unknown>, where: string, why: string): void {
+/** `nullable`: a last segment given as null counts as given (Handlebars' strict mode renders it empty). */
+function checkPaths(paths: DataPath[], data: Record<string, unknown>, where: string, why: string, nullable = false): void {
   for (const { path: dataPath, parts } of paths) {
     let value: unknown = data;
+    let reached = 0;
     for (const part of parts) {
-      value = value !== null && typeof value === 'object' && Object.hasOwn(value, part) ? (value as Record<string, unknown>)[part] : undefined;
+      if (value === null || typeof value !== 'object' || !Object.hasOwn(value, part)) {
+        value = undefined;
+        break;
+      }
+      value = (value as Record<string, unknown>)[part];
+      reached++;
       if (value === undefined || value === null) break;
     }
-    if (value === undefined || value === null) {
+    const givenAsNull = nullable && value === null && reached === parts.length;
+    if (value === undefined || (value === null && !givenAsNull)) {
       throw new MailError('TEMPLATE', `${where}: the data lacks "${dataPath}" (${why}; strict mode)`, { field: `template.data.${dataPath}`, remedy: missingDataRemedy(dataPath) });
     }
   }

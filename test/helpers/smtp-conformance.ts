@@ -29,9 +29,11 @@ export function smtpConformanceHarness(options: {
   const main = make(target.port);
   let taken = 0;
   const faults = {
+    // Refused until reset, as real credentials are: an adapter that retries once with a fresh
+    // XOAUTH2 token must still end with AUTH.
     auth: () => {
-      target.script.reply.AUTH = once(replies.auth);
-      target.script.reply.MAIL = once(replies.notAuthenticated);
+      target.script.reply.AUTH = replies.auth;
+      target.script.reply.MAIL = replies.notAuthenticated;
     },
     'rate-limit': () => { target.script.reply.MAIL = once(replies.rateLimit); },
     'server-error': () => { target.script.reply['DATA-END'] = once(replies.serverError); },
