@@ -271,6 +271,11 @@ describe('createMailer refuses a chain option whose value it cannot use, as the 
     [{ retry: { baseDelayMs: -5 } }, /option "retry.baseDelayMs": expected a whole number of 0 or more/],
     [{ cooldown: { failures: -1 } }, /option "cooldown.failures": expected a whole number of 1 or more/],
     [{ onAmbiguous: 'retry' }, /option "onAmbiguous": expected one of "failover"\|"stop"/],
+    // Past 2^31 - 1 ms Node fires a timer after 1 ms: "no limit" would time out every attempt at once.
+    [{ timeoutMs: 2 ** 31 }, /option "timeoutMs": expected at most 2147483647 ms/],
+    [{ timeoutMs: Number.MAX_SAFE_INTEGER }, /option "timeoutMs": expected at most 2147483647 ms/],
+    [{ retry: { maxDelayMs: 2 ** 32 } }, /option "retry.maxDelayMs": expected at most 2147483647 ms/],
+    [{ retry: { baseDelayMs: 2 ** 31 } }, /option "retry.baseDelayMs": expected at most 2147483647 ms/],
   ])('%o', (options, says) => {
     let error: unknown;
     try {
@@ -281,6 +286,36 @@ describe('createMailer refuses a chain option whose value it cannot use, as the 
     expect(error).toBeInstanceOf(MailError);
     expect((error as MailError).code).toBe('CONFIG');
     expect((error as MailError).message).toMatch(says);
+  });
+});
+
+describe('the longest attempt timeout', () => {
+  it('2147483647 ms (the longest a Node timer waits) still lets a 50 ms attempt finish', async () => {
+    const slow: MailAdapter = {
+      name: 'slow',
+      capabilities: FULL_CAPABILITIES,
+      async send(message, ctx) {
+        await new Promise((done) => setTimeout(done, 50));
+        ctx.signal.throwIfAborted();
+        return { accepted: message.to.map((to) => to.address), rejected: [] };
+      },
+    };
+    const mailer = createMailer({ adapters: [slow], journal: false, from: 'shop@example.com', timeoutMs: 2 ** 31 - 1, retry: { attempts: 1 } });
+    try {
+      await expect(mailer.send({ to: 'ann@example.com', text: 'hello' })).resolves.toMatchObject({ status: 'sent', adapter: 'slow' });
+    } finally {
+      await mailer.close();
+    }
+  });
+
+  it('the configuration file refuses a longer one, as createMailer does', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mailroom-timer-'));
+    try {
+      await writeFile(join(dir, 'mailroom.config.json'), JSON.stringify({ dsn: 'memory://', timeoutMs: 2 ** 31 }));
+      await expect(loadConfigFile(join(dir, 'mailroom.config.json'))).rejects.toThrow(/option "timeoutMs": expected at most 2147483647 ms/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 
