@@ -380,6 +380,36 @@ describe('events and journal failures', () => {
     expect(closes).toBe(1);
   });
 
+  it('after close(), a resend, a journal read and verify() say the mailer is closed (CONFIG), with no I/O', async () => {
+    const { mkdtemp, rm } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = await mkdtemp(join(tmpdir(), 'mailroom-closed-'));
+    let verifies = 0;
+    const adapter = { ...scriptedAdapter('a', [{ fail: 'AUTH' }, 'ok']), verify: async () => { verifies += 1; } };
+    const mailer = createMailer({ adapters: [adapter], journal: join(dir, 'journal.sqlite'), ...fast });
+    try {
+      await mailErrorOf(mailer.send(message));
+      const [failed] = (await mailer.journal.list({ status: 'failed' })).entries;
+      await mailer.close();
+      const closed = /after close\(\): this mailer is closed/;
+      for (const call of [() => mailer.journal.resend(failed!.id), () => mailer.journal.get(failed!.id), () => mailer.journal.list(), () => mailer.journal.recordEvents([])]) {
+        const error = await mailErrorOf(call());
+        expect(error).toBeInstanceOf(MailError);
+        expect(error.code).toBe('CONFIG');
+        expect(error.message).toMatch(closed);
+      }
+      expect(adapter.calls).toHaveLength(1);
+      const [check] = await mailer.verify();
+      expect(check).toMatchObject({ adapter: 'a', ok: false, error: { code: 'CONFIG' } });
+      expect(check!.error!.message).toMatch(closed);
+      expect(verifies).toBe(0);
+    } finally {
+      await mailer.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('a broken journal never blocks delivery: it raises journal-error', async () => {
     const { default: Keyv } = await import('keyv');
     const broken = new Keyv({
