@@ -289,6 +289,41 @@ describe('createMailer refuses a chain option whose value it cannot use, as the 
   });
 });
 
+describe('the journal option\'s values, as JavaScript may pass them', () => {
+  it.each([
+    // A truthy string: every body would be kept although the caller asked for none.
+    [{ store: 'memory://', storeContent: 'false' }, /option "journal.storeContent": expected true or false, got a string/],
+    // Read as "no expiry": entries would be kept for ever.
+    [{ store: 'memory://', ttlMs: '30d' }, /option "journal.ttlMs": expected a whole number of milliseconds, 0 or more .*got a string/],
+    [{ store: 'memory://', ttlMs: -1 }, /option "journal.ttlMs": .*got -1/],
+    [{ store: 5 }, /journal store: expected a file path, .* got a number/],
+    [{ store: '' }, /journal store: expected a file path, .* got an empty string/],
+    [null, /the journal option must be false, a store .* got null/],
+    [true, /the journal option must be false, a store .* got true/],
+    [42, /the journal option must be false, a store .* got a number/],
+  ])('%j is CONFIG at createMailer, not a journal that silently does otherwise', (journal, says) => {
+    let error: unknown;
+    try {
+      createMailer({ dsn: 'memory://', journal: journal as never });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(MailError);
+    expect((error as MailError).code).toBe('CONFIG');
+    expect((error as MailError).message).toMatch(says);
+  });
+
+  it('the values it can use are taken as they are', async () => {
+    const mailer = createMailer({ dsn: 'memory://', from: 'shop@example.com', journal: { store: 'memory://', storeContent: false, ttlMs: 0 } });
+    try {
+      const sent = await mailer.send({ to: 'ann@example.com', text: 'hello' });
+      expect((await mailer.journal.get(sent.id))?.content).toBeUndefined();
+    } finally {
+      await mailer.close();
+    }
+  });
+});
+
 describe('the longest attempt timeout', () => {
   it('2147483647 ms (the longest a Node timer waits) still lets a 50 ms attempt finish', async () => {
     const slow: MailAdapter = {
