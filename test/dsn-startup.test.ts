@@ -313,6 +313,18 @@ describe('the journal option\'s values, as JavaScript may pass them', () => {
     expect((error as MailError).message).toMatch(says);
   });
 
+  it.each([5, '', 'postgres://db.internal/mail', { redis: 5 }])('sharedLimits %j is CONFIG naming the option, not a TypeError', (sharedLimits) => {
+    let error: unknown;
+    try {
+      createMailer({ dsn: 'memory://', journal: false, sharedLimits: sharedLimits as never });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(MailError);
+    expect((error as MailError).code).toBe('CONFIG');
+    expect((error as MailError).message).toMatch(/the sharedLimits option must be a redis:\/\/ \(or rediss:\/\/\) URL/);
+  });
+
   it('the values it can use are taken as they are', async () => {
     const mailer = createMailer({ dsn: 'memory://', from: 'shop@example.com', journal: { store: 'memory://', storeContent: false, ttlMs: 0 } });
     try {
