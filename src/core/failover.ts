@@ -219,6 +219,7 @@ class ChainRun {
         this.trace.onFailover?.({ ...this.handoff, to: adapter.name });
         this.handoff = undefined;
       }
+      const attemptsBefore = this.trace.attempts.length;
       try {
         if (adapter instanceof FailoverAdapter) {
           // A nested chain drives its own adapters, timeouts and cooldowns.
@@ -244,7 +245,10 @@ class ChainRun {
           this.stopping = error;
           return skipped;
         }
-        this.handoff = { from: adapter.name, error };
+        // A nested chain is not an adapter a person configured: `from` names the real one that
+        // failed last inside it, as attempts and SendResult.adapter do.
+        const from = adapter instanceof FailoverAdapter ? (this.trace.attempts.slice(attemptsBefore).at(-1)?.adapter ?? adapter.name) : adapter.name;
+        this.handoff = { from, error };
       }
     }
     return skipped;
