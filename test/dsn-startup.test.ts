@@ -325,6 +325,18 @@ describe('the journal option\'s values, as JavaScript may pass them', () => {
     expect((error as MailError).message).toMatch(/the sharedLimits option must be a redis:\/\/ \(or rediss:\/\/\) URL/);
   });
 
+  it.each([[{ waitMs: '30s' }, 'waitMs'], [{ staleAfterMs: -1 }, 'staleAfterMs'], [{ waitMs: 1.5 }, 'waitMs']])('idempotency %j is CONFIG naming the field', (idempotency, field) => {
+    let error: unknown;
+    try {
+      createMailer({ dsn: 'memory://', journal: false, idempotency: idempotency as never });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(MailError);
+    expect((error as MailError).code).toBe('CONFIG');
+    expect((error as MailError).message).toContain(`option "idempotency.${field}": expected a whole number of milliseconds, 0 or more`);
+  });
+
   it('the values it can use are taken as they are', async () => {
     const mailer = createMailer({ dsn: 'memory://', from: 'shop@example.com', journal: { store: 'memory://', storeContent: false, ttlMs: 0 } });
     try {

@@ -22,7 +22,7 @@ import { optionNames, refuseUnknownOptions, type KnownOptions } from './known-op
 import type { MessageLimits } from './message.js';
 import type { JournalOptions } from '../journal/journal.js';
 import { TEMPLATE_OPTIONS } from '../templates/template-options.js';
-import type { KeyClaimOptions } from '../journal/idempotency.js';
+import { checkKeyClaimOptions, type KeyClaimOptions } from '../journal/idempotency.js';
 import type { QueueOptions } from '../queue/queue-options.js';
 import type { SharedLimitsOptions } from '../kit/shared-limits.js';
 import { openSharedLimits } from '../kit/shared-limits.js';
@@ -81,6 +81,7 @@ export function createMailer(options: MailerOptions = {}): Mailer<SendResult | Q
   refuseUnknownOptions('createMailer', options, MAILER_OPTIONS, 'Fix the option\'s name, or move it where it belongs (Strapi: defaultFrom and defaultReplyTo go in settings, not providerOptions); README "Mailer options" lists each one.');
   checkSenderOptions(options);
   messageLimits(options.limits); // throws CONFIG now for a limit that is not a whole number
+  checkKeyClaimOptions(options.idempotency);
   const journalStore = openJournal(options.journal);
   const queue = options.queue === undefined ? undefined : new SendQueue(options.queue);
   if (queue && !journalStore) throw new MailError('CONFIG', 'queue mode needs the send journal (journal: false is set): workers read and close the entries it keeps');
