@@ -198,6 +198,17 @@ describe('normalizeMessage', () => {
     expect(invalid(() => normalizeMessage({ ...base, headers: { Bcc: 'x@example.com' } })).message).toMatch(/set from the message fields/);
   });
 
+  it('refuses mailroom\'s own X-Mailroom-Tags / X-Mailroom-Metadata through headers: they are written from tags and metadata', () => {
+    // Before, the first went out twice (the caller's and the one written from tags) and the second was silently replaced.
+    const tags = invalid(() => normalizeMessage({ ...base, tags: ['order'], headers: { 'x-mailroom-tags': 'spoof' } }));
+    expect(tags.field).toBe('headers.x-mailroom-tags');
+    expect(tags.message).toMatch(/written from the message's "tags"/);
+    const metadata = invalid(() => normalizeMessage({ ...base, headers: { 'X-Mailroom-Metadata': '{"orderId":"1"}' } }));
+    expect(metadata.field).toBe('headers.X-Mailroom-Metadata');
+    expect(metadata.remedy).toMatch(/metadata: \{/);
+    expect(normalizeMessage({ ...base, headers: { 'X-Mailroom-Other': 'kept' } }).headers).toEqual({ 'X-Mailroom-Other': 'kept' });
+  });
+
   it('enforces recipient and size limits', () => {
     const many = Array.from({ length: 6 }, (_, i) => `r${i}@example.com`);
     expect(invalid(() => normalizeMessage({ ...base, to: many }, { limits: { maxRecipients: 5 } })).message).toMatch(/6 recipients/);
