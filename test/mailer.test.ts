@@ -361,6 +361,21 @@ describe('events and journal failures', () => {
     }
   });
 
+  it('on() and off() refuse an event the mailer never emits (CONFIG, with the closest name), and a listener that is not a function', async () => {
+    const { mailer } = chain({ a: [{ fail: 'REJECTED' }] });
+    const subscribe = (event: string, listener: unknown = () => undefined) => () => mailer.on(event as never, listener as never);
+    // `on('fail')` or Node's `on('error')` would have waited for ever: the alert wired there never came.
+    expect(subscribe('fail')).toThrow(expect.objectContaining({ code: 'CONFIG', message: expect.stringMatching(/"fail" \(did you mean "failed"\?\)\): the mailer has no such event/) }));
+    expect(subscribe('error')).toThrow(expect.objectContaining({ code: 'CONFIG', remedy: expect.stringMatching(/"failed"/) }));
+    expect(() => mailer.off('sendt' as never, (() => undefined) as never)).toThrow(/did you mean "sent"/);
+    expect(subscribe('failed', null)).toThrow(expect.objectContaining({ code: 'CONFIG', message: expect.stringMatching(/the listener must be a function/) }));
+    const failed: string[] = [];
+    mailer.on('failed', (error) => failed.push(error.code));
+    await mailErrorOf(mailer.send(message));
+    expect(failed).toEqual(['REJECTED']);
+    await mailer.close();
+  });
+
   it('every close() call waits for the mailer to be closed, and it is closed once', async () => {
     let release!: () => void;
     const closing = new Promise<void>((resolve) => { release = resolve; });
