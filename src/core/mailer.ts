@@ -21,7 +21,7 @@ import { CHAIN_OPTION_GROUPS, failover } from './failover.js';
 import { optionNames, refuseUnknownOptions, type KnownOptions } from './known-options.js';
 import type { MessageLimits } from './message.js';
 import type { JournalOptions } from '../journal/journal.js';
-import { TEMPLATE_OPTIONS } from '../templates/template-options.js';
+import { checkTemplateOptionTypes, TEMPLATE_OPTIONS } from '../templates/template-options.js';
 import { checkKeyClaimOptions, type KeyClaimOptions } from '../journal/idempotency.js';
 import type { QueueOptions } from '../queue/queue-options.js';
 import type { SharedLimitsOptions } from '../kit/shared-limits.js';
@@ -82,6 +82,7 @@ export function createMailer(options: MailerOptions = {}): Mailer<SendResult | Q
   checkSenderOptions(options);
   messageLimits(options.limits); // throws CONFIG now for a limit that is not a whole number
   checkKeyClaimOptions(options.idempotency);
+  if (options.templates !== undefined) checkTemplateOptionTypes(options.templates); // CONFIG now, not at the first templated send
   const journalStore = openJournal(options.journal);
   const queue = options.queue === undefined ? undefined : new SendQueue(options.queue);
   if (queue && !journalStore) throw new MailError('CONFIG', 'queue mode needs the send journal (journal: false is set): workers read and close the entries it keeps');
