@@ -348,6 +348,24 @@ describe('the journal option\'s values, as JavaScript may pass them', () => {
   });
 });
 
+describe('checkDsnChain and redactDsn given what an unset variable holds', () => {
+  it('checkDsnChain(undefined) is CONFIG asking whether MAILROOM_DSN is set; redactDsn prints it as nothing', async () => {
+    const { checkDsnChain, redactDsn } = await import('../src/index.js');
+    for (const value of [undefined, null, 5]) {
+      let error: unknown;
+      try {
+        checkDsnChain(value as never);
+      } catch (caught) {
+        error = caught;
+      }
+      expect(error).toBeInstanceOf(MailError);
+      expect(error).toMatchObject({ code: 'CONFIG', message: expect.stringMatching(/the DSN must be a string/) });
+      expect(redactDsn(value as never)).toBe('');
+    }
+    expect(() => checkDsnChain(undefined as never)).toThrow(/is MAILROOM_DSN set\?/);
+  });
+});
+
 describe('the longest attempt timeout', () => {
   it('2147483647 ms (the longest a Node timer waits) still lets a 50 ms attempt finish', async () => {
     const slow: MailAdapter = {
