@@ -22,7 +22,7 @@ const brevo = defineHttpAdapter<BrevoOptions>({
   // open question 5: the mailer's own `limits` apply); `replyTo` is one object; `messageVersions`
   // allows 99 recipients per version, the bound for one message; `to` is required (unless
   // messageVersions, which mailroom does not send). Unicode local parts are not documented.
-  capabilities: { attachments: true, customHeaders: true, tags: true, metadata: true, maxReplyTo: 1, maxRecipients: 99, requiresTo: true },
+  capabilities: { attachments: true, customHeaders: true, tags: true, metadata: true, maxReplyTo: 1, maxRecipients: 99, requiresTo: true, requiresSubject: true },
   // 201 (202 when scheduled) means Brevo took the message for every recipient: an invalid recipient
   // or sender is a 400 before anything is sent. So a success whose body is lost is a send with an
   // unknown messageId, never a retry.

@@ -35,7 +35,7 @@ const sendgrid = defineHttpAdapter<SendgridOptions>({
   // request at most 1000 recipients (to + cc + bcc); each personalization requires `to`.
   capabilities: {
     attachments: true, inlineImages: true, maxAttachmentBytes: MAX_ATTACHMENT_BYTES, maxTotalAttachmentBytes: MAX_ATTACHMENT_BYTES,
-    customHeaders: true, tags: true, maxTags: 10, tagLimits: { maxLength: 255 }, metadata: true, maxReplyTo: 1000, maxRecipients: 1000, requiresTo: true,
+    customHeaders: true, tags: true, maxTags: 10, tagLimits: { maxLength: 255 }, metadata: true, maxReplyTo: 1000, maxRecipients: 1000, requiresTo: true, requiresSubject: true,
     // Metadata is custom_args: "The combined total size of these custom arguments may not exceed
     // 10,000 bytes" (twilio.com/docs/sendgrid/api-reference/mail-send/mail-send, and its errors page).
     // The whole email "must be less than 30MB … calculated from the entire JSON payload" (SOURCES.md §2

@@ -343,12 +343,16 @@ export class SmtpAdapter implements MailAdapter {
       if (Array.isArray(ehlo)) this.#smtpUtf8 = Promise.resolve(announcesInEhlo(ehlo as string[], 'SMTPUTF8'));
       const addresses = (list: unknown[] | undefined) => (list ?? []).map((entry) => (typeof entry === 'string' ? entry : (entry as { address: string }).address));
       const rejected = addresses(info.rejected);
+      // The mailer already says which recipients were refused; the server's reply to each says why.
+      const reasons = ((info as { rejectedErrors?: Array<{ recipient?: string; response?: string }> }).rejectedErrors ?? [])
+        .filter((refusal) => refusal.recipient && refusal.response)
+        .map((refusal) => `${refusal.recipient}: ${this.#secrets.text(refusal.response!)}`);
       return {
         // SMTP hands back no id of its own; the Message-ID we set is what message traces search.
         providerMessageId: message.messageId,
         accepted: addresses(info.accepted),
         rejected,
-        ...(rejected.length > 0 ? { warnings: [`${this.name}: the server refused ${rejected.length} recipient(s): ${rejected.join(', ')}`] } : {}),
+        ...(reasons.length > 0 ? { warnings: [`${this.name}: the server's reply at RCPT TO: ${reasons.join('; ')}`] } : {}),
       };
     } catch (error) {
       throw this.#secrets.error(this.failure(error, watch.state(), watch.startedAt, ctx.signal, delivery.handedOver));

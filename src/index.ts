@@ -17,7 +17,7 @@ export { MailError, isMailError } from './core/errors.js';
 export type { MailErrorCode, Attempt, AttemptError } from './core/errors.js';
 export type { MailMessage, NormalizedMessage, AttachmentInput, MessageLimits } from './core/message.js';
 // A form's address field checked with the same rules a send applies.
-export { addressProblem } from './core/address.js';
+export { fieldAddressProblem as addressProblem } from './core/address.js';
 export type { AddressInput } from './core/address.js';
 export type { MailAdapter, AdapterCapabilities, SendContext, SendReceipt } from './core/adapter.js';
 // A configuration string checked at startup, and printed without its secrets.

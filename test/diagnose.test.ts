@@ -83,6 +83,19 @@ describe('diagnose', () => {
     expect(unknown.remedy).toBe(genericRemedy('TRANSIENT'));
   });
 
+  it('answers a MailError with a code and a remedy for anything a catch-all hands it (a socket error, a string, undefined)', async () => {
+    const { diagnose: fromPackage } = await import('../src/index.js');
+    const refused = fromPackage(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:587'), { code: 'ECONNREFUSED' }));
+    expect(refused).toBeInstanceOf(MailError);
+    expect(refused).toMatchObject({ code: 'TRANSIENT', remedy: expect.stringMatching(/Nothing listens at this host and port/) });
+    expect(refused.cause).toBeInstanceOf(Error);
+    // The text settles the code when a rule knows it.
+    expect(fromPackage('535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant').code).toBe('AUTH');
+    const nothing = fromPackage(undefined);
+    expect(nothing).toBeInstanceOf(MailError);
+    expect(nothing.remedy).toBe(genericRemedy('TRANSIENT'));
+  });
+
   it('advises about onmicrosoft.com senders only', () => {
     expect(senderAdvice('shop@corp.onmicrosoft.com')).toMatch(/DKIM/);
     expect(senderAdvice('shop@corp.example')).toBeUndefined();

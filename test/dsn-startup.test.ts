@@ -271,6 +271,11 @@ describe('createMailer refuses a chain option whose value it cannot use, as the 
     [{ retry: { baseDelayMs: -5 } }, /option "retry.baseDelayMs": expected a whole number of 0 or more/],
     [{ cooldown: { failures: -1 } }, /option "cooldown.failures": expected a whole number of 1 or more/],
     [{ onAmbiguous: 'retry' }, /option "onAmbiguous": expected one of "failover"\|"stop"/],
+    // Past 2^31 - 1 ms Node fires a timer after 1 ms: "no limit" would time out every attempt at once.
+    [{ timeoutMs: 2 ** 31 }, /option "timeoutMs": expected at most 2147483647 ms/],
+    [{ timeoutMs: Number.MAX_SAFE_INTEGER }, /option "timeoutMs": expected at most 2147483647 ms/],
+    [{ retry: { maxDelayMs: 2 ** 32 } }, /option "retry.maxDelayMs": expected at most 2147483647 ms/],
+    [{ retry: { baseDelayMs: 2 ** 31 } }, /option "retry.baseDelayMs": expected at most 2147483647 ms/],
   ])('%o', (options, says) => {
     let error: unknown;
     try {
@@ -281,6 +286,113 @@ describe('createMailer refuses a chain option whose value it cannot use, as the 
     expect(error).toBeInstanceOf(MailError);
     expect((error as MailError).code).toBe('CONFIG');
     expect((error as MailError).message).toMatch(says);
+  });
+});
+
+describe('the journal option\'s values, as JavaScript may pass them', () => {
+  it.each([
+    // A truthy string: every body would be kept although the caller asked for none.
+    [{ store: 'memory://', storeContent: 'false' }, /option "journal.storeContent": expected true or false, got a string/],
+    // Read as "no expiry": entries would be kept for ever.
+    [{ store: 'memory://', ttlMs: '30d' }, /option "journal.ttlMs": expected a whole number of milliseconds, 0 or more .*got a string/],
+    [{ store: 'memory://', ttlMs: -1 }, /option "journal.ttlMs": .*got -1/],
+    [{ store: 5 }, /journal store: expected a file path, .* got a number/],
+    [{ store: '' }, /journal store: expected a file path, .* got an empty string/],
+    [null, /the journal option must be false, a store .* got null/],
+    [true, /the journal option must be false, a store .* got true/],
+    [42, /the journal option must be false, a store .* got a number/],
+  ])('%j is CONFIG at createMailer, not a journal that silently does otherwise', (journal, says) => {
+    let error: unknown;
+    try {
+      createMailer({ dsn: 'memory://', journal: journal as never });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(MailError);
+    expect((error as MailError).code).toBe('CONFIG');
+    expect((error as MailError).message).toMatch(says);
+  });
+
+  it.each([5, '', 'postgres://db.internal/mail', { redis: 5 }])('sharedLimits %j is CONFIG naming the option, not a TypeError', (sharedLimits) => {
+    let error: unknown;
+    try {
+      createMailer({ dsn: 'memory://', journal: false, sharedLimits: sharedLimits as never });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(MailError);
+    expect((error as MailError).code).toBe('CONFIG');
+    expect((error as MailError).message).toMatch(/the sharedLimits option must be a redis:\/\/ \(or rediss:\/\/\) URL/);
+  });
+
+  it.each([[{ waitMs: '30s' }, 'waitMs'], [{ staleAfterMs: -1 }, 'staleAfterMs'], [{ waitMs: 1.5 }, 'waitMs']])('idempotency %j is CONFIG naming the field', (idempotency, field) => {
+    let error: unknown;
+    try {
+      createMailer({ dsn: 'memory://', journal: false, idempotency: idempotency as never });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(MailError);
+    expect((error as MailError).code).toBe('CONFIG');
+    expect((error as MailError).message).toContain(`option "idempotency.${field}": expected a whole number of milliseconds, 0 or more`);
+  });
+
+  it('the values it can use are taken as they are', async () => {
+    const mailer = createMailer({ dsn: 'memory://', from: 'shop@example.com', journal: { store: 'memory://', storeContent: false, ttlMs: 0 } });
+    try {
+      const sent = await mailer.send({ to: 'ann@example.com', text: 'hello' });
+      expect((await mailer.journal.get(sent.id))?.content).toBeUndefined();
+    } finally {
+      await mailer.close();
+    }
+  });
+});
+
+describe('checkDsnChain and redactDsn given what an unset variable holds', () => {
+  it('checkDsnChain(undefined) is CONFIG asking whether MAILROOM_DSN is set; redactDsn prints it as nothing', async () => {
+    const { checkDsnChain, redactDsn } = await import('../src/index.js');
+    for (const value of [undefined, null, 5]) {
+      let error: unknown;
+      try {
+        checkDsnChain(value as never);
+      } catch (caught) {
+        error = caught;
+      }
+      expect(error).toBeInstanceOf(MailError);
+      expect(error).toMatchObject({ code: 'CONFIG', message: expect.stringMatching(/the DSN must be a string/) });
+      expect(redactDsn(value as never)).toBe('');
+    }
+    expect(() => checkDsnChain(undefined as never)).toThrow(/is MAILROOM_DSN set\?/);
+  });
+});
+
+describe('the longest attempt timeout', () => {
+  it('2147483647 ms (the longest a Node timer waits) still lets a 50 ms attempt finish', async () => {
+    const slow: MailAdapter = {
+      name: 'slow',
+      capabilities: FULL_CAPABILITIES,
+      async send(message, ctx) {
+        await new Promise((done) => setTimeout(done, 50));
+        ctx.signal.throwIfAborted();
+        return { accepted: message.to.map((to) => to.address), rejected: [] };
+      },
+    };
+    const mailer = createMailer({ adapters: [slow], journal: false, from: 'shop@example.com', timeoutMs: 2 ** 31 - 1, retry: { attempts: 1 } });
+    try {
+      await expect(mailer.send({ to: 'ann@example.com', text: 'hello' })).resolves.toMatchObject({ status: 'sent', adapter: 'slow' });
+    } finally {
+      await mailer.close();
+    }
+  });
+
+  it('the configuration file refuses a longer one, as createMailer does', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mailroom-timer-'));
+    try {
+      await writeFile(join(dir, 'mailroom.config.json'), JSON.stringify({ dsn: 'memory://', timeoutMs: 2 ** 31 }));
+      await expect(loadConfigFile(join(dir, 'mailroom.config.json'))).rejects.toThrow(/option "timeoutMs": expected at most 2147483647 ms/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 

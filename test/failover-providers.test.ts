@@ -83,4 +83,30 @@ describe('failover(brevo mailgun ses)', () => {
     expect(brevo.requests.length - before).toBe(1);
     await mailer.close();
   });
+
+  it('a message without a subject skips Brevo and SendGrid (UNSUPPORTED, no request), whose 400 would have stopped the chain', async () => {
+    const { startSendgridServer } = await import('./providers/sendgrid.js');
+    const sendgrid = await startSendgridServer('SG.failover-0123456789');
+    const local = (server: { port: number }) => `127.0.0.1:${server.port}`;
+    const mailer = createMailer({
+      dsn: `failover(brevo+api://${BREVO_KEY}@${local(brevo)}?insecure=true sendgrid+api://SG.failover-0123456789@${local(sendgrid)}?insecure=true memory://)`,
+      journal: false,
+      retry: { attempts: 1 },
+    });
+    try {
+      const brevoBefore = brevo.requests.length;
+      // Before, Brevo answered 400 "subject is missing" (REJECTED): the chain stopped and nothing was sent.
+      const result = await mailer.send({ from: 'shop@example.com', to: 'ann@example.com', text: 'Your message was received.' });
+      expect(result.adapter).toBe('memory');
+      expect(result.attempts.map((a) => [a.adapter, a.error?.code])).toEqual([['brevo', 'UNSUPPORTED'], ['sendgrid', 'UNSUPPORTED'], ['memory', undefined]]);
+      expect(result.attempts[0]!.error!.message).toContain('it requires a subject, the message has none');
+      expect(brevo.requests.length).toBe(brevoBefore);
+      expect(sendgrid.requests).toHaveLength(0);
+      // With a subject, Brevo takes it as before.
+      expect((await mailer.send({ from: 'shop@example.com', to: 'ann@example.com', subject: 'Received', text: 'x' })).adapter).toBe('brevo');
+    } finally {
+      await mailer.close();
+      await sendgrid.close();
+    }
+  });
 });

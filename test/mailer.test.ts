@@ -361,6 +361,21 @@ describe('events and journal failures', () => {
     }
   });
 
+  it('on() and off() refuse an event the mailer never emits (CONFIG, with the closest name), and a listener that is not a function', async () => {
+    const { mailer } = chain({ a: [{ fail: 'REJECTED' }] });
+    const subscribe = (event: string, listener: unknown = () => undefined) => () => mailer.on(event as never, listener as never);
+    // `on('fail')` or Node's `on('error')` would have waited for ever: the alert wired there never came.
+    expect(subscribe('fail')).toThrow(expect.objectContaining({ code: 'CONFIG', message: expect.stringMatching(/"fail" \(did you mean "failed"\?\)\): the mailer has no such event/) }));
+    expect(subscribe('error')).toThrow(expect.objectContaining({ code: 'CONFIG', remedy: expect.stringMatching(/"failed"/) }));
+    expect(() => mailer.off('sendt' as never, (() => undefined) as never)).toThrow(/did you mean "sent"/);
+    expect(subscribe('failed', null)).toThrow(expect.objectContaining({ code: 'CONFIG', message: expect.stringMatching(/the listener must be a function/) }));
+    const failed: string[] = [];
+    mailer.on('failed', (error) => failed.push(error.code));
+    await mailErrorOf(mailer.send(message));
+    expect(failed).toEqual(['REJECTED']);
+    await mailer.close();
+  });
+
   it('every close() call waits for the mailer to be closed, and it is closed once', async () => {
     let release!: () => void;
     const closing = new Promise<void>((resolve) => { release = resolve; });
@@ -378,6 +393,36 @@ describe('events and journal failures', () => {
     expect(settled.sort()).toEqual(['first', 'second']);
     await mailer.close();
     expect(closes).toBe(1);
+  });
+
+  it('after close(), a resend, a journal read and verify() say the mailer is closed (CONFIG), with no I/O', async () => {
+    const { mkdtemp, rm } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = await mkdtemp(join(tmpdir(), 'mailroom-closed-'));
+    let verifies = 0;
+    const adapter = { ...scriptedAdapter('a', [{ fail: 'AUTH' }, 'ok']), verify: async () => { verifies += 1; } };
+    const mailer = createMailer({ adapters: [adapter], journal: join(dir, 'journal.sqlite'), ...fast });
+    try {
+      await mailErrorOf(mailer.send(message));
+      const [failed] = (await mailer.journal.list({ status: 'failed' })).entries;
+      await mailer.close();
+      const closed = /after close\(\): this mailer is closed/;
+      for (const call of [() => mailer.journal.resend(failed!.id), () => mailer.journal.get(failed!.id), () => mailer.journal.list(), () => mailer.journal.recordEvents([])]) {
+        const error = await mailErrorOf(call());
+        expect(error).toBeInstanceOf(MailError);
+        expect(error.code).toBe('CONFIG');
+        expect(error.message).toMatch(closed);
+      }
+      expect(adapter.calls).toHaveLength(1);
+      const [check] = await mailer.verify();
+      expect(check).toMatchObject({ adapter: 'a', ok: false, error: { code: 'CONFIG' } });
+      expect(check!.error!.message).toMatch(closed);
+      expect(verifies).toBe(0);
+    } finally {
+      await mailer.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('a broken journal never blocks delivery: it raises journal-error', async () => {

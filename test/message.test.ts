@@ -40,6 +40,25 @@ describe('addresses', () => {
     expect(addressProblem('postmaster@[192.0.2.1]')).toBeUndefined();
   });
 
+  it('addressProblem judges a form field as send() would: blanks around it taken off, a value that is not text a problem', async () => {
+    const mailer = createMailer({ dsn: 'memory://', journal: false, from: 'shop@example.com' });
+    try {
+      // A phone keyboard's trailing space: send() delivers to ann@example.com, so the form must accept it.
+      for (const field of ['ann@example.com ', '\tann@example.com', ' ann@example.com\u00a0']) {
+        expect(addressProblem(field)).toBeUndefined();
+        await expect(mailer.send({ to: field, text: 'x' })).resolves.toMatchObject({ accepted: ['ann@example.com'] });
+      }
+      expect(addressProblem('ann@example.com\n')).toBe('it contains a line break');
+      await expect(mailer.send({ to: 'ann@example.com\n', text: 'x' })).rejects.toMatchObject({ code: 'INVALID_MESSAGE' });
+      // A JSON body's field may be anything: an answer, not a TypeError that fails the form's request.
+      expect(addressProblem(42 as never)).toBe('it is not text (got a number)');
+      expect(addressProblem(['ann@example.com'] as never)).toBe('it is not text (got an array)');
+      expect(addressProblem(undefined as never)).toBe('it is empty');
+    } finally {
+      await mailer.close();
+    }
+  });
+
   it.each([
     ['plain', 'no e-mail address'],
     ['@example.com', 'local part'],
@@ -196,6 +215,17 @@ describe('normalizeMessage', () => {
 
   it('refuses standard headers set through headers', () => {
     expect(invalid(() => normalizeMessage({ ...base, headers: { Bcc: 'x@example.com' } })).message).toMatch(/set from the message fields/);
+  });
+
+  it('refuses mailroom\'s own X-Mailroom-Tags / X-Mailroom-Metadata through headers: they are written from tags and metadata', () => {
+    // Before, the first went out twice (the caller's and the one written from tags) and the second was silently replaced.
+    const tags = invalid(() => normalizeMessage({ ...base, tags: ['order'], headers: { 'x-mailroom-tags': 'spoof' } }));
+    expect(tags.field).toBe('headers.x-mailroom-tags');
+    expect(tags.message).toMatch(/written from the message's "tags"/);
+    const metadata = invalid(() => normalizeMessage({ ...base, headers: { 'X-Mailroom-Metadata': '{"orderId":"1"}' } }));
+    expect(metadata.field).toBe('headers.X-Mailroom-Metadata');
+    expect(metadata.remedy).toMatch(/metadata: \{/);
+    expect(normalizeMessage({ ...base, headers: { 'X-Mailroom-Other': 'kept' } }).headers).toEqual({ 'X-Mailroom-Other': 'kept' });
   });
 
   it('enforces recipient and size limits', () => {

@@ -363,6 +363,23 @@ describe('errors', () => {
     expect((await templateError(renderer().render('../secrets'))).message).toContain('is not valid');
   });
 
+  it('a template option of the wrong type is CONFIG naming it: thrown by createMailer, not Node\'s TypeError at the first send', async () => {
+    const { createMailer } = await import('../src/index.js');
+    const { memoryAdapter } = await import('../adapters/memory.js');
+    // At createMailer: before, the first templated send rejected with ERR_INVALID_ARG_TYPE.
+    let error: unknown;
+    try {
+      createMailer({ adapters: [memoryAdapter()], journal: false, from: 'shop@example.com', templates: { dir: 5 } as never });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(MailError);
+    expect(error).toMatchObject({ code: 'CONFIG', field: 'templates' });
+    expect((error as MailError).message).toContain('option "templates.dir": expected a folder path');
+    // A "no" string would have read as true; strict: "yes" kept the defaults.
+    expect(() => createTemplateRenderer({ reloadOnChange: 'no', strict: 'yes' } as never)).toThrow(/option "templates.strict": expected true, false or .*option "templates.reloadOnChange": expected true or false|option "templates.reloadOnChange": expected true or false/);
+  });
+
   it('a templates.dir that is not a folder is CONFIG, not the built-in template sent in place of the app\'s', async () => {
     const missing = path.join(dir, 'emials');
     let error: unknown;

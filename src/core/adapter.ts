@@ -69,6 +69,12 @@ export interface AdapterCapabilities {
    */
   requiresTo?: boolean;
   /**
+   * The provider refuses a message without a subject (Brevo, SendGrid: a 400, which would stop the
+   * chain): a message with no subject skips it as UNSUPPORTED. Optional, so an adapter written
+   * before it still compiles; absent means an empty subject is fine.
+   */
+  requiresSubject?: boolean;
+  /**
    * Longest subject in UTF-16 code units (JavaScript's `length`; Mailjet and SMTP2GO take 255): a
    * longer one skips the adapter as UNSUPPORTED instead of the provider's 400, which would stop the
    * chain. Optional, so an adapter written before it still compiles; absent means any length.
@@ -95,7 +101,7 @@ export interface AdapterCapabilities {
 export const CAPABILITY_NAMES = optionNames<AdapterCapabilities>({
   attachments: true, inlineImages: true, maxAttachmentBytes: true, maxTotalAttachmentBytes: true, customHeaders: true, maxCustomHeaders: true, refusedHeaders: true,
   attachmentTypeMatchesName: true, refusedAttachmentExtensions: true, tags: true,
-  maxTags: true, tagLimits: true, metadata: true, maxReplyTo: true, maxRecipients: true, requiresTo: true, maxSubjectLength: true, sizeLimits: true,
+  maxTags: true, tagLimits: true, metadata: true, maxReplyTo: true, maxRecipients: true, requiresTo: true, requiresSubject: true, maxSubjectLength: true, sizeLimits: true,
   unicodeLocalParts: true,
 });
 
@@ -223,6 +229,7 @@ export function declareCapabilities(declared: Partial<AdapterCapabilities>): Ada
     unicodeLocalParts: declared.unicodeLocalParts ?? false,
     // Requirements, not features: left out, there are none.
     ...(declared.requiresTo ? { requiresTo: true } : {}),
+    ...(declared.requiresSubject ? { requiresSubject: true } : {}),
     ...(declared.maxSubjectLength !== undefined ? { maxSubjectLength: declared.maxSubjectLength } : {}),
     ...(declared.tagLimits ? { tagLimits: Object.freeze({ ...declared.tagLimits }) } : {}),
     ...(declared.sizeLimits ? { sizeLimits: Object.freeze({ ...declared.sizeLimits }) } : {}),
@@ -287,6 +294,7 @@ export function unsupportedReason(adapter: MailAdapter, message: NormalizedMessa
     return refuse(`it takes at most ${caps.maxReplyTo} reply-to address(es), the message has ${message.replyTo.length}`);
   }
   if (caps.requiresTo && message.to.length === 0) return refuse('it requires at least one "to" recipient, the message has only cc or bcc');
+  if (caps.requiresSubject && message.subject === '') return refuse('it requires a subject, the message has none');
   if (caps.maxSubjectLength !== undefined && message.subject.length > caps.maxSubjectLength) {
     return refuse(`it takes a subject of at most ${caps.maxSubjectLength} characters, the message has ${message.subject.length}`);
   }

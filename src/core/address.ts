@@ -196,6 +196,19 @@ function checkAddress(parsed: { address: string; name: string }, field: string, 
 /** ASCII a domain name cannot hold: anything but letters, digits, "-" and "." (Unicode is IDNA's to judge). */
 const NOT_IN_A_DOMAIN = /[\x00-\x2c\x2f\x3a-\x40\x5b-\x60\x7b-\x7f]/;
 
+/**
+ * A form's address field checked as a send checks it (the package's `addressProblem`): the blanks a
+ * send takes off around an address are taken off here too, so "ann@example.com " from a phone's
+ * keyboard passes as it would be sent; a value that is not text (a JSON body's number or object)
+ * is a problem, not a TypeError.
+ */
+export function fieldAddressProblem(value: unknown): string | undefined {
+  if (value === undefined || value === null) return 'it is empty';
+  if (typeof value !== 'string') return `it is not text (got ${Array.isArray(value) ? 'an array' : `a ${typeof value}`})`;
+  if (/[\r\n]/.test(value)) return 'it contains a line break';
+  return addressProblem(value.trim());
+}
+
 /** Says what is wrong with an address, or undefined when it is valid. */
 export function addressProblem(address: string): string | undefined {
   if (!address) return 'it is empty';

@@ -15,6 +15,7 @@ import { MailError } from './errors.js';
 import { unknownName } from './known-options.js';
 import type { MailerOptions } from './mailer.js';
 import { namesAt } from './schema-names.js';
+import { MAX_TIMER_MS } from './timeout.js';
 import type { TemplateOptions } from '../templates/templates.js';
 import type { AlertOptions } from '../alerts/options.js';
 import { alertOptionsSchema } from '../alerts/schema.js';
@@ -60,6 +61,8 @@ const isKeyv = (value: unknown): value is Keyv =>
   typeof value === 'object' && value !== null && typeof (value as Keyv).get === 'function' && typeof (value as Keyv).set === 'function';
 
 const wholeNumber = (min: number) => z.number({ error: `expected a whole number of ${min} or more` }).int({ error: `expected a whole number of ${min} or more` }).min(min, { error: `expected a whole number of ${min} or more` });
+// A wait given to setTimeout, which fires at once past its limit (the same check as createMailer's).
+const timerMs = (min: number) => wholeNumber(min).max(MAX_TIMER_MS, { error: `expected at most ${MAX_TIMER_MS} ms (about 24 days, the longest wait a Node timer takes; past it the timer fires at once)` });
 
 const keyvStore = z.custom<Keyv>(isKeyv);
 const storeSchema = z.union([z.string().min(1), keyvStore], { error: 'expected a store: a file path, sqlite://, redis://, postgres:// or memory:// URL, or a Keyv instance' });
@@ -145,9 +148,9 @@ export const mailroomConfigSchema = z
         { error: 'expected false, a store (file path or URL) or { store, storeContent, ttlMs, encryptionKey }' },
       )
       .optional(),
-    retry: z.strictObject({ attempts: wholeNumber(1).optional(), baseDelayMs: wholeNumber(0).optional(), maxDelayMs: wholeNumber(0).optional() }).optional(),
+    retry: z.strictObject({ attempts: wholeNumber(1).optional(), baseDelayMs: timerMs(0).optional(), maxDelayMs: timerMs(0).optional() }).optional(),
     cooldown: z.strictObject({ failures: wholeNumber(1).optional(), periodMs: wholeNumber(0).optional() }).optional(),
-    timeoutMs: wholeNumber(1).optional(),
+    timeoutMs: timerMs(1).optional(),
     templates: templatesSchema.optional(),
     limits: z.strictObject({ maxRecipients: wholeNumber(1).optional(), maxBytes: wholeNumber(1).optional() }).optional(),
     onAmbiguous: z.enum(['failover', 'stop']).optional(),

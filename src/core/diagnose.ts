@@ -5,7 +5,8 @@
 // remedy of every error, and the code where the text alone settles it (`decides`). Rules are tried
 // in order; the first match wins, so specific texts come before generic ones. Sources: PROVIDERS.md,
 // and the strings with their addresses in test/fixtures/error-strings.json.
-import type { MailError, MailErrorCode } from './errors.js';
+// A value import although errors.ts imports this file: each reads the other only inside functions.
+import { MailError, toMailError, type MailErrorCode } from './errors.js';
 
 /** What the catalogue knows about a failure. */
 export interface Diagnosis {
@@ -1001,7 +1002,10 @@ export function decidedCode(text: string): { code: MailErrorCode; retryable: boo
  * Adds the catalogue's remedy to the error when the error has none of its own yet; an error no
  * rule knows keeps the generic next step of its code (MailError.remedy is never empty).
  */
-export function diagnose(error: MailError): MailError {
+export function diagnose(failure: MailError | unknown): MailError {
+  // Anything a catch-all hands over (a socket's error, a string, undefined) becomes a MailError
+  // with the code its text settles, or TRANSIENT: the answer always has a code and a remedy.
+  const error = failure instanceof MailError ? failure : toMailError(failure, { code: explain(failure instanceof Error ? failure.message : String(failure))?.code ?? 'TRANSIENT' });
   if (error.specificRemedy) return error;
   const diagnosis = explain(diagnosisText(error));
   if (diagnosis) error.remedy = diagnosis.remedy;

@@ -189,6 +189,12 @@ function readOnce(dsn: Omit<ParsedDsn, 'redacted'>, declaration: AdapterDsn, pri
  * number) is a CONFIG error here, with a remedy. `createMailer` calls it at setup.
  */
 export function checkDsnChain(dsn: string): ParsedDsn[] {
+  // checkDsnChain(process.env.MAILROOM_DSN) at startup, with the variable unset: say so, not a TypeError.
+  if (typeof dsn !== 'string') {
+    throw new MailError('CONFIG', `the DSN must be a string such as "smtp://user:pass@host:587" or "failover(a b)", got ${dsn === null ? 'null' : Array.isArray(dsn) ? 'an array' : typeof dsn}${dsn === undefined ? ' (is MAILROOM_DSN set?)' : ''}`, {
+      remedy: 'Set MAILROOM_DSN (or the dsn option) to one adapter or failover(a b c); README "Configuration strings (DSN)".',
+    });
+  }
   try {
     const chain = splitChain(dsn).map(parseAndRead);
     for (const { parsed, reading } of chain) {
@@ -251,6 +257,8 @@ function withReadsNoted<T extends Pick<ParsedDsn, 'options'>>(dsn: T, used: Set<
 
 /** The DSN with secrets replaced by "***"; safe for logs and CLI output. */
 export function redactDsn(dsn: string): string {
+  // For printing: whatever a caller holds (an unset variable) prints as nothing, never a TypeError.
+  if (typeof dsn !== 'string') return '';
   try {
     const chain = parseDsnChain(dsn);
     const inner = chain.map((one) => one.redacted).join(' ');

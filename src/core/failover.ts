@@ -8,7 +8,7 @@ import { attemptsByAdapter, MailError, toMailError, withRemedySentence, type Att
 import type { NormalizedMessage } from './message.js';
 import { policyFor } from './policy.js';
 import { diagnose } from './diagnose.js';
-import { DEFAULT_ATTEMPT_TIMEOUT_MS, withTimeout } from './timeout.js';
+import { DEFAULT_ATTEMPT_TIMEOUT_MS, MAX_TIMER_MS, withTimeout } from './timeout.js';
 import { optionNames, refuseUnknownOptions, type KnownOptions } from './known-options.js';
 
 export interface FailoverOptions {
@@ -219,6 +219,7 @@ class ChainRun {
         this.trace.onFailover?.({ ...this.handoff, to: adapter.name });
         this.handoff = undefined;
       }
+      const attemptsBefore = this.trace.attempts.length;
       try {
         if (adapter instanceof FailoverAdapter) {
           // A nested chain drives its own adapters, timeouts and cooldowns.
@@ -244,7 +245,10 @@ class ChainRun {
           this.stopping = error;
           return skipped;
         }
-        this.handoff = { from: adapter.name, error };
+        // A nested chain is not an adapter a person configured: `from` names the real one that
+        // failed last inside it, as attempts and SendResult.adapter do.
+        const from = adapter instanceof FailoverAdapter ? (this.trace.attempts.slice(attemptsBefore).at(-1)?.adapter ?? adapter.name) : adapter.name;
+        this.handoff = { from, error };
       }
     }
     return skipped;
@@ -289,10 +293,16 @@ export function checkFailoverOptions(options: FailoverOptions): void {
   const whole = (value: unknown, name: string, least: number) => {
     if (value !== undefined && !(typeof value === 'number' && Number.isInteger(value) && value >= least)) problems.push(`option "${name}": expected a whole number of ${least} or more`);
   };
-  whole(options.timeoutMs, 'timeoutMs', 1);
+  // A wait setTimeout is given: past its limit Node fires it after 1 ms, so a timeoutMs meant as
+  // "no limit" would time out every attempt at once.
+  const wait = (value: unknown, name: string, least: number) => {
+    whole(value, name, least);
+    if (typeof value === 'number' && value > MAX_TIMER_MS) problems.push(`option "${name}": expected at most ${MAX_TIMER_MS} ms (about 24 days, the longest wait a Node timer takes; past it the timer fires at once)`);
+  };
+  wait(options.timeoutMs, 'timeoutMs', 1);
   whole(options.retry?.attempts, 'retry.attempts', 1);
-  whole(options.retry?.baseDelayMs, 'retry.baseDelayMs', 0);
-  whole(options.retry?.maxDelayMs, 'retry.maxDelayMs', 0);
+  wait(options.retry?.baseDelayMs, 'retry.baseDelayMs', 0);
+  wait(options.retry?.maxDelayMs, 'retry.maxDelayMs', 0);
   whole(options.cooldown?.failures, 'cooldown.failures', 1);
   whole(options.cooldown?.periodMs, 'cooldown.periodMs', 0);
   if (options.onAmbiguous !== undefined && options.onAmbiguous !== 'failover' && options.onAmbiguous !== 'stop') problems.push('option "onAmbiguous": expected one of "failover"|"stop"');

@@ -21,8 +21,8 @@ import { CHAIN_OPTION_GROUPS, failover } from './failover.js';
 import { optionNames, refuseUnknownOptions, type KnownOptions } from './known-options.js';
 import type { MessageLimits } from './message.js';
 import type { JournalOptions } from '../journal/journal.js';
-import { TEMPLATE_OPTIONS } from '../templates/template-options.js';
-import type { KeyClaimOptions } from '../journal/idempotency.js';
+import { checkTemplateOptionTypes, TEMPLATE_OPTIONS } from '../templates/template-options.js';
+import { checkKeyClaimOptions, type KeyClaimOptions } from '../journal/idempotency.js';
 import type { QueueOptions } from '../queue/queue-options.js';
 import type { SharedLimitsOptions } from '../kit/shared-limits.js';
 import { openSharedLimits } from '../kit/shared-limits.js';
@@ -81,6 +81,8 @@ export function createMailer(options: MailerOptions = {}): Mailer<SendResult | Q
   refuseUnknownOptions('createMailer', options, MAILER_OPTIONS, 'Fix the option\'s name, or move it where it belongs (Strapi: defaultFrom and defaultReplyTo go in settings, not providerOptions); README "Mailer options" lists each one.');
   checkSenderOptions(options);
   messageLimits(options.limits); // throws CONFIG now for a limit that is not a whole number
+  checkKeyClaimOptions(options.idempotency);
+  if (options.templates !== undefined) checkTemplateOptionTypes(options.templates); // CONFIG now, not at the first templated send
   const journalStore = openJournal(options.journal);
   const queue = options.queue === undefined ? undefined : new SendQueue(options.queue);
   if (queue && !journalStore) throw new MailError('CONFIG', 'queue mode needs the send journal (journal: false is set): workers read and close the entries it keeps');
@@ -89,7 +91,14 @@ export function createMailer(options: MailerOptions = {}): Mailer<SendResult | Q
   const { chain, dsn } = buildChain(options, sharedLimits && ((adapter) => sharedLimits.wrap(adapter))); // throws CONFIG now for a bad chain
   const parts: MailerParts = { options, chain, journal: journalStore, queue, events: new MailerEventHub(), prepare: createPreparer(options, chain) };
   const sends = new RunningSends();
-  const journal = () => requireJournal(parts.journal);
+  // Once close() has closed the journal, its store is gone: a read says so rather than failing
+  // with the store driver's own error ("The database connection is not open").
+  let journalClosed = false;
+  const journal = () => {
+    const opened = requireJournal(parts.journal);
+    if (journalClosed) throw new MailError('CONFIG', 'the send journal was read after close(): this mailer is closed; create a new one with createMailer() to read it');
+    return opened;
+  };
   // Modules only some mailers use (queue mode, delivery events) load on first use: a mailer that
   // never needs them does not pay for them at start-up.
   const queued = queue && lazily(async () => (await import('../queue/queued-send.js')).queuedSender(parts, queue));
@@ -98,7 +107,7 @@ export function createMailer(options: MailerOptions = {}): Mailer<SendResult | Q
   const mailer: Mailer<SendResult | QueuedResult> = {
     async send(input) {
       if (!queued) return mailer.sendNow(input);
-      if (sends.closed) throw new MailError('CONFIG', 'send() was called after close(): this mailer is closed; create a new one with createMailer()');
+      sends.refuseIfClosed('send()');
       return sends.track(queued().then((send) => send(input)));
     },
     sendNow: async (input) => {
@@ -106,7 +115,7 @@ export function createMailer(options: MailerOptions = {}): Mailer<SendResult | Q
       checkMessageShape(input);
       return sends.start(input.idempotencyKey, () => sendMessage(parts, input));
     },
-    verify: () => verify(parts),
+    verify: () => verify(parts, sends.closed),
     // One shutdown, shared: a second caller (two CMS hooks, a signal handler) waits for the same
     // one to finish rather than returning while the journal is still being closed.
     close: () => (closing ??= shutDown()),
@@ -127,8 +136,10 @@ export function createMailer(options: MailerOptions = {}): Mailer<SendResult | Q
       findByIdempotencyKey: async (key) => journal().findByIdempotencyKey(key),
       prune: async () => journal().prune(),
       describe: async () => journal().describe(),
-      resend: (id, resendOptions) => sends.track(resend(parts, id, resendOptions)),
+      // A resend is a send: refused once close() was called, as send() is.
+      resend: async (id, resendOptions) => sends.start(undefined, () => resend(parts, id, resendOptions), 'journal.resend()'),
       async recordEvents(events) {
+        journal();
         // A journal that cannot record them is failing as for a send: the journal-error event (and alert).
         const outcome = await (await deliveries()).record(events).catch((error: unknown) => {
           parts.events.journalError(error);
@@ -157,6 +168,7 @@ export function createMailer(options: MailerOptions = {}): Mailer<SendResult | Q
     await (await chain.catch(() => undefined))?.close();
     await queue?.close().catch(() => undefined);
     await sharedLimits?.close();
+    journalClosed = true;
     await parts.journal?.close().catch((error: unknown) => parts.events.journalError(error));
   }
   const alerts = options.alerts

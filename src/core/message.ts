@@ -100,6 +100,9 @@ const RESERVED_HEADERS = new Set([
   'content-type', 'content-transfer-encoding', 'mime-version',
 ]);
 
+// mailroom's own headers, written from these message fields (headersWithTags).
+const TAG_HEADERS: ReadonlyMap<string, 'tags' | 'metadata'> = new Map([['x-mailroom-tags', 'tags'], ['x-mailroom-metadata', 'metadata']]);
+
 /** Throws INVALID_MESSAGE when what a caller passed as a message is not an object at all (undefined, a string, an array). */
 export function checkMessageObject(input: unknown): asserts input is MailMessage {
   if (!input || typeof input !== 'object' || Array.isArray(input)) {
@@ -248,6 +251,10 @@ function checkHeaders(headers: Record<string, string> | undefined): Record<strin
     if (RESERVED_HEADERS.has(name.toLowerCase())) {
       throw new MailError('INVALID_MESSAGE', `header "${name}" is set from the message fields, not through "headers"`, { field });
     }
+    // Written from `tags` / `metadata` beside the custom headers: given here too, the message went out
+    // with two X-Mailroom-Tags headers, or with this one silently replaced.
+    const own = TAG_HEADERS.get(name.toLowerCase());
+    if (own) throw new MailError('INVALID_MESSAGE', `header "${name}" is written from the message's "${own}", not through "headers"`, { field, remedy: `Give the value as the message's ${own} (${own === 'tags' ? "tags: ['order']" : "metadata: { orderId: '1042' }"}); mailroom writes the header from it.` });
     if (name === PROTO) throw reservedName(`header name "${PROTO}"`, field);
     checkString(value, field);
     if (LINE_BREAK.test(value)) throw injection(field);

@@ -10,6 +10,9 @@ import { handoverReporter, reportHandoverOn, type HandoverReport } from './hando
 /** The chain's attempt timeout when the mailer option `timeoutMs` is not given. */
 export const DEFAULT_ATTEMPT_TIMEOUT_MS = 30_000;
 
+/** The longest wait a Node timer takes (2^31 - 1 ms, about 24.8 days): a longer one fires after 1 ms. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 // How long an adapter that ignores the signal gets to give up by itself before it is abandoned.
 const GRACE_MS = 1_000;
 

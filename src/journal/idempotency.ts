@@ -23,6 +23,18 @@ export type PendingOutcome =
   /** With `queuedIsAnswer` (a queue-mode send): queued, a job holds it. */
   | { outcome: 'queued'; entry: JournalEntry };
 
+/**
+ * CONFIG for a value the wait cannot use: from JavaScript a "30s" string compares as NaN, so the
+ * wait would never end by time; a negative one would skip the wait or take over a running send.
+ */
+export function checkKeyClaimOptions(options: KeyClaimOptions | undefined): void {
+  if (options === undefined) return;
+  const problems = (['waitMs', 'staleAfterMs'] as const)
+    .filter((name) => options[name] !== undefined && !(typeof options[name] === 'number' && Number.isInteger(options[name]) && options[name] >= 0))
+    .map((name) => `option "idempotency.${name}": expected a whole number of milliseconds, 0 or more`);
+  if (problems.length > 0) throw new MailError('CONFIG', problems.join('; '), { remedy: 'Give the waits in milliseconds, e.g. idempotency: { waitMs: 30000, staleAfterMs: 600000 }; README "Many instances".' });
+}
+
 export const DEFAULT_KEY_WAIT_MS = 30_000;
 export const DEFAULT_STALE_AFTER_MS = 10 * 60_000;
 

@@ -77,8 +77,13 @@ const JOURNAL_FORMS = 'use a file path, sqlite://, redis://, postgres:// or memo
  * which would otherwise be read as a file path and write an SQLite file into a folder named "redis:".
  */
 export function checkJournalStore(store: unknown): void {
-  if (typeof store !== 'string') return;
   const remedy = `Write the journal as a file path (.mailroom/journal.sqlite), sqlite://path, redis://host:6379, postgres://user:pass@host/db or memory://; journal: false turns it off. See README "The send journal".`;
+  // From JavaScript (a CMS's config) anything can arrive: a number or an empty string would fail
+  // every send's journal write instead of the boot.
+  if (store === undefined || isKeyvLike(store)) return;
+  if (typeof store !== 'string' || store.trim() === '') {
+    throw new MailError('CONFIG', `journal store: expected a file path, a sqlite://, redis://, postgres:// or memory:// URL, or a Keyv instance, got ${describeValue(store)}`, { remedy });
+  }
   const withSlashes = /^([a-z][a-z0-9+.-]*):\/\//i.exec(store);
   if (withSlashes && !JOURNAL_SCHEMES.includes(withSlashes[1]!.toLowerCase())) {
     throw new MailError('CONFIG', `journal store "${redactConnectionUrl(store)}": "${withSlashes[1]}" is not a journal store: ${JOURNAL_FORMS}`, { remedy });
@@ -95,6 +100,19 @@ export function checkJournalStore(store: unknown): void {
   if (bare && store !== 'memory' && JOURNAL_SCHEMES.includes(bare[1]!.toLowerCase())) {
     throw new MailError('CONFIG', `journal store "${bare[1]}:…" is "${bare[1]}:" without "//": it would be read as a file path; ${JOURNAL_FORMS}`, { remedy });
   }
+}
+
+function isKeyvLike(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && typeof (value as Keyv).get === 'function' && typeof (value as Keyv).set === 'function';
+}
+
+/** "an empty string", "null", "a number": what a wrong value was, never the value (it may be a secret). */
+export function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (value === '') return 'an empty string';
+  if (typeof value === 'boolean') return String(value);
+  return `${/^[aeiou]/.test(typeof value) ? 'an' : 'a'} ${typeof value}`;
 }
 
 export async function openJournalStore(store: string | Keyv | undefined): Promise<OpenedStore> {

@@ -10,7 +10,7 @@ import type { MailMessage, NormalizedMessage } from '../core/message.js';
 import { JournalKey } from './journal-crypto.js';
 import { randomUnit } from '../core/random-pool.js';
 import { MailError } from '../core/errors.js';
-import { checkJournalStore, IDEMPOTENCY_PREFIX, openJournalStore, type OpenedStore, type SqlCapableStore } from './journal-store.js';
+import { checkJournalStore, describeValue, IDEMPOTENCY_PREFIX, openJournalStore, type OpenedStore, type SqlCapableStore } from './journal-store.js';
 import type { BatchClaim } from './sqlite-claim-batch.js';
 import { keyvRow, SerializedValue } from './fast-serialize.js';
 import { DELIVERY_STATES, entryRefs, isRefKey, refKey, type DeliveryState, type EntryDelivery } from './delivery-state.js';
@@ -168,6 +168,20 @@ interface Waiter {
   reject: (error: unknown) => void;
 }
 
+// storeContent and ttlMs as a JavaScript caller may pass them: a "false" string would keep every
+// body (it is truthy), a "30d" string or a negative number would keep entries for ever.
+function checkJournalValues(options: JournalOptions): void {
+  const problems: string[] = [];
+  const { storeContent, ttlMs } = options as { storeContent?: unknown; ttlMs?: unknown };
+  if (storeContent !== undefined && typeof storeContent !== 'boolean') problems.push(`option "journal.storeContent": expected true or false, got ${describeValue(storeContent)}`);
+  if (ttlMs !== undefined && !(typeof ttlMs === 'number' && Number.isInteger(ttlMs) && ttlMs >= 0)) {
+    problems.push(`option "journal.ttlMs": expected a whole number of milliseconds, 0 or more (0 keeps entries), got ${typeof ttlMs === 'number' ? ttlMs : describeValue(ttlMs)}`);
+  }
+  if (problems.length > 0) {
+    throw new MailError('CONFIG', problems.join('; '), { remedy: 'Give storeContent as a boolean and ttlMs in milliseconds, e.g. journal: { storeContent: false, ttlMs: 30 * 24 * 60 * 60 * 1000 }; README "Mailer options".' });
+  }
+}
+
 /** The journal's storage side. The mailer adds `resend` on top (see `MailerJournal`). */
 export class SendJournal {
   readonly storeContent: boolean;
@@ -190,6 +204,7 @@ export class SendJournal {
   private waiters: Waiter[] = [];
 
   constructor(options: JournalOptions = {}) {
+    checkJournalValues(options);
     this.storeContent = options.storeContent ?? true;
     const ttl = options.ttlMs ?? DEFAULT_TTL_MS;
     this.ttlMs = ttl > 0 ? ttl : undefined;

@@ -211,5 +211,12 @@ export function openSharedLimits(options: { sharedLimits?: string | SharedLimits
   const connection = typeof options.queue === 'string' ? options.queue : options.queue?.connection;
   const option = options.sharedLimits ?? (connection && /^rediss?:\/\//.test(connection) ? connection : undefined);
   if (option === undefined) return undefined;
+  const redis = typeof option === 'string' ? option : typeof option === 'object' && option !== null ? (option as { redis?: unknown }).redis : undefined;
+  // From JavaScript anything can arrive: say which option is wrong at createMailer, not a TypeError.
+  if (typeof redis !== 'string' || !/^rediss?:\/\//i.test(redis)) {
+    throw new MailError('CONFIG', 'the sharedLimits option must be a redis:// (or rediss://) URL, or { redis: "redis://…", maxWaitMs, leaseMs, slowDownMs }', {
+      remedy: 'Give the Redis every instance shares, e.g. sharedLimits: "redis://redis.internal:6379"; leave the option out to count the limits in this process.',
+    });
+  }
   return new SharedLimits(typeof option === 'string' ? { redis: option } : option);
 }

@@ -9,6 +9,8 @@ import type { Job, Worker } from 'bullmq';
 import { createMailer, MAILER_OPTIONS, mailerInternals, type Mailer, type MailerOptions, type SendResult } from '../core/mailer.js';
 import { optionNames, refuseUnknownOptions, type KnownOptions } from '../core/known-options.js';
 import { MailError, toMailError } from '../core/errors.js';
+// setTimeout's longest delay: readyTimeoutMs 0 ("without limit") still turns a refusal into TRANSIENT.
+import { MAX_TIMER_MS } from '../core/timeout.js';
 import { loadBullMq, migrate } from './load-bullmq.js';
 import { isPostgres, queueOptions, redact, type QueueOption, type QueueOptions } from './queue-options.js';
 import { answerWithin } from './queue-answer.js';
@@ -62,9 +64,6 @@ const WORKER_OPTIONS: KnownOptions = {
   names: [...MAILER_OPTIONS.names, ...WORKER_OWN],
   nested: { ...MAILER_OPTIONS.nested, queue: [...(MAILER_OPTIONS.nested?.queue ?? []), ...optionNames<WorkerQueueOptions>({ messagesPerMinute: true })] },
 };
-
-// setTimeout's longest delay: readyTimeoutMs 0 ("without limit") still turns a refusal into TRANSIENT.
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Codes that end a message at once: retrying later cannot change them. */
 const FINAL = new Set(['INVALID_MESSAGE', 'REJECTED', 'TEMPLATE', 'CONFIG', 'UNSUPPORTED']);

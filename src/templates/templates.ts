@@ -11,7 +11,7 @@ import type * as HandlebarsModule from 'handlebars';
 import { addressProblem, formatAddress } from '../core/address.js';
 import { MailError } from '../core/errors.js';
 import { refuseUnknownOptions } from '../core/known-options.js';
-import { TEMPLATE_OPTIONS } from './template-options.js';
+import { checkTemplateOptionTypes, TEMPLATE_OPTIONS } from './template-options.js';
 import { createHelpers, escapeHtml, type HelperSets } from './template-helpers.js';
 import { composeSource, LAYOUT_BODY_PLACEHOLDER, parseTemplateSource, type ComposedSource, type TemplateSource } from './template-source.js';
 import { deriveTextTemplate, HTML_TO_TEXT_OPTIONS, tidyText, type HtmlToText } from './template-text.js';
@@ -147,6 +147,7 @@ const SUBJECT_EXPRESSION = '{{@subject}}';
 
 export function createTemplateRenderer(options: TemplateOptions = {}): TemplateRenderer {
   refuseUnknownOptions('createTemplateRenderer', options, TEMPLATE_OPTIONS);
+  checkTemplateOptionTypes(options);
   const appDir = options.dir ? path.resolve(options.dir) : undefined;
   // A folder that is not there (a typo, a path relative to another working directory) would find
   // none of the app's templates, and a built-in one of the same name would be sent in their place.

@@ -3,10 +3,25 @@
 // happens.
 import { EventEmitter } from 'node:events';
 import type { MailAdapter } from '../adapter.js';
-import { toMailError } from '../errors.js';
+import { MailError, toMailError } from '../errors.js';
+import { optionNames, unknownName } from '../known-options.js';
 import { describeAdapter, type SendTrace } from '../failover.js';
 import type { JournalEntry } from '../../journal/journal.js';
 import { JOURNAL_WARNING_CODE, LISTENER_WARNING_CODE, type AttemptStart, type MailerEvents } from './types.js';
+
+/** Every event a mailer emits (listed with the compiler's check against MailerEvents). */
+export const MAILER_EVENTS = optionNames<MailerEvents>({ sent: true, failed: true, failover: true, 'journal-error': true, attempt: true, 'attempt-end': true, cooldown: true, delivery: true });
+
+// From JavaScript, a listener on a name the mailer never emits (`on('error')`, Node's habit, or a
+// typo such as `on('fail')`) would wait for ever: the failure alert wired there would never come.
+function checkSubscription(method: 'on' | 'off', event: unknown, listener: unknown): void {
+  if (typeof event !== 'string' || !MAILER_EVENTS.includes(event)) {
+    throw new MailError('CONFIG', `mailer.${method}(${typeof event === 'string' ? unknownName(event, MAILER_EVENTS) : typeof event}): the mailer has no such event`, {
+      remedy: `Listen to one of ${MAILER_EVENTS.map((name) => `"${name}"`).join(', ')}; a failed send is "failed" (its promise rejects too), a journal failure "journal-error". README "Mailer options" describes each.`,
+    });
+  }
+  if (typeof listener !== 'function') throw new MailError('CONFIG', `mailer.${method}("${event}", …): the listener must be a function, got ${listener === null ? 'null' : typeof listener}`);
+}
 
 export class MailerEventHub {
   private readonly emitter = new EventEmitter();
@@ -14,10 +29,12 @@ export class MailerEventHub {
   private readonly listenerWarned = new Set<string>();
 
   on<E extends keyof MailerEvents>(event: E, listener: (...args: MailerEvents[E]) => void): void {
+    checkSubscription('on', event, listener);
     this.emitter.on(event, listener as (...args: unknown[]) => void);
   }
 
   off<E extends keyof MailerEvents>(event: E, listener: (...args: MailerEvents[E]) => void): void {
+    checkSubscription('off', event, listener);
     this.emitter.off(event, listener as (...args: unknown[]) => void);
   }
 

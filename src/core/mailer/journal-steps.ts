@@ -4,6 +4,7 @@ import type Keyv from 'keyv';
 import { formatAddress } from '../address.js';
 import { MailError } from '../errors.js';
 import { SendJournal, type JournalEntry, type JournalOptions } from '../../journal/journal.js';
+import { describeValue } from '../../journal/journal-store.js';
 import type { AttachmentInput, MailMessage, NormalizedMessage } from '../message.js';
 import type { MailerEventHub } from './events.js';
 import type { MailerOptions, SendResult } from './types.js';
@@ -11,6 +12,12 @@ import type { MailerOptions, SendResult } from './types.js';
 export function openJournal(option: MailerOptions['journal']): SendJournal | undefined {
   if (option === false) return undefined;
   if (option === undefined || typeof option === 'string' || isKeyv(option)) return new SendJournal({ store: option as string | Keyv | undefined });
+  // From JavaScript: `true`, null or a number would have been read as the default journal, or a TypeError.
+  if (option === null || typeof option !== 'object' || Array.isArray(option)) {
+    throw new MailError('CONFIG', `the journal option must be false, a store (file path or URL, or a Keyv) or { store, storeContent, ttlMs, encryptionKey }, got ${describeValue(option)}`, {
+      remedy: 'Leave journal out for the default SQLite journal (.mailroom/journal.sqlite), give a store such as "memory://" or "redis://host:6379", or journal: false to turn it off.',
+    });
+  }
   return new SendJournal(option as JournalOptions);
 }
 

@@ -9,14 +9,19 @@ export class RunningSends {
   closed = false;
 
   /** Runs a send; one with the key of a send still running answers that send's result, deduplicated. */
-  start(key: string | undefined, send: () => Promise<SendResult>): Promise<SendResult> {
-    if (this.closed) throw new MailError('CONFIG', 'send() was called after close(): this mailer is closed; create a new one with createMailer()');
+  start(key: string | undefined, send: () => Promise<SendResult>, what = 'send()'): Promise<SendResult> {
+    this.refuseIfClosed(what);
     if (!key) return this.track(send());
     const first = this.byKey.get(key);
     if (first) return first.then((result) => ({ ...result, deduplicated: true }));
     const promise = this.track(send()).finally(() => this.byKey.delete(key));
     this.byKey.set(key, promise);
     return promise;
+  }
+
+  /** CONFIG once close() was called: a closed mailer's chain and journal are closed too. */
+  refuseIfClosed(what: string): void {
+    if (this.closed) throw new MailError('CONFIG', `${what} was called after close(): this mailer is closed; create a new one with createMailer()`);
   }
 
   track<T>(work: Promise<T>): Promise<T> {
