@@ -11,6 +11,8 @@ export interface MemoryAdapter extends MailAdapter {
   readonly messages: NormalizedMessage[];
   /** Forgets the messages delivered so far. */
   clear(): void;
+  /** "memory", as every adapter names what it is without a secret. */
+  toString(): string;
 }
 
 export interface MemoryOptions {
@@ -34,6 +36,8 @@ export function memoryAdapter(options: MemoryOptions = {}): MemoryAdapter {
       return { providerMessageId: `memory-${counter}`, accepted: allRecipients(message), rejected: [] };
     },
     async verify() {},
+    // As every adapter: String(adapter) says what it is (a log line, an error naming the chain).
+    toString: () => 'memory',
     clear() {
       messages.length = 0;
     },

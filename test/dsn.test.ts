@@ -115,6 +115,7 @@ describe('DSN strings', () => {
     const adapters = await adaptersFromDsn(`failover(outbox://${dir} memory://)`);
     expect(adapters.map((a) => a.name)).toEqual(['outbox', 'memory']);
     expect(String(adapters[0])).toBe(`outbox(${dir})`);
+    expect(String(adapters[1])).toBe('memory');
   });
 
   // Everything a DSN mistake can print: the error's message and remedy, and redactDsn() of the same text.
