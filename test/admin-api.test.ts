@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { SendJournal } from '../src/journal/journal.js';
 import { createAdminApi } from '../src/integrations/admin/admin-api.js';
 import { createMailer, type Mailer } from '../src/core/mailer.js';
+import { startWorker } from '../src/queue/worker.js';
 import { MailError } from '../src/core/errors.js';
 import type { MailAdapter } from '../src/core/adapter.js';
 import { memoryAdapter } from '../adapters/memory.js';
@@ -225,6 +226,38 @@ describe('admin API', () => {
       expect(await api.test({ to: 'owner@example.com' })).toMatchObject({ status: 200, body: { ok: true, adapter: 'memory' } });
       expect(adapters[0]!.messages.map((message) => message.to[0]!.address)).toEqual(['bob@example.org', 'owner@example.com']);
       await queued.close();
+    } finally {
+      await redis.stop();
+    }
+  });
+
+  it('names an adapter that has no description of its own by its name on the Overview, never "[object Object]"', async () => {
+    const { api } = setup([memoryAdapter({ name: 'primary' }), scriptedAdapter('backup', ['ok'])]);
+    const { body } = await api.overview();
+    expect((body as { adapters: Array<{ name: string; target: string }> }).adapters.map((adapter) => [adapter.name, adapter.target])).toEqual([
+      ['primary', 'primary'],
+      ['backup', 'backup'],
+    ]);
+  });
+
+  it('checks a queue-mode mailer\'s own queue on the Overview: messages waiting with no worker is an error, a worker running is ok', async () => {
+    const redis = await startRedis();
+    try {
+      const queue = { connection: redis.url, name: `overview${Date.now().toString(36)}` };
+      for (const given of ['dsn', 'adapters', 'none'] as const) {
+        const options = given === 'adapters' ? { adapters: [memoryAdapter()] } : { dsn: 'memory://' };
+        const queued = createMailer({ ...options, journal: redis.url, queue, from: 'shop@example.com' });
+        const api = createAdminApi({ mailer: queued, ...(given === 'none' ? {} : { mailerOptions: { ...options, journal: redis.url, queue, from: 'shop@example.com' } }) });
+        if (given === 'dsn') await queued.send({ to: 'ann@example.org', subject: 'Waiting for a worker', text: 'x' });
+        const findings = ((await api.overview()).body as { findings: Array<{ level: string; check: string; message: string }> }).findings;
+        expect(findings).toContainEqual(expect.objectContaining({ level: 'error', check: 'queue-worker', message: expect.stringContaining('1 queued, no worker connected to') }));
+        await queued.close();
+      }
+      const queued = createMailer({ dsn: 'memory://', journal: redis.url, queue, from: 'shop@example.com' });
+      const worker = await startWorker({ dsn: 'memory://', journal: redis.url, queue, from: 'shop@example.com' });
+      const findings = ((await createAdminApi({ mailer: queued }).overview()).body as { findings: Array<{ level: string; check: string; message: string }> }).findings;
+      expect(findings).toContainEqual(expect.objectContaining({ level: 'ok', check: 'queue-worker', message: '1 worker connected' }));
+      await Promise.all([worker.close(1000), queued.close()]);
     } finally {
       await redis.stop();
     }
