@@ -302,6 +302,27 @@ describe('queue mode: a key whose entry has no job, a queue that does not answer
     await mailer.close();
   });
 
+  it('a queued entry is not resent by a mailer that cannot see its queue: the job a worker takes would be a second copy', async () => {
+    const { queue, journal } = setup();
+    const producer = createMailer({ adapters: [memoryAdapter()], from: 'shop@example.com', journal, queue });
+    const { id } = await producer.send({ to: 'ann@example.com', subject: 'Order', text: 'x' });
+    // `mailroom resend ID` in a shell without MAILROOM_QUEUE: the journal alone, no queue.
+    const slow = memoryAdapter({ name: 'by-hand' });
+    const byHand = createMailer({ adapters: [{ ...slow, send: async (...args: Parameters<typeof slow.send>) => (await sleep(1500), slow.send(...args)) }], from: 'shop@example.com', journal });
+    const resending = byHand.journal.resend(id).then(() => undefined, (error: unknown) => error as MailError);
+    // A worker takes the job while that resend is sending.
+    const delivering = memoryAdapter();
+    const running = await startWorker({ adapters: [delivering], from: 'shop@example.com', journal, queue });
+    const refused = await resending;
+    expect(refused).toBeInstanceOf(MailError);
+    expect(refused).toMatchObject({ code: 'CONFIG', message: expect.stringMatching(/is queued \(queue mode\) and this mailer has no queue.*nothing was sent/), remedy: expect.stringMatching(/--queue/) });
+    await until(async () => ((await producer.journal.get(id))?.status === 'sent' ? true : undefined));
+    await sleep(300);
+    expect(slow.messages.length + delivering.messages.length).toBe(1);
+    await running.close(1000);
+    await Promise.all([byHand.close(), producer.close()]);
+  });
+
   it('a sensitive message whose job fails for good leaves no job (and no reset link) in the queue', async () => {
     const { queue, journal } = setup();
     const mailer = createMailer({ adapters: [memoryAdapter()], from: 'shop@example.com', journal, queue });
