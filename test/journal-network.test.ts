@@ -89,7 +89,8 @@ describe('a Redis journal and queue whose server goes away after they answered, 
       const keyed = await within(5_000, mailer.sendNow({ to: 'ann@example.com', subject: 'Keyed', text: 'x', idempotencyKey: 'order-1' }));
       expect(keyed).toMatchObject({ error: { code: 'TRANSIENT', message: expect.stringContaining('nothing was sent') } });
       const queued = await within(15_000, mailer.send({ to: 'bob@example.com', subject: 'While down', text: 'x' }));
-      expect(queued).toMatchObject({ error: { code: 'TRANSIENT', message: expect.stringContaining('nothing was sent') } });
+      expect(queued).toMatchObject({ error: { code: 'TRANSIENT', message: expect.stringContaining(`not queued (the journal store redis://127.0.0.1:${port} did not answer`) } });
+      expect((queued as { error: MailError }).error.remedy).toMatch(/^Check that the server at redis:/);
 
       redis = await startRedis([], port);
       running = true;
