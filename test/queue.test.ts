@@ -323,6 +323,25 @@ describe('queue mode: a key whose entry has no job, a queue that does not answer
     await Promise.all([byHand.close(), producer.close()]);
   });
 
+  it('a job that fails for good before its delivery starts closes its entry with that failure\'s code and message', async () => {
+    const { queue, journal } = setup();
+    const mailer = createMailer({ adapters: [memoryAdapter()], from: 'shop@example.com', journal, queue });
+    // The worker's own limit refuses what the mailer queued: INVALID_MESSAGE, in the worker, before any adapter.
+    const running = await startWorker({ adapters: [memoryAdapter()], limits: { maxRecipients: 1 }, from: 'shop@example.com', journal, queue });
+    const failed: MailError[] = [];
+    running.mailer.on('failed', (error) => failed.push(error));
+    const { id } = await mailer.send({ to: ['ann@example.com', 'bob@example.com'], subject: 'Order', text: 'x' });
+    const entry = await until(async () => {
+      const found = await mailer.journal.get(id);
+      return found?.status === 'failed' ? found : undefined;
+    });
+    expect(entry.error).toMatchObject({ code: 'INVALID_MESSAGE', message: '[mailroom] the message has 2 recipients, more than the limit of 1' });
+    await until(async () => (failed.length > 0 ? true : undefined));
+    expect(failed.map((error) => error.code)).toEqual(['INVALID_MESSAGE']);
+    await running.close(1000);
+    await mailer.close();
+  });
+
   it('a sensitive message whose job fails for good leaves no job (and no reset link) in the queue', async () => {
     const { queue, journal } = setup();
     const mailer = createMailer({ adapters: [memoryAdapter()], from: 'shop@example.com', journal, queue });

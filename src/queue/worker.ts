@@ -83,6 +83,9 @@ export async function startWorker(options: WorkerOptions): Promise<MailWorker> {
   const pace = messagesPerMinute ?? (typeof queueOption === 'object' ? (queueOption as WorkerQueueOptions).messagesPerMinute : undefined) ?? (await mailer.adapters())[0]?.limits?.messagesPerMinute;
 
   let worker: Worker | undefined = undefined;
+  // The failure that ended a job, by the error BullMQ is given (and hands back in its `failed` event):
+  // the entry is closed with that code, message and remedy, not as a bare TRANSIENT.
+  const endedFor = new WeakMap<Error, MailError>();
   const processor = async (job: Job<SendJobData>): Promise<Pick<SendResult, 'adapter' | 'providerMessageId'>> => {
     const lastTry = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
     // A delivery after which the message may have arrived (AMBIGUOUS) is never tried again: the
@@ -93,7 +96,11 @@ export async function startWorker(options: WorkerOptions): Promise<MailWorker> {
       return { adapter: result.adapter, ...(result.providerMessageId ? { providerMessageId: result.providerMessageId } : {}) };
     } catch (error) {
       const failure = toMailError(error);
-      if (final || lastTry || FINAL.has(failure.code)) throw new bull.UnrecoverableError(failure.message);
+      if (final || lastTry || FINAL.has(failure.code)) {
+        const unrecoverable = new bull.UnrecoverableError(failure.message);
+        endedFor.set(unrecoverable, failure);
+        throw unrecoverable;
+      }
       const wait = slowDown(failure);
       if (wait !== undefined && worker) {
         // Every worker of the queue waits, not only this one; the job goes back without using a try.
@@ -131,7 +138,7 @@ export async function startWorker(options: WorkerOptions): Promise<MailWorker> {
     if (job?.name !== SEND_JOB || !job.id) return;
     void job
       .getState()
-      .then((state) => (state === 'failed' ? internals.closeFailed(job.id!, toMailError(error, { code: 'TRANSIENT' })) : undefined))
+      .then((state) => (state === 'failed' ? internals.closeFailed(job.id!, endedFor.get(error) ?? toMailError(error, { code: 'TRANSIENT' })) : undefined))
       .catch(() => undefined);
   });
   // Connection errors: BullMQ reconnects; `mailroom doctor` reports. The last one says why a start timed out.
