@@ -446,6 +446,30 @@ describe('a worker on another journal than the mailers that queue', () => {
   });
 });
 
+describe('a job whose journal entry was deleted while it waited', () => {
+  it('is not sent, and the error does not claim the worker reads another journal when it may share it', async () => {
+    const queue = { connection: redis.url, name: `deleted-${Date.now().toString(36)}`, backoffMs: 100, attempts: 3 };
+    const mailer = createMailer({ adapters: [memoryAdapter()], from: 'shop@example.com', journal: redis.url, queue });
+    const { id } = await mailer.send({ to: 'ann@example.com', subject: 'Order', text: 'x' });
+    const store = new SendJournal({ store: redis.url });
+    await store.forget((await store.get(id))!);
+    await store.close();
+    const delivered = memoryAdapter();
+    const running = await startWorker({ adapters: [delivered], from: 'shop@example.com', journal: redis.url, queue });
+    const failed: MailError[] = [];
+    running.mailer.on('failed', (error) => failed.push(error));
+    try {
+      await until(async () => (failed.length > 0 ? true : undefined));
+      expect(failed[0]!.message).toMatch(/not in this worker's journal .*or the entry was deleted or expired there/);
+      expect(failed[0]!.remedy).toMatch(/deleted or outlived its retention while queued: send the message again/);
+      expect(delivered.messages).toHaveLength(0);
+    } finally {
+      await running.close(1000);
+      await mailer.close();
+    }
+  });
+});
+
 describe('a worker whose queue server does not answer at start', () => {
   it('startWorker() without readyTimeoutMs gives up after 30 s: TRANSIENT naming the queue without its password, with a remedy', async () => {
     const port = await freePort(); // nothing listens there

@@ -172,8 +172,8 @@ export function createMailer(options: MailerOptions = {}): Mailer<SendResult | Q
       // queued on another journal. Sending it would leave the senders' entry queued for ever (and
       // a resend there would send it twice): it stops here, for a worker on their journal.
       if (!found) {
-        const error = new MailError('CONFIG', `journal entry ${entryId} of this job is not in this worker's journal (${await journal().describe()}): the worker does not share the journal of the mailers that queue; not sent`, {
-          remedy: "Start the worker with the same journal as the mailers that send (--journal or MAILROOM_JOURNAL: the redis:// or postgres:// URL they use); the message stays queued in their journal, and `mailroom resend ID` on that journal sends it.",
+        const error = new MailError('CONFIG', `journal entry ${entryId} of this job is not in this worker's journal (${await journal().describe()}): the worker does not share the journal of the mailers that queue, or the entry was deleted or expired there (journal ttlMs); not sent`, {
+          remedy: "Start the worker with the same journal as the mailers that send (--journal or MAILROOM_JOURNAL: the redis:// or postgres:// URL they use); the message stays queued in their journal, and `mailroom resend ID` on that journal sends it. If the worker does share it, the entry was deleted or outlived its retention while queued: send the message again (and keep ttlMs longer than a message may wait).",
         });
         parts.events.emit('failed', error, entryId);
         throw error;
