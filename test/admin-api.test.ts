@@ -51,6 +51,19 @@ describe('admin API', () => {
     expect(await api.list({ since: '10889-01-01', until: '1970-01-01T00:00:00Z' })).toMatchObject({ status: 200 });
   });
 
+  it('reads "until" a day alone as through that day, as the log\'s date fields send it, and refuses a day the calendar has not', async () => {
+    const { mailer, api } = setup();
+    const sent = await mailer.send({ to: 'ann@example.org', subject: 'Today', text: 'x' });
+    const today = (await mailer.journal.get(sent.id))!.createdAt.slice(0, 10);
+    const listed = await api.list({ since: today, until: today });
+    expect(listed).toMatchObject({ status: 200, body: { entries: [expect.objectContaining({ id: sent.id })] } });
+    expect(await api.list({ until: '1970-01-01' })).toMatchObject({ status: 200, body: { entries: [] } });
+    expect(await api.list({ until: '10889-08-02' })).toMatchObject({ status: 200 });
+    for (const day of ['2026-02-30', '2026-13-01']) {
+      expect(await api.list({ since: day })).toMatchObject({ status: 400, body: { error: { message: expect.stringMatching(/^since: expected a date/) } } });
+    }
+  });
+
   it('takes an entry id and a cursor in lower case as the same id', async () => {
     const { mailer, api } = setup();
     for (let n = 0; n < 3; n += 1) await mailer.send({ to: `n${n}@example.org`, subject: `Plain ${n}`, text: 'x' });
