@@ -64,6 +64,18 @@ describe('admin API', () => {
     }
   });
 
+  it('answers a journal that cannot be read as the server\'s failure naming the store, not as "no such entry"', async () => {
+    const redis = await startRedis();
+    const journal = redis.url;
+    await redis.stop();
+    mailer = createMailer({ adapters: [memoryAdapter()], journal, from: 'shop@example.com' });
+    const api = createAdminApi({ mailer });
+    const id = '01M8KQW087WK6EM8AD7C0W4TWH';
+    for (const answer of [await api.get(id, { content: false }), await api.resend({ id })]) {
+      expect(answer).toMatchObject({ status: 500, body: { error: { code: 'TRANSIENT', message: expect.stringContaining(`the journal store ${journal} did not answer`) } } });
+    }
+  });
+
   it('takes an entry id and a cursor in lower case as the same id', async () => {
     const { mailer, api } = setup();
     for (let n = 0; n < 3; n += 1) await mailer.send({ to: `n${n}@example.org`, subject: `Plain ${n}`, text: 'x' });
