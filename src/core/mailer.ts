@@ -127,7 +127,11 @@ export function createMailer(options: MailerOptions = {}): Mailer<SendResult | Q
       findByIdempotencyKey: async (key) => journal().findByIdempotencyKey(key),
       prune: async () => journal().prune(),
       describe: async () => journal().describe(),
-      resend: (id, resendOptions) => sends.track(resend(parts, id, resendOptions)),
+      // Refused once closed, as send() is: the chain and the journal it would use are closed.
+      resend: async (id, resendOptions) => {
+        if (sends.closed) throw new MailError('CONFIG', 'journal.resend() was called after close(): this mailer is closed; create a new one with createMailer()');
+        return sends.track(resend(parts, id, resendOptions));
+      },
       async recordEvents(events) {
         // A journal that cannot record them is failing as for a send: the journal-error event (and alert).
         const outcome = await (await deliveries()).record(events).catch((error: unknown) => {
