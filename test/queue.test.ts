@@ -446,6 +446,31 @@ describe('a worker on another journal than the mailers that queue', () => {
   });
 });
 
+describe('a worker stopped while a delivery is slow', () => {
+  it('ends it once the grace has run out and hands the message back: close() returns, the next worker delivers it once', async () => {
+    const queue = { connection: redis.url, name: `grace-${Date.now().toString(36)}`, attempts: 1 };
+    const mailer = createMailer({ adapters: [memoryAdapter()], from: 'shop@example.com', journal: redis.url, queue });
+    // A provider that does not answer: each attempt runs to the chain's timeout (30 s), three times.
+    const stuck = scriptedAdapter('slow', [{ abortable: 'TRANSIENT' }]);
+    const first = await startWorker({ adapters: [stuck], from: 'shop@example.com', journal: redis.url, queue });
+    const { id } = await mailer.send({ to: 'ann@example.com', subject: 'Order', text: 'x' });
+    await until(async () => (stuck.calls.length > 0 ? true : undefined));
+    const started = Date.now();
+    await first.close(1_000);
+    expect(Date.now() - started).toBeLessThan(6_000);
+    expect(stuck.calls).toHaveLength(1);
+    // Handed back, not failed: its one try is not used up, the entry waits for a worker.
+    expect((await mailer.journal.get(id))!.status).toBe('queued');
+    expect(await mailer.queue!.state(id)).toBe('waiting');
+    const delivered = memoryAdapter();
+    const second = await startWorker({ adapters: [delivered], from: 'shop@example.com', journal: redis.url, queue });
+    await until(async () => ((await mailer.journal.get(id))?.status === 'sent' ? true : undefined));
+    expect(delivered.messages).toHaveLength(1);
+    await second.close(1_000);
+    await mailer.close();
+  }, 60_000);
+});
+
 describe('a job whose journal entry was deleted while it waited', () => {
   it('is not sent, and the error does not claim the worker reads another journal when it may share it', async () => {
     const queue = { connection: redis.url, name: `deleted-${Date.now().toString(36)}`, backoffMs: 100, attempts: 3 };

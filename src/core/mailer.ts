@@ -166,7 +166,7 @@ export function createMailer(options: MailerOptions = {}): Mailer<SendResult | Q
     : undefined;
   mailerInternals.set(mailer, {
     // A worker's delivery of a queued entry: rendered content from the job, the entry from the journal.
-    async deliverQueued(entryId, data, isFinal) {
+    async deliverQueued(entryId, data, isFinal, signal) {
       const found = await journal().get(entryId);
       if (found?.status === 'sent') return resultFromEntry(found);
       // Closed before any worker took it: its queueing timed out and the caller was told nothing
@@ -189,7 +189,7 @@ export function createMailer(options: MailerOptions = {}): Mailer<SendResult | Q
       // entry is a possible duplicate (AMBIGUOUS), as after a lost connection.
       if (entry.status === 'pending') entry.possibleDuplicate = true;
       if (entry.status === 'queued') entry.status = 'pending';
-      return sends.track(deliver(parts, message, entry, { isFinal }));
+      return sends.track(deliver(parts, message, entry, { isFinal, ...(signal ? { signal } : {}) }));
     },
     async sendThrough(adapterName, input) {
       const member = (await chain).members.find((adapter) => adapter.name === adapterName);
@@ -225,7 +225,8 @@ function lazily<T>(make: () => Promise<T>): () => Promise<T> {
 export interface MailerInternals {
   /** Sends now through the chain's adapter of that name alone, one attempt (the admin's test email through one adapter). */
   sendThrough(adapterName: string, input: MailMessage): Promise<SendResult>;
-  deliverQueued(entryId: string, data: SendJobData, isFinal: (failure: MailError, mayHaveArrived: boolean) => boolean): Promise<SendResult>;
+  /** `signal`: the worker stopping, its grace run out; the delivery ends and no further attempt starts. */
+  deliverQueued(entryId: string, data: SendJobData, isFinal: (failure: MailError, mayHaveArrived: boolean) => boolean, signal?: AbortSignal): Promise<SendResult>;
   /** Closes an entry `failed` when its job failed for good outside a delivery (it stalled too often). */
   closeFailed(entryId: string, error: MailError): Promise<void>;
 }
