@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { SendJournal } from '../src/journal/journal.js';
 import { createAdminApi } from '../src/integrations/admin/admin-api.js';
 import { createMailer, type Mailer } from '../src/core/mailer.js';
+import { startWorker } from '../src/queue/worker.js';
 import { MailError } from '../src/core/errors.js';
 import type { MailAdapter } from '../src/core/adapter.js';
 import { memoryAdapter } from '../adapters/memory.js';
@@ -48,6 +49,31 @@ describe('admin API', () => {
       expect(await api.resend({ filter: { since: date } })).toMatchObject(outOfRange);
     }
     expect(await api.list({ since: '10889-01-01', until: '1970-01-01T00:00:00Z' })).toMatchObject({ status: 200 });
+  });
+
+  it('reads "until" a day alone as through that day, as the log\'s date fields send it, and refuses a day the calendar has not', async () => {
+    const { mailer, api } = setup();
+    const sent = await mailer.send({ to: 'ann@example.org', subject: 'Today', text: 'x' });
+    const today = (await mailer.journal.get(sent.id))!.createdAt.slice(0, 10);
+    const listed = await api.list({ since: today, until: today });
+    expect(listed).toMatchObject({ status: 200, body: { entries: [expect.objectContaining({ id: sent.id })] } });
+    expect(await api.list({ until: '1970-01-01' })).toMatchObject({ status: 200, body: { entries: [] } });
+    expect(await api.list({ until: '10889-08-02' })).toMatchObject({ status: 200 });
+    for (const day of ['2026-02-30', '2026-13-01']) {
+      expect(await api.list({ since: day })).toMatchObject({ status: 400, body: { error: { message: expect.stringMatching(/^since: expected a date/) } } });
+    }
+  });
+
+  it('answers a journal that cannot be read as the server\'s failure naming the store, not as "no such entry"', async () => {
+    const redis = await startRedis();
+    const journal = redis.url;
+    await redis.stop();
+    mailer = createMailer({ adapters: [memoryAdapter()], journal, from: 'shop@example.com' });
+    const api = createAdminApi({ mailer });
+    const id = '01M8KQW087WK6EM8AD7C0W4TWH';
+    for (const answer of [await api.get(id, { content: false }), await api.resend({ id })]) {
+      expect(answer).toMatchObject({ status: 500, body: { error: { code: 'TRANSIENT', message: expect.stringContaining(`the journal store ${journal} did not answer`) } } });
+    }
   });
 
   it('takes an entry id and a cursor in lower case as the same id', async () => {
@@ -225,6 +251,38 @@ describe('admin API', () => {
       expect(await api.test({ to: 'owner@example.com' })).toMatchObject({ status: 200, body: { ok: true, adapter: 'memory' } });
       expect(adapters[0]!.messages.map((message) => message.to[0]!.address)).toEqual(['bob@example.org', 'owner@example.com']);
       await queued.close();
+    } finally {
+      await redis.stop();
+    }
+  });
+
+  it('names an adapter that has no description of its own by its name on the Overview, never "[object Object]"', async () => {
+    const { api } = setup([memoryAdapter({ name: 'primary' }), scriptedAdapter('backup', ['ok'])]);
+    const { body } = await api.overview();
+    expect((body as { adapters: Array<{ name: string; target: string }> }).adapters.map((adapter) => [adapter.name, adapter.target])).toEqual([
+      ['primary', 'primary'],
+      ['backup', 'backup'],
+    ]);
+  });
+
+  it('checks a queue-mode mailer\'s own queue on the Overview: messages waiting with no worker is an error, a worker running is ok', async () => {
+    const redis = await startRedis();
+    try {
+      const queue = { connection: redis.url, name: `overview${Date.now().toString(36)}` };
+      for (const given of ['dsn', 'adapters', 'none'] as const) {
+        const options = given === 'adapters' ? { adapters: [memoryAdapter()] } : { dsn: 'memory://' };
+        const queued = createMailer({ ...options, journal: redis.url, queue, from: 'shop@example.com' });
+        const api = createAdminApi({ mailer: queued, ...(given === 'none' ? {} : { mailerOptions: { ...options, journal: redis.url, queue, from: 'shop@example.com' } }) });
+        if (given === 'dsn') await queued.send({ to: 'ann@example.org', subject: 'Waiting for a worker', text: 'x' });
+        const findings = ((await api.overview()).body as { findings: Array<{ level: string; check: string; message: string }> }).findings;
+        expect(findings).toContainEqual(expect.objectContaining({ level: 'error', check: 'queue-worker', message: expect.stringContaining('1 queued, no worker connected to') }));
+        await queued.close();
+      }
+      const queued = createMailer({ dsn: 'memory://', journal: redis.url, queue, from: 'shop@example.com' });
+      const worker = await startWorker({ dsn: 'memory://', journal: redis.url, queue, from: 'shop@example.com' });
+      const findings = ((await createAdminApi({ mailer: queued }).overview()).body as { findings: Array<{ level: string; check: string; message: string }> }).findings;
+      expect(findings).toContainEqual(expect.objectContaining({ level: 'ok', check: 'queue-worker', message: '1 worker connected' }));
+      await Promise.all([worker.close(1000), queued.close()]);
     } finally {
       await redis.stop();
     }

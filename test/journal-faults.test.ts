@@ -174,4 +174,14 @@ describe('close() waits for every send in flight', () => {
     expect((await first).status).toBe('sent');
     expect((await mailErrorOf(mailer.send(message(2)))).code).toBe('CONFIG');
   });
+
+  it('a resend after close() is refused as a send is, and sends nothing', async () => {
+    const adapter = memoryAdapter();
+    const mailer = createMailer({ adapters: [adapter], journal: sqlite() });
+    const { id } = await mailer.send(message(1));
+    await mailer.close();
+    const refused = await mailErrorOf(mailer.journal.resend(id));
+    expect(refused).toMatchObject({ code: 'CONFIG', message: expect.stringContaining('after close()') });
+    expect(adapter.messages).toHaveLength(1);
+  });
 });

@@ -3,7 +3,9 @@
 // the driver's bare "not connected" or "ECONNREFUSED".
 import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { createMailer, MailError } from '../src/index.js';
+import { createMailer, MailError, startWorker } from '../src/index.js';
+import { memoryAdapter } from '../adapters/memory.js';
+import { startRedis } from './helpers/redis-server.js';
 
 async function closedPort(): Promise<number> {
   const server = createServer();
@@ -60,6 +62,55 @@ describe('a networked journal store that is down, send after send', () => {
       await mailer.close();
     }
   }, 90_000);
+});
+
+describe('a Redis journal and queue whose server goes away after they answered, then comes back', () => {
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  // What a call settled to within `ms`, or "hung": a client that waits for its server without end.
+  const within = (ms: number, work: Promise<unknown>) =>
+    Promise.race([work.then((value) => ({ value }), (error: unknown) => ({ error: error as MailError })), sleep(ms).then(() => 'hung' as const)]);
+
+  it('sends fail TRANSIENT at once naming the store (nothing hangs, nothing is queued unjournaled), close() returns, and sending works again once it is back', async () => {
+    let redis = await startRedis();
+    let running = true;
+    const port = Number(new URL(redis.url).port);
+    const queue = { connection: redis.url, name: 'restart' };
+    const mailer = createMailer({ dsn: 'memory://', from: 'shop@example.com', journal: redis.url, queue });
+    const delivered = memoryAdapter();
+    const worker = await startWorker({ adapters: [delivered], from: 'shop@example.com', journal: redis.url, queue });
+    try {
+      await mailer.send({ to: 'ann@example.com', subject: 'Before', text: 'x' });
+      await redis.stop();
+      running = false;
+      await sleep(300);
+
+      const read = await within(5_000, mailer.journal.get('01M8KQW087WK6EM8AD7C0W4TWH'));
+      expect(read).toMatchObject({ error: { code: 'TRANSIENT', message: expect.stringContaining(`the journal store redis://127.0.0.1:${port} did not answer`) } });
+      const keyed = await within(5_000, mailer.sendNow({ to: 'ann@example.com', subject: 'Keyed', text: 'x', idempotencyKey: 'order-1' }));
+      expect(keyed).toMatchObject({ error: { code: 'TRANSIENT', message: expect.stringContaining('nothing was sent') } });
+      const queued = await within(15_000, mailer.send({ to: 'bob@example.com', subject: 'While down', text: 'x' }));
+      expect(queued).toMatchObject({ error: { code: 'TRANSIENT', message: expect.stringContaining(`not queued (the journal store redis://127.0.0.1:${port} did not answer`) } });
+      expect((queued as { error: MailError }).error.remedy).toMatch(/^Check that the server at redis:/);
+
+      redis = await startRedis([], port);
+      running = true;
+      // The journal tries its server again 30 s after it found it down.
+      let again: Awaited<ReturnType<typeof within>> = 'hung';
+      for (const deadline = Date.now() + 45_000; Date.now() < deadline; await sleep(1_000)) {
+        again = await within(15_000, mailer.send({ to: 'cat@example.com', subject: 'After', text: 'x' }));
+        if (typeof again === 'object' && 'value' in again) break;
+      }
+      expect(again).toMatchObject({ value: { status: 'queued' } });
+      for (const deadline = Date.now() + 20_000; delivered.messages.length < 2 && Date.now() < deadline; ) await sleep(100);
+      expect(delivered.messages.map((message) => message.subject)).toEqual(['Before', 'After']);
+      await redis.stop();
+      running = false;
+      // Closing with the server gone again: bounded, not waiting for a goodbye that never comes.
+      expect(await within(10_000, Promise.all([worker.close(1_000), mailer.close()]))).not.toBe('hung');
+    } finally {
+      if (running) await redis.stop();
+    }
+  }, 120_000);
 });
 
 describe('a journal store string with a typo', () => {

@@ -302,6 +302,46 @@ describe('queue mode: a key whose entry has no job, a queue that does not answer
     await mailer.close();
   });
 
+  it('a queued entry is not resent by a mailer that cannot see its queue: the job a worker takes would be a second copy', async () => {
+    const { queue, journal } = setup();
+    const producer = createMailer({ adapters: [memoryAdapter()], from: 'shop@example.com', journal, queue });
+    const { id } = await producer.send({ to: 'ann@example.com', subject: 'Order', text: 'x' });
+    // `mailroom resend ID` in a shell without MAILROOM_QUEUE: the journal alone, no queue.
+    const slow = memoryAdapter({ name: 'by-hand' });
+    const byHand = createMailer({ adapters: [{ ...slow, send: async (...args: Parameters<typeof slow.send>) => (await sleep(1500), slow.send(...args)) }], from: 'shop@example.com', journal });
+    const resending = byHand.journal.resend(id).then(() => undefined, (error: unknown) => error as MailError);
+    // A worker takes the job while that resend is sending.
+    const delivering = memoryAdapter();
+    const running = await startWorker({ adapters: [delivering], from: 'shop@example.com', journal, queue });
+    const refused = await resending;
+    expect(refused).toBeInstanceOf(MailError);
+    expect(refused).toMatchObject({ code: 'CONFIG', message: expect.stringMatching(/is queued \(queue mode\) and this mailer has no queue.*nothing was sent/), remedy: expect.stringMatching(/--queue/) });
+    await until(async () => ((await producer.journal.get(id))?.status === 'sent' ? true : undefined));
+    await sleep(300);
+    expect(slow.messages.length + delivering.messages.length).toBe(1);
+    await running.close(1000);
+    await Promise.all([byHand.close(), producer.close()]);
+  });
+
+  it('a job that fails for good before its delivery starts closes its entry with that failure\'s code and message', async () => {
+    const { queue, journal } = setup();
+    const mailer = createMailer({ adapters: [memoryAdapter()], from: 'shop@example.com', journal, queue });
+    // The worker's own limit refuses what the mailer queued: INVALID_MESSAGE, in the worker, before any adapter.
+    const running = await startWorker({ adapters: [memoryAdapter()], limits: { maxRecipients: 1 }, from: 'shop@example.com', journal, queue });
+    const failed: MailError[] = [];
+    running.mailer.on('failed', (error) => failed.push(error));
+    const { id } = await mailer.send({ to: ['ann@example.com', 'bob@example.com'], subject: 'Order', text: 'x' });
+    const entry = await until(async () => {
+      const found = await mailer.journal.get(id);
+      return found?.status === 'failed' ? found : undefined;
+    });
+    expect(entry.error).toMatchObject({ code: 'INVALID_MESSAGE', message: '[mailroom] the message has 2 recipients, more than the limit of 1' });
+    await until(async () => (failed.length > 0 ? true : undefined));
+    expect(failed.map((error) => error.code)).toEqual(['INVALID_MESSAGE']);
+    await running.close(1000);
+    await mailer.close();
+  });
+
   it('a sensitive message whose job fails for good leaves no job (and no reset link) in the queue', async () => {
     const { queue, journal } = setup();
     const mailer = createMailer({ adapters: [memoryAdapter()], from: 'shop@example.com', journal, queue });
@@ -399,6 +439,55 @@ describe('a worker on another journal than the mailers that queue', () => {
       // The senders' journal still holds the message: a resend there delivers it once.
       expect((await mailer.journal.get(id))!.status).toBe('queued');
       expect((await mailer.journal.resend(id)).status).toBe('sent');
+    } finally {
+      await running.close(1000);
+      await mailer.close();
+    }
+  });
+});
+
+describe('a worker stopped while a delivery is slow', () => {
+  it('ends it once the grace has run out and hands the message back: close() returns, the next worker delivers it once', async () => {
+    const queue = { connection: redis.url, name: `grace-${Date.now().toString(36)}`, attempts: 1 };
+    const mailer = createMailer({ adapters: [memoryAdapter()], from: 'shop@example.com', journal: redis.url, queue });
+    // A provider that does not answer: each attempt runs to the chain's timeout (30 s), three times.
+    const stuck = scriptedAdapter('slow', [{ abortable: 'TRANSIENT' }]);
+    const first = await startWorker({ adapters: [stuck], from: 'shop@example.com', journal: redis.url, queue });
+    const { id } = await mailer.send({ to: 'ann@example.com', subject: 'Order', text: 'x' });
+    await until(async () => (stuck.calls.length > 0 ? true : undefined));
+    const started = Date.now();
+    await first.close(1_000);
+    expect(Date.now() - started).toBeLessThan(6_000);
+    expect(stuck.calls).toHaveLength(1);
+    // Handed back, not failed: its one try is not used up, the entry waits for a worker.
+    expect((await mailer.journal.get(id))!.status).toBe('queued');
+    expect(await mailer.queue!.state(id)).toBe('waiting');
+    const delivered = memoryAdapter();
+    const second = await startWorker({ adapters: [delivered], from: 'shop@example.com', journal: redis.url, queue });
+    await until(async () => ((await mailer.journal.get(id))?.status === 'sent' ? true : undefined));
+    expect(delivered.messages).toHaveLength(1);
+    await second.close(1_000);
+    await mailer.close();
+  }, 60_000);
+});
+
+describe('a job whose journal entry was deleted while it waited', () => {
+  it('is not sent, and the error does not claim the worker reads another journal when it may share it', async () => {
+    const queue = { connection: redis.url, name: `deleted-${Date.now().toString(36)}`, backoffMs: 100, attempts: 3 };
+    const mailer = createMailer({ adapters: [memoryAdapter()], from: 'shop@example.com', journal: redis.url, queue });
+    const { id } = await mailer.send({ to: 'ann@example.com', subject: 'Order', text: 'x' });
+    const store = new SendJournal({ store: redis.url });
+    await store.forget((await store.get(id))!);
+    await store.close();
+    const delivered = memoryAdapter();
+    const running = await startWorker({ adapters: [delivered], from: 'shop@example.com', journal: redis.url, queue });
+    const failed: MailError[] = [];
+    running.mailer.on('failed', (error) => failed.push(error));
+    try {
+      await until(async () => (failed.length > 0 ? true : undefined));
+      expect(failed[0]!.message).toMatch(/not in this worker's journal .*or the entry was deleted or expired there/);
+      expect(failed[0]!.remedy).toMatch(/deleted or outlived its retention while queued: send the message again/);
+      expect(delivered.messages).toHaveLength(0);
     } finally {
       await running.close(1000);
       await mailer.close();

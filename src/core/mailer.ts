@@ -182,7 +182,7 @@ export function createMailer(options: MailerOptions = {}): Mailer<SendResult | Q
     : undefined;
   mailerInternals.set(mailer, {
     // A worker's delivery of a queued entry: rendered content from the job, the entry from the journal.
-    async deliverQueued(entryId, data, isFinal) {
+    async deliverQueued(entryId, data, isFinal, signal) {
       const found = await journal().get(entryId);
       if (found?.status === 'sent') return resultFromEntry(found);
       // Closed before any worker took it: its queueing timed out and the caller was told nothing
@@ -192,8 +192,8 @@ export function createMailer(options: MailerOptions = {}): Mailer<SendResult | Q
       // queued on another journal. Sending it would leave the senders' entry queued for ever (and
       // a resend there would send it twice): it stops here, for a worker on their journal.
       if (!found) {
-        const error = new MailError('CONFIG', `journal entry ${entryId} of this job is not in this worker's journal (${await journal().describe()}): the worker does not share the journal of the mailers that queue; not sent`, {
-          remedy: "Start the worker with the same journal as the mailers that send (--journal or MAILROOM_JOURNAL: the redis:// or postgres:// URL they use); the message stays queued in their journal, and `mailroom resend ID` on that journal sends it.",
+        const error = new MailError('CONFIG', `journal entry ${entryId} of this job is not in this worker's journal (${await journal().describe()}): the worker does not share the journal of the mailers that queue, or the entry was deleted or expired there (journal ttlMs); not sent`, {
+          remedy: "Start the worker with the same journal as the mailers that send (--journal or MAILROOM_JOURNAL: the redis:// or postgres:// URL they use); the message stays queued in their journal, and `mailroom resend ID` on that journal sends it. If the worker does share it, the entry was deleted or outlived its retention while queued: send the message again (and keep ttlMs longer than a message may wait).",
         });
         parts.events.emit('failed', error, entryId);
         throw error;
@@ -205,7 +205,7 @@ export function createMailer(options: MailerOptions = {}): Mailer<SendResult | Q
       // entry is a possible duplicate (AMBIGUOUS), as after a lost connection.
       if (entry.status === 'pending') entry.possibleDuplicate = true;
       if (entry.status === 'queued') entry.status = 'pending';
-      return sends.track(deliver(parts, message, entry, { isFinal }));
+      return sends.track(deliver(parts, message, entry, { isFinal, ...(signal ? { signal } : {}) }));
     },
     async sendThrough(adapterName, input) {
       const member = (await chain).members.find((adapter) => adapter.name === adapterName);
@@ -241,7 +241,8 @@ function lazily<T>(make: () => Promise<T>): () => Promise<T> {
 export interface MailerInternals {
   /** Sends now through the chain's adapter of that name alone, one attempt (the admin's test email through one adapter). */
   sendThrough(adapterName: string, input: MailMessage): Promise<SendResult>;
-  deliverQueued(entryId: string, data: SendJobData, isFinal: (failure: MailError, mayHaveArrived: boolean) => boolean): Promise<SendResult>;
+  /** `signal`: the worker stopping, its grace run out; the delivery ends and no further attempt starts. */
+  deliverQueued(entryId: string, data: SendJobData, isFinal: (failure: MailError, mayHaveArrived: boolean) => boolean, signal?: AbortSignal): Promise<SendResult>;
   /** Closes an entry `failed` when its job failed for good outside a delivery (it stalled too often). */
   closeFailed(entryId: string, error: MailError): Promise<void>;
 }

@@ -135,7 +135,12 @@ export async function openJournalStore(store: string | Keyv | undefined): Promis
 const STORE_DOWN_RETRY_MS = 30_000;
 // The calls a send makes that go to the server (close and event listeners are left alone).
 const SERVER_CALLS = new Set(['get', 'set', 'delete', 'has', 'getMany', 'setMany', 'deleteMany', 'clear', 'query']);
-const UNREACHABLE = /not connected|failed to connect|ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN|timeout|Connection terminated/i;
+const UNREACHABLE = /not connected|failed to connect|ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN|timeout|Connection terminated|client is offline|Socket closed unexpectedly/i;
+
+// The Redis journal's reconnect delay after a lost connection: quick at first, at most 2 s apart.
+function redisReconnectDelay(attempts: number): number {
+  return Math.min(100 * 2 ** attempts, 2_000);
+}
 
 interface StoreHealth {
   downUntil: number;
@@ -212,10 +217,14 @@ async function openKeyvStore(store: string | Keyv | undefined): Promise<Omit<Ope
     return { keyv: new Keyv({ namespace: NAMESPACE, throwOnErrors: true, serialize: serializeKeyvRow }), description: 'memory', owned: true };
   }
   if (/^rediss?:\/\//.test(target)) {
-    const { default: KeyvRedis } = await importOptional<{ default: new (url: string, options: { connectionTimeout: number }) => object }>('@keyv/redis');
+    const { default: KeyvRedis } = await importOptional<{ default: new (client: object, options: { connectionTimeout: number; throwOnErrors: boolean }) => object }>('@keyv/redis');
     // Without a connection timeout the Redis client reconnects forever on a refused connection or a
-    // wrong password, and every journal call (and so every send) would wait for it.
-    const store = new KeyvRedis(target, { connectionTimeout: STORE_CONNECT_TIMEOUT_MS });
+    // wrong password, and every journal call (and so every send) would wait for it. Once connected,
+    // a server that goes away is reconnected to in the background; meanwhile a call fails at once
+    // ("the client is offline") instead of waiting in the client's offline queue, which held every
+    // send, and close(), for as long as the server stayed down.
+    const client = { url: target, disableOfflineQueue: true, socket: { connectTimeout: STORE_CONNECT_TIMEOUT_MS, reconnectStrategy: redisReconnectDelay } };
+    const store = new KeyvRedis(client, { connectionTimeout: STORE_CONNECT_TIMEOUT_MS, throwOnErrors: true });
     return { keyv: new Keyv({ store, namespace: NAMESPACE, throwOnErrors: true, serialize: serializeKeyvRow }), description: redactConnectionUrl(target), owned: true };
   }
   if (/^postgres(ql)?:\/\//.test(target)) {

@@ -27,7 +27,7 @@ export function queuedSender(parts: MailerParts, queue: SendQueue): (input: Mail
     const message = await parts.prepare(input);
     const key = message.idempotencyKey;
     // A worker closes what the journal holds: without the entry the message could vanish unseen.
-    const unjournaled = (error: unknown) => (key ? keyCannotBeHonoured(key, error) : new MailError('TRANSIENT', 'the send journal could not record the message, so it was not queued; nothing was sent', { cause: error }));
+    const unjournaled = (error: unknown) => (key ? keyCannotBeHonoured(key, error) : journalRefused(error));
     const claim = await journal.claim(message, contentToKeep(input, message)).catch((error: unknown) => {
       parts.events.journalError(error);
       throw unjournaled(error);
@@ -83,6 +83,15 @@ export function queuedSender(parts: MailerParts, queue: SendQueue): (input: Mail
       return { id: entry.id, status: 'queued', messageId: entry.messageId, ...(held ? { deduplicated: true } : {}) };
     }
   };
+}
+
+// Unkeyed, as keyed (keyCannotBeHonoured): the store's own reason and remedy, not a provider's.
+function journalRefused(error: unknown): MailError {
+  const cause = toMailError(error, { code: 'TRANSIENT' });
+  return new MailError('TRANSIENT', `the send journal could not record the message, so it was not queued (${cause.detail}); nothing was sent`, {
+    cause: error,
+    remedy: `${cause.specificRemedy ? `${cause.specificRemedy} ` : ''}A worker delivers only what the journal holds: send again once the journal answers.`,
+  });
 }
 
 function answered(entry: JournalEntry, status: 'sent' | 'queued'): QueuedResult {

@@ -16,6 +16,9 @@ export interface SendJobData {
 
 export const SEND_JOB = 'send';
 
+// How long close() waits for the queue's server to say goodbye before cutting the connection.
+const CLOSE_WAIT_MS = 2_000;
+
 /** Counts of jobs by state. */
 export interface QueueCounts {
   waiting: number;
@@ -115,9 +118,23 @@ export class SendQueue {
     await (await this.queue()).remove(entryId);
   }
 
+  /**
+   * Closes the queue's connection. BullMQ's close() waits for the server's goodbye, which a server
+   * that is down never gives: past a couple of seconds the connection is cut instead, so a mailer's
+   * close() (a CMS's shutdown, a script's end) returns.
+   */
   async close(): Promise<void> {
     const queue = await this.opening?.catch(() => undefined);
-    await queue?.close();
+    if (!queue) return;
+    const closing = queue.close().catch(() => undefined);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => (timer = setTimeout(resolve, CLOSE_WAIT_MS, 'late')));
+    const outcome = await Promise.race([closing, late]);
+    clearTimeout(timer);
+    if (outcome !== 'late') return;
+    const backend = queue.getBackend() as unknown as { client?: Promise<{ disconnect(): void }> };
+    void queue.disconnect().catch(() => undefined);
+    void backend.client?.then((client) => client.disconnect(), () => undefined);
   }
 }
 

@@ -82,17 +82,29 @@ export async function startWorker(options: WorkerOptions): Promise<MailWorker> {
   const pace = messagesPerMinute ?? (typeof queueOption === 'object' ? (queueOption as WorkerQueueOptions).messagesPerMinute : undefined) ?? (await mailer.adapters())[0]?.limits?.messagesPerMinute;
 
   let worker: Worker | undefined = undefined;
+  // The failure that ended a job, by the error BullMQ is given (and hands back in its `failed` event):
+  // the entry is closed with that code, message and remedy, not as a bare TRANSIENT.
+  const endedFor = new WeakMap<Error, MailError>();
+  // Aborted by close() once the grace has run out: the deliveries in hand end (no new attempt, the one
+  // running is aborted) and their jobs go back to the queue without using a try.
+  const stopping = new AbortController();
   const processor = async (job: Job<SendJobData>): Promise<Pick<SendResult, 'adapter' | 'providerMessageId'>> => {
     const lastTry = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
     // A delivery after which the message may have arrived (AMBIGUOUS) is never tried again: the
     // retry would send it a second time through the same adapter. The entry says possible duplicate.
     let final = false;
     try {
-      const result = await internals.deliverQueued(job.id!, job.data, (failure, mayHaveArrived) => (final = lastTry || mayHaveArrived || FINAL.has(failure.code)));
+      const result = await internals.deliverQueued(job.id!, job.data, (failure, mayHaveArrived) => (final = mayHaveArrived || (!stopping.signal.aborted && (lastTry || FINAL.has(failure.code)))), stopping.signal);
       return { adapter: result.adapter, ...(result.providerMessageId ? { providerMessageId: result.providerMessageId } : {}) };
     } catch (error) {
       const failure = toMailError(error);
-      if (final || lastTry || FINAL.has(failure.code)) throw new bull.UnrecoverableError(failure.message);
+      // Stopped, not failed: the message is handed back for the next worker (its entry says queued).
+      if (stopping.signal.aborted && !final) throw bull.Worker.RateLimitError();
+      if (final || lastTry || FINAL.has(failure.code)) {
+        const unrecoverable = new bull.UnrecoverableError(failure.message);
+        endedFor.set(unrecoverable, failure);
+        throw unrecoverable;
+      }
       const wait = slowDown(failure);
       if (wait !== undefined && worker) {
         // Every worker of the queue waits, not only this one; the job goes back without using a try.
@@ -130,7 +142,7 @@ export async function startWorker(options: WorkerOptions): Promise<MailWorker> {
     if (job?.name !== SEND_JOB || !job.id) return;
     void job
       .getState()
-      .then((state) => (state === 'failed' ? internals.closeFailed(job.id!, toMailError(error, { code: 'TRANSIENT' })) : undefined))
+      .then((state) => (state === 'failed' ? internals.closeFailed(job.id!, endedFor.get(error) ?? toMailError(error, { code: 'TRANSIENT' })) : undefined))
       .catch(() => undefined);
   });
   // Connection errors: BullMQ reconnects; `mailroom doctor` reports. The last one says why a start timed out.
@@ -154,7 +166,13 @@ export async function startWorker(options: WorkerOptions): Promise<MailWorker> {
       // that is down never gives (and a close(true) after it only returns that same close). A job
       // still in hand goes back to the queue once its lock expires; the send it started still ends
       // in the journal (mailer.close waits for it), so the next worker finds it sent.
-      await Promise.race([worker!.pause().catch(() => undefined), delay(graceMs, 'late' as const)]);
+      const pausing = worker!.pause().catch(() => undefined);
+      if ((await Promise.race([pausing, delay(graceMs, 'late' as const)])) === 'late') {
+        // The grace is over: the deliveries in hand are ended, and a moment is left for their jobs
+        // to go back to the queue before the connections close.
+        stopping.abort(new MailError('TRANSIENT', 'the worker stopped and its grace ran out before this delivery ended; the message goes back to the queue'));
+        await Promise.race([pausing, delay(2_000, 'late' as const)]);
+      }
       const closing = worker!.close(true).catch(() => undefined);
       if ((await Promise.race([closing.then(() => 'done' as const), delay(2_000, 'late' as const)])) === 'late') cut(worker!);
       await mailer.close();

@@ -8,9 +8,12 @@ export interface RedisHandle {
   stop(): Promise<void>;
 }
 
-/** `extraArgs`: more redis-server options, e.g. ['--rename-command', 'CLIENT', ''] to play a managed Redis without CLIENT. */
-export async function startRedis(extraArgs: string[] = []): Promise<RedisHandle> {
-  const port = await freePort();
+/**
+ * `extraArgs`: more redis-server options, e.g. ['--rename-command', 'CLIENT', ''] to play a managed Redis without CLIENT.
+ * `port`: a given port, to start a server again where one was stopped (a restart).
+ */
+export async function startRedis(extraArgs: string[] = [], port?: number): Promise<RedisHandle> {
+  port ??= await freePort();
   const child: ChildProcess = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...extraArgs], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });

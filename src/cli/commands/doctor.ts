@@ -104,8 +104,8 @@ async function examineConfiguration(options: CommonOptions): Promise<Finding[]> 
   return findings;
 }
 
-// Queue mode: the queue's server answers within 5 s, and at least one worker takes from the queue.
-async function queueFindings(options: QueueFlag): Promise<Finding[]> {
+/** Queue mode: the queue's server answers within 5 s, and at least one worker takes from the queue. */
+export async function queueFindings(options: QueueFlag): Promise<Finding[]> {
   const option = queueFrom(options);
   if (!option) return [];
   let queue: SendQueue | undefined;

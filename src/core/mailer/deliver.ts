@@ -19,6 +19,8 @@ export interface DeliverOptions {
   isFinal?: (failure: MailError, mayHaveArrived: boolean) => boolean;
   /** Why an earlier send of this message may have arrived (a resend of it): the entry is marked possible duplicate. */
   earlierMayHaveArrived?: string | undefined;
+  /** Ends the delivery early (a queue worker stopping once its grace ran out): no further attempt starts. */
+  signal?: AbortSignal;
 }
 
 /** Sends `message` as journal `entry`. */
@@ -42,7 +44,7 @@ export async function deliver(parts: MailerParts, message: NormalizedMessage, en
   }
   // Journaled when it happens: a process killed after it leaves an entry that says so. The chain is
   // awaited in here: when it cannot be built, the entry the claim wrote pending is closed failed.
-  const receipt = await withHandoverJournaled(parts, entry, trace, async () => (await parts.chain).deliver(message, trace)).catch((error: unknown) => toMailError(error));
+  const receipt = await withHandoverJournaled(parts, entry, trace, async () => (await parts.chain).deliver(message, trace, options.signal)).catch((error: unknown) => toMailError(error));
   // Any attempt that ended AMBIGUOUS may have delivered the message, whoever sent it after.
   if (trace.possibleDuplicate || entry.attempts.some((attempt) => attempt.error?.code === 'AMBIGUOUS')) entry.possibleDuplicate = true;
   // Whether the message may have arrived in this delivery: then no other try may follow (see isFinal).

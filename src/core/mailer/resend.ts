@@ -70,6 +70,13 @@ async function resendHeld(parts: MailerParts, store: SendJournal, original: Jour
       throw new MailError('CONFIG', `journal entry ${id} is still queued (job ${state}): a worker will send it; see \`mailroom queue\``);
     }
     if (state === 'failed') await parts.queue.remove(id);
+  } else if (original.status === 'queued') {
+    // Without the queue, whether a job still holds it cannot be known: a worker taking that job
+    // while this resend sends would deliver a second copy, unflagged.
+    throw new MailError('CONFIG', `journal entry ${id} is queued (queue mode) and this mailer has no queue to check whether a worker still holds its job; nothing was sent`, {
+      field: 'status',
+      remedy: 'Resend it with the queue the mailers use (mailroom resend --queue redis://… or MAILROOM_QUEUE; the queue option of createMailer): it is sent then only once its job is gone or failed.',
+    });
   }
   if (original.status === 'pending' && original.idempotencyKey) {
     // A claim that lost: a send of a key already held writes its entry, finds the holder, then drops

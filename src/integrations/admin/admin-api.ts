@@ -146,7 +146,10 @@ export function createAdminApi(options: AdminApiOptions): AdminApi {
       const input = parsed.value;
       const includePossibleDuplicates = input.includePossibleDuplicates ?? false;
       if ('id' in input) {
-        const entry = await mailer.journal.get(input.id).catch(() => undefined);
+        // A journal that cannot be read is the server's state, said as such: not "no such entry".
+        const read = await mailer.journal.get(input.id).then((entry) => ({ entry }), (error: unknown) => ({ error }));
+        if ('error' in read) return failure(read.error);
+        const entry = read.entry;
         if (!entry) return reply(404, { error: { code: 'NOT_FOUND', message: `no journal entry with id ${input.id}` } });
         // A send still running (a slow provider) is left alone, as `mailroom resend` leaves it.
         const ageMs = pendingAgeWithin(entry, PENDING_MAY_BE_SENDING_MS);

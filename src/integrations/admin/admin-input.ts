@@ -14,10 +14,17 @@ const cursor = (error: string) => z.string().regex(ulidText('1,26'), { error }).
 // The journal finds entries by date through their ids, whose time part counts milliseconds from
 // 1970 in 48 bits: a date outside that cannot be looked up.
 const LATEST_ID_TIME = 2 ** 48 - 1;
+// A day alone ("2026-11-28", what the screens' date fields send), checked as a calendar day: Date.parse
+// reads 2026-02-30 as March 2.
+const DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
+const realDay = (value: string) => !DAY.test(value) || new Date(Date.parse(value)).toISOString().slice(0, 10) === value;
 const date = (what: string) =>
   z.string()
-    .refine((value) => !Number.isNaN(Date.parse(value)), { error: `${what}: expected a date such as 2026-11-28 or 2026-11-28T10:00:00Z`, abort: true })
+    .refine((value) => !Number.isNaN(Date.parse(value)) && realDay(value), { error: `${what}: expected a date such as 2026-11-28 or 2026-11-28T10:00:00Z`, abort: true })
     .refine((value) => Date.parse(value) >= 0 && Date.parse(value) <= LATEST_ID_TIME, { error: `${what}: expected a date between 1970 and 10889 (the journal's ids count time from 1970, up to 2^48 ms)` });
+// "Until 2026-11-28" includes that day: the journal lists entries created before `until`, so a day
+// alone becomes the start of the next one.
+const untilDate = date('until').transform((value) => (DAY.test(value) ? new Date(Math.min(Date.parse(value) + 86_400_000, LATEST_ID_TIME)).toISOString() : value));
 const shortText = (what: string, max: number) => z.string().trim().max(max, { error: `${what}: at most ${max} characters` });
 // Query strings carry numbers as text.
 const wholeNumber = (what: string, min: number, max: number) =>
@@ -31,7 +38,7 @@ export const logFilterSchema = z.strictObject({
   to: shortText('to', 320).optional(),
   template: shortText('template', 200).optional(),
   since: date('since').optional(),
-  until: date('until').optional(),
+  until: untilDate.optional(),
 });
 export type LogFilter = z.infer<typeof logFilterSchema>;
 
