@@ -14,8 +14,10 @@ import { headersWithTags, type NormalizedMessage } from '../src/core/message.js'
 import { MSAL_NODE, requireInstalled } from '../src/kit/optional-package.js';
 import { GRAPH_SCOPE, MicrosoftTokenSource, type MicrosoftCertificate, type MicrosoftNetworkClient } from '../src/kit/microsoft-token.js';
 import { scrubbingErrors, SecretScrubber } from '../src/core/secrets.js';
+import { adapterPace, type PaceOptions } from '../src/kit/adapter-pace.js';
+import type { SendLimiter } from '../src/kit/send-limits.js';
 
-export interface GraphOptions {
+export interface GraphOptions extends PaceOptions {
   /** The sending mailbox: its user principal name (usually the address) or object id. */
   mailbox: string;
   /** Directory (tenant) ID or domain. Not needed with `tokenSource`. */
@@ -81,7 +83,7 @@ export const GRAPH_SUCCESS: SuccessRule = { statuses: [202], unreadableBody: 'se
 const GRAPH_OPTIONS: KnownOptions = {
   names: optionNames<GraphOptions>({
     mailbox: true, tenant: true, clientId: true, clientSecret: true, certificate: true, tokenSource: true, authority: true, networkClient: true,
-    baseUrl: true, saveToSentItems: true, connectTimeoutMs: true, fetch: true, name: true,
+    baseUrl: true, saveToSentItems: true, connectTimeoutMs: true, fetch: true, name: true, messagesPerMinute: true, maxWaitMs: true,
   }),
 };
 
@@ -92,6 +94,7 @@ export class GraphAdapter implements MailAdapter {
   /** Graph allows 4 concurrent requests per mailbox (MailboxConcurrency, answered 429 beyond). */
   readonly limits: AdapterLimits;
   readonly #tokens: MicrosoftTokenSource;
+  readonly #limiter: SendLimiter | undefined;
   readonly #options: GraphOptions;
   readonly #baseUrl: string;
   // A token failure may echo the client secret; an error answer, the bearer token (scrubbed in #error).
@@ -114,7 +117,9 @@ export class GraphAdapter implements MailAdapter {
     if (tokens.scope !== GRAPH_SCOPE) throw new MailError('CONFIG', `the token source must request ${GRAPH_SCOPE}, not ${tokens.scope}`, { provider: name });
     this.name = name;
     this.mailbox = options.mailbox;
-    this.limits = { account: `graph ${options.mailbox}`, concurrency: 4 };
+    const pace = adapterPace(options, name, `graph ${options.mailbox}`);
+    this.#limiter = pace.limiter;
+    this.limits = { account: `graph ${options.mailbox}`, concurrency: 4, ...(pace.limits ? { messagesPerMinute: pace.limits.messagesPerMinute } : {}) };
     this.#tokens = tokens;
     this.#options = options;
     this.#baseUrl = resolveBaseUrl(name, { baseUrl: options.baseUrl, defaultUrl: DEFAULT_URL });
@@ -124,6 +129,7 @@ export class GraphAdapter implements MailAdapter {
   send(message: NormalizedMessage, ctx: SendContext): Promise<SendReceipt> {
     // Capabilities checked (x- headers, 5 headers, 3 MB attachments...), domains in punycode.
     return scrubbingErrors(this.#secrets, () => sendWithin(this, message, async (message) => {
+      await this.#limiter?.acquire(ctx.signal);
       const body = { message: toGraphMessage(message), saveToSentItems: this.#options.saveToSentItems ?? true };
       let token = await this.#tokens.getToken();
       let response = await this.#post(body, token.accessToken, ctx.signal);

@@ -17,6 +17,7 @@ import { errorFromSdk, sdkRequestHandler } from '../src/kit/aws-sdk.js';
 import { resolveBaseUrl, unreadableSuccess, type SuccessRule } from '../src/kit/http.js';
 import type { HttpAdapterOptions } from '../src/kit/http-adapter.js';
 import { buildMime } from '../src/kit/mime.js';
+import { adapterPace } from '../src/kit/adapter-pace.js';
 import { AWS_SES_SDK, loadOptional, requireInstalled } from '../src/kit/optional-package.js';
 
 /** The kit's options block (`connectTimeoutMs`, `fetch`, `name`); the endpoint is `endpoint`, as in the AWS SDK. */
@@ -61,7 +62,7 @@ export const SES_CAPABILITIES = declareCapabilities({
 
 // Every option name, for the check of a JavaScript caller's typo (src/core/known-options.ts).
 const SES_OPTIONS: KnownOptions = {
-  names: optionNames<SesOptions>({ region: true, credentials: true, configurationSet: true, endpoint: true, client: true, connectTimeoutMs: true, fetch: true, name: true }),
+  names: optionNames<SesOptions>({ region: true, credentials: true, configurationSet: true, endpoint: true, client: true, connectTimeoutMs: true, fetch: true, name: true, messagesPerMinute: true, maxWaitMs: true }),
   // `credentials` is not checked inside: it is the AWS SDK's credential identity, which carries
   // more (expiration, accountId, and the "$source" the SDK writes into the object it is given).
 };
@@ -72,6 +73,8 @@ export function sesAdapter(options: SesOptions = {}): MailAdapter {
   // An optional peer dependency: missing, it is a CONFIG error at setup with the install command.
   requireInstalled(AWS_SES_SDK, name);
   const endpoint = options.endpoint ? resolveBaseUrl(NAME, { baseUrl: options.endpoint, defaultUrl: options.endpoint }) : undefined;
+  // SES's maximum send rate is per account and region: `messagesPerMinute` keeps under it.
+  const pace = adapterPace(options, name, `ses ${endpoint ?? options.region ?? 'default region'}`, [options.credentials?.accessKeyId]);
   let client: Promise<{ client: SESv2Client; sdk: typeof import('@aws-sdk/client-sesv2') }> | undefined;
   const getClient = () => (client ??= loadClient(options, name, endpoint));
   const call = async <T>(run: (c: { client: SESv2Client; sdk: typeof import('@aws-sdk/client-sesv2') }) => Promise<T>): Promise<T> => {
@@ -88,6 +91,7 @@ export function sesAdapter(options: SesOptions = {}): MailAdapter {
     send(message: NormalizedMessage, ctx: SendContext): Promise<SendReceipt> {
       // Capabilities checked, extra tags dropped, domains in punycode: the message as it goes out.
       return sendWithin(adapter, message, async (message) => {
+        await pace.limiter?.acquire(ctx.signal);
         const raw = await buildMime(message);
         const recipients = allRecipients(message);
         const output = await call(({ client: c, sdk }) => c.send(new sdk.SendEmailCommand({
@@ -123,6 +127,7 @@ export function sesAdapter(options: SesOptions = {}): MailAdapter {
     },
     // Without a region in the options the SDK picks it (AWS_REGION, a profile): the host is not known here.
     endpoint: httpEndpoint(endpoint ?? `https://email.${options.region ?? 'region-from-aws-config'}.amazonaws.com`, 'aws-signature'),
+    ...(pace.limits ? { limits: pace.limits } : {}),
     toString: () => `ses(${endpoint ?? options.region ?? 'default region'})`,
   };
   // The secret key never travels (SigV4 signs with it), but a reply may echo the access key id, the

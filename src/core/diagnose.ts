@@ -203,7 +203,7 @@ const RULES: Rule[] = [
     rule: 'smtp-too-many-logins', code: 'RATE_LIMITED', decides: true,
     match: /Too many login attempts/i,
     meaning: 'The server throttles sign-ins: too many AUTH in a short time (typically one login per message)',
-    remedy: 'Sign in less often: reuse connections (pool: true, one login for many messages) and send fewer messages per minute (limits.messagesPerMinute); mailroom waits and retries meanwhile.',
+    remedy: 'Sign in less often: reuse connections (pool: true, one login for many messages) and send fewer messages per minute (messagesPerMinute on the adapter, or ?messagesPerMinute= in its DSN); mailroom waits and retries meanwhile.',
     retry: true,
   },
   {
@@ -438,7 +438,7 @@ const RULES: Rule[] = [
     rule: 'mailgun-rate-limited', code: 'RATE_LIMITED',
     match: /requests-per-sec limit exceeded|is not allowed to send: .*limit/i,
     meaning: 'Mailgun throttles the account or domain',
-    remedy: 'Mailgun asks to slow down: mailroom waits the time it names and retries when it is short, else the next adapter sends; lower the sending rate (limits.messagesPerMinute) if this recurs.',
+    remedy: 'Mailgun asks to slow down: mailroom waits the time it names and retries when it is short, else the next adapter sends; lower the sending rate (messagesPerMinute on the adapter, or ?messagesPerMinute= in its DSN) if this recurs.',
     retry: true,
   },
   {
@@ -561,7 +561,7 @@ const RULES: Rule[] = [
     rule: 'sendgrid-rate-limited', code: 'RATE_LIMITED',
     match: /"message"\s*:\s*"too many requests"|\[sendgrid\][^\n]*\b429\b/i,
     meaning: 'SendGrid throttles the API key for this endpoint',
-    remedy: 'SendGrid asks to slow down: mailroom waits until the X-RateLimit-Reset time it names and retries, then the next adapter sends; lower the sending rate (limits.messagesPerMinute) if this recurs.',
+    remedy: 'SendGrid asks to slow down: mailroom waits until the X-RateLimit-Reset time it names and retries, then the next adapter sends; lower the sending rate (messagesPerMinute on the adapter, or ?messagesPerMinute= in its DSN) if this recurs.',
     retry: true,
   },
   // --- Resend (test/providers/SOURCES.md §3: {statusCode, name, message}) ---
@@ -590,7 +590,7 @@ const RULES: Rule[] = [
     rule: 'resend-rate-limited', code: 'RATE_LIMITED', decides: true,
     match: /\brate_limit_exceeded\b/i,
     meaning: 'Resend throttles the team (2 requests per second by default)',
-    remedy: 'Resend asks to slow down: mailroom waits the retry-after it names and retries, then the next adapter sends; lower the sending rate (limits.messagesPerMinute) or ask Resend for a higher limit.',
+    remedy: 'Resend asks to slow down: mailroom waits the retry-after it names and retries, then the next adapter sends; lower the sending rate (messagesPerMinute on the adapter, or ?messagesPerMinute= in its DSN) or ask Resend for a higher limit.',
     retry: true,
   },
   {
@@ -701,7 +701,7 @@ const RULES: Rule[] = [
     rule: 'ses-throttled', code: 'RATE_LIMITED', decides: true,
     match: /Maximum sending rate exceeded|\b(Throttling|ThrottlingException|TooManyRequestsException|LimitExceededException)\b/,
     meaning: 'SES throttles the account: more messages per second than its sending rate',
-    remedy: 'SES asks to slow down (the account\'s maximum send rate, 1 per second in the sandbox): mailroom backs off and retries; set limits.messagesPerMinute below the SES rate, or request a higher rate.',
+    remedy: 'SES asks to slow down (the account\'s maximum send rate, 1 per second in the sandbox): mailroom backs off and retries; set messagesPerMinute (or ?messagesPerMinute= in the DSN) below the SES rate, or request a higher rate.',
     retry: true,
   },
   {
@@ -912,7 +912,7 @@ const RULES: Rule[] = [
     rule: 'http-rate-limited', code: 'RATE_LIMITED',
     match: /\b429\b|Too Many Requests|Rate limit exceeded/i,
     meaning: 'The provider throttles this account (HTTP 429)',
-    remedy: 'The provider asks to slow down: mailroom honours Retry-After when it is short, else the next adapter sends; lower the sending rate (limits.messagesPerMinute) if this recurs.',
+    remedy: 'The provider asks to slow down: mailroom honours Retry-After when it is short, else the next adapter sends; lower the sending rate (messagesPerMinute on the adapter, or ?messagesPerMinute= in its DSN) if this recurs.',
     retry: true,
   },
   {
@@ -928,7 +928,7 @@ const RULES: Rule[] = [
     rule: 'smtp-throttled', code: 'RATE_LIMITED',
     match: /^4(21|32)\b|\b4(21|32)[ -]\d\.\d|\b4\d\d[ -](?:\d\.\d{1,3}\.\d{1,3} )?.*(throttl|rate limit|limit exceeded|try again later|slow down|too many (connections|messages|requests|sessions|login attempts)|receiving mail (too quickly|at a rate))/i,
     meaning: 'The server asks the client to slow down (throttling, too many connections or messages)',
-    remedy: 'The server asks to slow down: mailroom waits and retries, then tries the next adapter; lower the sending rate (limits.messagesPerMinute) or the number of connections if this recurs.',
+    remedy: 'The server asks to slow down: mailroom waits and retries, then tries the next adapter; lower the sending rate (messagesPerMinute on the adapter, or ?messagesPerMinute= in its DSN) or the number of connections if this recurs.',
     retry: true,
   },
   {
@@ -957,7 +957,7 @@ const GENERIC_REMEDIES: Record<MailErrorCode, string> = {
   TEMPLATE: 'Fix the template the error names (file and line are given); `mailroom preview <template>` renders it with its sample data.',
   UNSUPPORTED: 'This adapter cannot carry this message: add an adapter that can to the chain (failover(...)), or drop the feature it lacks from the message.',
   AUTH: 'Check this adapter\'s credentials and permissions (key, user, password, tenant, sender), then run `mailroom verify`; the chain sends through the next adapter meanwhile.',
-  RATE_LIMITED: 'The provider asks to slow down: mailroom waits and retries when the wait is short, else the next adapter sends; lower the sending rate (limits.messagesPerMinute) or raise the provider\'s quota if this recurs.',
+  RATE_LIMITED: 'The provider asks to slow down: mailroom waits and retries when the wait is short, else the next adapter sends; lower the sending rate (messagesPerMinute on the adapter, or ?messagesPerMinute= in its DSN) or raise the provider\'s quota if this recurs.',
   TRANSIENT: 'A passing failure (network, provider busy): mailroom retries and then tries the next adapter; if it persists, check the provider\'s status page and run `mailroom verify`.',
   REJECTED: 'The provider refused this message for good: read its reason in the error, fix the recipient or content, then send it again (`mailroom resend <id>`).',
   AMBIGUOUS: 'The message may have been delivered: check the recipient\'s inbox or the provider\'s logs before sending again; the journal marks the entry possibleDuplicate.',

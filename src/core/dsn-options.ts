@@ -143,12 +143,18 @@ function requireLoopbackForHttp(dsn: BaseUrlDsn, baseUrl: string): void {
 }
 
 /**
- * The DSN query options every HTTP adapter takes: `name` (in the chain) and `timeout`, the
- * adapter's connect timeout in ms (the attempt as a whole is bounded by the chain's `timeoutMs`).
+ * The DSN query options every HTTP adapter (SES and Graph too) takes: `name` (in the chain),
+ * `timeout`, the adapter's connect timeout in ms (the attempt as a whole is bounded by the chain's
+ * `timeoutMs`), and `messagesPerMinute`, the account's pace (src/kit/adapter-pace.ts).
  */
-export function dsnCommonOptions(dsn: ParsedDsn): { name?: string; connectTimeoutMs?: number } {
+export function dsnCommonOptions(dsn: ParsedDsn): { name?: string; connectTimeoutMs?: number; messagesPerMinute?: number } {
   const connectTimeoutMs = dsnWholeNumber(dsn, 'timeout');
-  return { ...(dsn.options.name ? { name: dsn.options.name } : {}), ...(connectTimeoutMs ? { connectTimeoutMs } : {}) };
+  const messagesPerMinute = dsnWholeNumber(dsn, 'messagesPerMinute');
+  return {
+    ...(dsn.options.name ? { name: dsn.options.name } : {}),
+    ...(connectTimeoutMs ? { connectTimeoutMs } : {}),
+    ...(messagesPerMinute ? { messagesPerMinute } : {}),
+  };
 }
 
 /** office365+oauth:// and graph://: the host is the tenant, the app's credentials are query options. */

@@ -4,7 +4,8 @@
 // block (baseUrl, connectTimeoutMs, fetch, name), the base URL and its https-or-loopback rule, the request
 // (src/kit/http.ts: TRANSIENT vs AMBIGUOUS, a lost success body per the SuccessRule), the
 // capability check (sendWithin), redaction of the adapter's secrets in everything it throws, and
-// the DSN declaration with its common options (`?name=`, `?timeout=`, `?insecure=true`).
+// the send pace (`messagesPerMinute`), and the DSN declaration with its common options (`?name=`,
+// `?timeout=`, `?messagesPerMinute=`, `?insecure=true`).
 import { allRecipients, declareCapabilities, httpEndpoint, sendWithin, type AdapterCapabilities, type MailAdapter, type SendContext, type SendReceipt } from '../core/adapter.js';
 import type { ParsedDsn } from '../core/dsn.js';
 import { baseUrlFromDsn, defineDsn, dsnCommonOptions, type AdapterDsn } from '../core/dsn-options.js';
@@ -12,10 +13,11 @@ import { MailError } from '../core/errors.js';
 import { refuseUnknownOptions } from '../core/known-options.js';
 import type { NormalizedMessage } from '../core/message.js';
 import { guardSecrets, SecretScrubber, type SecretLogin } from '../core/secrets.js';
+import { adapterPace, type PaceOptions } from './adapter-pace.js';
 import { errorFromResponse, errorText, httpRequest, resolveBaseUrl, successReceipt, unlessOtherSuccess, type HttpResponse, type SuccessRule } from './http.js';
 
-/** The options every HTTP adapter takes, beside its credentials. */
-export interface HttpAdapterOptions {
+/** The options every HTTP adapter takes, beside its credentials (`messagesPerMinute`, `maxWaitMs`: the account's pace). */
+export interface HttpAdapterOptions extends PaceOptions {
   /** Replaces the provider's URL (a proxy, a test server): https, or http on loopback only. */
   baseUrl?: string;
   /**
@@ -30,7 +32,7 @@ export interface HttpAdapterOptions {
 }
 
 // The options block every HTTP adapter takes (HttpAdapterOptions), by name.
-const KIT_OPTIONS = ['baseUrl', 'connectTimeoutMs', 'fetch', 'name'] as const satisfies ReadonlyArray<keyof HttpAdapterOptions>;
+const KIT_OPTIONS = ['baseUrl', 'connectTimeoutMs', 'fetch', 'name', 'messagesPerMinute', 'maxWaitMs'] as const satisfies ReadonlyArray<keyof HttpAdapterOptions>;
 
 /** What the provider-specific hooks are given besides the message or the answer. */
 export interface HttpAdapterContext<Options> {
@@ -144,6 +146,7 @@ export function defineHttpAdapter<Options extends HttpAdapterOptions>(definition
     const baseUrl = resolveBaseUrl(definition.name, { baseUrl: options.baseUrl, defaultUrl });
     const context: HttpAdapterContext<Options> = { options, provider, baseUrl };
     const headers = definition.headers(options);
+    const pace = adapterPace(options, provider, `${definition.name} ${baseUrl}`, definition.secrets(options));
     const request = (call: HttpCall<Options>, method: string, body: { json?: unknown; form?: FormData }, signal: AbortSignal | undefined, extra?: Record<string, string>) => {
       const given = typeof call.path === 'function' ? call.path(options) : call.path;
       const path = given.startsWith('/') ? given : `/${given}`;
@@ -168,6 +171,7 @@ export function defineHttpAdapter<Options extends HttpAdapterOptions>(definition
       send(message: NormalizedMessage, ctx: SendContext): Promise<SendReceipt> {
         // Capabilities checked, extra tags dropped, domains in punycode: the message as it goes out.
         return sendWithin(adapter, message, async (wire) => {
+          await pace.limiter?.acquire(ctx.signal);
           const payload = definition.toPayload(wire, ctx, context);
           const body = payload instanceof FormData ? { form: payload } : { json: payload };
           const response = await request(definition.send, 'POST', body, ctx.signal, definition.requestHeaders?.(wire, ctx, context));
@@ -195,6 +199,7 @@ export function defineHttpAdapter<Options extends HttpAdapterOptions>(definition
         if (!passed) throw toError(response);
       },
       endpoint: httpEndpoint(baseUrl, definition.auth ?? 'api-key'),
+      ...(pace.limits ? { limits: pace.limits } : {}),
       toString: () => definition.describe?.(context) ?? `${definition.name}(${baseUrl})`,
     };
     return guardSecrets(adapter, new SecretScrubber(definition.secrets(options), definition.logins?.(options) ?? []));

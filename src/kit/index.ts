@@ -50,6 +50,9 @@ export { MicrosoftTokenSource, OUTLOOK_SCOPE, GRAPH_SCOPE } from './microsoft-to
 export type { MicrosoftTokenOptions, MicrosoftToken, MicrosoftCertificate } from './microsoft-token.js';
 export { SendLimiter } from './send-limits.js';
 export type { SendLimitOptions } from './send-limits.js';
+// An adapter's pace and the `limits` it declares (what the HTTP kit, SES and Graph use for `messagesPerMinute`).
+export { adapterPace } from './adapter-pace.js';
+export type { PaceOptions, AdapterPace } from './adapter-pace.js';
 
 // Optional peer dependencies: a CONFIG error with the install command when one is missing.
 export { requireInstalled, loadOptional, missingPackageError, installCommand, AWS_SES_SDK, MSAL_NODE } from './optional-package.js';
