@@ -9,7 +9,7 @@ import type Keyv from 'keyv';
 import { findConfigFile, loadConfigFile, toMailerOptions, type MailroomConfig } from '../core/config.js';
 import { checkDsnChain, redactDsn } from '../core/dsn.js';
 import { MailError, remedyApart } from '../core/errors.js';
-import type { MailAdapter } from '../core/adapter.js';
+import { FULL_CAPABILITIES, type MailAdapter } from '../core/adapter.js';
 import { parseAddress, type AddressInput } from '../core/address.js';
 import { createMailer, DEFAULT_DSN, type Mailer, type MailerOptions } from '../core/mailer.js';
 import { DEFAULT_JOURNAL_PATH } from '../journal/journal-store.js';
@@ -33,6 +33,17 @@ export interface CliContext {
   sources: { dsn: string; journal: string; from: string };
   /** The DSN in effect, redacted; undefined when the chain is given as adapter objects. */
   redactedDsn?: string;
+  /**
+   * For a command that does not send: why the DSN of the flag or MAILROOM_DSN cannot be read. The
+   * command runs without the chain (a DSN meant for the application's mail must not keep an operator
+   * from reading the journal or the queue), after one warning on stderr.
+   */
+  chainError?: MailError;
+}
+
+/** What a command does with the configuration: `sends: false` for one that only reads (journal, queue). */
+export interface ContextUse {
+  sends?: boolean;
 }
 
 export function addCommonOptions(command: Command): Command {
@@ -57,7 +68,7 @@ export function timeoutOverride(options: { timeout?: string }): Partial<MailerOp
 }
 
 /** Finds, loads, validates and merges the configuration for a command. */
-export async function loadContext(options: CommonOptions, env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): Promise<CliContext> {
+export async function loadContext(options: CommonOptions, env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd(), use: ContextUse = {}): Promise<CliContext> {
   const found = options.config ?? env.MAILROOM_CONFIG ?? findConfigFile(cwd);
   const fromFile = found ? await loadConfigFile(found) : {};
   const file = found ? shownPath(found, cwd) : undefined;
@@ -72,8 +83,15 @@ export async function loadContext(options: CommonOptions, env: NodeJS.ProcessEnv
   };
 
   const [dsn, dsnSource] = pick(options.dsn, 'MAILROOM_DSN', '--dsn');
+  let chainError: MailError | undefined;
   if (dsn !== undefined) {
-    checkDsnChain(dsn); // a CONFIG error with the DSN redacted
+    try {
+      checkDsnChain(dsn); // a CONFIG error with the DSN redacted
+    } catch (error) {
+      if (use.sends !== false || !(error instanceof MailError)) throw error;
+      chainError = error;
+      process.stderr.write(`warning: the DSN ${origin(dsnSource)} cannot be read, and this command does not need it: ${remedyApart(error).message.replace(/^\[mailroom\] /, '')}\n`);
+    }
     config.dsn = dsn;
     delete config.adapters;
   }
@@ -101,6 +119,7 @@ export async function loadContext(options: CommonOptions, env: NodeJS.ProcessEnv
     ...(file ? { file } : {}),
     sources,
     ...(effectiveDsn ? { redactedDsn: redactDsn(effectiveDsn) } : {}),
+    ...(chainError ? { chainError } : {}),
   };
 }
 
@@ -156,13 +175,23 @@ export function requireSender(context: CliContext, adapters: MailAdapter[]): voi
 /** Mailer options for the context, with `overrides` on top. */
 export function mailerOptions(context: CliContext, overrides: Partial<MailerOptions> = {}): MailerOptions {
   const options = { ...toMailerOptions(context.config), ...overrides };
+  if (context.chainError) {
+    // A command that does not send, with a DSN it cannot read: a chain that refuses with that error.
+    delete options.dsn;
+    options.adapters = [unreadableChain(context.chainError)];
+  }
   // Without a DSN anywhere the mailer would read MAILROOM_DSN itself; the context already did.
   if (!options.adapters && !options.dsn) options.dsn = DEFAULT_DSN;
   return options;
 }
 
-export async function mailerFromOptions(options: CommonOptions, overrides: Partial<MailerOptions> = {}, use: { readsJournal?: boolean } = {}): Promise<Mailer> {
-  const context = await loadContext(options);
+/** The chain of a context whose DSN cannot be read: named for what it is, every send and check refused with the DSN's error. */
+function unreadableChain(error: MailError): MailAdapter {
+  return { name: 'unreadable-dsn', capabilities: FULL_CAPABILITIES, send: () => Promise.reject(error), verify: () => Promise.reject(error) };
+}
+
+export async function mailerFromOptions(options: CommonOptions, overrides: Partial<MailerOptions> = {}, use: { readsJournal?: boolean } & ContextUse = {}): Promise<Mailer> {
+  const context = await loadContext(options, process.env, process.cwd(), use);
   if (use.readsJournal) requireExistingJournal(context);
   return reportJournalErrors(createMailer(mailerOptions(context, overrides)));
 }

@@ -108,7 +108,7 @@ Examples:
       if (options.json && options.csv) throw new MailError('CONFIG', 'give --json or --csv, not both');
       const query = { ...journalQuery(options), ...(options.cursor ? { cursor: options.cursor } : {}) };
       const limit = positiveInteger(options.limit, '--limit');
-      const mailer = await mailerFromOptions(options, {}, { readsJournal: true });
+      const mailer = await mailerFromOptions(options, {}, { readsJournal: true, sends: false });
       try {
         const { entries, cursor } = await collectEntries(mailer, query, limit);
         if (options.json) return printJson(entries.map(printableEntry));
@@ -144,7 +144,7 @@ Examples:
   $ mailroom journal prune
   $ mailroom journal prune --journal /var/lib/shop/mail.sqlite`)
     .action(async (_options: unknown, command: Command) => {
-      const mailer = await mailerFromOptions(command.optsWithGlobals<CommonOptions>(), {}, { readsJournal: true });
+      const mailer = await mailerFromOptions(command.optsWithGlobals<CommonOptions>(), {}, { readsJournal: true, sends: false });
       try {
         const pruned = await mailer.journal.prune();
         process.stdout.write(`pruned ${pruned} expired ${pruned === 1 ? 'entry' : 'entries'} from ${await mailer.journal.describe()}\n`);
@@ -166,7 +166,7 @@ Examples:
   $ mailroom journal show 01JH3Q8ZP6X1V4N2W5R7T9K0BC --json`)
     .action(async (id: string, _options: unknown, command: Command) => {
       const options = command.optsWithGlobals<CommonOptions & { json?: boolean }>();
-      const mailer = await mailerFromOptions(options, {}, { readsJournal: true });
+      const mailer = await mailerFromOptions(options, {}, { readsJournal: true, sends: false });
       try {
         const entry = await mailer.journal.get(id);
         if (!entry) {
