@@ -12,6 +12,7 @@ import { MailError, remedyApart } from '../core/errors.js';
 import { FULL_CAPABILITIES, type MailAdapter } from '../core/adapter.js';
 import { parseAddress, type AddressInput } from '../core/address.js';
 import { createMailer, DEFAULT_DSN, type Mailer, type MailerOptions } from '../core/mailer.js';
+import { implicitOutboxRefusal } from '../core/mailer/chain-setup.js';
 import { DEFAULT_JOURNAL_PATH } from '../journal/journal-store.js';
 import { sqliteJournalPath } from '../journal/journal-file.js';
 import { parseDuration } from '../core/duration.js';
@@ -112,6 +113,10 @@ export async function loadContext(options: CommonOptions, env: NodeJS.ProcessEnv
     journal: journalSource || (fileSetsStore(fromFile.journal) ? fileLabel : 'the default'),
     from: fromSource || (fromFile.from !== undefined ? fileLabel : 'not set'),
   };
+  // The CLI names the outbox itself (so the library's once-per-process warning is not printed), and
+  // so applies the library's production rule itself: a worker or a send in production with nothing
+  // configured would journal mail "sent" that sits in ./outbox.
+  if (use.sends !== false && sources.dsn === 'the default' && env.NODE_ENV === 'production') throw implicitOutboxRefusal();
   checkConfiguredSender(config.from, sources.from);
   const effectiveDsn = config.adapters ? undefined : config.dsn ?? DEFAULT_DSN;
   return {
