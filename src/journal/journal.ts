@@ -169,6 +169,16 @@ interface Waiter {
 }
 
 /** The journal's storage side. The mailer adds `resend` on top (see `MailerJournal`). */
+/**
+ * The journal's key: `encryptionKey` (the journal option), else MAILROOM_JOURNAL_KEY, else none. A
+ * value that is not a key is CONFIG naming where it came from (`mailroom doctor` reports it too).
+ */
+export function journalKeyOf(encryptionKey: string | undefined): JournalKey | undefined {
+  const key = encryptionKey ?? (process.env.MAILROOM_JOURNAL_KEY || undefined);
+  const source = encryptionKey !== undefined ? 'journal.encryptionKey' : 'MAILROOM_JOURNAL_KEY';
+  return key === undefined ? undefined : JournalKey.parse(key, source);
+}
+
 export class SendJournal {
   readonly storeContent: boolean;
   private readonly ttlMs: number | undefined;
@@ -195,9 +205,7 @@ export class SendJournal {
     this.ttlMs = ttl > 0 ? ttl : undefined;
     checkJournalStore(options.store); // a typo is CONFIG now, not a warning at the first send
     this.store = options.store;
-    const key = options.encryptionKey ?? (process.env.MAILROOM_JOURNAL_KEY || undefined);
-    const source = options.encryptionKey !== undefined ? 'journal.encryptionKey' : 'MAILROOM_JOURNAL_KEY';
-    this.#key = key === undefined ? undefined : JournalKey.parse(key, source);
+    this.#key = journalKeyOf(options.encryptionKey);
   }
 
   /**
