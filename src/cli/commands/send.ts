@@ -72,9 +72,17 @@ Examples:
       const context = await loadContext(options);
       const mailer = reportJournalErrors(createMailer(mailerOptions(context, timeoutOverride(options))));
       const stopProgress = showProgress(mailer);
+      // The entry a failed send was journaled as, for the lines that say how to resend it.
+      let failedEntry: string | undefined;
+      let journalFailed = context.config.journal === false;
+      mailer.on('failed', (_error, entryId) => (failedEntry = entryId));
+      mailer.on('journal-error', () => (journalFailed = true));
       try {
         requireSender(context, await mailer.adapters());
-        const result = await mailer.send(message);
+        const result = await mailer.send(message).catch((error: unknown) => {
+          if (failedEntry !== undefined && !journalFailed && error instanceof MailError) reportFailedEntry(error, failedEntry, Boolean(options.json));
+          throw error;
+        });
         if (options.json) {
           printJson(result);
         } else {
@@ -90,6 +98,15 @@ Examples:
         await mailer.close();
       }
     });
+}
+
+// A send that failed is in the journal: its id, so that the message is one command away from a
+// resend; with --json the same on stdout, as `test` and `resend` report a failure.
+function reportFailedEntry(error: MailError, entryId: string, json: boolean): void {
+  if (json) printJson({ id: entryId, status: 'failed', error: error.toAttemptError(), attempts: error.attempts ?? [] });
+  process.exitCode = 1;
+  // Said last, below the error and its remedy that the command's caller prints (main.ts).
+  process.on('exit', () => process.stderr.write(`journaled as ${entryId}: \`mailroom journal show ${entryId}\` says why, \`mailroom resend ${entryId}\` sends it again\n`));
 }
 
 async function readJson(file: string): Promise<Record<string, unknown>> {
