@@ -16,7 +16,16 @@ export function register(program: Command): void {
         .description('queue mode: messages waiting, active, delayed and failed, and the workers connected')
         .option('--json', 'print the counts as JSON'),
     ),
-  ).action(async (flags: CommonOptions & QueueFlag & { json?: boolean }) => {
+  )
+    .addHelpText('after', `
+Reads the queue only: nothing is sent and no journal is opened. Says "N queued, no worker connected"
+when mail is not going out. Exits with 1 when the queue cannot be read (its server does not answer
+within 5 s).
+
+Examples:
+  $ MAILROOM_QUEUE=redis://localhost:6379 mailroom queue
+  $ mailroom queue --queue postgres://mail@db/shop --queue-name orders --json`)
+    .action(async (flags: CommonOptions & QueueFlag & { json?: boolean }) => {
     const queue = queueFrom(flags);
     if (!queue) throw new MailError('CONFIG', 'no queue configured: pass --queue redis://… (or postgres://…) or set MAILROOM_QUEUE');
     // The queue alone is read: the chain only names the adapters (none when its DSN cannot be read),
