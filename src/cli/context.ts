@@ -16,6 +16,7 @@ import { implicitOutboxRefusal } from '../core/mailer/chain-setup.js';
 import { DEFAULT_JOURNAL_PATH } from '../journal/journal-store.js';
 import { sqliteJournalPath } from '../journal/journal-file.js';
 import { parseDuration } from '../core/duration.js';
+import { MAX_ATTEMPT_TIMEOUT_MS } from '../core/timeout.js';
 
 /** The options shared by commands that send or read the journal. */
 export interface CommonOptions {
@@ -65,6 +66,7 @@ export function timeoutOverride(options: { timeout?: string }): Partial<MailerOp
   if (options.timeout === undefined) return {};
   const timeoutMs = parseDuration(/^\d+$/.test(options.timeout) ? `${options.timeout}s` : options.timeout, '--timeout');
   if (timeoutMs < 1) throw new MailError('CONFIG', `--timeout must be longer than 0, got "${options.timeout}"`);
+  if (timeoutMs > MAX_ATTEMPT_TIMEOUT_MS) throw new MailError('CONFIG', `--timeout must be at most 24d (a timer's longest), got "${options.timeout}"`);
   return { timeoutMs };
 }
 
@@ -242,7 +244,8 @@ export function reportJournalErrors(mailer: Mailer): Mailer {
 
 /** Throws when a flag value is not a positive whole number. */
 export function positiveInteger(value: string, flag: string): number {
-  const number = Number(value);
-  if (!Number.isInteger(number) || number < 1) throw new MailError('CONFIG', `${flag} must be a positive whole number, got "${value}"`);
+  // Digits only: Number() also reads "0x10" as 16 and "1e3" as 1000, which no one means by a count.
+  const number = /^\s*\d+\s*$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isSafeInteger(number) || number < 1) throw new MailError('CONFIG', `${flag} must be a positive whole number, got "${value}"`);
   return number;
 }

@@ -8,7 +8,7 @@ import { attemptsByAdapter, MailError, toMailError, withRemedySentence, type Att
 import type { NormalizedMessage } from './message.js';
 import { policyFor } from './policy.js';
 import { diagnose } from './diagnose.js';
-import { DEFAULT_ATTEMPT_TIMEOUT_MS, withTimeout } from './timeout.js';
+import { DEFAULT_ATTEMPT_TIMEOUT_MS, MAX_ATTEMPT_TIMEOUT_MS, withTimeout } from './timeout.js';
 import { optionNames, refuseUnknownOptions, type KnownOptions } from './known-options.js';
 
 export interface FailoverOptions {
@@ -290,6 +290,7 @@ export function checkFailoverOptions(options: FailoverOptions): void {
     if (value !== undefined && !(typeof value === 'number' && Number.isInteger(value) && value >= least)) problems.push(`option "${name}": expected a whole number of ${least} or more`);
   };
   whole(options.timeoutMs, 'timeoutMs', 1);
+  if (typeof options.timeoutMs === 'number' && options.timeoutMs > MAX_ATTEMPT_TIMEOUT_MS) problems.push(`option "timeoutMs": expected at most ${MAX_ATTEMPT_TIMEOUT_MS} (about 24 days, a timer's longest)`);
   whole(options.retry?.attempts, 'retry.attempts', 1);
   whole(options.retry?.baseDelayMs, 'retry.baseDelayMs', 0);
   whole(options.retry?.maxDelayMs, 'retry.maxDelayMs', 0);

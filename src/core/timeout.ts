@@ -10,6 +10,12 @@ import { handoverReporter, reportHandoverOn, type HandoverReport } from './hando
 /** The chain's attempt timeout when the mailer option `timeoutMs` is not given. */
 export const DEFAULT_ATTEMPT_TIMEOUT_MS = 30_000;
 
+/**
+ * The longest `timeoutMs` (2^31 - 1 ms, about 24.8 days): Node runs a longer timer after 1 ms, so
+ * `timeoutMs: 30 days` would time every attempt out at once.
+ */
+export const MAX_ATTEMPT_TIMEOUT_MS = 2 ** 31 - 1;
+
 // How long an adapter that ignores the signal gets to give up by itself before it is abandoned.
 const GRACE_MS = 1_000;
 
