@@ -33,6 +33,12 @@ describe('a timeout longer than a timer can run', () => {
     expect(run.stderr).not.toMatch(/TimeoutOverflowWarning|timed out|firewall/);
   });
 
+  it('is refused as the worker\'s --grace', async () => {
+    const run = await runCli(['worker', '--queue', 'redis://127.0.0.1:1', '--grace', '30d'], { cwd, env: { MAILROOM_JOURNAL: 'memory://' }, timeoutMs: 20_000 });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/^error CONFIG: \[mailroom\] --grace must be at most 24d \(a timer's longest\), got "30d"/m);
+  });
+
   it('is refused as the timeoutMs option', () => {
     let thrown: unknown;
     try {
