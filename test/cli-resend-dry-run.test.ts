@@ -40,3 +40,13 @@ describe('resend --dry-run with ids', () => {
     expect(known.stdout).toBe(`would resend 1: ${sentId}\n`);
   });
 });
+
+describe('resend --failed --older-than', () => {
+  it('is refused: --older-than is about pending entries, which --failed does not pick', async () => {
+    const run = await runCli(['resend', '--failed', '--older-than', '5m', '--dry-run'], { cwd });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/^error CONFIG: \[mailroom\] --older-than skips pending entries that may still be sending: give it with --pending or ids, not --failed/m);
+    const pending = await runCli(['resend', '--pending', '--older-than', '5m', '--dry-run'], { cwd });
+    expect(pending.code, pending.stderr).toBe(0);
+  });
+});

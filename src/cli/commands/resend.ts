@@ -87,9 +87,11 @@ Examples:
   $ mailroom resend 01JH3Q8ZP6X1V4N2W5R7T9K0BC
   $ mailroom resend --failed --since 2h
   $ mailroom resend --pending --older-than 30m --dry-run`)
-    .action(async (ids: string[], options: ResendOptions) => {
+    .action(async (ids: string[], options: ResendOptions, command: Command) => {
       const modes = [ids.length > 0, Boolean(options.failed), Boolean(options.pending)].filter(Boolean).length;
       if (modes !== 1) throw new MailError('CONFIG', 'give entry ids, or --failed, or --pending (exactly one of them)');
+      // --failed picks failed entries only, which no process is sending: an age limit given with it would be ignored in silence.
+      if (options.failed && command.getOptionValueSource('olderThan') === 'cli') throw new MailError('CONFIG', '--older-than skips pending entries that may still be sending: give it with --pending or ids, not --failed');
       if (ids.length > 0 && (options.since !== undefined || options.to !== undefined)) throw new MailError('CONFIG', '--since and --to select entries for --failed or --pending; with ids, leave them out');
       const olderThanMs = parseDuration(options.olderThan ?? DEFAULT_OLDER_THAN, '--older-than');
       const limit = positiveInteger(options.limit, '--limit');
