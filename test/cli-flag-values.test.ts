@@ -25,6 +25,17 @@ describe('count flags', () => {
   });
 });
 
+describe('journal --since and --until', () => {
+  it('refuse a window that ends before it starts, instead of listing nothing', async () => {
+    const run = await runCli(['journal', '--since', '1h', '--until', '2h'], { cwd, env: { MAILROOM_JOURNAL: 'memory://' } });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/^error CONFIG: \[mailroom\] --until \(.*\) is not after --since \(.*\): no entry can match/m);
+    expect(run.stdout).toBe('');
+    const right = await runCli(['journal', '--since', '2h', '--until', '1h'], { cwd, env: { MAILROOM_JOURNAL: 'memory://' } });
+    expect(right.code, right.stderr).toBe(0);
+  });
+});
+
 describe('a timeout longer than a timer can run', () => {
   it('is refused as --timeout, naming the flag', async () => {
     const run = await runCli(['verify', '--dsn', 'smtp://user:pass@127.0.0.1:1', '--timeout', '30d'], { cwd });

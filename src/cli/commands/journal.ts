@@ -59,11 +59,17 @@ export function journalQuery(options: { status?: string; delivery?: string; sinc
   if (options.delivery && !DELIVERY_STATES.includes(options.delivery as DeliveryState)) {
     throw new MailError('CONFIG', `--delivery must be one of ${DELIVERY_STATES.join(', ')}, got "${options.delivery}"`);
   }
+  const since = options.since ? parseTimePoint(options.since, '--since', now) : undefined;
+  const until = options.until ? parseTimePoint(options.until, '--until', now) : undefined;
+  // An empty window lists nothing, which reads as "no such mail": "--since 1h --until 2h" is two hours back to one, written backwards.
+  if (since && until && until <= since) {
+    throw new MailError('CONFIG', `--until (${until.toISOString()}) is not after --since (${since.toISOString()}): no entry can match; a duration counts back from now, so --since 2h --until 1h is the hour before the last`);
+  }
   return {
     ...(options.status ? { status: options.status as JournalStatus } : {}),
     ...(options.delivery ? { delivery: options.delivery as DeliveryState } : {}),
-    ...(options.since ? { since: parseTimePoint(options.since, '--since', now) } : {}),
-    ...(options.until ? { until: parseTimePoint(options.until, '--until', now) } : {}),
+    ...(since ? { since } : {}),
+    ...(until ? { until } : {}),
     ...(options.to ? { to: options.to } : {}),
   };
 }
