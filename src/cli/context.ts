@@ -72,7 +72,13 @@ export function timeoutOverride(options: { timeout?: string }): Partial<MailerOp
 
 /** Finds, loads, validates and merges the configuration for a command. */
 export async function loadContext(options: CommonOptions, env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd(), use: ContextUse = {}): Promise<CliContext> {
-  const found = options.config ?? env.MAILROOM_CONFIG ?? findConfigFile(cwd);
+  const found = options.config ?? (env.MAILROOM_CONFIG || undefined) ?? findConfigFile(cwd);
+  if (found !== undefined && found !== options.config && found === env.MAILROOM_CONFIG && !existsSync(resolve(cwd, found))) {
+    // Set in the environment, the file is easy to forget: say where its name came from.
+    throw new MailError('CONFIG', `the configuration file ${found} (from MAILROOM_CONFIG) does not exist`, {
+      remedy: `Fix or unset MAILROOM_CONFIG (a relative path is read from ${cwd}), or pass --config FILE.`,
+    });
+  }
   const fromFile = found ? await loadConfigFile(found) : {};
   const file = found ? shownPath(found, cwd) : undefined;
   const config: MailroomConfig = { ...fromFile };
