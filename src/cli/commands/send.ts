@@ -2,6 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { MailError } from '../../core/errors.js';
+import { jsonSyntaxProblem } from '../../core/json-error.js';
 import type { MailMessage } from '../../core/message.js';
 import { createMailer } from '../../core/mailer.js';
 import { addCommonOptions, addTimeoutOption, loadContext, mailerOptions, reportJournalErrors, requireSender, timeoutOverride, type CommonOptions } from '../context.js';
@@ -110,9 +111,16 @@ function reportFailedEntry(error: MailError, entryId: string, json: boolean): vo
 }
 
 async function readJson(file: string): Promise<Record<string, unknown>> {
+  let text: string;
   try {
-    return JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+    text = await readFile(file, 'utf8');
   } catch (error) {
     throw new MailError('CONFIG', `cannot read the data file ${file}: ${(error as Error).message}`, { cause: error });
+  }
+  try {
+    return JSON.parse(text) as Record<string, unknown>;
+  } catch (error) {
+    // Template data may hold a reset link or a token: the error says where, never what.
+    throw new MailError('CONFIG', `the data file ${file} is not valid JSON: ${jsonSyntaxProblem(error, text)}`, { cause: error });
   }
 }
