@@ -32,7 +32,9 @@ export function outboxAdapter(options: OutboxOptions = {}): MailAdapter {
     capabilities: FULL_CAPABILITIES,
     async send(message: NormalizedMessage, ctx: SendContext): Promise<SendReceipt> {
       try {
-        ready ??= mkdir(dir, { recursive: true });
+        ready ??= mkdir(dir, { recursive: true }).catch((error: unknown) => {
+          throw folderNotWritable(dir, name, error, 'create');
+        });
         await ready;
         ctx.signal.throwIfAborted();
         const mime = await buildMime(message, { keepBcc: true });
@@ -43,12 +45,14 @@ export function outboxAdapter(options: OutboxOptions = {}): MailAdapter {
         return { providerMessageId: file, accepted: allRecipients(message), rejected: [] };
       } catch (error) {
         ready = undefined;
+        if (error instanceof MailError) throw error;
+        if (NOT_WRITABLE.has((error as NodeJS.ErrnoException).code ?? '')) throw folderNotWritable(dir, name, error, 'write to');
         throw new MailError('TRANSIENT', `cannot write to the outbox folder ${dir}: ${(error as Error).message}`, { provider: name, cause: error });
       }
     },
     async verify() {
-      await mkdir(dir, { recursive: true }).catch((error: Error) => {
-        throw new MailError('CONFIG', `cannot create the outbox folder ${dir}: ${error.message}`, { provider: name, cause: error });
+      await mkdir(dir, { recursive: true }).catch((error: unknown) => {
+        throw folderNotWritable(dir, name, error, 'create');
       });
     },
     endpoint: { host: dir, tls: 'local' },
@@ -69,4 +73,16 @@ export const dsn = defineDsn({ schemes: { outbox: 'outbox://./outbox' }, pathOnl
 
 function fileNameFor(messageId: string): string {
   return messageId.replace(/^<|>$/g, '').replace(/[^A-Za-z0-9._@-]/g, '_');
+}
+
+// A folder this process may not create or write (a read-only disk, its permissions) stays so until
+// someone fixes it: CONFIG, not retried as a passing failure, with what to do.
+const NOT_WRITABLE = new Set(['EACCES', 'EPERM', 'EROFS']);
+
+function folderNotWritable(dir: string, name: string, error: unknown, what: 'create' | 'write to'): MailError {
+  return new MailError('CONFIG', `cannot ${what} the outbox folder ${dir}: ${(error as Error).message}`, {
+    provider: name,
+    cause: error,
+    remedy: 'Point the outbox at a folder this process can write (outbox:///var/spool/myapp/outbox, or run where the working directory is writable), or set MAILROOM_DSN to a provider to deliver the mail instead.',
+  });
 }

@@ -128,7 +128,7 @@ afterAll(async () => {
 
 describe('mailroom CLI', () => {
   it('has --help with examples on every command', async () => {
-    const commands = [['send'], ['test'], ['verify'], ['journal'], ['journal', 'show'], ['journal', 'prune'], ['resend'], ['explain'], ['doctor']];
+    const commands = [['send'], ['test'], ['verify'], ['journal'], ['journal', 'show'], ['journal', 'prune'], ['resend'], ['explain'], ['doctor'], ['preview'], ['alerts', 'test'], ['events', 'replay'], ['queue'], ['worker']];
     const cwd = await workdir('help');
     const runs = await Promise.all(commands.map((command) => run([...command, '--help'], { cwd })));
     runs.forEach((help, index) => {

@@ -3,6 +3,7 @@
 // createMailer, and the Strapi and Payload integrations at startup, refuse with a CONFIG error
 // naming MAILROOM_DSN; an explicit outbox:// stays allowed; elsewhere the default is said once.
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +12,8 @@ import { createMailer, MailError } from '../src/index.js';
 import { mailroomAdapter } from '../src/integrations/payload.js';
 import { init } from '../src/integrations/strapi.js';
 import { TSX_LOADER } from './helpers/tsx-loader.js';
+import { builtCli } from './helpers/built-cli.js';
+import { runCli } from './helpers/cli.js';
 
 const saved = { NODE_ENV: process.env.NODE_ENV, MAILROOM_DSN: process.env.MAILROOM_DSN };
 beforeEach(() => {
@@ -80,4 +83,37 @@ describe('elsewhere, the implicit outbox', () => {
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toContain('MAILROOM_DSN is not set');
   });
+});
+
+describe('the mailroom command with NODE_ENV=production and no DSN', () => {
+  it('refuses to send, test, verify or start a worker, and still reads the journal and the configuration', async () => {
+    await builtCli();
+    const cwd = await mkdtemp(join(tmpdir(), 'mailroom-prod-cli-'));
+    const env = { NODE_ENV: 'production', MAILROOM_FROM: 'shop@example.com' };
+    const refused = [
+      ['send', '--to', 'ann@example.com', '--text', 'hi'],
+      ['test', '--to', 'ann@example.com'],
+      ['verify'],
+      ['worker', '--queue', 'redis://127.0.0.1:1'],
+    ];
+    for (const args of refused) {
+      const run = await runCli(args, { cwd, env, timeoutMs: 20_000 });
+      expect(run.code, args[0]).toBe(1);
+      expect(run.stderr, args[0]).toMatch(/^error CONFIG: \[mailroom\] no mail transport is configured: MAILROOM_DSN is not set/m);
+      expect(run.stderr, args[0]).toMatch(/^remedy: Set MAILROOM_DSN to your provider/m);
+    }
+    expect(existsSync(join(cwd, 'outbox')), 'nothing written to the outbox').toBe(false);
+    expect(existsSync(join(cwd, '.mailroom')), 'no journal created').toBe(false);
+
+    const doctor = await runCli(['doctor'], { cwd, env });
+    expect(doctor.code).toBe(1);
+    expect(doctor.stdout).toMatch(/ERROR\s+configuration\s+.*no mail transport is configured/);
+
+    // An explicit outbox stays allowed, and reading the journal needs no transport.
+    const sent = await runCli(['send', '--to', 'ann@example.com', '--text', 'hi'], { cwd, env: { ...env, MAILROOM_DSN: 'outbox://./outbox' } });
+    expect(sent.code, sent.stderr).toBe(0);
+    const listed = await runCli(['journal'], { cwd, env });
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(listed.stdout).toContain('ann@example.com');
+  }, 60_000);
 });

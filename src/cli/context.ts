@@ -9,12 +9,14 @@ import type Keyv from 'keyv';
 import { findConfigFile, loadConfigFile, toMailerOptions, type MailroomConfig } from '../core/config.js';
 import { checkDsnChain, redactDsn } from '../core/dsn.js';
 import { MailError, remedyApart } from '../core/errors.js';
-import type { MailAdapter } from '../core/adapter.js';
+import { FULL_CAPABILITIES, type MailAdapter } from '../core/adapter.js';
 import { parseAddress, type AddressInput } from '../core/address.js';
 import { createMailer, DEFAULT_DSN, type Mailer, type MailerOptions } from '../core/mailer.js';
+import { implicitOutboxRefusal } from '../core/mailer/chain-setup.js';
 import { DEFAULT_JOURNAL_PATH } from '../journal/journal-store.js';
 import { sqliteJournalPath } from '../journal/journal-file.js';
 import { parseDuration } from '../core/duration.js';
+import { MAX_TIMER_MS } from '../core/timeout.js';
 
 /** The options shared by commands that send or read the journal. */
 export interface CommonOptions {
@@ -33,6 +35,17 @@ export interface CliContext {
   sources: { dsn: string; journal: string; from: string };
   /** The DSN in effect, redacted; undefined when the chain is given as adapter objects. */
   redactedDsn?: string;
+  /**
+   * For a command that does not send: why the DSN of the flag or MAILROOM_DSN cannot be read. The
+   * command runs without the chain (a DSN meant for the application's mail must not keep an operator
+   * from reading the journal or the queue), after one warning on stderr.
+   */
+  chainError?: MailError;
+}
+
+/** What a command does with the configuration: `sends: false` for one that only reads (journal, queue). */
+export interface ContextUse {
+  sends?: boolean;
 }
 
 export function addCommonOptions(command: Command): Command {
@@ -53,12 +66,19 @@ export function timeoutOverride(options: { timeout?: string }): Partial<MailerOp
   if (options.timeout === undefined) return {};
   const timeoutMs = parseDuration(/^\d+$/.test(options.timeout) ? `${options.timeout}s` : options.timeout, '--timeout');
   if (timeoutMs < 1) throw new MailError('CONFIG', `--timeout must be longer than 0, got "${options.timeout}"`);
+  if (timeoutMs > MAX_TIMER_MS) throw new MailError('CONFIG', `--timeout must be at most 24d (a timer's longest), got "${options.timeout}"`);
   return { timeoutMs };
 }
 
 /** Finds, loads, validates and merges the configuration for a command. */
-export async function loadContext(options: CommonOptions, env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): Promise<CliContext> {
-  const found = options.config ?? env.MAILROOM_CONFIG ?? findConfigFile(cwd);
+export async function loadContext(options: CommonOptions, env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd(), use: ContextUse = {}): Promise<CliContext> {
+  const found = options.config ?? (env.MAILROOM_CONFIG || undefined) ?? findConfigFile(cwd);
+  if (found !== undefined && found !== options.config && found === env.MAILROOM_CONFIG && !existsSync(resolve(cwd, found))) {
+    // Set in the environment, the file is easy to forget: say where its name came from.
+    throw new MailError('CONFIG', `the configuration file ${found} (from MAILROOM_CONFIG) does not exist`, {
+      remedy: `Fix or unset MAILROOM_CONFIG (a relative path is read from ${cwd}), or pass --config FILE.`,
+    });
+  }
   const fromFile = found ? await loadConfigFile(found) : {};
   const file = found ? shownPath(found, cwd) : undefined;
   const config: MailroomConfig = { ...fromFile };
@@ -72,8 +92,15 @@ export async function loadContext(options: CommonOptions, env: NodeJS.ProcessEnv
   };
 
   const [dsn, dsnSource] = pick(options.dsn, 'MAILROOM_DSN', '--dsn');
+  let chainError: MailError | undefined;
   if (dsn !== undefined) {
-    checkDsnChain(dsn); // a CONFIG error with the DSN redacted
+    try {
+      checkDsnChain(dsn); // a CONFIG error with the DSN redacted
+    } catch (error) {
+      if (use.sends !== false || !(error instanceof MailError)) throw error;
+      chainError = error;
+      process.stderr.write(`warning: the DSN ${origin(dsnSource)} cannot be read, and this command does not need it: ${remedyApart(error).message.replace(/^\[mailroom\] /, '')}\n`);
+    }
     config.dsn = dsn;
     delete config.adapters;
   }
@@ -94,6 +121,10 @@ export async function loadContext(options: CommonOptions, env: NodeJS.ProcessEnv
     journal: journalSource || (fileSetsStore(fromFile.journal) ? fileLabel : 'the default'),
     from: fromSource || (fromFile.from !== undefined ? fileLabel : 'not set'),
   };
+  // The CLI names the outbox itself (so the library's once-per-process warning is not printed), and
+  // so applies the library's production rule itself: a worker or a send in production with nothing
+  // configured would journal mail "sent" that sits in ./outbox.
+  if (use.sends !== false && sources.dsn === 'the default' && env.NODE_ENV === 'production') throw implicitOutboxRefusal();
   checkConfiguredSender(config.from, sources.from);
   const effectiveDsn = config.adapters ? undefined : config.dsn ?? DEFAULT_DSN;
   return {
@@ -101,6 +132,7 @@ export async function loadContext(options: CommonOptions, env: NodeJS.ProcessEnv
     ...(file ? { file } : {}),
     sources,
     ...(effectiveDsn ? { redactedDsn: redactDsn(effectiveDsn) } : {}),
+    ...(chainError ? { chainError } : {}),
   };
 }
 
@@ -156,13 +188,23 @@ export function requireSender(context: CliContext, adapters: MailAdapter[]): voi
 /** Mailer options for the context, with `overrides` on top. */
 export function mailerOptions(context: CliContext, overrides: Partial<MailerOptions> = {}): MailerOptions {
   const options = { ...toMailerOptions(context.config), ...overrides };
+  if (context.chainError) {
+    // A command that does not send, with a DSN it cannot read: a chain that refuses with that error.
+    delete options.dsn;
+    options.adapters = [unreadableChain(context.chainError)];
+  }
   // Without a DSN anywhere the mailer would read MAILROOM_DSN itself; the context already did.
   if (!options.adapters && !options.dsn) options.dsn = DEFAULT_DSN;
   return options;
 }
 
-export async function mailerFromOptions(options: CommonOptions, overrides: Partial<MailerOptions> = {}, use: { readsJournal?: boolean } = {}): Promise<Mailer> {
-  const context = await loadContext(options);
+/** The chain of a context whose DSN cannot be read: named for what it is, every send and check refused with the DSN's error. */
+function unreadableChain(error: MailError): MailAdapter {
+  return { name: 'unreadable-dsn', capabilities: FULL_CAPABILITIES, send: () => Promise.reject(error), verify: () => Promise.reject(error) };
+}
+
+export async function mailerFromOptions(options: CommonOptions, overrides: Partial<MailerOptions> = {}, use: { readsJournal?: boolean } & ContextUse = {}): Promise<Mailer> {
+  const context = await loadContext(options, process.env, process.cwd(), use);
   if (use.readsJournal) requireExistingJournal(context);
   return reportJournalErrors(createMailer(mailerOptions(context, overrides)));
 }
@@ -208,7 +250,8 @@ export function reportJournalErrors(mailer: Mailer): Mailer {
 
 /** Throws when a flag value is not a positive whole number. */
 export function positiveInteger(value: string, flag: string): number {
-  const number = Number(value);
-  if (!Number.isInteger(number) || number < 1) throw new MailError('CONFIG', `${flag} must be a positive whole number, got "${value}"`);
+  // Digits only: Number() also reads "0x10" as 16 and "1e3" as 1000, which no one means by a count.
+  const number = /^\s*\d+\s*$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isSafeInteger(number) || number < 1) throw new MailError('CONFIG', `${flag} must be a positive whole number, got "${value}"`);
   return number;
 }

@@ -10,6 +10,7 @@ import { z } from 'zod';
 import type { MailAdapter } from './adapter.js';
 import { addressProblem, type AddressInput } from './address.js';
 import { checkDsnChain } from './dsn.js';
+import { jsonSyntaxProblem } from './json-error.js';
 import { durationMs } from './duration.js';
 import { MailError } from './errors.js';
 import { unknownName } from './known-options.js';
@@ -227,11 +228,11 @@ export async function loadConfigFile(file: string): Promise<MailroomConfig> {
   if (!existsSync(path)) throw new MailError('CONFIG', `the configuration file ${file} does not exist`);
   let value: unknown;
   if (path.endsWith('.json')) {
+    const text = await readFile(path, 'utf8');
     try {
-      value = JSON.parse(await readFile(path, 'utf8'));
+      value = JSON.parse(text);
     } catch (error) {
-      // JSON.parse messages quote a few characters of the text at most: position, not content.
-      throw new MailError('CONFIG', `${name} is not valid JSON: ${(error as Error).message.replace(/"[^"]*"/g, '…')}`, { cause: error });
+      throw new MailError('CONFIG', `${name} is not valid JSON: ${jsonSyntaxProblem(error, text)}`, { cause: error });
     }
   } else if (/\.(c|m)?js$/.test(path)) {
     value = await importConfig(() => import(pathToFileURL(path).href), name);

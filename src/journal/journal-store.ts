@@ -177,7 +177,8 @@ function explainStoreFailures<T extends object>(target: T, description: string, 
   });
 }
 
-function storeFailure(error: unknown, description: string): MailError {
+/** A store call's failure as a TRANSIENT MailError naming the store (a MailError is kept as it is). */
+export function storeFailure(error: unknown, description: string): MailError {
   if (error instanceof MailError) return error;
   const reason = error instanceof Error ? error.message : String(error);
   return new MailError('TRANSIENT', `the journal store ${description} did not answer: ${reason}`, {

@@ -10,7 +10,7 @@ import type { MailMessage, NormalizedMessage } from '../core/message.js';
 import { JournalKey } from './journal-crypto.js';
 import { randomUnit } from '../core/random-pool.js';
 import { MailError } from '../core/errors.js';
-import { checkJournalStore, describeValue, IDEMPOTENCY_PREFIX, openJournalStore, type OpenedStore, type SqlCapableStore } from './journal-store.js';
+import { checkJournalStore, describeValue, IDEMPOTENCY_PREFIX, openJournalStore, storeFailure, type OpenedStore, type SqlCapableStore } from './journal-store.js';
 import type { BatchClaim } from './sqlite-claim-batch.js';
 import { keyvRow, SerializedValue } from './fast-serialize.js';
 import { DELIVERY_STATES, entryRefs, isRefKey, refKey, type DeliveryState, type EntryDelivery } from './delivery-state.js';
@@ -182,6 +182,16 @@ function checkJournalValues(options: JournalOptions): void {
   }
 }
 
+/**
+ * The journal's key: `encryptionKey` (the journal option), else MAILROOM_JOURNAL_KEY, else none. A
+ * value that is not a key is CONFIG naming where it came from (`mailroom doctor` reports it too).
+ */
+export function journalKeyOf(encryptionKey: string | undefined): JournalKey | undefined {
+  const key = encryptionKey ?? (process.env.MAILROOM_JOURNAL_KEY || undefined);
+  const source = encryptionKey !== undefined ? 'journal.encryptionKey' : 'MAILROOM_JOURNAL_KEY';
+  return key === undefined ? undefined : JournalKey.parse(key, source);
+}
+
 /** The journal's storage side. The mailer adds `resend` on top (see `MailerJournal`). */
 export class SendJournal {
   readonly storeContent: boolean;
@@ -210,9 +220,7 @@ export class SendJournal {
     this.ttlMs = ttl > 0 ? ttl : undefined;
     checkJournalStore(options.store); // a typo is CONFIG now, not a warning at the first send
     this.store = options.store;
-    const key = options.encryptionKey ?? (process.env.MAILROOM_JOURNAL_KEY || undefined);
-    const source = options.encryptionKey !== undefined ? 'journal.encryptionKey' : 'MAILROOM_JOURNAL_KEY';
-    this.#key = key === undefined ? undefined : JournalKey.parse(key, source);
+    this.#key = journalKeyOf(options.encryptionKey);
   }
 
   /**
@@ -463,7 +471,7 @@ export class SendJournal {
     const matches = entryFilter(query);
     const entries = opened.sql
       ? await this.listSql(opened, range, query, limit + 1)
-      : await this.listScan(opened.keyv, range, matches, limit + 1);
+      : await this.listScan(opened, range, matches, limit + 1);
     const page = await this.readBack(opened.keyv, entries.slice(0, limit));
     const more = entries.length > limit;
     return more ? { entries: page, cursor: page[page.length - 1]!.id } : { entries: page };
@@ -471,7 +479,7 @@ export class SendJournal {
 
   /** Deletes expired entries (the SQLite store does not expire rows by itself). Returns how many. */
   async prune(now = Date.now()): Promise<number> {
-    const { keyv, sql } = await this.open();
+    const { keyv, sql, description } = await this.open();
     if (sql) {
       const table = sql.opts.table;
       const expires = sqlDialect(sql).number('expires');
@@ -482,7 +490,7 @@ export class SendJournal {
     }
     let pruned = 0;
     if (!keyv.iterator) return 0;
-    for await (const [key] of scanStore(keyv)) {
+    for await (const [key] of scanStore(keyv, description)) {
       // keyv.get drops expired entries as it reads them.
       if (String(key).includes(ENTRY) && (await keyv.get(String(key).replace(/^mailroom:/, ''))) === undefined) pruned++;
     }
@@ -655,10 +663,10 @@ export class SendJournal {
   }
 
   // Stores without SQL (memory, Redis, Postgres through keyv): read every entry, then filter and sort.
-  private async listScan(keyv: Keyv, range: { low: string; high: string }, matches: (entry: EntryRow) => boolean, limit: number): Promise<EntryRow[]> {
+  private async listScan({ keyv, description }: OpenedStore, range: { low: string; high: string }, matches: (entry: EntryRow) => boolean, limit: number): Promise<EntryRow[]> {
     if (!keyv.iterator) return [];
     const found: EntryRow[] = [];
-    for await (const [key, value] of scanStore(keyv)) {
+    for await (const [key, value] of scanStore(keyv, description)) {
       const id = entryIdOf(key);
       if (id === undefined || id <= range.low || id >= range.high || !isEntryRow(value)) continue;
       if (matches(value)) found.push(value);
@@ -674,15 +682,21 @@ export class SendJournal {
  * it on its TTL; keyv's own iterator then throws a TypeError and the whole listing fails).
  * Expired rows are skipped, as keyv skips them.
  */
-async function* scanStore(keyv: Keyv): AsyncGenerator<[string, unknown]> {
+async function* scanStore(keyv: Keyv, description: string): AsyncGenerator<[string, unknown]> {
   const store = keyv.store as Map<string, unknown> | { namespace?: string; iterator(namespace?: string): AsyncIterable<[string, unknown]> };
-  const rows = store instanceof Map ? store : store.iterator(store.namespace);
-  for await (const [key, raw] of rows) {
-    if (raw === undefined || raw === null) continue;
-    if (keyv.useKeyPrefix && keyv.namespace && !String(key).includes(keyv.namespace)) continue;
-    const data = await keyv.deserializeData(raw as string);
-    if (!data || (typeof data.expires === 'number' && Date.now() > data.expires)) continue;
-    yield [keyv._getKeyUnprefix(String(key)), data.value];
+  try {
+    const rows = store instanceof Map ? store : store.iterator(store.namespace);
+    for await (const [key, raw] of rows) {
+      if (raw === undefined || raw === null) continue;
+      if (keyv.useKeyPrefix && keyv.namespace && !String(key).includes(keyv.namespace)) continue;
+      const data = await keyv.deserializeData(raw as string);
+      if (!data || (typeof data.expires === 'number' && Date.now() > data.expires)) continue;
+      yield [keyv._getKeyUnprefix(String(key)), data.value];
+    }
+  } catch (error) {
+    // The raw store is read here, past the wrapper that names the store in its other calls' failures:
+    // a Redis that is down would otherwise fail a listing with the driver's words alone.
+    throw storeFailure(error, description);
   }
 }
 

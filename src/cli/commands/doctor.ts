@@ -14,7 +14,7 @@ import { formatDuration } from '../../core/duration.js';
 import { toMailError } from '../../core/errors.js';
 import { checkJournalStore, loadSqliteDriver, openJournalStore } from '../../journal/journal-store.js';
 import { proveCreatable, sqliteJournalPath } from '../../journal/journal-file.js';
-import { DEFAULT_TTL_MS } from '../../journal/journal.js';
+import { DEFAULT_TTL_MS, journalKeyOf } from '../../journal/journal.js';
 import { createMailer, DEFAULT_DSN } from '../../core/mailer.js';
 import { addCommonOptions, journalSettings, loadContext, mailerOptions, origin, type CliContext, type CommonOptions } from '../context.js';
 import { printJson } from '../output.js';
@@ -48,7 +48,7 @@ export function register(program: Command): void {
   ))
     .addHelpText('after', `
 Checks: configuration file and DSN, sender domain (onmicrosoft.com), Office 365 basic auth,
-a chain with a single adapter, TLS turned off, journal reachable and writable (a journal file not
+a chain with a single adapter, TLS turned off, journal reachable and writable and its key well formed (a journal file not
 created yet: its folder writable; nothing is created), retention, and in
 queue mode (--queue or MAILROOM_QUEUE) the queue's server reachable and a worker connected.
 Exits with 1 when a finding is an error. \`mailroom verify\` then checks the credentials live.
@@ -257,6 +257,17 @@ function senderFindings(context: CliContext, dsns: ParsedDsn[]): Finding[] {
   return findings;
 }
 
+// A journal key that is not one stops every send and every journal command: an error here, not at the first send.
+function journalKeyFindings(encryptionKey: string | undefined): Finding[] {
+  try {
+    journalKeyOf(encryptionKey);
+    return [];
+  } catch (error) {
+    const failure = toMailError(error, { code: 'CONFIG' });
+    return [{ level: 'error', check: 'journal-key', message: failure.message.replace(/^\[mailroom\] /, ''), ...(failure.specificRemedy ? { remedy: failure.specificRemedy } : {}) }];
+  }
+}
+
 async function journalFindings(context: CliContext): Promise<Finding[]> {
   const journal = context.config.journal;
   if (journal === false) {
@@ -264,7 +275,7 @@ async function journalFindings(context: CliContext): Promise<Finding[]> {
   }
   const settings = journalSettings(journal);
   const store = settings ? settings.store : journal;
-  const findings: Finding[] = [];
+  const findings: Finding[] = [...journalKeyFindings(settings?.encryptionKey)];
   let sqlite = false;
   try {
     const fresh = await freshSqliteJournal(store);

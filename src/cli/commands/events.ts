@@ -93,7 +93,7 @@ Examples:
 
 async function record(options: ReplayOptions, events: TrackingEvent[]): Promise<DeliveryOutcome> {
   // Events belong to entries the application journaled: a mistyped path is an error, not a new journal.
-  const mailer = await mailerFromOptions(options, {}, { readsJournal: true });
+  const mailer = await mailerFromOptions(options, {}, { readsJournal: true, sends: false });
   try {
     return await mailer.journal.recordEvents(events);
   } finally {

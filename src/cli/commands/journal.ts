@@ -59,11 +59,17 @@ export function journalQuery(options: { status?: string; delivery?: string; sinc
   if (options.delivery && !DELIVERY_STATES.includes(options.delivery as DeliveryState)) {
     throw new MailError('CONFIG', `--delivery must be one of ${DELIVERY_STATES.join(', ')}, got "${options.delivery}"`);
   }
+  const since = options.since ? parseTimePoint(options.since, '--since', now) : undefined;
+  const until = options.until ? parseTimePoint(options.until, '--until', now) : undefined;
+  // An empty window lists nothing, which reads as "no such mail": "--since 1h --until 2h" is two hours back to one, written backwards.
+  if (since && until && until <= since) {
+    throw new MailError('CONFIG', `--until (${until.toISOString()}) is not after --since (${since.toISOString()}): no entry can match; a duration counts back from now, so --since 2h --until 1h is the hour before the last`);
+  }
   return {
     ...(options.status ? { status: options.status as JournalStatus } : {}),
     ...(options.delivery ? { delivery: options.delivery as DeliveryState } : {}),
-    ...(options.since ? { since: parseTimePoint(options.since, '--since', now) } : {}),
-    ...(options.until ? { until: parseTimePoint(options.until, '--until', now) } : {}),
+    ...(since ? { since } : {}),
+    ...(until ? { until } : {}),
     ...(options.to ? { to: options.to } : {}),
   };
 }
@@ -108,7 +114,7 @@ Examples:
       if (options.json && options.csv) throw new MailError('CONFIG', 'give --json or --csv, not both');
       const query = { ...journalQuery(options), ...(options.cursor ? { cursor: options.cursor } : {}) };
       const limit = positiveInteger(options.limit, '--limit');
-      const mailer = await mailerFromOptions(options, {}, { readsJournal: true });
+      const mailer = await mailerFromOptions(options, {}, { readsJournal: true, sends: false });
       try {
         const { entries, cursor } = await collectEntries(mailer, query, limit);
         if (options.json) return printJson(entries.map(printableEntry));
@@ -144,7 +150,7 @@ Examples:
   $ mailroom journal prune
   $ mailroom journal prune --journal /var/lib/shop/mail.sqlite`)
     .action(async (_options: unknown, command: Command) => {
-      const mailer = await mailerFromOptions(command.optsWithGlobals<CommonOptions>(), {}, { readsJournal: true });
+      const mailer = await mailerFromOptions(command.optsWithGlobals<CommonOptions>(), {}, { readsJournal: true, sends: false });
       try {
         const pruned = await mailer.journal.prune();
         process.stdout.write(`pruned ${pruned} expired ${pruned === 1 ? 'entry' : 'entries'} from ${await mailer.journal.describe()}\n`);
@@ -166,7 +172,7 @@ Examples:
   $ mailroom journal show 01JH3Q8ZP6X1V4N2W5R7T9K0BC --json`)
     .action(async (id: string, _options: unknown, command: Command) => {
       const options = command.optsWithGlobals<CommonOptions & { json?: boolean }>();
-      const mailer = await mailerFromOptions(options, {}, { readsJournal: true });
+      const mailer = await mailerFromOptions(options, {}, { readsJournal: true, sends: false });
       try {
         const entry = await mailer.journal.get(id);
         if (!entry) {

@@ -5,6 +5,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { findConfigFile, loadConfigFile } from '../../core/config.js';
+import { jsonSyntaxProblem } from '../../core/json-error.js';
 import { MailError } from '../../core/errors.js';
 import { createTemplateRenderer, type TemplateOptions } from '../../templates/templates.js';
 
@@ -97,7 +98,7 @@ async function readData(file: string, given: boolean): Promise<Record<string, un
   try {
     data = JSON.parse(text);
   } catch (error) {
-    throw new MailError('CONFIG', `${file} is not valid JSON: ${(error as Error).message}`, { cause: error });
+    throw new MailError('CONFIG', `${file} is not valid JSON: ${jsonSyntaxProblem(error, text)}`, { cause: error });
   }
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     throw new MailError('CONFIG', `${file} must hold a JSON object (the template data), not ${Array.isArray(data) ? 'an array' : typeof data}`);

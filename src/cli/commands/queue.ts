@@ -16,14 +16,25 @@ export function register(program: Command): void {
         .description('queue mode: messages waiting, active, delayed and failed, and the workers connected')
         .option('--json', 'print the counts as JSON'),
     ),
-  ).action(async (flags: CommonOptions & QueueFlag & { json?: boolean }) => {
+  )
+    .addHelpText('after', `
+Reads the queue only: nothing is sent and no journal is opened. Says "N queued, no worker connected"
+when mail is not going out. Exits with 1 when the queue cannot be read (its server does not answer
+within 5 s).
+
+Examples:
+  $ MAILROOM_QUEUE=redis://localhost:6379 mailroom queue
+  $ mailroom queue --queue postgres://mail@db/shop --queue-name orders --json`)
+    .action(async (flags: CommonOptions & QueueFlag & { json?: boolean }) => {
     const queue = queueFrom(flags);
     if (!queue) throw new MailError('CONFIG', 'no queue configured: pass --queue redis://… (or postgres://…) or set MAILROOM_QUEUE');
-    // The queue alone is read: the chain only names the adapters, and no journal is opened.
+    // The queue alone is read: the chain only names the adapters (none when its DSN cannot be read),
+    // and no journal is opened.
+    const context = await loadContext(flags, process.env, process.cwd(), { sends: false });
     const sendQueue = new SendQueue(queue);
-    const mailer = createMailer(mailerOptions(await loadContext(flags), { journal: false }));
+    const mailer = createMailer(mailerOptions(context, { journal: false }));
     try {
-      const adapters = (await mailer.adapters().catch(() => [])).map((adapter) => adapter.name);
+      const adapters = context.chainError ? [] : (await mailer.adapters().catch(() => [])).map((adapter) => adapter.name);
       // probe() gives up after 5 s with TRANSIENT and a remedy: a server that is down never makes the command wait for ever.
       const { counts, workers } = await sendQueue.probe();
       const row = { queue: sendQueue.describe(), adapters, ...counts, workers };

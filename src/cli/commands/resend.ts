@@ -6,7 +6,8 @@
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { parseDuration } from '../../core/duration.js';
-import { MailError, toMailError, type AttemptError } from '../../core/errors.js';
+import { MailError, remedyApart, toMailError, type AttemptError } from '../../core/errors.js';
+import { noSuchEntry } from '../../core/mailer/journal-steps.js';
 import { canonicalEntryId, possibleDeliveryReason, type JournalEntry } from '../../journal/journal.js';
 import type { Mailer } from '../../core/mailer.js';
 import { PENDING_MAY_BE_SENDING_MS, pendingAgeWithin } from '../../core/mailer/resend.js';
@@ -86,9 +87,11 @@ Examples:
   $ mailroom resend 01JH3Q8ZP6X1V4N2W5R7T9K0BC
   $ mailroom resend --failed --since 2h
   $ mailroom resend --pending --older-than 30m --dry-run`)
-    .action(async (ids: string[], options: ResendOptions) => {
+    .action(async (ids: string[], options: ResendOptions, command: Command) => {
       const modes = [ids.length > 0, Boolean(options.failed), Boolean(options.pending)].filter(Boolean).length;
       if (modes !== 1) throw new MailError('CONFIG', 'give entry ids, or --failed, or --pending (exactly one of them)');
+      // --failed picks failed entries only, which no process is sending: an age limit given with it would be ignored in silence.
+      if (options.failed && command.getOptionValueSource('olderThan') === 'cli') throw new MailError('CONFIG', '--older-than skips pending entries that may still be sending: give it with --pending or ids, not --failed');
       if (ids.length > 0 && (options.since !== undefined || options.to !== undefined)) throw new MailError('CONFIG', '--since and --to select entries for --failed or --pending; with ids, leave them out');
       const olderThanMs = parseDuration(options.olderThan ?? DEFAULT_OLDER_THAN, '--older-than');
       const limit = positiveInteger(options.limit, '--limit');
@@ -100,12 +103,20 @@ Examples:
         const { ids: chosen, skipped } = selection;
         const notes = explain(selection, options, limit);
         if (options.dryRun) {
-          if (options.json) printJson({ wouldResend: chosen, skipped, remaining: selection.remaining, tooYoung: selection.tooYoung });
+          // An id the journal does not hold would fail the real run: the dry run says so, and exits 1 as it would.
+          const notFound = ids.length > 0 ? chosen.filter((id) => !selection.statuses.has(id)) : [];
+          const would = chosen.filter((id) => !notFound.includes(id));
+          if (options.json) printJson({ wouldResend: would, ...(notFound.length ? { notFound } : {}), skipped, remaining: selection.remaining, tooYoung: selection.tooYoung });
           else {
-            if (chosen.length > 0) process.stdout.write(`would resend ${chosen.length}: ${chosen.join(' ')}\n`);
-            else if (selection.tooYoung === 0) process.stdout.write('nothing to resend\n');
+            if (would.length > 0) process.stdout.write(`would resend ${would.length}: ${would.join(' ')}\n`);
+            else if (selection.tooYoung === 0 && notFound.length === 0) process.stdout.write('nothing to resend\n');
             for (const skip of skipped) process.stdout.write(`skipped ${skip.original}: ${skip.error?.message ?? ''}\n`);
             for (const note of notes) process.stdout.write(`${note}\n`);
+          }
+          if (notFound.length > 0) {
+            const { message, remedy } = remedyApart(await noSuchEntry(mailer.journal, notFound.join(', ')));
+            process.stderr.write(`error CONFIG: ${message.replace(/no journal entry with id/, notFound.length > 1 ? 'no journal entries with ids' : '$&')}\n${remedy ? `remedy: ${remedy}\n` : ''}`);
+            process.exitCode = 1;
           }
           return;
         }

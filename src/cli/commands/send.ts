@@ -2,6 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { MailError } from '../../core/errors.js';
+import { jsonSyntaxProblem } from '../../core/json-error.js';
 import type { MailMessage } from '../../core/message.js';
 import { createMailer } from '../../core/mailer.js';
 import { addCommonOptions, addTimeoutOption, loadContext, mailerOptions, reportJournalErrors, requireSender, timeoutOverride, type CommonOptions } from '../context.js';
@@ -72,9 +73,17 @@ Examples:
       const context = await loadContext(options);
       const mailer = reportJournalErrors(createMailer(mailerOptions(context, timeoutOverride(options))));
       const stopProgress = showProgress(mailer);
+      // The entry a failed send was journaled as, for the lines that say how to resend it.
+      let failedEntry: string | undefined;
+      let journalFailed = context.config.journal === false;
+      mailer.on('failed', (_error, entryId) => (failedEntry = entryId));
+      mailer.on('journal-error', () => (journalFailed = true));
       try {
         requireSender(context, await mailer.adapters());
-        const result = await mailer.send(message);
+        const result = await mailer.send(message).catch((error: unknown) => {
+          if (failedEntry !== undefined && !journalFailed && error instanceof MailError) reportFailedEntry(error, failedEntry, Boolean(options.json));
+          throw error;
+        });
         if (options.json) {
           printJson(result);
         } else {
@@ -92,10 +101,26 @@ Examples:
     });
 }
 
+// A send that failed is in the journal: its id, so that the message is one command away from a
+// resend; with --json the same on stdout, as `test` and `resend` report a failure.
+function reportFailedEntry(error: MailError, entryId: string, json: boolean): void {
+  if (json) printJson({ id: entryId, status: 'failed', error: error.toAttemptError(), attempts: error.attempts ?? [] });
+  process.exitCode = 1;
+  // Said last, below the error and its remedy that the command's caller prints (main.ts).
+  process.on('exit', () => process.stderr.write(`journaled as ${entryId}: \`mailroom journal show ${entryId}\` says why, \`mailroom resend ${entryId}\` sends it again\n`));
+}
+
 async function readJson(file: string): Promise<Record<string, unknown>> {
+  let text: string;
   try {
-    return JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+    text = await readFile(file, 'utf8');
   } catch (error) {
     throw new MailError('CONFIG', `cannot read the data file ${file}: ${(error as Error).message}`, { cause: error });
+  }
+  try {
+    return JSON.parse(text) as Record<string, unknown>;
+  } catch (error) {
+    // Template data may hold a reset link or a token: the error says where, never what.
+    throw new MailError('CONFIG', `the data file ${file} is not valid JSON: ${jsonSyntaxProblem(error, text)}`, { cause: error });
   }
 }

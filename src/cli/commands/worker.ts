@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { diagnose } from '../../core/diagnose.js';
 import { parseDuration } from '../../core/duration.js';
 import { MailError, remedyApart } from '../../core/errors.js';
+import { MAX_TIMER_MS } from '../../core/timeout.js';
 import { startWorker, type MailWorker } from '../../queue/worker.js';
 import { QUEUE_ANSWER_MS } from '../../queue/queue-answer.js';
 import { redact } from '../../queue/queue-options.js';
@@ -38,6 +39,8 @@ Examples:
       // Every flag is checked before the worker connects: once started it takes jobs at once, and a
       // flag refused afterwards would leave it delivering with no log and no signal handlers.
       const grace = parseDuration(flags.grace, '--grace');
+      // A longer timer runs after 1 ms: the worker would drop the messages in hand at once.
+      if (grace > MAX_TIMER_MS) throw new MailError('CONFIG', `--grace must be at most 24d (a timer's longest), got "${flags.grace}"`);
       const concurrency = positiveInteger(flags.concurrency, '--concurrency');
       const messagesPerMinute = flags.messagesPerMinute ? positiveInteger(flags.messagesPerMinute, '--messages-per-minute') : undefined;
       const context = await loadContext(flags);

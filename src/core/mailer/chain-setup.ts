@@ -58,16 +58,19 @@ function checkChainOptions(options: MailerOptions): string | undefined {
 
 let implicitOutboxWarned = false;
 
+/** The CONFIG error for a production process with no transport configured (createMailer, and the CLI's commands that send). */
+export function implicitOutboxRefusal(): MailError {
+  return new MailError(
+    'CONFIG',
+    'no mail transport is configured: MAILROOM_DSN is not set (nor the dsn or adapters option), and with NODE_ENV=production mailroom does not fall back to writing mail into ./outbox',
+    { remedy: 'Set MAILROOM_DSN to your provider, e.g. MAILROOM_DSN="smtp://user:pass@smtp.example.com:587" (README "Configuration strings"). To keep the outbox on purpose, set MAILROOM_DSN=outbox://./outbox.' },
+  );
+}
+
 // The outbox is the default so that a first try needs no account. In production that default would
 // put password resets in a folder and journal them "sent": there it has to be chosen explicitly.
 function guardImplicitOutbox(): void {
-  if (process.env.NODE_ENV === 'production') {
-    throw new MailError(
-      'CONFIG',
-      'no mail transport is configured: MAILROOM_DSN is not set (nor the dsn or adapters option), and with NODE_ENV=production mailroom does not fall back to writing mail into ./outbox',
-      { remedy: 'Set MAILROOM_DSN to your provider, e.g. MAILROOM_DSN="smtp://user:pass@smtp.example.com:587" (README "Configuration strings"). To keep the outbox on purpose, set MAILROOM_DSN=outbox://./outbox.' },
-    );
-  }
+  if (process.env.NODE_ENV === 'production') throw implicitOutboxRefusal();
   if (implicitOutboxWarned) return;
   implicitOutboxWarned = true;
   process.emitWarning(`MAILROOM_DSN is not set: mail is written to ${DEFAULT_DSN.replace('outbox://', '')} as .eml files, not delivered. Set MAILROOM_DSN to send for real (with NODE_ENV=production this is an error).`, {
