@@ -7,6 +7,7 @@ import { allRecipients, FULL_CAPABILITIES, type MailAdapter, type SendContext, t
 import type { ParsedDsn } from '../src/core/dsn.js';
 import { defineDsn } from '../src/core/dsn-options.js';
 import { MailError } from '../src/core/errors.js';
+import { explain } from '../src/core/diagnose.js';
 import { optionNames, refuseUnknownOptions } from '../src/core/known-options.js';
 import type { NormalizedMessage } from '../src/core/message.js';
 import { buildMime } from '../src/kit/mime.js';
@@ -80,9 +81,7 @@ function fileNameFor(messageId: string): string {
 const NOT_WRITABLE = new Set(['EACCES', 'EPERM', 'EROFS']);
 
 function folderNotWritable(dir: string, name: string, error: unknown, what: 'create' | 'write to'): MailError {
-  return new MailError('CONFIG', `cannot ${what} the outbox folder ${dir}: ${(error as Error).message}`, {
-    provider: name,
-    cause: error,
-    remedy: 'Point the outbox at a folder this process can write (outbox:///var/spool/myapp/outbox, or run where the working directory is writable), or set MAILROOM_DSN to a provider to deliver the mail instead.',
-  });
+  const detail = `cannot ${what} the outbox folder ${dir}: ${(error as Error).message}`;
+  // The remedy comes from the catalogue (src/core/diagnose.ts, rule outbox-not-writable).
+  return new MailError('CONFIG', detail, { provider: name, cause: error, remedy: explain(detail)?.remedy });
 }

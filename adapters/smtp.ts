@@ -352,7 +352,9 @@ export class SmtpAdapter implements MailAdapter {
         providerMessageId: message.messageId,
         accepted: addresses(info.accepted),
         rejected,
-        ...(reasons.length > 0 ? { warnings: [`${this.name}: the server's reply at RCPT TO: ${reasons.join('; ')}`] } : {}),
+        ...(reasons.length > 0
+          ? { warnings: [`${this.name}: the server's reply at RCPT TO: ${reasons.join('; ')}`] }
+          : rejected.length > 0 ? { warnings: [`${this.name}: the server refused ${rejected.length} recipient(s): ${rejected.join(', ')}`] } : {}),
       };
     } catch (error) {
       throw this.#secrets.error(this.failure(error, watch.state(), watch.startedAt, ctx.signal, delivery.handedOver));

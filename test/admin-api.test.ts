@@ -260,7 +260,7 @@ describe('admin API', () => {
     const { api } = setup([memoryAdapter({ name: 'primary' }), scriptedAdapter('backup', ['ok'])]);
     const { body } = await api.overview();
     expect((body as { adapters: Array<{ name: string; target: string }> }).adapters.map((adapter) => [adapter.name, adapter.target])).toEqual([
-      ['primary', 'primary'],
+      ['primary', 'memory'],
       ['backup', 'backup'],
     ]);
   });

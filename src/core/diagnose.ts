@@ -49,6 +49,13 @@ const RULES: Rule[] = [
     retry: false,
   },
   {
+    rule: 'outbox-not-writable', code: 'CONFIG',
+    match: /cannot (?:create|write to) the outbox folder/,
+    meaning: 'the outbox adapter cannot create or write its folder (a read-only disk, its permissions): it stays so until someone fixes it',
+    remedy: 'Point the outbox at a folder this process can write (outbox:///var/spool/myapp/outbox, or run where the working directory is writable), or set MAILROOM_DSN to a provider to deliver the mail instead.',
+    retry: false,
+  },
+  {
     rule: 'missing-sender', code: 'INVALID_MESSAGE',
     match: /"from" is missing/,
     meaning: 'The message has no sender and the mailer has no default sender',
