@@ -6,6 +6,7 @@ import { parseDsn } from '../src/core/dsn.js';
 import { createMailer } from '../src/core/mailer.js';
 import { normalizeMessage } from '../src/core/message.js';
 import { closedPort, expectFailure, MESSAGES, runConformance, sendContext } from './conformance.js';
+import { expectRefusedAttachmentsSkipped } from './helpers/refused-attachments.js';
 import { POSTMARK_ERRORS, startPostmarkServer, type PostmarkServer } from './providers/postmark.js';
 
 const TOKEN = 'pm-server-token-0123456789';
@@ -51,19 +52,7 @@ describe('postmark specifics', () => {
   });
 
   it('skips a message with an attachment type Postmark refuses (firmware.bin, setup.EXE) as UNSUPPORTED, so the next adapter sends it (its refusal stopped the chain)', async () => {
-    const backup = memoryAdapter({ name: 'backup' });
-    const mailer = createMailer({ adapters: [adapter(), backup], journal: false, retry: { attempts: 1 } });
-    try {
-      for (const filename of ['firmware.bin', 'setup.EXE']) {
-        const before = server.requests.length;
-        const result = await mailer.send({ ...MESSAGES['text only']!, attachments: [{ filename, content: 'x', contentType: 'application/octet-stream' }] });
-        expect(result.adapter, filename).toBe('backup');
-        expect(result.attempts[0]!.error).toMatchObject({ code: 'UNSUPPORTED', message: expect.stringContaining(`"${filename}"`) });
-        expect(server.requests.length, `${filename}: nothing sent`).toBe(before);
-      }
-    } finally {
-      await mailer.close();
-    }
+    await expectRefusedAttachmentsSkipped(adapter(), () => server.requests.length, ['firmware.bin', 'setup.EXE']);
   });
 
   it('sends the documented request: path, server-token header, JSON field names, the message stream', async () => {

@@ -7,6 +7,7 @@ import { parseDsn } from '../src/core/dsn.js';
 import { createMailer } from '../src/index.js';
 import { normalizeMessage } from '../src/core/message.js';
 import { closedPort, expectFailure, MESSAGES, runConformance, sendContext } from './conformance.js';
+import { expectRefusedAttachmentsSkipped } from './helpers/refused-attachments.js';
 import { RESEND_ERRORS, startResendServer, type ResendServer } from './providers/resend.js';
 
 const KEY = 're_test_0123456789abcdef';
@@ -68,19 +69,7 @@ describe('resend specifics', () => {
   });
 
   it('skips a message with an attachment type Resend refuses (install.js, server.crt) as UNSUPPORTED, so the next adapter sends it (its refusal stopped the chain)', async () => {
-    const backup = memoryAdapter({ name: 'backup' });
-    const mailer = createMailer({ adapters: [adapter(), backup], journal: false, retry: { attempts: 1 } });
-    try {
-      for (const filename of ['install.js', 'server.crt']) {
-        const before = server.requests.length;
-        const result = await mailer.send({ ...MESSAGES['text only']!, attachments: [{ filename, content: 'x', contentType: 'application/octet-stream' }] });
-        expect(result.adapter, filename).toBe('backup');
-        expect(result.attempts[0]!.error).toMatchObject({ code: 'UNSUPPORTED', message: expect.stringContaining(`"${filename}"`) });
-        expect(server.requests.length, `${filename}: nothing sent`).toBe(before);
-      }
-    } finally {
-      await mailer.close();
-    }
+    await expectRefusedAttachmentsSkipped(adapter(), () => server.requests.length, ['install.js', 'server.crt']);
   });
 
   it('sends the documented request: path, Bearer key, Idempotency-Key, snake_case fields, tags and metadata as headers', async () => {

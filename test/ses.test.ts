@@ -7,6 +7,7 @@ import { parseDsn } from '../src/core/dsn.js';
 import { createMailer } from '../src/core/mailer.js';
 import { normalizeMessage } from '../src/core/message.js';
 import { closedPort, expectFailure, MESSAGES, runConformance, sendContext } from './conformance.js';
+import { expectRefusedAttachmentsSkipped } from './helpers/refused-attachments.js';
 import { SES_ERRORS, startSesServer, type SesTestServer } from './providers/ses.js';
 
 const credentials = { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' };
@@ -129,19 +130,7 @@ describe('ses specifics', () => {
   });
 
   it('skips a message with an attachment type SES refuses (client.cer, backup.tmp) as UNSUPPORTED, so the next adapter sends it (its refusal stopped the chain)', async () => {
-    const backup = memoryAdapter({ name: 'backup' });
-    const mailer = createMailer({ adapters: [adapter(), backup], journal: false, retry: { attempts: 1 } });
-    try {
-      for (const filename of ['client.cer', 'backup.tmp']) {
-        const before = server.requests.length;
-        const result = await mailer.send({ ...MESSAGES['text only']!, attachments: [{ filename, content: 'x', contentType: 'application/octet-stream' }] });
-        expect(result.adapter, filename).toBe('backup');
-        expect(result.attempts[0]!.error).toMatchObject({ code: 'UNSUPPORTED', message: expect.stringContaining(`"${filename}"`) });
-        expect(server.requests.length, `${filename}: nothing sent`).toBe(before);
-      }
-    } finally {
-      await mailer.close();
-    }
+    await expectRefusedAttachmentsSkipped(adapter(), () => server.requests.length, ['client.cer', 'backup.tmp']);
   });
 
   it('refuses a 51st recipient as UNSUPPORTED', async () => {
