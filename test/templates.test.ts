@@ -331,6 +331,9 @@ describe('strict mode', () => {
     const error = await templateError(renderer({ strict: { body: true } }).render('order', data));
     expect(error.message).toContain('the data lacks "order.note"');
     expect(error.remedy).toContain('Give "order.note"');
+    // A template of the app's own has no sample file to point at: the remedy does not promise one.
+    expect(error.remedy).toContain('where it has one');
+    expect(error.remedy).toContain('mailroom preview NAME --data FILE');
   });
 
   // Handlebars names only the last segment ("number"); the error names the path as written.

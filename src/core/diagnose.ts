@@ -974,7 +974,7 @@ const GENERIC_REMEDIES: Record<MailErrorCode, string> = {
 // A TEMPLATE error is about the data, the template's name or the locale as often as about the file:
 // its field says which, and so which next step applies.
 const TEMPLATE_REMEDIES: Array<[prefix: string, remedy: string]> = [
-  ['template.data', 'Fix the template data the error names (a value missing or of the wrong type): the template\'s NAME.sample.json shows every field it uses; `mailroom preview NAME --data FILE` checks data without sending.'],
+  ['template.data', 'Fix the template data the error names (a value missing or of the wrong type): a template\'s NAME.sample.json, where it has one (every built-in template does), shows every field it uses; `mailroom preview NAME --data FILE` checks data without sending.'],
   ['template.name', 'Use one of the known template names the error lists, or add NAME.mjml to your templates folder (templates.dir; --dir for `mailroom preview`), which is searched before the built-in ones.'],
   ['template.locale', 'Give the locale as a language tag such as fr, fr-CA or en; a locale without its own file falls back to the default one (README "Templates > Locales").'],
 ];

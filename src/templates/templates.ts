@@ -652,7 +652,7 @@ function renderError(error: unknown, where: string): MailError {
 }
 
 function missingDataRemedy(dataPath: string): string {
-  return `Give "${dataPath}" in the template data (template.data; --data FILE on the command line): the template's NAME.sample.json shows every field it uses. Which missing values stop a send is the templates.strict option (README "Templates > Errors").`;
+  return `Give "${dataPath}" in the template data (template.data; --data FILE on the command line): a template's NAME.sample.json, where it has one (every built-in template does), shows every field it uses, and \`mailroom preview NAME --data FILE\` checks data without sending. Which missing values stop a send is the templates.strict option (README "Templates > Errors").`;
 }
 
 // `{{@brand.color}}` in a template body is filled at compile time: MJML validates attribute values
