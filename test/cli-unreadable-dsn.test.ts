@@ -74,3 +74,33 @@ describe('a DSN in the environment that cannot be read', () => {
     }
   });
 });
+
+describe('a DSN in the configuration file that cannot be read', () => {
+  it('does not keep journal or queue from running, names the file, and still stops the commands that send', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mailroom-unreadable-file-dsn-'));
+    const mailer = createMailer({ adapters: [memoryAdapter()], from: 'shop@example.com', journal: join(dir, '.mailroom/journal.sqlite') });
+    const id = (await mailer.send({ to: 'ann@example.com', subject: 'Order 1043', text: 'x' })).id;
+    await mailer.close();
+    await writeFile(join(dir, 'mailroom.config.json'), JSON.stringify({ dsn: BAD_DSN, from: 'shop@example.com' }));
+
+    const listed = await runCli(['journal', '--json'], { cwd: dir, env: {} });
+    expect(listed.code, listed.stderr).toBe(0);
+    expect((JSON.parse(listed.stdout) as Array<{ id: string }>).map((entry) => entry.id)).toEqual([id]);
+    expect(listed.stderr.match(/^warning: the DSN in \.\/mailroom\.config\.json cannot be read, and this command does not need it: .*port "x"/gm)).toHaveLength(1);
+    const queue = await runCli(['queue', '--json'], { cwd: dir, env: { MAILROOM_QUEUE: redis.url } });
+    expect(queue.code, queue.stderr).toBe(0);
+    expect(JSON.parse(queue.stdout)).toMatchObject({ adapters: [], waiting: 0 });
+
+    // The file's other options are still checked.
+    await writeFile(join(dir, 'mailroom.config.json'), JSON.stringify({ dsn: BAD_DSN, retry: { attempts: 'three' } }));
+    const wrong = await runCli(['journal'], { cwd: dir, env: {} });
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toMatch(/option "retry\.attempts"/);
+
+    await writeFile(join(dir, 'mailroom.config.json'), JSON.stringify({ dsn: BAD_DSN, from: 'shop@example.com' }));
+    const sent = await runCli(['send', '--to', 'ann@example.com', '--text', 'hi'], { cwd: dir, env: {} });
+    expect(sent.code).toBe(1);
+    expect(sent.stderr).toMatch(/^error CONFIG: .*mailroom\.config\.json: option "dsn"/m);
+    for (const run of [listed, queue, wrong, sent]) expect(run.stderr + run.stdout).not.toContain(SECRET);
+  });
+});

@@ -79,7 +79,9 @@ export async function loadContext(options: CommonOptions, env: NodeJS.ProcessEnv
       remedy: `Fix or unset MAILROOM_CONFIG (a relative path is read from ${cwd}), or pass --config FILE.`,
     });
   }
-  const fromFile = found ? await loadConfigFile(found) : {};
+  // A command that sends nothing runs on a file whose DSN it cannot read, as on such a MAILROOM_DSN.
+  let fileChainError: MailError | undefined;
+  const fromFile = found ? await loadConfigFile(found, use.sends === false ? { onUnreadableDsn: (error) => (fileChainError = error) } : {}) : {};
   const file = found ? shownPath(found, cwd) : undefined;
   const config: MailroomConfig = { ...fromFile };
   const fileLabel = file ? `the config file ${file}` : '';
@@ -103,6 +105,9 @@ export async function loadContext(options: CommonOptions, env: NodeJS.ProcessEnv
     }
     config.dsn = dsn;
     delete config.adapters;
+  } else if (fileChainError) {
+    chainError = fileChainError;
+    process.stderr.write(`warning: the DSN in ${file} cannot be read, and this command does not need it: ${remedyApart(fileChainError).message.replace(/^\[mailroom\] /, '')}\n`);
   }
   const [journal, journalSource] = pick(options.journal, 'MAILROOM_JOURNAL', '--journal');
   if (journal !== undefined && /^(off|false)$/i.test(journal.trim())) {
@@ -117,7 +122,7 @@ export async function loadContext(options: CommonOptions, env: NodeJS.ProcessEnv
   if (from !== undefined) config.from = from;
 
   const sources = {
-    dsn: dsnSource || (fromFile.dsn ? fileLabel : fromFile.adapters ? `adapters in ${fileLabel}` : 'the default'),
+    dsn: dsnSource || (fromFile.dsn || fileChainError ? fileLabel : fromFile.adapters ? `adapters in ${fileLabel}` : 'the default'),
     journal: journalSource || (fileSetsStore(fromFile.journal) ? fileLabel : 'the default'),
     from: fromSource || (fromFile.from !== undefined ? fileLabel : 'not set'),
   };
@@ -126,7 +131,7 @@ export async function loadContext(options: CommonOptions, env: NodeJS.ProcessEnv
   // configured would journal mail "sent" that sits in ./outbox.
   if (use.sends !== false && sources.dsn === 'the default' && env.NODE_ENV === 'production') throw implicitOutboxRefusal();
   checkConfiguredSender(config.from, sources.from);
-  const effectiveDsn = config.adapters ? undefined : config.dsn ?? DEFAULT_DSN;
+  const effectiveDsn = config.adapters || (fileChainError && dsn === undefined) ? undefined : config.dsn ?? DEFAULT_DSN;
   return {
     config,
     ...(file ? { file } : {}),

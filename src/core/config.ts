@@ -222,7 +222,16 @@ export function findConfigFile(cwd: string = process.cwd()): string | undefined 
  * Loads and validates a configuration file. `.js`/`.mjs` files are imported (their default export,
  * an object or a function returning one); `.json` is parsed; `.ts` needs the `tsx` package.
  */
-export async function loadConfigFile(file: string): Promise<MailroomConfig> {
+export interface LoadConfigOptions {
+  /**
+   * Called with the CONFIG error of a `dsn` the file gives but that cannot be read, instead of
+   * failing the whole file: for what sends nothing (`mailroom journal`, `queue`), which a typo in
+   * the DSN must not lock out. The file's other options are still checked; `dsn` is then left out.
+   */
+  onUnreadableDsn?: (error: MailError) => void;
+}
+
+export async function loadConfigFile(file: string, options: LoadConfigOptions = {}): Promise<MailroomConfig> {
   const path = resolve(file);
   const name = basename(path);
   if (!existsSync(path)) throw new MailError('CONFIG', `the configuration file ${file} does not exist`);
@@ -244,6 +253,17 @@ export async function loadConfigFile(file: string): Promise<MailroomConfig> {
     value = await importConfig(() => api.tsImport(pathToFileURL(path).href, import.meta.url), name);
   } else {
     throw new MailError('CONFIG', `${name}: a configuration file ends in .js, .mjs, .ts or .json`);
+  }
+  const dsn = typeof value === 'object' && value !== null ? (value as { dsn?: unknown }).dsn : undefined;
+  if (options.onUnreadableDsn && typeof dsn === 'string') {
+    try {
+      checkDsnChain(dsn);
+    } catch (error) {
+      if (!(error instanceof MailError)) throw error;
+      options.onUnreadableDsn(new MailError('CONFIG', `${name}: option "dsn": ${error.detail}`, { cause: error, ...(error.specificRemedy ? { remedy: error.specificRemedy } : {}) }));
+      const { dsn: _unreadable, ...rest } = value as Record<string, unknown>;
+      return validateConfig(rest, name);
+    }
   }
   return validateConfig(value, name);
 }
