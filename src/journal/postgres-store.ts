@@ -25,6 +25,8 @@ export const POSTGRES_TABLE = 'mailroom_journal';
 
 type PgModule = { Pool: new (config: PoolConfig) => Pool };
 
+const CREATE_RACE_CODES = new Set(['23505', '42710', '42P07']);
+
 export class PostgresStore extends EventEmitter {
   readonly opts: { table: string; dialect: 'postgres'; url: string };
   readonly ttlSupport = false;
@@ -38,9 +40,14 @@ export class PostgresStore extends EventEmitter {
     this.#pool = new pg.Pool({ connectionString: uri, connectionTimeoutMillis: options.connectTimeoutMs, max: 10 });
     // An idle client that loses its server (a restart) emits here; unhandled, it would end the process.
     this.#pool.on('error', (error) => this.emit('error', error));
-    this.#ready = this.#pool.query(`CREATE TABLE IF NOT EXISTS ${POSTGRES_TABLE} (key TEXT COLLATE "C" PRIMARY KEY, value TEXT NOT NULL)`).catch((error: unknown) => {
-      // Two processes creating the table at once: the loser sees a unique violation on pg_type.
-      if ((error as { code?: string }).code !== '23505') throw error;
+    const create = () => this.#pool.query(`CREATE TABLE IF NOT EXISTS ${POSTGRES_TABLE} (key TEXT COLLATE "C" PRIMARY KEY, value TEXT NOT NULL)`);
+    this.#ready = create().catch((error: unknown) => {
+      // Two processes creating the table at once: the loser sees a unique violation on pg_type
+      // (23505), or "type ... already exists" (42710) or "relation ... already exists" (42P07). The
+      // table is there once the winner commits: asked again, IF NOT EXISTS says so. Anything else,
+      // or a second failure (a stray type of that name, no table), is the store's to report.
+      if (!CREATE_RACE_CODES.has((error as { code?: string }).code ?? '')) throw error;
+      return create();
     });
     // Its failure (the server down) is each query's to report; nobody awaiting it yet must not make
     // it an unhandled rejection, which ends the process.
