@@ -24,6 +24,8 @@ describe('PostgreSQL journal stores opened at once on a database without the tab
       for (let round = 0; round < 30; round++) {
         await admin.query('DROP TABLE IF EXISTS mailroom_journal');
         const stores = Array.from({ length: 8 }, () => new PostgresStore(pg, server.url, { connectTimeoutMs: 5_000, redactedUrl: 'postgres://127.0.0.1' }));
+        // As the journal's Keyv does: a pooled connection the server ends later is reported, not thrown.
+        for (const store of stores) store.on('error', () => undefined);
         const answers = await Promise.allSettled(stores.map((store) => store.get('missing')));
         for (const answer of answers) if (answer.status === 'rejected') failures.push(`round ${round}: ${(answer.reason as Error).message}`);
         await Promise.all(stores.map((store) => store.disconnect()));
