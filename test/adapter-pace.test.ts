@@ -6,19 +6,12 @@ import { createMailer } from '../src/index.js';
 import { adaptersFromDsn, checkDsnChain } from '../src/core/dsn.js';
 import { MailError } from '../src/core/errors.js';
 import { startBrevoServer, type BrevoServer } from './providers/brevo.js';
+import { mailErrorOf } from './helpers/assertions.js';
 import { startRedis, type RedisHandle } from './helpers/redis-server.js';
 
 const KEY = 'xkeysib-pace-0123456789abcdef';
 const order = (n: number) => ({ from: 'shop@example.com', to: `customer${n}@example.com`, subject: `Order ${n}`, text: 'Thank you.' });
 
-async function failureOf(promise: Promise<unknown>): Promise<MailError> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as MailError;
-  }
-  throw new Error('the send was expected to fail');
-}
 
 describe('messagesPerMinute on any DSN', () => {
   it('is read by every HTTP, SES and Graph DSN and declared as the adapter\'s limits, without its secret', async () => {
@@ -70,7 +63,7 @@ describe('messagesPerMinute on any DSN', () => {
       const mailer = createMailer({ dsn: `brevo+api://${KEY}@127.0.0.1:${server.port}?insecure=true&messagesPerMinute=2`, journal: false, retry: { attempts: 1 } });
       await mailer.send(order(1));
       await mailer.send(order(2));
-      const failure = await failureOf(mailer.send(order(3)));
+      const failure = await mailErrorOf(mailer.send(order(3)));
       expect(failure.code).toBe('ALL_FAILED');
       expect(failure.attempts?.[0]?.error).toMatchObject({ code: 'RATE_LIMITED' });
       expect(server.requests.length - before).toBe(2);
@@ -84,7 +77,7 @@ describe('messagesPerMinute on any DSN', () => {
       const second = createMailer({ dsn, journal: false, retry: { attempts: 1 }, sharedLimits: redis.url });
       await first.send(order(1));
       // A steady pace of 2 a minute: the next start is 30 s away, past the 10 s a send may wait.
-      const failure = await failureOf(second.send(order(2)));
+      const failure = await mailErrorOf(second.send(order(2)));
       expect(failure.attempts?.[0]?.error).toMatchObject({ code: 'RATE_LIMITED' });
       expect(server.requests.length - before).toBe(1);
       await Promise.all([first.close(), second.close()]);

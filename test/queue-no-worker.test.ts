@@ -22,6 +22,19 @@ afterAll(async () => {
   await redis?.stop();
 });
 const open: Array<{ close(): Promise<void> }> = [];
+
+// A queue-mode mailer on the shared Redis whose no-worker check runs on the manual clock and alerts the receiver.
+function queueMailer(queue: { connection: string; name: string }, clock: ReturnType<typeof manualClock>, hook: AlertReceiver) {
+  const mailer = createMailer({
+    adapters: [memoryAdapter()],
+    from: 'shop@example.com',
+    journal: redis.url,
+    queue,
+    alerts: { site: SITE, clock, noWorkerMinutes: 5, queueCheckMs: MINUTE, pendingOlderThanMinutes: 0, channels: [{ type: 'webhook', url: `${hook.url}/in`, secret: SECRET }] },
+  });
+  open.push(mailer);
+  return mailer;
+}
 afterEach(async () => {
   while (open.length) await open.pop()!.close();
 });
@@ -39,14 +52,7 @@ async function setup() {
   open.push(hook);
   const clock = manualClock(Date.now());
   const queue = { connection: redis.url, name: `nw${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}` };
-  const mailer = createMailer({
-    adapters: [memoryAdapter()],
-    from: 'shop@example.com',
-    journal: redis.url,
-    queue,
-    alerts: { site: SITE, clock, noWorkerMinutes: 5, queueCheckMs: MINUTE, pendingOlderThanMinutes: 0, channels: [{ type: 'webhook', url: `${hook.url}/in`, secret: SECRET }] },
-  });
-  open.push(mailer);
+  const mailer = queueMailer(queue, clock, hook);
   // One check per minute of the manual clock: the check's timer fires, the check asks Redis, and
   // the next check's timer is set only once it is done (so "a timer is pending" = "the check is over").
   const minutePasses = async () => {
@@ -106,15 +112,7 @@ describe('the no-worker alert (queue mode)', () => {
     const clock = manualClock(Date.now());
     const queue = { connection: redis.url, name: `nwn${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}` };
     const instance = () => {
-      const mailer = createMailer({
-        adapters: [memoryAdapter()],
-        from: 'shop@example.com',
-        journal: redis.url,
-        queue,
-        alerts: { site: SITE, clock, noWorkerMinutes: 5, queueCheckMs: MINUTE, pendingOlderThanMinutes: 0, channels: [{ type: 'webhook', url: `${hook.url}/in`, secret: SECRET }] },
-      });
-      open.push(mailer);
-      return mailer;
+      return queueMailer(queue, clock, hook);
     };
     // A check is over once its next timer is set; `timers` = the checks' timers plus the open throttle windows.
     const minutePasses = async (timers: number) => {
