@@ -16,6 +16,7 @@ import { MailError, toMailError } from '../src/core/errors.js';
 import { optionNames, refuseUnknownOptions, type KnownOptions } from '../src/core/known-options.js';
 import type { NormalizedMessage } from '../src/core/message.js';
 import { toNodemailerMessage } from '../src/kit/mime.js';
+import { simpleEnvelope, simpleMime } from '../src/kit/simple-mime.js';
 import { SendLimiter } from '../src/kit/send-limits.js';
 import { handoverReporter, type HandoverReport } from '../src/core/handover.js';
 import { SecretScrubber } from '../src/core/secrets.js';
@@ -335,7 +336,11 @@ export class SmtpAdapter implements MailAdapter {
     const delivery: Delivery = { handedOver: false, reportHandover: handoverReporter(ctx.signal) };
     const watch = this.watchSilence(ctx.signal);
     try {
-      const mail = { ...toNodemailerMessage(message), signal: ctx.signal, [DELIVERY]: delivery } as SendMailOptions;
+      // The common message goes as the MIME nodemailer's composer would write, built in one pass
+      // (src/kit/simple-mime.ts); any other through the composer.
+      const raw = simpleMime(message);
+      const content = raw === undefined ? toNodemailerMessage(message) : { raw, envelope: simpleEnvelope(message), messageId: message.messageId };
+      const mail = { ...content, signal: ctx.signal, [DELIVERY]: delivery } as unknown as SendMailOptions;
       const info = (await this.#transporter.sendMail(mail)) as SentMessageInfo;
       // The pooled connection's EHLO answer comes with the result: what the next message that needs
       // SMTPUTF8 goes by, without a probe, and it corrects an answer the server has since changed.

@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import type MailComposerClass from 'nodemailer/lib/mail-composer';
 import type { Address } from '../core/address.js';
 import { headersWithTags, type NormalizedMessage } from '../core/message.js';
+import { simpleMime } from './simple-mime.js';
 
 // Loaded on the first message built: importing an adapter for its DSN declaration stays cheap.
 const loadMailComposer = () => createRequire(import.meta.url)('nodemailer/lib/mail-composer') as typeof MailComposerClass;
@@ -50,10 +51,16 @@ export function toNodemailerMessage(message: NormalizedMessage) {
 
 /** The message as one MIME document. `keepBcc` writes the Bcc header (for .eml copies only). */
 export async function buildMime(message: NormalizedMessage, options: { keepBcc?: boolean } = {}): Promise<Buffer> {
+  // The common message in one pass, the same bytes (src/kit/simple-mime.ts); it never writes Bcc.
+  const simple = options.keepBcc && message.bcc.length > 0 ? undefined : simpleMime(message);
+  return simple !== undefined ? Buffer.from(simple) : composeMime(message, options);
+}
+
+/** The message through nodemailer's composer, whatever it holds. */
+export function composeMime(message: NormalizedMessage, options: { keepBcc?: boolean } = {}): Promise<Buffer> {
   const node = new (loadMailComposer())(toNodemailerMessage(message)).compile();
   if (options.keepBcc) (node as unknown as { keepBcc: boolean }).keepBcc = true;
   return new Promise((resolve, reject) => {
     node.build((error: Error | null, output: Buffer) => (error ? reject(error) : resolve(output)));
   });
 }
-
