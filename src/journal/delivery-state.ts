@@ -104,9 +104,31 @@ export function applyEvents(delivery: EntryDelivery, events: TrackingEvent[]): T
   return fresh;
 }
 
-/** The journal key that maps a message id (provider's or ours) to its entry; hashed, so any id is a safe key. */
+/**
+ * The journal key that maps a message id (provider's or ours) to its entry: the id itself when it
+ * is short printable ASCII, else its hash, so any id is a safe key. Ids that begin with the time
+ * (our Message-IDs, SES's and Mailgun's) then land side by side in the store's key index: hashed,
+ * each landed on a page of its own, and a commit of a few sends' rows wrote a few dozen pages
+ * (README "Performance"). "=" is not in the hash's alphabet: the two forms never meet.
+ */
 export function refKey(id: string): string {
+  const ref = deliveryRef(id);
+  return ref.length <= MAX_PLAIN_REF && /^[\x21-\x7e]+$/.test(ref) ? `ref:=${ref}` : hashedRefKey(id);
+}
+
+// Keys stay well inside a VARCHAR(255) key column with the store's namespace in front.
+const MAX_PLAIN_REF = 180;
+
+/** The hashed form: every id's key before plain ones were kept, and still a long or non-ASCII id's. */
+export function hashedRefKey(id: string): string {
   return `ref:${createHash('sha256').update(deliveryRef(id)).digest('base64url').slice(0, 27)}`;
+}
+
+/** The keys an id's entry may be found under, newest form first (entries journaled before plain keys have the hashed one). */
+export function refKeys(id: string): string[] {
+  const key = refKey(id);
+  const hashed = hashedRefKey(id);
+  return key === hashed ? [key] : [key, hashed];
 }
 
 export function isRefKey(key: string): boolean {

@@ -4,7 +4,7 @@
 // before the send result is written is parked under its message id and folded into the entry by
 // the next event for that message or by `retryParked()`.
 import type { TrackingEvent } from '../events/types.js';
-import { applyEvents, deliveryRef, emptyDelivery, entryRefs, eventKey, refKey } from './delivery-state.js';
+import { applyEvents, deliveryRef, emptyDelivery, entryRefs, eventKey, hashedRefKey, refKeys } from './delivery-state.js';
 import type { SendJournal } from './journal.js';
 
 /** What one `record` call did. */
@@ -61,9 +61,8 @@ export class DeliveryRecorder {
         for (const ref of (await store.get<string[]>(PARKED_REFS)) ?? []) this.#parkedRefs.add(ref);
       }
       for (const ref of [...this.#parkedRefs]) {
-        const { keyv } = await this.#journal.open();
         const header = this.#headerOf.get(ref);
-        const id = (await keyv.get<string>(refKey(ref))) ?? (header ? await keyv.get<string>(refKey(header)) : undefined);
+        const id = (await this.#entryIdOf(ref)) ?? (header ? await this.#entryIdOf(header) : undefined);
         if (!id) continue;
         const entry = await this.#journal.get(id);
         if (!entry) continue;
@@ -81,7 +80,6 @@ export class DeliveryRecorder {
 
   async #record(events: TrackingEvent[]): Promise<DeliveryOutcome> {
     const outcome: DeliveryOutcome = { recorded: [], unmatched: [], duplicates: 0 };
-    const { keyv } = await this.#journal.open();
     // Grouped by message, so a batch of twenty events for one message is one entry write.
     const groups = new Map<string, TrackingEvent[]>();
     for (const event of events) {
@@ -93,13 +91,13 @@ export class DeliveryRecorder {
       const first = group[0]!;
       const candidates = [first.providerMessageId, first.messageIdHeader].filter((id): id is string => !!id);
       let entryId: string | undefined;
-      for (const id of candidates) entryId ??= first.journalId ?? (await keyv.get<string>(refKey(id)));
+      for (const id of candidates) entryId ??= first.journalId ?? (await this.#entryIdOf(id));
       let entry = entryId ? await this.#journal.get(entryId) : undefined;
       // The provider's other ids for the message (Mailjet's MessageID beside the GUID) find only an
       // entry journaled before per-recipient refs were kept (no `providerRefs`): it was indexed by
       // that id alone. A newer entry holds the GUID, so a miss there is not its event.
       for (const id of entry ? [] : (first.providerRefs ?? [])) {
-        const found = await keyv.get<string>(refKey(id));
+        const found = await this.#entryIdOf(id);
         const older = found ? await this.#journal.get(found) : undefined;
         if (older && !older.providerRefs) {
           entry = older;
@@ -133,9 +131,19 @@ export class DeliveryRecorder {
     return outcome;
   }
 
+  // The entry a message id names, under either form of its index key (see refKey).
+  async #entryIdOf(id: string): Promise<string | undefined> {
+    const { keyv } = await this.#journal.open();
+    for (const key of refKeys(id)) {
+      const found = await keyv.get<string>(key);
+      if (found) return found;
+    }
+    return undefined;
+  }
+
   async #park(ref: string, events: TrackingEvent[]): Promise<TrackingEvent[]> {
     const { keyv } = await this.#journal.open();
-    const key = PARKED + refKey(ref);
+    const key = PARKED + hashedRefKey(ref);
     const parked = (await keyv.get<TrackingEvent[]>(key)) ?? [];
     const seen = new Set(parked.map(eventKey));
     const fresh = events.filter((event) => {
@@ -158,7 +166,7 @@ export class DeliveryRecorder {
     const out: TrackingEvent[] = [];
     const taken: string[] = [];
     for (const ref of new Set(ids.map(deliveryRef))) {
-      const key = PARKED + refKey(ref);
+      const key = PARKED + hashedRefKey(ref);
       const parked = await keyv.get<TrackingEvent[]>(key);
       if (parked?.length) {
         out.push(...parked);
