@@ -66,6 +66,8 @@ const KINDS: Array<[string, RegExp]> = [
 ];
 const SEED = process.env.FUZZ_SEED === 'random' ? undefined : 20261129;
 
+const addressesOf = (envelope: ReturnType<typeof simpleEnvelope>) => ({ from: envelope.from.address, to: envelope.to.map((a) => a.address) });
+
 const sameBoundary = (mime: string) => mime.replace(/--_NmP-[0-9a-f]{16}-Part_1/g, 'BOUNDARY');
 
 describe('the one-pass MIME writer', () => {
@@ -104,7 +106,7 @@ describe('the one-pass MIME writer', () => {
     expect(sameBoundary((await buildMime(order)).toString())).toBe(sameBoundary(fast));
     // An .eml copy keeps the Bcc header: the composer writes that one.
     expect((await buildMime(order, { keepBcc: true })).toString()).toMatch(/^Bcc: audit@example\.com\r$/m);
-    expect(simpleEnvelope(order)).toEqual({ from: 'shop@example.com', to: ['customer12@example.com', 'ann@example.com', 'audit@example.com'] });
+    expect(addressesOf(simpleEnvelope(order))).toEqual({ from: 'shop@example.com', to: ['customer12@example.com', 'ann@example.com', 'audit@example.com'] });
     for (const body of [{ text: 'Thank you.' }, { html: '<p>Thank you.</p>' }]) {
       expect(simpleMime(normalizeMessage({ from: 'shop@example.com', to: 'ann@example.com', subject: 'Hi', ...body }))).toBeDefined();
     }
@@ -125,6 +127,6 @@ describe('the one-pass MIME writer', () => {
 
   it('lists each envelope recipient once, in To, Cc, Bcc order', () => {
     const m = normalizeMessage({ from: 'shop@example.com', to: ['a@example.com', 'b@example.com'], cc: 'a@example.com', bcc: ['c@example.com', 'b@example.com'], subject: 'x', text: 'x' });
-    expect(simpleEnvelope(m)).toEqual({ from: 'shop@example.com', to: ['a@example.com', 'b@example.com', 'c@example.com'] });
+    expect(addressesOf(simpleEnvelope(m))).toEqual({ from: 'shop@example.com', to: ['a@example.com', 'b@example.com', 'c@example.com'] });
   });
 });

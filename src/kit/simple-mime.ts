@@ -160,9 +160,18 @@ function withLastNewline(text: string): string {
   return text.endsWith('\n') ? text : text.endsWith('\r') ? `${text}\n` : `${text}\r\n`;
 }
 
-/** The SMTP envelope nodemailer derives from the headers: the sender, then To, Cc and Bcc once each. */
-export function simpleEnvelope(message: NormalizedMessage): { from: string; to: string[] } {
+/**
+ * The SMTP envelope nodemailer derives from the headers: the sender, then To, Cc and Bcc once each.
+ * As address objects with a name, which nodemailer takes as they are (a string goes through its
+ * address parser).
+ */
+export function simpleEnvelope(message: NormalizedMessage): { from: EnvelopeAddress; to: EnvelopeAddress[] } {
   const to = new Set<string>();
   for (const list of [message.to, message.cc, message.bcc]) for (const a of list) to.add(a.address);
-  return { from: message.from.address, to: [...to] };
+  return { from: { address: message.from.address, name: '' }, to: [...to].map((address) => ({ address, name: '' })) };
+}
+
+export interface EnvelopeAddress {
+  address: string;
+  name: '';
 }
