@@ -22,6 +22,12 @@ export function randomBase64url(count: number): string {
   return pool.toString('base64url', start, start + count);
 }
 
+/** `count` random bytes (at most 4,096) as hex. */
+export function randomHex(count: number): string {
+  const start = take(count);
+  return pool.toString('hex', start, start + count);
+}
+
 /** A random number in [0, 1) in steps of 1/256: enough for ulid, which keeps 5 bits of it per character. */
 export function randomUnit(): number {
   return pool[take(1)]! / 256;

@@ -9,7 +9,7 @@
 import { createRequire } from 'node:module';
 import type { Address } from '../core/address.js';
 import { headersWithTags, type NormalizedMessage } from '../core/message.js';
-import { randomBase64url } from '../core/random-pool.js';
+import { randomHex } from '../core/random-pool.js';
 
 type MimeFuncs = typeof import('nodemailer/lib/mime-funcs');
 type EncoderClass = new (options: object) => import('node:stream').Transform;
@@ -145,7 +145,7 @@ export function simpleMime(message: NormalizedMessage): string | undefined {
     return withLastNewline(`${lines.join('\r\n')}\r\n\r\n${body}`);
   }
   // nodemailer's boundary shape, random from the pool instead of a crypto call per message.
-  const boundary = `--_NmP-${Buffer.from(randomBase64url(8), 'base64url').toString('hex')}-Part_1`;
+  const boundary = `--_NmP-${randomHex(8)}-Part_1`;
   lines.push('MIME-Version: 1.0', fold(e.mime, 'Content-Type', `multipart/alternative; boundary="${boundary}"`));
   let out = `${lines.join('\r\n')}\r\n\r\n`;
   parts.forEach((part, index) => {

@@ -4,16 +4,13 @@
 // against a full scan of the same store (what any keyv store without SQL does).
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { join } from 'node:path';
 import Keyv from 'keyv';
 import type { MailerOptions } from '../../src/index.js';
+import { built } from './lib/dist.js';
 import { median } from './lib/stats.js';
 
-// mailroom as users run it: the compiled package in dist/ (`npm run bench` builds it first), as in
-// mailer.bench.ts; through tsx, every closure it creates pays for a name-keeping call.
-const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
-const built = (path: string): Promise<unknown> => import(pathToFileURL(join(ROOT, 'dist', path)).href);
+// mailroom as users run it, from dist/ (lib/dist.ts).
 const { memoryAdapter } = (await built('adapters/memory.js')) as typeof import('../../adapters/memory.js');
 const { createMailer } = (await built('src/index.js')) as typeof import('../../src/index.js');
 const { normalizeMessage } = (await built('src/kit/index.js')) as typeof import('../../src/kit/index.js');

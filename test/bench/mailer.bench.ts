@@ -9,10 +9,10 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { join } from 'node:path';
 import nodemailer from 'nodemailer';
 import type { MailAdapter, Mailer, MailerOptions } from '../../src/index.js';
+import { built, ROOT } from './lib/dist.js';
 import { startSinkProcess, type SinkProcess } from './lib/sink-process.js';
 import { median } from './lib/stats.js';
 
@@ -31,10 +31,7 @@ const MEMORY_IN_FLIGHT = 16;
 // trips weigh five times as much and the ratio says little.
 const FAILOVER_MESSAGES = 1_000;
 const RSS_SENDS = SMALL ? 2_000 : 20_000;
-const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
-// mailroom as users run it: the compiled package in dist/ (`npm run bench` builds it first), not
-// the sources through tsx, whose transform adds a name-keeping call to every closure it creates.
-const built = (path: string): Promise<unknown> => import(pathToFileURL(join(ROOT, 'dist', path)).href);
+// mailroom as users run it, from dist/ (lib/dist.ts).
 const { memoryAdapter } = (await built('adapters/memory.js')) as typeof import('../../adapters/memory.js');
 const { smtpAdapter } = (await built('adapters/smtp.js')) as typeof import('../../adapters/smtp.js');
 const { createMailer } = (await built('src/index.js')) as typeof import('../../src/index.js');
